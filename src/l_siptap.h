@@ -1,0 +1,28 @@
+/**
+ * @file l_siptap.h  The Lua-facing objects, one C file each
+ *
+ * l_test.c  test() and t          l_msg.c  message objects
+ * l_uac.c   the UAC and its calls l_uas.c  the UAS and its invitations
+ */
+
+struct test;
+struct wire_msg;
+
+void l_test_declare_open(lua_State *L);
+void l_test_declared(lua_State *L);
+void l_test_open(lua_State *L);
+void l_test_push(lua_State *L, struct test *t);
+
+void l_msg_open(lua_State *L);
+void l_msg_push(lua_State *L, const struct wire_msg *wm);
+const struct wire_msg *l_msg_check(lua_State *L, int idx);
+unsigned l_msg_header_count(const struct wire_msg *wm, const char *name);
+void l_msg_push_header(lua_State *L, const struct wire_msg *wm,
+		       const char *name);
+void l_msg_push_body(lua_State *L, const struct wire_msg *wm);
+
+void l_uac_open(lua_State *L);
+int  l_uac_push(lua_State *L, struct test *t);
+
+void l_uas_open(lua_State *L);
+int  l_uas_push(lua_State *L, struct test *t, int opts);

@@ -1,0 +1,526 @@
+/**
+ * @file l_test.c  test() and the t object: assertions, waits, the roles
+ *
+ * A scenario file calls test(name, [opts,] fn) at its top level; the
+ * runner later calls fn(t) as a coroutine. Each assertion on t is one
+ * TAP test point of the test's subtest; a failure carries a YAML block
+ * with what was wanted, what was found, where, and the raw message.
+ */
+#include <string.h>
+#include <lua.h>
+#include <lauxlib.h>
+#include <re.h>
+#include "tap.h"
+#include "wire.h"
+#include "runner.h"
+#include "l_siptap.h"
+
+
+#define TESTS_KEY "siptap.tests"
+
+/* --- declaring tests ----------------------------------------------- */
+
+static int l_declare(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 1);
+	int fn = lua_istable(L, 2) ? 3 : 2;
+
+	luaL_checktype(L, fn, LUA_TFUNCTION);
+	if (!*name)
+		return luaL_error(L, "test: the name must not be empty");
+
+	lua_getfield(L, LUA_REGISTRYINDEX, TESTS_KEY);
+	lua_createtable(L, 0, 4);
+	lua_pushvalue(L, 1);
+	lua_setfield(L, -2, "name");
+	lua_pushvalue(L, fn);
+	lua_setfield(L, -2, "fn");
+	if (fn == 3) {
+		lua_getfield(L, 2, "skip");
+		lua_setfield(L, -2, "skip");
+		lua_getfield(L, 2, "todo");
+		lua_setfield(L, -2, "todo");
+	}
+	lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+	lua_pop(L, 1);
+
+	return 0;
+}
+
+
+void l_test_declare_open(lua_State *L)
+{
+	lua_newtable(L);
+	lua_setfield(L, LUA_REGISTRYINDEX, TESTS_KEY);
+	lua_pushcfunction(L, l_declare);
+	lua_setglobal(L, "test");
+}
+
+
+/* Pushes the declarations table {name, fn, skip, todo}, 1-based. */
+void l_test_declared(lua_State *L)
+{
+	lua_getfield(L, LUA_REGISTRYINDEX, TESTS_KEY);
+}
+
+
+/* --- helpers ------------------------------------------------------- */
+
+static struct test *check_t(lua_State *L)
+{
+	struct test **tp = luaL_checkudata(L, 1, "siptap.test");
+
+	return *tp;
+}
+
+
+/* A value as text for the diagnostics: strings quoted by YAML itself,
+ * other types by tostring with their type named. */
+static const char *show(lua_State *L, int idx)
+{
+	idx = lua_absindex(L, idx);
+
+	if (lua_type(L, idx) == LUA_TSTRING)
+		return lua_tostring(L, idx);
+	if (lua_type(L, idx) == LUA_TNUMBER)
+		return luaL_tolstring(L, idx, NULL);
+
+	luaL_tolstring(L, idx, NULL);
+	return lua_pushfstring(L, "%s (%s)", lua_tostring(L, -1),
+			       luaL_typename(L, idx));
+}
+
+
+static void point(lua_State *L, struct test *t, bool ok, const char *desc,
+		  const char *wanted, const char *found,
+		  const struct wire_msg *wm)
+{
+	struct tap_diag diag[5];
+	size_t n = 0;
+	char at[256];
+
+	if (!ok) {
+		runner_where(L, at, sizeof(at));
+		diag[n++] = (struct tap_diag){"message",
+			desc ? desc : "assertion failed", 0};
+		if (wanted)
+			diag[n++] = (struct tap_diag){"wanted", wanted, 0};
+		if (found)
+			diag[n++] = (struct tap_diag){"found", found, 0};
+		diag[n++] = (struct tap_diag){"at", at, 0};
+		if (wm)
+			diag[n++] = (struct tap_diag){"raw",
+				(const char *)wm->raw->buf, wm->raw->end};
+	}
+
+	runner_point(t, ok, desc, diag, n);
+}
+
+
+/* --- assertions ---------------------------------------------------- */
+
+static int l_ok(lua_State *L)
+{
+	struct test *t = check_t(L);
+	bool ok = lua_toboolean(L, 2);
+
+	point(L, t, ok, luaL_optstring(L, 3, NULL), "a true value",
+	      ok ? NULL : show(L, 2), NULL);
+	lua_pushboolean(L, ok);
+
+	return 1;
+}
+
+
+static int equal_check(lua_State *L, bool want_equal)
+{
+	struct test *t = check_t(L);
+	const char *desc = luaL_optstring(L, 4, NULL);
+	bool eq, ok;
+
+	lua_settop(L, 4);
+	eq = lua_type(L, 2) == lua_type(L, 3) && lua_rawequal(L, 2, 3);
+	ok = eq == want_equal;
+
+	if (ok)
+		point(L, t, true, desc, NULL, NULL, NULL);
+	else if (want_equal)
+		point(L, t, false, desc, show(L, 3), show(L, 2), NULL);
+	else
+		point(L, t, false, desc,
+		      lua_pushfstring(L, "anything but %s", show(L, 3)),
+		      show(L, 2), NULL);
+
+	lua_pushboolean(L, ok);
+	return 1;
+}
+
+
+static int l_is(lua_State *L)
+{
+	return equal_check(L, true);
+}
+
+
+static int l_isnt(lua_State *L)
+{
+	return equal_check(L, false);
+}
+
+
+/* string.find(s, pattern) through the string library in this state */
+static bool pattern_find(lua_State *L, int s, int pattern)
+{
+	bool found;
+
+	s = lua_absindex(L, s);
+	pattern = lua_absindex(L, pattern);
+	lua_getglobal(L, "string");
+	lua_getfield(L, -1, "find");
+	lua_pushvalue(L, s);
+	lua_pushvalue(L, pattern);
+	lua_call(L, 2, 1);
+	found = !lua_isnil(L, -1);
+	lua_pop(L, 2);
+
+	return found;
+}
+
+
+static int like_check(lua_State *L, bool want_match)
+{
+	struct test *t = check_t(L);
+	const char *pat = luaL_checkstring(L, 3);
+	const char *desc = luaL_optstring(L, 4, NULL);
+	bool ok;
+
+	ok = lua_type(L, 2) == LUA_TSTRING &&
+		pattern_find(L, 2, 3) == want_match;
+
+	point(L, t, ok, desc, ok ? NULL : lua_pushfstring(L, "%s pattern %s",
+		      want_match ? "a string matching" : "no match for", pat),
+	      ok ? NULL : show(L, 2), NULL);
+
+	lua_pushboolean(L, ok);
+	return 1;
+}
+
+
+static int l_like(lua_State *L)
+{
+	return like_check(L, true);
+}
+
+
+static int l_unlike(lua_State *L)
+{
+	return like_check(L, false);
+}
+
+
+static int l_pass(lua_State *L)
+{
+	point(L, check_t(L), true, luaL_optstring(L, 2, NULL), NULL, NULL,
+	      NULL);
+	return 0;
+}
+
+
+static int l_fail(lua_State *L)
+{
+	point(L, check_t(L), false, luaL_optstring(L, 2, NULL), NULL,
+	      luaL_optstring(L, 3, NULL), NULL);
+	return 0;
+}
+
+
+/* --- assertions on messages ---------------------------------------- */
+
+static int l_has_header(lua_State *L)
+{
+	struct test *t = check_t(L);
+	const struct wire_msg *wm = l_msg_check(L, 2);
+	const char *name = luaL_checkstring(L, 3);
+	const char *desc = luaL_optstring(L, 4, NULL);
+	bool ok = l_msg_header_count(wm, name) > 0;
+
+	point(L, t, ok, desc, lua_pushfstring(L, "a %s header", name),
+	      "none", wm);
+	lua_pushboolean(L, ok);
+
+	return 1;
+}
+
+
+static int l_no_header(lua_State *L)
+{
+	struct test *t = check_t(L);
+	const struct wire_msg *wm = l_msg_check(L, 2);
+	const char *name = luaL_checkstring(L, 3);
+	const char *desc = luaL_optstring(L, 4, NULL);
+	unsigned n = l_msg_header_count(wm, name);
+
+	point(L, t, n == 0, desc, lua_pushfstring(L, "no %s header", name),
+	      lua_pushfstring(L, "%d %s header(s)", (int)n, name), wm);
+	lua_pushboolean(L, n == 0);
+
+	return 1;
+}
+
+
+static int l_header_is(lua_State *L)
+{
+	struct test *t = check_t(L);
+	const struct wire_msg *wm = l_msg_check(L, 2);
+	const char *name = luaL_checkstring(L, 3);
+	const char *want = luaL_checkstring(L, 4);
+	const char *desc = luaL_optstring(L, 5, NULL);
+	const char *got;
+	bool ok;
+
+	l_msg_push_header(L, wm, name);
+	got = lua_tostring(L, -1);
+	ok = got && !strcmp(got, want);
+
+	point(L, t, ok, desc, want,
+	      got ? got : lua_pushfstring(L, "no %s header", name), wm);
+	lua_pushboolean(L, ok);
+
+	return 1;
+}
+
+
+static int l_body_is(lua_State *L)
+{
+	struct test *t = check_t(L);
+	const struct wire_msg *wm = l_msg_check(L, 2);
+	size_t wlen, glen;
+	const char *want = luaL_checklstring(L, 3, &wlen);
+	const char *desc = luaL_optstring(L, 4, NULL);
+	const char *got;
+	bool ok;
+
+	l_msg_push_body(L, wm);
+	got = lua_tolstring(L, -1, &glen);
+	ok = glen == wlen && !memcmp(got, want, wlen);
+
+	point(L, t, ok, desc, want, got, wm);
+	lua_pushboolean(L, ok);
+
+	return 1;
+}
+
+
+/* --- raises and todo: a protected call that may wait inside -------- */
+
+static int raises_k(lua_State *L, int status, lua_KContext ctx)
+{
+	struct test *t = check_t(L);
+	const char *desc = luaL_optstring(L, 4, NULL);
+	bool raised = status != LUA_OK && status != LUA_YIELD;
+	const char *msg;
+	bool ok;
+
+	if (!raised) {
+		point(L, t, false, desc, lua_pushfstring(L,
+			"an error matching %s", luaL_checkstring(L, 3)),
+		      "no error", NULL);
+		lua_pushboolean(L, false);
+		return 1;
+	}
+
+	msg = show(L, -1);
+	lua_pushstring(L, msg);
+	ok = pattern_find(L, -1, 3);
+	point(L, t, ok, desc, lua_pushfstring(L, "an error matching %s",
+					      lua_tostring(L, 3)), msg, NULL);
+	lua_pushboolean(L, ok);
+
+	return 1;
+}
+
+
+/* t:raises(fn, pattern, desc): fn must raise an error matching pattern */
+static int l_raises(lua_State *L)
+{
+	check_t(L);
+	luaL_checktype(L, 2, LUA_TFUNCTION);
+	luaL_checkstring(L, 3);
+	lua_settop(L, 4);
+
+	lua_pushvalue(L, 2);
+	return raises_k(L, lua_pcallk(L, 0, 0, 0, 0, raises_k), 0);
+}
+
+
+static int todo_k(lua_State *L, int status, lua_KContext ctx)
+{
+	struct test *t = check_t(L);
+
+	t->todo = NULL;
+	if (status != LUA_OK && status != LUA_YIELD)
+		return lua_error(L);
+
+	return 0;
+}
+
+
+/* t:todo(reason, fn): assertions inside fn are TODO points */
+static int l_todo(lua_State *L)
+{
+	struct test *t = check_t(L);
+
+	luaL_checkstring(L, 2);
+	luaL_checktype(L, 3, LUA_TFUNCTION);
+	lua_settop(L, 3);
+
+	/* the reason string stays on this stack while fn runs */
+	t->todo = lua_tostring(L, 2);
+	lua_pushvalue(L, 3);
+
+	return todo_k(L, lua_pcallk(L, 0, 0, 0, 0, todo_k), 0);
+}
+
+
+static int l_skip(lua_State *L)
+{
+	struct test *t = check_t(L);
+	const char *reason = luaL_checkstring(L, 2);
+	const char *save = t->todo;
+
+	t->todo = NULL;
+	runner_point_skip(t, luaL_optstring(L, 3, NULL), reason);
+	t->todo = save;
+
+	return 0;
+}
+
+
+static int l_diag(lua_State *L)
+{
+	struct test *t = check_t(L);
+
+	tap_comment(t->out, 1, luaL_checkstring(L, 2));
+
+	return 0;
+}
+
+
+/* --- waiting --------------------------------------------------------- */
+
+static int sleep_k(lua_State *L, int status, lua_KContext ctx)
+{
+	struct test *t = check_t(L);
+
+	if (runner_wait_expired(t)) {
+		runner_wait_end(t);
+		return 0;
+	}
+
+	return runner_yield(L, 0, sleep_k);
+}
+
+
+/* t:sleep(ms): let the wire run for a while */
+static int l_sleep(lua_State *L)
+{
+	struct test *t = check_t(L);
+	lua_Integer ms = luaL_checkinteger(L, 2);
+
+	luaL_argcheck(L, ms >= 0 && ms <= 600000, 2,
+		      "milliseconds in 0..600000");
+	runner_wait_begin(t, "t:sleep()", ms ? (uint32_t)ms : 1);
+
+	return sleep_k(L, LUA_OK, 0);
+}
+
+
+static int l_t1(lua_State *L)
+{
+	lua_pushinteger(L, check_t(L)->conf->t1);
+	return 1;
+}
+
+
+static int l_name(lua_State *L)
+{
+	lua_pushstring(L, check_t(L)->name);
+	return 1;
+}
+
+
+/* t:wire() lists every message of this test, in order */
+static int l_wire(lua_State *L)
+{
+	struct test *t = check_t(L);
+	struct le *le;
+	int i = 0;
+
+	lua_newtable(L);
+	for (le = wire_msgs(t->wire)->head; le; le = le->next) {
+		l_msg_push(L, le->data);
+		lua_rawseti(L, -2, ++i);
+	}
+
+	return 1;
+}
+
+
+static int l_uac(lua_State *L)
+{
+	struct test *t = check_t(L);
+
+	return l_uac_push(L, t);
+}
+
+
+static int l_uas(lua_State *L)
+{
+	struct test *t = check_t(L);
+
+	return l_uas_push(L, t, 2);
+}
+
+
+static const luaL_Reg test_methods[] = {
+	{"ok",         l_ok},
+	{"is",         l_is},
+	{"isnt",       l_isnt},
+	{"like",       l_like},
+	{"unlike",     l_unlike},
+	{"pass",       l_pass},
+	{"fail",       l_fail},
+	{"has_header", l_has_header},
+	{"no_header",  l_no_header},
+	{"header_is",  l_header_is},
+	{"body_is",    l_body_is},
+	{"raises",     l_raises},
+	{"todo",       l_todo},
+	{"skip",       l_skip},
+	{"diag",       l_diag},
+	{"sleep",      l_sleep},
+	{"t1",         l_t1},
+	{"name",       l_name},
+	{"wire",       l_wire},
+	{"uac",        l_uac},
+	{"uas",        l_uas},
+	{NULL, NULL}
+};
+
+
+void l_test_open(lua_State *L)
+{
+	luaL_newmetatable(L, "siptap.test");
+	luaL_newlib(L, test_methods);
+	lua_setfield(L, -2, "__index");
+	lua_pop(L, 1);
+}
+
+
+void l_test_push(lua_State *L, struct test *t)
+{
+	struct test **tp = lua_newuserdatauv(L, sizeof(*tp), 0);
+
+	*tp = t;
+	luaL_setmetatable(L, "siptap.test");
+}

@@ -1,0 +1,636 @@
+/**
+ * @file l_uac.c  The UAC and its calls, in Lua
+ *
+ *   local call = t:uac():invite{ supported = "100rel", sdp = true }
+ *   local r = call:response(183)       -- waits; skips retransmissions
+ *   local pr = call:prack(r)           -- waits for the PRACK's answer
+ *   call:ack(call:response(200))
+ *
+ * Waits read the test's wire, so what they return is what arrived.
+ */
+#include <string.h>
+#include <lua.h>
+#include <lauxlib.h>
+#include <re.h>
+#include "wire.h"
+#include "sdp.h"
+#include "uac.h"
+#include "runner.h"
+#include "l_siptap.h"
+
+
+#define UAC_META  "siptap.uac"
+#define CALL_META "siptap.call"
+
+enum { DEFAULT_WAIT_MS = 5000 };
+
+struct lcall {
+	struct uac_call *call;
+	struct test *t;
+	const struct wire_msg *last;   /* the latest response returned */
+	const struct wire_msg *final;  /* the final response, if seen  */
+};
+
+
+static struct test *check_uac(lua_State *L)
+{
+	struct test **tp = luaL_checkudata(L, 1, UAC_META);
+
+	return *tp;
+}
+
+
+static struct lcall *check_call(lua_State *L)
+{
+	return luaL_checkudata(L, 1, CALL_META);
+}
+
+
+static int call_gc(lua_State *L)
+{
+	struct lcall *lc = check_call(L);
+
+	lc->call  = mem_deref(lc->call);
+	lc->last  = mem_deref((void *)lc->last);
+	lc->final = mem_deref((void *)lc->final);
+
+	return 0;
+}
+
+
+/* Strings from a Lua list into a fixed array, each checked by progress
+ * rules later; here only types are checked. */
+static size_t check_string_list(lua_State *L, int idx, const char *what,
+				const char **v, size_t max)
+{
+	size_t i, n;
+
+	if (lua_isnoneornil(L, idx))
+		return 0;
+	if (!lua_istable(L, idx))
+		luaL_error(L, "%s must be a list of strings, got %s", what,
+			   luaL_typename(L, idx));
+
+	n = (size_t)luaL_len(L, idx);
+	if (n > max)
+		luaL_error(L, "%s: more than %d entries", what, (int)max);
+	for (i = 0; i < n; i++) {
+		lua_rawgeti(L, idx, (lua_Integer)i + 1);
+		if (lua_type(L, -1) != LUA_TSTRING)
+			luaL_error(L, "%s[%d] must be a string, got %s", what,
+				   (int)i + 1, luaL_typename(L, -1));
+		v[i] = lua_tostring(L, -1);
+		lua_pop(L, 1);  /* the table keeps the string alive */
+	}
+
+	return n;
+}
+
+
+static const char *opt_string(lua_State *L, int tbl, const char *key)
+{
+	const char *s;
+
+	lua_getfield(L, tbl, key);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return NULL;
+	}
+	if (lua_type(L, -1) != LUA_TSTRING)
+		luaL_error(L, "invite: %s must be a string, got %s", key,
+			   luaL_typename(L, -1));
+	s = lua_tostring(L, -1);
+	lua_pop(L, 1);   /* still referenced by the options table */
+
+	return s;
+}
+
+
+static void check_keys(lua_State *L, int tbl, const char *fn,
+		       const char *const *known)
+{
+	lua_pushnil(L);
+	while (lua_next(L, tbl)) {
+		const char *const *k;
+
+		lua_pop(L, 1);
+		for (k = known; *k; k++) {
+			if (lua_type(L, -1) == LUA_TSTRING &&
+			    !strcmp(lua_tostring(L, -1), *k))
+				break;
+		}
+		if (!*k)
+			luaL_error(L, "%s: unknown option '%s'", fn,
+				   luaL_tolstring(L, -1, NULL));
+	}
+}
+
+
+/* sdp = true makes an offer; a string is sent as given. */
+static void invite_sdp(lua_State *L, struct test *t, int tbl,
+		       struct uac_invite_opts *o)
+{
+	struct sa laddr;
+	char *sdp = NULL;
+	int err;
+
+	lua_getfield(L, tbl, "sdp");
+	if (lua_type(L, -1) == LUA_TSTRING) {
+		o->body = lua_tolstring(L, -1, &o->body_len);
+		lua_setfield(L, tbl, "sdp");  /* keep it referenced */
+		return;
+	}
+	if (!lua_toboolean(L, -1)) {
+		lua_pop(L, 1);
+		return;
+	}
+	if (lua_type(L, -1) != LUA_TBOOLEAN)
+		luaL_error(L, "invite: sdp must be true or a string, got %s",
+			   luaL_typename(L, -1));
+	lua_pop(L, 1);
+
+	sa_set_str(&laddr, "127.0.0.1", 0);
+	err = sdpgen_offer(&sdp, &laddr, NULL);
+	if (err)
+		luaL_error(L, "invite: cannot make an SDP offer (%m)", err);
+	lua_pushstring(L, sdp);
+	mem_deref(sdp);
+	o->body = lua_tolstring(L, -1, &o->body_len);
+	lua_setfield(L, tbl, "sdp");
+	(void)t;
+}
+
+
+static int l_invite(lua_State *L)
+{
+	static const char *const known[] = {
+		"ruri", "to", "from", "supported", "require", "headers",
+		"sdp", "body", "content_type", NULL
+	};
+	struct test *t = check_uac(L);
+	struct uac_invite_opts o;
+	struct lcall *lc;
+	struct uac_call *call = NULL;
+	int err;
+
+	memset(&o, 0, sizeof(o));
+	if (lua_isnoneornil(L, 2)) {
+		lua_settop(L, 1);
+		lua_newtable(L);
+	}
+	luaL_checktype(L, 2, LUA_TTABLE);
+	check_keys(L, 2, "invite", known);
+
+	o.ruri      = opt_string(L, 2, "ruri");
+	o.to        = opt_string(L, 2, "to");
+	o.from      = opt_string(L, 2, "from");
+	o.supported = opt_string(L, 2, "supported");
+	o.require   = opt_string(L, 2, "require");
+	o.ctype     = opt_string(L, 2, "content_type");
+	lua_getfield(L, 2, "headers");
+	o.xhdrc = check_string_list(L, -1, "invite: headers", o.xhdrv,
+				    UAC_MAX_HDRS);
+	lua_setfield(L, 2, "headers");
+	o.body = opt_string(L, 2, "body");
+	if (o.body)
+		o.body_len = strlen(o.body);
+	else
+		invite_sdp(L, t, 2, &o);
+
+	lc = lua_newuserdatauv(L, sizeof(*lc), 1);
+	memset(lc, 0, sizeof(*lc));
+	luaL_setmetatable(L, CALL_META);
+	lua_newtable(L);                   /* seqs of responses taken */
+	lua_setiuservalue(L, -2, 1);
+
+	err = uac_invite(&call, t->uac, &o);
+	if (err)
+		return luaL_error(L, "invite: could not send (%s)",
+				  strerror(err));
+
+	lc->call = mem_ref(call);
+	lc->t = t;
+
+	return 1;
+}
+
+
+static int l_send_raw(lua_State *L)
+{
+	struct test *t = check_uac(L);
+	size_t len;
+	const char *bytes = luaL_checklstring(L, 2, &len);
+	int err;
+
+	err = uac_send_raw(t->uac, SIP_TRANSP_UDP, NULL,
+			   (const uint8_t *)bytes, len);
+	if (err)
+		return luaL_error(L, "send_raw: %s", strerror(err));
+
+	return 0;
+}
+
+
+/* The UAS address, as "127.0.0.1:port", for scenarios that build raw
+ * messages. */
+static int l_target(lua_State *L)
+{
+	struct test *t = check_uac(L);
+	char buf[64];
+
+	(void)re_snprintf(buf, sizeof(buf), "%J", uac_target(t->uac));
+	lua_pushstring(L, buf);
+
+	return 1;
+}
+
+
+/* --- waiting for responses ----------------------------------------- */
+
+struct match {
+	const char *callid;
+	const char *cseq_met;
+	uint32_t cseq;      /* 0: any */
+	int scode;          /* 0: any; -1: any final */
+};
+
+
+static bool matches(const struct wire_msg *wm, const struct match *m)
+{
+	const struct sip_msg *msg = wm->msg;
+
+	if (wm->role != WIRE_UAC || wm->tx || !msg || msg->req)
+		return false;
+	if (pl_strcmp(&msg->callid, m->callid) ||
+	    pl_strcmp(&msg->cseq.met, m->cseq_met))
+		return false;
+	if (m->cseq && msg->cseq.num != m->cseq)
+		return false;
+	if (m->scode == -1)
+		return msg->scode >= 200;
+
+	return !m->scode || msg->scode == m->scode;
+}
+
+
+/* The first matching response not yet taken, not a retransmission. */
+static const struct wire_msg *take(lua_State *L, const struct match *m)
+{
+	struct lcall *lc = check_call(L);
+	struct le *le;
+
+	lua_getiuservalue(L, 1, 1);
+	for (le = wire_msgs(lc->t->wire)->head; le; le = le->next) {
+		const struct wire_msg *wm = le->data;
+
+		if (wm->retrans || !matches(wm, m))
+			continue;
+		if (lua_rawgeti(L, -1, wm->seq) != LUA_TNIL) {
+			lua_pop(L, 1);
+			continue;
+		}
+		lua_pop(L, 1);
+		lua_pushboolean(L, true);
+		lua_rawseti(L, -2, wm->seq);
+		lua_pop(L, 1);
+		return wm;
+	}
+	lua_pop(L, 1);
+
+	return NULL;
+}
+
+
+static void remember(struct lcall *lc, const struct wire_msg *wm)
+{
+	if (wm->msg->scode > 100 && !pl_strcmp(&wm->msg->cseq.met, "INVITE")) {
+		mem_deref((void *)lc->last);
+		lc->last = mem_ref((void *)wm);
+		if (wm->msg->scode >= 200) {
+			mem_deref((void *)lc->final);
+			lc->final = mem_ref((void *)wm);
+		}
+	}
+}
+
+
+/* The wait state lives on the Lua stack above the arguments:
+ * [top-1] match description string, [top] light userdata of a
+ * struct match kept in a full userdata at [top-2]. */
+static int response_k(lua_State *L, int status, lua_KContext ctx)
+{
+	struct lcall *lc = check_call(L);
+	const struct match *m = lua_touserdata(L, (int)ctx);
+	const struct wire_msg *wm = take(L, m);
+
+	if (wm) {
+		runner_wait_end(lc->t);
+		remember(lc, wm);
+		l_msg_push(L, wm);
+		return 1;
+	}
+	if (runner_wait_expired(lc->t)) {
+		runner_wait_end(lc->t);
+		return luaL_error(L, "no %s arrived within the wait",
+				  lua_tostring(L, (int)ctx + 1));
+	}
+
+	return runner_yield(L, ctx, response_k);
+}
+
+
+static uint32_t wait_ms(lua_State *L, int opts)
+{
+	lua_Integer ms = DEFAULT_WAIT_MS;
+
+	if (lua_istable(L, opts)) {
+		lua_getfield(L, opts, "timeout");
+		if (!lua_isnil(L, -1))
+			ms = luaL_checkinteger(L, -1);
+		lua_pop(L, 1);
+	}
+	if (ms <= 0 || ms > 600000)
+		luaL_error(L, "timeout must be 1..600000 ms");
+
+	return (uint32_t)ms;
+}
+
+
+/* Pushes the match state and starts the wait; returns its index. */
+static int wait_for(lua_State *L, struct lcall *lc, const struct match *m,
+		    const char *what, uint32_t ms)
+{
+	struct match *mm = lua_newuserdatauv(L, sizeof(*mm), 1);
+	int idx = lua_gettop(L);
+
+	*mm = *m;
+	lua_pushstring(L, m->callid);   /* keeps callid alive */
+	mm->callid = lua_tostring(L, -1);
+	lua_setiuservalue(L, idx, 1);
+	lua_pushstring(L, what);
+
+	runner_wait_begin(lc->t, lua_tostring(L, -1), ms);
+
+	return idx;
+}
+
+
+/* call:response([code], [{timeout = ms}]) */
+static int l_response(lua_State *L)
+{
+	struct lcall *lc = check_call(L);
+	int opts = lua_istable(L, 2) ? 2 : 3;
+	struct match m = {uac_call_id(lc->call), "INVITE", 0, 0};
+	char what[64];
+	int idx;
+
+	if (opts == 3 && !lua_isnoneornil(L, 2)) {
+		m.scode = (int)luaL_checkinteger(L, 2);
+		luaL_argcheck(L, m.scode >= 100 && m.scode <= 699, 2,
+			      "a status code 100..699");
+	}
+	(void)re_snprintf(what, sizeof(what), "%s response to the INVITE",
+			  m.scode ? "" : "any");
+	if (m.scode)
+		(void)re_snprintf(what, sizeof(what), "%d response to the "
+				  "INVITE", m.scode);
+
+	idx = wait_for(L, lc, &m, what, wait_ms(L, opts));
+
+	return response_k(L, LUA_OK, idx);
+}
+
+
+/* call:responses(): every response to the INVITE so far, retransmissions
+ * included, in arrival order. */
+static int l_responses(lua_State *L)
+{
+	struct lcall *lc = check_call(L);
+	struct match m = {uac_call_id(lc->call), "INVITE", 0, 0};
+	struct le *le;
+	int i = 0;
+
+	lua_newtable(L);
+	for (le = wire_msgs(lc->t->wire)->head; le; le = le->next) {
+		if (!matches(le->data, &m))
+			continue;
+		l_msg_push(L, le->data);
+		lua_rawseti(L, -2, ++i);
+	}
+
+	return 1;
+}
+
+
+/* The response an in-dialog request refers to: the argument, or the
+ * latest one this call returned. */
+static const struct sip_msg *dialog_resp(lua_State *L, int idx,
+					 const char *fn)
+{
+	struct lcall *lc = check_call(L);
+
+	if (!lua_isnoneornil(L, idx) && !lua_istable(L, idx))
+		return l_msg_check(L, idx)->msg;
+	if (!lc->last)
+		luaL_error(L, "%s: no response with a To tag yet (wait for "
+			   "one with call:response())", fn);
+
+	return lc->last->msg;
+}
+
+
+static int wait_final(lua_State *L, const char *met, uint32_t cseq,
+		      int opts)
+{
+	struct lcall *lc = check_call(L);
+	struct match m = {uac_call_id(lc->call), met, cseq, -1};
+	char what[64];
+	int idx;
+
+	(void)re_snprintf(what, sizeof(what), "final response to the %s",
+			  met);
+	idx = wait_for(L, lc, &m, what, wait_ms(L, opts));
+
+	return response_k(L, LUA_OK, idx);
+}
+
+
+static long opt_long(lua_State *L, int tbl, const char *key)
+{
+	long v = -1;
+
+	if (!lua_istable(L, tbl))
+		return -1;
+	lua_getfield(L, tbl, key);
+	if (!lua_isnil(L, -1))
+		v = (long)luaL_checkinteger(L, -1);
+	lua_pop(L, 1);
+
+	return v;
+}
+
+
+/* call:prack([resp], [{rseq=, cseq=, method=, sdp=, headers=}]) */
+static int l_prack(lua_State *L)
+{
+	struct lcall *lc = check_call(L);
+	int opts = lua_istable(L, 2) ? 2 : 3;
+	const struct sip_msg *resp = dialog_resp(L, 2, "prack");
+	struct uac_req_opts o;
+	uint32_t cseq;
+	int err;
+
+	memset(&o, 0, sizeof(o));
+	o.rseq = opt_long(L, opts, "rseq");
+	o.cseq = opt_long(L, opts, "cseq");
+	if (lua_istable(L, opts)) {
+		lua_getfield(L, opts, "method");
+		o.method = lua_tostring(L, -1);
+		lua_getfield(L, opts, "sdp");
+		if (lua_isstring(L, -1))
+			o.body = lua_tolstring(L, -1, &o.body_len);
+		lua_getfield(L, opts, "headers");
+		o.xhdrc = check_string_list(L, -1, "prack: headers", o.xhdrv,
+					    UAC_MAX_HDRS);
+		lua_pop(L, 1);
+		lua_remove(L, -2);   /* sdp and method stay referenced */
+		lua_remove(L, -2);
+		lua_pushvalue(L, opts);
+		lua_getfield(L, -1, "sdp");
+		lua_getfield(L, -2, "method");
+		lua_remove(L, -3);
+	}
+
+	err = uac_prack(lc->call, resp, &o, &cseq);
+	if (err == EPROTO)
+		return luaL_error(L, "prack: the response has no RSeq (not a "
+				  "reliable provisional)");
+	if (err)
+		return luaL_error(L, "prack: could not send (%s)",
+				  strerror(err));
+
+	return wait_final(L, "PRACK", cseq, opts);
+}
+
+
+static int l_ack(lua_State *L)
+{
+	struct lcall *lc = check_call(L);
+	const struct sip_msg *final;
+	int err;
+
+	if (!lua_isnoneornil(L, 2))
+		final = l_msg_check(L, 2)->msg;
+	else if (lc->final)
+		final = lc->final->msg;
+	else
+		return luaL_error(L, "ack: no final response yet");
+
+	if (final->scode < 200)
+		return luaL_error(L, "ack: %d is not a final response",
+				  (int)final->scode);
+
+	err = uac_ack(lc->call, final);
+	if (err)
+		return luaL_error(L, "ack: could not send (%s)",
+				  strerror(err));
+
+	return 0;
+}
+
+
+static int l_cancel(lua_State *L)
+{
+	struct lcall *lc = check_call(L);
+	int err = uac_cancel(lc->call);
+
+	if (err)
+		return luaL_error(L, "cancel: could not send (%s)",
+				  strerror(err));
+
+	return wait_final(L, "CANCEL", uac_call_invite_cseq(lc->call), 2);
+}
+
+
+static int l_bye(lua_State *L)
+{
+	struct lcall *lc = check_call(L);
+	const struct sip_msg *resp;
+	uint32_t cseq;
+	int err;
+
+	resp = lua_isnoneornil(L, 2) && lc->final ? lc->final->msg
+		: dialog_resp(L, 2, "bye");
+	err = uac_bye(lc->call, resp, &cseq);
+	if (err)
+		return luaL_error(L, "bye: could not send (%s)",
+				  strerror(err));
+
+	return wait_final(L, "BYE", cseq, 3);
+}
+
+
+static int l_retransmit(lua_State *L)
+{
+	struct lcall *lc = check_call(L);
+	int err = uac_retransmit(lc->call);
+
+	if (err)
+		return luaL_error(L, "retransmit: %s", strerror(err));
+
+	return 0;
+}
+
+
+static int l_call_id(lua_State *L)
+{
+	lua_pushstring(L, uac_call_id(check_call(L)->call));
+	return 1;
+}
+
+
+static const luaL_Reg uac_methods[] = {
+	{"invite",   l_invite},
+	{"send_raw", l_send_raw},
+	{"target",   l_target},
+	{NULL, NULL}
+};
+
+static const luaL_Reg call_methods[] = {
+	{"response",   l_response},
+	{"responses",  l_responses},
+	{"prack",      l_prack},
+	{"ack",        l_ack},
+	{"cancel",     l_cancel},
+	{"bye",        l_bye},
+	{"retransmit", l_retransmit},
+	{"call_id",    l_call_id},
+	{NULL, NULL}
+};
+
+
+void l_uac_open(lua_State *L)
+{
+	luaL_newmetatable(L, UAC_META);
+	luaL_newlib(L, uac_methods);
+	lua_setfield(L, -2, "__index");
+	lua_pop(L, 1);
+
+	luaL_newmetatable(L, CALL_META);
+	luaL_newlib(L, call_methods);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, call_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pop(L, 1);
+}
+
+
+int l_uac_push(lua_State *L, struct test *t)
+{
+	struct test **tp = lua_newuserdatauv(L, sizeof(*tp), 0);
+
+	*tp = t;
+	luaL_setmetatable(L, UAC_META);
+
+	return 1;
+}

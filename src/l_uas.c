@@ -1,0 +1,646 @@
+/**
+ * @file l_uas.c  The reference UAS and its invitations, in Lua
+ *
+ *   local inv = t:uas():incoming()      -- waits for an INVITE
+ *   inv:progress{ statusCode = 183, rel100 = true }
+ *   inv:accept()                        -- or inv:reject{statusCode=486}
+ *
+ * progress() takes SIP.js's options. Every option is checked before
+ * anything is sent; an error names the option, and the scenario's file
+ * and line (luaL_error adds those).
+ */
+#include <string.h>
+#include <lua.h>
+#include <lauxlib.h>
+#include <re.h>
+#include "progress.h"
+#include "sdp.h"
+#include "wire.h"
+#include "uas.h"
+#include "runner.h"
+#include "l_siptap.h"
+
+
+#define UAS_META "siptap.uas"
+#define INV_META "siptap.invitation"
+
+enum { DEFAULT_WAIT_MS = 5000 };
+
+struct linv {
+	struct uas_call *call;
+	struct test *t;
+};
+
+
+static struct test *check_uas(lua_State *L)
+{
+	struct test **tp = luaL_checkudata(L, 1, UAS_META);
+
+	return *tp;
+}
+
+
+static struct linv *check_inv(lua_State *L)
+{
+	return luaL_checkudata(L, 1, INV_META);
+}
+
+
+static int inv_gc(lua_State *L)
+{
+	struct linv *li = check_inv(L);
+
+	li->call = mem_deref(li->call);
+
+	return 0;
+}
+
+
+/* --- incoming() ------------------------------------------------------ */
+
+static int incoming_k(lua_State *L, int status, lua_KContext ctx)
+{
+	struct test *t = check_uas(L);
+	struct uas_call *call = uas_take_call(t->uas);
+	struct linv *li;
+
+	if (call) {
+		runner_wait_end(t);
+		li = lua_newuserdatauv(L, sizeof(*li), 0);
+		li->call = call;
+		li->t = t;
+		luaL_setmetatable(L, INV_META);
+		return 1;
+	}
+	if (runner_wait_expired(t)) {
+		runner_wait_end(t);
+		return luaL_error(L, "incoming: no INVITE arrived within the "
+				  "wait");
+	}
+
+	return runner_yield(L, 0, incoming_k);
+}
+
+
+/* uas:incoming([{timeout = ms}]) */
+static int l_incoming(lua_State *L)
+{
+	struct test *t = check_uas(L);
+	lua_Integer ms = DEFAULT_WAIT_MS;
+
+	if (lua_istable(L, 2)) {
+		lua_getfield(L, 2, "timeout");
+		if (!lua_isnil(L, -1))
+			ms = luaL_checkinteger(L, -1);
+		lua_pop(L, 1);
+	}
+	luaL_argcheck(L, ms > 0 && ms <= 600000, 2, "timeout 1..600000 ms");
+
+	runner_wait_begin(t, "an INVITE at the UAS", (uint32_t)ms);
+
+	return incoming_k(L, LUA_OK, 0);
+}
+
+
+static int l_address(lua_State *L)
+{
+	struct test *t = check_uas(L);
+	char buf[64];
+
+	(void)re_snprintf(buf, sizeof(buf), "%J", &t->uas_addr);
+	lua_pushstring(L, buf);
+
+	return 1;
+}
+
+
+/* --- reading the options table --------------------------------------- */
+
+struct lopts {
+	struct progress_opts p;
+	struct sdpgen_opts sdh;
+	bool sdh_given;
+	int modifiers;          /* stack index of the list, 0: none */
+	const char *fn;         /* "progress", "accept", "reject"   */
+};
+
+
+static void unknown_keys(lua_State *L, int tbl, const char *fn,
+			 const char *const *known)
+{
+	lua_pushnil(L);
+	while (lua_next(L, tbl)) {
+		const char *const *k;
+
+		lua_pop(L, 1);
+		for (k = known; *k; k++) {
+			if (lua_type(L, -1) == LUA_TSTRING &&
+			    !strcmp(lua_tostring(L, -1), *k))
+				break;
+		}
+		if (!*k)
+			luaL_error(L, "%s: unknown option '%s'", fn,
+				   luaL_tolstring(L, -1, NULL));
+	}
+}
+
+
+/* Each getter leaves the value on the stack: the options table's own
+ * strings are then referenced for as long as the call runs. */
+static const char *get_string(lua_State *L, int tbl, const char *fn,
+			      const char *key)
+{
+	lua_getfield(L, tbl, key);
+	if (lua_isnil(L, -1))
+		return NULL;
+	if (lua_type(L, -1) != LUA_TSTRING)
+		luaL_error(L, "%s: %s must be a string, got %s", fn, key,
+			   luaL_typename(L, -1));
+
+	return lua_tostring(L, -1);
+}
+
+
+static void get_status(lua_State *L, int tbl, struct lopts *o)
+{
+	char err[PROGRESS_ERRSZ];
+	lua_Integer code;
+	int isint;
+
+	lua_getfield(L, tbl, "statusCode");
+	if (lua_isnil(L, -1))
+		return;
+	if (lua_type(L, -1) != LUA_TNUMBER)
+		luaL_error(L, "%s: statusCode must be an integer, got %s "
+			   "(%s)", o->fn, luaL_typename(L, -1),
+			   luaL_tolstring(L, -1, NULL));
+
+	code = lua_tointegerx(L, -1, &isint);
+	if (!isint)
+		luaL_error(L, "%s: statusCode must be an integer, got %s",
+			   o->fn, luaL_tolstring(L, -1, NULL));
+	if (progress_check_status((long)code, err, sizeof(err)))
+		luaL_error(L, "%s: %s", o->fn, err);
+
+	o->p.scode = (uint16_t)code;
+}
+
+
+static void get_headers(lua_State *L, int tbl, struct lopts *o)
+{
+	size_t i, n;
+
+	lua_getfield(L, tbl, "extraHeaders");
+	if (lua_isnil(L, -1))
+		return;
+	if (!lua_istable(L, -1))
+		luaL_error(L, "%s: extraHeaders must be a list of strings, "
+			   "got %s", o->fn, luaL_typename(L, -1));
+
+	n = (size_t)luaL_len(L, -1);
+	if (n > PROGRESS_MAX_HDRS)
+		luaL_error(L, "%s: extraHeaders: more than %d headers", o->fn,
+			   PROGRESS_MAX_HDRS);
+	for (i = 0; i < n; i++) {
+		lua_rawgeti(L, -1, (lua_Integer)i + 1);
+		if (lua_type(L, -1) != LUA_TSTRING)
+			luaL_error(L, "%s: extraHeaders[%d] must be a string, "
+				   "got %s", o->fn, (int)i + 1,
+				   luaL_typename(L, -1));
+		o->p.xhdrv[i] = lua_tostring(L, -1);
+		lua_pop(L, 1);
+	}
+	o->p.xhdrc = n;
+}
+
+
+static void get_body(lua_State *L, int tbl, struct lopts *o)
+{
+	static const char *const known[] = {"body", "contentType", NULL};
+	int b;
+
+	lua_getfield(L, tbl, "body");
+	b = lua_gettop(L);
+	if (lua_isnil(L, b))
+		return;
+	if (lua_type(L, b) == LUA_TSTRING) {
+		o->p.body = lua_tolstring(L, b, &o->p.body_len);
+		return;
+	}
+	if (!lua_istable(L, b))
+		luaL_error(L, "%s: body must be a string or {body = ..., "
+			   "contentType = ...}, got %s", o->fn,
+			   luaL_typename(L, b));
+
+	unknown_keys(L, b, "progress: body", known);
+	o->p.body_is_table = true;
+	lua_getfield(L, b, "body");
+	if (lua_type(L, -1) != LUA_TSTRING)
+		luaL_error(L, "%s: body.body must be a string, got %s", o->fn,
+			   luaL_typename(L, -1));
+	o->p.body = lua_tolstring(L, -1, &o->p.body_len);
+	lua_getfield(L, b, "contentType");
+	if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+		luaL_error(L, "%s: body.contentType must be a string, got %s",
+			   o->fn, luaL_typename(L, -1));
+	o->p.ctype = lua_tostring(L, -1);
+}
+
+
+/* sessionDescriptionHandlerOptions = {codecs = {...}, direction = ...,
+ * port = n}: what our SDP generator can choose. */
+static void get_sdh_options(lua_State *L, int tbl, struct lopts *o)
+{
+	static const char *const known[] = {"codecs", "direction", "port",
+					    NULL};
+	int s;
+	size_t i, n;
+
+	lua_getfield(L, tbl, "sessionDescriptionHandlerOptions");
+	s = lua_gettop(L);
+	if (lua_isnil(L, s))
+		return;
+	if (!lua_istable(L, s))
+		luaL_error(L, "%s: sessionDescriptionHandlerOptions must be a "
+			   "table, got %s", o->fn, luaL_typename(L, s));
+	unknown_keys(L, s, "sessionDescriptionHandlerOptions", known);
+	o->sdh_given = true;
+
+	lua_getfield(L, s, "codecs");
+	if (!lua_isnil(L, -1)) {
+		if (!lua_istable(L, -1))
+			luaL_error(L, "%s: sessionDescriptionHandlerOptions."
+				   "codecs must be a list of names", o->fn);
+		n = (size_t)luaL_len(L, -1);
+		if (n == 0 || n > SDPGEN_MAX_CODECS)
+			luaL_error(L, "%s: sessionDescriptionHandlerOptions."
+				   "codecs: 1..%d names", o->fn,
+				   SDPGEN_MAX_CODECS);
+		for (i = 0; i < n; i++) {
+			lua_rawgeti(L, -1, (lua_Integer)i + 1);
+			o->sdh.codecv[i] = lua_tostring(L, -1);
+			if (!sdpgen_codec_known(o->sdh.codecv[i]))
+				luaL_error(L, "%s: sessionDescriptionHandler"
+					   "Options.codecs[%d]: unknown codec "
+					   "'%s' (PCMU, PCMA, G722, opus, "
+					   "telephone-event)", o->fn,
+					   (int)i + 1,
+					   luaL_tolstring(L, -1, NULL));
+			lua_pop(L, 1);
+		}
+		o->sdh.codecc = n;
+	}
+
+	o->sdh.direction = get_string(L, s, o->fn, "direction");
+	if (o->sdh.direction && !sdpgen_direction_known(o->sdh.direction))
+		luaL_error(L, "%s: sessionDescriptionHandlerOptions.direction"
+			   ": '%s' is not sendrecv, sendonly, recvonly or "
+			   "inactive", o->fn, o->sdh.direction);
+
+	lua_getfield(L, s, "port");
+	if (!lua_isnil(L, -1)) {
+		lua_Integer port = luaL_checkinteger(L, -1);
+
+		if (port < 1 || port > 65535)
+			luaL_error(L, "%s: sessionDescriptionHandlerOptions."
+				   "port must be 1..65535", o->fn);
+		o->sdh.port = (uint16_t)port;
+	}
+}
+
+
+static void get_modifiers(lua_State *L, int tbl, struct lopts *o)
+{
+	size_t i, n;
+
+	lua_getfield(L, tbl, "sessionDescriptionHandlerModifiers");
+	if (lua_isnil(L, -1))
+		return;
+	if (!lua_istable(L, -1))
+		luaL_error(L, "%s: sessionDescriptionHandlerModifiers must be "
+			   "a list of functions, got %s", o->fn,
+			   luaL_typename(L, -1));
+
+	n = (size_t)luaL_len(L, -1);
+	for (i = 0; i < n; i++) {
+		if (lua_rawgeti(L, -1, (lua_Integer)i + 1) != LUA_TFUNCTION)
+			luaL_error(L, "%s: sessionDescriptionHandlerModifiers"
+				   "[%d] must be a function, got %s", o->fn,
+				   (int)i + 1, luaL_typename(L, -1));
+		lua_pop(L, 1);
+	}
+	o->modifiers = lua_gettop(L);
+	o->sdh_given = o->sdh_given || n > 0;
+}
+
+
+static void get_rel100(lua_State *L, int tbl, struct lopts *o)
+{
+	lua_getfield(L, tbl, "rel100");
+	if (lua_isnil(L, -1))
+		return;
+	if (!lua_isboolean(L, -1))
+		luaL_error(L, "%s: rel100 must be a boolean, got %s", o->fn,
+			   luaL_typename(L, -1));
+
+	o->p.rel100 = lua_toboolean(L, -1);
+}
+
+
+/* Reads and checks every option; raises on the first bad one. */
+static void read_options(lua_State *L, int tbl, struct lopts *o)
+{
+	static const char *const known[] = {
+		"statusCode", "reasonPhrase", "extraHeaders", "body",
+		"sessionDescriptionHandlerOptions",
+		"sessionDescriptionHandlerModifiers", "rel100", NULL
+	};
+	char err[PROGRESS_ERRSZ];
+
+	if (lua_isnoneornil(L, tbl))
+		return;
+	if (!lua_istable(L, tbl))
+		luaL_error(L, "%s: options must be a table, got %s", o->fn,
+			   luaL_typename(L, tbl));
+
+	unknown_keys(L, tbl, o->fn, known);
+	get_status(L, tbl, o);
+	o->p.reason = get_string(L, tbl, o->fn, "reasonPhrase");
+	get_headers(L, tbl, o);
+	get_body(L, tbl, o);
+	get_sdh_options(L, tbl, o);
+	get_modifiers(L, tbl, o);
+	get_rel100(L, tbl, o);
+
+	if (progress_validate(&o->p, err, sizeof(err)))
+		luaL_error(L, "%s: %s", o->fn, err);
+}
+
+
+/* --- session descriptions -------------------------------------------- */
+
+/* Runs the modifiers in order over the SDP on top of the stack; an
+ * error inside one names its index. Leaves the result on top. */
+static void apply_modifiers(lua_State *L, const struct lopts *o)
+{
+	size_t i, n;
+
+	if (!o->modifiers)
+		return;
+
+	n = (size_t)luaL_len(L, o->modifiers);
+	for (i = 0; i < n; i++) {
+		lua_rawgeti(L, o->modifiers, (lua_Integer)i + 1);
+		lua_insert(L, -2);
+		if (lua_pcall(L, 1, 1, 0) != LUA_OK)
+			luaL_error(L, "%s: sessionDescriptionHandlerModifiers"
+				   "[%d] raised: %s", o->fn, (int)i + 1,
+				   luaL_tolstring(L, -1, NULL));
+		if (lua_type(L, -1) != LUA_TSTRING)
+			luaL_error(L, "%s: sessionDescriptionHandlerModifiers"
+				   "[%d] must return the SDP as a string, got "
+				   "%s", o->fn, (int)i + 1,
+				   luaL_typename(L, -1));
+	}
+}
+
+
+/* Pushes the SDP this response carries (the one sent before, or a new
+ * one from the generator and the modifiers), or nil for none. */
+static void push_sdp(lua_State *L, struct uas_call *call,
+		     const struct lopts *o)
+{
+	const char *prev = uas_call_local_sdp(call);
+	char *sdp = NULL;
+	int err;
+
+	if (prev) {
+		lua_pushstring(L, prev);
+		return;
+	}
+
+	err = uas_call_make_sdp(call, &o->sdh, &sdp);
+	if (err)
+		luaL_error(L, "%s: could not make the SDP (%s)", o->fn,
+			   strerror(err));
+	lua_pushstring(L, sdp);
+	mem_deref(sdp);
+
+	apply_modifiers(L, o);
+}
+
+
+/* --- progress, accept, reject ---------------------------------------- */
+
+static int l_progress(lua_State *L)
+{
+	struct linv *li = check_inv(L);
+	struct lopts o;
+	int err;
+
+	memset(&o, 0, sizeof(o));
+	o.fn = "progress";
+	read_options(L, 2, &o);
+
+	if (uas_call_state(li->call) >= UAS_ACCEPTED)
+		return luaL_error(L, "progress: the call is %s already",
+				  uas_state_name(uas_call_state(li->call)));
+
+	if (uas_call_sdp_wanted(li->call, &o.p, o.sdh_given)) {
+		push_sdp(L, li->call, &o);
+		o.p.body = lua_tolstring(L, -1, &o.p.body_len);
+		o.p.ctype = NULL;
+	}
+
+	err = uas_progress(li->call, &o.p);
+	if (err)
+		return luaL_error(L, "progress: could not send (%s)",
+				  strerror(err));
+
+	return 0;
+}
+
+
+/* inv:accept([{extraHeaders, sessionDescriptionHandlerOptions,
+ * sessionDescriptionHandlerModifiers}]): a 200 with the answer (or an
+ * offer when the INVITE had none). */
+static int l_accept(lua_State *L)
+{
+	static const char *const known[] = {
+		"extraHeaders", "sessionDescriptionHandlerOptions",
+		"sessionDescriptionHandlerModifiers", NULL
+	};
+	struct linv *li = check_inv(L);
+	struct lopts o;
+	int err;
+
+	memset(&o, 0, sizeof(o));
+	o.fn = "accept";
+	if (lua_istable(L, 2)) {
+		unknown_keys(L, 2, "accept", known);
+		read_options(L, 2, &o);
+	}
+	if (uas_call_state(li->call) >= UAS_ACCEPTED)
+		return luaL_error(L, "accept: the call is %s already",
+				  uas_state_name(uas_call_state(li->call)));
+
+	push_sdp(L, li->call, &o);
+	err = uas_accept(li->call, lua_tostring(L, -1), o.p.xhdrv,
+			 o.p.xhdrc);
+	if (err)
+		return luaL_error(L, "accept: could not send (%s)",
+				  strerror(err));
+
+	return 0;
+}
+
+
+/* inv:reject([{statusCode = 3xx..6xx, reasonPhrase, extraHeaders}]) */
+static int l_reject(lua_State *L)
+{
+	static const char *const known[] = {
+		"statusCode", "reasonPhrase", "extraHeaders", NULL
+	};
+	struct linv *li = check_inv(L);
+	char err[PROGRESS_ERRSZ];
+	lua_Integer code = 480;
+	const char *reason = NULL;
+	struct lopts o;
+	size_t i;
+	int e;
+
+	memset(&o, 0, sizeof(o));
+	o.fn = "reject";
+	if (lua_istable(L, 2)) {
+		unknown_keys(L, 2, "reject", known);
+		lua_getfield(L, 2, "statusCode");
+		if (!lua_isnil(L, -1)) {
+			int isint;
+
+			code = lua_tointegerx(L, -1, &isint);
+			if (lua_type(L, -1) != LUA_TNUMBER || !isint)
+				return luaL_error(L, "reject: statusCode must "
+						  "be an integer");
+		}
+		reason = get_string(L, 2, "reject", "reasonPhrase");
+		get_headers(L, 2, &o);
+	}
+	if (code < 300 || code > 699)
+		return luaL_error(L, "reject: statusCode: %d is not 300..699",
+				  (int)code);
+	if (reason && progress_check_reason(reason, err, sizeof(err)))
+		return luaL_error(L, "reject: %s", err);
+	for (i = 0; i < o.p.xhdrc; i++) {
+		if (progress_check_header(o.p.xhdrv[i], err, sizeof(err)))
+			return luaL_error(L, "reject: %s", err);
+	}
+	if (uas_call_state(li->call) >= UAS_ACCEPTED)
+		return luaL_error(L, "reject: the call is %s already",
+				  uas_state_name(uas_call_state(li->call)));
+
+	e = uas_reject(li->call, (uint16_t)code,
+		       reason ? reason : "Temporarily Unavailable",
+		       o.p.xhdrv, o.p.xhdrc);
+	if (e)
+		return luaL_error(L, "reject: could not send (%s)",
+				  strerror(e));
+
+	return 0;
+}
+
+
+static int l_state(lua_State *L)
+{
+	lua_pushstring(L, uas_state_name(uas_call_state(check_inv(L)->call)));
+	return 1;
+}
+
+
+static int l_queued(lua_State *L)
+{
+	lua_pushinteger(L, uas_call_queued(check_inv(L)->call));
+	return 1;
+}
+
+
+/* inv:request(): the INVITE as the UAS received it */
+static int l_request(lua_State *L)
+{
+	struct linv *li = check_inv(L);
+	const struct sip_msg *inv = uas_call_invite(li->call);
+	struct le *le;
+
+	for (le = wire_msgs(li->t->wire)->head; le; le = le->next) {
+		const struct wire_msg *wm = le->data;
+
+		if (wm->role != WIRE_UAS || wm->tx || !wm->msg ||
+		    !wm->msg->req || pl_strcmp(&wm->msg->met, "INVITE") ||
+		    pl_cmp(&wm->msg->callid, &inv->callid))
+			continue;
+		l_msg_push(L, wm);
+		return 1;
+	}
+
+	lua_pushnil(L);
+	return 1;
+}
+
+
+/* t:uas([{rel100 = "required"}]) */
+int l_uas_push(lua_State *L, struct test *t, int opts)
+{
+	struct test **tp;
+
+	if (lua_istable(L, opts)) {
+		const char *rel;
+
+		lua_getfield(L, opts, "rel100");
+		rel = lua_tostring(L, -1);
+		if (rel && strcmp(rel, "required") && strcmp(rel, "supported"))
+			return luaL_error(L, "uas: rel100 must be \"required\" "
+					  "or \"supported\"");
+		if (rel)
+			uas_set_require_100rel(t->uas,
+					       !strcmp(rel, "required"));
+		lua_pop(L, 1);
+	}
+
+	tp = lua_newuserdatauv(L, sizeof(*tp), 0);
+	*tp = t;
+	luaL_setmetatable(L, UAS_META);
+
+	return 1;
+}
+
+
+static const luaL_Reg uas_methods[] = {
+	{"incoming", l_incoming},
+	{"address",  l_address},
+	{NULL, NULL}
+};
+
+static const luaL_Reg inv_methods[] = {
+	{"progress", l_progress},
+	{"accept",   l_accept},
+	{"reject",   l_reject},
+	{"state",    l_state},
+	{"queued",   l_queued},
+	{"request",  l_request},
+	{NULL, NULL}
+};
+
+
+void l_uas_open(lua_State *L)
+{
+	luaL_newmetatable(L, UAS_META);
+	luaL_newlib(L, uas_methods);
+	lua_setfield(L, -2, "__index");
+	lua_pop(L, 1);
+
+	luaL_newmetatable(L, INV_META);
+	luaL_newlib(L, inv_methods);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, inv_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pop(L, 1);
+}

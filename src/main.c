@@ -1,0 +1,270 @@
+/**
+ * @file main.c  The command line
+ *
+ *   siptap run [options] [PATH...]    run scenarios, TAP on stdout
+ *   siptap list [PATH...]             the test names
+ *
+ * Exit status: 0 all passed, 1 a test failed, 2 usage or set-up error.
+ */
+#include <string.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <getopt.h>
+#include <time.h>
+#include <limits.h>
+#include <lua.h>
+#include <re.h>
+#include "runner.h"
+#include "suite.h"
+#include "run.h"
+
+
+enum { EXIT_FAILED = 1, EXIT_USAGE = 2 };
+
+static const char usage_text[] =
+"usage: siptap run [options] [PATH...]\n"
+"       siptap list [PATH...]\n"
+"       siptap --help | --version\n"
+"\n"
+"Runs SIP scenario files (Lua) against siptap's reference UAS and prints\n"
+"the results as TAP on stdout. A PATH that is a folder means every *.lua\n"
+"below it, in sorted order; the default is scenarios/.\n"
+"\n"
+"commands:\n"
+"  run                 run the tests, TAP on stdout, a copy in the reports\n"
+"  list                print the test names, one per line, run nothing\n"
+"\n"
+"options:\n"
+"  --tap-version 13|14 TAP version to print (default 14, or 13 when the\n"
+"                      environment has TAP_VERSION=13, as prove sets it)\n"
+"  --t1 MS             SIP timer T1 of the reference UAS (default 500)\n"
+"  --timeout S         time limit per test in seconds (default 30)\n"
+"  --report-dir DIR    where reports go (default reports/)\n"
+"  --seed N            seed for scenarios' math.random (default: time)\n"
+"  --lua-dir DIR       the siptap Lua library (default: built in)\n"
+"  -h, --help          this text\n"
+"  -V, --version       the version\n"
+"\n"
+"Exit status: 0 all tests passed, 1 a test failed, 2 usage error.\n";
+
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	(void)fprintf(stderr, "siptap: ");
+	(void)fprintf(stderr, fmt, arg);
+	(void)fprintf(stderr, "\n(see siptap --help)\n");
+
+	return EXIT_USAGE;
+}
+
+
+static bool parse_uint(const char *s, unsigned long min, unsigned long max,
+		       unsigned long *v)
+{
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		return false;
+	*v = strtoul(s, &end, 10);
+
+	return !*end && *v >= min && *v <= max;
+}
+
+
+static int default_tap_version(void)
+{
+	const char *env = getenv("TAP_VERSION");
+
+	return env && !strcmp(env, "13") ? 13 : 14;
+}
+
+
+static int parse_options(int argc, char *argv[], struct run_conf *conf)
+{
+	static const struct option longopts[] = {
+		{"tap-version", required_argument, NULL, 'v'},
+		{"t1",          required_argument, NULL, 't'},
+		{"timeout",     required_argument, NULL, 'T'},
+		{"report-dir",  required_argument, NULL, 'r'},
+		{"seed",        required_argument, NULL, 's'},
+		{"lua-dir",     required_argument, NULL, 'l'},
+		{"help",        no_argument,       NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	unsigned long v;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+
+		case 'v':
+			if (!parse_uint(optarg, 13, 14, &v))
+				return usage_error("--tap-version: '%s' is not"
+						   " 13 or 14", optarg);
+			conf->tap_version = (int)v;
+			break;
+
+		case 't':
+			if (!parse_uint(optarg, 1, 60000, &v))
+				return usage_error("--t1: '%s' is not a number"
+						   " of ms in 1..60000", optarg);
+			conf->t1 = (uint32_t)v;
+			break;
+
+		case 'T':
+			if (!parse_uint(optarg, 1, 86400, &v))
+				return usage_error("--timeout: '%s' is not a "
+						   "number of seconds in "
+						   "1..86400", optarg);
+			conf->timeout_s = (uint32_t)v;
+			break;
+
+		case 'r':
+			conf->report_dir = optarg;
+			break;
+
+		case 's':
+			if (!parse_uint(optarg, 0, ULONG_MAX, &v))
+				return usage_error("--seed: '%s' is not a "
+						   "non-negative integer",
+						   optarg);
+			conf->seed = v;
+			break;
+
+		case 'l':
+			conf->lua_dir = optarg;
+			break;
+
+		case 'h':
+			(void)fputs(usage_text, stdout);
+			exit(0);
+
+		case ':':
+			return usage_error("option %s needs a value",
+					   argv[optind - 1]);
+
+		default:
+			return usage_error("unknown option '%s'",
+					   argv[optind - 1]);
+		}
+	}
+
+	return 0;
+}
+
+
+static int collect(struct list *testl, const struct run_conf *conf,
+		   int argc, char *argv[])
+{
+	static const char *const default_path[] = {"scenarios"};
+	const char *const *pathv = default_path;
+	size_t pathc = 1;
+	char err[512] = "";
+
+	if (argc > 0) {
+		pathv = (const char *const *)argv;
+		pathc = (size_t)argc;
+	}
+
+	if (suite_collect(testl, pathv, pathc, conf->lua_dir, err,
+			  sizeof(err))) {
+		(void)fprintf(stderr, "siptap: %s\n", err);
+		return EXIT_USAGE;
+	}
+
+	return 0;
+}
+
+
+static int cmd_run(struct run_conf *conf, int argc, char *argv[])
+{
+	struct run_stats stats;
+	struct list testl = LIST_INIT;
+	int err, ret;
+
+	ret = collect(&testl, conf, argc, argv);
+	if (ret)
+		goto out;
+
+	err = run_suite(conf, &testl, &stats);
+	if (err)
+		ret = EXIT_USAGE;
+	else
+		ret = stats.failed ? EXIT_FAILED : 0;
+
+	if (!err)
+		(void)fprintf(stderr, "siptap: %u tests: %u passed, %u failed, "
+			      "%u skipped, %u todo\n", stats.tests,
+			      stats.passed, stats.failed, stats.skipped,
+			      stats.todo);
+ out:
+	list_flush(&testl);
+
+	return ret;
+}
+
+
+static int cmd_list(struct run_conf *conf, int argc, char *argv[])
+{
+	struct list testl = LIST_INIT;
+	int ret;
+
+	ret = collect(&testl, conf, argc, argv);
+	if (!ret)
+		ret = run_list(&testl);
+	list_flush(&testl);
+
+	return ret;
+}
+
+
+int main(int argc, char *argv[])
+{
+	struct run_conf conf = {
+		.tap_version = default_tap_version(),
+		.t1          = 500,
+		.timeout_s   = 30,
+		.report_dir  = "reports",
+		.seed        = (uint64_t)time(NULL),
+		.lua_dir     = SIPTAP_LUA_DIR,
+	};
+	const char *cmd;
+	int ret;
+
+	if (argc < 2)
+		return usage_error("%s", "a command is needed: run or list");
+
+	cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") ||
+	    !strcmp(cmd, "help")) {
+		(void)fputs(usage_text, stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+		(void)printf("siptap %s (libre %s, %s)\n", SIPTAP_VERSION,
+			     sys_libre_version_get(), LUA_RELEASE);
+		return 0;
+	}
+	if (strcmp(cmd, "run") && strcmp(cmd, "list"))
+		return usage_error("unknown command '%s' (run or list)", cmd);
+
+	/* options start after the command */
+	ret = parse_options(argc - 1, argv + 1, &conf);
+	if (ret)
+		return ret;
+
+	if (libre_init()) {
+		(void)fprintf(stderr, "siptap: libre_init failed\n");
+		return EXIT_USAGE;
+	}
+
+	if (!strcmp(cmd, "run"))
+		ret = cmd_run(&conf, argc - 1 - optind, argv + 1 + optind);
+	else
+		ret = cmd_list(&conf, argc - 1 - optind, argv + 1 + optind);
+
+	libre_close();
+
+	return ret;
+}

@@ -1,0 +1,179 @@
+/**
+ * @file msgview.c  Reading a SIP message's header lines from its bytes
+ */
+#include <string.h>
+#include <re.h>
+#include "msgview.h"
+
+
+/* RFC 3261 7.3.3 compact forms, and a few from later RFCs */
+static const struct { char c; const char *name; } compact[] = {
+	{'a', "Accept-Contact"},   {'b', "Referred-By"},
+	{'c', "Content-Type"},     {'d', "Request-Disposition"},
+	{'e', "Content-Encoding"}, {'f', "From"},
+	{'i', "Call-ID"},          {'j', "Reject-Contact"},
+	{'k', "Supported"},        {'l', "Content-Length"},
+	{'m', "Contact"},          {'n', "Identity-Info"},
+	{'o', "Event"},            {'r', "Refer-To"},
+	{'s', "Subject"},          {'t', "To"},
+	{'u', "Allow-Events"},     {'v', "Via"},
+	{'x', "Session-Expires"},  {'y', "Identity"},
+};
+
+
+/* The long name of a one-letter header name, or NULL. */
+const char *msgview_long_name(const struct pl *name)
+{
+	size_t i;
+	char c;
+
+	if (!name || name->l != 1)
+		return NULL;
+
+	c = (char)(name->p[0] | 0x20);
+	for (i = 0; i < ARRAY_SIZE(compact); i++) {
+		if (compact[i].c == c)
+			return compact[i].name;
+	}
+
+	return NULL;
+}
+
+
+/* Does a name on the wire (maybe compact) mean the wanted header? */
+bool msgview_name_eq(const struct pl *name, const char *wanted)
+{
+	const char *lng;
+	struct pl w;
+
+	if (!pl_strcasecmp(name, wanted))
+		return true;
+
+	lng = msgview_long_name(name);
+	if (lng && !str_casecmp(lng, wanted))
+		return true;
+
+	/* the caller may ask by the compact form too */
+	pl_set_str(&w, wanted);
+	lng = msgview_long_name(&w);
+
+	return lng && !pl_strcasecmp(name, lng);
+}
+
+
+/* End of the line starting at p: the offset of its CR LF (or lone LF). */
+static size_t line_end(const uint8_t *p, size_t len, size_t pos,
+		       size_t *next)
+{
+	size_t i;
+
+	for (i = pos; i < len; i++) {
+		if (p[i] == '\n') {
+			*next = i + 1;
+			return (i > pos && p[i - 1] == '\r') ? i - 1 : i;
+		}
+	}
+
+	*next = len;
+	return len;
+}
+
+
+int msgview_start_line(const uint8_t *p, size_t len, struct pl *line)
+{
+	size_t next, end;
+
+	if (!p || !line)
+		return EINVAL;
+
+	end = line_end(p, len, 0, &next);
+	line->p = (const char *)p;
+	line->l = end;
+
+	return 0;
+}
+
+
+static bool is_wsp(uint8_t c)
+{
+	return c == ' ' || c == '\t';
+}
+
+
+static void trim(struct pl *pl)
+{
+	while (pl->l && is_wsp((uint8_t)pl->p[0])) {
+		++pl->p;
+		--pl->l;
+	}
+	while (pl->l && is_wsp((uint8_t)pl->p[pl->l - 1]))
+		--pl->l;
+}
+
+
+/* Calls h for each header line (a folded line is one value, its CR LF
+ * kept) until h returns true or the blank line ends the headers. */
+int msgview_headers(const uint8_t *p, size_t len, msgview_hdr_h *h,
+		    void *arg)
+{
+	size_t pos, next, end;
+
+	if (!p || !h)
+		return EINVAL;
+
+	(void)line_end(p, len, 0, &pos);   /* skip the start line */
+
+	while (pos < len) {
+		struct pl name, val;
+		const uint8_t *colon;
+
+		end = line_end(p, len, pos, &next);
+		if (end == pos)
+			return 0;                 /* blank line: body next */
+
+		/* continuation lines belong to this header */
+		while (next < len && is_wsp(p[next]))
+			end = line_end(p, len, next, &next);
+
+		colon = memchr(p + pos, ':', end - pos);
+		if (colon) {
+			name.p = (const char *)p + pos;
+			name.l = (size_t)(colon - (p + pos));
+			val.p  = (const char *)colon + 1;
+			val.l  = (size_t)((p + end) - (colon + 1));
+			trim(&name);
+			trim(&val);
+			if (h(&name, &val, arg))
+				return 0;
+		}
+
+		pos = next;
+	}
+
+	return 0;
+}
+
+
+/* The bytes after the blank line (empty when there is none). */
+int msgview_body(const uint8_t *p, size_t len, struct pl *body)
+{
+	size_t pos = 0, next, end;
+
+	if (!p || !body)
+		return EINVAL;
+
+	while (pos < len) {
+		end = line_end(p, len, pos, &next);
+		if (end == pos && pos > 0) {
+			body->p = (const char *)p + next;
+			body->l = len - next;
+			return 0;
+		}
+		pos = next;
+	}
+
+	body->p = (const char *)p + len;
+	body->l = 0;
+
+	return 0;
+}

@@ -1,0 +1,17 @@
+/**
+ * @file run.h  A whole run: the plan, one subtest per test, the reports
+ */
+
+struct run_conf;
+
+struct run_stats {
+	unsigned tests;
+	unsigned passed;
+	unsigned failed;
+	unsigned skipped;
+	unsigned todo;
+};
+
+int run_suite(const struct run_conf *conf, const struct list *testl,
+	      struct run_stats *stats);
+int run_list(const struct list *testl);

@@ -1,0 +1,398 @@
+/**
+ * @file runner.c  Running one test as a coroutine on the libre main loop
+ *
+ * runner_run() builds the test's world (Lua state, sip instances on
+ * 127.0.0.1, UAC, UAS, wire), starts the test function as a coroutine
+ * and runs the main loop until the coroutine ends, raises, or the test
+ * times out. Waits yield; any message on the wire wakes the coroutine
+ * on the next loop turn (never inside a libre callback), and the wait's
+ * continuation decides whether to return or yield again.
+ */
+#include <string.h>
+#include <lua.h>
+#include <lauxlib.h>
+#include <re.h>
+#include "tap.h"
+#include "wire.h"
+#include "uac.h"
+#include "uas.h"
+#include "sandbox.h"
+#include "runner.h"
+#include "l_siptap.h"
+
+
+struct test *runner_test(lua_State *L)
+{
+	return *(struct test **)lua_getextraspace(L);
+}
+
+
+void runner_point(struct test *t, bool ok, const char *desc,
+		  const struct tap_diag *diagv, size_t diagc)
+{
+	++t->points;
+	(void)tap_point(t->out, 1, ok, t->points, desc,
+			t->todo ? TAP_TODO : TAP_NONE, t->todo);
+
+	if (ok)
+		return;
+
+	if (t->todo)
+		++t->todo_failed;
+	else
+		++t->failed;
+
+	if (diagc)
+		(void)tap_yaml(t->out, 1, diagv, diagc);
+}
+
+
+void runner_point_skip(struct test *t, const char *desc, const char *reason)
+{
+	++t->points;
+	(void)tap_point(t->out, 1, true, t->points, desc, TAP_SKIP, reason);
+}
+
+
+/* "file:line" of the innermost frame in the scenario file itself, so a
+ * helper from lua/siptap does not hide where the scenario asked. */
+int runner_where(lua_State *L, char *buf, size_t sz)
+{
+	struct test *t = runner_test(L);
+	lua_Debug ar;
+	int level, first = -1;
+
+	for (level = 1; lua_getstack(L, level, &ar); level++) {
+		if (!lua_getinfo(L, "Sl", &ar) || ar.currentline < 0)
+			continue;
+		if (first < 0)
+			first = level;
+		if (ar.source[0] == '@' && !strcmp(ar.source + 1, t->file))
+			return re_snprintf(buf, sz, "%s:%d", t->file,
+					   ar.currentline);
+	}
+
+	if (first > 0 && lua_getstack(L, first, &ar) &&
+	    lua_getinfo(L, "Sl", &ar))
+		return re_snprintf(buf, sz, "%s:%d", ar.short_src,
+				   ar.currentline);
+
+	return re_snprintf(buf, sz, "%s", t->file);
+}
+
+
+/* --- waking ------------------------------------------------------------ */
+
+static void finish(struct test *t)
+{
+	if (t->done)
+		return;
+
+	t->done = true;
+	tmr_cancel(&t->wake_tmr);
+	tmr_cancel(&t->wait_tmr);
+	tmr_cancel(&t->timeout_tmr);
+	re_cancel();
+}
+
+
+static void resume(struct test *t, int nargs)
+{
+	int nres = 0;
+	int status = lua_resume(t->co, t->L, nargs, &nres);
+
+	if (status == LUA_YIELD) {
+		lua_pop(t->co, nres);
+		if (t->waiting_for)
+			return;
+
+		/* a yield that no siptap wait asked for would stall */
+		lua_pushliteral(t->co, "coroutine.yield() from a test "
+				"function: waits go through t, call and "
+				"invitation methods");
+		runner_error(t, t->co, LUA_ERRRUN);
+	}
+	else if (status != LUA_OK) {
+		runner_error(t, t->co, status);
+	}
+
+	finish(t);
+}
+
+
+static void wake_handler(void *arg)
+{
+	struct test *t = arg;
+
+	if (!t->done && t->waiting_for)
+		resume(t, 0);
+}
+
+
+static void wire_handler(const struct wire_msg *wm, void *arg)
+{
+	struct test *t = arg;
+
+	(void)wm;
+	if (!t->done && t->waiting_for)
+		tmr_start(&t->wake_tmr, 0, wake_handler, t);
+}
+
+
+static void wait_tmr_handler(void *arg)
+{
+	struct test *t = arg;
+
+	t->wait_expired = true;
+	wake_handler(t);
+}
+
+
+void runner_wait_begin(struct test *t, const char *what, uint32_t timeout_ms)
+{
+	t->waiting_for  = what;
+	t->wait_expired = false;
+	tmr_start(&t->wait_tmr, timeout_ms, wait_tmr_handler, t);
+}
+
+
+bool runner_wait_expired(struct test *t)
+{
+	return t->wait_expired;
+}
+
+
+void runner_wait_end(struct test *t)
+{
+	t->waiting_for  = NULL;
+	t->wait_expired = false;
+	tmr_cancel(&t->wait_tmr);
+}
+
+
+int runner_yield(lua_State *L, lua_KContext ctx, lua_KFunction k)
+{
+	return lua_yieldk(L, 0, ctx, k);
+}
+
+
+static void timeout_handler(void *arg)
+{
+	struct test *t = arg;
+	char msg[256];
+	struct tap_diag diag[2] = {
+		{"message", msg, 0},
+		{"waiting_for", t->waiting_for ? t->waiting_for : "nothing",
+		 0},
+	};
+
+	(void)re_snprintf(msg, sizeof(msg), "the test did not finish within "
+			  "%u s (--timeout)", t->conf->timeout_s);
+	runner_point(t, false, "test finished in time", diag, 2);
+	finish(t);
+}
+
+
+/* --- errors ------------------------------------------------------------ */
+
+/* A Lua error ends the test as one not-ok point with the message, where
+ * it happened and the traceback. */
+void runner_error(struct test *t, lua_State *co, int status)
+{
+	const char *msg = lua_tostring(co, -1);
+	struct tap_diag diag[3];
+	char at[256] = "";
+	const char *colon;
+	size_t n = 0;
+
+	if (!msg)
+		msg = status == LUA_ERRMEM ? "out of memory"
+			: "error object is not a string";
+
+	/* "file:line: message" from luaL_error; keep file:line apart */
+	colon = strstr(msg, ".lua:");
+	if (colon && (colon = strchr(colon + 5, ':')))
+		(void)re_snprintf(at, sizeof(at), "%b", msg,
+				  (size_t)(colon - msg));
+
+	luaL_traceback(co, co, msg, 0);
+
+	diag[n++] = (struct tap_diag){"message", msg, 0};
+	if (*at)
+		diag[n++] = (struct tap_diag){"at", at, 0};
+	diag[n++] = (struct tap_diag){"traceback", lua_tostring(co, -1), 0};
+
+	runner_point(t, false, "scenario raised an error", diag, n);
+	lua_pop(co, 1);
+}
+
+
+/* --- the test's world -------------------------------------------------- */
+
+static int endpoint(struct test *t, struct sip **sipp, enum wire_role role,
+		    struct sa *laddr)
+{
+	struct wire_port *port = NULL;
+	struct sip *sip = NULL;
+	int err;
+
+	err = wire_port_alloc(&port, t->wire, role);
+	if (err)
+		return err;
+
+	/* the port is the trace handler's arg; the wire owns it */
+	err = sip_alloc(&sip, NULL, 32, 32, 32, NULL, NULL, port);
+	if (err)
+		return err;
+	sip_set_trace_handler(sip, wire_trace);
+
+	sa_set_str(laddr, "127.0.0.1", 0);
+	err = sip_transp_add(sip, SIP_TRANSP_UDP, laddr);
+	if (!err)
+		err = sip_transp_laddr(sip, laddr, SIP_TRANSP_UDP, laddr);
+
+	*sipp = sip;
+
+	return err;
+}
+
+
+static int world_make(struct test *t)
+{
+	struct uas_conf conf = {t->conf->t1, false};
+	struct sa uac_addr;
+	int err;
+
+	err = wire_alloc(&t->wire, wire_handler, t);
+	if (err)
+		return err;
+
+	err  = endpoint(t, &t->uas_sip, WIRE_UAS, &t->uas_addr);
+	err |= endpoint(t, &t->uac_sip, WIRE_UAC, &uac_addr);
+	if (err)
+		return err;
+
+	err = uas_alloc(&t->uas, t->uas_sip, &conf);
+	if (err)
+		return err;
+
+	return uac_alloc(&t->uac, t->uac_sip, SIP_TRANSP_UDP, &t->uas_addr);
+}
+
+
+/* Lua first (its objects hold references into the rest), then the
+ * roles, then the sip instances with their transports. */
+static void world_free(struct test *t)
+{
+	struct sip *sips[2] = {t->uac_sip, t->uas_sip};
+	size_t i;
+
+	if (t->L)
+		lua_close(t->L);
+	t->L = t->co = NULL;
+
+	t->uac = mem_deref(t->uac);
+	t->uas = mem_deref(t->uas);
+
+	for (i = 0; i < 2; i++) {
+		if (!sips[i])
+			continue;
+		sip_close(sips[i], true);
+		mem_deref(sips[i]);
+	}
+	t->uac_sip = t->uas_sip = NULL;
+	t->wire = mem_deref(t->wire);
+}
+
+
+static int state_make(struct test *t)
+{
+	int err;
+
+	err = sandbox_new(&t->L, t->conf->lua_dir);
+	if (err)
+		return err;
+
+	*(struct test **)lua_getextraspace(t->L) = t;
+	l_test_declare_open(t->L);
+	l_test_open(t->L);
+	l_msg_open(t->L);
+	l_uac_open(t->L);
+	l_uas_open(t->L);
+
+	return 0;
+}
+
+
+/* Loads the file again in this test's own state and pushes its
+ * declaration number index. */
+static bool declaration_get(struct test *t)
+{
+	lua_State *L = t->L;
+
+	if (sandbox_load_scenario(L, t->file) != LUA_OK) {
+		runner_error(t, L, LUA_ERRRUN);
+		return false;
+	}
+
+	l_test_declared(L);
+	if (lua_rawgeti(L, -1, (lua_Integer)t->index + 1) != LUA_TTABLE) {
+		runner_point(t, false, "the scenario declares the same tests "
+			     "each time it loads", NULL, 0);
+		return false;
+	}
+	lua_remove(L, -2);
+
+	return true;
+}
+
+
+int runner_run(struct test *t)
+{
+	int err;
+
+	t->out = mbuf_alloc(1024);
+	if (!t->out)
+		return ENOMEM;
+
+	err = state_make(t);
+	if (err)
+		goto out;
+
+	if (!declaration_get(t))
+		goto out;
+
+	err = world_make(t);
+	if (err) {
+		runner_point(t, false, "set up the UAC and UAS on 127.0.0.1",
+			     NULL, 0);
+		err = 0;
+		goto out;
+	}
+
+	t->co = lua_newthread(t->L);
+	lua_setfield(t->L, LUA_REGISTRYINDEX, "siptap.co");
+	lua_getfield(t->L, -1, "fn");
+	lua_xmove(t->L, t->co, 1);
+	l_test_push(t->co, t);
+
+	t->started_usec = wire_now(t->wire);
+	tmr_start(&t->timeout_tmr, t->conf->timeout_s * 1000,
+		  timeout_handler, t);
+	resume(t, 1);
+	if (!t->done)
+		(void)re_main(NULL);
+
+	t->elapsed_usec = wire_now(t->wire) - t->started_usec;
+
+	if (!t->points)
+		runner_point(t, false, "the test made no assertions", NULL, 0);
+
+ out:
+	tmr_cancel(&t->wake_tmr);
+	tmr_cancel(&t->wait_tmr);
+	tmr_cancel(&t->timeout_tmr);
+	world_free(t);
+
+	return err;
+}

@@ -1,0 +1,73 @@
+/**
+ * @file runner.h  Running one test as a coroutine on the libre main loop
+ *
+ * A test owns everything it touches: its own lua_State, its own UAC and
+ * UAS on fresh 127.0.0.1 ports, its own wire. A wait in Lua (for an
+ * INVITE, a response, a pause) is a C function that yields with a
+ * continuation; every message on the test's wire wakes the coroutine,
+ * the continuation checks again, and either returns or yields again.
+ */
+
+#include <lua.h>
+
+struct wire;
+struct uac;
+struct uas;
+struct tap_diag;
+
+struct run_conf {
+	int tap_version;          /**< 13 or 14                          */
+	uint32_t t1;              /**< SIP T1 for the reference UAS, ms   */
+	uint32_t timeout_s;       /**< per test                          */
+	const char *report_dir;
+	uint64_t seed;
+	const char *lua_dir;      /**< where require() finds siptap.*   */
+};
+
+enum test_result {
+	TEST_PASS = 0,
+	TEST_FAIL,
+	TEST_SKIP,
+};
+
+struct test {
+	const struct run_conf *conf;
+	const char *file;
+	unsigned index;            /**< 0-based, in the file            */
+	const char *name;
+	lua_State *L;
+	lua_State *co;
+	struct wire *wire;
+	struct sip *uac_sip;
+	struct sip *uas_sip;
+	struct uac *uac;
+	struct uas *uas;
+	struct sa uas_addr;
+	struct tmr wake_tmr;
+	struct tmr wait_tmr;
+	struct tmr timeout_tmr;
+	const char *waiting_for;   /**< NULL when not in a wait          */
+	bool wait_expired;
+	bool done;
+	struct mbuf *out;          /**< the subtest's TAP lines          */
+	unsigned points;
+	unsigned failed;
+	unsigned todo_failed;
+	const char *todo;          /**< reason while in t:todo()          */
+	uint64_t started_usec;
+	uint64_t elapsed_usec;
+};
+
+struct test *runner_test(lua_State *L);
+int  runner_run(struct test *t);
+void runner_point(struct test *t, bool ok, const char *desc,
+		  const struct tap_diag *diagv, size_t diagc);
+void runner_point_skip(struct test *t, const char *desc,
+		       const char *reason);
+void runner_wait_begin(struct test *t, const char *what,
+		       uint32_t timeout_ms);
+bool runner_wait_expired(struct test *t);
+void runner_wait_end(struct test *t);
+int  runner_yield(lua_State *L, lua_KContext ctx, lua_KFunction k);
+int  runner_where(lua_State *L, char *buf, size_t sz);
+void runner_error(struct test *t, lua_State *co, int status);

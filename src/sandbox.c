@@ -1,0 +1,151 @@
+/**
+ * @file sandbox.c  The Lua state a scenario runs in
+ */
+#include <errno.h>
+#include <string.h>
+#include <lua.h>
+#include <lauxlib.h>
+#include <lualib.h>
+#include "sandbox.h"
+
+
+/* What a scenario may not reach, per library. */
+static const char *const removed_base[] = {"dofile", "loadfile", NULL};
+static const char *const removed_os[] = {
+	"execute", "exit", "getenv", "remove", "rename", "tmpname",
+	"setlocale", NULL
+};
+
+
+static void remove_fields(lua_State *L, const char *lib,
+			  const char *const *names)
+{
+	if (lib)
+		lua_getglobal(L, lib);
+	else
+		lua_pushglobaltable(L);
+
+	for (; *names; names++) {
+		lua_pushnil(L);
+		lua_setfield(L, -2, *names);
+	}
+	lua_pop(L, 1);
+}
+
+
+/* load() that accepts text only: bytecode can break the VM. */
+static int safe_load(lua_State *L)
+{
+	const char *mode = luaL_optstring(L, 3, "t");
+	lua_CFunction load;
+
+	if (strchr(mode, 'b'))
+		return luaL_error(L, "load: binary chunks are not allowed in "
+				  "scenarios");
+
+	load = lua_tocfunction(L, lua_upvalueindex(1));
+	lua_settop(L, 4);
+	lua_pushstring(L, "t");
+	lua_replace(L, 3);
+
+	return load(L);
+}
+
+
+static void restrict_package(lua_State *L, const char *lua_dir)
+{
+	lua_getglobal(L, "package");
+
+	lua_pushfstring(L, "%s/?.lua;%s/?/init.lua", lua_dir, lua_dir);
+	lua_setfield(L, -2, "path");
+	lua_pushliteral(L, "");
+	lua_setfield(L, -2, "cpath");
+	lua_pushnil(L);
+	lua_setfield(L, -2, "loadlib");
+
+	/* keep the preload and Lua searchers, drop the C ones */
+	lua_getfield(L, -1, "searchers");
+	lua_pushnil(L);
+	lua_rawseti(L, -2, 4);
+	lua_pushnil(L);
+	lua_rawseti(L, -2, 3);
+	lua_pop(L, 2);
+}
+
+
+int sandbox_new(lua_State **Lp, const char *lua_dir)
+{
+	static const luaL_Reg libs[] = {
+		{LUA_GNAME, luaopen_base},
+		{LUA_LOADLIBNAME, luaopen_package},
+		{LUA_COLIBNAME, luaopen_coroutine},
+		{LUA_TABLIBNAME, luaopen_table},
+		{LUA_OSLIBNAME, luaopen_os},
+		{LUA_STRLIBNAME, luaopen_string},
+		{LUA_MATHLIBNAME, luaopen_math},
+		{LUA_UTF8LIBNAME, luaopen_utf8},
+		{NULL, NULL}
+	};
+	const luaL_Reg *lib;
+	lua_State *L;
+
+	L = luaL_newstate();
+	if (!L)
+		return ENOMEM;
+
+	for (lib = libs; lib->func; lib++) {
+		luaL_requiref(L, lib->name, lib->func, 1);
+		lua_pop(L, 1);
+	}
+
+	remove_fields(L, NULL, removed_base);
+	remove_fields(L, LUA_OSLIBNAME, removed_os);
+
+	lua_getglobal(L, LUA_STRLIBNAME);
+	lua_pushnil(L);
+	lua_setfield(L, -2, "dump");
+	lua_pop(L, 1);
+
+	lua_getglobal(L, "load");
+	lua_pushcclosure(L, safe_load, 1);
+	lua_setglobal(L, "load");
+
+	restrict_package(L, lua_dir);
+
+	*Lp = L;
+
+	return 0;
+}
+
+
+/* Message handler for lua_pcall: the message plus a traceback. */
+int sandbox_traceback(lua_State *L)
+{
+	const char *msg = lua_tostring(L, 1);
+
+	if (!msg)
+		msg = lua_pushfstring(L, "(error object is a %s value)",
+				      luaL_typename(L, 1));
+	luaL_traceback(L, L, msg, 1);
+
+	return 1;
+}
+
+
+/* Loads and runs a scenario file's top level: it declares its tests.
+ * On error the message (with traceback) is left on the stack. */
+int sandbox_load_scenario(lua_State *L, const char *path)
+{
+	int base, status;
+
+	lua_pushcfunction(L, sandbox_traceback);
+	base = lua_gettop(L);
+
+	status = luaL_loadfilex(L, path, "t");
+	if (status == LUA_OK)
+		status = lua_pcall(L, 0, 0, base);
+
+	lua_remove(L, base);
+
+	return status;
+}

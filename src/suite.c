@@ -1,0 +1,233 @@
+/**
+ * @file suite.c  Finding scenario files and the tests they declare
+ */
+#include <string.h>
+#include <stdlib.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <lua.h>
+#include <lauxlib.h>
+#include <re.h>
+#include "sandbox.h"
+#include "suite.h"
+#include "l_siptap.h"
+
+
+enum { MAX_FILES = 4096 };
+
+struct files {
+	char *v[MAX_FILES];
+	size_t c;
+};
+
+
+static void test_destructor(void *arg)
+{
+	struct suite_test *st = arg;
+
+	list_unlink(&st->le);
+	mem_deref(st->file);
+	mem_deref(st->name);
+	mem_deref(st->skip);
+	mem_deref(st->todo);
+	mem_deref(st->load_error);
+}
+
+
+static bool is_lua(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 4 && !strcmp(name + n - 4, ".lua");
+}
+
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+
+static int add_file(struct files *f, const char *path)
+{
+	if (f->c >= MAX_FILES)
+		return E2BIG;
+
+	return str_dup(&f->v[f->c++], path);
+}
+
+
+/* Every *.lua below dir; sorted once at the end by the caller. */
+static int walk(struct files *f, const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int err = 0;
+
+	if (!d)
+		return errno;
+
+	while (!err && (de = readdir(d))) {
+		char path[4096];
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		(void)re_snprintf(path, sizeof(path), "%s/%s", dir,
+				  de->d_name);
+		if (stat(path, &st))
+			continue;
+		if (S_ISDIR(st.st_mode))
+			err = walk(f, path);
+		else if (S_ISREG(st.st_mode) && is_lua(de->d_name))
+			err = add_file(f, path);
+	}
+
+	closedir(d);
+
+	return err;
+}
+
+
+static int find_files(struct files *f, const char *const *pathv,
+		      size_t pathc, char *err, size_t errsz)
+{
+	size_t i, first;
+	int e;
+
+	for (i = 0; i < pathc; i++) {
+		struct stat st;
+		char path[4096];
+
+		/* "scenarios/" and "scenarios" name the same tests */
+		(void)re_snprintf(path, sizeof(path), "%s", pathv[i]);
+		while (strlen(path) > 1 && path[strlen(path) - 1] == '/')
+			path[strlen(path) - 1] = '\0';
+
+		if (stat(path, &st)) {
+			(void)re_snprintf(err, errsz, "%s: %m", pathv[i],
+					  errno);
+			return ENOENT;
+		}
+
+		first = f->c;
+		if (S_ISDIR(st.st_mode))
+			e = walk(f, path);
+		else
+			e = add_file(f, path);
+		if (e) {
+			(void)re_snprintf(err, errsz, "%s: %m", pathv[i], e);
+			return e;
+		}
+		qsort(f->v + first, f->c - first, sizeof(char *), cmp_str);
+	}
+
+	return 0;
+}
+
+
+static int entry_add(struct list *testl, const char *file, unsigned index,
+		     struct suite_test **stp)
+{
+	struct suite_test *st = mem_zalloc(sizeof(*st), test_destructor);
+
+	if (!st)
+		return ENOMEM;
+
+	st->index = index;
+	list_append(testl, &st->le, st);
+	*stp = st;
+
+	return str_dup(&st->file, file);
+}
+
+
+static void opt_dup(lua_State *L, int tbl, const char *key, char **out)
+{
+	lua_getfield(L, tbl, key);
+	if (lua_isstring(L, -1))
+		(void)str_dup(out, lua_tostring(L, -1));
+	else if (lua_toboolean(L, -1))
+		(void)str_dup(out, "");
+	lua_pop(L, 1);
+}
+
+
+/* Loads one file in a throwaway state and lists what it declares. */
+static int list_file(struct list *testl, const char *file,
+		     const char *lua_dir)
+{
+	struct suite_test *st;
+	lua_State *L = NULL;
+	lua_Integer i, n;
+	int err;
+
+	err = sandbox_new(&L, lua_dir);
+	if (err)
+		return err;
+
+	l_test_declare_open(L);
+
+	if (sandbox_load_scenario(L, file) != LUA_OK) {
+		err = entry_add(testl, file, 0, &st);
+		if (!err)
+			err = str_dup(&st->load_error, lua_tostring(L, -1));
+		goto out;
+	}
+
+	l_test_declared(L);
+	n = luaL_len(L, -1);
+	if (n == 0) {
+		err = entry_add(testl, file, 0, &st);
+		if (!err)
+			err = str_dup(&st->load_error, "the file declares no "
+				      "tests (call test(name, function(t) ... "
+				      "end))");
+		goto out;
+	}
+
+	for (i = 1; i <= n && !err; i++) {
+		lua_rawgeti(L, -1, i);
+		err = entry_add(testl, file, (unsigned)(i - 1), &st);
+		if (!err) {
+			lua_getfield(L, -1, "name");
+			err = str_dup(&st->name, lua_tostring(L, -1));
+			lua_pop(L, 1);
+			opt_dup(L, -1, "skip", &st->skip);
+			opt_dup(L, -1, "todo", &st->todo);
+		}
+		lua_pop(L, 1);
+	}
+
+ out:
+	lua_close(L);
+
+	return err;
+}
+
+
+int suite_collect(struct list *testl, const char *const *pathv,
+		  size_t pathc, const char *lua_dir, char *err, size_t errsz)
+{
+	struct files f;
+	size_t i;
+	int e;
+
+	memset(&f, 0, sizeof(f));
+
+	e = find_files(&f, pathv, pathc, err, errsz);
+	for (i = 0; !e && i < f.c; i++) {
+		e = list_file(testl, f.v[i], lua_dir);
+		if (e)
+			(void)re_snprintf(err, errsz, "%s: %m", f.v[i], e);
+	}
+	if (!e && !f.c) {
+		(void)re_snprintf(err, errsz, "no *.lua scenario files found");
+		e = ENOENT;
+	}
+
+	for (i = 0; i < f.c; i++)
+		mem_deref(f.v[i]);
+
+	return e;
+}

@@ -1,0 +1,21 @@
+/**
+ * @file suite.h  Finding scenario files and the tests they declare
+ *
+ * A folder means every *.lua below it, in sorted order. Each file is
+ * loaded once in a throwaway sandbox to read its test() declarations;
+ * a file that does not load becomes one entry carrying the error, so
+ * it fails as one test point and the rest of the suite still runs.
+ */
+
+struct suite_test {
+	struct le le;
+	char *file;
+	unsigned index;          /**< declaration number in the file   */
+	char *name;
+	char *skip;              /**< test(name, {skip = why}, fn)      */
+	char *todo;              /**< test(name, {todo = why}, fn)      */
+	char *load_error;        /**< set: the file itself is broken    */
+};
+
+int suite_collect(struct list *testl, const char *const *pathv,
+		  size_t pathc, const char *lua_dir, char *err, size_t errsz);

@@ -1,0 +1,537 @@
+/**
+ * @file uac.c  The UAC a scenario drives: INVITE, PRACK, ACK, CANCEL, BYE
+ */
+#include <string.h>
+#include <re.h>
+#include "uac.h"
+
+
+enum { MAX_ROUTES = 16 };
+
+struct uac {
+	struct sip *sip;
+	struct sip_lsnr *lsnr;
+	struct sip_lsnr *rsp_lsnr;
+	enum sip_transp tp;
+	struct sa target;
+	struct list calls;
+};
+
+struct uac_call {
+	struct le le;
+	struct uac *uac;
+	char callid[48];
+	char ftag[24];
+	char branch[48];
+	uint32_t invite_cseq;
+	uint32_t cseq;
+	char *ruri;
+	char *to;
+	char *from;
+	struct sa dst;
+	enum sip_transp tp;
+	struct mbuf *invite;
+};
+
+/* What a response tells about the dialog it creates (RFC 3261 12.1.2) */
+struct dialog {
+	struct pl totag;
+	struct pl ruri;            /* the remote Contact */
+	struct pl routev[MAX_ROUTES];
+	size_t routec;
+};
+
+
+static void call_destructor(void *arg)
+{
+	struct uac_call *call = arg;
+
+	list_unlink(&call->le);
+	mem_deref(call->ruri);
+	mem_deref(call->to);
+	mem_deref(call->from);
+	mem_deref(call->invite);
+}
+
+
+static void uac_destructor(void *arg)
+{
+	struct uac *uac = arg;
+
+	list_flush(&uac->calls);
+	mem_deref(uac->lsnr);
+	mem_deref(uac->rsp_lsnr);
+}
+
+
+/* Requests that reach the UAC (a BYE from the far end, say) are
+ * answered so that the peer does not retransmit them for 32 s. */
+static bool request_handler(const struct sip_msg *msg, void *arg)
+{
+	struct uac *uac = arg;
+
+	if (!pl_strcmp(&msg->met, "ACK"))
+		return true;
+	if (!pl_strcmp(&msg->met, "BYE"))
+		(void)sip_treply(NULL, uac->sip, msg, 200, "OK");
+	else
+		(void)sip_treply(NULL, uac->sip, msg, 501, "Not Implemented");
+
+	return true;
+}
+
+
+/* Responses are read from the wire; this only tells libre they were
+ * expected, so it does not report them as unhandled. */
+static bool response_handler(const struct sip_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+
+	return true;
+}
+
+
+int uac_alloc(struct uac **uacp, struct sip *sip, enum sip_transp tp,
+	      const struct sa *target)
+{
+	struct uac *uac;
+	int err;
+
+	if (!uacp || !sip || !target)
+		return EINVAL;
+
+	uac = mem_zalloc(sizeof(*uac), uac_destructor);
+	if (!uac)
+		return ENOMEM;
+
+	uac->sip    = sip;
+	uac->tp     = tp;
+	uac->target = *target;
+
+	err  = sip_listen(&uac->lsnr, sip, true, request_handler, uac);
+	err |= sip_listen(&uac->rsp_lsnr, sip, false, response_handler, uac);
+	if (err)
+		mem_deref(uac);
+	else
+		*uacp = uac;
+
+	return err;
+}
+
+
+static void rand_token(char *buf, size_t sz, const char *prefix)
+{
+	(void)re_snprintf(buf, sz, "%s%08x%08x", prefix, rand_u32(),
+			  rand_u32());
+}
+
+
+static int laddr_get(const struct uac_call *call, struct sa *laddr)
+{
+	return sip_transp_laddr(call->uac->sip, laddr, call->tp, &call->dst);
+}
+
+
+/* Where a request to uri goes: host and port of the URI (numeric hosts
+ * only: siptap resolves nothing) and its transport parameter. */
+static int next_hop(const struct pl *uri_pl, struct sa *dst,
+		    enum sip_transp *tp)
+{
+	struct uri uri;
+	struct pl pl = *uri_pl, val;
+	int err;
+
+	err = uri_decode(&uri, &pl);
+	if (err)
+		return err;
+
+	*tp = SIP_TRANSP_UDP;
+	if (!msg_param_decode(&uri.params, "transport", &val)) {
+		if (!pl_strcasecmp(&val, "tcp"))
+			*tp = SIP_TRANSP_TCP;
+		else if (!pl_strcasecmp(&val, "tls"))
+			*tp = SIP_TRANSP_TLS;
+	}
+
+	return sa_set(dst, &uri.host,
+		      uri.port ? uri.port : sip_transp_port(*tp, 0));
+}
+
+
+static int send_mb(struct uac_call *call, const struct sa *dst,
+		   enum sip_transp tp, struct mbuf *mb)
+{
+	mb->pos = 0;
+	return sip_send(call->uac->sip, NULL, tp, dst, mb);
+}
+
+
+static int print_via(struct mbuf *mb, const struct uac_call *call,
+		     enum sip_transp tp, const char *branch)
+{
+	struct sa laddr;
+	int err;
+
+	err = laddr_get(call, &laddr);
+	if (err)
+		return err;
+
+	return mbuf_printf(mb, "Via: SIP/2.0/%s %J;branch=%s;rport\r\n",
+			   sip_transp_name(tp), &laddr, branch);
+}
+
+
+static int print_body(struct mbuf *mb, const char *const *xhdrv,
+		      size_t xhdrc, const char *ctype, const char *body,
+		      size_t blen)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < xhdrc; i++)
+		err |= mbuf_printf(mb, "%s\r\n", xhdrv[i]);
+	if (body)
+		err |= mbuf_printf(mb, "Content-Type: %s\r\n",
+				   ctype ? ctype : "application/sdp");
+	err |= mbuf_printf(mb, "Content-Length: %zu\r\n\r\n",
+			   body ? blen : 0);
+	if (body)
+		err |= mbuf_write_mem(mb, (const uint8_t *)body, blen);
+
+	return err;
+}
+
+
+static int print_contact(struct mbuf *mb, const struct uac_call *call)
+{
+	struct sa laddr;
+	int err;
+
+	err = laddr_get(call, &laddr);
+	if (err)
+		return err;
+
+	return mbuf_printf(mb, "Contact: <sip:uac@%J%s%s>\r\n", &laddr,
+			   call->tp == SIP_TRANSP_UDP ? "" : ";transport=",
+			   call->tp == SIP_TRANSP_UDP ? "" :
+			   sip_transp_param(call->tp));
+}
+
+
+int uac_invite(struct uac_call **callp, struct uac *uac,
+	       const struct uac_invite_opts *o)
+{
+	struct uac_call *call;
+	struct mbuf *mb;
+	struct sa laddr;
+	int err;
+
+	if (!callp || !uac || !o)
+		return EINVAL;
+
+	call = mem_zalloc(sizeof(*call), call_destructor);
+	if (!call)
+		return ENOMEM;
+
+	call->uac = uac;
+	call->tp  = uac->tp;
+	call->dst = uac->target;
+	call->invite_cseq = call->cseq = 1 + rand_u16() % 1000;
+	rand_token(call->callid, sizeof(call->callid), "");
+	rand_token(call->ftag, sizeof(call->ftag), "");
+	rand_token(call->branch, sizeof(call->branch), "z9hG4bK");
+	list_append(&uac->calls, &call->le, call);
+
+	err = laddr_get(call, &laddr);
+	if (err)
+		goto out;
+
+	err  = o->ruri ? str_dup(&call->ruri, o->ruri)
+		: re_sdprintf(&call->ruri, "sip:siptap@%J%s", &uac->target,
+			      uac->tp == SIP_TRANSP_TCP ? ";transport=tcp" :
+			      "");
+	err |= str_dup(&call->to, o->to ? o->to : call->ruri);
+	err |= o->from ? str_dup(&call->from, o->from)
+		: re_sdprintf(&call->from, "sip:uac@%J", &laddr);
+	if (err)
+		goto out;
+
+	call->invite = mb = mbuf_alloc(1024);
+	if (!mb) {
+		err = ENOMEM;
+		goto out;
+	}
+
+	err  = mbuf_printf(mb, "INVITE %s SIP/2.0\r\n", call->ruri);
+	err |= print_via(mb, call, call->tp, call->branch);
+	err |= mbuf_printf(mb, "Max-Forwards: 70\r\n"
+			   "From: <%s>;tag=%s\r\nTo: <%s>\r\n"
+			   "Call-ID: %s\r\nCSeq: %u INVITE\r\n",
+			   call->from, call->ftag, call->to, call->callid,
+			   call->cseq);
+	err |= print_contact(mb, call);
+	if (o->supported)
+		err |= mbuf_printf(mb, "Supported: %s\r\n", o->supported);
+	if (o->require)
+		err |= mbuf_printf(mb, "Require: %s\r\n", o->require);
+	err |= print_body(mb, o->xhdrv, o->xhdrc, o->ctype, o->body,
+			  o->body_len);
+	if (err)
+		goto out;
+
+	err = send_mb(call, &call->dst, call->tp, mb);
+
+ out:
+	if (err)
+		mem_deref(call);
+	else
+		*callp = call;
+
+	return err;
+}
+
+
+int uac_retransmit(struct uac_call *call)
+{
+	return send_mb(call, &call->dst, call->tp, call->invite);
+}
+
+
+static bool collect_route(const struct sip_hdr *hdr,
+			  const struct sip_msg *msg, void *arg)
+{
+	struct dialog *d = arg;
+	struct sip_addr addr;
+
+	if (d->routec >= MAX_ROUTES)
+		return true;
+	if (!sip_addr_decode(&addr, &hdr->val))
+		d->routev[d->routec++] = addr.auri;
+
+	return false;
+}
+
+
+/* The route set is the Record-Route of the response, reversed. */
+static int dialog_from(struct dialog *d, const struct sip_msg *resp)
+{
+	const struct sip_hdr *contact;
+	struct sip_addr addr;
+	size_t i;
+
+	memset(d, 0, sizeof(*d));
+
+	contact = sip_msg_hdr(resp, SIP_HDR_CONTACT);
+	if (!contact || sip_addr_decode(&addr, &contact->val))
+		return EPROTO;
+
+	d->totag = resp->to.tag;
+	d->ruri  = addr.auri;
+	(void)sip_msg_hdr_apply(resp, true, SIP_HDR_RECORD_ROUTE,
+				collect_route, d);
+	for (i = 0; i < d->routec / 2; i++) {
+		struct pl tmp = d->routev[i];
+
+		d->routev[i] = d->routev[d->routec - 1 - i];
+		d->routev[d->routec - 1 - i] = tmp;
+	}
+
+	return 0;
+}
+
+
+/* An in-dialog request (PRACK, ACK for a 2xx, BYE). */
+static int dialog_request(struct uac_call *call, const struct sip_msg *resp,
+			  const char *met, uint32_t cseq, const char *rack,
+			  const struct uac_req_opts *o)
+{
+	struct dialog d;
+	struct mbuf *mb;
+	struct sa dst;
+	enum sip_transp tp;
+	char branch[48];
+	size_t i;
+	int err;
+
+	err = dialog_from(&d, resp);
+	if (err)
+		return err;
+
+	err = next_hop(d.routec ? &d.routev[0] : &d.ruri, &dst, &tp);
+	if (err)
+		return err;
+
+	mb = mbuf_alloc(512);
+	if (!mb)
+		return ENOMEM;
+
+	rand_token(branch, sizeof(branch), "z9hG4bK");
+	err  = mbuf_printf(mb, "%s %r SIP/2.0\r\n", met, &d.ruri);
+	err |= print_via(mb, call, tp, branch);
+	err |= mbuf_printf(mb, "Max-Forwards: 70\r\n");
+	for (i = 0; i < d.routec; i++)
+		err |= mbuf_printf(mb, "Route: <%r>\r\n", &d.routev[i]);
+	err |= mbuf_printf(mb, "From: <%s>;tag=%s\r\nTo: <%s>;tag=%r\r\n"
+			   "Call-ID: %s\r\nCSeq: %u %s\r\n",
+			   call->from, call->ftag, call->to, &d.totag,
+			   call->callid, cseq, met);
+	if (rack)
+		err |= mbuf_printf(mb, "RAck: %s\r\n", rack);
+	if (o)
+		err |= print_body(mb, o->xhdrv, o->xhdrc, o->ctype, o->body,
+				  o->body_len);
+	else
+		err |= print_body(mb, NULL, 0, NULL, NULL, 0);
+	if (!err)
+		err = send_mb(call, &dst, tp, mb);
+
+	mem_deref(mb);
+
+	return err;
+}
+
+
+int uac_prack(struct uac_call *call, const struct sip_msg *resp,
+	      const struct uac_req_opts *o, uint32_t *cseqp)
+{
+	const struct sip_hdr *rseq;
+	char rack[96];
+	long rs, cs;
+
+	if (!call || !resp || !o)
+		return EINVAL;
+
+	rseq = sip_msg_hdr(resp, SIP_HDR_RSEQ);
+	if (!rseq && o->rseq < 0)
+		return EPROTO;   /* not a reliable provisional */
+
+	rs = o->rseq >= 0 ? o->rseq : (long)pl_u32(&rseq->val);
+	cs = o->cseq >= 0 ? o->cseq : (long)resp->cseq.num;
+	(void)re_snprintf(rack, sizeof(rack), "%ld %ld %s", rs, cs,
+			  o->method ? o->method : "INVITE");
+
+	*cseqp = ++call->cseq;
+
+	return dialog_request(call, resp, "PRACK", call->cseq, rack, o);
+}
+
+
+int uac_bye(struct uac_call *call, const struct sip_msg *resp,
+	    uint32_t *cseqp)
+{
+	if (!call || !resp)
+		return EINVAL;
+
+	*cseqp = ++call->cseq;
+
+	return dialog_request(call, resp, "BYE", call->cseq, NULL, NULL);
+}
+
+
+/* RFC 3261 17.1.1.3: the ACK of a non-2xx reuses the INVITE's branch
+ * and goes where the INVITE went; the ACK of a 2xx is in the dialog. */
+int uac_ack(struct uac_call *call, const struct sip_msg *final)
+{
+	struct mbuf *mb;
+	int err;
+
+	if (!call || !final)
+		return EINVAL;
+
+	if (final->scode < 300)
+		return dialog_request(call, final, "ACK", call->invite_cseq,
+				      NULL, NULL);
+
+	mb = mbuf_alloc(512);
+	if (!mb)
+		return ENOMEM;
+
+	err  = mbuf_printf(mb, "ACK %s SIP/2.0\r\n", call->ruri);
+	err |= print_via(mb, call, call->tp, call->branch);
+	err |= mbuf_printf(mb, "Max-Forwards: 70\r\n"
+			   "From: <%s>;tag=%s\r\nTo: %r\r\n"
+			   "Call-ID: %s\r\nCSeq: %u ACK\r\n"
+			   "Content-Length: 0\r\n\r\n",
+			   call->from, call->ftag, &final->to.val,
+			   call->callid, call->invite_cseq);
+	if (!err)
+		err = send_mb(call, &call->dst, call->tp, mb);
+
+	mem_deref(mb);
+
+	return err;
+}
+
+
+/* RFC 3261 9.1: same branch, Request-URI, To (no tag) as the INVITE */
+int uac_cancel(struct uac_call *call)
+{
+	struct mbuf *mb;
+	int err;
+
+	if (!call)
+		return EINVAL;
+
+	mb = mbuf_alloc(512);
+	if (!mb)
+		return ENOMEM;
+
+	err  = mbuf_printf(mb, "CANCEL %s SIP/2.0\r\n", call->ruri);
+	err |= print_via(mb, call, call->tp, call->branch);
+	err |= mbuf_printf(mb, "Max-Forwards: 70\r\n"
+			   "From: <%s>;tag=%s\r\nTo: <%s>\r\n"
+			   "Call-ID: %s\r\nCSeq: %u CANCEL\r\n"
+			   "Content-Length: 0\r\n\r\n",
+			   call->from, call->ftag, call->to, call->callid,
+			   call->invite_cseq);
+	if (!err)
+		err = send_mb(call, &call->dst, call->tp, mb);
+
+	mem_deref(mb);
+
+	return err;
+}
+
+
+int uac_send_raw(struct uac *uac, enum sip_transp tp, const struct sa *dst,
+		 const uint8_t *p, size_t len)
+{
+	struct mbuf *mb;
+	int err;
+
+	if (!uac || !p)
+		return EINVAL;
+
+	mb = mbuf_alloc(len ? len : 1);
+	if (!mb)
+		return ENOMEM;
+
+	err = mbuf_write_mem(mb, p, len);
+	if (!err) {
+		mb->pos = 0;
+		err = sip_send(uac->sip, NULL, tp, dst ? dst : &uac->target,
+			       mb);
+	}
+	mem_deref(mb);
+
+	return err;
+}
+
+
+const char *uac_call_id(const struct uac_call *call)
+{
+	return call->callid;
+}
+
+
+uint32_t uac_call_invite_cseq(const struct uac_call *call)
+{
+	return call->invite_cseq;
+}
+
+
+const struct sa *uac_target(const struct uac *uac)
+{
+	return &uac->target;
+}

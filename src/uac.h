@@ -1,0 +1,54 @@
+/**
+ * @file uac.h  The UAC a scenario drives: INVITE, PRACK, ACK, CANCEL, BYE
+ *
+ * Requests are formatted here and sent with sip_send(), without libre's
+ * client transactions: a tester wants to decide itself when a request
+ * is retransmitted and what a PRACK says. Responses are read from the
+ * wire (wire.h), which sees every one in arrival order.
+ */
+
+struct uac;
+struct uac_call;
+
+enum { UAC_MAX_HDRS = 64 };
+
+struct uac_invite_opts {
+	const char *ruri;        /**< NULL: sip:siptap@<target>          */
+	const char *to;          /**< To URI, NULL: the Request-URI      */
+	const char *from;        /**< From URI, NULL: sip:uac@<laddr>    */
+	const char *supported;   /**< Supported value, NULL: none        */
+	const char *require;     /**< Require value, NULL: none          */
+	const char *xhdrv[UAC_MAX_HDRS];
+	size_t xhdrc;
+	const char *body;        /**< NULL: no body                      */
+	size_t body_len;
+	const char *ctype;       /**< NULL with a body: application/sdp  */
+};
+
+struct uac_req_opts {
+	long rseq;               /**< PRACK RAck RSeq; <0: from response */
+	long cseq;               /**< PRACK RAck CSeq; <0: from response */
+	const char *method;      /**< PRACK RAck method; NULL: INVITE    */
+	const char *xhdrv[UAC_MAX_HDRS];
+	size_t xhdrc;
+	const char *body;
+	size_t body_len;
+	const char *ctype;
+};
+
+int  uac_alloc(struct uac **uacp, struct sip *sip, enum sip_transp tp,
+	       const struct sa *target);
+int  uac_invite(struct uac_call **callp, struct uac *uac,
+		const struct uac_invite_opts *opts);
+int  uac_retransmit(struct uac_call *call);
+int  uac_prack(struct uac_call *call, const struct sip_msg *resp,
+	       const struct uac_req_opts *opts, uint32_t *cseqp);
+int  uac_ack(struct uac_call *call, const struct sip_msg *final);
+int  uac_cancel(struct uac_call *call);
+int  uac_bye(struct uac_call *call, const struct sip_msg *resp,
+	     uint32_t *cseqp);
+int  uac_send_raw(struct uac *uac, enum sip_transp tp, const struct sa *dst,
+		  const uint8_t *p, size_t len);
+const char *uac_call_id(const struct uac_call *call);
+uint32_t uac_call_invite_cseq(const struct uac_call *call);
+const struct sa *uac_target(const struct uac *uac);

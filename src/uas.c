@@ -1,0 +1,859 @@
+/**
+ * @file uas.c  The reference UAS: progress(), 100rel, accept, reject
+ *
+ * One struct uas per test listens on its own sip instance. Each INVITE
+ * becomes a struct uas_call that the scenario takes with incoming().
+ * Responses are formatted here, so the bytes on the wire are exactly
+ * what conformance.md says, and sent through libre's server transaction
+ * (which also answers a retransmitted INVITE with the latest response,
+ * P-RETX-1). Reliable provisionals (RFC 3262) are ours: RSeq, the
+ * T1-doubling retransmission, PRACK matching, and the queue that holds
+ * back a second reliable provisional (R-ONE-1) or a 2xx (R-FINAL-1)
+ * until the PRACK comes.
+ */
+#include <string.h>
+#include <re.h>
+#include "progress.h"
+#include "sdp.h"
+#include "uas.h"
+
+
+struct uas {
+	struct sip *sip;
+	struct sip_lsnr *lsnr;
+	struct list calls;
+	struct uas_conf conf;
+};
+
+/* A formatted response, sent now or held in the queue. */
+struct resp {
+	struct le le;
+	struct mbuf *mb;
+	uint16_t scode;
+	bool reliable;
+	uint32_t rseq;
+	bool has_sdp;
+	bool acked;
+};
+
+struct uas_call {
+	struct le le;
+	struct uas *uas;
+	struct sip_msg *invite;
+	struct sip_strans *st;
+	struct sa dst;
+	char totag[24];
+	enum uas_state state;
+	bool taken;
+	bool peer_requires;      /* Require: 100rel     */
+	bool peer_supports;      /* Supported: 100rel   */
+	char *remote_offer;      /* SDP of the INVITE   */
+	char *local_sdp;         /* the SDP we sent     */
+	uint32_t next_rseq;
+	struct list sent_rel;    /* reliable provisionals sent (struct resp) */
+	struct resp *unacked;    /* the one being retransmitted             */
+	struct list queue;       /* held back until the PRACK               */
+	struct tmr rel_tmr;
+	uint32_t rel_interval;
+	uint32_t rel_elapsed;
+	struct mbuf *final_mb;   /* 2xx, retransmitted until ACK            */
+	struct tmr final_tmr;
+	uint32_t final_interval;
+	uint32_t final_elapsed;
+};
+
+
+static int send_response(struct uas_call *call, struct resp *r);
+
+
+static void resp_destructor(void *arg)
+{
+	struct resp *r = arg;
+
+	list_unlink(&r->le);
+	mem_deref(r->mb);
+}
+
+
+static void call_destructor(void *arg)
+{
+	struct uas_call *call = arg;
+
+	tmr_cancel(&call->rel_tmr);
+	tmr_cancel(&call->final_tmr);
+	list_flush(&call->queue);
+	list_flush(&call->sent_rel);
+	list_unlink(&call->le);
+	mem_deref(call->st);
+	mem_deref(call->invite);
+	mem_deref(call->remote_offer);
+	mem_deref(call->local_sdp);
+	mem_deref(call->final_mb);
+}
+
+
+static void uas_destructor(void *arg)
+{
+	struct uas *uas = arg;
+	struct le *le;
+
+	/* The list holds the first reference of each call; the Lua
+	 * objects that held the others are gone before the uas is. */
+	while ((le = uas->calls.head)) {
+		struct uas_call *call = le->data;
+
+		list_unlink(&call->le);
+		tmr_cancel(&call->rel_tmr);
+		tmr_cancel(&call->final_tmr);
+		mem_deref(call);
+	}
+	mem_deref(uas->lsnr);
+}
+
+
+static struct uas_call *call_find(const struct uas *uas,
+				  const struct sip_msg *msg)
+{
+	struct le *le;
+
+	for (le = uas->calls.head; le; le = le->next) {
+		struct uas_call *call = le->data;
+
+		if (pl_cmp(&call->invite->callid, &msg->callid))
+			continue;
+		if (pl_strcmp(&msg->to.tag, call->totag))
+			continue;
+		return call;
+	}
+
+	return NULL;
+}
+
+
+static bool is_sdp(const struct sip_msg *msg)
+{
+	return msg_ctype_cmp(&msg->ctyp, "application", "sdp") &&
+		mbuf_get_left(msg->mb) > 0;
+}
+
+
+/* --- formatting ----------------------------------------------------- */
+
+static bool print_hdr(const struct sip_hdr *hdr, const struct sip_msg *msg,
+		      void *arg)
+{
+	struct mbuf *mb = arg;
+
+	(void)mbuf_printf(mb, "%r: %r\r\n", &hdr->name, &hdr->val);
+
+	return false;
+}
+
+
+static int print_contact(struct mbuf *mb, const struct uas_call *call)
+{
+	struct sa laddr;
+	int err;
+
+	err = sip_transp_laddr(call->uas->sip, &laddr, call->invite->tp,
+			       &call->invite->src);
+	if (err)
+		return err;
+
+	return mbuf_printf(mb, "Contact: <sip:siptap@%J%s%s>\r\n", &laddr,
+			   call->invite->tp == SIP_TRANSP_UDP ? "" :
+			   ";transport=",
+			   call->invite->tp == SIP_TRANSP_UDP ? "" :
+			   sip_transp_param(call->invite->tp));
+}
+
+
+/* The headers every response copies from the INVITE (P-COPY-1, P-TAG-1,
+ * P-DLG-1), in the order RFC 3261 prints them. */
+static int print_head(struct mbuf *mb, const struct uas_call *call,
+		      uint16_t scode, const char *reason)
+{
+	const struct sip_msg *inv = call->invite;
+	const struct sip_hdr *ts;
+	int err;
+
+	err  = mbuf_printf(mb, "SIP/2.0 %u %s\r\n", scode, reason);
+	(void)sip_msg_hdr_apply(inv, true, SIP_HDR_VIA, print_hdr, mb);
+	if (scode > 100 && scode < 300)
+		(void)sip_msg_hdr_apply(inv, true, SIP_HDR_RECORD_ROUTE,
+					print_hdr, mb);
+	err |= mbuf_printf(mb, "From: %r\r\n", &inv->from.val);
+	err |= mbuf_printf(mb, "To: %r", &inv->to.val);
+	if (scode > 100 && !pl_isset(&inv->to.tag))
+		err |= mbuf_printf(mb, ";tag=%s", call->totag);
+	err |= mbuf_printf(mb, "\r\nCall-ID: %r\r\n", &inv->callid);
+	err |= mbuf_printf(mb, "CSeq: %u %r\r\n", inv->cseq.num,
+			   &inv->cseq.met);
+
+	ts = sip_msg_hdr(inv, SIP_HDR_TIMESTAMP);
+	if (scode == 100 && ts)
+		err |= mbuf_printf(mb, "Timestamp: %r\r\n", &ts->val);
+	if (scode > 100 && scode < 300)
+		err |= print_contact(mb, call);
+
+	return err;
+}
+
+
+static int print_tail(struct mbuf *mb, const char *const *xhdrv,
+		      size_t xhdrc, const char *ctype, const char *body,
+		      size_t blen)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < xhdrc; i++)
+		err |= mbuf_printf(mb, "%s\r\n", xhdrv[i]);
+	if (body)
+		err |= mbuf_printf(mb, "Content-Type: %s\r\n",
+				   ctype ? ctype : "application/sdp");
+	err |= mbuf_printf(mb, "Content-Length: %zu\r\n\r\n",
+			   body ? blen : 0);
+	if (body)
+		err |= mbuf_write_mem(mb, (const uint8_t *)body, blen);
+
+	return err;
+}
+
+
+static int resp_alloc(struct resp **rp, uint16_t scode)
+{
+	struct resp *r = mem_zalloc(sizeof(*r), resp_destructor);
+
+	if (!r)
+		return ENOMEM;
+
+	r->mb = mbuf_alloc(512);
+	if (!r->mb) {
+		mem_deref(r);
+		return ENOMEM;
+	}
+	r->scode = scode;
+	*rp = r;
+
+	return 0;
+}
+
+
+/* --- 100rel: retransmission, PRACK, the queue ------------------------ */
+
+static void final_send(struct uas_call *call, struct resp *r);
+
+
+/* Sends what the PRACK released, up to the next reliable one. */
+static void queue_flush(struct uas_call *call)
+{
+	struct le *le;
+
+	while (!call->unacked && (le = call->queue.head)) {
+		struct resp *r = le->data;
+
+		list_unlink(&r->le);
+		(void)send_response(call, r);
+	}
+}
+
+
+static void rel_timeout(struct uas_call *call)
+{
+	struct resp *r = NULL;
+
+	/* R-TIMEOUT-1: no PRACK in 64*T1, reject with a 5xx */
+	call->unacked = NULL;
+	list_flush(&call->queue);
+	if (resp_alloc(&r, 504))
+		return;
+	if (print_head(r->mb, call, 504, "Server Time-out") ||
+	    print_tail(r->mb, NULL, 0, NULL, NULL, 0)) {
+		mem_deref(r);
+		return;
+	}
+	(void)send_response(call, r);
+}
+
+
+static void rel_tmr_handler(void *arg)
+{
+	struct uas_call *call = arg;
+	struct resp *r = call->unacked;
+
+	if (!r)
+		return;
+
+	call->rel_elapsed += call->rel_interval;
+	if (call->rel_elapsed >= 64 * call->uas->conf.t1) {
+		rel_timeout(call);
+		return;
+	}
+
+	r->mb->pos = 0;
+	(void)sip_send(call->uas->sip, call->invite->sock, call->invite->tp,
+		       &call->dst, r->mb);
+
+	/* R-RETX-1: T1, 2*T1, 4*T1, ... with no T2 cap */
+	call->rel_interval *= 2;
+	tmr_start(&call->rel_tmr, call->rel_interval, rel_tmr_handler, call);
+}
+
+
+static void rel_start(struct uas_call *call, struct resp *r)
+{
+	call->unacked = r;
+	call->rel_interval = call->uas->conf.t1;
+	call->rel_elapsed = 0;
+	tmr_start(&call->rel_tmr, call->rel_interval, rel_tmr_handler, call);
+}
+
+
+static struct resp *rel_match(const struct uas_call *call,
+			      const struct sip_msg *prack)
+{
+	const struct sip_hdr *rack = sip_msg_hdr(prack, SIP_HDR_RACK);
+	struct pl rseq, cseq, met;
+	struct le *le;
+
+	if (!rack || re_regex(rack->val.p, rack->val.l,
+			      "[0-9]+[ \t]+[0-9]+[ \t]+[^ \t]+",
+			      &rseq, NULL, &cseq, NULL, &met))
+		return NULL;
+	if (pl_u32(&cseq) != call->invite->cseq.num ||
+	    pl_cmp(&met, &call->invite->cseq.met))
+		return NULL;
+
+	for (le = call->sent_rel.head; le; le = le->next) {
+		struct resp *r = le->data;
+
+		if (r->rseq == pl_u32(&rseq) && !r->acked)
+			return r;
+	}
+
+	return NULL;
+}
+
+
+/* R-PRACK-1, R-PRACK-2, R-RETX-2, R-FINAL-2 */
+static void handle_prack(struct uas *uas, const struct sip_msg *msg)
+{
+	struct uas_call *call = call_find(uas, msg);
+	struct resp *r = call ? rel_match(call, msg) : NULL;
+
+	if (!r) {
+		(void)sip_treplyf(NULL, NULL, uas->sip, msg, false, 481,
+				  "Call/Transaction Does Not Exist",
+				  "Content-Length: 0\r\n\r\n");
+		return;
+	}
+
+	r->acked = true;
+	(void)sip_treplyf(NULL, NULL, uas->sip, msg, false, 200, "OK",
+			  "Content-Length: 0\r\n\r\n");
+
+	if (call->unacked == r) {
+		tmr_cancel(&call->rel_tmr);
+		call->unacked = NULL;
+		queue_flush(call);
+	}
+}
+
+
+/* --- final responses ----------------------------------------------- */
+
+static void final_tmr_handler(void *arg)
+{
+	struct uas_call *call = arg;
+	const uint32_t t1 = call->uas->conf.t1;
+
+	call->final_elapsed += call->final_interval;
+	if (call->final_elapsed >= 64 * t1) {
+		call->state = UAS_TERMINATED;  /* no ACK: give up */
+		return;
+	}
+
+	call->final_mb->pos = 0;
+	(void)sip_send(call->uas->sip, call->invite->sock, call->invite->tp,
+		       &call->dst, call->final_mb);
+
+	/* RFC 3261 13.3.1.4: doubling up to T2 (4 s at T1 = 500 ms) */
+	call->final_interval = min(call->final_interval * 2, 8 * t1);
+	tmr_start(&call->final_tmr, call->final_interval, final_tmr_handler,
+		  call);
+}
+
+
+/* After a final response, nothing is retransmitted but the 2xx
+ * (R-FINAL-2); PRACKs for what was sent are still answered. */
+static void final_send(struct uas_call *call, struct resp *r)
+{
+	tmr_cancel(&call->rel_tmr);
+	call->unacked = NULL;
+	list_flush(&call->queue);
+
+	r->mb->pos = 0;
+	(void)sip_strans_reply(&call->st, call->uas->sip, call->invite,
+			       &call->dst, r->scode, r->mb);
+
+	if (r->scode < 300) {
+		call->state = UAS_ACCEPTED;
+		call->final_mb = mem_ref(r->mb);
+		call->final_interval = call->uas->conf.t1;
+		call->final_elapsed = 0;
+		tmr_start(&call->final_tmr, call->final_interval,
+			  final_tmr_handler, call);
+	}
+	else {
+		call->state = UAS_TERMINATED;
+	}
+
+	mem_deref(r);
+}
+
+
+static int send_response(struct uas_call *call, struct resp *r)
+{
+	int err;
+
+	if (r->scode >= 200) {
+		final_send(call, r);
+		return 0;
+	}
+
+	r->mb->pos = 0;
+	err = sip_strans_reply(&call->st, call->uas->sip, call->invite,
+			       &call->dst, r->scode, r->mb);
+	if (call->state == UAS_INCOMING && r->scode > 100)
+		call->state = UAS_EARLY;
+
+	if (r->reliable) {
+		list_append(&call->sent_rel, &r->le, r);
+		rel_start(call, r);
+	}
+	else {
+		mem_deref(r);
+	}
+
+	return err;
+}
+
+
+/* --- requests -------------------------------------------------------- */
+
+static void cancel_handler(void *arg)
+{
+	struct uas_call *call = arg;
+	struct resp *r = NULL;
+
+	if (call->state >= UAS_ACCEPTED)
+		return;
+	if (resp_alloc(&r, 487))
+		return;
+	if (print_head(r->mb, call, 487, "Request Terminated") ||
+	    print_tail(r->mb, NULL, 0, NULL, NULL, 0)) {
+		mem_deref(r);
+		return;
+	}
+	final_send(call, r);
+}
+
+
+static bool has_option(const struct sip_msg *msg, enum sip_hdrid id,
+		       const char *option)
+{
+	return sip_msg_hdr_has_value(msg, id, option);
+}
+
+
+/* Require: anything but 100rel is an extension we do not have. */
+static bool require_ok(const struct sip_hdr *hdr, const struct sip_msg *msg,
+		       void *arg)
+{
+	return pl_strcasecmp(&hdr->val, "100rel") != 0;
+}
+
+
+static void handle_invite(struct uas *uas, const struct sip_msg *msg)
+{
+	struct uas_call *call;
+	const struct sip_hdr *bad;
+	int err;
+
+	bad = sip_msg_hdr_apply(msg, true, SIP_HDR_REQUIRE, require_ok, NULL);
+	if (bad) {
+		(void)sip_treplyf(NULL, NULL, uas->sip, msg, false, 420,
+				  "Bad Extension", "Unsupported: %r\r\n"
+				  "Content-Length: 0\r\n\r\n", &bad->val);
+		return;
+	}
+
+	call = mem_zalloc(sizeof(*call), call_destructor);
+	if (!call)
+		return;
+
+	call->uas    = uas;
+	call->invite = mem_ref((void *)msg);
+	call->state  = UAS_INCOMING;
+	call->peer_requires = has_option(msg, SIP_HDR_REQUIRE, "100rel");
+	call->peer_supports = has_option(msg, SIP_HDR_SUPPORTED, "100rel");
+	call->next_rseq = 1 + rand_u32() % 0x40000000;  /* R-RSEQ-1 */
+	(void)re_snprintf(call->totag, sizeof(call->totag), "%016llx",
+			  rand_u64());
+	sip_reply_addr(&call->dst, msg, true);
+
+	if (is_sdp(msg)) {
+		err = mbuf_strdup(msg->mb, &call->remote_offer,
+				  mbuf_get_left(msg->mb));
+		if (err)
+			goto fail;
+	}
+
+	err = sip_strans_alloc(&call->st, uas->sip, msg, cancel_handler,
+			       call);
+	if (err)
+		goto fail;
+
+	list_append(&uas->calls, &call->le, call);
+	return;
+
+ fail:
+	mem_deref(call);
+	(void)sip_treply(NULL, uas->sip, msg, 500, "Server Internal Error");
+}
+
+
+static void handle_ack(struct uas *uas, const struct sip_msg *msg)
+{
+	struct uas_call *call = call_find(uas, msg);
+
+	if (!call || call->state != UAS_ACCEPTED)
+		return;
+
+	tmr_cancel(&call->final_tmr);
+	call->state = UAS_CONFIRMED;
+}
+
+
+static void handle_bye(struct uas *uas, const struct sip_msg *msg)
+{
+	struct uas_call *call = call_find(uas, msg);
+
+	if (!call) {
+		(void)sip_treplyf(NULL, NULL, uas->sip, msg, false, 481,
+				  "Call/Transaction Does Not Exist",
+				  "Content-Length: 0\r\n\r\n");
+		return;
+	}
+
+	tmr_cancel(&call->final_tmr);
+	tmr_cancel(&call->rel_tmr);
+	call->state = UAS_TERMINATED;
+	(void)sip_treplyf(NULL, NULL, uas->sip, msg, false, 200, "OK",
+			  "Content-Length: 0\r\n\r\n");
+}
+
+
+static bool request_handler(const struct sip_msg *msg, void *arg)
+{
+	struct uas *uas = arg;
+
+	if (!pl_strcmp(&msg->met, "INVITE") && !pl_isset(&msg->to.tag))
+		handle_invite(uas, msg);
+	else if (!pl_strcmp(&msg->met, "PRACK"))
+		handle_prack(uas, msg);
+	else if (!pl_strcmp(&msg->met, "ACK"))
+		handle_ack(uas, msg);
+	else if (!pl_strcmp(&msg->met, "BYE"))
+		handle_bye(uas, msg);
+	else
+		(void)sip_treplyf(NULL, NULL, uas->sip, msg, false, 501,
+				  "Not Implemented",
+				  "Content-Length: 0\r\n\r\n");
+
+	return true;
+}
+
+
+/* --- the API the Lua layer calls ------------------------------------ */
+
+int uas_alloc(struct uas **uasp, struct sip *sip, const struct uas_conf *conf)
+{
+	struct uas *uas;
+	int err;
+
+	if (!uasp || !sip || !conf)
+		return EINVAL;
+
+	uas = mem_zalloc(sizeof(*uas), uas_destructor);
+	if (!uas)
+		return ENOMEM;
+
+	uas->sip  = sip;
+	uas->conf = *conf;
+	if (!uas->conf.t1)
+		uas->conf.t1 = 500;
+
+	err = sip_listen(&uas->lsnr, sip, true, request_handler, uas);
+	if (err)
+		mem_deref(uas);
+	else
+		*uasp = uas;
+
+	return err;
+}
+
+
+void uas_set_require_100rel(struct uas *uas, bool require)
+{
+	uas->conf.require_100rel = require;
+}
+
+
+/* The next INVITE the scenario has not taken yet (a new reference). */
+struct uas_call *uas_take_call(struct uas *uas)
+{
+	struct le *le;
+
+	for (le = uas->calls.head; le; le = le->next) {
+		struct uas_call *call = le->data;
+
+		if (!call->taken) {
+			call->taken = true;
+			return mem_ref(call);
+		}
+	}
+
+	return NULL;
+}
+
+
+unsigned uas_call_count(const struct uas *uas)
+{
+	return list_count(&uas->calls);
+}
+
+
+/* R-WHEN-1..3; 100 Trying is never reliable (P-100-1) */
+bool uas_call_reliable(const struct uas_call *call,
+		       const struct progress_opts *opts)
+{
+	if (progress_scode(opts) == 100)
+		return false;
+	if (call->peer_requires)
+		return true;
+	if (call->peer_supports)
+		return opts->rel100 || call->uas->conf.require_100rel;
+
+	return false;
+}
+
+
+/* A provisional carries generated SDP when it is reliable (the answer,
+ * or the offer if the INVITE had none: S-ANS-1, S-OFF-1), when it is a
+ * 183 answering an offer (early media, S-ANS-2), or when the scenario
+ * gave session description options. Unreliable SDP without an offer
+ * would not be an offer (S-OFF-1), so it is not sent. */
+bool uas_call_sdp_wanted(const struct uas_call *call,
+			 const struct progress_opts *opts, bool sdh_given)
+{
+	const uint16_t scode = progress_scode(opts);
+
+	if (scode == 100 || opts->body)
+		return false;
+	if (uas_call_reliable(call, opts))
+		return true;
+	if (!call->remote_offer)
+		return false;
+
+	return scode == 183 || sdh_given;
+}
+
+
+const char *uas_call_local_sdp(const struct uas_call *call)
+{
+	return call->local_sdp;
+}
+
+
+int uas_call_make_sdp(struct uas_call *call,
+		      const struct sdpgen_opts *sdpgen_opts, char **sdpp)
+{
+	struct sa laddr;
+	int err;
+
+	err = sip_transp_laddr(call->uas->sip, &laddr, call->invite->tp,
+			       &call->invite->src);
+	if (err)
+		return err;
+
+	if (call->remote_offer)
+		return sdpgen_answer(sdpp, &laddr, sdpgen_opts,
+				     call->remote_offer,
+				     strlen(call->remote_offer));
+
+	return sdpgen_offer(sdpp, &laddr, sdpgen_opts);
+}
+
+
+static bool body_is_sdp(const char *ctype)
+{
+	return !ctype || !str_casecmp(ctype, "application/sdp");
+}
+
+
+static void remember_sdp(struct uas_call *call, const char *body,
+			 size_t len, const char *ctype)
+{
+	if (call->local_sdp || !body || !body_is_sdp(ctype))
+		return;
+
+	(void)str_dup(&call->local_sdp, body);
+	(void)len;
+}
+
+
+static bool queue_busy(const struct uas_call *call)
+{
+	return call->unacked || call->queue.head;
+}
+
+
+int uas_progress(struct uas_call *call, const struct progress_opts *opts)
+{
+	const uint16_t scode = progress_scode(opts);
+	const bool reliable = uas_call_reliable(call, opts);
+	const char *body = scode == 100 ? NULL : opts->body;
+	struct resp *r = NULL;
+	int err;
+
+	if (call->state >= UAS_ACCEPTED)
+		return EPROTO;
+
+	err = resp_alloc(&r, scode);
+	if (err)
+		return err;
+
+	r->reliable = reliable;
+	r->has_sdp  = body && body_is_sdp(opts->ctype);
+
+	err = print_head(r->mb, call, scode, progress_reason(opts));
+	if (reliable) {
+		r->rseq = call->next_rseq++;
+		err |= mbuf_printf(r->mb, "Require: 100rel\r\nRSeq: %u\r\n",
+				   r->rseq);
+	}
+	err |= print_tail(r->mb, opts->xhdrv, opts->xhdrc, opts->ctype, body,
+			  opts->body_len);
+	if (err) {
+		mem_deref(r);
+		return err;
+	}
+
+	remember_sdp(call, body, opts->body_len, opts->ctype);
+
+	if (scode == 100)
+		return send_response(call, r);
+
+	/* R-ONE-1: nothing overtakes a reliable provisional not PRACKed */
+	if (queue_busy(call) && (reliable || call->queue.head)) {
+		list_append(&call->queue, &r->le, r);
+		if (call->state == UAS_INCOMING)
+			call->state = UAS_EARLY;
+		return 0;
+	}
+
+	return send_response(call, r);
+}
+
+
+int uas_accept(struct uas_call *call, const char *sdp,
+	       const char *const *xhdrv, size_t xhdrc)
+{
+	struct resp *r = NULL;
+	int err;
+
+	if (call->state >= UAS_ACCEPTED)
+		return EPROTO;
+
+	err = resp_alloc(&r, 200);
+	if (err)
+		return err;
+
+	err  = print_head(r->mb, call, 200, "OK");
+	err |= print_tail(r->mb, xhdrv, xhdrc, NULL, sdp,
+			  sdp ? strlen(sdp) : 0);
+	if (err) {
+		mem_deref(r);
+		return err;
+	}
+	remember_sdp(call, sdp, sdp ? strlen(sdp) : 0, NULL);
+
+	/* R-FINAL-1: no 2xx while SDP it answers is not PRACKed */
+	if ((call->unacked && call->unacked->has_sdp) || call->queue.head) {
+		list_append(&call->queue, &r->le, r);
+		call->state = UAS_ACCEPTED;
+		return 0;
+	}
+
+	final_send(call, r);
+
+	return 0;
+}
+
+
+int uas_reject(struct uas_call *call, uint16_t scode, const char *reason,
+	       const char *const *xhdrv, size_t xhdrc)
+{
+	struct resp *r = NULL;
+	int err;
+
+	if (call->state >= UAS_ACCEPTED)
+		return EPROTO;
+	if (scode < 300 || scode > 699)
+		return ERANGE;
+
+	err = resp_alloc(&r, scode);
+	if (err)
+		return err;
+
+	err  = print_head(r->mb, call, scode, reason);
+	err |= print_tail(r->mb, xhdrv, xhdrc, NULL, NULL, 0);
+	if (err) {
+		mem_deref(r);
+		return err;
+	}
+
+	final_send(call, r);
+
+	return 0;
+}
+
+
+enum uas_state uas_call_state(const struct uas_call *call)
+{
+	return call->state;
+}
+
+
+const char *uas_state_name(enum uas_state state)
+{
+	static const char *names[] = {
+		"incoming", "early", "accepted", "confirmed", "terminated"
+	};
+
+	return state <= UAS_TERMINATED ? names[state] : "?";
+}
+
+
+const struct sip_msg *uas_call_invite(const struct uas_call *call)
+{
+	return call->invite;
+}
+
+
+unsigned uas_call_queued(const struct uas_call *call)
+{
+	return list_count(&call->queue);
+}

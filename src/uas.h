@@ -1,0 +1,49 @@
+/**
+ * @file uas.h  The reference UAS: progress(), 100rel, accept, reject
+ *
+ * Built on libre's transaction layer, not sipsess (which has no 100rel),
+ * so every response is formatted here byte by byte. The rules it
+ * follows are ../shared/conformance.md, sections A to D.
+ */
+
+struct uas;
+struct uas_call;
+struct progress_opts;
+struct sdpgen_opts;
+
+struct uas_conf {
+	uint32_t t1;            /**< SIP T1 in ms (reliable retransmits)   */
+	bool require_100rel;    /**< reliable whenever the INVITE allows it */
+};
+
+enum uas_state {
+	UAS_INCOMING = 0,       /**< INVITE received, nothing sent        */
+	UAS_EARLY,              /**< a provisional response was sent      */
+	UAS_ACCEPTED,           /**< 2xx sent (or queued), waiting for ACK */
+	UAS_CONFIRMED,          /**< ACK received                         */
+	UAS_TERMINATED,         /**< non-2xx final, CANCEL or BYE         */
+};
+
+int  uas_alloc(struct uas **uasp, struct sip *sip,
+	       const struct uas_conf *conf);
+struct uas_call *uas_take_call(struct uas *uas);
+unsigned uas_call_count(const struct uas *uas);
+void uas_set_require_100rel(struct uas *uas, bool require);
+
+bool uas_call_reliable(const struct uas_call *call,
+		       const struct progress_opts *opts);
+bool uas_call_sdp_wanted(const struct uas_call *call,
+			 const struct progress_opts *opts, bool sdh_given);
+const char *uas_call_local_sdp(const struct uas_call *call);
+int  uas_call_make_sdp(struct uas_call *call,
+		       const struct sdpgen_opts *sdpgen_opts,
+		       char **sdpp);
+int  uas_progress(struct uas_call *call, const struct progress_opts *opts);
+int  uas_accept(struct uas_call *call, const char *sdp,
+		const char *const *xhdrv, size_t xhdrc);
+int  uas_reject(struct uas_call *call, uint16_t scode, const char *reason,
+		const char *const *xhdrv, size_t xhdrc);
+enum uas_state uas_call_state(const struct uas_call *call);
+const char *uas_state_name(enum uas_state state);
+const struct sip_msg *uas_call_invite(const struct uas_call *call);
+unsigned uas_call_queued(const struct uas_call *call);

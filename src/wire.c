@@ -1,0 +1,229 @@
+/**
+ * @file wire.c  Every SIP message a test sent or received
+ */
+#include <string.h>
+#include <time.h>
+#include <re.h>
+#include "wire.h"
+
+
+struct wire {
+	struct list msgl;
+	struct list portl;
+	unsigned count;
+	uint64_t t0;
+	wire_event_h *eh;
+	void *arg;
+};
+
+/* The arg of one sip instance's trace handler: which role it plays. */
+struct wire_port {
+	struct le le;
+	struct wire *wire;
+	enum wire_role role;
+};
+
+
+static uint64_t mono_usec(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+
+static void wire_destructor(void *arg)
+{
+	struct wire *wire = arg;
+
+	list_flush(&wire->msgl);
+	list_flush(&wire->portl);
+}
+
+
+static void msg_destructor(void *arg)
+{
+	struct wire_msg *wm = arg;
+
+	mem_deref(wm->msg);
+	mem_deref(wm->raw);
+}
+
+
+int wire_alloc(struct wire **wirep, wire_event_h *eh, void *arg)
+{
+	struct wire *wire;
+
+	if (!wirep)
+		return EINVAL;
+
+	wire = mem_zalloc(sizeof(*wire), wire_destructor);
+	if (!wire)
+		return ENOMEM;
+
+	wire->t0  = mono_usec();
+	wire->eh  = eh;
+	wire->arg = arg;
+
+	*wirep = wire;
+
+	return 0;
+}
+
+
+uint64_t wire_now(const struct wire *wire)
+{
+	return mono_usec() - wire->t0;
+}
+
+
+/* A retransmission is the same bytes, same direction, same endpoint. */
+static bool seen_before(const struct wire *wire, const struct wire_msg *wm)
+{
+	struct le *le;
+
+	for (le = wire->msgl.head; le; le = le->next) {
+		const struct wire_msg *o = le->data;
+
+		if (o->role != wm->role || o->tx != wm->tx)
+			continue;
+		if (o->raw->end == wm->raw->end &&
+		    !memcmp(o->raw->buf, wm->raw->buf, wm->raw->end))
+			return true;
+	}
+
+	return false;
+}
+
+
+int wire_add(struct wire *wire, enum wire_role role, bool tx,
+	     enum sip_transp tp, const struct sa *src, const struct sa *dst,
+	     const uint8_t *p, size_t len)
+{
+	struct wire_msg *wm;
+	int err;
+
+	if (!wire || !p)
+		return EINVAL;
+
+	wm = mem_zalloc(sizeof(*wm), msg_destructor);
+	if (!wm)
+		return ENOMEM;
+
+	wm->role = role;
+	wm->tx   = tx;
+	wm->tp   = tp;
+	wm->usec = wire_now(wire);
+	if (src)
+		wm->src = *src;
+	if (dst)
+		wm->dst = *dst;
+
+	wm->raw = mbuf_alloc(len ? len : 1);
+	if (!wm->raw) {
+		err = ENOMEM;
+		goto out;
+	}
+	err = mbuf_write_mem(wm->raw, p, len);
+	if (err)
+		goto out;
+
+	/* sip_msg_decode keeps a reference to the buffer, so decode a
+	 * copy and leave wm->raw untouched at position 0 */
+	{
+		struct mbuf *copy = mbuf_alloc(len ? len : 1);
+
+		if (copy && !mbuf_write_mem(copy, p, len)) {
+			copy->pos = 0;
+			if (sip_msg_decode(&wm->msg, copy))
+				wm->msg = NULL;
+		}
+		mem_deref(copy);
+	}
+
+	wm->raw->pos = 0;
+	wm->retrans  = seen_before(wire, wm);
+	wm->seq      = ++wire->count;
+	list_append(&wire->msgl, &wm->le, wm);
+
+	if (wire->eh)
+		wire->eh(wm, wire->arg);
+
+	return 0;
+
+ out:
+	mem_deref(wm);
+	return err;
+}
+
+
+const struct list *wire_msgs(const struct wire *wire)
+{
+	return wire ? &wire->msgl : NULL;
+}
+
+
+int wire_port_alloc(struct wire_port **portp, struct wire *wire,
+		    enum wire_role role)
+{
+	struct wire_port *port;
+
+	if (!portp || !wire)
+		return EINVAL;
+
+	port = mem_zalloc(sizeof(*port), NULL);
+	if (!port)
+		return ENOMEM;
+
+	/* owned by the wire: a sip instance does not free its arg */
+	port->wire = wire;
+	port->role = role;
+	list_append(&wire->portl, &port->le, port);
+	*portp = port;
+
+	return 0;
+}
+
+
+/* sip_trace_h: libre passes the arg given to sip_alloc, our port. */
+void wire_trace(bool tx, enum sip_transp tp, const struct sa *src,
+		const struct sa *dst, const uint8_t *pkt, size_t len,
+		void *arg)
+{
+	struct wire_port *port = arg;
+
+	(void)wire_add(port->wire, port->role, tx, tp, src, dst, pkt, len);
+}
+
+
+const char *wire_role_name(enum wire_role role)
+{
+	return role == WIRE_UAC ? "uac" : "uas";
+}
+
+
+/* One line per message, for logs and diagnostics. */
+int wire_msg_print(struct re_printf *pf, const struct wire_msg *wm)
+{
+	const struct sip_msg *m = wm->msg;
+	int err;
+
+	err = re_hprintf(pf, "#%u +%llu.%03llums %s %s %s %J -> %J ",
+			 wm->seq, (unsigned long long)wm->usec / 1000,
+			 (unsigned long long)wm->usec % 1000,
+			 wire_role_name(wm->role), wm->tx ? "sent" : "recv",
+			 sip_transp_name(wm->tp), &wm->src, &wm->dst);
+	if (!m)
+		return err | re_hprintf(pf, "(undecodable, %zu bytes)",
+					wm->raw->end);
+	if (m->req)
+		err |= re_hprintf(pf, "%r %r", &m->met, &m->ruri);
+	else
+		err |= re_hprintf(pf, "%u %r (%r)", m->scode, &m->reason,
+				  &m->cseq.met);
+
+	return err | re_hprintf(pf, "%s", wm->retrans ? " [retransmission]"
+				: "");
+}

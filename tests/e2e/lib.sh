@@ -1,0 +1,113 @@
+# shellcheck shell=bash
+# Shared by the e2e_*.sh tests; sourced, never run. Usage in a test:
+#
+#   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+#   e2e_init e2e_name "$@"     # $1 = path to the siptap binary
+#   ... check / pass / fail ...
+#   e2e_finish                 # prints "e2e_name: N passed, M failed"
+#
+# After e2e_init the working directory is the source root, $SIPTAP is the
+# binary, $TMP a scratch directory removed on exit, $E2E this folder, and
+# $TAP_CHECK the strict TAP validator (run it with `tap_check ARGS...`).
+
+E2E="$(cd -P "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd -P "$E2E/../.." && pwd)"
+TAP_CHECK="$E2E/tap-check.mjs"
+# One siptap run may not take longer than this (ctest stops us at 300 s).
+E2E_TIMEOUT="${SIPTAP_E2E_TIMEOUT:-280}"
+
+e2e_passed=0
+e2e_failed=0
+
+# e2e_init NAME SIPTAP: checks the tools, makes $TMP, cds to the root.
+e2e_init() {
+  E2E_NAME="$1"
+  SIPTAP="${2:-}"
+  if [[ -z "$SIPTAP" ]]; then
+    echo "usage: $0 PATH/TO/siptap" >&2
+    exit 2
+  fi
+  if [[ ! -f "$SIPTAP" || ! -x "$SIPTAP" ]]; then
+    e2e_abort "siptap binary '$SIPTAP' is missing or not executable"
+  fi
+  SIPTAP="$(cd -P "$(dirname "$SIPTAP")" && pwd)/$(basename "$SIPTAP")"
+  command -v node >/dev/null || e2e_abort "node not found (run .ci/setup)"
+  if [[ ! -d "$E2E/node_modules/tap-parser" ]]; then
+    e2e_abort "tests/e2e/node_modules is missing: run 'npm ci' in tests/e2e (.ci/setup does)"
+  fi
+  TMP="$(mktemp -d "${TMPDIR:-/tmp}/siptap-$E2E_NAME.XXXXXX")"
+  trap 'rm -rf "$TMP"' EXIT
+  cd "$ROOT" || exit 1
+  # Whatever the caller's shell had, the tests decide the TAP version.
+  unset TAP_VERSION
+}
+
+# e2e_abort MESSAGE: a test that cannot even start fails as one check.
+e2e_abort() {
+  echo "FAIL: $*"
+  echo "$E2E_NAME: 0 passed, 1 failed"
+  exit 1
+}
+
+pass() {
+  e2e_passed=$((e2e_passed + 1))
+  echo "ok: $*"
+}
+
+fail() {
+  e2e_failed=$((e2e_failed + 1))
+  echo "FAIL: $*"
+}
+
+# show FILE [LABEL]: prints a file's tail, indented, to explain a failure.
+show() {
+  local file="$1" label="${2:-$1}"
+  echo "  --- $label (last 40 lines) ---"
+  if [[ -s "$file" ]]; then
+    tail -n 40 "$file" | sed 's/^/  | /'
+  else
+    echo "  | (empty)"
+  fi
+}
+
+# tap_check ARGS...: the strict validator; its messages go to our stdout.
+tap_check() {
+  node "$TAP_CHECK" "$@" 2>&1
+}
+
+# siptap_run OUT ERR ARGS...: runs siptap with a time limit, stdout to OUT,
+# stderr to ERR; sets $rc (124 means it timed out).
+siptap_run() {
+  local out="$1" err="$2"
+  shift 2
+  rc=0
+  timeout --kill-after=10 "$E2E_TIMEOUT" "$SIPTAP" "$@" >"$out" 2>"$err" </dev/null || rc=$?
+  if [[ $rc -eq 124 ]]; then
+    echo "  (siptap $* timed out after ${E2E_TIMEOUT}s)"
+  fi
+}
+
+# prove_wrapper T_FILE OUT ARGS...: writes a .t script that runs
+# `siptap run ARGS...`, copying the TAP it prints to OUT and the
+# TAP_VERSION it was given to OUT.env, and exits with siptap's status.
+# Run it with `prove --exec bash T_FILE`: TAP::Parser sets TAP_VERSION=13
+# in its own environment, which the wrapper and siptap inherit.
+# shellcheck disable=SC2016 # the single-quoted lines are the wrapper's code
+prove_wrapper() {
+  local t="$1" out="$2"
+  shift 2
+  {
+    printf '%s\n' '#!/usr/bin/env bash' \
+      "printf '%s\\n' \"\${TAP_VERSION-unset}\" > $(printf '%q' "$out.env")"
+    printf 'timeout --kill-after=10 %q %q run' "$E2E_TIMEOUT" "$SIPTAP"
+    printf ' %q' "$@"
+    printf ' </dev/null | tee %q\n' "$out"
+    printf '%s\n' 'exit "${PIPESTATUS[0]}"'
+  } >"$t"
+}
+
+# e2e_finish: the closing line, and the exit status.
+e2e_finish() {
+  echo "$E2E_NAME: $e2e_passed passed, $e2e_failed failed"
+  [[ $e2e_failed -eq 0 ]]
+}
