@@ -389,8 +389,7 @@ static int l_response(lua_State *L)
 		luaL_argcheck(L, m.scode >= 100 && m.scode <= 699, 2,
 			      "a status code 100..699");
 	}
-	(void)re_snprintf(what, sizeof(what), "%s response to the INVITE",
-			  m.scode ? "" : "any");
+	(void)re_snprintf(what, sizeof(what), "response to the INVITE");
 	if (m.scode)
 		(void)re_snprintf(what, sizeof(what), "%d response to the "
 				  "INVITE", m.scode);
@@ -484,21 +483,16 @@ static int l_prack(lua_State *L)
 	o.rseq = opt_long(L, opts, "rseq");
 	o.cseq = opt_long(L, opts, "cseq");
 	if (lua_istable(L, opts)) {
+		/* the strings stay alive in the options table */
 		lua_getfield(L, opts, "method");
 		o.method = lua_tostring(L, -1);
 		lua_getfield(L, opts, "sdp");
-		if (lua_isstring(L, -1))
+		if (lua_type(L, -1) == LUA_TSTRING)
 			o.body = lua_tolstring(L, -1, &o.body_len);
 		lua_getfield(L, opts, "headers");
-		o.xhdrc = check_string_list(L, -1, "prack: headers", o.xhdrv,
-					    UAC_MAX_HDRS);
-		lua_pop(L, 1);
-		lua_remove(L, -2);   /* sdp and method stay referenced */
-		lua_remove(L, -2);
-		lua_pushvalue(L, opts);
-		lua_getfield(L, -1, "sdp");
-		lua_getfield(L, -2, "method");
-		lua_remove(L, -3);
+		o.xhdrc = check_string_list(L, lua_gettop(L), "prack: headers",
+					    o.xhdrv, UAC_MAX_HDRS);
+		lua_pop(L, 3);
 	}
 
 	err = uac_prack(lc->call, resp, &o, &cseq);

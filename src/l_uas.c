@@ -586,13 +586,26 @@ static int l_request(lua_State *L)
 }
 
 
-/* t:uas([{rel100 = "required"}]) */
+/* t:uas([{rel100 = "required", t1 = ms}]) */
 int l_uas_push(lua_State *L, struct test *t, int opts)
 {
+	static const char *const known[] = {"rel100", "t1", NULL};
 	struct test **tp;
 
 	if (lua_istable(L, opts)) {
 		const char *rel;
+
+		unknown_keys(L, opts, "uas", known);
+		lua_getfield(L, opts, "t1");
+		if (!lua_isnil(L, -1)) {
+			lua_Integer t1 = luaL_checkinteger(L, -1);
+
+			if (t1 < 1 || t1 > 60000)
+				return luaL_error(L, "uas: t1 must be 1..60000"
+						  " ms");
+			uas_set_t1(t->uas, (uint32_t)t1);
+		}
+		lua_pop(L, 1);
 
 		lua_getfield(L, opts, "rel100");
 		rel = lua_tostring(L, -1);

@@ -611,6 +611,12 @@ void uas_set_require_100rel(struct uas *uas, bool require)
 }
 
 
+void uas_set_t1(struct uas *uas, uint32_t t1)
+{
+	uas->conf.t1 = t1;
+}
+
+
 /* The next INVITE the scenario has not taken yet (a new reference). */
 struct uas_call *uas_take_call(struct uas *uas)
 {

@@ -51,7 +51,7 @@ fi
 
 # The text itself: child points at 4 spaces, their YAML at 6.
 layout_ok=1
-for re in '^    # Subtest: fixture: one pass, one fail$' \
+for re in '^# Subtest: fixture: one pass, one fail$' \
   '^    ok 1 - one is one$' \
   '^    not ok 2 - reason phrase$' \
   '^      ---$' \

@@ -1,0 +1,68 @@
+-- Retransmission of a reliable provisional (RFC 3262 3): at T1, 2*T1,
+-- 4*T1 ... until the PRACK; after 64*T1 without PRACK, a 5xx.
+
+-- Times (ms) of each copy of the response with this RSeq.
+local function copies(call, status)
+  local times = {}
+  for _, m in ipairs(call:responses()) do
+    if m.status == status then times[#times + 1] = m.time end
+  end
+  return times
+end
+
+test("reliable 180 retransmitted at T1 and 2*T1, until the PRACK [R-RETX-1 R-RETX-2]",
+     function(t)
+  local t1 = t:t1()
+  local call = t:uac():invite{ supported = "100rel" }
+  local inv = t:uas():incoming()
+  inv:progress{ statusCode = 180, rel100 = true }
+  local r = call:response(180)
+  t:sleep(t1 * 3 + t1 // 2)          -- copies at T1 and 3*T1
+
+  local times = copies(call, 180)
+  t:is(#times, 3, "the original and two retransmissions")
+  if #times == 3 then
+    local gap1, gap2 = times[2] - times[1], times[3] - times[2]
+    t:ok(gap1 >= t1 * 0.9 and gap1 <= t1 * 1.5, ("first gap %.0f ms ~ T1")
+         :format(gap1))
+    t:ok(gap2 >= 2 * t1 * 0.9 and gap2 <= 2 * t1 * 1.5,
+         ("second gap %.0f ms ~ 2*T1"):format(gap2))
+  end
+  local all = call:responses()
+  t:is(all[#all].raw, r.raw, "retransmissions are identical bytes")
+
+  call:prack(r)
+  local before = #copies(call, 180)
+  t:sleep(t1 * 5)
+  t:is(#copies(call, 180), before, "the PRACK stopped them")
+end)
+
+test("no PRACK within 64*T1: the INVITE is rejected with a 5xx [R-TIMEOUT-1]",
+     function(t)
+  local uas = t:uas{ t1 = 20 }
+  local call = t:uac():invite{ supported = "100rel" }
+  local inv = uas:incoming()
+  inv:progress{ statusCode = 180, rel100 = true }
+  call:response(180)
+  local final = call:response(nil, { timeout = 64 * 20 + 2000 })
+  while final.status < 200 do
+    final = call:response(nil, { timeout = 64 * 20 + 2000 })
+  end
+  t:ok(final.status >= 500 and final.status < 600, "a 5xx: " .. final.status)
+  t:ok(final.time >= 64 * 20 * 0.9, ("after 64*T1 (%.0f ms)"):format(final.time))
+  call:ack(final)
+end)
+
+test("a retransmitted INVITE gets the latest provisional again [P-RETX-1]",
+     function(t)
+  local call = t:uac():invite{}
+  local inv = t:uas():incoming()
+  inv:progress{ statusCode = 180 }
+  inv:progress{ statusCode = 183, extraHeaders = { "X-Latest: yes" } }
+  local latest = call:response(183)
+  call:retransmit()
+  t:sleep(100)
+  local all = call:responses()
+  t:is(all[#all].raw, latest.raw, "the 183 again, unchanged")
+  t:ok(all[#all].retransmission, "marked as a retransmission")
+end)

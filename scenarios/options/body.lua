@@ -1,0 +1,40 @@
+-- body on its own: a string is sent as given with application/sdp; a
+-- table sets the Content-Type.
+local sdp = require "siptap.sdp"
+
+test("body as a string: SDP sent as given [P-BODY-1 S-ANS-2]", function(t)
+  local call = t:uac():invite{ sdp = true }
+  local inv = t:uas():incoming()
+  local answer = table.concat({
+    "v=0", "o=- 1 1 IN IP4 127.0.0.1", "s=-", "c=IN IP4 127.0.0.1",
+    "t=0 0", "m=audio 40000 RTP/AVP 0", "a=rtpmap:0 PCMU/8000",
+    "a=sendrecv", "" }, "\r\n")
+  inv:progress{ statusCode = 183, body = answer }
+  local r = call:response(183)
+  t:body_is(r, answer, "body byte for byte")
+  t:header_is(r, "Content-Type", "application/sdp", "Content-Type")
+  t:header_is(r, "Content-Length", tostring(#answer), "Content-Length")
+  t:ok(sdp.check(r.body), "well formed SDP [S-FMT-1]")
+end)
+
+test("body as {body, contentType}: a non-SDP body [P-BODY-1]", function(t)
+  local call = t:uac():invite{}
+  local inv = t:uas():incoming()
+  local text = "ringing at the far end\n"
+  inv:progress{ statusCode = 180,
+                body = { body = text, contentType = "text/plain" } }
+  local r = call:response(180)
+  t:body_is(r, text, "body")
+  t:header_is(r, "Content-Type", "text/plain", "Content-Type")
+  t:header_is(r, "Content-Length", tostring(#text), "Content-Length")
+end)
+
+test("no body: Content-Length 0 and no Content-Type [P-BODY-1]",
+     function(t)
+  local call = t:uac():invite{}
+  local inv = t:uas():incoming()
+  inv:progress{ statusCode = 180 }
+  local r = call:response(180)
+  t:header_is(r, "Content-Length", "0", "Content-Length: 0")
+  t:no_header(r, "Content-Type", "no Content-Type")
+end)
