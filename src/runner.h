@@ -54,6 +54,7 @@ struct test {
 	unsigned failed;
 	unsigned todo_failed;
 	const char *todo;          /**< reason while in t:todo()          */
+	const char *test_todo;     /**< test(name, {todo = why}, fn)      */
 	uint64_t started_usec;
 	uint64_t elapsed_usec;
 };
