@@ -215,14 +215,30 @@ static int l_invite(lua_State *L)
 }
 
 
+/* uac:send_raw(bytes, [{to = "127.0.0.1:5060"}]): any bytes, anywhere
+ * (the UAS by default), over UDP. */
 static int l_send_raw(lua_State *L)
 {
 	struct test *t = check_uac(L);
 	size_t len;
 	const char *bytes = luaL_checklstring(L, 2, &len);
+	struct sa to, *dst = NULL;
 	int err;
 
-	err = uac_send_raw(t->uac, SIP_TRANSP_UDP, NULL,
+	if (lua_istable(L, 3)) {
+		lua_getfield(L, 3, "to");
+		if (!lua_isnil(L, -1)) {
+			const char *s = luaL_checkstring(L, -1);
+
+			if (sa_decode(&to, s, strlen(s)))
+				return luaL_error(L, "send_raw: to: '%s' is "
+						  "not ADDR:PORT", s);
+			dst = &to;
+		}
+		lua_pop(L, 1);
+	}
+
+	err = uac_send_raw(t->uac, SIP_TRANSP_UDP, dst,
 			   (const uint8_t *)bytes, len);
 	if (err)
 		return luaL_error(L, "send_raw: %s", strerror(err));
