@@ -167,7 +167,7 @@ static int collect(struct list *testl, const struct run_conf *conf,
 		pathc = (size_t)argc;
 	}
 
-	if (suite_collect(testl, pathv, pathc, conf->lua_dir, err,
+	if (suite_collect(testl, pathv, pathc, conf, err,
 			  sizeof(err))) {
 		(void)fprintf(stderr, "siptap: %s\n", err);
 		return EXIT_USAGE;

@@ -316,7 +316,9 @@ static int state_make(struct test *t)
 {
 	int err;
 
-	err = sandbox_new(&t->L, t->conf->lua_dir);
+	err = sandbox_new(&t->L, t->conf->lua_dir, t->conf->seed);
+	if (!err)
+		err = run_conf_push(t->L, t->conf);
 	if (err)
 		return err;
 
@@ -326,13 +328,6 @@ static int state_make(struct test *t)
 	l_msg_open(t->L);
 	l_uac_open(t->L);
 	l_uas_open(t->L);
-
-	/* math.random repeats with --seed */
-	lua_getglobal(t->L, "math");
-	lua_getfield(t->L, -1, "randomseed");
-	lua_pushinteger(t->L, (lua_Integer)(t->conf->seed + t->index));
-	lua_call(t->L, 1, 0);
-	lua_pop(t->L, 1);
 
 	return 0;
 }
@@ -371,6 +366,25 @@ static bool declaration_get(struct test *t)
 }
 
 
+/* The global SIPTAP = {seed, t1, matrix, version}: what a scenario
+ * may read of the run's settings. */
+int run_conf_push(lua_State *L, const struct run_conf *conf)
+{
+	lua_createtable(L, 0, 4);
+	lua_pushinteger(L, (lua_Integer)conf->seed);
+	lua_setfield(L, -2, "seed");
+	lua_pushinteger(L, conf->t1);
+	lua_setfield(L, -2, "t1");
+	lua_pushstring(L, conf->matrix ? conf->matrix : "pairwise");
+	lua_setfield(L, -2, "matrix");
+	lua_pushstring(L, SIPTAP_VERSION);
+	lua_setfield(L, -2, "version");
+	lua_setglobal(L, "SIPTAP");
+
+	return 0;
+}
+
+
 int runner_run(struct test *t)
 {
 	int err;
@@ -393,6 +407,14 @@ int runner_run(struct test *t)
 		err = 0;
 		goto out;
 	}
+
+	/* each test its own random sequence, the same on every run with
+	 * this --seed */
+	lua_getglobal(t->L, "math");
+	lua_getfield(t->L, -1, "randomseed");
+	lua_pushinteger(t->L, (lua_Integer)(t->conf->seed + t->index + 1));
+	lua_call(t->L, 1, 0);
+	lua_pop(t->L, 1);
 
 	t->co = lua_newthread(t->L);
 	lua_setfield(t->L, LUA_REGISTRYINDEX, "siptap.co");

@@ -22,6 +22,7 @@ struct run_conf {
 	const char *report_dir;
 	uint64_t seed;
 	const char *lua_dir;      /**< where require() finds siptap.*   */
+	const char *matrix;       /**< "pairwise" (default) or "full"   */
 };
 
 enum test_result {
@@ -60,6 +61,7 @@ struct test {
 };
 
 struct test *runner_test(lua_State *L);
+int  run_conf_push(lua_State *L, const struct run_conf *conf);
 int  runner_run(struct test *t);
 void runner_point(struct test *t, bool ok, const char *desc,
 		  const struct tap_diag *diagv, size_t diagc);

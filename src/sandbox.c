@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <stdint.h>
 #include <lua.h>
 #include <lauxlib.h>
 #include <lualib.h>
@@ -73,7 +74,7 @@ static void restrict_package(lua_State *L, const char *lua_dir)
 }
 
 
-int sandbox_new(lua_State **Lp, const char *lua_dir)
+int sandbox_new(lua_State **Lp, const char *lua_dir, uint64_t seed)
 {
 	static const luaL_Reg libs[] = {
 		{LUA_GNAME, luaopen_base},
@@ -111,6 +112,14 @@ int sandbox_new(lua_State **Lp, const char *lua_dir)
 	lua_setglobal(L, "load");
 
 	restrict_package(L, lua_dir);
+
+	/* the same seed in every state of a run: a file's top level must
+	 * declare the same tests each time it is loaded */
+	lua_getglobal(L, LUA_MATHLIBNAME);
+	lua_getfield(L, -1, "randomseed");
+	lua_pushinteger(L, (lua_Integer)seed);
+	lua_call(L, 1, 0);
+	lua_pop(L, 1);
 
 	*Lp = L;
 

@@ -4,8 +4,10 @@
  * Base, string, table, math, utf8, coroutine and a safe part of os;
  * require() finds only Lua files under the siptap library folder. No
  * io, no os.execute, no package.loadlib, no debug, no bytecode.
+ * math.random starts from the run's seed, and the global SIPTAP tells
+ * scenarios the run's settings (seed, t1, matrix).
  */
 
-int sandbox_new(lua_State **Lp, const char *lua_dir);
+int sandbox_new(lua_State **Lp, const char *lua_dir, uint64_t seed);
 int sandbox_load_scenario(lua_State *L, const char *path);
 int sandbox_traceback(lua_State *L);

@@ -9,6 +9,7 @@
 #include <lauxlib.h>
 #include <re.h>
 #include "sandbox.h"
+#include "runner.h"
 #include "suite.h"
 #include "l_siptap.h"
 
@@ -155,14 +156,16 @@ static void opt_dup(lua_State *L, int tbl, const char *key, char **out)
 
 /* Loads one file in a throwaway state and lists what it declares. */
 static int list_file(struct list *testl, const char *file,
-		     const char *lua_dir)
+		     const struct run_conf *conf)
 {
 	struct suite_test *st;
 	lua_State *L = NULL;
 	lua_Integer i, n;
 	int err;
 
-	err = sandbox_new(&L, lua_dir);
+	err = sandbox_new(&L, conf->lua_dir, conf->seed);
+	if (!err)
+		err = run_conf_push(L, conf);
 	if (err)
 		return err;
 
@@ -207,7 +210,8 @@ static int list_file(struct list *testl, const char *file,
 
 
 int suite_collect(struct list *testl, const char *const *pathv,
-		  size_t pathc, const char *lua_dir, char *err, size_t errsz)
+		  size_t pathc, const struct run_conf *conf, char *err,
+		  size_t errsz)
 {
 	struct files f;
 	size_t i;
@@ -217,7 +221,7 @@ int suite_collect(struct list *testl, const char *const *pathv,
 
 	e = find_files(&f, pathv, pathc, err, errsz);
 	for (i = 0; !e && i < f.c; i++) {
-		e = list_file(testl, f.v[i], lua_dir);
+		e = list_file(testl, f.v[i], conf);
 		if (e)
 			(void)re_snprintf(err, errsz, "%s: %m", f.v[i], e);
 	}

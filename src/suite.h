@@ -17,5 +17,8 @@ struct suite_test {
 	char *load_error;        /**< set: the file itself is broken    */
 };
 
+struct run_conf;
+
 int suite_collect(struct list *testl, const char *const *pathv,
-		  size_t pathc, const char *lua_dir, char *err, size_t errsz);
+		  size_t pathc, const struct run_conf *conf, char *err,
+		  size_t errsz);
