@@ -12,6 +12,7 @@
 #include <re.h>
 #include "tap.h"
 #include "wire.h"
+#include "uas.h"
 #include "runner.h"
 #include "l_siptap.h"
 
@@ -234,6 +235,48 @@ static int l_fail(lua_State *L)
 }
 
 
+/* t:report(ok, desc, [{message=, rule=, wanted=, found=}], [msg]): a
+ * point with the diagnostics a checker (siptap.rules) worked out. */
+static int l_report(lua_State *L)
+{
+	static const char *const keys[] = {
+		"message", "rule", "wanted", "found", NULL
+	};
+	struct test *t = check_t(L);
+	bool ok = lua_toboolean(L, 2);
+	const char *desc = luaL_optstring(L, 3, NULL);
+	const struct wire_msg *wm = NULL;
+	struct tap_diag diag[6];
+	size_t n = 0, i;
+	char at[256];
+
+	lua_settop(L, 5);
+	if (!lua_isnil(L, 5))
+		wm = l_msg_check(L, 5);
+
+	if (!ok && lua_istable(L, 4)) {
+		for (i = 0; keys[i]; i++) {
+			lua_getfield(L, 4, keys[i]);
+			if (lua_isstring(L, -1))
+				diag[n++] = (struct tap_diag){keys[i],
+					lua_tostring(L, -1), 0};
+		}
+	}
+	if (!ok) {
+		runner_where(L, at, sizeof(at));
+		diag[n++] = (struct tap_diag){"at", at, 0};
+		if (wm)
+			diag[n++] = (struct tap_diag){"raw",
+				(const char *)wm->raw->buf, wm->raw->end};
+	}
+
+	runner_point(t, ok, desc, diag, n);
+	lua_pushboolean(L, ok);
+
+	return 1;
+}
+
+
 /* --- assertions on messages ---------------------------------------- */
 
 static int l_has_header(lua_State *L)
@@ -442,6 +485,14 @@ static int l_t1(lua_State *L)
 }
 
 
+/* T1 of this test's UAS (t:uas{t1 = ms} may change it) */
+static int l_uas_t1(lua_State *L)
+{
+	lua_pushinteger(L, uas_t1(check_t(L)->uas));
+	return 1;
+}
+
+
 static int l_name(lua_State *L)
 {
 	lua_pushstring(L, check_t(L)->name);
@@ -490,6 +541,7 @@ static const luaL_Reg test_methods[] = {
 	{"unlike",     l_unlike},
 	{"pass",       l_pass},
 	{"fail",       l_fail},
+	{"report",     l_report},
 	{"has_header", l_has_header},
 	{"no_header",  l_no_header},
 	{"header_is",  l_header_is},
@@ -500,6 +552,7 @@ static const luaL_Reg test_methods[] = {
 	{"diag",       l_diag},
 	{"sleep",      l_sleep},
 	{"t1",         l_t1},
+	{"uas_t1",     l_uas_t1},
 	{"name",       l_name},
 	{"wire",       l_wire},
 	{"uac",        l_uac},

@@ -119,6 +119,9 @@ static void resume(struct test *t, int nargs)
 	else if (status != LUA_OK) {
 		runner_error(t, t->co, status);
 	}
+	else {
+		t->co_ok = true;
+	}
 
 	finish(t);
 }
@@ -385,6 +388,29 @@ int run_conf_push(lua_State *L, const struct run_conf *conf)
 }
 
 
+/* The rules that need no knowledge of the case (siptap.rules.general)
+ * over everything the test's UAC saw, once the test is over. */
+static void general_rules(struct test *t)
+{
+	lua_State *L = t->L;
+	int base = lua_gettop(L);
+
+	lua_pushcfunction(L, sandbox_traceback);
+	lua_getglobal(L, "require");
+	lua_pushliteral(L, "siptap.rules");
+	if (lua_pcall(L, 1, 1, base + 1) == LUA_OK) {
+		lua_getfield(L, -1, "after");
+		l_test_push(L, t);
+		if (lua_pcall(L, 1, 0, base + 1) == LUA_OK) {
+			lua_settop(L, base);
+			return;
+		}
+	}
+	runner_error(t, L, LUA_ERRRUN);
+	lua_settop(L, base);
+}
+
+
 int runner_run(struct test *t)
 {
 	int err;
@@ -428,6 +454,9 @@ int runner_run(struct test *t)
 	resume(t, 1);
 	if (!t->done)
 		(void)re_main(NULL);
+
+	if (t->co_ok)
+		general_rules(t);
 
 	t->elapsed_usec = wire_now(t->wire) - t->started_usec;
 

@@ -50,6 +50,7 @@ struct test {
 	const char *waiting_for;   /**< NULL when not in a wait          */
 	bool wait_expired;
 	bool done;
+	bool co_ok;                /**< the test function returned       */
 	struct mbuf *out;          /**< the subtest's TAP lines          */
 	unsigned points;
 	unsigned failed;

@@ -165,7 +165,9 @@ int sdpgen_offer(char **sdpp, const struct sa *laddr,
 }
 
 
-/* libre answers with the formats both sides have, in our order. */
+/* libre answers with the formats both sides have, in the offer's order
+ * and with its payload type numbers (RFC 3264 6.1); with none in common
+ * the stream is rejected (port 0), which is no error here. */
 int sdpgen_answer(char **sdpp, const struct sa *laddr,
 		  const struct sdpgen_opts *opts, const char *offer,
 		  size_t offer_len)

@@ -54,8 +54,8 @@ struct uas_call {
 	struct resp *unacked;    /* the one being retransmitted             */
 	struct list queue;       /* held back until the PRACK               */
 	struct tmr rel_tmr;
-	uint32_t rel_interval;
-	uint32_t rel_elapsed;
+	uint64_t rel_interval;
+	uint64_t rel_deadline;   /* tmr_jiffies() of R-TIMEOUT-1 */
 	struct mbuf *final_mb;   /* 2xx, retransmitted until ACK            */
 	struct tmr final_tmr;
 	uint32_t final_interval;
@@ -285,8 +285,11 @@ static void rel_tmr_handler(void *arg)
 	if (!r)
 		return;
 
-	call->rel_elapsed += call->rel_interval;
-	if (call->rel_elapsed >= 64 * call->uas->conf.t1) {
+	const uint64_t now = tmr_jiffies();
+
+	/* R-TIMEOUT-1: 64*T1 after the first copy, not at the next
+	 * retransmission after that */
+	if (now >= call->rel_deadline) {
 		rel_timeout(call);
 		return;
 	}
@@ -297,7 +300,9 @@ static void rel_tmr_handler(void *arg)
 
 	/* R-RETX-1: T1, 2*T1, 4*T1, ... with no T2 cap */
 	call->rel_interval *= 2;
-	tmr_start(&call->rel_tmr, call->rel_interval, rel_tmr_handler, call);
+	tmr_start(&call->rel_tmr, min(call->rel_interval,
+				      call->rel_deadline - now),
+		  rel_tmr_handler, call);
 }
 
 
@@ -305,7 +310,7 @@ static void rel_start(struct uas_call *call, struct resp *r)
 {
 	call->unacked = r;
 	call->rel_interval = call->uas->conf.t1;
-	call->rel_elapsed = 0;
+	call->rel_deadline = tmr_jiffies() + 64 * call->uas->conf.t1;
 	tmr_start(&call->rel_tmr, call->rel_interval, rel_tmr_handler, call);
 }
 
@@ -614,6 +619,12 @@ void uas_set_require_100rel(struct uas *uas, bool require)
 void uas_set_t1(struct uas *uas, uint32_t t1)
 {
 	uas->conf.t1 = t1;
+}
+
+
+uint32_t uas_t1(const struct uas *uas)
+{
+	return uas->conf.t1;
 }
 
 

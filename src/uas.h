@@ -30,6 +30,7 @@ struct uas_call *uas_take_call(struct uas *uas);
 unsigned uas_call_count(const struct uas *uas);
 void uas_set_require_100rel(struct uas *uas, bool require);
 void uas_set_t1(struct uas *uas, uint32_t t1);
+uint32_t uas_t1(const struct uas *uas);
 
 bool uas_call_reliable(const struct uas_call *call,
 		       const struct progress_opts *opts);
