@@ -16,6 +16,7 @@
 #include "progress.h"
 #include "sdp.h"
 #include "wire.h"
+#include "fault.h"
 #include "uas.h"
 #include "runner.h"
 #include "l_siptap.h"
@@ -118,6 +119,7 @@ static int l_address(lua_State *L)
 
 struct lopts {
 	struct progress_opts p;
+	struct test *t;
 	struct sdpgen_opts sdh;
 	bool sdh_given;
 	int modifiers;          /* stack index of the list, 0: none */
@@ -179,7 +181,8 @@ static void get_status(lua_State *L, int tbl, struct lopts *o)
 	if (!isint)
 		luaL_error(L, "%s: statusCode must be an integer, got %s",
 			   o->fn, luaL_tolstring(L, -1, NULL));
-	if (progress_check_status((long)code, err, sizeof(err)))
+	if (progress_check_status((long)code, err, sizeof(err)) &&
+	    !uas_fault(o->t->uas, FAULT_ACCEPT_ANY_STATUS))
 		luaL_error(L, "%s: %s", o->fn, err);
 
 	o->p.scode = (uint16_t)code;
@@ -286,6 +289,15 @@ static void get_sdh_options(lua_State *L, int tbl, struct lopts *o)
 					   "telephone-event)", o->fn,
 					   (int)i + 1,
 					   luaL_tolstring(L, -1, NULL));
+			for (size_t j = 0; j < i; j++) {
+				if (!str_casecmp(o->sdh.codecv[j],
+						 o->sdh.codecv[i]))
+					luaL_error(L, "%s: sessionDescription"
+						   "HandlerOptions.codecs[%d]:"
+						   " '%s' is listed twice",
+						   o->fn, (int)i + 1,
+						   o->sdh.codecv[i]);
+			}
 			lua_pop(L, 1);
 		}
 		o->sdh.codecc = n;
@@ -347,6 +359,23 @@ static void get_rel100(lua_State *L, int tbl, struct lopts *o)
 }
 
 
+/* progress_validate(), less what a --uas-fault lets through. */
+static int validate(struct lopts *o, char *err, size_t errsz)
+{
+	struct progress_opts p = o->p;
+	struct uas *uas = o->t->uas;
+
+	if (uas_fault(uas, FAULT_ACCEPT_ANY_STATUS))
+		p.scode = 0;
+	if (uas_fault(uas, FAULT_REASON_CRLF))
+		p.reason = NULL;
+	if (uas_fault(uas, FAULT_HEADER_INJECTION))
+		p.xhdrc = 0;
+
+	return progress_validate(&p, err, errsz);
+}
+
+
 /* Reads and checks every option; raises on the first bad one. */
 static void read_options(lua_State *L, int tbl, struct lopts *o)
 {
@@ -372,7 +401,7 @@ static void read_options(lua_State *L, int tbl, struct lopts *o)
 	get_modifiers(L, tbl, o);
 	get_rel100(L, tbl, o);
 
-	if (progress_validate(&o->p, err, sizeof(err)))
+	if (validate(o, err, sizeof(err)))
 		luaL_error(L, "%s: %s", o->fn, err);
 }
 
@@ -411,22 +440,30 @@ static void push_sdp(lua_State *L, struct uas_call *call,
 		     const struct lopts *o)
 {
 	const char *prev = uas_call_local_sdp(call);
+	struct uas *uas = o->t->uas;
+	const bool ignore = uas_fault(uas, FAULT_MODIFIERS_IGNORED);
 	char *sdp = NULL;
 	int err;
 
-	if (prev) {
+	if (prev && !uas_fault(uas, FAULT_ANSWER_CHANGES)) {
 		lua_pushstring(L, prev);
 		return;
 	}
 
-	err = uas_call_make_sdp(call, &o->sdh, &sdp);
+	err = uas_call_make_sdp(call, ignore ? NULL : &o->sdh, &sdp);
 	if (err)
 		luaL_error(L, "%s: could not make the SDP (%s)", o->fn,
 			   strerror(err));
 	lua_pushstring(L, sdp);
 	mem_deref(sdp);
 
-	apply_modifiers(L, o);
+	if (!ignore)
+		apply_modifiers(L, o);
+
+	if (uas_fault(uas, FAULT_SDP_LF)) {
+		luaL_gsub(L, lua_tostring(L, -1), "\r\n", "\n");
+		lua_remove(L, -2);
+	}
 }
 
 
@@ -439,6 +476,7 @@ static int l_progress(lua_State *L)
 	int err;
 
 	memset(&o, 0, sizeof(o));
+	o.t = li->t;
 	o.fn = "progress";
 	read_options(L, 2, &o);
 
@@ -475,6 +513,7 @@ static int l_accept(lua_State *L)
 	int err;
 
 	memset(&o, 0, sizeof(o));
+	o.t = li->t;
 	o.fn = "accept";
 	if (lua_istable(L, 2)) {
 		unknown_keys(L, 2, "accept", known);
@@ -510,6 +549,7 @@ static int l_reject(lua_State *L)
 	int e;
 
 	memset(&o, 0, sizeof(o));
+	o.t = li->t;
 	o.fn = "reject";
 	if (lua_istable(L, 2)) {
 		unknown_keys(L, 2, "reject", known);

@@ -17,6 +17,7 @@
 #include "runner.h"
 #include "suite.h"
 #include "run.h"
+#include "fault.h"
 
 
 enum { EXIT_FAILED = 1, EXIT_USAGE = 2 };
@@ -24,6 +25,7 @@ enum { EXIT_FAILED = 1, EXIT_USAGE = 2 };
 static const char usage_text[] =
 "usage: siptap run [options] [PATH...]\n"
 "       siptap list [PATH...]\n"
+"       siptap faults\n"
 "       siptap --help | --version\n"
 "\n"
 "Runs SIP scenario files (Lua) against siptap's reference UAS and prints\n"
@@ -33,6 +35,8 @@ static const char usage_text[] =
 "commands:\n"
 "  run                 run the tests, TAP on stdout, a copy in the reports\n"
 "  list                print the test names, one per line, run nothing\n"
+"  faults              list the reference UAS's fault switches and the\n"
+"                      rules each breaks\n"
 "\n"
 "options:\n"
 "  --tap-version 13|14 TAP version to print (default 14, or 13 when the\n"
@@ -40,7 +44,13 @@ static const char usage_text[] =
 "  --t1 MS             SIP timer T1 of the reference UAS (default 500)\n"
 "  --timeout S         time limit per test in seconds (default 30)\n"
 "  --report-dir DIR    where reports go (default reports/)\n"
-"  --seed N            seed for scenarios' math.random (default: time)\n"
+"  --seed N            seed for scenarios' math.random and the option\n"
+"                      matrix (default: time; printed in the TAP)\n"
+"  --matrix pairwise|full\n"
+"                      option combinations: all pairs (default) or the\n"
+"                      full cartesian product\n"
+"  --uas-fault NAME    break the reference UAS on purpose (repeatable;\n"
+"                      see siptap faults)\n"
 "  --lua-dir DIR       the siptap Lua library (default: built in)\n"
 "  -h, --help          this text\n"
 "  -V, --version       the version\n"
@@ -88,9 +98,12 @@ static int parse_options(int argc, char *argv[], struct run_conf *conf)
 		{"report-dir",  required_argument, NULL, 'r'},
 		{"seed",        required_argument, NULL, 's'},
 		{"lua-dir",     required_argument, NULL, 'l'},
+		{"matrix",      required_argument, NULL, 'm'},
+		{"uas-fault",   required_argument, NULL, 'f'},
 		{"help",        no_argument,       NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
+	enum fault fault;
 	unsigned long v;
 	int c;
 
@@ -134,6 +147,21 @@ static int parse_options(int argc, char *argv[], struct run_conf *conf)
 
 		case 'l':
 			conf->lua_dir = optarg;
+			break;
+
+		case 'm':
+			if (strcmp(optarg, "pairwise") && strcmp(optarg, "full"))
+				return usage_error("--matrix: '%s' is not "
+						   "pairwise or full", optarg);
+			conf->matrix = optarg;
+			break;
+
+		case 'f':
+			if (fault_lookup(optarg, &fault))
+				return usage_error("--uas-fault: no fault '%s' "
+						   "(see siptap faults)",
+						   optarg);
+			conf->faults |= (uint64_t)1 << fault;
 			break;
 
 		case 'h':
@@ -228,6 +256,7 @@ int main(int argc, char *argv[])
 		.report_dir  = "reports",
 		.seed        = (uint64_t)time(NULL),
 		.lua_dir     = SIPTAP_LUA_DIR,
+		.matrix      = "pairwise",
 	};
 	const char *cmd;
 	int ret;
@@ -246,8 +275,13 @@ int main(int argc, char *argv[])
 			     sys_libre_version_get(), LUA_RELEASE);
 		return 0;
 	}
+	if (!strcmp(cmd, "faults")) {
+		(void)re_printf("%H", fault_print_all, NULL);
+		return 0;
+	}
 	if (strcmp(cmd, "run") && strcmp(cmd, "list"))
-		return usage_error("unknown command '%s' (run or list)", cmd);
+		return usage_error("unknown command '%s' (run, list or "
+				   "faults)", cmd);
 
 	/* options start after the command */
 	ret = parse_options(argc - 1, argv + 1, &conf);

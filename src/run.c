@@ -13,6 +13,7 @@
 #include "suite.h"
 #include "runner.h"
 #include "run.h"
+#include "fault.h"
 
 
 /* A file that does not load is one failing point, named by the file. */
@@ -139,6 +140,23 @@ static int write_report(const struct run_conf *conf, const struct mbuf *mb)
 }
 
 
+/* "UAS faults: a, b" for the TAP header of a fault run */
+static const char *faults_line(uint64_t faults, char *buf, size_t sz)
+{
+	size_t n = 0;
+	int f;
+
+	n += (size_t)re_snprintf(buf, sz, "reference UAS faults:");
+	for (f = 0; f < FAULT_COUNT && n < sz; f++) {
+		if (fault_on(faults, (enum fault)f))
+			n += (size_t)re_snprintf(buf + n, sz - n, " %s",
+						 fault_info((enum fault)f)->name);
+	}
+
+	return buf;
+}
+
+
 int run_suite(const struct run_conf *conf, const struct list *testl,
 	      struct run_stats *stats)
 {
@@ -146,7 +164,7 @@ int run_suite(const struct run_conf *conf, const struct list *testl,
 	struct le *le;
 	size_t done = 0;
 	unsigned num = 0;
-	char seed[64];
+	char seed[128], line[1024];
 	int err;
 
 	if (!mb)
@@ -157,10 +175,14 @@ int run_suite(const struct run_conf *conf, const struct list *testl,
 
 	(void)tap_version_line(mb, conf->tap_version);
 	(void)tap_plan(mb, 0, stats->tests, NULL);
-	(void)re_snprintf(seed, sizeof(seed), "siptap %s, seed %llu, T1 %u ms",
-			  SIPTAP_VERSION, (unsigned long long)conf->seed,
-			  conf->t1);
+	(void)re_snprintf(seed, sizeof(seed), "siptap %s, seed %llu, T1 %u ms, "
+			  "matrix %s", SIPTAP_VERSION,
+			  (unsigned long long)conf->seed, conf->t1,
+			  conf->matrix);
 	(void)tap_comment(mb, 0, seed);
+	if (conf->faults)
+		(void)tap_comment(mb, 0, faults_line(conf->faults, line,
+						     sizeof(line)));
 	flush(mb, &done);
 
 	for (le = testl->head; le; le = le->next) {

@@ -269,7 +269,7 @@ static int endpoint(struct test *t, struct sip **sipp, enum wire_role role,
 
 static int world_make(struct test *t)
 {
-	struct uas_conf conf = {t->conf->t1, false};
+	struct uas_conf conf = {t->conf->t1, false, t->conf->faults};
 	struct sa uac_addr;
 	int err;
 

@@ -23,6 +23,7 @@ struct run_conf {
 	uint64_t seed;
 	const char *lua_dir;      /**< where require() finds siptap.*   */
 	const char *matrix;       /**< "pairwise" (default) or "full"   */
+	uint64_t faults;          /**< --uas-fault bits (fault.h)       */
 };
 
 enum test_result {

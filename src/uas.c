@@ -15,6 +15,7 @@
 #include <re.h>
 #include "progress.h"
 #include "sdp.h"
+#include "fault.h"
 #include "uas.h"
 
 
@@ -51,9 +52,12 @@ struct uas_call {
 	char *local_sdp;         /* the SDP we sent     */
 	uint32_t next_rseq;
 	struct list sent_rel;    /* reliable provisionals sent (struct resp) */
-	struct resp *unacked;    /* the one being retransmitted             */
+	struct resp *unacked;    /* the one waiting for its PRACK           */
+	struct resp *retx;       /* the one being retransmitted             */
 	struct list queue;       /* held back until the PRACK               */
 	struct tmr rel_tmr;
+	struct tmr refresh_tmr;  /* P-LONG-1                                */
+	struct resp *last_prov;  /* the latest non-100 provisional sent     */
 	uint64_t rel_interval;
 	uint64_t rel_deadline;   /* tmr_jiffies() of R-TIMEOUT-1 */
 	struct mbuf *final_mb;   /* 2xx, retransmitted until ACK            */
@@ -64,6 +68,11 @@ struct uas_call {
 
 
 static int send_response(struct uas_call *call, struct resp *r);
+static void refresh_start(struct uas_call *call, struct resp *r);
+static bool queue_busy(const struct uas_call *call);
+
+/* Is this fault switched on for the call's UAS? (--uas-fault) */
+#define FAULT(call, f) fault_on((call)->uas->conf.faults, FAULT_##f)
 
 
 static void resp_destructor(void *arg)
@@ -81,6 +90,8 @@ static void call_destructor(void *arg)
 
 	tmr_cancel(&call->rel_tmr);
 	tmr_cancel(&call->final_tmr);
+	tmr_cancel(&call->refresh_tmr);
+	mem_deref(call->last_prov);
 	list_flush(&call->queue);
 	list_flush(&call->sent_rel);
 	list_unlink(&call->le);
@@ -105,6 +116,7 @@ static void uas_destructor(void *arg)
 		list_unlink(&call->le);
 		tmr_cancel(&call->rel_tmr);
 		tmr_cancel(&call->final_tmr);
+		tmr_cancel(&call->refresh_tmr);
 		mem_deref(call);
 	}
 	mem_deref(uas->lsnr);
@@ -178,42 +190,57 @@ static int print_head(struct mbuf *mb, const struct uas_call *call,
 	int err;
 
 	err  = mbuf_printf(mb, "SIP/2.0 %u %s\r\n", scode, reason);
-	(void)sip_msg_hdr_apply(inv, true, SIP_HDR_VIA, print_hdr, mb);
-	if (scode > 100 && scode < 300)
+	if (FAULT(call, VIA_DROPPED))
+		(void)print_hdr(sip_msg_hdr(inv, SIP_HDR_VIA), inv, mb);
+	else
+		(void)sip_msg_hdr_apply(inv, true, SIP_HDR_VIA, print_hdr, mb);
+	if (scode > 100 && scode < 300 && !FAULT(call, NO_RECORD_ROUTE))
 		(void)sip_msg_hdr_apply(inv, true, SIP_HDR_RECORD_ROUTE,
 					print_hdr, mb);
 	err |= mbuf_printf(mb, "From: %r\r\n", &inv->from.val);
 	err |= mbuf_printf(mb, "To: %r", &inv->to.val);
-	if (scode > 100 && !pl_isset(&inv->to.tag))
-		err |= mbuf_printf(mb, ";tag=%s", call->totag);
+	if (scode > 100 && !pl_isset(&inv->to.tag) && !FAULT(call, NO_TO_TAG))
+		err |= mbuf_printf(mb, ";tag=%s%s", call->totag,
+				   scode >= 200 && FAULT(call, NEW_TAG_FINAL)
+				   ? "f" : "");
 	err |= mbuf_printf(mb, "\r\nCall-ID: %r\r\n", &inv->callid);
 	err |= mbuf_printf(mb, "CSeq: %u %r\r\n", inv->cseq.num,
 			   &inv->cseq.met);
 
 	ts = sip_msg_hdr(inv, SIP_HDR_TIMESTAMP);
-	if (scode == 100 && ts)
+	if (scode == 100 && ts && !FAULT(call, TRYING_RELIABLE))
 		err |= mbuf_printf(mb, "Timestamp: %r\r\n", &ts->val);
-	if (scode > 100 && scode < 300)
+	if (scode > 100 && scode < 300 &&
+	    !(scode < 200 && FAULT(call, NO_CONTACT)))
 		err |= print_contact(mb, call);
 
 	return err;
 }
 
 
-static int print_tail(struct mbuf *mb, const char *const *xhdrv,
-		      size_t xhdrc, const char *ctype, const char *body,
-		      size_t blen)
+static int print_tail(struct mbuf *mb, const struct uas_call *call,
+		      const char *const *xhdrv, size_t xhdrc,
+		      const char *ctype, const char *body, size_t blen)
 {
 	size_t i;
 	int err = 0;
 
-	for (i = 0; i < xhdrc; i++)
+	if (xhdrc && FAULT(call, EXTRA_HEADER_DROPPED))
+		--xhdrc;
+	for (i = 0; i < xhdrc; i++) {
 		err |= mbuf_printf(mb, "%s\r\n", xhdrv[i]);
-	if (body)
+		if (FAULT(call, EXTRA_HEADER_TWICE))
+			err |= mbuf_printf(mb, "%s\r\n", xhdrv[i]);
+	}
+	if (body && !FAULT(call, NO_CONTENT_TYPE))
 		err |= mbuf_printf(mb, "Content-Type: %s\r\n",
 				   ctype ? ctype : "application/sdp");
-	err |= mbuf_printf(mb, "Content-Length: %zu\r\n\r\n",
-			   body ? blen : 0);
+	if (!FAULT(call, WRONG_CONTENT_LENGTH))
+		err |= mbuf_printf(mb, "Content-Length: %zu\r\n",
+				   body ? blen : 0);
+	else if (body && blen)
+		err |= mbuf_printf(mb, "Content-Length: %zu\r\n", blen - 1);
+	err |= mbuf_printf(mb, "\r\n");
 	if (body)
 		err |= mbuf_write_mem(mb, (const uint8_t *)body, blen);
 
@@ -269,7 +296,7 @@ static void rel_timeout(struct uas_call *call)
 	if (resp_alloc(&r, 504))
 		return;
 	if (print_head(r->mb, call, 504, "Server Time-out") ||
-	    print_tail(r->mb, NULL, 0, NULL, NULL, 0)) {
+	    print_tail(r->mb, call, NULL, 0, NULL, NULL, 0)) {
 		mem_deref(r);
 		return;
 	}
@@ -277,31 +304,35 @@ static void rel_timeout(struct uas_call *call)
 }
 
 
+/* Retransmits call->retx: T1, 2*T1, 4*T1, ... with no T2 cap
+ * (R-RETX-1), until the PRACK or the final response stops it, or 64*T1
+ * after the first copy (R-TIMEOUT-1; not at the next retransmission
+ * after that). */
 static void rel_tmr_handler(void *arg)
 {
 	struct uas_call *call = arg;
-	struct resp *r = call->unacked;
+	struct resp *r = call->retx;
+	const bool forever = FAULT(call, RETRANSMIT_FOREVER);
+	const uint64_t now = tmr_jiffies();
 
 	if (!r)
 		return;
 
-	const uint64_t now = tmr_jiffies();
-
-	/* R-TIMEOUT-1: 64*T1 after the first copy, not at the next
-	 * retransmission after that */
-	if (now >= call->rel_deadline) {
-		rel_timeout(call);
+	if (now >= call->rel_deadline && !forever) {
+		call->retx = NULL;
+		if (!FAULT(call, NO_TIMEOUT))
+			rel_timeout(call);
 		return;
 	}
 
 	r->mb->pos = 0;
-	(void)sip_send(call->uas->sip, call->invite->sock, call->invite->tp,
-		       &call->dst, r->mb);
+	if (!FAULT(call, NO_RETRANSMIT))
+		(void)sip_send(call->uas->sip, call->invite->sock,
+			       call->invite->tp, &call->dst, r->mb);
 
-	/* R-RETX-1: T1, 2*T1, 4*T1, ... with no T2 cap */
 	call->rel_interval *= 2;
-	tmr_start(&call->rel_tmr, min(call->rel_interval,
-				      call->rel_deadline - now),
+	tmr_start(&call->rel_tmr, forever ? call->rel_interval :
+		  min(call->rel_interval, call->rel_deadline - now),
 		  rel_tmr_handler, call);
 }
 
@@ -309,9 +340,20 @@ static void rel_tmr_handler(void *arg)
 static void rel_start(struct uas_call *call, struct resp *r)
 {
 	call->unacked = r;
+	call->retx = r;
 	call->rel_interval = call->uas->conf.t1;
 	call->rel_deadline = tmr_jiffies() + 64 * call->uas->conf.t1;
 	tmr_start(&call->rel_tmr, call->rel_interval, rel_tmr_handler, call);
+}
+
+
+static void rel_stop(struct uas_call *call)
+{
+	if (FAULT(call, RETRANSMIT_FOREVER))
+		return;
+
+	tmr_cancel(&call->rel_tmr);
+	call->retx = NULL;
 }
 
 
@@ -341,25 +383,41 @@ static struct resp *rel_match(const struct uas_call *call,
 }
 
 
+static void prack_reply(struct uas *uas, const struct sip_msg *msg,
+			bool ok)
+{
+	if (ok)
+		(void)sip_treplyf(NULL, NULL, uas->sip, msg, false, 200, "OK",
+				  "Content-Length: 0\r\n\r\n");
+	else
+		(void)sip_treplyf(NULL, NULL, uas->sip, msg, false, 481,
+				  "Call/Transaction Does Not Exist",
+				  "Content-Length: 0\r\n\r\n");
+}
+
+
 /* R-PRACK-1, R-PRACK-2, R-RETX-2, R-FINAL-2 */
 static void handle_prack(struct uas *uas, const struct sip_msg *msg)
 {
 	struct uas_call *call = call_find(uas, msg);
 	struct resp *r = call ? rel_match(call, msg) : NULL;
+	bool ok = r != NULL;
 
-	if (!r) {
-		(void)sip_treplyf(NULL, NULL, uas->sip, msg, false, 481,
-				  "Call/Transaction Does Not Exist",
-				  "Content-Length: 0\r\n\r\n");
+	if (call && FAULT(call, PRACK_ALWAYS_200))
+		ok = true;
+	if (r && FAULT(call, PRACK_481))
+		ok = false;
+	if (r && call->state >= UAS_ACCEPTED &&
+	    FAULT(call, PRACK_AFTER_FINAL_481))
+		ok = false;
+
+	prack_reply(uas, msg, ok);
+	if (!r)
 		return;
-	}
 
 	r->acked = true;
-	(void)sip_treplyf(NULL, NULL, uas->sip, msg, false, 200, "OK",
-			  "Content-Length: 0\r\n\r\n");
-
 	if (call->unacked == r) {
-		tmr_cancel(&call->rel_tmr);
+		rel_stop(call);
 		call->unacked = NULL;
 		queue_flush(call);
 	}
@@ -394,7 +452,8 @@ static void final_tmr_handler(void *arg)
  * (R-FINAL-2); PRACKs for what was sent are still answered. */
 static void final_send(struct uas_call *call, struct resp *r)
 {
-	tmr_cancel(&call->rel_tmr);
+	rel_stop(call);
+	tmr_cancel(&call->refresh_tmr);
 	call->unacked = NULL;
 	list_flush(&call->queue);
 
@@ -418,6 +477,67 @@ static void final_send(struct uas_call *call, struct resp *r)
 }
 
 
+/* P-LONG-1: an INVITE held without a final response gets a non-100
+ * provisional at least once a minute. siptap scales the minute with
+ * T1 (120 * T1: 60 s at the default 500 ms) so tests can see it. An
+ * unreliable provisional is sent again as it was; a reliable one is
+ * sent again as a new reliable provisional (next RSeq), through the
+ * queue like any other. */
+static void refresh_tmr_handler(void *arg)
+{
+	struct uas_call *call = arg;
+	struct resp *last = call->last_prov;
+	struct resp *r = NULL;
+	const char *rseq_line;
+
+	if (!last || call->state >= UAS_ACCEPTED)
+		return;
+
+	if (!last->reliable) {
+		last->mb->pos = 0;
+		(void)sip_send(call->uas->sip, call->invite->sock,
+			       call->invite->tp, &call->dst, last->mb);
+		refresh_start(call, last);
+		return;
+	}
+
+	if (resp_alloc(&r, last->scode))
+		return;
+	r->reliable = true;
+	r->has_sdp  = false;
+	r->rseq     = call->next_rseq++;
+	last->mb->pos = 0;
+	rseq_line = strstr((const char *)last->mb->buf, "\r\nRSeq: ");
+	if (!rseq_line) {
+		mem_deref(r);
+		return;
+	}
+	/* the same head with the new RSeq, and no body: the offer/answer
+	 * is done already */
+	(void)mbuf_write_mem(r->mb, last->mb->buf,
+			     (size_t)((const uint8_t *)rseq_line -
+				      last->mb->buf));
+	(void)mbuf_printf(r->mb, "\r\nRSeq: %u\r\nContent-Length: 0"
+			  "\r\n\r\n", r->rseq);
+	if (queue_busy(call))
+		list_append(&call->queue, &r->le, r);
+	else
+		(void)send_response(call, r);
+}
+
+
+static void refresh_start(struct uas_call *call, struct resp *r)
+{
+	if (FAULT(call, NO_REFRESH))
+		return;
+
+	mem_deref(call->last_prov);
+	call->last_prov = mem_ref(r);
+	tmr_start(&call->refresh_tmr, 120 * call->uas->conf.t1,
+		  refresh_tmr_handler, call);
+}
+
+
 static int send_response(struct uas_call *call, struct resp *r)
 {
 	int err;
@@ -428,10 +548,17 @@ static int send_response(struct uas_call *call, struct resp *r)
 	}
 
 	r->mb->pos = 0;
-	err = sip_strans_reply(&call->st, call->uas->sip, call->invite,
-			       &call->dst, r->scode, r->mb);
+	if (FAULT(call, NO_RETX_INVITE))   /* the transaction never learns */
+		err = sip_send(call->uas->sip, call->invite->sock,
+			       call->invite->tp, &call->dst, r->mb);
+	else
+		err = sip_strans_reply(&call->st, call->uas->sip,
+				       call->invite, &call->dst, r->scode,
+				       r->mb);
 	if (call->state == UAS_INCOMING && r->scode > 100)
 		call->state = UAS_EARLY;
+	if (r->scode > 100)
+		refresh_start(call, r);
 
 	if (r->reliable) {
 		list_append(&call->sent_rel, &r->le, r);
@@ -457,7 +584,7 @@ static void cancel_handler(void *arg)
 	if (resp_alloc(&r, 487))
 		return;
 	if (print_head(r->mb, call, 487, "Request Terminated") ||
-	    print_tail(r->mb, NULL, 0, NULL, NULL, 0)) {
+	    print_tail(r->mb, call, NULL, 0, NULL, NULL, 0)) {
 		mem_deref(r);
 		return;
 	}
@@ -503,7 +630,8 @@ static void handle_invite(struct uas *uas, const struct sip_msg *msg)
 	call->state  = UAS_INCOMING;
 	call->peer_requires = has_option(msg, SIP_HDR_REQUIRE, "100rel");
 	call->peer_supports = has_option(msg, SIP_HDR_SUPPORTED, "100rel");
-	call->next_rseq = 1 + rand_u32() % 0x40000000;  /* R-RSEQ-1 */
+	call->next_rseq = FAULT(call, RSEQ_ZERO) ? 0
+		: 1 + rand_u32() % 0x40000000;  /* R-RSEQ-1 */
 	(void)re_snprintf(call->totag, sizeof(call->totag), "%016llx",
 			  rand_u64());
 	sip_reply_addr(&call->dst, msg, true);
@@ -554,6 +682,7 @@ static void handle_bye(struct uas *uas, const struct sip_msg *msg)
 
 	tmr_cancel(&call->final_tmr);
 	tmr_cancel(&call->rel_tmr);
+	tmr_cancel(&call->refresh_tmr);
 	call->state = UAS_TERMINATED;
 	(void)sip_treplyf(NULL, NULL, uas->sip, msg, false, 200, "OK",
 			  "Content-Length: 0\r\n\r\n");
@@ -622,6 +751,12 @@ void uas_set_t1(struct uas *uas, uint32_t t1)
 }
 
 
+bool uas_fault(const struct uas *uas, int fault)
+{
+	return fault_on(uas->conf.faults, (enum fault)fault);
+}
+
+
 uint32_t uas_t1(const struct uas *uas)
 {
 	return uas->conf.t1;
@@ -656,14 +791,20 @@ unsigned uas_call_count(const struct uas *uas)
 bool uas_call_reliable(const struct uas_call *call,
 		       const struct progress_opts *opts)
 {
-	if (progress_scode(opts) == 100)
-		return false;
-	if (call->peer_requires)
-		return true;
-	if (call->peer_supports)
-		return opts->rel100 || call->uas->conf.require_100rel;
+	const bool requires = call->peer_requires &&
+		!FAULT(call, REQUIRE_IGNORED);
+	const bool supports = call->peer_supports ||
+		(call->peer_requires && FAULT(call, REQUIRE_IGNORED));
+	const bool rel100 = opts->rel100 && !FAULT(call, REL100_IGNORED);
 
-	return false;
+	if (progress_scode(opts) == 100)
+		return FAULT(call, TRYING_RELIABLE);
+	if (requires)
+		return true;
+	if (supports)
+		return rel100 || call->uas->conf.require_100rel;
+
+	return rel100 && FAULT(call, RELIABLE_ALWAYS);
 }
 
 
@@ -680,7 +821,7 @@ bool uas_call_sdp_wanted(const struct uas_call *call,
 	if (scode == 100 || opts->body)
 		return false;
 	if (uas_call_reliable(call, opts))
-		return true;
+		return call->remote_offer || !FAULT(call, NO_OFFER);
 	if (!call->remote_offer)
 		return false;
 
@@ -755,13 +896,17 @@ int uas_progress(struct uas_call *call, const struct progress_opts *opts)
 	r->reliable = reliable;
 	r->has_sdp  = body && body_is_sdp(opts->ctype);
 
-	err = print_head(r->mb, call, scode, progress_reason(opts));
+	err = print_head(r->mb, call, scode, FAULT(call, WRONG_REASON) ? "OK"
+			 : progress_reason(opts));
 	if (reliable) {
-		r->rseq = call->next_rseq++;
-		err |= mbuf_printf(r->mb, "Require: 100rel\r\nRSeq: %u\r\n",
-				   r->rseq);
+		r->rseq = call->next_rseq;
+		call->next_rseq += FAULT(call, RSEQ_SKIP) ? 2 : 1;
+		if (!FAULT(call, NO_REQUIRE_HEADER))
+			err |= mbuf_printf(r->mb, "Require: 100rel\r\n");
+		err |= mbuf_printf(r->mb, "RSeq: %u\r\n", r->rseq);
 	}
-	err |= print_tail(r->mb, opts->xhdrv, opts->xhdrc, opts->ctype, body,
+	err |= print_tail(r->mb, call, opts->xhdrv, opts->xhdrc, opts->ctype,
+			  body,
 			  opts->body_len);
 	if (err) {
 		mem_deref(r);
@@ -774,7 +919,8 @@ int uas_progress(struct uas_call *call, const struct progress_opts *opts)
 		return send_response(call, r);
 
 	/* R-ONE-1: nothing overtakes a reliable provisional not PRACKed */
-	if (queue_busy(call) && (reliable || call->queue.head)) {
+	if (queue_busy(call) && (reliable || call->queue.head) &&
+	    !FAULT(call, NO_QUEUE)) {
 		list_append(&call->queue, &r->le, r);
 		if (call->state == UAS_INCOMING)
 			call->state = UAS_EARLY;
@@ -799,7 +945,7 @@ int uas_accept(struct uas_call *call, const char *sdp,
 		return err;
 
 	err  = print_head(r->mb, call, 200, "OK");
-	err |= print_tail(r->mb, xhdrv, xhdrc, NULL, sdp,
+	err |= print_tail(r->mb, call, xhdrv, xhdrc, NULL, sdp,
 			  sdp ? strlen(sdp) : 0);
 	if (err) {
 		mem_deref(r);
@@ -808,7 +954,8 @@ int uas_accept(struct uas_call *call, const char *sdp,
 	remember_sdp(call, sdp, sdp ? strlen(sdp) : 0, NULL);
 
 	/* R-FINAL-1: no 2xx while SDP it answers is not PRACKed */
-	if ((call->unacked && call->unacked->has_sdp) || call->queue.head) {
+	if (((call->unacked && call->unacked->has_sdp) || call->queue.head) &&
+	    !FAULT(call, EARLY_2XX)) {
 		list_append(&call->queue, &r->le, r);
 		call->state = UAS_ACCEPTED;
 		return 0;
@@ -836,7 +983,7 @@ int uas_reject(struct uas_call *call, uint16_t scode, const char *reason,
 		return err;
 
 	err  = print_head(r->mb, call, scode, reason);
-	err |= print_tail(r->mb, xhdrv, xhdrc, NULL, NULL, 0);
+	err |= print_tail(r->mb, call, xhdrv, xhdrc, NULL, NULL, 0);
 	if (err) {
 		mem_deref(r);
 		return err;

@@ -14,6 +14,7 @@ struct sdpgen_opts;
 struct uas_conf {
 	uint32_t t1;            /**< SIP T1 in ms (reliable retransmits)   */
 	bool require_100rel;    /**< reliable whenever the INVITE allows it */
+	uint64_t faults;        /**< bits of enum fault (fault.h)          */
 };
 
 enum uas_state {
@@ -31,6 +32,7 @@ unsigned uas_call_count(const struct uas *uas);
 void uas_set_require_100rel(struct uas *uas, bool require);
 void uas_set_t1(struct uas *uas, uint32_t t1);
 uint32_t uas_t1(const struct uas *uas);
+bool uas_fault(const struct uas *uas, int fault);
 
 bool uas_call_reliable(const struct uas_call *call,
 		       const struct progress_opts *opts);

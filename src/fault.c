@@ -1,0 +1,119 @@
+/**
+ * @file fault.c  Fault switches of the reference UAS
+ */
+#include <string.h>
+#include <re.h>
+#include "fault.h"
+
+
+static const struct fault_info faults[FAULT_COUNT] = {
+	[FAULT_NO_TO_TAG] = {"no-to-tag", "P-TAG-1",
+		"non-100 responses carry no To tag"},
+	[FAULT_NEW_TAG_FINAL] = {"new-tag-final", "P-TAG-2",
+		"the final response has a To tag of its own"},
+	[FAULT_VIA_DROPPED] = {"via-dropped", "P-COPY-1",
+		"only the top Via is copied into responses"},
+	[FAULT_TRYING_RELIABLE] = {"trying-reliable", "P-100-1",
+		"100 Trying is sent reliably, without the Timestamp"},
+	[FAULT_ACCEPT_ANY_STATUS] = {"accept-any-status", "P-RANGE-1",
+		"progress() sends any statusCode, 200 and 700 included"},
+	[FAULT_NO_CONTACT] = {"no-contact", "P-DLG-1",
+		"provisional responses carry no Contact"},
+	[FAULT_NO_RECORD_ROUTE] = {"no-record-route", "P-DLG-1",
+		"Record-Route is not copied into responses"},
+	[FAULT_WRONG_REASON] = {"wrong-reason", "P-REASON-1",
+		"default reason phrases are wrong, custom ones ignored"},
+	[FAULT_REASON_CRLF] = {"reason-crlf", "P-REASON-1",
+		"a reasonPhrase with CR or LF is sent, not refused"},
+	[FAULT_EXTRA_HEADER_DROPPED] = {"extra-header-dropped", "P-HDR-1",
+		"the last of the extraHeaders is dropped"},
+	[FAULT_EXTRA_HEADER_TWICE] = {"extra-header-twice", "P-HDR-1",
+		"every extra header is sent twice"},
+	[FAULT_HEADER_INJECTION] = {"header-injection", "P-HDR-1",
+		"extraHeaders are sent unchecked (CR/LF, no colon, bad name)"},
+	[FAULT_WRONG_CONTENT_LENGTH] = {"wrong-content-length", "P-BODY-1",
+		"Content-Length is one more than the body"},
+	[FAULT_NO_CONTENT_TYPE] = {"no-content-type", "P-BODY-1",
+		"a body is sent without Content-Type"},
+	[FAULT_NO_RETX_INVITE] = {"no-retx-invite", "P-RETX-1",
+		"a retransmitted INVITE gets no response"},
+	[FAULT_NO_REFRESH] = {"no-refresh", "P-LONG-1",
+		"a held INVITE gets no provisional every minute"},
+	[FAULT_REQUIRE_IGNORED] = {"require-ignored", "R-WHEN-1",
+		"Require: 100rel is treated as Supported (as SIP.js does)"},
+	[FAULT_RELIABLE_ALWAYS] = {"reliable-always", "R-WHEN-2",
+		"rel100 = true makes a response reliable even without 100rel "
+		"in the INVITE"},
+	[FAULT_REL100_IGNORED] = {"rel100-ignored", "R-WHEN-3",
+		"the rel100 option is ignored"},
+	[FAULT_NO_REQUIRE_HEADER] = {"no-require-header", "R-HDR-1",
+		"reliable provisionals carry RSeq but no Require: 100rel"},
+	[FAULT_RSEQ_ZERO] = {"rseq-zero", "R-RSEQ-1",
+		"the first RSeq is 0"},
+	[FAULT_RSEQ_SKIP] = {"rseq-skip", "R-RSEQ-1",
+		"RSeq goes up by two"},
+	[FAULT_NO_QUEUE] = {"no-queue", "R-ONE-1",
+		"a second reliable provisional does not wait for the PRACK"},
+	[FAULT_NO_RETRANSMIT] = {"no-retransmit", "R-RETX-1",
+		"reliable provisionals are never retransmitted"},
+	[FAULT_RETRANSMIT_FOREVER] = {"retransmit-forever",
+		"R-RETX-2 R-FINAL-2",
+		"neither the PRACK nor the final response stops "
+		"retransmissions"},
+	[FAULT_NO_TIMEOUT] = {"no-timeout", "R-TIMEOUT-1",
+		"no 5xx after 64*T1 without PRACK"},
+	[FAULT_PRACK_481] = {"prack-481", "R-PRACK-1",
+		"a matching PRACK is answered 481"},
+	[FAULT_PRACK_ALWAYS_200] = {"prack-always-200", "R-PRACK-2",
+		"an unmatched PRACK is answered 200"},
+	[FAULT_EARLY_2XX] = {"early-2xx", "R-FINAL-1",
+		"the 200 does not wait for the PRACK of an SDP provisional"},
+	[FAULT_PRACK_AFTER_FINAL_481] = {"prack-after-final-481",
+		"R-FINAL-2",
+		"PRACKs that arrive after the final response get 481"},
+	[FAULT_ANSWER_CHANGES] = {"answer-changes", "S-ANS-1 S-ANS-2",
+		"the 200 carries a new SDP, not the answer sent before"},
+	[FAULT_NO_OFFER] = {"no-offer", "S-OFF-1",
+		"no SDP offer in a reliable provisional to an offerless "
+		"INVITE"},
+	[FAULT_MODIFIERS_IGNORED] = {"modifiers-ignored", "S-MOD-1",
+		"session description options and modifiers are ignored"},
+	[FAULT_SDP_LF] = {"sdp-lf", "S-FMT-1",
+		"generated SDP ends its lines in LF only"},
+};
+
+
+const struct fault_info *fault_info(enum fault f)
+{
+	return f < FAULT_COUNT ? &faults[f] : NULL;
+}
+
+
+int fault_lookup(const char *name, enum fault *fp)
+{
+	size_t i;
+
+	for (i = 0; i < FAULT_COUNT; i++) {
+		if (!strcmp(faults[i].name, name)) {
+			*fp = (enum fault)i;
+			return 0;
+		}
+	}
+
+	return ENOENT;
+}
+
+
+/* One line a fault: name, the rules it breaks, what it does. */
+int fault_print_all(struct re_printf *pf, void *unused)
+{
+	size_t i;
+	int err = 0;
+
+	(void)unused;
+	for (i = 0; i < FAULT_COUNT; i++)
+		err |= re_hprintf(pf, "%-22s %-20s %s\n", faults[i].name,
+				  faults[i].rules, faults[i].what);
+
+	return err;
+}
