@@ -263,8 +263,10 @@ static int l_report(lua_State *L)
 		}
 	}
 	if (!ok) {
+		/* "at" only when a scenario line asked for this check */
 		runner_where(L, at, sizeof(at));
-		diag[n++] = (struct tap_diag){"at", at, 0};
+		if (!strncmp(at, t->file, strlen(t->file)))
+			diag[n++] = (struct tap_diag){"at", at, 0};
 		if (wm)
 			diag[n++] = (struct tap_diag){"raw",
 				(const char *)wm->raw->buf, wm->raw->end};

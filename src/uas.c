@@ -531,8 +531,10 @@ static void refresh_start(struct uas_call *call, struct resp *r)
 	if (FAULT(call, NO_REFRESH))
 		return;
 
+	/* r may be last_prov itself: take the new reference first */
+	mem_ref(r);
 	mem_deref(call->last_prov);
-	call->last_prov = mem_ref(r);
+	call->last_prov = r;
 	tmr_start(&call->refresh_tmr, 120 * call->uas->conf.t1,
 		  refresh_tmr_handler, call);
 }

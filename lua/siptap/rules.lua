@@ -548,7 +548,8 @@ function(c, ctx)
   local f = final(c)
   for _, e in ipairs(reliables(c)) do
     n = n + 1
-    local stop = prack_sent_time(c, e.rseq) or (f and f.time) or wire_end(c)
+    local stop = math.min(prack_sent_time(c, e.rseq) or math.huge,
+                          f and f.time or math.huge, wire_end(c))
     local bad
     for i, m in ipairs(e.copies) do
       if m.raw ~= e.first.raw then

@@ -99,3 +99,22 @@ test("no 2xx before the PRACK of a reliable provisional with SDP [R-FINAL-1 R-FI
   t:is(ok.status, 200, "200 after the PRACK")
   call:ack()
 end)
+
+test("after the final response: no retransmissions, PRACK still answered [R-FINAL-2]",
+     function(t)
+  local call = t:uac():invite{ supported = "100rel", sdp = true }
+  local inv = t:uas():incoming()
+  inv:progress{ statusCode = 180, rel100 = true,
+                body = { body = "ringing\n", contentType = "text/plain" } }
+  local r = call:response(180)
+  inv:accept()                      -- no SDP in the 180: no need to wait
+  local ok = call:response(200)
+  call:ack(ok)
+  t:sleep(t:t1() * 4)
+  local late = 0
+  for _, m in ipairs(call:responses()) do
+    if m.status == 180 and m.time > ok.time + 30 then late = late + 1 end
+  end
+  t:is(late, 0, "no copy of the 180 after the 200")
+  t:is(call:prack(r).status, 200, "a PRACK after the 200 is answered 200")
+end)
