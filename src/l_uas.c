@@ -484,6 +484,15 @@ static int l_progress(lua_State *L)
 		return luaL_error(L, "progress: the call is %s already",
 				  uas_state_name(uas_call_state(li->call)));
 
+	/* S-OFF-1: the first reliable response to an INVITE without an
+	 * offer carries one; a body that is not SDP cannot */
+	if (uas_call_reliable(li->call, &o.p) && !uas_call_has_offer(li->call)
+	    && !uas_call_local_sdp(li->call) && o.p.body && o.p.ctype &&
+	    str_casecmp(o.p.ctype, "application/sdp"))
+		return luaL_error(L, "progress: body: a reliable provisional to "
+				  "an INVITE without an offer must carry the "
+				  "SDP offer (S-OFF-1), not %s", o.p.ctype);
+
 	if (uas_call_sdp_wanted(li->call, &o.p, o.sdh_given)) {
 		push_sdp(L, li->call, &o);
 		o.p.body = lua_tolstring(L, -1, &o.p.body_len);

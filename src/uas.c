@@ -831,6 +831,12 @@ bool uas_call_sdp_wanted(const struct uas_call *call,
 }
 
 
+bool uas_call_has_offer(const struct uas_call *call)
+{
+	return call->remote_offer != NULL;
+}
+
+
 const char *uas_call_local_sdp(const struct uas_call *call)
 {
 	return call->local_sdp;

@@ -1,0 +1,323 @@
+-- siptap.matrix: the progress() option matrix. The cases come from the
+-- dimensions below, not by hand: every pair of values of any two
+-- dimensions appears in at least one case (greedy pairwise, the same
+-- cases for the same --seed), or with --matrix full every combination.
+-- matrix.run(t, case) plays one case and checks what the wire must show
+-- for it.
+
+local rules = require "siptap.rules"
+local sdp = require "siptap.sdp"
+
+local M = {}
+
+local UTF8_REASON = "Läuft — bitte warten ☎"
+
+local OFFERLESS_SDP = table.concat({
+  "v=0", "o=- 4242 4242 IN IP4 127.0.0.1", "s=-", "c=IN IP4 127.0.0.1",
+  "t=0 0", "m=audio 40000 RTP/AVP 0 101", "a=rtpmap:0 PCMU/8000",
+  "a=rtpmap:101 telephone-event/8000", "a=sendrecv", "" }, "\r\n")
+
+M.dimensions = {
+  { name = "statusCode", values = { "unset", 100, 180, 181, 182, 183, 199 } },
+  { name = "reasonPhrase", values = { "unset", "ascii", "utf8" } },
+  { name = "extraHeaders", values = { "none", "one", "several" } },
+  { name = "body", values = { "none", "sdp", "table" } },
+  { name = "sdh", values = { "none", "options", "modifiers" } },
+  { name = "rel100", values = { "unset", false, true } },
+  { name = "invite100rel", values = { "none", "supported", "require", "both" } },
+  { name = "offer", values = { true, false } },
+}
+
+---------------------------------------------------------------------------
+-- Generating cases
+---------------------------------------------------------------------------
+
+-- A small deterministic generator (xorshift), so that the cases depend on
+-- --seed only, not on math.random's state.
+local function rng(seed)
+  local x = (seed % 2147483647) + 1
+  return function(n)
+    x = x ~ (x << 13) & 0xffffffff
+    x = x ~ (x >> 17)
+    x = x ~ (x << 5) & 0xffffffff
+    return x % n + 1
+  end
+end
+
+local function pair_key(i, a, j, b)
+  return i .. ":" .. a .. "|" .. j .. ":" .. b
+end
+
+-- Greedy pairwise (in the manner of AETG): each new case is the best of
+-- a few candidates, each built dimension by dimension, choosing the value
+-- that covers most pairs not yet covered.
+function M.pairwise(dims, seed)
+  local rand = rng(seed)
+  local uncovered, left = {}, 0
+  for i = 1, #dims do
+    for j = i + 1, #dims do
+      for a = 1, #dims[i].values do
+        for b = 1, #dims[j].values do
+          uncovered[pair_key(i, a, j, b)] = true
+          left = left + 1
+        end
+      end
+    end
+  end
+
+  local function gain(case, d, v)
+    local g = 0
+    for e, w in pairs(case) do
+      local k = e < d and pair_key(e, w, d, v) or pair_key(d, v, e, w)
+      if uncovered[k] then g = g + 1 end
+    end
+    return g
+  end
+
+  local cases = {}
+  while left > 0 do
+    local best, best_gain = nil, -1
+    for _ = 1, 20 do
+      local case = {}
+      -- start from an uncovered pair, so that every case makes progress
+      local keys = {}
+      for k in pairs(uncovered) do keys[#keys + 1] = k end
+      table.sort(keys)
+      local i, a, j, b = keys[rand(#keys)]:match("(%d+):(%d+)|(%d+):(%d+)")
+      case[tonumber(i)], case[tonumber(j)] = tonumber(a), tonumber(b)
+      -- the other dimensions in a random order
+      local order = {}
+      for d = 1, #dims do
+        if not case[d] then order[#order + 1] = d end
+      end
+      for k = #order, 2, -1 do
+        local r = rand(k)
+        order[k], order[r] = order[r], order[k]
+      end
+      for _, d in ipairs(order) do
+        local bv, bg = 1, -1
+        local start = rand(#dims[d].values)
+        for n = 0, #dims[d].values - 1 do
+          local v = (start + n - 1) % #dims[d].values + 1
+          local g = gain(case, d, v)
+          if g > bg then bv, bg = v, g end
+        end
+        case[d] = bv
+      end
+      local g = 0
+      for d = 1, #dims do
+        for e = d + 1, #dims do
+          if uncovered[pair_key(d, case[d], e, case[e])] then g = g + 1 end
+        end
+      end
+      if g > best_gain then best, best_gain = case, g end
+    end
+    for d = 1, #dims do
+      for e = d + 1, #dims do
+        local k = pair_key(d, best[d], e, best[e])
+        if uncovered[k] then
+          uncovered[k] = nil
+          left = left - 1
+        end
+      end
+    end
+    cases[#cases + 1] = best
+  end
+  return cases
+end
+
+function M.full(dims)
+  local cases = { {} }
+  for d = 1, #dims do
+    local next_cases = {}
+    for _, c in ipairs(cases) do
+      for v = 1, #dims[d].values do
+        local n = table.move(c, 1, #c, 1, {})
+        n[d] = v
+        next_cases[#next_cases + 1] = n
+      end
+    end
+    cases = next_cases
+  end
+  return cases
+end
+
+-- Cases as tables of named values: { statusCode = 183, body = "sdp", ... }
+function M.cases(opts)
+  opts = opts or {}
+  local dims = M.dimensions
+  local raw = (opts.matrix == "full") and M.full(dims) or
+              M.pairwise(dims, opts.seed or 1)
+  local out = {}
+  for _, c in ipairs(raw) do
+    local named = {}
+    for d, v in ipairs(c) do named[dims[d].name] = dims[d].values[v] end
+    out[#out + 1] = named
+  end
+  return out
+end
+
+---------------------------------------------------------------------------
+-- What a case asks for, and what the wire must show
+---------------------------------------------------------------------------
+
+local EXTRA = {
+  none = nil,
+  one = { "P-Early-Media: sendrecv" },
+  several = { "X-Siptap-Case: matrix", "Alert-Info: <urn:alert:tone:normal>",
+              "X-Dup: first", "X-Dup: second" },
+}
+
+local function options(case)
+  local o = {}
+  if case.statusCode ~= "unset" then o.statusCode = case.statusCode end
+  if case.reasonPhrase == "ascii" then o.reasonPhrase = "Custom Progress" end
+  if case.reasonPhrase == "utf8" then o.reasonPhrase = UTF8_REASON end
+  o.extraHeaders = EXTRA[case.extraHeaders]
+  if case.body == "sdp" then o.body = OFFERLESS_SDP end
+  if case.body == "table" then
+    o.body = { body = "early media notice\n", contentType = "text/plain" }
+  end
+  if case.sdh == "options" then
+    o.sessionDescriptionHandlerOptions = { codecs = { "PCMA", "PCMU" },
+                                           direction = "sendonly" }
+  elseif case.sdh == "modifiers" then
+    o.sessionDescriptionHandlerModifiers = { sdp.remove_codec("PCMA"),
+                                             sdp.set_direction("sendonly") }
+  end
+  if case.rel100 ~= "unset" then o.rel100 = case.rel100 end
+  return o
+end
+
+local function invite(case)
+  local i = {}
+  if case.invite100rel == "supported" or case.invite100rel == "both" then
+    i.supported = "100rel"
+  end
+  if case.invite100rel == "require" or case.invite100rel == "both" then
+    i.require = "100rel"
+  end
+  if case.offer then i.sdp = true end
+  return i
+end
+
+-- The reference UAS's answer to a case (conformance.md D and the RFCs).
+function M.expect(case)
+  local e = {}
+  e.status = case.statusCode == "unset" and 180 or case.statusCode
+  local requires = case.invite100rel == "require" or case.invite100rel == "both"
+  local supports = case.invite100rel ~= "none"
+  e.reliable = e.status ~= 100 and
+               (requires or (supports and case.rel100 == true))
+  local o = options(case)
+  e.reason = o.reasonPhrase or
+             ({ [100] = "Trying", [180] = "Ringing",
+                [181] = "Call Is Being Forwarded", [182] = "Queued",
+                [183] = "Session Progress",
+                [199] = "Early Dialog Terminated" })[e.status]
+  e.headers = o.extraHeaders
+  -- a reliable provisional to an INVITE without an offer must carry the
+  -- offer (S-OFF-1): a non-SDP body there is refused
+  e.refused = e.reliable and not case.offer and case.body == "table"
+  if e.status == 100 then
+    e.body = "none"
+  elseif case.body ~= "none" then
+    e.body = case.body
+  elseif e.reliable or (case.offer and (e.status == 183 or case.sdh ~= "none"))
+  then
+    e.body = "generated"
+  else
+    e.body = "none"
+  end
+  e.content_type = (e.body == "table") and "text/plain" or
+                   (e.body ~= "none") and "application/sdp" or "(none)"
+  if e.body == "generated" and case.sdh == "options" then
+    e.codecs = case.offer and { "PCMU", "PCMA" } or { "PCMA", "PCMU" }
+    e.direction = "sendonly"
+  elseif e.body == "generated" and case.sdh == "modifiers" then
+    e.absent_codecs = { "PCMA" }
+    e.direction = "sendonly"
+  end
+  return e
+end
+
+-- The rule ids a case checks beyond the general ones.
+function M.rule_ids(case)
+  local e = M.expect(case)
+  if e.refused then return { "P-RANGE-1", "S-OFF-1" } end
+  local ids = { "P-REASON-1", "P-HDR-1", "P-BODY-1" }
+  if case.invite100rel == "supported" then ids[#ids + 1] = "R-WHEN-3" end
+  if case.invite100rel == "require" or case.invite100rel == "both" then
+    ids[#ids + 1] = "R-WHEN-1"
+  end
+  if case.invite100rel == "none" then ids[#ids + 1] = "R-WHEN-2" end
+  if e.codecs or e.direction or e.absent_codecs then
+    ids[#ids + 1] = "S-MOD-1"
+  end
+  return ids
+end
+
+function M.name(case)
+  local parts = {}
+  for _, d in ipairs(M.dimensions) do
+    parts[#parts + 1] = d.name .. "=" .. tostring(case[d.name])
+  end
+  return "progress{" .. table.concat(parts, " ") .. "} [" ..
+         table.concat(M.rule_ids(case), " ") .. "]"
+end
+
+---------------------------------------------------------------------------
+-- Playing a case
+---------------------------------------------------------------------------
+
+function M.run(t, case)
+  local e = M.expect(case)
+  local call = t:uac():invite(invite(case))
+  local inv = t:uas():incoming()
+  local o = options(case)
+
+  if e.refused then
+    t:raises(function() inv:progress(o) end, "S%-OFF%-1",
+             "refused: a reliable provisional must carry the offer")
+    t:sleep(20)
+    rules.check(t, { "P-RANGE-1" }, { always = true })
+    inv:reject{ statusCode = 488 }
+    call:ack(call:response(488))
+    return
+  end
+
+  inv:progress(o)
+  local r = call:response(e.status)
+  t:is(r.reason, e.reason, "reason phrase")
+  if e.body == "sdp" then
+    t:body_is(r, OFFERLESS_SDP, "the SDP body as given")
+  elseif e.body == "table" then
+    t:body_is(r, "early media notice\n", "the text body as given")
+  elseif e.body == "generated" then
+    t:ok(sdp.check(r.body), "a generated SDP")
+  else
+    t:is(r.body, "", "no body")
+  end
+  t:is(r:header("RSeq") ~= nil, e.reliable,
+       e.reliable and "sent reliably" or "sent unreliably")
+
+  rules.check(t, M.rule_ids(case), {
+    status = e.status, reason = e.reason, headers = e.headers,
+    content_type = e.content_type, reliable = e.reliable,
+    codecs = e.codecs, direction = e.direction,
+    absent_codecs = e.absent_codecs,
+  })
+
+  if e.reliable then
+    local prack = {}
+    if not case.offer and r.body ~= "" and
+       (r:header("Content-Type") or ""):match("application/sdp") then
+      prack.sdp = sdp.set_direction("sendrecv")(r.body)   -- the answer
+    end
+    t:is(call:prack(r, prack).status, 200, "PRACK answered 200")
+  end
+  inv:accept()
+  call:ack(call:response(200))
+end
+
+return M
