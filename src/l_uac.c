@@ -238,6 +238,10 @@ static int l_send_raw(lua_State *L)
 		lua_pop(L, 1);
 	}
 
+	/* by default to the UAS's UDP port, whatever --transport says */
+	if (!dst && !sa_isset(&t->conf->target, SA_ADDR))
+		dst = &t->uas_addr;
+
 	err = uac_send_raw(t->uac, SIP_TRANSP_UDP, dst,
 			   (const uint8_t *)bytes, len);
 	if (err)

@@ -641,6 +641,11 @@ int l_uas_push(lua_State *L, struct test *t, int opts)
 	static const char *const known[] = {"rel100", "t1", NULL};
 	struct test **tp;
 
+	if (sa_isset(&t->conf->target, SA_ADDR))
+		return luaL_error(L, "t:uas(): this run calls a remote UAS "
+				  "(--target); its scenarios can only send "
+				  "and expect");
+
 	if (lua_istable(L, opts)) {
 		const char *rel;
 

@@ -51,6 +51,17 @@ static const char usage_text[] =
 "                      full cartesian product\n"
 "  --uas-fault NAME    break the reference UAS on purpose (repeatable;\n"
 "                      see siptap faults)\n"
+"  --transport udp|tcp|tls\n"
+"                      what the UAC sends over (default udp; tls needs\n"
+"                      --tls-cert)\n"
+"  --tls-cert FILE     PEM with the reference UAS's key and certificate\n"
+"  --proxy URI         send every UAC request through this SIP server,\n"
+"                      e.g. sip:127.0.0.1:5060;transport=tcp\n"
+"  --uas-listen ADDR:PORT\n"
+"                      the reference UAS listens here (UDP and TCP), for\n"
+"                      a proxy to forward to (default: a free port)\n"
+"  --target ADDR:PORT  call a remote UAS instead of the reference UAS\n"
+"                      (scenarios written for it only expect)\n"
 "  --lua-dir DIR       the siptap Lua library (default: built in)\n"
 "  -h, --help          this text\n"
 "  -V, --version       the version\n"
@@ -81,6 +92,47 @@ static bool parse_uint(const char *s, unsigned long min, unsigned long max,
 }
 
 
+static int transport_parse(const char *s, enum sip_transp *tp)
+{
+	if (!str_casecmp(s, "udp"))
+		*tp = SIP_TRANSP_UDP;
+	else if (!str_casecmp(s, "tcp"))
+		*tp = SIP_TRANSP_TCP;
+	else if (!str_casecmp(s, "tls"))
+		*tp = SIP_TRANSP_TLS;
+	else
+		return EINVAL;
+
+	return 0;
+}
+
+
+/* sip:HOST:PORT[;transport=tcp]: numeric hosts only, siptap resolves
+ * nothing */
+static int proxy_parse(const char *s, struct run_conf *conf)
+{
+	struct pl pl, val;
+	struct uri uri;
+
+	pl_set_str(&pl, s);
+	if (uri_decode(&uri, &pl) || pl_strcasecmp(&uri.scheme, "sip"))
+		return EINVAL;
+
+	conf->proxy_tp = SIP_TRANSP_UDP;
+	if (!msg_param_decode(&uri.params, "transport", &val)) {
+		char tp[8];
+
+		(void)pl_strcpy(&val, tp, sizeof(tp));
+		if (transport_parse(tp, &conf->proxy_tp))
+			return EINVAL;
+	}
+	conf->proxy_uri = s;
+
+	return sa_set(&conf->proxy, &uri.host, uri.port ? uri.port :
+		      sip_transp_port(conf->proxy_tp, 0));
+}
+
+
 static int default_tap_version(void)
 {
 	const char *env = getenv("TAP_VERSION");
@@ -100,6 +152,11 @@ static int parse_options(int argc, char *argv[], struct run_conf *conf)
 		{"lua-dir",     required_argument, NULL, 'l'},
 		{"matrix",      required_argument, NULL, 'm'},
 		{"uas-fault",   required_argument, NULL, 'f'},
+		{"transport",   required_argument, NULL, 'p'},
+		{"tls-cert",    required_argument, NULL, 'c'},
+		{"proxy",       required_argument, NULL, 'x'},
+		{"uas-listen",  required_argument, NULL, 'u'},
+		{"target",      required_argument, NULL, 'g'},
 		{"help",        no_argument,       NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -162,6 +219,37 @@ static int parse_options(int argc, char *argv[], struct run_conf *conf)
 						   "(see siptap faults)",
 						   optarg);
 			conf->faults |= (uint64_t)1 << fault;
+			break;
+
+		case 'p':
+			if (transport_parse(optarg, &conf->transport))
+				return usage_error("--transport: '%s' is not "
+						   "udp, tcp or tls", optarg);
+			break;
+
+		case 'c':
+			conf->tls_cert = optarg;
+			break;
+
+		case 'x':
+			if (proxy_parse(optarg, conf))
+				return usage_error("--proxy: '%s' is not a SIP "
+						   "URI with a numeric host, "
+						   "e.g. sip:127.0.0.1:5060",
+						   optarg);
+			break;
+
+		case 'u':
+			if (sa_decode(&conf->uas_listen, optarg,
+				      strlen(optarg)))
+				return usage_error("--uas-listen: '%s' is not "
+						   "ADDR:PORT", optarg);
+			break;
+
+		case 'g':
+			if (sa_decode(&conf->target, optarg, strlen(optarg)))
+				return usage_error("--target: '%s' is not "
+						   "ADDR:PORT", optarg);
 			break;
 
 		case 'h':
@@ -287,6 +375,11 @@ int main(int argc, char *argv[])
 	ret = parse_options(argc - 1, argv + 1, &conf);
 	if (ret)
 		return ret;
+	if (conf.transport == SIP_TRANSP_TLS && !conf.tls_cert)
+		return usage_error("%s", "--transport tls needs --tls-cert FILE "
+				   "(a PEM with key and certificate)");
+	if (sa_isset(&conf.proxy, SA_ADDR))
+		conf.transport = conf.proxy_tp;
 
 	if (libre_init()) {
 		(void)fprintf(stderr, "siptap: libre_init failed\n");

@@ -157,6 +157,12 @@ static const char *faults_line(uint64_t faults, char *buf, size_t sz)
 }
 
 
+static int target_print(struct re_printf *pf, const struct sa *sa)
+{
+	return sa_isset(sa, SA_ADDR) ? re_hprintf(pf, "%J", sa) : 0;
+}
+
+
 int run_suite(const struct run_conf *conf, const struct list *testl,
 	      struct run_stats *stats)
 {
@@ -183,6 +189,14 @@ int run_suite(const struct run_conf *conf, const struct list *testl,
 	if (conf->faults)
 		(void)tap_comment(mb, 0, faults_line(conf->faults, line,
 						     sizeof(line)));
+	(void)re_snprintf(line, sizeof(line), "UAC over %s%s%s%s%H",
+			  sip_transp_name(conf->transport),
+			  conf->proxy_uri ? ", through the proxy " : "",
+			  conf->proxy_uri ? conf->proxy_uri : "",
+			  sa_isset(&conf->target, SA_ADDR) ?
+			  ", calling the remote UAS " : "",
+			  target_print, &conf->target);
+	(void)tap_comment(mb, 0, line);
 	flush(mb, &done);
 
 	for (le = testl->head; le; le = le->next) {

@@ -239,8 +239,44 @@ void runner_error(struct test *t, lua_State *co, int status)
 
 /* --- the test's world -------------------------------------------------- */
 
+/* UDP on laddr (port 0: any free port), TCP on the same port number
+ * (any, if taken), and TLS on any port when there is a TLS context.
+ * laddr comes back with the UDP port; tls_addr with the TLS one. */
+static int transports_add(struct sip *sip, struct sa *laddr,
+			  struct tls *tls, struct sa *tls_addr)
+{
+	struct sa a;
+	int err;
+
+	err = sip_transp_add(sip, SIP_TRANSP_UDP, laddr);
+	if (!err)
+		err = sip_transp_laddr(sip, laddr, SIP_TRANSP_UDP, laddr);
+	if (err)
+		return err;
+
+	a = *laddr;
+	if (sip_transp_add(sip, SIP_TRANSP_TCP, &a)) {
+		sa_set_port(&a, 0);
+		err = sip_transp_add(sip, SIP_TRANSP_TCP, &a);
+		if (err)
+			return err;
+	}
+
+	if (!tls)
+		return 0;
+
+	a = *laddr;
+	sa_set_port(&a, 0);
+	err = sip_transp_add(sip, SIP_TRANSP_TLS, &a, tls);
+	if (!err && tls_addr)
+		err = sip_transp_laddr(sip, tls_addr, SIP_TRANSP_TLS, &a);
+
+	return err;
+}
+
+
 static int endpoint(struct test *t, struct sip **sipp, enum wire_role role,
-		    struct sa *laddr)
+		    struct sa *laddr, struct tls *tls, struct sa *tls_addr)
 {
 	struct wire_port *port = NULL;
 	struct sip *sip = NULL;
@@ -255,38 +291,76 @@ static int endpoint(struct test *t, struct sip **sipp, enum wire_role role,
 	if (err)
 		return err;
 	sip_set_trace_handler(sip, wire_trace);
-
-	sa_set_str(laddr, "127.0.0.1", 0);
-	err = sip_transp_add(sip, SIP_TRANSP_UDP, laddr);
-	if (!err)
-		err = sip_transp_laddr(sip, laddr, SIP_TRANSP_UDP, laddr);
-
 	*sipp = sip;
 
-	return err;
+	return transports_add(sip, laddr, tls, tls_addr);
+}
+
+
+/* TLS contexts: the UAS's with the certificate, the UAC's without
+ * (siptap does not verify the peer: it is the thing under test). */
+static int tls_make(struct test *t)
+{
+	int err;
+
+	if (!t->conf->tls_cert)
+		return 0;
+
+	err = tls_alloc(&t->uas_tls, TLS_METHOD_SSLV23, t->conf->tls_cert,
+			NULL);
+	if (err)
+		return err;
+
+	return tls_alloc(&t->uac_tls, TLS_METHOD_SSLV23, NULL, NULL);
 }
 
 
 static int world_make(struct test *t)
 {
-	struct uas_conf conf = {t->conf->t1, false, t->conf->faults};
-	struct sa uac_addr;
+	const struct run_conf *conf = t->conf;
+	struct uas_conf uconf = {conf->t1, false, conf->faults};
+	const struct sa *target;
+	struct sa uac_addr, tls_addr;
 	int err;
 
 	err = wire_alloc(&t->wire, wire_handler, t);
+	if (!err)
+		err = tls_make(t);
 	if (err)
 		return err;
 
-	err  = endpoint(t, &t->uas_sip, WIRE_UAS, &t->uas_addr);
-	err |= endpoint(t, &t->uac_sip, WIRE_UAC, &uac_addr);
+	/* --uas-listen: a fixed address a proxy can forward to */
+	if (sa_isset(&conf->uas_listen, SA_ADDR))
+		t->uas_addr = conf->uas_listen;
+	else
+		sa_set_str(&t->uas_addr, "127.0.0.1", 0);
+	sa_init(&tls_addr, AF_INET);
+	sa_set_str(&uac_addr, "127.0.0.1", 0);
+
+	err  = endpoint(t, &t->uas_sip, WIRE_UAS, &t->uas_addr, t->uas_tls,
+			&tls_addr);
+	err |= endpoint(t, &t->uac_sip, WIRE_UAC, &uac_addr, t->uac_tls,
+			NULL);
 	if (err)
 		return err;
 
-	err = uas_alloc(&t->uas, t->uas_sip, &conf);
+	err = uas_alloc(&t->uas, t->uas_sip, &uconf);
 	if (err)
 		return err;
 
-	return uac_alloc(&t->uac, t->uac_sip, SIP_TRANSP_UDP, &t->uas_addr);
+	/* --target: a remote UAS instead of ours */
+	if (sa_isset(&conf->target, SA_ADDR))
+		target = &conf->target;
+	else if (conf->transport == SIP_TRANSP_TLS)
+		target = &tls_addr;
+	else
+		target = &t->uas_addr;
+
+	err = uac_alloc(&t->uac, t->uac_sip, conf->transport, target);
+	if (!err && sa_isset(&conf->proxy, SA_ADDR))
+		uac_set_proxy(t->uac, &conf->proxy, conf->proxy_tp);
+
+	return err;
 }
 
 
@@ -312,6 +386,8 @@ static void world_free(struct test *t)
 	}
 	t->uac_sip = t->uas_sip = NULL;
 	t->wire = mem_deref(t->wire);
+	t->uas_tls = mem_deref(t->uas_tls);
+	t->uac_tls = mem_deref(t->uac_tls);
 }
 
 

@@ -24,6 +24,13 @@ struct run_conf {
 	const char *lua_dir;      /**< where require() finds siptap.*   */
 	const char *matrix;       /**< "pairwise" (default) or "full"   */
 	uint64_t faults;          /**< --uas-fault bits (fault.h)       */
+	enum sip_transp transport;/**< the UAC's: --transport            */
+	struct sa proxy;          /**< --proxy: where the UAC sends     */
+	enum sip_transp proxy_tp;
+	const char *proxy_uri;
+	struct sa uas_listen;     /**< --uas-listen: the UAS's address  */
+	struct sa target;         /**< --target: a remote UAS           */
+	const char *tls_cert;     /**< --tls-cert: PEM, key and cert    */
 };
 
 enum test_result {
@@ -44,6 +51,8 @@ struct test {
 	struct sip *uas_sip;
 	struct uac *uac;
 	struct uas *uas;
+	struct tls *uas_tls;
+	struct tls *uac_tls;
 	struct sa uas_addr;
 	struct tmr wake_tmr;
 	struct tmr wait_tmr;

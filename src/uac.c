@@ -4,6 +4,7 @@
 #include <string.h>
 #include <re.h>
 #include "uac.h"
+#include "wire.h"
 
 
 enum { MAX_ROUTES = 16 };
@@ -14,6 +15,8 @@ struct uac {
 	struct sip_lsnr *rsp_lsnr;
 	enum sip_transp tp;
 	struct sa target;
+	struct sa proxy;         /* outbound proxy, if set */
+	enum sip_transp proxy_tp;
 	struct list calls;
 };
 
@@ -70,6 +73,7 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 {
 	struct uac *uac = arg;
 
+	wire_nodelay(msg);
 	if (!pl_strcmp(&msg->met, "ACK"))
 		return true;
 	if (!pl_strcmp(&msg->met, "BYE"))
@@ -85,8 +89,8 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
  * expected, so it does not report them as unhandled. */
 static bool response_handler(const struct sip_msg *msg, void *arg)
 {
-	(void)msg;
 	(void)arg;
+	wire_nodelay(msg);
 
 	return true;
 }
@@ -219,6 +223,16 @@ static int print_contact(struct mbuf *mb, const struct uac_call *call)
 }
 
 
+/* Every request leaves through this proxy (RFC 3261 8.1.2 outbound
+ * proxy); in-dialog requests still follow the route set. */
+void uac_set_proxy(struct uac *uac, const struct sa *proxy,
+		   enum sip_transp tp)
+{
+	uac->proxy = *proxy;
+	uac->proxy_tp = tp;
+}
+
+
 int uac_invite(struct uac_call **callp, struct uac *uac,
 	       const struct uac_invite_opts *o)
 {
@@ -237,6 +251,10 @@ int uac_invite(struct uac_call **callp, struct uac *uac,
 	call->uac = uac;
 	call->tp  = uac->tp;
 	call->dst = uac->target;
+	if (sa_isset(&uac->proxy, SA_ADDR)) {
+		call->dst = uac->proxy;
+		call->tp  = uac->proxy_tp;
+	}
 	call->invite_cseq = call->cseq = 1 + rand_u16() % 1000;
 	rand_token(call->callid, sizeof(call->callid), "");
 	rand_token(call->ftag, sizeof(call->ftag), "");
@@ -248,9 +266,10 @@ int uac_invite(struct uac_call **callp, struct uac *uac,
 		goto out;
 
 	err  = o->ruri ? str_dup(&call->ruri, o->ruri)
-		: re_sdprintf(&call->ruri, "sip:siptap@%J%s", &uac->target,
-			      uac->tp == SIP_TRANSP_TCP ? ";transport=tcp" :
-			      "");
+		: re_sdprintf(&call->ruri, "sip:siptap@%J%s%s", &uac->target,
+			      uac->tp == SIP_TRANSP_UDP ? "" : ";transport=",
+			      uac->tp == SIP_TRANSP_UDP ? "" :
+			      sip_transp_param(uac->tp));
 	err |= str_dup(&call->to, o->to ? o->to : call->ruri);
 	err |= o->from ? str_dup(&call->from, o->from)
 		: re_sdprintf(&call->from, "sip:uac@%J", &laddr);

@@ -38,6 +38,8 @@ struct uac_req_opts {
 
 int  uac_alloc(struct uac **uacp, struct sip *sip, enum sip_transp tp,
 	       const struct sa *target);
+void uac_set_proxy(struct uac *uac, const struct sa *proxy,
+		   enum sip_transp tp);
 int  uac_invite(struct uac_call **callp, struct uac *uac,
 		const struct uac_invite_opts *opts);
 int  uac_retransmit(struct uac_call *call);

@@ -17,6 +17,7 @@
 #include "sdp.h"
 #include "fault.h"
 #include "uas.h"
+#include "wire.h"
 
 
 struct uas {
@@ -694,6 +695,8 @@ static void handle_bye(struct uas *uas, const struct sip_msg *msg)
 static bool request_handler(const struct sip_msg *msg, void *arg)
 {
 	struct uas *uas = arg;
+
+	wire_nodelay(msg);
 
 	if (!pl_strcmp(&msg->met, "INVITE") && !pl_isset(&msg->to.tag))
 		handle_invite(uas, msg);

@@ -3,6 +3,9 @@
  */
 #include <string.h>
 #include <time.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <re.h>
 #include "wire.h"
 
@@ -195,6 +198,23 @@ void wire_trace(bool tx, enum sip_transp tp, const struct sa *src,
 	struct wire_port *port = arg;
 
 	(void)wire_add(port->wire, port->role, tx, tp, src, dst, pkt, len);
+}
+
+
+/* Nagle's algorithm holds a small write back until the peer ACKs the
+ * last one, and the peer delays its ACK by some 40 ms: that would show
+ * on the wire as a late first response over TCP and TLS. siptap's
+ * timings are part of what it tests, so its connections send at once. */
+void wire_nodelay(const struct sip_msg *msg)
+{
+	struct tcp_conn *tc = sip_msg_tcpconn(msg);
+	int on = 1;
+
+	if (!tc)
+		return;
+
+	(void)setsockopt(tcp_conn_fd(tc), IPPROTO_TCP, TCP_NODELAY, &on,
+			 sizeof(on));
 }
 
 

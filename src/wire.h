@@ -42,4 +42,5 @@ void wire_trace(bool tx, enum sip_transp tp, const struct sa *src,
 		const struct sa *dst, const uint8_t *pkt, size_t len,
 		void *arg);
 const char *wire_role_name(enum wire_role role);
+void wire_nodelay(const struct sip_msg *msg);
 int  wire_msg_print(struct re_printf *pf, const struct wire_msg *wm);
