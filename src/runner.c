@@ -458,6 +458,14 @@ int run_conf_push(lua_State *L, const struct run_conf *conf)
 	lua_setfield(L, -2, "matrix");
 	lua_pushstring(L, SIPTAP_VERSION);
 	lua_setfield(L, -2, "version");
+	if (conf->proxy_uri) {
+		lua_pushstring(L, conf->proxy_uri);
+		lua_setfield(L, -2, "proxy");
+	}
+	lua_pushboolean(L, sa_isset(&conf->target, SA_ADDR));
+	lua_setfield(L, -2, "remote");
+	lua_pushstring(L, sip_transp_name(conf->transport));
+	lua_setfield(L, -2, "transport");
 	lua_setglobal(L, "SIPTAP");
 
 	return 0;

@@ -93,6 +93,12 @@ function M.calls(wire)
     return c
   end
   for _, m in ipairs(wire) do
+    if m.role == "uas" and m.call_id and not m.sent and
+       m.method == "INVITE" and not by[m.call_id .. "/uas"] then
+      -- the INVITE as the UAS got it (through a proxy: with its
+      -- Record-Route)
+      by[m.call_id .. "/uas"] = m
+    end
     if m.role == "uac" and m.call_id then
       local c = call(m.call_id)
       if m.sent and m.method == "INVITE" then
@@ -111,6 +117,7 @@ function M.calls(wire)
   end
   local out = {}
   for _, c in ipairs(order) do
+    c.uas_invite = by[c.id .. "/uas"]
     if c.invite then out[#out + 1] = c end
   end
   return out
@@ -265,7 +272,7 @@ end)
 rule("P-DLG-1", "early dialog: Contact with a SIP URI, Record-Route copied",
 function(c)
   local v, n = {}, 0
-  local rr = values(c.invite, "Record-Route")
+  local rr = values(c.uas_invite or c.invite, "Record-Route")
   for _, r in ipairs(c.responses) do
     if r.status > 100 and r.status < 200 and r.to_tag then
       n = n + 1
@@ -852,6 +859,181 @@ rule("P-RANGE-1", "progress() outside 100..199 sends nothing", function(c, ctx)
   return v, n
 end)
 
+
+---------------------------------------------------------------------------
+-- A proxy between siptap's UAC and UAS (RFC 3261 16.7): both ends of
+-- the path are on the wire, so what the proxy did can be compared.
+---------------------------------------------------------------------------
+
+-- Responses the UAS sent and the UAC got for one call, and the PRACKs
+-- the UAC sent and the UAS got.
+local function both_ends(c)
+  local e = { uas_sent = {}, uac_got = {}, pracks_sent = {}, pracks_got = {},
+              indialog_got = {} }
+  for _, m in ipairs(c.wire) do
+    if m.call_id == c.id and not m.retransmission then
+      if m.role == "uas" and m.sent and not m.request and
+         m.cseq_method == "INVITE" then
+        e.uas_sent[#e.uas_sent + 1] = m
+      elseif m.role == "uac" and not m.sent and not m.request and
+             m.cseq_method == "INVITE" then
+        e.uac_got[#e.uac_got + 1] = m
+      elseif m.role == "uac" and m.sent and m.method == "PRACK" then
+        e.pracks_sent[#e.pracks_sent + 1] = m
+      elseif m.role == "uas" and not m.sent and m.method == "PRACK" then
+        e.pracks_got[#e.pracks_got + 1] = m
+      elseif m.role == "uas" and not m.sent and m.request and
+             m.method ~= "INVITE" and m.method ~= "CANCEL" then
+        e.indialog_got[#e.indialog_got + 1] = m
+      end
+    end
+  end
+  return e
+end
+
+-- The copy of a response the UAS sent that reached the UAC.
+local function forwarded(e, r)
+  for _, m in ipairs(e.uac_got) do
+    if m.status == r.status and m.cseq == r.cseq and
+       m:header("RSeq") == r:header("RSeq") and m.body == r.body then
+      return m
+    end
+  end
+end
+
+-- Header lines but Via, in order.
+local function lines_but_via(m)
+  local out = {}
+  local head = m.raw:match("^(.-)\r\n\r\n") or m.raw
+  local first = true
+  for line in (head .. "\r\n"):gmatch("([^\r\n]*)\r\n") do
+    local name = (line:match("^([^:]+):") or ""):lower():gsub("%s", "")
+    if first then
+      first = false
+    elseif name ~= "via" and name ~= "v" then
+      out[#out + 1] = line
+    end
+  end
+  return out
+end
+
+local function proxied(c)
+  return c.uas_invite ~= nil
+end
+
+rule("PX-FWD-1", "the proxy forwards every provisional but 100", function(c)
+  local v, n = {}, 0
+  if not proxied(c) then return v, 0 end
+  local e = both_ends(c)
+  for _, r in ipairs(e.uas_sent) do
+    if r.status > 100 and r.status < 200 then
+      n = n + 1
+      if not forwarded(e, r) then
+        v[#v + 1] = { msg = r, why = "the UAS sent " .. r.status ..
+                      ", the UAC never got it" }
+      end
+    end
+  end
+  return v, n
+end)
+
+rule("PX-HDR-1", "forwarded responses unchanged but for Via: headers and body",
+function(c)
+  local v, n = {}, 0
+  if not proxied(c) then return v, 0 end
+  local e = both_ends(c)
+  for _, r in ipairs(e.uas_sent) do
+    local f = forwarded(e, r)
+    if f and r.status > 100 then
+      n = n + 1
+      local a, b = lines_but_via(r), lines_but_via(f)
+      if not same_list(a, b) then
+        local diff
+        for i = 1, math.max(#a, #b) do
+          if a[i] ~= b[i] then
+            diff = ("line %d: UAS sent '%s', UAC got '%s'"):format(i,
+                   tostring(a[i]), tostring(b[i]))
+            break
+          end
+        end
+        v[#v + 1] = { msg = f, why = r.status .. " changed on the way: " ..
+                      diff }
+      end
+    end
+  end
+  return v, n
+end)
+
+rule("PX-100-1", "the proxy answers the INVITE with its own 100 Trying",
+function(c)
+  local v, n = {}, 0
+  if not proxied(c) then return v, 0 end
+  local e = both_ends(c)
+  n = 1
+  local own = false
+  for _, m in ipairs(e.uac_got) do
+    if m.status == 100 then own = true end
+  end
+  if not own then
+    v[#v + 1] = { msg = c.invite, why = "no 100 Trying reached the UAC" }
+  end
+  return v, n
+end)
+
+rule("PX-RR-1", "Record-Route kept in 18x; PRACK, ACK, BYE go through the proxy",
+function(c)
+  local v, n = {}, 0
+  if not proxied(c) then return v, 0 end
+  local e = both_ends(c)
+  local rr = values(c.uas_invite, "Record-Route")
+  if #rr == 0 then return v, 0 end
+  for _, r in ipairs(e.uac_got) do
+    if r.status > 100 and r.status < 300 and r.to_tag then
+      n = n + 1
+      if not same_list(values(r, "Record-Route"), rr) then
+        v[#v + 1] = { msg = r, why = "Record-Route at the UAC is " ..
+                      show_list(values(r, "Record-Route")) .. ", wanted " ..
+                      show_list(rr) }
+      end
+    end
+  end
+  for _, m in ipairs(e.indialog_got) do
+    n = n + 1
+    if #values(m, "Via") < 2 then
+      v[#v + 1] = { msg = m, why = m.method .. " reached the UAS without "
+                    .. "passing the proxy (one Via)" }
+    end
+  end
+  return v, n
+end)
+
+rule("PX-REL-1", "reliable provisionals and PRACKs end to end", function(c)
+  local v, n = {}, 0
+  if not proxied(c) then return v, 0 end
+  local e = both_ends(c)
+  for _, r in ipairs(e.uas_sent) do
+    if r:header("RSeq") then
+      n = n + 1
+      local f = forwarded(e, r)
+      if f and not has_option(f, "Require", "100rel") then
+        v[#v + 1] = { msg = f, why = "Require: 100rel lost on the way" }
+      end
+    end
+  end
+  for _, p in ipairs(e.pracks_sent) do
+    n = n + 1
+    local got = false
+    for _, q in ipairs(e.pracks_got) do
+      if q:header("RAck") == p:header("RAck") then got = true end
+    end
+    if not got then
+      v[#v + 1] = { msg = p, why = "PRACK (RAck " .. tostring(
+                    p:header("RAck")) .. ") never reached the UAS" }
+    end
+  end
+  return v, n
+end)
+
 M.rules = R
 
 -- The rules that need no knowledge of the case: run after every test.
@@ -901,10 +1083,14 @@ function M.check(t, ids, ctx)
   return all_ok
 end
 
+-- What a proxy must do (RFC 3261 16.7), checked when --proxy is set.
+M.proxy = { "PX-FWD-1", "PX-HDR-1", "PX-100-1", "PX-RR-1", "PX-REL-1" }
+
 -- Called by siptap after each test that ended without an error.
 function M.after(t)
   if #M.calls(t:wire()) == 0 then return end
   M.check(t, M.general, { t1 = t:uas_t1() })
+  if SIPTAP.proxy then M.check(t, M.proxy, { t1 = t:uas_t1() }) end
 end
 
 return M

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Start/stop the Kamailio relay used as a peer for siptap's proxy mode.
 #
-#   kamailio.sh start RUNDIR PORT   start on 127.0.0.1:PORT (UDP+TCP), print pid
+#   kamailio.sh start RUNDIR PORT [KAMAILIO-ARGS...]
+#                                   start on 127.0.0.1:PORT (UDP+TCP), print pid;
+#                                   e.g. -A RELAY_NO_ROUTE (see kamailio.cfg)
 #   kamailio.sh stop RUNDIR         stop the instance whose pid is in RUNDIR
 #
 # Kamailio runs in the foreground mode (-DD -E) as a background job of this
@@ -17,7 +19,8 @@ wait_max=${KAMAILIO_WAIT:-10}
 die() { echo "kamailio.sh: $*" >&2; exit 2; }
 
 usage() {
-	echo "usage: kamailio.sh start RUNDIR PORT | kamailio.sh stop RUNDIR" >&2
+	echo "usage: kamailio.sh start RUNDIR PORT [KAMAILIO-ARGS...]" >&2
+	echo "       kamailio.sh stop RUNDIR" >&2
 	exit 2
 }
 
@@ -50,6 +53,7 @@ alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
 
 start() {
 	rundir=$1 port=$2
+	shift 2
 	case $port in ''|*[!0-9]*) die "PORT '$port' is not a number";; esac
 	[ "$port" -ge 1 ] && [ "$port" -le 65535 ] || die "PORT $port out of range"
 	kam=$(find_kamailio) || exit 2
@@ -66,7 +70,7 @@ start() {
 	# -DD: no daemon fork, -E: log to stderr (-> the log file).
 	# -u/-g are not given: it runs as whoever starts it (root works too).
 	"$kam" -DD -E -Y "$rundir" -P "$pidf" -f "$cfg" -A "PORT=$port" \
-		${KAMAILIO_DEBUG:+--debug="$KAMAILIO_DEBUG"} \
+		${KAMAILIO_DEBUG:+--debug="$KAMAILIO_DEBUG"} "$@" \
 		>>"$log" 2>&1 </dev/null &
 	pid=$!
 
@@ -118,7 +122,7 @@ stop() {
 }
 
 case ${1:-} in
-start) [ $# -eq 3 ] || usage; start "$2" "$3" ;;
+start) [ $# -ge 3 ] || usage; shift; start "$@" ;;
 stop)  [ $# -eq 2 ] || usage; stop "$2" ;;
 *)     usage ;;
 esac
