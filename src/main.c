@@ -62,6 +62,9 @@ static const char usage_text[] =
 "                      a proxy to forward to (default: a free port)\n"
 "  --target ADDR:PORT  call a remote UAS instead of the reference UAS\n"
 "                      (scenarios written for it only expect)\n"
+"  --todo FILE         known deviations of the peer under test: lines\n"
+"                      \"TEXT | REASON\"; tests whose name contains TEXT\n"
+"                      run as TODO with REASON\n"
 "  --lua-dir DIR       the siptap Lua library (default: built in)\n"
 "  -h, --help          this text\n"
 "  -V, --version       the version\n"
@@ -157,6 +160,7 @@ static int parse_options(int argc, char *argv[], struct run_conf *conf)
 		{"proxy",       required_argument, NULL, 'x'},
 		{"uas-listen",  required_argument, NULL, 'u'},
 		{"target",      required_argument, NULL, 'g'},
+		{"todo",        required_argument, NULL, 'o'},
 		{"help",        no_argument,       NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -252,6 +256,10 @@ static int parse_options(int argc, char *argv[], struct run_conf *conf)
 						   "ADDR:PORT", optarg);
 			break;
 
+		case 'o':
+			conf->todo_file = optarg;
+			break;
+
 		case 'h':
 			(void)fputs(usage_text, stdout);
 			exit(0);
@@ -283,8 +291,9 @@ static int collect(struct list *testl, const struct run_conf *conf,
 		pathc = (size_t)argc;
 	}
 
-	if (suite_collect(testl, pathv, pathc, conf, err,
-			  sizeof(err))) {
+	if (suite_collect(testl, pathv, pathc, conf, err, sizeof(err)) ||
+	    (conf->todo_file &&
+	     suite_todo_file(testl, conf->todo_file, err, sizeof(err)))) {
 		(void)fprintf(stderr, "siptap: %s\n", err);
 		return EXIT_USAGE;
 	}

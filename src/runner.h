@@ -31,6 +31,7 @@ struct run_conf {
 	struct sa uas_listen;     /**< --uas-listen: the UAS's address  */
 	struct sa target;         /**< --target: a remote UAS           */
 	const char *tls_cert;     /**< --tls-cert: PEM, key and cert    */
+	const char *todo_file;    /**< --todo: known peer deviations    */
 };
 
 enum test_result {

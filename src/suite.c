@@ -2,6 +2,7 @@
  * @file suite.c  Finding scenario files and the tests they declare
  */
 #include <string.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <dirent.h>
 #include <sys/stat.h>
@@ -234,4 +235,56 @@ int suite_collect(struct list *testl, const char *const *pathv,
 		mem_deref(f.v[i]);
 
 	return e;
+}
+
+
+/* --todo FILE: known deviations of the peer under test. Each line is
+ * "TEXT | REASON": every test whose name contains TEXT runs as a TODO
+ * with REASON, so that a finding is reported, never hidden as a pass,
+ * and does not fail the run. Blank lines and "#" comments are skipped. */
+int suite_todo_file(struct list *testl, const char *path, char *err,
+		    size_t errsz)
+{
+	char line[1024];
+	unsigned lineno = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		(void)re_snprintf(err, errsz, "--todo %s: %m", path, errno);
+		return errno;
+	}
+
+	while (fgets(line, sizeof(line), f)) {
+		char *bar, *text, *why, *end;
+		struct le *le;
+
+		++lineno;
+		line[strcspn(line, "\r\n")] = '\0';
+		text = line + strspn(line, " \t");
+		if (!*text || *text == '#')
+			continue;
+
+		bar = strstr(text, " | ");
+		if (!bar) {
+			(void)re_snprintf(err, errsz, "%s:%u: want \"TEXT | "
+					  "REASON\"", path, lineno);
+			(void)fclose(f);
+			return EINVAL;
+		}
+		*bar = '\0';
+		why = bar + 3;
+		for (end = bar; end > text && end[-1] == ' '; --end)
+			end[-1] = '\0';
+
+		for (le = testl->head; le; le = le->next) {
+			struct suite_test *st = le->data;
+
+			if (st->name && !st->todo && strstr(st->name, text))
+				(void)str_dup(&st->todo, why);
+		}
+	}
+
+	(void)fclose(f);
+
+	return 0;
 }

@@ -19,6 +19,8 @@ struct suite_test {
 
 struct run_conf;
 
+int suite_todo_file(struct list *testl, const char *path, char *err,
+		    size_t errsz);
 int suite_collect(struct list *testl, const char *const *pathv,
 		  size_t pathc, const struct run_conf *conf, char *err,
 		  size_t errsz);

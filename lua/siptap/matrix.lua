@@ -287,6 +287,20 @@ function M.run(t, case)
   end
 
   inv:progress(o)
+  if e.status == 100 and SIPTAP.proxy then
+    -- a proxy does not forward a 100 (RFC 3261 16.7): check what the
+    -- UAS sent, and that the UAC got the proxy's own
+    local sent
+    for _, m in ipairs(t:wire()) do
+      if m.role == "uas" and m.sent and m.status == 100 then sent = m end
+    end
+    t:ok(sent, "the UAS sent 100")
+    if sent then t:is(sent.reason, e.reason, "its reason phrase") end
+    t:is(call:response(100).status, 100, "the proxy's own 100 arrived")
+    inv:accept()
+    call:ack(call:response(200))
+    return
+  end
   local r = call:response(e.status)
   t:is(r.reason, e.reason, "reason phrase")
   if e.body == "sdp" then

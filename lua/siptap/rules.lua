@@ -199,13 +199,37 @@ local function rule(id, title, fn)
   M.titles[id] = title
 end
 
+-- A Via value with the parameters a server transport may add on the
+-- way (received, rport's value: RFC 3261 18.2.1, RFC 3581) taken out,
+-- and the rest in a fixed order.
+local function via_core(v)
+  local head, params = v:match("^([^;]*)(.*)$")
+  local kept = {}
+  for p in params:gmatch(";([^;]*)") do
+    local name = trim(p:match("^[^=]*")):lower()
+    if name ~= "received" and name ~= "rport" then
+      kept[#kept + 1] = trim(p)
+    end
+  end
+  table.sort(kept)
+  return trim(head) .. ";" .. table.concat(kept, ";")
+end
+
+local function vias(m)
+  local out = {}
+  for i, v in ipairs(values(m, "Via")) do
+    out[i] = i == 1 and via_core(v) or v
+  end
+  return out
+end
+
 rule("P-COPY-1", "Via, From, Call-ID and CSeq copied from the INVITE",
 function(c)
   local v, n, inv = {}, 0, c.invite
   for _, r in ipairs(c.responses) do
     n = n + 1
     for _, h in ipairs{ "Via", "From", "Call-ID", "CSeq" } do
-      local want, got = values(inv, h), values(r, h)
+      local want, got = vias(inv), vias(r)
       if h ~= "Via" then
         want, got = inv:headers(h), r:headers(h)
       end
@@ -852,9 +876,19 @@ end)
 -- scenario saw progress() refuse; then no response may be on the wire.
 rule("P-RANGE-1", "progress() outside 100..199 sends nothing", function(c, ctx)
   local v, n = {}, 1
-  if #c.responses > 0 then
-    v[#v + 1] = { msg = c.responses[1], why = "a response was sent for "
-                  .. "an invalid progress()" }
+  -- what the UAS sent, where siptap's own UAS is on the wire (a proxy
+  -- in between sends a 100 Trying of its own)
+  local sent = {}
+  for _, m in ipairs(c.wire) do
+    if m.role == "uas" and m.sent and m.call_id == c.id and not m.request
+    then
+      sent[#sent + 1] = m
+    end
+  end
+  if not c.uas_invite then sent = c.responses end
+  if #sent > 0 then
+    v[#v + 1] = { msg = sent[1], why = "a response was sent for an "
+                  .. "invalid progress()" }
   end
   return v, n
 end)
@@ -917,8 +951,10 @@ local function lines_but_via(m)
   return out
 end
 
+-- Did the INVITE pass a proxy? (It gained a Via on the way.)
 local function proxied(c)
-  return c.uas_invite ~= nil
+  return c.uas_invite ~= nil and
+         #values(c.uas_invite, "Via") > #values(c.invite, "Via")
 end
 
 rule("PX-FWD-1", "the proxy forwards every provisional but 100", function(c)
@@ -997,9 +1033,16 @@ function(c)
       end
     end
   end
+  -- the ACK of a non-2xx is the proxy's own, hop by hop
+  local accepted = false
+  for _, r in ipairs(e.uas_sent) do
+    if r.status >= 200 and r.status < 300 then accepted = true end
+  end
   for _, m in ipairs(e.indialog_got) do
-    n = n + 1
-    if #values(m, "Via") < 2 then
+    if m.method ~= "ACK" or accepted then
+      n = n + 1
+    end
+    if (m.method ~= "ACK" or accepted) and #values(m, "Via") < 2 then
       v[#v + 1] = { msg = m, why = m.method .. " reached the UAS without "
                     .. "passing the proxy (one Via)" }
     end

@@ -8,7 +8,7 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 BARESIP=${BARESIP:-baresip}
 
-die() { echo "baresip.sh: $*" >&2; exit "${2:-1}"; }
+die() { echo "baresip.sh: $1" >&2; exit "${2:-1}"; }
 usage() { die "usage: $0 start RUNDIR PORT | stop RUNDIR" 2; }
 
 # True when some socket is bound to UDP 127.0.0.1:$1 (hex match in /proc).
