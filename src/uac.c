@@ -216,9 +216,8 @@ static int print_contact(struct mbuf *mb, const struct uac_call *call)
 	if (err)
 		return err;
 
-	return mbuf_printf(mb, "Contact: <sip:uac@%J%s%s>\r\n", &laddr,
-			   call->tp == SIP_TRANSP_UDP ? "" : ";transport=",
-			   call->tp == SIP_TRANSP_UDP ? "" :
+	/* sip_transp_param(): ";transport=tcp", or "" for UDP */
+	return mbuf_printf(mb, "Contact: <sip:uac@%J%s>\r\n", &laddr,
 			   sip_transp_param(call->tp));
 }
 
@@ -266,9 +265,7 @@ int uac_invite(struct uac_call **callp, struct uac *uac,
 		goto out;
 
 	err  = o->ruri ? str_dup(&call->ruri, o->ruri)
-		: re_sdprintf(&call->ruri, "sip:siptap@%J%s%s", &uac->target,
-			      uac->tp == SIP_TRANSP_UDP ? "" : ";transport=",
-			      uac->tp == SIP_TRANSP_UDP ? "" :
+		: re_sdprintf(&call->ruri, "sip:siptap@%J%s", &uac->target,
 			      sip_transp_param(uac->tp));
 	err |= str_dup(&call->to, o->to ? o->to : call->ruri);
 	err |= o->from ? str_dup(&call->from, o->from)

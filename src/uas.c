@@ -173,10 +173,8 @@ static int print_contact(struct mbuf *mb, const struct uas_call *call)
 	if (err)
 		return err;
 
-	return mbuf_printf(mb, "Contact: <sip:siptap@%J%s%s>\r\n", &laddr,
-			   call->invite->tp == SIP_TRANSP_UDP ? "" :
-			   ";transport=",
-			   call->invite->tp == SIP_TRANSP_UDP ? "" :
+	/* sip_transp_param(): ";transport=tcp", or "" for UDP */
+	return mbuf_printf(mb, "Contact: <sip:siptap@%J%s>\r\n", &laddr,
 			   sip_transp_param(call->invite->tp));
 }
 

@@ -111,3 +111,20 @@ e2e_finish() {
   echo "$E2E_NAME: $e2e_passed passed, $e2e_failed failed"
   [[ $e2e_failed -eq 0 ]]
 }
+
+# free_port: a port free for both UDP and TCP on 127.0.0.1 (and the next
+# one too, for peers that take two).
+free_port() {
+  local p
+  for _ in $(seq 1 200); do
+    p=$((20000 + RANDOM % 20000))
+    if ! ss -Hlnu "sport = :$p" 2>/dev/null | grep -q . &&
+      ! ss -Hlnt "sport = :$p" 2>/dev/null | grep -q . &&
+      ! ss -Hlnu "sport = :$((p + 1))" 2>/dev/null | grep -q . &&
+      ! ss -Hlnt "sport = :$((p + 1))" 2>/dev/null | grep -q .; then
+      echo "$p"
+      return 0
+    fi
+  done
+  return 1
+}
