@@ -605,6 +605,53 @@ static int l_state(lua_State *L)
 }
 
 
+static int wait_state_k(lua_State *L, int status, lua_KContext ctx)
+{
+	struct linv *li = check_inv(L);
+
+	if (uas_call_state(li->call) >= (enum uas_state)ctx) {
+		runner_wait_end(li->t);
+		lua_pushstring(L, uas_state_name(uas_call_state(li->call)));
+		return 1;
+	}
+	if (runner_wait_expired(li->t)) {
+		runner_wait_end(li->t);
+		return luaL_error(L, "wait: the call did not get to '%s' "
+				  "within the wait (it is %s)",
+				  uas_state_name((enum uas_state)ctx),
+				  uas_state_name(uas_call_state(li->call)));
+	}
+
+	return runner_yield(L, ctx, wait_state_k);
+}
+
+
+/* inv:wait(state, [{timeout = ms}]): until the call is in state
+ * ("early", "accepted", "confirmed", "terminated") or past it */
+static int l_wait(lua_State *L)
+{
+	static const char *const states[] = {
+		"incoming", "early", "accepted", "confirmed", "terminated",
+		NULL
+	};
+	struct linv *li = check_inv(L);
+	int state = luaL_checkoption(L, 2, NULL, states);
+	lua_Integer ms = DEFAULT_WAIT_MS;
+
+	if (lua_istable(L, 3)) {
+		lua_getfield(L, 3, "timeout");
+		if (!lua_isnil(L, -1))
+			ms = luaL_checkinteger(L, -1);
+		lua_pop(L, 1);
+	}
+	luaL_argcheck(L, ms > 0 && ms <= 600000, 3, "timeout 1..600000 ms");
+
+	runner_wait_begin(li->t, "the invitation's state", (uint32_t)ms);
+
+	return wait_state_k(L, LUA_OK, state);
+}
+
+
 static int l_queued(lua_State *L)
 {
 	lua_pushinteger(L, uas_call_queued(check_inv(L)->call));
@@ -692,6 +739,7 @@ static const luaL_Reg inv_methods[] = {
 	{"reject",   l_reject},
 	{"state",    l_state},
 	{"queued",   l_queued},
+	{"wait",     l_wait},
 	{"request",  l_request},
 	{NULL, NULL}
 };
