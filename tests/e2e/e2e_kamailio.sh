@@ -37,7 +37,7 @@ for tp in udp tcp; do
     pass "$tp: the suite passes through Kamailio ($(tail -n 1 "$TMP/$tp.err"))"
   else
     fail "$tp: exit $rc through Kamailio"
-    grep -E '^ *not ok' "$TMP/$tp.tap" | grep -v '# TODO' | head -20 | sed 's/^/  /'
+    grep -E '^ *not ok|^ +message:' "$TMP/$tp.tap" | grep -v '# TODO' | head -20 | sed 's/^/  /'
     show "$run_dir/kamailio.log" kamailio.log
   fi
   if tap_check --version 14 "$TMP/$tp.tap" >"$TMP/$tp.check"; then
