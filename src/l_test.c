@@ -49,8 +49,37 @@ static int l_declare(lua_State *L)
 }
 
 
+/* print() in a scenario: its text becomes TAP comment lines of the
+ * test, so stdout stays valid TAP; at load time it goes to stderr. */
+static int l_print(lua_State *L)
+{
+	struct test *t = runner_test(L);
+	luaL_Buffer b;
+	int i, n = lua_gettop(L);
+
+	luaL_buffinit(L, &b);
+	for (i = 1; i <= n; i++) {
+		if (i > 1)
+			luaL_addchar(&b, '\t');
+		luaL_tolstring(L, i, NULL);
+		luaL_addvalue(&b);
+	}
+	luaL_pushresult(&b);
+
+	if (t && t->out)
+		(void)tap_comment(t->out, 1, lua_tostring(L, -1));
+	else
+		(void)re_fprintf(stderr, "%s\n", lua_tostring(L, -1));
+
+	return 0;
+}
+
+
 void l_test_declare_open(lua_State *L)
 {
+	lua_pushcfunction(L, l_print);
+	lua_setglobal(L, "print");
+
 	lua_newtable(L);
 	lua_setfield(L, LUA_REGISTRYINDEX, TESTS_KEY);
 	lua_pushcfunction(L, l_declare);
@@ -145,6 +174,13 @@ static int equal_check(lua_State *L, bool want_equal)
 
 	if (ok)
 		point(L, t, true, desc, NULL, NULL, NULL);
+	else if (want_equal && lua_type(L, 2) != lua_type(L, 3))
+		/* "1" and 1 would print alike: name the types */
+		point(L, t, false, desc,
+		      lua_pushfstring(L, "%s (%s)", show(L, 3),
+				      luaL_typename(L, 3)),
+		      lua_pushfstring(L, "%s (%s)", show(L, 2),
+				      luaL_typename(L, 2)), NULL);
 	else if (want_equal)
 		point(L, t, false, desc, show(L, 3), show(L, 2), NULL);
 	else

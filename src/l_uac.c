@@ -499,6 +499,14 @@ static int l_prack(lua_State *L)
 	uint32_t cseq;
 	int err;
 
+	if (lua_istable(L, opts)) {
+		static const char *const known[] = {
+			"rseq", "cseq", "method", "sdp", "headers",
+			"timeout", NULL
+		};
+
+		check_keys(L, opts, "prack", known);
+	}
 	memset(&o, 0, sizeof(o));
 	o.rseq = opt_long(L, opts, "rseq");
 	o.cseq = opt_long(L, opts, "cseq");
@@ -573,14 +581,16 @@ static int l_bye(lua_State *L)
 	uint32_t cseq;
 	int err;
 
-	resp = lua_isnoneornil(L, 2) && lc->final ? lc->final->msg
-		: dialog_resp(L, 2, "bye");
+	int opts = lua_istable(L, 2) ? 2 : 3;
+
+	resp = (lua_isnoneornil(L, 2) || lua_istable(L, 2)) && lc->final ?
+		lc->final->msg : dialog_resp(L, 2, "bye");
 	err = uac_bye(lc->call, resp, &cseq);
 	if (err)
 		return luaL_error(L, "bye: could not send (%s)",
 				  strerror(err));
 
-	return wait_final(L, "BYE", cseq, 3);
+	return wait_final(L, "BYE", cseq, opts);
 }
 
 

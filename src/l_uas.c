@@ -524,6 +524,9 @@ static int l_accept(lua_State *L)
 	memset(&o, 0, sizeof(o));
 	o.t = li->t;
 	o.fn = "accept";
+	if (!lua_isnoneornil(L, 2) && !lua_istable(L, 2))
+		return luaL_error(L, "accept: takes an options table, not a %s",
+				  luaL_typename(L, 2));
 	if (lua_istable(L, 2)) {
 		unknown_keys(L, 2, "accept", known);
 		read_options(L, 2, &o);
@@ -543,7 +546,41 @@ static int l_accept(lua_State *L)
 }
 
 
-/* inv:reject([{statusCode = 3xx..6xx, reasonPhrase, extraHeaders}]) */
+/* RFC 3261 21: the phrases of the codes a scenario rejects with */
+static const char *reject_reason(uint16_t code)
+{
+	switch (code) {
+
+	case 300: return "Multiple Choices";
+	case 301: return "Moved Permanently";
+	case 302: return "Moved Temporarily";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 408: return "Request Timeout";
+	case 410: return "Gone";
+	case 415: return "Unsupported Media Type";
+	case 480: return "Temporarily Unavailable";
+	case 486: return "Busy Here";
+	case 487: return "Request Terminated";
+	case 488: return "Not Acceptable Here";
+	case 500: return "Server Internal Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 504: return "Server Time-out";
+	case 600: return "Busy Everywhere";
+	case 603: return "Decline";
+	case 604: return "Does Not Exist Anywhere";
+	case 606: return "Not Acceptable";
+	default:  return code < 400 ? "Redirection" : code < 500 ?
+			"Request Failure" : code < 600 ? "Server Failure" :
+			"Global Failure";
+	}
+}
+
+
+/* inv:reject([{statusCode = 3xx..6xx, reasonPhrase, extraHeaders}]),
+ * or inv:reject(486) */
 static int l_reject(lua_State *L)
 {
 	static const char *const known[] = {
@@ -560,6 +597,17 @@ static int l_reject(lua_State *L)
 	memset(&o, 0, sizeof(o));
 	o.t = li->t;
 	o.fn = "reject";
+	if (lua_type(L, 2) == LUA_TNUMBER) {
+		lua_createtable(L, 0, 1);
+		lua_pushvalue(L, 2);
+		lua_setfield(L, -2, "statusCode");
+		lua_replace(L, 2);
+	}
+	else if (!lua_isnoneornil(L, 2) && !lua_istable(L, 2)) {
+		return luaL_error(L, "reject: takes a status code or an "
+				  "options table, not a %s",
+				  luaL_typename(L, 2));
+	}
 	if (lua_istable(L, 2)) {
 		unknown_keys(L, 2, "reject", known);
 		lua_getfield(L, 2, "statusCode");
@@ -588,7 +636,7 @@ static int l_reject(lua_State *L)
 				  uas_state_name(uas_call_state(li->call)));
 
 	e = uas_reject(li->call, (uint16_t)code,
-		       reason ? reason : "Temporarily Unavailable",
+		       reason ? reason : reject_reason((uint16_t)code),
 		       o.p.xhdrv, o.p.xhdrc);
 	if (e)
 		return luaL_error(L, "reject: could not send (%s)",
@@ -709,6 +757,10 @@ int l_uas_push(lua_State *L, struct test *t, int opts)
 		lua_pop(L, 1);
 
 		lua_getfield(L, opts, "rel100");
+		if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+			return luaL_error(L, "uas: rel100 must be \"required\" "
+					  "or \"supported\", not a %s",
+					  luaL_typename(L, -1));
 		rel = lua_tostring(L, -1);
 		if (rel && strcmp(rel, "required") && strcmp(rel, "supported"))
 			return luaL_error(L, "uas: rel100 must be \"required\" "

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <getopt.h>
+#include <unistd.h>
 #include <time.h>
 #include <limits.h>
 #include <lua.h>
@@ -18,6 +19,7 @@
 #include "suite.h"
 #include "run.h"
 #include "fault.h"
+#include "report.h"
 
 
 enum { EXIT_FAILED = 1, EXIT_USAGE = 2 };
@@ -45,7 +47,7 @@ static const char usage_text[] =
 "  --timeout S         time limit per test in seconds (default 30)\n"
 "  --report-dir DIR    where reports go (default reports/)\n"
 "  --seed N            seed for scenarios' math.random and the option\n"
-"                      matrix (default: time; printed in the TAP)\n"
+"                      matrix (default 1; printed in the TAP)\n"
 "  --matrix pairwise|full\n"
 "                      option combinations: all pairs (default) or the\n"
 "                      full cartesian product\n"
@@ -62,6 +64,12 @@ static const char usage_text[] =
 "                      a proxy to forward to (default: a free port)\n"
 "  --target ADDR:PORT  call a remote UAS instead of the reference UAS\n"
 "                      (scenarios written for it only expect)\n"
+"  --jobs N            tests at once (default 4; 1 with --uas-listen)\n"
+"  --filter TEXT       only tests whose name contains TEXT (repeatable)\n"
+"  --shard K/N         only the K-th of N stable slices of the suite, for\n"
+"                      CI jobs in parallel (1 <= K <= N)\n"
+"  --list              print the selected test names, run nothing\n"
+"  --pcap              a capture per test in REPORT-DIR/pcap/\n"
 "  --todo FILE         known deviations of the peer under test: lines\n"
 "                      \"TEXT | REASON\"; tests whose name contains TEXT\n"
 "                      run as TODO with REASON\n"
@@ -69,7 +77,11 @@ static const char usage_text[] =
 "  -h, --help          this text\n"
 "  -V, --version       the version\n"
 "\n"
-"Exit status: 0 all tests passed, 1 a test failed, 2 usage error.\n";
+"Reports (in --report-dir): <run>.tap, junit.xml, summary.md, wire/NNN.log\n"
+"for each failed test, and pcap/NNN.pcap with --pcap.\n"
+"\n"
+"Exit status: 0 all tests passed, 1 a test failed, 2 usage or set-up error\n"
+"(bad option, missing path, no scenario files, reports not writable).\n";
 
 
 static int usage_error(const char *fmt, const char *arg)
@@ -161,6 +173,11 @@ static int parse_options(int argc, char *argv[], struct run_conf *conf)
 		{"uas-listen",  required_argument, NULL, 'u'},
 		{"target",      required_argument, NULL, 'g'},
 		{"todo",        required_argument, NULL, 'o'},
+		{"jobs",        required_argument, NULL, 'j'},
+		{"filter",      required_argument, NULL, 'F'},
+		{"shard",       required_argument, NULL, 'S'},
+		{"list",        no_argument,       NULL, 'L'},
+		{"pcap",        no_argument,       NULL, 'P'},
 		{"help",        no_argument,       NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -260,6 +277,35 @@ static int parse_options(int argc, char *argv[], struct run_conf *conf)
 			conf->todo_file = optarg;
 			break;
 
+		case 'j':
+			if (!parse_uint(optarg, 1, 256, &v))
+				return usage_error("--jobs: '%s' is not a "
+						   "number in 1..256", optarg);
+			conf->jobs = (unsigned)v;
+			break;
+
+		case 'F':
+			if (conf->filterc >= RUN_MAX_FILTERS)
+				return usage_error("%s", "--filter: too many");
+			conf->filterv[conf->filterc++] = optarg;
+			break;
+
+		case 'S':
+			if (sscanf(optarg, "%u/%u", &conf->shard_k,
+				   &conf->shard_n) != 2 || !conf->shard_n ||
+			    !conf->shard_k || conf->shard_k > conf->shard_n)
+				return usage_error("--shard: '%s' is not K/N "
+						   "with 1 <= K <= N", optarg);
+			break;
+
+		case 'L':
+			conf->list_only = true;
+			break;
+
+		case 'P':
+			conf->pcap = true;
+			break;
+
 		case 'h':
 			(void)fputs(usage_text, stdout);
 			exit(0);
@@ -312,17 +358,28 @@ static int cmd_run(struct run_conf *conf, int argc, char *argv[])
 	if (ret)
 		goto out;
 
+	suite_select(&testl, conf);
+	if (conf->list_only) {
+		ret = run_list(&testl);
+		goto out;
+	}
+
 	err = run_suite(conf, &testl, &stats);
 	if (err)
 		ret = EXIT_USAGE;
 	else
 		ret = stats.failed ? EXIT_FAILED : 0;
 
-	if (!err)
-		(void)fprintf(stderr, "siptap: %u tests: %u passed, %u failed, "
-			      "%u skipped, %u todo\n", stats.tests,
-			      stats.passed, stats.failed, stats.skipped,
-			      stats.todo);
+	if (!err) {
+		const bool color = report_color(stderr);
+
+		(void)fprintf(stderr, "%ssiptap: %u tests: %u passed, %u "
+			      "failed, %u skipped, %u todo%s\n",
+			      !color ? "" : stats.failed ? "\033[31m"
+			      : "\033[32m", stats.tests, stats.passed,
+			      stats.failed, stats.skipped, stats.todo,
+			      color ? "\033[0m" : "");
+	}
  out:
 	list_flush(&testl);
 
@@ -336,8 +393,10 @@ static int cmd_list(struct run_conf *conf, int argc, char *argv[])
 	int ret;
 
 	ret = collect(&testl, conf, argc, argv);
-	if (!ret)
+	if (!ret) {
+		suite_select(&testl, conf);
 		ret = run_list(&testl);
+	}
 	list_flush(&testl);
 
 	return ret;
@@ -351,10 +410,11 @@ int main(int argc, char *argv[])
 		.t1          = 500,
 		.timeout_s   = 30,
 		.report_dir  = "reports",
-		.seed        = (uint64_t)time(NULL),
+		.seed        = 1,
 		.lua_dir     = SIPTAP_LUA_DIR,
 		.matrix      = "pairwise",
 	};
+	static char pcap_dir[4096];
 	const char *cmd;
 	int ret;
 
@@ -389,6 +449,18 @@ int main(int argc, char *argv[])
 				   "(a PEM with key and certificate)");
 	if (sa_isset(&conf.proxy, SA_ADDR))
 		conf.transport = conf.proxy_tp;
+	/* one fixed UAS address can serve one test at a time */
+	if (!conf.jobs)
+		conf.jobs = sa_isset(&conf.uas_listen, SA_ADDR) ? 1 : 4;
+	else if (conf.jobs > 1 && sa_isset(&conf.uas_listen, SA_ADDR))
+		return usage_error("%s", "--jobs: with --uas-listen only one "
+				   "test can run at a time (--jobs 1)");
+	if (conf.pcap) {
+		(void)re_snprintf(pcap_dir, sizeof(pcap_dir), "%s/pcap",
+				  conf.report_dir);
+		conf.pcap_dir = pcap_dir;
+	}
+	conf.progress = report_color(stderr) || isatty(fileno(stderr));
 
 	if (libre_init()) {
 		(void)fprintf(stderr, "siptap: libre_init failed\n");

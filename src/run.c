@@ -1,8 +1,12 @@
 /**
  * @file run.c  A whole run: the plan, one subtest per test, the reports
  *
- * TAP goes to stdout as each test ends, and the same bytes go to
- * <report-dir>/<run>.tap when the run is over.
+ * Up to --jobs tests run at once on the one libre main loop (each has
+ * its own sockets and Lua state); their TAP is printed in test order as
+ * soon as every earlier test is done, so the output does not depend on
+ * which test finished first. When the run is over the same bytes go to
+ * <report-dir>/<run>.tap, with junit.xml, summary.md and a wire log per
+ * failed test beside them.
  */
 #include <string.h>
 #include <stdio.h>
@@ -12,8 +16,22 @@
 #include "tap.h"
 #include "suite.h"
 #include "runner.h"
-#include "run.h"
 #include "fault.h"
+#include "report.h"
+#include "run.h"
+
+
+struct run {
+	const struct run_conf *conf;
+	struct test *testv;
+	size_t testc;
+	size_t next;            /* the next test to start      */
+	size_t running;
+	size_t flushed;         /* tests printed so far        */
+	struct mbuf *mb;        /* the whole TAP of the run    */
+	struct run_stats *stats;
+	bool progress;          /* a progress line on stderr   */
+};
 
 
 /* A file that does not load is one failing point, named by the file. */
@@ -30,113 +48,130 @@ static void broken_file(struct mbuf *mb, unsigned num,
 }
 
 
-static bool one_test(struct mbuf *mb, unsigned num,
-		     const struct run_conf *conf, const struct suite_test *st,
-		     struct run_stats *stats)
+/* The verdict on a test, and its lines in the run's TAP. */
+static void test_tap(struct run *run, struct test *t)
 {
-	struct test t;
-	bool ok;
-	int err;
+	const struct suite_test *st = t->st;
+	struct mbuf *mb = run->mb;
 
+	if (st->load_error) {
+		broken_file(mb, t->num, st);
+		t->result = RESULT_ERROR;
+		return;
+	}
 	if (st->skip) {
-		(void)tap_point(mb, 0, true, num, st->name, TAP_SKIP,
+		(void)tap_point(mb, 0, true, t->num, st->name, TAP_SKIP,
 				st->skip);
-		++stats->skipped;
-		return true;
+		t->result = RESULT_SKIP;
+		return;
 	}
 
-	memset(&t, 0, sizeof(t));
-	t.conf  = conf;
-	t.file  = st->file;
-	t.index = st->index;
-	t.name  = st->name;
-	t.test_todo = st->todo;
-
-	err = runner_run(&t);
-	if (err)
-		runner_point(&t, false, "the test could be set up", NULL, 0);
-
-	ok = t.failed == 0 && (!st->todo || t.todo_failed == 0);
+	t->ok = t->failed == 0 && (!st->todo || t->todo_failed == 0);
 	(void)tap_subtest(mb, 1, st->name);
-	t.out->pos = 0;
-	(void)mbuf_write_mem(mb, mbuf_buf(t.out), mbuf_get_left(t.out));
-	(void)tap_plan(mb, 1, t.points, NULL);
-	(void)tap_point(mb, 0, ok, num, st->name,
+	t->out->pos = 0;
+	(void)mbuf_write_mem(mb, mbuf_buf(t->out), mbuf_get_left(t->out));
+	(void)tap_plan(mb, 1, t->points, NULL);
+	(void)tap_point(mb, 0, t->ok, t->num, st->name,
 			st->todo ? TAP_TODO : TAP_NONE, st->todo);
-	mem_deref(t.out);
 
 	if (st->todo)
-		++stats->todo;
-	else if (ok)
-		++stats->passed;
-
-	return ok || st->todo;
+		t->result = t->ok ? RESULT_PASS : RESULT_TODO;
+	else if (t->ok)
+		t->result = RESULT_PASS;
+	else
+		t->result = t->errored ? RESULT_ERROR : RESULT_FAIL;
 }
 
 
-static void flush(struct mbuf *mb, size_t *done)
+static void count(struct run_stats *stats, const struct test *t)
 {
-	(void)fwrite(mb->buf + *done, 1, mb->end - *done, stdout);
+	switch (t->result) {
+
+	case RESULT_PASS:
+		if (t->st->todo)
+			++stats->todo;
+		else
+			++stats->passed;
+		break;
+	case RESULT_SKIP:  ++stats->skipped; break;
+	case RESULT_TODO:  ++stats->todo;    break;
+	default:           ++stats->failed;  break;
+	}
+}
+
+
+/* Prints, in order, every test whose predecessors are all done. */
+static void flush(struct run *run)
+{
+	size_t from = run->mb->end;
+
+	while (run->flushed < run->testc && run->testv[run->flushed].finished)
+	{
+		struct test *t = &run->testv[run->flushed++];
+
+		test_tap(run, t);
+		count(run->stats, t);
+	}
+
+	if (run->progress)
+		report_progress(run->stats, run->flushed, run->testc);
+
+	(void)fwrite(run->mb->buf + from, 1, run->mb->end - from, stdout);
 	(void)fflush(stdout);
-	*done = mb->end;
 }
 
 
-static int mkdirs(const char *dir)
-{
-	char path[4096];
-	char *p;
+static void start_next(struct run *run);
 
-	(void)re_snprintf(path, sizeof(path), "%s", dir);
-	for (p = path + 1; *p; p++) {
-		if (*p != '/')
+
+static void test_done(struct test *t, void *arg)
+{
+	struct run *run = arg;
+
+	t->finished = true;
+	--run->running;
+	flush(run);
+	start_next(run);
+
+	if (!run->running && run->next >= run->testc)
+		re_cancel();
+}
+
+
+/* Starts tests until --jobs run at once; those with nothing to run
+ * (skipped, broken file) are done at once. */
+static void start_next(struct run *run)
+{
+	while (run->running < run->conf->jobs && run->next < run->testc) {
+		struct test *t = &run->testv[run->next++];
+		const struct suite_test *st = t->st;
+
+		if (st->load_error || st->skip) {
+			t->finished = true;
 			continue;
-		*p = '\0';
-		(void)mkdir(path, 0755);
-		*p = '/';
-	}
-	if (mkdir(path, 0755) && errno != EEXIST)
-		return errno;
+		}
 
-	return 0;
+		++run->running;
+		if (runner_start(t, test_done, run)) {
+			t->finished = true;
+			--run->running;
+		}
+	}
+
+	flush(run);
 }
 
 
-/* reports/siptap-YYYYmmdd-HHMMSS.tap, and -2, -3 ... if taken */
-static int write_report(const struct run_conf *conf, const struct mbuf *mb)
+static void tests_free(struct run *run)
 {
-	char stamp[32], path[4096];
-	time_t now = time(NULL);
-	struct stat st;
-	FILE *f;
-	int err, n;
+	size_t i;
 
-	err = mkdirs(conf->report_dir);
-	if (err) {
-		re_fprintf(stderr, "siptap: report dir %s: %m\n",
-			   conf->report_dir, err);
-		return err;
+	for (i = 0; i < run->testc; i++) {
+		mem_deref(run->testv[i].out);
+		mem_deref(run->testv[i].first_failure);
+		mem_deref(run->testv[i].wire_log);
 	}
-
-	(void)strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S",
-		       localtime(&now));
-	(void)re_snprintf(path, sizeof(path), "%s/siptap-%s.tap",
-			  conf->report_dir, stamp);
-	for (n = 2; !stat(path, &st) && n < 100; n++)
-		(void)re_snprintf(path, sizeof(path), "%s/siptap-%s-%d.tap",
-				  conf->report_dir, stamp, n);
-
-	f = fopen(path, "w");
-	if (!f) {
-		err = errno;
-		re_fprintf(stderr, "siptap: %s: %m\n", path, err);
-		return err;
-	}
-	(void)fwrite(mb->buf, 1, mb->end, f);
-	if (fclose(f))
-		err = errno;
-
-	return err;
+	mem_deref(run->testv);
 }
 
 
@@ -163,29 +198,19 @@ static int target_print(struct re_printf *pf, const struct sa *sa)
 }
 
 
-int run_suite(const struct run_conf *conf, const struct list *testl,
-	      struct run_stats *stats)
+static void header(const struct run *run)
 {
-	struct mbuf *mb = mbuf_alloc(65536);
-	struct le *le;
-	size_t done = 0;
-	unsigned num = 0;
-	char seed[128], line[1024];
-	int err;
-
-	if (!mb)
-		return ENOMEM;
-
-	memset(stats, 0, sizeof(*stats));
-	stats->tests = list_count(testl);
+	const struct run_conf *conf = run->conf;
+	struct mbuf *mb = run->mb;
+	char line[1024];
 
 	(void)tap_version_line(mb, conf->tap_version);
-	(void)tap_plan(mb, 0, stats->tests, NULL);
-	(void)re_snprintf(seed, sizeof(seed), "siptap %s, seed %llu, T1 %u ms, "
-			  "matrix %s", SIPTAP_VERSION,
+	(void)tap_plan(mb, 0, (unsigned)run->testc, NULL);
+	(void)re_snprintf(line, sizeof(line), "siptap %s, seed %llu, T1 %u ms,"
+			  " matrix %s", SIPTAP_VERSION,
 			  (unsigned long long)conf->seed, conf->t1,
 			  conf->matrix);
-	(void)tap_comment(mb, 0, seed);
+	(void)tap_comment(mb, 0, line);
 	if (conf->faults)
 		(void)tap_comment(mb, 0, faults_line(conf->faults, line,
 						     sizeof(line)));
@@ -197,24 +222,62 @@ int run_suite(const struct run_conf *conf, const struct list *testl,
 			  ", calling the remote UAS " : "",
 			  target_print, &conf->target);
 	(void)tap_comment(mb, 0, line);
-	flush(mb, &done);
+}
 
-	for (le = testl->head; le; le = le->next) {
-		const struct suite_test *st = le->data;
 
-		++num;
-		if (st->load_error)
-			broken_file(mb, num, st);
-		else
-			(void)one_test(mb, num, conf, st, stats);
-		flush(mb, &done);
+int run_suite(const struct run_conf *conf, const struct list *testl,
+	      struct run_stats *stats)
+{
+	struct run run;
+	struct le *le;
+	size_t i = 0;
+	int err;
+
+	memset(&run, 0, sizeof(run));
+	memset(stats, 0, sizeof(*stats));
+	run.conf  = conf;
+	run.stats = stats;
+	run.testc = list_count(testl);
+	run.progress = conf->progress;
+	stats->tests = (unsigned)run.testc;
+
+	run.mb = mbuf_alloc(65536);
+	run.testv = mem_zalloc(run.testc * sizeof(*run.testv) + 1, NULL);
+	if (!run.mb || !run.testv) {
+		err = ENOMEM;
+		goto out;
 	}
 
-	stats->failed = stats->tests - stats->passed - stats->skipped -
-		stats->todo;
+	for (le = testl->head; le; le = le->next, i++) {
+		struct test *t = &run.testv[i];
+		const struct suite_test *st = le->data;
 
-	err = write_report(conf, mb);
-	mem_deref(mb);
+		t->conf  = conf;
+		t->st    = st;
+		t->file  = st->file;
+		t->index = st->index;
+		t->name  = st->name;
+		t->num   = (unsigned)i + 1;
+		t->test_todo = st->todo;
+	}
+
+	err = report_dirs(conf);
+	if (err)
+		goto out;
+
+	header(&run);
+	start_next(&run);
+	if (run.running)
+		(void)re_main(NULL);
+
+	if (run.progress)
+		report_progress_end();
+
+	err = report_write(conf, run.mb, run.testv, run.testc, stats);
+
+ out:
+	tests_free(&run);
+	mem_deref(run.mb);
 
 	return err;
 }
@@ -223,16 +286,20 @@ int run_suite(const struct run_conf *conf, const struct list *testl,
 int run_list(const struct list *testl)
 {
 	struct le *le;
+	int ret = 0;
 
 	for (le = testl->head; le; le = le->next) {
 		const struct suite_test *st = le->data;
 
-		if (st->load_error)
-			re_printf("%s: does not load: %s\n", st->file,
-				  st->load_error);
-		else
+		if (st->load_error) {
+			re_fprintf(stderr, "%s: does not load: %s\n", st->file,
+				   st->load_error);
+			ret = 1;
+		}
+		else {
 			re_printf("%s\n", st->name);
+		}
 	}
 
-	return 0;
+	return ret;
 }

@@ -9,6 +9,7 @@
  * continuation decides whether to return or yield again.
  */
 #include <string.h>
+#include <time.h>
 #include <lua.h>
 #include <lauxlib.h>
 #include <re.h>
@@ -19,6 +20,7 @@
 #include "sandbox.h"
 #include "runner.h"
 #include "l_siptap.h"
+#include "pcap.h"
 
 
 struct test *runner_test(lua_State *L)
@@ -45,6 +47,9 @@ void runner_point(struct test *t, bool ok, const char *desc,
 		++t->todo_failed;
 	else
 		++t->failed;
+
+	if (!t->first_failure && !todo)
+		(void)str_dup(&t->first_failure, desc ? desc : "not ok");
 
 	if (diagc)
 		(void)tap_yaml(t->out, 1, diagv, diagc);
@@ -87,6 +92,21 @@ int runner_where(lua_State *L, char *buf, size_t sz)
 
 /* --- waking ------------------------------------------------------------ */
 
+static void done_handler(void *arg);
+
+
+static uint64_t unix_usec(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+
+/* The test is over: the rest (rules, teardown, the caller's handler)
+ * runs on the next loop turn, outside whatever callback got here. */
 static void finish(struct test *t)
 {
 	if (t->done)
@@ -96,7 +116,7 @@ static void finish(struct test *t)
 	tmr_cancel(&t->wake_tmr);
 	tmr_cancel(&t->wait_tmr);
 	tmr_cancel(&t->timeout_tmr);
-	re_cancel();
+	tmr_start(&t->done_tmr, 0, done_handler, t);
 }
 
 
@@ -233,6 +253,7 @@ void runner_error(struct test *t, lua_State *co, int status)
 	diag[n++] = (struct tap_diag){"traceback", lua_tostring(co, -1), 0};
 
 	runner_point(t, false, "scenario raised an error", diag, n);
+	t->errored = true;
 	lua_pop(co, 1);
 }
 
@@ -243,8 +264,10 @@ void runner_error(struct test *t, lua_State *co, int status)
  * (any, if taken), and TLS on any port when there is a TLS context.
  * laddr comes back with the UDP port; tls_addr with the TLS one. */
 static int transports_add(struct sip *sip, struct sa *laddr,
-			  struct tls *tls, struct sa *tls_addr)
+			  struct tls *tls, struct sa *tcp_addr,
+			  struct sa *tls_addr)
 {
+	const bool fixed = sa_port(laddr) != 0;
 	struct sa a;
 	int err;
 
@@ -254,13 +277,19 @@ static int transports_add(struct sip *sip, struct sa *laddr,
 	if (err)
 		return err;
 
+	/* TCP on the UDP port number when it was asked for (--uas-listen:
+	 * a proxy forwards TCP there too); else any free port, found by
+	 * the kernel rather than by a failing bind */
 	a = *laddr;
-	if (sip_transp_add(sip, SIP_TRANSP_TCP, &a)) {
+	if (!fixed)
 		sa_set_port(&a, 0);
-		err = sip_transp_add(sip, SIP_TRANSP_TCP, &a);
-		if (err)
-			return err;
-	}
+	err = sip_transp_add(sip, SIP_TRANSP_TCP, &a);
+	if (err)
+		return err;
+	if (tcp_addr)
+		err = sip_transp_laddr(sip, tcp_addr, SIP_TRANSP_TCP, &a);
+	if (err)
+		return err;
 
 	if (!tls)
 		return 0;
@@ -276,7 +305,8 @@ static int transports_add(struct sip *sip, struct sa *laddr,
 
 
 static int endpoint(struct test *t, struct sip **sipp, enum wire_role role,
-		    struct sa *laddr, struct tls *tls, struct sa *tls_addr)
+		    struct sa *laddr, struct tls *tls, struct sa *tcp_addr,
+		    struct sa *tls_addr)
 {
 	struct wire_port *port = NULL;
 	struct sip *sip = NULL;
@@ -293,7 +323,7 @@ static int endpoint(struct test *t, struct sip **sipp, enum wire_role role,
 	sip_set_trace_handler(sip, wire_trace);
 	*sipp = sip;
 
-	return transports_add(sip, laddr, tls, tls_addr);
+	return transports_add(sip, laddr, tls, tcp_addr, tls_addr);
 }
 
 
@@ -320,7 +350,7 @@ static int world_make(struct test *t)
 	const struct run_conf *conf = t->conf;
 	struct uas_conf uconf = {conf->t1, false, conf->faults};
 	const struct sa *target;
-	struct sa uac_addr, tls_addr;
+	struct sa uac_addr, tcp_addr, tls_addr;
 	int err;
 
 	err = wire_alloc(&t->wire, wire_handler, t);
@@ -338,9 +368,9 @@ static int world_make(struct test *t)
 	sa_set_str(&uac_addr, "127.0.0.1", 0);
 
 	err  = endpoint(t, &t->uas_sip, WIRE_UAS, &t->uas_addr, t->uas_tls,
-			&tls_addr);
+			&tcp_addr, &tls_addr);
 	err |= endpoint(t, &t->uac_sip, WIRE_UAC, &uac_addr, t->uac_tls,
-			NULL);
+			NULL, NULL);
 	if (err)
 		return err;
 
@@ -353,6 +383,8 @@ static int world_make(struct test *t)
 		target = &conf->target;
 	else if (conf->transport == SIP_TRANSP_TLS)
 		target = &tls_addr;
+	else if (conf->transport == SIP_TRANSP_TCP)
+		target = &tcp_addr;
 	else
 		target = &t->uas_addr;
 
@@ -495,27 +527,88 @@ static void general_rules(struct test *t)
 }
 
 
-int runner_run(struct test *t)
+/* --pcap DIR: the test's wire as DIR/NNN.pcap (tshark reads it) */
+void runner_pcap(struct test *t)
+{
+	char path[4096];
+
+	(void)re_snprintf(path, sizeof(path), "%s/%03u.pcap",
+			  t->conf->pcap_dir, t->num);
+	if (pcapw_write(path, wire_msgs(t->wire), t->started_unix_usec))
+		re_fprintf(stderr, "siptap: could not write %s\n", path);
+}
+
+
+/* The wire of a failed test, one line a message, for the reports. */
+static void wire_log_make(struct test *t)
+{
+	struct le *le;
+
+	t->wire_log = mbuf_alloc(1024);
+	if (!t->wire_log)
+		return;
+
+	for (le = wire_msgs(t->wire)->head; le; le = le->next) {
+		const struct wire_msg *wm = le->data;
+
+		(void)mbuf_printf(t->wire_log, "%H\n", wire_msg_print, wm);
+		(void)mbuf_printf(t->wire_log, "    %b\n",
+				  wm->raw->buf, min(wm->raw->end,
+						    (size_t)4096));
+	}
+}
+
+
+static void done_handler(void *arg)
+{
+	struct test *t = arg;
+
+	if (t->wire) {
+		t->elapsed_usec = wire_now(t->wire) - t->started_usec;
+		if (t->co_ok)
+			general_rules(t);
+		if (!t->points)
+			runner_point(t, false, "the test made no assertions",
+				     NULL, 0);
+		if (t->failed)
+			wire_log_make(t);
+		if (t->conf->pcap_dir)
+			runner_pcap(t);
+	}
+	else if (!t->points) {
+		runner_point(t, false, "the test could be set up", NULL, 0);
+	}
+
+	world_free(t);
+	t->doneh(t, t->done_arg);
+}
+
+
+/* Starts a test; doneh is called once it is over (passed, failed,
+ * timed out or never set up), its points in t->out. */
+int runner_start(struct test *t, runner_done_h *doneh, void *arg)
 {
 	int err;
 
+	t->doneh = doneh;
+	t->done_arg = arg;
 	t->out = mbuf_alloc(1024);
 	if (!t->out)
 		return ENOMEM;
 
 	err = state_make(t);
-	if (err)
-		goto out;
-
-	if (!declaration_get(t))
-		goto out;
+	if (err || !declaration_get(t)) {
+		finish(t);
+		return 0;
+	}
 
 	err = world_make(t);
 	if (err) {
 		runner_point(t, false, "set up the UAC and UAS on 127.0.0.1",
 			     NULL, 0);
-		err = 0;
-		goto out;
+		t->wire = mem_deref(t->wire);
+		finish(t);
+		return 0;
 	}
 
 	/* each test its own random sequence, the same on every run with
@@ -533,25 +626,10 @@ int runner_run(struct test *t)
 	l_test_push(t->co, t);
 
 	t->started_usec = wire_now(t->wire);
+	t->started_unix_usec = unix_usec() - t->started_usec;
 	tmr_start(&t->timeout_tmr, t->conf->timeout_s * 1000,
 		  timeout_handler, t);
 	resume(t, 1);
-	if (!t->done)
-		(void)re_main(NULL);
 
-	if (t->co_ok)
-		general_rules(t);
-
-	t->elapsed_usec = wire_now(t->wire) - t->started_usec;
-
-	if (!t->points)
-		runner_point(t, false, "the test made no assertions", NULL, 0);
-
- out:
-	tmr_cancel(&t->wake_tmr);
-	tmr_cancel(&t->wait_tmr);
-	tmr_cancel(&t->timeout_tmr);
-	world_free(t);
-
-	return err;
+	return 0;
 }

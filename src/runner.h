@@ -15,6 +15,8 @@ struct uac;
 struct uas;
 struct tap_diag;
 
+enum { RUN_MAX_FILTERS = 32 };
+
 struct run_conf {
 	int tap_version;          /**< 13 or 14                          */
 	uint32_t t1;              /**< SIP T1 for the reference UAS, ms   */
@@ -32,12 +34,27 @@ struct run_conf {
 	struct sa target;         /**< --target: a remote UAS           */
 	const char *tls_cert;     /**< --tls-cert: PEM, key and cert    */
 	const char *todo_file;    /**< --todo: known peer deviations    */
+	const char *pcap_dir;     /**< --pcap: a capture per test here  */
+	unsigned jobs;            /**< --jobs: tests at once            */
+	bool progress;            /**< a progress line on a terminal    */
+	bool pcap;                /**< --pcap                           */
+	bool list_only;           /**< --list                           */
+	const char *filterv[RUN_MAX_FILTERS];
+	size_t filterc;           /**< --filter: any of these in a name */
+	unsigned shard_k;         /**< --shard K/N                      */
+	unsigned shard_n;
 };
 
-enum test_result {
-	TEST_PASS = 0,
-	TEST_FAIL,
-	TEST_SKIP,
+struct test;
+struct suite_test;
+typedef void (runner_done_h)(struct test *t, void *arg);
+
+enum test_outcome {
+	RESULT_PASS = 0,
+	RESULT_FAIL,
+	RESULT_ERROR,          /**< a Lua error, or the file did not load */
+	RESULT_SKIP,
+	RESULT_TODO,           /**< a TODO test that failed               */
 };
 
 struct test {
@@ -69,12 +86,25 @@ struct test {
 	const char *todo;          /**< reason while in t:todo()          */
 	const char *test_todo;     /**< test(name, {todo = why}, fn)      */
 	uint64_t started_usec;
+	uint64_t started_unix_usec; /**< wall clock of the wire's zero   */
 	uint64_t elapsed_usec;
+	bool errored;              /**< a Lua error ended it            */
+	char *first_failure;       /**< description of the first not ok */
+	struct mbuf *wire_log;     /**< the wire, when the test failed  */
+	struct tmr done_tmr;
+	runner_done_h *doneh;
+	void *done_arg;
+	unsigned num;              /**< its number in the run           */
+	const struct suite_test *st;
+	bool finished;
+	bool ok;
+	enum test_outcome result;
 };
 
 struct test *runner_test(lua_State *L);
 int  run_conf_push(lua_State *L, const struct run_conf *conf);
-int  runner_run(struct test *t);
+int  runner_start(struct test *t, runner_done_h *doneh, void *arg);
+void runner_pcap(struct test *t);
 void runner_point(struct test *t, bool ok, const char *desc,
 		  const struct tap_diag *diagv, size_t diagc);
 void runner_point_skip(struct test *t, const char *desc,

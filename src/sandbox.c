@@ -94,6 +94,9 @@ int sandbox_new(lua_State **Lp, const char *lua_dir, uint64_t seed)
 	if (!L)
 		return ENOMEM;
 
+	/* the runner keeps its struct test here; none yet */
+	memset(lua_getextraspace(L), 0, LUA_EXTRASPACE);
+
 	for (lib = libs; lib->func; lib++) {
 		luaL_requiref(L, lib->name, lib->func, 1);
 		lua_pop(L, 1);

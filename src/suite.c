@@ -288,3 +288,44 @@ int suite_todo_file(struct list *testl, const char *path, char *err,
 
 	return 0;
 }
+
+
+static bool filter_match(const struct suite_test *st,
+			 const struct run_conf *conf)
+{
+	const char *name = st->name ? st->name : st->file;
+	size_t i;
+
+	if (!conf->filterc)
+		return true;
+
+	for (i = 0; i < conf->filterc; i++) {
+		if (strstr(name, conf->filterv[i]) ||
+		    strstr(st->file, conf->filterv[i]))
+			return true;
+	}
+
+	return false;
+}
+
+
+/* --filter, then --shard K/N: the tests whose position in the filtered,
+ * ordered suite is K-1 modulo N. The order is the files' sorted order
+ * and each file's declarations, so every machine of a CI matrix cuts
+ * the same slices, and the N slices add up to the whole suite. */
+void suite_select(struct list *testl, const struct run_conf *conf)
+{
+	struct le *le = testl->head;
+	unsigned pos = 0;
+
+	while (le) {
+		struct suite_test *st = le->data;
+		bool keep = filter_match(st, conf);
+
+		le = le->next;
+		if (keep && conf->shard_n)
+			keep = pos++ % conf->shard_n == conf->shard_k - 1;
+		if (!keep)
+			mem_deref(st);
+	}
+}

@@ -19,6 +19,7 @@ struct suite_test {
 
 struct run_conf;
 
+void suite_select(struct list *testl, const struct run_conf *conf);
 int suite_todo_file(struct list *testl, const char *path, char *err,
 		    size_t errsz);
 int suite_collect(struct list *testl, const char *const *pathv,

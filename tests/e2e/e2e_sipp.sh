@@ -22,7 +22,10 @@ trap cleanup EXIT
 # SIPp UAS, siptap UAC
 for s in uas-180 uas-183-sdp uas-183-reliable; do
   port=$(free_port) || e2e_abort "no free port"
+  # -ci/-cp: SIPp's control socket on loopback too (its default is
+  # 0.0.0.0:8888, where a stray datagram can stop it)
   sipp -sf "$peers/$s.xml" -i 127.0.0.1 -p "$port" -m 1 -timeout 20s \
+    -ci 127.0.0.1 -cp "$(free_port)" -nostdin \
     -timeout_error -trace_err -error_file "$TMP/$s.sipp.err" \
     >"$TMP/$s.sipp.out" 2>&1 </dev/null &
   sipp_pid=$!
@@ -35,7 +38,9 @@ for s in uas-180 uas-183-sdp uas-183-reliable; do
     --report-dir "$TMP/r" "tests/peers/sipp/scenarios/$s.lua"
   sipp_rc=0
   wait "$sipp_pid" || sipp_rc=$?
-  if [[ $rc -eq 0 && $sipp_rc -eq 0 ]]; then
+  # SIPp exits 0 when stopped from outside: count its successful call
+  if [[ $rc -eq 0 && $sipp_rc -eq 0 ]] &&
+    grep -qE 'Successful call +\| +[0-9]+ +\| +1 ' "$TMP/$s.sipp.out"; then
     pass "$s: siptap passes SIPp's UAS, SIPp completes its call"
   else
     fail "$s: siptap exit $rc, sipp exit $sipp_rc"
@@ -60,7 +65,8 @@ for fault in none no-require-header; do
   done
   sipp_rc=0
   sipp "127.0.0.1:$port" -sf "$peers/uac-100rel.xml" -i 127.0.0.1 \
-    -p "$(free_port)" -m 1 -timeout 15s -timeout_error \
+    -p "$(free_port)" -m 1 -timeout 15s -timeout_error -nostdin \
+    -ci 127.0.0.1 -cp "$(free_port)" \
     >"$TMP/uac-$fault.sipp" 2>&1 </dev/null || sipp_rc=$?
   siptap_rc=0
   wait "$siptap_pid" || siptap_rc=$?

@@ -1,0 +1,435 @@
+/**
+ * @file report.c  What a run leaves in --report-dir, and the terminal
+ *
+ * CI systems read JUnit XML; people read summary.md and the wire logs.
+ * Everything here is written after the run from the tests' results, so
+ * a broken scenario or a failing test never costs the reports.
+ */
+#include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <re.h>
+#include "suite.h"
+#include "runner.h"
+#include "run.h"
+#include "report.h"
+
+
+static int mkdirs(const char *dir)
+{
+	char path[4096];
+	char *p;
+
+	(void)re_snprintf(path, sizeof(path), "%s", dir);
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		(void)mkdir(path, 0755);
+		*p = '/';
+	}
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return errno;
+
+	return 0;
+}
+
+
+/* Made before the run, so that a report dir we cannot write is an error
+ * up front, not after minutes of tests. */
+int report_dirs(const struct run_conf *conf)
+{
+	char path[4096];
+	int err;
+
+	err = mkdirs(conf->report_dir);
+	if (!err && conf->pcap_dir)
+		err = mkdirs(conf->pcap_dir);
+	if (err) {
+		re_fprintf(stderr, "siptap: report dir %s: %m\n",
+			   conf->report_dir, err);
+		return err;
+	}
+
+	(void)re_snprintf(path, sizeof(path), "%s/wire", conf->report_dir);
+
+	return mkdirs(path);
+}
+
+
+static FILE *open_report(const struct run_conf *conf, const char *name,
+			 char *path, size_t sz)
+{
+	FILE *f;
+
+	(void)re_snprintf(path, sz, "%s/%s", conf->report_dir, name);
+	f = fopen(path, "w");
+	if (!f)
+		re_fprintf(stderr, "siptap: %s: %m\n", path, errno);
+
+	return f;
+}
+
+
+/* --- JUnit ------------------------------------------------------------ */
+
+/* XML text: the five entities, and bytes XML 1.0 cannot hold as '?'. */
+static void xml_text(FILE *f, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		switch (c) {
+
+		case '&':  fputs("&amp;", f);  break;
+		case '<':  fputs("&lt;", f);   break;
+		case '>':  fputs("&gt;", f);   break;
+		case '"':  fputs("&quot;", f); break;
+		case '\'': fputs("&apos;", f); break;
+		default:
+			if (c < 0x20 && c != '\n' && c != '\t' && c != '\r')
+				fputc('?', f);
+			else
+				fputc(c, f);
+		}
+	}
+}
+
+
+static void xml_str(FILE *f, const char *s)
+{
+	if (s)
+		xml_text(f, s, strlen(s));
+}
+
+
+/* scenarios/flows/cancel.lua -> scenarios.flows.cancel: Jenkins takes
+ * what follows the last dot as the class, the rest as the package. */
+static void classname(FILE *f, const char *file)
+{
+	size_t len = strlen(file);
+	size_t i;
+
+	if (len > 4 && !strcmp(file + len - 4, ".lua"))
+		len -= 4;
+	for (i = 0; i < len; i++) {
+		char c = file[i] == '/' ? '.' : file[i];
+
+		if (c == '.' && i == 0)
+			continue;
+		xml_text(f, &c, 1);
+	}
+}
+
+
+static double seconds(const struct test *t)
+{
+	return (double)t->elapsed_usec / 1e6;
+}
+
+
+static void testcase(FILE *f, const struct test *t)
+{
+	const struct suite_test *st = t->st;
+
+	fputs("    <testcase classname=\"", f);
+	classname(f, st->file);
+	fputs("\" name=\"", f);
+	xml_str(f, st->name ? st->name : st->file);
+	fprintf(f, "\" time=\"%.3f\">\n", seconds(t));
+
+	switch (t->result) {
+
+	case RESULT_SKIP:
+		fputs("      <skipped message=\"", f);
+		xml_str(f, st->skip);
+		fputs("\"/>\n", f);
+		break;
+
+	case RESULT_TODO:
+		fputs("      <skipped message=\"TODO: ", f);
+		xml_str(f, st->todo);
+		fputs("\"/>\n", f);
+		break;
+
+	case RESULT_FAIL:
+	case RESULT_ERROR:
+		fprintf(f, "      <%s message=\"",
+			t->result == RESULT_ERROR ? "error" : "failure");
+		xml_str(f, st->load_error ? "the scenario file does not load"
+			: t->first_failure);
+		fputs("\">", f);
+		if (st->load_error)
+			xml_str(f, st->load_error);
+		else if (t->out)
+			xml_text(f, (const char *)t->out->buf, t->out->end);
+		fprintf(f, "</%s>\n", t->result == RESULT_ERROR ? "error"
+			: "failure");
+		if (t->wire_log) {
+			fputs("      <system-out>", f);
+			xml_text(f, (const char *)t->wire_log->buf,
+				 t->wire_log->end);
+			fputs("</system-out>\n", f);
+		}
+		break;
+
+	default:
+		break;
+	}
+
+	fputs("    </testcase>\n", f);
+}
+
+
+/* The tests of one file, testv[from..to), as one testsuite. */
+static void testsuite(FILE *f, const struct test *testv, size_t from,
+		      size_t to)
+{
+	unsigned fail = 0, error = 0, skip = 0;
+	double time = 0;
+	size_t i;
+
+	for (i = from; i < to; i++) {
+		fail  += testv[i].result == RESULT_FAIL;
+		error += testv[i].result == RESULT_ERROR;
+		skip  += testv[i].result == RESULT_SKIP ||
+			testv[i].result == RESULT_TODO;
+		time  += seconds(&testv[i]);
+	}
+
+	fputs("  <testsuite name=\"", f);
+	xml_str(f, testv[from].st->file);
+	fprintf(f, "\" tests=\"%zu\" failures=\"%u\" errors=\"%u\" "
+		"skipped=\"%u\" time=\"%.3f\">\n", to - from, fail, error,
+		skip, time);
+	for (i = from; i < to; i++)
+		testcase(f, &testv[i]);
+	fputs("  </testsuite>\n", f);
+}
+
+
+int report_junit(FILE *f, const struct test *testv, size_t testc)
+{
+	unsigned fail = 0, error = 0, skip = 0;
+	size_t i, from = 0;
+
+	for (i = 0; i < testc; i++) {
+		fail  += testv[i].result == RESULT_FAIL;
+		error += testv[i].result == RESULT_ERROR;
+		skip  += testv[i].result == RESULT_SKIP ||
+			testv[i].result == RESULT_TODO;
+	}
+
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
+	fprintf(f, "<testsuites name=\"siptap\" tests=\"%zu\" failures=\"%u\""
+		" errors=\"%u\" skipped=\"%u\">\n", testc, fail, error, skip);
+	for (i = 1; i <= testc; i++) {
+		if (i < testc &&
+		    !strcmp(testv[i].st->file, testv[from].st->file))
+			continue;
+		testsuite(f, testv, from, i);
+		from = i;
+	}
+	fputs("</testsuites>\n", f);
+
+	return ferror(f) ? EIO : 0;
+}
+
+
+/* --- summary.md and the wire logs ------------------------------------- */
+
+static void rule_ids(FILE *f, const char *name)
+{
+	const char *open = name ? strrchr(name, '[') : NULL;
+	const char *close = open ? strchr(open, ']') : NULL;
+
+	if (open && close)
+		fprintf(f, " %.*s", (int)(close - open + 1), open);
+}
+
+
+static int slower(const void *a, const void *b)
+{
+	const struct test *x = *(const struct test *const *)a;
+	const struct test *y = *(const struct test *const *)b;
+
+	return (x->elapsed_usec < y->elapsed_usec) -
+		(x->elapsed_usec > y->elapsed_usec);
+}
+
+
+static void summary(FILE *f, const struct run_conf *conf,
+		    const struct test *testv, size_t testc,
+		    const struct run_stats *stats)
+{
+	const struct test **byt;
+	size_t i, n = 0;
+
+	fprintf(f, "# siptap run\n\n");
+	fprintf(f, "| tests | passed | failed | skipped | todo |\n"
+		"|---|---|---|---|---|\n| %u | %u | %u | %u | %u |\n\n",
+		stats->tests, stats->passed, stats->failed, stats->skipped,
+		stats->todo);
+	fprintf(f, "Seed %llu, T1 %u ms, matrix %s. Replay with `siptap run "
+		"--seed %llu --t1 %u --matrix %s ...`.\n\n",
+		(unsigned long long)conf->seed, conf->t1, conf->matrix,
+		(unsigned long long)conf->seed, conf->t1, conf->matrix);
+
+	fprintf(f, "## Failures\n\n");
+	for (i = 0; i < testc; i++) {
+		const struct test *t = &testv[i];
+
+		if (t->result != RESULT_FAIL && t->result != RESULT_ERROR)
+			continue;
+		++n;
+		fprintf(f, "- %u. %s%s", t->num, t->st->name ? t->st->name
+			: t->st->file, t->result == RESULT_ERROR ? " (error)"
+			: "");
+		rule_ids(f, t->first_failure);
+		if (t->first_failure)
+			fprintf(f, ": %s", t->first_failure);
+		if (t->wire_log)
+			fprintf(f, " (wire: `wire/%03u.log`)", t->num);
+		fputc('\n', f);
+	}
+	if (!n)
+		fprintf(f, "None.\n");
+
+	byt = malloc(testc * sizeof(*byt) + 1);
+	if (!byt)
+		return;
+	for (i = 0; i < testc; i++)
+		byt[i] = &testv[i];
+	qsort(byt, testc, sizeof(*byt), slower);
+
+	fprintf(f, "\n## Slowest tests\n\n| seconds | test |\n|---|---|\n");
+	for (i = 0; i < testc && i < 5; i++)
+		fprintf(f, "| %.3f | %s |\n", seconds(byt[i]),
+			byt[i]->st->name ? byt[i]->st->name : byt[i]->st->file);
+	free(byt);
+}
+
+
+static int wire_logs(const struct run_conf *conf, const struct test *testv,
+		     size_t testc)
+{
+	char path[4096];
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < testc; i++) {
+		const struct test *t = &testv[i];
+		FILE *f;
+
+		if (!t->wire_log)
+			continue;
+		(void)re_snprintf(path, sizeof(path), "%s/wire/%03u.log",
+				  conf->report_dir, t->num);
+		f = fopen(path, "w");
+		if (!f) {
+			err = errno;
+			continue;
+		}
+		fprintf(f, "# %u. %s\n", t->num, t->st->name);
+		(void)fwrite(t->wire_log->buf, 1, t->wire_log->end, f);
+		if (fclose(f))
+			err = errno;
+	}
+
+	return err;
+}
+
+
+/* reports/siptap-YYYYmmdd-HHMMSS.tap, and -2, -3 ... if taken */
+static int write_tap(const struct run_conf *conf, const struct mbuf *tap)
+{
+	char stamp[32], path[4096];
+	time_t now = time(NULL);
+	struct stat st;
+	FILE *f;
+	int n, err = 0;
+
+	(void)strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S",
+		       localtime(&now));
+	(void)re_snprintf(path, sizeof(path), "%s/siptap-%s.tap",
+			  conf->report_dir, stamp);
+	for (n = 2; !stat(path, &st) && n < 100; n++)
+		(void)re_snprintf(path, sizeof(path), "%s/siptap-%s-%d.tap",
+				  conf->report_dir, stamp, n);
+
+	f = fopen(path, "w");
+	if (!f) {
+		re_fprintf(stderr, "siptap: %s: %m\n", path, errno);
+		return errno;
+	}
+	(void)fwrite(tap->buf, 1, tap->end, f);
+	if (fclose(f))
+		err = errno;
+
+	return err;
+}
+
+
+int report_write(const struct run_conf *conf, const struct mbuf *tap,
+		 const struct test *testv, size_t testc,
+		 const struct run_stats *stats)
+{
+	char path[4096];
+	FILE *f;
+	int err;
+
+	err = write_tap(conf, tap);
+
+	f = open_report(conf, "junit.xml", path, sizeof(path));
+	if (f) {
+		err |= report_junit(f, testv, testc);
+		if (fclose(f))
+			err = errno;
+	}
+	else {
+		err = errno;
+	}
+
+	f = open_report(conf, "summary.md", path, sizeof(path));
+	if (f) {
+		summary(f, conf, testv, testc, stats);
+		if (fclose(f))
+			err = errno;
+	}
+	else {
+		err = errno;
+	}
+
+	return err | wire_logs(conf, testv, testc);
+}
+
+
+/* --- the terminal ------------------------------------------------------ */
+
+bool report_color(FILE *f)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	return isatty(fileno(f)) && (!nc || !*nc);
+}
+
+
+/* A line on stderr that redraws itself, only on a terminal. */
+void report_progress(const struct run_stats *stats, size_t done,
+		     size_t total)
+{
+	fprintf(stderr, "\r\033[K[%zu/%zu] %u passed, %u failed", done, total,
+		stats->passed, stats->failed);
+	(void)fflush(stderr);
+}
+
+
+void report_progress_end(void)
+{
+	fputs("\r\033[K", stderr);
+}

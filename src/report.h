@@ -1,0 +1,23 @@
+/**
+ * @file report.h  What a run leaves in --report-dir, and the terminal
+ *
+ *   <run>.tap     the TAP exactly as printed
+ *   junit.xml     one testsuite per scenario file, one testcase a test
+ *   summary.md    counts, failures with their rule ids, slowest tests
+ *   wire/NNN.log  the wire of each failed test (NNN: its TAP number)
+ *   pcap/NNN.pcap with --pcap, a capture per test
+ */
+
+struct run_conf;
+struct run_stats;
+struct test;
+
+int  report_dirs(const struct run_conf *conf);
+int  report_write(const struct run_conf *conf, const struct mbuf *tap,
+		  const struct test *testv, size_t testc,
+		  const struct run_stats *stats);
+int  report_junit(FILE *f, const struct test *testv, size_t testc);
+void report_progress(const struct run_stats *stats, size_t done,
+		     size_t total);
+void report_progress_end(void);
+bool report_color(FILE *f);
