@@ -28,6 +28,7 @@ struct run {
 	size_t next;            /* the next test to start      */
 	size_t running;
 	size_t flushed;         /* tests printed so far        */
+	size_t printed;         /* bytes of mb on stdout       */
 	struct mbuf *mb;        /* the whole TAP of the run    */
 	struct run_stats *stats;
 	bool progress;          /* a progress line on stderr   */
@@ -103,8 +104,6 @@ static void count(struct run_stats *stats, const struct test *t)
 /* Prints, in order, every test whose predecessors are all done. */
 static void flush(struct run *run)
 {
-	size_t from = run->mb->end;
-
 	while (run->flushed < run->testc && run->testv[run->flushed].finished)
 	{
 		struct test *t = &run->testv[run->flushed++];
@@ -116,8 +115,10 @@ static void flush(struct run *run)
 	if (run->progress)
 		report_progress(run->stats, run->flushed, run->testc);
 
-	(void)fwrite(run->mb->buf + from, 1, run->mb->end - from, stdout);
+	(void)fwrite(run->mb->buf + run->printed, 1,
+		     run->mb->end - run->printed, stdout);
 	(void)fflush(stdout);
+	run->printed = run->mb->end;
 }
 
 

@@ -17,7 +17,7 @@ test("reliable 180 retransmitted at T1 and 2*T1, until the PRACK [R-RETX-1 R-RET
   local inv = t:uas():incoming()
   inv:progress{ statusCode = 180, rel100 = true }
   local r = call:response(180)
-  t:sleep(t1 * 3 + t1 // 2)          -- copies at T1 and 3*T1
+  t:sleep(t1 * 5)                    -- copies at T1 and 3*T1, next at 7*T1
 
   local times = copies(call, 180)
   t:is(#times, 3, "the original and two retransmissions")
