@@ -124,11 +124,11 @@ static uint32_t pseudo_sum(const uint8_t *ip, uint8_t proto, size_t l4len)
 
 /* A capture needs both addresses in one IP family; anything else (an
  * address the trace did not give) cannot be written as a packet. */
-static int msg_af(const struct wire_msg *wm)
+static int msg_af(const struct sa *src, const struct sa *dst)
 {
-	int af = sa_af(&wm->src);
+	int af = sa_af(src);
 
-	if (af != sa_af(&wm->dst))
+	if (af != sa_af(dst))
 		return AF_UNSPEC;
 
 	return af == AF_INET || af == AF_INET6 ? af : AF_UNSPEC;
@@ -143,8 +143,8 @@ static size_t ip_hlen(int af)
 
 /* The IP header at the start of the packet, for l4len bytes of proto
  * after it; IPv4's header checksum is filled in here, IPv6 has none. */
-static void ip_header(struct pcapw *w, const struct wire_msg *wm, int af,
-		      uint8_t proto, size_t l4len)
+static void ip_header(struct pcapw *w, const struct sa *src,
+		      const struct sa *dst, int af, uint8_t proto, size_t l4len)
 {
 	uint8_t *p = w->pkt;
 
@@ -157,8 +157,8 @@ static void ip_header(struct pcapw *w, const struct wire_msg *wm, int af,
 		p[8] = TTL;
 		p[9] = proto;
 		put16(p + 10, 0);
-		memcpy(p + 12, &wm->src.u.in.sin_addr, 4);
-		memcpy(p + 16, &wm->dst.u.in.sin_addr, 4);
+		memcpy(p + 12, &src->u.in.sin_addr, 4);
+		memcpy(p + 16, &dst->u.in.sin_addr, 4);
 		put16(p + 10, csum_final(csum_add(0, p, IP4_HLEN)));
 		return;
 	}
@@ -167,8 +167,8 @@ static void ip_header(struct pcapw *w, const struct wire_msg *wm, int af,
 	put16(p + 4, (uint16_t)l4len);
 	p[6] = proto;
 	p[7] = TTL;
-	memcpy(p + 8, &wm->src.u.in6.sin6_addr, 16);
-	memcpy(p + 24, &wm->dst.u.in6.sin6_addr, 16);
+	memcpy(p + 8, &src->u.in6.sin6_addr, 16);
+	memcpy(p + 24, &dst->u.in6.sin6_addr, 16);
 }
 
 
@@ -194,7 +194,8 @@ static void dump(struct pcapw *w, uint64_t usec, size_t caplen, size_t len)
  * (which libre could not have sent over UDP either) keeps its first
  * bytes, and the record's original length says how many were cut, so
  * Wireshark shows it as "packet size limited during capture". */
-static void write_udp(struct pcapw *w, const struct wire_msg *wm, int af)
+static void write_udp(struct pcapw *w, const struct wire_msg *wm,
+		      const struct sa *dst, int af)
 {
 	size_t iphl = ip_hlen(af);
 	size_t len  = wm->raw->end;
@@ -202,10 +203,10 @@ static void write_udp(struct pcapw *w, const struct wire_msg *wm, int af)
 	uint8_t *udp = w->pkt + iphl;
 	uint16_t cs;
 
-	ip_header(w, wm, af, IPPROTO_UDP, UDP_HLEN + n);
+	ip_header(w, &wm->src, dst, af, IPPROTO_UDP, UDP_HLEN + n);
 
 	put16(udp, sa_port(&wm->src));
-	put16(udp + 2, sa_port(&wm->dst));
+	put16(udp + 2, sa_port(dst));
 	put16(udp + 4, (uint16_t)(UDP_HLEN + n));
 	put16(udp + 6, 0);
 	memcpy(udp + UDP_HLEN, wm->raw->buf, n);
@@ -262,7 +263,8 @@ static int flow_get(struct pcapw *w, const struct sa *src,
 
 /* A message on a stream becomes PSH|ACK data segments, as many as its
  * size needs, each acknowledging all the other direction has sent. */
-static int write_tcp(struct pcapw *w, const struct wire_msg *wm, int af)
+static int write_tcp(struct pcapw *w, const struct wire_msg *wm,
+		     const struct sa *dst, int af)
 {
 	size_t iphl = ip_hlen(af);
 	size_t max  = (size_t)SNAPLEN - iphl - TCP_HLEN;
@@ -274,21 +276,21 @@ static int write_tcp(struct pcapw *w, const struct wire_msg *wm, int af)
 	uint32_t ack;
 	int err;
 
-	err = flow_get(w, &wm->src, &wm->dst, &f);
+	err = flow_get(w, &wm->src, dst, &f);
 	if (err)
 		return err;
 
-	back = flow_find(&w->flowl, &wm->dst, &wm->src);
+	back = flow_find(&w->flowl, dst, &wm->src);
 	ack  = back ? back->nxt : 1;
 
 	do {
 		size_t n = min(len - off, max);
 		uint16_t cs;
 
-		ip_header(w, wm, af, IPPROTO_TCP, TCP_HLEN + n);
+		ip_header(w, &wm->src, dst, af, IPPROTO_TCP, TCP_HLEN + n);
 
 		put16(tcp, sa_port(&wm->src));
-		put16(tcp + 2, sa_port(&wm->dst));
+		put16(tcp + 2, sa_port(dst));
 		put32(tcp + 4, f->nxt);
 		put32(tcp + 8, ack);
 		tcp[12] = (TCP_HLEN / 4) << 4;     /* data offset        */
@@ -313,62 +315,78 @@ static int write_tcp(struct pcapw *w, const struct wire_msg *wm, int af)
 }
 
 
+static bool is_stream(enum sip_transp tp)
+{
+	return tp == SIP_TRANSP_TCP || tp == SIP_TRANSP_TLS ||
+	       tp == SIP_TRANSP_WS || tp == SIP_TRANSP_WSS;
+}
+
+
 /* When both ends are siptap's, each message is on the wire twice: sent
- * by one role and received by the other. The received copy is the one
- * that matches a sent message's bytes and addresses; a received message
- * with no such twin came from a peer that is not siptap, and is kept. */
-static bool is_echo(const struct list *msgs, const struct wire_msg *wm)
+ * by one role and received by the other. Its twin is the copy going the
+ * other way, with the same bytes, source and destination; a received
+ * message with no twin came from a peer that is not siptap.
+ *
+ * On a stream the destination is not compared: libre (1.1.0 and since)
+ * traces a message sent on an open connection with the address it was
+ * asked to send to, which for a response is the Via's sent-by, not the
+ * connection's far end. The receiving side's trace has the real one. */
+static const struct wire_msg *twin_of(const struct list *msgs,
+				      const struct wire_msg *wm)
 {
 	struct le *le;
 
 	LIST_FOREACH(msgs, le) {
 		const struct wire_msg *o = le->data;
 
-		if (!o->tx || !o->raw)
+		if (o->tx == wm->tx || o->tp != wm->tp || !o->raw)
 			continue;
 		if (o->raw->end != wm->raw->end)
 			continue;
-		if (!sa_cmp(&o->src, &wm->src, SA_ALL) ||
-		    !sa_cmp(&o->dst, &wm->dst, SA_ALL))
+		if (!sa_cmp(&o->src, &wm->src, SA_ALL))
+			continue;
+		if (!is_stream(wm->tp) && !sa_cmp(&o->dst, &wm->dst, SA_ALL))
 			continue;
 		if (!memcmp(o->raw->buf, wm->raw->buf, wm->raw->end))
-			return true;
+			return o;
 	}
 
-	return false;
+	return NULL;
 }
 
 
-/* One message as its packet(s); messages no packet can show (no bytes,
- * no addresses, an unknown transport) are left out, not an error, so
- * one odd trace does not cost the whole capture. */
+/* One message as its packet(s), or none for a received copy of what
+ * siptap sent. A sent stream message takes its destination from its
+ * twin, so both directions of a connection share one TCP flow.
+ * Messages no packet can show (no bytes, no addresses, an unknown
+ * transport) are left out, not an error, so one odd trace does not
+ * cost the whole capture. */
 static int write_msg(struct pcapw *w, const struct list *msgs,
 		     const struct wire_msg *wm)
 {
+	const struct wire_msg *twin;
+	const struct sa *dst = &wm->dst;
 	int af;
 
-	if (!wm->raw || (!wm->tx && is_echo(msgs, wm)))
+	if (!wm->raw)
 		return 0;
 
-	af = msg_af(wm);
+	twin = twin_of(msgs, wm);
+	if (twin && !wm->tx)
+		return 0;
+	if (twin && is_stream(wm->tp))
+		dst = &twin->dst;
+
+	af = msg_af(&wm->src, dst);
 	if (af == AF_UNSPEC)
 		return 0;
 
-	switch (wm->tp) {
-
-	case SIP_TRANSP_UDP:
-		write_udp(w, wm, af);
-		return 0;
-
-	case SIP_TRANSP_TCP:
-	case SIP_TRANSP_TLS:
-	case SIP_TRANSP_WS:
-	case SIP_TRANSP_WSS:
-		return write_tcp(w, wm, af);
-
-	default:
+	if (wm->tp == SIP_TRANSP_UDP) {
+		write_udp(w, wm, dst, af);
 		return 0;
 	}
+
+	return is_stream(wm->tp) ? write_tcp(w, wm, dst, af) : 0;
 }
 
 

@@ -32,6 +32,7 @@ struct run {
 	struct mbuf *mb;        /* the whole TAP of the run    */
 	struct run_stats *stats;
 	bool progress;          /* a progress line on stderr   */
+	struct tmr gap_tmr;
 };
 
 
@@ -125,6 +126,16 @@ static void flush(struct run *run)
 static void start_next(struct run *run);
 
 
+static void gap_handler(void *arg)
+{
+	struct run *run = arg;
+
+	start_next(run);
+	if (!run->running && run->next >= run->testc)
+		re_cancel();
+}
+
+
 static void test_done(struct test *t, void *arg)
 {
 	struct run *run = arg;
@@ -132,10 +143,18 @@ static void test_done(struct test *t, void *arg)
 	t->finished = true;
 	--run->running;
 	flush(run);
-	start_next(run);
 
-	if (!run->running && run->next >= run->testc)
-		re_cancel();
+	/* On a fixed --uas-listen address the next test's UAS takes over
+	 * the port at once; a proxy may still hold a TCP connection to the
+	 * last one, and would send the next INVITE down it. A short pause
+	 * lets it see that connection close. */
+	if (sa_isset(&run->conf->uas_listen, SA_ADDR) &&
+	    run->next < run->testc) {
+		tmr_start(&run->gap_tmr, 200, gap_handler, run);
+		return;
+	}
+
+	gap_handler(run);
 }
 
 
@@ -274,6 +293,7 @@ int run_suite(const struct run_conf *conf, const struct list *testl,
 	if (run.progress)
 		report_progress_end();
 
+	tmr_cancel(&run.gap_tmr);
 	err = report_write(conf, run.mb, run.testv, run.testc, stats);
 
  out:

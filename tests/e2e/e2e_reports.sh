@@ -87,7 +87,7 @@ if sort "$TMP/all" | cmp -s - <(sort "$TMP/shards"); then
 else
   fail "shards do not add up"
 fi
-siptap_run "$TMP/s.tap" "$TMP/s.err" run --t1 50 --shard 2/3 \
+siptap_run "$TMP/s.tap" "$TMP/s.err" run --t1 50 --jobs 1 --shard 2/3 \
   --report-dir "$TMP/s" scenarios
 n=$(grep -cE '^(not )?ok [0-9]+ ' "$TMP/s.tap")
 [[ $rc -eq 0 && $n -eq $(sed -n 2p "$TMP/shards" >/dev/null; "$SIPTAP" run --list --shard 2/3 scenarios | wc -l) ]] &&

@@ -13,7 +13,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
 cat "$TMP/key.pem" "$TMP/cert.pem" >"$TMP/siptap.pem"
 
 for tp in tls tcp; do
-  siptap_run "$TMP/$tp.tap" "$TMP/$tp.err" run --t1 50 --transport "$tp" \
+  siptap_run "$TMP/$tp.tap" "$TMP/$tp.err" run --t1 50 --jobs 1 --transport "$tp" \
     --tls-cert "$TMP/siptap.pem" --report-dir "$TMP/r-$tp" \
     scenarios/flows scenarios/matrix
   if [[ $rc -eq 0 ]]; then

@@ -403,6 +403,39 @@ static void test_tcp_seq(void **state)
 }
 
 
+/* libre traces a response sent on an accepted connection as going to
+ * the Via's sent-by, not to the connection's far end; the receiver's
+ * copy has the real address, and the packet must take it, or the
+ * response would leave the connection it belongs to. */
+static void test_tcp_response_via(void **state)
+{
+	struct fix *f = *state;
+	const uint32_t a = (uint32_t)strlen(INVITE);
+	const uint32_t b = (uint32_t)strlen(TRYING);
+
+	add_str(f, WIRE_UAC, true,  SIP_TRANSP_TCP, "127.0.0.1", 53374,
+		"127.0.0.1", 5060, 10, INVITE);
+	add_str(f, WIRE_UAS, false, SIP_TRANSP_TCP, "127.0.0.1", 53374,
+		"127.0.0.1", 5060, 20, INVITE);
+	/* sent "to" the Via's port 5070, received on port 53374 */
+	add_str(f, WIRE_UAS, true,  SIP_TRANSP_TCP, "127.0.0.1", 5060,
+		"127.0.0.1", 5070, 30, TRYING);
+	add_str(f, WIRE_UAC, false, SIP_TRANSP_TCP, "127.0.0.1", 5060,
+		"127.0.0.1", 53374, 40, TRYING);
+	/* a peer that is not siptap: its trace is all there is */
+	add_str(f, WIRE_UAS, true,  SIP_TRANSP_TCP, "127.0.0.1", 5060,
+		"127.0.0.1", 5070, 50, OK);
+
+	write_and_read(f);
+	assert_int_equal(3, f->n);
+
+	assert_tcp(&f->pkt[0], 53374, 5060, 1, 1,     a);
+	assert_tcp(&f->pkt[1], 5060, 53374, 1, 1 + a, b);
+	assert_time(&f->pkt[1], 30);
+	assert_tcp(&f->pkt[2], 5060, 5070,  1, 1,     strlen(OK));
+}
+
+
 /* A TLS message too big for one packet becomes consecutive segments
  * at the same time, carrying its bytes in order; TLS is written as its
  * plaintext over TCP. */
@@ -536,6 +569,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_udp_ipv6, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_seq, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_response_via, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_split, setup,
 						teardown),
