@@ -415,6 +415,7 @@ int main(int argc, char *argv[])
 		.matrix      = "pairwise",
 	};
 	static char pcap_dir[4096];
+	struct list memo = LIST_INIT;
 	const char *cmd;
 	int ret;
 
@@ -462,6 +463,7 @@ int main(int argc, char *argv[])
 	}
 	conf.progress = report_color(stderr) || isatty(fileno(stderr));
 
+	conf.memo = &memo;
 	if (libre_init()) {
 		(void)fprintf(stderr, "siptap: libre_init failed\n");
 		return EXIT_USAGE;
@@ -472,6 +474,7 @@ int main(int argc, char *argv[])
 	else
 		ret = cmd_list(&conf, argc - 1 - optind, argv + 1 + optind);
 
+	run_memo_flush(&memo);
 	libre_close();
 
 	return ret;

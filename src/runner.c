@@ -477,6 +477,70 @@ static bool declaration_get(struct test *t)
 }
 
 
+struct memo {
+	struct le le;
+	char *key;
+	char *val;
+	size_t len;
+};
+
+
+static void memo_destructor(void *arg)
+{
+	struct memo *m = arg;
+
+	list_unlink(&m->le);
+	mem_deref(m->key);
+	mem_deref(m->val);
+}
+
+
+/* SIPTAP.memo(key) -> string or nil; SIPTAP.memo(key, string): a string
+ * kept for the whole run, across the tests' Lua states. Each test loads
+ * its file again; a file that computes its tests (the option matrix)
+ * does the work once. */
+static int l_memo(lua_State *L)
+{
+	struct list *cache = lua_touserdata(L, lua_upvalueindex(1));
+	const char *key = luaL_checkstring(L, 1);
+	struct memo *m;
+	struct le *le;
+	size_t len;
+	const char *val;
+
+	for (le = cache->head; le; le = le->next) {
+		m = le->data;
+		if (!strcmp(m->key, key)) {
+			lua_pushlstring(L, m->val, m->len);
+			return 1;
+		}
+	}
+	if (lua_isnoneornil(L, 2))
+		return 0;
+
+	val = luaL_checklstring(L, 2, &len);
+	m = mem_zalloc(sizeof(*m), memo_destructor);
+	if (!m || str_dup(&m->key, key))
+		return luaL_error(L, "memo: out of memory");
+	m->val = mem_alloc(len + 1, NULL);
+	if (!m->val)
+		return luaL_error(L, "memo: out of memory");
+	memcpy(m->val, val, len);
+	m->val[len] = '\0';
+	m->len = len;
+	list_append(cache, &m->le, m);
+	lua_pushvalue(L, 2);
+
+	return 1;
+}
+
+
+void run_memo_flush(struct list *cache)
+{
+	list_flush(cache);
+}
+
+
 /* The global SIPTAP = {seed, t1, matrix, version}: what a scenario
  * may read of the run's settings. */
 int run_conf_push(lua_State *L, const struct run_conf *conf)
@@ -498,6 +562,11 @@ int run_conf_push(lua_State *L, const struct run_conf *conf)
 	lua_setfield(L, -2, "remote");
 	lua_pushstring(L, sip_transp_name(conf->transport));
 	lua_setfield(L, -2, "transport");
+	if (conf->memo) {
+		lua_pushlightuserdata(L, conf->memo);
+		lua_pushcclosure(L, l_memo, 1);
+		lua_setfield(L, -2, "memo");
+	}
 	lua_setglobal(L, "SIPTAP");
 
 	return 0;

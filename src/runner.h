@@ -41,6 +41,7 @@ struct run_conf {
 	bool list_only;           /**< --list                           */
 	const char *filterv[RUN_MAX_FILTERS];
 	size_t filterc;           /**< --filter: any of these in a name */
+	struct list *memo;        /**< SIPTAP.memo's strings (run-wide) */
 	unsigned shard_k;         /**< --shard K/N                      */
 	unsigned shard_n;
 };
@@ -103,6 +104,7 @@ struct test {
 
 struct test *runner_test(lua_State *L);
 int  run_conf_push(lua_State *L, const struct run_conf *conf);
+void run_memo_flush(struct list *cache);
 int  runner_start(struct test *t, runner_done_h *doneh, void *arg);
 void runner_pcap(struct test *t);
 void runner_point(struct test *t, bool ok, const char *desc,

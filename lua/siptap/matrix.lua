@@ -44,8 +44,15 @@ local function rng(seed)
   end
 end
 
+-- A pair of (dimension, value) as one integer: dimensions and values
+-- are fewer than 16 each. Integer keys keep the generator cheap, and it
+-- runs each time a scenario file is loaded (once per test).
 local function pair_key(i, a, j, b)
-  return i .. ":" .. a .. "|" .. j .. ":" .. b
+  return ((i * 16 + a) * 16 + j) * 16 + b
+end
+
+local function pair_of(k)
+  return k // 4096, k // 256 % 16, k // 16 % 16, k % 16
 end
 
 -- Greedy pairwise (in the manner of AETG): each new case is the best of
@@ -77,14 +84,15 @@ function M.pairwise(dims, seed)
   local cases = {}
   while left > 0 do
     local best, best_gain = nil, -1
+    -- the uncovered pairs in a fixed order (pairs() has none)
+    local keys = {}
+    for k in pairs(uncovered) do keys[#keys + 1] = k end
+    table.sort(keys)
     for _ = 1, 20 do
       local case = {}
       -- start from an uncovered pair, so that every case makes progress
-      local keys = {}
-      for k in pairs(uncovered) do keys[#keys + 1] = k end
-      table.sort(keys)
-      local i, a, j, b = keys[rand(#keys)]:match("(%d+):(%d+)|(%d+):(%d+)")
-      case[tonumber(i)], case[tonumber(j)] = tonumber(a), tonumber(b)
+      local i, a, j, b = pair_of(keys[rand(#keys)])
+      case[i], case[j] = a, b
       -- the other dimensions in a random order
       local order = {}
       for d = 1, #dims do
@@ -143,11 +151,39 @@ function M.full(dims)
 end
 
 -- Cases as tables of named values: { statusCode = 183, body = "sdp", ... }
+-- The cases as value indexes, one digit each, a case a line: what
+-- SIPTAP.memo keeps between the tests' Lua states.
+local function pack(raw)
+  local lines = {}
+  for i, c in ipairs(raw) do lines[i] = table.concat(c) end
+  return table.concat(lines, "\n")
+end
+
+local function unpack_cases(s)
+  local raw = {}
+  for line in s:gmatch("[^\n]+") do
+    local c = {}
+    for d = 1, #line do c[d] = line:byte(d) - 48 end
+    raw[#raw + 1] = c
+  end
+  return raw
+end
+
 function M.cases(opts)
   opts = opts or {}
   local dims = M.dimensions
-  local raw = (opts.matrix == "full") and M.full(dims) or
-              M.pairwise(dims, opts.seed or 1)
+  local key = ("siptap.matrix %s %s"):format(opts.matrix or "pairwise",
+                                             tostring(opts.seed or 1))
+  local memo = SIPTAP and SIPTAP.memo
+  local packed = memo and memo(key)
+  local raw
+  if packed then
+    raw = unpack_cases(packed)
+  else
+    raw = (opts.matrix == "full") and M.full(dims) or
+          M.pairwise(dims, opts.seed or 1)
+    if memo then memo(key, pack(raw)) end
+  end
   local out = {}
   for _, c in ipairs(raw) do
     local named = {}
