@@ -368,7 +368,7 @@ static int cmd_run(struct run_conf *conf, int argc, char *argv[])
 	if (err)
 		ret = EXIT_USAGE;
 	else
-		ret = stats.failed ? EXIT_FAILED : 0;
+		ret = stats.failed || stats.interrupted ? EXIT_FAILED : 0;
 
 	if (!err) {
 		const bool color = report_color(stderr);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <stdio.h>
 #include <time.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <re.h>
 #include "tap.h"
@@ -125,11 +126,24 @@ static void flush(struct run *run)
 
 static void start_next(struct run *run);
 
+/* Set by the signal handler; the main loop then ends and the run
+ * writes what it has. The one global: signals know no context. */
+static volatile int interrupted;
+
+
+static void signal_handler(int sig)
+{
+	interrupted = sig;
+	re_cancel();
+}
+
 
 static void gap_handler(void *arg)
 {
 	struct run *run = arg;
 
+	if (interrupted)
+		return;
 	start_next(run);
 	if (!run->running && run->next >= run->testc)
 		re_cancel();
@@ -288,7 +302,20 @@ int run_suite(const struct run_conf *conf, const struct list *testl,
 	header(&run);
 	start_next(&run);
 	if (run.running)
-		(void)re_main(NULL);
+		(void)re_main(signal_handler);
+
+	if (interrupted) {
+		/* what finished is printed; the rest is named in Bail out! */
+		(void)tap_bail_out(run.mb, interrupted == SIGINT ?
+				   "interrupted (SIGINT)" :
+				   "terminated (SIGTERM)");
+		stats->failed += (unsigned)(run.testc - run.flushed);
+		(void)fwrite(run.mb->buf + run.printed, 1,
+			     run.mb->end - run.printed, stdout);
+		(void)fflush(stdout);
+		run.printed = run.mb->end;
+		stats->interrupted = true;
+	}
 
 	if (run.progress)
 		report_progress_end();

@@ -10,6 +10,7 @@ struct run_stats {
 	unsigned failed;
 	unsigned skipped;
 	unsigned todo;
+	bool interrupted;      /**< SIGINT or SIGTERM ended the run */
 };
 
 int run_suite(const struct run_conf *conf, const struct list *testl,

@@ -123,7 +123,10 @@ static void finish(struct test *t)
 static void resume(struct test *t, int nargs)
 {
 	int nres = 0;
-	int status = lua_resume(t->co, t->L, nargs, &nres);
+	int status;
+
+	sandbox_budget(t->co);   /* a fresh budget between two waits */
+	status = lua_resume(t->co, t->L, nargs, &nres);
 
 	if (status == LUA_YIELD) {
 		lua_pop(t->co, nres);
@@ -235,9 +238,22 @@ void runner_error(struct test *t, lua_State *co, int status)
 	const char *colon;
 	size_t n = 0;
 
+	if (status == LUA_ERRMEM) {
+		/* at the cap: free what the test held before anything else
+		 * needs memory, and build no traceback */
+		struct tap_diag d = {"message", "not enough memory: the test "
+				     "went over siptap's 256 MB per test", 0};
+
+		lua_settop(co, 0);
+		lua_pushnil(t->L);
+		lua_setfield(t->L, LUA_REGISTRYINDEX, "siptap.co");
+		lua_gc(t->L, LUA_GCCOLLECT);
+		runner_point(t, false, "scenario raised an error", &d, 1);
+		t->errored = true;
+		return;
+	}
 	if (!msg)
-		msg = status == LUA_ERRMEM ? "out of memory"
-			: "error object is not a string";
+		msg = "error object is not a string";
 
 	/* "file:line: message" from luaL_error; keep file:line apart */
 	colon = strstr(msg, ".lua:");
@@ -404,7 +420,7 @@ static void world_free(struct test *t)
 	size_t i;
 
 	if (t->L)
-		lua_close(t->L);
+		sandbox_close(t->L);
 	t->L = t->co = NULL;
 
 	t->uac = mem_deref(t->uac);

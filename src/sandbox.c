@@ -3,11 +3,21 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <lua.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include "sandbox.h"
+
+
+static int panic(lua_State *L)
+{
+	(void)fprintf(stderr, "siptap: Lua panic: %s\n", lua_tostring(L, -1));
+
+	return 0;
+}
 
 
 /* What a scenario may not reach, per library. */
@@ -74,6 +84,63 @@ static void restrict_package(lua_State *L, const char *lua_dir)
 }
 
 
+/* Each state's allocator keeps count: a scenario that eats memory gets
+ * "not enough memory" at SANDBOX_MEM_CAP, not the machine's OOM killer. */
+struct sandbox_alloc {
+	size_t used;
+};
+
+static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	struct sandbox_alloc *a = ud;
+
+	if (!ptr)
+		osize = 0;
+
+	if (nsize == 0) {
+		free(ptr);
+		a->used -= osize;
+		return NULL;
+	}
+	if (nsize > osize && a->used + (nsize - osize) > SANDBOX_MEM_CAP)
+		return NULL;
+
+	ptr = realloc(ptr, nsize);
+	if (ptr)
+		a->used = a->used - osize + nsize;
+
+	return ptr;
+}
+
+
+/* The count hook: a scenario that loops without waiting ends with an
+ * error instead of holding the whole run. Reset at each resume. */
+static void budget_hook(lua_State *L, lua_Debug *ar)
+{
+	(void)ar;
+	luaL_error(L, "instruction budget exceeded (%d million without "
+		   "waiting: an endless loop?)", SANDBOX_BUDGET / 1000000);
+}
+
+
+void sandbox_budget(lua_State *L)
+{
+	lua_sethook(L, budget_hook, LUA_MASKCOUNT, SANDBOX_BUDGET);
+}
+
+
+void sandbox_close(lua_State *L)
+{
+	void *ud = NULL;
+
+	if (!L)
+		return;
+	(void)lua_getallocf(L, &ud);
+	lua_close(L);
+	free(ud);
+}
+
+
 int sandbox_new(lua_State **Lp, const char *lua_dir, uint64_t seed)
 {
 	static const luaL_Reg libs[] = {
@@ -90,9 +157,15 @@ int sandbox_new(lua_State **Lp, const char *lua_dir, uint64_t seed)
 	const luaL_Reg *lib;
 	lua_State *L;
 
-	L = luaL_newstate();
-	if (!L)
+	struct sandbox_alloc *a = calloc(1, sizeof(*a));
+
+	L = a ? lua_newstate(capped_alloc, a) : NULL;
+	if (!L) {
+		free(a);
 		return ENOMEM;
+	}
+	lua_atpanic(L, panic);
+	sandbox_budget(L);
 
 	/* the runner keeps its struct test here; none yet */
 	memset(lua_getextraspace(L), 0, LUA_EXTRASPACE);

@@ -8,6 +8,13 @@
  * scenarios the run's settings (seed, t1, matrix).
  */
 
+enum {
+	SANDBOX_MEM_CAP = 256 * 1024 * 1024,  /**< bytes per test's state  */
+	SANDBOX_BUDGET  = 200 * 1000 * 1000,  /**< instructions per resume */
+};
+
 int sandbox_new(lua_State **Lp, const char *lua_dir, uint64_t seed);
+void sandbox_budget(lua_State *L);
+void sandbox_close(lua_State *L);
 int sandbox_load_scenario(lua_State *L, const char *path);
 int sandbox_traceback(lua_State *L);

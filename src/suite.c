@@ -204,7 +204,7 @@ static int list_file(struct list *testl, const char *file,
 	}
 
  out:
-	lua_close(L);
+	sandbox_close(L);
 
 	return err;
 }

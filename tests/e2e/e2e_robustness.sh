@@ -10,15 +10,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init e2e_robustness "$@"
 
 dir=tests/e2e/fixtures/robust
-siptap_run "$TMP/out.tap" "$TMP/err" run --timeout 2 \
+siptap_run "$TMP/out.tap" "$TMP/err" run --timeout 2 --jobs 1 \
   --report-dir "$TMP/reports" "$dir"
 
 [[ $rc -eq 1 ]] && pass "exit 1 when tests fail" ||
   { fail "exit $rc, wanted 1"; show "$TMP/err" stderr; }
 
-if tap_check --version 14 --expect-ok false --expect-count 10 \
+if tap_check --version 14 --expect-ok false --expect-count 12 \
   "$TMP/out.tap" >"$TMP/check"; then
-  pass "strict TAP 14 with all 10 points ($(tail -n 1 "$TMP/check"))"
+  pass "strict TAP 14 with all 12 points ($(tail -n 1 "$TMP/check"))"
 else
   fail "tap-check rejected stdout:"
   sed 's/^/  /' "$TMP/check"
@@ -57,6 +57,10 @@ expect "^    not ok 1 - the test made no assertions\$" \
   "a test without assertions fails"
 expect "^ok 10 - a real call still works\$" \
   "after all that, a real call still runs"
+expect "^not ok 11 - loops forever\$" "an endless loop fails its test"
+expect "instruction budget exceeded" "at the instruction budget, saying so"
+expect "^not ok 12 - eats memory\$" "a memory blow-up fails its test"
+expect "not enough memory" "at the allocator cap, saying so"
 
 reports=("$TMP"/reports/*.tap)
 if [[ ${#reports[@]} -eq 1 && -f "${reports[0]}" ]] &&
