@@ -563,6 +563,12 @@ static int l_uac(lua_State *L)
 }
 
 
+static int l_peer(lua_State *L)
+{
+	return l_peer_push(L, check_t(L));
+}
+
+
 static int l_uas(lua_State *L)
 {
 	struct test *t = check_t(L);
@@ -595,6 +601,7 @@ static const luaL_Reg test_methods[] = {
 	{"wire",       l_wire},
 	{"uac",        l_uac},
 	{"uas",        l_uas},
+	{"peer",       l_peer},
 	{NULL, NULL}
 };
 

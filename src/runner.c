@@ -366,7 +366,7 @@ static int world_make(struct test *t)
 	const struct run_conf *conf = t->conf;
 	struct uas_conf uconf = {conf->t1, false, conf->faults};
 	const struct sa *target;
-	struct sa uac_addr, tcp_addr, tls_addr;
+	struct sa tls_addr;
 	int err;
 
 	err = wire_alloc(&t->wire, wire_handler, t);
@@ -381,12 +381,12 @@ static int world_make(struct test *t)
 	else
 		sa_set_str(&t->uas_addr, "127.0.0.1", 0);
 	sa_init(&tls_addr, AF_INET);
-	sa_set_str(&uac_addr, "127.0.0.1", 0);
+	sa_set_str(&t->uac_addr, "127.0.0.1", 0);
 
 	err  = endpoint(t, &t->uas_sip, WIRE_UAS, &t->uas_addr, t->uas_tls,
-			&tcp_addr, &tls_addr);
-	err |= endpoint(t, &t->uac_sip, WIRE_UAC, &uac_addr, t->uac_tls,
-			NULL, NULL);
+			&t->uas_tcp_addr, &tls_addr);
+	err |= endpoint(t, &t->uac_sip, WIRE_UAC, &t->uac_addr, t->uac_tls,
+			&t->uac_tcp_addr, NULL);
 	if (err)
 		return err;
 
@@ -400,7 +400,7 @@ static int world_make(struct test *t)
 	else if (conf->transport == SIP_TRANSP_TLS)
 		target = &tls_addr;
 	else if (conf->transport == SIP_TRANSP_TCP)
-		target = &tcp_addr;
+		target = &t->uas_tcp_addr;
 	else
 		target = &t->uas_addr;
 
@@ -425,6 +425,7 @@ static void world_free(struct test *t)
 
 	t->uac = mem_deref(t->uac);
 	t->uas = mem_deref(t->uas);
+	t->peer = mem_deref(t->peer);
 
 	for (i = 0; i < 2; i++) {
 		if (!sips[i])
@@ -455,6 +456,7 @@ static int state_make(struct test *t)
 	l_msg_open(t->L);
 	l_uac_open(t->L);
 	l_uas_open(t->L);
+	l_peer_open(t->L);
 
 	return 0;
 }

@@ -73,6 +73,10 @@ struct test {
 	struct tls *uas_tls;
 	struct tls *uac_tls;
 	struct sa uas_addr;
+	struct sa uas_tcp_addr;
+	struct sa uac_addr;
+	struct sa uac_tcp_addr;
+	struct peer *peer;         /**< t:peer(), when asked for        */
 	struct tmr wake_tmr;
 	struct tmr wait_tmr;
 	struct tmr timeout_tmr;

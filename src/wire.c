@@ -220,7 +220,7 @@ void wire_nodelay(const struct sip_msg *msg)
 
 const char *wire_role_name(enum wire_role role)
 {
-	return role == WIRE_UAC ? "uac" : "uas";
+	return role == WIRE_UAC ? "uac" : role == WIRE_UAS ? "uas" : "peer";
 }
 
 

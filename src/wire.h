@@ -9,6 +9,7 @@
 enum wire_role {
 	WIRE_UAC = 0,
 	WIRE_UAS,
+	WIRE_PEER,      /**< a scenario's hostile peer (peer.h) */
 };
 
 struct wire_msg {

@@ -1,0 +1,32 @@
+-- siptap.flows: short call flows that scenarios reuse.
+
+local M = {}
+
+-- A plain call through siptap's own UAC and UAS: INVITE, 180, 200, ACK.
+-- After hostile input, it shows that both still work.
+function M.basic_call(t, what)
+  local call = t:uac():invite{ sdp = true }
+  local inv = t:uas():incoming()
+  -- INVITEs a hostile peer got in first are turned away
+  while inv:request().call_id ~= call:call_id() do
+    inv:reject{ statusCode = 486 }
+    inv = t:uas():incoming()
+  end
+  inv:progress{ statusCode = 180 }
+  local ok180 = call:response(180).status == 180
+  inv:accept()
+  local ok = call:response(200)
+  call:ack(ok)
+  return t:ok(ok180 and ok.status == 200,
+              what or "a normal call still works afterwards")
+end
+
+-- A request as raw text: lines joined with CRLF, the blank line after
+-- the headers, then the body. Via and Contact name the peer, so that a
+-- response comes back to it.
+function M.request(peer, lines, body)
+  local text = table.concat(lines, "\r\n"):gsub("PEER", peer:address())
+  return text .. "\r\n\r\n" .. (body or "")
+end
+
+return M
