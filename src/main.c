@@ -70,6 +70,8 @@ static const char usage_text[] =
 "                      CI jobs in parallel (1 <= K <= N)\n"
 "  --list              print the selected test names, run nothing\n"
 "  --pcap              a capture per test in REPORT-DIR/pcap/\n"
+"  --allow-unsafe      let scenarios use io and all of os (files,\n"
+"                      commands); without it they cannot\n"
 "  --todo FILE         known deviations of the peer under test: lines\n"
 "                      \"TEXT | REASON\"; tests whose name contains TEXT\n"
 "                      run as TODO with REASON\n"
@@ -178,6 +180,7 @@ static int parse_options(int argc, char *argv[], struct run_conf *conf)
 		{"shard",       required_argument, NULL, 'S'},
 		{"list",        no_argument,       NULL, 'L'},
 		{"pcap",        no_argument,       NULL, 'P'},
+		{"allow-unsafe", no_argument,      NULL, 'U'},
 		{"help",        no_argument,       NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -304,6 +307,10 @@ static int parse_options(int argc, char *argv[], struct run_conf *conf)
 
 		case 'P':
 			conf->pcap = true;
+			break;
+
+		case 'U':
+			conf->allow_unsafe = true;
 			break;
 
 		case 'h':

@@ -38,6 +38,7 @@ struct run_conf {
 	unsigned jobs;            /**< --jobs: tests at once            */
 	bool progress;            /**< a progress line on a terminal    */
 	bool pcap;                /**< --pcap                           */
+	bool allow_unsafe;        /**< --allow-unsafe: io, os.execute   */
 	bool list_only;           /**< --list                           */
 	const char *filterv[RUN_MAX_FILTERS];
 	size_t filterc;           /**< --filter: any of these in a name */

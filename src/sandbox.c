@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
+#include <stdbool.h>
 #include <lua.h>
 #include <lauxlib.h>
 #include <lualib.h>
@@ -141,7 +142,8 @@ void sandbox_close(lua_State *L)
 }
 
 
-int sandbox_new(lua_State **Lp, const char *lua_dir, uint64_t seed)
+int sandbox_new(lua_State **Lp, const char *lua_dir, uint64_t seed,
+		bool unsafe)
 {
 	static const luaL_Reg libs[] = {
 		{LUA_GNAME, luaopen_base},
@@ -175,8 +177,15 @@ int sandbox_new(lua_State **Lp, const char *lua_dir, uint64_t seed)
 		lua_pop(L, 1);
 	}
 
-	remove_fields(L, NULL, removed_base);
-	remove_fields(L, LUA_OSLIBNAME, removed_os);
+	if (unsafe) {
+		/* --allow-unsafe: files and commands, as the user asked */
+		luaL_requiref(L, LUA_IOLIBNAME, luaopen_io, 1);
+		lua_pop(L, 1);
+	}
+	else {
+		remove_fields(L, NULL, removed_base);
+		remove_fields(L, LUA_OSLIBNAME, removed_os);
+	}
 
 	lua_getglobal(L, LUA_STRLIBNAME);
 	lua_pushnil(L);

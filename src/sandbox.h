@@ -3,7 +3,8 @@
  *
  * Base, string, table, math, utf8, coroutine and a safe part of os;
  * require() finds only Lua files under the siptap library folder. No
- * io, no os.execute, no package.loadlib, no debug, no bytecode.
+ * io, no os.execute, no package.loadlib, no debug, no bytecode;
+ * with --allow-unsafe, io and all of os (the user's own risk).
  * math.random starts from the run's seed, and the global SIPTAP tells
  * scenarios the run's settings (seed, t1, matrix).
  */
@@ -13,7 +14,8 @@ enum {
 	SANDBOX_BUDGET  = 200 * 1000 * 1000,  /**< instructions per resume */
 };
 
-int sandbox_new(lua_State **Lp, const char *lua_dir, uint64_t seed);
+int sandbox_new(lua_State **Lp, const char *lua_dir, uint64_t seed,
+		bool unsafe);
 void sandbox_budget(lua_State *L);
 void sandbox_close(lua_State *L);
 int sandbox_load_scenario(lua_State *L, const char *path);

@@ -70,4 +70,14 @@ else
   fail "report missing or different: ${reports[*]}"
 fi
 
+# --allow-unsafe opens files and commands; without it they are not there
+siptap_run "$TMP/u1.tap" "$TMP/u1.err" run --report-dir "$TMP/u1" \
+  tests/e2e/fixtures/unsafe.lua
+[[ $rc -eq 1 ]] && pass "without --allow-unsafe: no io, no os.execute" ||
+  fail "without --allow-unsafe: exit $rc"
+siptap_run "$TMP/u2.tap" "$TMP/u2.err" run --allow-unsafe \
+  --report-dir "$TMP/u2" tests/e2e/fixtures/unsafe.lua
+[[ $rc -eq 0 ]] && pass "with --allow-unsafe: io and os.execute" ||
+  fail "with --allow-unsafe: exit $rc"
+
 e2e_finish
