@@ -8,6 +8,13 @@
 struct test;
 struct wire_msg;
 
+/** How long a wait (response, incoming, wait) waits by default */
+enum { L_WAIT_DEFAULT_MS = 5000 };
+
+void l_check_options(lua_State *L, int tbl, const char *fn,
+		     const char *const *known);
+uint32_t l_wait_timeout(lua_State *L, int idx);
+
 void l_test_declare_open(lua_State *L);
 void l_test_declared(lua_State *L);
 void l_test_open(lua_State *L);

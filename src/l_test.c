@@ -19,6 +19,48 @@
 
 #define TESTS_KEY "siptap.tests"
 
+/* --- helpers the Lua-facing files share ------------------------------ */
+
+/* An options table may hold only the known keys: a typo ("statuscode")
+ * is an error naming it, not an option silently ignored. */
+void l_check_options(lua_State *L, int tbl, const char *fn,
+		     const char *const *known)
+{
+	lua_pushnil(L);
+	while (lua_next(L, tbl)) {
+		const char *const *k;
+
+		lua_pop(L, 1);
+		for (k = known; *k; k++) {
+			if (lua_type(L, -1) == LUA_TSTRING &&
+			    !strcmp(lua_tostring(L, -1), *k))
+				break;
+		}
+		if (!*k)
+			luaL_error(L, "%s: unknown option '%s'", fn,
+				   luaL_tolstring(L, -1, NULL));
+	}
+}
+
+
+/* The {timeout = ms} of a wait's options at idx (or the default). */
+uint32_t l_wait_timeout(lua_State *L, int idx)
+{
+	lua_Integer ms = L_WAIT_DEFAULT_MS;
+
+	if (lua_istable(L, idx)) {
+		lua_getfield(L, idx, "timeout");
+		if (!lua_isnil(L, -1))
+			ms = luaL_checkinteger(L, -1);
+		lua_pop(L, 1);
+	}
+	if (ms <= 0 || ms > 600000)
+		luaL_error(L, "timeout must be 1..600000 ms");
+
+	return (uint32_t)ms;
+}
+
+
 /* --- declaring tests ----------------------------------------------- */
 
 static int l_declare(lua_State *L)

@@ -22,8 +22,6 @@
 #define UAC_META  "siptap.uac"
 #define CALL_META "siptap.call"
 
-enum { DEFAULT_WAIT_MS = 5000 };
-
 struct lcall {
 	struct uac_call *call;
 	struct test *t;
@@ -106,26 +104,6 @@ static const char *opt_string(lua_State *L, int tbl, const char *key)
 }
 
 
-static void check_keys(lua_State *L, int tbl, const char *fn,
-		       const char *const *known)
-{
-	lua_pushnil(L);
-	while (lua_next(L, tbl)) {
-		const char *const *k;
-
-		lua_pop(L, 1);
-		for (k = known; *k; k++) {
-			if (lua_type(L, -1) == LUA_TSTRING &&
-			    !strcmp(lua_tostring(L, -1), *k))
-				break;
-		}
-		if (!*k)
-			luaL_error(L, "%s: unknown option '%s'", fn,
-				   luaL_tolstring(L, -1, NULL));
-	}
-}
-
-
 /* sdp = true makes an offer; a string is sent as given. */
 static void invite_sdp(lua_State *L, struct test *t, int tbl,
 		       struct uac_invite_opts *o)
@@ -179,7 +157,7 @@ static int l_invite(lua_State *L)
 		lua_newtable(L);
 	}
 	luaL_checktype(L, 2, LUA_TTABLE);
-	check_keys(L, 2, "invite", known);
+	l_check_options(L, 2, "invite", known);
 
 	o.ruri      = opt_string(L, 2, "ruri");
 	o.to        = opt_string(L, 2, "to");
@@ -359,23 +337,6 @@ static int response_k(lua_State *L, int status, lua_KContext ctx)
 }
 
 
-static uint32_t wait_ms(lua_State *L, int opts)
-{
-	lua_Integer ms = DEFAULT_WAIT_MS;
-
-	if (lua_istable(L, opts)) {
-		lua_getfield(L, opts, "timeout");
-		if (!lua_isnil(L, -1))
-			ms = luaL_checkinteger(L, -1);
-		lua_pop(L, 1);
-	}
-	if (ms <= 0 || ms > 600000)
-		luaL_error(L, "timeout must be 1..600000 ms");
-
-	return (uint32_t)ms;
-}
-
-
 /* Pushes the match state and starts the wait; returns its index. */
 static int wait_for(lua_State *L, struct lcall *lc, const struct match *m,
 		    const char *what, uint32_t ms)
@@ -414,7 +375,7 @@ static int l_response(lua_State *L)
 		(void)re_snprintf(what, sizeof(what), "%d response to the "
 				  "INVITE", m.scode);
 
-	idx = wait_for(L, lc, &m, what, wait_ms(L, opts));
+	idx = wait_for(L, lc, &m, what, l_wait_timeout(L, opts));
 
 	return response_k(L, LUA_OK, idx);
 }
@@ -468,7 +429,7 @@ static int wait_final(lua_State *L, const char *met, uint32_t cseq,
 
 	(void)re_snprintf(what, sizeof(what), "final response to the %s",
 			  met);
-	idx = wait_for(L, lc, &m, what, wait_ms(L, opts));
+	idx = wait_for(L, lc, &m, what, l_wait_timeout(L, opts));
 
 	return response_k(L, LUA_OK, idx);
 }
@@ -505,7 +466,7 @@ static int l_prack(lua_State *L)
 			"timeout", NULL
 		};
 
-		check_keys(L, opts, "prack", known);
+		l_check_options(L, opts, "prack", known);
 	}
 	memset(&o, 0, sizeof(o));
 	o.rseq = opt_long(L, opts, "rseq");

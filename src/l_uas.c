@@ -25,8 +25,6 @@
 #define UAS_META "siptap.uas"
 #define INV_META "siptap.invitation"
 
-enum { DEFAULT_WAIT_MS = 5000 };
-
 struct linv {
 	struct uas_call *call;
 	struct test *t;
@@ -87,17 +85,8 @@ static int incoming_k(lua_State *L, int status, lua_KContext ctx)
 static int l_incoming(lua_State *L)
 {
 	struct test *t = check_uas(L);
-	lua_Integer ms = DEFAULT_WAIT_MS;
 
-	if (lua_istable(L, 2)) {
-		lua_getfield(L, 2, "timeout");
-		if (!lua_isnil(L, -1))
-			ms = luaL_checkinteger(L, -1);
-		lua_pop(L, 1);
-	}
-	luaL_argcheck(L, ms > 0 && ms <= 600000, 2, "timeout 1..600000 ms");
-
-	runner_wait_begin(t, "an INVITE at the UAS", (uint32_t)ms);
+	runner_wait_begin(t, "an INVITE at the UAS", l_wait_timeout(L, 2));
 
 	return incoming_k(L, LUA_OK, 0);
 }
@@ -125,26 +114,6 @@ struct lopts {
 	int modifiers;          /* stack index of the list, 0: none */
 	const char *fn;         /* "progress", "accept", "reject"   */
 };
-
-
-static void unknown_keys(lua_State *L, int tbl, const char *fn,
-			 const char *const *known)
-{
-	lua_pushnil(L);
-	while (lua_next(L, tbl)) {
-		const char *const *k;
-
-		lua_pop(L, 1);
-		for (k = known; *k; k++) {
-			if (lua_type(L, -1) == LUA_TSTRING &&
-			    !strcmp(lua_tostring(L, -1), *k))
-				break;
-		}
-		if (!*k)
-			luaL_error(L, "%s: unknown option '%s'", fn,
-				   luaL_tolstring(L, -1, NULL));
-	}
-}
 
 
 /* Each getter leaves the value on the stack: the options table's own
@@ -235,7 +204,7 @@ static void get_body(lua_State *L, int tbl, struct lopts *o)
 			   "contentType = ...}, got %s", o->fn,
 			   luaL_typename(L, b));
 
-	unknown_keys(L, b, "progress: body", known);
+	l_check_options(L, b, "progress: body", known);
 	o->p.body_is_table = true;
 	lua_getfield(L, b, "body");
 	if (lua_type(L, -1) != LUA_TSTRING)
@@ -266,7 +235,7 @@ static void get_sdh_options(lua_State *L, int tbl, struct lopts *o)
 	if (!lua_istable(L, s))
 		luaL_error(L, "%s: sessionDescriptionHandlerOptions must be a "
 			   "table, got %s", o->fn, luaL_typename(L, s));
-	unknown_keys(L, s, "sessionDescriptionHandlerOptions", known);
+	l_check_options(L, s, "sessionDescriptionHandlerOptions", known);
 	o->sdh_given = true;
 
 	lua_getfield(L, s, "codecs");
@@ -392,7 +361,7 @@ static void read_options(lua_State *L, int tbl, struct lopts *o)
 		luaL_error(L, "%s: options must be a table, got %s", o->fn,
 			   luaL_typename(L, tbl));
 
-	unknown_keys(L, tbl, o->fn, known);
+	l_check_options(L, tbl, o->fn, known);
 	get_status(L, tbl, o);
 	o->p.reason = get_string(L, tbl, o->fn, "reasonPhrase");
 	get_headers(L, tbl, o);
@@ -528,7 +497,7 @@ static int l_accept(lua_State *L)
 		return luaL_error(L, "accept: takes an options table, not a %s",
 				  luaL_typename(L, 2));
 	if (lua_istable(L, 2)) {
-		unknown_keys(L, 2, "accept", known);
+		l_check_options(L, 2, "accept", known);
 		read_options(L, 2, &o);
 	}
 	if (uas_call_state(li->call) >= UAS_ACCEPTED)
@@ -609,7 +578,7 @@ static int l_reject(lua_State *L)
 				  luaL_typename(L, 2));
 	}
 	if (lua_istable(L, 2)) {
-		unknown_keys(L, 2, "reject", known);
+		l_check_options(L, 2, "reject", known);
 		lua_getfield(L, 2, "statusCode");
 		if (!lua_isnil(L, -1)) {
 			int isint;
@@ -684,17 +653,9 @@ static int l_wait(lua_State *L)
 	};
 	struct linv *li = check_inv(L);
 	int state = luaL_checkoption(L, 2, NULL, states);
-	lua_Integer ms = DEFAULT_WAIT_MS;
 
-	if (lua_istable(L, 3)) {
-		lua_getfield(L, 3, "timeout");
-		if (!lua_isnil(L, -1))
-			ms = luaL_checkinteger(L, -1);
-		lua_pop(L, 1);
-	}
-	luaL_argcheck(L, ms > 0 && ms <= 600000, 3, "timeout 1..600000 ms");
-
-	runner_wait_begin(li->t, "the invitation's state", (uint32_t)ms);
+	runner_wait_begin(li->t, "the invitation's state",
+			  l_wait_timeout(L, 3));
 
 	return wait_state_k(L, LUA_OK, state);
 }
@@ -744,7 +705,7 @@ int l_uas_push(lua_State *L, struct test *t, int opts)
 	if (lua_istable(L, opts)) {
 		const char *rel;
 
-		unknown_keys(L, opts, "uas", known);
+		l_check_options(L, opts, "uas", known);
 		lua_getfield(L, opts, "t1");
 		if (!lua_isnil(L, -1)) {
 			lua_Integer t1 = luaL_checkinteger(L, -1);
