@@ -21,6 +21,10 @@
 #include "fault.h"
 #include "report.h"
 
+#define DEBUG_MODULE "siptap"
+#define DEBUG_LEVEL 3
+#include <re_dbg.h>
+
 
 enum { EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
@@ -65,7 +69,8 @@ static const char usage_text[] =
 "  --target ADDR:PORT  call a remote UAS instead of the reference UAS\n"
 "                      (scenarios written for it only expect)\n"
 "  --jobs N            tests at once (default 4; 1 with --uas-listen)\n"
-"  --filter TEXT       only tests whose name contains TEXT (repeatable)\n"
+"  --filter TEXT       only tests whose name or file contains TEXT\n"
+"                      (repeatable)\n"
 "  --shard K/N         only the K-th of N stable slices of the suite, for\n"
 "                      CI jobs in parallel (1 <= K <= N)\n"
 "  --list              print the selected test names, run nothing\n"
@@ -475,6 +480,9 @@ int main(int argc, char *argv[])
 		(void)fprintf(stderr, "siptap: libre_init failed\n");
 		return EXIT_USAGE;
 	}
+	/* libre's own warnings (a peer's undecodable message, say) are
+	 * not siptap's output: the wire and the TAP tell what happened */
+	dbg_init(DBG_ERR, DBG_NONE);
 
 	if (!strcmp(cmd, "run"))
 		ret = cmd_run(&conf, argc - 1 - optind, argv + 1 + optind);

@@ -627,6 +627,22 @@ void runner_pcap(struct test *t)
 }
 
 
+/* The bytes of a message, each line indented under its summary. */
+static void raw_indented(struct mbuf *mb, const uint8_t *p, size_t len)
+{
+	size_t i, start = 0;
+
+	for (i = 0; i <= len; i++) {
+		if (i < len && p[i] != '\n')
+			continue;
+		(void)mbuf_printf(mb, "    %b\n", p + start,
+				  (i > start && p[i - 1] == '\r') ?
+				  i - start - 1 : i - start);
+		start = i + 1;
+	}
+}
+
+
 /* The wire of a failed test, one line a message, for the reports. */
 static void wire_log_make(struct test *t)
 {
@@ -640,9 +656,8 @@ static void wire_log_make(struct test *t)
 		const struct wire_msg *wm = le->data;
 
 		(void)mbuf_printf(t->wire_log, "%H\n", wire_msg_print, wm);
-		(void)mbuf_printf(t->wire_log, "    %b\n",
-				  wm->raw->buf, min(wm->raw->end,
-						    (size_t)4096));
+		raw_indented(t->wire_log, wm->raw->buf,
+			     min(wm->raw->end, (size_t)4096));
 	}
 }
 
