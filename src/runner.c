@@ -244,6 +244,7 @@ void runner_error(struct test *t, lua_State *co, int status)
 		struct tap_diag d = {"message", "not enough memory: the test "
 				     "went over siptap's 256 MB per test", 0};
 
+		t->out_of_memory = true;
 		lua_settop(co, 0);
 		lua_pushnil(t->L);
 		lua_setfield(t->L, LUA_REGISTRYINDEX, "siptap.co");
@@ -668,7 +669,9 @@ static void done_handler(void *arg)
 
 	if (t->wire) {
 		t->elapsed_usec = wire_now(t->wire) - t->started_usec;
-		if (t->co_ok)
+		/* also after an error or a timeout: the wire so far may
+		 * show why (a proxy that dropped the 180, say) */
+		if (!t->out_of_memory)
 			general_rules(t);
 		if (!t->points)
 			runner_point(t, false, "the test made no assertions",

@@ -85,6 +85,7 @@ struct test {
 	bool wait_expired;
 	bool done;
 	bool co_ok;                /**< the test function returned       */
+	bool out_of_memory;        /**< at the allocator cap: no rules   */
 	struct mbuf *out;          /**< the subtest's TAP lines          */
 	unsigned points;
 	unsigned failed;

@@ -4,7 +4,8 @@
 # (--proxy) to the reference UAS on a fixed port (--uas-listen), over UDP
 # and over TCP. The proxy rules (PX-*) run on every test; Kamailio's
 # known deviations (tests/peers/kamailio/findings.txt) are TODO points
-# with the finding, never passes.
+# with the finding, never passes. Then Kamailio broken on purpose
+# (-A BREAK_...): each PX rule must fail against the proxy that breaks it.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init e2e_kamailio "$@"
@@ -58,6 +59,32 @@ for tp in udp tcp; do
   grep -q "^# UAC over ${tp^^}, through the proxy $proxy\$" "$TMP/$tp.tap" &&
     pass "$tp: the TAP says which proxy and transport" ||
     fail "$tp: no '# UAC over ${tp^^}, through the proxy' line"
+done
+
+stop_kamailio
+
+# A proxy that breaks each rule: the rule must say not ok.
+breaks=(BREAK_DROP_18X:PX-FWD-1 BREAK_ADD_HEADER:PX-HDR-1
+  BREAK_NO_RECORD_ROUTE:PX-RR-1 BREAK_NO_100REL:PX-REL-1 BREAK_NO_100:PX-100-1)
+for b in "${breaks[@]}"; do
+  define=${b%%:*} rule=${b##*:}
+  port=$(free_port) || e2e_abort "no free port"
+  bdir="$TMP/$define"
+  mkdir -p "$bdir"
+  if ! sh "$ROOT/tests/peers/kamailio/kamailio.sh" start "$bdir" "$port" -A "$define" >"$bdir.start" 2>&1; then
+    fail "$define: kamailio did not start"; show "$bdir.start"; continue
+  fi
+  siptap_run "$bdir.tap" "$bdir.err" run --t1 50 --timeout 3 \
+    --proxy "sip:127.0.0.1:$port" --uas-listen "127.0.0.1:$((port + 1))" \
+    --report-dir "$bdir.r" --filter "180 Ringing, unreliable" \
+    --filter "reliable 183 with SDP, PRACK" scenarios/flows
+  sh "$ROOT/tests/peers/kamailio/kamailio.sh" stop "$bdir" >/dev/null 2>&1 || true
+  if grep -qE "^    not ok [0-9]+ - $rule " "$bdir.tap"; then
+    pass "$define: $rule fails against a proxy that breaks it"
+  else
+    fail "$define: $rule did not fail (exit $rc)"
+    grep -E '^ *not ok' "$bdir.tap" | head -5 | sed 's/^/  /'
+  fi
 done
 
 e2e_finish
