@@ -95,14 +95,14 @@ fi
 # On a terminal (a pty from script(1)): a progress line and a coloured
 # summary on stderr; NO_COLOR turns the colour off; stdout stays TAP.
 if command -v script >/dev/null; then
-  script -qec "$SIPTAP run --t1 50 --report-dir $TMP/tty scenarios/flows/180-unreliable.lua >$TMP/tty2.tap" /dev/null >"$TMP/tty.out" 2>&1 || true
+  script -qec "$SIPTAP run --t1 50 --report-dir $TMP/tty scenarios/flows/180-unreliable.lua >$TMP/tty2.tap" /dev/null </dev/null >"$TMP/tty.out" 2>&1 || true
   if grep -q '\[1/1\] 1 passed, 0 failed' "$TMP/tty.out" &&
     grep -q $'\033\[32msiptap: 1 tests' "$TMP/tty.out"; then
     pass "on a terminal: progress line and a green summary"
   else
     fail "no progress line or colour on a terminal: $(cat -v "$TMP/tty.out" | tail -c 300)"
   fi
-  NO_COLOR=1 script -qec "$SIPTAP run --t1 50 --report-dir $TMP/tty scenarios/flows/180-unreliable.lua >$TMP/tty3.tap" /dev/null >"$TMP/tty3.out" 2>&1 || true
+  NO_COLOR=1 script -qec "$SIPTAP run --t1 50 --report-dir $TMP/tty scenarios/flows/180-unreliable.lua >$TMP/tty3.tap" /dev/null </dev/null >"$TMP/tty3.out" 2>&1 || true
   if grep -q 'siptap: 1 tests' "$TMP/tty3.out" && ! grep -q $'\033\[32m' "$TMP/tty3.out"; then
     pass "NO_COLOR: no colour"
   else
