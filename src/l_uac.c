@@ -105,7 +105,7 @@ static const char *opt_string(lua_State *L, int tbl, const char *key)
 
 
 /* sdp = true makes an offer; a string is sent as given. */
-static void invite_sdp(lua_State *L, struct test *t, int tbl,
+static void invite_sdp(lua_State *L, int tbl,
 		       struct uac_invite_opts *o)
 {
 	struct sa laddr;
@@ -135,7 +135,6 @@ static void invite_sdp(lua_State *L, struct test *t, int tbl,
 	mem_deref(sdp);
 	o->body = lua_tolstring(L, -1, &o->body_len);
 	lua_setfield(L, tbl, "sdp");
-	(void)t;
 }
 
 
@@ -173,7 +172,7 @@ static int l_invite(lua_State *L)
 	if (o.body)
 		o.body_len = strlen(o.body);
 	else
-		invite_sdp(L, t, 2, &o);
+		invite_sdp(L, 2, &o);
 
 	lc = lua_newuserdatauv(L, sizeof(*lc), 1);
 	memset(lc, 0, sizeof(*lc));

@@ -186,27 +186,42 @@ static void testcase(FILE *f, const struct test *t)
 }
 
 
+struct tally {
+	unsigned fail, error, skip;
+	double time;
+};
+
+
+/* JUnit's counts of testv[from..to): a failing TODO counts as skipped */
+static struct tally tally(const struct test *testv, size_t from, size_t to)
+{
+	struct tally n = {0, 0, 0, 0};
+	size_t i;
+
+	for (i = from; i < to; i++) {
+		n.fail  += testv[i].result == RESULT_FAIL;
+		n.error += testv[i].result == RESULT_ERROR;
+		n.skip  += testv[i].result == RESULT_SKIP ||
+			testv[i].result == RESULT_TODO;
+		n.time  += seconds(&testv[i]);
+	}
+
+	return n;
+}
+
+
 /* The tests of one file, testv[from..to), as one testsuite. */
 static void testsuite(FILE *f, const struct test *testv, size_t from,
 		      size_t to)
 {
-	unsigned fail = 0, error = 0, skip = 0;
-	double time = 0;
+	const struct tally n = tally(testv, from, to);
 	size_t i;
-
-	for (i = from; i < to; i++) {
-		fail  += testv[i].result == RESULT_FAIL;
-		error += testv[i].result == RESULT_ERROR;
-		skip  += testv[i].result == RESULT_SKIP ||
-			testv[i].result == RESULT_TODO;
-		time  += seconds(&testv[i]);
-	}
 
 	fputs("  <testsuite name=\"", f);
 	xml_str(f, testv[from].st->file);
 	fprintf(f, "\" tests=\"%zu\" failures=\"%u\" errors=\"%u\" "
-		"skipped=\"%u\" time=\"%.3f\">\n", to - from, fail, error,
-		skip, time);
+		"skipped=\"%u\" time=\"%.3f\">\n", to - from, n.fail,
+		n.error, n.skip, n.time);
 	for (i = from; i < to; i++)
 		testcase(f, &testv[i]);
 	fputs("  </testsuite>\n", f);
@@ -215,19 +230,13 @@ static void testsuite(FILE *f, const struct test *testv, size_t from,
 
 int report_junit(FILE *f, const struct test *testv, size_t testc)
 {
-	unsigned fail = 0, error = 0, skip = 0;
+	const struct tally n = tally(testv, 0, testc);
 	size_t i, from = 0;
-
-	for (i = 0; i < testc; i++) {
-		fail  += testv[i].result == RESULT_FAIL;
-		error += testv[i].result == RESULT_ERROR;
-		skip  += testv[i].result == RESULT_SKIP ||
-			testv[i].result == RESULT_TODO;
-	}
 
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
 	fprintf(f, "<testsuites name=\"siptap\" tests=\"%zu\" failures=\"%u\""
-		" errors=\"%u\" skipped=\"%u\">\n", testc, fail, error, skip);
+		" errors=\"%u\" skipped=\"%u\">\n", testc, n.fail, n.error,
+		n.skip);
 	for (i = 1; i <= testc; i++) {
 		if (i < testc &&
 		    !strcmp(testv[i].st->file, testv[from].st->file))

@@ -784,12 +784,6 @@ struct uas_call *uas_take_call(struct uas *uas)
 }
 
 
-unsigned uas_call_count(const struct uas *uas)
-{
-	return list_count(&uas->calls);
-}
-
-
 /* R-WHEN-1..3; 100 Trying is never reliable (P-100-1) */
 bool uas_call_reliable(const struct uas_call *call,
 		       const struct progress_opts *opts)

@@ -28,7 +28,6 @@ enum uas_state {
 int  uas_alloc(struct uas **uasp, struct sip *sip,
 	       const struct uas_conf *conf);
 struct uas_call *uas_take_call(struct uas *uas);
-unsigned uas_call_count(const struct uas *uas);
 void uas_set_require_100rel(struct uas *uas, bool require);
 void uas_set_t1(struct uas *uas, uint32_t t1);
 uint32_t uas_t1(const struct uas *uas);

@@ -632,12 +632,11 @@ function(c, ctx)
     end
     -- and one whenever one was due: copies at T1, 3*T1, 7*T1 ...
     if not bad then
-      local due, k = 0, 0
-      while ctx.t1 * (2 ^ (k + 1) - 1) + ctx.t1 * 0.6 + 30 <
+      local due = 0
+      while ctx.t1 * (2 ^ (due + 1) - 1) + ctx.t1 * 0.6 + 30 <
             stop - e.first.time do
-        k = k + 1
+        due = due + 1
       end
-      due = k
       if #timed - 1 < due then
         bad = { msg = e.first, why = ("RSeq %d was sent %d time(s) in %.0f"
                 .. " ms without PRACK, wanted %d retransmission(s) at T1 "
