@@ -16,6 +16,7 @@
 #include "runner.h"
 #include "run.h"
 #include "report.h"
+#include "findings.h"
 
 
 static int mkdirs(const char *dir)
@@ -407,6 +408,16 @@ int report_write(const struct run_conf *conf, const struct mbuf *tap,
 	f = open_report(conf, "summary.md", path, sizeof(path));
 	if (f) {
 		summary(f, conf, testv, testc, stats);
+		if (fclose(f))
+			err = errno;
+	}
+	else {
+		err = errno;
+	}
+
+	f = open_report(conf, "findings.md", path, sizeof(path));
+	if (f) {
+		err |= findings_write(f, conf, testv, testc);
 		if (fclose(f))
 			err = errno;
 	}

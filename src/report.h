@@ -4,6 +4,7 @@
  *   <run>.tap     the TAP exactly as printed
  *   junit.xml     one testsuite per scenario file, one testcase a test
  *   summary.md    counts, failures with their rule ids, slowest tests
+ *   findings.md   every rule broken on the wire, with wire excerpts
  *   wire/NNN.log  the wire of each failed test (NNN: its TAP number)
  *   pcap/NNN.pcap with --pcap, a capture per test
  */

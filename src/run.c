@@ -204,6 +204,8 @@ static void tests_free(struct run *run)
 		mem_deref(run->testv[i].out);
 		mem_deref(run->testv[i].first_failure);
 		mem_deref(run->testv[i].wire_log);
+		list_flush(&run->testv[i].findings);
+		mem_deref(run->testv[i].remote_name);
 	}
 	mem_deref(run->testv);
 }
@@ -248,13 +250,16 @@ static void header(const struct run *run)
 	if (conf->faults)
 		(void)tap_comment(mb, 0, faults_line(conf->faults, line,
 						     sizeof(line)));
-	(void)re_snprintf(line, sizeof(line), "UAC over %s%s%s%s%H",
+	(void)re_snprintf(line, sizeof(line), "UAC over %s%s%s%s%H%s%H",
 			  sip_transp_name(conf->transport),
 			  conf->proxy_uri ? ", through the proxy " : "",
 			  conf->proxy_uri ? conf->proxy_uri : "",
 			  sa_isset(&conf->target, SA_ADDR) ?
 			  ", calling the remote UAS " : "",
-			  target_print, &conf->target);
+			  target_print, &conf->target,
+			  sa_isset(&conf->agent, SA_ADDR) ?
+			  ", the UAS played by the agent at " : "",
+			  target_print, &conf->agent);
 	(void)tap_comment(mb, 0, line);
 }
 

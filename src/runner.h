@@ -32,6 +32,7 @@ struct run_conf {
 	const char *proxy_uri;
 	struct sa uas_listen;     /**< --uas-listen: the UAS's address  */
 	struct sa target;         /**< --target: a remote UAS           */
+	struct sa agent;          /**< --agent: a remote UAS's agent    */
 	const char *tls_cert;     /**< --tls-cert: PEM, key and cert    */
 	const char *todo_file;    /**< --todo: known peer deviations    */
 	const char *pcap_dir;     /**< --pcap: a capture per test here  */
@@ -45,6 +46,16 @@ struct run_conf {
 	struct list *memo;        /**< SIPTAP.memo's strings (run-wide) */
 	unsigned shard_k;         /**< --shard K/N                      */
 	unsigned shard_n;
+};
+
+/** A failed test point, TODO or not, for findings.md */
+struct finding {
+	struct le le;
+	char *point;               /**< its description                 */
+	char *rule;                /**< the rule id it names, or NULL    */
+	char *what;                /**< message, or what was wanted/found */
+	char *raw;                 /**< the message it is about, or NULL */
+	bool todo;
 };
 
 struct test;
@@ -78,6 +89,12 @@ struct test {
 	struct sa uac_addr;
 	struct sa uac_tcp_addr;
 	struct peer *peer;         /**< t:peer(), when asked for        */
+	struct agent *agent;       /**< --agent: the remote UAS's agent */
+	uint32_t agent_start_id;   /**< its start request, until answered */
+	struct sa remote_addr;     /**< the remote UAS's SIP address    */
+	uint32_t remote_t1;        /**< the T1 the remote UAS uses, ms  */
+	char *remote_name;         /**< e.g. "SIP.js 0.21.2"            */
+	struct tmr agent_tmr;
 	struct tmr wake_tmr;
 	struct tmr wait_tmr;
 	struct tmr timeout_tmr;
@@ -97,6 +114,7 @@ struct test {
 	uint64_t elapsed_usec;
 	bool errored;              /**< a Lua error ended it            */
 	char *first_failure;       /**< description of the first not ok */
+	struct list findings;      /**< every not ok (struct finding)   */
 	struct mbuf *wire_log;     /**< the wire, when the test failed  */
 	struct tmr done_tmr;
 	runner_done_h *doneh;

@@ -238,10 +238,31 @@ int suite_collect(struct list *testl, const char *const *pathv,
 }
 
 
+/* TEXT is one or more parts joined by " & ": the name contains each
+ * (an option combination of the matrix is a few words apart). */
+static bool todo_match(const char *name, const char *text)
+{
+	const char *amp;
+
+	while ((amp = strstr(text, " & "))) {
+		struct pl part = {text, (size_t)(amp - text)};
+		char buf[256];
+
+		if (pl_strcpy(&part, buf, sizeof(buf)) || !strstr(name, buf))
+			return false;
+		text = amp + 3;
+	}
+
+	return strstr(name, text) != NULL;
+}
+
+
 /* --todo FILE: known deviations of the peer under test. Each line is
- * "TEXT | REASON": every test whose name contains TEXT runs as a TODO
- * with REASON, so that a finding is reported, never hidden as a pass,
- * and does not fail the run. Blank lines and "#" comments are skipped. */
+ * "TEXT | REASON": every test whose name contains TEXT (each part of
+ * "A & B") runs as a TODO with REASON, so that a finding is reported,
+ * never hidden as a pass, and does not fail the run. The first line
+ * that matches a test gives its reason. Blank lines and "#" comments
+ * are skipped. */
 int suite_todo_file(struct list *testl, const char *path, char *err,
 		    size_t errsz)
 {
@@ -279,7 +300,7 @@ int suite_todo_file(struct list *testl, const char *path, char *err,
 		for (le = testl->head; le; le = le->next) {
 			struct suite_test *st = le->data;
 
-			if (st->name && !st->todo && strstr(st->name, text))
+			if (st->name && !st->todo && todo_match(st->name, text))
 				(void)str_dup(&st->todo, why);
 		}
 	}

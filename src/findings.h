@@ -1,0 +1,9 @@
+/**
+ * @file findings.h  findings.md: every rule the wire showed broken
+ */
+
+struct run_conf;
+struct test;
+
+int findings_write(FILE *f, const struct run_conf *conf,
+		   const struct test *testv, size_t testc);
