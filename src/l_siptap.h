@@ -3,6 +3,7 @@
  *
  * l_test.c  test() and t          l_msg.c  message objects
  * l_uac.c   the UAC and its calls l_uas.c  the UAS and its invitations
+ * l_peer.c  a hostile peer        l_remote.c a remote UAS (--agent)
  */
 
 struct test;
@@ -36,3 +37,11 @@ int  l_peer_push(lua_State *L, struct test *t);
 
 void l_uas_open(lua_State *L);
 int  l_uas_push(lua_State *L, struct test *t, int opts);
+void l_uas_push_request(lua_State *L, struct test *t,
+			const struct pl *callid);
+int  l_inv_wait(lua_State *L);
+
+void l_remote_open(lua_State *L);
+int  l_remote_uas_push(lua_State *L, struct test *t, int opts);
+void l_remote_serve(struct test *t);
+int  l_remote_state(lua_State *L);   /* enum uas_state */

@@ -558,9 +558,13 @@ static int l_sleep(lua_State *L)
 }
 
 
+/* The run's T1; in remote mode the one the remote UAS uses, which
+ * scenarios scale their waits by. */
 static int l_t1(lua_State *L)
 {
-	lua_pushinteger(L, check_t(L)->conf->t1);
+	struct test *t = check_t(L);
+
+	lua_pushinteger(L, t->agent ? t->remote_t1 : t->conf->t1);
 	return 1;
 }
 
@@ -568,7 +572,9 @@ static int l_t1(lua_State *L)
 /* T1 of this test's UAS (t:uas{t1 = ms} may change it) */
 static int l_uas_t1(lua_State *L)
 {
-	lua_pushinteger(L, uas_t1(check_t(L)->uas));
+	struct test *t = check_t(L);
+
+	lua_pushinteger(L, t->agent ? t->remote_t1 : uas_t1(t->uas));
 	return 1;
 }
 
@@ -614,6 +620,9 @@ static int l_peer(lua_State *L)
 static int l_uas(lua_State *L)
 {
 	struct test *t = check_t(L);
+
+	if (t->agent)
+		return l_remote_uas_push(L, t, 2);
 
 	return l_uas_push(L, t, 2);
 }

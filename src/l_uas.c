@@ -622,21 +622,34 @@ static int l_state(lua_State *L)
 }
 
 
+/* The state of the invitation at 1: the reference UAS's own, or, for
+ * a remote UAS's invitation, what the wire shows. */
+static enum uas_state inv_state(lua_State *L)
+{
+	struct linv *li = luaL_testudata(L, 1, INV_META);
+
+	return li ? uas_call_state(li->call)
+		: (enum uas_state)l_remote_state(L);
+}
+
+
 static int wait_state_k(lua_State *L, int status, lua_KContext ctx)
 {
-	struct linv *li = check_inv(L);
+	struct test *t = runner_test(L);
+	enum uas_state now = inv_state(L);
 
-	if (uas_call_state(li->call) >= (enum uas_state)ctx) {
-		runner_wait_end(li->t);
-		lua_pushstring(L, uas_state_name(uas_call_state(li->call)));
+	(void)status;
+	if (now >= (enum uas_state)ctx) {
+		runner_wait_end(t);
+		lua_pushstring(L, uas_state_name(now));
 		return 1;
 	}
-	if (runner_wait_expired(li->t)) {
-		runner_wait_end(li->t);
+	if (runner_wait_expired(t)) {
+		runner_wait_end(t);
 		return luaL_error(L, "wait: the call did not get to '%s' "
 				  "within the wait (it is %s)",
 				  uas_state_name((enum uas_state)ctx),
-				  uas_state_name(uas_call_state(li->call)));
+				  uas_state_name(now));
 	}
 
 	return runner_yield(L, ctx, wait_state_k);
@@ -644,17 +657,19 @@ static int wait_state_k(lua_State *L, int status, lua_KContext ctx)
 
 
 /* inv:wait(state, [{timeout = ms}]): until the call is in state
- * ("early", "accepted", "confirmed", "terminated") or past it */
-static int l_wait(lua_State *L)
+ * ("early", "accepted", "confirmed", "terminated") or past it; the
+ * invitations of both UASes */
+int l_inv_wait(lua_State *L)
 {
 	static const char *const states[] = {
 		"incoming", "early", "accepted", "confirmed", "terminated",
 		NULL
 	};
-	struct linv *li = check_inv(L);
-	int state = luaL_checkoption(L, 2, NULL, states);
+	int state;
 
-	runner_wait_begin(li->t, "the invitation's state",
+	(void)inv_state(L);   /* checks the invitation */
+	state = luaL_checkoption(L, 2, NULL, states);
+	runner_wait_begin(runner_test(L), "the invitation's state",
 			  l_wait_timeout(L, 3));
 
 	return wait_state_k(L, LUA_OK, state);
@@ -668,25 +683,34 @@ static int l_queued(lua_State *L)
 }
 
 
-/* inv:request(): the INVITE as the UAS received it */
-static int l_request(lua_State *L)
+/* The INVITE with this Call-ID as the UAS received it, or nil */
+void l_uas_push_request(lua_State *L, struct test *t,
+			const struct pl *callid)
 {
-	struct linv *li = check_inv(L);
-	const struct sip_msg *inv = uas_call_invite(li->call);
 	struct le *le;
 
-	for (le = wire_msgs(li->t->wire)->head; le; le = le->next) {
+	for (le = wire_msgs(t->wire)->head; le; le = le->next) {
 		const struct wire_msg *wm = le->data;
 
 		if (wm->role != WIRE_UAS || wm->tx || !wm->msg ||
 		    !wm->msg->req || pl_strcmp(&wm->msg->met, "INVITE") ||
-		    pl_cmp(&wm->msg->callid, &inv->callid))
+		    pl_cmp(&wm->msg->callid, callid))
 			continue;
 		l_msg_push(L, wm);
-		return 1;
+		return;
 	}
 
 	lua_pushnil(L);
+}
+
+
+/* inv:request(): the INVITE as the UAS received it */
+static int l_request(lua_State *L)
+{
+	struct linv *li = check_inv(L);
+
+	l_uas_push_request(L, li->t, &uas_call_invite(li->call)->callid);
+
 	return 1;
 }
 
@@ -752,7 +776,7 @@ static const luaL_Reg inv_methods[] = {
 	{"reject",   l_reject},
 	{"state",    l_state},
 	{"queued",   l_queued},
-	{"wait",     l_wait},
+	{"wait",     l_inv_wait},
 	{"request",  l_request},
 	{NULL, NULL}
 };

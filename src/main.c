@@ -68,6 +68,9 @@ static const char usage_text[] =
 "                      a proxy to forward to (default: a free port)\n"
 "  --target ADDR:PORT  call a remote UAS instead of the reference UAS\n"
 "                      (scenarios written for it only expect)\n"
+"  --agent ADDR:PORT   another implementation plays the UAS, driven by\n"
+"                      its agent listening here (README: \"Another UAS\";\n"
+"                      SIP over UDP, the same scenarios)\n"
 "  --jobs N            tests at once (default 4; 1 with --uas-listen)\n"
 "  --filter TEXT       only tests whose name or file contains TEXT\n"
 "                      (repeatable)\n"
@@ -79,13 +82,14 @@ static const char usage_text[] =
 "                      commands); without it they cannot\n"
 "  --todo FILE         known deviations of the peer under test: lines\n"
 "                      \"TEXT | REASON\"; tests whose name contains TEXT\n"
-"                      run as TODO with REASON\n"
+"                      (every part of \"A & B\") run as TODO with REASON\n"
 "  --lua-dir DIR       the siptap Lua library (default: built in)\n"
 "  -h, --help          this text\n"
 "  -V, --version       the version\n"
 "\n"
-"Reports (in --report-dir): <run>.tap, junit.xml, summary.md, wire/NNN.log\n"
-"for each failed test, and pcap/NNN.pcap with --pcap.\n"
+"Reports (in --report-dir): <run>.tap, junit.xml, summary.md, findings.md\n"
+"(each rule broken on the wire), wire/NNN.log for each failed test, and\n"
+"pcap/NNN.pcap with --pcap.\n"
 "\n"
 "Exit status: 0 all tests passed, 1 a test failed, 2 usage or set-up error\n"
 "(bad option, missing path, no scenario files, reports not writable).\n";
@@ -155,6 +159,31 @@ static int proxy_parse(const char *s, struct run_conf *conf)
 }
 
 
+/* --agent: the agent's UAS replaces the reference UAS, reached over
+ * UDP; what only the reference UAS or a second UAS would need is out */
+static int remote_check(const struct run_conf *conf)
+{
+	if (!sa_isset(&conf->agent, SA_ADDR))
+		return 0;
+	if (sa_isset(&conf->target, SA_ADDR))
+		return usage_error("%s", "--agent and --target: one remote UAS"
+				   " at a time");
+	if (sa_isset(&conf->proxy, SA_ADDR) ||
+	    sa_isset(&conf->uas_listen, SA_ADDR))
+		return usage_error("%s", "--agent: not through a proxy "
+				   "(--proxy, --uas-listen) yet");
+	if (conf->faults)
+		return usage_error("%s", "--agent: --uas-fault breaks the "
+				   "reference UAS, which a remote run does "
+				   "not use");
+	if (conf->transport != SIP_TRANSP_UDP)
+		return usage_error("%s", "--agent: the agent's SIP transport "
+				   "is UDP (--transport udp)");
+
+	return 0;
+}
+
+
 static int default_tap_version(void)
 {
 	const char *env = getenv("TAP_VERSION");
@@ -179,6 +208,7 @@ static int parse_options(int argc, char *argv[], struct run_conf *conf)
 		{"proxy",       required_argument, NULL, 'x'},
 		{"uas-listen",  required_argument, NULL, 'u'},
 		{"target",      required_argument, NULL, 'g'},
+		{"agent",       required_argument, NULL, 'a'},
 		{"todo",        required_argument, NULL, 'o'},
 		{"jobs",        required_argument, NULL, 'j'},
 		{"filter",      required_argument, NULL, 'F'},
@@ -278,6 +308,12 @@ static int parse_options(int argc, char *argv[], struct run_conf *conf)
 		case 'g':
 			if (sa_decode(&conf->target, optarg, strlen(optarg)))
 				return usage_error("--target: '%s' is not "
+						   "ADDR:PORT", optarg);
+			break;
+
+		case 'a':
+			if (sa_decode(&conf->agent, optarg, strlen(optarg)))
+				return usage_error("--agent: '%s' is not "
 						   "ADDR:PORT", optarg);
 			break;
 
@@ -462,6 +498,9 @@ int main(int argc, char *argv[])
 				   "(a PEM with key and certificate)");
 	if (sa_isset(&conf.proxy, SA_ADDR))
 		conf.transport = conf.proxy_tp;
+	ret = remote_check(&conf);
+	if (ret)
+		return ret;
 	/* one fixed UAS address can serve one test at a time */
 	if (!conf.jobs)
 		conf.jobs = sa_isset(&conf.uas_listen, SA_ADDR) ? 1 : 4;

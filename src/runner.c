@@ -21,11 +21,75 @@
 #include "runner.h"
 #include "l_siptap.h"
 #include "pcap.h"
+#include "agent.h"
 
 
 struct test *runner_test(lua_State *L)
 {
 	return *(struct test **)lua_getextraspace(L);
+}
+
+
+static void finding_destructor(void *arg)
+{
+	struct finding *f = arg;
+
+	list_unlink(&f->le);
+	mem_deref(f->point);
+	mem_deref(f->rule);
+	mem_deref(f->what);
+	mem_deref(f->raw);
+}
+
+
+static const char *diag_get(const struct tap_diag *diagv, size_t diagc,
+			    const char *key, size_t *lenp)
+{
+	size_t i;
+
+	for (i = 0; i < diagc; i++) {
+		if (strcmp(diagv[i].key, key))
+			continue;
+		*lenp = diagv[i].len ? diagv[i].len : strlen(diagv[i].val);
+		return diagv[i].val;
+	}
+
+	return NULL;
+}
+
+
+/* Keeps what a not-ok point says for findings.md. */
+static void finding_add(struct test *t, const char *desc, bool todo,
+			const struct tap_diag *diagv, size_t diagc)
+{
+	const char *msg, *wanted, *found, *rule, *raw;
+	size_t msgl = 0, wl = 0, fl = 0, rl = 0, rawl = 0;
+	struct finding *f;
+
+	f = mem_zalloc(sizeof(*f), finding_destructor);
+	if (!f)
+		return;
+
+	msg    = diag_get(diagv, diagc, "message", &msgl);
+	wanted = diag_get(diagv, diagc, "wanted", &wl);
+	found  = diag_get(diagv, diagc, "found", &fl);
+	rule   = diag_get(diagv, diagc, "rule", &rl);
+	raw    = diag_get(diagv, diagc, "raw", &rawl);
+
+	f->todo = todo;
+	(void)str_dup(&f->point, desc ? desc : "not ok");
+	if (rule)
+		(void)re_sdprintf(&f->rule, "%b", rule, rl);
+	if (msg)
+		(void)re_sdprintf(&f->what, "%b", msg, msgl);
+	else if (wanted || found)
+		(void)re_sdprintf(&f->what, "wanted %b, found %b",
+				  wanted ? wanted : "-", wanted ? wl : 1,
+				  found ? found : "-", found ? fl : 1);
+	if (raw)
+		(void)re_sdprintf(&f->raw, "%b", raw, rawl);
+
+	list_append(&t->findings, &f->le, f);
 }
 
 
@@ -50,6 +114,7 @@ void runner_point(struct test *t, bool ok, const char *desc,
 
 	if (!t->first_failure && !todo)
 		(void)str_dup(&t->first_failure, desc ? desc : "not ok");
+	finding_add(t, desc, todo != NULL, diagv, diagc);
 
 	if (diagc)
 		(void)tap_yaml(t->out, 1, diagv, diagc);
@@ -376,18 +441,27 @@ static int world_make(struct test *t)
 	if (err)
 		return err;
 
+	sa_set_str(&t->uac_addr, "127.0.0.1", 0);
+	err = endpoint(t, &t->uac_sip, WIRE_UAC, &t->uac_addr, t->uac_tls,
+		       &t->uac_tcp_addr, NULL);
+	if (err)
+		return err;
+
+	/* --agent: the remote UAS's address comes with the agent's answer
+	 * (remote_started) */
+	if (sa_isset(&conf->agent, SA_ADDR))
+		return uac_alloc(&t->uac, t->uac_sip, SIP_TRANSP_UDP,
+				 &conf->agent);
+
 	/* --uas-listen: a fixed address a proxy can forward to */
 	if (sa_isset(&conf->uas_listen, SA_ADDR))
 		t->uas_addr = conf->uas_listen;
 	else
 		sa_set_str(&t->uas_addr, "127.0.0.1", 0);
 	sa_init(&tls_addr, AF_INET);
-	sa_set_str(&t->uac_addr, "127.0.0.1", 0);
 
-	err  = endpoint(t, &t->uas_sip, WIRE_UAS, &t->uas_addr, t->uas_tls,
-			&t->uas_tcp_addr, &tls_addr);
-	err |= endpoint(t, &t->uac_sip, WIRE_UAC, &t->uac_addr, t->uac_tls,
-			&t->uac_tcp_addr, NULL);
+	err = endpoint(t, &t->uas_sip, WIRE_UAS, &t->uas_addr, t->uas_tls,
+		       &t->uas_tcp_addr, &tls_addr);
 	if (err)
 		return err;
 
@@ -427,6 +501,8 @@ static void world_free(struct test *t)
 	t->uac = mem_deref(t->uac);
 	t->uas = mem_deref(t->uas);
 	t->peer = mem_deref(t->peer);
+	t->agent = mem_deref(t->agent);
+	tmr_cancel(&t->agent_tmr);
 
 	for (i = 0; i < 2; i++) {
 		if (!sips[i])
@@ -459,6 +535,7 @@ static int state_make(struct test *t)
 	l_uac_open(t->L);
 	l_uas_open(t->L);
 	l_peer_open(t->L);
+	l_remote_open(t->L);
 
 	return 0;
 }
@@ -656,6 +733,8 @@ static void wire_log_make(struct test *t)
 	for (le = wire_msgs(t->wire)->head; le; le = le->next) {
 		const struct wire_msg *wm = le->data;
 
+		if (wm->mirror)   /* the same bytes as the UAC's copy */
+			continue;
 		(void)mbuf_printf(t->wire_log, "%H\n", wire_msg_print, wm);
 		raw_indented(t->wire_log, wm->raw->buf,
 			     min(wm->raw->end, (size_t)4096));
@@ -690,6 +769,162 @@ static void done_handler(void *arg)
 }
 
 
+/* The test function starts as a coroutine. */
+static void begin(struct test *t)
+{
+	/* each test its own random sequence, the same on every run with
+	 * this --seed */
+	lua_getglobal(t->L, "math");
+	lua_getfield(t->L, -1, "randomseed");
+	lua_pushinteger(t->L, (lua_Integer)(t->conf->seed + t->index + 1));
+	lua_call(t->L, 1, 0);
+	lua_pop(t->L, 1);
+
+	t->co = lua_newthread(t->L);
+	lua_setfield(t->L, LUA_REGISTRYINDEX, "siptap.co");
+	lua_getfield(t->L, -1, "fn");
+	lua_xmove(t->L, t->co, 1);
+	l_test_push(t->co, t);
+
+	t->started_usec = wire_now(t->wire);
+	t->started_unix_usec = unix_usec() - t->started_usec;
+	resume(t, 1);
+}
+
+
+/* --- remote mode (--agent) --------------------------------------------- */
+
+/* The agent's answer to start: {host, port, t1, agent, uri}. Its UAS must
+ * be on this machine: siptap sends to no other address. */
+static int remote_take(struct test *t, const struct odict *res)
+{
+	const char *host = odict_string(res, "host");
+	const char *name = odict_string(res, "agent");
+	uint64_t port = 0, t1 = 0;
+
+	if (!host || !odict_get_number(res, &port, "port") || !port ||
+	    port > 65535 ||
+	    sa_set_str(&t->remote_addr, host, (uint16_t)port) ||
+	    !sa_is_loopback(&t->remote_addr))
+		return EPROTO;
+
+	t->remote_t1 = t->conf->t1;
+	if (odict_get_number(res, &t1, "t1") && t1 > 0 && t1 <= 60000)
+		t->remote_t1 = (uint32_t)t1;
+	(void)str_dup(&t->remote_name, name ? name : "agent");
+
+	t->uas_addr = t->remote_addr;
+	uac_set_flow(t->uac, &t->remote_addr, SIP_TRANSP_UDP);
+	if (uac_set_uri(t->uac, odict_string(res, "uri")))
+		return ENOMEM;
+	wire_mirror(t->wire, &t->remote_addr);
+
+	return 0;
+}
+
+
+static void remote_failed(struct test *t, const char *why)
+{
+	struct tap_diag diag = {"message", why, 0};
+
+	runner_point(t, false, "the agent set up the remote UAS", &diag, 1);
+	finish(t);
+}
+
+
+/* Until the agent answers start, the test function waits. */
+static void remote_started(struct test *t)
+{
+	struct odict *msg = agent_response(t->agent, t->agent_start_id);
+	const struct odict_entry *res;
+	char why[512];
+	int err = agent_error(t->agent);
+
+	if (!msg && !err)
+		return;
+
+	if (!msg) {
+		(void)re_snprintf(why, sizeof(why), "the agent at %J: %s%s",
+				  &t->conf->agent, strerror(err),
+				  err == EPROTO ? " (a line that is not a "
+				  "JSON-RPC message)" : "");
+		remote_failed(t, why);
+		return;
+	}
+
+	res = odict_get_type(msg, ODICT_OBJECT, "result");
+	if (!res) {
+		err = EPROTO;
+		(void)re_snprintf(why, sizeof(why), "the agent refused "
+				  "start: %H", agent_error_print, msg);
+	}
+	else if ((err = remote_take(t, res->u.odict))) {
+		(void)re_snprintf(why, sizeof(why), "the agent's answer to "
+				  "start has no host and port on 127.0.0.1 or"
+				  " ::1");
+	}
+	mem_deref(msg);
+
+	if (err)
+		remote_failed(t, why);
+	else
+		begin(t);
+}
+
+
+/* Whatever the agent sent is dealt with on a loop turn of its own. */
+static void agent_turn(void *arg)
+{
+	struct test *t = arg;
+
+	if (t->done)
+		return;
+
+	if (!t->co) {
+		remote_started(t);
+		return;
+	}
+
+	l_remote_serve(t);
+	if (t->waiting_for)
+		resume(t, 0);
+}
+
+
+static void agent_handler(void *arg)
+{
+	struct test *t = arg;
+
+	if (!t->done)
+		tmr_start(&t->agent_tmr, 0, agent_turn, t);
+}
+
+
+/* One control connection per test; the agent's UAS for this test sends
+ * its SIP to our UAC's UDP address. */
+static int remote_start(struct test *t)
+{
+	char *params = NULL;
+	int err;
+
+	err = agent_connect(&t->agent, &t->conf->agent, agent_handler, t);
+	if (err)
+		return err;
+
+	err = re_sdprintf(&params, "{\"sip\":{\"transport\":\"udp\","
+			  "\"host\":\"%j\",\"port\":%u},\"t1\":%u,"
+			  "\"test\":\"%H\"}", &t->uac_addr,
+			  sa_port(&t->uac_addr), t->conf->t1, utf8_encode,
+			  t->name ? t->name : t->file);
+	if (!err)
+		err = agent_request(t->agent, &t->agent_start_id, "start",
+				    params);
+	mem_deref(params);
+
+	return err;
+}
+
+
 /* Starts a test; doneh is called once it is over (passed, failed,
  * timed out or never set up), its points in t->out. */
 int runner_start(struct test *t, runner_done_h *doneh, void *arg)
@@ -717,25 +952,22 @@ int runner_start(struct test *t, runner_done_h *doneh, void *arg)
 		return 0;
 	}
 
-	/* each test its own random sequence, the same on every run with
-	 * this --seed */
-	lua_getglobal(t->L, "math");
-	lua_getfield(t->L, -1, "randomseed");
-	lua_pushinteger(t->L, (lua_Integer)(t->conf->seed + t->index + 1));
-	lua_call(t->L, 1, 0);
-	lua_pop(t->L, 1);
-
-	t->co = lua_newthread(t->L);
-	lua_setfield(t->L, LUA_REGISTRYINDEX, "siptap.co");
-	lua_getfield(t->L, -1, "fn");
-	lua_xmove(t->L, t->co, 1);
-	l_test_push(t->co, t);
-
-	t->started_usec = wire_now(t->wire);
-	t->started_unix_usec = unix_usec() - t->started_usec;
 	tmr_start(&t->timeout_tmr, t->conf->timeout_s * 1000,
 		  timeout_handler, t);
-	resume(t, 1);
+
+	if (!sa_isset(&t->conf->agent, SA_ADDR)) {
+		begin(t);
+		return 0;
+	}
+
+	err = remote_start(t);
+	if (err) {
+		char why[256];
+
+		(void)re_snprintf(why, sizeof(why), "the agent at %J: %s",
+				  &t->conf->agent, strerror(err));
+		remote_failed(t, why);
+	}
 
 	return 0;
 }

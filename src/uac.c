@@ -17,6 +17,8 @@ struct uac {
 	struct sa target;
 	struct sa proxy;         /* outbound proxy, if set */
 	enum sip_transp proxy_tp;
+	bool flow;               /* every request to target (uac_set_flow) */
+	char *uri;               /* the UAS's own URI, if it has one     */
 	struct list calls;
 };
 
@@ -62,6 +64,7 @@ static void uac_destructor(void *arg)
 	struct uac *uac = arg;
 
 	list_flush(&uac->calls);
+	mem_deref(uac->uri);
 	mem_deref(uac->lsnr);
 	mem_deref(uac->rsp_lsnr);
 }
@@ -222,6 +225,29 @@ static int print_contact(struct mbuf *mb, const struct uac_call *call)
 }
 
 
+/* Every request, in-dialog ones too, goes to target over tp whatever
+ * the Contact and Record-Route say: the way an edge proxy reaches a
+ * WebSocket client over its connection (RFC 7118). A remote UAS's agent
+ * (--agent) is reached like that. */
+void uac_set_flow(struct uac *uac, const struct sa *target,
+		  enum sip_transp tp)
+{
+	uac->target = *target;
+	uac->tp = tp;
+	uac->flow = true;
+}
+
+
+/* The Request-URI (and To) of an INVITE that names none, instead of
+ * sip:siptap@<target>: a UAS that answers only for its own user. */
+int uac_set_uri(struct uac *uac, const char *uri)
+{
+	uac->uri = mem_deref(uac->uri);
+
+	return uri ? str_dup(&uac->uri, uri) : 0;
+}
+
+
 /* Every request leaves through this proxy (RFC 3261 8.1.2 outbound
  * proxy); in-dialog requests still follow the route set. */
 void uac_set_proxy(struct uac *uac, const struct sa *proxy,
@@ -265,6 +291,7 @@ int uac_invite(struct uac_call **callp, struct uac *uac,
 		goto out;
 
 	err  = o->ruri ? str_dup(&call->ruri, o->ruri)
+		: uac->uri ? str_dup(&call->ruri, uac->uri)
 		: re_sdprintf(&call->ruri, "sip:siptap@%J%s", &uac->target,
 			      sip_transp_param(uac->tp));
 	err |= str_dup(&call->to, o->to ? o->to : call->ruri);
@@ -374,9 +401,15 @@ static int dialog_request(struct uac_call *call, const struct sip_msg *resp,
 	if (err)
 		return err;
 
-	err = next_hop(d.routec ? &d.routev[0] : &d.ruri, &dst, &tp);
-	if (err)
-		return err;
+	if (call->uac->flow) {
+		dst = call->uac->target;
+		tp  = call->uac->tp;
+	}
+	else {
+		err = next_hop(d.routec ? &d.routev[0] : &d.ruri, &dst, &tp);
+		if (err)
+			return err;
+	}
 
 	mb = mbuf_alloc(512);
 	if (!mb)

@@ -13,7 +13,7 @@ struct uac_call;
 enum { UAC_MAX_HDRS = 64 };
 
 struct uac_invite_opts {
-	const char *ruri;        /**< NULL: sip:siptap@<target>          */
+	const char *ruri;        /**< NULL: uac_set_uri's, or sip:siptap@<target> */
 	const char *to;          /**< To URI, NULL: the Request-URI      */
 	const char *from;        /**< From URI, NULL: sip:uac@<laddr>    */
 	const char *supported;   /**< Supported value, NULL: none        */
@@ -38,6 +38,9 @@ struct uac_req_opts {
 
 int  uac_alloc(struct uac **uacp, struct sip *sip, enum sip_transp tp,
 	       const struct sa *target);
+void uac_set_flow(struct uac *uac, const struct sa *target,
+		  enum sip_transp tp);
+int  uac_set_uri(struct uac *uac, const char *uri);
 void uac_set_proxy(struct uac *uac, const struct sa *proxy,
 		   enum sip_transp tp);
 int  uac_invite(struct uac_call **callp, struct uac *uac,

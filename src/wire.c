@@ -15,6 +15,7 @@ struct wire {
 	struct list portl;
 	unsigned count;
 	uint64_t t0;
+	struct sa remote;        /* wire_mirror(): a remote UAS's address */
 	wire_event_h *eh;
 	void *arg;
 };
@@ -196,8 +197,34 @@ void wire_trace(bool tx, enum sip_transp tp, const struct sa *src,
 		void *arg)
 {
 	struct wire_port *port = arg;
+	struct wire *wire = port->wire;
+	const struct sa *peer = tx ? dst : src;
+	struct wire_msg *wm;
 
-	(void)wire_add(port->wire, port->role, tx, tp, src, dst, pkt, len);
+	if (wire_add(wire, port->role, tx, tp, src, dst, pkt, len))
+		return;
+
+	if (port->role != WIRE_UAC || !sa_isset(&wire->remote, SA_ALL) ||
+	    !sa_cmp(peer, &wire->remote, SA_ALL))
+		return;
+
+	/* what the remote UAS sent or received, as the UAS's own copy */
+	if (wire_add(wire, WIRE_UAS, !tx, tp, src, dst, pkt, len))
+		return;
+	wm = wire->msgl.tail->data;
+	wm->mirror = true;
+}
+
+
+/* Remote mode: every message between our UAC and the remote UAS at
+ * this address is also kept as the UAS's (role uas, the other
+ * direction), the way the reference UAS's own trace would show it. On
+ * 127.0.0.1 nothing is lost between the two, so the rules that read
+ * the UAS's side hold for any UAS. */
+void wire_mirror(struct wire *wire, const struct sa *remote)
+{
+	if (wire && remote)
+		wire->remote = *remote;
 }
 
 

@@ -24,6 +24,7 @@ struct wire_msg {
 	struct mbuf *raw;        /**< the bytes exactly                   */
 	struct sip_msg *msg;     /**< decoded view (NULL if undecodable)  */
 	bool retrans;            /**< same bytes already seen here        */
+	bool mirror;             /**< the remote UAS's side of a UAC copy */
 };
 
 struct wire;
@@ -42,6 +43,7 @@ int  wire_port_alloc(struct wire_port **portp, struct wire *wire,
 void wire_trace(bool tx, enum sip_transp tp, const struct sa *src,
 		const struct sa *dst, const uint8_t *pkt, size_t len,
 		void *arg);
+void wire_mirror(struct wire *wire, const struct sa *remote);
 const char *wire_role_name(enum wire_role role);
 void wire_nodelay(const struct sip_msg *msg);
 int  wire_msg_print(struct re_printf *pf, const struct wire_msg *wm);

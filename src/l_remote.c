@@ -1,0 +1,757 @@
+/**
+ * @file l_remote.c  A remote UAS and its invitations, in Lua (--agent)
+ *
+ * The same methods as l_uas.c's, so a scenario does not know which UAS
+ * it drives:
+ *
+ *   local inv = t:uas():incoming()      -- the agent saw an INVITE
+ *   inv:progress{ statusCode = 183, rel100 = true }
+ *   inv:accept()
+ *
+ * Each call goes to the agent as a JSON-RPC request and waits for its
+ * answer. The options are passed as they are, unchecked: what the
+ * implementation accepts or refuses is the thing under test, and an
+ * error it reports is raised in the scenario at the calling line.
+ * Modifiers stay in Lua: the agent gets a number for each and asks
+ * siptap to run it (l_remote_serve). The call's state is read from the
+ * wire, the one thing every UAS shares.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <math.h>
+#include <lua.h>
+#include <lauxlib.h>
+#include <re.h>
+#include "agent.h"
+#include "sandbox.h"
+#include "tap.h"
+#include "uas.h"
+#include "wire.h"
+#include "runner.h"
+#include "l_siptap.h"
+
+
+#define RUAS_META "siptap.remote_uas"
+#define RINV_META "siptap.remote_invitation"
+#define GUARD_META "siptap.remote_mbuf"
+#define MODIFIERS "siptap.modifiers"
+
+enum {
+	ANSWER_WAIT_MS = 10000,   /* for an agent's answer; a UAS that
+				     holds a call open still answers */
+	JSON_MAX_DEPTH = 16,
+};
+
+/* An invitation of the remote UAS; its Call-ID is the user value. */
+struct rinv {
+	struct test *t;
+	lua_Integer call;         /* the agent's handle */
+};
+
+static const char *const methods[] = {
+	"progress", "accept", "reject", "queued", "configure"
+};
+enum method { M_PROGRESS, M_ACCEPT, M_REJECT, M_QUEUED, M_CONFIGURE };
+
+
+static struct rinv *check_rinv(lua_State *L)
+{
+	return luaL_checkudata(L, 1, RINV_META);
+}
+
+
+/* --- Lua values as JSON ---------------------------------------------- */
+
+/* Bytes as a JSON string: a scenario's text goes out byte for byte
+ * (CR, LF and NUL escaped), whatever it holds. */
+static void json_string(struct mbuf *mb, const char *s, size_t len)
+{
+	size_t i;
+
+	(void)mbuf_write_u8(mb, '"');
+	for (i = 0; i < len; i++) {
+		const uint8_t c = (uint8_t)s[i];
+
+		if (c == '"' || c == '\\')
+			(void)mbuf_printf(mb, "\\%c", c);
+		else if (c == '\n')
+			(void)mbuf_write_str(mb, "\\n");
+		else if (c == '\r')
+			(void)mbuf_write_str(mb, "\\r");
+		else if (c == '\t')
+			(void)mbuf_write_str(mb, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			(void)mbuf_printf(mb, "\\u%04x", c);
+		else
+			(void)mbuf_write_u8(mb, c);
+	}
+	(void)mbuf_write_u8(mb, '"');
+}
+
+
+/* A table is a JSON array when its keys are exactly 1..n (or it is
+ * empty: extraHeaders = {} must stay a list). */
+static bool is_array(lua_State *L, int idx)
+{
+	lua_Integer n = (lua_Integer)lua_rawlen(L, idx), count = 0;
+
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		lua_pop(L, 1);
+		if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 ||
+		    lua_tointeger(L, -1) > n) {
+			lua_pop(L, 1);
+			return false;
+		}
+		++count;
+	}
+
+	return count == n;
+}
+
+
+/* A modifier function becomes a number the agent can ask to run:
+ * MODIFIERS[handle] = {fn, its position in its list}. */
+static lua_Integer modifier_handle(lua_State *L, int fn, lua_Integer pos)
+{
+	lua_Integer handle;
+
+	fn = lua_absindex(L, fn);
+	if (lua_getfield(L, LUA_REGISTRYINDEX, MODIFIERS) != LUA_TTABLE) {
+		lua_pop(L, 1);
+		lua_newtable(L);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, LUA_REGISTRYINDEX, MODIFIERS);
+	}
+	handle = (lua_Integer)lua_rawlen(L, -1) + 1;
+	lua_createtable(L, 2, 0);
+	lua_pushvalue(L, fn);
+	lua_rawseti(L, -2, 1);
+	lua_pushinteger(L, pos);
+	lua_rawseti(L, -2, 2);
+	lua_rawseti(L, -2, handle);
+	lua_pop(L, 1);
+
+	return handle;
+}
+
+
+static void json_value(lua_State *L, int idx, struct mbuf *mb,
+		       const char *fn, const char *key, int depth);
+
+
+static void json_table(lua_State *L, int idx, struct mbuf *mb,
+		       const char *fn, const char *key, int depth)
+{
+	const bool modifiers = key &&
+		!strcmp(key, "sessionDescriptionHandlerModifiers");
+	const bool array = is_array(L, idx);
+	lua_Integer i, n = (lua_Integer)lua_rawlen(L, idx);
+	bool first = true;
+
+	if (depth > JSON_MAX_DEPTH)
+		luaL_error(L, "%s: options nest deeper than %d tables", fn,
+			   JSON_MAX_DEPTH);
+
+	if (array) {
+		(void)mbuf_write_u8(mb, '[');
+		for (i = 1; i <= n; i++) {
+			lua_rawgeti(L, idx, i);
+			if (i > 1)
+				(void)mbuf_write_u8(mb, ',');
+			if (modifiers && lua_isfunction(L, -1))
+				(void)mbuf_printf(mb, "%lld", (long long)
+						  modifier_handle(L, -1, i));
+			else
+				json_value(L, lua_gettop(L), mb, fn, key,
+					   depth + 1);
+			lua_pop(L, 1);
+		}
+		(void)mbuf_write_u8(mb, ']');
+		return;
+	}
+
+	(void)mbuf_write_u8(mb, '{');
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		size_t len;
+		const char *k;
+
+		if (lua_type(L, -2) != LUA_TSTRING)
+			luaL_error(L, "%s: %s: table keys must be strings to "
+				   "go to the agent, got a %s", fn,
+				   key ? key : "options",
+				   luaL_typename(L, -2));
+		k = lua_tolstring(L, -2, &len);
+		if (!first)
+			(void)mbuf_write_u8(mb, ',');
+		first = false;
+		json_string(mb, k, len);
+		(void)mbuf_write_u8(mb, ':');
+		json_value(L, lua_gettop(L), mb, fn, depth ? key : k,
+			   depth + 1);
+		lua_pop(L, 1);
+	}
+	(void)mbuf_write_u8(mb, '}');
+}
+
+
+/* key: the top-level option this value belongs to, for messages and
+ * for spotting the modifiers list */
+static void json_value(lua_State *L, int idx, struct mbuf *mb,
+		       const char *fn, const char *key, int depth)
+{
+	char num[32];
+	size_t len;
+	const char *s;
+	lua_Number d;
+
+	switch (lua_type(L, idx)) {
+
+	case LUA_TNIL:
+		(void)mbuf_write_str(mb, "null");
+		break;
+
+	case LUA_TBOOLEAN:
+		(void)mbuf_write_str(mb, lua_toboolean(L, idx) ? "true"
+				     : "false");
+		break;
+
+	case LUA_TNUMBER:
+		if (lua_isinteger(L, idx)) {
+			(void)mbuf_printf(mb, "%lld",
+					  (long long)lua_tointeger(L, idx));
+			break;
+		}
+		d = lua_tonumber(L, idx);
+		if (!isfinite(d))
+			luaL_error(L, "%s: %s: %f has no JSON form", fn,
+				   key ? key : "options", d);
+		/* re_printf has no %g; 17 digits give the double back */
+		(void)snprintf(num, sizeof(num), "%.17g", d);
+		(void)mbuf_write_str(mb, num);
+		break;
+
+	case LUA_TSTRING:
+		s = lua_tolstring(L, idx, &len);
+		json_string(mb, s, len);
+		break;
+
+	case LUA_TTABLE:
+		json_table(L, idx, mb, fn, key, depth);
+		break;
+
+	default:
+		luaL_error(L, "%s: %s: a %s cannot go to the agent (functions "
+			   "only as sessionDescriptionHandlerModifiers)", fn,
+			   key ? key : "options", luaL_typename(L, idx));
+	}
+}
+
+
+/* The mbuf lives in a userdata while Lua values are encoded, so that
+ * an error half way through frees it with the rest. */
+static int guard_gc(lua_State *L)
+{
+	struct mbuf **mbp = luaL_checkudata(L, 1, GUARD_META);
+
+	*mbp = mem_deref(*mbp);
+
+	return 0;
+}
+
+
+static struct mbuf *guard_push(lua_State *L)
+{
+	struct mbuf **mbp = lua_newuserdatauv(L, sizeof(*mbp), 0);
+
+	*mbp = NULL;
+	luaL_setmetatable(L, GUARD_META);
+	*mbp = mbuf_alloc(512);
+	if (!*mbp)
+		luaL_error(L, "out of memory");
+
+	return *mbp;
+}
+
+
+/* --- requests and their answers -------------------------------------- */
+
+static int answer_k(lua_State *L, int status, lua_KContext ctx);
+
+
+/* Sends method with the JSON params in the guard on top of the stack
+ * (popped), and waits for the answer. ctx: the request id and method. */
+static int request(lua_State *L, struct test *t, enum method m)
+{
+	struct mbuf *mb = *(struct mbuf **)lua_touserdata(L, -1);
+	char what[64];
+	uint32_t id;
+	int err;
+
+	(void)mbuf_write_u8(mb, 0);
+	err = agent_request(t->agent, &id, methods[m], (char *)mb->buf);
+	lua_pop(L, 1);
+	if (err)
+		return luaL_error(L, "%s: could not reach the agent at %J "
+				  "(%s)", methods[m], agent_addr(t->agent),
+				  strerror(err));
+
+	(void)re_snprintf(what, sizeof(what), "the agent's answer to %s()",
+			  methods[m]);
+	runner_wait_begin(t, what, ANSWER_WAIT_MS);
+
+	return answer_k(L, LUA_OK, (lua_KContext)id << 3 | m);
+}
+
+
+/* An answer: nil for progress/accept/reject, the number for queued,
+ * the uas object again for configure. */
+static int answered(lua_State *L, struct test *t, enum method m,
+		    const struct odict *result)
+{
+	uint64_t n = 0;
+
+	switch (m) {
+
+	case M_QUEUED:
+		if (!result || !odict_get_number(result, &n, "queued"))
+			return luaL_error(L, "queued: the agent's answer has "
+					  "no number 'queued'");
+		lua_pushinteger(L, (lua_Integer)n);
+		return 1;
+
+	case M_CONFIGURE:
+		if (result && odict_get_number(result, &n, "t1") && n > 0 &&
+		    n <= 60000)
+			t->remote_t1 = (uint32_t)n;
+		lua_pushvalue(L, 1);
+		return 1;
+
+	default:
+		return 0;
+	}
+}
+
+
+static int answer_k(lua_State *L, int status, lua_KContext ctx)
+{
+	struct test *t = runner_test(L);
+	const enum method m = (enum method)(ctx & 7);
+	struct odict *msg = agent_response(t->agent, (uint32_t)(ctx >> 3));
+	const struct odict_entry *res;
+	char text[1024];
+	int n;
+
+	(void)status;
+	if (!msg) {
+		if (agent_error(t->agent)) {
+			runner_wait_end(t);
+			return luaL_error(L, "%s: the connection to the agent "
+					  "ended (%s)", methods[m],
+					  strerror(agent_error(t->agent)));
+		}
+		if (runner_wait_expired(t)) {
+			runner_wait_end(t);
+			return luaL_error(L, "%s: the agent did not answer "
+					  "within %d ms", methods[m],
+					  (int)ANSWER_WAIT_MS);
+		}
+		return runner_yield(L, ctx, answer_k);
+	}
+
+	runner_wait_end(t);
+	res = odict_get_type(msg, ODICT_OBJECT, "result");
+	if (res || !odict_lookup(msg, "error")) {
+		n = answered(L, t, m, res ? res->u.odict : NULL);
+		mem_deref(msg);
+		return n;
+	}
+
+	(void)re_snprintf(text, sizeof(text), "%H", agent_error_print, msg);
+	mem_deref(msg);
+
+	return luaL_error(L, "%s: the remote UAS refused: %s", methods[m],
+			  text);
+}
+
+
+/* inv:progress(opts), inv:accept(opts), inv:reject(opts or code) */
+static int invitation_call(lua_State *L, enum method m)
+{
+	struct rinv *ri = check_rinv(L);
+	struct mbuf *mb;
+
+	if (m == M_REJECT && lua_type(L, 2) == LUA_TNUMBER) {
+		lua_createtable(L, 0, 1);
+		lua_pushvalue(L, 2);
+		lua_setfield(L, -2, "statusCode");
+		lua_replace(L, 2);
+	}
+	lua_settop(L, 2);
+
+	mb = guard_push(L);
+	(void)mbuf_printf(mb, "{\"call\":%lld,\"options\":",
+			  (long long)ri->call);
+	if (lua_isnil(L, 2))
+		(void)mbuf_write_str(mb, "{}");
+	else
+		json_value(L, 2, mb, methods[m], NULL, 0);
+	(void)mbuf_write_u8(mb, '}');
+
+	return request(L, ri->t, m);
+}
+
+
+static int l_progress(lua_State *L)
+{
+	return invitation_call(L, M_PROGRESS);
+}
+
+
+static int l_accept(lua_State *L)
+{
+	return invitation_call(L, M_ACCEPT);
+}
+
+
+static int l_reject(lua_State *L)
+{
+	return invitation_call(L, M_REJECT);
+}
+
+
+static int l_queued(lua_State *L)
+{
+	struct rinv *ri = check_rinv(L);
+	struct mbuf *mb = guard_push(L);
+
+	(void)mbuf_printf(mb, "{\"call\":%lld}", (long long)ri->call);
+
+	return request(L, ri->t, M_QUEUED);
+}
+
+
+/* --- the call's state, from the wire ---------------------------------- */
+
+/* What the UAC saw of this call: a 1xx other than 100 (early), a 2xx
+ * (accepted), its ACK sent (confirmed), a final >= 300 or a BYE sent
+ * (terminated). */
+static enum uas_state wire_state(const struct test *t, const char *callid)
+{
+	enum uas_state state = UAS_INCOMING;
+	struct le *le;
+
+	for (le = wire_msgs(t->wire)->head; le; le = le->next) {
+		const struct wire_msg *wm = le->data;
+		const struct sip_msg *msg = wm->msg;
+
+		if (wm->role != WIRE_UAC || !msg ||
+		    pl_strcmp(&msg->callid, callid))
+			continue;
+
+		if (!msg->req && !wm->tx &&
+		    !pl_strcmp(&msg->cseq.met, "INVITE")) {
+			if (msg->scode >= 300)
+				return UAS_TERMINATED;
+			if (msg->scode >= 200)
+				state = max(state, UAS_ACCEPTED);
+			else if (msg->scode > 100)
+				state = max(state, UAS_EARLY);
+		}
+		else if (msg->req && wm->tx) {
+			if (!pl_strcmp(&msg->met, "BYE"))
+				return UAS_TERMINATED;
+			if (!pl_strcmp(&msg->met, "ACK") &&
+			    state == UAS_ACCEPTED)
+				state = UAS_CONFIRMED;
+		}
+	}
+
+	return state;
+}
+
+
+static const char *callid_of(lua_State *L)
+{
+	const char *callid;
+
+	lua_getiuservalue(L, 1, 1);
+	callid = lua_tostring(L, -1);
+	lua_pop(L, 1);   /* the userdata keeps the string alive */
+
+	return callid;
+}
+
+
+/* The state of the remote invitation at 1, for l_uas.c's wait */
+int l_remote_state(lua_State *L)
+{
+	struct rinv *ri = check_rinv(L);
+
+	return wire_state(ri->t, callid_of(L));
+}
+
+
+static int l_state(lua_State *L)
+{
+	lua_pushstring(L, uas_state_name((enum uas_state)l_remote_state(L)));
+
+	return 1;
+}
+
+
+static int l_request(lua_State *L)
+{
+	struct rinv *ri = check_rinv(L);
+	struct pl callid;
+
+	pl_set_str(&callid, callid_of(L));
+	l_uas_push_request(L, ri->t, &callid);
+
+	return 1;
+}
+
+
+/* --- the remote UAS --------------------------------------------------- */
+
+static int incoming_k(lua_State *L, int status, lua_KContext ctx)
+{
+	struct test *t = runner_test(L);
+	struct odict *msg = agent_take(t->agent, "invite");
+	const struct odict_entry *params;
+	const char *callid;
+	struct rinv *ri;
+	uint64_t call;
+
+	(void)status;
+	(void)ctx;
+	if (!msg) {
+		if (agent_error(t->agent) || runner_wait_expired(t)) {
+			runner_wait_end(t);
+			return luaL_error(L, "incoming: no INVITE arrived "
+					  "within the wait%s",
+					  agent_error(t->agent) ? " (the "
+					  "connection to the agent ended)"
+					  : "");
+		}
+		return runner_yield(L, 0, incoming_k);
+	}
+
+	runner_wait_end(t);
+	params = odict_get_type(msg, ODICT_OBJECT, "params");
+	callid = params ? odict_string(params->u.odict, "callId") : NULL;
+	if (!callid || !odict_get_number(params->u.odict, &call, "call")) {
+		mem_deref(msg);
+		return luaL_error(L, "incoming: the agent's invite "
+				  "notification lacks call or callId");
+	}
+
+	ri = lua_newuserdatauv(L, sizeof(*ri), 1);
+	ri->t = t;
+	ri->call = (lua_Integer)call;
+	luaL_setmetatable(L, RINV_META);
+	lua_pushstring(L, callid);
+	lua_setiuservalue(L, -2, 1);
+	mem_deref(msg);
+
+	return 1;
+}
+
+
+static int l_incoming(lua_State *L)
+{
+	struct test *t = *(struct test **)luaL_checkudata(L, 1, RUAS_META);
+
+	runner_wait_begin(t, "an INVITE at the remote UAS",
+			  l_wait_timeout(L, 2));
+
+	return incoming_k(L, LUA_OK, 0);
+}
+
+
+static int l_address(lua_State *L)
+{
+	struct test *t = *(struct test **)luaL_checkudata(L, 1, RUAS_META);
+	char buf[64];
+
+	(void)re_snprintf(buf, sizeof(buf), "%J", &t->remote_addr);
+	lua_pushstring(L, buf);
+
+	return 1;
+}
+
+
+/* t:uas([{rel100 = "required"|"supported", t1 = ms}]) in remote mode:
+ * the options go to the agent (configure); the T1 it really uses comes
+ * back, and t:uas_t1() tells it. */
+int l_remote_uas_push(lua_State *L, struct test *t, int opts)
+{
+	static const char *const known[] = {"rel100", "t1", NULL};
+	struct test **tp;
+	struct mbuf *mb;
+
+	tp = lua_newuserdatauv(L, sizeof(*tp), 0);
+	*tp = t;
+	luaL_setmetatable(L, RUAS_META);
+	if (!lua_istable(L, opts))
+		return 1;
+
+	l_check_options(L, opts, "uas", known);
+	lua_replace(L, 1);    /* answered() returns what is at 1 */
+	mb = guard_push(L);
+	json_value(L, opts, mb, "uas", NULL, 0);
+
+	return request(L, t, M_CONFIGURE);
+}
+
+
+/* --- what the agent asks of siptap ------------------------------------ */
+
+/* Runs modifier `handle` over the SDP; its result, or NULL and why. */
+static const char *run_modifier(lua_State *L, lua_Integer handle,
+				const char *sdp, char *why, size_t whysz)
+{
+	lua_Integer pos;
+
+	if (lua_getfield(L, LUA_REGISTRYINDEX, MODIFIERS) != LUA_TTABLE ||
+	    lua_rawgeti(L, -1, handle) != LUA_TTABLE) {
+		(void)re_snprintf(why, whysz, "no modifier %lld",
+				  (long long)handle);
+		return NULL;
+	}
+	lua_rawgeti(L, -1, 1);
+	lua_rawgeti(L, -2, 2);
+	pos = lua_tointeger(L, -1);
+	lua_pop(L, 1);
+	lua_pushcfunction(L, sandbox_traceback);
+	lua_insert(L, -2);
+	lua_pushstring(L, sdp);
+
+	sandbox_budget(L);
+	if (lua_pcall(L, 1, 1, -3) != LUA_OK) {
+		(void)re_snprintf(why, whysz, "sessionDescriptionHandler"
+				  "Modifiers[%lld] raised: %s", (long long)pos,
+				  lua_tostring(L, -1));
+		return NULL;
+	}
+	if (lua_type(L, -1) != LUA_TSTRING) {
+		(void)re_snprintf(why, whysz, "sessionDescriptionHandler"
+				  "Modifiers[%lld] must return the SDP as a "
+				  "string, got %s", (long long)pos,
+				  luaL_typename(L, -1));
+		return NULL;
+	}
+
+	return lua_tostring(L, -1);
+}
+
+
+static void serve_modify(struct test *t, struct odict *msg)
+{
+	const struct odict_entry *params = odict_get_type(msg, ODICT_OBJECT,
+							  "params");
+	lua_State *L = t->L;
+	const int top = lua_gettop(L);
+	uint64_t id = 0, handle = 0;
+	const char *sdp, *out = NULL;
+	char why[512] = "modify: params need modifier and sdp";
+	struct mbuf *mb;
+
+	(void)odict_get_number(msg, &id, "id");
+	sdp = params ? odict_string(params->u.odict, "sdp") : NULL;
+	if (sdp && odict_get_number(params->u.odict, &handle, "modifier"))
+		out = run_modifier(L, (lua_Integer)handle, sdp, why,
+				   sizeof(why));
+
+	mb = mbuf_alloc(512);
+	if (out && mb) {
+		(void)mbuf_write_str(mb, "{\"sdp\":");
+		json_string(mb, out, strlen(out));
+		(void)mbuf_write_str(mb, "}");
+		(void)mbuf_write_u8(mb, 0);
+		(void)agent_respond(t->agent, (uint32_t)id, (char *)mb->buf,
+				    NULL);
+	}
+	else {
+		(void)agent_respond(t->agent, (uint32_t)id, NULL, why);
+	}
+	mem_deref(mb);
+	lua_settop(L, top);
+}
+
+
+/* The implementation's own warnings, as TAP comments of the test. */
+static void serve_log(struct test *t, struct odict *msg)
+{
+	const struct odict_entry *params = odict_get_type(msg, ODICT_OBJECT,
+							  "params");
+	const char *level = params ? odict_string(params->u.odict, "level")
+		: NULL;
+	const char *text = params ? odict_string(params->u.odict, "message")
+		: NULL;
+	char *line = NULL;
+
+	if (!text)
+		return;
+	if (!re_sdprintf(&line, "%s %s: %s", t->remote_name ?
+			 t->remote_name : "agent", level ? level : "log",
+			 text))
+		(void)tap_comment(t->out, 1, line);
+	mem_deref(line);
+}
+
+
+/* Called outside the test's coroutine whenever the agent sent
+ * something: modifiers run in the test's Lua state (its main thread),
+ * so a call:response() wait is no obstacle. */
+void l_remote_serve(struct test *t)
+{
+	struct odict *msg;
+
+	while ((msg = agent_take(t->agent, "log"))) {
+		serve_log(t, msg);
+		mem_deref(msg);
+	}
+	while (t->L && (msg = agent_take(t->agent, "modify"))) {
+		serve_modify(t, msg);
+		mem_deref(msg);
+	}
+}
+
+
+static const luaL_Reg ruas_methods[] = {
+	{"incoming", l_incoming},
+	{"address",  l_address},
+	{NULL, NULL}
+};
+
+static const luaL_Reg rinv_methods[] = {
+	{"progress", l_progress},
+	{"accept",   l_accept},
+	{"reject",   l_reject},
+	{"state",    l_state},
+	{"queued",   l_queued},
+	{"wait",     l_inv_wait},
+	{"request",  l_request},
+	{NULL, NULL}
+};
+
+
+void l_remote_open(lua_State *L)
+{
+	luaL_newmetatable(L, RUAS_META);
+	luaL_newlib(L, ruas_methods);
+	lua_setfield(L, -2, "__index");
+	lua_pop(L, 1);
+
+	luaL_newmetatable(L, RINV_META);
+	luaL_newlib(L, rinv_methods);
+	lua_setfield(L, -2, "__index");
+	lua_pop(L, 1);
+
+	luaL_newmetatable(L, GUARD_META);
+	lua_pushcfunction(L, guard_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pop(L, 1);
+}
