@@ -5,6 +5,7 @@ test("180 Ringing, unreliable [P-TAG-1 P-REASON-1 R-WHEN-2]", function(t)
   inv:progress{ statusCode = 180 }
 
   local r = call:response(180)
+  t:is(inv:state(), "early", "the invitation is early")
   t:is(r.status, 180, "status 180")
   t:is(r.reason, "Ringing", "default reason phrase")
   t:ok(r.to_tag, "To tag present")
@@ -15,4 +16,5 @@ test("180 Ringing, unreliable [P-TAG-1 P-REASON-1 R-WHEN-2]", function(t)
   local ok = call:response(200)
   t:is(ok.to_tag, r.to_tag, "200 OK keeps the To tag [P-TAG-2]")
   call:ack()
+  t:is(inv:wait("confirmed"), "confirmed", "the ACK confirms the call")
 end)

@@ -12,7 +12,7 @@ test("CANCEL after 180: 200 OK, then 487 Request Terminated [P-TAG-2]",
   call:ack(final)
   t:is(inv:state(), "terminated", "the invitation is over")
   t:raises(function() inv:progress{ statusCode = 183 } end,
-           "terminated", "progress after the CANCEL is refused")
+           "[Tt]erminated", "progress after the CANCEL is refused")
 end)
 
 test("reject with 486 Busy Here", function(t)

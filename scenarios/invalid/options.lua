@@ -1,11 +1,12 @@
 -- Invalid options are refused with an error naming the option, and
 -- nothing reaches the wire.
 
--- Messages the UAS sent so far.
+-- Messages the UAS sent so far, less a 100 Trying: a UAS may send one
+-- by itself as soon as the INVITE arrives (RFC 3261 17.2.1).
 local function uas_sent(t)
   local n = 0
   for _, m in ipairs(t:wire()) do
-    if m.role == "uas" and m.sent then n = n + 1 end
+    if m.role == "uas" and m.sent and m.status ~= 100 then n = n + 1 end
   end
   return n
 end

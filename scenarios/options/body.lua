@@ -38,3 +38,18 @@ test("no body: Content-Length 0 and no Content-Type [P-BODY-1]",
   t:header_is(r, "Content-Length", "0", "Content-Length: 0")
   t:no_header(r, "Content-Type", "no Content-Type")
 end)
+
+test("body on a reliable provisional: sent as given [P-BODY-1 R-HDR-1]",
+     function(t)
+  local call = t:uac():invite{ supported = "100rel", sdp = true }
+  local inv = t:uas():incoming()
+  local answer = table.concat({
+    "v=0", "o=- 7 7 IN IP4 127.0.0.1", "s=-", "c=IN IP4 127.0.0.1",
+    "t=0 0", "m=audio 40002 RTP/AVP 0", "a=rtpmap:0 PCMU/8000",
+    "a=sendrecv", "" }, "\r\n")
+  inv:progress{ statusCode = 183, rel100 = true, body = answer }
+  local r = call:response(183)
+  t:header_is(r, "Require", "100rel", "sent reliably")
+  t:body_is(r, answer, "the body given, byte for byte")
+  call:prack(r)
+end)

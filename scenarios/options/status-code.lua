@@ -46,3 +46,17 @@ test("statusCode 100: 100 Trying, no To tag, Timestamp copied [P-100-1]",
   t:is(r.to_tag, nil, "100 Trying has no To tag")
   t:header_is(r, "Timestamp", "54.2", "Timestamp copied from the INVITE")
 end)
+
+test("statusCode unset on a reliable provisional: still 180 Ringing [P-REASON-1 R-WHEN-3]",
+     function(t)
+  local call = t:uac():invite{ supported = "100rel" }
+  local inv = t:uas():incoming()
+  inv:progress{ rel100 = true }
+  local r = call:response()
+  while r.status == 100 do        -- a UAS's or a proxy's 100 Trying
+    r = call:response()
+  end
+  t:is(r.status, 180, "default status code")
+  t:header_is(r, "Require", "100rel", "sent reliably")
+  if r:header("RSeq") then call:prack(r) end
+end)
