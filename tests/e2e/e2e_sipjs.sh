@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Remote mode against SIP.js (tests/peers/sipjs): the one command runs
+# every progress scenario against a real SIP.js UserAgent. The run passes
+# with SIP.js's known deviations as TODO (todo.txt), its TAP is strict TAP
+# 14, every selected test ran against SIP.js, and findings.md shows each
+# expected deviation with the wire. Then the remote mode's own errors: no
+# agent, an agent that does not speak JSON-RPC, one that refuses start,
+# one that points siptap at an address off this machine.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init e2e_sipjs "$@"
+[[ -d tests/peers/sipjs/node_modules/sip.js ]] ||
+  e2e_abort "tests/peers/sipjs/node_modules is missing (run .ci/setup)"
+
+paths=(scenarios/options scenarios/flows scenarios/invalid scenarios/matrix)
+reports=reports/sipjs
+rm -rf "$reports"
+
+# --- the agent alone (its own check of the protocol on real sockets) ----
+node tests/peers/sipjs/selftest.mjs >"$TMP/self" 2>&1 &&
+  pass "agent selftest ($(grep -c '^ok' "$TMP/self") checks)" ||
+  { fail "agent selftest"; show "$TMP/self"; }
+
+# --- the one command ----------------------------------------------------
+rc=0
+SIPTAP="$SIPTAP" timeout "$E2E_TIMEOUT" tests/peers/sipjs/run \
+  >"$TMP/out.tap" 2>"$TMP/err" || rc=$?
+if [[ $rc -eq 0 ]]; then
+  pass "tests/peers/sipjs/run: exit 0, SIP.js's deviations all known"
+else
+  fail "tests/peers/sipjs/run: exit $rc"
+  grep -E '^not ok' "$TMP/out.tap" | grep -v '# TODO' | head -20 | sed 's/^/  /'
+  show "$TMP/err" stderr
+fi
+
+want=$("$SIPTAP" list "${paths[@]}" | wc -l)
+tap_check --version 14 --expect-count "$want" "$TMP/out.tap" >"$TMP/check" &&
+  pass "strict TAP 14, all $want progress tests ($(tail -n 1 "$TMP/check"))" ||
+  { fail "tap-check:"; sed 's/^/  /' "$TMP/check"; }
+
+grep -qE '^# UAC over UDP, the UAS played by the agent at 127\.0\.0\.1:[0-9]+$' \
+  "$TMP/out.tap" && pass "the TAP names the agent" || fail "no agent line in the TAP"
+
+# Every test reached SIP.js: none failed to set up, and SIP.js answered
+# the INVITEs (its own 100 Trying is on every wire).
+if grep -q 'the agent set up the remote UAS' "$TMP/out.tap"; then
+  fail "a test could not set up the remote UAS"
+else
+  pass "every test had its own SIP.js UserAgent"
+fi
+n100=$(grep -c '^    ok [0-9]* - P-100-1 ' "$TMP/out.tap" || true)
+[[ $n100 -ge $((want * 3 / 4)) ]] &&
+  pass "P-100-1 checked on SIP.js's responses in $n100 tests" ||
+  fail "P-100-1 checked in only $n100 of $want tests"
+
+[[ -f $reports/agent.log ]] && pass "the agent's log kept" || fail "no $reports/agent.log"
+for f in junit.xml summary.md findings.md probe-rseq-zero/findings.md; do
+  [[ -s $reports/$f ]] && pass "$reports/$f written" || fail "no $reports/$f"
+done
+cmp -s "$TMP/out.tap" "$(ls "$reports"/siptap-*.tap | head -n 1)" &&
+  pass "the TAP kept in $reports" || fail "no copy of the TAP in $reports"
+xmllint --noout "$reports/junit.xml" 2>/dev/null &&
+  pass "junit.xml is well formed" || fail "junit.xml does not parse"
+
+# --- findings.md: what the wire showed ----------------------------------
+findings="$reports/findings.md"
+# finding RULE PATTERN WHAT: a table row for RULE, and PATTERN in the
+# file (a wire excerpt or a message)
+finding() {
+  if grep -qE "^\| [^|]*$1[^|]* \|" "$findings" && grep -qE -- "$2" "$findings"; then
+    pass "findings.md: $3"
+  else
+    fail "findings.md: $3 (no $1 row or no /$2/)"
+  fi
+}
+finding R-WHEN-1 '180 sent unreliably to an INVITE that requires 100rel' \
+  "Require and Supported: 100rel taken as only supported"
+finding P-BODY-1 'body on a reliable provisional' "body ignored on a reliable provisional"
+finding R-WHEN-3 'statusCode unset on a reliable provisional' \
+  "the default code becomes 183 on the reliable path"
+finding R-RSEQ-1 '^  RSeq: 0$' "RSeq 0 on the wire (Math.random() pinned to 0)"
+finding P-100-1 'Timestamp' "100 Trying without the INVITE's Timestamp"
+grep -qE '^  ~~~$' "$findings" && grep -qE '^  SIP/2\.0 18[0-9] ' "$findings" &&
+  pass "findings.md carries wire excerpts" || fail "no wire excerpt in findings.md"
+
+# --- the remote mode's own errors ---------------------------------------
+one=scenarios/options/status-code.lua
+
+# No agent listening: each test is one clear failing point.
+port=$(free_port) || e2e_abort "no free port"
+siptap_run "$TMP/o1" "$TMP/e1" run --agent "127.0.0.1:$port" \
+  --report-dir "$TMP/r1" "$one"
+[[ $rc -eq 1 ]] && grep -q "the agent at 127.0.0.1:$port: Connection refused" "$TMP/o1" &&
+  pass "no agent: 'Connection refused' in each test" ||
+  { fail "no agent: exit $rc"; show "$TMP/o1"; }
+
+# fake_agent MODE: a control socket on a free port that answers start
+# badly; sets fport.
+fakes=()
+trap 'kill "${fakes[@]}" 2>/dev/null || true; rm -rf "$TMP"' EXIT
+fake_agent() {
+  node -e '
+    const net = require("net");
+    const mode = process.argv[1];
+    const srv = net.createServer((c) => {
+      c.on("data", (d) => {
+        const req = JSON.parse(String(d).split("\n")[0]);
+        if (mode === "garbage") c.write("hello, I am not JSON\n");
+        if (mode === "refuse") c.write(JSON.stringify({ jsonrpc: "2.0", id: req.id,
+          error: { code: -32000, message: "no UAS today" } }) + "\n");
+        if (mode === "offsite") c.write(JSON.stringify({ jsonrpc: "2.0", id: req.id,
+          result: { host: "192.0.2.1", port: 5060, t1: 500 } }) + "\n");
+      });
+    });
+    srv.listen(0, "127.0.0.1", () => console.log(srv.address().port));
+  ' "$1" >"$TMP/fake.$1" 2>&1 &
+  fakes+=($!)
+  for _ in $(seq 50); do
+    [[ -s $TMP/fake.$1 ]] && break
+    sleep 0.1
+  done
+  fport=$(head -n 1 "$TMP/fake.$1")
+}
+
+for c in "garbage|Protocol error (a line that is not a JSON-RPC message)" \
+  "refuse|the agent refused start: no UAS today" \
+  "offsite|has no host and port on 127.0.0.1 or ::1"; do
+  mode=${c%%|*} text=${c#*|}
+  fake_agent "$mode"
+  siptap_run "$TMP/o.$mode" "$TMP/e.$mode" run --agent "127.0.0.1:$fport" \
+    --report-dir "$TMP/r.$mode" --filter "statusCode 180" "$one"
+  [[ $rc -eq 1 ]] && grep -qF "$text" "$TMP/o.$mode" &&
+    pass "agent that answers '$mode': '$text'" ||
+    { fail "agent '$mode': exit $rc"; show "$TMP/o.$mode"; }
+done
+
+# What a remote run cannot do is refused before anything runs.
+for bad in "--target 127.0.0.1:5060" "--uas-fault rseq-zero" "--transport tcp"; do
+  # shellcheck disable=SC2086 # $bad is two words on purpose
+  siptap_run "$TMP/o3" "$TMP/e3" run --agent 127.0.0.1:9 $bad "$one"
+  [[ $rc -eq 2 ]] && grep -q -- "--agent" "$TMP/e3" &&
+    pass "--agent with $bad: usage error" || fail "--agent with $bad: exit $rc"
+done
+
+e2e_finish

@@ -1,0 +1,420 @@
+#!/usr/bin/env node
+// siptap remote-UAS agent for SIP.js: siptap connects over TCP, one
+// connection per test, and drives a fresh SIP.js UserAgent with JSON-RPC
+// lines (the protocol: siptap's agent protocol, v1). SIP.js talks SIP to
+// siptap over UDP through ./transport.mjs; its SDP comes from ./sdh.mjs.
+//
+//   node agent.mjs --control 127.0.0.1:0 [--verbose]
+import net from "node:net";
+import readline from "node:readline";
+import { createRequire } from "node:module";
+import { Core, SIPExtension, UserAgent } from "sip.js";
+import { UdpTransport } from "./transport.mjs";
+import { sdhFactory } from "./sdh.mjs";
+
+// sip.js 0.21.2 still calls itself 0.21.1 in its `version` export (and in
+// its User-Agent header), so the name for reports comes from package.json.
+const SIPJS_VERSION = createRequire(import.meta.url)("sip.js/package.json").version;
+const AGENT_NAME = `SIP.js ${SIPJS_VERSION}`;
+const T1 = Core.Timers.T1; // fixed in SIP.js; a start or configure t1 cannot change it
+const ANSWER_WAIT_MS = 200;
+
+const USAGE = `usage: node agent.mjs --control 127.0.0.1:PORT [--verbose] [--math-random X]
+       node agent.mjs --help
+
+siptap's remote-UAS agent for SIP.js ${SIPJS_VERSION}. Listens for control
+connections on 127.0.0.1:PORT (0 = any free port) and prints
+"control 127.0.0.1:PORT" as the first line on stdout; logs go to stderr.
+Each connection is one test with a UserAgent of its own.
+
+options:
+  --control ADDR:PORT  where to listen (127.0.0.1 only; default 127.0.0.1:0)
+  --verbose            log control traffic and SIP.js's warnings to stderr
+  --math-random X      a probe: Math.random() always returns X (0 <= X < 1),
+                       e.g. 0 to see the first RSeq SIP.js draws in 1 of
+                       10000 calls (floor(random * 10000) = 0)
+  -h, --help           this text
+`;
+
+let verbose = false;
+const debug = (...args) => verbose && console.error("sipjs-agent:", ...args);
+
+// --- JSON-RPC errors ----------------------------------------------------
+
+// An error of the agent itself (bad params, unknown call), as opposed to
+// one SIP.js raised, which is the thing under test.
+class AgentError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+// SIP.js's own exceptions keep the name "Error"; their class says more.
+function errorName(error) {
+  if (error && typeof error === "object") {
+    if (error.name && error.name !== "Error") return error.name;
+    if (error.constructor && error.constructor.name !== "Object") return error.constructor.name;
+  }
+  return "Error";
+}
+
+function describe(error) {
+  const message = error && typeof error === "object" ? error.message : String(error);
+  return `${errorName(error)}: ${message}`;
+}
+
+function rpcError(error) {
+  if (error instanceof AgentError) return { code: error.code, message: error.message, data: { name: "AgentError" } };
+  return { code: -32000, message: describe(error), data: { name: errorName(error) } };
+}
+
+// The Call-ID of a response to an INVITE, else undefined.
+function inviteResponseCallId(message) {
+  if (!message.startsWith("SIP/2.0 ")) return undefined;
+  const head = message.split("\r\n\r\n", 1)[0];
+  const cseq = head.match(/^CSeq[ \t]*:[ \t]*\d+[ \t]+(\S+)/im);
+  const callId = head.match(/^(?:Call-ID|i)[ \t]*:[ \t]*(\S+)/im);
+  return cseq && cseq[1] === "INVITE" && callId ? callId[1] : undefined;
+}
+
+function checkPeer(sip) {
+  const ok = sip && typeof sip === "object" && (sip.transport === undefined || String(sip.transport).toLowerCase() === "udp")
+    && typeof sip.host === "string" && Number.isInteger(sip.port) && sip.port > 0 && sip.port < 65536;
+  if (!ok) throw new AgentError(-32602, "start: params.sip must be {transport: \"udp\", host, port}");
+  return { host: sip.host, port: sip.port };
+}
+
+const REL100 = { required: SIPExtension.Required, supported: SIPExtension.Supported };
+
+// --- one control connection = one test = one UserAgent -------------------
+
+let connectionCount = 0;
+const connections = new Set();
+
+class Connection {
+  constructor(socket) {
+    this.socket = socket;
+    this.tag = `#${++connectionCount}`;
+    this.ua = undefined;
+    this.config = {}; // configure before start is kept for start
+    this.calls = new Map(); // call number -> { number, invitation, callId, onSent }
+    this.pending = new Map(); // our request id -> { resolve, reject }
+    this.nextId = 1;
+    this.closed = false;
+    this.methods = {
+      start: (p) => this.start(p),
+      configure: (p) => this.configure(p),
+      progress: (p) => this.invoke("progress", p),
+      accept: (p) => this.invoke("accept", p),
+      reject: (p) => this.invoke("reject", p),
+      queued: (p) => (this.call(p), { queued: 0 }), // SIP.js never queues
+    };
+    const lines = readline.createInterface({ input: socket, crlfDelay: Infinity });
+    lines.on("line", (line) => this.onLine(line));
+    // readline passes the socket's errors on (a reset siptap, say); both
+    // end here, then "close" cleans up
+    lines.on("error", (error) => debug(this.tag, "control socket:", error.message));
+    socket.on("error", (error) => debug(this.tag, "control socket:", error.message));
+    socket.on("close", () => this.close());
+    debug(this.tag, "connected");
+  }
+
+  send(object) {
+    if (this.closed || this.socket.destroyed) return;
+    const line = JSON.stringify({ jsonrpc: "2.0", ...object });
+    debug(this.tag, ">", line);
+    this.socket.write(line + "\n");
+  }
+
+  notify(method, params) {
+    this.send({ method, params });
+  }
+
+  // A request of ours to siptap (modify); resolves with its result.
+  request(method, params) {
+    if (this.closed) return Promise.reject(new Error("control connection closed"));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.send({ id, method, params });
+    });
+  }
+
+  log(level, message) {
+    debug(this.tag, level, message);
+    this.notify("log", { level, message });
+  }
+
+  onLine(line) {
+    if (line.trim() === "") return;
+    debug(this.tag, "<", line);
+    let message;
+    try {
+      message = JSON.parse(line);
+    } catch (error) {
+      return this.send({ id: null, error: { code: -32700, message: `Parse error: ${error.message}` } });
+    }
+    if (message && typeof message === "object" && typeof message.method === "string") {
+      return this.onRequest(message);
+    }
+    if (message && typeof message === "object" && message.id !== undefined && ("result" in message || "error" in message)) {
+      return this.onResponse(message);
+    }
+    this.send({ id: message && message.id !== undefined ? message.id : null, error: { code: -32600, message: "Invalid Request" } });
+  }
+
+  onResponse(message) {
+    const waiter = this.pending.get(message.id);
+    if (!waiter) return debug(this.tag, "a response to no request of ours:", message.id);
+    this.pending.delete(message.id);
+    if (message.error) waiter.reject(new Error(String(message.error.message)));
+    else waiter.resolve(message.result);
+  }
+
+  // Answers a request (not a notification) with its method's result or
+  // error; nothing the method throws gets further than this.
+  async onRequest({ id, method, params }) {
+    const reply = (body) => id !== undefined && this.send({ id, ...body });
+    const handler = Object.hasOwn(this.methods, method) ? this.methods[method] : undefined;
+    if (!handler) return reply({ error: { code: -32601, message: `Method not found: ${method}` } });
+    try {
+      reply({ result: await handler(params || {}) });
+    } catch (error) {
+      reply({ error: rpcError(error) });
+    }
+  }
+
+  async start(params) {
+    if (this.ua) throw new AgentError(-32600, "start: already started");
+    const peer = checkPeer(params.sip);
+    debug(this.tag, "start", params.test || "");
+    this.ua = this.makeUserAgent(peer);
+    this.applyConfig(this.config);
+    await this.ua.start(); // binds the UDP socket
+    if (this.closed) throw new Error("control connection closed during start");
+    const { address, port } = this.ua.transport.address();
+    return { transport: "udp", host: address, port, t1: T1, agent: AGENT_NAME };
+  }
+
+  makeUserAgent(peer) {
+    return new UserAgent({
+      // SIP.js answers 404 to a Request-URI whose user is neither the AOR's
+      // nor the Contact's; siptap calls sip:siptap@ADDR:PORT.
+      uri: UserAgent.makeURI("sip:siptap@127.0.0.1"),
+      contactName: "siptap",
+      viaHost: "127.0.0.1",
+      contactParams: { transport: "udp" },
+      sipExtension100rel: SIPExtension.Supported,
+      // SIP.js would send 180 Ringing by itself before onInvite (and wait
+      // for its PRACK under 100rel); the scenario decides every response.
+      sendInitialProvisionalResponse: false,
+      logLevel: "warn",
+      logBuiltinEnabled: false,
+      logConfiguration: false,
+      logConnector: (level, category, label, content) => {
+        if (level === "warn" || level === "error") this.log(level, `${category}: ${content}`);
+      },
+      transportConstructor: UdpTransport,
+      transportOptions: { peer, onSend: (message) => this.sent(message) },
+      sessionDescriptionHandlerFactory: sdhFactory,
+      delegate: { onInvite: (invitation) => this.onInvite(invitation) },
+    });
+  }
+
+  // configure: rel100 and t1 as the protocol says, and, beyond it,
+  // sendInitialProvisionalResponse (boolean) for SIP.js's automatic 180.
+  configure(params) {
+    for (const key of Object.keys(params)) {
+      if (!["rel100", "t1", "sendInitialProvisionalResponse"].includes(key)) {
+        throw new AgentError(-32602, `configure: unknown key ${key}`);
+      }
+    }
+    if (params.rel100 !== undefined && !Object.hasOwn(REL100, params.rel100)) {
+      throw new AgentError(-32602, `configure: rel100 must be "required" or "supported", not ${JSON.stringify(params.rel100)}`);
+    }
+    if (params.sendInitialProvisionalResponse !== undefined && typeof params.sendInitialProvisionalResponse !== "boolean") {
+      throw new AgentError(-32602, "configure: sendInitialProvisionalResponse must be a boolean");
+    }
+    Object.assign(this.config, params);
+    if (this.ua) this.applyConfig(params);
+    return { t1: T1 };
+  }
+
+  // Invitation reads sipExtension100rel and sendInitialProvisionalResponse
+  // from the UA's options at each INVITE/progress; the Supported header
+  // was fixed when the core was made, so it is changed there too, as if
+  // the UserAgent had been built with the new policy.
+  applyConfig({ rel100, sendInitialProvisionalResponse }) {
+    const options = this.ua.configuration;
+    if (sendInitialProvisionalResponse !== undefined) options.sendInitialProvisionalResponse = sendInitialProvisionalResponse;
+    if (rel100 === undefined) return;
+    options.sipExtension100rel = REL100[rel100];
+    const core = this.ua.userAgentCore.configuration;
+    for (const tags of [core.supportedOptionTags, core.supportedOptionTagsResponse]) {
+      const at = tags.indexOf("100rel");
+      if (at >= 0) tags.splice(at, 1);
+      if (options.sipExtension100rel === SIPExtension.Supported) tags.push("100rel");
+    }
+  }
+
+  onInvite(invitation) {
+    const number = this.calls.size + 1;
+    const callId = invitation.request.callId;
+    this.calls.set(number, { number, invitation, callId, onSent: new Set() });
+    this.notify("invite", { call: number, callId });
+  }
+
+  call(params) {
+    const call = this.calls.get(params.call);
+    if (!call) throw new AgentError(-32602, `unknown call ${JSON.stringify(params.call)}`);
+    return call;
+  }
+
+  // Every message the transport sends passes here: a response to a
+  // call's INVITE wakes whoever waits on that call.
+  sent(message) {
+    const callId = inviteResponseCallId(message);
+    if (callId === undefined) return;
+    for (const call of this.calls.values()) {
+      if (call.callId === callId) for (const wake of [...call.onSent]) wake();
+    }
+  }
+
+  // progress/accept/reject on the Invitation. The answer: an error if it
+  // threw or rejected, {settled:true} if it resolved, else {settled:false}
+  // once it sent a response for the call or after 200 ms (it may wait for
+  // a PRACK, and siptap has to send that PRACK).
+  invoke(method, params) {
+    const call = this.call(params);
+    const options = this.translate(call, params.options);
+    return new Promise((resolve, reject) => {
+      let answered = false;
+      const answer = (settle, value) => {
+        if (answered) return;
+        answered = true;
+        clearTimeout(timer);
+        call.onSent.delete(onSent);
+        settle(value);
+      };
+      // A method that resolves right after its send (microtasks) must
+      // still count as settled, so look again once those have run.
+      const onSent = () => setImmediate(() => answer(resolve, { settled: false }));
+      const timer = setTimeout(() => answer(resolve, { settled: false }), ANSWER_WAIT_MS);
+      call.onSent.add(onSent);
+      let promise;
+      try {
+        promise = call.invitation[method](options);
+      } catch (error) {
+        return answer(reject, error);
+      }
+      Promise.resolve(promise).then(
+        () => answer(resolve, { settled: true }),
+        (error) => {
+          if (!answered) return answer(reject, error);
+          this.log("error", `${method} on call ${call.number} rejected later: ${describe(error)}`);
+        });
+    });
+  }
+
+  // Options go to SIP.js as they came, but a list of integer handles in
+  // sessionDescriptionHandlerModifiers becomes modifier functions.
+  translate(call, options) {
+    const list = options && typeof options === "object" ? options.sessionDescriptionHandlerModifiers : undefined;
+    if (!Array.isArray(list)) return options;
+    const modifiers = list.map((handle) => (Number.isInteger(handle) ? this.modifier(call, handle) : handle));
+    return { ...options, sessionDescriptionHandlerModifiers: modifiers };
+  }
+
+  // SIP.js keeps an Invitation's modifiers and runs them again for later
+  // responses, so a handle stays good for the whole call.
+  modifier(call, handle) {
+    return async (description) => {
+      const params = { call: call.number, modifier: handle, type: description.type, sdp: description.sdp };
+      const result = await this.request("modify", params);
+      if (!result || typeof result.sdp !== "string") throw new Error(`modifier ${handle}: siptap answered no sdp`);
+      return { type: description.type, sdp: result.sdp };
+    };
+  }
+
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    connections.delete(this);
+    debug(this.tag, "closed");
+    for (const waiter of this.pending.values()) waiter.reject(new Error("control connection closed"));
+    this.pending.clear();
+    this.socket.destroy();
+    const ua = this.ua;
+    if (ua) {
+      // stop() ends open calls (a 480 to unanswered INVITEs) and the transport
+      return ua.stop().catch((error) => debug(this.tag, "stop:", describe(error)));
+    }
+    return Promise.resolve();
+  }
+}
+
+// --- command line and main -----------------------------------------------
+
+function usageError(message) {
+  process.stderr.write(`sipjs-agent: ${message} (see --help)\n`);
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  let control = "127.0.0.1:0";
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "-h" || arg === "--help") {
+      process.stdout.write(USAGE);
+      process.exit(0);
+    } else if (arg === "--verbose") {
+      verbose = true;
+    } else if (arg === "--math-random") {
+      const x = Number(argv[++i]);
+      if (!(x >= 0 && x < 1)) usageError("--math-random wants a number in [0, 1)");
+      Math.random = () => x;
+    } else if (arg === "--control" || arg.startsWith("--control=")) {
+      control = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : argv[++i];
+      if (control === undefined) usageError("--control needs ADDR:PORT");
+    } else {
+      usageError(`unknown argument: ${arg}`);
+    }
+  }
+  const match = /^(127\.0\.0\.1):(\d{1,5})$/.exec(control);
+  if (!match || Number(match[2]) > 65535) usageError(`--control wants 127.0.0.1:PORT, not ${control}`);
+  return { host: match[1], port: Number(match[2]) };
+}
+
+function main() {
+  const { host, port } = parseArgs(process.argv.slice(2));
+  // SIP.js throws from timers and callbacks now and then; that must cost
+  // at most one call, never the agent with every test on it.
+  process.on("uncaughtException", (error) => console.error("sipjs-agent: uncaught:", error));
+  process.on("unhandledRejection", (error) => console.error("sipjs-agent: unhandled rejection:", error));
+  // A reader gone from our stdout or stderr is no reason to stop either.
+  process.stdout.on("error", () => {});
+  process.stderr.on("error", () => {});
+
+  const server = net.createServer((socket) => connections.add(new Connection(socket)));
+  server.on("error", (error) => {
+    console.error(`sipjs-agent: control ${host}:${port}: ${error.message}`);
+    process.exit(1);
+  });
+  server.listen(port, host, () => {
+    process.stdout.write(`control ${host}:${server.address().port}\n`);
+  });
+
+  const shutdown = (signal) => {
+    debug("stopping on", signal);
+    server.close();
+    const stops = [...connections].map((c) => c.close());
+    // Graceful stops send their final responses; do not wait forever.
+    setTimeout(() => process.exit(0), 1000).unref();
+    Promise.allSettled(stops).then(() => process.exit(0));
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+}
+
+main();
