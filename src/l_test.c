@@ -63,16 +63,32 @@ uint32_t l_wait_timeout(lua_State *L, int idx)
 
 /* --- declaring tests ----------------------------------------------- */
 
+/* test(name, [opts,] fn). The state that lists a file keeps every
+ * declaration; a test's own state keeps only the one it runs, at its
+ * number, so that a file declaring many tests (the option matrix) does
+ * not hold all of them in each test's memory. */
 static int l_declare(lua_State *L)
 {
+	const struct test *t = runner_test(L);
 	const char *name = luaL_checkstring(L, 1);
 	int fn = lua_istable(L, 2) ? 3 : 2;
+	lua_Integer n;
 
 	luaL_checktype(L, fn, LUA_TFUNCTION);
 	if (!*name)
 		return luaL_error(L, "test: the name must not be empty");
 
 	lua_getfield(L, LUA_REGISTRYINDEX, TESTS_KEY);
+	lua_getfield(L, -1, "count");
+	n = lua_tointeger(L, -1) + 1;
+	lua_pop(L, 1);
+	lua_pushinteger(L, n);
+	lua_setfield(L, -2, "count");
+	if (t && n != (lua_Integer)t->index + 1) {
+		lua_pop(L, 1);
+		return 0;
+	}
+
 	lua_createtable(L, 0, 4);
 	lua_pushvalue(L, 1);
 	lua_setfield(L, -2, "name");
@@ -84,7 +100,7 @@ static int l_declare(lua_State *L)
 		lua_getfield(L, 2, "todo");
 		lua_setfield(L, -2, "todo");
 	}
-	lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+	lua_rawseti(L, -2, n);
 	lua_pop(L, 1);
 
 	return 0;
@@ -129,7 +145,8 @@ void l_test_declare_open(lua_State *L)
 }
 
 
-/* Pushes the declarations table {name, fn, skip, todo}, 1-based. */
+/* Pushes the declarations table: {name, fn, skip, todo} by number,
+ * 1-based (in a test's state, its own only), and count. */
 void l_test_declared(lua_State *L)
 {
 	lua_getfield(L, LUA_REGISTRYINDEX, TESTS_KEY);
