@@ -445,7 +445,7 @@ static int state_make(struct test *t)
 {
 	int err;
 
-	err = sandbox_new(&t->L, t->conf->lua_dir, t->conf->seed,
+	err = sandbox_new(&t->L, t->conf->lib, t->conf->seed,
 			  t->conf->allow_unsafe);
 	if (!err)
 		err = run_conf_push(t->L, t->conf);
