@@ -678,9 +678,9 @@ static int l_request(lua_State *L)
 	for (le = wire_msgs(li->t->wire)->head; le; le = le->next) {
 		const struct wire_msg *wm = le->data;
 
-		if (wm->role != WIRE_UAS || wm->tx || !wm->msg ||
-		    !wm->msg->req || pl_strcmp(&wm->msg->met, "INVITE") ||
-		    pl_cmp(&wm->msg->callid, &inv->callid))
+		if (wm->role != WIRE_UAS || wm->tx || !wm->decoded ||
+		    !wm->head.req || pl_strcmp(&wm->head.met, "INVITE") ||
+		    pl_cmp(&wm->head.callid, &inv->callid))
 			continue;
 		l_msg_push(L, wm);
 		return 1;

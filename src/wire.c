@@ -50,7 +50,6 @@ static void msg_destructor(void *arg)
 {
 	struct wire_msg *wm = arg;
 
-	mem_deref(wm->msg);
 	mem_deref(wm->raw);
 }
 
@@ -79,6 +78,54 @@ int wire_alloc(struct wire **wirep, wire_event_h *eh, void *arg)
 uint64_t wire_now(const struct wire *wire)
 {
 	return mono_usec() - wire->t0;
+}
+
+
+/* Decodes the raw bytes once and keeps the head: its slices point into
+ * raw, which the decoded message only held a reference to. */
+static void head_decode(struct wire_msg *wm)
+{
+	struct wire_head *h = &wm->head;
+	struct sip_msg *msg = NULL;
+
+	wm->raw->pos = 0;
+	if (!sip_msg_decode(&msg, wm->raw)) {
+		wm->decoded = true;
+		h->req      = msg->req;
+		h->met      = msg->met;
+		h->ruri     = msg->ruri;
+		h->scode    = msg->scode;
+		h->reason   = msg->reason;
+		h->callid   = msg->callid;
+		h->cseq     = msg->cseq.num;
+		h->cseq_met = msg->cseq.met;
+		h->to_tag   = msg->to.tag;
+	}
+	mem_deref(msg);
+	wm->raw->pos = 0;
+}
+
+
+/* The whole message as libre decodes it, for what needs more than the
+ * head (an in-dialog request takes Contact and Record-Route from a
+ * response). The bytes are shared with wm; *msgp is the caller's. */
+int wire_msg_decode(const struct wire_msg *wm, struct sip_msg **msgp)
+{
+	struct mbuf *mb;
+	int err;
+
+	if (!wm || !msgp)
+		return EINVAL;
+
+	mb = mbuf_alloc_ref(wm->raw);
+	if (!mb)
+		return ENOMEM;
+
+	mb->pos = 0;
+	err = sip_msg_decode(msgp, mb);
+	mem_deref(mb);
+
+	return err;
 }
 
 
@@ -133,20 +180,7 @@ int wire_add(struct wire *wire, enum wire_role role, bool tx,
 	if (err)
 		goto out;
 
-	/* sip_msg_decode keeps a reference to the buffer, so decode a
-	 * copy and leave wm->raw untouched at position 0 */
-	{
-		struct mbuf *copy = mbuf_alloc(len ? len : 1);
-
-		if (copy && !mbuf_write_mem(copy, p, len)) {
-			copy->pos = 0;
-			if (sip_msg_decode(&wm->msg, copy))
-				wm->msg = NULL;
-		}
-		mem_deref(copy);
-	}
-
-	wm->raw->pos = 0;
+	head_decode(wm);
 	wm->retrans  = seen_before(wire, wm);
 	wm->seq      = ++wire->count;
 	list_append(&wire->msgl, &wm->le, wm);
@@ -227,7 +261,7 @@ const char *wire_role_name(enum wire_role role)
 /* One line per message, for logs and diagnostics. */
 int wire_msg_print(struct re_printf *pf, const struct wire_msg *wm)
 {
-	const struct sip_msg *m = wm->msg;
+	const struct wire_head *m = &wm->head;
 	int err;
 
 	err = re_hprintf(pf, "#%u +%llu.%03llums %s %s %s %J -> %J ",
@@ -235,14 +269,14 @@ int wire_msg_print(struct re_printf *pf, const struct wire_msg *wm)
 			 (unsigned long long)wm->usec % 1000,
 			 wire_role_name(wm->role), wm->tx ? "sent" : "recv",
 			 sip_transp_name(wm->tp), &wm->src, &wm->dst);
-	if (!m)
+	if (!wm->decoded)
 		return err | re_hprintf(pf, "(undecodable, %zu bytes)",
 					wm->raw->end);
 	if (m->req)
 		err |= re_hprintf(pf, "%r %r", &m->met, &m->ruri);
 	else
 		err |= re_hprintf(pf, "%u %r (%r)", m->scode, &m->reason,
-				  &m->cseq.met);
+				  &m->cseq_met);
 
 	return err | re_hprintf(pf, "%s", wm->retrans ? " [retransmission]"
 				: "");
