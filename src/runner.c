@@ -277,6 +277,8 @@ void runner_error(struct test *t, lua_State *co, int status)
 
 /* --- the test's world -------------------------------------------------- */
 
+enum { SIP_HASH_SIZE = 4 };
+
 /* UDP on laddr (port 0: any free port), TCP on the same port number
  * (any, if taken), and TLS on any port when there is a TLS context.
  * laddr comes back with the UDP port; tls_addr with the TLS one. */
@@ -333,8 +335,11 @@ static int endpoint(struct test *t, struct sip **sipp, enum wire_role role,
 	if (err)
 		return err;
 
-	/* the port is the trace handler's arg; the wire owns it */
-	err = sip_alloc(&sip, NULL, 32, 32, 32, NULL, NULL, port);
+	/* the port is the trace handler's arg; the wire owns it. A test
+	 * has a few transactions and connections at a time: small hash
+	 * tables (one bucket list each, 16 bytes a bucket) are enough */
+	err = sip_alloc(&sip, NULL, SIP_HASH_SIZE, SIP_HASH_SIZE,
+			SIP_HASH_SIZE, NULL, NULL, port);
 	if (err)
 		return err;
 	sip_set_trace_handler(sip, wire_trace);
