@@ -129,7 +129,26 @@ int wire_msg_decode(const struct wire_msg *wm, struct sip_msg **msgp)
 }
 
 
-/* A retransmission is the same bytes, same direction, same endpoint. */
+/* An earlier message with the same bytes: the other end's copy of this
+ * one, or a retransmission. */
+static const struct wire_msg *same_bytes(const struct wire *wire,
+					 const uint8_t *p, size_t len)
+{
+	struct le *le;
+
+	for (le = wire->msgl.head; le; le = le->next) {
+		const struct wire_msg *o = le->data;
+
+		if (o->raw->end == len && !memcmp(o->raw->buf, p, len))
+			return o;
+	}
+
+	return NULL;
+}
+
+
+/* A retransmission is the same bytes, same direction, same endpoint.
+ * The same bytes are always the same buffer (see wire_add). */
 static bool seen_before(const struct wire *wire, const struct wire_msg *wm)
 {
 	struct le *le;
@@ -137,10 +156,8 @@ static bool seen_before(const struct wire *wire, const struct wire_msg *wm)
 	for (le = wire->msgl.head; le; le = le->next) {
 		const struct wire_msg *o = le->data;
 
-		if (o->role != wm->role || o->tx != wm->tx)
-			continue;
-		if (o->raw->end == wm->raw->end &&
-		    !memcmp(o->raw->buf, wm->raw->buf, wm->raw->end))
+		if (o->raw == wm->raw && o->role == wm->role &&
+		    o->tx == wm->tx)
 			return true;
 	}
 
@@ -152,6 +169,7 @@ int wire_add(struct wire *wire, enum wire_role role, bool tx,
 	     enum sip_transp tp, const struct sa *src, const struct sa *dst,
 	     const uint8_t *p, size_t len)
 {
+	const struct wire_msg *twin;
 	struct wire_msg *wm;
 	int err;
 
@@ -171,16 +189,28 @@ int wire_add(struct wire *wire, enum wire_role role, bool tx,
 	if (dst)
 		wm->dst = *dst;
 
-	wm->raw = mbuf_alloc(len ? len : 1);
-	if (!wm->raw) {
-		err = ENOMEM;
-		goto out;
+	/* each message between our UAC and UAS is on the wire twice, sent
+	 * and received, and a retransmission is the same bytes again: one
+	 * buffer (and one decoding) serves every copy */
+	twin = same_bytes(wire, p, len);
+	if (twin) {
+		wm->raw     = mem_ref(twin->raw);
+		wm->decoded = twin->decoded;
+		wm->head    = twin->head;
 	}
-	err = mbuf_write_mem(wm->raw, p, len);
-	if (err)
-		goto out;
+	else {
+		wm->raw = mbuf_alloc(len ? len : 1);
+		if (!wm->raw) {
+			err = ENOMEM;
+			goto out;
+		}
+		err = mbuf_write_mem(wm->raw, p, len);
+		if (err)
+			goto out;
 
-	head_decode(wm);
+		head_decode(wm);
+	}
+
 	wm->retrans  = seen_before(wire, wm);
 	wm->seq      = ++wire->count;
 	list_append(&wire->msgl, &wm->le, wm);

@@ -37,7 +37,7 @@ struct wire_msg {
 	struct sa src;
 	struct sa dst;
 	uint64_t usec;           /**< monotonic, since the wire was made  */
-	struct mbuf *raw;        /**< the bytes exactly                   */
+	struct mbuf *raw;        /**< the bytes exactly (shared by copies) */
 	bool decoded;            /**< libre decoded it: head is set       */
 	struct wire_head head;
 	bool retrans;            /**< same bytes already seen here        */
