@@ -256,11 +256,15 @@ void runner_error(struct test *t, lua_State *co, int status)
 	if (!msg)
 		msg = "error object is not a string";
 
-	/* "file:line: message" from luaL_error; keep file:line apart */
+	/* "file:line: message" from luaL_error; keep file:line apart.
+	 * Raised inside the siptap library, which has no line numbers
+	 * (sandbox.c), it has none: the scenario line that called it. */
 	colon = strstr(msg, ".lua:");
 	if (colon && (colon = strchr(colon + 5, ':')))
 		(void)re_snprintf(at, sizeof(at), "%b", msg,
 				  (size_t)(colon - msg));
+	else if (co == t->co)
+		(void)runner_where(co, at, sizeof(at));
 
 	luaL_traceback(co, co, msg, 0);
 

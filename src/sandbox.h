@@ -6,8 +6,9 @@
  * io, no os.execute, no package.loadlib, no debug, no bytecode;
  * with --allow-unsafe, io and all of os (the user's own risk).
  * require() reads and compiles each Lua file once per run, as text; the
- * run's struct sandbox_lib keeps the compiled chunk for every later
- * state (bytecode that siptap made itself, never a scenario's).
+ * run's struct sandbox_lib keeps the compiled chunk, without debug
+ * information, for every state (bytecode that siptap made itself,
+ * never a scenario's).
  * math.random starts from the run's seed, and the global SIPTAP tells
  * scenarios the run's settings (seed, t1, matrix).
  */
