@@ -42,7 +42,6 @@ function M.full(dims)
   return require("siptap.cases").full(dims)
 end
 
--- Cases as tables of named values: { statusCode = 183, body = "sdp", ... }
 -- The cases as value indexes, one digit each, a case a line: what
 -- SIPTAP.memo keeps between the tests' Lua states.
 local function pack(raw)
@@ -51,38 +50,45 @@ local function pack(raw)
   return table.concat(lines, "\n")
 end
 
-local function unpack_cases(s)
-  local raw = {}
-  for line in s:gmatch("[^\n]+") do
-    local c = {}
-    for d = 1, #line do c[d] = line:byte(d) - 48 end
-    raw[#raw + 1] = c
-  end
-  return raw
-end
-
-function M.cases(opts)
-  opts = opts or {}
-  local dims = M.dimensions
+-- The packed cases of opts: from SIPTAP.memo, or made and kept there.
+local function packed(opts)
   local key = ("siptap.matrix %s %s"):format(opts.matrix or "pairwise",
                                              tostring(opts.seed or 1))
   local memo = SIPTAP and SIPTAP.memo
-  local packed = memo and memo(key)
-  local raw
-  if packed then
-    raw = unpack_cases(packed)
-  else
-    raw = (opts.matrix == "full") and M.full(dims) or
-          M.pairwise(dims, opts.seed or 1)
-    if memo then memo(key, pack(raw)) end
+  local p = memo and memo(key)
+  if not p then
+    local dims = M.dimensions
+    p = pack((opts.matrix == "full") and M.full(dims) or
+             M.pairwise(dims, opts.seed or 1))
+    if memo then memo(key, p) end
   end
+  return p
+end
+
+-- Case i of the packed cases, as a table of named values:
+-- { statusCode = 183, body = "sdp", ... }
+local function case_at(p, i)
+  local width = #M.dimensions + 1            -- its digits and "\n"
+  local named = {}
+  for d, dim in ipairs(M.dimensions) do
+    named[dim.name] = dim.values[p:byte((i - 1) * width + d) - 48]
+  end
+  return named
+end
+
+function M.cases(opts)
+  local p = packed(opts or {})
   local out = {}
-  for _, c in ipairs(raw) do
-    local named = {}
-    for d, v in ipairs(c) do named[dims[d].name] = dims[d].values[v] end
-    out[#out + 1] = named
-  end
+  for i = 1, (#p + 1) // (#M.dimensions + 1) do out[i] = case_at(p, i) end
   return out
+end
+
+-- The cases without making them all: count, and at(i), the i-th as
+-- M.cases has it. For tests(), which makes only the case a test runs.
+function M.case_list(opts)
+  local p = packed(opts or {})
+  return { count = (#p + 1) // (#M.dimensions + 1),
+           at = function(i) return case_at(p, i) end }
 end
 
 ---------------------------------------------------------------------------
