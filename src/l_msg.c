@@ -165,7 +165,7 @@ static void push_addr(lua_State *L, const struct sa *sa)
 
 
 /* Fields that need the decoded message; nil when it did not decode. */
-static bool push_decoded(lua_State *L, const struct sip_msg *m,
+static bool push_decoded(lua_State *L, const struct wire_head *m,
 			 const char *k)
 {
 	if (!strcmp(k, "status"))
@@ -181,11 +181,11 @@ static bool push_decoded(lua_State *L, const struct sip_msg *m,
 	else if (!strcmp(k, "call_id"))
 		msg_pushpl(L, &m->callid);
 	else if (!strcmp(k, "cseq"))
-		lua_pushinteger(L, m->cseq.num);
+		lua_pushinteger(L, m->cseq);
 	else if (!strcmp(k, "cseq_method"))
-		msg_pushpl(L, &m->cseq.met);
+		msg_pushpl(L, &m->cseq_met);
 	else if (!strcmp(k, "to_tag"))
-		pl_isset(&m->to.tag) ? msg_pushpl(L, &m->to.tag)
+		pl_isset(&m->to_tag) ? msg_pushpl(L, &m->to_tag)
 			: lua_pushnil(L);
 	else
 		return false;
@@ -199,7 +199,7 @@ static int l_index(lua_State *L)
 	const struct wire_msg *wm = l_msg_check(L, 1);
 	const char *k = luaL_checkstring(L, 2);
 
-	if (wm->msg && push_decoded(L, wm->msg, k))
+	if (wm->decoded && push_decoded(L, &wm->head, k))
 		return 1;
 
 	if (!strcmp(k, "body"))

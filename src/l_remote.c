@@ -444,25 +444,24 @@ static enum uas_state wire_state(const struct test *t, const char *callid)
 
 	for (le = wire_msgs(t->wire)->head; le; le = le->next) {
 		const struct wire_msg *wm = le->data;
-		const struct sip_msg *msg = wm->msg;
+		const struct wire_head *h = &wm->head;
 
-		if (wm->role != WIRE_UAC || !msg ||
-		    pl_strcmp(&msg->callid, callid))
+		if (wm->role != WIRE_UAC || !wm->decoded ||
+		    pl_strcmp(&h->callid, callid))
 			continue;
 
-		if (!msg->req && !wm->tx &&
-		    !pl_strcmp(&msg->cseq.met, "INVITE")) {
-			if (msg->scode >= 300)
+		if (!h->req && !wm->tx && !pl_strcmp(&h->cseq_met, "INVITE")) {
+			if (h->scode >= 300)
 				return UAS_TERMINATED;
-			if (msg->scode >= 200)
+			if (h->scode >= 200)
 				state = max(state, UAS_ACCEPTED);
-			else if (msg->scode > 100)
+			else if (h->scode > 100)
 				state = max(state, UAS_EARLY);
 		}
-		else if (msg->req && wm->tx) {
-			if (!pl_strcmp(&msg->met, "BYE"))
+		else if (h->req && wm->tx) {
+			if (!pl_strcmp(&h->met, "BYE"))
 				return UAS_TERMINATED;
-			if (!pl_strcmp(&msg->met, "ACK") &&
+			if (!pl_strcmp(&h->met, "ACK") &&
 			    state == UAS_ACCEPTED)
 				state = UAS_CONFIRMED;
 		}

@@ -63,29 +63,111 @@ uint32_t l_wait_timeout(lua_State *L, int idx)
 
 /* --- declaring tests ----------------------------------------------- */
 
+/* Counts n more declarations in the table at tbl; returns the number
+ * of the first. */
+static lua_Integer declarations_add(lua_State *L, int tbl, lua_Integer n)
+{
+	lua_Integer first;
+
+	lua_getfield(L, tbl, "count");
+	first = lua_tointeger(L, -1) + 1;
+	lua_pop(L, 1);
+	lua_pushinteger(L, first + n - 1);
+	lua_setfield(L, tbl, "count");
+
+	return first;
+}
+
+
+/* Keeps declaration num in the table at tbl: the name at index name,
+ * the function at fn (0: none, a state that only lists the file does
+ * not need it), skip and todo from the options table at opts (0: no
+ * options). */
+static void declaration_keep(lua_State *L, int tbl, lua_Integer num,
+			     int name, int fn, int opts)
+{
+	lua_createtable(L, 0, 4);
+	lua_pushvalue(L, name);
+	lua_setfield(L, -2, "name");
+	if (fn) {
+		lua_pushvalue(L, fn);
+		lua_setfield(L, -2, "fn");
+	}
+	if (opts) {
+		lua_getfield(L, opts, "skip");
+		lua_setfield(L, -2, "skip");
+		lua_getfield(L, opts, "todo");
+		lua_setfield(L, -2, "todo");
+	}
+	lua_rawseti(L, tbl, num);
+}
+
+
+/* test(name, [opts,] fn). The state that lists a file keeps every
+ * declaration; a test's own state keeps only the one it runs, at its
+ * number, so that a file declaring many tests (the option matrix) does
+ * not hold all of them in each test's memory. */
 static int l_declare(lua_State *L)
 {
+	const struct test *t = runner_test(L);
 	const char *name = luaL_checkstring(L, 1);
 	int fn = lua_istable(L, 2) ? 3 : 2;
+	lua_Integer num;
 
 	luaL_checktype(L, fn, LUA_TFUNCTION);
 	if (!*name)
 		return luaL_error(L, "test: the name must not be empty");
 
+	lua_settop(L, fn);
 	lua_getfield(L, LUA_REGISTRYINDEX, TESTS_KEY);
-	lua_createtable(L, 0, 4);
-	lua_pushvalue(L, 1);
-	lua_setfield(L, -2, "name");
-	lua_pushvalue(L, fn);
-	lua_setfield(L, -2, "fn");
-	if (fn == 3) {
-		lua_getfield(L, 2, "skip");
-		lua_setfield(L, -2, "skip");
-		lua_getfield(L, 2, "todo");
-		lua_setfield(L, -2, "todo");
+	num = declarations_add(L, fn + 1, 1);
+	if (!t || num == (lua_Integer)t->index + 1)
+		declaration_keep(L, fn + 1, num, 1, fn, fn == 3 ? 2 : 0);
+
+	return 0;
+}
+
+
+/* tests(n, name, fn): n declarations at once. name(i) names the i-th
+ * and fn(i) makes its function, each called only where needed: the
+ * state that lists the file calls name for every i; a test's own state
+ * calls both for its own i only, so that loading the file there costs
+ * the same for 13608 tests (the option matrix with --matrix full) as
+ * for one. */
+static int l_declare_many(lua_State *L)
+{
+	const struct test *t = runner_test(L);
+	lua_Integer n = luaL_checkinteger(L, 1);
+	lua_Integer first, lo, hi, i;
+
+	luaL_argcheck(L, n >= 0, 1, "a number of tests");
+	luaL_checktype(L, 2, LUA_TFUNCTION);
+	luaL_checktype(L, 3, LUA_TFUNCTION);
+	lua_settop(L, 3);
+
+	lua_getfield(L, LUA_REGISTRYINDEX, TESTS_KEY);
+	first = declarations_add(L, 4, n);
+	lo = t ? (lua_Integer)t->index + 2 - first : 1;
+	hi = t ? lo : n;
+
+	for (i = lo < 1 ? 1 : lo; i <= hi && i <= n; i++) {
+		lua_pushvalue(L, 2);
+		lua_pushinteger(L, i);
+		lua_call(L, 1, 1);
+		if (lua_type(L, 5) != LUA_TSTRING || !lua_rawlen(L, 5))
+			return luaL_error(L, "tests: name(%I) must return a "
+					  "name (a string, not empty)", i);
+		if (t) {
+			lua_pushvalue(L, 3);
+			lua_pushinteger(L, i);
+			lua_call(L, 1, 1);
+			if (!lua_isfunction(L, 6))
+				return luaL_error(L, "tests: fn(%I) must "
+						  "return a function", i);
+		}
+		declaration_keep(L, 4, first + i - 1, 5, t ? 6 : 0, 0);
+		lua_settop(L, 4);
 	}
-	lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
-	lua_pop(L, 1);
 
 	return 0;
 }
@@ -126,10 +208,13 @@ void l_test_declare_open(lua_State *L)
 	lua_setfield(L, LUA_REGISTRYINDEX, TESTS_KEY);
 	lua_pushcfunction(L, l_declare);
 	lua_setglobal(L, "test");
+	lua_pushcfunction(L, l_declare_many);
+	lua_setglobal(L, "tests");
 }
 
 
-/* Pushes the declarations table {name, fn, skip, todo}, 1-based. */
+/* Pushes the declarations table: {name, fn, skip, todo} by number,
+ * 1-based (in a test's state, its own only), and count. */
 void l_test_declared(lua_State *L)
 {
 	lua_getfield(L, LUA_REGISTRYINDEX, TESTS_KEY);

@@ -254,19 +254,19 @@ struct match {
 
 static bool matches(const struct wire_msg *wm, const struct match *m)
 {
-	const struct sip_msg *msg = wm->msg;
+	const struct wire_head *h = &wm->head;
 
-	if (wm->role != WIRE_UAC || wm->tx || !msg || msg->req)
+	if (wm->role != WIRE_UAC || wm->tx || !wm->decoded || h->req)
 		return false;
-	if (pl_strcmp(&msg->callid, m->callid) ||
-	    pl_strcmp(&msg->cseq.met, m->cseq_met))
+	if (pl_strcmp(&h->callid, m->callid) ||
+	    pl_strcmp(&h->cseq_met, m->cseq_met))
 		return false;
-	if (m->cseq && msg->cseq.num != m->cseq)
+	if (m->cseq && h->cseq != m->cseq)
 		return false;
 	if (m->scode == -1)
-		return msg->scode >= 200;
+		return h->scode >= 200;
 
-	return !m->scode || msg->scode == m->scode;
+	return !m->scode || h->scode == m->scode;
 }
 
 
@@ -300,10 +300,10 @@ static const struct wire_msg *take(lua_State *L, const struct match *m)
 
 static void remember(struct lcall *lc, const struct wire_msg *wm)
 {
-	if (wm->msg->scode > 100 && !pl_strcmp(&wm->msg->cseq.met, "INVITE")) {
+	if (wm->head.scode > 100 && !pl_strcmp(&wm->head.cseq_met, "INVITE")) {
 		mem_deref((void *)lc->last);
 		lc->last = mem_ref((void *)wm);
-		if (wm->msg->scode >= 200) {
+		if (wm->head.scode >= 200) {
 			mem_deref((void *)lc->final);
 			lc->final = mem_ref((void *)wm);
 		}
@@ -402,19 +402,21 @@ static int l_responses(lua_State *L)
 
 
 /* The response an in-dialog request refers to: the argument, or the
- * latest one this call returned. */
-static const struct sip_msg *dialog_resp(lua_State *L, int idx,
-					 const char *fn)
+ * latest one this call returned. uac.c wants it decoded in full (see
+ * wire_msg_decode), which the caller does last, after anything that
+ * may raise. */
+static const struct wire_msg *dialog_resp(lua_State *L, int idx,
+					  const char *fn)
 {
 	struct lcall *lc = check_call(L);
 
 	if (!lua_isnoneornil(L, idx) && !lua_istable(L, idx))
-		return l_msg_check(L, idx)->msg;
+		return l_msg_check(L, idx);
 	if (!lc->last)
 		luaL_error(L, "%s: no response with a To tag yet (wait for "
 			   "one with call:response())", fn);
 
-	return lc->last->msg;
+	return lc->last;
 }
 
 
@@ -454,7 +456,8 @@ static int l_prack(lua_State *L)
 {
 	struct lcall *lc = check_call(L);
 	int opts = lua_istable(L, 2) ? 2 : 3;
-	const struct sip_msg *resp = dialog_resp(L, 2, "prack");
+	const struct wire_msg *wm = dialog_resp(L, 2, "prack");
+	struct sip_msg *resp = NULL;
 	struct uac_req_opts o;
 	uint32_t cseq;
 	int err;
@@ -483,7 +486,10 @@ static int l_prack(lua_State *L)
 		lua_pop(L, 3);
 	}
 
-	err = uac_prack(lc->call, resp, &o, &cseq);
+	err = wire_msg_decode(wm, &resp);
+	if (!err)
+		err = uac_prack(lc->call, resp, &o, &cseq);
+	mem_deref(resp);
 	if (err == EPROTO)
 		return luaL_error(L, "prack: the response has no RSeq (not a "
 				  "reliable provisional)");
@@ -498,21 +504,25 @@ static int l_prack(lua_State *L)
 static int l_ack(lua_State *L)
 {
 	struct lcall *lc = check_call(L);
-	const struct sip_msg *final;
+	const struct wire_msg *final;
+	struct sip_msg *msg = NULL;
 	int err;
 
 	if (!lua_isnoneornil(L, 2))
-		final = l_msg_check(L, 2)->msg;
+		final = l_msg_check(L, 2);
 	else if (lc->final)
-		final = lc->final->msg;
+		final = lc->final;
 	else
 		return luaL_error(L, "ack: no final response yet");
 
-	if (final->scode < 200)
+	if (final->head.scode < 200)
 		return luaL_error(L, "ack: %d is not a final response",
-				  (int)final->scode);
+				  (int)final->head.scode);
 
-	err = uac_ack(lc->call, final);
+	err = wire_msg_decode(final, &msg);
+	if (!err)
+		err = uac_ack(lc->call, msg);
+	mem_deref(msg);
 	if (err)
 		return luaL_error(L, "ack: could not send (%s)",
 				  strerror(err));
@@ -537,15 +547,19 @@ static int l_cancel(lua_State *L)
 static int l_bye(lua_State *L)
 {
 	struct lcall *lc = check_call(L);
-	const struct sip_msg *resp;
+	const struct wire_msg *wm;
+	struct sip_msg *resp = NULL;
 	uint32_t cseq;
 	int err;
 
 	int opts = lua_istable(L, 2) ? 2 : 3;
 
-	resp = (lua_isnoneornil(L, 2) || lua_istable(L, 2)) && lc->final ?
-		lc->final->msg : dialog_resp(L, 2, "bye");
-	err = uac_bye(lc->call, resp, &cseq);
+	wm = (lua_isnoneornil(L, 2) || lua_istable(L, 2)) && lc->final ?
+		lc->final : dialog_resp(L, 2, "bye");
+	err = wire_msg_decode(wm, &resp);
+	if (!err)
+		err = uac_bye(lc->call, resp, &cseq);
+	mem_deref(resp);
 	if (err)
 		return luaL_error(L, "bye: could not send (%s)",
 				  strerror(err));

@@ -692,9 +692,9 @@ void l_uas_push_request(lua_State *L, struct test *t,
 	for (le = wire_msgs(t->wire)->head; le; le = le->next) {
 		const struct wire_msg *wm = le->data;
 
-		if (wm->role != WIRE_UAS || wm->tx || !wm->msg ||
-		    !wm->msg->req || pl_strcmp(&wm->msg->met, "INVITE") ||
-		    pl_cmp(&wm->msg->callid, callid))
+		if (wm->role != WIRE_UAS || wm->tx || !wm->decoded ||
+		    !wm->head.req || pl_strcmp(&wm->head.met, "INVITE") ||
+		    pl_cmp(&wm->head.callid, callid))
 			continue;
 		l_msg_push(L, wm);
 		return;

@@ -20,6 +20,7 @@
 #include "run.h"
 #include "fault.h"
 #include "report.h"
+#include "sandbox.h"
 
 #define DEBUG_MODULE "siptap"
 #define DEBUG_LEVEL 3
@@ -519,6 +520,11 @@ int main(int argc, char *argv[])
 		(void)fprintf(stderr, "siptap: libre_init failed\n");
 		return EXIT_USAGE;
 	}
+	if (sandbox_lib_alloc(&conf.lib, conf.lua_dir)) {
+		(void)fprintf(stderr, "siptap: out of memory\n");
+		libre_close();
+		return EXIT_USAGE;
+	}
 	/* libre's own warnings (a peer's undecodable message, say) are
 	 * not siptap's output: the wire and the TAP tell what happened */
 	dbg_init(DBG_ERR, DBG_NONE);
@@ -529,6 +535,7 @@ int main(int argc, char *argv[])
 		ret = cmd_list(&conf, argc - 1 - optind, argv + 1 + optind);
 
 	run_memo_flush(&memo);
+	mem_deref(conf.lib);
 	libre_close();
 
 	return ret;

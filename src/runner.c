@@ -321,11 +321,15 @@ void runner_error(struct test *t, lua_State *co, int status)
 	if (!msg)
 		msg = "error object is not a string";
 
-	/* "file:line: message" from luaL_error; keep file:line apart */
+	/* "file:line: message" from luaL_error; keep file:line apart.
+	 * Raised inside the siptap library, which has no line numbers
+	 * (sandbox.c), it has none: the scenario line that called it. */
 	colon = strstr(msg, ".lua:");
 	if (colon && (colon = strchr(colon + 5, ':')))
 		(void)re_snprintf(at, sizeof(at), "%b", msg,
 				  (size_t)(colon - msg));
+	else if (co == t->co)
+		(void)runner_where(co, at, sizeof(at));
 
 	luaL_traceback(co, co, msg, 0);
 
@@ -341,6 +345,8 @@ void runner_error(struct test *t, lua_State *co, int status)
 
 
 /* --- the test's world -------------------------------------------------- */
+
+enum { SIP_HASH_SIZE = 4 };
 
 /* UDP on laddr (port 0: any free port), TCP on the same port number
  * (any, if taken), and TLS on any port when there is a TLS context.
@@ -398,8 +404,11 @@ static int endpoint(struct test *t, struct sip **sipp, enum wire_role role,
 	if (err)
 		return err;
 
-	/* the port is the trace handler's arg; the wire owns it */
-	err = sip_alloc(&sip, NULL, 32, 32, 32, NULL, NULL, port);
+	/* the port is the trace handler's arg; the wire owns it. A test
+	 * has a few transactions and connections at a time: small hash
+	 * tables (one bucket list each, 16 bytes a bucket) are enough */
+	err = sip_alloc(&sip, NULL, SIP_HASH_SIZE, SIP_HASH_SIZE,
+			SIP_HASH_SIZE, NULL, NULL, port);
 	if (err)
 		return err;
 	sip_set_trace_handler(sip, wire_trace);
@@ -521,7 +530,7 @@ static int state_make(struct test *t)
 {
 	int err;
 
-	err = sandbox_new(&t->L, t->conf->lua_dir, t->conf->seed,
+	err = sandbox_new(&t->L, t->conf->lib, t->conf->seed,
 			  t->conf->allow_unsafe);
 	if (!err)
 		err = run_conf_push(t->L, t->conf);
@@ -569,6 +578,11 @@ static bool declaration_get(struct test *t)
 			     "the same order, each time it loads", NULL, 0);
 		return false;
 	}
+
+	/* what loading left behind (the parser's work, the other tests'
+	 * declarations) goes now, before the test holds its sockets and
+	 * waits with the others */
+	lua_gc(L, LUA_GCCOLLECT);
 
 	return true;
 }

@@ -14,6 +14,7 @@ struct wire;
 struct uac;
 struct uas;
 struct tap_diag;
+struct sandbox_lib;
 
 enum { RUN_MAX_FILTERS = 32 };
 
@@ -24,6 +25,7 @@ struct run_conf {
 	const char *report_dir;
 	uint64_t seed;
 	const char *lua_dir;      /**< where require() finds siptap.*   */
+	struct sandbox_lib *lib;  /**< its modules, compiled once       */
 	const char *matrix;       /**< "pairwise" (default) or "full"   */
 	uint64_t faults;          /**< --uas-fault bits (fault.h)       */
 	enum sip_transp transport;/**< the UAC's: --transport            */

@@ -5,6 +5,10 @@
  * require() finds only Lua files under the siptap library folder. No
  * io, no os.execute, no package.loadlib, no debug, no bytecode;
  * with --allow-unsafe, io and all of os (the user's own risk).
+ * require() reads and compiles each Lua file once per run, as text; the
+ * run's struct sandbox_lib keeps the compiled chunk, without debug
+ * information, for every state (bytecode that siptap made itself,
+ * never a scenario's).
  * math.random starts from the run's seed, and the global SIPTAP tells
  * scenarios the run's settings (seed, t1, matrix).
  */
@@ -14,7 +18,10 @@ enum {
 	SANDBOX_BUDGET  = 200 * 1000 * 1000,  /**< instructions per resume */
 };
 
-int sandbox_new(lua_State **Lp, const char *lua_dir, uint64_t seed,
+struct sandbox_lib;
+
+int sandbox_lib_alloc(struct sandbox_lib **libp, const char *dir);
+int sandbox_new(lua_State **Lp, struct sandbox_lib *lib, uint64_t seed,
 		bool unsafe);
 void sandbox_budget(lua_State *L);
 void sandbox_close(lua_State *L);

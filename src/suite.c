@@ -164,7 +164,7 @@ static int list_file(struct list *testl, const char *file,
 	lua_Integer i, n;
 	int err;
 
-	err = sandbox_new(&L, conf->lua_dir, conf->seed, conf->allow_unsafe);
+	err = sandbox_new(&L, conf->lib, conf->seed, conf->allow_unsafe);
 	if (!err)
 		err = run_conf_push(L, conf);
 	if (err)

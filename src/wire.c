@@ -51,7 +51,6 @@ static void msg_destructor(void *arg)
 {
 	struct wire_msg *wm = arg;
 
-	mem_deref(wm->msg);
 	mem_deref(wm->raw);
 }
 
@@ -83,7 +82,74 @@ uint64_t wire_now(const struct wire *wire)
 }
 
 
-/* A retransmission is the same bytes, same direction, same endpoint. */
+/* Decodes the raw bytes once and keeps the head: its slices point into
+ * raw, which the decoded message only held a reference to. */
+static void head_decode(struct wire_msg *wm)
+{
+	struct wire_head *h = &wm->head;
+	struct sip_msg *msg = NULL;
+
+	wm->raw->pos = 0;
+	if (!sip_msg_decode(&msg, wm->raw)) {
+		wm->decoded = true;
+		h->req      = msg->req;
+		h->met      = msg->met;
+		h->ruri     = msg->ruri;
+		h->scode    = msg->scode;
+		h->reason   = msg->reason;
+		h->callid   = msg->callid;
+		h->cseq     = msg->cseq.num;
+		h->cseq_met = msg->cseq.met;
+		h->to_tag   = msg->to.tag;
+	}
+	mem_deref(msg);
+	wm->raw->pos = 0;
+}
+
+
+/* The whole message as libre decodes it, for what needs more than the
+ * head (an in-dialog request takes Contact and Record-Route from a
+ * response). The bytes are shared with wm; *msgp is the caller's. */
+int wire_msg_decode(const struct wire_msg *wm, struct sip_msg **msgp)
+{
+	struct mbuf *mb;
+	int err;
+
+	if (!wm || !msgp)
+		return EINVAL;
+
+	mb = mbuf_alloc_ref(wm->raw);
+	if (!mb)
+		return ENOMEM;
+
+	mb->pos = 0;
+	err = sip_msg_decode(msgp, mb);
+	mem_deref(mb);
+
+	return err;
+}
+
+
+/* An earlier message with the same bytes: the other end's copy of this
+ * one, or a retransmission. */
+static const struct wire_msg *same_bytes(const struct wire *wire,
+					 const uint8_t *p, size_t len)
+{
+	struct le *le;
+
+	for (le = wire->msgl.head; le; le = le->next) {
+		const struct wire_msg *o = le->data;
+
+		if (o->raw->end == len && !memcmp(o->raw->buf, p, len))
+			return o;
+	}
+
+	return NULL;
+}
+
+
+/* A retransmission is the same bytes, same direction, same endpoint.
+ * The same bytes are always the same buffer (see wire_add). */
 static bool seen_before(const struct wire *wire, const struct wire_msg *wm)
 {
 	struct le *le;
@@ -91,10 +157,8 @@ static bool seen_before(const struct wire *wire, const struct wire_msg *wm)
 	for (le = wire->msgl.head; le; le = le->next) {
 		const struct wire_msg *o = le->data;
 
-		if (o->role != wm->role || o->tx != wm->tx)
-			continue;
-		if (o->raw->end == wm->raw->end &&
-		    !memcmp(o->raw->buf, wm->raw->buf, wm->raw->end))
+		if (o->raw == wm->raw && o->role == wm->role &&
+		    o->tx == wm->tx)
 			return true;
 	}
 
@@ -106,6 +170,7 @@ int wire_add(struct wire *wire, enum wire_role role, bool tx,
 	     enum sip_transp tp, const struct sa *src, const struct sa *dst,
 	     const uint8_t *p, size_t len)
 {
+	const struct wire_msg *twin;
 	struct wire_msg *wm;
 	int err;
 
@@ -125,29 +190,28 @@ int wire_add(struct wire *wire, enum wire_role role, bool tx,
 	if (dst)
 		wm->dst = *dst;
 
-	wm->raw = mbuf_alloc(len ? len : 1);
-	if (!wm->raw) {
-		err = ENOMEM;
-		goto out;
+	/* each message between our UAC and UAS is on the wire twice, sent
+	 * and received, and a retransmission is the same bytes again: one
+	 * buffer (and one decoding) serves every copy */
+	twin = same_bytes(wire, p, len);
+	if (twin) {
+		wm->raw     = mem_ref(twin->raw);
+		wm->decoded = twin->decoded;
+		wm->head    = twin->head;
 	}
-	err = mbuf_write_mem(wm->raw, p, len);
-	if (err)
-		goto out;
-
-	/* sip_msg_decode keeps a reference to the buffer, so decode a
-	 * copy and leave wm->raw untouched at position 0 */
-	{
-		struct mbuf *copy = mbuf_alloc(len ? len : 1);
-
-		if (copy && !mbuf_write_mem(copy, p, len)) {
-			copy->pos = 0;
-			if (sip_msg_decode(&wm->msg, copy))
-				wm->msg = NULL;
+	else {
+		wm->raw = mbuf_alloc(len ? len : 1);
+		if (!wm->raw) {
+			err = ENOMEM;
+			goto out;
 		}
-		mem_deref(copy);
+		err = mbuf_write_mem(wm->raw, p, len);
+		if (err)
+			goto out;
+
+		head_decode(wm);
 	}
 
-	wm->raw->pos = 0;
 	wm->retrans  = seen_before(wire, wm);
 	wm->seq      = ++wire->count;
 	list_append(&wire->msgl, &wm->le, wm);
@@ -254,7 +318,7 @@ const char *wire_role_name(enum wire_role role)
 /* One line per message, for logs and diagnostics. */
 int wire_msg_print(struct re_printf *pf, const struct wire_msg *wm)
 {
-	const struct sip_msg *m = wm->msg;
+	const struct wire_head *m = &wm->head;
 	int err;
 
 	err = re_hprintf(pf, "#%u +%llu.%03llums %s %s %s %J -> %J ",
@@ -262,14 +326,14 @@ int wire_msg_print(struct re_printf *pf, const struct wire_msg *wm)
 			 (unsigned long long)wm->usec % 1000,
 			 wire_role_name(wm->role), wm->tx ? "sent" : "recv",
 			 sip_transp_name(wm->tp), &wm->src, &wm->dst);
-	if (!m)
+	if (!wm->decoded)
 		return err | re_hprintf(pf, "(undecodable, %zu bytes)",
 					wm->raw->end);
 	if (m->req)
 		err |= re_hprintf(pf, "%r %r", &m->met, &m->ruri);
 	else
 		err |= re_hprintf(pf, "%u %r (%r)", m->scode, &m->reason,
-				  &m->cseq.met);
+				  &m->cseq_met);
 
 	return err | re_hprintf(pf, "%s", wm->retrans ? " [retransmission]"
 				: "");

@@ -12,6 +12,22 @@ enum wire_role {
 	WIRE_PEER,      /**< a scenario's hostile peer (peer.h) */
 };
 
+/* What the wire keeps of libre's decoding: the first line and the
+ * headers that tell calls and transactions apart, as slices of the raw
+ * bytes. (A whole struct sip_msg per message would be several times the
+ * size of the message; wire_msg_decode() makes one when it is needed.) */
+struct wire_head {
+	bool req;
+	struct pl met;           /**< request method                      */
+	struct pl ruri;          /**< request URI                         */
+	uint16_t scode;          /**< response status code                */
+	struct pl reason;        /**< response reason phrase              */
+	struct pl callid;
+	uint32_t cseq;
+	struct pl cseq_met;
+	struct pl to_tag;        /**< unset when the To has none          */
+};
+
 struct wire_msg {
 	struct le le;
 	unsigned seq;            /**< 1-based order on this test's wire   */
@@ -21,8 +37,9 @@ struct wire_msg {
 	struct sa src;
 	struct sa dst;
 	uint64_t usec;           /**< monotonic, since the wire was made  */
-	struct mbuf *raw;        /**< the bytes exactly                   */
-	struct sip_msg *msg;     /**< decoded view (NULL if undecodable)  */
+	struct mbuf *raw;        /**< the bytes exactly (shared by copies) */
+	bool decoded;            /**< libre decoded it: head is set       */
+	struct wire_head head;
 	bool retrans;            /**< same bytes already seen here        */
 	bool mirror;             /**< the remote UAS's side of a UAC copy */
 };
@@ -37,6 +54,7 @@ int  wire_add(struct wire *wire, enum wire_role role, bool tx,
 	      enum sip_transp tp, const struct sa *src, const struct sa *dst,
 	      const uint8_t *p, size_t len);
 const struct list *wire_msgs(const struct wire *wire);
+int  wire_msg_decode(const struct wire_msg *wm, struct sip_msg **msgp);
 uint64_t wire_now(const struct wire *wire);
 int  wire_port_alloc(struct wire_port **portp, struct wire *wire,
 		     enum wire_role role);
