@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # What a run leaves for CI: JUnit that xmllint accepts, with XPath counts
-# equal to the TAP's; summary.md; a wire log per failed test; a pcap per
-# test that tshark decodes as SIP over UDP and over TCP; shards that add
-# up to the whole suite; --filter and --list; --jobs that does not change
-# the output.
+# equal to the TAP's; summary.md; findings.md; a wire log per failed
+# test; a pcap per test that tshark decodes as SIP over UDP and over TCP;
+# shards that add up to the whole suite; --filter and --list; --jobs that
+# does not change the output.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init e2e_reports "$@"
@@ -61,6 +61,15 @@ if [[ -f "${logs[0]}" ]] && grep -q ' uac recv UDP .* 183 Session Progress' "${l
 else
   fail "no wire log with the 183"
 fi
+# findings.md: the broken rule's row, then the offending message
+f="$TMP/w/findings.md"
+grep -qE '^\| R-RSEQ-1 \| [0-9]+ \| [0-9]+\. ' "$f" && grep -qE '^  RSeq: 0$' "$f" &&
+  pass "findings.md: R-RSEQ-1's row and the RSeq: 0 on the wire" ||
+  { fail "findings.md of the rseq-zero run"; show "$f"; }
+siptap_run "$TMP/c.tap" "$TMP/c.err" run --t1 50 --report-dir "$TMP/c" \
+  scenarios/flows/180-unreliable.lua
+grep -qx 'No rule broken.' "$TMP/c/findings.md" &&
+  pass "findings.md of a clean run: No rule broken." || fail "clean findings.md"
 xp2() { xmllint --xpath "$1" "$TMP/w/junit.xml" 2>/dev/null; }
 [[ $(xp2 'count(//testcase/system-out)') -ge 1 ]] &&
   pass "the wire log is in the failed testcase's <system-out>" ||
