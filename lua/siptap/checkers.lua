@@ -364,9 +364,15 @@ function(c, ctx)
           last_mandatory = #lines
         end
       end
-      local want = {}
-      for _, h in ipairs(ctx.headers) do want[h] = (want[h] or 0) + 1 end
-      for h, count in pairs(want) do
+      -- each distinct header once, in the order given: the same
+      -- violations in the same order on every run
+      local want, order = {}, {}
+      for _, h in ipairs(ctx.headers) do
+        if not want[h] then order[#order + 1] = h end
+        want[h] = (want[h] or 0) + 1
+      end
+      for _, h in ipairs(order) do
+        local count = want[h]
         local got, first = 0, nil
         for i, line in ipairs(lines) do
           if line == h then
