@@ -51,6 +51,12 @@ struct rinv {
 static const char *const methods[] = {
 	"progress", "accept", "reject", "queued", "configure"
 };
+/* what a test waits for, kept as long as the wait (runner.h) */
+static const char *const answers[] = {
+	"the agent's answer to progress()", "the agent's answer to accept()",
+	"the agent's answer to reject()", "the agent's answer to queued()",
+	"the agent's answer to configure()"
+};
 enum method { M_PROGRESS, M_ACCEPT, M_REJECT, M_QUEUED, M_CONFIGURE };
 
 
@@ -285,21 +291,22 @@ static int answer_k(lua_State *L, int status, lua_KContext ctx);
 static int request(lua_State *L, struct test *t, enum method m)
 {
 	struct mbuf *mb = *(struct mbuf **)lua_touserdata(L, -1);
-	char what[64];
+	char where[64];
 	uint32_t id;
 	int err;
 
 	(void)mbuf_write_u8(mb, 0);
 	err = agent_request(t->agent, &id, methods[m], (char *)mb->buf);
 	lua_pop(L, 1);
-	if (err)
-		return luaL_error(L, "%s: could not reach the agent at %J "
-				  "(%s)", methods[m], agent_addr(t->agent),
-				  strerror(err));
+	if (err) {
+		/* lua_pushfstring knows no %J */
+		(void)re_snprintf(where, sizeof(where), "%J",
+				  &t->conf->agent);
+		return luaL_error(L, "%s: could not reach the agent at %s "
+				  "(%s)", methods[m], where, strerror(err));
+	}
 
-	(void)re_snprintf(what, sizeof(what), "the agent's answer to %s()",
-			  methods[m]);
-	runner_wait_begin(t, what, ANSWER_WAIT_MS);
+	runner_wait_begin(t, answers[m], ANSWER_WAIT_MS);
 
 	return answer_k(L, LUA_OK, (lua_KContext)id << 3 | m);
 }

@@ -5,7 +5,8 @@
 # 14, every selected test ran against SIP.js, and findings.md shows each
 # expected deviation with the wire. Then the remote mode's own errors: no
 # agent, an agent that does not speak JSON-RPC, one that refuses start,
-# one that points siptap at an address off this machine.
+# one that points siptap at an address off this machine, one that stops
+# answering, one that hangs up.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init e2e_sipjs "$@"
@@ -110,6 +111,15 @@ fake_agent() {
           error: { code: -32000, message: "no UAS today" } }) + "\n");
         if (mode === "offsite") c.write(JSON.stringify({ jsonrpc: "2.0", id: req.id,
           result: { host: "192.0.2.1", port: 5060, t1: 500 } }) + "\n");
+        // silent: starts, reports an INVITE, then never answers again;
+        // hangup: the same, then closes the connection
+        if ((mode === "silent" || mode === "hangup") && req.method === "start") {
+          c.write(JSON.stringify({ jsonrpc: "2.0", id: req.id,
+            result: { host: "127.0.0.1", port: srv.address().port, t1: 500 } }) + "\n");
+          c.write(JSON.stringify({ jsonrpc: "2.0", method: "invite",
+            params: { call: 1, callId: "fake" } }) + "\n");
+          if (mode === "hangup") c.end();
+        }
       });
     });
     srv.listen(0, "127.0.0.1", () => console.log(srv.address().port));
@@ -124,11 +134,17 @@ fake_agent() {
 
 for c in "garbage|Protocol error (a line that is not a JSON-RPC message)" \
   "refuse|the agent refused start: no UAS today" \
-  "offsite|has no host and port on 127.0.0.1 or ::1"; do
+  "offsite|has no host and port on 127.0.0.1 or ::1" \
+  "silent|waiting_for: \"the agent's answer to progress()\"" \
+  "hangup|progress: could not reach the agent at 127.0.0.1:"; do
   mode=${c%%|*} text=${c#*|}
+  scenario=$one filter="statusCode 180"
+  if [[ $mode == hangup ]]; then
+    scenario=tests/e2e/fixtures/agent-gone.lua filter="hung up"
+  fi
   fake_agent "$mode"
   siptap_run "$TMP/o.$mode" "$TMP/e.$mode" run --agent "127.0.0.1:$fport" \
-    --report-dir "$TMP/r.$mode" --filter "statusCode 180" "$one"
+    --timeout 2 --report-dir "$TMP/r.$mode" --filter "$filter" "$scenario"
   [[ $rc -eq 1 ]] && grep -qF "$text" "$TMP/o.$mode" &&
     pass "agent that answers '$mode': '$text'" ||
     { fail "agent '$mode': exit $rc"; show "$TMP/o.$mode"; }
