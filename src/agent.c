@@ -17,7 +17,6 @@ enum { LINE_MAX_BYTES = 1 << 20, JSON_DEPTH = 16 };
 
 struct agent {
 	struct tcp_conn *tc;
-	struct sa addr;
 	struct mbuf *rx;        /* an unfinished line                 */
 	struct mbuf *txq;       /* written before the connection is up */
 	struct list inl;        /* what arrived and nobody took yet   */
@@ -162,7 +161,6 @@ int agent_connect(struct agent **ap, const struct sa *addr,
 	if (!a)
 		return ENOMEM;
 
-	a->addr = *addr;
 	a->eh = eh;
 	a->arg = arg;
 	a->rx = mbuf_alloc(2048);
@@ -304,12 +302,6 @@ struct odict *agent_take(struct agent *a, const char *method)
 int agent_error(const struct agent *a)
 {
 	return a ? a->err : EINVAL;
-}
-
-
-const struct sa *agent_addr(const struct agent *a)
-{
-	return a ? &a->addr : NULL;
 }
 
 

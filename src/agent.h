@@ -23,5 +23,4 @@ int  agent_respond(struct agent *a, uint32_t id, const char *result,
 struct odict *agent_response(struct agent *a, uint32_t id);
 struct odict *agent_take(struct agent *a, const char *method);
 int  agent_error(const struct agent *a);
-const struct sa *agent_addr(const struct agent *a);
 int  agent_error_print(struct re_printf *pf, const struct odict *msg);

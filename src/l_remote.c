@@ -389,12 +389,8 @@ static int invitation_call(lua_State *L, enum method m)
 	struct rinv *ri = check_rinv(L);
 	struct mbuf *mb;
 
-	if (m == M_REJECT && lua_type(L, 2) == LUA_TNUMBER) {
-		lua_createtable(L, 0, 1);
-		lua_pushvalue(L, 2);
-		lua_setfield(L, -2, "statusCode");
-		lua_replace(L, 2);
-	}
+	if (m == M_REJECT)
+		l_reject_args(L);
 	lua_settop(L, 2);
 
 	mb = guard_push(L);
@@ -576,18 +572,6 @@ static int l_incoming(lua_State *L)
 }
 
 
-static int l_address(lua_State *L)
-{
-	struct test *t = *(struct test **)luaL_checkudata(L, 1, RUAS_META);
-	char buf[64];
-
-	(void)re_snprintf(buf, sizeof(buf), "%J", &t->remote_addr);
-	lua_pushstring(L, buf);
-
-	return 1;
-}
-
-
 /* t:uas([{rel100 = "required"|"supported", t1 = ms}]) in remote mode:
  * the options go to the agent (configure); the T1 it really uses comes
  * back, and t:uas_t1() tells it. */
@@ -728,7 +712,7 @@ void l_remote_serve(struct test *t)
 
 static const luaL_Reg ruas_methods[] = {
 	{"incoming", l_incoming},
-	{"address",  l_address},
+	{"address",  l_uas_address},
 	{NULL, NULL}
 };
 

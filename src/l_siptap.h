@@ -40,6 +40,8 @@ int  l_uas_push(lua_State *L, struct test *t, int opts);
 void l_uas_push_request(lua_State *L, struct test *t,
 			const struct pl *callid);
 int  l_inv_wait(lua_State *L);
+int  l_uas_address(lua_State *L);
+void l_reject_args(lua_State *L);
 
 void l_remote_open(lua_State *L);
 int  l_remote_uas_push(lua_State *L, struct test *t, int opts);

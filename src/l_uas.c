@@ -92,11 +92,14 @@ static int l_incoming(lua_State *L)
 }
 
 
-static int l_address(lua_State *L)
+/* uas:address(): where the test's UAS listens, the reference UAS or a
+ * remote one (--agent); both objects have it */
+int l_uas_address(lua_State *L)
 {
-	struct test *t = check_uas(L);
+	struct test *t = runner_test(L);
 	char buf[64];
 
+	luaL_checktype(L, 1, LUA_TUSERDATA);
 	(void)re_snprintf(buf, sizeof(buf), "%J", &t->uas_addr);
 	lua_pushstring(L, buf);
 
@@ -548,6 +551,20 @@ static const char *reject_reason(uint16_t code)
 }
 
 
+/* inv:reject(486) means inv:reject{statusCode = 486}: the table goes to
+ * argument 2, for both UASes' reject. */
+void l_reject_args(lua_State *L)
+{
+	if (lua_type(L, 2) != LUA_TNUMBER)
+		return;
+
+	lua_createtable(L, 0, 1);
+	lua_pushvalue(L, 2);
+	lua_setfield(L, -2, "statusCode");
+	lua_replace(L, 2);
+}
+
+
 /* inv:reject([{statusCode = 3xx..6xx, reasonPhrase, extraHeaders}]),
  * or inv:reject(486) */
 static int l_reject(lua_State *L)
@@ -566,13 +583,8 @@ static int l_reject(lua_State *L)
 	memset(&o, 0, sizeof(o));
 	o.t = li->t;
 	o.fn = "reject";
-	if (lua_type(L, 2) == LUA_TNUMBER) {
-		lua_createtable(L, 0, 1);
-		lua_pushvalue(L, 2);
-		lua_setfield(L, -2, "statusCode");
-		lua_replace(L, 2);
-	}
-	else if (!lua_isnoneornil(L, 2) && !lua_istable(L, 2)) {
+	l_reject_args(L);
+	if (!lua_isnoneornil(L, 2) && !lua_istable(L, 2)) {
 		return luaL_error(L, "reject: takes a status code or an "
 				  "options table, not a %s",
 				  luaL_typename(L, 2));
@@ -766,7 +778,7 @@ int l_uas_push(lua_State *L, struct test *t, int opts)
 
 static const luaL_Reg uas_methods[] = {
 	{"incoming", l_incoming},
-	{"address",  l_address},
+	{"address",  l_uas_address},
 	{NULL, NULL}
 };
 

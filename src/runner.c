@@ -815,11 +815,11 @@ static int remote_take(struct test *t, const struct odict *res)
 	const char *host = odict_string(res, "host");
 	const char *name = odict_string(res, "agent");
 	uint64_t port = 0, t1 = 0;
+	struct sa addr;
 
 	if (!host || !odict_get_number(res, &port, "port") || !port ||
-	    port > 65535 ||
-	    sa_set_str(&t->remote_addr, host, (uint16_t)port) ||
-	    !sa_is_loopback(&t->remote_addr))
+	    port > 65535 || sa_set_str(&addr, host, (uint16_t)port) ||
+	    !sa_is_loopback(&addr))
 		return EPROTO;
 
 	t->remote_t1 = t->conf->t1;
@@ -827,11 +827,11 @@ static int remote_take(struct test *t, const struct odict *res)
 		t->remote_t1 = (uint32_t)t1;
 	(void)str_dup(&t->remote_name, name ? name : "agent");
 
-	t->uas_addr = t->remote_addr;
-	uac_set_flow(t->uac, &t->remote_addr, SIP_TRANSP_UDP);
+	t->uas_addr = addr;
+	uac_set_flow(t->uac, &addr, SIP_TRANSP_UDP);
 	if (uac_set_uri(t->uac, odict_string(res, "uri")))
 		return ENOMEM;
-	wire_mirror(t->wire, &t->remote_addr);
+	wire_mirror(t->wire, &addr);
 
 	return 0;
 }

@@ -86,14 +86,13 @@ struct test {
 	struct uas *uas;
 	struct tls *uas_tls;
 	struct tls *uac_tls;
-	struct sa uas_addr;
+	struct sa uas_addr;         /**< ours, or the remote UAS's (--agent) */
 	struct sa uas_tcp_addr;
 	struct sa uac_addr;
 	struct sa uac_tcp_addr;
 	struct peer *peer;         /**< t:peer(), when asked for        */
 	struct agent *agent;       /**< --agent: the remote UAS's agent */
 	uint32_t agent_start_id;   /**< its start request, until answered */
-	struct sa remote_addr;     /**< the remote UAS's SIP address    */
 	uint32_t remote_t1;        /**< the T1 the remote UAS uses, ms  */
 	char *remote_name;         /**< e.g. "SIP.js 0.21.2"            */
 	struct tmr agent_tmr;
