@@ -127,6 +127,12 @@ local function unique(c)
   return out
 end
 
+-- A provisional with the status code the case asked for (with none
+-- asked for, any provisional): what a case's own rules look at.
+local function asked(r, ctx)
+  return r.status < 200 and r.status == (ctx.status or r.status)
+end
+
 local function final(c)
   for _, r in ipairs(c.responses) do
     if r.status >= 200 then return r end
@@ -333,7 +339,7 @@ rule("P-REASON-1", "the reason phrase asked for, or the default", function(c, ct
   local v, n = {}, 0
   if not ctx.reason then return v, 0 end
   for _, r in ipairs(unique(c)) do
-    if r.status == (ctx.status or r.status) and r.status < 200 then
+    if asked(r, ctx) then
       n = n + 1
       if r.reason ~= ctx.reason then
         v[#v + 1] = { msg = r, why = "reason phrase '" .. r.reason ..
@@ -353,7 +359,7 @@ function(c, ctx)
   local mandatory = { via = 1, v = 1, from = 1, f = 1, to = 1, t = 1,
                       ["call-id"] = 1, i = 1, cseq = 1 }
   for _, r in ipairs(unique(c)) do
-    if r.status < 200 and r.status == (ctx.status or r.status) then
+    if asked(r, ctx) then
       n = n + 1
       local lines, last_mandatory = {}, 0
       local head = r.raw:match("^(.-)\r\n\r\n") or r.raw
@@ -407,8 +413,7 @@ function(c, ctx)
       v[#v + 1] = { msg = r, why = "a body without Content-Type" }
     elseif #r.body == 0 and ct then
       v[#v + 1] = { msg = r, why = "Content-Type without a body" }
-    elseif ctx.content_type and r.status < 200 and
-           r.status == (ctx.status or r.status) and
+    elseif ctx.content_type and asked(r, ctx) and
            (ct or "(none)") ~= ctx.content_type then
       v[#v + 1] = { msg = r, why = "Content-Type " .. tostring(ct) ..
                     ", wanted " .. ctx.content_type }
@@ -862,8 +867,7 @@ function(c, ctx)
     return v, 0
   end
   for _, r in ipairs(unique(c)) do
-    if is_sdp(r) and r.status < 200 and r.status == (ctx.status or r.status)
-    then
+    if is_sdp(r) and asked(r, ctx) then
       n = n + 1
       local got = sdp.codecs(r.body)
       if ctx.codecs and table.concat(got, ",") ~= table.concat(ctx.codecs, ",")
