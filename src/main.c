@@ -414,6 +414,8 @@ static int cmd_run(struct run_conf *conf, int argc, char *argv[])
 	}
 
 	err = run_suite(conf, &testl, &stats);
+	if (stats.child)
+		goto out;   /* a test's own process: the run reports */
 	if (err)
 		ret = EXIT_USAGE;
 	else
@@ -516,6 +518,7 @@ int main(int argc, char *argv[])
 	conf.progress = report_color(stderr) || isatty(fileno(stderr));
 
 	conf.memo = &memo;
+	run_signals_catch();
 	if (libre_init()) {
 		(void)fprintf(stderr, "siptap: libre_init failed\n");
 		return EXIT_USAGE;

@@ -13,12 +13,16 @@
 #include <time.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <poll.h>
+#include <unistd.h>
 #include <re.h>
 #include "tap.h"
 #include "suite.h"
 #include "runner.h"
 #include "fault.h"
 #include "report.h"
+#include "worker.h"
 #include "run.h"
 
 
@@ -33,7 +37,10 @@ struct run {
 	struct mbuf *mb;        /* the whole TAP of the run    */
 	struct run_stats *stats;
 	bool progress;          /* a progress line on stderr   */
-	struct tmr gap_tmr;
+	bool child;             /* this process is a worker    */
+	struct worker *workv;   /* --jobs of them              */
+	unsigned fork_failed;   /* in a row                    */
+	uint64_t gap_until;     /* no test starts before (ms)  */
 };
 
 
@@ -124,75 +131,313 @@ static void flush(struct run *run)
 }
 
 
-static void start_next(struct run *run);
-
-/* Set by the signal handler; the main loop then ends and the run
- * writes what it has. The one global: signals know no context. */
-static volatile int interrupted;
+/* Set by the signal handler; the loop then ends and the run writes
+ * what it has. The one global: signals know no context. */
+static volatile sig_atomic_t interrupted;
 
 
 static void signal_handler(int sig)
 {
 	interrupted = sig;
+}
+
+
+/* SIGINT and SIGTERM from the start of the program on, listing
+ * included. No SA_RESTART: a signal ends the loop's poll() at once. */
+void run_signals_catch(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = signal_handler;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGINT, &sa, NULL);
+	(void)sigaction(SIGTERM, &sa, NULL);
+
+	/* a worker that died is found by its pipe, not by a signal */
+	(void)signal(SIGPIPE, SIG_IGN);
+}
+
+
+int run_interrupted(void)
+{
+	return interrupted;
+}
+
+
+/* --- the workers' side -------------------------------------------------- */
+
+static void test_results_free(struct test *t)
+{
+	t->out = mem_deref(t->out);
+	t->first_failure = mem_deref(t->first_failure);
+	t->wire_log = mem_deref(t->wire_log);
+	t->remote_name = mem_deref(t->remote_name);
+	list_flush(&t->findings);
+}
+
+
+/* A test is over in the worker: its result to the run, and the libre
+ * loop of this test ends. */
+static void worker_test_done(struct test *t, void *arg)
+{
+	worker_child_send(t, arg);
 	re_cancel();
 }
 
 
-static void gap_handler(void *arg)
+/* A worker's life: the tests the run hands it, one at a time, each on
+ * a libre loop of its own, until the run closes the pipe. */
+static void worker_serve(struct run *run, struct worker *w)
 {
-	struct run *run = arg;
+	size_t i;
 
-	if (interrupted)
-		return;
-	start_next(run);
-	if (!run->running && run->next >= run->testc)
-		re_cancel();
+	run->child = true;
+	while (!worker_child_next(w, &i) && i < run->testc) {
+		struct test *t = &run->testv[i];
+
+		worker_child_watch(t, w);
+		if (runner_start(t, worker_test_done, w) == 0)
+			(void)re_main(NULL);
+		worker_child_unwatch();
+		test_results_free(t);
+	}
 }
 
 
-static void test_done(struct test *t, void *arg)
-{
-	struct run *run = arg;
+/* --- the run's side ----------------------------------------------------- */
 
+static void test_finished(struct run *run, struct test *t)
+{
 	t->finished = true;
 	--run->running;
-	flush(run);
 
 	/* On a fixed --uas-listen address the next test's UAS takes over
 	 * the port at once; a proxy may still hold a TCP connection to the
 	 * last one, and would send the next INVITE down it. A short pause
 	 * lets it see that connection close. */
-	if (sa_isset(&run->conf->uas_listen, SA_ADDR) &&
-	    run->next < run->testc) {
-		tmr_start(&run->gap_tmr, 200, gap_handler, run);
-		return;
-	}
-
-	gap_handler(run);
+	if (sa_isset(&run->conf->uas_listen, SA_ADDR))
+		run->gap_until = worker_now_ms() + 200;
 }
 
 
-/* Starts tests until --jobs run at once; those with nothing to run
- * (skipped, broken file) are done at once. */
-static void start_next(struct run *run)
+/* The worker is gone without the test's whole result: it crashed, or
+ * the run killed it at --timeout. The test fails as one point. */
+static void test_lost(struct run *run, struct test *t, struct worker *w,
+		      int status, bool killed)
 {
-	while (run->running < run->conf->jobs && run->next < run->testc) {
-		struct test *t = &run->testv[run->next++];
+	char msg[512];
+	struct tap_diag diag[2] = {{"message", msg, 0}, {"at", w->where, 0}};
+
+	test_results_free(t);
+	t->out = mbuf_alloc(256);
+	if (killed)
+		(void)re_snprintf(msg, sizeof(msg), "the test did not finish "
+				  "within %u s (--timeout) and could not be "
+				  "stopped there: siptap killed its process "
+				  "(stuck in a C function, such as a pattern "
+				  "match that backtracks)",
+				  run->conf->timeout_s);
+	else if (status >= 0 && WIFSIGNALED(status))
+		(void)re_snprintf(msg, sizeof(msg), "siptap's process for the "
+				  "test died of signal %d before it reported",
+				  WTERMSIG(status));
+	else
+		(void)re_snprintf(msg, sizeof(msg), "siptap's process for the "
+				  "test ended (status %d) before it reported",
+				  status >= 0 ? WEXITSTATUS(status) : -1);
+
+	t->errored = !killed;
+	runner_point(t, false, killed ? "test finished in time" :
+		     "the test ran to its end", diag,
+		     w->where && *w->where ? 2 : 1);
+}
+
+
+/* A worker that did not answer as it should is done with: killed if
+ * it overran, reaped, its test failed as one point. */
+static void worker_lost(struct run *run, struct worker *w, bool killed)
+{
+	struct test *t = &run->testv[w->test];
+	int status;
+
+	if (killed)
+		worker_kill(w);
+	status = worker_reap(w);
+	test_lost(run, t, w, status, killed);
+	worker_close(w);
+	test_finished(run, t);
+}
+
+
+/* A fresh worker; in the worker itself, the pipes of the others are
+ * closed (the run's closing them must end those workers) and it serves
+ * tests until the run is done. Returns true in the worker. */
+static bool worker_start(struct run *run, struct worker *w, int *errp)
+{
+	size_t i;
+
+	*errp = worker_fork(w);
+	if (*errp || w->pid)
+		return false;
+
+	for (i = 0; i < run->conf->jobs; i++) {
+		struct worker *o = &run->workv[i];
+
+		if (o == w)
+			continue;
+		if (o->cmd >= 0)
+			(void)close(o->cmd);
+		if (o->res >= 0)
+			(void)close(o->res);
+		o->cmd = o->res = -1;
+	}
+	worker_serve(run, w);
+
+	return true;
+}
+
+
+/* Hands the next test to an idle worker, forking one where none is;
+ * tests with nothing to run (skipped, broken file) are done at once.
+ * Returns true in a worker. */
+static bool start_one(struct run *run, struct worker *w)
+{
+	while (run->next < run->testc) {
+		struct test *t = &run->testv[run->next];
 		const struct suite_test *st = t->st;
+		int err = 0;
 
 		if (st->load_error || st->skip) {
 			t->finished = true;
+			++run->next;
 			continue;
 		}
 
-		++run->running;
-		if (runner_start(t, test_done, run)) {
+		if (!w->pid && worker_start(run, w, &err))
+			return true;
+		if (!err)
+			err = worker_give(w, run->next, run->conf->timeout_s);
+		if (err) {
+			/* e.g. the worker died while idle: no test lost */
+			worker_close(w);
+			if (!run->fork_failed++)
+				continue;
+			test_results_free(t);
+			t->out = mbuf_alloc(256);
+			runner_point(t, false, "siptap started a process for "
+				     "the test", NULL, 0);
 			t->finished = true;
-			--run->running;
+			++run->next;
+			return false;
 		}
+
+		run->fork_failed = 0;
+		++run->next;
+		++run->running;
+		return false;
+	}
+
+	return false;
+}
+
+
+/* Gives every idle worker a test, up to --jobs at once; with a fixed
+ * --uas-listen, one test at a time with a pause between. Returns true
+ * in a worker. */
+static bool start_next(struct run *run)
+{
+	size_t i;
+
+	for (i = 0; i < run->conf->jobs && run->next < run->testc; i++) {
+		struct worker *w = &run->workv[i];
+
+		if (w->test >= 0)
+			continue;
+		if (worker_now_ms() < run->gap_until)
+			break;
+		if (start_one(run, w))
+			return true;
 	}
 
 	flush(run);
+
+	return false;
+}
+
+
+/* poll() over the busy workers until one reports or overruns its
+ * deadline, or a signal comes. */
+static void wait_workers(struct run *run)
+{
+	struct pollfd pfd[RUN_MAX_JOBS];
+	struct worker *wv[RUN_MAX_JOBS];
+	uint64_t now = worker_now_ms(), next = now + 1000;
+	size_t i, n = 0;
+
+	for (i = 0; i < run->conf->jobs; i++) {
+		struct worker *w = &run->workv[i];
+
+		if (w->test < 0)
+			continue;
+		pfd[n] = (struct pollfd){w->res, POLLIN, 0};
+		wv[n++] = w;
+		if (w->kill_at < next)
+			next = w->kill_at;
+	}
+	if (run->gap_until > now && run->gap_until < next)
+		next = run->gap_until;
+
+	if (poll(pfd, n, next > now ? (int)(next - now) : 0) < 0)
+		return;   /* EINTR: a signal */
+
+	now = worker_now_ms();
+	for (i = 0; i < n; i++) {
+		struct worker *w = wv[i];
+		struct test *t = &run->testv[w->test];
+		int err = pfd[i].revents ? worker_read(w) : EAGAIN;
+
+		if (!err && !worker_result(w, t))
+			test_finished(run, t);
+		else if (err && err != EAGAIN)
+			worker_lost(run, w, false);
+		else if (!err)
+			worker_lost(run, w, false);   /* a frame out of shape */
+		else if (now >= w->kill_at)
+			worker_lost(run, w, true);
+	}
+}
+
+
+/* The run's loop. Returns true in a worker. */
+static bool loop(struct run *run)
+{
+	for (;;) {
+		if (start_next(run))
+			return true;
+		if (interrupted)
+			return false;
+		if (!run->running && run->next >= run->testc)
+			return false;
+		wait_workers(run);
+		flush(run);
+	}
+}
+
+
+/* The end of the run, or Ctrl-C: idle workers end when their pipe
+ * closes; busy ones (only after a signal) are killed by their pid. */
+static void workers_stop(struct run *run)
+{
+	size_t i;
+
+	for (i = 0; i < run->conf->jobs; i++) {
+		struct worker *w = &run->workv[i];
+
+		if (w->test >= 0)
+			worker_kill(w);
+		worker_close(w);
+	}
 }
 
 
@@ -200,13 +445,8 @@ static void tests_free(struct run *run)
 {
 	size_t i;
 
-	for (i = 0; i < run->testc; i++) {
-		mem_deref(run->testv[i].out);
-		mem_deref(run->testv[i].first_failure);
-		mem_deref(run->testv[i].wire_log);
-		list_flush(&run->testv[i].findings);
-		mem_deref(run->testv[i].remote_name);
-	}
+	for (i = 0; i < run->testc; i++)
+		test_results_free(&run->testv[i]);
 	mem_deref(run->testv);
 }
 
@@ -282,7 +522,8 @@ int run_suite(const struct run_conf *conf, const struct list *testl,
 
 	run.mb = mbuf_alloc(65536);
 	run.testv = mem_zalloc(run.testc * sizeof(*run.testv) + 1, NULL);
-	if (!run.mb || !run.testv) {
+	run.workv = mem_zalloc(conf->jobs * sizeof(*run.workv), NULL);
+	if (!run.mb || !run.testv || !run.workv) {
 		err = ENOMEM;
 		goto out;
 	}
@@ -299,15 +540,19 @@ int run_suite(const struct run_conf *conf, const struct list *testl,
 		t->num   = (unsigned)i + 1;
 		t->test_todo = st->todo;
 	}
+	for (i = 0; i < conf->jobs; i++)
+		worker_init(&run.workv[i]);
 
 	err = report_dirs(conf);
 	if (err)
 		goto out;
 
 	header(&run);
-	start_next(&run);
-	if (run.running)
-		(void)re_main(signal_handler);
+	if (loop(&run)) {
+		stats->child = true;   /* a worker: the run reports */
+		goto out;
+	}
+	workers_stop(&run);
 
 	if (interrupted) {
 		/* what finished is printed; the rest is named in Bail out! */
@@ -325,11 +570,11 @@ int run_suite(const struct run_conf *conf, const struct list *testl,
 	if (run.progress)
 		report_progress_end();
 
-	tmr_cancel(&run.gap_tmr);
 	err = report_write(conf, run.mb, run.testv, run.testc, stats);
 
  out:
 	tests_free(&run);
+	mem_deref(run.workv);
 	mem_deref(run.mb);
 
 	return err;

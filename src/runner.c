@@ -58,6 +58,18 @@ static const char *diag_get(const struct tap_diag *diagv, size_t diagc,
 }
 
 
+/* An empty finding at the end of the test's list. */
+struct finding *runner_finding_new(struct test *t)
+{
+	struct finding *f = mem_zalloc(sizeof(*f), finding_destructor);
+
+	if (f)
+		list_append(&t->findings, &f->le, f);
+
+	return f;
+}
+
+
 /* Keeps what a not-ok point says for findings.md. */
 static void finding_add(struct test *t, const char *desc, bool todo,
 			const struct tap_diag *diagv, size_t diagc)
@@ -66,7 +78,7 @@ static void finding_add(struct test *t, const char *desc, bool todo,
 	size_t msgl = 0, wl = 0, fl = 0, rl = 0, rawl = 0;
 	struct finding *f;
 
-	f = mem_zalloc(sizeof(*f), finding_destructor);
+	f = runner_finding_new(t);
 	if (!f)
 		return;
 
@@ -88,8 +100,6 @@ static void finding_add(struct test *t, const char *desc, bool todo,
 				  found ? found : "-", found ? fl : 1);
 	if (raw)
 		(void)re_sdprintf(&f->raw, "%b", raw, rawl);
-
-	list_append(&t->findings, &f->le, f);
 }
 
 
@@ -185,6 +195,33 @@ static void finish(struct test *t)
 }
 
 
+/* The sandbox's guard stopped the test (its deadline, its instruction
+ * budget): one failing point with the line it was at. */
+static void stopped(struct test *t)
+{
+	const char *at = NULL;
+	const char *why = sandbox_stopped(t->co, &at);
+	const bool late = strstr(why, "--timeout") != NULL;
+	char msg[256];
+	struct tap_diag diag[2] = {
+		{"message", msg, 0},
+		{"at", at, 0},
+	};
+
+	if (late)
+		(void)re_snprintf(msg, sizeof(msg), "the test did not finish "
+				  "within %u s (--timeout): it was running "
+				  "Lua, not waiting", t->conf->timeout_s);
+	else
+		(void)re_snprintf(msg, sizeof(msg), "%s", why);
+
+	runner_point(t, false, late ? "test finished in time" :
+		     "the test waits before its instruction budget runs out",
+		     diag, at && *at ? 2 : 1);
+	t->errored = !late;
+}
+
+
 static void resume(struct test *t, int nargs)
 {
 	int nres = 0;
@@ -193,7 +230,10 @@ static void resume(struct test *t, int nargs)
 	sandbox_budget(t->co);   /* a fresh budget between two waits */
 	status = lua_resume(t->co, t->L, nargs, &nres);
 
-	if (status == LUA_YIELD) {
+	if (status == LUA_YIELD && sandbox_stopped(t->co, NULL)) {
+		stopped(t);
+	}
+	else if (status == LUA_YIELD) {
 		lua_pop(t->co, nres);
 		if (t->waiting_for)
 			return;
@@ -346,7 +386,10 @@ void runner_error(struct test *t, lua_State *co, int status)
 
 /* --- the test's world -------------------------------------------------- */
 
-enum { SIP_HASH_SIZE = 4 };
+enum {
+	SIP_HASH_SIZE = 4,
+	RULES_TIME_S  = 10,   /**< for the rules after a test */
+};
 
 /* UDP on laddr (port 0: any free port), TCP on the same port number
  * (any, if taken), and TLS on any port when there is a TLS context.
@@ -536,6 +579,7 @@ static int state_make(struct test *t)
 		err = run_conf_push(t->L, t->conf);
 	if (err)
 		return err;
+	sandbox_deadline(t->L, t->conf->timeout_s);
 
 	*(struct test **)lua_getextraspace(t->L) = t;
 	l_test_declare_open(t->L);
@@ -764,8 +808,11 @@ static void done_handler(void *arg)
 		t->elapsed_usec = wire_now(t->wire) - t->started_usec;
 		/* also after an error or a timeout: the wire so far may
 		 * show why (a proxy that dropped the 180, say) */
-		if (!t->out_of_memory)
+		if (!t->out_of_memory) {
+			/* the test's deadline is not theirs */
+			sandbox_guard_reset(t->L, RULES_TIME_S);
 			general_rules(t);
+		}
 		if (!t->points)
 			runner_point(t, false, "the test made no assertions",
 				     NULL, 0);

@@ -16,7 +16,7 @@ struct uas;
 struct tap_diag;
 struct sandbox_lib;
 
-enum { RUN_MAX_FILTERS = 32 };
+enum { RUN_MAX_FILTERS = 32, RUN_MAX_JOBS = 256 };
 
 struct run_conf {
 	int tap_version;          /**< 13 or 14                          */
@@ -132,6 +132,7 @@ int  run_conf_push(lua_State *L, const struct run_conf *conf);
 void run_memo_flush(struct list *cache);
 int  runner_start(struct test *t, runner_done_h *doneh, void *arg);
 void runner_pcap(struct test *t);
+struct finding *runner_finding_new(struct test *t);
 void runner_point(struct test *t, bool ok, const char *desc,
 		  const struct tap_diag *diagv, size_t diagc);
 void runner_point_skip(struct test *t, const char *desc,

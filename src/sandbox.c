@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <ctype.h>
+#include <unistd.h>
+#include <time.h>
 #include <lua.h>
 #include <lauxlib.h>
 #include <lualib.h>
@@ -170,80 +173,153 @@ static struct chunk *chunk_keep(lua_State *L, struct sandbox_lib *lib,
 }
 
 
-/* package.searchers[2] of a sandbox: Lua's own file searcher, except
- * that a file is read and compiled once per run, as text, and every
- * state loads the compiled chunk. A test then pays for running the
- * modules it requires, not for parsing them again.
- * Upvalues: the library, package, the original package.searchpath. */
-static int lib_searcher(lua_State *L)
+/* The compiled chunk of a library file, compiled now if need be;
+ * ENOENT when the file is not there. Pushes the loaded function. */
+static int chunk_load(lua_State *L, struct sandbox_lib *lib,
+		      const char *path)
+{
+	const struct chunk *c = chunk_find(lib, path);
+	int status;
+
+	if (!c) {
+		if (access(path, R_OK))
+			return ENOENT;
+		status = luaL_loadfilex(L, path, "t");
+		if (status != LUA_OK)
+			return lua_error(L);
+		c = chunk_keep(L, lib, path);
+		if (!c)
+			return 0;   /* runs as compiled, not kept */
+		lua_pop(L, 1);
+	}
+
+	if (luaL_loadbufferx(L, (const char *)c->code->buf, c->code->end,
+			     path, "b") != LUA_OK)
+		return lua_error(L);
+
+	return 0;
+}
+
+
+/* A module name of the library: dotted words of letters, digits and
+ * '_'; nothing that could name a path of its own. */
+static bool module_name_ok(const char *name)
+{
+	const char *p;
+
+	if (!*name || *name == '.' || strlen(name) > 128)
+		return false;
+	for (p = name; *p; p++) {
+		if (*p == '.' && (p[1] == '.' || p[1] == '\0'))
+			return false;
+		if (*p != '.' && *p != '_' && !isalnum((unsigned char)*p))
+			return false;
+	}
+
+	return true;
+}
+
+
+/* require() of a sandbox: package.loaded, package.preload, then a Lua
+ * file of the run's library (--lua-dir), NAME.lua or NAME/init.lua with
+ * dots as folders. It reads nothing of package but those two tables,
+ * so no path a scenario puts in package.path, no searcher it adds,
+ * makes it read another file; and package has no path, cpath,
+ * searchers, searchpath or loadlib to probe the file system with.
+ * A file is compiled once per run (chunk_keep). Upvalue: the library. */
+static int safe_require(lua_State *L)
 {
 	struct sandbox_lib *lib = lua_touserdata(L, lua_upvalueindex(1));
 	const char *name = luaL_checkstring(L, 1);
-	const struct chunk *c;
-	const char *path;
-	int status;
+	const char *const forms[] = {"%s/%s.lua", "%s/%s/init.lua"};
+	char rel[160], path[4096];
+	size_t i;
 
-	lua_pushvalue(L, lua_upvalueindex(3));
-	lua_pushvalue(L, 1);
-	if (lua_getfield(L, lua_upvalueindex(2), "path") != LUA_TSTRING)
-		return luaL_error(L, "'package.path' must be a string");
-	lua_call(L, 2, 2);
-	if (lua_isnil(L, -2))
-		return 1;           /* its "no file ..." lines */
-
+	lua_settop(L, 1);
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+	if (lua_getfield(L, 2, name) != LUA_TNIL && lua_toboolean(L, -1))
+		return 1;
 	lua_pop(L, 1);
-	path = lua_tostring(L, -1);
-	c = chunk_find(lib, path);
-	if (!c) {
-		status = luaL_loadfilex(L, path, "t");
-		if (status == LUA_OK && (c = chunk_keep(L, lib, path)))
-			lua_pop(L, 1);
+
+	lua_getfield(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+	if (lua_istable(L, -1) && lua_getfield(L, -1, name) == LUA_TFUNCTION) {
+		lua_pushvalue(L, 1);
+		lua_pushliteral(L, ":preload:");
 	}
-	if (c)
-		status = luaL_loadbufferx(L, (const char *)c->code->buf,
-					  c->code->end, path, "b");
-	if (status != LUA_OK)
-		return luaL_error(L, "error loading module '%s' from file "
-				  "'%s':\n\t%s", name, path,
-				  lua_tostring(L, -1));
+	else {
+		lua_settop(L, 2);
+		if (!module_name_ok(name))
+			return luaL_error(L, "require: '%s' is not a module "
+					  "name (dotted words of letters, "
+					  "digits and _)", name);
+		(void)re_snprintf(rel, sizeof(rel), "%s", name);
+		for (i = 0; rel[i]; i++)
+			if (rel[i] == '.')
+				rel[i] = '/';
+		for (i = 0; i < 2; i++) {
+			(void)re_snprintf(path, sizeof(path), forms[i],
+					  lib->dir, rel);
+			if (chunk_load(L, lib, path) == 0)
+				break;
+		}
+		if (i == 2)
+			return luaL_error(L, "module '%s' not found: require "
+					  "finds the siptap library only "
+					  "(--lua-dir)", name);
+		lua_pushvalue(L, 1);
+		lua_pushstring(L, path);
+	}
 
-	lua_insert(L, -2);         /* loader, then the file name */
+	lua_call(L, 2, 1);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		lua_pushboolean(L, 1);
+	}
+	lua_pushvalue(L, -1);
+	lua_setfield(L, 2, name);
 
-	return 2;
+	return 1;
 }
 
 
 static void restrict_package(lua_State *L, struct sandbox_lib *lib)
 {
-	lua_getglobal(L, "package");
+	static const char *const removed[] = {
+		"path", "cpath", "searchers", "searchpath", "loadlib", NULL
+	};
 
-	lua_pushfstring(L, "%s/?.lua;%s/?/init.lua", lib->dir, lib->dir);
-	lua_setfield(L, -2, "path");
-	lua_pushliteral(L, "");
-	lua_setfield(L, -2, "cpath");
-	lua_pushnil(L);
-	lua_setfield(L, -2, "loadlib");
-
-	/* keep the preload searcher, Lua files through the run's
-	 * library, drop the C searchers */
-	lua_getfield(L, -1, "searchers");
+	remove_fields(L, LUA_LOADLIBNAME, removed);
 	lua_pushlightuserdata(L, lib);
-	lua_pushvalue(L, -3);
-	lua_getfield(L, -1, "searchpath");
-	lua_pushcclosure(L, lib_searcher, 3);
-	lua_rawseti(L, -2, 2);
-	lua_pushnil(L);
-	lua_rawseti(L, -2, 4);
-	lua_pushnil(L);
-	lua_rawseti(L, -2, 3);
-	lua_pop(L, 2);
+	lua_pushcclosure(L, safe_require, 1);
+	lua_setglobal(L, "require");
+}
+
+
+/* setmetatable() that refuses __gc: a finalizer runs with the count
+ * hook off, so a loop in one could never be stopped by the guard. */
+static int safe_setmetatable(lua_State *L)
+{
+	lua_pushliteral(L, "__gc");
+	if (lua_istable(L, 2) && lua_rawget(L, 2) != LUA_TNIL)
+		return luaL_error(L, "setmetatable: __gc metamethods are not "
+				  "allowed in scenarios (a finalizer cannot "
+				  "be stopped at --timeout)");
+	lua_settop(L, 2);
+
+	return lua_tocfunction(L, lua_upvalueindex(1))(L);
 }
 
 
 /* Each state's allocator keeps count: a scenario that eats memory gets
- * "not enough memory" at SANDBOX_MEM_CAP, not the machine's OOM killer. */
+ * "not enough memory" at SANDBOX_MEM_CAP, not the machine's OOM killer.
+ * The same block holds the state's guard (below). */
 struct sandbox_alloc {
 	size_t used;
+	uint64_t spent;            /* instructions since the last wait  */
+	uint64_t deadline;         /* monotonic usec; 0: none           */
+	const char *stop;          /* why the guard stopped the state   */
+	char at[256];              /* the scenario line it stopped at   */
+	char why[160];
 };
 
 static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
@@ -269,19 +345,123 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 }
 
 
-/* The count hook: a scenario that loops without waiting ends with an
- * error instead of holding the whole run. Reset at each resume. */
-static void budget_hook(lua_State *L, lua_Debug *ar)
+static struct sandbox_alloc *guard(lua_State *L)
 {
+	void *ud = NULL;
+
+	(void)lua_getallocf(L, &ud);
+
+	return ud;
+}
+
+
+static uint64_t mono_usec(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+
+/* The innermost frame with a line: the scenario's (the library's
+ * chunks have no line information). */
+static void guard_where(lua_State *L, char *buf, size_t sz)
+{
+	lua_Debug ar;
+	int level;
+
+	for (level = 0; lua_getstack(L, level, &ar); level++) {
+		if (lua_getinfo(L, "Sl", &ar) && ar.currentline >= 0) {
+			(void)re_snprintf(buf, sz, "%s:%d", ar.short_src,
+					  ar.currentline);
+			return;
+		}
+	}
+}
+
+
+/* The count hook, every SANDBOX_HOOK_COUNT instructions of any thread
+ * of the state: it stops a test at its deadline or at its instruction
+ * budget, whatever the Lua does. It yields the running coroutine out
+ * of every pcall (which cannot catch a yield); where no yield is
+ * possible (inside a C function that called Lua: table.sort, gsub,
+ * load's reader), it raises an error, and from then on it fires at
+ * every instruction of every thread, so no loop that catches errors
+ * gets to run again. The runner then finds the test stopped. */
+static void guard_hook(lua_State *L, lua_Debug *ar)
+{
+	struct sandbox_alloc *g = guard(L);
+
 	(void)ar;
-	luaL_error(L, "instruction budget exceeded (%d million without "
-		   "waiting: an endless loop?)", SANDBOX_BUDGET / 1000000);
+	if (!g->stop) {
+		g->spent += SANDBOX_HOOK_COUNT;
+		if (g->spent > SANDBOX_BUDGET) {
+			(void)re_snprintf(g->why, sizeof(g->why),
+					  "instruction budget exceeded (%d "
+					  "million without waiting: an "
+					  "endless loop?)",
+					  SANDBOX_BUDGET / 1000000);
+		}
+		else if (g->deadline && mono_usec() >= g->deadline) {
+			(void)re_snprintf(g->why, sizeof(g->why), "the test "
+					  "did not finish in time "
+					  "(--timeout), running Lua");
+		}
+		else {
+			return;
+		}
+		g->stop = g->why;
+		guard_where(L, g->at, sizeof(g->at));
+	}
+
+	lua_sethook(L, guard_hook, LUA_MASKCOUNT, 1);
+	if (lua_isyieldable(L))
+		(void)lua_yield(L, 0);
+	else
+		(void)luaL_error(L, "%s", g->stop);
 }
 
 
 void sandbox_budget(lua_State *L)
 {
-	lua_sethook(L, budget_hook, LUA_MASKCOUNT, SANDBOX_BUDGET);
+	struct sandbox_alloc *g = guard(L);
+
+	g->spent = 0;
+	if (!g->stop)
+		lua_sethook(L, guard_hook, LUA_MASKCOUNT, SANDBOX_HOOK_COUNT);
+}
+
+
+void sandbox_deadline(lua_State *L, uint32_t seconds)
+{
+	guard(L)->deadline = seconds ? mono_usec() +
+		(uint64_t)seconds * 1000000 : 0;
+}
+
+
+/* A stopped state made usable again, for what siptap itself runs in
+ * it afterwards (the rules), with a deadline of its own. */
+void sandbox_guard_reset(lua_State *L, uint32_t seconds)
+{
+	struct sandbox_alloc *g = guard(L);
+
+	g->stop = NULL;
+	g->at[0] = '\0';
+	sandbox_deadline(L, seconds);
+	sandbox_budget(L);
+}
+
+
+const char *sandbox_stopped(lua_State *L, const char **at)
+{
+	struct sandbox_alloc *g = guard(L);
+
+	if (at)
+		*at = g->at;
+
+	return g->stop;
 }
 
 
@@ -350,6 +530,9 @@ int sandbox_new(lua_State **Lp, struct sandbox_lib *lib, uint64_t seed,
 	lua_getglobal(L, "load");
 	lua_pushcclosure(L, safe_load, 1);
 	lua_setglobal(L, "load");
+	lua_getglobal(L, "setmetatable");
+	lua_pushcclosure(L, safe_setmetatable, 1);
+	lua_setglobal(L, "setmetatable");
 
 	restrict_package(L, lib);
 

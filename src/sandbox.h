@@ -9,6 +9,9 @@
  * run's struct sandbox_lib keeps the compiled chunk, without debug
  * information, for every state (bytecode that siptap made itself,
  * never a scenario's).
+ * A guard stops a state at its deadline (--timeout) or after
+ * SANDBOX_BUDGET instructions without a wait, from a count hook that
+ * no pcall, coroutine or error handler can get round (sandbox.c).
  * math.random starts from the run's seed, and the global SIPTAP tells
  * scenarios the run's settings (seed, t1, matrix).
  */
@@ -16,6 +19,7 @@
 enum {
 	SANDBOX_MEM_CAP = 256 * 1024 * 1024,  /**< bytes per test's state  */
 	SANDBOX_BUDGET  = 200 * 1000 * 1000,  /**< instructions per resume */
+	SANDBOX_HOOK_COUNT = 10000,           /**< the guard looks this often */
 };
 
 struct sandbox_lib;
@@ -24,6 +28,9 @@ int sandbox_lib_alloc(struct sandbox_lib **libp, const char *dir);
 int sandbox_new(lua_State **Lp, struct sandbox_lib *lib, uint64_t seed,
 		bool unsafe);
 void sandbox_budget(lua_State *L);
+void sandbox_deadline(lua_State *L, uint32_t seconds);
+void sandbox_guard_reset(lua_State *L, uint32_t seconds);
+const char *sandbox_stopped(lua_State *L, const char **at);
 void sandbox_close(lua_State *L);
 int sandbox_load_scenario(lua_State *L, const char *path);
 int sandbox_traceback(lua_State *L);

@@ -171,6 +171,7 @@ static int list_file(struct list *testl, const char *file,
 		return err;
 
 	l_test_declare_open(L);
+	sandbox_deadline(L, conf->timeout_s);
 
 	if (sandbox_load_scenario(L, file) != LUA_OK) {
 		err = entry_add(testl, file, 0, &st);
