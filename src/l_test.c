@@ -11,6 +11,7 @@
 #include <lauxlib.h>
 #include <re.h>
 #include "tap.h"
+#include "text.h"
 #include "wire.h"
 #include "uas.h"
 #include "runner.h"
@@ -40,6 +41,38 @@ void l_check_options(lua_State *L, int tbl, const char *fn,
 			luaL_error(L, "%s: unknown option '%s'", fn,
 				   luaL_tolstring(L, -1, NULL));
 	}
+}
+
+
+/* The string at idx as a C string: a NUL inside would cut it there on
+ * the wire, so it is refused, naming fn and what. */
+const char *l_check_nul(lua_State *L, int idx, const char *fn,
+			const char *what)
+{
+	size_t len;
+	const char *s = lua_tolstring(L, idx, &len);
+
+	if (s && strlen(s) != len)
+		luaL_error(L, "%s: %s: must not contain NUL (byte %d)", fn, what,
+			   (int)strlen(s) + 1);
+
+	return s;
+}
+
+
+/* The string at idx, if it is text a start line or a header may hold
+ * (RFC 3261 25.1 TEXT-UTF8: UTF-8, no control character but HTAB). */
+const char *l_check_text(lua_State *L, int idx, const char *fn,
+			 const char *what)
+{
+	char err[TEXT_ERRSZ];
+	size_t len;
+	const char *s = lua_tolstring(L, idx, &len);
+
+	if (s && text_check(s, len, err, sizeof(err)))
+		luaL_error(L, "%s: %s: %s", fn, what, err);
+
+	return s;
 }
 
 

@@ -193,6 +193,49 @@ int text_file(FILE *f, const struct text_esc *esc, const char *s,
 }
 
 
+struct sbuf {
+	char *p;
+	size_t left;
+};
+
+
+/* Fills the buffer and drops the rest: an error text is cut, not lost */
+static int vph_buf(const char *p, size_t size, void *arg)
+{
+	struct sbuf *b = arg;
+	const size_t n = size < b->left ? size : b->left;
+
+	memcpy(b->p, p, n);
+	b->p += n;
+	b->left -= n;
+
+	return 0;
+}
+
+
+/* The len bytes at s, escaped, as a C string in buf (cut to sz - 1):
+ * a value quoted in an error message */
+const char *text_snprint(char *buf, size_t sz, const struct text_esc *esc,
+			 const char *s, size_t len)
+{
+	struct sbuf b = {buf, sz ? sz - 1 : 0};
+	struct re_printf pf = {vph_buf, &b};
+
+	if (!buf || !sz)
+		return "";
+
+	(void)text_escape(&pf, esc, s, len);
+	*b.p = '\0';
+
+	return buf;
+}
+
+
+/* One line of an error message: every control byte, TAB, CR and LF
+ * too, as \xNN */
+const struct text_esc text_esc_line = {NULL, "\\x%02x", "\\x%02x"};
+
+
 static const char *const log_map[128] = {
 	['\t'] = "\t", ['\n'] = "\n",
 };

@@ -30,6 +30,8 @@ struct text_esc {
 	const char *bad;
 };
 
+/** One line: every control byte (TAB, CR, LF too) and non-UTF-8 as \xNN */
+extern const struct text_esc text_esc_line;
 /** The common escape: controls but TAB and LF, and non-UTF-8, as \xNN */
 extern const struct text_esc text_esc_log;
 /** One line of Markdown: CR, LF and TAB as spaces, `|` as `\|` */
@@ -41,3 +43,5 @@ int text_mbuf(struct mbuf *mb, const struct text_esc *esc, const char *s,
 	      size_t len);
 int text_file(FILE *f, const struct text_esc *esc, const char *s,
 	      size_t len);
+const char *text_snprint(char *buf, size_t sz, const struct text_esc *esc,
+			 const char *s, size_t len);

@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 
 	if (!progress_check_reason(s, err, sizeof(err)) && strpbrk(s, "\r\n"))
 		__builtin_trap();
-	if (!progress_check_header(s, err, sizeof(err)) &&
+	if (!progress_check_header("extraHeaders", s, err, sizeof(err)) &&
 	    (strpbrk(s, "\r\n") || !strchr(s, ':') || s[0] == ':'))
 		__builtin_trap();
 	if (!progress_check_ctype(s, err, sizeof(err)) && strpbrk(s, "\r\n"))
