@@ -39,8 +39,22 @@ void l_check_options(lua_State *L, int tbl, const char *fn,
 		}
 		if (!*k)
 			luaL_error(L, "%s: unknown option '%s'", fn,
-				   luaL_tolstring(L, -1, NULL));
+				   l_quote(L, -1));
 	}
+}
+
+
+/* The value at idx quoted in an error message: one line, whatever it
+ * holds (what is no text as \xNN). Pushes the quote. */
+const char *l_quote(lua_State *L, int idx)
+{
+	char q[128];
+	size_t len;
+	const char *s = luaL_tolstring(L, idx, &len);
+
+	lua_pushstring(L, text_snprint(q, sizeof(q), &text_esc_line, s, len));
+
+	return lua_tostring(L, -1);
 }
 
 

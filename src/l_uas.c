@@ -263,8 +263,7 @@ static void get_sdh_options(lua_State *L, int tbl, struct lopts *o)
 					   "Options.codecs[%d]: unknown codec "
 					   "'%s' (PCMU, PCMA, G722, opus, "
 					   "telephone-event)", o->fn,
-					   (int)i + 1,
-					   luaL_tolstring(L, -1, NULL));
+					   (int)i + 1, l_quote(L, -1));
 			for (size_t j = 0; j < i; j++) {
 				if (!str_casecmp(o->sdh.codecv[j],
 						 o->sdh.codecv[i]))
@@ -283,7 +282,7 @@ static void get_sdh_options(lua_State *L, int tbl, struct lopts *o)
 	if (o->sdh.direction && !sdpgen_direction_known(o->sdh.direction))
 		luaL_error(L, "%s: sessionDescriptionHandlerOptions.direction"
 			   ": '%s' is not sendrecv, sendonly, recvonly or "
-			   "inactive", o->fn, o->sdh.direction);
+			   "inactive", o->fn, l_quote(L, -1));
 
 	lua_getfield(L, s, "port");
 	if (!lua_isnil(L, -1)) {
