@@ -92,21 +92,6 @@ static size_t check_string_list(lua_State *L, int idx, const char *fn,
 }
 
 
-/* Headers the request carries already (own, PROGRESS_OWN_ bits) are
- * refused: a second To or Content-Length would contradict the first. */
-static void check_own(lua_State *L, const char *what,
-		      const char *const *v, size_t n, unsigned own)
-{
-	char err[PROGRESS_ERRSZ];
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (progress_check_own(what, v[i], own, err, sizeof(err)))
-			luaL_error(L, "%s", err);
-	}
-}
-
-
 static const char *opt_string(lua_State *L, int tbl, const char *key)
 {
 	const char *s;
@@ -180,6 +165,7 @@ static int l_invite(lua_State *L)
 	};
 	struct test *t = check_uac(L);
 	struct uac_invite_opts o;
+	char why[PROGRESS_ERRSZ];
 	struct lcall *lc;
 	struct uac_call *call = NULL;
 	int err;
@@ -204,8 +190,9 @@ static int l_invite(lua_State *L)
 	invite_body(L, 2, &o);
 	if (!o.body)
 		invite_sdp(L, 2, &o);
-	check_own(L, "invite: headers", o.xhdrv, o.xhdrc,
-		  uac_invite_own_hdrs(&o));
+	if (progress_check_own("headers", o.xhdrv, o.xhdrc,
+			       uac_invite_own_hdrs(&o), why, sizeof(why)))
+		return luaL_error(L, "invite: %s", why);
 
 	lc = lua_newuserdatauv(L, sizeof(*lc), 1);
 	memset(lc, 0, sizeof(*lc));
@@ -492,6 +479,7 @@ static int l_prack(lua_State *L)
 	const struct wire_msg *wm = dialog_resp(L, 2, "prack");
 	struct sip_msg *resp = NULL;
 	struct uac_req_opts o;
+	char why[PROGRESS_ERRSZ];
 	uint32_t cseq;
 	int err;
 
@@ -516,8 +504,10 @@ static int l_prack(lua_State *L)
 		lua_getfield(L, opts, "headers");
 		o.xhdrc = check_string_list(L, lua_gettop(L), "prack",
 					    o.xhdrv, UAC_MAX_HDRS);
-		check_own(L, "prack: headers", o.xhdrv, o.xhdrc,
-			  uac_prack_own_hdrs(&o));
+		if (progress_check_own("headers", o.xhdrv, o.xhdrc,
+				       uac_prack_own_hdrs(&o), why,
+				       sizeof(why)))
+			return luaL_error(L, "prack: %s", why);
 		lua_pop(L, 3);
 	}
 

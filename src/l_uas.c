@@ -451,15 +451,12 @@ static void push_sdp(lua_State *L, struct uas_call *call,
 static void check_own(lua_State *L, const struct lopts *o, uint16_t scode,
 		      bool reliable, bool body)
 {
-	const unsigned own = uas_own_hdrs(scode, reliable, body);
 	char err[PROGRESS_ERRSZ];
-	size_t i;
 
-	for (i = 0; i < o->p.xhdrc; i++) {
-		if (progress_check_own("extraHeaders", o->p.xhdrv[i], own, err,
-				       sizeof(err)))
-			luaL_error(L, "%s: %s", o->fn, err);
-	}
+	if (progress_check_own("extraHeaders", o->p.xhdrv, o->p.xhdrc,
+			       uas_own_hdrs(scode, reliable, body), err,
+			       sizeof(err)))
+		luaL_error(L, "%s: %s", o->fn, err);
 }
 
 

@@ -127,12 +127,10 @@ static const struct {
 };
 
 
-/* hdr (checked by progress_check_header) must not be one of own, the
- * PROGRESS_OWN_ bits of what the message carries already. */
-int progress_check_own(const char *what, const char *hdr, unsigned own,
-		       char *err, size_t errsz)
+/* The header hdr (checked by progress_check_header) is one of own */
+static const char *own_name(const char *hdr, unsigned own)
 {
-	size_t n = strcspn(hdr, ":");
+	const size_t n = strcspn(hdr, ":");
 	size_t i;
 
 	for (i = 0; i < sizeof(own_hdrs) / sizeof(own_hdrs[0]); i++) {
@@ -142,12 +140,30 @@ int progress_check_own(const char *what, const char *hdr, unsigned own,
 			continue;
 		if ((strlen(own_hdrs[i].name) == n &&
 		     !strncasecmp(hdr, own_hdrs[i].name, n)) ||
-		    (c && n == 1 && tolower((unsigned char)*hdr) == *c)) {
-			snprintf(err, errsz, "%s: \"%.*s\" is a header siptap "
-				 "writes itself in this message (%s)", what,
-				 (int)n, hdr, own_hdrs[i].name);
-			return EINVAL;
-		}
+		    (c && n == 1 && tolower((unsigned char)*hdr) == *c))
+			return own_hdrs[i].name;
+	}
+
+	return NULL;
+}
+
+
+/* None of the xhdrc headers may be one of own, the PROGRESS_OWN_ bits of
+ * what the message carries already. */
+int progress_check_own(const char *what, const char *const *xhdrv,
+		       size_t xhdrc, unsigned own, char *err, size_t errsz)
+{
+	size_t i;
+
+	for (i = 0; i < xhdrc; i++) {
+		const char *name = own_name(xhdrv[i], own);
+
+		if (!name)
+			continue;
+		snprintf(err, errsz, "%s: \"%.*s\" is a header siptap writes "
+			 "itself in this message (%s)", what,
+			 (int)strcspn(xhdrv[i], ":"), xhdrv[i], name);
+		return EINVAL;
 	}
 
 	return 0;

@@ -49,8 +49,8 @@ int  progress_check_reason(const char *reason, char *err, size_t errsz);
 int  progress_check_header(const char *what, const char *hdr, char *err,
 			   size_t errsz);
 int  progress_check_ctype(const char *ctype, char *err, size_t errsz);
-int  progress_check_own(const char *what, const char *hdr, unsigned own,
-			char *err, size_t errsz);
+int  progress_check_own(const char *what, const char *const *xhdrv,
+			size_t xhdrc, unsigned own, char *err, size_t errsz);
 uint16_t progress_scode(const struct progress_opts *opts);
 const char *progress_reason(const struct progress_opts *opts);
 const char *progress_default_reason(uint16_t scode);

@@ -43,15 +43,24 @@ reports_valid() {
   return 0
 }
 
+# passing_run KEY FIXTURE WHAT: the fixture's tests all pass (they check
+# themselves), its TAP strict; the run's files are $TMP/KEY.tap, $TMP/KEY/.
+passing_run() {
+  local key="$1" file="$2" what="$3"
+  siptap_run "$TMP/$key.tap" "$TMP/$key.err" run --jobs 1 \
+    --report-dir "$TMP/$key" "$FIX/$file"
+  if [[ $rc -eq 0 ]] &&
+    tap_check --version 14 --expect-ok true "$TMP/$key.tap" >"$TMP/$key.check"; then
+    pass "$what (TAP strict)"
+  else
+    fail "$file (exit $rc): $(cat "$TMP/$key.check" 2>/dev/null)"
+    grep -E '^ *not ok' "$TMP/$key.tap" | head -20 || true
+  fi
+}
+
 # --- refused options ----------------------------------------------------
-siptap_run "$TMP/r.tap" "$TMP/r.err" run --jobs 1 --report-dir "$TMP/r" \
-  "$FIX/refused.lua"
-if [[ $rc -eq 0 ]] && tap_check --version 14 --expect-ok true "$TMP/r.tap" >"$TMP/r.check"; then
-  pass "every refused option: refused, a one-line error, nothing on the wire (TAP strict)"
-else
-  fail "refused.lua (exit $rc): $(cat "$TMP/r.check" 2>/dev/null)"
-  grep -E '^ *not ok' "$TMP/r.tap" | head -20 || true
-fi
+passing_run r refused.lua \
+  "every refused option: refused, a one-line error, nothing on the wire"
 
 # Each case is `{ "id", "option", function ... end },` on one line; its
 # error, printed as "# refused ID: ERROR", must name the file, that very
@@ -74,14 +83,8 @@ done < <(grep -nE '^  \{ "[a-z0-9-]+", "[^"]+", function' "$FIX/refused.lua")
 reports_valid "refused" "$TMP/r" "$TMP/r.tap"
 
 # --- what stays allowed: UTF-8, HTAB, a redirect's Contact, bodies with NULs
-siptap_run "$TMP/a.tap" "$TMP/a.err" run --jobs 1 --report-dir "$TMP/a" \
-  "$FIX/allowed.lua"
-if [[ $rc -eq 0 ]] && tap_check --version 14 --expect-ok true "$TMP/a.tap" >"$TMP/a.check"; then
-  pass "UTF-8 and HTAB pass, a 302 may carry a Contact, bodies reach the wire whole (NULs, the 200's SDP too)"
-else
-  fail "allowed.lua (exit $rc): $(cat "$TMP/a.check" 2>/dev/null)"
-  grep -E '^ *not ok' "$TMP/a.tap" | head -20 || true
-fi
+passing_run a allowed.lua \
+  "UTF-8 and HTAB pass, a 302 may carry a Contact, bodies reach the wire whole (NULs, the 200's SDP too)"
 
 # --- a hostile peer, and a scenario's own bytes ---------------------------
 siptap_run "$TMP/p.tap" "$TMP/p.err" run --jobs 1 --report-dir "$TMP/p" \

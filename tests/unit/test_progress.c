@@ -294,8 +294,8 @@ static void test_check_own(void **state)
 		int e;
 
 		err[0] = '\0';
-		e = progress_check_own("extraHeaders", v[i].hdr, v[i].own, err,
-				       sizeof(err));
+		e = progress_check_own("extraHeaders", &v[i].hdr, 1, v[i].own,
+				       err, sizeof(err));
 		if (!v[i].named && e)
 			fail_msg("\"%s\" refused: %s", v[i].hdr, err);
 		if (v[i].named) {
