@@ -785,7 +785,7 @@ int l_uas_push(lua_State *L, struct test *t, int opts)
 			return luaL_error(L, "uas: rel100 must be \"required\" "
 					  "or \"supported\", not a %s",
 					  luaL_typename(L, -1));
-		rel = lua_tostring(L, -1);
+		rel = l_check_nul(L, -1, "uas", "rel100");
 		if (rel && strcmp(rel, "required") && strcmp(rel, "supported"))
 			return luaL_error(L, "uas: rel100 must be \"required\" "
 					  "or \"supported\"");
