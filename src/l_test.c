@@ -67,8 +67,8 @@ const char *l_check_nul(lua_State *L, int idx, const char *fn,
 	const char *s = lua_tolstring(L, idx, &len);
 
 	if (s && strlen(s) != len)
-		luaL_error(L, "%s: %s: must not contain NUL (byte %d)", fn, what,
-			   (int)strlen(s) + 1);
+		luaL_error(L, "%s: %s: must not contain NUL (byte %d)", fn,
+			   what, (int)strlen(s) + 1);
 
 	return s;
 }

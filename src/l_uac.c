@@ -78,8 +78,8 @@ static size_t check_string_list(lua_State *L, int idx, const char *fn,
 	for (i = 0; i < n; i++) {
 		lua_rawgeti(L, idx, (lua_Integer)i + 1);
 		if (lua_type(L, -1) != LUA_TSTRING)
-			luaL_error(L, "%s: headers[%d] must be a string, got %s",
-				   fn, (int)i + 1, luaL_typename(L, -1));
+			luaL_error(L, "%s: headers[%d] must be a string, got "
+				   "%s", fn, (int)i + 1, luaL_typename(L, -1));
 		lua_pushfstring(L, "headers[%d]", (int)i + 1);
 		v[i] = l_check_nul(L, -2, fn, lua_tostring(L, -1));
 		if (progress_check_header(lua_tostring(L, -1), v[i], err,

@@ -204,13 +204,15 @@ static void test_check_header(void **state)
 	(void)state;
 
 	for (i = 0; i < sizeof(good_hdrs) / sizeof(good_hdrs[0]); i++) {
-		if (progress_check_header("extraHeaders", good_hdrs[i], err, sizeof(err)))
+		if (progress_check_header("extraHeaders", good_hdrs[i], err,
+					  sizeof(err)))
 			fail_msg("\"%s\" refused: %s", good_hdrs[i], err);
 	}
 
 	for (i = 0; i < sizeof(bad_hdrs) / sizeof(bad_hdrs[0]); i++) {
 		err[0] = '\0';
-		assert_refused(progress_check_header("extraHeaders", bad_hdrs[i], err,
+		assert_refused(progress_check_header("extraHeaders",
+						     bad_hdrs[i], err,
 						     sizeof(err)),
 			       err, "extraHeaders");
 	}
@@ -312,7 +314,8 @@ static void test_error_truncated(void **state)
 	(void)state;
 
 	memset(err, 'x', sizeof(err));
-	assert_int_equal(progress_check_header("extraHeaders", "Very Long Header Name: and "
+	assert_int_equal(progress_check_header("extraHeaders",
+					       "Very Long Header Name: and "
 					       "a value", err, sizeof(err)),
 			 EINVAL);
 	assert_int_equal(strlen(err), sizeof(err) - 1);

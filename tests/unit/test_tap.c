@@ -472,11 +472,11 @@ static void test_hostile_bytes(void **state)
 	struct mbuf *mb = *state;
 
 	assert_int_equal(tap_point(mb, 0, false, 1, "180 R\xffing\x01\x7f"
-				   "\xc3\xa9\xc3", TAP_TODO, "b\x1b" "c\xed\xa0\x80"),
-			 0);
+				   "\xc3\xa9\xc3", TAP_TODO,
+				   "b\x1b" "c\xed\xa0\x80"), 0);
 	assert_int_equal(tap_comment(mb, 0, "x\x00"), 0);
-	assert_int_equal(tap_comment(mb, 0, "a\tb\x08\xc0\xaf\r\nc\xef\xbf\xbf"),
-			 0);
+	assert_int_equal(tap_comment(mb, 0, "a\tb\x08\xc0\xaf\r\n"
+				     "c\xef\xbf\xbf"), 0);
 	assert_int_equal(tap_subtest(mb, 1, "s\x02\xf5"), 0);
 	assert_out(mb,
 		   "not ok 1 - 180 R\\xffing\\x01\\x7f\xc3\xa9\\xc3 # TODO "
