@@ -116,7 +116,8 @@ static int write_run(struct re_printf *pf, const char *p, const char *end)
 
 
 /* The len bytes at s, each one that esc's format cannot hold replaced;
- * valid UTF-8 beyond ASCII goes out as it is. */
+ * valid UTF-8 beyond ASCII goes out as it is, but for the C1 controls
+ * U+0080..U+009F, which are written like the C0 ones. */
 int text_escape(struct re_printf *pf, const struct text_esc *esc,
 		const char *s, size_t len)
 {
@@ -131,6 +132,7 @@ int text_escape(struct re_printf *pf, const struct text_esc *esc,
 		const uint8_t c = *p;
 		const char *rep = c < 0x80 && esc->map ? esc->map[c] : NULL;
 		const char *fmt = NULL;
+		unsigned v = c;         /* what fmt prints */
 		size_t n = 1;
 
 		if (c >= 0x80) {
@@ -138,6 +140,12 @@ int text_escape(struct re_printf *pf, const struct text_esc *esc,
 			if (!n) {
 				fmt = esc->bad;
 				n = 1;
+			}
+			else if (c == 0xc2 && p[1] < 0xa0) {
+				/* a C1 control (U+009B is a terminal's CSI),
+				 * as its code point */
+				fmt = esc->ctl;
+				v = p[1];
 			}
 		}
 		else if (!rep && (c < 0x20 || c == 0x7f)) {
@@ -152,7 +160,7 @@ int text_escape(struct re_printf *pf, const struct text_esc *esc,
 		if (rep)
 			err |= re_hprintf(pf, "%s", rep);
 		else
-			err |= re_hprintf(pf, fmt, c);
+			err |= re_hprintf(pf, fmt, v);
 		p += n;
 		run = p;
 	}

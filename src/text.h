@@ -21,8 +21,9 @@ int    text_check(const char *s, size_t len, char *err, size_t errsz);
 /**
  * How one report format writes text. map[c] replaces an ASCII byte c
  * (NULL: c as it is when printable); a control byte the map leaves
- * NULL is written as ctl, a byte that is not UTF-8 as bad, both
- * printf formats of the byte ("\\x%02x").
+ * NULL, and a C1 control (U+0080..U+009F, by its code point), is
+ * written as ctl, a byte that is not UTF-8 as bad, both printf formats
+ * of the byte ("\\x%02x").
  */
 struct text_esc {
 	const char *const *map;   /**< 128 entries, or NULL             */

@@ -7,8 +7,8 @@
 # goes on the wire; bodies are bytes and keep their NULs. A hostile peer
 # (t:peer(), or a raw UAS behind --target) that sends such bytes fails
 # its test, and every report stays valid: strict TAP, well-formed JUnit,
-# every file UTF-8 with no control byte but TAB and LF, the bytes shown
-# as \xNN.
+# every file UTF-8 with no control character but TAB and LF (C1 ones
+# included), the bytes shown as \xNN.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init e2e_hostile_text "$@"
@@ -32,10 +32,11 @@ reports_valid() {
       fail "$label: ${f#"$TMP"/} is not valid UTF-8"
       bad=1
     fi
-    # any C0 control byte but TAB and LF, and DEL (CR included)
-    if LC_ALL=C grep -qP '[\x00-\x08\x0b-\x1f\x7f]' "$f"; then
-      fail "$label: ${f#"$TMP"/} holds a raw control byte:"
-      LC_ALL=C grep -naP '[\x00-\x08\x0b-\x1f\x7f]' "$f" | head -3 | cat -A | cut -c1-160 || true
+    # any C0 control byte but TAB and LF (CR included), DEL, and the C1
+    # controls U+0080..U+009F (U+009B: a terminal's CSI) in UTF-8
+    if LC_ALL=C grep -qP '[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]' "$f"; then
+      fail "$label: ${f#"$TMP"/} holds a raw control character:"
+      LC_ALL=C grep -naP '[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]' "$f" | head -3 | cat -A | cut -c1-160 || true
       bad=1
     fi
   done
@@ -125,7 +126,7 @@ cat >"$TMP/uas.mjs" <<'EOF'
 import dgram from 'node:dgram';
 const port = Number(process.argv[2]);
 const evil = Buffer.from([0xff, 0xfe, 0x01, 0x1b, 0x5b, 0x32, 0x4a, 0x22,
-  0x3c, 0x26, 0x7c, 0x23, 0xc3, 0x28, 0x7f]);
+  0x3c, 0x26, 0x7c, 0x23, 0xc3, 0x28, 0x7f, 0xc2, 0x9b]);
 const sock = dgram.createSocket('udp4');
 sock.on('message', (msg, rinfo) => {
   const text = msg.toString('latin1');
@@ -156,7 +157,7 @@ if tap_check --version 14 --expect-ok false "$TMP/t.tap" >"$TMP/t.check"; then
 else
   fail "--target TAP: $(cat "$TMP/t.check")"
 fi
-grep -qF '486 \xff\xfe\x01\x1b[2J"<&|#\xc3(\x7f' "$TMP"/t/wire/001.log &&
+grep -qF '486 \xff\xfe\x01\x1b[2J"<&|#\xc3(\x7f\x9b' "$TMP"/t/wire/001.log &&
   pass "--target: the 486's reason phrase in the wire log, escaped" ||
   { fail "--target wire log"; show "$TMP/t/wire/001.log"; }
 reports_valid "--target" "$TMP/t" "$TMP/t.tap"

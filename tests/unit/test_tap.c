@@ -454,14 +454,15 @@ static void test_yaml_quote_controls(void **state)
 static void test_yaml_quote_utf8(void **state)
 {
 	struct mbuf *mb = *state;
-	/* é, –, ✓, U+1F600, U+0085 (NEL), U+2028, and a stray 0xff: the
-	 * text \xff, since YAML's \xff would be the character U+00FF */
+	/* é, –, ✓, U+1F600, U+0085 (NEL), U+2028, and a stray 0xff: NEL,
+	 * a C1 control, as YAML's \x85 (the character U+0085), the stray
+	 * byte as the text \xff, since YAML's \xff would be U+00FF */
 	static const char s[] = "Klingelt \xc3\xa9 \xe2\x80\x93 \xe2\x9c\x93 "
 		"\xf0\x9f\x98\x80 \xc2\x85\xe2\x80\xa8\xff";
 
 	assert_int_equal(tap_yaml_quote(mb, s, sizeof(s) - 1), 0);
 	assert_out(mb, "\"Klingelt \xc3\xa9 \xe2\x80\x93 \xe2\x9c\x93 "
-		   "\xf0\x9f\x98\x80 \xc2\x85\xe2\x80\xa8\\\\xff\"");
+		   "\xf0\x9f\x98\x80 \\x85\xe2\x80\xa8\\\\xff\"");
 }
 
 

@@ -88,9 +88,9 @@ static const struct text_esc esc_test = {test_map, "<%02x>", "[%02x]"};
 static void test_escape(void **state)
 {
 	static const char in[] = "a\"b\n\x01\xff\xc3\xa9\xef\xbf\xbe\xed"
-		"\xa0\x80\x7f\0z";
+		"\xa0\x80\x7f\0z\xc2\x9b\xc2\xa0";
 	static const char want[] = "a\\\"b\n<01>[ff]\xc3\xa9[ef][bf][be]"
-		"[ed][a0][80]<7f><00>z";
+		"[ed][a0][80]<7f><00>z<9b>\xc2\xa0";
 	struct mbuf *mb = mbuf_alloc(64);
 	(void)state;
 
