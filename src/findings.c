@@ -8,12 +8,14 @@
  * id, then each test that broke it with the message it is about.
  */
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 #include <ctype.h>
 #include <re.h>
 #include "suite.h"
 #include "runner.h"
 #include "findings.h"
+#include "text.h"
 
 
 enum { EXCERPT_LINES = 24, CELL_MAX = 160 };
@@ -68,26 +70,25 @@ static void finding_rule(const struct test *t, const struct finding *f,
 }
 
 
-/* Table cells are one line, without the column bar. */
+/* A scenario's or a peer's text on one Markdown line, at most max
+ * bytes (cut at a character's start) and "..." */
 static void cell(FILE *f, const char *s, size_t max)
 {
-	size_t i;
+	size_t len = s ? strlen(s) : 0, n = len;
 
-	for (i = 0; s && s[i] && i < max; i++) {
-		const char c = s[i];
-
-		if (c == '|')
-			fputs("\\|", f);
-		else if (c == '\r' || c == '\n' || c == '\t')
-			fputc(' ', f);
-		else
-			fputc(c, f);
+	if (n > max) {
+		n = max;
+		while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
+			--n;
 	}
-	if (s && strlen(s) > max)
+	(void)text_file(f, &text_esc_md, s, n);
+	if (n < len)
 		fputs("...", f);
 }
 
 
+/* The message, line by line, as a code block; bytes that are no text
+ * (a hostile peer's) as \xNN. */
 static void excerpt(FILE *f, const char *raw)
 {
 	unsigned lines = 0;
@@ -97,7 +98,9 @@ static void excerpt(FILE *f, const char *raw)
 	while (*p && lines < EXCERPT_LINES) {
 		size_t n = strcspn(p, "\r\n");
 
-		fprintf(f, "  %.*s\n", (int)n, p);
+		fputs("  ", f);
+		(void)text_file(f, &text_esc_log, p, n);
+		fputc('\n', f);
 		++lines;
 		p += n;
 		if (*p == '\r')
@@ -189,8 +192,9 @@ static void table(FILE *f, const struct list *rows)
 	for (le = rows->head; le; le = le->next) {
 		const struct rule_row *r = le->data;
 
-		fprintf(f, "| %.*s | %u | %u. ", (int)r->id.l, r->id.p,
-			r->tests, r->first_test->num);
+		fputs("| ", f);
+		(void)text_file(f, &text_esc_md, r->id.p, r->id.l);
+		fprintf(f, " | %u | %u. ", r->tests, r->first_test->num);
 		cell(f, test_name(r->first_test), CELL_MAX);
 		fputs(" | ", f);
 		cell(f, r->first->what ? r->first->what : r->first->point,
@@ -205,7 +209,9 @@ static void details(FILE *f, const struct rule_row *r,
 {
 	size_t i;
 
-	fprintf(f, "\n## %.*s\n", (int)r->id.l, r->id.p);
+	fputs("\n## ", f);
+	(void)text_file(f, &text_esc_md, r->id.p, r->id.l);
+	fputc('\n', f);
 	for (i = 0; i < testc; i++) {
 		const struct test *t = &testv[i];
 		bool named = false;
@@ -219,16 +225,23 @@ static void details(FILE *f, const struct rule_row *r,
 			if (pl_cmp(&id, &r->id))
 				continue;
 			if (!named) {
-				fprintf(f, "\n### %u. %s", t->num,
-					test_name(t));
-				if (t->st->todo)
-					fprintf(f, " (TODO: %s)", t->st->todo);
+				fprintf(f, "\n### %u. ", t->num);
+				cell(f, test_name(t), SIZE_MAX);
+				if (t->st->todo) {
+					fputs(" (TODO: ", f);
+					cell(f, t->st->todo, SIZE_MAX);
+					fputc(')', f);
+				}
 				fputs("\n\n", f);
 				named = true;
 			}
-			fprintf(f, "- not ok: %s%s%s\n", fd->point,
-				fd->what ? ": " : "", fd->what ? fd->what
-				: "");
+			fputs("- not ok: ", f);
+			cell(f, fd->point, SIZE_MAX);
+			if (fd->what) {
+				fputs(": ", f);
+				cell(f, fd->what, SIZE_MAX);
+			}
+			fputc('\n', f);
 			if (fd->raw)
 				excerpt(f, fd->raw);
 		}
@@ -247,7 +260,9 @@ int findings_write(FILE *f, const struct run_conf *conf,
 	for (i = 0; i < testc && !who; i++)
 		who = testv[i].remote_name;
 
-	fprintf(f, "# Findings%s%s\n\n", who ? ": " : "", who ? who : "");
+	fputs(who ? "# Findings: " : "# Findings", f);
+	cell(f, who, SIZE_MAX);
+	fputs("\n\n", f);
 	fprintf(f, "Every rule of conformance.md that a test point found "
 		"broken on the wire, known deviations (TODO) included. Seed "
 		"%llu, T1 %u ms, %zu tests.\n\n",

@@ -15,6 +15,11 @@ enum { L_WAIT_DEFAULT_MS = 5000 };
 void l_check_options(lua_State *L, int tbl, const char *fn,
 		     const char *const *known);
 uint32_t l_wait_timeout(lua_State *L, int idx);
+const char *l_quote(lua_State *L, int idx);
+const char *l_check_nul(lua_State *L, int idx, const char *fn,
+			const char *what);
+const char *l_check_text(lua_State *L, int idx, const char *fn,
+			 const char *what);
 
 void l_test_declare_open(lua_State *L);
 void l_test_declared(lua_State *L);

@@ -11,6 +11,7 @@
 #include <lauxlib.h>
 #include <re.h>
 #include "tap.h"
+#include "text.h"
 #include "wire.h"
 #include "uas.h"
 #include "runner.h"
@@ -38,8 +39,54 @@ void l_check_options(lua_State *L, int tbl, const char *fn,
 		}
 		if (!*k)
 			luaL_error(L, "%s: unknown option '%s'", fn,
-				   luaL_tolstring(L, -1, NULL));
+				   l_quote(L, -1));
 	}
+}
+
+
+/* The value at idx quoted in an error message: one line, whatever it
+ * holds (what is no text as \xNN). Pushes the quote. */
+const char *l_quote(lua_State *L, int idx)
+{
+	char q[128];
+	size_t len;
+	const char *s = luaL_tolstring(L, idx, &len);
+
+	lua_pushstring(L, text_snprint(q, sizeof(q), &text_esc_line, s, len));
+
+	return lua_tostring(L, -1);
+}
+
+
+/* The string at idx as a C string: a NUL inside would cut it there on
+ * the wire, so it is refused, naming fn and what. */
+const char *l_check_nul(lua_State *L, int idx, const char *fn,
+			const char *what)
+{
+	size_t len;
+	const char *s = lua_tolstring(L, idx, &len);
+
+	if (s && strlen(s) != len)
+		luaL_error(L, "%s: %s: must not contain NUL (byte %d)", fn,
+			   what, (int)strlen(s) + 1);
+
+	return s;
+}
+
+
+/* The string at idx, if it is text a start line or a header may hold
+ * (RFC 3261 25.1 TEXT-UTF8: UTF-8, no control character but HTAB). */
+const char *l_check_text(lua_State *L, int idx, const char *fn,
+			 const char *what)
+{
+	char err[TEXT_ERRSZ];
+	size_t len;
+	const char *s = lua_tolstring(L, idx, &len);
+
+	if (s && text_check(s, len, err, sizeof(err)))
+		luaL_error(L, "%s: %s: %s", fn, what, err);
+
+	return s;
 }
 
 

@@ -14,6 +14,7 @@
 #include <re.h>
 #include "wire.h"
 #include "sdp.h"
+#include "progress.h"
 #include "uac.h"
 #include "runner.h"
 #include "l_siptap.h"
@@ -56,29 +57,35 @@ static int call_gc(lua_State *L)
 }
 
 
-/* Strings from a Lua list into a fixed array, each checked by progress
- * rules later; here only types are checked. */
-static size_t check_string_list(lua_State *L, int idx, const char *what,
+/* Header lines from a Lua list into a fixed array, each one checked
+ * like the UAS's extraHeaders: "Name: value", text on one line. */
+static size_t check_string_list(lua_State *L, int idx, const char *fn,
 				const char **v, size_t max)
 {
+	char err[PROGRESS_ERRSZ];
 	size_t i, n;
 
 	if (lua_isnoneornil(L, idx))
 		return 0;
 	if (!lua_istable(L, idx))
-		luaL_error(L, "%s must be a list of strings, got %s", what,
-			   luaL_typename(L, idx));
+		luaL_error(L, "%s: headers must be a list of strings, got %s",
+			   fn, luaL_typename(L, idx));
 
 	n = (size_t)luaL_len(L, idx);
 	if (n > max)
-		luaL_error(L, "%s: more than %d entries", what, (int)max);
+		luaL_error(L, "%s: headers: more than %d entries", fn,
+			   (int)max);
 	for (i = 0; i < n; i++) {
 		lua_rawgeti(L, idx, (lua_Integer)i + 1);
 		if (lua_type(L, -1) != LUA_TSTRING)
-			luaL_error(L, "%s[%d] must be a string, got %s", what,
-				   (int)i + 1, luaL_typename(L, -1));
-		v[i] = lua_tostring(L, -1);
-		lua_pop(L, 1);  /* the table keeps the string alive */
+			luaL_error(L, "%s: headers[%d] must be a string, got "
+				   "%s", fn, (int)i + 1, luaL_typename(L, -1));
+		lua_pushfstring(L, "headers[%d]", (int)i + 1);
+		v[i] = l_check_nul(L, -2, fn, lua_tostring(L, -1));
+		if (progress_check_header(lua_tostring(L, -1), v[i], err,
+					  sizeof(err)))
+			luaL_error(L, "%s: %s", fn, err);
+		lua_pop(L, 2);  /* the table keeps the string alive */
 	}
 
 	return n;
@@ -97,10 +104,22 @@ static const char *opt_string(lua_State *L, int tbl, const char *key)
 	if (lua_type(L, -1) != LUA_TSTRING)
 		luaL_error(L, "invite: %s must be a string, got %s", key,
 			   luaL_typename(L, -1));
-	s = lua_tostring(L, -1);
+	s = l_check_text(L, -1, "invite", key);
 	lua_pop(L, 1);   /* still referenced by the options table */
 
 	return s;
+}
+
+
+/* body = bytes, sent whole: a body is no text, a NUL in it included */
+static void invite_body(lua_State *L, int tbl, struct uac_invite_opts *o)
+{
+	lua_getfield(L, tbl, "body");
+	if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+		luaL_error(L, "invite: body must be a string, got %s",
+			   luaL_typename(L, -1));
+	o->body = lua_tolstring(L, -1, &o->body_len);
+	lua_pop(L, 1);   /* still referenced by the options table */
 }
 
 
@@ -146,6 +165,7 @@ static int l_invite(lua_State *L)
 	};
 	struct test *t = check_uac(L);
 	struct uac_invite_opts o;
+	char why[PROGRESS_ERRSZ];
 	struct lcall *lc;
 	struct uac_call *call = NULL;
 	int err;
@@ -165,14 +185,14 @@ static int l_invite(lua_State *L)
 	o.require   = opt_string(L, 2, "require");
 	o.ctype     = opt_string(L, 2, "content_type");
 	lua_getfield(L, 2, "headers");
-	o.xhdrc = check_string_list(L, -1, "invite: headers", o.xhdrv,
-				    UAC_MAX_HDRS);
+	o.xhdrc = check_string_list(L, -1, "invite", o.xhdrv, UAC_MAX_HDRS);
 	lua_setfield(L, 2, "headers");
-	o.body = opt_string(L, 2, "body");
-	if (o.body)
-		o.body_len = strlen(o.body);
-	else
+	invite_body(L, 2, &o);
+	if (!o.body)
 		invite_sdp(L, 2, &o);
+	if (progress_check_own("headers", o.xhdrv, o.xhdrc,
+			       uac_invite_own_hdrs(&o), why, sizeof(why)))
+		return luaL_error(L, "invite: %s", why);
 
 	lc = lua_newuserdatauv(L, sizeof(*lc), 1);
 	memset(lc, 0, sizeof(*lc));
@@ -459,6 +479,7 @@ static int l_prack(lua_State *L)
 	const struct wire_msg *wm = dialog_resp(L, 2, "prack");
 	struct sip_msg *resp = NULL;
 	struct uac_req_opts o;
+	char why[PROGRESS_ERRSZ];
 	uint32_t cseq;
 	int err;
 
@@ -476,13 +497,17 @@ static int l_prack(lua_State *L)
 	if (lua_istable(L, opts)) {
 		/* the strings stay alive in the options table */
 		lua_getfield(L, opts, "method");
-		o.method = lua_tostring(L, -1);
+		o.method = l_check_text(L, -1, "prack", "method");
 		lua_getfield(L, opts, "sdp");
 		if (lua_type(L, -1) == LUA_TSTRING)
 			o.body = lua_tolstring(L, -1, &o.body_len);
 		lua_getfield(L, opts, "headers");
-		o.xhdrc = check_string_list(L, lua_gettop(L), "prack: headers",
+		o.xhdrc = check_string_list(L, lua_gettop(L), "prack",
 					    o.xhdrv, UAC_MAX_HDRS);
+		if (progress_check_own("headers", o.xhdrv, o.xhdrc,
+				       uac_prack_own_hdrs(&o), why,
+				       sizeof(why)))
+			return luaL_error(L, "prack: %s", why);
 		lua_pop(L, 3);
 	}
 

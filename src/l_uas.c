@@ -120,7 +120,9 @@ struct lopts {
 
 
 /* Each getter leaves the value on the stack: the options table's own
- * strings are then referenced for as long as the call runs. */
+ * strings are then referenced for as long as the call runs. A string
+ * goes on as a C string, so it may not hold a NUL; the rest of what
+ * text may hold is progress.c's to check, after the faults. */
 static const char *get_string(lua_State *L, int tbl, const char *fn,
 			      const char *key)
 {
@@ -131,7 +133,7 @@ static const char *get_string(lua_State *L, int tbl, const char *fn,
 		luaL_error(L, "%s: %s must be a string, got %s", fn, key,
 			   luaL_typename(L, -1));
 
-	return lua_tostring(L, -1);
+	return l_check_nul(L, -1, fn, key);
 }
 
 
@@ -182,8 +184,9 @@ static void get_headers(lua_State *L, int tbl, struct lopts *o)
 			luaL_error(L, "%s: extraHeaders[%d] must be a string, "
 				   "got %s", o->fn, (int)i + 1,
 				   luaL_typename(L, -1));
-		o->p.xhdrv[i] = lua_tostring(L, -1);
-		lua_pop(L, 1);
+		lua_pushfstring(L, "extraHeaders[%d]", (int)i + 1);
+		o->p.xhdrv[i] = l_check_nul(L, -2, o->fn, lua_tostring(L, -1));
+		lua_pop(L, 2);
 	}
 	o->p.xhdrc = n;
 }
@@ -218,7 +221,7 @@ static void get_body(lua_State *L, int tbl, struct lopts *o)
 	if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
 		luaL_error(L, "%s: body.contentType must be a string, got %s",
 			   o->fn, luaL_typename(L, -1));
-	o->p.ctype = lua_tostring(L, -1);
+	o->p.ctype = l_check_nul(L, -1, o->fn, "body.contentType");
 }
 
 
@@ -253,14 +256,14 @@ static void get_sdh_options(lua_State *L, int tbl, struct lopts *o)
 				   SDPGEN_MAX_CODECS);
 		for (i = 0; i < n; i++) {
 			lua_rawgeti(L, -1, (lua_Integer)i + 1);
-			o->sdh.codecv[i] = lua_tostring(L, -1);
+			o->sdh.codecv[i] = l_check_nul(L, -1, o->fn,
+				"sessionDescriptionHandlerOptions.codecs");
 			if (!sdpgen_codec_known(o->sdh.codecv[i]))
 				luaL_error(L, "%s: sessionDescriptionHandler"
 					   "Options.codecs[%d]: unknown codec "
 					   "'%s' (PCMU, PCMA, G722, opus, "
 					   "telephone-event)", o->fn,
-					   (int)i + 1,
-					   luaL_tolstring(L, -1, NULL));
+					   (int)i + 1, l_quote(L, -1));
 			for (size_t j = 0; j < i; j++) {
 				if (!str_casecmp(o->sdh.codecv[j],
 						 o->sdh.codecv[i]))
@@ -279,7 +282,7 @@ static void get_sdh_options(lua_State *L, int tbl, struct lopts *o)
 	if (o->sdh.direction && !sdpgen_direction_known(o->sdh.direction))
 		luaL_error(L, "%s: sessionDescriptionHandlerOptions.direction"
 			   ": '%s' is not sendrecv, sendonly, recvonly or "
-			   "inactive", o->fn, o->sdh.direction);
+			   "inactive", o->fn, l_quote(L, -1));
 
 	lua_getfield(L, s, "port");
 	if (!lua_isnil(L, -1)) {
@@ -411,14 +414,15 @@ static void apply_modifiers(lua_State *L, const struct lopts *o)
 static void push_sdp(lua_State *L, struct uas_call *call,
 		     const struct lopts *o)
 {
-	const char *prev = uas_call_local_sdp(call);
+	size_t prev_len;
+	const char *prev = uas_call_local_sdp(call, &prev_len);
 	struct uas *uas = o->t->uas;
 	const bool ignore = uas_fault(uas, FAULT_MODIFIERS_IGNORED);
 	char *sdp = NULL;
 	int err;
 
 	if (prev && !uas_fault(uas, FAULT_ANSWER_CHANGES)) {
-		lua_pushstring(L, prev);
+		lua_pushlstring(L, prev, prev_len);
 		return;
 	}
 
@@ -441,6 +445,21 @@ static void push_sdp(lua_State *L, struct uas_call *call,
 
 /* --- progress, accept, reject ---------------------------------------- */
 
+/* P-HDR-1: extraHeaders add to a response, they do not repeat what it
+ * carries already (uas_own_hdrs): two To or two Content-Length headers
+ * would make it one no peer can read the same way. */
+static void check_own(lua_State *L, const struct lopts *o, uint16_t scode,
+		      bool reliable, bool body)
+{
+	char err[PROGRESS_ERRSZ];
+
+	if (progress_check_own("extraHeaders", o->p.xhdrv, o->p.xhdrc,
+			       uas_own_hdrs(scode, reliable, body), err,
+			       sizeof(err)))
+		luaL_error(L, "%s: %s", o->fn, err);
+}
+
+
 static int l_progress(lua_State *L)
 {
 	struct linv *li = check_inv(L);
@@ -459,7 +478,7 @@ static int l_progress(lua_State *L)
 	/* S-OFF-1: the first reliable response to an INVITE without an
 	 * offer carries one; a body that is not SDP cannot */
 	if (uas_call_reliable(li->call, &o.p) && !uas_call_has_offer(li->call)
-	    && !uas_call_local_sdp(li->call) && o.p.body && o.p.ctype &&
+	    && !uas_call_local_sdp(li->call, NULL) && o.p.body && o.p.ctype &&
 	    str_casecmp(o.p.ctype, "application/sdp"))
 		return luaL_error(L, "progress: body: a reliable provisional to "
 				  "an INVITE without an offer must carry the "
@@ -470,6 +489,9 @@ static int l_progress(lua_State *L)
 		o.p.body = lua_tolstring(L, -1, &o.p.body_len);
 		o.p.ctype = NULL;
 	}
+	check_own(L, &o, progress_scode(&o.p),
+		  uas_call_reliable(li->call, &o.p),
+		  o.p.body && progress_scode(&o.p) != 100);
 
 	err = uas_progress(li->call, &o.p);
 	if (err)
@@ -490,6 +512,8 @@ static int l_accept(lua_State *L)
 		"sessionDescriptionHandlerModifiers", NULL
 	};
 	struct linv *li = check_inv(L);
+	const char *sdp;
+	size_t sdp_len;
 	struct lopts o;
 	int err;
 
@@ -507,9 +531,10 @@ static int l_accept(lua_State *L)
 		return luaL_error(L, "accept: the call is %s already",
 				  uas_state_name(uas_call_state(li->call)));
 
+	check_own(L, &o, 200, false, true);
 	push_sdp(L, li->call, &o);
-	err = uas_accept(li->call, lua_tostring(L, -1), o.p.xhdrv,
-			 o.p.xhdrc);
+	sdp = lua_tolstring(L, -1, &sdp_len);
+	err = uas_accept(li->call, sdp, sdp_len, o.p.xhdrv, o.p.xhdrc);
 	if (err)
 		return luaL_error(L, "accept: could not send (%s)",
 				  strerror(err));
@@ -609,9 +634,11 @@ static int l_reject(lua_State *L)
 	if (reason && progress_check_reason(reason, err, sizeof(err)))
 		return luaL_error(L, "reject: %s", err);
 	for (i = 0; i < o.p.xhdrc; i++) {
-		if (progress_check_header(o.p.xhdrv[i], err, sizeof(err)))
+		if (progress_check_header("extraHeaders", o.p.xhdrv[i], err,
+					  sizeof(err)))
 			return luaL_error(L, "reject: %s", err);
 	}
+	check_own(L, &o, (uint16_t)code, false, false);
 	if (uas_call_state(li->call) >= UAS_ACCEPTED)
 		return luaL_error(L, "reject: the call is %s already",
 				  uas_state_name(uas_call_state(li->call)));
@@ -758,7 +785,7 @@ int l_uas_push(lua_State *L, struct test *t, int opts)
 			return luaL_error(L, "uas: rel100 must be \"required\" "
 					  "or \"supported\", not a %s",
 					  luaL_typename(L, -1));
-		rel = lua_tostring(L, -1);
+		rel = l_check_nul(L, -1, "uas", "rel100");
 		if (rel && strcmp(rel, "required") && strcmp(rel, "supported"))
 			return luaL_error(L, "uas: rel100 must be \"required\" "
 					  "or \"supported\"");

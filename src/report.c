@@ -17,6 +17,7 @@
 #include "run.h"
 #include "report.h"
 #include "findings.h"
+#include "text.h"
 
 
 static int mkdirs(const char *dir)
@@ -77,28 +78,20 @@ static FILE *open_report(const struct run_conf *conf, const char *name,
 
 /* --- JUnit ------------------------------------------------------------ */
 
-/* XML text: the five entities, and bytes XML 1.0 cannot hold as '?'. */
+/* XML 1.0 text and attribute values: the five entities, CR as a
+ * reference (a parser would drop it), TAB and LF as they are.
+ * Other control bytes and bytes that are not UTF-8 (from a peer, say)
+ * are no XML characters at all, not even as &#x1;: the text \xNN. */
+static const char *const xml_map[128] = {
+	['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;",
+	['\''] = "&apos;", ['\t'] = "\t", ['\n'] = "\n", ['\r'] = "&#13;",
+};
+static const struct text_esc esc_xml = {xml_map, "\\x%02x", "\\x%02x"};
+
+
 static void xml_text(FILE *f, const char *s, size_t len)
 {
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		switch (c) {
-
-		case '&':  fputs("&amp;", f);  break;
-		case '<':  fputs("&lt;", f);   break;
-		case '>':  fputs("&gt;", f);   break;
-		case '"':  fputs("&quot;", f); break;
-		case '\'': fputs("&apos;", f); break;
-		default:
-			if (c < 0x20 && c != '\n' && c != '\t' && c != '\r')
-				fputc('?', f);
-			else
-				fputc(c, f);
-		}
-	}
+	(void)text_file(f, &esc_xml, s, len);
 }
 
 
@@ -114,17 +107,20 @@ static void xml_str(FILE *f, const char *s)
 static void classname(FILE *f, const char *file)
 {
 	size_t len = strlen(file);
+	char *dotted;
 	size_t i;
 
 	if (len > 4 && !strcmp(file + len - 4, ".lua"))
 		len -= 4;
+	if (re_sdprintf(&dotted, "%b", file, len))
+		return;
 	for (i = 0; i < len; i++) {
-		char c = file[i] == '/' ? '.' : file[i];
-
-		if (c == '.' && i == 0)
-			continue;
-		xml_text(f, &c, 1);
+		if (dotted[i] == '/')
+			dotted[i] = '.';
 	}
+	i = dotted[0] == '.';
+	xml_text(f, dotted + i, len - i);
+	mem_deref(dotted);
 }
 
 
@@ -253,13 +249,24 @@ int report_junit(FILE *f, const struct test *testv, size_t testc)
 
 /* --- summary.md and the wire logs ------------------------------------- */
 
+/* A scenario's or a peer's text on one Markdown line */
+static void md(FILE *f, const char *s)
+{
+	if (s)
+		(void)text_file(f, &text_esc_md, s, strlen(s));
+}
+
+
 static void rule_ids(FILE *f, const char *name)
 {
 	const char *open = name ? strrchr(name, '[') : NULL;
 	const char *close = open ? strchr(open, ']') : NULL;
 
-	if (open && close)
-		fprintf(f, " %.*s", (int)(close - open + 1), open);
+	if (open && close) {
+		fputc(' ', f);
+		(void)text_file(f, &text_esc_md, open,
+				(size_t)(close - open + 1));
+	}
 }
 
 
@@ -297,12 +304,14 @@ static void summary(FILE *f, const struct run_conf *conf,
 		if (t->result != RESULT_FAIL && t->result != RESULT_ERROR)
 			continue;
 		++n;
-		fprintf(f, "- %u. %s%s", t->num, t->st->name ? t->st->name
-			: t->st->file, t->result == RESULT_ERROR ? " (error)"
-			: "");
+		fprintf(f, "- %u. ", t->num);
+		md(f, t->st->name ? t->st->name : t->st->file);
+		fputs(t->result == RESULT_ERROR ? " (error)" : "", f);
 		rule_ids(f, t->first_failure);
-		if (t->first_failure)
-			fprintf(f, ": %s", t->first_failure);
+		if (t->first_failure) {
+			fputs(": ", f);
+			md(f, t->first_failure);
+		}
 		if (t->wire_log)
 			fprintf(f, " (wire: `wire/%03u.log`)", t->num);
 		fputc('\n', f);
@@ -318,9 +327,11 @@ static void summary(FILE *f, const struct run_conf *conf,
 	qsort(byt, testc, sizeof(*byt), slower);
 
 	fprintf(f, "\n## Slowest tests\n\n| seconds | test |\n|---|---|\n");
-	for (i = 0; i < testc && i < 5; i++)
-		fprintf(f, "| %.3f | %s |\n", seconds(byt[i]),
-			byt[i]->st->name ? byt[i]->st->name : byt[i]->st->file);
+	for (i = 0; i < testc && i < 5; i++) {
+		fprintf(f, "| %.3f | ", seconds(byt[i]));
+		md(f, byt[i]->st->name ? byt[i]->st->name : byt[i]->st->file);
+		fputs(" |\n", f);
+	}
 	free(byt);
 }
 
@@ -345,7 +356,10 @@ static int wire_logs(const struct run_conf *conf, const struct test *testv,
 			err = errno;
 			continue;
 		}
-		fprintf(f, "# %u. %s\n", t->num, t->st->name);
+		fprintf(f, "# %u. ", t->num);
+		md(f, t->st->name ? t->st->name : t->st->file);
+		fputc('\n', f);
+		/* escaped when it was made (runner.c) */
 		(void)fwrite(t->wire_log->buf, 1, t->wire_log->end, f);
 		if (fclose(f))
 			err = errno;

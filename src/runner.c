@@ -22,6 +22,7 @@
 #include "l_siptap.h"
 #include "pcap.h"
 #include "agent.h"
+#include "text.h"
 
 
 struct test *runner_test(lua_State *L)
@@ -763,7 +764,9 @@ void runner_pcap(struct test *t)
 }
 
 
-/* The bytes of a message, each line indented under its summary. */
+/* The bytes of a message, each line indented under its summary; what
+ * is no text (a peer's control bytes, bytes that are not UTF-8) as
+ * \xNN, so that the log stays a text file whatever came in. */
 static void raw_indented(struct mbuf *mb, const uint8_t *p, size_t len)
 {
 	size_t i, start = 0;
@@ -771,32 +774,42 @@ static void raw_indented(struct mbuf *mb, const uint8_t *p, size_t len)
 	for (i = 0; i <= len; i++) {
 		if (i < len && p[i] != '\n')
 			continue;
-		(void)mbuf_printf(mb, "    %b\n", p + start,
-				  (i > start && p[i - 1] == '\r') ?
-				  i - start - 1 : i - start);
+		(void)mbuf_write_str(mb, "    ");
+		(void)text_mbuf(mb, &text_esc_log, (const char *)p + start,
+				(i > start && p[i - 1] == '\r') ?
+				i - start - 1 : i - start);
+		(void)mbuf_write_u8(mb, '\n');
 		start = i + 1;
 	}
 }
 
 
-/* The wire of a failed test, one line a message, for the reports. */
+/* The wire of a failed test, one line a message, for the reports. The
+ * summary line holds a peer's reason phrase or Request-URI: escaped
+ * too. */
 static void wire_log_make(struct test *t)
 {
+	struct mbuf *line = mbuf_alloc(256);
 	struct le *le;
 
 	t->wire_log = mbuf_alloc(1024);
-	if (!t->wire_log)
-		return;
+	if (!t->wire_log || !line)
+		goto out;
 
 	for (le = wire_msgs(t->wire)->head; le; le = le->next) {
 		const struct wire_msg *wm = le->data;
 
 		if (wm->mirror)   /* the same bytes as the UAC's copy */
 			continue;
-		(void)mbuf_printf(t->wire_log, "%H\n", wire_msg_print, wm);
+		mbuf_rewind(line);
+		(void)mbuf_printf(line, "%H\n", wire_msg_print, wm);
+		(void)text_mbuf(t->wire_log, &text_esc_log,
+				(const char *)line->buf, line->end);
 		raw_indented(t->wire_log, wm->raw->buf,
 			     min(wm->raw->end, (size_t)4096));
 	}
+ out:
+	mem_deref(line);
 }
 
 

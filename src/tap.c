@@ -8,6 +8,7 @@
  */
 #include <string.h>
 #include <re.h>
+#include "text.h"
 #include "tap.h"
 
 
@@ -24,45 +25,27 @@ static int indent(struct mbuf *mb, unsigned level)
 }
 
 
-/* Bytes [p, end) as they are; nothing at all for an empty run. */
-static int write_run(struct mbuf *mb, const char *p, const char *end)
-{
-	if (end == p)
-		return 0;
+/* One line's worth of text (print_text): CR and LF become spaces, since
+ * a line break would end the TAP line (harnesses treat a lone CR as one
+ * too). In a description or a directive's reason `\` and `#` get a
+ * backslash too (TAP 14 "Escaping"), so that a `#` in the text can never
+ * be read as the start of a directive. */
+static const char *const line_map[128] = {
+	['\t'] = "\t", ['\r'] = " ", ['\n'] = " ",
+};
+static const char *const desc_map[128] = {
+	['\t'] = "\t", ['\r'] = " ", ['\n'] = " ",
+	['\\'] = "\\\\", ['#'] = "\\#",
+};
+static const struct text_esc esc_line = {line_map, "\\x%02x", "\\x%02x"};
+static const struct text_esc esc_desc = {desc_map, "\\x%02x", "\\x%02x"};
 
-	return mbuf_write_mem(mb, (const uint8_t *)p, end - p);
-}
 
-
-/* Print one line's worth of text. CR and LF become spaces, since a line
- * break would end the TAP line (harnesses treat a lone CR as one too).
- * With esc, `\` and `#` get a backslash (TAP 14 "Escaping"), so a `#`
- * in the text can never be read as the start of a directive. */
+/* Other control bytes and bytes that are not UTF-8 become \xNN: TAP is
+ * UTF-8 text, whatever a scenario or a peer put in it. */
 static int print_text(struct mbuf *mb, const char *s, bool esc)
 {
-	const char *run = s;
-	int err = 0;
-
-	for (; *s && !err; s++) {
-		const char *rep;
-
-		if (*s == '\r' || *s == '\n')
-			rep = " ";
-		else if (esc && *s == '\\')
-			rep = "\\\\";
-		else if (esc && *s == '#')
-			rep = "\\#";
-		else
-			continue;
-
-		err  = write_run(mb, run, s);
-		err |= mbuf_write_str(mb, rep);
-		run = s + 1;
-	}
-	if (err)
-		return err;
-
-	return write_run(mb, run, s);
+	return text_mbuf(mb, esc ? &esc_desc : &esc_line, s, strlen(s));
 }
 
 
@@ -260,7 +243,7 @@ int tap_comment(struct mbuf *mb, unsigned level, const char *text)
 
 		err  = indent(mb, level);
 		err |= mbuf_write_str(mb, n ? "# " : "#");
-		err |= write_run(mb, p, p + n);
+		err |= text_mbuf(mb, &text_esc_log, p, n);
 		err |= mbuf_write_u8(mb, '\n');
 
 		p += n;
@@ -297,8 +280,10 @@ int tap_bail_out(struct mbuf *mb, const char *reason)
 
 
 /* One double-quoted YAML scalar on one line: `"` and `\` escaped, LF CR
- * and TAB as \n \r \t, every other C0 control and DEL as \xHH; bytes of
- * 0x80 and up (UTF-8) go out as they are.
+ * and TAB as \n \r \t, every other C0 control and DEL as \xHH. Valid
+ * UTF-8 goes out as it is; a byte that is not UTF-8 as the text \xHH
+ * (its backslash escaped), since YAML's \xHH would be the character
+ * U+00HH, not the byte.
  *
  * The escapes are the subset that both YAML 1.2 (what TAP 14 names) and
  * TAP::Parser::YAMLish::Reader 3.44 (Debian's prove) understand. That
@@ -308,44 +293,22 @@ int tap_bail_out(struct mbuf *mb, const char *reason)
  * reader's \z) and backspace is \x08 (not \b). \xHH is only ever used
  * below 0x80, where YAML's "8-bit Unicode character" and the reader's
  * "byte" agree. */
+static const char *const yaml_map[128] = {
+	['"'] = "\\\"", ['\\'] = "\\\\", ['\n'] = "\\n", ['\r'] = "\\r",
+	['\t'] = "\\t",
+};
+static const struct text_esc esc_yaml = {yaml_map, "\\x%02x", "\\\\x%02x"};
+
+
 int tap_yaml_quote(struct mbuf *mb, const char *s, size_t len)
 {
-	const char *run, *end;
 	int err;
 
 	if (!mb || (!s && len))
 		return EINVAL;
 
-	if (!s)
-		s = "";
-
-	run = s;
-	end = s + len;
-	err = mbuf_write_u8(mb, '"');
-
-	for (; s < end && !err; s++) {
-		const uint8_t c = *s;
-
-		if (c >= 0x20 && c != 0x7f && c != '"' && c != '\\')
-			continue;
-
-		err = write_run(mb, run, s);
-		run = s + 1;
-
-		switch (c) {
-
-		case '"':  err |= mbuf_write_str(mb, "\\\""); break;
-		case '\\': err |= mbuf_write_str(mb, "\\\\"); break;
-		case '\n': err |= mbuf_write_str(mb, "\\n");  break;
-		case '\r': err |= mbuf_write_str(mb, "\\r");  break;
-		case '\t': err |= mbuf_write_str(mb, "\\t");  break;
-		default:   err |= mbuf_printf(mb, "\\x%02x", c); break;
-		}
-	}
-	if (err)
-		return err;
-
-	err = write_run(mb, run, end);
+	err  = mbuf_write_u8(mb, '"');
+	err |= text_mbuf(mb, &esc_yaml, s, len);
 	if (err)
 		return err;
 

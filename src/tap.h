@@ -50,8 +50,10 @@ int tap_subtest(struct mbuf *mb, unsigned level, const char *name);
 /**
  * "ok num - desc" / "not ok num - desc", with " # SKIP reason" or
  * " # TODO reason" for a directive. In desc and reason `\` and `#` are
- * escaped (TAP 14) and CR/LF become spaces; a NULL or empty desc drops
- * the " - ". reason is ignored for TAP_NONE. num 0 is EINVAL.
+ * escaped (TAP 14), CR/LF become spaces, other control bytes and bytes
+ * that are not UTF-8 the text \xNN (so in every line this module
+ * writes); a NULL or empty desc drops the " - ". reason is ignored for
+ * TAP_NONE. num 0 is EINVAL.
  */
 int tap_point(struct mbuf *mb, unsigned level, bool ok, unsigned num,
 	      const char *desc, enum tap_directive dir, const char *reason);
@@ -79,5 +81,6 @@ int tap_bail_out(struct mbuf *mb, const char *reason);
 /**
  * The len bytes at s (NULs included) as one double-quoted YAML scalar
  * on one line, readable by YAML 1.2 parsers and by TAP::Parser (prove).
+ * A byte that is not UTF-8 is written as the text \xNN.
  */
 int tap_yaml_quote(struct mbuf *mb, const char *s, size_t len);

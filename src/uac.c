@@ -3,6 +3,7 @@
  */
 #include <string.h>
 #include <re.h>
+#include "progress.h"
 #include "uac.h"
 #include "wire.h"
 
@@ -255,6 +256,35 @@ void uac_set_proxy(struct uac *uac, const struct sa *proxy,
 {
 	uac->proxy = *proxy;
 	uac->proxy_tp = tp;
+}
+
+
+/* The PROGRESS_OWN_ bits of what uac_invite() writes into an INVITE:
+ * the headers its headers option may not add a second time. */
+unsigned uac_invite_own_hdrs(const struct uac_invite_opts *o)
+{
+	unsigned own = PROGRESS_OWN_VIA | PROGRESS_OWN_MAXFWD |
+		PROGRESS_OWN_FROM | PROGRESS_OWN_TO | PROGRESS_OWN_CALLID |
+		PROGRESS_OWN_CSEQ | PROGRESS_OWN_CONTACT | PROGRESS_OWN_CLEN;
+
+	if (o->supported)
+		own |= PROGRESS_OWN_SUPPORTED;
+	if (o->require)
+		own |= PROGRESS_OWN_REQUIRE;
+	if (o->body)
+		own |= PROGRESS_OWN_CTYPE;
+
+	return own;
+}
+
+
+/* The same for a PRACK (dialog_request(), a Route set aside) */
+unsigned uac_prack_own_hdrs(const struct uac_req_opts *o)
+{
+	return PROGRESS_OWN_VIA | PROGRESS_OWN_MAXFWD | PROGRESS_OWN_FROM |
+		PROGRESS_OWN_TO | PROGRESS_OWN_CALLID | PROGRESS_OWN_CSEQ |
+		PROGRESS_OWN_RACK | PROGRESS_OWN_CLEN |
+		(o->body ? PROGRESS_OWN_CTYPE : 0);
 }
 
 

@@ -45,6 +45,8 @@ void uac_set_proxy(struct uac *uac, const struct sa *proxy,
 		   enum sip_transp tp);
 int  uac_invite(struct uac_call **callp, struct uac *uac,
 		const struct uac_invite_opts *opts);
+unsigned uac_invite_own_hdrs(const struct uac_invite_opts *opts);
+unsigned uac_prack_own_hdrs(const struct uac_req_opts *opts);
 int  uac_retransmit(struct uac_call *call);
 int  uac_prack(struct uac_call *call, const struct sip_msg *resp,
 	       const struct uac_req_opts *opts, uint32_t *cseqp);

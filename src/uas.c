@@ -51,6 +51,7 @@ struct uas_call {
 	bool peer_supports;      /* Supported: 100rel   */
 	char *remote_offer;      /* SDP of the INVITE   */
 	char *local_sdp;         /* the SDP we sent     */
+	size_t local_sdp_len;    /* a body is bytes: NULs included */
 	uint32_t next_rseq;
 	struct list sent_rel;    /* reliable provisionals sent (struct resp) */
 	struct resp *unacked;    /* the one waiting for its PRACK           */
@@ -214,6 +215,25 @@ static int print_head(struct mbuf *mb, const struct uas_call *call,
 		err |= print_contact(mb, call);
 
 	return err;
+}
+
+
+/* The PROGRESS_OWN_ bits of what print_head(), uas_progress() and
+ * print_tail() write into a response: the headers extraHeaders may not
+ * add a second time. */
+unsigned uas_own_hdrs(uint16_t scode, bool reliable, bool body)
+{
+	unsigned own = PROGRESS_OWN_VIA | PROGRESS_OWN_FROM | PROGRESS_OWN_TO |
+		PROGRESS_OWN_CALLID | PROGRESS_OWN_CSEQ | PROGRESS_OWN_CLEN;
+
+	if (scode > 100 && scode < 300)
+		own |= PROGRESS_OWN_CONTACT;
+	if (body)
+		own |= PROGRESS_OWN_CTYPE;
+	if (reliable)
+		own |= PROGRESS_OWN_REQUIRE | PROGRESS_OWN_RSEQ;
+
+	return own;
 }
 
 
@@ -832,8 +852,11 @@ bool uas_call_has_offer(const struct uas_call *call)
 }
 
 
-const char *uas_call_local_sdp(const struct uas_call *call)
+const char *uas_call_local_sdp(const struct uas_call *call, size_t *lenp)
 {
+	if (lenp)
+		*lenp = call->local_sdp_len;
+
 	return call->local_sdp;
 }
 
@@ -870,8 +893,12 @@ static void remember_sdp(struct uas_call *call, const char *body,
 	if (call->local_sdp || !body || !body_is_sdp(ctype))
 		return;
 
-	(void)str_dup(&call->local_sdp, body);
-	(void)len;
+	call->local_sdp = mem_alloc(len + 1, NULL);
+	if (!call->local_sdp)
+		return;
+	memcpy(call->local_sdp, body, len);
+	call->local_sdp[len] = '\0';
+	call->local_sdp_len = len;
 }
 
 
@@ -934,7 +961,7 @@ int uas_progress(struct uas_call *call, const struct progress_opts *opts)
 }
 
 
-int uas_accept(struct uas_call *call, const char *sdp,
+int uas_accept(struct uas_call *call, const char *sdp, size_t sdp_len,
 	       const char *const *xhdrv, size_t xhdrc)
 {
 	struct resp *r = NULL;
@@ -949,12 +976,12 @@ int uas_accept(struct uas_call *call, const char *sdp,
 
 	err  = print_head(r->mb, call, 200, "OK");
 	err |= print_tail(r->mb, call, xhdrv, xhdrc, NULL, sdp,
-			  sdp ? strlen(sdp) : 0);
+			  sdp ? sdp_len : 0);
 	if (err) {
 		mem_deref(r);
 		return err;
 	}
-	remember_sdp(call, sdp, sdp ? strlen(sdp) : 0, NULL);
+	remember_sdp(call, sdp, sdp ? sdp_len : 0, NULL);
 
 	/* R-FINAL-1: no 2xx while SDP it answers is not PRACKed */
 	if (((call->unacked && call->unacked->has_sdp) || call->queue.head) &&

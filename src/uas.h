@@ -37,16 +37,17 @@ bool uas_call_reliable(const struct uas_call *call,
 		       const struct progress_opts *opts);
 bool uas_call_sdp_wanted(const struct uas_call *call,
 			 const struct progress_opts *opts, bool sdh_given);
-const char *uas_call_local_sdp(const struct uas_call *call);
+const char *uas_call_local_sdp(const struct uas_call *call, size_t *lenp);
 bool uas_call_has_offer(const struct uas_call *call);
 int  uas_call_make_sdp(struct uas_call *call,
 		       const struct sdpgen_opts *sdpgen_opts,
 		       char **sdpp);
 int  uas_progress(struct uas_call *call, const struct progress_opts *opts);
-int  uas_accept(struct uas_call *call, const char *sdp,
+int  uas_accept(struct uas_call *call, const char *sdp, size_t sdp_len,
 		const char *const *xhdrv, size_t xhdrc);
 int  uas_reject(struct uas_call *call, uint16_t scode, const char *reason,
 		const char *const *xhdrv, size_t xhdrc);
+unsigned uas_own_hdrs(uint16_t scode, bool reliable, bool body);
 enum uas_state uas_call_state(const struct uas_call *call);
 const char *uas_state_name(enum uas_state state);
 const struct sip_msg *uas_call_invite(const struct uas_call *call);

@@ -1,11 +1,13 @@
 /*
  * libFuzzer target: option validation (src/progress.c). Whatever the
  * input, a value the checks accept must not be able to break a header
- * line: no CR or LF gets through, and a header keeps its colon.
+ * line: no CR or LF gets through, and a header keeps its colon; what
+ * passes is text (UTF-8, no control character but HTAB).
  */
 #include <string.h>
 #include <stdlib.h>
 #include <re.h>
+#include "text.h"
 #include "progress.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
@@ -20,10 +22,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	memcpy(s, data, len);
 	s[len] = '\0';
 
-	if (!progress_check_reason(s, err, sizeof(err)) && strpbrk(s, "\r\n"))
+	/* what passes is TEXT-UTF8: no CR/LF, no control but HTAB, UTF-8 */
+	if (!progress_check_reason(s, err, sizeof(err)) &&
+	    (strpbrk(s, "\r\n") || text_check(s, strlen(s), err, sizeof(err))))
 		__builtin_trap();
-	if (!progress_check_header(s, err, sizeof(err)) &&
-	    (strpbrk(s, "\r\n") || !strchr(s, ':') || s[0] == ':'))
+	if (!progress_check_header("extraHeaders", s, err, sizeof(err)) &&
+	    (strpbrk(s, "\r\n") || !strchr(s, ':') || s[0] == ':' ||
+	     text_check(s, strlen(s), err, sizeof(err))))
 		__builtin_trap();
 	if (!progress_check_ctype(s, err, sizeof(err)) && strpbrk(s, "\r\n"))
 		__builtin_trap();

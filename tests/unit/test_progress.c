@@ -138,6 +138,9 @@ static void test_check_reason(void **state)
 {
 	static const char *bad[] = {
 		"Ringing\r", "Ring\ning", "Ringing\r\n", "\nX-Injected: 1",
+		/* RFC 3261 TEXT-UTF8: no control but HTAB, UTF-8 only */
+		"Ring\x07", "\x1b[2J", "Ring\x7f", "Ring\xff", "a\xc0\xaf",
+		"a\xed\xa0\x80", "L\xc3",
 	};
 	char err[PROGRESS_ERRSZ];
 	struct progress_opts opts;
@@ -174,6 +177,7 @@ static const char *good_hdrs[] = {
 	"X-Foo: bar",
 	"X-Foo:bar",
 	"Subject: caf\xc3\xa9",
+	"X-Tab: a\tb",
 	"X-Tok.en!%*_+`'~: v",
 };
 
@@ -184,6 +188,9 @@ static const char *bad_hdrs[] = {
 	"X-Foo: a\r\nInjected: b",
 	"X-Foo: a\nInjected: b",
 	"X-Foo: a\r",
+	"X-Foo: \x1b[31m",
+	"X-Foo: \xc3\x28",
+	"X-Foo: \x01",
 	"X@Y: z",
 	" X-Foo: folded",
 	"",
@@ -197,13 +204,15 @@ static void test_check_header(void **state)
 	(void)state;
 
 	for (i = 0; i < sizeof(good_hdrs) / sizeof(good_hdrs[0]); i++) {
-		if (progress_check_header(good_hdrs[i], err, sizeof(err)))
+		if (progress_check_header("extraHeaders", good_hdrs[i], err,
+					  sizeof(err)))
 			fail_msg("\"%s\" refused: %s", good_hdrs[i], err);
 	}
 
 	for (i = 0; i < sizeof(bad_hdrs) / sizeof(bad_hdrs[0]); i++) {
 		err[0] = '\0';
-		assert_refused(progress_check_header(bad_hdrs[i], err,
+		assert_refused(progress_check_header("extraHeaders",
+						     bad_hdrs[i], err,
 						     sizeof(err)),
 			       err, "extraHeaders");
 	}
@@ -256,13 +265,57 @@ static void test_validate_header_count(void **state)
 }
 
 
+/* A header siptap writes itself, by full or compact name, any case */
+static void test_check_own(void **state)
+{
+	static const struct {
+		const char *hdr;
+		unsigned own;
+		const char *named;   /* NULL: allowed */
+	} v[] = {
+		{"Via: x",             PROGRESS_OWN_VIA,     "Via"},
+		{"v: x",               PROGRESS_OWN_VIA,     "Via"},
+		{"V:x",                PROGRESS_OWN_VIA,     "Via"},
+		{"content-length: 0",  PROGRESS_OWN_CLEN,    "Content-Length"},
+		{"l: 0",               PROGRESS_OWN_CLEN,    "Content-Length"},
+		{"i: x",               PROGRESS_OWN_CALLID,  "Call-ID"},
+		{"m: <sip:a@b>",       PROGRESS_OWN_CONTACT, "Contact"},
+		{"k: timer",           PROGRESS_OWN_SUPPORTED, "Supported"},
+		{"RSEQ: 1",            PROGRESS_OWN_RSEQ,    "RSeq"},
+		{"Contact: <sip:a@b>", PROGRESS_OWN_VIA,     NULL},
+		{"Viа: x",             PROGRESS_OWN_VIA,     NULL},
+		{"Vias: x",            PROGRESS_OWN_VIA,     NULL},
+		{"X-Via: x",           ~0u,                  NULL},
+		{"Require: 100rel",    PROGRESS_OWN_RSEQ,    NULL},
+	};
+	char err[PROGRESS_ERRSZ];
+	size_t i;
+	(void)state;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		int e;
+
+		err[0] = '\0';
+		e = progress_check_own("extraHeaders", &v[i].hdr, 1, v[i].own,
+				       err, sizeof(err));
+		if (!v[i].named && e)
+			fail_msg("\"%s\" refused: %s", v[i].hdr, err);
+		if (v[i].named) {
+			assert_refused(e, err, v[i].named);
+			assert_refused(e, err, "extraHeaders");
+		}
+	}
+}
+
+
 static void test_error_truncated(void **state)
 {
 	char err[16];
 	(void)state;
 
 	memset(err, 'x', sizeof(err));
-	assert_int_equal(progress_check_header("Very Long Header Name: and "
+	assert_int_equal(progress_check_header("extraHeaders",
+					       "Very Long Header Name: and "
 					       "a value", err, sizeof(err)),
 			 EINVAL);
 	assert_int_equal(strlen(err), sizeof(err) - 1);
@@ -355,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_check_header),
 		cmocka_unit_test(test_validate_headers),
 		cmocka_unit_test(test_validate_header_count),
+		cmocka_unit_test(test_check_own),
 		cmocka_unit_test(test_error_truncated),
 		cmocka_unit_test(test_check_ctype),
 		cmocka_unit_test(test_validate_body),

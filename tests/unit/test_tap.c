@@ -454,13 +454,38 @@ static void test_yaml_quote_controls(void **state)
 static void test_yaml_quote_utf8(void **state)
 {
 	struct mbuf *mb = *state;
-	/* é, –, ✓, U+1F600, U+0085 (NEL), U+2028, and a stray 0xff */
+	/* é, –, ✓, U+1F600, U+0085 (NEL), U+2028, and a stray 0xff: NEL,
+	 * a C1 control, as YAML's \x85 (the character U+0085), the stray
+	 * byte as the text \xff, since YAML's \xff would be U+00FF */
 	static const char s[] = "Klingelt \xc3\xa9 \xe2\x80\x93 \xe2\x9c\x93 "
 		"\xf0\x9f\x98\x80 \xc2\x85\xe2\x80\xa8\xff";
 
 	assert_int_equal(tap_yaml_quote(mb, s, sizeof(s) - 1), 0);
 	assert_out(mb, "\"Klingelt \xc3\xa9 \xe2\x80\x93 \xe2\x9c\x93 "
-		   "\xf0\x9f\x98\x80 \xc2\x85\xe2\x80\xa8\xff\"");
+		   "\xf0\x9f\x98\x80 \\x85\xe2\x80\xa8\\\\xff\"");
+}
+
+
+/* A peer's bytes in a description, a reason or a comment: TAP stays
+ * UTF-8 text without control bytes but TAB. */
+static void test_hostile_bytes(void **state)
+{
+	struct mbuf *mb = *state;
+
+	assert_int_equal(tap_point(mb, 0, false, 1, "180 R\xffing\x01\x7f"
+				   "\xc3\xa9\xc3", TAP_TODO,
+				   "b\x1b" "c\xed\xa0\x80"), 0);
+	assert_int_equal(tap_comment(mb, 0, "x\x00"), 0);
+	assert_int_equal(tap_comment(mb, 0, "a\tb\x08\xc0\xaf\r\n"
+				     "c\xef\xbf\xbf"), 0);
+	assert_int_equal(tap_subtest(mb, 1, "s\x02\xf5"), 0);
+	assert_out(mb,
+		   "not ok 1 - 180 R\\xffing\\x01\\x7f\xc3\xa9\\xc3 # TODO "
+		   "b\\x1bc\\xed\\xa0\\x80\n"
+		   "# x\n"
+		   "# a\tb\\x08\\xc0\\xaf\n"
+		   "# c\\xef\\xbf\\xbf\n"
+		   "# Subtest: s\\x02\\xf5\n");
 }
 
 
@@ -540,6 +565,7 @@ int main(void)
 		T(test_yaml_quote_nul),
 		T(test_yaml_quote_controls),
 		T(test_yaml_quote_utf8),
+		T(test_hostile_bytes),
 		T(test_comment),
 		T(test_bail_out),
 	};
