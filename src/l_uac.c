@@ -15,6 +15,7 @@
 #include "wire.h"
 #include "sdp.h"
 #include "uac.h"
+#include "sizes.h"
 #include "runner.h"
 #include "l_siptap.h"
 
@@ -181,9 +182,12 @@ static int l_invite(lua_State *L)
 	lua_setiuservalue(L, -2, 1);
 
 	err = uac_invite(&call, t->uac, &o);
+	if (err == EMSGSIZE)
+		return luaL_error(L, "invite: body of %d bytes: %s",
+				  (int)o.body_len, sizes_strerror(err));
 	if (err)
 		return luaL_error(L, "invite: could not send (%s)",
-				  strerror(err));
+				  sizes_strerror(err));
 
 	lc->call = mem_ref(call);
 	lc->t = t;
@@ -222,7 +226,7 @@ static int l_send_raw(lua_State *L)
 	err = uac_send_raw(t->uac, SIP_TRANSP_UDP, dst,
 			   (const uint8_t *)bytes, len);
 	if (err)
-		return luaL_error(L, "send_raw: %s", strerror(err));
+		return luaL_error(L, "send_raw: %s", sizes_strerror(err));
 
 	return 0;
 }
@@ -495,7 +499,7 @@ static int l_prack(lua_State *L)
 				  "reliable provisional)");
 	if (err)
 		return luaL_error(L, "prack: could not send (%s)",
-				  strerror(err));
+				  sizes_strerror(err));
 
 	return wait_final(L, "PRACK", cseq, opts);
 }
@@ -525,7 +529,7 @@ static int l_ack(lua_State *L)
 	mem_deref(msg);
 	if (err)
 		return luaL_error(L, "ack: could not send (%s)",
-				  strerror(err));
+				  sizes_strerror(err));
 
 	return 0;
 }
@@ -538,7 +542,7 @@ static int l_cancel(lua_State *L)
 
 	if (err)
 		return luaL_error(L, "cancel: could not send (%s)",
-				  strerror(err));
+				  sizes_strerror(err));
 
 	return wait_final(L, "CANCEL", uac_call_invite_cseq(lc->call), 2);
 }
@@ -562,7 +566,7 @@ static int l_bye(lua_State *L)
 	mem_deref(resp);
 	if (err)
 		return luaL_error(L, "bye: could not send (%s)",
-				  strerror(err));
+				  sizes_strerror(err));
 
 	return wait_final(L, "BYE", cseq, opts);
 }
@@ -574,7 +578,7 @@ static int l_retransmit(lua_State *L)
 	int err = uac_retransmit(lc->call);
 
 	if (err)
-		return luaL_error(L, "retransmit: %s", strerror(err));
+		return luaL_error(L, "retransmit: %s", sizes_strerror(err));
 
 	return 0;
 }
