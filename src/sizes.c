@@ -152,11 +152,17 @@ const char *sizes_strerror(int err)
 	if (err != EMSGSIZE)
 		return strerror(err);
 
-	(void)re_snprintf(why, sizeof(why), "the message would be %zu bytes, "
-			  "over the %zu siptap sends %s", refused_len,
-			  sizes_max(refused_tp), refused_tp == SIP_TRANSP_UDP ?
-			  "in one UDP datagram (TCP and TLS: see README, "
-			  "\"Limits\")" : "in one message over TCP or TLS");
+	if (refused_tp == SIP_TRANSP_UDP)
+		(void)re_snprintf(why, sizeof(why), "the message would be %zu "
+				  "bytes, over the %u siptap sends in one UDP "
+				  "datagram (TCP and TLS carry up to %u)",
+				  refused_len, (unsigned)SIZES_UDP_MAX,
+				  (unsigned)SIZES_STREAM_MAX);
+	else
+		(void)re_snprintf(why, sizeof(why), "the message would be %zu "
+				  "bytes, over the %u siptap sends in one "
+				  "message over TCP or TLS", refused_len,
+				  (unsigned)SIZES_STREAM_MAX);
 
 	return why;
 }
