@@ -454,7 +454,7 @@ static void world_loss(const struct sa *laddr, const char *why)
 /* Once the test is over, before the rules: datagrams the kernel
  * dropped at the test's own UDP sockets. The rules would read a wire
  * with holes and blame the peer, so they do not run after a loss. */
-void runner_losses(struct test *t)
+static void world_losses(struct test *t)
 {
 	static const char *const who[2] = {"UAC", "UAS"};
 	char why[256];
@@ -862,7 +862,7 @@ static void done_handler(void *arg)
 		t->elapsed_usec = wire_now(t->wire) - t->started_usec;
 		/* also after an error or a timeout: the wire so far may
 		 * show why (a proxy that dropped the 180, say) */
-		runner_losses(t);
+		world_losses(t);
 		if (!t->out_of_memory && !t->lost)
 			general_rules(t);
 		if (!t->points)

@@ -148,4 +148,3 @@ void runner_wait_end(struct test *t);
 int  runner_yield(lua_State *L, lua_KContext ctx, lua_KFunction k);
 int  runner_where(lua_State *L, char *buf, size_t sz);
 void runner_error(struct test *t, lua_State *co, int status);
-void runner_losses(struct test *t);

@@ -387,6 +387,7 @@ int sizes_udp_watch(struct sizes_udp **wp, const struct sa *laddr)
 	if (meminfo(w->fd, mi))
 		w->drops0 = mi[SK_MEMINFO_DROPS];
 	list_append(&watches, &w->le, w);
+	udp_last = NULL;
 	*wp = w;
 
 	return 0;
@@ -567,7 +568,7 @@ static void conn_setup(struct tcp_conn *tc, const void *caller)
 	tcp_conn_rxsz_set(tc, TCP_RXSZ);
 	tcp_conn_txqsz_set(tc, TCP_TXQSZ);
 
-	if (!libre.dli_fbase && !dladdr((void *)sip_alloc, &libre))
+	if (!libre.dli_fbase && !dladdr(real("tcp_connect"), &libre))
 		return;
 	if (!dladdr(caller, &ci) || ci.dli_fbase != libre.dli_fbase)
 		return;   /* siptap's own: the peer, the agent's channel */
