@@ -88,12 +88,12 @@ else
 fi
 
 # --- over the limit at the sender: one line, file:line, nothing sent -------
-run_fails udp-big --transport udp "$dir/udp-too-big.lua"
-expect "$TMP/udp-big.tap" '^      message: ".*udp-too-big\.lua:8: progress: body of 71680 bytes: the message would be [0-9]+ bytes, over the 65507 siptap sends in one UDP datagram' \
+run_fails udp-big --transport udp "$dir/too-big.lua"
+expect "$TMP/udp-big.tap" '^      message: ".*too-big\.lua:10: progress: body of 71680 bytes: the message would be [0-9]+ bytes, over the 65507 siptap sends in one UDP datagram' \
   "udp: a 70 KB body at progress() is an error naming the body and its size"
-expect "$TMP/udp-big.tap" '^      at: "tests/e2e/fixtures/sizes/udp-too-big\.lua:8"$' \
+expect "$TMP/udp-big.tap" '^      at: "tests/e2e/fixtures/sizes/too-big\.lua:10"$' \
   "udp: ... at the scenario line"
-expect "$TMP/udp-big.tap" '^      message: ".*udp-too-big\.lua:12: invite: body of 71680 bytes: the message would be [0-9]+ bytes, over the 65507' \
+expect "$TMP/udp-big.tap" '^      message: ".*too-big\.lua:14: invite: body of 71680 bytes: the message would be [0-9]+ bytes, over the 65507' \
   "udp: a 70 KB body at invite() is an error naming the body and its size"
 w="$TMP/r-udp-big/wire"
 if [[ -f "$w/001.log" && -f "$w/002.log" ]] &&
@@ -105,10 +105,10 @@ else
 fi
 no_rule_blamed "$TMP/udp-big.tap" "udp-big"
 
-run_fails tcp-big --transport tcp "$dir/stream-too-big.lua"
-expect "$TMP/tcp-big.tap" '^      message: ".*stream-too-big\.lua:8: progress: body of 5242880 bytes: the message would be [0-9]+ bytes, over the 4194304 siptap sends in one message over TCP or TLS"$' \
+run_fails tcp-big --transport tcp "$dir/too-big.lua"
+expect "$TMP/tcp-big.tap" '^      message: ".*too-big\.lua:10: progress: body of 5242880 bytes: the message would be [0-9]+ bytes, over the 4194304 siptap sends in one message over TCP or TLS"$' \
   "tcp: a 5 MiB body at progress() is an error naming the body and its size"
-expect "$TMP/tcp-big.tap" '^      message: ".*stream-too-big\.lua:12: invite: body of 5242880 bytes' \
+expect "$TMP/tcp-big.tap" '^      message: ".*too-big\.lua:14: invite: body of 5242880 bytes' \
   "tcp: a 5 MiB body at invite() too"
 
 # --- over the limit at the receiver: a harness error, no rule --------------
