@@ -398,7 +398,7 @@ static struct list worlds;
 
 
 /* laddr is one of the test's: a listening address, or the local end of
- * a connection its UAC or UAS sent or received on. */
+ * a connection its UAC, UAS or peer sent or received on. */
 static bool world_owns(const struct test *t, const struct sa *laddr)
 {
 	const struct sa *own[] = {&t->uac_addr, &t->uac_tcp_addr,
@@ -413,8 +413,7 @@ static bool world_owns(const struct test *t, const struct sa *laddr)
 	for (le = wire_msgs(t->wire)->head; le; le = le->next) {
 		const struct wire_msg *wm = le->data;
 
-		if (wm->role != WIRE_PEER &&
-		    sa_cmp(wm->tx ? &wm->src : &wm->dst, laddr, SA_ALL))
+		if (sa_cmp(wm->tx ? &wm->src : &wm->dst, laddr, SA_ALL))
 			return true;
 	}
 

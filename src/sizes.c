@@ -557,12 +557,37 @@ static bool framer_recv(int *err, struct mbuf *mb, bool *estab, void *arg)
 }
 
 
+/* Frames a SIP connection: its receive handler gets whole messages,
+ * and one over SIZES_STREAM_MAX is a loss (the connection closes). */
+int sizes_frame(struct tcp_conn *tc)
+{
+	struct framer *f;
+	int err;
+
+	sizes_sweep();
+	f = mem_zalloc(sizeof(*f), framer_destructor);
+	if (!f)
+		return ENOMEM;
+
+	f->tc = tc;
+	err = tcp_register_helper(&f->th, tc, FRAMER_LAYER, NULL, NULL,
+				  framer_recv, f);
+	if (err) {
+		mem_deref(f);
+		return err;
+	}
+	mem_ref(f->th);
+	list_append(&framers, &f->le, f);
+
+	return 0;
+}
+
+
 /* On every connection: reads of 64 KB, a send queue for big messages;
- * on libre's (the SIP transports'), a framer. */
+ * libre's (the SIP transports') framed. */
 static void conn_setup(struct tcp_conn *tc, const void *caller)
 {
 	static Dl_info libre;
-	struct framer *f;
 	Dl_info ci;
 
 	tcp_conn_rxsz_set(tc, TCP_RXSZ);
@@ -571,20 +596,9 @@ static void conn_setup(struct tcp_conn *tc, const void *caller)
 	if (!libre.dli_fbase && !dladdr(real("tcp_connect"), &libre))
 		return;
 	if (!dladdr(caller, &ci) || ci.dli_fbase != libre.dli_fbase)
-		return;   /* siptap's own: the peer, the agent's channel */
+		return;   /* siptap's own: the peer frames its, the agent not */
 
-	sizes_sweep();
-	f = mem_zalloc(sizeof(*f), framer_destructor);
-	if (!f)
-		return;
-	f->tc = tc;
-	if (tcp_register_helper(&f->th, tc, FRAMER_LAYER, NULL, NULL,
-				framer_recv, f)) {
-		mem_deref(f);
-		return;
-	}
-	mem_ref(f->th);
-	list_append(&framers, &f->le, f);
+	(void)sizes_frame(tc);
 }
 
 

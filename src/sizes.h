@@ -26,3 +26,4 @@ const char *sizes_strerror(int err);
 int    sizes_udp_watch(struct sizes_udp **wp, const struct sa *laddr);
 unsigned sizes_udp_drops(const struct sizes_udp *w);
 void   sizes_sweep(void);
+int    sizes_frame(struct tcp_conn *tc);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sizes (fixtures/sizes/): bodies of 10 and 60 KB arrive whole over UDP,
-# both ways, and 100 KB and 1 MB over TCP and TLS; a message over what a
+# both ways, and 100 KB and 1 MB over TCP and TLS, and to and from a raw
+# peer; a message over what a
 # transport carries is a one-line error at the sender with file:line and
 # nothing on the wire; a message over siptap's limit from a raw peer, and
 # datagrams the kernel dropped at siptap's own socket, are harness errors
@@ -86,6 +87,10 @@ if command -v openssl >/dev/null; then
 else
   fail "openssl not installed (run .ci/setup): TLS not tried"
 fi
+
+run_ok peer "$dir/peer-bodies.lua"
+expect "$TMP/peer.tap" '^ok 2 - peer over TCP: 1048576 bytes each way arrive whole$' \
+  "t:peer(): 60 KB over UDP and 1 MB over TCP reach the UAS whole, and back"
 
 # --- over the limit at the sender: one line, file:line, nothing sent -------
 run_fails udp-big --transport udp "$dir/too-big.lua"
