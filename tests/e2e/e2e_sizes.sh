@@ -91,6 +91,8 @@ fi
 run_ok peer "$dir/peer-bodies.lua"
 expect "$TMP/peer.tap" '^ok 2 - peer over TCP: 1048576 bytes each way arrive whole$' \
   "t:peer(): 60 KB over UDP and 1 MB over TCP reach the UAS whole, and back"
+expect "$TMP/peer.tap" '^ok 3 - peer over TCP: two INVITEs in one write both arrive$' \
+  "t:peer(): two INVITEs and a keepalive in one TCP write, the second of 100 KB, both arrive"
 
 # --- over the limit at the sender: one line, file:line, nothing sent -------
 run_fails udp-big --transport udp "$dir/too-big.lua"
