@@ -149,7 +149,7 @@ const char *sizes_strerror(int err)
 {
 	static char why[160];
 
-	if (err != EMSGSIZE)
+	if (err != EMSGSIZE || !refused_len)  /* the kernel's, not ours */
 		return strerror(err);
 
 	if (refused_tp == SIP_TRANSP_UDP)
@@ -163,6 +163,7 @@ const char *sizes_strerror(int err)
 				  "bytes, over the %u siptap sends in one "
 				  "message over TCP or TLS", refused_len,
 				  (unsigned)SIZES_STREAM_MAX);
+	refused_len = 0;
 
 	return why;
 }
