@@ -16,6 +16,7 @@
 #include "sdp.h"
 #include "progress.h"
 #include "uac.h"
+#include "sizes.h"
 #include "runner.h"
 #include "l_siptap.h"
 
@@ -201,9 +202,12 @@ static int l_invite(lua_State *L)
 	lua_setiuservalue(L, -2, 1);
 
 	err = uac_invite(&call, t->uac, &o);
+	if (err == EMSGSIZE)
+		return luaL_error(L, "invite: body of %d bytes: %s",
+				  (int)o.body_len, sizes_strerror(err));
 	if (err)
 		return luaL_error(L, "invite: could not send (%s)",
-				  strerror(err));
+				  sizes_strerror(err));
 
 	lc->call = mem_ref(call);
 	lc->t = t;
@@ -242,7 +246,7 @@ static int l_send_raw(lua_State *L)
 	err = uac_send_raw(t->uac, SIP_TRANSP_UDP, dst,
 			   (const uint8_t *)bytes, len);
 	if (err)
-		return luaL_error(L, "send_raw: %s", strerror(err));
+		return luaL_error(L, "send_raw: %s", sizes_strerror(err));
 
 	return 0;
 }
@@ -520,7 +524,7 @@ static int l_prack(lua_State *L)
 				  "reliable provisional)");
 	if (err)
 		return luaL_error(L, "prack: could not send (%s)",
-				  strerror(err));
+				  sizes_strerror(err));
 
 	return wait_final(L, "PRACK", cseq, opts);
 }
@@ -550,7 +554,7 @@ static int l_ack(lua_State *L)
 	mem_deref(msg);
 	if (err)
 		return luaL_error(L, "ack: could not send (%s)",
-				  strerror(err));
+				  sizes_strerror(err));
 
 	return 0;
 }
@@ -563,7 +567,7 @@ static int l_cancel(lua_State *L)
 
 	if (err)
 		return luaL_error(L, "cancel: could not send (%s)",
-				  strerror(err));
+				  sizes_strerror(err));
 
 	return wait_final(L, "CANCEL", uac_call_invite_cseq(lc->call), 2);
 }
@@ -587,7 +591,7 @@ static int l_bye(lua_State *L)
 	mem_deref(resp);
 	if (err)
 		return luaL_error(L, "bye: could not send (%s)",
-				  strerror(err));
+				  sizes_strerror(err));
 
 	return wait_final(L, "BYE", cseq, opts);
 }
@@ -599,7 +603,7 @@ static int l_retransmit(lua_State *L)
 	int err = uac_retransmit(lc->call);
 
 	if (err)
-		return luaL_error(L, "retransmit: %s", strerror(err));
+		return luaL_error(L, "retransmit: %s", sizes_strerror(err));
 
 	return 0;
 }

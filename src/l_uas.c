@@ -18,6 +18,7 @@
 #include "wire.h"
 #include "fault.h"
 #include "uas.h"
+#include "sizes.h"
 #include "runner.h"
 #include "l_siptap.h"
 
@@ -494,6 +495,9 @@ static int l_progress(lua_State *L)
 		  o.p.body && progress_scode(&o.p) != 100);
 
 	err = uas_progress(li->call, &o.p);
+	if (err == EMSGSIZE)
+		return luaL_error(L, "progress: body of %d bytes: %s",
+				  (int)o.p.body_len, sizes_strerror(err));
 	if (err)
 		return luaL_error(L, "progress: could not send (%s)",
 				  strerror(err));
@@ -537,7 +541,7 @@ static int l_accept(lua_State *L)
 	err = uas_accept(li->call, sdp, sdp_len, o.p.xhdrv, o.p.xhdrc);
 	if (err)
 		return luaL_error(L, "accept: could not send (%s)",
-				  strerror(err));
+				  sizes_strerror(err));
 
 	return 0;
 }
@@ -648,7 +652,7 @@ static int l_reject(lua_State *L)
 		       o.p.xhdrv, o.p.xhdrc);
 	if (e)
 		return luaL_error(L, "reject: could not send (%s)",
-				  strerror(e));
+				  sizes_strerror(e));
 
 	return 0;
 }

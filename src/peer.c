@@ -5,6 +5,7 @@
 #include <re.h>
 #include "wire.h"
 #include "peer.h"
+#include "sizes.h"
 
 
 struct peer {
@@ -136,6 +137,8 @@ static int send_tcp(struct peer *peer, const struct sa *dst,
 	if (!err)
 		err = tcp_connect(&c->tc, dst, tcp_estab, tcp_recv, tcp_close,
 				  c);
+	if (!err)   /* what comes back goes on the wire in whole messages */
+		err = sizes_frame(c->tc);
 
 	return err;
 }

@@ -23,6 +23,7 @@
 #include "pcap.h"
 #include "agent.h"
 #include "text.h"
+#include "sizes.h"
 
 
 struct test *runner_test(lua_State *L)
@@ -436,6 +437,91 @@ static int transports_add(struct sip *sip, struct sa *laddr,
 }
 
 
+/* Tests under way, for a loss found at one of their sockets. */
+static struct list worlds;
+
+
+/* laddr is one of the test's: a listening address, or the local end of
+ * a connection its UAC, UAS or peer sent or received on. */
+static bool world_owns(const struct test *t, const struct sa *laddr)
+{
+	const struct sa *own[] = {&t->uac_addr, &t->uac_tcp_addr,
+		&t->uas_addr, &t->uas_tcp_addr, &t->uas_tls_addr};
+	struct le *le;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(own); i++)
+		if (sa_cmp(own[i], laddr, SA_ALL))
+			return true;
+
+	for (le = wire_msgs(t->wire)->head; le; le = le->next) {
+		const struct wire_msg *wm = le->data;
+
+		if (sa_cmp(wm->tx ? &wm->src : &wm->dst, laddr, SA_ALL))
+			return true;
+	}
+
+	return false;
+}
+
+
+static void world_lost(struct test *t, const char *why)
+{
+	struct tap_diag diag = {"message", why, 0};
+
+	t->lost = true;
+	runner_point(t, false, "siptap lost no message (harness error, not "
+		     "the peer's fault)", &diag, 1);
+}
+
+
+/* sizes_loss_h: a message siptap could not take or send is the
+ * harness's failure, in the test whose socket it was. */
+static void world_loss(const struct sa *laddr, const char *why)
+{
+	struct le *le;
+
+	for (le = worlds.head; le; le = le->next) {
+		struct test *t = le->data;
+
+		if (!t->done && world_owns(t, laddr)) {
+			world_lost(t, why);
+			return;
+		}
+	}
+
+	re_fprintf(stderr, "siptap: %s\n", why);
+}
+
+
+/* Once the test is over, before the rules: datagrams the kernel
+ * dropped at the test's own UDP sockets. The rules would read a wire
+ * with holes and blame the peer, so they do not run after a loss. */
+static void world_losses(struct test *t)
+{
+	static const char *const who[2] = {"UAC", "UAS"};
+	char why[256];
+	unsigned i, n;
+
+	for (i = 0; i < 2; i++) {
+		n = sizes_udp_drops(t->udp_watch[i]);
+		if (!n)
+			continue;
+		(void)re_snprintf(why, sizeof(why), "the kernel dropped %u "
+				  "datagram%s to siptap's %s at %J: its "
+				  "receive buffer was full, and siptap never "
+				  "read %s", n, n == 1 ? "" : "s", who[i],
+				  i ? &t->uas_addr : &t->uac_addr,
+				  n == 1 ? "it" : "them");
+		world_lost(t, why);
+	}
+
+	if (t->lost)
+		(void)tap_comment(t->out, 1, "the rules were not checked: "
+				  "siptap lost messages of this test");
+}
+
+
 static int endpoint(struct test *t, struct sip **sipp, enum wire_role role,
 		    struct sa *laddr, struct tls *tls, struct sa *tcp_addr,
 		    struct sa *tls_addr)
@@ -458,7 +544,12 @@ static int endpoint(struct test *t, struct sip **sipp, enum wire_role role,
 	sip_set_trace_handler(sip, wire_trace);
 	*sipp = sip;
 
-	return transports_add(sip, laddr, tls, tcp_addr, tls_addr);
+	err = transports_add(sip, laddr, tls, tcp_addr, tls_addr);
+	if (err)
+		return err;
+
+	/* datagrams to it paced, and its drops counted (sizes.c) */
+	return sizes_udp_watch(&t->udp_watch[role], laddr);
 }
 
 
@@ -485,8 +576,11 @@ static int world_make(struct test *t)
 	const struct run_conf *conf = t->conf;
 	struct uas_conf uconf = {conf->t1, false, conf->faults};
 	const struct sa *target;
-	struct sa tls_addr;
+	struct sa *tls_addr = &t->uas_tls_addr;
 	int err;
+
+	sizes_init(world_loss);
+	list_append(&worlds, &t->world_le, t);
 
 	err = wire_alloc(&t->wire, wire_handler, t);
 	if (!err)
@@ -511,10 +605,10 @@ static int world_make(struct test *t)
 		t->uas_addr = conf->uas_listen;
 	else
 		sa_set_str(&t->uas_addr, "127.0.0.1", 0);
-	sa_init(&tls_addr, AF_INET);
+	sa_init(tls_addr, AF_INET);
 
 	err = endpoint(t, &t->uas_sip, WIRE_UAS, &t->uas_addr, t->uas_tls,
-		       &t->uas_tcp_addr, &tls_addr);
+		       &t->uas_tcp_addr, tls_addr);
 	if (err)
 		return err;
 
@@ -526,7 +620,7 @@ static int world_make(struct test *t)
 	if (sa_isset(&conf->target, SA_ADDR))
 		target = &conf->target;
 	else if (conf->transport == SIP_TRANSP_TLS)
-		target = &tls_addr;
+		target = tls_addr;
 	else if (conf->transport == SIP_TRANSP_TCP)
 		target = &t->uas_tcp_addr;
 	else
@@ -556,14 +650,17 @@ static void world_free(struct test *t)
 	t->peer = mem_deref(t->peer);
 	t->agent = mem_deref(t->agent);
 	tmr_cancel(&t->agent_tmr);
+	list_unlink(&t->world_le);
 
 	for (i = 0; i < 2; i++) {
+		t->udp_watch[i] = mem_deref(t->udp_watch[i]);
 		if (!sips[i])
 			continue;
 		sip_close(sips[i], true);
 		mem_deref(sips[i]);
 	}
 	t->uac_sip = t->uas_sip = NULL;
+	sizes_sweep();
 	t->wire = mem_deref(t->wire);
 	t->uas_tls = mem_deref(t->uas_tls);
 	t->uac_tls = mem_deref(t->uac_tls);
@@ -821,7 +918,8 @@ static void done_handler(void *arg)
 		t->elapsed_usec = wire_now(t->wire) - t->started_usec;
 		/* also after an error or a timeout: the wire so far may
 		 * show why (a proxy that dropped the 180, say) */
-		if (!t->out_of_memory) {
+		world_losses(t);
+		if (!t->out_of_memory && !t->lost) {
 			/* the test's deadline is not theirs */
 			sandbox_guard_reset(t->L, RULES_TIME_S);
 			general_rules(t);

@@ -15,6 +15,7 @@ struct uac;
 struct uas;
 struct tap_diag;
 struct sandbox_lib;
+struct sizes_udp;
 
 enum { RUN_MAX_FILTERS = 32, RUN_MAX_JOBS = 256 };
 
@@ -90,6 +91,10 @@ struct test {
 	struct sa uas_tcp_addr;
 	struct sa uac_addr;
 	struct sa uac_tcp_addr;
+	struct sa uas_tls_addr;
+	struct sizes_udp *udp_watch[2]; /**< the UAC's, the UAS's UDP  */
+	struct le world_le;        /**< in the list of tests under way  */
+	bool lost;                 /**< siptap lost a message: no rules */
 	struct peer *peer;         /**< t:peer(), when asked for        */
 	struct agent *agent;       /**< --agent: the remote UAS's agent */
 	uint32_t agent_start_id;   /**< its start request, until answered */

@@ -6,6 +6,7 @@
 #include "progress.h"
 #include "uac.h"
 #include "wire.h"
+#include "sizes.h"
 
 
 enum { MAX_ROUTES = 16 };
@@ -170,8 +171,10 @@ static int next_hop(const struct pl *uri_pl, struct sa *dst,
 static int send_mb(struct uac_call *call, const struct sa *dst,
 		   enum sip_transp tp, struct mbuf *mb)
 {
+	int err = sizes_check(tp, mb->end);
+
 	mb->pos = 0;
-	return sip_send(call->uac->sip, NULL, tp, dst, mb);
+	return err ? err : sip_send(call->uac->sip, NULL, tp, dst, mb);
 }
 
 
@@ -587,6 +590,8 @@ int uac_send_raw(struct uac *uac, enum sip_transp tp, const struct sa *dst,
 		return ENOMEM;
 
 	err = mbuf_write_mem(mb, p, len);
+	if (!err)
+		err = sizes_check(tp, len);
 	if (!err) {
 		mb->pos = 0;
 		err = sip_send(uac->sip, NULL, tp, dst ? dst : &uac->target,

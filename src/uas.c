@@ -18,6 +18,7 @@
 #include "fault.h"
 #include "uas.h"
 #include "wire.h"
+#include "sizes.h"
 
 
 struct uas {
@@ -938,6 +939,8 @@ int uas_progress(struct uas_call *call, const struct progress_opts *opts)
 	err |= print_tail(r->mb, call, opts->xhdrv, opts->xhdrc, opts->ctype,
 			  body,
 			  opts->body_len);
+	if (!err)
+		err = sizes_check(call->invite->tp, r->mb->end);
 	if (err) {
 		mem_deref(r);
 		return err;
@@ -977,6 +980,8 @@ int uas_accept(struct uas_call *call, const char *sdp, size_t sdp_len,
 	err  = print_head(r->mb, call, 200, "OK");
 	err |= print_tail(r->mb, call, xhdrv, xhdrc, NULL, sdp,
 			  sdp ? sdp_len : 0);
+	if (!err)
+		err = sizes_check(call->invite->tp, r->mb->end);
 	if (err) {
 		mem_deref(r);
 		return err;
@@ -1014,6 +1019,8 @@ int uas_reject(struct uas_call *call, uint16_t scode, const char *reason,
 
 	err  = print_head(r->mb, call, scode, reason);
 	err |= print_tail(r->mb, call, xhdrv, xhdrc, NULL, NULL, 0);
+	if (!err)
+		err = sizes_check(call->invite->tp, r->mb->end);
 	if (err) {
 		mem_deref(r);
 		return err;

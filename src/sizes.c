@@ -1,0 +1,633 @@
+/**
+ * @file sizes.c  How big a message siptap carries, and what it lost
+ *
+ * libre's SIP transports make their sockets inside sip_transp_add() and
+ * when a connection opens, and hand none of them out. So siptap defines
+ * udp_listen, udp_send, tcp_accept and tcp_connect itself: libre calls
+ * these through its PLT, the dynamic linker binds those calls to the
+ * executable's definitions, and each one calls libre's own (dlsym
+ * RTLD_NEXT) and then does what libre 1.1.0 has no option for:
+ *
+ * - a UDP socket reads whole datagrams (udp_rxsz_set: 8 KB otherwise,
+ *   the rest cut off unseen) and gets a larger receive buffer;
+ * - a datagram to one of siptap's own UDP sockets waits while that
+ *   socket's receive buffer is full (the kernel would drop it: a
+ *   thousand provisionals sent in one go), and a send the kernel
+ *   refuses for now (EAGAIN, ENOBUFS) is tried again;
+ * - a SIP connection libre opens or accepts takes whole messages up to
+ *   SIZES_STREAM_MAX: a framing helper above TLS holds the bytes until
+ *   a message is complete (libre's own reader closes the connection
+ *   when more than 64 KB wait), and its send queue holds that much.
+ *
+ * What siptap still loses (a datagram the kernel dropped at its socket,
+ * a message over the limit, a send that kept failing) goes to the loss
+ * handler, which makes it a harness error of the test that owns the
+ * socket. This is process-wide state, as the sockets are: the registry
+ * of watched UDP sockets and the connections' framers.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/sock_diag.h>
+#include <re.h>
+#include "sizes.h"
+
+#ifndef SO_MEMINFO
+#define SO_MEMINFO 55
+#endif
+
+enum {
+	UDP_RXSZ       = 65536,            /* over the largest datagram */
+	UDP_RCVBUF     = 4 * 1024 * 1024,  /* asked for; the kernel caps */
+	TCP_RXSZ       = 65536,
+	TCP_TXQSZ      = 4 * SIZES_STREAM_MAX,
+	FRAMER_LAYER   = 1000,             /* above TLS (layer 0)        */
+	RETRY_MS       = 1,
+	GIVE_UP_MS     = 2000,
+};
+
+/* One of siptap's own UDP sockets (a test's UAC or UAS). */
+struct sizes_udp {
+	struct le le;
+	struct udp_sock *us;       /* libre's; no reference            */
+	int fd;
+	struct sa laddr;
+	uint32_t drops0;
+};
+
+/* A datagram waiting for room at its destination, or for the kernel. */
+struct pending {
+	struct le le;
+	struct sizes_udp *from;
+	struct sa dst;
+	struct mbuf *mb;
+	uint64_t since;
+};
+
+/* The reader of one SIP connection: whole messages, or nothing yet. */
+struct framer {
+	struct le le;
+	struct tcp_helper *th;     /* a reference: tells when tc is gone */
+	struct tcp_conn *tc;
+	struct mbuf *acc;
+	bool lost;
+};
+
+static struct list watches;
+static struct list pendings;
+static struct list framers;
+static struct tmr pending_tmr;
+static struct udp_sock *udp_last;   /* the last udp_listen()ed socket */
+static sizes_loss_h *loss_handler;
+static size_t refused_len;
+static enum sip_transp refused_tp;
+
+typedef int (udp_listen_f)(struct udp_sock **, const struct sa *,
+			   udp_recv_h *, void *);
+typedef int (udp_send_f)(struct udp_sock *, const struct sa *,
+			 struct mbuf *);
+typedef int (tcp_accept_f)(struct tcp_conn **, struct tcp_sock *,
+			   tcp_estab_h *, tcp_recv_h *, tcp_close_h *,
+			   void *);
+typedef int (tcp_connect_f)(struct tcp_conn **, const struct sa *,
+			    tcp_estab_h *, tcp_recv_h *, tcp_close_h *,
+			    void *);
+
+
+static void *real(const char *name)
+{
+	return dlsym(RTLD_NEXT, name);
+}
+
+
+static void loss(const struct sa *laddr, const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)re_vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+
+	if (loss_handler)
+		loss_handler(laddr, why);
+	else
+		re_fprintf(stderr, "siptap: %s\n", why);
+}
+
+
+void sizes_init(sizes_loss_h *lossh)
+{
+	loss_handler = lossh;
+}
+
+
+size_t sizes_max(enum sip_transp tp)
+{
+	return tp == SIP_TRANSP_UDP ? SIZES_UDP_MAX : SIZES_STREAM_MAX;
+}
+
+
+/* Before a message goes out: EMSGSIZE when it is over what the
+ * transport carries (sizes_refused() then prints why). */
+int sizes_check(enum sip_transp tp, size_t len)
+{
+	if (len <= sizes_max(tp))
+		return 0;
+
+	refused_len = len;
+	refused_tp  = tp;
+
+	return EMSGSIZE;
+}
+
+
+/* What a send that failed with err says: for EMSGSIZE, the size of the
+ * last message sizes_check() refused and the limit it is over. */
+const char *sizes_strerror(int err)
+{
+	static char why[160];
+
+	if (err != EMSGSIZE || !refused_len)  /* the kernel's, not ours */
+		return strerror(err);
+
+	if (refused_tp == SIP_TRANSP_UDP)
+		(void)re_snprintf(why, sizeof(why), "the message would be %zu "
+				  "bytes, over the %u siptap sends in one UDP "
+				  "datagram (TCP and TLS carry up to %u)",
+				  refused_len, (unsigned)SIZES_UDP_MAX,
+				  (unsigned)SIZES_STREAM_MAX);
+	else
+		(void)re_snprintf(why, sizeof(why), "the message would be %zu "
+				  "bytes, over the %u siptap sends in one "
+				  "message over TCP or TLS", refused_len,
+				  (unsigned)SIZES_STREAM_MAX);
+	refused_len = 0;
+
+	return why;
+}
+
+
+/* --- UDP --------------------------------------------------------------- */
+
+static bool meminfo(int fd, uint32_t mi[SK_MEMINFO_VARS])
+{
+	socklen_t len = SK_MEMINFO_VARS * sizeof(uint32_t);
+
+	memset(mi, 0, len);
+
+	return getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mi, &len) == 0;
+}
+
+
+static struct sizes_udp *watch_by_sock(const struct udp_sock *us)
+{
+	struct le *le;
+
+	for (le = watches.head; le; le = le->next) {
+		struct sizes_udp *w = le->data;
+
+		if (w->us == us)
+			return w;
+	}
+
+	return NULL;
+}
+
+
+static struct sizes_udp *watch_by_addr(const struct sa *addr)
+{
+	struct le *le;
+
+	for (le = watches.head; le; le = le->next) {
+		struct sizes_udp *w = le->data;
+
+		if (sa_cmp(&w->laddr, addr, SA_ALL))
+			return w;
+	}
+
+	return NULL;
+}
+
+
+/* Room for len more bytes in the receive buffer of our socket at dst?
+ * A datagram costs the kernel more than its bytes (twice, to be safe);
+ * an empty buffer takes anything, so a big datagram never waits for
+ * ever. Someone else's socket: we cannot know, so yes. */
+static bool room(const struct sa *dst, size_t len)
+{
+	struct sizes_udp *w = watch_by_addr(dst);
+	uint32_t mi[SK_MEMINFO_VARS];
+
+	if (!w || !meminfo(w->fd, mi) || !mi[SK_MEMINFO_RMEM_ALLOC])
+		return true;
+
+	return mi[SK_MEMINFO_RMEM_ALLOC] + 2 * len + 2048 <=
+		mi[SK_MEMINFO_RCVBUF];
+}
+
+
+static bool retryable(int err)
+{
+	return err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS ||
+		err == ENOMEM;
+}
+
+
+static void pending_destructor(void *arg)
+{
+	struct pending *p = arg;
+
+	list_unlink(&p->le);
+	mem_deref(p->mb);
+}
+
+
+static void pending_tmr_handler(void *arg)
+{
+	udp_send_f *send = real("udp_send");
+	struct le *le;
+	(void)arg;
+
+	while ((le = pendings.head)) {
+		struct pending *p = le->data;
+		const bool late = tmr_jiffies() - p->since >= GIVE_UP_MS;
+		int err;
+
+		/* a socket nobody reads holds the others up 2 s at most;
+		 * what the kernel drops then is counted at the socket */
+		if (!late && !room(&p->dst, mbuf_get_left(p->mb)))
+			break;
+
+		p->mb->pos = 0;
+		err = send(p->from->us, &p->dst, p->mb);
+		if (retryable(err) && !late)
+			break;
+		if (err)
+			loss(&p->from->laddr, "siptap could not send a "
+			     "datagram of %zu bytes from %J to %J: %m",
+			     mbuf_get_left(p->mb), &p->from->laddr,
+			     &p->dst, err);
+		mem_deref(p);
+	}
+
+	if (pendings.head)
+		tmr_start(&pending_tmr, RETRY_MS, pending_tmr_handler, NULL);
+}
+
+
+static int pending_add(struct sizes_udp *from, const struct sa *dst,
+		       struct mbuf *mb)
+{
+	struct pending *p;
+
+	p = mem_zalloc(sizeof(*p), pending_destructor);
+	if (!p)
+		return ENOMEM;
+
+	/* a copy: the sender may write into its buffer again */
+	p->mb = mbuf_alloc(mbuf_get_left(mb) + 1);
+	if (!p->mb || mbuf_write_mem(p->mb, mbuf_buf(mb),
+				     mbuf_get_left(mb))) {
+		mem_deref(p);
+		return ENOMEM;
+	}
+	p->from  = from;
+	p->dst   = *dst;
+	p->since = tmr_jiffies();
+	list_append(&pendings, &p->le, p);
+
+	if (!tmr_isrunning(&pending_tmr))
+		tmr_start(&pending_tmr, RETRY_MS, pending_tmr_handler, NULL);
+
+	return 0;
+}
+
+
+/* libre's, then: whole datagrams, a larger receive buffer */
+int udp_listen(struct udp_sock **usp, const struct sa *local,
+	       udp_recv_h *rh, void *arg)
+{
+	udp_listen_f *listen = real("udp_listen");
+	int err, fd, sz = UDP_RCVBUF;
+
+	err = listen(usp, local, rh, arg);
+	if (err)
+		return err;
+
+	udp_rxsz_set(*usp, UDP_RXSZ);
+	fd = udp_sock_fd(*usp, local ? sa_af(local) : AF_INET);
+	if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz,
+				  sizeof(sz)))
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	udp_last = *usp;
+
+	return 0;
+}
+
+
+/* From a watched socket, in order: now when there is room, later when
+ * there is not or the kernel says try again. */
+int udp_send(struct udp_sock *us, const struct sa *dst, struct mbuf *mb)
+{
+	udp_send_f *send = real("udp_send");
+	struct sizes_udp *from = watch_by_sock(us);
+	int err;
+
+	if (!from || !dst || !mb)
+		return send(us, dst, mb);
+
+	if (!pendings.head && room(dst, mbuf_get_left(mb))) {
+		err = send(us, dst, mb);
+		if (!retryable(err))
+			return err;
+	}
+
+	return pending_add(from, dst, mb);
+}
+
+
+static void watch_destructor(void *arg)
+{
+	struct sizes_udp *w = arg;
+	struct le *le = pendings.head;
+
+	list_unlink(&w->le);
+
+	/* what still waits to or from a socket that goes: nobody reads it */
+	while (le) {
+		struct pending *p = le->data;
+
+		le = le->next;
+		if (p->from == w || sa_cmp(&p->dst, &w->laddr, SA_ALL))
+			mem_deref(p);
+	}
+	if (!pendings.head)
+		tmr_cancel(&pending_tmr);
+}
+
+
+/* Watches the UDP socket libre just made on laddr (sip_transp_add):
+ * datagrams to it are paced, and its drops counted from now on. */
+int sizes_udp_watch(struct sizes_udp **wp, const struct sa *laddr)
+{
+	struct sizes_udp *w;
+	uint32_t mi[SK_MEMINFO_VARS];
+	struct sa a;
+
+	if (!wp || !laddr || !udp_last || udp_local_get(udp_last, &a) ||
+	    !sa_cmp(&a, laddr, SA_ALL))
+		return ENOENT;
+
+	w = mem_zalloc(sizeof(*w), watch_destructor);
+	if (!w)
+		return ENOMEM;
+
+	w->us    = udp_last;
+	w->fd    = udp_sock_fd(udp_last, sa_af(laddr));
+	w->laddr = *laddr;
+	if (meminfo(w->fd, mi))
+		w->drops0 = mi[SK_MEMINFO_DROPS];
+	list_append(&watches, &w->le, w);
+	udp_last = NULL;
+	*wp = w;
+
+	return 0;
+}
+
+
+/* Datagrams the kernel dropped at the socket (its receive buffer was
+ * full) since it was watched. */
+unsigned sizes_udp_drops(const struct sizes_udp *w)
+{
+	uint32_t mi[SK_MEMINFO_VARS];
+
+	if (!w || !meminfo(w->fd, mi))
+		return 0;
+
+	return mi[SK_MEMINFO_DROPS] - w->drops0;
+}
+
+
+/* --- TCP and TLS --------------------------------------------------------- */
+
+static void framer_destructor(void *arg)
+{
+	struct framer *f = arg;
+
+	list_unlink(&f->le);
+	mem_deref(f->th);
+	mem_deref(f->acc);
+}
+
+
+/* Framers whose connection is gone: theirs is the last reference. */
+void sizes_sweep(void)
+{
+	struct le *le = framers.head;
+
+	while (le) {
+		struct framer *f = le->data;
+
+		le = le->next;
+		if (mem_nrefs(f->th) == 1)
+			mem_deref(f);
+	}
+}
+
+
+/* How many bytes from mb's position are whole messages (and the CR LF
+ * keepalives between them); *over is the size of a message siptap
+ * cannot take, 0 if none. libre's parser finds the end of the head;
+ * bytes it cannot parse go up as they are, for libre to refuse. */
+static size_t whole(struct mbuf *mb, size_t *over)
+{
+	const size_t start = mb->pos;
+	size_t pos = start;
+
+	*over = 0;
+	for (;;) {
+		struct sip_msg *msg = NULL;
+		size_t total;
+		int err;
+
+		mb->pos = pos;
+		if (mbuf_get_left(mb) >= 2 && !memcmp(mbuf_buf(mb), "\r\n", 2)) {
+			pos += 2;
+			continue;
+		}
+
+		err = sip_msg_decode(&msg, mb);
+		if (err == ENODATA) {
+			if (mbuf_get_left(mb) > SIZES_STREAM_MAX)
+				*over = mbuf_get_left(mb);
+			break;
+		}
+		if (err) {
+			pos = mb->end;
+			break;
+		}
+
+		total = mb->pos - pos + (msg->clen.p ? pl_u32(&msg->clen) : 0);
+		mem_deref(msg);
+		if (total > SIZES_STREAM_MAX) {
+			*over = total;
+			break;
+		}
+		if (mb->end - pos < total)
+			break;
+		pos += total;
+	}
+
+	mb->pos = start;
+
+	return pos - start;
+}
+
+
+static void framer_lost(struct framer *f, size_t size)
+{
+	struct sa laddr, paddr;
+
+	sa_init(&laddr, AF_UNSPEC);
+	sa_init(&paddr, AF_UNSPEC);
+	(void)tcp_conn_local_get(f->tc, &laddr);
+	(void)tcp_conn_peer_get(f->tc, &paddr);
+	f->lost = true;
+	loss(&laddr, "siptap could not take a message of %zu bytes from %J "
+	     "at %J: over its limit of %u bytes for a message over TCP or "
+	     "TLS; it closed the connection", size, &paddr, &laddr,
+	     (unsigned)SIZES_STREAM_MAX);
+}
+
+
+/* tcp_helper_recv_h: the bytes of whole messages go up, the rest waits */
+static bool framer_recv(int *err, struct mbuf *mb, bool *estab, void *arg)
+{
+	struct framer *f = arg;
+	size_t n, over;
+	(void)estab;
+
+	if (f->lost)
+		return true;
+
+	if (!f->acc) {
+		/* the common case: the chunk ends with a message */
+		n = whole(mb, &over);
+		if (!over && n == mbuf_get_left(mb))
+			return false;
+		f->acc = mbuf_alloc(mbuf_get_left(mb) + 1);
+		if (!f->acc) {
+			*err = ENOMEM;
+			return true;
+		}
+	}
+
+	f->acc->pos = f->acc->end;
+	*err = mbuf_write_mem(f->acc, mbuf_buf(mb), mbuf_get_left(mb));
+	f->acc->pos = 0;
+	if (*err)
+		return true;
+
+	n = whole(f->acc, &over);
+	if (over) {
+		framer_lost(f, over);
+		f->acc = mem_deref(f->acc);
+		*err = EOVERFLOW;
+		return true;
+	}
+	if (!n)
+		return true;
+
+	/* the whole messages replace the chunk; the rest stays here */
+	mb->pos = mb->end = 0;
+	*err = mbuf_write_mem(mb, f->acc->buf, n);
+	mb->pos = 0;
+	if (*err)
+		return true;
+
+	if (n == f->acc->end) {
+		f->acc = mem_deref(f->acc);
+	}
+	else {
+		memmove(f->acc->buf, f->acc->buf + n, f->acc->end - n);
+		f->acc->end -= n;
+		f->acc->pos = 0;
+	}
+
+	return false;
+}
+
+
+/* Frames a SIP connection: its receive handler gets whole messages,
+ * and one over SIZES_STREAM_MAX is a loss (the connection closes). */
+int sizes_frame(struct tcp_conn *tc)
+{
+	struct framer *f;
+	int err;
+
+	sizes_sweep();
+	f = mem_zalloc(sizeof(*f), framer_destructor);
+	if (!f)
+		return ENOMEM;
+
+	f->tc = tc;
+	err = tcp_register_helper(&f->th, tc, FRAMER_LAYER, NULL, NULL,
+				  framer_recv, f);
+	if (err) {
+		mem_deref(f);
+		return err;
+	}
+	mem_ref(f->th);
+	list_append(&framers, &f->le, f);
+
+	return 0;
+}
+
+
+/* On every connection: reads of 64 KB, a send queue for big messages;
+ * libre's (the SIP transports') framed. */
+static void conn_setup(struct tcp_conn *tc, const void *caller)
+{
+	static Dl_info libre;
+	Dl_info ci;
+
+	tcp_conn_rxsz_set(tc, TCP_RXSZ);
+	tcp_conn_txqsz_set(tc, TCP_TXQSZ);
+
+	if (!libre.dli_fbase && !dladdr(real("tcp_connect"), &libre))
+		return;
+	if (!dladdr(caller, &ci) || ci.dli_fbase != libre.dli_fbase)
+		return;   /* siptap's own: the peer frames its, the agent not */
+
+	(void)sizes_frame(tc);
+}
+
+
+int tcp_accept(struct tcp_conn **tcp, struct tcp_sock *ts, tcp_estab_h *eh,
+	       tcp_recv_h *rh, tcp_close_h *ch, void *arg)
+{
+	tcp_accept_f *accept = real("tcp_accept");
+	int err;
+
+	err = accept(tcp, ts, eh, rh, ch, arg);
+	if (!err)
+		conn_setup(*tcp, __builtin_return_address(0));
+
+	return err;
+}
+
+
+int tcp_connect(struct tcp_conn **tcp, const struct sa *peer,
+		tcp_estab_h *eh, tcp_recv_h *rh, tcp_close_h *ch, void *arg)
+{
+	tcp_connect_f *connect = real("tcp_connect");
+	int err;
+
+	err = connect(tcp, peer, eh, rh, ch, arg);
+	if (!err)
+		conn_setup(*tcp, __builtin_return_address(0));
+
+	return err;
+}

@@ -1,0 +1,29 @@
+/**
+ * @file sizes.h  How big a message siptap carries, and what it lost
+ *
+ * libre 1.1.0's SIP transports read 8 KB of a UDP datagram, give up on a
+ * TCP message over 64 KB and queue 512 KB for a TCP send, and they keep
+ * their sockets to themselves. sizes.c sets those sockets up as they
+ * are made (see there how), paces datagrams to siptap's own UDP sockets
+ * so that the kernel does not drop them, and reports what siptap could
+ * not take or send: a harness error, never the peer's fault.
+ */
+
+enum {
+	SIZES_UDP_MAX    = 65507,            /**< one IPv4 UDP datagram  */
+	SIZES_STREAM_MAX = 4 * 1024 * 1024,  /**< a message over TCP/TLS */
+};
+
+struct sizes_udp;
+
+/** Something siptap lost, at its socket laddr; why is one line. */
+typedef void (sizes_loss_h)(const struct sa *laddr, const char *why);
+
+void   sizes_init(sizes_loss_h *lossh);
+size_t sizes_max(enum sip_transp tp);
+int    sizes_check(enum sip_transp tp, size_t len);
+const char *sizes_strerror(int err);
+int    sizes_udp_watch(struct sizes_udp **wp, const struct sa *laddr);
+unsigned sizes_udp_drops(const struct sizes_udp *w);
+void   sizes_sweep(void);
+int    sizes_frame(struct tcp_conn *tc);

@@ -1,0 +1,237 @@
+/**
+ * @file test_sizes.c  Unit tests of src/sizes.c: the limits, the
+ * sender's refusal, and the framer on a real 127.0.0.1 TCP connection
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <re.h>
+#include "sizes.h"
+
+
+static void limits(void **state)
+{
+	(void)state;
+
+	assert_int_equal(sizes_check(SIP_TRANSP_UDP, 65507), 0);
+	assert_int_equal(sizes_check(SIP_TRANSP_UDP, 65508), EMSGSIZE);
+	assert_string_equal(sizes_strerror(EMSGSIZE), "the message would be "
+			    "65508 bytes, over the 65507 siptap sends in one "
+			    "UDP datagram (TCP and TLS carry up to 4194304)");
+	assert_int_equal(sizes_check(SIP_TRANSP_TCP, 4194304), 0);
+	assert_int_equal(sizes_check(SIP_TRANSP_TLS, 4194305), EMSGSIZE);
+	assert_non_null(strstr(sizes_strerror(EMSGSIZE), "4194305 bytes, "
+			       "over the 4194304"));
+	/* the kernel's own EMSGSIZE, after ours was told */
+	assert_string_equal(sizes_strerror(EMSGSIZE), strerror(EMSGSIZE));
+}
+
+
+/* A server connection framed by sizes_frame(); the client writes a
+ * stream in one go, the kernel and libre cut it as they like. */
+struct pair {
+	struct tcp_sock *ts;
+	struct tcp_conn *srv;
+	struct tcp_conn *cli;
+	struct mbuf *out;          /* what the client sends           */
+	struct mbuf *got;          /* what the server's handler got   */
+	size_t endv[8];            /* where each message ends in out  */
+	size_t endc;
+	bool split;                /* a delivery ended mid-message    */
+	int closed;                /* the server's close error        */
+	size_t lost;
+	struct tmr tmr;
+};
+
+static struct pair *the_pair;
+
+
+static bool at_end(const struct pair *p, size_t off)
+{
+	size_t i;
+
+	for (i = 0; i < p->endc; i++)
+		if (p->endv[i] == off)
+			return true;
+
+	return false;
+}
+
+
+static void srv_recv(struct mbuf *mb, void *arg)
+{
+	struct pair *p = arg;
+
+	(void)mbuf_write_mem(p->got, mbuf_buf(mb), mbuf_get_left(mb));
+	if (!at_end(p, p->got->end))
+		p->split = true;
+	if (p->got->end == p->out->end)
+		re_cancel();
+}
+
+
+static void srv_close(int err, void *arg)
+{
+	struct pair *p = arg;
+
+	p->closed = err ? err : -1;
+	re_cancel();
+}
+
+
+static void conn_handler(const struct sa *peer, void *arg)
+{
+	struct pair *p = arg;
+	(void)peer;
+
+	assert_int_equal(tcp_accept(&p->srv, p->ts, NULL, srv_recv,
+				    srv_close, p), 0);
+	assert_int_equal(sizes_frame(p->srv), 0);
+}
+
+
+static void cli_estab(void *arg)
+{
+	struct pair *p = arg;
+
+	p->out->pos = 0;
+	assert_int_equal(tcp_send(p->cli, p->out), 0);
+}
+
+
+static void cli_close(int err, void *arg)
+{
+	(void)err;
+	(void)arg;
+}
+
+
+static void timeout(void *arg)
+{
+	(void)arg;
+	re_cancel();
+}
+
+
+static void loss(const struct sa *laddr, const char *why)
+{
+	const char *n = strstr(why, "a message of ");
+
+	(void)laddr;
+	the_pair->lost = n ? strtoul(n + 13, NULL, 10) : 1;
+}
+
+
+/* A request with a body of blen bytes, its end noted. */
+static void add_msg(struct pair *p, size_t blen, const char *clen)
+{
+	size_t i;
+
+	(void)mbuf_printf(p->out, "MESSAGE sip:a@127.0.0.1 SIP/2.0\r\n"
+			  "Via: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bK%zu\r\n"
+			  "Call-ID: c%zu\r\nCSeq: 1 MESSAGE\r\n"
+			  "l: %s\r\n\r\n", p->endc, p->endc, clen);
+	for (i = 0; i < blen; i++)
+		(void)mbuf_write_u8(p->out, (uint8_t)('a' + i % 26));
+	p->endv[p->endc++] = p->out->end;
+}
+
+
+static void run(struct pair *p)
+{
+	struct sa a;
+
+	the_pair = p;
+	sizes_init(loss);
+	sa_set_str(&a, "127.0.0.1", 0);
+	assert_int_equal(tcp_listen(&p->ts, &a, conn_handler, p), 0);
+	assert_int_equal(tcp_local_get(p->ts, &a), 0);
+	assert_int_equal(tcp_connect(&p->cli, &a, cli_estab, NULL, cli_close,
+				     p), 0);
+	tmr_start(&p->tmr, 5000, timeout, NULL);
+	(void)re_main(NULL);
+	tmr_cancel(&p->tmr);
+}
+
+
+static void pair_free(struct pair *p)
+{
+	mem_deref(p->cli);
+	mem_deref(p->srv);
+	mem_deref(p->ts);
+	mem_deref(p->out);
+	mem_deref(p->got);
+	sizes_sweep();
+}
+
+
+/* 1 KB, a keepalive, 1 MB and 10 bytes in one write: every delivery
+ * ends where a message (or the keepalive) does, and all arrive. */
+static void framer_whole(void **state)
+{
+	struct pair p;
+	char clen[16];
+	(void)state;
+
+	memset(&p, 0, sizeof(p));
+	p.out = mbuf_alloc(1100000);
+	p.got = mbuf_alloc(1100000);
+	add_msg(&p, 1024, "1024");
+	(void)mbuf_write_str(p.out, "\r\n\r\n");
+	p.endv[p.endc++] = p.out->end;
+	(void)re_snprintf(clen, sizeof(clen), "%u", 1024 * 1024);
+	add_msg(&p, 1024 * 1024, clen);
+	add_msg(&p, 10, "10");
+
+	run(&p);
+
+	assert_int_equal(p.got->end, p.out->end);
+	assert_memory_equal(p.got->buf, p.out->buf, p.out->end);
+	assert_false(p.split);
+	assert_int_equal(p.closed, 0);
+	assert_int_equal(p.lost, 0);
+	pair_free(&p);
+}
+
+
+/* A head that says 5 MB: a loss with that size, the connection closed,
+ * nothing delivered. */
+static void framer_over(void **state)
+{
+	struct pair p;
+	(void)state;
+
+	memset(&p, 0, sizeof(p));
+	p.out = mbuf_alloc(1024);
+	p.got = mbuf_alloc(1024);
+	add_msg(&p, 10, "5000000");
+
+	run(&p);
+
+	assert_int_equal(p.got->end, 0);
+	assert_int_equal(p.closed, EOVERFLOW);
+	assert_true(p.lost > 5000000);
+	pair_free(&p);
+}
+
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(limits),
+		cmocka_unit_test(framer_whole),
+		cmocka_unit_test(framer_over),
+	};
+	int r;
+
+	if (libre_init())
+		return 1;
+	r = cmocka_run_group_tests(tests, NULL, NULL);
+	libre_close();
+
+	return r;
+}
