@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# The Lua API's limits (fixtures/api/): an unknown key in any options
+# table, an error whose value is not a string, a siptap wait inside a
+# coroutine the test made, SIPTAP.memo past its caps, tests(n) with an
+# absurd n, test() with an unknown option. Each is exactly one failing
+# point with its message and the scenario line (at:, or file:line in a
+# file's load error); the other tests of the run pass; the TAP is strict
+# and every report is written, junit.xml valid.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init e2e_lua_api "$@"
+
+dir=tests/e2e/fixtures/api
+# one point a test, and one for each file that does not load (e-, f-)
+count=27
+siptap_run "$TMP/out.tap" "$TMP/err" run --timeout 10 --jobs 2 \
+  --report-dir "$TMP/reports" "$dir"
+
+[[ $rc -eq 1 ]] && pass "exit 1 when tests fail" ||
+  { fail "exit $rc, wanted 1"; show "$TMP/err" stderr; }
+
+# line FILE MARK: the line of FILE that ends with "-- @MARK"
+line() {
+  grep -n -- "-- @$2\$" "$dir/$1" | cut -d: -f1
+}
+
+# block NAME: the TAP of the test NAME, its subtest and its result line
+block() {
+  awk -v name="$1" '
+    $0 == "# Subtest: " name { on = 1 }
+    on { print }
+    on && /^(not )?ok [0-9]+ - / { exit }
+  ' "$TMP/out.tap"
+}
+
+# yaml_val BLOCK KEY: the first "KEY: value" of a failing sub-point
+yaml_val() {
+  sed -n "s/^      $2: \"\\(.*\\)\"\$/\\1/p" <<<"$1" | head -n 1
+}
+
+# fails_once NAME FILE MARK MESSAGE-REGEX: test NAME is not ok with
+# exactly one failing point, whose message matches and whose at: is the
+# line of FILE marked MARK.
+fails_once() {
+  local name="$1" file="$2" mark="$3" re="$4" b n msg at want
+  b=$(block "$name")
+  want="$dir/$file:$(line "$file" "$mark")"
+  n=$(grep -c '^    not ok ' <<<"$b" || true)
+  msg=$(yaml_val "$b" message)
+  at=$(yaml_val "$b" at)
+  if ! grep -Eq "^not ok [0-9]+ - $(sed 's/[][().*^$+?{}|\\]/\\&/g' <<<"$name")\$" <<<"$b"; then
+    fail "$name: not a failing test"
+    echo "$b" | sed 's/^/  | /'
+  elif [[ $n -ne 1 ]]; then
+    fail "$name: $n failing points, wanted 1"
+    echo "$b" | sed 's/^/  | /'
+  elif ! grep -Eq -- "$re" <<<"$msg"; then
+    fail "$name: message '$msg' does not match /$re/"
+  elif [[ "$at" != "$want" ]]; then
+    fail "$name: at '$at', wanted '$want'"
+  else
+    pass "$name: one failing point, '$msg' at $at"
+  fi
+}
+
+# passes NAME: test NAME is ok
+passes() {
+  if block "$1" | grep -Eq "^ok [0-9]+ - "; then
+    pass "$1: passes beside the broken ones"
+  else
+    fail "$1: does not pass"
+    block "$1" | sed 's/^/  | /'
+  fi
+}
+
+# load_fails FILE MARK MESSAGE-REGEX: FILE does not load, one failing
+# point whose message starts with its file:line marked MARK
+load_fails() {
+  local file="$1" want msg
+  want="$dir/$file:$(line "$file" "$2"):"
+  msg=$(awk -v f="$dir/$file" '
+    $0 ~ "^not ok [0-9]+ - " f "$" { on = 1; next }
+    on && /^  message: / { print; exit }' "$TMP/out.tap" |
+    sed 's/^  message: "//')
+  if [[ "$msg" != "$want"* ]]; then
+    fail "$file: load error '${msg:0:120}' does not start with $want"
+  elif ! grep -Eq -- "$3" <<<"${msg%%\\n*}"; then
+    fail "$file: load error '${msg%%\\n*}' does not match /$3/"
+  else
+    pass "$file: one failing point, '${msg%%\\n*}'"
+  fi
+}
+
+# --- unknown keys in options tables ---
+fails_once "call:response with a misspelt timeout" a-options.lua response \
+  "call:response: unknown option 'timeot' \\(it takes timeout\\)"
+fails_once "uas:incoming with a misspelt timeout" a-options.lua incoming \
+  "uas:incoming: unknown option 'timeot'"
+fails_once "inv:wait with a misspelt timeout" a-options.lua wait \
+  "inv:wait: unknown option 'timout'"
+fails_once "call:bye with a misspelt timeout" a-options.lua bye \
+  "call:bye: unknown option 'timeot'"
+fails_once "uac:send_raw with a misspelt to" a-options.lua send_raw \
+  "uac:send_raw: unknown option 'too'"
+fails_once "peer:send with a misspelt transport" a-options.lua peer \
+  "peer:send: unknown option 'tranport' \\(it takes to, transport, cut\\)"
+fails_once "call:response with options that are not a table" a-options.lua \
+  notable "call:response: options must be a table, got number"
+passes "a right timeout still works"
+
+# --- error values that are not strings ---
+fails_once "error with an empty table" b-errors.lua empty \
+  '^error value \(table\): \{\}$'
+fails_once "error with a table of fields" b-errors.lua fields \
+  '^error value \(table\): \{code = 42, reason = \\"busy\\"\}$'
+fails_once "error with a table that has __tostring" b-errors.lua tostring \
+  '^my own error$'
+fails_once "error with nil" b-errors.lua nil '^error value \(nil\)$'
+fails_once "error with a boolean" b-errors.lua false \
+  '^error value \(boolean\): false$'
+fails_once "error with a number" b-errors.lua number \
+  '^error value \(number\): 42$'
+fails_once "error with a __tostring that raises" b-errors.lua badtostring \
+  '^error value \(a table whose __tostring raised'
+passes "passes beside them"
+
+# --- siptap waits in a coroutine the test made ---
+fails_once "t:sleep in coroutine.wrap" c-coroutines.lua wrap \
+  "^t:sleep must be called from the test function itself, not from a coroutine it created\$"
+fails_once "t:sleep in coroutine.resume, its result ignored" \
+  c-coroutines.lua resume "^t:sleep must be called from the test function"
+fails_once "uas:incoming in a coroutine" c-coroutines.lua incoming \
+  "^uas:incoming must be called from the test function itself"
+fails_once "call:response in a coroutine" c-coroutines.lua response \
+  "^call:response must be called from the test function itself"
+passes "a coroutine that does not wait is fine"
+
+# --- SIPTAP.memo's caps ---
+fails_once "a memo value over the cap" d-memo.lua big \
+  "SIPTAP.memo: a value is at most 4 MB, this one is 5242880 bytes"
+fails_once "memo values over the run's total" d-memo.lua total \
+  "SIPTAP.memo: a run keeps at most 16 MB"
+passes "a small memo is kept"
+
+# --- declarations ---
+load_fails e-tests-huge.lua huge "tests: n must be a whole number 0\\.\\.1000000"
+load_fails f-test-options.lua skp "test: unknown option 'skp' \\(it takes skip, todo\\)"
+passes "a real call still works"
+
+# --- the run as a whole ---
+if tap_check --version 14 --expect-ok false --expect-count "$count" \
+  "$TMP/out.tap" >"$TMP/check"; then
+  pass "strict TAP 14 with all $count points"
+else
+  fail "tap-check rejected stdout:"
+  sed 's/^/  /' "$TMP/check"
+fi
+
+r="$TMP/reports"
+for f in junit.xml summary.md findings.md; do
+  [[ -s "$r/$f" ]] && pass "$f written" || fail "$f missing or empty"
+done
+if xmllint --noout "$r/junit.xml" 2>"$TMP/xmllint"; then
+  pass "junit.xml is valid XML"
+else
+  fail "xmllint: $(head -c 300 "$TMP/xmllint")"
+fi
+tcs=$(xmllint --xpath 'count(//testcase)' "$r/junit.xml" 2>/dev/null || echo 0)
+[[ $tcs -eq $count ]] && pass "junit.xml has all $count testcases" ||
+  fail "junit.xml has $tcs testcases, wanted $count"
+
+e2e_finish
