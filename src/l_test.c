@@ -104,7 +104,8 @@ uint32_t l_wait_timeout(lua_State *L, int idx, const char *fn,
 		ms = lua_tointegerx(L, -1, &isint);
 		if (lua_type(L, -1) != LUA_TNUMBER || !isint)
 			luaL_error(L, "%s: timeout must be an integer (ms), "
-				   "got %s", fn, luaL_tolstring(L, -1, NULL));
+				   "got %s (%s)", fn, luaL_tolstring(L, -1, NULL),
+				   luaL_typename(L, -2));
 	}
 	lua_pop(L, 1);
 	if (ms < 1 || ms > L_WAIT_MAX_MS)

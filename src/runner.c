@@ -134,14 +134,16 @@ void runner_point_skip(struct test *t, const char *desc, const char *reason)
 
 
 /* "file:line" of the innermost frame in the scenario file itself, so a
- * helper from lua/siptap does not hide where the scenario asked. */
+ * helper from lua/siptap does not hide where the scenario asked. Level 0
+ * too: a C function there has no line and is passed over, and in a
+ * coroutine that ran out of memory it is the scenario's own function. */
 int runner_where(lua_State *L, char *buf, size_t sz)
 {
 	struct test *t = runner_test(L);
 	lua_Debug ar;
 	int level, first = -1;
 
-	for (level = 1; lua_getstack(L, level, &ar); level++) {
+	for (level = 0; lua_getstack(L, level, &ar); level++) {
 		if (!lua_getinfo(L, "Sl", &ar) || ar.currentline < 0)
 			continue;
 		if (first < 0)

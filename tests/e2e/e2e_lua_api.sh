@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Lua API's limits (fixtures/api/): an unknown key in any options
 # table, an error whose value is not a string, a siptap wait inside a
-# coroutine the test made, SIPTAP.memo past its caps, tests(n) with an
-# absurd n, test() with an unknown option. Each is exactly one failing
+# coroutine the test made or where C calls Lua, SIPTAP.memo past its
+# caps, tests(n) with an absurd n, test() with an unknown option, a test
+# out of memory. Each is exactly one failing
 # point with its message and the scenario line (at:, or file:line in a
 # file's load error); the other tests of the run pass; the TAP is strict
 # and every report is written, junit.xml valid.
@@ -12,7 +13,7 @@ e2e_init e2e_lua_api "$@"
 
 dir=tests/e2e/fixtures/api
 # one point a test, and one for each file that does not load (e-, f-)
-count=27
+count=30
 siptap_run "$TMP/out.tap" "$TMP/err" run --timeout 10 --jobs 2 \
   --report-dir "$TMP/reports" "$dir"
 
@@ -106,6 +107,8 @@ fails_once "peer:send with a misspelt transport" a-options.lua peer \
   "peer:send: unknown option 'tranport' \\(it takes to, transport, cut\\)"
 fails_once "call:response with options that are not a table" a-options.lua \
   notable "call:response: options must be a table, got number"
+fails_once "t:report with a misspelt message" a-options.lua report \
+  "t:report: unknown option 'mesage' \\(it takes message, rule, wanted, found\\)"
 passes "a right timeout still works"
 
 # --- error values that are not strings ---
@@ -133,6 +136,8 @@ fails_once "uas:incoming in a coroutine" c-coroutines.lua incoming \
   "^uas:incoming must be called from the test function itself"
 fails_once "call:response in a coroutine" c-coroutines.lua response \
   "^call:response must be called from the test function itself"
+fails_once "t:sleep in a table.sort comparator" c-coroutines.lua sort \
+  "^t:sleep cannot wait here: it is called from a function that C calls"
 passes "a coroutine that does not wait is fine"
 
 # --- SIPTAP.memo's caps ---
@@ -146,6 +151,8 @@ passes "a small memo is kept"
 load_fails e-tests-huge.lua huge "tests: n must be a whole number 0\\.\\.1000000"
 load_fails f-test-options.lua skp "test: unknown option 'skp' \\(it takes skip, todo\\)"
 passes "a real call still works"
+fails_once "eats memory" h-memory.lua memory \
+  "^not enough memory: the test went over siptap's 256 MB per test\$"
 
 # --- the run as a whole ---
 if tap_check --version 14 --expect-ok false --expect-count "$count" \
