@@ -3,10 +3,10 @@
 # table, an error whose value is not a string, a siptap wait inside a
 # coroutine the test made or where C calls Lua, SIPTAP.memo past its
 # caps, tests(n) with an absurd n, test() with an unknown option, a test
-# out of memory. Each is exactly one failing
-# point with its message and the scenario line (at:, or file:line in a
-# file's load error); the other tests of the run pass; the TAP is strict
-# and every report is written, junit.xml valid.
+# out of memory. Each is exactly one failing point with its message and
+# the scenario line (at:, or file:line in a file's load error); the
+# other tests of the run pass; the TAP is strict and every report is
+# written, junit.xml valid.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init e2e_lua_api "$@"
