@@ -299,6 +299,7 @@ static int request(lua_State *L, struct test *t, enum method m)
 	uint32_t id;
 	int err;
 
+	runner_wait_allowed(L, waits[m]);
 	(void)mbuf_write_u8(mb, 0);
 	err = agent_request(t->agent, &id, methods[m], (char *)mb->buf);
 	lua_pop(L, 1);

@@ -471,6 +471,7 @@ static int l_prack(lua_State *L)
 
 	/* every option checked before anything is sent */
 	(void)l_wait_timeout(L, opts, "call:prack", known);
+	runner_wait_allowed(L, "call:prack");
 	memset(&o, 0, sizeof(o));
 	o.rseq = opt_long(L, opts, "rseq");
 	o.cseq = opt_long(L, opts, "cseq");
@@ -538,6 +539,7 @@ static int l_cancel(lua_State *L)
 	int err;
 
 	(void)l_wait_timeout(L, 2, "call:cancel", NULL);
+	runner_wait_allowed(L, "call:cancel");
 	err = uac_cancel(lc->call);
 	if (err)
 		return luaL_error(L, "cancel: could not send (%s)",
@@ -559,6 +561,7 @@ static int l_bye(lua_State *L)
 	int opts = lua_istable(L, 2) ? 2 : 3;
 
 	(void)l_wait_timeout(L, opts, "call:bye", NULL);
+	runner_wait_allowed(L, "call:bye");
 	wm = (lua_isnoneornil(L, 2) || lua_istable(L, 2)) && lc->final ?
 		lc->final : dialog_resp(L, 2, "bye");
 	err = wire_msg_decode(wm, &resp);

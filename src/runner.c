@@ -258,6 +258,9 @@ static void wait_tmr_handler(void *arg)
 static void wait_here(lua_State *L, struct test *t, const char *fn)
 {
 	const char *why;
+
+	if (!t)
+		t = runner_test(L);
 	char at[256];
 
 	if (L == t->co && lua_isyieldable(L))
@@ -280,6 +283,14 @@ static void wait_here(lua_State *L, struct test *t, const char *fn)
 	lua_pushvalue(L, -1);
 	lua_setfield(L, LUA_REGISTRYINDEX, REPORTED_KEY);
 	lua_error(L);
+}
+
+
+/* Raises unless method fn may wait here: for a method that sends
+ * before it waits, so that nothing goes out when it cannot wait. */
+void runner_wait_allowed(lua_State *L, const char *fn)
+{
+	wait_here(L, NULL, fn);
 }
 
 

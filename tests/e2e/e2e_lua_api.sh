@@ -13,7 +13,7 @@ e2e_init e2e_lua_api "$@"
 
 dir=tests/e2e/fixtures/api
 # one point a test, and one for each file that does not load (e-, f-)
-count=30
+count=32
 siptap_run "$TMP/out.tap" "$TMP/err" run --timeout 10 --jobs 2 \
   --report-dir "$TMP/reports" "$dir"
 
@@ -109,6 +109,8 @@ fails_once "call:response with options that are not a table" a-options.lua \
   notable "call:response: options must be a table, got number"
 fails_once "t:report with a misspelt message" a-options.lua report \
   "t:report: unknown option 'mesage' \\(it takes message, rule, wanted, found\\)"
+fails_once "siptap.matrix.cases with a misspelt option" a-options.lua matrix \
+  "siptap.matrix.cases: unknown option 'matrx' \\(it takes matrix, seed\\)"
 passes "a right timeout still works"
 
 # --- error values that are not strings ---
@@ -136,6 +138,8 @@ fails_once "uas:incoming in a coroutine" c-coroutines.lua incoming \
   "^uas:incoming must be called from the test function itself"
 fails_once "call:response in a coroutine" c-coroutines.lua response \
   "^call:response must be called from the test function itself"
+fails_once "call:bye in a coroutine sends nothing" c-coroutines.lua bye \
+  "^call:bye must be called from the test function itself"
 fails_once "t:sleep in a table.sort comparator" c-coroutines.lua sort \
   "^t:sleep cannot wait here: it is called from a function that C calls"
 passes "a coroutine that does not wait is fine"
