@@ -101,11 +101,13 @@ uint32_t l_wait_timeout(lua_State *L, int idx, const char *fn,
 
 	lua_getfield(L, idx, "timeout");
 	if (!lua_isnil(L, -1)) {
+		const char *type = luaL_typename(L, -1);
+
 		ms = lua_tointegerx(L, -1, &isint);
 		if (lua_type(L, -1) != LUA_TNUMBER || !isint)
 			luaL_error(L, "%s: timeout must be an integer (ms), "
-				   "got %s (%s)", fn, luaL_tolstring(L, -1, NULL),
-				   luaL_typename(L, -2));
+				   "got %s (%s)", fn,
+				   luaL_tolstring(L, -1, NULL), type);
 	}
 	lua_pop(L, 1);
 	if (ms < 1 || ms > L_WAIT_MAX_MS)

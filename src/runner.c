@@ -258,11 +258,10 @@ static void wait_tmr_handler(void *arg)
 static void wait_here(lua_State *L, struct test *t, const char *fn)
 {
 	const char *why;
+	char at[256];
 
 	if (!t)
 		t = runner_test(L);
-	char at[256];
-
 	if (L == t->co && lua_isyieldable(L))
 		return;
 
@@ -471,6 +470,7 @@ static int error_text(lua_State *L)
 static const char *error_message(struct test *t, lua_State *co)
 {
 	lua_State *L = t->L;
+	int status;
 
 	if (lua_type(co, -1) == LUA_TSTRING)
 		return lua_tostring(co, -1);
@@ -484,7 +484,11 @@ static const char *error_message(struct test *t, lua_State *co)
 	else
 		lua_xmove(co, L, 1);
 	sandbox_budget(L);
-	if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_isstring(L, -1)) {
+	status = lua_pcall(L, 1, 1, 0);
+	/* out of memory, Lua's own "not enough memory" stays: making
+	 * another string could fail outside protection */
+	if ((status != LUA_OK && status != LUA_ERRMEM) ||
+	    !lua_isstring(L, -1)) {
 		lua_pop(L, 1);
 		lua_pushliteral(L, "error value (a table whose __tostring "
 				"raised an error or returned no string)");
