@@ -48,6 +48,7 @@ static int dest(lua_State *L, struct test *t, const char *to,
 /* peer:send(bytes, [{to = "uas", transport = "udp", cut = false}]) */
 static int l_send(lua_State *L)
 {
+	static const char *const known[] = {"to", "transport", "cut", NULL};
 	struct test *t = check_peer(L);
 	size_t len;
 	const char *bytes = luaL_checklstring(L, 2, &len);
@@ -57,7 +58,7 @@ static int l_send(lua_State *L)
 	struct sa dst;
 	int err;
 
-	if (lua_istable(L, 3)) {
+	if (l_options(L, 3, "peer:send", known)) {
 		lua_getfield(L, 3, "to");
 		to = lua_tostring(L, -1);
 		lua_getfield(L, 3, "transport");

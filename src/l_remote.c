@@ -57,6 +57,10 @@ static const char *const answers[] = {
 	"the agent's answer to reject()", "the agent's answer to queued()",
 	"the agent's answer to configure()"
 };
+/* the method that waits, for an error when it cannot */
+static const char *const waits[] = {
+	"inv:progress", "inv:accept", "inv:reject", "inv:queued", "t:uas"
+};
 enum method { M_PROGRESS, M_ACCEPT, M_REJECT, M_QUEUED, M_CONFIGURE };
 
 
@@ -295,6 +299,7 @@ static int request(lua_State *L, struct test *t, enum method m)
 	uint32_t id;
 	int err;
 
+	runner_wait_allowed(L, waits[m]);
 	(void)mbuf_write_u8(mb, 0);
 	err = agent_request(t->agent, &id, methods[m], (char *)mb->buf);
 	lua_pop(L, 1);
@@ -306,7 +311,7 @@ static int request(lua_State *L, struct test *t, enum method m)
 				  "(%s)", methods[m], where, strerror(err));
 	}
 
-	runner_wait_begin(t, answers[m], ANSWER_WAIT_MS);
+	runner_wait_begin(L, waits[m], answers[m], ANSWER_WAIT_MS);
 
 	return answer_k(L, LUA_OK, (lua_KContext)id << 3 | m);
 }
@@ -563,10 +568,9 @@ static int incoming_k(lua_State *L, int status, lua_KContext ctx)
 
 static int l_incoming(lua_State *L)
 {
-	struct test *t = *(struct test **)luaL_checkudata(L, 1, RUAS_META);
-
-	runner_wait_begin(t, "an INVITE at the remote UAS",
-			  l_wait_timeout(L, 2));
+	(void)luaL_checkudata(L, 1, RUAS_META);
+	runner_wait_begin(L, "uas:incoming", "an INVITE at the remote UAS",
+			  l_wait_timeout(L, 2, "uas:incoming", NULL));
 
 	return incoming_k(L, LUA_OK, 0);
 }
@@ -581,13 +585,14 @@ int l_remote_uas_push(lua_State *L, struct test *t, int opts)
 	struct test **tp;
 	struct mbuf *mb;
 
+	bool given = l_options(L, opts, "t:uas", known);
+
 	tp = lua_newuserdatauv(L, sizeof(*tp), 0);
 	*tp = t;
 	luaL_setmetatable(L, RUAS_META);
-	if (!lua_istable(L, opts))
+	if (!given)
 		return 1;
 
-	l_check_options(L, opts, "uas", known);
 	lua_replace(L, 1);    /* answered() returns what is at 1 */
 	mb = guard_push(L);
 	json_value(L, opts, mb, "uas", NULL, 0);

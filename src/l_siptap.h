@@ -10,16 +10,21 @@ struct test;
 struct wire_msg;
 
 /** How long a wait (response, incoming, wait) waits by default */
-enum { L_WAIT_DEFAULT_MS = 5000 };
+enum { L_WAIT_DEFAULT_MS = 5000, L_WAIT_MAX_MS = 600000 };
 
+/* One options check and one wait-timeout reader for every Lua-facing
+ * object: an unknown key is an error naming it, never ignored. */
 void l_check_options(lua_State *L, int tbl, const char *fn,
 		     const char *const *known);
-uint32_t l_wait_timeout(lua_State *L, int idx);
 const char *l_quote(lua_State *L, int idx);
 const char *l_check_nul(lua_State *L, int idx, const char *fn,
 			const char *what);
 const char *l_check_text(lua_State *L, int idx, const char *fn,
 			 const char *what);
+bool l_options(lua_State *L, int idx, const char *fn,
+	       const char *const *known);
+uint32_t l_wait_timeout(lua_State *L, int idx, const char *fn,
+			const char *const *known);
 
 void l_test_declare_open(lua_State *L);
 void l_test_declared(lua_State *L);

@@ -20,13 +20,36 @@
 
 #define TESTS_KEY "siptap.tests"
 
+/* The most tests a file may declare (the option matrix, --matrix full,
+ * is 13608) */
+enum { TESTS_MAX = 1000000 };
+
 /* --- helpers the Lua-facing files share ------------------------------ */
 
-/* An options table may hold only the known keys: a typo ("statuscode")
- * is an error naming it, not an option silently ignored. */
+/* The known keys, "a, b, c", for an error message. */
+static const char *known_list(lua_State *L, const char *const *known)
+{
+	luaL_Buffer b;
+	const char *const *k;
+
+	luaL_buffinit(L, &b);
+	for (k = known; *k; k++) {
+		if (k != known)
+			luaL_addstring(&b, ", ");
+		luaL_addstring(&b, *k);
+	}
+	luaL_pushresult(&b);
+
+	return lua_tostring(L, -1);
+}
+
+
+/* An options table may hold only the known keys: a typo ("statuscode",
+ * "timeot") is an error naming it, not an option silently ignored. */
 void l_check_options(lua_State *L, int tbl, const char *fn,
 		     const char *const *known)
 {
+	tbl = lua_absindex(L, tbl);
 	lua_pushnil(L);
 	while (lua_next(L, tbl)) {
 		const char *const *k;
@@ -37,9 +60,12 @@ void l_check_options(lua_State *L, int tbl, const char *fn,
 			    !strcmp(lua_tostring(L, -1), *k))
 				break;
 		}
-		if (!*k)
-			luaL_error(L, "%s: unknown option '%s'", fn,
-				   l_quote(L, -1));
+		if (!*k) {
+			const char *key = l_quote(L, -1);
+
+			luaL_error(L, "%s: unknown option '%s' (it takes %s)",
+				   fn, key, known_list(L, known));
+		}
 	}
 }
 
@@ -90,19 +116,50 @@ const char *l_check_text(lua_State *L, int idx, const char *fn,
 }
 
 
-/* The {timeout = ms} of a wait's options at idx (or the default). */
-uint32_t l_wait_timeout(lua_State *L, int idx)
+/* The options argument at idx: nothing, or a table of known keys.
+ * Returns whether there is a table. */
+bool l_options(lua_State *L, int idx, const char *fn,
+	       const char *const *known)
 {
-	lua_Integer ms = L_WAIT_DEFAULT_MS;
+	if (lua_isnoneornil(L, idx))
+		return false;
+	if (!lua_istable(L, idx))
+		luaL_error(L, "%s: options must be a table, got %s", fn,
+			   luaL_typename(L, idx));
+	l_check_options(L, idx, fn, known);
 
-	if (lua_istable(L, idx)) {
-		lua_getfield(L, idx, "timeout");
-		if (!lua_isnil(L, -1))
-			ms = luaL_checkinteger(L, -1);
-		lua_pop(L, 1);
+	return true;
+}
+
+
+/* The {timeout = ms} of a wait's options at idx (or the default). fn
+ * names the wait; its options may hold the known keys (NULL: timeout
+ * alone). */
+uint32_t l_wait_timeout(lua_State *L, int idx, const char *fn,
+			const char *const *known)
+{
+	static const char *const timeout_only[] = {"timeout", NULL};
+	lua_Integer ms = L_WAIT_DEFAULT_MS;
+	int isint;
+
+	l_options(L, idx, fn, known ? known : timeout_only);
+	if (!lua_istable(L, idx))
+		return ms;
+
+	lua_getfield(L, idx, "timeout");
+	if (!lua_isnil(L, -1)) {
+		const char *type = luaL_typename(L, -1);
+
+		ms = lua_tointegerx(L, -1, &isint);
+		if (lua_type(L, -1) != LUA_TNUMBER || !isint)
+			luaL_error(L, "%s: timeout must be an integer (ms), "
+				   "got %s (%s)", fn,
+				   luaL_tolstring(L, -1, NULL), type);
 	}
-	if (ms <= 0 || ms > 600000)
-		luaL_error(L, "timeout must be 1..600000 ms");
+	lua_pop(L, 1);
+	if (ms < 1 || ms > L_WAIT_MAX_MS)
+		luaL_error(L, "%s: timeout must be 1..%d ms, got %I", fn,
+			   (int)L_WAIT_MAX_MS, ms);
 
 	return (uint32_t)ms;
 }
@@ -111,7 +168,8 @@ uint32_t l_wait_timeout(lua_State *L, int idx)
 /* --- declaring tests ----------------------------------------------- */
 
 /* Counts n more declarations in the table at tbl; returns the number
- * of the first. */
+ * of the first. A file declares at most TESTS_MAX: past that the
+ * listing alone would take the state's memory. */
 static lua_Integer declarations_add(lua_State *L, int tbl, lua_Integer n)
 {
 	lua_Integer first;
@@ -119,10 +177,32 @@ static lua_Integer declarations_add(lua_State *L, int tbl, lua_Integer n)
 	lua_getfield(L, tbl, "count");
 	first = lua_tointeger(L, -1) + 1;
 	lua_pop(L, 1);
+	if (n > TESTS_MAX - first + 1)
+		luaL_error(L, "a file declares at most %d tests; this would "
+			   "make %I", (int)TESTS_MAX, first - 1 + n);
 	lua_pushinteger(L, first + n - 1);
 	lua_setfield(L, tbl, "count");
 
 	return first;
+}
+
+
+/* test()'s options: skip and todo, each a reason (a string) or true. */
+static void declaration_options(lua_State *L, int opts)
+{
+	static const char *const known[] = {"skip", "todo", NULL};
+	const char *const *k;
+
+	l_check_options(L, opts, "test", known);
+	for (k = known; *k; k++) {
+		int type = lua_getfield(L, opts, *k);
+
+		if (type != LUA_TNIL && type != LUA_TSTRING &&
+		    type != LUA_TBOOLEAN)
+			luaL_error(L, "test: %s must be a reason (a string) "
+				   "or true, got %s", *k, lua_typename(L, type));
+		lua_pop(L, 1);
+	}
 }
 
 
@@ -161,9 +241,14 @@ static int l_declare(lua_State *L)
 	int fn = lua_istable(L, 2) ? 3 : 2;
 	lua_Integer num;
 
-	luaL_checktype(L, fn, LUA_TFUNCTION);
+	if (lua_type(L, fn) != LUA_TFUNCTION)
+		return luaL_error(L, "test: takes (name, [options,] function),"
+				  " got a %s where the function goes",
+				  luaL_typename(L, fn));
 	if (!*name)
 		return luaL_error(L, "test: the name must not be empty");
+	if (fn == 3)
+		declaration_options(L, 2);
 
 	lua_settop(L, fn);
 	lua_getfield(L, LUA_REGISTRYINDEX, TESTS_KEY);
@@ -184,12 +269,20 @@ static int l_declare(lua_State *L)
 static int l_declare_many(lua_State *L)
 {
 	const struct test *t = runner_test(L);
-	lua_Integer n = luaL_checkinteger(L, 1);
-	lua_Integer first, lo, hi, i;
+	lua_Integer first, lo, hi, i, n;
+	int isint;
 
-	luaL_argcheck(L, n >= 0, 1, "a number of tests");
-	luaL_checktype(L, 2, LUA_TFUNCTION);
-	luaL_checktype(L, 3, LUA_TFUNCTION);
+	n = lua_tointegerx(L, 1, &isint);
+	if (lua_type(L, 1) != LUA_TNUMBER || !isint || n < 0 ||
+	    n > TESTS_MAX)
+		return luaL_error(L, "tests: n must be a whole number "
+				  "0..%d, got %s", (int)TESTS_MAX,
+				  luaL_tolstring(L, 1, NULL));
+	if (lua_type(L, 2) != LUA_TFUNCTION ||
+	    lua_type(L, 3) != LUA_TFUNCTION)
+		return luaL_error(L, "tests: takes (n, name, fn), name and fn "
+				  "functions of i; got a %s and a %s",
+				  luaL_typename(L, 2), luaL_typename(L, 3));
 	lua_settop(L, 3);
 
 	lua_getfield(L, LUA_REGISTRYINDEX, TESTS_KEY);
@@ -464,6 +557,8 @@ static int l_report(lua_State *L)
 	if (!lua_isnil(L, 5))
 		wm = l_msg_check(L, 5);
 
+	if (!lua_isnil(L, 4))
+		l_options(L, 4, "t:report", keys);
 	if (!ok && lua_istable(L, 4)) {
 		for (i = 0; keys[i]; i++) {
 			lua_getfield(L, 4, keys[i]);
@@ -679,12 +774,13 @@ static int sleep_k(lua_State *L, int status, lua_KContext ctx)
 /* t:sleep(ms): let the wire run for a while */
 static int l_sleep(lua_State *L)
 {
-	struct test *t = check_t(L);
 	lua_Integer ms = luaL_checkinteger(L, 2);
 
-	luaL_argcheck(L, ms >= 0 && ms <= 600000, 2,
-		      "milliseconds in 0..600000");
-	runner_wait_begin(t, "t:sleep()", ms ? (uint32_t)ms : 1);
+	check_t(L);
+	if (ms < 0 || ms > L_WAIT_MAX_MS)
+		return luaL_error(L, "t:sleep: ms must be 0..%d, got %I",
+				  (int)L_WAIT_MAX_MS, ms);
+	runner_wait_begin(L, "t:sleep", "t:sleep()", ms ? (uint32_t)ms : 1);
 
 	return sleep_k(L, LUA_OK, 0);
 }

@@ -172,12 +172,10 @@ static int l_invite(lua_State *L)
 	int err;
 
 	memset(&o, 0, sizeof(o));
-	if (lua_isnoneornil(L, 2)) {
+	if (!l_options(L, 2, "uac:invite", known)) {
 		lua_settop(L, 1);
 		lua_newtable(L);
 	}
-	luaL_checktype(L, 2, LUA_TTABLE);
-	l_check_options(L, 2, "invite", known);
 
 	o.ruri      = opt_string(L, 2, "ruri");
 	o.to        = opt_string(L, 2, "to");
@@ -223,10 +221,11 @@ static int l_send_raw(lua_State *L)
 	struct test *t = check_uac(L);
 	size_t len;
 	const char *bytes = luaL_checklstring(L, 2, &len);
+	static const char *const known[] = {"to", NULL};
 	struct sa to, *dst = NULL;
 	int err;
 
-	if (lua_istable(L, 3)) {
+	if (l_options(L, 3, "uac:send_raw", known)) {
 		lua_getfield(L, 3, "to");
 		if (!lua_isnil(L, -1)) {
 			const char *s = luaL_checkstring(L, -1);
@@ -362,7 +361,7 @@ static int response_k(lua_State *L, int status, lua_KContext ctx)
 
 /* Pushes the match state and starts the wait; returns its index. */
 static int wait_for(lua_State *L, struct lcall *lc, const struct match *m,
-		    const char *what, uint32_t ms)
+		    const char *fn, const char *what, uint32_t ms)
 {
 	struct match *mm = lua_newuserdatauv(L, sizeof(*mm), 1);
 	int idx = lua_gettop(L);
@@ -373,7 +372,7 @@ static int wait_for(lua_State *L, struct lcall *lc, const struct match *m,
 	lua_setiuservalue(L, idx, 1);
 	lua_pushstring(L, what);
 
-	runner_wait_begin(lc->t, lua_tostring(L, -1), ms);
+	runner_wait_begin(L, fn, lua_tostring(L, -1), ms);
 
 	return idx;
 }
@@ -398,7 +397,8 @@ static int l_response(lua_State *L)
 		(void)re_snprintf(what, sizeof(what), "%d response to the "
 				  "INVITE", m.scode);
 
-	idx = wait_for(L, lc, &m, what, l_wait_timeout(L, opts));
+	idx = wait_for(L, lc, &m, "call:response", what,
+		       l_wait_timeout(L, opts, "call:response", NULL));
 
 	return response_k(L, LUA_OK, idx);
 }
@@ -444,8 +444,10 @@ static const struct wire_msg *dialog_resp(lua_State *L, int idx,
 }
 
 
+/* The final response to the request met sent with cseq; fn and known
+ * name the call's method and its options (NULL: timeout only). */
 static int wait_final(lua_State *L, const char *met, uint32_t cseq,
-		      int opts)
+		      int opts, const char *fn, const char *const *known)
 {
 	struct lcall *lc = check_call(L);
 	struct match m = {uac_call_id(lc->call), met, cseq, -1};
@@ -454,7 +456,8 @@ static int wait_final(lua_State *L, const char *met, uint32_t cseq,
 
 	(void)re_snprintf(what, sizeof(what), "final response to the %s",
 			  met);
-	idx = wait_for(L, lc, &m, what, l_wait_timeout(L, opts));
+	idx = wait_for(L, lc, &m, fn, what,
+		       l_wait_timeout(L, opts, fn, known));
 
 	return response_k(L, LUA_OK, idx);
 }
@@ -475,9 +478,13 @@ static long opt_long(lua_State *L, int tbl, const char *key)
 }
 
 
-/* call:prack([resp], [{rseq=, cseq=, method=, sdp=, headers=}]) */
+/* call:prack([resp], [{rseq=, cseq=, method=, sdp=, headers=,
+ * timeout=}]) */
 static int l_prack(lua_State *L)
 {
+	static const char *const known[] = {
+		"rseq", "cseq", "method", "sdp", "headers", "timeout", NULL
+	};
 	struct lcall *lc = check_call(L);
 	int opts = lua_istable(L, 2) ? 2 : 3;
 	const struct wire_msg *wm = dialog_resp(L, 2, "prack");
@@ -487,14 +494,9 @@ static int l_prack(lua_State *L)
 	uint32_t cseq;
 	int err;
 
-	if (lua_istable(L, opts)) {
-		static const char *const known[] = {
-			"rseq", "cseq", "method", "sdp", "headers",
-			"timeout", NULL
-		};
-
-		l_check_options(L, opts, "prack", known);
-	}
+	/* every option checked before anything is sent */
+	(void)l_wait_timeout(L, opts, "call:prack", known);
+	runner_wait_allowed(L, "call:prack");
 	memset(&o, 0, sizeof(o));
 	o.rseq = opt_long(L, opts, "rseq");
 	o.cseq = opt_long(L, opts, "cseq");
@@ -526,7 +528,7 @@ static int l_prack(lua_State *L)
 		return luaL_error(L, "prack: could not send (%s)",
 				  sizes_strerror(err));
 
-	return wait_final(L, "PRACK", cseq, opts);
+	return wait_final(L, "PRACK", cseq, opts, "call:prack", known);
 }
 
 
@@ -563,13 +565,17 @@ static int l_ack(lua_State *L)
 static int l_cancel(lua_State *L)
 {
 	struct lcall *lc = check_call(L);
-	int err = uac_cancel(lc->call);
+	int err;
 
+	(void)l_wait_timeout(L, 2, "call:cancel", NULL);
+	runner_wait_allowed(L, "call:cancel");
+	err = uac_cancel(lc->call);
 	if (err)
 		return luaL_error(L, "cancel: could not send (%s)",
 				  sizes_strerror(err));
 
-	return wait_final(L, "CANCEL", uac_call_invite_cseq(lc->call), 2);
+	return wait_final(L, "CANCEL", uac_call_invite_cseq(lc->call), 2,
+			  "call:cancel", NULL);
 }
 
 
@@ -583,6 +589,8 @@ static int l_bye(lua_State *L)
 
 	int opts = lua_istable(L, 2) ? 2 : 3;
 
+	(void)l_wait_timeout(L, opts, "call:bye", NULL);
+	runner_wait_allowed(L, "call:bye");
 	wm = (lua_isnoneornil(L, 2) || lua_istable(L, 2)) && lc->final ?
 		lc->final : dialog_resp(L, 2, "bye");
 	err = wire_msg_decode(wm, &resp);
@@ -593,7 +601,7 @@ static int l_bye(lua_State *L)
 		return luaL_error(L, "bye: could not send (%s)",
 				  sizes_strerror(err));
 
-	return wait_final(L, "BYE", cseq, opts);
+	return wait_final(L, "BYE", cseq, opts, "call:bye", NULL);
 }
 
 

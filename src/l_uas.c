@@ -85,9 +85,9 @@ static int incoming_k(lua_State *L, int status, lua_KContext ctx)
 /* uas:incoming([{timeout = ms}]) */
 static int l_incoming(lua_State *L)
 {
-	struct test *t = check_uas(L);
-
-	runner_wait_begin(t, "an INVITE at the UAS", l_wait_timeout(L, 2));
+	(void)check_uas(L);
+	runner_wait_begin(L, "uas:incoming", "an INVITE at the UAS",
+			  l_wait_timeout(L, 2, "uas:incoming", NULL));
 
 	return incoming_k(L, LUA_OK, 0);
 }
@@ -712,8 +712,8 @@ int l_inv_wait(lua_State *L)
 
 	(void)inv_state(L);   /* checks the invitation */
 	state = luaL_checkoption(L, 2, NULL, states);
-	runner_wait_begin(runner_test(L), "the invitation's state",
-			  l_wait_timeout(L, 3));
+	runner_wait_begin(L, "inv:wait", "the invitation's state",
+			  l_wait_timeout(L, 3, "inv:wait", NULL));
 
 	return wait_state_k(L, LUA_OK, state);
 }
@@ -769,10 +769,9 @@ int l_uas_push(lua_State *L, struct test *t, int opts)
 				  "(--target); its scenarios can only send "
 				  "and expect");
 
-	if (lua_istable(L, opts)) {
+	if (l_options(L, opts, "t:uas", known)) {
 		const char *rel;
 
-		l_check_options(L, opts, "uas", known);
 		lua_getfield(L, opts, "t1");
 		if (!lua_isnil(L, -1)) {
 			lua_Integer t1 = luaL_checkinteger(L, -1);

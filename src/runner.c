@@ -8,6 +8,7 @@
  * on the next loop turn (never inside a libre callback), and the wait's
  * continuation decides whether to return or yield again.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <lua.h>
@@ -24,6 +25,10 @@
 #include "agent.h"
 #include "text.h"
 #include "sizes.h"
+
+
+/* The registry's copy of the last error a wait's misuse made a point of */
+#define REPORTED_KEY "siptap.reported"
 
 
 struct test *runner_test(lua_State *L)
@@ -141,14 +146,16 @@ void runner_point_skip(struct test *t, const char *desc, const char *reason)
 
 
 /* "file:line" of the innermost frame in the scenario file itself, so a
- * helper from lua/siptap does not hide where the scenario asked. */
+ * helper from lua/siptap does not hide where the scenario asked. Level 0
+ * too: a C function there has no line and is passed over, and in a
+ * coroutine that ran out of memory it is the scenario's own function. */
 int runner_where(lua_State *L, char *buf, size_t sz)
 {
 	struct test *t = runner_test(L);
 	lua_Debug ar;
 	int level, first = -1;
 
-	for (level = 1; lua_getstack(L, level, &ar); level++) {
+	for (level = 0; lua_getstack(L, level, &ar); level++) {
 		if (!lua_getinfo(L, "Sl", &ar) || ar.currentline < 0)
 			continue;
 		if (first < 0)
@@ -285,8 +292,57 @@ static void wait_tmr_handler(void *arg)
 }
 
 
-void runner_wait_begin(struct test *t, const char *what, uint32_t timeout_ms)
+/* A wait may yield only the test's own coroutine: from a coroutine the
+ * scenario made, the yield would go to its coroutine.resume and the wait
+ * would not wait. The misuse is a failing point at once (a scenario
+ * that ignores what coroutine.resume returns still fails) and an error
+ * (runner_error knows it by REPORTED_KEY and does not count it twice). */
+static void wait_here(lua_State *L, struct test *t, const char *fn)
 {
+	const char *why;
+	char at[256];
+
+	if (!t)
+		t = runner_test(L);
+	if (L == t->co && lua_isyieldable(L))
+		return;
+
+	if (L != t->co)
+		why = "must be called from the test function itself, not "
+			"from a coroutine it created";
+	else
+		why = "cannot wait here: it is called from a function that C "
+			"calls (a metamethod, a table.sort comparator, a "
+			"string.gsub replacement)";
+
+	(void)runner_where(L, at, sizeof(at));
+	lua_pushfstring(L, "%s %s", fn, why);
+	runner_point(t, false, "scenario raised an error",
+		     (struct tap_diag[]){{"message", lua_tostring(L, -1), 0},
+					 {"at", at, 0}}, 2);
+	lua_pushfstring(L, "%s: %s", at, lua_tostring(L, -1));
+	lua_pushvalue(L, -1);
+	lua_setfield(L, LUA_REGISTRYINDEX, REPORTED_KEY);
+	lua_error(L);
+}
+
+
+/* Raises unless method fn may wait here: for a method that sends
+ * before it waits, so that nothing goes out when it cannot wait. */
+void runner_wait_allowed(lua_State *L, const char *fn)
+{
+	wait_here(L, NULL, fn);
+}
+
+
+/* Starts a wait of method fn (for errors) for what (kept as long as the
+ * wait: the timeout point names it) */
+void runner_wait_begin(lua_State *L, const char *fn, const char *what,
+		       uint32_t timeout_ms)
+{
+	struct test *t = runner_test(L);
+
+	wait_here(L, t, fn);
 	t->waiting_for  = what;
 	t->wait_expired = false;
 	tmr_start(&t->wait_tmr, timeout_ms, wait_tmr_handler, t);
@@ -309,6 +365,13 @@ void runner_wait_end(struct test *t)
 
 int runner_yield(lua_State *L, lua_KContext ctx, lua_KFunction k)
 {
+	struct test *t = runner_test(L);
+
+	if (L != t->co) {
+		runner_wait_end(t);
+		wait_here(L, t, "a siptap wait");
+	}
+
 	return lua_yieldk(L, 0, ctx, k);
 }
 
@@ -335,43 +398,256 @@ static void timeout_handler(void *arg)
 
 /* --- errors ------------------------------------------------------------ */
 
-/* A Lua error ends the test as one not-ok point with the message, where
- * it happened and the traceback. */
+enum { SHOWN_ENTRIES = 8, ENTRY_SZ = 96 };
+
+static int entry_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+
+/* One value of an error table, short: strings quoted and cut, tables
+ * not opened. */
+static void entry_value(lua_State *L, int idx, char *buf, size_t sz)
+{
+	size_t len;
+	const char *s;
+
+	switch (lua_type(L, idx)) {
+
+	case LUA_TSTRING:
+		s = lua_tolstring(L, idx, &len);
+		(void)re_snprintf(buf, sz, "\"%b%s\"", s, min(len, 40),
+				  len > 40 ? "..." : "");
+		break;
+
+	case LUA_TNUMBER:
+	case LUA_TBOOLEAN:
+		(void)re_snprintf(buf, sz, "%s", luaL_tolstring(L, idx, NULL));
+		lua_pop(L, 1);
+		break;
+
+	case LUA_TTABLE:
+		(void)re_snprintf(buf, sz, "{...}");
+		break;
+
+	default:
+		(void)re_snprintf(buf, sz, "(%s)", luaL_typename(L, idx));
+		break;
+	}
+}
+
+
+/* A table raised as an error, without __tostring, pushed as text: its
+ * first entries, sorted, so that the same table reads the same on every
+ * run. */
+static void table_text(lua_State *L, int tbl)
+{
+	char entries[SHOWN_ENTRIES][ENTRY_SZ], key[ENTRY_SZ], val[ENTRY_SZ];
+	char more[48] = "";
+	size_t n = 0, total = 0, i;
+	luaL_Buffer b;
+
+	lua_pushnil(L);
+	while (lua_next(L, tbl)) {
+		if (n < SHOWN_ENTRIES) {
+			const bool named = lua_type(L, -2) == LUA_TSTRING;
+
+			entry_value(L, -2, key, sizeof(key));
+			entry_value(L, -1, val, sizeof(val));
+			(void)re_snprintf(entries[n++], ENTRY_SZ,
+					  named ? "%s = %s" : "[%s] = %s",
+					  named ? lua_tostring(L, -2) : key,
+					  val);
+		}
+		++total;
+		lua_pop(L, 1);
+	}
+	qsort(entries, n, ENTRY_SZ, entry_cmp);
+	if (total > n)
+		(void)re_snprintf(more, sizeof(more), ", ... (%zu entries)",
+				  total);
+
+	luaL_buffinit(L, &b);
+	luaL_addchar(&b, '{');
+	for (i = 0; i < n; i++) {
+		if (i)
+			luaL_addstring(&b, ", ");
+		luaL_addstring(&b, entries[i]);
+	}
+	luaL_addstring(&b, more);
+	luaL_addchar(&b, '}');
+	luaL_pushresult(&b);
+}
+
+
+/* The text of an error value that is not a string: a table by its
+ * __tostring when it has one (its own message), else by its entries;
+ * anything else by tostring, its type named. Run protected: __tostring
+ * is the scenario's code. */
+static int error_text(lua_State *L)
+{
+	lua_settop(L, 1);
+	if (luaL_getmetafield(L, 1, "__tostring") != LUA_TNIL) {
+		luaL_tolstring(L, 1, NULL);
+		return 1;
+	}
+
+	lua_pushfstring(L, "error value (%s)", luaL_typename(L, 1));
+	if (lua_type(L, 1) == LUA_TTABLE)
+		table_text(L, 1);
+	else if (!lua_isnil(L, 1))
+		luaL_tolstring(L, 1, NULL);
+	else
+		return 1;
+	lua_pushliteral(L, ": ");
+	lua_insert(L, -2);
+	lua_concat(L, 3);
+
+	return 1;
+}
+
+
+/* Replaces the error value on top of co by its text and returns it. */
+static const char *error_message(struct test *t, lua_State *co)
+{
+	lua_State *L = t->L;
+	int status;
+
+	if (lua_type(co, -1) == LUA_TSTRING)
+		return lua_tostring(co, -1);
+
+	/* co may be a dead coroutine: no calls there, the text is made in
+	 * the test's main thread */
+	lua_checkstack(L, 4);
+	lua_pushcfunction(L, error_text);
+	if (co == L)
+		lua_insert(L, -2);
+	else
+		lua_xmove(co, L, 1);
+	sandbox_budget(L);
+	status = lua_pcall(L, 1, 1, 0);
+	/* out of memory, Lua's own "not enough memory" stays: making
+	 * another string could fail outside protection */
+	if ((status != LUA_OK && status != LUA_ERRMEM) ||
+	    !lua_isstring(L, -1)) {
+		lua_pop(L, 1);
+		lua_pushliteral(L, "error value (a table whose __tostring "
+				"raised an error or returned no string)");
+	}
+	lua_xmove(L, co, 1);
+
+	return lua_tostring(co, -1);
+}
+
+
+/* "file:line" from a message that starts as luaL_error starts it, when
+ * it is the scenario file's (whose front short_src may cut to "...") or
+ * another Lua file's. */
+static bool message_where(const struct test *t, const char *msg, char *at,
+			  size_t sz)
+{
+	const size_t flen = strlen(t->file);
+	const char *colon, *d;
+	size_t slen;
+
+	for (colon = strchr(msg, ':'); colon; colon = strchr(colon + 1, ':')) {
+		if (memchr(msg, '\n', (size_t)(colon - msg)))
+			return false;
+		for (d = colon + 1; *d >= '0' && *d <= '9'; d++)
+			;
+		if (d > colon + 1 && *d == ':')
+			break;
+	}
+	if (!colon)
+		return false;
+
+	slen = (size_t)(colon - msg);
+	if ((slen == flen && !strncmp(msg, t->file, flen)) ||
+	    (slen > 3 && !strncmp(msg, "...", 3) && slen - 3 <= flen &&
+	     !strncmp(t->file + flen - (slen - 3), msg + 3, slen - 3))) {
+		(void)re_snprintf(at, sz, "%s:%b", t->file, colon + 1,
+				  (size_t)(d - colon - 1));
+		return true;
+	}
+	if (slen > 4 && !strncmp(colon - 4, ".lua", 4)) {
+		(void)re_snprintf(at, sz, "%b", msg, (size_t)(d - msg));
+		return true;
+	}
+
+	return false;
+}
+
+
+/* True when the error on top of co is one wait_here made a point of
+ * (coroutine.wrap puts its own "file:line: " in front). */
+static bool reported(lua_State *co)
+{
+	size_t mlen, rlen;
+	const char *msg, *rep;
+	bool same;
+
+	if (lua_type(co, -1) != LUA_TSTRING)
+		return false;
+
+	lua_getfield(co, LUA_REGISTRYINDEX, REPORTED_KEY);
+	msg = lua_tolstring(co, -2, &mlen);
+	rep = lua_tolstring(co, -1, &rlen);
+	same = rep && mlen >= rlen && !memcmp(msg + mlen - rlen, rep, rlen);
+	lua_pop(co, 1);
+
+	return same;
+}
+
+
+/* At the allocator cap: free what the test held before anything else
+ * needs memory, and build no traceback. */
+static void out_of_memory(struct test *t, lua_State *co, const char *at)
+{
+	struct tap_diag d[2] = {
+		{"message", "not enough memory: the test went over siptap's "
+		 "256 MB per test", 0},
+		{"at", at, 0},
+	};
+
+	t->out_of_memory = true;
+	lua_settop(co, 0);
+	lua_pushnil(t->L);
+	lua_setfield(t->L, LUA_REGISTRYINDEX, "siptap.co");
+	lua_gc(t->L, LUA_GCCOLLECT);
+	runner_point(t, false, "scenario raised an error", d, *at ? 2 : 1);
+	t->errored = true;
+}
+
+
+/* A Lua error ends the test as one not-ok point with the message (any
+ * value, as text), the scenario line it happened at and the traceback. */
 void runner_error(struct test *t, lua_State *co, int status)
 {
-	const char *msg = lua_tostring(co, -1);
 	struct tap_diag diag[3];
-	char at[256] = "";
-	const char *colon;
+	char at[256] = "", msg_at[256];
+	const char *msg;
 	size_t n = 0;
 
-	if (status == LUA_ERRMEM) {
-		/* at the cap: free what the test held before anything else
-		 * needs memory, and build no traceback */
-		struct tap_diag d = {"message", "not enough memory: the test "
-				     "went over siptap's 256 MB per test", 0};
+	/* the innermost scenario line: for a message that has none (one
+	 * raised in the siptap library, error(value), error(s, 0)) */
+	if (co == t->co)
+		(void)runner_where(co, at, sizeof(at));
 
-		t->out_of_memory = true;
-		lua_settop(co, 0);
-		lua_pushnil(t->L);
-		lua_setfield(t->L, LUA_REGISTRYINDEX, "siptap.co");
-		lua_gc(t->L, LUA_GCCOLLECT);
-		runner_point(t, false, "scenario raised an error", &d, 1);
-		t->errored = true;
+	if (status == LUA_ERRMEM) {
+		out_of_memory(t, co, at);
 		return;
 	}
-	if (!msg)
-		msg = "error object is not a string";
+	if (reported(co)) {
+		t->errored = true;
+		lua_pop(co, 1);
+		return;
+	}
 
-	/* "file:line: message" from luaL_error; keep file:line apart.
-	 * Raised inside the siptap library, which has no line numbers
-	 * (sandbox.c), it has none: the scenario line that called it. */
-	colon = strstr(msg, ".lua:");
-	if (colon && (colon = strchr(colon + 5, ':')))
-		(void)re_snprintf(at, sizeof(at), "%b", msg,
-				  (size_t)(colon - msg));
-	else if (co == t->co)
-		(void)runner_where(co, at, sizeof(at));
+	msg = error_message(t, co);
+	if (message_where(t, msg, msg_at, sizeof(msg_at)) &&
+	    (!*at || !strncmp(msg_at, t->file, strlen(t->file))))
+		str_ncpy(at, msg_at, sizeof(at));
 
 	luaL_traceback(co, co, msg, 0);
 
@@ -382,7 +658,7 @@ void runner_error(struct test *t, lua_State *co, int status)
 
 	runner_point(t, false, "scenario raised an error", diag, n);
 	t->errored = true;
-	lua_pop(co, 1);
+	lua_pop(co, 2);
 }
 
 
@@ -748,17 +1024,49 @@ static void memo_destructor(void *arg)
 }
 
 
+/* What SIPTAP.memo keeps: the run's memory, not a test's, so it has
+ * caps of its own (README, "Writing scenarios") */
+enum {
+	MEMO_KEY_MAX   = 256,                /* bytes of a key            */
+	MEMO_VAL_MAX   = 4 * 1024 * 1024,    /* bytes of a value          */
+	MEMO_TOTAL_MAX = 16 * 1024 * 1024,   /* bytes of all, keys too    */
+	MEMO_COUNT_MAX = 1024,               /* keys                      */
+};
+
+
+/* Whether one more value of len bytes under key fits; raises if not. */
+static void memo_fits(lua_State *L, size_t klen, size_t len, size_t used,
+		      size_t count)
+{
+	if (klen > MEMO_KEY_MAX)
+		luaL_error(L, "SIPTAP.memo: a key is at most %d bytes, this "
+			   "one is %d", (int)MEMO_KEY_MAX, (int)klen);
+	if (len > MEMO_VAL_MAX)
+		luaL_error(L, "SIPTAP.memo: a value is at most %d MB, this "
+			   "one is %d bytes", (int)(MEMO_VAL_MAX >> 20),
+			   (int)len);
+	if (count >= MEMO_COUNT_MAX)
+		luaL_error(L, "SIPTAP.memo: a run keeps at most %d values",
+			   (int)MEMO_COUNT_MAX);
+	if (used + klen + len > MEMO_TOTAL_MAX)
+		luaL_error(L, "SIPTAP.memo: a run keeps at most %d MB (keys "
+			   "and values); %d bytes are kept, this one is %d",
+			   (int)(MEMO_TOTAL_MAX >> 20), (int)used,
+			   (int)(klen + len));
+}
+
+
 /* SIPTAP.memo(key) -> string or nil; SIPTAP.memo(key, string): a string
  * kept for the whole run, across the tests' Lua states. Each test loads
  * its file again; a file that computes its tests (the option matrix)
- * does the work once. */
+ * does the work once. The first value kept under a key stays. */
 static int l_memo(lua_State *L)
 {
 	struct list *cache = lua_touserdata(L, lua_upvalueindex(1));
-	const char *key = luaL_checkstring(L, 1);
+	size_t klen, len, used = 0, count = 0;
+	const char *key = luaL_checklstring(L, 1, &klen);
 	struct memo *m;
 	struct le *le;
-	size_t len;
 	const char *val;
 
 	for (le = cache->head; le; le = le->next) {
@@ -767,17 +1075,25 @@ static int l_memo(lua_State *L)
 			lua_pushlstring(L, m->val, m->len);
 			return 1;
 		}
+		used += strlen(m->key) + m->len;
+		++count;
 	}
 	if (lua_isnoneornil(L, 2))
 		return 0;
 
-	val = luaL_checklstring(L, 2, &len);
+	if (lua_type(L, 2) != LUA_TSTRING)
+		return luaL_error(L, "SIPTAP.memo: keeps strings, not a %s",
+				  luaL_typename(L, 2));
+	val = lua_tolstring(L, 2, &len);
+	memo_fits(L, klen, len, used, count);
+
 	m = mem_zalloc(sizeof(*m), memo_destructor);
-	if (!m || str_dup(&m->key, key))
-		return luaL_error(L, "memo: out of memory");
-	m->val = mem_alloc(len + 1, NULL);
-	if (!m->val)
-		return luaL_error(L, "memo: out of memory");
+	if (m && !str_dup(&m->key, key))
+		m->val = mem_alloc(len + 1, NULL);
+	if (!m || !m->val) {
+		mem_deref(m);
+		return luaL_error(L, "SIPTAP.memo: out of memory");
+	}
 	memcpy(m->val, val, len);
 	m->val[len] = '\0';
 	m->len = len;

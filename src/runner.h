@@ -142,7 +142,8 @@ void runner_point(struct test *t, bool ok, const char *desc,
 		  const struct tap_diag *diagv, size_t diagc);
 void runner_point_skip(struct test *t, const char *desc,
 		       const char *reason);
-void runner_wait_begin(struct test *t, const char *what,
+void runner_wait_allowed(lua_State *L, const char *fn);
+void runner_wait_begin(lua_State *L, const char *fn, const char *what,
 		       uint32_t timeout_ms);
 bool runner_wait_expired(struct test *t);
 void runner_wait_end(struct test *t);

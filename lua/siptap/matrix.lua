@@ -76,8 +76,25 @@ local function case_at(p, i)
   return named
 end
 
+-- cases and case_list take {matrix =, seed =}; another key is a typo,
+-- an error at the scenario line that passed it (level 3).
+local function checked(opts, fn)
+  opts = opts or {}
+  if type(opts) ~= "table" then
+    error(("siptap.matrix.%s: options must be a table, got %s")
+          :format(fn, type(opts)), 3)
+  end
+  for k in pairs(opts) do
+    if k ~= "matrix" and k ~= "seed" then
+      error(("siptap.matrix.%s: unknown option '%s' (it takes matrix, seed)")
+            :format(fn, tostring(k)), 3)
+    end
+  end
+  return opts
+end
+
 function M.cases(opts)
-  local p = packed(opts or {})
+  local p = packed(checked(opts, "cases"))
   local out = {}
   for i = 1, (#p + 1) // (#M.dimensions + 1) do out[i] = case_at(p, i) end
   return out
@@ -86,7 +103,7 @@ end
 -- The cases without making them all: count, and at(i), the i-th as
 -- M.cases has it. For tests(), which makes only the case a test runs.
 function M.case_list(opts)
-  local p = packed(opts or {})
+  local p = packed(checked(opts, "case_list"))
   return { count = (#p + 1) // (#M.dimensions + 1),
            at = function(i) return case_at(p, i) end }
 end
