@@ -226,18 +226,25 @@ static void test_finished(struct run *run, struct test *t)
 static void test_lost(struct run *run, struct test *t, struct worker *w,
 		      int status, bool killed)
 {
+	const char *at = w->page ? w->page->at : "";
+	struct tap_diag diag[2] = {{"message", NULL, 0}, {"at", at, 0}};
 	char msg[512];
-	struct tap_diag diag[2] = {{"message", msg, 0}, {"at", w->where, 0}};
 
 	test_results_free(t);
-	t->out = mbuf_alloc(256);
-	if (killed)
+	t->points = t->failed = t->todo_failed = 0;
+	t->out = mbuf_alloc(1024);
+	if (!t->out)
+		return;
+	diag[0].val = msg;
+	if (killed) {
+		worker_last_words(w, t);
 		(void)re_snprintf(msg, sizeof(msg), "the test did not finish "
 				  "within %u s (--timeout) and could not be "
 				  "stopped there: siptap killed its process "
 				  "(stuck in a C function, such as a pattern "
 				  "match that backtracks)",
 				  run->conf->timeout_s);
+	}
 	else if (status >= 0 && WIFSIGNALED(status))
 		(void)re_snprintf(msg, sizeof(msg), "siptap's process for the "
 				  "test died of signal %d before it reported",
@@ -249,8 +256,7 @@ static void test_lost(struct run *run, struct test *t, struct worker *w,
 
 	t->errored = !killed;
 	runner_point(t, false, killed ? "test finished in time" :
-		     "the test ran to its end", diag,
-		     w->where && *w->where ? 2 : 1);
+		     "the test ran to its end", diag, *at ? 2 : 1);
 }
 
 
@@ -413,10 +419,10 @@ static void wait_workers(struct run *run)
 static bool loop(struct run *run)
 {
 	for (;;) {
-		if (start_next(run))
-			return true;
 		if (interrupted)
 			return false;
+		if (start_next(run))
+			return true;
 		if (!run->running && run->next >= run->testc)
 			return false;
 		wait_workers(run);

@@ -23,6 +23,7 @@
 #include "l_siptap.h"
 #include "pcap.h"
 #include "agent.h"
+#include "frame.h"
 #include "text.h"
 #include "sizes.h"
 
@@ -239,7 +240,9 @@ static void resume(struct test *t, int nargs)
 	sandbox_budget(t->co);   /* a fresh budget between two waits */
 	status = lua_resume(t->co, t->L, nargs, &nres);
 
-	if (status == LUA_YIELD && sandbox_stopped(t->co, NULL)) {
+	if (status != LUA_OK && sandbox_stopped(t->co, NULL)) {
+		/* yielded out by the guard, or its error went all the way
+		 * up (raised where no yield was possible) */
 		stopped(t);
 	}
 	else if (status == LUA_YIELD) {
@@ -1107,6 +1110,60 @@ static int l_memo(lua_State *L)
 void run_memo_flush(struct list *cache)
 {
 	list_flush(cache);
+}
+
+
+/* The memo's entries from the n-th on: what a file's listing, in a
+ * process of its own (suite.c), hands back to the run. */
+int run_memo_encode(const struct list *cache, size_t from, struct mbuf *mb)
+{
+	struct le *le;
+	size_t i = 0;
+	int err = 0;
+
+	for (le = cache->head; le && !err; le = le->next, i++) {
+		const struct memo *m = le->data;
+
+		if (i < from)
+			continue;
+		err  = frame_put(mb, m->key, strlen(m->key));
+		err |= frame_put(mb, m->val, m->len);
+	}
+
+	return err;
+}
+
+
+/* Entries as run_memo_encode() wrote them, up to the end of mb; a key
+ * kept already keeps its first value. */
+int run_memo_decode(struct list *cache, struct mbuf *mb)
+{
+	while (mbuf_get_left(mb)) {
+		struct memo *m = mem_zalloc(sizeof(*m), memo_destructor);
+		struct le *le;
+		int err;
+
+		if (!m)
+			return ENOMEM;
+		err = frame_get(mb, &m->key, NULL);
+		if (!err)
+			err = frame_get(mb, &m->val, &m->len);
+		if (!err && (!m->key || !m->val))
+			err = EPROTO;
+		for (le = cache->head; !err && le; le = le->next) {
+			if (!strcmp(((struct memo *)le->data)->key, m->key))
+				break;
+		}
+		if (err || le) {
+			mem_deref(m);
+			if (err)
+				return err;
+			continue;
+		}
+		list_append(cache, &m->le, m);
+	}
+
+	return 0;
 }
 
 

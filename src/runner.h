@@ -135,6 +135,9 @@ struct test {
 struct test *runner_test(lua_State *L);
 int  run_conf_push(lua_State *L, const struct run_conf *conf);
 void run_memo_flush(struct list *cache);
+int  run_memo_encode(const struct list *cache, size_t from,
+		     struct mbuf *mb);
+int  run_memo_decode(struct list *cache, struct mbuf *mb);
 int  runner_start(struct test *t, runner_done_h *doneh, void *arg);
 void runner_pcap(struct test *t);
 struct finding *runner_finding_new(struct test *t);

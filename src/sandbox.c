@@ -317,6 +317,7 @@ struct sandbox_alloc {
 	size_t used;
 	uint64_t spent;            /* instructions since the last wait  */
 	uint64_t deadline;         /* monotonic usec; 0: none           */
+	uint32_t seconds;          /* the deadline, as it was given     */
 	const char *stop;          /* why the guard stopped the state   */
 	char at[256];              /* the scenario line it stopped at   */
 	char why[160];
@@ -405,9 +406,9 @@ static void guard_hook(lua_State *L, lua_Debug *ar)
 					  SANDBOX_BUDGET / 1000000);
 		}
 		else if (g->deadline && mono_usec() >= g->deadline) {
-			(void)re_snprintf(g->why, sizeof(g->why), "the test "
-					  "did not finish in time "
-					  "(--timeout), running Lua");
+			(void)re_snprintf(g->why, sizeof(g->why), "still "
+					  "running Lua at the end of --timeout "
+					  "(%u s)", g->seconds);
 		}
 		else {
 			return;
@@ -436,6 +437,7 @@ void sandbox_budget(lua_State *L)
 
 void sandbox_deadline(lua_State *L, uint32_t seconds)
 {
+	guard(L)->seconds = seconds;
 	guard(L)->deadline = seconds ? mono_usec() +
 		(uint64_t)seconds * 1000000 : 0;
 }
@@ -462,6 +464,37 @@ const char *sandbox_stopped(lua_State *L, const char **at)
 		*at = g->at;
 
 	return g->stop;
+}
+
+
+/* The message handler that xpcall() of a sandbox passes on: once the
+ * guard has stopped the state, the scenario's handler is not called.
+ * An error the guard raises is raised inside its hook, where hooks are
+ * off: a handler that looped then would loop for ever.
+ * Upvalue: the scenario's handler. */
+static int guarded_handler(lua_State *L)
+{
+	if (guard(L)->stop)
+		return 1;
+
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+
+	return lua_gettop(L);
+}
+
+
+/* xpcall(f, msgh, ...) with msgh behind guarded_handler.
+ * Upvalue: Lua's xpcall. */
+static int safe_xpcall(lua_State *L)
+{
+	luaL_checktype(L, 2, LUA_TFUNCTION);
+	lua_pushvalue(L, 2);
+	lua_pushcclosure(L, guarded_handler, 1);
+	lua_replace(L, 2);
+
+	return lua_tocfunction(L, lua_upvalueindex(1))(L);
 }
 
 
@@ -533,6 +566,9 @@ int sandbox_new(lua_State **Lp, struct sandbox_lib *lib, uint64_t seed,
 	lua_getglobal(L, "setmetatable");
 	lua_pushcclosure(L, safe_setmetatable, 1);
 	lua_setglobal(L, "setmetatable");
+	lua_getglobal(L, "xpcall");
+	lua_pushcclosure(L, safe_xpcall, 1);
+	lua_setglobal(L, "xpcall");
 
 	restrict_package(L, lib);
 

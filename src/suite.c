@@ -13,6 +13,8 @@
 #include "runner.h"
 #include "suite.h"
 #include "l_siptap.h"
+#include "frame.h"
+#include "worker.h"
 
 
 enum { MAX_FILES = 4096 };
@@ -172,6 +174,7 @@ static int list_file(struct list *testl, const char *file,
 
 	l_test_declare_open(L);
 	sandbox_deadline(L, conf->timeout_s);
+	worker_once_watch(L, conf->timeout_s);
 
 	if (sandbox_load_scenario(L, file) != LUA_OK) {
 		err = entry_add(testl, file, 0, &st);
@@ -211,6 +214,132 @@ static int list_file(struct list *testl, const char *file,
 }
 
 
+/* --- listing in a process of its own ----------------------------------- */
+
+/* A file's top level is the scenario's code like any test's: a loop
+ * the guard stops is one thing, a pattern match that backtracks in C
+ * for hours another. So each file is listed in a child process that
+ * the run kills at --timeout; it hands back the declarations and what
+ * the file kept in SIPTAP.memo, for the tests to find. */
+struct listing {
+	const char *file;
+	const struct run_conf *conf;
+};
+
+
+static int list_encode(struct mbuf *mb, const struct list *testl)
+{
+	struct le *le;
+	int err = mbuf_write_u32(mb, (uint32_t)list_count(testl));
+
+	for (le = testl->head; le && !err; le = le->next) {
+		const struct suite_test *st = le->data;
+
+		err  = mbuf_write_u32(mb, st->index);
+		err |= frame_put_str(mb, st->name);
+		err |= frame_put_str(mb, st->skip);
+		err |= frame_put_str(mb, st->todo);
+		err |= frame_put_str(mb, st->load_error);
+	}
+
+	return err;
+}
+
+
+static int list_job(void *arg, struct mbuf *out)
+{
+	const struct listing *job = arg;
+	const size_t memo_from = job->conf->memo ?
+		list_count(job->conf->memo) : 0;
+	struct list testl = LIST_INIT;
+	int err;
+
+	err = list_file(&testl, job->file, job->conf);
+	if (!err)
+		err = list_encode(out, &testl);
+	if (!err && job->conf->memo)
+		err = run_memo_encode(job->conf->memo, memo_from, out);
+
+	return err;
+}
+
+
+static int list_decode(struct list *testl, const char *file,
+		       struct mbuf *mb, const struct run_conf *conf)
+{
+	uint32_t i, n;
+	int err = 0;
+
+	if (mbuf_get_left(mb) < 4)
+		return EPROTO;
+	n = mbuf_read_u32(mb);
+	for (i = 0; i < n && !err; i++) {
+		struct suite_test *st;
+
+		if (mbuf_get_left(mb) < 4)
+			return EPROTO;
+		err = entry_add(testl, file, mbuf_read_u32(mb), &st);
+		if (!err)
+			err = frame_get(mb, &st->name, NULL);
+		if (!err)
+			err = frame_get(mb, &st->skip, NULL);
+		if (!err)
+			err = frame_get(mb, &st->todo, NULL);
+		if (!err)
+			err = frame_get(mb, &st->load_error, NULL);
+	}
+
+	if (!err && conf->memo)
+		err = run_memo_decode(conf->memo, mb);
+
+	return err;
+}
+
+
+/* The file's listing could not finish: one entry that fails. */
+static int list_lost(struct list *testl, const char *file, int err,
+		     const char *at, const struct run_conf *conf)
+{
+	struct suite_test *st;
+	int e = entry_add(testl, file, 0, &st);
+
+	if (e)
+		return e;
+	if (err == ETIMEDOUT)
+		return re_sdprintf(&st->load_error, "%s%sthe file did not "
+				   "finish loading within %u s (--timeout): "
+				   "siptap killed the process loading it (its "
+				   "top level is stuck in a C function, such "
+				   "as a pattern match that backtracks)",
+				   at, *at ? ": " : "", conf->timeout_s);
+
+	return re_sdprintf(&st->load_error, "siptap's process loading the "
+			   "file ended before it reported (%m)", err);
+}
+
+
+static int list_file_apart(struct list *testl, const char *file,
+			   const struct run_conf *conf)
+{
+	struct listing job = {file, conf};
+	struct mbuf *mb = NULL;
+	char at[256] = "";
+	int err;
+
+	err = worker_once(list_job, &job, conf->timeout_s, &mb, at,
+			  sizeof(at));
+	if (err == EINTR)
+		return err;
+	if (!err)
+		err = list_decode(testl, file, mb, conf);
+	mem_deref(mb);
+	if (err == ENOMEM)
+		return err;
+
+	return err ? list_lost(testl, file, err, at, conf) : 0;
+}
+
+
 int suite_collect(struct list *testl, const char *const *pathv,
 		  size_t pathc, const struct run_conf *conf, char *err,
 		  size_t errsz)
@@ -223,10 +352,14 @@ int suite_collect(struct list *testl, const char *const *pathv,
 
 	e = find_files(&f, pathv, pathc, err, errsz);
 	for (i = 0; !e && i < f.c; i++) {
-		e = list_file(testl, f.v[i], conf);
+		e = list_file_apart(testl, f.v[i], conf);
+		if (e == EINTR)
+			break;   /* SIGINT: the run bails out with the rest */
 		if (e)
 			(void)re_snprintf(err, errsz, "%s: %m", f.v[i], e);
 	}
+	if (e == EINTR)
+		e = 0;
 	if (!e && !f.c) {
 		(void)re_snprintf(err, errsz, "no *.lua scenario files found");
 		e = ENOENT;

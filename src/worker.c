@@ -24,13 +24,15 @@
 #include <sys/prctl.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <poll.h>
 #include <lua.h>
 #include <re.h>
 #include "runner.h"
+#include "frame.h"
 #include "worker.h"
 
 
-enum { WHERE_SIZE = 4096 };
+enum { PAGE_SIZE = 256 * 1024 };
 
 struct result_head {
 	uint32_t magic;
@@ -57,27 +59,9 @@ uint64_t worker_now_ms(void)
 
 /* --- the child's side ------------------------------------------------- */
 
-static int put_str(struct mbuf *mb, const char *s, size_t len)
-{
-	uint32_t n = s ? (uint32_t)len : UINT32_MAX;
-	int err = mbuf_write_mem(mb, (const uint8_t *)&n, sizeof(n));
-
-	if (!err && s)
-		err = mbuf_write_mem(mb, (const uint8_t *)s, len);
-
-	return err;
-}
-
-
-static int put_cstr(struct mbuf *mb, const char *s)
-{
-	return put_str(mb, s, s ? strlen(s) : 0);
-}
-
-
 static int put_mbuf(struct mbuf *mb, const struct mbuf *v)
 {
-	return put_str(mb, v ? (const char *)v->buf : NULL, v ? v->end : 0);
+	return frame_put(mb, v ? (const char *)v->buf : NULL, v ? v->end : 0);
 }
 
 
@@ -97,18 +81,18 @@ static int encode(struct mbuf *mb, const struct test *t)
 
 	err  = mbuf_write_mem(mb, (const uint8_t *)&h, sizeof(h));
 	err |= put_mbuf(mb, t->out);
-	err |= put_cstr(mb, t->first_failure);
+	err |= frame_put_str(mb, t->first_failure);
 	err |= put_mbuf(mb, t->wire_log);
-	err |= put_cstr(mb, t->remote_name);
+	err |= frame_put_str(mb, t->remote_name);
 
 	for (le = t->findings.head; le && !err; le = le->next) {
 		const struct finding *f = le->data;
 
 		err  = mbuf_write_u8(mb, f->todo);
-		err |= put_cstr(mb, f->point);
-		err |= put_cstr(mb, f->rule);
-		err |= put_cstr(mb, f->what);
-		err |= put_cstr(mb, f->raw);
+		err |= frame_put_str(mb, f->point);
+		err |= frame_put_str(mb, f->rule);
+		err |= frame_put_str(mb, f->what);
+		err |= frame_put_str(mb, f->raw);
 	}
 
 	return err ? ENOMEM : 0;
@@ -174,14 +158,16 @@ int worker_child_next(struct worker *w, size_t *testp)
 }
 
 
-/* The child's watch: when the Lua hook could not stop the test at
- * --timeout (it is inside a C function), SIGALRM notes the scenario
- * line that called into C on the shared page, for the run to report
- * when it kills the child. The Lua state is consistent while a C
- * function runs: reading its stack takes no allocation. Signals know
- * no context: the one test of this process is kept here. */
+/* The worker's watch: when the Lua hook could not stop the test at
+ * --timeout (it is inside a C function), SIGALRM leaves on the shared
+ * page the scenario line that called into C and the test's points so
+ * far, for the run to report when it kills the worker. The Lua state
+ * and the test's buffers are consistent while a C function of Lua's
+ * runs, and reading them allocates nothing. Signals know no context:
+ * the one test this worker runs is kept here. */
 static struct test *watched;
-static char *watched_where;
+static lua_State *watched_L;
+static struct worker_page *watched_page;
 
 
 static size_t put_uint(char *p, unsigned v)
@@ -201,29 +187,45 @@ static size_t put_uint(char *p, unsigned v)
 }
 
 
-static void alarm_handler(int sig)
+static void page_where(struct worker_page *pg, lua_State *co)
 {
-	lua_State *co = watched ? watched->co : NULL;
 	lua_Debug ar;
 	int level;
 
-	(void)sig;
-	if (!co || !watched_where)
-		return;
-
-	for (level = 0; lua_getstack(co, level, &ar); level++) {
+	for (level = 0; co && lua_getstack(co, level, &ar); level++) {
 		size_t n;
 
 		if (!lua_getinfo(co, "Sl", &ar) || ar.currentline < 0)
 			continue;
 		n = strlen(ar.short_src);
-		if (n > WHERE_SIZE - 16)
-			n = WHERE_SIZE - 16;
-		memcpy(watched_where, ar.short_src, n);
-		watched_where[n++] = ':';
-		n += put_uint(watched_where + n, (unsigned)ar.currentline);
-		watched_where[n] = '\0';
+		if (n > sizeof(pg->at) - 16)
+			n = sizeof(pg->at) - 16;
+		memcpy(pg->at, ar.short_src, n);
+		pg->at[n++] = ':';
+		n += put_uint(pg->at + n, (unsigned)ar.currentline);
+		pg->at[n] = '\0';
 		return;
+	}
+}
+
+
+static void alarm_handler(int sig)
+{
+	struct worker_page *pg = watched_page;
+	const struct test *t = watched;
+	const size_t room = PAGE_SIZE - sizeof(*pg);
+
+	(void)sig;
+	if (!pg)
+		return;
+
+	page_where(pg, t ? t->co : watched_L);
+	if (t && t->out && t->out->end <= room) {
+		memcpy(pg->out, t->out->buf, t->out->end);
+		pg->points      = t->points;
+		pg->failed      = t->failed;
+		pg->todo_failed = t->todo_failed;
+		pg->out_len     = (uint32_t)t->out->end;
 	}
 }
 
@@ -233,9 +235,9 @@ void worker_child_watch(struct test *t, struct worker *w)
 	struct itimerval it;
 
 	memset(&it, 0, sizeof(it));
+	memset(w->page, 0, sizeof(*w->page));
 	watched = t;
-	watched_where = w->where;
-	w->where[0] = '\0';
+	watched_page = w->page;
 	(void)signal(SIGALRM, alarm_handler);
 	it.it_value.tv_sec  = t->conf->timeout_s;
 	it.it_value.tv_usec = 500000;
@@ -250,6 +252,7 @@ void worker_child_unwatch(void)
 	memset(&it, 0, sizeof(it));
 	(void)setitimer(ITIMER_REAL, &it, NULL);
 	watched = NULL;
+	watched_L = NULL;
 }
 
 
@@ -271,13 +274,12 @@ int worker_fork(struct worker *w)
 	pid_t pid;
 
 	worker_init(w);
-	w->where = mmap(NULL, WHERE_SIZE, PROT_READ | PROT_WRITE,
-			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (w->where == MAP_FAILED) {
-		w->where = NULL;
+	w->page = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (w->page == MAP_FAILED) {
+		w->page = NULL;
 		return errno;
 	}
-	w->where[0] = '\0';
 	w->in = mbuf_alloc(4096);
 	if (!w->in || pipe(cmd))
 		goto fail;
@@ -371,36 +373,11 @@ int worker_read(struct worker *w)
 }
 
 
-static int get_str(struct mbuf *mb, char **sp, size_t *lenp)
-{
-	uint32_t n;
-
-	if (mbuf_get_left(mb) < sizeof(n))
-		return EPROTO;
-	(void)mbuf_read_mem(mb, (uint8_t *)&n, sizeof(n));
-	*sp = NULL;
-	if (n == UINT32_MAX)
-		return 0;
-	if (mbuf_get_left(mb) < n)
-		return EPROTO;
-
-	*sp = mem_alloc(n + 1, NULL);
-	if (!*sp)
-		return ENOMEM;
-	(void)mbuf_read_mem(mb, (uint8_t *)*sp, n);
-	(*sp)[n] = '\0';
-	if (lenp)
-		*lenp = n;
-
-	return 0;
-}
-
-
 static int get_mbuf(struct mbuf *mb, struct mbuf **vp)
 {
 	char *s;
 	size_t len = 0;
-	int err = get_str(mb, &s, &len);
+	int err = frame_get(mb, &s, &len);
 
 	if (err || !s)
 		return err;
@@ -429,13 +406,13 @@ static int get_finding(struct mbuf *mb, struct test *t)
 		return ENOMEM;
 
 	f->todo = mbuf_read_u8(mb) != 0;
-	err = get_str(mb, &f->point, NULL);
+	err = frame_get(mb, &f->point, NULL);
 	if (!err)
-		err = get_str(mb, &f->rule, NULL);
+		err = frame_get(mb, &f->rule, NULL);
 	if (!err)
-		err = get_str(mb, &f->what, NULL);
+		err = frame_get(mb, &f->what, NULL);
 	if (!err)
-		err = get_str(mb, &f->raw, NULL);
+		err = frame_get(mb, &f->raw, NULL);
 
 	return err;
 }
@@ -460,11 +437,11 @@ int worker_result(struct worker *w, struct test *t)
 	t->out = mem_deref(t->out);
 	err = get_mbuf(mb, &t->out);
 	if (!err)
-		err = get_str(mb, &t->first_failure, NULL);
+		err = frame_get(mb, &t->first_failure, NULL);
 	if (!err)
 		err = get_mbuf(mb, &t->wire_log);
 	if (!err)
-		err = get_str(mb, &t->remote_name, NULL);
+		err = frame_get(mb, &t->remote_name, NULL);
 	for (i = 0; !err && i < h.findings; i++)
 		err = get_finding(mb, t);
 	if (err)
@@ -478,6 +455,22 @@ int worker_result(struct worker *w, struct test *t)
 	t->elapsed_usec = h.elapsed_usec;
 
 	return 0;
+}
+
+
+/* A killed worker's test: the points it had when SIGALRM looked. */
+void worker_last_words(struct worker *w, struct test *t)
+{
+	const struct worker_page *pg = w->page;
+
+	if (!pg || !pg->out_len || !t->out)
+		return;
+
+	t->out->pos = t->out->end = 0;
+	(void)mbuf_write_mem(t->out, (const uint8_t *)pg->out, pg->out_len);
+	t->points      = pg->points;
+	t->failed      = pg->failed;
+	t->todo_failed = pg->todo_failed;
 }
 
 
@@ -518,7 +511,104 @@ void worker_close(struct worker *w)
 	w->in = mem_deref(w->in);
 	w->test = -1;
 
-	if (w->where)
-		(void)munmap(w->where, WHERE_SIZE);
-	w->where = NULL;
+	if (w->page)
+		(void)munmap(w->page, PAGE_SIZE);
+	w->page = NULL;
+}
+
+
+/* --- a job of its own --------------------------------------------------- */
+
+/* In a job's child: SIGALRM near the deadline notes the line that the
+ * Lua state L is at, when a hook could not stop it. */
+void worker_once_watch(lua_State *L, uint32_t timeout_s)
+{
+	struct itimerval it;
+
+	if (!watched_page)
+		return;
+	memset(&it, 0, sizeof(it));
+	watched_L = L;
+	(void)signal(SIGALRM, alarm_handler);
+	it.it_value.tv_sec  = timeout_s;
+	it.it_value.tv_usec = 500000;
+	(void)setitimer(ITIMER_REAL, &it, NULL);
+}
+
+
+static int once_read(int fd, struct mbuf *mb, uint64_t deadline)
+{
+	for (;;) {
+		struct pollfd pfd = {fd, POLLIN, 0};
+		uint64_t now = worker_now_ms();
+		ssize_t n;
+		int err;
+
+		if (now >= deadline)
+			return ETIMEDOUT;
+		if (poll(&pfd, 1, (int)(deadline - now)) < 0)
+			return errno;   /* EINTR: a signal */
+		if (!pfd.revents)
+			continue;
+
+		err = mbuf_resize(mb, mb->end + 65536);
+		if (err)
+			return err;
+		n = read(fd, mb->buf + mb->end, mb->size - mb->end);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? errno : 0;
+		mb->end += (size_t)n;
+	}
+}
+
+
+/* Runs job(arg, out) in a child process for at most timeout_s and
+ * hands back what it wrote to out. ETIMEDOUT: it was killed at the
+ * deadline (at names the line it was at, if known); EINTR: a signal
+ * came, it was killed; EPIPE: it died. */
+int worker_once(worker_job_h *job, void *arg, uint32_t timeout_s,
+		struct mbuf **outp, char *at, size_t atsz)
+{
+	struct worker w;
+	struct mbuf *mb;
+	int err, status;
+
+	err = worker_fork(&w);
+	if (err)
+		return err;
+
+	if (!w.pid) {
+		/* the child: the job, its output down the pipe, and out
+		 * at once (what it got by fork() is the parent's) */
+		mb = mbuf_alloc(4096);
+		watched_page = w.page;
+		memset(w.page, 0, sizeof(*w.page));
+		if (mb && !job(arg, mb))
+			(void)write_all(w.res, mb->buf, mb->end);
+		_exit(0);
+	}
+
+	(void)close(w.cmd);
+	w.cmd = -1;
+	err = once_read(w.res, w.in,
+			worker_now_ms() + (uint64_t)timeout_s * 1000 +
+			WORKER_GRACE_MS);
+	if (err)
+		worker_kill(&w);
+	status = worker_reap(&w);
+	if (!err && (status < 0 || !WIFEXITED(status) ||
+		     WEXITSTATUS(status) || !w.in->end))
+		err = EPIPE;
+	if (at && atsz)
+		(void)re_snprintf(at, atsz, "%s", w.page->at);
+
+	if (!err) {
+		w.in->pos = 0;
+		*outp = mem_ref(w.in);
+	}
+	worker_close(&w);
+
+	return err;
 }

@@ -13,6 +13,16 @@
 struct test;
 struct mbuf;
 
+/** What a worker stuck in C leaves for the run (SIGALRM writes it) */
+struct worker_page {
+	char at[256];         /**< the scenario line it was at           */
+	uint32_t points;      /**< the test's points so far, when the    */
+	uint32_t failed;      /**< lines of all of them fit in out[]     */
+	uint32_t todo_failed;
+	uint32_t out_len;     /**< 0: none kept                          */
+	char out[];
+};
+
 /** A worker process, as the run sees it */
 struct worker {
 	pid_t pid;            /**< the child; 0: none                    */
@@ -21,7 +31,7 @@ struct worker {
 	struct mbuf *in;      /**< what it sent of the current result   */
 	long test;            /**< the test it runs, -1 when idle        */
 	uint64_t kill_at;     /**< monotonic ms: past it, SIGKILL        */
-	char *where;          /**< shared page: the worker's last words */
+	struct worker_page *page;  /**< shared: the worker's last words */
 };
 
 enum {
@@ -34,6 +44,7 @@ int  worker_fork(struct worker *w);
 int  worker_give(struct worker *w, size_t test, uint32_t timeout_s);
 int  worker_read(struct worker *w);
 int  worker_result(struct worker *w, struct test *t);
+void worker_last_words(struct worker *w, struct test *t);
 void worker_kill(struct worker *w);
 int  worker_reap(struct worker *w);
 void worker_close(struct worker *w);
@@ -43,3 +54,8 @@ int  worker_child_next(struct worker *w, size_t *testp);
 void worker_child_send(struct test *t, struct worker *w);
 void worker_child_watch(struct test *t, struct worker *w);
 void worker_child_unwatch(void);
+
+typedef int (worker_job_h)(void *arg, struct mbuf *out);
+int  worker_once(worker_job_h *job, void *arg, uint32_t timeout_s,
+		 struct mbuf **outp, char *at, size_t atsz);
+void worker_once_watch(lua_State *L, uint32_t timeout_s);

@@ -58,7 +58,8 @@ expect "^    not ok 1 - the test made no assertions\$" \
 expect "^ok 10 - a real call still works\$" \
   "after all that, a real call still runs"
 expect "^not ok 11 - loops forever\$" "an endless loop fails its test"
-expect "instruction budget exceeded" "at the instruction budget, saying so"
+expect "instruction budget exceeded|did not finish within 2 s \\(--timeout\\): it was running Lua" \
+  "at the instruction budget or the deadline, whichever comes first, saying so"
 expect "^not ok 12 - eats memory\$" "a memory blow-up fails its test"
 expect "not enough memory" "at the allocator cap, saying so"
 
