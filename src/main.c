@@ -73,6 +73,8 @@ static const char usage_text[] =
 "                      its agent listening here (README: \"Another UAS\";\n"
 "                      SIP over UDP, the same scenarios)\n"
 "  --jobs N            tests at once (default 4; 1 with --uas-listen)\n"
+"  --workers N         processes the tests run in (default one a core,\n"
+"                      at most --jobs); each runs its share at once\n"
 "  --filter TEXT       only tests whose name or file contains TEXT\n"
 "                      (repeatable)\n"
 "  --shard K/N         only the K-th of N stable slices of the suite, for\n"
@@ -212,6 +214,7 @@ static int parse_options(int argc, char *argv[], struct run_conf *conf)
 		{"agent",       required_argument, NULL, 'a'},
 		{"todo",        required_argument, NULL, 'o'},
 		{"jobs",        required_argument, NULL, 'j'},
+		{"workers",     required_argument, NULL, 'W'},
 		{"filter",      required_argument, NULL, 'F'},
 		{"shard",       required_argument, NULL, 'S'},
 		{"list",        no_argument,       NULL, 'L'},
@@ -327,6 +330,13 @@ static int parse_options(int argc, char *argv[], struct run_conf *conf)
 				return usage_error("--jobs: '%s' is not a "
 						   "number in 1..256", optarg);
 			conf->jobs = (unsigned)v;
+			break;
+
+		case 'W':
+			if (!parse_uint(optarg, 1, 256, &v))
+				return usage_error("--workers: '%s' is not a "
+						   "number in 1..256", optarg);
+			conf->workers = (unsigned)v;
 			break;
 
 		case 'F':

@@ -38,7 +38,13 @@ struct run {
 	struct run_stats *stats;
 	bool progress;          /* a progress line on stderr   */
 	bool child;             /* this process is a worker    */
-	struct worker *workv;   /* --jobs of them              */
+	struct worker *workv;   /* a core each, at most --jobs */
+	size_t workc;
+	int *owner;             /* test -> its worker, or -1   */
+	uint64_t *kill_at;      /* test -> its deadline (ms)   */
+	uint8_t *crashes;       /* test -> workers lost under it */
+	size_t *retry;          /* tests back in line          */
+	size_t retries;
 	unsigned fork_failed;   /* in a row                    */
 	uint64_t gap_until;     /* no test starts before (ms)  */
 };
@@ -177,39 +183,90 @@ static void test_results_free(struct test *t)
 }
 
 
-/* A test is over in the worker: its result to the run, and the libre
- * loop of this test ends. */
-static void worker_test_done(struct test *t, void *arg)
+/* One worker a core, never more than --jobs: a worker runs its share
+ * of the tests at once, as one process ran them all before. */
+static size_t workers_count(const struct run_conf *conf)
 {
-	worker_child_send(t, arg);
-	re_cancel();
+	long n = conf->workers ? (long)conf->workers :
+		sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		n = 1;
+
+	return (size_t)min((long)conf->jobs, n);
 }
 
 
-/* A worker's life: the tests the run hands it, one at a time, each on
- * a libre loop of its own, until the run closes the pipe. */
-static void worker_serve(struct run *run, struct worker *w)
+/* A worker's side of the pipes: the tests it is given run at once. */
+struct serve {
+	struct run *run;
+	struct worker *w;
+	unsigned running;
+	bool closed;          /* the run closed the pipe: no more tests */
+};
+
+
+static void serve_end(struct serve *sv)
 {
+	if (sv->closed && !sv->running)
+		re_cancel();
+}
+
+
+/* A test is over in the worker: its result to the run. */
+static void worker_test_done(struct test *t, void *arg)
+{
+	struct serve *sv = arg;
+
+	worker_child_send(t, t->num - 1, sv->w);
+	test_results_free(t);
+	--sv->running;
+	serve_end(sv);
+}
+
+
+static void cmd_handler(int flags, void *arg)
+{
+	struct serve *sv = arg;
 	size_t i;
 
-	run->child = true;
-	while (!worker_child_next(w, &i) && i < run->testc) {
-		struct test *t = &run->testv[i];
-
-		worker_child_watch(t, w);
-		if (runner_start(t, worker_test_done, w) == 0)
-			(void)re_main(NULL);
-		worker_child_unwatch();
-		test_results_free(t);
+	(void)flags;
+	if (worker_child_next(sv->w, &i) || i >= sv->run->testc) {
+		fd_close(sv->w->cmd);
+		sv->closed = true;
+		serve_end(sv);
+		return;
 	}
+
+	++sv->running;
+	if (runner_start(&sv->run->testv[i], worker_test_done, sv))
+		--sv->running;   /* no memory: the run's deadline tells */
+}
+
+
+/* A worker's life: the tests the run hands it, each a coroutine on
+ * this process's libre loop, until the run closes the pipe and the
+ * last of them is done. */
+static void worker_serve(struct run *run, struct worker *w)
+{
+	struct serve sv = {run, w, 0, false};
+
+	run->child = true;
+	worker_child_watch(w);
+	if (!fd_listen(w->cmd, FD_READ, cmd_handler, &sv))
+		(void)re_main(NULL);
+	worker_child_unwatch();
 }
 
 
 /* --- the run's side ----------------------------------------------------- */
 
-static void test_finished(struct run *run, struct test *t)
+static void test_finished(struct run *run, size_t i)
 {
+	struct test *t = &run->testv[i];
+
 	t->finished = true;
+	run->owner[i] = -1;
 	--run->running;
 
 	/* On a fixed --uas-listen address the next test's UAS takes over
@@ -221,13 +278,13 @@ static void test_finished(struct run *run, struct test *t)
 }
 
 
-/* The worker is gone without the test's whole result: it crashed, or
- * the run killed it at --timeout. The test fails as one point. */
-static void test_lost(struct run *run, struct test *t, struct worker *w,
+/* The test's worker is gone without its result: it crashed, or the
+ * run killed it because this test overran --timeout. One point. */
+static void test_lost(struct run *run, size_t i, struct worker *w,
 		      int status, bool killed)
 {
-	const char *at = w->page ? w->page->at : "";
-	struct tap_diag diag[2] = {{"message", NULL, 0}, {"at", at, 0}};
+	struct test *t = &run->testv[i];
+	struct tap_diag diag[2] = {{"message", NULL, 0}, {"at", "", 0}};
 	char msg[512];
 
 	test_results_free(t);
@@ -236,8 +293,8 @@ static void test_lost(struct run *run, struct test *t, struct worker *w,
 	if (!t->out)
 		return;
 	diag[0].val = msg;
-	if (killed) {
-		worker_last_words(w, t);
+	if (killed && worker_now_ms() >= run->kill_at[i]) {
+		worker_last_words(w, i, t, &diag[1].val);
 		(void)re_snprintf(msg, sizeof(msg), "the test did not finish "
 				  "within %u s (--timeout) and could not be "
 				  "stopped there: siptap killed its process "
@@ -245,40 +302,72 @@ static void test_lost(struct run *run, struct test *t, struct worker *w,
 				  "match that backtracks)",
 				  run->conf->timeout_s);
 	}
+	else if (killed) {
+		worker_last_words(w, i, t, &diag[1].val);
+		(void)re_snprintf(msg, sizeof(msg), "the test ran without a "
+				  "wait until another test of its process was "
+				  "past its --timeout: siptap killed the process "
+				  "(stuck in a C function, such as a pattern "
+				  "match that backtracks)");
+	}
 	else if (status >= 0 && WIFSIGNALED(status))
 		(void)re_snprintf(msg, sizeof(msg), "siptap's process for the "
-				  "test died of signal %d before it reported",
-				  WTERMSIG(status));
+				  "test died of signal %d before it reported, "
+				  "twice", WTERMSIG(status));
 	else
 		(void)re_snprintf(msg, sizeof(msg), "siptap's process for the "
-				  "test ended (status %d) before it reported",
-				  status >= 0 ? WEXITSTATUS(status) : -1);
+				  "test ended (status %d) before it reported, "
+				  "twice", status >= 0 ? WEXITSTATUS(status) : -1);
 
 	t->errored = !killed;
 	runner_point(t, false, killed ? "test finished in time" :
-		     "the test ran to its end", diag, *at ? 2 : 1);
+		     "the test ran to its end", diag, *diag[1].val ? 2 : 1);
 }
 
 
-/* A worker that did not answer as it should is done with: killed if
- * it overran, reaped, its test failed as one point. */
-static void worker_lost(struct run *run, struct worker *w, bool killed)
+/* A test goes back in line: its worker went down for another's sake. */
+static void requeue(struct run *run, size_t i)
 {
-	struct test *t = &run->testv[w->test];
-	int status;
-
-	if (killed)
-		worker_kill(w);
-	status = worker_reap(w);
-	test_lost(run, t, w, status, killed);
-	worker_close(w);
-	test_finished(run, t);
+	run->owner[i] = -1;
+	--run->running;
+	run->retry[run->retries++] = i;
 }
 
 
-/* A fresh worker; in the worker itself, the pipes of the others are
- * closed (the run's closing them must end those workers) and it serves
- * tests until the run is done. Returns true in the worker. */
+/* Worker slot k is done with: killed (overrun: the test that overran,
+ * or -1 after a crash), reaped. Its other tests run again elsewhere;
+ * after a crash, a test whose worker crashed twice fails. */
+static void worker_lost(struct run *run, size_t k, long overran)
+{
+	struct worker *w = &run->workv[k];
+	int status;
+	size_t i;
+
+	worker_kill(w);
+	status = worker_reap(w);
+
+	for (i = run->flushed; i < run->next; i++) {
+		if (run->owner[i] != (int)k)
+			continue;
+		if ((long)i == overran) {
+			test_lost(run, i, w, status, true);
+			test_finished(run, i);
+		}
+		else if (overran < 0 && ++run->crashes[i] >= 2) {
+			test_lost(run, i, w, status, false);
+			test_finished(run, i);
+		}
+		else {
+			requeue(run, i);
+		}
+	}
+	worker_close(w);
+}
+
+
+/* A fresh worker in slot w; in the worker itself, the pipes of the
+ * others are closed (the run's closing them must end those workers)
+ * and it serves tests until the run is done. Returns true in it. */
 static bool worker_start(struct run *run, struct worker *w, int *errp)
 {
 	size_t i;
@@ -287,7 +376,7 @@ static bool worker_start(struct run *run, struct worker *w, int *errp)
 	if (*errp || w->pid)
 		return false;
 
-	for (i = 0; i < run->conf->jobs; i++) {
+	for (i = 0; i < run->workc; i++) {
 		struct worker *o = &run->workv[i];
 
 		if (o == w)
@@ -304,66 +393,95 @@ static bool worker_start(struct run *run, struct worker *w, int *errp)
 }
 
 
-/* Hands the next test to an idle worker, forking one where none is;
- * tests with nothing to run (skipped, broken file) are done at once.
- * Returns true in a worker. */
-static bool start_one(struct run *run, struct worker *w)
+/* The next test to start: one back in line first, then the list;
+ * those with nothing to run (skipped, broken file) are done at once.
+ * Returns false when none is left. */
+static bool next_test(struct run *run, size_t *ip)
 {
+	if (run->retries) {
+		*ip = run->retry[--run->retries];
+		return true;
+	}
+
 	while (run->next < run->testc) {
-		struct test *t = &run->testv[run->next];
-		const struct suite_test *st = t->st;
-		int err = 0;
+		size_t i = run->next++;
+		const struct suite_test *st = run->testv[i].st;
 
-		if (st->load_error || st->skip) {
-			t->finished = true;
-			++run->next;
-			continue;
-		}
-
-		if (!w->pid && worker_start(run, w, &err))
+		if (!st->load_error && !st->skip) {
+			*ip = i;
 			return true;
-		if (!err)
-			err = worker_give(w, run->next, run->conf->timeout_s);
-		if (err) {
-			/* e.g. the worker died while idle: no test lost */
-			worker_close(w);
-			if (!run->fork_failed++)
-				continue;
-			test_results_free(t);
-			t->out = mbuf_alloc(256);
-			runner_point(t, false, "siptap started a process for "
-				     "the test", NULL, 0);
-			t->finished = true;
-			++run->next;
-			return false;
 		}
-
-		run->fork_failed = 0;
-		++run->next;
-		++run->running;
-		return false;
+		run->testv[i].finished = true;
 	}
 
 	return false;
 }
 
 
-/* Gives every idle worker a test, up to --jobs at once; with a fixed
- * --uas-listen, one test at a time with a pause between. Returns true
- * in a worker. */
+/* The slot with the fewest tests in flight, below its share. */
+static long worker_pick(const struct run *run)
+{
+	const unsigned share = (run->conf->jobs + run->workc - 1) /
+		run->workc;
+	long best = -1;
+	size_t k;
+
+	for (k = 0; k < run->workc; k++) {
+		const struct worker *w = &run->workv[k];
+
+		if (w->busy < share &&
+		    (best < 0 || w->busy < run->workv[best].busy))
+			best = (long)k;
+	}
+
+	return best;
+}
+
+
+/* Gives tests to workers, up to --jobs at once, forking a worker where
+ * a slot has none. Returns true in a worker. */
 static bool start_next(struct run *run)
 {
 	size_t i;
+	long k;
 
-	for (i = 0; i < run->conf->jobs && run->next < run->testc; i++) {
-		struct worker *w = &run->workv[i];
+	while (run->running < run->conf->jobs &&
+	       worker_now_ms() >= run->gap_until &&
+	       (k = worker_pick(run)) >= 0 && next_test(run, &i)) {
+		struct worker *w = &run->workv[k];
+		int err = 0;
 
-		if (w->test >= 0)
-			continue;
-		if (worker_now_ms() < run->gap_until)
-			break;
-		if (start_one(run, w))
+		if (!w->pid && worker_start(run, w, &err))
 			return true;
+		if (!err)
+			err = worker_give(w, i);
+		if (err) {
+			run->retry[run->retries++] = i;
+			if (w->pid)
+				worker_lost(run, (size_t)k, -1);
+			else
+				worker_close(w);
+			if (++run->fork_failed > 3) {
+				/* no process to be had: say so, test by test */
+				run->retries--;
+				test_results_free(&run->testv[i]);
+				run->testv[i].out = mbuf_alloc(256);
+				runner_point(&run->testv[i], false, "siptap "
+					     "started a process for the test",
+					     NULL, 0);
+				run->testv[i].finished = true;
+			}
+			continue;
+		}
+
+		run->fork_failed = 0;
+		run->owner[i] = (int)k;
+		run->kill_at[i] = worker_now_ms() +
+			(uint64_t)run->conf->timeout_s * 1000 +
+			WORKER_GRACE_MS;
+		++run->running;
+		if (run->gap_until)
+			break;   /* one at a time on a fixed address */
 	}
 
 	flush(run);
@@ -372,45 +490,58 @@ static bool start_next(struct run *run)
 }
 
 
-/* poll() over the busy workers until one reports or overruns its
+/* poll() over the busy workers until one reports, a test overruns its
  * deadline, or a signal comes. */
 static void wait_workers(struct run *run)
 {
 	struct pollfd pfd[RUN_MAX_JOBS];
-	struct worker *wv[RUN_MAX_JOBS];
+	size_t slot[RUN_MAX_JOBS];
 	uint64_t now = worker_now_ms(), next = now + 1000;
-	size_t i, n = 0;
+	size_t i, k, n = 0;
 
-	for (i = 0; i < run->conf->jobs; i++) {
-		struct worker *w = &run->workv[i];
-
-		if (w->test < 0)
-			continue;
-		pfd[n] = (struct pollfd){w->res, POLLIN, 0};
-		wv[n++] = w;
-		if (w->kill_at < next)
-			next = w->kill_at;
+	for (i = run->flushed; i < run->next; i++) {
+		if (run->owner[i] >= 0 && run->kill_at[i] < next)
+			next = run->kill_at[i];
 	}
 	if (run->gap_until > now && run->gap_until < next)
 		next = run->gap_until;
+	for (k = 0; k < run->workc; k++) {
+		if (!run->workv[k].busy)
+			continue;
+		pfd[n] = (struct pollfd){run->workv[k].res, POLLIN, 0};
+		slot[n++] = k;
+	}
 
 	if (poll(pfd, n, next > now ? (int)(next - now) : 0) < 0)
 		return;   /* EINTR: a signal */
 
-	now = worker_now_ms();
 	for (i = 0; i < n; i++) {
-		struct worker *w = wv[i];
-		struct test *t = &run->testv[w->test];
+		struct worker *w = &run->workv[slot[i]];
 		int err = pfd[i].revents ? worker_read(w) : EAGAIN;
+		size_t idx;
 
-		if (!err && !worker_result(w, t))
-			test_finished(run, t);
-		else if (err && err != EAGAIN)
-			worker_lost(run, w, false);
-		else if (!err)
-			worker_lost(run, w, false);   /* a frame out of shape */
-		else if (now >= w->kill_at)
-			worker_lost(run, w, true);
+		while (!worker_result(w, run->testv, run->testc, &idx))
+			test_finished(run, idx);
+		if (err != EAGAIN)
+			worker_lost(run, slot[i], -1);   /* it died */
+	}
+
+	/* a test past its deadline whose worker did not end it: the
+	 * worker is held up, by the test SIGALRM saw running since long
+	 * (that one is blamed), else by the late test itself */
+	now = worker_now_ms();
+	for (i = run->flushed; i < run->next; i++) {
+		struct worker *w;
+		long hog;
+
+		if (run->owner[i] < 0 || now < run->kill_at[i])
+			continue;
+		w = &run->workv[run->owner[i]];
+		hog = worker_hog(w, now);
+		if (hog < 0 || (size_t)hog >= run->testc ||
+		    run->owner[hog] != run->owner[i])
+			hog = (long)i;
+		worker_lost(run, (size_t)run->owner[i], hog);
 	}
 }
 
@@ -423,7 +554,8 @@ static bool loop(struct run *run)
 			return false;
 		if (start_next(run))
 			return true;
-		if (!run->running && run->next >= run->testc)
+		if (!run->running && !run->retries &&
+		    run->next >= run->testc)
 			return false;
 		wait_workers(run);
 		flush(run);
@@ -435,12 +567,12 @@ static bool loop(struct run *run)
  * closes; busy ones (only after a signal) are killed by their pid. */
 static void workers_stop(struct run *run)
 {
-	size_t i;
+	size_t k;
 
-	for (i = 0; i < run->conf->jobs; i++) {
-		struct worker *w = &run->workv[i];
+	for (k = 0; k < run->workc; k++) {
+		struct worker *w = &run->workv[k];
 
-		if (w->test >= 0)
+		if (w->busy)
 			worker_kill(w);
 		worker_close(w);
 	}
@@ -528,8 +660,14 @@ int run_suite(const struct run_conf *conf, const struct list *testl,
 
 	run.mb = mbuf_alloc(65536);
 	run.testv = mem_zalloc(run.testc * sizeof(*run.testv) + 1, NULL);
-	run.workv = mem_zalloc(conf->jobs * sizeof(*run.workv), NULL);
-	if (!run.mb || !run.testv || !run.workv) {
+	run.workc = workers_count(conf);
+	run.workv = mem_zalloc(run.workc * sizeof(*run.workv), NULL);
+	run.owner = mem_alloc(run.testc * sizeof(*run.owner) + 1, NULL);
+	run.kill_at = mem_zalloc(run.testc * sizeof(*run.kill_at) + 1, NULL);
+	run.crashes = mem_zalloc(run.testc + 1, NULL);
+	run.retry = mem_zalloc(run.testc * sizeof(*run.retry) + 1, NULL);
+	if (!run.mb || !run.testv || !run.workv || !run.owner ||
+	    !run.kill_at || !run.crashes || !run.retry) {
 		err = ENOMEM;
 		goto out;
 	}
@@ -545,8 +683,9 @@ int run_suite(const struct run_conf *conf, const struct list *testl,
 		t->name  = st->name;
 		t->num   = (unsigned)i + 1;
 		t->test_todo = st->todo;
+		run.owner[i] = -1;
 	}
-	for (i = 0; i < conf->jobs; i++)
+	for (i = 0; i < run.workc; i++)
 		worker_init(&run.workv[i]);
 
 	err = report_dirs(conf);
@@ -556,6 +695,8 @@ int run_suite(const struct run_conf *conf, const struct list *testl,
 	header(&run);
 	if (loop(&run)) {
 		stats->child = true;   /* a worker: the run reports */
+		for (i = 0; i < run.workc; i++)
+			worker_forget(&run.workv[i]);
 		goto out;
 	}
 	workers_stop(&run);
@@ -581,6 +722,10 @@ int run_suite(const struct run_conf *conf, const struct list *testl,
  out:
 	tests_free(&run);
 	mem_deref(run.workv);
+	mem_deref(run.owner);
+	mem_deref(run.kill_at);
+	mem_deref(run.crashes);
+	mem_deref(run.retry);
 	mem_deref(run.mb);
 
 	return err;

@@ -32,6 +32,17 @@
 #define REPORTED_KEY "siptap.reported"
 
 
+/* The test whose Lua runs now, for a signal handler (worker.c) that
+ * must name it: signals know no context. */
+static struct test *current;
+
+
+struct test *runner_current(void)
+{
+	return current;
+}
+
+
 struct test *runner_test(lua_State *L)
 {
 	return *(struct test **)lua_getextraspace(L);
@@ -180,6 +191,16 @@ int runner_where(lua_State *L, char *buf, size_t sz)
 static void done_handler(void *arg);
 
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+
 static uint64_t unix_usec(void)
 {
 	struct timespec ts;
@@ -238,7 +259,10 @@ static void resume(struct test *t, int nargs)
 	int status;
 
 	sandbox_budget(t->co);   /* a fresh budget between two waits */
+	t->resumed_ms = mono_ms();
+	current = t;
 	status = lua_resume(t->co, t->L, nargs, &nres);
+	current = NULL;
 
 	if (status != LUA_OK && sandbox_stopped(t->co, NULL)) {
 		/* yielded out by the guard, or its error went all the way
@@ -977,8 +1001,13 @@ static bool declaration_get(struct test *t)
 {
 	lua_State *L = t->L;
 	bool same = false;
+	int status;
 
-	if (sandbox_load_scenario(L, t->file) != LUA_OK) {
+	t->resumed_ms = mono_ms();
+	current = t;
+	status = sandbox_load_scenario(L, t->file);
+	current = NULL;
+	if (status != LUA_OK) {
 		runner_error(t, L, LUA_ERRRUN);
 		return false;
 	}
@@ -1478,6 +1507,7 @@ int runner_start(struct test *t, runner_done_h *doneh, void *arg)
 
 	t->doneh = doneh;
 	t->done_arg = arg;
+	t->deadline_ms = mono_ms() + (uint64_t)t->conf->timeout_s * 1000;
 	t->out = mbuf_alloc(1024);
 	if (!t->out)
 		return ENOMEM;

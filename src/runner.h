@@ -40,6 +40,7 @@ struct run_conf {
 	const char *todo_file;    /**< --todo: known peer deviations    */
 	const char *pcap_dir;     /**< --pcap: a capture per test here  */
 	unsigned jobs;            /**< --jobs: tests at once            */
+	unsigned workers;         /**< --workers: processes (0: cores)  */
 	bool progress;            /**< a progress line on a terminal    */
 	bool pcap;                /**< --pcap                           */
 	bool allow_unsafe;        /**< --allow-unsafe: io, os.execute   */
@@ -116,6 +117,8 @@ struct test {
 	const char *todo;          /**< reason while in t:todo()          */
 	const char *test_todo;     /**< test(name, {todo = why}, fn)      */
 	uint64_t started_usec;
+	uint64_t deadline_ms;      /**< monotonic: the end of --timeout  */
+	uint64_t resumed_ms;       /**< monotonic: its Lua last started  */
 	uint64_t started_unix_usec; /**< wall clock of the wire's zero   */
 	uint64_t elapsed_usec;
 	bool errored;              /**< a Lua error ended it            */
@@ -133,6 +136,7 @@ struct test {
 };
 
 struct test *runner_test(lua_State *L);
+struct test *runner_current(void);
 int  run_conf_push(lua_State *L, const struct run_conf *conf);
 void run_memo_flush(struct list *cache);
 int  run_memo_encode(const struct list *cache, size_t from,

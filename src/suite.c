@@ -259,6 +259,7 @@ static int list_job(void *arg, struct mbuf *out)
 		err = list_encode(out, &testl);
 	if (!err && job->conf->memo)
 		err = run_memo_encode(job->conf->memo, memo_from, out);
+	list_flush(&testl);
 
 	return err;
 }

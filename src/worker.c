@@ -36,6 +36,7 @@ enum { PAGE_SIZE = 256 * 1024 };
 
 struct result_head {
 	uint32_t magic;
+	uint32_t index;           /* the test's, in the run's list */
 	uint32_t points;
 	uint32_t failed;
 	uint32_t todo_failed;
@@ -65,10 +66,11 @@ static int put_mbuf(struct mbuf *mb, const struct mbuf *v)
 }
 
 
-static int encode(struct mbuf *mb, const struct test *t)
+static int encode(struct mbuf *mb, const struct test *t, size_t idx)
 {
 	struct result_head h = {
 		.magic        = RESULT_MAGIC,
+		.index        = (uint32_t)idx,
 		.points       = t->points,
 		.failed       = t->failed,
 		.todo_failed  = t->todo_failed,
@@ -119,12 +121,12 @@ static int write_all(int fd, const uint8_t *buf, size_t len)
 
 
 /* The worker's answer: the test's result as one frame. */
-void worker_child_send(struct test *t, struct worker *w)
+void worker_child_send(struct test *t, size_t idx, struct worker *w)
 {
 	struct mbuf *mb = mbuf_alloc(4096);
 	uint32_t len;
 
-	if (!mb || mbuf_write_u32(mb, 0) || encode(mb, t)) {
+	if (!mb || mbuf_write_u32(mb, 0) || encode(mb, t, idx)) {
 		mem_deref(mb);
 		return;
 	}
@@ -158,14 +160,18 @@ int worker_child_next(struct worker *w, size_t *testp)
 }
 
 
-/* The worker's watch: when the Lua hook could not stop the test at
- * --timeout (it is inside a C function), SIGALRM leaves on the shared
- * page the scenario line that called into C and the test's points so
- * far, for the run to report when it kills the worker. The Lua state
- * and the test's buffers are consistent while a C function of Lua's
- * runs, and reading them allocates nothing. Signals know no context:
- * the one test this worker runs is kept here. */
-static struct test *watched;
+/* The worker's watch: every WATCH_MS, SIGALRM looks at the test whose
+ * Lua runs now. One that has run for over HOG_MS without a wait holds
+ * up the others of its worker: the guard stops a Lua loop, so it is
+ * most likely inside a C function. The handler leaves on the shared
+ * page which test it is, since when, the scenario line that called
+ * into C and its points so far, for the run, which kills the worker if
+ * it never comes back. The Lua state and the test's buffers are
+ * consistent while a C function of Lua's runs, and reading them
+ * allocates nothing. Signals know no context: the page and the state
+ * are kept here. */
+enum { WATCH_MS = 250, HOG_MS = 1000 };
+
 static lua_State *watched_L;
 static struct worker_page *watched_page;
 
@@ -209,39 +215,70 @@ static void page_where(struct worker_page *pg, lua_State *co)
 }
 
 
-static void alarm_handler(int sig)
+static void page_test(struct worker_page *pg, const struct test *t)
 {
-	struct worker_page *pg = watched_page;
-	const struct test *t = watched;
 	const size_t room = PAGE_SIZE - sizeof(*pg);
 
-	(void)sig;
-	if (!pg)
-		return;
-
-	page_where(pg, t ? t->co : watched_L);
-	if (t && t->out && t->out->end <= room) {
+	pg->out_len = 0;
+	page_where(pg, t->co ? t->co : t->L);
+	if (t->out && t->out->end <= room) {
 		memcpy(pg->out, t->out->buf, t->out->end);
 		pg->points      = t->points;
 		pg->failed      = t->failed;
 		pg->todo_failed = t->todo_failed;
 		pg->out_len     = (uint32_t)t->out->end;
 	}
+	pg->test = (int32_t)t->num - 1;
 }
 
 
-void worker_child_watch(struct test *t, struct worker *w)
+static void alarm_handler(int sig)
+{
+	struct worker_page *pg = watched_page;
+	const struct test *t = runner_current();
+
+	(void)sig;
+	if (!pg)
+		return;
+
+	if (watched_L) {                  /* a file's listing */
+		page_where(pg, watched_L);
+		return;
+	}
+	if (!t) {
+		pg->test = -1;
+		return;
+	}
+	if (worker_now_ms() - t->resumed_ms < HOG_MS ||
+	    (pg->test == (int32_t)t->num - 1 && pg->since == t->resumed_ms))
+		return;
+
+	page_test(pg, t);
+	pg->since = t->resumed_ms;
+}
+
+
+static void watch_start(struct worker_page *pg, unsigned first_ms,
+			unsigned every_ms)
 {
 	struct itimerval it;
 
 	memset(&it, 0, sizeof(it));
-	memset(w->page, 0, sizeof(*w->page));
-	watched = t;
-	watched_page = w->page;
+	watched_page = pg;
 	(void)signal(SIGALRM, alarm_handler);
-	it.it_value.tv_sec  = t->conf->timeout_s;
-	it.it_value.tv_usec = 500000;
+	it.it_value.tv_sec     = first_ms / 1000;
+	it.it_value.tv_usec    = (first_ms % 1000) * 1000;
+	it.it_interval.tv_sec  = every_ms / 1000;
+	it.it_interval.tv_usec = (every_ms % 1000) * 1000;
 	(void)setitimer(ITIMER_REAL, &it, NULL);
+}
+
+
+void worker_child_watch(struct worker *w)
+{
+	memset(w->page, 0, sizeof(*w->page));
+	w->page->test = -1;
+	watch_start(w->page, WATCH_MS, WATCH_MS);
 }
 
 
@@ -251,7 +288,7 @@ void worker_child_unwatch(void)
 
 	memset(&it, 0, sizeof(it));
 	(void)setitimer(ITIMER_REAL, &it, NULL);
-	watched = NULL;
+	watched_page = NULL;
 	watched_L = NULL;
 }
 
@@ -262,7 +299,6 @@ void worker_init(struct worker *w)
 {
 	memset(w, 0, sizeof(*w));
 	w->cmd = w->res = -1;
-	w->test = -1;
 }
 
 
@@ -323,41 +359,27 @@ int worker_fork(struct worker *w)
 }
 
 
-/* Hands the idle worker a test. */
-int worker_give(struct worker *w, size_t test, uint32_t timeout_s)
+/* Hands the worker a test; it runs beside the others it has. */
+int worker_give(struct worker *w, size_t test)
 {
 	uint32_t n = (uint32_t)test;
 	int err = write_all(w->cmd, (const uint8_t *)&n, sizeof(n));
 
-	if (err)
-		return err;
+	if (!err)
+		++w->busy;
 
-	w->test = (long)test;
-	w->in->pos = w->in->end = 0;
-	w->kill_at = worker_now_ms() + (uint64_t)timeout_s * 1000 +
-		WORKER_GRACE_MS;
-
-	return 0;
+	return err;
 }
 
 
-/* Reads what the worker has sent. Returns 0 once a whole frame is
- * there, EAGAIN while more is to come, EPIPE when the worker is gone
- * (its pipe closed before the frame was whole). */
+/* Reads what the worker has sent so far. Returns EAGAIN when all is
+ * read, EPIPE when the worker is gone (its pipe closed). */
 int worker_read(struct worker *w)
 {
 	for (;;) {
-		uint32_t len;
 		ssize_t n;
-		int err;
+		int err = mbuf_resize(w->in, w->in->end + 65536);
 
-		if (w->in->end >= sizeof(len)) {
-			memcpy(&len, w->in->buf, sizeof(len));
-			if (w->in->end >= sizeof(len) + len)
-				return 0;
-		}
-
-		err = mbuf_resize(w->in, w->in->end + 65536);
 		if (err)
 			return err;
 		n = read(w->res, w->in->buf + w->in->end,
@@ -418,22 +440,32 @@ static int get_finding(struct mbuf *mb, struct test *t)
 }
 
 
-/* The child's record into the run's struct test. EPROTO: the child
- * died before it sent a whole one. */
-int worker_result(struct worker *w, struct test *t)
+/* The first whole frame the worker sent, into the struct test it is
+ * of (its index in *idxp), then dropped from w->in. ENOENT: no whole
+ * frame yet; EPROTO: a frame out of shape. */
+int worker_result(struct worker *w, struct test *testv, size_t testc,
+		  size_t *idxp)
 {
 	struct mbuf *mb = w->in;
 	struct result_head h;
-	uint32_t i;
-	int err;
+	struct test *t;
+	uint32_t i, len;
+	int err = 0;
 
-	mb->pos = sizeof(uint32_t);   /* past the frame's length */
-	if (mbuf_get_left(mb) < sizeof(h))
+	if (mb->end < sizeof(len))
+		return ENOENT;
+	memcpy(&len, mb->buf, sizeof(len));
+	if (mb->end - sizeof(len) < len)
+		return ENOENT;
+
+	mb->pos = sizeof(len);
+	if (len < sizeof(h))
 		return EPROTO;
 	(void)mbuf_read_mem(mb, (uint8_t *)&h, sizeof(h));
-	if (h.magic != RESULT_MAGIC)
+	if (h.magic != RESULT_MAGIC || h.index >= testc)
 		return EPROTO;
 
+	t = &testv[h.index];
 	t->out = mem_deref(t->out);
 	err = get_mbuf(mb, &t->out);
 	if (!err)
@@ -447,25 +479,53 @@ int worker_result(struct worker *w, struct test *t)
 	if (err)
 		return err;
 
-	w->test = -1;
 	t->points       = h.points;
 	t->failed       = h.failed;
 	t->todo_failed  = h.todo_failed;
 	t->errored      = h.errored != 0;
 	t->elapsed_usec = h.elapsed_usec;
+	*idxp = h.index;
+	if (w->busy)
+		--w->busy;
+
+	/* the frame is done with: what follows moves to the front */
+	memmove(mb->buf, mb->buf + sizeof(len) + len,
+		mb->end - sizeof(len) - len);
+	mb->end -= sizeof(len) + len;
+	mb->pos = 0;
 
 	return 0;
 }
 
 
-/* A killed worker's test: the points it had when SIGALRM looked. */
-void worker_last_words(struct worker *w, struct test *t)
+/* The test that holds the worker up, by what SIGALRM last saw: it has
+ * run without a wait for over HOG_MS and still did a moment ago; -1
+ * when none does. */
+long worker_hog(const struct worker *w, uint64_t now)
 {
 	const struct worker_page *pg = w->page;
 
-	if (!pg || !pg->out_len || !t->out)
+	if (!pg || pg->test < 0 || now - pg->since < HOG_MS)
+		return -1;
+
+	return pg->test;
+}
+
+
+/* A killed worker's test idx: the points it had when SIGALRM looked,
+ * and the line it was at (*atp, "" when not known). */
+void worker_last_words(const struct worker *w, size_t idx, struct test *t,
+		       const char **atp)
+{
+	const struct worker_page *pg = w->page;
+
+	*atp = "";
+	if (!pg || pg->test != (int32_t)idx)
 		return;
 
+	*atp = pg->at;
+	if (!pg->out_len || !t->out)
+		return;
 	t->out->pos = t->out->end = 0;
 	(void)mbuf_write_mem(t->out, (const uint8_t *)pg->out, pg->out_len);
 	t->points      = pg->points;
@@ -497,6 +557,17 @@ int worker_reap(struct worker *w)
 }
 
 
+/* In a worker, what it got of the run's workers by fork(): their
+ * buffers and pages go, their processes are none of its business. */
+void worker_forget(struct worker *w)
+{
+	w->in = mem_deref(w->in);
+	if (w->page)
+		(void)munmap(w->page, PAGE_SIZE);
+	w->page = NULL;
+}
+
+
 /* Closes the pipes (an idle worker then ends), reaps the worker and
  * unmaps the shared page. */
 void worker_close(struct worker *w)
@@ -509,7 +580,7 @@ void worker_close(struct worker *w)
 
 	(void)worker_reap(w);
 	w->in = mem_deref(w->in);
-	w->test = -1;
+	w->busy = 0;
 
 	if (w->page)
 		(void)munmap(w->page, PAGE_SIZE);
@@ -523,16 +594,10 @@ void worker_close(struct worker *w)
  * Lua state L is at, when a hook could not stop it. */
 void worker_once_watch(lua_State *L, uint32_t timeout_s)
 {
-	struct itimerval it;
-
 	if (!watched_page)
 		return;
-	memset(&it, 0, sizeof(it));
 	watched_L = L;
-	(void)signal(SIGALRM, alarm_handler);
-	it.it_value.tv_sec  = timeout_s;
-	it.it_value.tv_usec = 500000;
-	(void)setitimer(ITIMER_REAL, &it, NULL);
+	watch_start(watched_page, timeout_s * 1000 + 500, 0);
 }
 
 
@@ -585,6 +650,7 @@ int worker_once(worker_job_h *job, void *arg, uint32_t timeout_s,
 		mb = mbuf_alloc(4096);
 		watched_page = w.page;
 		memset(w.page, 0, sizeof(*w.page));
+		w.page->test = -1;
 		if (mb && !job(arg, mb))
 			(void)write_all(w.res, mb->buf, mb->end);
 		_exit(0);

@@ -37,8 +37,11 @@ siptap_cases() {
   echo "$n $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b - a }')"
 }
 
-peak_kb() { # peak RSS in KB of a siptap run
-  /usr/bin/time -f '%M' -o "$tmp/rss" "$SIPTAP" run --t1 50 \
+# peak RSS in KB of a siptap run. The tests run in worker processes and
+# time(1) reports the largest process's peak: --workers 1 keeps every
+# concurrent test in that one worker, so the figure is per test.
+peak_kb() {
+  /usr/bin/time -f '%M' -o "$tmp/rss" "$SIPTAP" run --t1 50 --workers 1 \
     --report-dir "$tmp/r" "$@" >/dev/null 2>&1 || true
   cat "$tmp/rss"
 }

@@ -17,7 +17,7 @@ dir=tests/e2e/fixtures/limits
 mkdir -p "$TMP/evil"
 echo 'EVIL_RAN = true; return {}' >"$TMP/evil/evil.lua"
 sed "s|SIPTAP_EVIL|$TMP/evil|" "$dir/i-escapes.lua" >"$TMP/i-escapes.lua"
-files=("$dir"/[a-h]-*.lua "$TMP/i-escapes.lua")
+files=("$dir"/[a-h]-*.lua "$TMP/i-escapes.lua")   # j-: a run of its own
 
 start=$(date +%s)
 siptap_run "$TMP/out.tap" "$TMP/err" run --timeout 2 --jobs 2 \
@@ -113,6 +113,18 @@ fi
 for f in summary.md findings.md; do
   [[ -s "$TMP/reports/$f" ]] && pass "$f written" || fail "no $f"
 done
+
+# two tests in one worker: the one stuck in C is blamed, the one that
+# waited beside it runs again on a new worker and passes
+siptap_run "$TMP/j.tap" "$TMP/j.err" run --timeout 2 --workers 1 --jobs 2 \
+  --report-dir "$TMP/rj" "$dir/j-beside.lua"
+grep -q '^ok 1 - waits, beside a test stuck in C$' "$TMP/j.tap" &&
+  pass "the test beside the stuck one is not blamed: it runs again, passes" ||
+  { fail "the waiting test was blamed"; show "$TMP/j.tap" stdout; }
+grep -q '^not ok 2 - stuck in C beside a waiting test$' "$TMP/j.tap" &&
+  grep -q "at: \"$dir/j-beside.lua:$(line j-beside.lua match)\"" "$TMP/j.tap" &&
+  pass "the test stuck in C is blamed, with its line" ||
+  { fail "the stuck test not blamed"; show "$TMP/j.tap" stdout; }
 
 # pids_of PID: the process and every descendant
 pids_of() {
