@@ -42,6 +42,7 @@ struct result_head {
 	uint32_t todo_failed;
 	uint32_t errored;
 	uint32_t findings;
+	uint32_t spare;           /* no padding: all bytes written */
 	uint64_t elapsed_usec;
 };
 
