@@ -1,12 +1,21 @@
 -- Invalid options are refused with an error naming the option, and
 -- nothing reaches the wire.
 
--- Messages the UAS sent so far, less a 100 Trying: a UAS may send one
--- by itself as soon as the INVITE arrives (RFC 3261 17.2.1).
+-- Messages the UAS sent so far in the call of the INVITE it got, less
+-- a 100 Trying: a UAS may send one by itself as soon as the INVITE
+-- arrives (RFC 3261 17.2.1). Through a proxy, a stray request of an
+-- earlier test's call (a late CANCEL) may reach the UAS too: its answer
+-- is not about this call.
 local function uas_sent(t)
-  local n = 0
+  local n, call_id = 0, nil
   for _, m in ipairs(t:wire()) do
-    if m.role == "uas" and m.sent and m.status ~= 100 then n = n + 1 end
+    if m.role == "uas" and not m.sent and m.method == "INVITE" then
+      call_id = call_id or m.call_id
+    end
+    if m.role == "uas" and m.sent and m.status ~= 100 and
+       m.call_id == call_id then
+      n = n + 1
+    end
   end
   return n
 end
