@@ -21,7 +21,14 @@ SUITE=("$@")                 # after N: siptap run arguments, e.g. --filter
 KAM="$ROOT/tests/peers/kamailio/kamailio.sh"
 cd "$ROOT"
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/proxy-repeat.XXXXXX")"
-trap 'sh "$KAM" stop "$tmp/kam" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
+spid=
+cleanup() {
+  [[ -n $spid ]] && kill "$spid" 2>/dev/null
+  sh "$KAM" stop "$tmp/kam" >/dev/null 2>&1 || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 # Two ports in a row, free for UDP and TCP: the kernel picks the first.
 free_pair() {
@@ -65,10 +72,14 @@ passed=0
 for i in $(seq 1 "$N"); do
   rc=0
   rm -rf "$tmp/r"
+  # in the background, so that a signal to this script stops it too
   "$SIPTAP" run --t1 50 --proxy "sip:127.0.0.1:$port" \
     --uas-listen "127.0.0.1:$((port + 1))" \
     --todo tests/peers/kamailio/findings.txt --report-dir "$tmp/r" \
-    "${SUITE[@]}" >"$tmp/run.tap" 2>"$tmp/run.err" </dev/null || rc=$?
+    "${SUITE[@]}" >"$tmp/run.tap" 2>"$tmp/run.err" </dev/null &
+  spid=$!
+  wait "$spid" || rc=$?
+  spid=
   if [[ $rc -eq 0 ]]; then
     passed=$((passed + 1))
     echo "run $i: pass"
