@@ -63,11 +63,15 @@ local function one(C, fn, id, c, ctx)
   if #v == 0 or not SIPTAP.proxy or id:match("^PX%-") then return v, n end
   local u = C.uas_view(c)
   if u and #fn(u, ctx) == 0 then return {}, n, true end
-  if c.unmatched then
+  -- what the UAS did is unknown: say where the message came from
+  local whose = c.unmatched and "the proxy, whose INVITE at the UAS could "
+                .. "not be matched with this call" or not u and
+                not SIPTAP.remote and "the proxy; the INVITE never "
+                .. "reached the UAS"
+  if whose then
     for i, x in ipairs(v) do
       v[i] = { msg = x.msg, why = x.why .. " (as the UAC got it through "
-               .. "the proxy, whose INVITE at the UAS could not be matched "
-               .. "with this call)" }
+               .. whose .. ")" }
     end
   end
   return v, n
