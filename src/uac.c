@@ -10,6 +10,7 @@
 enum { MAX_ROUTES = 16 };
 
 struct uac {
+	unsigned serial;         /* which UAC, for uac_stale_tag()       */
 	struct sip *sip;
 	struct sip_lsnr *lsnr;
 	struct sip_lsnr *rsp_lsnr;
@@ -37,6 +38,17 @@ struct uac_call {
 	enum sip_transp tp;
 	struct mbuf *invite;
 };
+
+/* The From tags of the latest INVITEs this process sent, with the UAC
+ * that sent each: one UAS port serves every test (--uas-listen), and a
+ * proxy may retransmit an earlier test's INVITE into a later test. */
+enum { SENT_TAGS = 64 };
+static struct {
+	unsigned serial;
+	char ftag[24];
+} sent_tags[SENT_TAGS];
+static size_t sent_next;
+static unsigned uac_serials;
 
 /* What a response tells about the dialog it creates (RFC 3261 12.1.2) */
 struct dialog {
@@ -112,6 +124,7 @@ int uac_alloc(struct uac **uacp, struct sip *sip, enum sip_transp tp,
 	if (!uac)
 		return ENOMEM;
 
+	uac->serial = ++uac_serials;
 	uac->sip    = sip;
 	uac->tp     = tp;
 	uac->target = *target;
@@ -285,6 +298,9 @@ int uac_invite(struct uac_call **callp, struct uac *uac,
 	rand_token(call->ftag, sizeof(call->ftag), "");
 	rand_token(call->branch, sizeof(call->branch), "z9hG4bK");
 	list_append(&uac->calls, &call->le, call);
+	sent_tags[sent_next].serial = uac->serial;
+	str_ncpy(sent_tags[sent_next].ftag, call->ftag, sizeof(call->ftag));
+	sent_next = (sent_next + 1) % SENT_TAGS;
 
 	err = laddr_get(call, &laddr);
 	if (err)
@@ -332,6 +348,22 @@ int uac_invite(struct uac_call **callp, struct uac *uac,
 		*callp = call;
 
 	return err;
+}
+
+
+/* Is ftag the From tag of an INVITE that another UAC (an earlier
+ * test's) sent? Such an INVITE at this test's UAS is none of its own. */
+bool uac_stale_tag(const struct uac *uac, const struct pl *ftag)
+{
+	size_t i;
+
+	for (i = 0; i < SENT_TAGS; i++) {
+		if (sent_tags[i].serial && sent_tags[i].serial != uac->serial &&
+		    !pl_strcmp(ftag, sent_tags[i].ftag))
+			return true;
+	}
+
+	return false;
 }
 
 

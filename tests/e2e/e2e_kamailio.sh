@@ -79,6 +79,18 @@ done
 [[ $bad -eq 0 ]] && pass "180 then 486 at once: 15/15 runs pass through 4 workers" ||
   fail "180 then 486 at once: $bad of 15 runs failed"
 
+# an INVITE a test left unanswered, retransmitted by the proxy into the
+# next test: that test's UAS gets its own call (the stale one a 480)
+siptap_run "$TMP/stale.tap" "$TMP/stale.err" run --t1 50 \
+  --proxy "sip:127.0.0.1:$kam_port" --uas-listen "127.0.0.1:$uas_port" \
+  --report-dir "$TMP/r-stale" tests/e2e/fixtures/proxy-stale.lua
+if [[ $rc -eq 0 ]]; then
+  pass "an earlier test's INVITE retransmitted by the proxy is not taken for the next test's"
+else
+  fail "stale INVITE: exit $rc"
+  grep -E '^ *not ok|^ +message:' "$TMP/stale.tap" | head -6 | sed 's/^/  /'
+fi
+
 stop_kamailio
 
 # kam_run NAME DEFINES FILTER...: siptap through a Kamailio started with
