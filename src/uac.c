@@ -10,7 +10,7 @@
 enum { MAX_ROUTES = 16 };
 
 struct uac {
-	unsigned serial;         /* which UAC, for uac_stale_tag()       */
+	char mark[12];           /* ends each From tag: uac_stale_tag()  */
 	struct sip *sip;
 	struct sip_lsnr *lsnr;
 	struct sip_lsnr *rsp_lsnr;
@@ -27,7 +27,7 @@ struct uac_call {
 	struct le le;
 	struct uac *uac;
 	char callid[48];
-	char ftag[24];
+	char ftag[36];
 	char branch[48];
 	uint32_t invite_cseq;
 	uint32_t cseq;
@@ -38,17 +38,6 @@ struct uac_call {
 	enum sip_transp tp;
 	struct mbuf *invite;
 };
-
-/* The From tags of the latest INVITEs this process sent, with the UAC
- * that sent each: one UAS port serves every test (--uas-listen), and a
- * proxy may retransmit an earlier test's INVITE into a later test. */
-enum { SENT_TAGS = 64 };
-static struct {
-	unsigned serial;
-	char ftag[24];
-} sent_tags[SENT_TAGS];
-static size_t sent_next;
-static unsigned uac_serials;
 
 /* What a response tells about the dialog it creates (RFC 3261 12.1.2) */
 struct dialog {
@@ -124,7 +113,8 @@ int uac_alloc(struct uac **uacp, struct sip *sip, enum sip_transp tp,
 	if (!uac)
 		return ENOMEM;
 
-	uac->serial = ++uac_serials;
+	(void)re_snprintf(uac->mark, sizeof(uac->mark), ".t%08x",
+			  rand_u32());
 	uac->sip    = sip;
 	uac->tp     = tp;
 	uac->target = *target;
@@ -295,12 +285,10 @@ int uac_invite(struct uac_call **callp, struct uac *uac,
 	}
 	call->invite_cseq = call->cseq = 1 + rand_u16() % 1000;
 	rand_token(call->callid, sizeof(call->callid), "");
-	rand_token(call->ftag, sizeof(call->ftag), "");
+	(void)re_snprintf(call->ftag, sizeof(call->ftag), "%08x%08x%s",
+			  rand_u32(), rand_u32(), uac->mark);
 	rand_token(call->branch, sizeof(call->branch), "z9hG4bK");
 	list_append(&uac->calls, &call->le, call);
-	sent_tags[sent_next].serial = uac->serial;
-	str_ncpy(sent_tags[sent_next].ftag, call->ftag, sizeof(call->ftag));
-	sent_next = (sent_next + 1) % SENT_TAGS;
 
 	err = laddr_get(call, &laddr);
 	if (err)
@@ -351,19 +339,22 @@ int uac_invite(struct uac_call **callp, struct uac *uac,
 }
 
 
-/* Is ftag the From tag of an INVITE that another UAC (an earlier
- * test's) sent? Such an INVITE at this test's UAS is none of its own. */
+/* Is ftag the From tag of an INVITE another UAC sent: another test's,
+ * or another run's? Each UAC ends its From tags with its own random
+ * mark (".t" and 8 hex digits), which a proxy keeps, topology hiding or
+ * not; a tag without such a mark (a B2BUA's) is not taken for stale. */
 bool uac_stale_tag(const struct uac *uac, const struct pl *ftag)
 {
-	size_t i;
+	const size_t n = strlen(uac->mark);
+	const char *p;
 
-	for (i = 0; i < SENT_TAGS; i++) {
-		if (sent_tags[i].serial && sent_tags[i].serial != uac->serial &&
-		    !pl_strcmp(ftag, sent_tags[i].ftag))
-			return true;
-	}
+	if (!ftag || ftag->l <= n)
+		return false;
+	p = ftag->p + ftag->l - n;
+	if (p[0] != '.' || p[1] != 't')
+		return false;
 
-	return false;
+	return memcmp(p, uac->mark, n) != 0;
 }
 
 
