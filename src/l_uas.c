@@ -19,6 +19,7 @@
 #include "fault.h"
 #include "uas.h"
 #include "sizes.h"
+#include "uac.h"
 #include "runner.h"
 #include "l_siptap.h"
 
@@ -58,10 +59,28 @@ static int inv_gc(lua_State *L)
 
 /* --- incoming() ------------------------------------------------------ */
 
+/* Through a proxy, an INVITE an earlier test's UAC sent (the proxy
+ * retransmitting it to the one UAS port) is no call of this test: it
+ * gets a final response, so that the proxy stops, and is passed over. */
+static struct uas_call *take_call(struct test *t)
+{
+	struct uas_call *call;
+
+	while ((call = uas_take_call(t->uas)) && t->uac &&
+	       sa_isset(&t->conf->proxy, SA_ADDR) &&
+	       uac_stale_tag(t->uac, &uas_call_invite(call)->from.tag)) {
+		(void)uas_reject(call, 480, "An Earlier Test's Call", NULL, 0);
+		mem_deref(call);
+	}
+
+	return call;
+}
+
+
 static int incoming_k(lua_State *L, int status, lua_KContext ctx)
 {
 	struct test *t = check_uas(L);
-	struct uas_call *call = uas_take_call(t->uas);
+	struct uas_call *call = take_call(t);
 	struct linv *li;
 
 	if (call) {

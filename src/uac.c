@@ -12,6 +12,7 @@
 enum { MAX_ROUTES = 16 };
 
 struct uac {
+	char mark[12];           /* ends each From tag: uac_stale_tag()  */
 	struct sip *sip;
 	struct sip_lsnr *lsnr;
 	struct sip_lsnr *rsp_lsnr;
@@ -28,7 +29,7 @@ struct uac_call {
 	struct le le;
 	struct uac *uac;
 	char callid[48];
-	char ftag[24];
+	char ftag[36];
 	char branch[48];
 	uint32_t invite_cseq;
 	uint32_t cseq;
@@ -114,6 +115,8 @@ int uac_alloc(struct uac **uacp, struct sip *sip, enum sip_transp tp,
 	if (!uac)
 		return ENOMEM;
 
+	(void)re_snprintf(uac->mark, sizeof(uac->mark), ".t%08x",
+			  rand_u32());
 	uac->sip    = sip;
 	uac->tp     = tp;
 	uac->target = *target;
@@ -315,7 +318,8 @@ int uac_invite(struct uac_call **callp, struct uac *uac,
 	}
 	call->invite_cseq = call->cseq = 1 + rand_u16() % 1000;
 	rand_token(call->callid, sizeof(call->callid), "");
-	rand_token(call->ftag, sizeof(call->ftag), "");
+	(void)re_snprintf(call->ftag, sizeof(call->ftag), "%08x%08x%s",
+			  rand_u32(), rand_u32(), uac->mark);
 	rand_token(call->branch, sizeof(call->branch), "z9hG4bK");
 	list_append(&uac->calls, &call->le, call);
 
@@ -365,6 +369,25 @@ int uac_invite(struct uac_call **callp, struct uac *uac,
 		*callp = call;
 
 	return err;
+}
+
+
+/* Is ftag the From tag of an INVITE another UAC sent: another test's,
+ * or another run's? Each UAC ends its From tags with its own random
+ * mark (".t" and 8 hex digits), which a proxy keeps, topology hiding or
+ * not; a tag without such a mark (a B2BUA's) is not taken for stale. */
+bool uac_stale_tag(const struct uac *uac, const struct pl *ftag)
+{
+	const size_t n = strlen(uac->mark);
+	const char *p;
+
+	if (!ftag || ftag->l <= n)
+		return false;
+	p = ftag->p + ftag->l - n;
+	if (p[0] != '.' || p[1] != 't')
+		return false;
+
+	return memcmp(p, uac->mark, n) != 0;
 }
 
 

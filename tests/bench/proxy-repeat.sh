@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Are the proxy verdicts stable? Runs the suite through a correct
+# Kamailio with 4 UDP workers (tests/peers/kamailio, the way
+# e2e_kamailio does: --t1 50, --todo findings.txt, UDP) N times and
+# prints how many runs passed and every failing point of the others:
+# through a correct proxy each one is a spurious verdict.
+#
+#   tests/bench/proxy-repeat.sh [build/siptap] [N [SUITE...]]
+#                         (N: 30; SUITE: scenarios, or e.g. --filter X DIR)
+#
+# Kamailio is started here on a port the kernel hands out (127.0.0.1
+# only) and stopped by its pid. Exit 0 when all N runs passed. With
+# KEEP=DIR the reports of each failed run are kept in DIR/run-I.
+set -euo pipefail
+ROOT="$(cd -P "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+SIPTAP="${1:-$ROOT/build/siptap}"
+N="${2:-30}"
+shift 2 2>/dev/null || shift $#
+SUITE=("$@")                 # after N: siptap run arguments, e.g. --filter
+[[ ${#SUITE[@]} -gt 0 ]] || SUITE=(scenarios)
+KAM="$ROOT/tests/peers/kamailio/kamailio.sh"
+cd "$ROOT"
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/proxy-repeat.XXXXXX")"
+spid=
+cleanup() {
+  [[ -n $spid ]] && kill "$spid" 2>/dev/null
+  sh "$KAM" stop "$tmp/kam" >/dev/null 2>&1 || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Two ports in a row, free for UDP and TCP: the kernel picks the first.
+free_pair() {
+  python3 - <<'EOF'
+import socket
+for _ in range(50):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    if p >= 65535:
+        continue
+    try:
+        socks = []
+        for port in (p, p + 1):
+            for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                t = socket.socket(socket.AF_INET, kind)
+                socks.append(t)
+                t.bind(("127.0.0.1", port))
+        print(p)
+        break
+    except OSError:
+        pass
+    finally:
+        for t in socks:
+            t.close()
+else:
+    raise SystemExit("no free port pair")
+EOF
+}
+
+port=$(free_pair)
+sh "$KAM" start "$tmp/kam" "$port" >"$tmp/kam.start" 2>&1 || {
+  echo "proxy-repeat: kamailio did not start:" >&2
+  cat "$tmp/kam.start" >&2
+  exit 2
+}
+echo "# kamailio (4 UDP workers) on 127.0.0.1:$port, pid $(tail -n 1 "$tmp/kam.start")"
+
+passed=0
+for i in $(seq 1 "$N"); do
+  rc=0
+  rm -rf "$tmp/r"
+  # in the background, so that a signal to this script stops it too
+  "$SIPTAP" run --t1 50 --proxy "sip:127.0.0.1:$port" \
+    --uas-listen "127.0.0.1:$((port + 1))" \
+    --todo tests/peers/kamailio/findings.txt --report-dir "$tmp/r" \
+    "${SUITE[@]}" >"$tmp/run.tap" 2>"$tmp/run.err" </dev/null &
+  spid=$!
+  wait "$spid" || rc=$?
+  spid=
+  if [[ $rc -eq 0 ]]; then
+    passed=$((passed + 1))
+    echo "run $i: pass"
+    continue
+  fi
+  echo "run $i: FAILED (exit $rc): $(tail -n 1 "$tmp/run.err")"
+  if [[ -n ${KEEP:-} ]]; then
+    mkdir -p "$KEEP" && cp -r "$tmp/r" "$KEEP/run-$i" &&
+      cp "$tmp/kam/kamailio.log" "$KEEP/run-$i/"
+  fi
+  # each failing point (not TODO) with the test it is in and its message
+  awk '/^# Subtest: / { test = substr($0, 12) }
+       /^ +not ok / && !/# TODO/ { print "  " test ": " $0; want = 1; next }
+       want && /^ +message: / { print "    " $0; want = 0 }' "$tmp/run.tap"
+done
+echo "proxy-repeat: $passed/$N runs passed"
+[[ $passed -eq $N ]]
