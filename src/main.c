@@ -538,6 +538,8 @@ int main(int argc, char *argv[])
 		libre_close();
 		return EXIT_USAGE;
 	}
+	sandbox_lib_preload(conf.lib);
+
 	/* libre's own warnings (a peer's undecodable message, say) are
 	 * not siptap's output: the wire and the TAP tell what happened */
 	dbg_init(DBG_ERR, DBG_NONE);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <ctype.h>
 #include <unistd.h>
+#include <dirent.h>
 #include <time.h>
 #include <lua.h>
 #include <lauxlib.h>
@@ -198,6 +199,59 @@ static int chunk_load(lua_State *L, struct sandbox_lib *lib,
 		return lua_error(L);
 
 	return 0;
+}
+
+
+/* Every NAME.lua of the library's folder dir/sub (sub "" for dir
+ * itself), and below, compiled now in the scratch state L. */
+static void preload_dir(lua_State *L, struct sandbox_lib *lib,
+			const char *sub, unsigned depth)
+{
+	char path[4096];
+	struct dirent *de;
+	DIR *d;
+
+	(void)re_snprintf(path, sizeof(path), "%s%s%s", lib->dir,
+			  *sub ? "/" : "", sub);
+	d = opendir(path);
+	if (!d)
+		return;
+
+	while ((de = readdir(d))) {
+		const size_t n = strlen(de->d_name);
+		char rel[512];
+
+		if (de->d_name[0] == '.')
+			continue;
+		(void)re_snprintf(rel, sizeof(rel), "%s%s%s", sub,
+				  *sub ? "/" : "", de->d_name);
+		if (n > 4 && !strcmp(de->d_name + n - 4, ".lua")) {
+			(void)re_snprintf(path, sizeof(path), "%s/%s",
+					  lib->dir, rel);
+			if (!chunk_find(lib, path) &&
+			    luaL_loadfilex(L, path, "t") == LUA_OK)
+				(void)chunk_keep(L, lib, path);
+			lua_settop(L, 0);
+		}
+		else if (depth < 4 && de->d_type == DT_DIR) {
+			preload_dir(L, lib, rel, depth + 1);
+		}
+	}
+	closedir(d);
+}
+
+
+/* Compiles the whole library once, before the run forks its workers:
+ * they all load the same compiled chunks, none compiles again. A file
+ * that does not compile is left for require() to report. */
+void sandbox_lib_preload(struct sandbox_lib *lib)
+{
+	lua_State *L = luaL_newstate();
+
+	if (!L)
+		return;
+	preload_dir(L, lib, "", 0);
+	lua_close(L);
 }
 
 

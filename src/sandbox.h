@@ -25,6 +25,7 @@ enum {
 struct sandbox_lib;
 
 int sandbox_lib_alloc(struct sandbox_lib **libp, const char *dir);
+void sandbox_lib_preload(struct sandbox_lib *lib);
 int sandbox_new(lua_State **Lp, struct sandbox_lib *lib, uint64_t seed,
 		bool unsafe);
 void sandbox_budget(lua_State *L);
