@@ -1,6 +1,6 @@
 /*
  * libFuzzer target: the message view scenarios read peer bytes through
- * (src/msgview.c). Every function gets the bytes as they came, and every
+ * (src/sip/msgview.c). Every function gets the bytes as they came, and every
  * slice it hands back must lie inside them.
  */
 #include <string.h>

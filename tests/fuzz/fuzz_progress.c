@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: option validation (src/progress.c). Whatever the
+ * libFuzzer target: option validation (src/sip/progress.c). Whatever the
  * input, a value the checks accept must not be able to break a header
  * line: no CR or LF gets through, and a header keeps its colon; what
  * passes is text (UTF-8, no control character but HTAB).

@@ -1,5 +1,5 @@
 /**
- * @file test_msgview.c  Unit tests of src/msgview.c: header lines as they
+ * @file test_msgview.c  Unit tests of src/sip/msgview.c: header lines as they
  *                       were on the wire, from untrusted bytes
  */
 #include <stdarg.h>

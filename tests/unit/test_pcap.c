@@ -1,5 +1,5 @@
 /**
- * @file test_pcap.c  Unit tests of src/pcap.c: a wire written as a pcap
+ * @file test_pcap.c  Unit tests of src/sip/pcap.c: a wire written as a pcap
  *                    file and read back with libpcap, header by header
  */
 /* libpcap's headers use the BSD u_char/u_int, which strict -std=c11

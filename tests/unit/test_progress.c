@@ -1,5 +1,5 @@
 /**
- * @file test_progress.c  Unit tests of src/progress.c (P-RANGE-1,
+ * @file test_progress.c  Unit tests of src/sip/progress.c (P-RANGE-1,
  *                        P-REASON-1, P-HDR-1, P-BODY-1)
  */
 #include <stdarg.h>

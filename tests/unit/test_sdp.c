@@ -1,5 +1,5 @@
 /**
- * @file test_sdp.c  Unit tests of src/sdp.c: offers and answers, line by
+ * @file test_sdp.c  Unit tests of src/sip/sdp.c: offers and answers, line by
  *                   line, as libre 1.1.0 encodes them
  */
 #include <stdarg.h>

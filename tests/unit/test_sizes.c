@@ -1,5 +1,5 @@
 /**
- * @file test_sizes.c  Unit tests of src/sizes.c: the limits, the
+ * @file test_sizes.c  Unit tests of src/sip/sizes.c: the limits, the
  * sender's refusal, and the framer on a real 127.0.0.1 TCP connection
  */
 #include <stdarg.h>

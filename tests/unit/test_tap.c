@@ -1,5 +1,5 @@
 /**
- * @file test_tap.c  Unit tests of src/tap.c: exact bytes of every line
+ * @file test_tap.c  Unit tests of src/base/tap.c: exact bytes of every line
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /**
- * @file test_text.c  Unit tests of src/text.c: TEXT-UTF8 checks and the
+ * @file test_text.c  Unit tests of src/base/text.c: TEXT-UTF8 checks and the
  *                    escaper every report prints through
  */
 #include <stdarg.h>

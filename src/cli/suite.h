@@ -7,15 +7,7 @@
  * it fails as one test point and the rest of the suite still runs.
  */
 
-struct suite_test {
-	struct le le;
-	char *file;
-	unsigned index;          /**< declaration number in the file   */
-	char *name;
-	char *skip;              /**< test(name, {skip = why}, fn)      */
-	char *todo;              /**< test(name, {todo = why}, fn)      */
-	char *load_error;        /**< set: the file itself is broken    */
-};
+struct suite_test;  /* runner.h: a test as its file declares it */
 
 struct run_conf;
 

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <ctype.h>
 #include <re.h>
-#include "suite.h"
 #include "runner.h"
 #include "findings.h"
 #include "text.h"

@@ -62,8 +62,18 @@ struct finding {
 	bool todo;
 };
 
+/** A test as its file declares it (suite.c reads the files) */
+struct suite_test {
+	struct le le;
+	char *file;
+	unsigned index;          /**< declaration number in the file   */
+	char *name;
+	char *skip;              /**< test(name, {skip = why}, fn)      */
+	char *todo;              /**< test(name, {todo = why}, fn)      */
+	char *load_error;        /**< set: the file itself is broken    */
+};
+
 struct test;
-struct suite_test;
 typedef void (runner_done_h)(struct test *t, void *arg);
 
 enum test_outcome {

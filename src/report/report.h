@@ -10,8 +10,18 @@
  */
 
 struct run_conf;
-struct run_stats;
 struct test;
+
+/** A run's counts, as run.c keeps them and the reports write them */
+struct run_stats {
+	unsigned tests;
+	unsigned passed;
+	unsigned failed;
+	unsigned skipped;
+	unsigned todo;
+	bool interrupted;      /**< SIGINT or SIGTERM ended the run */
+	bool child;            /**< returned in a test's own process */
+};
 
 int  report_dirs(const struct run_conf *conf);
 int  report_write(const struct run_conf *conf, const struct mbuf *tap,

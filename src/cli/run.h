@@ -3,16 +3,7 @@
  */
 
 struct run_conf;
-
-struct run_stats {
-	unsigned tests;
-	unsigned passed;
-	unsigned failed;
-	unsigned skipped;
-	unsigned todo;
-	bool interrupted;      /**< SIGINT or SIGTERM ended the run */
-	bool child;            /**< returned in a test's own process */
-};
+struct run_stats;  /* report.h: the counts the reports write */
 
 int run_suite(const struct run_conf *conf, const struct list *testl,
 	      struct run_stats *stats);

@@ -12,9 +12,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <re.h>
-#include "suite.h"
 #include "runner.h"
-#include "run.h"
 #include "report.h"
 #include "findings.h"
 #include "text.h"
