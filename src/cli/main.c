@@ -21,6 +21,7 @@
 #include "fault.h"
 #include "report.h"
 #include "sandbox.h"
+#include "bindings.h"
 
 #define DEBUG_MODULE "siptap"
 #define DEBUG_LEVEL 3
@@ -474,6 +475,7 @@ int main(int argc, char *argv[])
 		.seed        = 1,
 		.lua_dir     = SIPTAP_LUA_DIR,
 		.matrix      = "pairwise",
+		.objects     = &bindings_objects,
 	};
 	static char pcap_dir[4096];
 	struct list memo = LIST_INIT;

@@ -395,7 +395,7 @@ static int invitation_call(lua_State *L, enum method m)
 	struct mbuf *mb;
 
 	if (m == M_REJECT)
-		l_reject_args(L);
+		l_uas_reject_args(L);
 	lua_settop(L, 2);
 
 	mb = guard_push(L);
@@ -491,8 +491,8 @@ static const char *callid_of(lua_State *L)
 }
 
 
-/* The state of the remote invitation at 1, for l_uas.c's wait */
-int l_remote_state(lua_State *L)
+/* The state of the remote invitation at 1 */
+static enum uas_state rinv_state(lua_State *L)
 {
 	struct rinv *ri = check_rinv(L);
 
@@ -500,9 +500,17 @@ int l_remote_state(lua_State *L)
 }
 
 
+/* inv:wait's state (l_uas_common.c), as the wire shows it */
+static int push_state(lua_State *L)
+{
+	lua_pushinteger(L, rinv_state(L));
+	return 1;
+}
+
+
 static int l_state(lua_State *L)
 {
-	lua_pushstring(L, uas_state_name((enum uas_state)l_remote_state(L)));
+	lua_pushstring(L, uas_state_name(rinv_state(L)));
 
 	return 1;
 }
@@ -727,7 +735,7 @@ static const luaL_Reg rinv_methods[] = {
 	{"reject",   l_reject},
 	{"state",    l_state},
 	{"queued",   l_queued},
-	{"wait",     l_inv_wait},
+	{"wait",     l_uas_inv_wait},
 	{"request",  l_request},
 	{NULL, NULL}
 };
@@ -743,6 +751,8 @@ void l_remote_open(lua_State *L)
 	luaL_newmetatable(L, RINV_META);
 	luaL_newlib(L, rinv_methods);
 	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, push_state);
+	lua_setfield(L, -2, L_INV_STATE);
 	lua_pop(L, 1);
 
 	luaL_newmetatable(L, GUARD_META);

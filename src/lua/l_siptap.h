@@ -4,6 +4,7 @@
  * l_test.c  test() and t          l_msg.c  message objects
  * l_uac.c   the UAC and its calls l_uas.c  the UAS and its invitations
  * l_peer.c  a hostile peer        l_remote.c a remote UAS (--agent)
+ * l_uas_common.c  what l_uas.c and l_remote.c share
  */
 
 struct test;
@@ -47,13 +48,16 @@ int  l_peer_push(lua_State *L, struct test *t);
 
 void l_uas_open(lua_State *L);
 int  l_uas_push(lua_State *L, struct test *t, int opts);
-void l_uas_push_request(lua_State *L, struct test *t,
-			const struct pl *callid);
-int  l_inv_wait(lua_State *L);
-int  l_uas_address(lua_State *L);
-void l_reject_args(lua_State *L);
 
 void l_remote_open(lua_State *L);
 int  l_remote_uas_push(lua_State *L, struct test *t, int opts);
 void l_remote_serve(struct test *t);
-int  l_remote_state(lua_State *L);   /* enum uas_state */
+
+/* An invitation's metatable field: a C function that pushes its state
+ * (enum uas_state), for inv:wait() */
+#define L_INV_STATE "__siptap_state"
+void l_uas_push_request(lua_State *L, struct test *t,
+			const struct pl *callid);
+int  l_uas_inv_wait(lua_State *L);
+int  l_uas_address(lua_State *L);
+void l_uas_reject_args(lua_State *L);

@@ -112,21 +112,6 @@ static int l_incoming(lua_State *L)
 }
 
 
-/* uas:address(): where the test's UAS listens, the reference UAS or a
- * remote one (--agent); both objects have it */
-int l_uas_address(lua_State *L)
-{
-	struct test *t = runner_test(L);
-	char buf[64];
-
-	luaL_checktype(L, 1, LUA_TUSERDATA);
-	(void)re_snprintf(buf, sizeof(buf), "%J", &t->uas_addr);
-	lua_pushstring(L, buf);
-
-	return 1;
-}
-
-
 /* --- reading the options table --------------------------------------- */
 
 struct lopts {
@@ -599,20 +584,6 @@ static const char *reject_reason(uint16_t code)
 }
 
 
-/* inv:reject(486) means inv:reject{statusCode = 486}: the table goes to
- * argument 2, for both UASes' reject. */
-void l_reject_args(lua_State *L)
-{
-	if (lua_type(L, 2) != LUA_TNUMBER)
-		return;
-
-	lua_createtable(L, 0, 1);
-	lua_pushvalue(L, 2);
-	lua_setfield(L, -2, "statusCode");
-	lua_replace(L, 2);
-}
-
-
 /* inv:reject([{statusCode = 3xx..6xx, reasonPhrase, extraHeaders}]),
  * or inv:reject(486) */
 static int l_reject(lua_State *L)
@@ -631,7 +602,7 @@ static int l_reject(lua_State *L)
 	memset(&o, 0, sizeof(o));
 	o.t = li->t;
 	o.fn = "reject";
-	l_reject_args(L);
+	l_uas_reject_args(L);
 	if (!lua_isnoneornil(L, 2) && !lua_istable(L, 2)) {
 		return luaL_error(L, "reject: takes a status code or an "
 				  "options table, not a %s",
@@ -684,57 +655,11 @@ static int l_state(lua_State *L)
 }
 
 
-/* The state of the invitation at 1: the reference UAS's own, or, for
- * a remote UAS's invitation, what the wire shows. */
-static enum uas_state inv_state(lua_State *L)
+/* inv:wait's state (l_uas_common.c), as the call knows it */
+static int inv_state(lua_State *L)
 {
-	struct linv *li = luaL_testudata(L, 1, INV_META);
-
-	return li ? uas_call_state(li->call)
-		: (enum uas_state)l_remote_state(L);
-}
-
-
-static int wait_state_k(lua_State *L, int status, lua_KContext ctx)
-{
-	struct test *t = runner_test(L);
-	enum uas_state now = inv_state(L);
-
-	(void)status;
-	if (now >= (enum uas_state)ctx) {
-		runner_wait_end(t);
-		lua_pushstring(L, uas_state_name(now));
-		return 1;
-	}
-	if (runner_wait_expired(t)) {
-		runner_wait_end(t);
-		return luaL_error(L, "wait: the call did not get to '%s' "
-				  "within the wait (it is %s)",
-				  uas_state_name((enum uas_state)ctx),
-				  uas_state_name(now));
-	}
-
-	return runner_yield(L, ctx, wait_state_k);
-}
-
-
-/* inv:wait(state, [{timeout = ms}]): until the call is in state
- * ("early", "accepted", "confirmed", "terminated") or past it; the
- * invitations of both UASes */
-int l_inv_wait(lua_State *L)
-{
-	static const char *const states[] = {
-		"incoming", "early", "accepted", "confirmed", "terminated",
-		NULL
-	};
-	int state;
-
-	(void)inv_state(L);   /* checks the invitation */
-	state = luaL_checkoption(L, 2, NULL, states);
-	runner_wait_begin(L, "inv:wait", "the invitation's state",
-			  l_wait_timeout(L, 3, "inv:wait", NULL));
-
-	return wait_state_k(L, LUA_OK, state);
+	lua_pushinteger(L, uas_call_state(check_inv(L)->call));
+	return 1;
 }
 
 
@@ -742,27 +667,6 @@ static int l_queued(lua_State *L)
 {
 	lua_pushinteger(L, uas_call_queued(check_inv(L)->call));
 	return 1;
-}
-
-
-/* The INVITE with this Call-ID as the UAS received it, or nil */
-void l_uas_push_request(lua_State *L, struct test *t,
-			const struct pl *callid)
-{
-	struct le *le;
-
-	for (le = wire_msgs(t->wire)->head; le; le = le->next) {
-		const struct wire_msg *wm = le->data;
-
-		if (wm->role != WIRE_UAS || wm->tx || !wm->decoded ||
-		    !wm->head.req || pl_strcmp(&wm->head.met, "INVITE") ||
-		    pl_cmp(&wm->head.callid, callid))
-			continue;
-		l_msg_push(L, wm);
-		return;
-	}
-
-	lua_pushnil(L);
 }
 
 
@@ -837,7 +741,7 @@ static const luaL_Reg inv_methods[] = {
 	{"reject",   l_reject},
 	{"state",    l_state},
 	{"queued",   l_queued},
-	{"wait",     l_inv_wait},
+	{"wait",     l_uas_inv_wait},
 	{"request",  l_request},
 	{NULL, NULL}
 };
@@ -855,5 +759,7 @@ void l_uas_open(lua_State *L)
 	lua_setfield(L, -2, "__index");
 	lua_pushcfunction(L, inv_gc);
 	lua_setfield(L, -2, "__gc");
+	lua_pushcfunction(L, inv_state);
+	lua_setfield(L, -2, L_INV_STATE);
 	lua_pop(L, 1);
 }

@@ -20,7 +20,6 @@
 #include "uas.h"
 #include "sandbox.h"
 #include "runner.h"
-#include "l_siptap.h"
 #include "pcap.h"
 #include "agent.h"
 #include "frame.h"
@@ -983,13 +982,9 @@ static int state_make(struct test *t)
 	sandbox_deadline(t->L, t->conf->timeout_s);
 
 	*(struct test **)lua_getextraspace(t->L) = t;
-	l_test_declare_open(t->L);
-	l_test_open(t->L);
-	l_msg_open(t->L);
-	l_uac_open(t->L);
-	l_uas_open(t->L);
-	l_peer_open(t->L);
-	l_remote_open(t->L);
+	for (runner_open_h *const *open = t->conf->objects->openv; *open;
+	     open++)
+		(*open)(t->L);
 
 	return 0;
 }
@@ -1012,7 +1007,7 @@ static bool declaration_get(struct test *t)
 		return false;
 	}
 
-	l_test_declared(L);
+	t->conf->objects->declared(L);
 	lua_rawgeti(L, -1, (lua_Integer)t->index + 1);
 	lua_remove(L, -2);
 	if (lua_istable(L, -1)) {
@@ -1240,7 +1235,7 @@ static void general_rules(struct test *t)
 	lua_pushliteral(L, "siptap.rules");
 	if (lua_pcall(L, 1, 1, base + 1) == LUA_OK) {
 		lua_getfield(L, -1, "after");
-		l_test_push(L, t);
+		t->conf->objects->push_test(L, t);
 		if (lua_pcall(L, 1, 0, base + 1) == LUA_OK) {
 			lua_settop(L, base);
 			return;
@@ -1358,7 +1353,7 @@ static void begin(struct test *t)
 	lua_setfield(t->L, LUA_REGISTRYINDEX, "siptap.co");
 	lua_getfield(t->L, -1, "fn");
 	lua_xmove(t->L, t->co, 1);
-	l_test_push(t->co, t);
+	t->conf->objects->push_test(t->co, t);
 
 	t->started_usec = wire_now(t->wire);
 	t->started_unix_usec = unix_usec() - t->started_usec;
@@ -1459,7 +1454,7 @@ static void agent_turn(void *arg)
 		return;
 	}
 
-	l_remote_serve(t);
+	t->conf->objects->serve(t);
 	if (t->waiting_for)
 		resume(t, 0);
 }

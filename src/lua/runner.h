@@ -16,6 +16,8 @@ struct uas;
 struct tap_diag;
 struct sandbox_lib;
 struct sizes_udp;
+struct runner_objects;
+struct test;
 
 enum { RUN_MAX_FILTERS = 32, RUN_MAX_JOBS = 256 };
 
@@ -48,6 +50,7 @@ struct run_conf {
 	const char *filterv[RUN_MAX_FILTERS];
 	size_t filterc;           /**< --filter: any of these in a name */
 	struct list *memo;        /**< SIPTAP.memo's strings (run-wide) */
+	const struct runner_objects *objects; /**< bindings.c's Lua objects */
 	unsigned shard_k;         /**< --shard K/N                      */
 	unsigned shard_n;
 };
@@ -62,6 +65,20 @@ struct finding {
 	bool todo;
 };
 
+/**
+ * The Lua-facing objects (l_*.c), handed to the runner from above:
+ * bindings.c lists them, the run passes them in run_conf. The runner
+ * opens them in each test's state and calls them only through here, so
+ * they use the runner's wait API and the runner never names one.
+ */
+typedef void (runner_open_h)(lua_State *L);
+struct runner_objects {
+	runner_open_h *const *openv;  /**< each test's state; NULL ends   */
+	runner_open_h *declared;      /**< push the file's test() list    */
+	void (*push_test)(lua_State *L, struct test *t);  /**< the `t`  */
+	void (*serve)(struct test *t);/**< --agent: the remote UAS's turn */
+};
+
 /** A test as its file declares it (suite.c reads the files) */
 struct suite_test {
 	struct le le;
@@ -73,7 +90,6 @@ struct suite_test {
 	char *load_error;        /**< set: the file itself is broken    */
 };
 
-struct test;
 typedef void (runner_done_h)(struct test *t, void *arg);
 
 enum test_outcome {
