@@ -6,6 +6,7 @@
  *
  * Exit status: 0 all passed, 1 a test failed, 2 usage or set-up error.
  */
+#include <stddef.h>
 #include <string.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -196,188 +197,220 @@ static int default_tap_version(void)
 }
 
 
+/* --- the options of run and list, as data ------------------------------ */
+
+/* How an option's value goes into struct run_conf */
+enum opt_kind {
+	OPT_UINT,    /* a number in min..max, into a 32- or 64-bit field */
+	OPT_STR,     /* the value as it is                               */
+	OPT_FLAG,    /* no value: the bool becomes true                  */
+	OPT_ADDR,    /* ADDR:PORT, into a struct sa                      */
+	OPT_FUNC,    /* parse() does it                                  */
+};
+
+/* parse(): 0, or the exit status of a usage error it printed */
+typedef int (opt_parse_h)(struct run_conf *conf, const char *arg);
+
+struct opt {
+	const char *name;
+	enum opt_kind kind;
+	size_t off;                /* its field in struct run_conf       */
+	size_t size;               /* OPT_UINT: the field's size         */
+	unsigned long min, max;    /* OPT_UINT                           */
+	const char *what;          /* OPT_UINT, OPT_ADDR: what it must be */
+	opt_parse_h *parse;        /* OPT_FUNC                           */
+};
+
+#define FIELD(f) offsetof(struct run_conf, f)
+#define OPT_U(name, f, min, max, what) \
+	{name, OPT_UINT, FIELD(f), sizeof(((struct run_conf *)0)->f), \
+	 min, max, what, NULL}
+#define OPT_S(name, f)    {name, OPT_STR,  FIELD(f), 0, 0, 0, NULL, NULL}
+#define OPT_B(name, f)    {name, OPT_FLAG, FIELD(f), 0, 0, 0, NULL, NULL}
+#define OPT_A(name, f)    {name, OPT_ADDR, FIELD(f), 0, 0, 0, "ADDR:PORT", \
+			   NULL}
+#define OPT_F(name, h)    {name, OPT_FUNC, 0, 0, 0, 0, NULL, h}
+
+
+static int opt_matrix(struct run_conf *conf, const char *arg)
+{
+	if (strcmp(arg, "pairwise") && strcmp(arg, "full"))
+		return usage_error("--matrix: '%s' is not pairwise or full",
+				   arg);
+	conf->matrix = arg;
+
+	return 0;
+}
+
+
+static int opt_fault(struct run_conf *conf, const char *arg)
+{
+	enum fault fault;
+
+	if (fault_lookup(arg, &fault))
+		return usage_error("--uas-fault: no fault '%s' (see siptap "
+				   "faults)", arg);
+	conf->faults |= (uint64_t)1 << fault;
+
+	return 0;
+}
+
+
+static int opt_transport(struct run_conf *conf, const char *arg)
+{
+	if (transport_parse(arg, &conf->transport))
+		return usage_error("--transport: '%s' is not udp, tcp or tls",
+				   arg);
+
+	return 0;
+}
+
+
+static int opt_proxy(struct run_conf *conf, const char *arg)
+{
+	if (proxy_parse(arg, conf))
+		return usage_error("--proxy: '%s' is not a SIP URI with a "
+				   "numeric host, e.g. sip:127.0.0.1:5060",
+				   arg);
+
+	return 0;
+}
+
+
+static int opt_filter(struct run_conf *conf, const char *arg)
+{
+	if (conf->filterc >= RUN_MAX_FILTERS)
+		return usage_error("%s", "--filter: too many");
+	conf->filterv[conf->filterc++] = arg;
+
+	return 0;
+}
+
+
+static int opt_shard(struct run_conf *conf, const char *arg)
+{
+	if (sscanf(arg, "%u/%u", &conf->shard_k, &conf->shard_n) != 2 ||
+	    !conf->shard_n || !conf->shard_k ||
+	    conf->shard_k > conf->shard_n)
+		return usage_error("--shard: '%s' is not K/N with "
+				   "1 <= K <= N", arg);
+
+	return 0;
+}
+
+
+static int opt_help(struct run_conf *conf, const char *arg)
+{
+	(void)fputs(usage_text, stdout);
+	exit(0);
+}
+
+
+/* In the order of --help */
+static const struct opt opts[] = {
+	OPT_U("tap-version", tap_version, 13, 14, "13 or 14"),
+	OPT_U("t1",          t1, 1, 60000, "a number of ms in 1..60000"),
+	OPT_U("timeout",     timeout_s, 1, 86400,
+	      "a number of seconds in 1..86400"),
+	OPT_S("report-dir",  report_dir),
+	OPT_U("seed",        seed, 0, ULONG_MAX, "a non-negative integer"),
+	OPT_F("matrix",      opt_matrix),
+	OPT_F("uas-fault",   opt_fault),
+	OPT_F("transport",   opt_transport),
+	OPT_S("tls-cert",    tls_cert),
+	OPT_F("proxy",       opt_proxy),
+	OPT_A("uas-listen",  uas_listen),
+	OPT_A("target",      target),
+	OPT_A("agent",       agent),
+	OPT_U("jobs",        jobs, 1, 256, "a number in 1..256"),
+	OPT_U("workers",     workers, 1, 256, "a number in 1..256"),
+	OPT_F("filter",      opt_filter),
+	OPT_F("shard",       opt_shard),
+	OPT_B("list",        list_only),
+	OPT_B("pcap",        pcap),
+	OPT_B("allow-unsafe", allow_unsafe),
+	OPT_S("todo",        todo_file),
+	OPT_S("lua-dir",     lua_dir),
+	OPT_F("help",        opt_help),
+};
+
+enum { OPTC = sizeof(opts) / sizeof(opts[0]), OPT_VAL = 256 };
+
+
+/* One option's value into conf; 0 or an exit status */
+static int opt_set(const struct opt *o, struct run_conf *conf,
+		   const char *arg)
+{
+	char *field = (char *)conf + o->off;
+	char why[128];
+	unsigned long v;
+
+	switch (o->kind) {
+
+	case OPT_UINT:
+		if (!parse_uint(arg, o->min, o->max, &v))
+			break;
+		if (o->size == sizeof(uint64_t))
+			*(uint64_t *)(void *)field = v;
+		else
+			*(uint32_t *)(void *)field = (uint32_t)v;
+		return 0;
+
+	case OPT_STR:
+		*(const char **)(void *)field = arg;
+		return 0;
+
+	case OPT_FLAG:
+		*(bool *)field = true;
+		return 0;
+
+	case OPT_ADDR:
+		if (sa_decode((struct sa *)(void *)field, arg, strlen(arg)))
+			break;
+		return 0;
+
+	case OPT_FUNC:
+		return o->parse(conf, arg);
+	}
+
+	(void)snprintf(why, sizeof(why), "--%s: '%%s' is not %s", o->name,
+		       o->what);
+	return usage_error(why, arg);
+}
+
+
+/* The options of run and list, from the table above, into conf */
 static int parse_options(int argc, char *argv[], struct run_conf *conf)
 {
-	static const struct option longopts[] = {
-		{"tap-version", required_argument, NULL, 'v'},
-		{"t1",          required_argument, NULL, 't'},
-		{"timeout",     required_argument, NULL, 'T'},
-		{"report-dir",  required_argument, NULL, 'r'},
-		{"seed",        required_argument, NULL, 's'},
-		{"lua-dir",     required_argument, NULL, 'l'},
-		{"matrix",      required_argument, NULL, 'm'},
-		{"uas-fault",   required_argument, NULL, 'f'},
-		{"transport",   required_argument, NULL, 'p'},
-		{"tls-cert",    required_argument, NULL, 'c'},
-		{"proxy",       required_argument, NULL, 'x'},
-		{"uas-listen",  required_argument, NULL, 'u'},
-		{"target",      required_argument, NULL, 'g'},
-		{"agent",       required_argument, NULL, 'a'},
-		{"todo",        required_argument, NULL, 'o'},
-		{"jobs",        required_argument, NULL, 'j'},
-		{"workers",     required_argument, NULL, 'W'},
-		{"filter",      required_argument, NULL, 'F'},
-		{"shard",       required_argument, NULL, 'S'},
-		{"list",        no_argument,       NULL, 'L'},
-		{"pcap",        no_argument,       NULL, 'P'},
-		{"allow-unsafe", no_argument,      NULL, 'U'},
-		{"help",        no_argument,       NULL, 'h'},
-		{NULL, 0, NULL, 0}
-	};
-	enum fault fault;
-	unsigned long v;
+	struct option longopts[OPTC + 1];
+	size_t i;
 	int c;
+
+	for (i = 0; i < OPTC; i++) {
+		longopts[i] = (struct option){
+			opts[i].name,
+			opts[i].kind == OPT_FLAG || opts[i].parse == opt_help
+				? no_argument : required_argument,
+			NULL, OPT_VAL + (int)i
+		};
+	}
+	longopts[OPTC] = (struct option){NULL, 0, NULL, 0};
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-		switch (c) {
+		int err;
 
-		case 'v':
-			if (!parse_uint(optarg, 13, 14, &v))
-				return usage_error("--tap-version: '%s' is not"
-						   " 13 or 14", optarg);
-			conf->tap_version = (int)v;
-			break;
-
-		case 't':
-			if (!parse_uint(optarg, 1, 60000, &v))
-				return usage_error("--t1: '%s' is not a number"
-						   " of ms in 1..60000", optarg);
-			conf->t1 = (uint32_t)v;
-			break;
-
-		case 'T':
-			if (!parse_uint(optarg, 1, 86400, &v))
-				return usage_error("--timeout: '%s' is not a "
-						   "number of seconds in "
-						   "1..86400", optarg);
-			conf->timeout_s = (uint32_t)v;
-			break;
-
-		case 'r':
-			conf->report_dir = optarg;
-			break;
-
-		case 's':
-			if (!parse_uint(optarg, 0, ULONG_MAX, &v))
-				return usage_error("--seed: '%s' is not a "
-						   "non-negative integer",
-						   optarg);
-			conf->seed = v;
-			break;
-
-		case 'l':
-			conf->lua_dir = optarg;
-			break;
-
-		case 'm':
-			if (strcmp(optarg, "pairwise") && strcmp(optarg, "full"))
-				return usage_error("--matrix: '%s' is not "
-						   "pairwise or full", optarg);
-			conf->matrix = optarg;
-			break;
-
-		case 'f':
-			if (fault_lookup(optarg, &fault))
-				return usage_error("--uas-fault: no fault '%s' "
-						   "(see siptap faults)",
-						   optarg);
-			conf->faults |= (uint64_t)1 << fault;
-			break;
-
-		case 'p':
-			if (transport_parse(optarg, &conf->transport))
-				return usage_error("--transport: '%s' is not "
-						   "udp, tcp or tls", optarg);
-			break;
-
-		case 'c':
-			conf->tls_cert = optarg;
-			break;
-
-		case 'x':
-			if (proxy_parse(optarg, conf))
-				return usage_error("--proxy: '%s' is not a SIP "
-						   "URI with a numeric host, "
-						   "e.g. sip:127.0.0.1:5060",
-						   optarg);
-			break;
-
-		case 'u':
-			if (sa_decode(&conf->uas_listen, optarg,
-				      strlen(optarg)))
-				return usage_error("--uas-listen: '%s' is not "
-						   "ADDR:PORT", optarg);
-			break;
-
-		case 'g':
-			if (sa_decode(&conf->target, optarg, strlen(optarg)))
-				return usage_error("--target: '%s' is not "
-						   "ADDR:PORT", optarg);
-			break;
-
-		case 'a':
-			if (sa_decode(&conf->agent, optarg, strlen(optarg)))
-				return usage_error("--agent: '%s' is not "
-						   "ADDR:PORT", optarg);
-			break;
-
-		case 'o':
-			conf->todo_file = optarg;
-			break;
-
-		case 'j':
-			if (!parse_uint(optarg, 1, 256, &v))
-				return usage_error("--jobs: '%s' is not a "
-						   "number in 1..256", optarg);
-			conf->jobs = (unsigned)v;
-			break;
-
-		case 'W':
-			if (!parse_uint(optarg, 1, 256, &v))
-				return usage_error("--workers: '%s' is not a "
-						   "number in 1..256", optarg);
-			conf->workers = (unsigned)v;
-			break;
-
-		case 'F':
-			if (conf->filterc >= RUN_MAX_FILTERS)
-				return usage_error("%s", "--filter: too many");
-			conf->filterv[conf->filterc++] = optarg;
-			break;
-
-		case 'S':
-			if (sscanf(optarg, "%u/%u", &conf->shard_k,
-				   &conf->shard_n) != 2 || !conf->shard_n ||
-			    !conf->shard_k || conf->shard_k > conf->shard_n)
-				return usage_error("--shard: '%s' is not K/N "
-						   "with 1 <= K <= N", optarg);
-			break;
-
-		case 'L':
-			conf->list_only = true;
-			break;
-
-		case 'P':
-			conf->pcap = true;
-			break;
-
-		case 'U':
-			conf->allow_unsafe = true;
-			break;
-
-		case 'h':
-			(void)fputs(usage_text, stdout);
-			exit(0);
-
-		case ':':
+		if (c == 'h')
+			return opt_help(conf, NULL);
+		if (c == ':')
 			return usage_error("option %s needs a value",
 					   argv[optind - 1]);
-
-		default:
+		if (c < OPT_VAL || c >= OPT_VAL + OPTC)
 			return usage_error("unknown option '%s'",
 					   argv[optind - 1]);
-		}
+		err = opt_set(&opts[c - OPT_VAL], conf, optarg);
+		if (err)
+			return err;
 	}
 
 	return 0;
@@ -465,6 +498,119 @@ static int cmd_list(struct run_conf *conf, int argc, char *argv[])
 }
 
 
+static int cmd_help(struct run_conf *conf, int argc, char *argv[])
+{
+	(void)fputs(usage_text, stdout);
+	return 0;
+}
+
+
+static int cmd_version(struct run_conf *conf, int argc, char *argv[])
+{
+	(void)printf("siptap %s (libre %s, %s)\n", SIPTAP_VERSION,
+		     sys_libre_version_get(), LUA_RELEASE);
+	return 0;
+}
+
+
+static int cmd_faults(struct run_conf *conf, int argc, char *argv[])
+{
+	(void)re_printf("%H", fault_print_all, NULL);
+	return 0;
+}
+
+
+/* What the options say together, once all are read; 0 or an exit
+ * status */
+static int options_check(struct run_conf *conf)
+{
+	static char pcap_dir[4096];
+	int ret;
+
+	if (conf->transport == SIP_TRANSP_TLS && !conf->tls_cert)
+		return usage_error("%s", "--transport tls needs --tls-cert FILE "
+				   "(a PEM with key and certificate)");
+	if (sa_isset(&conf->proxy, SA_ADDR))
+		conf->transport = conf->proxy_tp;
+	ret = remote_check(conf);
+	if (ret)
+		return ret;
+	/* one fixed UAS address can serve one test at a time */
+	if (!conf->jobs)
+		conf->jobs = sa_isset(&conf->uas_listen, SA_ADDR) ? 1 : 4;
+	else if (conf->jobs > 1 && sa_isset(&conf->uas_listen, SA_ADDR))
+		return usage_error("%s", "--jobs: with --uas-listen only one "
+				   "test can run at a time (--jobs 1)");
+	if (conf->pcap) {
+		(void)re_snprintf(pcap_dir, sizeof(pcap_dir), "%s/pcap",
+				  conf->report_dir);
+		conf->pcap_dir = pcap_dir;
+	}
+	conf->progress = report_color(stderr) || isatty(fileno(stderr));
+
+	return 0;
+}
+
+
+typedef int (cmd_h)(struct run_conf *conf, int argc, char *argv[]);
+
+/* run and list: their options, then libre and the Lua library around
+ * the command itself */
+static int with_run(cmd_h *cmdh, struct run_conf *conf, int argc,
+		    char *argv[])
+{
+	struct list memo = LIST_INIT;
+	int ret;
+
+	ret = parse_options(argc, argv, conf);
+	if (!ret)
+		ret = options_check(conf);
+	if (ret)
+		return ret;
+
+	conf->memo = &memo;
+	run_signals_catch();
+	if (libre_init()) {
+		(void)fprintf(stderr, "siptap: libre_init failed\n");
+		return EXIT_USAGE;
+	}
+	if (sandbox_lib_alloc(&conf->lib, conf->lua_dir)) {
+		(void)fprintf(stderr, "siptap: out of memory\n");
+		libre_close();
+		return EXIT_USAGE;
+	}
+	sandbox_lib_preload(conf->lib);
+
+	/* libre's own warnings (a peer's undecodable message, say) are
+	 * not siptap's output: the wire and the TAP tell what happened */
+	dbg_init(DBG_ERR, DBG_NONE);
+
+	ret = cmdh(conf, argc - optind, argv + optind);
+
+	run_memo_flush(&memo);
+	mem_deref(conf->lib);
+	libre_close();
+
+	return ret;
+}
+
+
+static const struct command {
+	const char *name;
+	cmd_h *cmdh;
+	bool run;              /* takes the options, runs through with_run */
+} commands[] = {
+	{"run",       cmd_run,     true},
+	{"list",      cmd_list,    true},
+	{"faults",    cmd_faults,  false},
+	{"help",      cmd_help,    false},
+	{"--help",    cmd_help,    false},
+	{"-h",        cmd_help,    false},
+	{"--version", cmd_version, false},
+	{"-V",        cmd_version, false},
+};
+
+
 int main(int argc, char *argv[])
 {
 	struct run_conf conf = {
@@ -477,83 +623,21 @@ int main(int argc, char *argv[])
 		.matrix      = "pairwise",
 		.objects     = &bindings_objects,
 	};
-	static char pcap_dir[4096];
-	struct list memo = LIST_INIT;
-	const char *cmd;
-	int ret;
+	size_t i;
 
 	if (argc < 2)
 		return usage_error("%s", "a command is needed: run or list");
 
-	cmd = argv[1];
-	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") ||
-	    !strcmp(cmd, "help")) {
-		(void)fputs(usage_text, stdout);
-		return 0;
-	}
-	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
-		(void)printf("siptap %s (libre %s, %s)\n", SIPTAP_VERSION,
-			     sys_libre_version_get(), LUA_RELEASE);
-		return 0;
-	}
-	if (!strcmp(cmd, "faults")) {
-		(void)re_printf("%H", fault_print_all, NULL);
-		return 0;
-	}
-	if (strcmp(cmd, "run") && strcmp(cmd, "list"))
-		return usage_error("unknown command '%s' (run, list or "
-				   "faults)", cmd);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const struct command *c = &commands[i];
 
-	/* options start after the command */
-	ret = parse_options(argc - 1, argv + 1, &conf);
-	if (ret)
-		return ret;
-	if (conf.transport == SIP_TRANSP_TLS && !conf.tls_cert)
-		return usage_error("%s", "--transport tls needs --tls-cert FILE "
-				   "(a PEM with key and certificate)");
-	if (sa_isset(&conf.proxy, SA_ADDR))
-		conf.transport = conf.proxy_tp;
-	ret = remote_check(&conf);
-	if (ret)
-		return ret;
-	/* one fixed UAS address can serve one test at a time */
-	if (!conf.jobs)
-		conf.jobs = sa_isset(&conf.uas_listen, SA_ADDR) ? 1 : 4;
-	else if (conf.jobs > 1 && sa_isset(&conf.uas_listen, SA_ADDR))
-		return usage_error("%s", "--jobs: with --uas-listen only one "
-				   "test can run at a time (--jobs 1)");
-	if (conf.pcap) {
-		(void)re_snprintf(pcap_dir, sizeof(pcap_dir), "%s/pcap",
-				  conf.report_dir);
-		conf.pcap_dir = pcap_dir;
+		if (strcmp(argv[1], c->name))
+			continue;
+		/* options start after the command */
+		return c->run ? with_run(c->cmdh, &conf, argc - 1, argv + 1)
+			: c->cmdh(&conf, argc - 2, argv + 2);
 	}
-	conf.progress = report_color(stderr) || isatty(fileno(stderr));
 
-	conf.memo = &memo;
-	run_signals_catch();
-	if (libre_init()) {
-		(void)fprintf(stderr, "siptap: libre_init failed\n");
-		return EXIT_USAGE;
-	}
-	if (sandbox_lib_alloc(&conf.lib, conf.lua_dir)) {
-		(void)fprintf(stderr, "siptap: out of memory\n");
-		libre_close();
-		return EXIT_USAGE;
-	}
-	sandbox_lib_preload(conf.lib);
-
-	/* libre's own warnings (a peer's undecodable message, say) are
-	 * not siptap's output: the wire and the TAP tell what happened */
-	dbg_init(DBG_ERR, DBG_NONE);
-
-	if (!strcmp(cmd, "run"))
-		ret = cmd_run(&conf, argc - 1 - optind, argv + 1 + optind);
-	else
-		ret = cmd_list(&conf, argc - 1 - optind, argv + 1 + optind);
-
-	run_memo_flush(&memo);
-	mem_deref(conf.lib);
-	libre_close();
-
-	return ret;
+	return usage_error("unknown command '%s' (run, list or faults)",
+			   argv[1]);
 }
