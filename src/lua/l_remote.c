@@ -723,37 +723,21 @@ void l_remote_serve(struct test *t)
 }
 
 
-static const luaL_Reg ruas_methods[] = {
-	{"incoming", l_incoming},
-	{"address",  l_uas_address},
-	{NULL, NULL}
-};
-
-static const luaL_Reg rinv_methods[] = {
-	{"progress", l_progress},
-	{"accept",   l_accept},
-	{"reject",   l_reject},
-	{"state",    l_state},
-	{"queued",   l_queued},
-	{"wait",     l_uas_inv_wait},
-	{"request",  l_request},
-	{NULL, NULL}
-};
-
-
 void l_remote_open(lua_State *L)
 {
-	luaL_newmetatable(L, RUAS_META);
-	luaL_newlib(L, ruas_methods);
-	lua_setfield(L, -2, "__index");
-	lua_pop(L, 1);
+	static const struct l_uas_ops ops = {
+		.incoming  = l_incoming,
+		.progress  = l_progress,
+		.accept    = l_accept,
+		.reject    = l_reject,
+		.state     = l_state,
+		.queued    = l_queued,
+		.request   = l_request,
+		.inv_state = push_state,
+		.inv_gc    = NULL,
+	};
 
-	luaL_newmetatable(L, RINV_META);
-	luaL_newlib(L, rinv_methods);
-	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, push_state);
-	lua_setfield(L, -2, L_INV_STATE);
-	lua_pop(L, 1);
+	l_uas_register(L, RUAS_META, RINV_META, &ops);
 
 	luaL_newmetatable(L, GUARD_META);
 	lua_pushcfunction(L, guard_gc);

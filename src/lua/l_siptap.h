@@ -53,11 +53,20 @@ void l_remote_open(lua_State *L);
 int  l_remote_uas_push(lua_State *L, struct test *t, int opts);
 void l_remote_serve(struct test *t);
 
-/* An invitation's metatable field: a C function that pushes its state
- * (enum uas_state), for inv:wait() */
-#define L_INV_STATE "__siptap_state"
+/* What each UAS object (l_uas.c, l_remote.c) gives for its methods */
+struct l_uas_ops {
+	lua_CFunction incoming;   /* uas:incoming()                     */
+	lua_CFunction progress;   /* inv:progress(), accept(), ...      */
+	lua_CFunction accept;
+	lua_CFunction reject;
+	lua_CFunction state;
+	lua_CFunction queued;
+	lua_CFunction request;
+	lua_CFunction inv_state;  /* pushes the enum uas_state, for wait */
+	lua_CFunction inv_gc;     /* NULL: none                          */
+};
+void l_uas_register(lua_State *L, const char *uas_meta, const char *inv_meta,
+		    const struct l_uas_ops *ops);
 void l_uas_push_request(lua_State *L, struct test *t,
 			const struct pl *callid);
-int  l_uas_inv_wait(lua_State *L);
-int  l_uas_address(lua_State *L);
 void l_uas_reject_args(lua_State *L);

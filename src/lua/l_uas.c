@@ -729,37 +729,19 @@ int l_uas_push(lua_State *L, struct test *t, int opts)
 }
 
 
-static const luaL_Reg uas_methods[] = {
-	{"incoming", l_incoming},
-	{"address",  l_uas_address},
-	{NULL, NULL}
-};
-
-static const luaL_Reg inv_methods[] = {
-	{"progress", l_progress},
-	{"accept",   l_accept},
-	{"reject",   l_reject},
-	{"state",    l_state},
-	{"queued",   l_queued},
-	{"wait",     l_uas_inv_wait},
-	{"request",  l_request},
-	{NULL, NULL}
-};
-
-
 void l_uas_open(lua_State *L)
 {
-	luaL_newmetatable(L, UAS_META);
-	luaL_newlib(L, uas_methods);
-	lua_setfield(L, -2, "__index");
-	lua_pop(L, 1);
+	static const struct l_uas_ops ops = {
+		.incoming  = l_incoming,
+		.progress  = l_progress,
+		.accept    = l_accept,
+		.reject    = l_reject,
+		.state     = l_state,
+		.queued    = l_queued,
+		.request   = l_request,
+		.inv_state = inv_state,
+		.inv_gc    = inv_gc,
+	};
 
-	luaL_newmetatable(L, INV_META);
-	luaL_newlib(L, inv_methods);
-	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, inv_gc);
-	lua_setfield(L, -2, "__gc");
-	lua_pushcfunction(L, inv_state);
-	lua_setfield(L, -2, L_INV_STATE);
-	lua_pop(L, 1);
+	l_uas_register(L, UAS_META, INV_META, &ops);
 }

@@ -7,9 +7,11 @@
  * into the other: uas:address(), inv:wait(), the INVITE inv:request()
  * returns, and inv:reject(486) as a short form.
  *
- * inv:wait() asks the invitation its state through its metatable's
- * L_INV_STATE function (each object sets its own: the reference UAS's
- * call knows it, a remote invitation's is read from the wire).
+ * Both register their methods through l_uas_register(), so the two
+ * have the same methods by construction. inv:wait() asks the invitation
+ * its state through a function in its metatable (each object gives its
+ * own: the reference UAS's call knows it, a remote invitation's is read
+ * from the wire).
  */
 #include <lua.h>
 #include <lauxlib.h>
@@ -20,9 +22,13 @@
 #include "l_siptap.h"
 
 
+/* The invitation's metatable field: pushes its enum uas_state */
+#define INV_STATE "__siptap_state"
+
+
 /* uas:address(): where the test's UAS listens, the reference UAS or a
  * remote one (--agent); both objects have it */
-int l_uas_address(lua_State *L)
+static int l_address(lua_State *L)
 {
 	struct test *t = runner_test(L);
 	char buf[64];
@@ -54,7 +60,7 @@ static enum uas_state inv_state(lua_State *L)
 {
 	enum uas_state state;
 
-	if (luaL_getmetafield(L, 1, L_INV_STATE) == LUA_TNIL)
+	if (luaL_getmetafield(L, 1, INV_STATE) == LUA_TNIL)
 		luaL_typeerror(L, 1, "invitation");
 	lua_pushvalue(L, 1);
 	lua_call(L, 1, 1);
@@ -91,7 +97,7 @@ static int wait_state_k(lua_State *L, int status, lua_KContext ctx)
 /* inv:wait(state, [{timeout = ms}]): until the call is in state
  * ("early", "accepted", "confirmed", "terminated") or past it; the
  * invitations of both UASes */
-int l_uas_inv_wait(lua_State *L)
+static int l_wait(lua_State *L)
 {
 	static const char *const states[] = {
 		"incoming", "early", "accepted", "confirmed", "terminated",
@@ -126,4 +132,43 @@ void l_uas_push_request(lua_State *L, struct test *t,
 	}
 
 	lua_pushnil(L);
+}
+
+
+/* The UAS object's metatable uas_meta and its invitations' inv_meta,
+ * with the methods every UAS has: ops gives each object's own. */
+void l_uas_register(lua_State *L, const char *uas_meta, const char *inv_meta,
+		    const struct l_uas_ops *ops)
+{
+	const luaL_Reg uas_methods[] = {
+		{"incoming", ops->incoming},
+		{"address",  l_address},
+		{NULL, NULL}
+	};
+	const luaL_Reg inv_methods[] = {
+		{"progress", ops->progress},
+		{"accept",   ops->accept},
+		{"reject",   ops->reject},
+		{"state",    ops->state},
+		{"queued",   ops->queued},
+		{"wait",     l_wait},
+		{"request",  ops->request},
+		{NULL, NULL}
+	};
+
+	luaL_newmetatable(L, uas_meta);
+	luaL_newlib(L, uas_methods);
+	lua_setfield(L, -2, "__index");
+	lua_pop(L, 1);
+
+	luaL_newmetatable(L, inv_meta);
+	luaL_newlib(L, inv_methods);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, ops->inv_state);
+	lua_setfield(L, -2, INV_STATE);
+	if (ops->inv_gc) {
+		lua_pushcfunction(L, ops->inv_gc);
+		lua_setfield(L, -2, "__gc");
+	}
+	lua_pop(L, 1);
 }

@@ -165,13 +165,20 @@ static bool print_hdr(const struct sip_hdr *hdr, const struct sip_msg *msg,
 }
 
 
+/* Our address on the INVITE's transport, as its sender reaches us */
+static int call_laddr(const struct uas_call *call, struct sa *laddr)
+{
+	return sip_transp_laddr(call->uas->sip, laddr, call->invite->tp,
+				&call->invite->src);
+}
+
+
 static int print_contact(struct mbuf *mb, const struct uas_call *call)
 {
 	struct sa laddr;
 	int err;
 
-	err = sip_transp_laddr(call->uas->sip, &laddr, call->invite->tp,
-			       &call->invite->src);
+	err = call_laddr(call, &laddr);
 	if (err)
 		return err;
 
@@ -868,8 +875,7 @@ int uas_call_make_sdp(struct uas_call *call,
 	struct sa laddr;
 	int err;
 
-	err = sip_transp_laddr(call->uas->sip, &laddr, call->invite->tp,
-			       &call->invite->src);
+	err = call_laddr(call, &laddr);
 	if (err)
 		return err;
 
