@@ -725,16 +725,9 @@ void l_remote_serve(struct test *t)
 
 void l_remote_open(lua_State *L)
 {
-	static const struct l_uas_ops ops = {
-		.incoming  = l_incoming,
-		.progress  = l_progress,
-		.accept    = l_accept,
-		.reject    = l_reject,
-		.state     = l_state,
-		.queued    = l_queued,
-		.request   = l_request,
-		.inv_state = push_state,
-		.inv_gc    = NULL,
+	static const struct l_uas_ops ops = {   /* in l_siptap.h's order */
+		l_incoming, l_progress, l_accept, l_reject, l_state,
+		l_queued, l_request, push_state, NULL
 	};
 
 	l_uas_register(L, RUAS_META, RINV_META, &ops);

@@ -731,16 +731,9 @@ int l_uas_push(lua_State *L, struct test *t, int opts)
 
 void l_uas_open(lua_State *L)
 {
-	static const struct l_uas_ops ops = {
-		.incoming  = l_incoming,
-		.progress  = l_progress,
-		.accept    = l_accept,
-		.reject    = l_reject,
-		.state     = l_state,
-		.queued    = l_queued,
-		.request   = l_request,
-		.inv_state = inv_state,
-		.inv_gc    = inv_gc,
+	static const struct l_uas_ops ops = {   /* in l_siptap.h's order */
+		l_incoming, l_progress, l_accept, l_reject, l_state,
+		l_queued, l_request, inv_state, inv_gc
 	};
 
 	l_uas_register(L, UAS_META, INV_META, &ops);
