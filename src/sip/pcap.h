@@ -4,7 +4,7 @@
  * siptap sees SIP messages, not packets: this rebuilds IPv4/IPv6, UDP
  * and TCP headers around them so the usual tools decode the exchange.
  * The prefix is pcapw_, not pcap_, to stay clear of libpcap's names;
- * include libpcap as <pcap/pcap.h>, since -Isrc makes <pcap.h> this file.
+ * include libpcap as <pcap/pcap.h>, since -Isrc/sip makes <pcap.h> this file.
  *
  * TLS (and WS/WSS) messages are written as the plaintext SIP siptap
  * saw, in TCP on the real ports. tshark finds SIP in them on any port
