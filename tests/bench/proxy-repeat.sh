@@ -8,8 +8,8 @@
 #   tests/bench/proxy-repeat.sh [build/siptap] [N [SUITE...]]
 #                         (N: 30; SUITE: scenarios, or e.g. --filter X DIR)
 #
-# Kamailio is started here on a port the kernel hands out (127.0.0.1
-# only) and stopped by its pid. Exit 0 when all N runs passed. With
+# Kamailio is started here on a free port below the ephemeral range
+# (127.0.0.1 only) and stopped by its pid. Exit 0 when all N runs passed. With
 # KEEP=DIR the reports of each failed run are kept in DIR/run-I.
 set -euo pipefail
 ROOT="$(cd -P "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -30,19 +30,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Two ports in a row, free for UDP and TCP: the kernel picks the first.
+# Two ports in a row, free for UDP and TCP, below the kernel's ephemeral
+# range: the UAS binds the second one again for every test, and a port
+# the kernel may hand to any socket (a UAC's, another program's) in
+# between would now and then be taken.
 free_pair() {
   python3 - <<'EOF'
-import socket
-for _ in range(50):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    if p >= 65535:
-        continue
+import random, socket
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+for _ in range(200):
+    p = random.randint(10000, max(10001, low - 2))
+    socks = []
     try:
-        socks = []
         for port in (p, p + 1):
             for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
                 t = socket.socket(socket.AF_INET, kind)
