@@ -10,9 +10,10 @@
 -- the ones that need to know what was asked for (P-REASON-1, P-HDR-1,
 -- R-WHEN-3, S-MOD-1, P-RANGE-1) are called by the scenarios.
 --
--- The checkers are in siptap.checkers, loaded for one check and let go
--- after it: many tests run at once, and one that waits for its next
--- message should hold this small module only, not every checker.
+-- The checkers are in siptap.checkers (lua/siptap/checkers/, one file a
+-- rule family), loaded for one check and let go after it: many tests
+-- run at once, and one that waits for its next message should hold this
+-- small module only, not every checker.
 
 local M = {}
 
@@ -34,7 +35,8 @@ local UNMATCHED = "the two legs could not be matched: the UAS got an " ..
   "INVITE with neither the UAC's Call-ID nor its From tag and CSeq " ..
   "(topology hiding or a B2BUA?)"
 
--- siptap.checkers, fresh: package.loaded does not keep it.
+-- siptap.checkers, fresh: package.loaded does not keep it (nor its
+-- families: the index lets go of them itself).
 local function checkers()
   local C = require "siptap.checkers"
   package.loaded["siptap.checkers"] = nil

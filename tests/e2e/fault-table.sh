@@ -116,11 +116,11 @@ if [[ -f "$SPEC" ]]; then
   spec_line="Rule ids in conformance.md: $ids; without a fault: ${uncovered[*]:-none}."
 else
   # Outside the project's workspace (a clone of its own): the rule ids
-  # of lua/siptap/checkers.lua stand in for the rule book's.
-  for r in $(grep -oE '^rule\("[PRS]-[A-Z0-9]+-[0-9]+"' "$ROOT/lua/siptap/checkers.lua" | grep -oE '[PRS]-[A-Z0-9]+-[0-9]+' | sort -u); do
+  # of lua/siptap/checkers/ stand in for the rule book's.
+  for r in $(cat "$ROOT"/lua/siptap/checkers/*.lua | grep -oE '^rule\("[PRS]-[A-Z0-9]+-[0-9]+"' | grep -oE '[PRS]-[A-Z0-9]+-[0-9]+' | sort -u); do
     [[ -n "${covered[$r]:-}" ]] || uncovered+=("$r")
   done
-  spec_line="conformance.md not found at $SPEC; rule ids of lua/siptap/checkers.lua without a fault: ${uncovered[*]:-none}."
+  spec_line="conformance.md not found at $SPEC; rule ids of lua/siptap/checkers/ without a fault: ${uncovered[*]:-none}."
 fi
 [[ ${#uncovered[@]} -eq 0 ]] || status=1
 

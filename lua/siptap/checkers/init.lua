@@ -1,0 +1,37 @@
+-- siptap.checkers: one checker per rule id of conformance.md (sections
+-- A, B, C) and of what a proxy must do, over the wire as siptap's UAC saw
+-- it: the INVITE it sent, every response it received (retransmissions
+-- included), its PRACKs and their answers. A checker returns the
+-- violations it found and how many things it looked at.
+--
+-- This index builds the rule table from one file a rule family, each
+-- opening with the rules it holds:
+--
+--   provisional.lua  P-*   every provisional response (section A)
+--   reliable.lua     R-*   reliable provisionals, 100rel (section B)
+--   sdp.lua          S-*   SDP in provisionals (section C)
+--   proxy.lua        PX-*  what a proxy must do (--proxy)
+--   wire.lua         the calls of the wire, what the families share
+--
+-- Scenarios use them through siptap.rules, which loads this module for
+-- the time of one check: a test that waits holds none of it. So the
+-- parts are let go here too, as soon as the table is built.
+
+local FAMILIES = { "provisional", "reliable", "sdp", "proxy" }
+
+local W = require "siptap.checkers.wire"
+
+local M = { calls = W.calls, uas_view = W.uas_view, rules = {}, titles = {} }
+
+for _, family in ipairs(FAMILIES) do
+  for _, r in ipairs(require("siptap.checkers." .. family)) do
+    assert(not M.rules[r.id], "siptap.checkers: two checkers for " .. r.id)
+    M.rules[r.id], M.titles[r.id] = r.fn, r.title
+  end
+end
+
+for name in pairs(package.loaded) do
+  if name:find("^siptap%.checkers%.") then package.loaded[name] = nil end
+end
+
+return M

@@ -1,0 +1,402 @@
+-- siptap.checkers.reliable: the checkers of reliable provisional
+-- responses: conformance.md section B (RFC 3262). Its rules:
+--
+--   R-WHEN-1     Require: 100rel: every non-100 provisional is reliable
+--   R-WHEN-2     no 100rel in the INVITE: nothing sent reliably
+--   R-WHEN-3     Supported: 100rel only: reliable exactly when the UAS chooses
+--   R-HDR-1      a reliable provisional carries Require: 100rel and RSeq
+--   R-RSEQ-1     RSeq starts in 1..2^31-1 and counts up by one
+--   R-ONE-1      no second reliable provisional before the first is PRACKed
+--   R-RETX-1     retransmitted at T1, 2*T1, 4*T1 ... with identical bytes
+--   R-RETX-2     a matching PRACK stops the retransmissions
+--   R-TIMEOUT-1  no PRACK within 64*T1: a 5xx
+--   R-PRACK-1    a matching PRACK gets a 2xx
+--   R-PRACK-2    a PRACK that matches nothing gets 481
+--   R-FINAL-1    no 2xx while a reliable provisional with SDP is unPRACKed
+--   R-FINAL-2    after the final response: no retransmissions, PRACKs still answered
+--
+-- Each checker: function(c, ctx) -> violations, checked, over one call
+-- of siptap.checkers.wire; violations: { { msg = m, why = "..." }, ... }.
+-- siptap.checkers (init.lua) puts the families together.
+
+local W = require "siptap.checkers.wire"
+
+local has_option, rseq, is_sdp = W.has_option, W.rseq, W.is_sdp
+local of_call, unique, final = W.of_call, W.unique, W.final
+local reliables, wire_end, slack = W.reliables, W.wire_end, W.slack
+
+local rules, rule = W.family()
+
+local function rack(m)
+  local v = m:header("RAck")
+  if not v then return nil end
+  local r, c, met = v:match("^%s*(%d+)%s+(%d+)%s+(%S+)")
+  return tonumber(r), tonumber(c), met
+end
+
+-- The answer to a PRACK: the final response with its CSeq.
+local function prack_answer(c, p)
+  for _, a in ipairs(c.prack_answers) do
+    if a.cseq == p.cseq and a.status >= 200 then return a end
+  end
+end
+
+-- When each RSeq was acknowledged: the time its PRACK's 2xx arrived.
+local function acked_times(c)
+  local t = {}
+  for _, p in ipairs(c.pracks) do
+    local a = prack_answer(c, p)
+    local r = rack(p)
+    if a and a.status < 300 and r and not t[r] then t[r] = a.time end
+  end
+  return t
+end
+
+local function prack_sent_time(c, n)
+  for _, p in ipairs(c.pracks) do
+    if rack(p) == n then return p.time end
+  end
+end
+
+-- The UAS's own sends of reliable provisional RSeq n (siptap's UAS, when
+-- it is on the wire), and when it stopped: it got the PRACK for n or
+-- sent the final response.
+local function uas_copies(c, n)
+  local out, stop = {}, nil
+  for _, m in ipairs(c.wire) do
+    if m.role == "uas" and of_call(c, m) then
+      if m.sent and not m.request and m.cseq_method == "INVITE" then
+        if m.status > 100 and m.status < 200 and rseq(m) == n then
+          out[#out + 1] = m
+        elseif m.status >= 200 and #out > 0 then
+          stop = stop or m.time
+        end
+      elseif not m.sent and m.method == "PRACK" and rack(m) == n then
+        stop = stop or m.time
+      end
+    end
+  end
+  return out, stop
+end
+
+rule("R-WHEN-1", "Require: 100rel: every non-100 provisional is reliable",
+function(c)
+  local v, n = {}, 0
+  if not has_option(c.invite, "Require", "100rel") then return v, 0 end
+  local f = final(c)
+  if f and f.status == 420 then
+    n = 1
+    if not has_option(f, "Unsupported", "100rel") then
+      v[#v + 1] = { msg = f, why = "420 without Unsupported: 100rel" }
+    end
+    return v, n
+  end
+  for _, r in ipairs(unique(c)) do
+    if r.status > 100 and r.status < 200 then
+      n = n + 1
+      if not rseq(r) then
+        v[#v + 1] = { msg = r, why = r.status .. " sent unreliably to an "
+                      .. "INVITE that requires 100rel" }
+      end
+    end
+  end
+  return v, n
+end)
+
+rule("R-WHEN-2", "no 100rel in the INVITE: nothing sent reliably", function(c)
+  local v, n = {}, 0
+  if has_option(c.invite, "Require", "100rel") or
+     has_option(c.invite, "Supported", "100rel") then
+    return v, 0
+  end
+  for _, r in ipairs(unique(c)) do
+    if r.status < 200 then
+      n = n + 1
+      if rseq(r) or has_option(r, "Require", "100rel") then
+        v[#v + 1] = { msg = r, why = r.status .. " sent reliably to an "
+                      .. "INVITE without 100rel" }
+      end
+    end
+  end
+  return v, n
+end)
+
+-- ctx.reliable: whether the UAS chose 100rel (rel100 option or policy).
+rule("R-WHEN-3", "Supported: 100rel only: reliable exactly when the UAS chooses",
+function(c, ctx)
+  local v, n = {}, 0
+  if ctx.reliable == nil or has_option(c.invite, "Require", "100rel") or
+     not has_option(c.invite, "Supported", "100rel") then
+    return v, 0
+  end
+  for _, r in ipairs(unique(c)) do
+    if r.status > 100 and r.status < 200 then
+      n = n + 1
+      if (rseq(r) ~= nil) ~= ctx.reliable then
+        v[#v + 1] = { msg = r, why = r.status .. (ctx.reliable and
+                      " unreliable, the UAS chose 100rel" or
+                      " reliable, the UAS did not choose 100rel") }
+      end
+    end
+  end
+  return v, n
+end)
+
+rule("R-HDR-1", "a reliable provisional carries Require: 100rel and RSeq",
+function(c)
+  local v, n = {}, 0
+  for _, r in ipairs(unique(c)) do
+    if r.status > 100 and r.status < 200 then
+      local has_rseq = r:has_header("RSeq")
+      local req = has_option(r, "Require", "100rel")
+      if has_rseq or req then
+        n = n + 1
+        if not has_rseq then
+          v[#v + 1] = { msg = r, why = "Require: 100rel without RSeq" }
+        elseif not req then
+          v[#v + 1] = { msg = r, why = "RSeq without Require: 100rel" }
+        elseif not rseq(r) then
+          v[#v + 1] = { msg = r, why = "RSeq is not a number" }
+        end
+      end
+    end
+  end
+  return v, n
+end)
+
+rule("R-RSEQ-1", "RSeq starts in 1..2^31-1 and counts up by one", function(c)
+  local v, n = {}, 0
+  local list = reliables(c)
+  for i, e in ipairs(list) do
+    n = n + 1
+    if i == 1 and (e.rseq < 1 or e.rseq > 2^31 - 1) then
+      v[#v + 1] = { msg = e.first, why = "first RSeq " .. e.rseq ..
+                    " is outside 1..2^31-1" }
+    elseif i > 1 and e.rseq ~= list[i - 1].rseq + 1 then
+      v[#v + 1] = { msg = e.first, why = "RSeq " .. e.rseq .. " after " ..
+                    list[i - 1].rseq }
+    end
+  end
+  return v, n
+end)
+
+rule("R-ONE-1", "no second reliable provisional before the first is PRACKed",
+function(c)
+  local v, n = {}, 0
+  local list = reliables(c)
+  for i = 2, #list do
+    n = n + 1
+    local prev, e = list[i - 1], list[i]
+    local sent = prack_sent_time(c, prev.rseq)
+    if not sent or sent > e.first.time then
+      v[#v + 1] = { msg = e.first, why = "RSeq " .. e.rseq .. " arrived "
+                    .. "before RSeq " .. prev.rseq .. " was PRACKed" }
+    end
+  end
+  return v, n
+end)
+
+-- T1, 2*T1, 4*T1 ... while nothing stops them; identical bytes.
+rule("R-RETX-1", "retransmitted at T1, 2*T1, 4*T1 ... with identical bytes",
+function(c, ctx)
+  local v, n = {}, 0
+  local f = final(c)
+  for _, e in ipairs(reliables(c)) do
+    n = n + 1
+    local stop = math.min(prack_sent_time(c, e.rseq) or math.huge,
+                          f and f.time or math.huge, wire_end(c))
+    local bad
+    for i, m in ipairs(e.copies) do
+      if m.raw ~= e.first.raw then
+        bad = { msg = m, why = "copy " .. i .. " of RSeq " .. e.rseq ..
+                " differs from the first" }
+        break
+      end
+    end
+    -- The timing is measured where it is most exact: on the UAS's own
+    -- sends when siptap's UAS is on the wire (what the UAC reads can be
+    -- late when the loop is busy), else on what the UAC got.
+    local timed, uas_stop = uas_copies(c, e.rseq)
+    if #timed > 0 then
+      stop = uas_stop or wire_end(c)
+    else
+      timed = e.copies
+    end
+    local expect = ctx.t1
+    for i = 2, #timed do
+      if bad or timed[i].time > stop then break end
+      local gap = timed[i].time - timed[i - 1].time
+      if gap < expect * 0.75 - 10 or gap > expect * 1.6 + 30 then
+        bad = { msg = timed[i], why = ("copy %d of RSeq %d came %.0f ms "
+                .. "after the previous one, wanted %d ms"):format(i, e.rseq,
+                gap, expect) }
+      end
+      expect = expect * 2
+    end
+    -- and one whenever one was due: copies at T1, 3*T1, 7*T1 ...
+    if not bad then
+      local due = 0
+      while ctx.t1 * (2 ^ (due + 1) - 1) + ctx.t1 * 0.6 + 30 <
+            stop - e.first.time do
+        due = due + 1
+      end
+      if #timed - 1 < due then
+        bad = { msg = e.first, why = ("RSeq %d was sent %d time(s) in %.0f"
+                .. " ms without PRACK, wanted %d retransmission(s) at T1 "
+                .. "%d ms"):format(e.rseq, #timed, stop - e.first.time,
+                due, ctx.t1) }
+      end
+    end
+    v[#v + 1] = bad
+  end
+  return v, n
+end)
+
+rule("R-RETX-2", "a matching PRACK stops the retransmissions", function(c, ctx)
+  local v, n = {}, 0
+  local acked = acked_times(c)
+  for _, e in ipairs(reliables(c)) do
+    local at = acked[e.rseq]
+    if at then
+      n = n + 1
+      for _, m in ipairs(e.copies) do
+        if m.time > at + slack(ctx) then
+          v[#v + 1] = { msg = m, why = ("RSeq %d sent again %.0f ms after "
+                        .. "its PRACK was answered"):format(e.rseq,
+                        m.time - at) }
+          break
+        end
+      end
+    end
+  end
+  return v, n
+end)
+
+rule("R-TIMEOUT-1", "no PRACK within 64*T1: a 5xx", function(c, ctx)
+  local v, n = {}, 0
+  local limit = 64 * ctx.t1
+  local f = final(c)
+  for _, e in ipairs(reliables(c)) do
+    if not prack_sent_time(c, e.rseq) then
+      local t0 = e.first.time
+      if f and f.time < t0 + limit * 0.9 then
+        -- something else ended the transaction first
+      elseif f and f.time <= t0 + limit * 1.3 + 100 then
+        n = n + 1
+        if f.status < 500 or f.status > 599 then
+          v[#v + 1] = { msg = f, why = "after 64*T1 without PRACK the "
+                        .. "final response is " .. f.status .. ", not 5xx" }
+        end
+      elseif wire_end(c) > t0 + limit * 1.3 + 100 then
+        n = n + 1
+        v[#v + 1] = { msg = e.first, why = ("no final response %.0f ms "
+                      .. "after RSeq %d went unPRACKed (64*T1 = %d ms)")
+                      :format(wire_end(c) - t0, e.rseq, limit) }
+      end
+    end
+  end
+  return v, n
+end)
+
+-- Replays the PRACKs: which matched an unacknowledged reliable
+-- provisional when sent, and what answered each.
+local function prack_replay(c)
+  local out = {}
+  local acked = {}
+  local seen = reliables(c)
+  for _, p in ipairs(c.pracks) do
+    local rs, cs, met = rack(p)
+    local known = false
+    for _, e in ipairs(seen) do
+      if e.rseq == rs and e.first.time < p.time then known = true end
+    end
+    local matched = known and not acked[rs] and cs == c.invite.cseq and
+                    met == "INVITE"
+    local a = prack_answer(c, p)
+    if matched and a and a.status < 300 then acked[rs] = true end
+    out[#out + 1] = { prack = p, matched = matched, answer = a }
+  end
+  return out
+end
+
+rule("R-PRACK-1", "a matching PRACK gets a 2xx", function(c)
+  local v, n = {}, 0
+  for _, x in ipairs(prack_replay(c)) do
+    if x.matched then
+      n = n + 1
+      if not x.answer then
+        v[#v + 1] = { msg = x.prack, why = "no answer to a matching PRACK" }
+      elseif x.answer.status < 200 or x.answer.status > 299 then
+        v[#v + 1] = { msg = x.answer, why = "a matching PRACK answered " ..
+                      x.answer.status }
+      end
+    end
+  end
+  return v, n
+end)
+
+rule("R-PRACK-2", "a PRACK that matches nothing gets 481", function(c)
+  local v, n = {}, 0
+  for _, x in ipairs(prack_replay(c)) do
+    if not x.matched then
+      n = n + 1
+      if not x.answer then
+        v[#v + 1] = { msg = x.prack, why = "no answer to an unmatched PRACK" }
+      elseif x.answer.status ~= 481 then
+        v[#v + 1] = { msg = x.answer, why = "an unmatched PRACK answered "
+                      .. x.answer.status .. ", wanted 481" }
+      end
+    end
+  end
+  return v, n
+end)
+
+rule("R-FINAL-1", "no 2xx while a reliable provisional with SDP is unPRACKed",
+function(c)
+  local v, n = {}, 0
+  local f = final(c)
+  if not f or f.status >= 300 then return v, 0 end
+  for _, e in ipairs(reliables(c)) do
+    if is_sdp(e.first) and e.first.time < f.time then
+      n = n + 1
+      local sent = prack_sent_time(c, e.rseq)
+      if not sent or sent > f.time then
+        v[#v + 1] = { msg = f, why = "2xx before RSeq " .. e.rseq ..
+                      " (with SDP) was PRACKed" }
+      end
+    end
+  end
+  return v, n
+end)
+
+rule("R-FINAL-2", "after the final response: no retransmissions, PRACKs still answered",
+function(c, ctx)
+  local v, n = {}, 0
+  local f = final(c)
+  if not f then return v, 0 end
+  for _, e in ipairs(reliables(c)) do
+    local sent = prack_sent_time(c, e.rseq)
+    if e.first.time < f.time and (not sent or sent > f.time) then
+      n = n + 1
+      for _, m in ipairs(e.copies) do
+        if m.time > f.time + slack(ctx) then
+          v[#v + 1] = { msg = m, why = "RSeq " .. e.rseq .. " retransmitted"
+                        .. " after the final response" }
+          break
+        end
+      end
+    end
+  end
+  for _, x in ipairs(prack_replay(c)) do
+    if x.matched and x.prack.time > f.time then
+      n = n + 1
+      if not x.answer or x.answer.status > 299 then
+        v[#v + 1] = { msg = x.answer or x.prack, why = "a PRACK after the "
+                      .. "final response was not answered 2xx" }
+      end
+    end
+  end
+  return v, n
+end)
+
+return rules

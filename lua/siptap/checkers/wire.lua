@@ -1,0 +1,261 @@
+-- siptap.checkers.wire: reading the wire for the checkers, the part
+-- every rule family uses: the calls as siptap's UAC saw them
+-- (W.calls), the same call as siptap's UAS saw it (W.uas_view), and
+-- the small readers the families share. No rule is checked here.
+
+local W = {}
+
+-- A rule family's list and the function that adds to it:
+--   local rules, rule = W.family()
+--   rule("P-TAG-2", "one To tag for all non-100 responses", function(c) end)
+function W.family()
+  local rules = {}
+  return rules, function(id, title, fn)
+    rules[#rules + 1] = { id = id, title = title, fn = fn }
+  end
+end
+
+local function trim(s)
+  return (s:gsub("^%s+", ""):gsub("%s+$", ""))
+end
+
+-- Header values as a flat list: comma lists split, each trimmed. Only
+-- for headers whose values never hold a comma of their own (Via,
+-- Record-Route with <> URIs, Require, Supported).
+local function values(m, name)
+  local out = {}
+  for _, v in ipairs(m:headers(name)) do
+    for part in (v .. ","):gmatch("([^,]*),") do
+      part = trim(part)
+      if part ~= "" then out[#out + 1] = part end
+    end
+  end
+  return out
+end
+
+local function has_option(m, name, option)
+  for _, v in ipairs(values(m, name)) do
+    if v:lower() == option then return true end
+  end
+  return false
+end
+
+local function same_list(a, b)
+  if #a ~= #b then return false end
+  for i = 1, #a do
+    if a[i] ~= b[i] then return false end
+  end
+  return true
+end
+
+local function show_list(l)
+  return "[" .. table.concat(l, " | ") .. "]"
+end
+
+local function rseq(m)
+  local v = m:header("RSeq")
+  return v and tonumber(trim(v))
+end
+
+local function is_sdp(m)
+  local ct = m:header("Content-Type")
+  return ct and ct:lower():match("^%s*application/sdp") and m.body ~= ""
+end
+
+-- The From tag of a message, or nil.
+local function from_tag(m)
+  local v = m:header("From")
+  return v and v:match(";%s*[tT][aA][gG]%s*=%s*([^;%s>]+)")
+end
+
+-- The INVITE the UAS got for the UAC's call c: the one with its Call-ID;
+-- else (a proxy that hides the topology masks the Call-ID, Via, Contact
+-- and Record-Route) the one with its From tag and CSeq, which a proxy
+-- keeps (RFC 3261 16.6 changes neither). c.uas_id is its Call-ID.
+local function match_leg(c, uas_invites, claimed)
+  local m = uas_invites[c.id]
+  if not m then
+    local tag = from_tag(c.invite)
+    for _, u in ipairs(uas_invites) do
+      if not claimed[u] and tag and from_tag(u) == tag and
+         u.cseq == c.invite.cseq then
+        m = u
+        break
+      end
+    end
+  end
+  if m then
+    claimed[m] = true
+    c.uas_invite, c.uas_id = m, m.call_id
+  end
+end
+
+-- Is m one of call c's messages, on the UAC's side or on the UAS's?
+local function of_call(c, m)
+  if m.role == "uas" then return c.uas_id ~= nil and m.call_id == c.uas_id end
+  return m.call_id == c.id
+end
+
+-- Responses without retransmissions.
+local function unique(c)
+  local out = {}
+  for _, r in ipairs(c.responses) do
+    if not r.retransmission then out[#out + 1] = r end
+  end
+  return out
+end
+
+-- A provisional with the status code the case asked for (with none
+-- asked for, any provisional): what a case's own rules look at.
+local function asked(r, ctx)
+  return r.status < 200 and r.status == (ctx.status or r.status)
+end
+
+local function final(c)
+  for _, r in ipairs(c.responses) do
+    if r.status >= 200 then return r end
+  end
+end
+
+-- Reliable provisionals by RSeq, in order of first arrival:
+-- { rseq =, first = msg, copies = {msgs} }
+local function reliables(c)
+  local list, by = {}, {}
+  for _, r in ipairs(c.responses) do
+    local n = r.status < 200 and r.status > 100 and rseq(r)
+    if n then
+      local e = by[n]
+      if not e then
+        e = { rseq = n, first = r, copies = {} }
+        by[n] = e
+        list[#list + 1] = e
+      end
+      e.copies[#e.copies + 1] = r
+    end
+  end
+  return list, by
+end
+
+local function wire_end(c)
+  local last = c.wire[#c.wire]
+  return last and last.time or 0
+end
+
+-- A Via value with the parameters a server transport may add on the
+-- way (received, rport's value: RFC 3261 18.2.1, RFC 3581) taken out,
+-- and the rest in a fixed order.
+local function via_core(v)
+  local head, params = v:match("^([^;]*)(.*)$")
+  local kept = {}
+  for p in params:gmatch(";([^;]*)") do
+    local name = trim(p:match("^[^=]*")):lower()
+    if name ~= "received" and name ~= "rport" then
+      kept[#kept + 1] = trim(p)
+    end
+  end
+  table.sort(kept)
+  return trim(head) .. ";" .. table.concat(kept, ";")
+end
+
+local function slack(ctx)
+  return math.max(30, ctx.t1 // 4)
+end
+
+-- The calls of the wire, as the UAC saw them, in order of their INVITE.
+-- A call whose INVITE reached siptap's UAS (through a proxy) has
+-- uas_invite and uas_id; c.unmatched is true when it has none while the
+-- UAS got an INVITE in this test that no call could be matched with.
+function W.calls(wire)
+  local by, order = {}, {}
+  local uas_invites = {}
+  local function call(id)
+    local c = by[id]
+    if not c then
+      c = { id = id, responses = {}, pracks = {}, prack_answers = {},
+            invite_copies = {}, wire = wire }
+      by[id] = c
+      order[#order + 1] = c
+    end
+    return c
+  end
+  for _, m in ipairs(wire) do
+    if m.role == "uas" and m.call_id and not m.sent and
+       m.method == "INVITE" and not uas_invites[m.call_id] then
+      -- the INVITE as the UAS got it (through a proxy: with its
+      -- Record-Route)
+      uas_invites[m.call_id] = m
+      uas_invites[#uas_invites + 1] = m
+    end
+    if m.role == "uac" and m.call_id then
+      local c = call(m.call_id)
+      if m.sent and m.method == "INVITE" then
+        if not c.invite then c.invite = m end
+        c.invite_copies[#c.invite_copies + 1] = m
+      elseif m.sent and m.method == "PRACK" then
+        c.pracks[#c.pracks + 1] = m
+      elseif not m.sent and not m.request then
+        if m.cseq_method == "INVITE" then
+          c.responses[#c.responses + 1] = m
+        elseif m.cseq_method == "PRACK" then
+          c.prack_answers[#c.prack_answers + 1] = m
+        end
+      end
+    end
+  end
+  local out, claimed = {}, {}
+  for _, c in ipairs(order) do
+    if c.invite then
+      out[#out + 1] = c
+      match_leg(c, uas_invites, claimed)
+    end
+  end
+  local stray = false
+  for _, u in ipairs(uas_invites) do stray = stray or not claimed[u] end
+  for _, c in ipairs(out) do c.unmatched = stray and not c.uas_invite end
+  return out
+end
+
+-- The call as the UAS saw it: the INVITE it got, the responses it sent,
+-- the PRACKs it got and its answers. The general rules look at it to
+-- tell what the UAS did from what a proxy did on the way.
+function W.uas_view(c)
+  if not c.uas_invite then return nil end
+  local u = { id = c.uas_id, invite = c.uas_invite, uas_invite = c.uas_invite,
+              uas_id = c.uas_id, responses = {}, pracks = {},
+              prack_answers = {}, invite_copies = {}, wire = c.wire }
+  for _, m in ipairs(c.wire) do
+    if m.role == "uas" and m.call_id == c.uas_id then
+      if not m.sent and m.method == "INVITE" then
+        u.invite_copies[#u.invite_copies + 1] = m
+      elseif not m.sent and m.method == "PRACK" then
+        u.pracks[#u.pracks + 1] = m
+      elseif m.sent and not m.request and m.cseq_method == "INVITE" then
+        u.responses[#u.responses + 1] = m
+      elseif m.sent and not m.request and m.cseq_method == "PRACK" then
+        u.prack_answers[#u.prack_answers + 1] = m
+      end
+    end
+  end
+  return u
+end
+
+-- the shared readers, for the families
+W.trim = trim
+W.values = values
+W.has_option = has_option
+W.same_list = same_list
+W.show_list = show_list
+W.rseq = rseq
+W.is_sdp = is_sdp
+W.from_tag = from_tag
+W.match_leg = match_leg
+W.of_call = of_call
+W.unique = unique
+W.asked = asked
+W.final = final
+W.reliables = reliables
+W.wire_end = wire_end
+W.via_core = via_core
+W.slack = slack
+
+return W
