@@ -22,6 +22,7 @@
 #include "runner.h"
 #include "fault.h"
 #include "report.h"
+#include "clock.h"
 #include "worker.h"
 #include "run.h"
 
@@ -37,7 +38,6 @@ struct run {
 	struct mbuf *mb;        /* the whole TAP of the run    */
 	struct run_stats *stats;
 	bool progress;          /* a progress line on stderr   */
-	bool child;             /* this process is a worker    */
 	struct worker *workv;   /* a core each, at most --jobs */
 	size_t workc;
 	int *owner;             /* test -> its worker, or -1   */
@@ -251,7 +251,6 @@ static void worker_serve(struct run *run, struct worker *w)
 {
 	struct serve sv = {run, w, 0, false};
 
-	run->child = true;
 	worker_child_watch(w);
 	if (!fd_listen(w->cmd, FD_READ, cmd_handler, &sv))
 		(void)re_main(NULL);
@@ -274,7 +273,7 @@ static void test_finished(struct run *run, size_t i)
 	 * last one, and would send the next INVITE down it. A short pause
 	 * lets it see that connection close. */
 	if (sa_isset(&run->conf->uas_listen, SA_ADDR))
-		run->gap_until = worker_now_ms() + 200;
+		run->gap_until = clock_mono_ms() + 200;
 }
 
 
@@ -293,7 +292,7 @@ static void test_lost(struct run *run, size_t i, struct worker *w,
 	if (!t->out)
 		return;
 	diag[0].val = msg;
-	if (killed && worker_now_ms() >= run->kill_at[i]) {
+	if (killed && clock_mono_ms() >= run->kill_at[i]) {
 		worker_last_words(w, i, t, &diag[1].val);
 		(void)re_snprintf(msg, sizeof(msg), "the test did not finish "
 				  "within %u s (--timeout) and could not be "
@@ -446,7 +445,7 @@ static bool start_next(struct run *run)
 	long k;
 
 	while (run->running < run->conf->jobs &&
-	       worker_now_ms() >= run->gap_until &&
+	       clock_mono_ms() >= run->gap_until &&
 	       (k = worker_pick(run)) >= 0 && next_test(run, &i)) {
 		struct worker *w = &run->workv[k];
 		int err = 0;
@@ -476,7 +475,7 @@ static bool start_next(struct run *run)
 
 		run->fork_failed = 0;
 		run->owner[i] = (int)k;
-		run->kill_at[i] = worker_now_ms() +
+		run->kill_at[i] = clock_mono_ms() +
 			(uint64_t)run->conf->timeout_s * 1000 +
 			WORKER_GRACE_MS;
 		++run->running;
@@ -496,7 +495,7 @@ static void wait_workers(struct run *run)
 {
 	struct pollfd pfd[RUN_MAX_JOBS];
 	size_t slot[RUN_MAX_JOBS];
-	uint64_t now = worker_now_ms(), next = now + 1000;
+	uint64_t now = clock_mono_ms(), next = now + 1000;
 	size_t i, k, n = 0;
 
 	for (i = run->flushed; i < run->next; i++) {
@@ -529,7 +528,7 @@ static void wait_workers(struct run *run)
 	/* a test past its deadline whose worker did not end it: the
 	 * worker is held up, by the test SIGALRM saw running since long
 	 * (that one is blamed), else by the late test itself */
-	now = worker_now_ms();
+	now = clock_mono_ms();
 	for (i = run->flushed; i < run->next; i++) {
 		struct worker *w;
 		long hog;

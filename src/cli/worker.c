@@ -29,6 +29,7 @@
 #include <re.h>
 #include "runner.h"
 #include "frame.h"
+#include "clock.h"
 #include "worker.h"
 
 
@@ -47,16 +48,6 @@ struct result_head {
 };
 
 static const uint32_t RESULT_MAGIC = 0x53495054;  /* "SIPT" */
-
-
-uint64_t worker_now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 
 /* --- the child's side ------------------------------------------------- */
@@ -250,7 +241,7 @@ static void alarm_handler(int sig)
 		pg->test = -1;
 		return;
 	}
-	if (worker_now_ms() - t->resumed_ms < HOG_MS ||
+	if (clock_mono_ms() - t->resumed_ms < HOG_MS ||
 	    (pg->test == (int32_t)t->num - 1 && pg->since == t->resumed_ms))
 		return;
 
@@ -606,7 +597,7 @@ static int once_read(int fd, struct mbuf *mb, uint64_t deadline)
 {
 	for (;;) {
 		struct pollfd pfd = {fd, POLLIN, 0};
-		uint64_t now = worker_now_ms();
+		uint64_t now = clock_mono_ms();
 		ssize_t n;
 		int err;
 
@@ -660,7 +651,7 @@ int worker_once(worker_job_h *job, void *arg, uint32_t timeout_s,
 	(void)close(w.cmd);
 	w.cmd = -1;
 	err = once_read(w.res, w.in,
-			worker_now_ms() + (uint64_t)timeout_s * 1000 +
+			clock_mono_ms() + (uint64_t)timeout_s * 1000 +
 			WORKER_GRACE_MS);
 	if (err)
 		worker_kill(&w);

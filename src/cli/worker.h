@@ -55,7 +55,6 @@ void worker_kill(struct worker *w);
 int  worker_reap(struct worker *w);
 void worker_close(struct worker *w);
 void worker_forget(struct worker *w);
-uint64_t worker_now_ms(void);
 
 int  worker_child_next(struct worker *w, size_t *testp);
 void worker_child_send(struct test *t, size_t idx, struct worker *w);

@@ -19,6 +19,7 @@
 #include "uac.h"
 #include "uas.h"
 #include "sandbox.h"
+#include "clock.h"
 #include "runner.h"
 #include "pcap.h"
 #include "agent.h"
@@ -190,16 +191,6 @@ int runner_where(lua_State *L, char *buf, size_t sz)
 static void done_handler(void *arg);
 
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-
 static uint64_t unix_usec(void)
 {
 	struct timespec ts;
@@ -258,7 +249,7 @@ static void resume(struct test *t, int nargs)
 	int status;
 
 	sandbox_budget(t->co);   /* a fresh budget between two waits */
-	t->resumed_ms = mono_ms();
+	t->resumed_ms = clock_mono_ms();
 	current = t;
 	status = lua_resume(t->co, t->L, nargs, &nres);
 	current = NULL;
@@ -998,7 +989,7 @@ static bool declaration_get(struct test *t)
 	bool same = false;
 	int status;
 
-	t->resumed_ms = mono_ms();
+	t->resumed_ms = clock_mono_ms();
 	current = t;
 	status = sandbox_load_scenario(L, t->file);
 	current = NULL;
@@ -1502,7 +1493,7 @@ int runner_start(struct test *t, runner_done_h *doneh, void *arg)
 
 	t->doneh = doneh;
 	t->done_arg = arg;
-	t->deadline_ms = mono_ms() + (uint64_t)t->conf->timeout_s * 1000;
+	t->deadline_ms = clock_mono_ms() + (uint64_t)t->conf->timeout_s * 1000;
 	t->out = mbuf_alloc(1024);
 	if (!t->out)
 		return ENOMEM;

@@ -15,6 +15,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <re.h>
+#include "clock.h"
 #include "sandbox.h"
 
 
@@ -410,16 +411,6 @@ static struct sandbox_alloc *guard(lua_State *L)
 }
 
 
-static uint64_t mono_usec(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-
 /* The innermost frame with a line: the scenario's (the library's
  * chunks have no line information). */
 static void guard_where(lua_State *L, char *buf, size_t sz)
@@ -459,7 +450,7 @@ static void guard_hook(lua_State *L, lua_Debug *ar)
 					  "endless loop?)",
 					  SANDBOX_BUDGET / 1000000);
 		}
-		else if (g->deadline && mono_usec() >= g->deadline) {
+		else if (g->deadline && clock_mono_usec() >= g->deadline) {
 			(void)re_snprintf(g->why, sizeof(g->why), "still "
 					  "running Lua at the end of --timeout "
 					  "(%u s)", g->seconds);
@@ -492,7 +483,7 @@ void sandbox_budget(lua_State *L)
 void sandbox_deadline(lua_State *L, uint32_t seconds)
 {
 	guard(L)->seconds = seconds;
-	guard(L)->deadline = seconds ? mono_usec() +
+	guard(L)->deadline = seconds ? clock_mono_usec() +
 		(uint64_t)seconds * 1000000 : 0;
 }
 

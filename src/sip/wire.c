@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <re.h>
+#include "clock.h"
 #include "wire.h"
 
 
@@ -26,16 +27,6 @@ struct wire_port {
 	struct wire *wire;
 	enum wire_role role;
 };
-
-
-static uint64_t mono_usec(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 
 static void wire_destructor(void *arg)
@@ -66,7 +57,7 @@ int wire_alloc(struct wire **wirep, wire_event_h *eh, void *arg)
 	if (!wire)
 		return ENOMEM;
 
-	wire->t0  = mono_usec();
+	wire->t0  = clock_mono_usec();
 	wire->eh  = eh;
 	wire->arg = arg;
 
@@ -78,7 +69,7 @@ int wire_alloc(struct wire **wirep, wire_event_h *eh, void *arg)
 
 uint64_t wire_now(const struct wire *wire)
 {
-	return mono_usec() - wire->t0;
+	return clock_mono_usec() - wire->t0;
 }
 
 
