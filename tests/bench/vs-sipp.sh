@@ -64,7 +64,7 @@ read -r n s < <(siptap_cases --jobs 1 scenarios/matrix); row "siptap option matr
 read -r mn ms < <(siptap_cases --jobs 8 scenarios/matrix); row "siptap option matrix, --jobs 8" "$mn" "$ms"
 
 # SIPp: a UAS, and one UAC process per case
-port=$((20000 + RANDOM % 20000))
+port=$((12000 + RANDOM % 20000))  # below the ephemeral range
 sipp -sn uas -i 127.0.0.1 -p "$port" -ci 127.0.0.1 -cp $((port + 1)) \
   -nostdin -bg >/dev/null 2>&1 &
 sleep 0.5

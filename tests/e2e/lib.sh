@@ -113,11 +113,13 @@ e2e_finish() {
 }
 
 # free_port: a port free for both UDP and TCP on 127.0.0.1 (and the next
-# one too, for peers that take two).
+# one too, for peers that take two). Below the kernel's ephemeral range
+# (ip_local_port_range, 32768 and up by default), so a port chosen here
+# is not taken a moment later by some process's outgoing socket.
 free_port() {
   local p
   for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 20000))
+    p=$((12000 + RANDOM % 20000))
     if ! ss -Hlnu "sport = :$p" 2>/dev/null | grep -q . &&
       ! ss -Hlnt "sport = :$p" 2>/dev/null | grep -q . &&
       ! ss -Hlnu "sport = :$((p + 1))" 2>/dev/null | grep -q . &&
