@@ -586,10 +586,11 @@ function M.parse(sdp)
   return d
 end
 
--- The SDP without the version of its o= line: what S-ANS-1, S-ANS-2
--- and S-VER-1 compare to tell a changed SDP from a repeated one.
+-- The SDP without the value of its o= line: what S-ANS-1, S-ANS-2 and
+-- S-VER-1 compare to tell a changed SDP from a repeated one (the o=
+-- line itself is S-VER-1's).
 function M.content(sdp)
-  return (("\n" .. sdp):gsub("\no=(%S+ %S+ )%S+", "\no=%1", 1))
+  return (("\n" .. sdp):gsub("\no=[^\r\n]*", "\no=", 1))
 end
 
 M.show = show

@@ -490,6 +490,7 @@ static void push_sdp(lua_State *L, struct uas_call *call,
 	const char *prev = uas_call_local_sdp(call, &prev_len);
 	struct uas *uas = o->t->uas;
 	const bool ignore = uas_fault(uas, FAULT_MODIFIERS_IGNORED);
+	struct sdpgen_opts sdh;
 	char *sdp = NULL, *s = NULL;
 	int err;
 
@@ -498,7 +499,14 @@ static void push_sdp(lua_State *L, struct uas_call *call,
 		return;
 	}
 
-	err = uas_call_make_sdp(call, ignore ? NULL : &o->sdh, &sdp);
+	/* answer-changes: another RTP port, in the same session (the o=
+	 * line follows below), so that S-ANS-1/S-ANS-2 see a change */
+	if (prev) {
+		sdh = o->sdh;
+		sdh.port = (o->sdh.port ? o->sdh.port : 49170) + 2;
+	}
+	err = uas_call_make_sdp(call, prev ? &sdh : ignore ? NULL : &o->sdh,
+				&sdp);
 	if (err)
 		luaL_error(L, "%s: could not make the SDP (%s)", o->fn,
 			   strerror(err));

@@ -14,16 +14,16 @@
 -- One deviation, one rule. Where two rules could see the same thing,
 -- this is who reports it:
 --   * Grammar is S-FMT-1's alone. The other rules read an SDP leniently
---     (siptap.sdp.parse) and say nothing about what does not parse: an
---     m= port that is not a number counts as an accepted stream for
---     S-OA-1/S-OA-2; an o= whose sess-id or version is not a number is
---     not compared by S-VER-1; a dynamic payload type without a=rtpmap
+--     (siptap.sdp.parse) and say nothing about what does not parse: a
+--     stream whose m= port is not a number is not judged by S-OA-1
+--     (beyond its media type) nor by S-OA-2; an o= version that is not
+--     a number is not compared by S-VER-1; a dynamic payload type without a=rtpmap
 --     is compared by its number for S-OA-1 (the missing rtpmap is
 --     S-FMT-1's).
---   * S-ANS-1 and S-ANS-2 compare the SDP without the version of its
---     o= line (siptap.sdp.content): a 2xx that repeats the answer with
---     only the o= version (or sess-id, username, address) changed is
---     S-VER-1's, not theirs.
+--   * S-ANS-1 and S-ANS-2 compare the SDP without its o= line
+--     (siptap.sdp.content): a 2xx that repeats the answer with only the
+--     o= version (or sess-id, username, address) changed is S-VER-1's,
+--     not theirs.
 --   * A 2xx SDP that differs from the answer it must repeat is S-ANS-1's
 --     (S-ANS-2's for early media); S-VER-1 does not also judge the o=
 --     line of that change (a change that must not be made has no right
@@ -253,7 +253,9 @@ local function mirror_problems(offer, answer)
     if (am.type or ""):lower() ~= (om.type or ""):lower() then
       out[#out + 1] = ("%s: media %s where the offer's m= line %d is %s")
         :format(stream(am), tostring(am.type), i, tostring(om.type))
-    elseif om.port == 0 and am.port and am.port ~= 0 then
+    elseif not am.port then   -- S-FMT-1's: not a number
+      goto next
+    elseif om.port == 0 and am.port ~= 0 then
       out[#out + 1] = ("%s: port %s for a stream the offer has with " ..
         "port 0"):format(stream(am), tostring(am.port_text))
     elseif am.port ~= 0 and om.port ~= 0 and
@@ -265,6 +267,7 @@ local function mirror_problems(offer, answer)
           sdp.show(om.text))
       end
     end
+    ::next::
   end
   return out
 end
@@ -303,7 +306,7 @@ function(c)
       for i, am in ipairs(answer.media) do
         local om = offer.media[i]
         if (am.type or ""):lower() == (om.type or ""):lower() and
-           am.port ~= 0 and om.port ~= 0 then
+           am.port and am.port ~= 0 and om.port ~= 0 then
           n = n + 1
           local od = sdp.media_direction(offer, om)
           local ad = sdp.media_direction(answer, am)
