@@ -222,8 +222,11 @@ static int origin(const char *sdp, struct pl *line, struct pl *user,
 	line->p = o + 1;
 	line->l = strcspn(line->p, "\r\n");
 
-	return re_regex(line->p, line->l, "o=[^ ]+ [0-9]+ [0-9]+ [^\r\n]+",
-			user, id, ver, rest);
+	if (re_regex(line->p, line->l, "o=[^ ]+ [0-9]+ [0-9]+ [^\r\n]+",
+		     user, id, ver, rest))
+		return EBADMSG;
+
+	return 0;
 }
 
 
