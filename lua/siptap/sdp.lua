@@ -297,7 +297,7 @@ end
 function value.o(v, d)
   local fs = fields(v)
   if #fs ~= 6 or has_empty(fs) then
-    return ("%d fields, wanted 6 (username sess-id sess-version nettype " ..
+    return ("%d field(s), wanted 6 (username sess-id sess-version nettype " ..
             "addrtype unicast-address) separated by one space"):format(#fs)
   end
   d.origin = { user = fs[1], id = fs[2], version = fs[3], nettype = fs[4],
@@ -326,7 +326,7 @@ value.p = text("the phone number")
 function value.c(v, d, media)
   local fs = fields(v)
   if #fs ~= 3 or has_empty(fs) then
-    return ("%d fields, wanted 3 (nettype addrtype connection-address) " ..
+    return ("%d field(s), wanted 3 (nettype addrtype connection-address) " ..
             "separated by one space"):format(#fs)
   end
   if fs[1] ~= "IN" then return "nettype " .. fs[1] .. ", wanted IN" end
@@ -347,7 +347,7 @@ end
 function value.t(v)
   local fs = fields(v)
   if #fs ~= 2 or has_empty(fs) then
-    return ("%d fields, wanted 2 (start-time stop-time)"):format(#fs)
+    return ("%d field(s), wanted 2 (start-time stop-time)"):format(#fs)
   end
   for _, f in ipairs(fs) do
     if not time_ok(f) then
@@ -398,7 +398,7 @@ local function rtpmap_value(v, media)
            "[/<parameters>]"
   end
   if media then
-    media.rtpmap[pt] = { name = name:lower(), clock = clock,
+    media.rtpmap[pt] = { name = name:lower(), shown = name, clock = clock,
                          ch = rest ~= "" and rest:sub(2) or "1" }
   end
 end
@@ -424,7 +424,7 @@ function value.m(v, d, media)
   media.port = fs[2] and fs[2]:match("^(%d+)") and
                tonumber(fs[2]:match("^(%d+)"))
   if #fs < 4 or has_empty(fs) then
-    return ("%d fields, wanted media port proto fmt... (at least one " ..
+    return ("%d field(s), wanted media port proto fmt... (at least one " ..
             "format) separated by one space"):format(#fs)
   end
   if not is_token(fs[1]) then return "media " .. fs[1] .. " is not a token" end
@@ -493,6 +493,7 @@ local function place(st, k)
 end
 
 local KNOWN = "vosiuepcbtrzkam"
+local LF = "ends in LF without CR"
 
 -- Parses an SDP: { problems = { "line N ...: what", ... }, origin =
 -- {user, id, version, nettype, addrtype, addr}, dir = session-level
@@ -503,6 +504,7 @@ local KNOWN = "vosiuepcbtrzkam"
 local function parse(sdp)
   local d = { problems = {}, media = {} }
   local st = { rank = 0, seen = {}, in_media = false }
+  local present, lfs = {}, 0
   local function problem(n, line, what)
     d.problems[#d.problems + 1] = ("line %d %s: %s"):format(n, show(line),
                                                             what)
@@ -517,12 +519,16 @@ local function parse(sdp)
     if not e then
       ending = "the last line has no CRLF line end"
     elseif line:sub(-1) ~= "\r" then
-      ending = "ends in LF without CR"
+      ending = LF
     else
       line = line:sub(1, -2)
     end
     pos = (e or len) + 1
     local k, v = line:match("^(%a)=(.*)$")
+    if ending == LF then
+      lfs = lfs + 1
+      if lfs > 1 then ending = nil end
+    end
     if ending then problem(n, line, ending) end
     if line == "" then
       problem(n, line, "an empty line")
@@ -541,15 +547,19 @@ local function parse(sdp)
         media = { line = n, text = line, rtpmap = {} }
         d.media[#d.media + 1] = media
       end
-      st.last = k
+      st.last, present[k] = k, true
       -- read even when out of place: the other rules want what it says
       local bad = value[k](v, d, media)
       wrong = wrong or bad
       if wrong then problem(n, line, wrong) end
     end
   end
+  if lfs > 1 then
+    d.problems[#d.problems + 1] = ("%d more lines end in LF without CR")
+                                  :format(lfs - 1)
+  end
   for _, k in ipairs{ "v", "o", "s", "t" } do
-    if not st.seen[k] then
+    if not present[k] then
       d.problems[#d.problems + 1] = "no " .. k .. "= line"
     end
   end

@@ -182,12 +182,21 @@ end
 
 rule("S-FMT-1", "every SDP follows the grammar of RFC 8866 section 9",
 function(c)
-  local v, n = {}, 0
+  local v, n, seen = {}, 0, {}
   for _, r in ipairs(sdps(c)) do
     n = n + 1
     local ok, why = sdp.check(r.body)
-    if not ok then
-      v[#v + 1] = { msg = r, why = label(r) .. " SDP: " .. why }
+    local same = seen[r.body]
+    if same then
+      -- the same bytes again: one finding, naming each message
+      same.labels[#same.labels + 1] = label(r):sub(5)
+      same.x.why = label(same.first) .. " SDP (and the " ..
+                   table.concat(same.labels, ", the ") .. ", the same " ..
+                   "bytes): " .. same.why
+    elseif not ok then
+      local x = { msg = r, why = label(r) .. " SDP: " .. why }
+      v[#v + 1] = x
+      seen[r.body] = { x = x, first = r, labels = {}, why = why }
     end
   end
   return v, n
@@ -216,7 +225,7 @@ end
 -- by encoding name and clock rate, any other by its number.
 local function codec(m, pt)
   local map = is_dynamic(pt) and m.rtpmap[pt]
-  if map then return map.name .. "/" .. map.clock end
+  if map then return map.name .. "/" .. map.clock, map end
   return "#" .. pt
 end
 
@@ -228,12 +237,12 @@ local function foreign_formats(om, am)
   end
   local out = {}
   for _, pt in ipairs(am.fmts) do
-    local key = codec(am, pt)
+    local key, map = codec(am, pt)
     -- no rtpmap for a dynamic type is S-FMT-1's: its number decides
-    local known = offered[key] or (key:sub(1, 1) == "#" and numbers[pt])
+    local known = offered[key] or (not map and numbers[pt])
     if not known then
-      out[#out + 1] = key:sub(1, 1) == "#" and pt or
-                      ("%s (%s)"):format(pt, key)
+      out[#out + 1] = not map and pt or
+                      ("%s (%s/%s)"):format(pt, map.shown, map.clock)
     end
   end
   return out
@@ -244,7 +253,7 @@ local function stream(m) return ("line %d %s"):format(m.line, sdp.show(m.text)) 
 local function mirror_problems(offer, answer)
   local out = {}
   if #answer.media ~= #offer.media then
-    out[1] = ("%d m= lines, the offer has %d (an answer mirrors every " ..
+    out[1] = ("m= lines: %d, the offer has %d (an answer mirrors every " ..
               "offered stream, a rejected one with port 0)"):format(
               #answer.media, #offer.media)
   end
