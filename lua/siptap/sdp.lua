@@ -203,59 +203,64 @@ local function fqdn(s)
          and not s:find("^%x*:")
 end
 
+-- An address that is no literal of its own family (want: "IPv4" or
+-- "IPv6"): a literal of the other one is wrong, a domain name is fine
+-- (RFC 8866 9: FQDN) if it has no /suffix.
+local function name_problem(addr, base, rest, want, other, is_other)
+  if is_other(base) then
+    return ("address %s is %s, addrtype IP%s"):format(addr, other,
+                                                     want:sub(-1))
+  end
+  if not fqdn(base) then
+    return ("address %s is neither %s nor a domain name"):format(addr, want)
+  end
+  if rest ~= "" then return "address " .. addr .. " has a /suffix" end
+end
+
+-- IP4: unicast, or (multicast_ok) 224-239 with /ttl[/number]
+local function ip4_problem(addr, base, rest, multicast_ok)
+  local first = ipv4(base)
+  if not first then
+    return name_problem(addr, base, rest, "IPv4", "IPv6", ipv6)
+  end
+  if first < 224 or first > 239 then
+    if rest ~= "" then return "unicast address " .. addr .. " has a /suffix" end
+    return nil
+  end
+  if not multicast_ok then
+    return "multicast address " .. addr .. " where unicast is required"
+  end
+  local ttl, num = rest:match("^/(%d+)(.*)$")
+  if not ttl or tonumber(ttl) > 255 then
+    return "IPv4 multicast " .. addr .. " needs /ttl (0..255)"
+  end
+  if num ~= "" and not num:find("^/[1-9]%d*$") then
+    return "IPv4 multicast " .. addr .. ": bad /number of addresses"
+  end
+end
+
+-- IP6: unicast, or (multicast_ok) ff.. with an optional /number
+local function ip6_problem(addr, base, rest, multicast_ok)
+  if not ipv6(base) then
+    return name_problem(addr, base, rest, "IPv6", "IPv4", ipv4)
+  end
+  if rest == "" then return nil end
+  if not multicast_ok or not base:lower():find("^ff") then
+    return "unicast address " .. addr .. " has a /suffix"
+  end
+  if not rest:find("^/[1-9]%d*$") then
+    return "IPv6 multicast " .. addr .. ": bad /number of addresses"
+  end
+end
+
 -- An address of addrtype (unicast-address; c= may be multicast).
 -- Returns nil, or what is wrong.
 local function address_problem(addrtype, addr, multicast_ok)
   local base, rest = addr:match("^([^/]*)(.*)$")
   if addrtype == "IP4" then
-    local first = ipv4(base)
-    if not first then
-      if ipv6(base) then
-        return "address " .. addr .. " is IPv6, addrtype IP4"
-      end
-      if not fqdn(base) then
-        return "address " .. addr .. " is neither IPv4 nor a domain name"
-      end
-      if rest ~= "" then return "address " .. addr .. " has a /suffix" end
-      return nil
-    end
-    local mc = first >= 224 and first <= 239
-    if not mc then
-      if rest ~= "" then
-        return "unicast address " .. addr .. " has a /suffix"
-      end
-      return nil
-    end
-    if not multicast_ok then
-      return "multicast address " .. addr .. " where unicast is required"
-    end
-    local ttl, num = rest:match("^/(%d+)(.*)$")
-    if not ttl or tonumber(ttl) > 255 then
-      return "IPv4 multicast " .. addr .. " needs /ttl (0..255)"
-    end
-    if num ~= "" and not num:find("^/[1-9]%d*$") then
-      return "IPv4 multicast " .. addr .. ": bad /number of addresses"
-    end
-    return nil
+    return ip4_problem(addr, base, rest, multicast_ok)
   elseif addrtype == "IP6" then
-    if not ipv6(base) then
-      if ipv4(base) then
-        return "address " .. addr .. " is IPv4, addrtype IP6"
-      end
-      if not fqdn(base) then
-        return "address " .. addr .. " is neither IPv6 nor a domain name"
-      end
-      if rest ~= "" then return "address " .. addr .. " has a /suffix" end
-      return nil
-    end
-    if rest == "" then return nil end
-    if not multicast_ok or not base:lower():find("^ff") then
-      return "unicast address " .. addr .. " has a /suffix"
-    end
-    if not rest:find("^/[1-9]%d*$") then
-      return "IPv6 multicast " .. addr .. ": bad /number of addresses"
-    end
-    return nil
+    return ip6_problem(addr, base, rest, multicast_ok)
   end
   return "addrtype " .. addrtype .. ", wanted IP4 or IP6"
 end
@@ -324,13 +329,14 @@ value.e = text("the email address")
 value.p = text("the phone number")
 
 function value.c(v, d, media)
+  -- there, if wrong: "no c= line" would not be what is wrong
+  if media then media.has_c = true else d.has_c = true end
   local fs = fields(v)
   if #fs ~= 3 or has_empty(fs) then
     return ("%d field(s), wanted 3 (nettype addrtype connection-address) " ..
             "separated by one space"):format(#fs)
   end
   if fs[1] ~= "IN" then return "nettype " .. fs[1] .. ", wanted IN" end
-  if media then media.has_c = true else d.has_c = true end
   return address_problem(fs[2], fs[3], true)
 end
 
@@ -506,8 +512,11 @@ local function parse(sdp)
   local st = { rank = 0, seen = {}, in_media = false }
   local present, lfs = {}, 0
   local function problem(n, line, what)
-    d.problems[#d.problems + 1] = ("line %d %s: %s"):format(n, show(line),
-                                                            what)
+    -- a body of bad lines says enough with its first hundred
+    if #d.problems < 100 then
+      d.problems[#d.problems + 1] = ("line %d %s: %s"):format(n,
+                                                              show(line), what)
+    end
   end
   local pos, n, len = 1, 0, #sdp
   local media

@@ -38,41 +38,37 @@ test("audio and video offered, audio taken, video rejected with port 0 [S-OA-1 S
   call:ack()
 end)
 
-test("a stream offered with port 0 is answered with port 0 [S-OA-1]",
-     function(t)
-  local call = t:uac():invite{ sdp = with{
-    "m=audio 0 RTP/AVP 0", "m=audio 40002 RTP/AVP 0 8" } }
+-- The 200's m= lines for an offer of these media lines.
+local function answered(t, media)
+  local call = t:uac():invite{ sdp = with(media) }
   local inv = t:uas():incoming()
   inv:accept()
-  local m = mlines(call:response(200).body)
+  local r = call:response(200)
+  call:ack()
+  return mlines(r.body), r.body
+end
+
+test("a stream offered with port 0 is answered with port 0 [S-OA-1]",
+     function(t)
+  local m = answered(t, { "m=audio 0 RTP/AVP 0", "m=audio 40002 RTP/AVP 0 8" })
   t:is(#m, 2, "two m= lines")
   t:is(m[1] and m[1].port, "0", "the removed stream stays removed")
-  call:ack()
 end)
 
 test("a stream of another protocol is mirrored and rejected [S-OA-1 S-FMT-1]",
      function(t)
-  local call = t:uac():invite{ sdp = with{
-    "m=audio 40000 RTP/AVP 0", "m=application 40010 UDP/BFCP *" } }
-  local inv = t:uas():incoming()
-  inv:accept()
-  local m = mlines(call:response(200).body)
+  local m = answered(t, { "m=audio 40000 RTP/AVP 0",
+                          "m=application 40010 UDP/BFCP *" })
   t:is(#m, 2, "two m= lines")
   t:is(m[2] and m[2].type, "application", "application mirrored")
   t:is(m[2] and m[2].port, "0", "with port 0")
-  call:ack()
 end)
 
 test("no codec in common: the stream is rejected, the call still answered [S-OA-1]",
      function(t)
-  local call = t:uac():invite{ sdp = with{ "m=audio 40000 RTP/AVP 18",
-                                           "a=rtpmap:18 G729/8000" } }
-  local inv = t:uas():incoming()
-  inv:accept()
-  local r = call:response(200)
-  local m = mlines(r.body)
+  local m, body = answered(t, { "m=audio 40000 RTP/AVP 18",
+                                "a=rtpmap:18 G729/8000" })
   t:is(#m, 1, "one m= line")
   t:is(m[1] and m[1].port, "0", "rejected")
-  t:ok(sdp.check(r.body), "well formed")
-  call:ack()
+  t:ok(sdp.check(body), "well formed")
 end)
