@@ -42,7 +42,11 @@
 --     INVITE had none) are judged by S-FMT-1 and S-VER-1.
 --   * S-VER-1 follows one dialog (To tag): the SDPs of the UAS's
 --     responses to the INVITE and to PRACKs, in the order they were
---     received; byte-identical retransmissions are one SDP.
+--     received; byte-identical retransmissions are one SDP. A copy of a
+--     reliable provisional (an RSeq seen before) whose bytes differ is
+--     R-RETX-1's ("identical bytes"): S-VER-1 leaves it out. A 2xx sent
+--     again with another o= line is S-VER-1's (P-2XX-1 judges when, not
+--     what).
 --
 -- Each checker: function(c, ctx) -> violations, checked, over one call
 -- of siptap.checkers.wire; violations: { { msg = m, why = "..." }, ... }.
@@ -170,7 +174,7 @@ local function sdps(c)
   for _, r in ipairs(c.prack_answers) do
     if not r.retransmission and is_sdp(r) then out[#out + 1] = r end
   end
-  table.sort(out, function(a, b) return a.seq < b.seq end)
+  table.sort(out, function(a, b) return (a.seq or 0) < (b.seq or 0) end)
   return out
 end
 
@@ -391,12 +395,17 @@ function(c)
     local _, f, wrong = fn(c)
     if wrong then theirs[f] = true end
   end
-  local v, n, last = {}, 0, {}
+  local v, n, last, rseqs = {}, 0, {}, {}
   for _, r in ipairs(sdps(c)) do
     local dialog = r.to_tag or ""
     local prev = last[dialog]
-    last[dialog] = r
-    if prev and not theirs[r] then
+    -- a reliable provisional again (its RSeq seen): a copy whose bytes
+    -- are R-RETX-1's, not a new SDP
+    local n_rseq = r.status > 100 and r.status < 200 and rseq(r)
+    local copy = n_rseq and rseqs[n_rseq]
+    if n_rseq then rseqs[n_rseq] = true end
+    if not copy then last[dialog] = r end
+    if prev and not copy and not theirs[r] then
       n = n + 1
       local why = origin_problem(prev, r)
       if why then v[#v + 1] = { msg = r, why = label(r) .. " SDP: " .. why } end
