@@ -5,6 +5,8 @@
 --   inv:progress{ sessionDescriptionHandlerModifiers = {
 --     sdp.remove_codec("PCMA"), sdp.set_direction("sendonly") } }
 --   t:is(sdp.direction(r.body), "sendonly")
+--   local ok, why = sdp.check(r.body)  -- RFC 8866 9, each problem's line
+--   local d = sdp.parse(r.body)        -- origin, media, problems
 
 local M = {}
 
