@@ -595,15 +595,19 @@ local function parse(sdp)
 end
 
 -- The parses of the last SDPs seen: a check reads the same bodies many
--- times (retransmissions, the 2xx repeating the answer).
+-- times (retransmissions, the 2xx repeating the answer). Small ones
+-- only, and few: the cache lives as long as the test's Lua state, under
+-- its memory limit.
 local cache, cached = {}, 0
 
 function M.parse(sdp)
   local d = cache[sdp]
   if d then return d end
-  if cached >= 32 then cache, cached = {}, 0 end
   d = parse(sdp)
-  cache[sdp], cached = d, cached + 1
+  if #sdp <= 4096 then
+    if cached >= 16 then cache, cached = {}, 0 end
+    cache[sdp], cached = d, cached + 1
+  end
   return d
 end
 
