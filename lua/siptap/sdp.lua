@@ -5,6 +5,8 @@
 --   inv:progress{ sessionDescriptionHandlerModifiers = {
 --     sdp.remove_codec("PCMA"), sdp.set_direction("sendonly") } }
 --   t:is(sdp.direction(r.body), "sendonly")
+--   local ok, why = sdp.check(r.body)  -- RFC 8866 9, each problem's line
+--   local d = sdp.parse(r.body)        -- origin, media, problems
 
 local M = {}
 
@@ -37,7 +39,7 @@ end
 -- The payload types of the first m= line, in order.
 function M.payloads(sdp)
   for _, l in ipairs(lines(sdp)) do
-    local fmts = l:match("^m=%S+ %d+ %S+ (.*)$")
+    local fmts = l:match("^m=%S+ %S+ %S+ (.*)$")
     if fmts then
       local pts = {}
       for pt in fmts:gmatch("%S+") do pts[#pts + 1] = pt end
@@ -93,7 +95,7 @@ function M.remove_codec(name)
     end
     local out = {}
     for _, l in ipairs(ls) do
-      local head, fmts = l:match("^(m=%S+ %d+ %S+) (.*)$")
+      local head, fmts = l:match("^(m=%S+ %S+ %S+) (.*)$")
       local attr_pt = l:match("^a=rtpmap:(%d+) ") or l:match("^a=fmtp:(%d+) ")
       if head then
         local keep = {}
@@ -141,38 +143,503 @@ function M.set_direction(dir)
   end
 end
 
--- Well formed (S-FMT-1): v=0 first; o=, s=, t= present; every m=
--- payload static or with an rtpmap; CRLF line ends. Returns true, or
--- false and why.
+---------------------------------------------------------------------------
+-- The grammar of RFC 8866 section 9 (S-FMT-1), and the parts of an SDP
+-- the offer/answer rules compare (S-OA-1, S-OA-2, S-VER-1)
+---------------------------------------------------------------------------
+
+-- token-char of RFC 8866 9: %x21 / %x23-27 / %x2A-2B / %x2D-2E /
+-- %x30-39 / %x41-5A / %x5E-7E
+local TOKEN = "^[!#$%%&'*+%-.0-9A-Z^_`a-z{|}~]+$"
+
+local function is_token(s) return s:find(TOKEN) ~= nil end
+
+local DIRS = { sendrecv = true, sendonly = true, recvonly = true,
+               inactive = true }
+
+-- The line as a problem shows it: quoted, control bytes escaped, long
+-- ones cut.
+local function show(line)
+  local s = line:gsub("[%c\"\\]", function(ch)
+    return ("\\x%02X"):format(ch:byte())
+  end)
+  if #s > 72 then s = s:sub(1, 69) .. "..." end
+  return '"' .. s .. '"'
+end
+
+local function ipv4(s)
+  local a, b, c, d = s:match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
+  if not a then return nil end
+  for _, x in ipairs{ a, b, c, d } do
+    if #x > 3 or tonumber(x) > 255 then return nil end
+  end
+  return tonumber(a)
+end
+
+-- IPv6 text (RFC 4291 2.2): hex groups of up to 4 digits, at most one
+-- "::", an IPv4 tail allowed.
+local function ipv6(s)
+  if not s:find(":") or s:find(":::") then return false end
+  local head, tail = s:match("^(.*:)(%d+%.%d+%.%d+%.%d+)$")
+  local groups = 0
+  if head then
+    if not ipv4(tail) then return false end
+    s, groups = head .. "0", 1
+  end
+  local _, dc = s:gsub("::", "")
+  if dc > 1 then return false end
+  for g in (s .. ":"):gmatch("([^:]*):") do
+    if g ~= "" then
+      if not g:find("^%x%x?%x?%x?$") then return false end
+      groups = groups + 1
+    end
+  end
+  if dc == 1 then return groups < 8 end
+  return groups == 8 and not s:find("^:") and not s:find(":$")
+end
+
+-- FQDN of RFC 8866 9: 4*(alpha-numeric / "-" / "."), and a name, not a
+-- mistyped address
+local function fqdn(s)
+  return #s >= 4 and s:find("^[%w%-%.]+$") ~= nil and s:find("%a") ~= nil
+         and not s:find("^%x*:")
+end
+
+-- An address that is no literal of its own family (want: "IPv4" or
+-- "IPv6"): a literal of the other one is wrong, a domain name is fine
+-- (RFC 8866 9: FQDN) if it has no /suffix.
+local function name_problem(addr, base, rest, want, other, is_other)
+  if is_other(base) then
+    return ("address %s is %s, addrtype IP%s"):format(addr, other,
+                                                     want:sub(-1))
+  end
+  if not fqdn(base) then
+    return ("address %s is neither %s nor a domain name"):format(addr, want)
+  end
+  if rest ~= "" then return "address " .. addr .. " has a /suffix" end
+end
+
+-- IP4: unicast, or (multicast_ok) 224-239 with /ttl[/number]
+local function ip4_problem(addr, base, rest, multicast_ok)
+  local first = ipv4(base)
+  if not first then
+    return name_problem(addr, base, rest, "IPv4", "IPv6", ipv6)
+  end
+  if first < 224 or first > 239 then
+    if rest ~= "" then return "unicast address " .. addr .. " has a /suffix" end
+    return nil
+  end
+  if not multicast_ok then
+    return "multicast address " .. addr .. " where unicast is required"
+  end
+  local ttl, num = rest:match("^/(%d+)(.*)$")
+  if not ttl or tonumber(ttl) > 255 then
+    return "IPv4 multicast " .. addr .. " needs /ttl (0..255)"
+  end
+  if num ~= "" and not num:find("^/[1-9]%d*$") then
+    return "IPv4 multicast " .. addr .. ": bad /number of addresses"
+  end
+end
+
+-- IP6: unicast, or (multicast_ok) ff.. with an optional /number
+local function ip6_problem(addr, base, rest, multicast_ok)
+  if not ipv6(base) then
+    return name_problem(addr, base, rest, "IPv6", "IPv4", ipv4)
+  end
+  if rest == "" then return nil end
+  if not multicast_ok or not base:lower():find("^ff") then
+    return "unicast address " .. addr .. " has a /suffix"
+  end
+  if not rest:find("^/[1-9]%d*$") then
+    return "IPv6 multicast " .. addr .. ": bad /number of addresses"
+  end
+end
+
+-- An address of addrtype (unicast-address; c= may be multicast).
+-- Returns nil, or what is wrong.
+local function address_problem(addrtype, addr, multicast_ok)
+  local base, rest = addr:match("^([^/]*)(.*)$")
+  if addrtype == "IP4" then
+    return ip4_problem(addr, base, rest, multicast_ok)
+  elseif addrtype == "IP6" then
+    return ip6_problem(addr, base, rest, multicast_ok)
+  end
+  return "addrtype " .. addrtype .. ", wanted IP4 or IP6"
+end
+
+-- Fields of a value split at single spaces (the grammar's SP); an
+-- empty field is two spaces in a row, or one at an end.
+local function fields(v)
+  local out = {}
+  for f in (v .. " "):gmatch("([^ ]*) ") do out[#out + 1] = f end
+  return out
+end
+
+local function has_empty(fs)
+  for _, f in ipairs(fs) do
+    if f == "" then return true end
+  end
+  return false
+end
+
+local function time_ok(s)   -- time = POS-DIGIT 9*DIGIT / "0"
+  return s == "0" or s:find("^[1-9]%d%d%d%d%d%d%d%d%d+$") ~= nil
+end
+
+local function typed_time_ok(s)
+  return s:find("^%d+[dhms]?$") ~= nil
+end
+
+local function is_rtp(proto)
+  return proto ~= nil and proto:find("RTP/") ~= nil
+end
+
+-- Checks of one field's value: return nil, or what is wrong.
+local value = {}
+
+function value.v(v)
+  if v ~= "0" then return "version " .. v .. ", wanted 0" end
+end
+
+function value.o(v, d)
+  local fs = fields(v)
+  if #fs ~= 6 or has_empty(fs) then
+    return ("%d field(s), wanted 6 (username sess-id sess-version nettype " ..
+            "addrtype unicast-address) separated by one space"):format(#fs)
+  end
+  d.origin = { user = fs[1], id = fs[2], version = fs[3], nettype = fs[4],
+               addrtype = fs[5], addr = fs[6] }
+  if not fs[2]:find("^%d+$") then
+    return "sess-id " .. fs[2] .. " is not a number"
+  end
+  if not fs[3]:find("^%d+$") then
+    return "sess-version " .. fs[3] .. " is not a number"
+  end
+  if fs[4] ~= "IN" then return "nettype " .. fs[4] .. ", wanted IN" end
+  return address_problem(fs[5], fs[6], false)
+end
+
+local function text(name)
+  return function(v)
+    if v == "" then return name .. " is empty" end
+  end
+end
+value.s = text("the session name")
+value.i = text("the information")
+value.u = text("the URI")
+value.e = text("the email address")
+value.p = text("the phone number")
+
+function value.c(v, d, media)
+  -- there, if wrong: "no c= line" would not be what is wrong
+  if media then media.has_c = true else d.has_c = true end
+  local fs = fields(v)
+  if #fs ~= 3 or has_empty(fs) then
+    return ("%d field(s), wanted 3 (nettype addrtype connection-address) " ..
+            "separated by one space"):format(#fs)
+  end
+  if fs[1] ~= "IN" then return "nettype " .. fs[1] .. ", wanted IN" end
+  return address_problem(fs[2], fs[3], true)
+end
+
+function value.b(v)
+  local t, bw = v:match("^([^:]*):(.*)$")
+  if not t or not is_token(t) then
+    return "not <bwtype>:<bandwidth> with a token bwtype"
+  end
+  if not bw:find("^%d+$") then
+    return "bandwidth " .. bw .. " is not a number"
+  end
+end
+
+function value.t(v)
+  local fs = fields(v)
+  if #fs ~= 2 or has_empty(fs) then
+    return ("%d field(s), wanted 2 (start-time stop-time)"):format(#fs)
+  end
+  for _, f in ipairs(fs) do
+    if not time_ok(f) then
+      return "time " .. f .. " is neither 0 nor an NTP time (10 digits " ..
+             "or more)"
+    end
+  end
+end
+
+function value.r(v)
+  local fs = fields(v)
+  if #fs < 3 or has_empty(fs) then
+    return "wanted repeat-interval active-duration offset..."
+  end
+  if not fs[1]:find("^[1-9]%d*[dhms]?$") then
+    return "repeat interval " .. fs[1] .. " is not a positive time"
+  end
+  for i = 2, #fs do
+    if not typed_time_ok(fs[i]) then return "time " .. fs[i] .. " is bad" end
+  end
+end
+
+function value.z(v)
+  local fs = fields(v)
+  if #fs < 2 or #fs % 2 ~= 0 or has_empty(fs) then
+    return "wanted pairs of <adjustment time> <offset>"
+  end
+  for i = 1, #fs, 2 do
+    if not time_ok(fs[i]) then return "time " .. fs[i] .. " is bad" end
+    if not typed_time_ok((fs[i + 1]:gsub("^%-", ""))) then
+      return "offset " .. fs[i + 1] .. " is bad"
+    end
+  end
+end
+
+function value.k(v)
+  if v ~= "prompt" and not v:find("^[%w%-]+:.") then
+    return "key " .. v .. " is not prompt, clear:, base64: or uri:"
+  end
+end
+
+-- a=rtpmap:<payload type> <encoding name>/<clock rate>[/<parameters>]
+local function rtpmap_value(v, media)
+  local pt, name, clock, rest = v:match("^(%d+) ([^/ ]+)/(%d+)(.*)$")
+  if not pt or not is_token(name) or not (rest == "" or
+     rest:find("^/[^ ]+$")) then
+    return "rtpmap " .. v .. " is not <payload type> <encoding>/<clock>" ..
+           "[/<parameters>]"
+  end
+  if media then
+    media.rtpmap[pt] = { name = name:lower(), shown = name, clock = clock,
+                         ch = rest ~= "" and rest:sub(2) or "1" }
+  end
+end
+
+function value.a(v, d, media)
+  local name, colon, val = v:match("^([^:]*)(:?)(.*)$")
+  if name == "" or not is_token(name) then
+    return "attribute name " .. name .. " is not a token"
+  end
+  if DIRS[name] then
+    if colon ~= "" then return name .. " takes no value" end
+    if media then media.dir = media.dir or name else d.dir = d.dir or name end
+  elseif name == "rtpmap" then
+    return rtpmap_value(val, media)
+  end
+end
+
+function value.m(v, d, media)
+  local fs = fields(v)
+  media.type, media.port_text, media.proto = fs[1], fs[2], fs[3]
+  media.fmts = {}
+  for i = 4, #fs do media.fmts[#media.fmts + 1] = fs[i] end
+  media.port = fs[2] and fs[2]:match("^(%d+)") and
+               tonumber(fs[2]:match("^(%d+)"))
+  if #fs < 4 or has_empty(fs) then
+    return ("%d field(s), wanted media port proto fmt... (at least one " ..
+            "format) separated by one space"):format(#fs)
+  end
+  if not is_token(fs[1]) then return "media " .. fs[1] .. " is not a token" end
+  local port, count = fs[2]:match("^(%d+)(.*)$")
+  if not port or tonumber(port) > 65535 or
+     not (count == "" or count:find("^/[1-9]%d*$")) then
+    media.port = nil
+    return "port " .. fs[2] .. " is not a number 0..65535[/count]"
+  end
+  local ok = true
+  for p in (fs[3] .. "/"):gmatch("([^/]*)/") do
+    ok = ok and p ~= "" and is_token(p)
+  end
+  if not ok then return "proto " .. fs[3] .. " is not token[/token...]" end
+  for i = 4, #fs do
+    if not is_token(fs[i]) then return "format " .. fs[i] .. " is not a token" end
+    if is_rtp(fs[3]) and not (fs[i]:find("^%d+$") and tonumber(fs[i]) < 128)
+    then
+      return "format " .. fs[i] .. " is not an RTP payload type 0..127"
+    end
+  end
+end
+
+-- Where each field may stand (RFC 8866 9): session fields by rank, the
+-- ones that may repeat, and the media section's.
+local SESSION_RANK = { v = 1, o = 2, s = 3, i = 4, u = 5, e = 6, p = 7,
+                       c = 8, b = 9, t = 10, r = 10, z = 11, k = 12, a = 13 }
+local MEDIA_RANK = { i = 1, c = 2, b = 3, k = 4, a = 5 }
+local REPEATS = { e = true, p = true, b = true, t = true, r = true,
+                  a = true, c = true }
+local ORDER = "v o s i? u? e* p* c? b* t+ r* z? k? a*, then per media " ..
+              "m i? c* b* k? a*"
+
+-- One line's place: nil, or what is wrong. st: { rank, seen, media,
+-- last } over the lines so far.
+local function place(st, k)
+  if k == "m" then
+    st.media_rank, st.seen_media = 0, {}
+    return nil
+  end
+  if st.in_media then
+    local rank = MEDIA_RANK[k]
+    if not rank then
+      return k .. "= is not allowed in a media section (" .. ORDER .. ")"
+    end
+    if rank < st.media_rank then
+      return k .. "= out of order in the media section (" .. ORDER .. ")"
+    end
+    if st.seen_media[k] and k ~= "c" and k ~= "b" and k ~= "a" then
+      return "a second " .. k .. "= in the media section"
+    end
+    st.media_rank, st.seen_media[k] = rank, true
+    return nil
+  end
+  local rank = SESSION_RANK[k]
+  if k == "r" and st.last ~= "t" and st.last ~= "r" then
+    return "r= does not follow a t= line"
+  end
+  if rank < st.rank then
+    return k .. "= out of order (" .. ORDER .. ")"
+  end
+  if st.seen[k] and not REPEATS[k] then return "a second " .. k .. "= line" end
+  if k == "c" and st.seen.c then return "a second session-level c= line" end
+  st.rank, st.seen[k] = rank, true
+  return nil
+end
+
+local KNOWN = "vosiuepcbtrzkam"
+local LF = "ends in LF without CR"
+
+-- Parses an SDP: { problems = { "line N ...: what", ... }, origin =
+-- {user, id, version, nettype, addrtype, addr}, dir = session-level
+-- direction or nil, media = { { line = N, text, type, port (nil if not a
+-- number), proto, fmts, dir, rtpmap = { pt = {name, clock, ch} },
+-- has_c } } }. Lenient where it can be: a field that breaks the grammar
+-- is still read as far as it goes, for the other rules.
+local function parse(sdp)
+  local d = { problems = {}, media = {} }
+  local st = { rank = 0, seen = {}, in_media = false }
+  local present, lfs = {}, 0
+  local function problem(n, line, what)
+    -- a body of bad lines says enough with its first hundred
+    if #d.problems < 100 then
+      d.problems[#d.problems + 1] = ("line %d %s: %s"):format(n,
+                                                              show(line), what)
+    end
+  end
+  local pos, n, len = 1, 0, #sdp
+  local media
+  while pos <= len do
+    local e = sdp:find("\n", pos, true)
+    local line = sdp:sub(pos, (e or len + 1) - 1)
+    n = n + 1
+    local ending
+    if not e then
+      ending = "the last line has no CRLF line end"
+    elseif line:sub(-1) ~= "\r" then
+      ending = LF
+    else
+      line = line:sub(1, -2)
+    end
+    pos = (e or len) + 1
+    local k, v = line:match("^(%a)=(.*)$")
+    if ending == LF then
+      lfs = lfs + 1
+      if lfs > 1 then ending = nil end
+    end
+    if ending then problem(n, line, ending) end
+    if line == "" then
+      problem(n, line, "an empty line")
+    elseif line:find("[\0\r]") then
+      problem(n, line, "a NUL or CR byte inside the line")
+    elseif not k then
+      problem(n, line, "not a <type>=<value> line")
+    elseif not k:find("%l") or not KNOWN:find(k, 1, true) then
+      problem(n, line, "type " .. k .. "= is not one of " ..
+              "v o s i u e p c b t r z k a m")
+    else
+      if n == 1 and k ~= "v" then problem(n, line, "the first line is not v=") end
+      local wrong = place(st, k)
+      if k == "m" then
+        st.in_media = true
+        media = { line = n, text = line, rtpmap = {} }
+        d.media[#d.media + 1] = media
+      end
+      st.last, present[k] = k, true
+      -- read even when out of place: the other rules want what it says
+      local bad = value[k](v, d, media)
+      wrong = wrong or bad
+      if wrong then problem(n, line, wrong) end
+    end
+  end
+  if lfs > 1 then
+    d.problems[#d.problems + 1] = ("%d more lines end in LF without CR")
+                                  :format(lfs - 1)
+  end
+  for _, k in ipairs{ "v", "o", "s", "t" } do
+    if not present[k] then
+      d.problems[#d.problems + 1] = "no " .. k .. "= line"
+    end
+  end
+  for _, m in ipairs(d.media) do
+    if not d.has_c and not m.has_c then
+      d.problems[#d.problems + 1] = ("line %d %s: no c= line in this " ..
+        "media section and none at session level"):format(m.line,
+        show(m.text))
+    end
+    if is_rtp(m.proto) then
+      for _, pt in ipairs(m.fmts) do
+        local num = tonumber(pt)
+        if num and num >= 96 and num <= 127 and not m.rtpmap[pt] then
+          d.problems[#d.problems + 1] = ("line %d %s: dynamic payload " ..
+            "type %s has no a=rtpmap in its media section"):format(m.line,
+            show(m.text), pt)
+        end
+      end
+    end
+  end
+  return d
+end
+
+-- The parses of the last SDPs seen: a check reads the same bodies many
+-- times (retransmissions, the 2xx repeating the answer). Small ones
+-- only, and few: the cache lives as long as the test's Lua state, under
+-- its memory limit.
+local cache, cached = {}, 0
+
+function M.parse(sdp)
+  local d = cache[sdp]
+  if d then return d end
+  d = parse(sdp)
+  if #sdp <= 4096 then
+    if cached >= 16 then cache, cached = {}, 0 end
+    cache[sdp], cached = d, cached + 1
+  end
+  return d
+end
+
+-- The SDP without the value of its o= line: what S-ANS-1, S-ANS-2 and
+-- S-VER-1 compare to tell a changed SDP from a repeated one (the o=
+-- line itself is S-VER-1's).
+function M.content(sdp)
+  return (("\n" .. sdp):gsub("\no=[^\r\n]*", "\no=", 1))
+end
+
+M.show = show
+
+-- What each stream of a parsed SDP does: its own direction, else the
+-- session's, else sendrecv (RFC 8866 6.7).
+function M.media_direction(d, m)
+  return m.dir or d.dir or "sendrecv"
+end
+
+-- Well formed (S-FMT-1, the grammar of RFC 8866 section 9 and the
+-- rules of its section 5): returns true, or false and every problem,
+-- each naming the line and what is wrong with it.
 function M.check(sdp)
   if type(sdp) ~= "string" or sdp == "" then
     return false, "no SDP"
   end
-  if sdp:find("[^\r]\n") or sdp:sub(1, 1) == "\n" then
-    return false, "a line ends in LF without CR"
-  end
-  if sdp:sub(-2) ~= "\r\n" then
-    return false, "the last line has no CRLF"
-  end
-  local ls = lines(sdp)
-  if ls[1] ~= "v=0" then return false, "v=0 is not the first line" end
-  for _, k in ipairs{ "o", "s", "t" } do
-    local found = false
-    for _, l in ipairs(ls) do
-      if l:sub(1, 2) == k .. "=" then found = true end
-    end
-    if not found then return false, k .. "= is missing" end
-  end
-  local map = rtpmap(ls)
-  for _, l in ipairs(ls) do
-    local fmts = l:match("^m=%S+ %d+ RTP/%S+ (.*)$")
-    for pt in (fmts or ""):gmatch("%S+") do
-      if tonumber(pt) >= 96 and not map[pt] then
-        return false, "payload " .. pt .. " has no rtpmap"
-      end
-    end
-  end
-  return true
+  local ps = M.parse(sdp).problems
+  if #ps == 0 then return true end
+  local shown = {}
+  for i = 1, math.min(#ps, 6) do shown[i] = ps[i] end
+  local why = table.concat(shown, "; ")
+  if #ps > 6 then why = why .. ("; and %d more"):format(#ps - 6) end
+  return false, why
 end
 
 return M

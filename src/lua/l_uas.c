@@ -414,6 +414,73 @@ static void apply_modifiers(lua_State *L, const struct lopts *o)
 }
 
 
+/* The fault switches that break the SDP itself; the answer ones only
+ * where there is an offer to answer. */
+static const struct {
+	enum fault fault;
+	enum sdpgen_break how;
+	bool answer;
+} sdp_breaks[] = {
+	{FAULT_SDP_NO_C_LINE,         SDPGEN_NO_C_LINE,      false},
+	{FAULT_SDP_BAD_PORT,          SDPGEN_BAD_PORT,       false},
+	{FAULT_ANSWER_EXTRA_MLINE,    SDPGEN_EXTRA_MLINE,    true},
+	{FAULT_ANSWER_FOREIGN_CODEC,  SDPGEN_FOREIGN_CODEC,  true},
+	{FAULT_ANSWER_DIRECTION_SAME, SDPGEN_DIRECTION_SAME, true},
+};
+
+
+/* Replaces the SDP on top of the stack by s (NULL: err) */
+static void replace_top(lua_State *L, const struct lopts *o, char *s,
+			int err)
+{
+	if (err)
+		luaL_error(L, "%s: could not make the SDP (%s)", o->fn,
+			   strerror(err));
+	lua_pushstring(L, s);
+	mem_deref(s);
+	lua_remove(L, -2);
+}
+
+
+static void break_sdp(lua_State *L, struct uas_call *call,
+		      const struct lopts *o)
+{
+	const char *offer = uas_call_offer(call);
+	size_t i;
+	char *s;
+	int err;
+
+	for (i = 0; i < ARRAY_SIZE(sdp_breaks); i++) {
+		if (!uas_fault(o->t->uas, sdp_breaks[i].fault) ||
+		    (sdp_breaks[i].answer && !offer))
+			continue;
+		s = NULL;
+		err = sdpgen_break(&s, lua_tostring(L, -1), sdp_breaks[i].how,
+				   offer);
+		replace_top(L, o, s, err);
+	}
+}
+
+
+/* The SDP sent before, again: a repeat keeps its o= line (S-VER-1),
+ * unless a fault changes it. */
+static void push_repeat(lua_State *L, const struct lopts *o,
+			const char *prev, size_t prev_len)
+{
+	const bool jump = uas_fault(o->t->uas, FAULT_SDP_VERSION_JUMP);
+	const bool new_id = uas_fault(o->t->uas, FAULT_SDP_ORIGIN_CHANGES);
+	char *s = NULL;
+	int err;
+
+	lua_pushlstring(L, prev, prev_len);
+	if (!jump && !new_id)
+		return;
+	err = sdpgen_follow(&s, lua_tostring(L, -1), lua_tostring(L, -1),
+			    jump ? 1 : 0, new_id);
+	replace_top(L, o, s, err);
+}
+
+
 /* Pushes the SDP this response carries (the one sent before, or a new
  * one from the generator and the modifiers), or nil for none. */
 static void push_sdp(lua_State *L, struct uas_call *call,
@@ -423,23 +490,38 @@ static void push_sdp(lua_State *L, struct uas_call *call,
 	const char *prev = uas_call_local_sdp(call, &prev_len);
 	struct uas *uas = o->t->uas;
 	const bool ignore = uas_fault(uas, FAULT_MODIFIERS_IGNORED);
-	char *sdp = NULL;
+	struct sdpgen_opts sdh;
+	char *sdp = NULL, *s = NULL;
 	int err;
 
 	if (prev && !uas_fault(uas, FAULT_ANSWER_CHANGES)) {
-		lua_pushlstring(L, prev, prev_len);
+		push_repeat(L, o, prev, prev_len);
 		return;
 	}
 
-	err = uas_call_make_sdp(call, ignore ? NULL : &o->sdh, &sdp);
+	/* answer-changes: another RTP port, in the same session (the o=
+	 * line follows below), so that S-ANS-1/S-ANS-2 see a change */
+	if (prev) {
+		sdh = o->sdh;
+		sdh.port = (o->sdh.port ? o->sdh.port : 49170) + 2;
+	}
+	err = uas_call_make_sdp(call, prev ? &sdh : ignore ? NULL : &o->sdh,
+				&sdp);
 	if (err)
 		luaL_error(L, "%s: could not make the SDP (%s)", o->fn,
 			   strerror(err));
 	lua_pushstring(L, sdp);
 	mem_deref(sdp);
 
+	/* answer-changes: a new SDP in the same session, one version on
+	 * (what S-ANS-1/S-ANS-2 catch is the change, not its o= line) */
+	if (prev && !sdpgen_follow(&s, lua_tostring(L, -1), prev, 1, false))
+		replace_top(L, o, s, 0);
+
 	if (!ignore)
 		apply_modifiers(L, o);
+
+	break_sdp(L, call, o);
 
 	if (uas_fault(uas, FAULT_SDP_LF)) {
 		luaL_gsub(L, lua_tostring(L, -1), "\r\n", "\n");

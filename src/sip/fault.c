@@ -80,6 +80,22 @@ static const struct fault_info faults[FAULT_COUNT] = {
 		"session description options and modifiers are ignored"},
 	[FAULT_SDP_LF] = {"sdp-lf", "S-FMT-1",
 		"generated SDP ends its lines in LF only"},
+	[FAULT_SDP_NO_C_LINE] = {"sdp-no-c-line", "S-FMT-1",
+		"generated SDP has no c= line at all"},
+	[FAULT_SDP_BAD_PORT] = {"sdp-bad-port", "S-FMT-1",
+		"the first m= port of generated SDP is \"$port\""},
+	[FAULT_ANSWER_EXTRA_MLINE] = {"answer-extra-mline", "S-OA-1",
+		"an answer adds a video m= line the offer did not have"},
+	[FAULT_ANSWER_FOREIGN_CODEC] = {"answer-foreign-codec", "S-OA-1",
+		"an answer adds G729 (18), which the offer did not have"},
+	[FAULT_ANSWER_DIRECTION_SAME] = {"answer-direction-same", "S-OA-2",
+		"sendonly and recvonly streams are answered with the same "
+		"direction"},
+	[FAULT_SDP_VERSION_JUMP] = {"sdp-version-jump", "S-VER-1",
+		"an SDP repeated unchanged in a dialog has its o= version "
+		"raised"},
+	[FAULT_SDP_ORIGIN_CHANGES] = {"sdp-origin-changes", "S-VER-1",
+		"an SDP repeated in a dialog has a new o= sess-id"},
 };
 
 

@@ -205,3 +205,274 @@ int sdpgen_answer(char **sdpp, const struct sa *laddr,
 
 	return err;
 }
+
+
+/* --- the o= line across one dialog (S-VER-1) --------------------------- */
+
+/* The o= line of sdp (never its first line): where it is, and its
+ * username, sess-id, version and the rest (nettype addrtype address). */
+static int origin(const char *sdp, struct pl *line, struct pl *user,
+		  struct pl *id, struct pl *ver, struct pl *rest)
+{
+	const char *o = strstr(sdp, "\no=");
+
+	if (!o)
+		return EBADMSG;
+
+	line->p = o + 1;
+	line->l = strcspn(line->p, "\r\n");
+
+	if (re_regex(line->p, line->l, "o=[^ ]+ [0-9]+ [0-9]+ [^\r\n]+",
+		     user, id, ver, rest))
+		return EBADMSG;
+
+	return 0;
+}
+
+
+/* sdp with the o= line of prev, its version raised by bump (RFC 3264
+ * 8: one more for a changed SDP, the same for a repeated one). The
+ * sess-id goes up by one with new_id: only the sdp-origin-changes
+ * fault wants that. */
+int sdpgen_follow(char **sdpp, const char *sdp, const char *prev,
+		  unsigned bump, bool new_id)
+{
+	struct pl line, user, id, ver, rest, skip;
+	int err;
+
+	if (!sdpp || !sdp || !prev)
+		return EINVAL;
+
+	err = origin(prev, &line, &user, &id, &ver, &rest);
+	if (err)
+		return err;
+	err = origin(sdp, &line, &skip, &skip, &skip, &skip);
+	if (err)
+		return err;
+
+	return re_sdprintf(sdpp, "%b"
+			   "o=%r %llu %llu %r%s",
+			   sdp, (size_t)(line.p - sdp), &user,
+			   (unsigned long long)(pl_u64(&id) + (new_id ? 1 : 0)),
+			   (unsigned long long)(pl_u64(&ver) + bump), &rest,
+			   line.p + line.l);
+}
+
+
+/* --- fault switches: answers that break S-FMT-1, S-OA-1, S-OA-2 ------- */
+
+enum { MAX_MEDIA = 16 };
+
+/* The walk over an SDP's lines that a fault rewrites. */
+struct brk {
+	enum sdpgen_break what;
+	int media;                      /* the m= section, -1: session  */
+	bool done;                      /* the one change is made       */
+	bool pending;                   /* a line to add at section end */
+	enum sdp_dir session;           /* the offer's session level    */
+	enum sdp_dir offered[MAX_MEDIA];
+	size_t offeredc;
+};
+
+/* line is NULL at the end of the SDP. */
+typedef int (line_h)(struct mbuf *mb, const struct pl *line, void *arg);
+
+
+static int walk(struct mbuf *mb, const char *sdp, line_h *fn, void *arg)
+{
+	const char *p = sdp;
+	struct pl line;
+	int err = 0;
+
+	while (*p && !err) {
+		const size_t n = strcspn(p, "\n");
+
+		line.p = p;
+		line.l = n && p[n - 1] == '\r' ? n - 1 : n;
+		err = fn(mb, &line, arg);
+		p += p[n] ? n + 1 : n;
+	}
+
+	return err ? err : fn(mb, NULL, arg);
+}
+
+
+static bool starts(const struct pl *line, const char *prefix)
+{
+	const size_t n = strlen(prefix);
+
+	return line && line->l >= n && !memcmp(line->p, prefix, n);
+}
+
+
+static enum sdp_dir pl_direction(const struct pl *line, bool *found)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(directions); i++) {
+		if (line->l == strlen(directions[i]) + 2 && starts(line, "a=")
+		    && !memcmp(line->p + 2, directions[i], line->l - 2)) {
+			*found = true;
+			return (enum sdp_dir)i;
+		}
+	}
+
+	*found = false;
+	return SDP_SENDRECV;
+}
+
+
+/* The offer's direction of each stream: its own, else the session's
+ * (a session-level one comes before every m= line). */
+static int offered_dirs(struct mbuf *mb, const struct pl *line, void *arg)
+{
+	struct brk *b = arg;
+	enum sdp_dir d;
+	bool found;
+
+	(void)mb;
+	if (!line)
+		return 0;
+	if (starts(line, "m=")) {
+		b->media = (int)b->offeredc;
+		if (b->offeredc < MAX_MEDIA)
+			b->offered[b->offeredc++] = b->session;
+		return 0;
+	}
+	d = pl_direction(line, &found);
+	if (!found)
+		return 0;
+	if (b->media < 0)
+		b->session = d;
+	else if (b->media < MAX_MEDIA)
+		b->offered[b->media] = d;
+
+	return 0;
+}
+
+
+static int put(struct mbuf *mb, const struct pl *line)
+{
+	return mbuf_printf(mb, "%r\r\n", line);
+}
+
+
+/* The direction the answer's current stream takes with
+ * SDPGEN_DIRECTION_SAME: the offered one, where that is one-way. */
+static bool same_dir(const struct brk *b, enum sdp_dir *dp)
+{
+	if (b->media < 0 || (size_t)b->media >= b->offeredc)
+		return false;
+	*dp = b->offered[b->media];
+
+	return *dp == SDP_SENDONLY || *dp == SDP_RECVONLY;
+}
+
+
+/* What a fault adds at the end of a media section (line: the next m=
+ * line, or NULL at the end of the SDP). */
+static int section_end(struct mbuf *mb, struct brk *b, const struct pl *line)
+{
+	enum sdp_dir d;
+	int err = 0;
+
+	if (b->pending && b->what == SDPGEN_FOREIGN_CODEC)
+		err = mbuf_write_str(mb, "a=rtpmap:18 G729/8000\r\n");
+	else if (b->pending && same_dir(b, &d))
+		err = mbuf_printf(mb, "a=%s\r\n", directions[d]);
+	b->pending = false;
+	if (!line && b->what == SDPGEN_EXTRA_MLINE)
+		err |= mbuf_write_str(mb, "m=video 49172 RTP/AVP 31\r\n"
+				      "a=rtpmap:31 H261/90000\r\n");
+
+	return err;
+}
+
+
+static int break_line(struct mbuf *mb, const struct pl *line, void *arg)
+{
+	struct brk *b = arg;
+	struct pl media, port, rest;
+	enum sdp_dir d;
+	bool found;
+	int err;
+
+	if (!line || starts(line, "m=")) {
+		err = section_end(mb, b, line);
+		if (err || !line)
+			return err;
+		++b->media;
+		b->pending = b->what == SDPGEN_DIRECTION_SAME &&
+			same_dir(b, &d);
+	}
+
+	switch (b->what) {
+
+	case SDPGEN_NO_C_LINE:
+		return starts(line, "c=") ? 0 : put(mb, line);
+
+	case SDPGEN_BAD_PORT:
+		if (b->done || !starts(line, "m=") ||
+		    re_regex(line->p, line->l, "m=[^ ]+ [^ ]+ [^\r\n]+",
+			     &media, &port, &rest))
+			return put(mb, line);
+		b->done = true;
+		/* a template variable nobody filled in */
+		return mbuf_printf(mb, "m=%r $port %r\r\n", &media, &rest);
+
+	case SDPGEN_FOREIGN_CODEC:
+		if (b->done || !starts(line, "m=") ||
+		    re_regex(line->p, line->l, "m=[^ ]+ [0-9]+ ", &media,
+			     &port) || !pl_strcmp(&port, "0"))
+			return put(mb, line);
+		b->done = b->pending = true;
+		return mbuf_printf(mb, "%r 18\r\n", line);
+
+	case SDPGEN_DIRECTION_SAME:
+		pl_direction(line, &found);
+		if (!found || !same_dir(b, &d))
+			return put(mb, line);
+		b->pending = false;
+		return mbuf_printf(mb, "a=%s\r\n", directions[d]);
+
+	default:
+		return put(mb, line);
+	}
+}
+
+
+/* The answer sdp broken as a fault switch wants (what), for the
+ * offer it answers. A fault that finds nothing to break (no one-way
+ * stream offered for SDPGEN_DIRECTION_SAME, no accepted stream for
+ * SDPGEN_FOREIGN_CODEC) leaves the SDP as it is. */
+int sdpgen_break(char **sdpp, const char *sdp, enum sdpgen_break what,
+		 const char *offer)
+{
+	struct brk b;
+	struct mbuf *mb;
+	int err;
+
+	if (!sdpp || !sdp)
+		return EINVAL;
+
+	memset(&b, 0, sizeof(b));
+	b.media = -1;
+	b.session = SDP_SENDRECV;
+	if (offer)
+		(void)walk(NULL, offer, offered_dirs, &b);
+	b.media = -1;
+	b.what = what;
+
+	mb = mbuf_alloc(strlen(sdp) + 128);
+	if (!mb)
+		return ENOMEM;
+
+	err = walk(mb, sdp, break_line, &b);
+	if (!err) {
+		mb->pos = 0;
+		err = mbuf_strdup(mb, sdpp, mbuf_get_left(mb));
+	}
+	mem_deref(mb);
+
+	return err;
+}

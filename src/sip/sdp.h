@@ -22,4 +22,18 @@ int  sdpgen_answer(char **sdpp, const struct sa *laddr,
 		   const struct sdpgen_opts *opts, const char *offer,
 		   size_t offer_len);
 bool sdpgen_codec_known(const char *name);
+int  sdpgen_follow(char **sdpp, const char *sdp, const char *prev,
+		   unsigned bump, bool new_id);
+
+/** How a fault switch breaks an answer (S-FMT-1, S-OA-1, S-OA-2) */
+enum sdpgen_break {
+	SDPGEN_NO_C_LINE,        /**< no c= line at all                  */
+	SDPGEN_BAD_PORT,         /**< the first m= port is not a number  */
+	SDPGEN_EXTRA_MLINE,      /**< a video stream nobody offered      */
+	SDPGEN_FOREIGN_CODEC,    /**< G729 (18) added to the first stream */
+	SDPGEN_DIRECTION_SAME,   /**< one-way streams answered the same  */
+};
+
+int  sdpgen_break(char **sdpp, const char *sdp, enum sdpgen_break what,
+		  const char *offer);
 bool sdpgen_direction_known(const char *dir);

@@ -860,6 +860,13 @@ bool uas_call_has_offer(const struct uas_call *call)
 }
 
 
+/* The INVITE's offer, or NULL: what a fault breaking the answer reads */
+const char *uas_call_offer(const struct uas_call *call)
+{
+	return call->remote_offer;
+}
+
+
 const char *uas_call_local_sdp(const struct uas_call *call, size_t *lenp)
 {
 	if (lenp)

@@ -39,6 +39,7 @@ bool uas_call_sdp_wanted(const struct uas_call *call,
 			 const struct progress_opts *opts, bool sdh_given);
 const char *uas_call_local_sdp(const struct uas_call *call, size_t *lenp);
 bool uas_call_has_offer(const struct uas_call *call);
+const char *uas_call_offer(const struct uas_call *call);
 int  uas_call_make_sdp(struct uas_call *call,
 		       const struct sdpgen_opts *sdpgen_opts,
 		       char **sdpp);

@@ -85,7 +85,20 @@ reports_valid "refused" "$TMP/r" "$TMP/r.tap"
 
 # --- what stays allowed: UTF-8, HTAB, a redirect's Contact, bodies with NULs
 passing_run a allowed.lua \
-  "UTF-8 and HTAB pass, a 302 may carry a Contact, bodies reach the wire whole (NULs, the 200's SDP too)"
+  "UTF-8 and HTAB pass, a 302 may carry a Contact, bodies reach the wire whole (NULs)"
+
+# a NUL in the SDP from a scenario's modifier: on the wire whole, and an
+# S-FMT-1 failure naming the line, the only failing point
+siptap_run "$TMP/nul.tap" "$TMP/nul.err" run --jobs 1 --report-dir "$TMP/nul" \
+  "$FIX/sdp-nul.lua"
+if [[ $rc -eq 1 && $(grep -cE '^    not ok' "$TMP/nul.tap") -eq 1 ]] &&
+  grep -qE '^    not ok [0-9]+ - S-FMT-1 ' "$TMP/nul.tap" &&
+  grep -q 'a NUL or CR byte inside the line' "$TMP/nul.tap"; then
+  pass "a NUL in the SDP: on the wire whole, S-FMT-1 names its line, nothing else fails"
+else
+  fail "sdp-nul.lua (exit $rc):"
+  grep -E '^ *not ok' "$TMP/nul.tap" | head -10 || true
+fi
 
 # --- a hostile peer, and a scenario's own bytes ---------------------------
 siptap_run "$TMP/p.tap" "$TMP/p.err" run --jobs 1 --report-dir "$TMP/p" \

@@ -550,6 +550,101 @@ static void test_known(void **state)
 }
 
 
+/* An SDP sent again keeps the o= line of the first; a changed one
+ * takes the first's o= with the version one up (RFC 3264 8). */
+static void test_follow(void **state)
+{
+	static const char prev[] = "v=0\r\no=alice 42 7 IN IP4 10.0.0.1\r\n"
+		"s=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n";
+	static const char next[] = "v=0\r\no=- 99 1 IN IP4 10.0.0.2\r\n"
+		"s=x\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n";
+	struct sdp_lines *l = *state;
+
+	assert_int_equal(sdpgen_follow(&l->sdp, next, prev, 1, false), 0);
+	split(l);
+	assert_line(l, 1, "o=alice 42 8 IN IP4 10.0.0.1");
+	assert_line(l, 2, "s=x");
+	assert_int_equal(l->n, 5);
+
+	l->sdp = mem_deref(l->sdp);
+	assert_int_equal(sdpgen_follow(&l->sdp, prev, prev, 0, false), 0);
+	assert_string_equal(l->sdp, prev);
+
+	/* the faults: a new sess-id */
+	l->sdp = mem_deref(l->sdp);
+	assert_int_equal(sdpgen_follow(&l->sdp, prev, prev, 0, true), 0);
+	split(l);
+	assert_line(l, 1, "o=alice 43 7 IN IP4 10.0.0.1");
+
+	/* no o= line, or one that is not six fields with numbers */
+	l->sdp = mem_deref(l->sdp);
+	assert_int_equal(sdpgen_follow(&l->sdp, next, "v=0\r\ns=-\r\n", 1,
+				       false), EBADMSG);
+	assert_int_equal(sdpgen_follow(&l->sdp, next,
+				       "v=0\r\no=- x 1 IN IP4 h\r\n", 1,
+				       false), EBADMSG);
+	assert_int_equal(sdpgen_follow(NULL, next, prev, 1, false), EINVAL);
+}
+
+
+static void breaks(struct sdp_lines *l, const char *sdp,
+		   enum sdpgen_break what, const char *offer)
+{
+	l->sdp = mem_deref(l->sdp);
+	assert_int_equal(sdpgen_break(&l->sdp, sdp, what, offer), 0);
+	split(l);
+}
+
+
+/* The fault switches: each breaks the one thing it names. */
+static void test_break(void **state)
+{
+	static const char ans[] = HDR "m=audio 49170 RTP/AVP 0\r\n"
+		"a=rtpmap:0 PCMU/8000\r\na=recvonly\r\n"
+		"m=video 0 RTP/AVP 0\r\n";
+	static const char off[] = HDR "a=sendonly\r\n"
+		"m=audio 30000 RTP/AVP 0\r\nm=video 30002 RTP/AVP 31\r\n";
+	struct sdp_lines *l = *state;
+
+	breaks(l, ans, SDPGEN_NO_C_LINE, off);
+	assert_int_equal(count(l, "c="), 0);
+	assert_int_equal(l->n, 8);
+
+	breaks(l, ans, SDPGEN_BAD_PORT, off);
+	assert_line(l, 5, "m=audio $port RTP/AVP 0");
+	assert_line(l, 8, "m=video 0 RTP/AVP 0");
+
+	breaks(l, ans, SDPGEN_EXTRA_MLINE, off);
+	assert_int_equal(count(l, "m="), 3);
+	assert_line(l, 9, "m=video 49172 RTP/AVP 31");
+	assert_line(l, 10, "a=rtpmap:31 H261/90000");
+
+	/* G729 on the accepted stream, its rtpmap at the section end */
+	breaks(l, ans, SDPGEN_FOREIGN_CODEC, off);
+	assert_line(l, 5, "m=audio 49170 RTP/AVP 0 18");
+	assert_line(l, 7, "a=recvonly");
+	assert_line(l, 8, "a=rtpmap:18 G729/8000");
+	assert_line(l, 9, "m=video 0 RTP/AVP 0");
+
+	/* the session-level sendonly of the offer answered sendonly, in
+	 * each stream (one without a direction line gets one) */
+	breaks(l, ans, SDPGEN_DIRECTION_SAME, off);
+	assert_line(l, 7, "a=sendonly");
+	assert_line(l, 9, "a=sendonly");
+	assert_int_equal(count_dir(l), 2);
+
+	breaks(l, HDR "m=audio 49170 RTP/AVP 0\r\n", SDPGEN_DIRECTION_SAME,
+	       HDR "m=audio 30000 RTP/AVP 0\r\na=recvonly\r\n");
+	assert_line(l, 6, "a=recvonly");
+
+	/* a sendrecv offer leaves nothing to break */
+	breaks(l, ans, SDPGEN_DIRECTION_SAME, HDR "m=audio 1 RTP/AVP 0\r\n");
+	assert_string_equal(l->sdp, ans);
+	assert_int_equal(sdpgen_break(NULL, ans, SDPGEN_BAD_PORT, NULL),
+			 EINVAL);
+}
+
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -572,6 +667,8 @@ int main(void)
 		T(test_answer_lf_offer),
 		T(test_answer_bad_offer),
 		T(test_known),
+		T(test_follow),
+		T(test_break),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

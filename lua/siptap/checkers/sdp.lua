@@ -1,12 +1,52 @@
--- siptap.checkers.sdp: the checkers of session descriptions in provisional
--- responses: conformance.md section C (RFC 3261 13.2.1, RFC 3262 5, RFC
--- 3264, RFC 6337). Its rules:
+-- siptap.checkers.sdp: the checkers of the session descriptions the UAS
+-- sends in its responses: conformance.md section C (RFC 3261 13.2.1,
+-- RFC 3262 5, RFC 3264, RFC 6337, RFC 8866). Its rules:
 --
 --   S-ANS-1  the answer in a reliable provisional; the 2xx repeats it or has none
 --   S-ANS-2  early media answer in an unreliable 18x; the 2xx carries the same
 --   S-OFF-1  no offer in the INVITE: the first reliable response carries one
 --   S-MOD-1  the SDP on the wire has the options and modifiers applied
---   S-FMT-1  every SDP is well formed
+--   S-FMT-1  every SDP follows the grammar of RFC 8866 section 9
+--   S-OA-1   the answer's m= lines mirror the offer's; formats a subset
+--   S-OA-2   the answer's directions fit the offer's
+--   S-VER-1  o= keeps its identity; its version counts the changes
+--
+-- One deviation, one rule. Where two rules could see the same thing,
+-- this is who reports it:
+--   * Grammar is S-FMT-1's alone. The other rules read an SDP leniently
+--     (siptap.sdp.parse) and say nothing about what does not parse: a
+--     stream whose m= port is not a number is not judged by S-OA-1
+--     (beyond its media type) nor by S-OA-2; an o= version that is not
+--     a number is not compared by S-VER-1; a dynamic payload type without a=rtpmap
+--     is compared by its number for S-OA-1 (the missing rtpmap is
+--     S-FMT-1's).
+--   * S-ANS-1 and S-ANS-2 compare the SDP without its o= line
+--     (siptap.sdp.content): a 2xx that repeats the answer with only the
+--     o= version (or sess-id, username, address) changed is S-VER-1's,
+--     not theirs.
+--   * A 2xx SDP that differs from the answer it must repeat is S-ANS-1's
+--     (S-ANS-2's for early media); S-VER-1 does not also judge the o=
+--     line of that change (a change that must not be made has no right
+--     version), and takes the 2xx as the SDP later ones are compared
+--     with.
+--   * S-OA-2 judges only streams S-OA-1 can pair: the same number of m=
+--     lines, the same media type, both ports other than 0. An answer
+--     that mirrors the offer wrongly is S-OA-1's alone.
+--   * RFC 3264 6.1: an answer SHOULD keep the offer's payload type
+--     numbers and MUST give dynamic ones an rtpmap. So S-OA-1 compares
+--     static payload types by number and dynamic ones (96-127) by their
+--     encoding name, clock rate and channels: a codec offered as 96 and
+--     answered as 100 is the same codec, not a foreign one.
+--   * S-OA-1 and S-OA-2 judge the UAS's answers to the INVITE's offer
+--     (reliable and unreliable 18x, 2xx). Offers the UAS makes (the
+--     INVITE had none) are judged by S-FMT-1 and S-VER-1.
+--   * S-VER-1 follows one dialog (To tag): the SDPs of the UAS's
+--     responses to the INVITE and to PRACKs, in the order they were
+--     received; byte-identical retransmissions are one SDP. A copy of a
+--     reliable provisional (an RSeq seen before) whose bytes differ is
+--     R-RETX-1's ("identical bytes"): S-VER-1 leaves it out. A 2xx sent
+--     again with another o= line is S-VER-1's (P-2XX-1 judges when, not
+--     what).
 --
 -- Each checker: function(c, ctx) -> violations, checked, over one call
 -- of siptap.checkers.wire; violations: { { msg = m, why = "..." }, ... }.
@@ -20,28 +60,24 @@ local final, reliables = W.final, W.reliables
 
 local rules, rule = W.family()
 
-rule("S-ANS-1", "the answer in a reliable provisional; the 2xx repeats it or has none",
-function(c)
-  local v, n = {}, 0
-  if not is_sdp(c.invite) then return v, 0 end
+-- S-ANS-1: the answer in the first reliable provisional with SDP, and
+-- the 2xx; the 2xx's SDP, if any, must be that answer.
+local function ans1(c)
+  if not is_sdp(c.invite) then return nil end
   local answer
   for _, e in ipairs(reliables(c)) do
     if is_sdp(e.first) then answer = answer or e.first end
   end
   local f = final(c)
-  if not answer or not f or f.status >= 300 then return v, 0 end
-  n = 1
-  if f.body ~= "" and f.body ~= answer.body then
-    v[#v + 1] = { msg = f, why = "the 2xx carries an SDP other than the "
-                  .. "answer of the reliable " .. answer.status }
-  end
-  return v, n
-end)
+  if not answer or not f or f.status >= 300 then return nil end
+  local wrong = f.body ~= "" and sdp.content(f.body) ~= sdp.content(answer.body)
+  return answer, f, wrong
+end
 
-rule("S-ANS-2", "early media answer in an unreliable 18x; the 2xx carries the same",
-function(c)
-  local v, n = {}, 0
-  if not is_sdp(c.invite) or #reliables(c) > 0 then return v, 0 end
+-- S-ANS-2: the early media answer of an unreliable 18x, and the 2xx,
+-- which must carry it.
+local function ans2(c)
+  if not is_sdp(c.invite) or #reliables(c) > 0 then return nil end
   local early
   for _, r in ipairs(unique(c)) do
     if r.status > 100 and r.status < 200 and is_sdp(r) then
@@ -49,13 +85,30 @@ function(c)
     end
   end
   local f = final(c)
-  if not early or not f or f.status >= 300 then return v, 0 end
-  n = 1
-  if f.body ~= early.body then
-    v[#v + 1] = { msg = f, why = "the 2xx SDP differs from the early "
-                  .. "media answer in the " .. early.status }
+  if not early or not f or f.status >= 300 then return nil end
+  return early, f, sdp.content(f.body) ~= sdp.content(early.body)
+end
+
+rule("S-ANS-1", "the answer in a reliable provisional; the 2xx repeats it or has none",
+function(c)
+  local answer, f, wrong = ans1(c)
+  if not answer then return {}, 0 end
+  if wrong then
+    return { { msg = f, why = "the 2xx carries an SDP other than the "
+               .. "answer of the reliable " .. answer.status } }, 1
   end
-  return v, n
+  return {}, 1
+end)
+
+rule("S-ANS-2", "early media answer in an unreliable 18x; the 2xx carries the same",
+function(c)
+  local early, f, wrong = ans2(c)
+  if not early then return {}, 0 end
+  if wrong then
+    return { { msg = f, why = "the 2xx SDP differs from the early "
+               .. "media answer in the " .. early.status } }, 1
+  end
+  return {}, 1
 end)
 
 rule("S-OFF-1", "no offer in the INVITE: the first reliable response carries one",
@@ -111,13 +164,251 @@ function(c, ctx)
   return v, n
 end)
 
-rule("S-FMT-1", "every SDP is well formed", function(c)
-  local v, n = {}, 0
+-- The SDPs the UAS sent in call c, in the order they came: its
+-- responses to the INVITE and to PRACKs, retransmissions left out.
+local function sdps(c)
+  local out = {}
   for _, r in ipairs(unique(c)) do
-    if is_sdp(r) then
+    if is_sdp(r) then out[#out + 1] = r end
+  end
+  for _, r in ipairs(c.prack_answers) do
+    if not r.retransmission and is_sdp(r) then out[#out + 1] = r end
+  end
+  table.sort(out, function(a, b) return (a.seq or 0) < (b.seq or 0) end)
+  return out
+end
+
+-- "the 183", "the 200 to the PRACK"
+local function label(r)
+  if r.cseq_method == "INVITE" then return "the " .. r.status end
+  return ("the %d to the %s"):format(r.status, r.cseq_method)
+end
+
+rule("S-FMT-1", "every SDP follows the grammar of RFC 8866 section 9",
+function(c)
+  local v, n, seen = {}, 0, {}
+  for _, r in ipairs(sdps(c)) do
+    n = n + 1
+    local ok, why = sdp.check(r.body)
+    local same = seen[r.body]
+    if same then
+      -- the same bytes again: one finding, naming each message
+      same.labels[#same.labels + 1] = label(r):sub(5)
+      same.x.why = label(same.first) .. " SDP (and the " ..
+                   table.concat(same.labels, ", the ") .. ", the same " ..
+                   "bytes): " .. same.why
+    elseif not ok then
+      local x = { msg = r, why = label(r) .. " SDP: " .. why }
+      v[#v + 1] = x
+      seen[r.body] = { x = x, first = r, labels = {}, why = why }
+    end
+  end
+  return v, n
+end)
+
+-- The UAS's answers to the INVITE's offer, each distinct SDP once.
+local function answers(c)
+  local out, seen = {}, {}
+  if not is_sdp(c.invite) then return out end
+  for _, r in ipairs(unique(c)) do
+    if r.status > 100 and r.status < 300 and is_sdp(r) and
+       not seen[r.body] then
+      seen[r.body] = true
+      out[#out + 1] = r
+    end
+  end
+  return out
+end
+
+local function is_dynamic(pt)
+  local n = tonumber(pt)
+  return n and n >= 96 and n <= 127
+end
+
+-- A format as S-OA-1 compares it: a dynamic payload type with an rtpmap
+-- by encoding name and clock rate, any other by its number.
+local function codec(m, pt)
+  local map = is_dynamic(pt) and m.rtpmap[pt]
+  if map then return map.name .. "/" .. map.clock, map end
+  return "#" .. pt
+end
+
+-- What an accepted RTP stream of the answer has that its offer lacks.
+local function foreign_formats(om, am)
+  local offered, numbers = {}, {}
+  for _, pt in ipairs(om.fmts) do
+    offered[codec(om, pt)], numbers[pt] = true, true
+  end
+  local out = {}
+  for _, pt in ipairs(am.fmts) do
+    local key, map = codec(am, pt)
+    -- no rtpmap for a dynamic type is S-FMT-1's: its number decides
+    local known = offered[key] or (not map and numbers[pt])
+    if not known then
+      out[#out + 1] = not map and pt or
+                      ("%s (%s/%s)"):format(pt, map.shown, map.clock)
+    end
+  end
+  return out
+end
+
+local function stream(m) return ("line %d %s"):format(m.line, sdp.show(m.text)) end
+
+local function mirror_problems(offer, answer)
+  local out = {}
+  if #answer.media ~= #offer.media then
+    out[1] = ("m= lines: %d, the offer has %d (an answer mirrors every " ..
+              "offered stream, a rejected one with port 0)"):format(
+              #answer.media, #offer.media)
+  end
+  for i = 1, math.min(#answer.media, #offer.media) do
+    local om, am = offer.media[i], answer.media[i]
+    if (am.type or ""):lower() ~= (om.type or ""):lower() then
+      out[#out + 1] = ("%s: media %s where the offer's m= line %d is %s")
+        :format(stream(am), tostring(am.type), i, tostring(om.type))
+    elseif not am.port then   -- S-FMT-1's: not a number
+      goto next
+    elseif om.port == 0 and am.port ~= 0 then
+      out[#out + 1] = ("%s: port %s for a stream the offer has with " ..
+        "port 0"):format(stream(am), tostring(am.port_text))
+    elseif am.port ~= 0 and om.port ~= 0 and
+           (am.proto or ""):find("RTP/") then
+      local extra = foreign_formats(om, am)
+      if #extra > 0 then
+        out[#out + 1] = ("%s: format %s not in the offer's m= line %d " ..
+          "(%s)"):format(stream(am), table.concat(extra, ", "), i,
+          sdp.show(om.text))
+      end
+    end
+    ::next::
+  end
+  return out
+end
+
+rule("S-OA-1", "the answer mirrors the offer's m= lines; its formats are offered ones",
+function(c)
+  local v, list = {}, answers(c)
+  if #list == 0 then return v, 0 end
+  local offer = sdp.parse(c.invite.body)
+  for _, r in ipairs(list) do
+    local out = mirror_problems(offer, sdp.parse(r.body))
+    if #out > 0 then
+      v[#v + 1] = { msg = r, why = label(r) .. " answer: " ..
+                    table.concat(out, "; ") }
+    end
+  end
+  return v, #list
+end)
+
+-- RFC 3264 6.1: what each offered direction may be answered with
+-- (sendrecv: anything).
+local ANSWERABLE = {
+  sendonly = { recvonly = true, inactive = true },
+  recvonly = { sendonly = true, inactive = true },
+  inactive = { inactive = true },
+}
+
+rule("S-OA-2", "each answered direction fits the offered one",
+function(c)
+  local v, n, list = {}, 0, answers(c)
+  if #list == 0 then return v, 0 end
+  local offer = sdp.parse(c.invite.body)
+  for _, r in ipairs(list) do
+    local answer, out = sdp.parse(r.body), {}
+    if #answer.media == #offer.media then
+      for i, am in ipairs(answer.media) do
+        local om = offer.media[i]
+        if (am.type or ""):lower() == (om.type or ""):lower() and
+           am.port and am.port ~= 0 and om.port ~= 0 then
+          n = n + 1
+          local od = sdp.media_direction(offer, om)
+          local ad = sdp.media_direction(answer, am)
+          local ok = ANSWERABLE[od]
+          if ok and not ok[ad] then
+            local want = {}
+            for d in pairs(ok) do want[#want + 1] = d end
+            table.sort(want)
+            out[#out + 1] = ("%s: %s answered to a stream offered %s " ..
+              "(wanted %s)"):format(stream(am), ad, od,
+              table.concat(want, " or "))
+          end
+        end
+      end
+    end
+    if #out > 0 then
+      v[#v + 1] = { msg = r, why = label(r) .. " answer: " ..
+                    table.concat(out, "; ") }
+    end
+  end
+  return v, n
+end)
+
+-- A decimal version string plus one, any length.
+local function plus_one(s)
+  for i = #s, 1, -1 do
+    local ch = s:byte(i)
+    if ch ~= 57 then   -- "9"
+      return s:sub(1, i - 1) .. string.char(ch + 1) .. ("0"):rep(#s - i)
+    end
+  end
+  return "1" .. ("0"):rep(#s)
+end
+
+local function number(s) return (s:gsub("^0+(%d)", "%1")) end
+
+local IDENTITY = { { "user", "username" }, { "id", "sess-id" },
+                   { "nettype", "nettype" }, { "addrtype", "addrtype" },
+                   { "addr", "address" } }
+
+-- What is wrong with the o= line of r, sent after prev in one dialog.
+local function origin_problem(prev, r)
+  local a, b = sdp.parse(prev.body).origin, sdp.parse(r.body).origin
+  if not a or not b then return nil end
+  for _, f in ipairs(IDENTITY) do
+    if a[f[1]] ~= b[f[1]] then
+      return ("o= %s %s, but %s in %s (one session keeps it)"):format(
+        f[2], b[f[1]], a[f[1]], label(prev))
+    end
+  end
+  if not a.version:find("^%d+$") or not b.version:find("^%d+$") then
+    return nil
+  end
+  local va, vb = number(a.version), number(b.version)
+  if sdp.content(prev.body) == sdp.content(r.body) then
+    if va ~= vb then
+      return ("o= version %s, but %s in %s, whose SDP this repeats " ..
+        "unchanged (the version goes up only with a change)"):format(
+        vb, va, label(prev))
+    end
+  elseif vb ~= plus_one(va) then
+    return ("o= version %s after %s in %s, and the SDP changed (wanted " ..
+      "%s: one more)"):format(vb, va, label(prev), plus_one(va))
+  end
+  return nil
+end
+
+rule("S-VER-1", "o= keeps its identity in a dialog; its version counts the changes",
+function(c)
+  -- a 2xx SDP that must not differ is S-ANS-1's or S-ANS-2's
+  local theirs = {}
+  for _, fn in ipairs{ ans1, ans2 } do
+    local _, f, wrong = fn(c)
+    if wrong then theirs[f] = true end
+  end
+  local v, n, last, rseqs = {}, 0, {}, {}
+  for _, r in ipairs(sdps(c)) do
+    local dialog = r.to_tag or ""
+    local prev = last[dialog]
+    -- a reliable provisional again (its RSeq seen): a copy whose bytes
+    -- are R-RETX-1's, not a new SDP
+    local n_rseq = r.status > 100 and r.status < 200 and rseq(r)
+    local copy = n_rseq and rseqs[n_rseq]
+    if n_rseq then rseqs[n_rseq] = true end
+    if not copy then last[dialog] = r end
+    if prev and not copy and not theirs[r] then
       n = n + 1
-      local ok, why = sdp.check(r.body)
-      if not ok then v[#v + 1] = { msg = r, why = why } end
+      local why = origin_problem(prev, r)
+      if why then v[#v + 1] = { msg = r, why = label(r) .. " SDP: " .. why } end
     end
   end
   return v, n
