@@ -443,10 +443,8 @@ end
 rule("P-DLG-2", "a request for no dialog (a CANCEL for no transaction) gets 481",
 function(c)
   local v, n = {}, 0
-  if SIPTAP.proxy and c.invite.role == "uac" then
-    c = W.uas_view(c)
-    if not c then return v, 0 end
-  end
+  c = W.uas_side(c)
+  if not c then return v, 0 end
   local reqs, resps = side_msgs(c)
   for _, r in ipairs(reqs) do
     local why

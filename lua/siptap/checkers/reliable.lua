@@ -457,11 +457,8 @@ end
 rule("R-PRACK-3", "a retransmitted PRACK gets the same final response again",
 function(c, ctx)
   local v, n = {}, 0
-  if SIPTAP.proxy and c.invite.role == "uac" then
-    -- a stateful proxy answers the copy itself: judge the UAS's side
-    c = W.uas_view(c)
-    if not c then return v, 0 end
-  end
+  c = W.uas_side(c)   -- a stateful proxy answers the copy itself
+  if not c then return v, 0 end
   for i, p in ipairs(c.pracks) do
     local first
     for j = 1, i - 1 do

@@ -270,6 +270,15 @@ function W.uas_view(c)
   return u
 end
 
+-- The call as the UAS saw it through a proxy (nil when its INVITE never
+-- reached the UAS), else c itself: for rules about requests a stateful
+-- proxy may answer itself (a stray CANCEL, a PRACK's copy), where what
+-- the UAC got says nothing of the UAS.
+function W.uas_side(c)
+  if SIPTAP.proxy and c.invite.role == "uac" then return W.uas_view(c) end
+  return c
+end
+
 -- the shared readers, for the families
 W.trim = trim
 W.values = values
