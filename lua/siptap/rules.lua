@@ -23,7 +23,8 @@ M.general = {
   "P-RETX-1", "P-LONG-1", "R-WHEN-1", "R-WHEN-2", "R-HDR-1", "R-RSEQ-1",
   "R-ONE-1", "R-RETX-1", "R-RETX-2", "R-TIMEOUT-1", "R-PRACK-1",
   "R-PRACK-2", "R-FINAL-1", "R-FINAL-2", "S-ANS-1", "S-ANS-2", "S-OFF-1",
-  "S-FMT-1", "S-OA-1", "S-OA-2", "S-VER-1",
+  "S-FMT-1", "S-OA-1", "S-OA-2", "S-VER-1", "P-EXT-1", "P-DLG-2",
+  "P-2XX-1", "R-PRACK-3",
 }
 
 -- What a proxy must do (RFC 3261 16.6, 16.7), checked when --proxy is set.

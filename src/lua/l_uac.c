@@ -8,6 +8,7 @@
  *
  * Waits read the test's wire, so what they return is what arrived.
  */
+#include <ctype.h>
 #include <string.h>
 #include <lua.h>
 #include <lauxlib.h>
@@ -158,11 +159,40 @@ static void invite_sdp(lua_State *L, int tbl,
 }
 
 
+/* A tag or branch the scenario chose: an RFC 3261 token, so that it
+ * cannot end the header it goes into. */
+static const char *opt_token(lua_State *L, int tbl, const char *fn,
+			     const char *key)
+{
+	const char *s, *p;
+
+	lua_getfield(L, tbl, key);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return NULL;
+	}
+	if (lua_type(L, -1) != LUA_TSTRING)
+		luaL_error(L, "%s: %s must be a string, got %s", fn, key,
+			   luaL_typename(L, -1));
+	s = lua_tostring(L, -1);
+	for (p = s; *p; p++) {
+		if (!isalnum((unsigned char)*p) && !strchr("-.!%*_+`'~", *p))
+			luaL_error(L, "%s: %s '%s' is not a token (letters, "
+				   "digits and -.!%%*_+`'~ only)", fn, key, s);
+	}
+	if (!*s || lua_rawlen(L, -1) != strlen(s))
+		luaL_error(L, "%s: %s must be a non-empty token", fn, key);
+	lua_pop(L, 1);   /* still referenced by the options table */
+
+	return s;
+}
+
+
 static int l_invite(lua_State *L)
 {
 	static const char *const known[] = {
 		"ruri", "to", "from", "supported", "require", "headers",
-		"sdp", "body", "content_type", NULL
+		"sdp", "body", "content_type", "to_tag", NULL
 	};
 	struct test *t = check_uac(L);
 	struct uac_invite_opts o;
@@ -183,6 +213,7 @@ static int l_invite(lua_State *L)
 	o.supported = opt_string(L, 2, "supported");
 	o.require   = opt_string(L, 2, "require");
 	o.ctype     = opt_string(L, 2, "content_type");
+	o.to_tag    = opt_token(L, 2, "invite", "to_tag");
 	lua_getfield(L, 2, "headers");
 	o.xhdrc = check_string_list(L, -1, "invite", o.xhdrv, UAC_MAX_HDRS);
 	lua_setfield(L, 2, "headers");
@@ -272,6 +303,7 @@ struct match {
 	const char *cseq_met;
 	uint32_t cseq;      /* 0: any */
 	int scode;          /* 0: any; -1: any final */
+	bool copies;        /* retransmissions count too */
 };
 
 
@@ -303,7 +335,7 @@ static const struct wire_msg *take(lua_State *L, const struct match *m)
 	for (le = wire_msgs(lc->t->wire)->head; le; le = le->next) {
 		const struct wire_msg *wm = le->data;
 
-		if (wm->retrans || !matches(wm, m))
+		if ((wm->retrans && !m->copies) || !matches(wm, m))
 			continue;
 		if (lua_rawgeti(L, -1, wm->seq) != LUA_TNIL) {
 			lua_pop(L, 1);
@@ -318,6 +350,24 @@ static const struct wire_msg *take(lua_State *L, const struct match *m)
 	lua_pop(L, 1);
 
 	return NULL;
+}
+
+
+/* Marks every matching response already on the wire as taken. */
+static void mark_taken(lua_State *L, struct lcall *lc, const struct match *m)
+{
+	struct le *le;
+
+	lua_getiuservalue(L, 1, 1);
+	for (le = wire_msgs(lc->t->wire)->head; le; le = le->next) {
+		const struct wire_msg *wm = le->data;
+
+		if (!matches(wm, m))
+			continue;
+		lua_pushboolean(L, true);
+		lua_rawseti(L, -2, wm->seq);
+	}
+	lua_pop(L, 1);
 }
 
 
@@ -383,7 +433,7 @@ static int l_response(lua_State *L)
 {
 	struct lcall *lc = check_call(L);
 	int opts = lua_istable(L, 2) ? 2 : 3;
-	struct match m = {uac_call_id(lc->call), "INVITE", 0, 0};
+	struct match m = {uac_call_id(lc->call), "INVITE", 0, 0, false};
 	char what[64];
 	int idx;
 
@@ -409,7 +459,7 @@ static int l_response(lua_State *L)
 static int l_responses(lua_State *L)
 {
 	struct lcall *lc = check_call(L);
-	struct match m = {uac_call_id(lc->call), "INVITE", 0, 0};
+	struct match m = {uac_call_id(lc->call), "INVITE", 0, 0, false};
 	struct le *le;
 	int i = 0;
 
@@ -450,7 +500,7 @@ static int wait_final(lua_State *L, const char *met, uint32_t cseq,
 		      int opts, const char *fn, const char *const *known)
 {
 	struct lcall *lc = check_call(L);
-	struct match m = {uac_call_id(lc->call), met, cseq, -1};
+	struct match m = {uac_call_id(lc->call), met, cseq, -1, false};
 	char what[64];
 	int idx;
 
@@ -562,20 +612,26 @@ static int l_ack(lua_State *L)
 }
 
 
+/* call:cancel([{branch =, timeout =}]): branch, another Via branch
+ * than the INVITE's: a CANCEL that matches no transaction. */
 static int l_cancel(lua_State *L)
 {
+	static const char *const known[] = {"branch", "timeout", NULL};
 	struct lcall *lc = check_call(L);
+	const char *branch = NULL;
 	int err;
 
-	(void)l_wait_timeout(L, 2, "call:cancel", NULL);
+	(void)l_wait_timeout(L, 2, "call:cancel", known);
 	runner_wait_allowed(L, "call:cancel");
-	err = uac_cancel(lc->call);
+	if (lua_istable(L, 2))
+		branch = opt_token(L, 2, "cancel", "branch");
+	err = uac_cancel(lc->call, branch);
 	if (err)
 		return luaL_error(L, "cancel: could not send (%s)",
 				  sizes_strerror(err));
 
 	return wait_final(L, "CANCEL", uac_call_invite_cseq(lc->call), 2,
-			  "call:cancel", NULL);
+			  "call:cancel", known);
 }
 
 
@@ -605,15 +661,47 @@ static int l_bye(lua_State *L)
 }
 
 
+/* call:retransmit(): the INVITE again. call:retransmit("prack",
+ * [{timeout =}]): the latest PRACK again, byte for byte, and waits for
+ * the final response that answers it (a copy of the first answer
+ * counts: that is what a server transaction sends, R-PRACK-3). */
 static int l_retransmit(lua_State *L)
 {
+	static const char *const what[] = {"invite", "prack", NULL};
+	static const char *const known[] = {"timeout", NULL};
 	struct lcall *lc = check_call(L);
-	int err = uac_retransmit(lc->call);
+	struct match m = {uac_call_id(lc->call), "PRACK", 0, -1, true};
+	uint32_t cseq, ms;
+	int idx, err;
 
+	if (luaL_checkoption(L, 2, "invite", what) == 0) {
+		if (!lua_isnoneornil(L, 3))
+			return luaL_error(L, "retransmit: options are for "
+					  "\"prack\" only");
+		err = uac_retransmit(lc->call);
+		if (err)
+			return luaL_error(L, "retransmit: %s",
+					  sizes_strerror(err));
+		return 0;
+	}
+
+	ms = l_wait_timeout(L, 3, "call:retransmit", known);
+	runner_wait_allowed(L, "call:retransmit");
+	err = uac_prack_again(lc->call, &cseq);
+	if (err == ENOENT)
+		return luaL_error(L, "retransmit: no PRACK sent yet (send "
+				  "one with call:prack())");
 	if (err)
-		return luaL_error(L, "retransmit: %s", sizes_strerror(err));
+		return luaL_error(L, "retransmit: could not send (%s)",
+				  sizes_strerror(err));
 
-	return 0;
+	/* only the answers that arrive from now on */
+	m.cseq = cseq;
+	mark_taken(L, lc, &m);
+	idx = wait_for(L, lc, &m, "call:retransmit", "final response to the "
+		       "retransmitted PRACK", ms);
+
+	return response_k(L, LUA_OK, idx);
 }
 
 

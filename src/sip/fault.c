@@ -96,6 +96,21 @@ static const struct fault_info faults[FAULT_COUNT] = {
 		"raised"},
 	[FAULT_SDP_ORIGIN_CHANGES] = {"sdp-origin-changes", "S-VER-1",
 		"an SDP repeated in a dialog has a new o= sess-id"},
+	[FAULT_RSEQ_REUSE] = {"rseq-reuse", "R-RSEQ-1",
+		"a reliable provisional reuses the RSeq of the one before"},
+	[FAULT_UNSUPPORTED_FIRST] = {"unsupported-first", "P-EXT-1",
+		"the 420 lists only the first unknown Require option tag"},
+	[FAULT_REQUIRE_ACCEPTED] = {"require-accepted", "P-EXT-1",
+		"an unknown Require option tag is ignored, the INVITE "
+		"taken"},
+	[FAULT_NO_DIALOG_501] = {"no-dialog-501", "P-DLG-2",
+		"a request for no dialog and a CANCEL for no transaction "
+		"get 501"},
+	[FAULT_NO_2XX_RETRANSMIT] = {"no-2xx-retransmit", "P-2XX-1",
+		"the 2xx to the INVITE is never retransmitted"},
+	[FAULT_PRACK_STATELESS] = {"prack-stateless", "R-PRACK-3",
+		"PRACKs are answered without a transaction: a "
+		"retransmitted one is taken as new (481)"},
 };
 
 

@@ -35,10 +35,15 @@ struct uac_call {
 	uint32_t cseq;
 	char *ruri;
 	char *to;
+	char *to_tag;            /* the INVITE's, when the scenario gave one */
 	char *from;
 	struct sa dst;
 	enum sip_transp tp;
 	struct mbuf *invite;
+	struct mbuf *prack;      /* the latest PRACK: uac_prack_again()   */
+	struct sa prack_dst;
+	enum sip_transp prack_tp;
+	uint32_t prack_cseq;
 };
 
 /* What a response tells about the dialog it creates (RFC 3261 12.1.2) */
@@ -57,8 +62,10 @@ static void call_destructor(void *arg)
 	list_unlink(&call->le);
 	mem_deref(call->ruri);
 	mem_deref(call->to);
+	mem_deref(call->to_tag);
 	mem_deref(call->from);
 	mem_deref(call->invite);
+	mem_deref(call->prack);
 }
 
 
@@ -332,6 +339,8 @@ int uac_invite(struct uac_call **callp, struct uac *uac,
 		: re_sdprintf(&call->ruri, "sip:siptap@%J%s", &uac->target,
 			      sip_transp_param(uac->tp));
 	err |= str_dup(&call->to, o->to ? o->to : call->ruri);
+	if (o->to_tag)
+		err |= str_dup(&call->to_tag, o->to_tag);
 	err |= o->from ? str_dup(&call->from, o->from)
 		: re_sdprintf(&call->from, "sip:uac@%J", &laddr);
 	if (err)
@@ -346,9 +355,11 @@ int uac_invite(struct uac_call **callp, struct uac *uac,
 	err  = mbuf_printf(mb, "INVITE %s SIP/2.0\r\n", call->ruri);
 	err |= print_via(mb, call, call->tp, call->branch);
 	err |= mbuf_printf(mb, "Max-Forwards: 70\r\n"
-			   "From: <%s>;tag=%s\r\nTo: <%s>\r\n"
+			   "From: <%s>;tag=%s\r\nTo: <%s>%s%s\r\n"
 			   "Call-ID: %s\r\nCSeq: %u INVITE\r\n",
-			   call->from, call->ftag, call->to, call->callid,
+			   call->from, call->ftag, call->to,
+			   call->to_tag ? ";tag=" : "",
+			   call->to_tag ? call->to_tag : "", call->callid,
 			   call->cseq);
 	err |= print_contact(mb, call);
 	if (o->supported)
@@ -490,10 +501,34 @@ static int dialog_request(struct uac_call *call, const struct sip_msg *resp,
 		err |= print_body(mb, NULL, 0, NULL, NULL, 0);
 	if (!err)
 		err = send_mb(call, &dst, tp, mb);
+	if (!err && !strcmp(met, "PRACK")) {
+		/* kept, to be sent again byte for byte (R-PRACK-3) */
+		mem_deref(call->prack);
+		call->prack = mem_ref(mb);
+		call->prack_dst = dst;
+		call->prack_tp = tp;
+		call->prack_cseq = cseq;
+	}
 
 	mem_deref(mb);
 
 	return err;
+}
+
+
+/* The latest PRACK again, the same bytes (same branch, CSeq and RAck):
+ * the retransmission a UAC sends over UDP when no answer came (RFC 3261
+ * 17.1.2.2). ENOENT when no PRACK was sent. */
+int uac_prack_again(struct uac_call *call, uint32_t *cseqp)
+{
+	if (!call || !cseqp)
+		return EINVAL;
+	if (!call->prack)
+		return ENOENT;
+
+	*cseqp = call->prack_cseq;
+
+	return send_mb(call, &call->prack_dst, call->prack_tp, call->prack);
 }
 
 
@@ -569,8 +604,9 @@ int uac_ack(struct uac_call *call, const struct sip_msg *final)
 }
 
 
-/* RFC 3261 9.1: same branch, Request-URI, To (no tag) as the INVITE */
-int uac_cancel(struct uac_call *call)
+/* RFC 3261 9.1: same branch, Request-URI, To as the INVITE. Another
+ * branch makes a CANCEL that matches no transaction (9.2: 481). */
+int uac_cancel(struct uac_call *call, const char *branch)
 {
 	struct mbuf *mb;
 	int err;
@@ -583,12 +619,14 @@ int uac_cancel(struct uac_call *call)
 		return ENOMEM;
 
 	err  = mbuf_printf(mb, "CANCEL %s SIP/2.0\r\n", call->ruri);
-	err |= print_via(mb, call, call->tp, call->branch);
+	err |= print_via(mb, call, call->tp, branch ? branch : call->branch);
 	err |= mbuf_printf(mb, "Max-Forwards: 70\r\n"
-			   "From: <%s>;tag=%s\r\nTo: <%s>\r\n"
+			   "From: <%s>;tag=%s\r\nTo: <%s>%s%s\r\n"
 			   "Call-ID: %s\r\nCSeq: %u CANCEL\r\n"
 			   "Content-Length: 0\r\n\r\n",
-			   call->from, call->ftag, call->to, call->callid,
+			   call->from, call->ftag, call->to,
+			   call->to_tag ? ";tag=" : "",
+			   call->to_tag ? call->to_tag : "", call->callid,
 			   call->invite_cseq);
 	if (!err)
 		err = send_mb(call, &call->dst, call->tp, mb);

@@ -15,6 +15,7 @@ enum { UAC_MAX_HDRS = 64 };
 struct uac_invite_opts {
 	const char *ruri;        /**< NULL: uac_set_uri's, or sip:siptap@<target> */
 	const char *to;          /**< To URI, NULL: the Request-URI      */
+	const char *to_tag;      /**< To tag, NULL: none (out of dialog) */
 	const char *from;        /**< From URI, NULL: sip:uac@<laddr>    */
 	const char *supported;   /**< Supported value, NULL: none        */
 	const char *require;     /**< Require value, NULL: none          */
@@ -52,7 +53,8 @@ bool uac_stale_tag(const struct uac *uac, const struct pl *ftag);
 int  uac_prack(struct uac_call *call, const struct sip_msg *resp,
 	       const struct uac_req_opts *opts, uint32_t *cseqp);
 int  uac_ack(struct uac_call *call, const struct sip_msg *final);
-int  uac_cancel(struct uac_call *call);
+int  uac_prack_again(struct uac_call *call, uint32_t *cseqp);
+int  uac_cancel(struct uac_call *call, const char *branch);
 int  uac_bye(struct uac_call *call, const struct sip_msg *resp,
 	     uint32_t *cseqp);
 int  uac_send_raw(struct uac *uac, enum sip_transp tp, const struct sa *dst,

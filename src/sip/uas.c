@@ -54,6 +54,7 @@ struct uas_call {
 	char *local_sdp;         /* the SDP we sent     */
 	size_t local_sdp_len;    /* a body is bytes: NULs included */
 	uint32_t next_rseq;
+	unsigned rel_count;      /* reliable provisionals formatted      */
 	struct list sent_rel;    /* reliable provisionals sent (struct resp) */
 	struct resp *unacked;    /* the one waiting for its PRACK           */
 	struct resp *retx;       /* the one being retransmitted             */
@@ -76,6 +77,7 @@ static bool queue_busy(const struct uas_call *call);
 
 /* Is this fault switched on for the call's UAS? (--uas-fault) */
 #define FAULT(call, f) fault_on((call)->uas->conf.faults, FAULT_##f)
+#define UAS_FAULT(uas, f) fault_on((uas)->conf.faults, FAULT_##f)
 
 
 static void resp_destructor(void *arg)
@@ -413,7 +415,13 @@ static struct resp *rel_match(const struct uas_call *call,
 static void prack_reply(struct uas *uas, const struct sip_msg *msg,
 			bool ok)
 {
-	if (ok)
+	/* R-PRACK-3: the answer goes through a server transaction, which
+	 * answers a retransmitted PRACK with it again */
+	if (UAS_FAULT(uas, PRACK_STATELESS))
+		(void)sip_replyf(uas->sip, msg, ok ? 200 : 481,
+				 ok ? "OK" : "Call/Transaction Does Not Exist",
+				 "Content-Length: 0\r\n\r\n");
+	else if (ok)
 		(void)sip_treplyf(NULL, NULL, uas->sip, msg, false, 200, "OK",
 				  "Content-Length: 0\r\n\r\n");
 	else
@@ -468,7 +476,10 @@ static void final_tmr_handler(void *arg)
 	(void)sip_send(call->uas->sip, call->invite->sock, call->invite->tp,
 		       &call->dst, call->final_mb);
 
-	/* RFC 3261 13.3.1.4: doubling up to T2 (4 s at T1 = 500 ms) */
+	/* RFC 3261 13.3.1.4, P-2XX-1: doubling up to T2, which siptap
+	 * scales with T1 like every timer (8*T1: 4 s at T1 = 500 ms). Over
+	 * TCP too: the retransmission is end to end, for the hops after
+	 * the first. */
 	call->final_interval = min(call->final_interval * 2, 8 * t1);
 	tmr_start(&call->final_tmr, call->final_interval, final_tmr_handler,
 		  call);
@@ -493,8 +504,9 @@ static void final_send(struct uas_call *call, struct resp *r)
 		call->final_mb = mem_ref(r->mb);
 		call->final_interval = call->uas->conf.t1;
 		call->final_elapsed = 0;
-		tmr_start(&call->final_tmr, call->final_interval,
-			  final_tmr_handler, call);
+		if (!FAULT(call, NO_2XX_RETRANSMIT))
+			tmr_start(&call->final_tmr, call->final_interval,
+				  final_tmr_handler, call);
 	}
 	else {
 		call->state = UAS_TERMINATED;
@@ -628,27 +640,64 @@ static bool has_option(const struct sip_msg *msg, enum sip_hdrid id,
 }
 
 
-/* Require: anything but 100rel is an extension we do not have. */
-static bool require_ok(const struct sip_hdr *hdr, const struct sip_msg *msg,
-		       void *arg)
+/* The option tags of Require that name an extension we do not have
+ * (anything but 100rel), as one comma list (libre splits the list). */
+struct unsupported {
+	struct mbuf *mb;
+	bool first_only;
+};
+
+static bool unsupported_tag(const struct sip_hdr *hdr,
+			    const struct sip_msg *msg, void *arg)
 {
-	return pl_strcasecmp(&hdr->val, "100rel") != 0;
+	struct unsupported *u = arg;
+
+	(void)msg;
+	if (!pl_strcasecmp(&hdr->val, "100rel"))
+		return false;
+	(void)mbuf_printf(u->mb, "%s%r", u->mb->end ? ", " : "", &hdr->val);
+
+	return u->first_only;
+}
+
+
+/* P-EXT-1: an INVITE that requires extensions we do not have gets 420
+ * at once, no 100 Trying first, with every one of them in Unsupported
+ * and what we do support in Supported. True when it was rejected. */
+static bool reject_unsupported(struct uas *uas, const struct sip_msg *msg)
+{
+	struct unsupported u = {NULL, UAS_FAULT(uas, UNSUPPORTED_FIRST)};
+	bool rejected;
+
+	if (UAS_FAULT(uas, REQUIRE_ACCEPTED))
+		return false;
+
+	u.mb = mbuf_alloc(64);
+	if (!u.mb)
+		return false;
+
+	(void)sip_msg_hdr_apply(msg, true, SIP_HDR_REQUIRE, unsupported_tag,
+				&u);
+	rejected = u.mb->end > 0;
+	if (rejected)
+		(void)sip_treplyf(NULL, NULL, uas->sip, msg, false, 420,
+				  "Bad Extension", "Unsupported: %b\r\n"
+				  "Supported: 100rel\r\n"
+				  "Content-Length: 0\r\n\r\n",
+				  u.mb->buf, u.mb->end);
+	mem_deref(u.mb);
+
+	return rejected;
 }
 
 
 static void handle_invite(struct uas *uas, const struct sip_msg *msg)
 {
 	struct uas_call *call;
-	const struct sip_hdr *bad;
 	int err;
 
-	bad = sip_msg_hdr_apply(msg, true, SIP_HDR_REQUIRE, require_ok, NULL);
-	if (bad) {
-		(void)sip_treplyf(NULL, NULL, uas->sip, msg, false, 420,
-				  "Bad Extension", "Unsupported: %r\r\n"
-				  "Content-Length: 0\r\n\r\n", &bad->val);
+	if (reject_unsupported(uas, msg))
 		return;
-	}
 
 	call = mem_zalloc(sizeof(*call), call_destructor);
 	if (!call)
@@ -698,14 +747,39 @@ static void handle_ack(struct uas *uas, const struct sip_msg *msg)
 }
 
 
+/* P-DLG-2: a request whose To tag names no dialog of ours, and a
+ * CANCEL that matched no transaction (libre's server transactions took
+ * every one that did), get 481 (RFC 3261 12.2.2, 9.2). */
+static void reply_no_dialog(struct uas *uas, const struct sip_msg *msg)
+{
+	/* A CANCEL is answered without a server transaction: libre would
+	 * take the INVITE's own CANCEL, which has the same Call-ID, From
+	 * tag and CSeq, for a merged request of this one (482). A copy of
+	 * a stray CANCEL gets the same 481 again all the same. */
+	const bool f501 = UAS_FAULT(uas, NO_DIALOG_501);
+
+	if (!pl_strcmp(&msg->met, "CANCEL"))
+		(void)sip_replyf(uas->sip, msg, f501 ? 501 : 481,
+				 f501 ? "Not Implemented"
+				 : "Call/Transaction Does Not Exist",
+				 "Content-Length: 0\r\n\r\n");
+	else if (f501)
+		(void)sip_treplyf(NULL, NULL, uas->sip, msg, false, 501,
+				  "Not Implemented",
+				  "Content-Length: 0\r\n\r\n");
+	else
+		(void)sip_treplyf(NULL, NULL, uas->sip, msg, false, 481,
+				  "Call/Transaction Does Not Exist",
+				  "Content-Length: 0\r\n\r\n");
+}
+
+
 static void handle_bye(struct uas *uas, const struct sip_msg *msg)
 {
 	struct uas_call *call = call_find(uas, msg);
 
 	if (!call) {
-		(void)sip_treplyf(NULL, NULL, uas->sip, msg, false, 481,
-				  "Call/Transaction Does Not Exist",
-				  "Content-Length: 0\r\n\r\n");
+		reply_no_dialog(uas, msg);
 		return;
 	}
 
@@ -732,6 +806,9 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 		handle_ack(uas, msg);
 	else if (!pl_strcmp(&msg->met, "BYE"))
 		handle_bye(uas, msg);
+	else if (!pl_strcmp(&msg->met, "CANCEL") ||
+		 (pl_isset(&msg->to.tag) && !call_find(uas, msg)))
+		reply_no_dialog(uas, msg);
 	else
 		(void)sip_treplyf(NULL, NULL, uas->sip, msg, false, 501,
 				  "Not Implemented",
@@ -942,9 +1019,14 @@ int uas_progress(struct uas_call *call, const struct progress_opts *opts)
 
 	err = print_head(r->mb, call, scode, FAULT(call, WRONG_REASON) ? "OK"
 			 : progress_reason(opts));
-	if (reliable) {
+	if (reliable && call->rel_count++ && FAULT(call, RSEQ_REUSE)) {
+		r->rseq = call->next_rseq - 1;
+	}
+	else if (reliable) {
 		r->rseq = call->next_rseq;
 		call->next_rseq += FAULT(call, RSEQ_SKIP) ? 2 : 1;
+	}
+	if (reliable) {
 		if (!FAULT(call, NO_REQUIRE_HEADER))
 			err |= mbuf_printf(r->mb, "Require: 100rel\r\n");
 		err |= mbuf_printf(r->mb, "RSeq: %u\r\n", r->rseq);

@@ -3,7 +3,7 @@
  *
  * Built on libre's transaction layer, not sipsess (which has no 100rel),
  * so every response is formatted here byte by byte. The rules it
- * follows are ../shared/conformance.md, sections A to D.
+ * follows are docs/conformance.md, sections A to D.
  */
 
 struct uas;

@@ -13,6 +13,41 @@
 --   P-RETX-1    a retransmitted INVITE gets the latest provisional again
 --   P-LONG-1    an INVITE held longer than a minute gets a provisional every minute
 --   P-RANGE-1   progress() outside 100..199 sends nothing
+--   P-EXT-1     an unsupported Require: 420 at once, every such tag in Unsupported
+--   P-DLG-2     a request for no dialog (a CANCEL for no transaction) gets 481
+--   P-2XX-1     the 2xx is retransmitted at T1 doubling up to T2 until the ACK
+--
+-- P-EXT-1 knows only the wire, and a UAS may support option tags siptap
+-- has never heard of. So it blames only what the wire proves:
+--   - a Require tag that no UAS supports: one starting "x-siptap-"
+--     (siptap's reserved prefix; IANA registers no such tag) or one the
+--     scenario names in ctx.unsupported. An INVITE that requires one must
+--     get 420 listing it; any other answer (180, 200 ...) is a finding;
+--   - a 420: no provisional (not even 100 Trying) before it; Unsupported
+--     lists only tags the INVITE required; and when the 420 carries
+--     Supported (which enumerates all the UAS supports, RFC 3261 20.37)
+--     every required tag is in Unsupported or in Supported.
+--   A 420 without Supported that leaves out a tag siptap does not know
+--   is not blamed: the UAS may support it.
+--
+-- P-DLG-2 looks at the requests of a call that have a To tag no
+-- dialog-forming response (101..299 to an INVITE) of the UAS carried
+-- before they were sent (PRACK excepted: R-PRACK-2 judges it; ACK has
+-- no answer), and at CANCELs whose Via branch is no INVITE's: their
+-- final response must be 481. An INVITE that says nothing (no final)
+-- is the scenario's to notice. Through a proxy the UAS's side is judged
+-- (a proxy answers a stray CANCEL itself), nothing when the request
+-- never reached the UAS.
+--
+-- P-2XX-1: copies of the first 2xx (same bytes), over UDP, until the
+-- ACK or a BYE (or CANCEL) of the UAC, or 64*T1: a copy every T1, 2*T1,
+-- 4*T1 ... capped at T2 (tolerance as R-RETX-1's), none missing, none
+-- after the ACK. T2 is 8*T1, as siptap scales every timer with T1 (4 s
+-- at the default T1 of 500 ms, RFC 3261's T2). Not checked when the UAC
+-- retransmitted the INVITE after the 2xx (a UAS may answer it with a
+-- copy), nor over TCP and TLS (RFC 3261 13.3.1.4 retransmits end to
+-- end, but a UAS whose first hop is reliable commonly does not; the
+-- reference UAS does).
 --
 -- Each checker: function(c, ctx) -> violations, checked, over one call
 -- of siptap.checkers.wire; violations: { { msg = m, why = "..." }, ... }.
@@ -23,7 +58,7 @@ local W = require "siptap.checkers.wire"
 local trim, values, has_option = W.trim, W.values, W.has_option
 local same_list, show_list, of_call = W.same_list, W.show_list, W.of_call
 local unique, asked, final, wire_end = W.unique, W.asked, W.final, W.wire_end
-local via_core = W.via_core
+local via_core, slack = W.via_core, W.slack
 
 local rules, rule = W.family()
 
@@ -293,6 +328,239 @@ rule("P-RANGE-1", "progress() outside 100..199 sends nothing", function(c, ctx)
   if #sent > 0 then
     v[#v + 1] = { msg = sent[1], why = "a response was sent for an "
                   .. "invalid progress()" }
+  end
+  return v, n
+end)
+
+-- The requests the peer under test got in call c and its answers:
+-- siptap's UAC's sends and receipts, or, in the UAS's view
+-- (W.uas_view), what siptap's UAS got and sent.
+local function side_msgs(c)
+  local role = c.invite.role
+  local id = role == "uas" and c.uas_id or c.id
+  local reqs, resps = {}, {}
+  for _, m in ipairs(c.wire) do
+    if m.role == role and m.call_id == id then
+      if m.request and m.sent == (role == "uac") then
+        reqs[#reqs + 1] = m
+      elseif not m.request and m.sent == (role == "uas") then
+        resps[#resps + 1] = m
+      end
+    end
+  end
+  return reqs, resps
+end
+
+local function top_branch(m)
+  local via = values(m, "Via")[1]
+  return via and via:match(";%s*[bB][rR][aA][nN][cC][hH]%s*=%s*([^;%s,]+)")
+end
+
+local function lower_set(list)
+  local set = {}
+  for _, x in ipairs(list) do set[x:lower()] = true end
+  return set
+end
+
+-- ctx.unsupported: option tags the scenario declares nobody supports.
+local function nobody_supports(tag, ctx)
+  if tag:find("^x%-siptap%-") then return true end
+  for _, t in ipairs(ctx.unsupported or {}) do
+    if t:lower() == tag then return true end
+  end
+  return false
+end
+
+rule("P-EXT-1", "an unsupported Require: 420 at once, every such tag in Unsupported",
+function(c, ctx)
+  local v, n = {}, 0
+  local required = {}
+  for _, t in ipairs(values(c.invite, "Require")) do
+    required[#required + 1] = t:lower()
+  end
+  if #required == 0 then return v, 0 end
+  local f = final(c)
+  if not f or f.status ~= 420 then
+    local answer = f
+    for _, r in ipairs(c.responses) do
+      answer = answer or (r.status > 100 and r)
+    end
+    for _, t in ipairs(required) do
+      if answer and nobody_supports(t, ctx) then
+        v[#v + 1] = { msg = answer, why = ("the INVITE requires '%s', "
+                      .. "which no UAS supports; answered %d, not 420")
+                      :format(t, answer.status) }
+        return v, 1
+      end
+    end
+    return v, 0
+  end
+  n = 1
+  for _, r in ipairs(c.responses) do
+    if r.status < 200 and r.time <= f.time then
+      v[#v + 1] = { msg = r, why = r.status .. " sent before the 420" }
+      break
+    end
+  end
+  local unsup = values(f, "Unsupported")
+  local unsup_set, req_set = lower_set(unsup), lower_set(required)
+  local supported = f:has_header("Supported") and
+                    lower_set(values(f, "Supported"))
+  for _, t in ipairs(required) do
+    if unsup_set[t] then
+      -- listed
+    elseif nobody_supports(t, ctx) then
+      v[#v + 1] = { msg = f, why = ("Unsupported is [%s]: it lacks '%s', "
+                    .. "which no UAS supports"):format(
+                    table.concat(unsup, ", "), t) }
+    elseif supported and not supported[t] then
+      v[#v + 1] = { msg = f, why = ("'%s' is required, in neither "
+                    .. "Unsupported [%s] nor Supported"):format(t,
+                    table.concat(unsup, ", ")) }
+    end
+  end
+  for _, t in ipairs(unsup) do
+    if not req_set[t:lower()] then
+      v[#v + 1] = { msg = f, why = ("Unsupported lists '%s', which the "
+                    .. "INVITE did not require"):format(t) }
+    end
+  end
+  return v, n
+end)
+
+-- The final response to request r among the answers: same CSeq, method
+-- and (a CANCEL) top Via branch, arriving after it.
+local function final_to(r, resps)
+  for _, a in ipairs(resps) do
+    if a.status >= 200 and a.cseq == r.cseq and a.cseq_method == r.method
+       and a.time >= r.time and
+       (r.method ~= "CANCEL" or top_branch(a) == top_branch(r)) then
+      return a
+    end
+  end
+end
+
+rule("P-DLG-2", "a request for no dialog (a CANCEL for no transaction) gets 481",
+function(c)
+  local v, n = {}, 0
+  c = W.uas_side(c)
+  if not c then return v, 0 end
+  local reqs, resps = side_msgs(c)
+  for _, r in ipairs(reqs) do
+    local why
+    if r.method == "CANCEL" then
+      local known = false
+      for _, i in ipairs(reqs) do
+        known = known or (i.method == "INVITE" and i.time <= r.time and
+                          top_branch(i) == top_branch(r))
+      end
+      why = not known and "the CANCEL whose Via branch is no INVITE's"
+    elseif r.method ~= "ACK" and r.method ~= "PRACK" and r.to_tag then
+      local dialog = false
+      for _, a in ipairs(resps) do
+        dialog = dialog or (a.time < r.time and a.to_tag == r.to_tag and
+                            a.cseq_method == "INVITE" and a.status > 100 and
+                            a.status < 300)
+      end
+      why = not dialog and ("the %s with To tag %s, which no dialog "
+                            .. "has,"):format(r.method, r.to_tag)
+    end
+    if why then
+      local a = final_to(r, resps)
+      local early
+      for _, x in ipairs(resps) do
+        early = early or (x.cseq == r.cseq and x.cseq_method == r.method
+                          and x.status > 100 and x.status < 200 and x)
+      end
+      if a or early then n = n + 1 end
+      if a and a.status ~= 481 then
+        v[#v + 1] = { msg = a, why = ("%s got %d, wanted 481"):format(why,
+                      a.status) }
+      elseif not a and early then
+        v[#v + 1] = { msg = early, why = ("%s got %d: taken for a new "
+                      .. "call"):format(why, early.status) }
+      end
+    end
+  end
+  return v, n
+end)
+
+-- The times of the ACK, and of a BYE or CANCEL, the peer got for call c.
+local function ack_and_end(c)
+  local reqs = side_msgs(c)
+  local ack, stop
+  for _, r in ipairs(reqs) do
+    if r.method == "ACK" and r.cseq == c.invite.cseq then
+      ack = ack or r.time
+    elseif r.method == "BYE" or r.method == "CANCEL" then
+      stop = stop or r.time
+    end
+  end
+  return ack, stop
+end
+
+rule("P-2XX-1", "the 2xx is retransmitted at T1 doubling up to T2 until the ACK",
+function(c, ctx)
+  local v, n = {}, 0
+  if c.invite.role == "uac" and c.uas_invite then
+    -- siptap's UAS is on the wire: its own sends are timed most exactly
+    -- (and through a proxy, they are what the UAS did)
+    c = W.uas_view(c) or c
+  end
+  local f = final(c)
+  if not f or f.status >= 300 or f.transport ~= "UDP" then return v, 0 end
+  for _, i in ipairs(c.invite_copies) do
+    if i.time > f.time then return v, 0 end
+  end
+  local copies = {}
+  for _, r in ipairs(c.responses) do
+    if r.raw == f.raw then copies[#copies + 1] = r end
+  end
+  local t1, t2 = ctx.t1, 8 * ctx.t1
+  local ack, other = ack_and_end(c)
+  local stop = math.min(ack or math.huge, other or math.huge,
+                        f.time + 64 * t1, wire_end(c))
+  -- copies after the ACK (it stops them), or long after 64*T1
+  for _, m in ipairs(copies) do
+    if ack and m.time > ack + slack(ctx) then
+      v[#v + 1] = { msg = m, why = ("the 2xx sent again %.0f ms after the "
+                    .. "ACK"):format(m.time - ack) }
+      return v, 1
+    elseif m.time > f.time + 64 * t1 * 1.25 + 100 then
+      v[#v + 1] = { msg = m, why = ("the 2xx sent again %.0f ms after the "
+                    .. "first, later than 64*T1 (%d ms)"):format(
+                    m.time - f.time, 64 * t1) }
+      return v, 1
+    end
+  end
+  if stop - f.time < t1 * 0.6 + 30 and #copies < 2 then return v, 0 end
+  n = 1
+  local expect = t1
+  for i = 2, #copies do
+    if copies[i].time > stop + slack(ctx) then break end
+    local gap = copies[i].time - copies[i - 1].time
+    if gap < expect * 0.75 - 10 or gap > expect * 1.6 + 30 then
+      v[#v + 1] = { msg = copies[i], why = ("copy %d of the 2xx came %.0f "
+                    .. "ms after the previous one, wanted %d ms (T1 %d, "
+                    .. "doubling up to T2 %d)"):format(i, gap, expect, t1,
+                    t2) }
+      return v, n
+    end
+    expect = math.min(expect * 2, t2)
+  end
+  -- one whenever one was due: at T1, 3*T1, 7*T1, 15*T1, 23*T1 ...
+  local due, at, step = 0, 0, t1
+  while true do
+    at = at + step
+    if at + t1 * 0.6 + 30 >= stop - f.time or at >= 64 * t1 then break end
+    due = due + 1
+    step = math.min(step * 2, t2)
+  end
+  if #copies - 1 < due then
+    v[#v + 1] = { msg = f, why = ("the 2xx was sent %d time(s) in %.0f ms "
+                  .. "without ACK, wanted %d retransmission(s) at T1 %d ms "
+                  .. "doubling up to T2 %d ms"):format(#copies, stop - f.time,
+                  due, t1, t2) }
   end
   return v, n
 end)

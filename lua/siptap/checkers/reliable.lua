@@ -5,7 +5,8 @@
 --   R-WHEN-2     no 100rel in the INVITE: nothing sent reliably
 --   R-WHEN-3     Supported: 100rel only: reliable exactly when the UAS chooses
 --   R-HDR-1      a reliable provisional carries Require: 100rel and RSeq
---   R-RSEQ-1     RSeq starts in 1..2^31-1 and counts up by one
+--   R-RSEQ-1     RSeq starts in 1..2^31-1 and counts up by one; a
+--                different response never reuses one
 --   R-ONE-1      no second reliable provisional before the first is PRACKed
 --   R-RETX-1     retransmitted at T1, 2*T1, 4*T1 ... with identical bytes
 --   R-RETX-2     a matching PRACK stops the retransmissions
@@ -14,6 +15,23 @@
 --   R-PRACK-2    a PRACK that matches nothing gets 481
 --   R-FINAL-1    no 2xx while a reliable provisional with SDP is unPRACKed
 --   R-FINAL-2    after the final response: no retransmissions, PRACKs still answered
+--   R-PRACK-3    a retransmitted PRACK gets the same final response again
+--
+-- Retransmissions are copies of one response (W.reliables: same RSeq,
+-- status, header names and body). A different response that reuses an
+-- RSeq is R-RSEQ-1's finding only: the timing rules (R-RETX-1,
+-- R-RETX-2, R-TIMEOUT-1) skip it, and a PRACK sent for a reused RSeq
+-- after the second response came is ambiguous (which one does it
+-- acknowledge?), so R-PRACK-1 and R-PRACK-2 do not judge its answer.
+--
+-- R-PRACK-3 looks at PRACKs the UAC sent again byte for byte (call:
+-- retransmit("prack")) after the first answer arrived, over UDP and
+-- within 64*T1 (the life of the server transaction; over TCP and TLS it
+-- ends with its answer, RFC 3261 17.2.2, and a copy is a new request).
+-- A retransmission that restarts the retransmissions of the provisional
+-- it acknowledges is R-RETX-2's finding. Through a proxy (--proxy), a
+-- stateful proxy answers the copy from its own transaction: what the
+-- UAS got and sent is judged, and nothing when it got no copy.
 --
 -- Each checker: function(c, ctx) -> violations, checked, over one call
 -- of siptap.checkers.wire; violations: { { msg = m, why = "..." }, ... }.
@@ -24,6 +42,7 @@ local W = require "siptap.checkers.wire"
 local has_option, rseq, is_sdp = W.has_option, W.rseq, W.is_sdp
 local of_call, unique, final = W.of_call, W.unique, W.final
 local reliables, wire_end, slack = W.reliables, W.wire_end, W.slack
+local reused = W.reused
 
 local rules, rule = W.family()
 
@@ -52,21 +71,27 @@ local function acked_times(c)
   return t
 end
 
-local function prack_sent_time(c, n)
+-- When the first PRACK for RSeq n went out (after time `after`, when
+-- given: a PRACK for the response that arrived then).
+local function prack_sent_time(c, n, after)
   for _, p in ipairs(c.pracks) do
-    if rack(p) == n then return p.time end
+    if rack(p) == n and p.time >= (after or -math.huge) then
+      return p.time
+    end
   end
 end
 
--- The UAS's own sends of reliable provisional RSeq n (siptap's UAS, when
--- it is on the wire), and when it stopped: it got the PRACK for n or
--- sent the final response.
-local function uas_copies(c, n)
+-- The UAS's own sends of reliable provisional e (siptap's UAS, when
+-- it is on the wire), and when it stopped: it got the PRACK for its
+-- RSeq or sent the final response.
+local function uas_copies(c, e)
+  local n = e.rseq
   local out, stop = {}, nil
   for _, m in ipairs(c.wire) do
     if m.role == "uas" and of_call(c, m) then
       if m.sent and not m.request and m.cseq_method == "INVITE" then
-        if m.status > 100 and m.status < 200 and rseq(m) == n then
+        if m.status > 100 and m.status < 200 and rseq(m) == n and
+           n .. "\0" .. W.identity(m) == e.id then
           out[#out + 1] = m
         elseif m.status >= 200 and #out > 0 then
           stop = stop or m.time
@@ -85,6 +110,11 @@ function(c)
   if not has_option(c.invite, "Require", "100rel") then return v, 0 end
   local f = final(c)
   if f and f.status == 420 then
+    -- rejected for another extension the INVITE required: P-EXT-1's
+    if not has_option(f, "Unsupported", "100rel") and
+       #W.values(f, "Unsupported") > 0 then
+      return v, 0
+    end
     n = 1
     if not has_option(f, "Unsupported", "100rel") then
       v[#v + 1] = { msg = f, why = "420 without Unsupported: 100rel" }
@@ -164,18 +194,25 @@ function(c)
   return v, n
 end)
 
-rule("R-RSEQ-1", "RSeq starts in 1..2^31-1 and counts up by one", function(c)
+rule("R-RSEQ-1", "RSeq starts in 1..2^31-1 and counts up by one; a different response never reuses one",
+function(c)
   local v, n = {}, 0
-  local list = reliables(c)
-  for i, e in ipairs(list) do
+  local prev
+  for _, e in ipairs(reliables(c)) do
     n = n + 1
-    if i == 1 and (e.rseq < 1 or e.rseq > 2^31 - 1) then
+    if e.reuse then
+      v[#v + 1] = { msg = e.first, why = ("the %d reuses RSeq %d of the "
+                    .. "%d before it: a different response (status, "
+                    .. "header set or body), not a retransmission"):format(
+                    e.first.status, e.rseq, e.reuse.first.status) }
+    elseif not prev and (e.rseq < 1 or e.rseq > 2^31 - 1) then
       v[#v + 1] = { msg = e.first, why = "first RSeq " .. e.rseq ..
                     " is outside 1..2^31-1" }
-    elseif i > 1 and e.rseq ~= list[i - 1].rseq + 1 then
+    elseif prev and e.rseq ~= prev.rseq + 1 then
       v[#v + 1] = { msg = e.first, why = "RSeq " .. e.rseq .. " after " ..
-                    list[i - 1].rseq }
+                    prev.rseq }
     end
+    if not e.reuse then prev = e end
   end
   return v, n
 end)
@@ -187,7 +224,7 @@ function(c)
   for i = 2, #list do
     n = n + 1
     local prev, e = list[i - 1], list[i]
-    local sent = prack_sent_time(c, prev.rseq)
+    local sent = prack_sent_time(c, prev.rseq, prev.first.time)
     if not sent or sent > e.first.time then
       v[#v + 1] = { msg = e.first, why = "RSeq " .. e.rseq .. " arrived "
                     .. "before RSeq " .. prev.rseq .. " was PRACKed" }
@@ -202,8 +239,10 @@ function(c, ctx)
   local v, n = {}, 0
   local f = final(c)
   for _, e in ipairs(reliables(c)) do
+    if e.reuse then goto next end   -- R-RSEQ-1's finding, no timing
     n = n + 1
-    local stop = math.min(prack_sent_time(c, e.rseq) or math.huge,
+    local stop = math.min(prack_sent_time(c, e.rseq, e.first.time) or
+                          math.huge,
                           f and f.time or math.huge, wire_end(c))
     local bad
     for i, m in ipairs(e.copies) do
@@ -216,7 +255,7 @@ function(c, ctx)
     -- The timing is measured where it is most exact: on the UAS's own
     -- sends when siptap's UAS is on the wire (what the UAC reads can be
     -- late when the loop is busy), else on what the UAC got.
-    local timed, uas_stop = uas_copies(c, e.rseq)
+    local timed, uas_stop = uas_copies(c, e)
     if #timed > 0 then
       stop = uas_stop or wire_end(c)
     else
@@ -248,6 +287,7 @@ function(c, ctx)
       end
     end
     v[#v + 1] = bad
+    ::next::
   end
   return v, n
 end)
@@ -256,7 +296,7 @@ rule("R-RETX-2", "a matching PRACK stops the retransmissions", function(c, ctx)
   local v, n = {}, 0
   local acked = acked_times(c)
   for _, e in ipairs(reliables(c)) do
-    local at = acked[e.rseq]
+    local at = not e.reuse and acked[e.rseq]
     if at then
       n = n + 1
       for _, m in ipairs(e.copies) do
@@ -277,7 +317,7 @@ rule("R-TIMEOUT-1", "no PRACK within 64*T1: a 5xx", function(c, ctx)
   local limit = 64 * ctx.t1
   local f = final(c)
   for _, e in ipairs(reliables(c)) do
-    if not prack_sent_time(c, e.rseq) then
+    if not e.reuse and not prack_sent_time(c, e.rseq, e.first.time) then
       local t0 = e.first.time
       if f and f.time < t0 + limit * 0.9 then
         -- something else ended the transaction first
@@ -299,7 +339,9 @@ rule("R-TIMEOUT-1", "no PRACK within 64*T1: a 5xx", function(c, ctx)
 end)
 
 -- Replays the PRACKs: which matched an unacknowledged reliable
--- provisional when sent, and what answered each.
+-- provisional when sent, and what answered each. Retransmitted PRACKs
+-- are R-PRACK-3's; a PRACK for an RSeq that two different responses
+-- carried, sent after the second came, is ambiguous (R-RSEQ-1).
 local function prack_replay(c)
   local out = {}
   local acked = {}
@@ -310,11 +352,15 @@ local function prack_replay(c)
     for _, e in ipairs(seen) do
       if e.rseq == rs and e.first.time < p.time then known = true end
     end
+    local twice = reused(seen, rs)
+    local ambiguous = twice and twice.first.time < p.time
     local matched = known and not acked[rs] and cs == c.invite.cseq and
                     met == "INVITE"
     local a = prack_answer(c, p)
     if matched and a and a.status < 300 then acked[rs] = true end
-    out[#out + 1] = { prack = p, matched = matched, answer = a }
+    if not p.retransmission and not ambiguous then
+      out[#out + 1] = { prack = p, matched = matched, answer = a }
+    end
   end
   return out
 end
@@ -359,7 +405,7 @@ function(c)
   for _, e in ipairs(reliables(c)) do
     if is_sdp(e.first) and e.first.time < f.time then
       n = n + 1
-      local sent = prack_sent_time(c, e.rseq)
+      local sent = prack_sent_time(c, e.rseq, e.first.time)
       if not sent or sent > f.time then
         v[#v + 1] = { msg = f, why = "2xx before RSeq " .. e.rseq ..
                       " (with SDP) was PRACKed" }
@@ -375,7 +421,7 @@ function(c, ctx)
   local f = final(c)
   if not f then return v, 0 end
   for _, e in ipairs(reliables(c)) do
-    local sent = prack_sent_time(c, e.rseq)
+    local sent = prack_sent_time(c, e.rseq, e.first.time)
     if e.first.time < f.time and (not sent or sent > f.time) then
       n = n + 1
       for _, m in ipairs(e.copies) do
@@ -393,6 +439,49 @@ function(c, ctx)
       if not x.answer or x.answer.status > 299 then
         v[#v + 1] = { msg = x.answer or x.prack, why = "a PRACK after the "
                       .. "final response was not answered 2xx" }
+      end
+    end
+  end
+  return v, n
+end)
+
+-- The final answers to PRACKs with CSeq number cseq, in arrival order.
+local function prack_finals(c, cseq)
+  local out = {}
+  for _, a in ipairs(c.prack_answers) do
+    if a.cseq == cseq and a.status >= 200 then out[#out + 1] = a end
+  end
+  return out
+end
+
+rule("R-PRACK-3", "a retransmitted PRACK gets the same final response again",
+function(c, ctx)
+  local v, n = {}, 0
+  c = W.uas_side(c)   -- a stateful proxy answers the copy itself
+  if not c then return v, 0 end
+  for i, p in ipairs(c.pracks) do
+    local first
+    for j = 1, i - 1 do
+      if not first and c.pracks[j].raw == p.raw then first = c.pracks[j] end
+    end
+    local finals = first and prack_finals(c, p.cseq) or {}
+    local a1 = finals[1]
+    if first and p.transport == "UDP" and a1 and a1.time <= p.time and
+       p.time - first.time < 64 * ctx.t1 then
+      n = n + 1
+      local again
+      for _, a in ipairs(finals) do
+        if not again and a ~= a1 and a.time >= p.time then again = a end
+      end
+      if not again then
+        v[#v + 1] = { msg = p, why = ("no answer to the retransmitted "
+                      .. "PRACK (CSeq %d); the first got %d"):format(
+                      p.cseq, a1.status) }
+      elseif again.status ~= a1.status then
+        v[#v + 1] = { msg = again, why = ("the retransmitted PRACK (CSeq "
+                      .. "%d) got %d, the first %d: taken for a new "
+                      .. "request, not answered by its transaction")
+                      :format(p.cseq, again.status, a1.status) }
       end
     end
   end

@@ -117,23 +117,54 @@ local function final(c)
   end
 end
 
--- Reliable provisionals by RSeq, in order of first arrival:
--- { rseq =, first = msg, copies = {msgs} }
+-- What makes a response this response and not another one: status,
+-- the header names in order and the body (R-RSEQ-1: "another status,
+-- body or header set"). Two messages with the same identity whose bytes
+-- differ are one response sent again with other bytes (R-RETX-1 says
+-- whether that is allowed); two identities are two responses.
+local function identity(m)
+  local head = (m.raw or ""):match("^(.-)\r?\n\r?\n") or m.raw or ""
+  local names, start = {}, true
+  for line in head:gmatch("[^\r\n]+") do
+    local name = not start and line:match("^([^:%s]+)%s*:")
+    if name then names[#names + 1] = name:lower() end
+    start = false
+  end
+  return m.status .. "\0" .. table.concat(names, ",") .. "\0" .. (m.body or "")
+end
+
+-- Reliable provisionals, in order of first arrival, one entry each:
+-- { rseq =, first = msg, copies = {msgs}, reuse = entry? }. Copies of
+-- one response (same identity) are its retransmissions; a different
+-- response with an RSeq already used is an entry of its own, with
+-- reuse = the entry that had the RSeq first (R-RSEQ-1 blames it; the
+-- other rules do not take it for a retransmission). by[rseq] is the
+-- first entry with that RSeq.
 local function reliables(c)
-  local list, by = {}, {}
+  local list, by, seen = {}, {}, {}
   for _, r in ipairs(c.responses) do
     local n = r.status < 200 and r.status > 100 and rseq(r)
     if n then
-      local e = by[n]
+      local id = n .. "\0" .. identity(r)
+      local e = seen[id]
       if not e then
-        e = { rseq = n, first = r, copies = {} }
-        by[n] = e
+        e = { rseq = n, first = r, copies = {}, reuse = by[n], id = id }
+        seen[id] = e
+        by[n] = by[n] or e
         list[#list + 1] = e
       end
       e.copies[#e.copies + 1] = r
     end
   end
   return list, by
+end
+
+-- Was RSeq n used by two different responses (R-RSEQ-1)? The entry of
+-- the second one, or nil.
+local function reused(list, n)
+  for _, e in ipairs(list) do
+    if e.rseq == n and e.reuse then return e end
+  end
 end
 
 local function wire_end(c)
@@ -239,6 +270,15 @@ function W.uas_view(c)
   return u
 end
 
+-- The call as the UAS saw it through a proxy (nil when its INVITE never
+-- reached the UAS), else c itself: for rules about requests a stateful
+-- proxy may answer itself (a stray CANCEL, a PRACK's copy), where what
+-- the UAC got says nothing of the UAS.
+function W.uas_side(c)
+  if SIPTAP.proxy and c.invite.role == "uac" then return W.uas_view(c) end
+  return c
+end
+
 -- the shared readers, for the families
 W.trim = trim
 W.values = values
@@ -254,6 +294,8 @@ W.unique = unique
 W.asked = asked
 W.final = final
 W.reliables = reliables
+W.reused = reused
+W.identity = identity
 W.wire_end = wire_end
 W.via_core = via_core
 W.slack = slack
