@@ -219,20 +219,20 @@ function later(call, ms, fn) {
   call.timers.add(h);
 }
 
-// Sends msg now and again at T1, 2*T1, ... (capped at cap) while keep().
+// Sends msg now and again at T1, 2*T1, ... (capped at cap) while keep(),
+// for limit ms; then onGiveUp() if still keep().
 function retransmit(call, msg, keep, cap, limit, onGiveUp) {
   call.send(msg);
   let gap = T1;
   let spent = 0;
   const tick = () => {
     if (!keep()) return;
-    if (spent + gap > limit) { if (onGiveUp) onGiveUp(); return; }
-    spent += gap;
+    if (spent >= limit) { if (onGiveUp) onGiveUp(); return; }
     call.send(msg);
     gap = Math.min(2 * gap, cap);
-    later(call, gap, tick);
+    later(call, Math.min(gap, limit - spent), () => { spent += Math.min(gap, limit - spent); tick(); });
   };
-  later(call, gap, tick);
+  later(call, gap, () => { spent = gap; tick(); });
 }
 
 const has100rel = (inv) => [...tags(inv, 'supported'), ...tags(inv, 'require')]
@@ -326,6 +326,8 @@ async function play(call) {
     if (flow === 'invite-retx') await sleep(10 * T1);
     else await wait();
   }
+  // a pause before the 200 shows whether a PRACK stopped the retransmissions
+  await wait();
   if (!call.done && !call.final) final(call, 200, 'OK', true);
 }
 
