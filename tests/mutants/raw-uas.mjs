@@ -312,9 +312,11 @@ async function play(call) {
     await wait();
   } else if (flow === 'early') {
     await provisional(call, 183, 'Session Progress', offer, false);
-    // early-changed: the 200 moves the early media to another port
+    // early-changed: the 200 moves the early media to another port (and
+    // says so with a new o= version: one deviation, not two)
     if (M('early-changed') && call.sdp) {
-      call.sdp = call.sdp.map((x) => x.replace(/^m=audio \d+/, 'm=audio 41000'));
+      call.sdp = call.sdp.map((x) => x.replace(/^m=audio \d+/, 'm=audio 41000')
+        .replace(/^(o=\S+ \S+ )(\d+)/, (_, a, v) => a + (Number(v) + 1)));
     }
     await wait();
   } else if (rel && !(M('unrel-to-require') && requires100rel(inv))) {
