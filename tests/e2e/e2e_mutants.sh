@@ -27,6 +27,9 @@ PROBES="tests/mutants/probes/probes.lua"
 T1=50
 REPORT="${MUTANTS_REPORT:-$ROOT/reports/mutants.md}"
 want=("$@")
+# each run's TAP, kept beside the report for whoever reads it
+TAPS="$(dirname "$REPORT")/mutants"
+mkdir -p "$TAPS"
 
 uas_pid=""
 cleanup() {
@@ -122,6 +125,7 @@ run_one() {
   args+=("$PROBES")
   siptap_run "$tap" "$err" "${args[@]}"
   stop_uas
+  cp "$tap" "$TAPS/$id.tap"
   blamed=$(failing_rules "$tap" | paste -sd, -)
   if [[ $rc -ne 0 && $rc -ne 1 ]]; then
     fail "$kind/$name ($probe): siptap exit $rc"
@@ -141,7 +145,7 @@ run_one() {
         "$name" "$probe" >>"$rows"
     else
       fail "$kind/$name (control) fails probe $probe"
-      grep -E '^ *not ok ' "$tap" | grep -v '# TODO' | head -5 | sed 's/^/  /'
+      grep -E '^ *not ok ' "$tap" | grep -v '# TODO' | head -5 | sed 's/^/  /' || true
       printf '| %s/%s (control) | %s | none | FAILS | %s | no |\n' "$kind" \
         "$name" "$probe" "${blamed:-(no rule)}" >>"$rows"
     fi
@@ -167,7 +171,7 @@ run_one() {
     fail "$kind/$name ($probe): not caught under $expected; blamed: ${blamed:-nothing}"
   fi
   if [[ $caught == no || -n $stray ]]; then
-    grep -E '^ *not ok ' "$tap" | grep -v '# TODO' | head -8 | sed 's/^/  /'
+    grep -E '^ *not ok ' "$tap" | grep -v '# TODO' | head -8 | sed 's/^/  /' || true
   fi
   printf '| %s/%s | %s | %s | %s | %s | %s |\n' "$kind" "$name" "$probe" \
     "$expected" "$caught" "${blamed:-none}" \
@@ -200,6 +204,7 @@ mkdir -p "$(dirname "$REPORT")"
   echo "- Attribution score: $n_attr / $n_caught correctly attributed" \
     "($(pct "$n_attr" "$n_caught"))"
   echo "- Controls: $n_ctl_ok / $n_ctl probes passed"
+  echo "- Each run's TAP: \`$TAPS/KIND-NAME-PROBE.tap\`"
   echo
   echo "| mutant | probe | expected rule | caught | rules blamed | correctly attributed |"
   echo "|--------|-------|---------------|--------|--------------|----------------------|"
