@@ -196,7 +196,7 @@ mkdir -p "$(dirname "$REPORT")"
 {
   echo "# Mutants: siptap's verdicts on faulty UASes"
   echo
-  echo "From \`tests/e2e/e2e_mutants.sh\` ($(date -u '+%Y-%m-%d %H:%M UTC'), " \
+  echo "From \`tests/e2e/e2e_mutants.sh\` ($(date -u '+%Y-%m-%d %H:%M UTC')," \
     "siptap --t1 $T1, $((SECONDS - started)) s). The mutants and their probes:" \
     "\`tests/mutants/mutants.tsv\`."
   echo
@@ -204,7 +204,7 @@ mkdir -p "$(dirname "$REPORT")"
   echo "- Attribution score: $n_attr / $n_caught correctly attributed" \
     "($(pct "$n_attr" "$n_caught"))"
   echo "- Controls: $n_ctl_ok / $n_ctl probes passed"
-  echo "- Each run's TAP: \`$TAPS/KIND-NAME-PROBE.tap\`"
+  echo "- Each run's TAP: \`${TAPS#"$ROOT"/}/KIND-NAME-PROBE.tap\`"
   echo
   echo "| mutant | probe | expected rule | caught | rules blamed | correctly attributed |"
   echo "|--------|-------|---------------|--------|--------------|----------------------|"

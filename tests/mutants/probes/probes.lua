@@ -137,13 +137,14 @@ test("probe prack-retx: a PRACK retransmitted", function(t)
   -- the same bytes again, from the UAC's socket: a retransmission
   t:uac():send_raw(prack.raw)
   t:sleep(3 * t:t1())
-  local answers = 0
+  local answers = {}
   for _, m in ipairs(t:wire()) do
     if not m.sent and not m.request and m.cseq_method == "PRACK" then
-      answers = answers + 1
+      answers[#answers + 1] = m.status
     end
   end
-  t:is(answers, 2, "both copies of the PRACK answered")
+  t:is(#answers, 2, "both copies of the PRACK answered")
+  t:is(answers[2], answers[1], "the copy gets the same answer")
   finish(t, call, final(t, call))
 end)
 
@@ -151,6 +152,13 @@ test("probe ack-late: the ACK for the 200 withheld for 16*T1", function(t)
   local call = invite(t, "ack-late", { supported = "100rel", sdp = true })
   local ok = final(t, call)
   t:sleep(16 * t:t1())
+  local copies = 0
+  for _, r in ipairs(call:responses()) do
+    if r.status == 200 then copies = copies + 1 end
+  end
+  -- due at T1, 3*T1, 7*T1 and 15*T1 (T2 = 8*T1 or more): 3 at least
+  t:ok(copies >= 3, "the 200 resent while the ACK is withheld (" ..
+       copies .. " copies)")
   finish(t, call, ok)
 end)
 
