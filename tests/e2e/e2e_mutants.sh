@@ -102,7 +102,8 @@ in_list() {
   [[ $2 != - && ",$2," == *",$1,"* ]]
 }
 
-all_probes=$(sed -nE 's/^test\("probe ([a-z0-9-]+):.*/\1/p' "$PROBES")
+all_probes=$("$SIPTAP" list "$PROBES" | sed -nE 's/^probe ([a-z0-9-]+):.*/\1/p')
+[[ -n $all_probes ]] || e2e_abort "siptap list $PROBES: no probe"
 rows="$TMP/rows"
 : >"$rows"
 n_mut=0 n_caught=0 n_attr=0 n_ctl=0 n_ctl_ok=0
@@ -111,6 +112,10 @@ n_mut=0 n_caught=0 n_attr=0 n_ctl=0 n_ctl_ok=0
 run_one() {
   local kind="$1" name="$2" probe="$3" expected="$4" allowed="$5" what="$6"
   local id="$kind-$name-$probe" port tap err log args blamed
+  if ! grep -qx -- "$probe" <<<"$all_probes"; then
+    fail "$kind/$name: mutants.tsv names probe '$probe', which $PROBES lacks"
+    return
+  fi
   port=$(free_port) || e2e_abort "no free port"
   tap="$TMP/$id.tap" err="$TMP/$id.err" log="$TMP/$id.uas"
   if ! start_uas "$kind" "$name" "$port" "$log"; then

@@ -75,6 +75,29 @@ local function sent_invite(t, call)
   end).raw
 end
 
+-- A probe that is one call from INVITE to BYE: only the flow, its
+-- INVITE options and the rules over it differ.
+local function whole_call(flow, desc, opts)
+  test("probe " .. flow .. ": " .. desc, function(t)
+    local call = invite(t, flow, opts)
+    finish(t, call, final(t, call))
+  end)
+end
+
+-- The sent INVITE as a new transaction of a new call (Call-ID cid, a
+-- fresh branch) for send_raw; the method becomes met, without a body
+-- unless met is INVITE.
+local function raw_copy(t, call, cid, met)
+  local raw = sent_invite(t, call)
+    :gsub("\r\nCall%-ID:[^\r]*", "\r\nCall-ID: " .. cid, 1)
+    :gsub("branch=z9hG4bK[%w%-%.]*", "branch=z9hG4bK" .. cid:gsub("%W", ""), 1)
+  if met == "INVITE" then return raw end
+  return (raw:gsub("^INVITE ", met .. " ")
+    :gsub("\r\nCSeq: (%d+) INVITE", "\r\nCSeq: %1 " .. met, 1)
+    :gsub("\r\nContent%-Type:[^\r]*", "", 1)
+    :gsub("\r\nContent%-Length:.*$", "\r\nContent-Length: 0\r\n\r\n"))
+end
+
 -- An offer with one change to the audio line or the media sections.
 local function offer(media)
   return "v=0\r\no=probe 1 1 IN IP4 127.0.0.1\r\ns=-\r\n" ..
@@ -100,15 +123,9 @@ test("probe rel180-183: reliable 180, then reliable 183", function(t)
   finish(t, call, final(t, call, r))
 end)
 
-test("probe unrel180: INVITE without 100rel, 180, 200", function(t)
-  local call = invite(t, "unrel180", { sdp = true })
-  finish(t, call, final(t, call))
-end)
+whole_call("unrel180", "INVITE without 100rel, 180, 200", { sdp = true })
 
-test("probe require-100rel: INVITE with Require: 100rel", function(t)
-  local call = invite(t, "require-100rel", { require = "100rel", sdp = true })
-  finish(t, call, final(t, call))
-end)
+whole_call("require-100rel", "INVITE with Require: 100rel", { require = "100rel", sdp = true })
 
 test("probe invite-retx: the INVITE retransmitted while ringing", function(t)
   local call = invite(t, "invite-retx", { sdp = true })
@@ -195,15 +212,9 @@ test("probe final-early: 200 before the PRACK of a reliable 180 without SDP",
   finish(t, call, ok)
 end)
 
-test("probe early: unreliable 183 with SDP (early media), 200", function(t)
-  local call = invite(t, "early", { sdp = true })
-  finish(t, call, final(t, call))
-end)
+whole_call("early", "unreliable 183 with SDP (early media), 200", { sdp = true })
 
-test("probe offerless: INVITE without SDP, 100rel", function(t)
-  local call = invite(t, "offerless", { supported = "100rel" })
-  finish(t, call, final(t, call))
-end)
+whole_call("offerless", "INVITE without SDP, 100rel", { supported = "100rel" })
 
 test("probe long: the UAS holds the INVITE for 150*T1", function(t)
   local call = invite(t, "long", { sdp = true })
@@ -229,20 +240,15 @@ test("probe to-tag: an INVITE whose To tag matches no dialog", function(t)
   local call = invite(t, "to-tag", { supported = "100rel", sdp = true })
   finish(t, call, final(t, call))
   local cid = "notag" .. math.random(1, 1e9) .. "@probe"
-  local raw = sent_invite(t, call)
-    :gsub("\r\nCall%-ID:[^\r]*", "\r\nCall-ID: " .. cid, 1)
-    :gsub("branch=z9hG4bK[%w%-%.]*", "branch=z9hG4bKnotag" .. math.random(1, 1e9), 1)
-    :gsub("\r\nTo:([^\r]*)", "\r\nTo:%1;tag=nodialog", 1)
-  t:uac():send_raw(raw)
+  local function stray_tag(raw)
+    return (raw:gsub("\r\nTo:([^\r]*)", "\r\nTo:%1;tag=nodialog", 1))
+  end
+  t:uac():send_raw(stray_tag(raw_copy(t, call, cid, "INVITE")))
   local r = raw_response(t, cid, "INVITE", 40 * t:t1())
   t:is(r and r.status, 481, "481 Call/Transaction Does Not Exist")
   if r then
-    -- the ACK for a non-2xx: same branch, the response's To
-    local ack = raw:gsub("^INVITE ", "ACK ")
-      :gsub("\r\nCSeq: (%d+) INVITE", "\r\nCSeq: %1 ACK", 1)
-      :gsub("\r\nContent%-Type:[^\r]*", "", 1)
-      :gsub("\r\nContent%-Length:.*$", "\r\nContent-Length: 0\r\n\r\n")
-    t:uac():send_raw(ack)
+    -- the ACK for a non-2xx: the INVITE's branch, the response's To
+    t:uac():send_raw(stray_tag(raw_copy(t, call, cid, "ACK")))
   end
 end)
 
@@ -250,35 +256,19 @@ test("probe cancel-none: a CANCEL that matches no transaction", function(t)
   local call = invite(t, "cancel-none", { supported = "100rel", sdp = true })
   finish(t, call, final(t, call))
   local cid = "nocancel" .. math.random(1, 1e9) .. "@probe"
-  local raw = sent_invite(t, call)
-    :gsub("^INVITE ", "CANCEL ")
-    :gsub("\r\nCall%-ID:[^\r]*", "\r\nCall-ID: " .. cid, 1)
-    :gsub("branch=z9hG4bK[%w%-%.]*", "branch=z9hG4bKnocancel" .. math.random(1, 1e9), 1)
-    :gsub("\r\nCSeq: (%d+) INVITE", "\r\nCSeq: %1 CANCEL", 1)
-    :gsub("\r\nContent%-Type:[^\r]*", "", 1)
-    :gsub("\r\nContent%-Length:.*$", "\r\nContent-Length: 0\r\n\r\n")
-  t:uac():send_raw(raw)
+  t:uac():send_raw(raw_copy(t, call, cid, "CANCEL"))
   local r = raw_response(t, cid, "CANCEL", 40 * t:t1())
   t:is(r and r.status, 481, "481 Call/Transaction Does Not Exist")
 end)
 
-test("probe sdp-sendonly: a sendonly offer", function(t)
-  local call = invite(t, "sdp-sendonly", { supported = "100rel", sdp = offer(
+whole_call("sdp-sendonly", "a sendonly offer", { supported = "100rel", sdp = offer(
     "m=audio 49170 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendonly\r\n") })
-  finish(t, call, final(t, call))
-end)
 
-test("probe sdp-two-m: an offer of audio and video", function(t)
-  local call = invite(t, "sdp-two-m", { supported = "100rel", sdp = offer(
+whole_call("sdp-two-m", "an offer of audio and video", { supported = "100rel", sdp = offer(
     "m=audio 49170 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n" ..
     "m=video 51372 RTP/AVP 31\r\na=rtpmap:31 H261/90000\r\n") })
-  finish(t, call, final(t, call))
-end)
 
-test("probe sdp-dynpt: an offer with dynamic payload types", function(t)
-  local call = invite(t, "sdp-dynpt", { supported = "100rel", sdp = offer(
+whole_call("sdp-dynpt", "an offer with dynamic payload types", { supported = "100rel", sdp = offer(
     "m=audio 49170 RTP/AVP 96 0 101\r\na=rtpmap:96 opus/48000/2\r\n" ..
     "a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n" ..
     "a=fmtp:101 0-16\r\n") })
-  finish(t, call, final(t, call))
-end)
