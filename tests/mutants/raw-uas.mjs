@@ -190,8 +190,13 @@ function response(req, code, reason, call, extra = [], body = '', kind = '') {
   h.push(['To', to]);
   h.push(['Call-ID', hget(req, 'call-id')]);
   h.push(['CSeq', hget(req, 'cseq')]);
+  // 100 Trying copies the Timestamp (RFC 3261 8.2.6.1)
+  const ts = hget(req, 'timestamp');
+  if (code === 100 && ts && !M('trying-no-timestamp')) h.push(['Timestamp', ts]);
   if (call && code > 100 && code < 300 && cseq(req).met === 'INVITE') {
-    for (const v of hall(req, 'record-route')) h.push(['Record-Route', v]);
+    if (!(M('rr-dropped') && code < 200)) {
+      for (const v of hall(req, 'record-route')) h.push(['Record-Route', v]);
+    }
     h.push(['Contact', `<sip:rawuas@${HOST}:${PORT};transport=${transport}>`]);
   }
   h.push(...extra);
@@ -294,7 +299,7 @@ function final(call, code, reason, withSdp) {
 async function play(call) {
   const inv = call.inv;
   const flow = ruser(inv);
-  const rel = has100rel(inv) || M('rel-always');
+  const rel = has100rel(inv);
   const offer = !!inv.body;
   const wait = () => sleep(2 * T1);
   if (flow === 'rel180-183' && rel) {
@@ -319,6 +324,8 @@ async function play(call) {
         .replace(/^(o=\S+ \S+ )(\d+)/, (_, a, v) => a + (Number(v) + 1)));
     }
     await wait();
+  } else if (M('rel180-always') && !has100rel(inv)) {
+    await provisional(call, 180, 'Ringing', false, true);
   } else if (rel && !(M('unrel-to-require') && requires100rel(inv))) {
     // offerless INVITE: the reliable 183 carries our offer (RFC 3262 5)
     const sdp = !(M('offerless-no-offer') && !offer);

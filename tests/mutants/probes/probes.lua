@@ -125,6 +125,16 @@ end)
 
 whole_call("unrel180", "INVITE without 100rel, 180, 200", { sdp = true })
 
+-- The Record-Route URIs are the UAS's own address (loopback only): the
+-- in-dialog requests follow the route set to it.
+test("probe headers: INVITE with Timestamp and two Record-Route lines",
+     function(t)
+  local rr = "Record-Route: <sip:" .. t:uac():target() .. ";lr;x-proxy="
+  local call = invite(t, "headers", { supported = "100rel", sdp = true,
+    headers = { "Timestamp: 54.2", rr .. "1>", rr .. "2>" } })
+  finish(t, call, final(t, call))
+end)
+
 whole_call("require-100rel", "INVITE with Require: 100rel", { require = "100rel", sdp = true })
 
 test("probe invite-retx: the INVITE retransmitted while ringing", function(t)
