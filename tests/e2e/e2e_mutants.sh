@@ -14,9 +14,9 @@
 #
 #   bash tests/e2e/e2e_mutants.sh build/siptap [MUTANT...]
 #
-# MUTANT is a name of mutants.tsv (every kind with that name) or
-# KIND/NAME (sipp/rseq-reuse, raw/rseq-reuse, raw-tcp/control); none
-# means all. siptap runs with --t1 50, the UASes with the same T1.
+# MUTANT is a name of mutants.tsv (every kind with that name), KIND/NAME
+# (sipp/rseq-reuse, raw/rseq-reuse, raw-tcp/control) or a KIND (sipp,
+# raw, raw-tcp); none means all. siptap runs with --t1 50, the UASes with the same T1.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init e2e_mutants "$@"
@@ -43,7 +43,7 @@ selected() {
   [[ ${#want[@]} -eq 0 ]] && return 0
   local w
   for w in "${want[@]}"; do
-    [[ $w == "$2" || $w == "$1/$2" ]] && return 0
+    [[ $w == "$2" || $w == "$1/$2" || $w == "$1" ]] && return 0
   done
   return 1
 }

@@ -270,7 +270,7 @@ function provisional(call, code, reason, withSdp, reliable) {
   const msg = response(call.inv, code, reason, call, extra, body, 'prov');
   call.lastProv = msg;
   return new Promise((resolve) => {
-    const e = { rseq, pracked: false, resolve, sdp: withSdp };
+    const e = { rseq, pracked: false, resolve };
     call.rel.set(rseq, e);
     const keep = () => (!e.pracked || M('prack-no-stop')) &&
       (!call.final || M('retx-after-final')) && !call.done;
@@ -295,46 +295,67 @@ function final(call, code, reason, withSdp) {
   else retransmit(call, msg, () => !call.acked && !call.done, T2, 64 * T1);
 }
 
-// What the UAS plays once the INVITE is accepted for processing.
-async function play(call) {
-  const inv = call.inv;
-  const flow = ruser(inv);
-  const rel = has100rel(inv);
-  const offer = !!inv.body;
-  const wait = () => sleep(2 * T1);
-  if (flow === 'rel180-183' && rel) {
+// The flows a probe can ask for by the Request-URI's user part; each
+// sends the provisionals, play() then the 200. wait(): 2*T1.
+const FLOWS = {
+  // a reliable 180, then a reliable 183 with SDP, each after the PRACK
+  // of the one before
+  async 'rel180-183'(call, rel) {
+    if (!rel) return FLOWS.default(call, rel);
     const p1 = provisional(call, 180, 'Ringing', false, true);
     if (!M('one-before-prack')) await p1;
     if (M('rseq-reuse')) call.rseq--;
-    await provisional(call, 183, 'Session Progress', true, true);
-  } else if (flow === 'long') {
+    return provisional(call, 183, 'Session Progress', true, true);
+  },
+  // the INVITE held for about 150*T1: a 180 refreshed every 55*T1
+  // (RFC 3261 13.3.1.1 wants one a minute: 120*T1)
+  async long(call) {
     for (let i = 0; i < 3; i++) {
       if (i === 0 || !M('no-refresh')) await provisional(call, 180, 'Ringing', false, false);
       await sleep(55 * T1);
     }
-  } else if (flow === 'final-early' && rel) {
+  },
+  // a reliable 180 without SDP, then the 200 without waiting for its
+  // PRACK (allowed: R-FINAL-1 is about provisionals with SDP)
+  async 'final-early'(call, rel) {
+    if (!rel) return FLOWS.default(call, rel);
     provisional(call, 180, 'Ringing', false, true);
-    await wait();
-  } else if (flow === 'early') {
-    await provisional(call, 183, 'Session Progress', offer, false);
+    return wait();
+  },
+  // early media: an unreliable 183 with the answer, the same in the 200
+  async early(call) {
+    await provisional(call, 183, 'Session Progress', !!call.inv.body, false);
     // early-changed: the 200 moves the early media to another port (and
     // says so with a new o= version: one deviation, not two)
     if (M('early-changed') && call.sdp) {
       call.sdp = call.sdp.map((x) => x.replace(/^m=audio \d+/, 'm=audio 41000')
         .replace(/^(o=\S+ \S+ )(\d+)/, (_, a, v) => a + (Number(v) + 1)));
     }
-    await wait();
-  } else if (M('rel180-always') && !has100rel(inv)) {
-    await provisional(call, 180, 'Ringing', false, true);
-  } else if (rel && !(M('unrel-to-require') && requires100rel(inv))) {
-    // offerless INVITE: the reliable 183 carries our offer (RFC 3262 5)
-    const sdp = !(M('offerless-no-offer') && !offer);
-    await provisional(call, 183, 'Session Progress', sdp, true);
-  } else {
+    return wait();
+  },
+  // with 100rel a reliable 183 with SDP (to an offerless INVITE our
+  // offer, RFC 3262 5), else a 180
+  async default(call, rel) {
+    const inv = call.inv;
+    if (M('rel180-always') && !rel) return provisional(call, 180, 'Ringing', false, true);
+    if (rel && !(M('unrel-to-require') && requires100rel(inv))) {
+      const sdp = !(M('offerless-no-offer') && !inv.body);
+      return provisional(call, 183, 'Session Progress', sdp, true);
+    }
     await provisional(call, 180, 'Ringing', false, false);
-    if (flow === 'invite-retx') await sleep(10 * T1);
-    else await wait();
-  }
+    // invite-retx: time for the probe's retransmission while ringing
+    return sleep(ruser(inv) === 'invite-retx' ? 10 * T1 : 2 * T1);
+  },
+};
+
+function wait() {
+  return sleep(2 * T1);
+}
+
+// What the UAS plays once the INVITE is accepted for processing.
+async function play(call) {
+  const flow = FLOWS[ruser(call.inv)] || FLOWS.default;
+  await flow(call, has100rel(call.inv));
   // a pause before the 200 shows whether a PRACK stopped the retransmissions
   await wait();
   if (!call.done && !call.final) final(call, 200, 'OK', true);
@@ -369,29 +390,26 @@ function onInvite(msg, send) {
   play(call).catch((e) => console.error(e));
 }
 
-function onPrack(msg, send, reply) {
+// A PRACK that matches an unacknowledged reliable provisional gets 200,
+// any other 481 (RFC 3262 3). A retransmission never gets here: onRequest
+// answers it from the transaction's memory (but for prack-retx-481, where
+// it is a new PRACK for an acknowledged response, hence 481).
+function onPrack(msg, reply) {
   const call = calls.get(hget(msg, 'call-id'));
   const [rseq, cs, met] = (hget(msg, 'rack') || '').split(/\s+/);
   const e = call && call.rel.get(Number(rseq));
-  const match = e && Number(cs) === cseq(call.inv).n && met === 'INVITE' &&
-    totag(hget(msg, 'to')) === call.tag;
-  if (M('prack-unmatched-200') ? call : match && (!e.pracked || M('prack-retx-481'))) {
-    if (match && e.pracked && M('prack-retx-481')) {
-      reply(481, 'Call/Transaction Does Not Exist');
-      return;
-    }
-    if (M('prack-matched-481')) {
-      reply(481, 'Call/Transaction Does Not Exist');
-      return;
-    }
-    reply(200, 'OK');
-    if (e && match) {
-      e.pracked = true;
-      e.resolve();
-    }
-    return;
+  const fresh = e && !e.pracked && Number(cs) === cseq(call.inv).n &&
+    met === 'INVITE' && totag(hget(msg, 'to')) === call.tag;
+  if (fresh && M('prack-matched-481')) return reply(481, 'Call/Transaction Does Not Exist');
+  if (!fresh && !(call && M('prack-unmatched-200'))) {
+    return reply(481, 'Call/Transaction Does Not Exist');
   }
-  reply(481, 'Call/Transaction Does Not Exist');
+  reply(200, 'OK');
+  if (fresh) {
+    e.pracked = true;
+    e.resolve();
+  }
+  return undefined;
 }
 
 function onRequest(msg, send) {
@@ -412,7 +430,7 @@ function onRequest(msg, send) {
     answered.set(key, r);
     send(r);
   };
-  if (msg.method === 'PRACK') return onPrack(msg, send, reply);
+  if (msg.method === 'PRACK') return onPrack(msg, reply);
   if (msg.method === 'BYE') {
     if (!call || totag(hget(msg, 'to')) !== call.tag) return reply(481, 'Call/Transaction Does Not Exist');
     call.done = true;
