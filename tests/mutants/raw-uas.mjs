@@ -356,8 +356,10 @@ function wait() {
 async function play(call) {
   const flow = FLOWS[ruser(call.inv)] || FLOWS.default;
   await flow(call, has100rel(call.inv));
-  // a pause before the 200 shows whether a PRACK stopped the retransmissions
-  await wait();
+  // a pause before the 200 shows whether a PRACK stopped the
+  // retransmissions: copies due at 3*T1 and 7*T1 (the first, at T1, may
+  // cross the PRACK)
+  await sleep(4 * T1);
   if (!call.done && !call.final) final(call, 200, 'OK', true);
 }
 

@@ -216,8 +216,8 @@ test("probe final-early: 200 before the PRACK of a reliable 180 without SDP",
   local call = invite(t, "final-early", { supported = "100rel", sdp = true })
   local r = next_resp(t, call, true)
   local ok = call:response(200)
-  -- long enough for a retransmission of the 180 that should not come
-  t:sleep(4 * t:t1())
+  -- long enough for two retransmissions of the 180 that should not come
+  t:sleep(10 * t:t1())
   t:is(call:prack(r).status, 200, "PRACK after the 200 still answered 200")
   finish(t, call, ok)
 end)
