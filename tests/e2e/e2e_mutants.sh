@@ -173,7 +173,7 @@ run_one() {
       fail "$kind/$name: also blamed ${stray%,} (allowed: $allowed)"
     fi
   else
-    fail "$kind/$name ($probe): not caught under $expected; blamed: ${blamed:-nothing}"
+    fail "$kind/$name ($probe): not caught under $expected; blamed: ${blamed:-nothing} ($what)"
   fi
   if [[ $caught == no || -n $stray ]]; then
     grep -E '^ *not ok ' "$tap" | grep -v '# TODO' | head -8 | sed 's/^/  /' || true
