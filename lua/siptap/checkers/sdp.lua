@@ -25,10 +25,11 @@
 --     o= version (or sess-id, username, address) changed is S-VER-1's,
 --     not theirs.
 --   * A 2xx SDP that differs from the answer it must repeat is S-ANS-1's
---     (S-ANS-2's for early media); S-VER-1 does not also judge the o=
---     line of that change (a change that must not be made has no right
---     version), and takes the 2xx as the SDP later ones are compared
---     with.
+--     (S-ANS-2's for early media). Its o= line is still S-VER-1's: a
+--     changed SDP with its version one higher breaks S-ANS-1 only; one
+--     that keeps the version (or goes up by more) breaks both rules, two
+--     deviations in one message. The 2xx is then the SDP later ones are
+--     compared with.
 --   * S-OA-2 judges only streams S-OA-1 can pair: the same number of m=
 --     lines, the same media type, both ports other than 0. An answer
 --     that mirrors the offer wrongly is S-OA-1's alone.
@@ -389,12 +390,6 @@ end
 
 rule("S-VER-1", "o= keeps its identity in a dialog; its version counts the changes",
 function(c)
-  -- a 2xx SDP that must not differ is S-ANS-1's or S-ANS-2's
-  local theirs = {}
-  for _, fn in ipairs{ ans1, ans2 } do
-    local _, f, wrong = fn(c)
-    if wrong then theirs[f] = true end
-  end
   local v, n, last, rseqs = {}, 0, {}, {}
   for _, r in ipairs(sdps(c)) do
     local dialog = r.to_tag or ""
@@ -405,7 +400,7 @@ function(c)
     local copy = n_rseq and rseqs[n_rseq]
     if n_rseq then rseqs[n_rseq] = true end
     if not copy then last[dialog] = r end
-    if prev and not copy and not theirs[r] then
+    if prev and not copy then
       n = n + 1
       local why = origin_problem(prev, r)
       if why then v[#v + 1] = { msg = r, why = label(r) .. " SDP: " .. why } end
