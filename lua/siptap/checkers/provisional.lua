@@ -71,7 +71,8 @@ function(c)
       v[#v + 1] = { msg = r, why = "To is '" .. got .. "', the INVITE's "
                     .. "is '" .. want .. "'" }
     elseif r.status ~= 100 and not r.to_tag then
-      v[#v + 1] = { msg = r, why = r.status .. " without a To tag" }
+      v[#v + 1] = { msg = r, why = r.status .. " without a To tag",
+                    observed = "To: " .. tostring(r:header("To")) }
     end
   end
   return v, n
@@ -99,7 +100,9 @@ rule("P-100-1", "100 Trying: never reliable, Timestamp copied", function(c)
     if r.status == 100 then
       n = n + 1
       if r:has_header("RSeq") or has_option(r, "Require", "100rel") then
-        v[#v + 1] = { msg = r, why = "100 Trying sent reliably" }
+        v[#v + 1] = { msg = r, why = "100 Trying sent reliably",
+                      observed = "100 with RSeq: " ..
+                                 tostring(r:header("RSeq")) }
       elseif ts and r:header("Timestamp") ~= ts then
         v[#v + 1] = { msg = r, why = "Timestamp is " ..
                       tostring(r:header("Timestamp")) .. ", the INVITE's "
@@ -122,7 +125,9 @@ function(c)
       n = n + 1
       local contact = r:header("Contact")
       if not contact or not contact:match("^%s*[^<]*<?%s*sips?:") then
-        v[#v + 1] = { msg = r, why = "no Contact with a SIP URI" }
+        v[#v + 1] = { msg = r, why = "no Contact with a SIP URI",
+                      observed = "Contact: " ..
+                                 tostring(r:header("Contact") or "(none)") }
       elseif rr and not same_list(values(r, "Record-Route"), rr) then
         v[#v + 1] = { msg = r, why = "Record-Route is " ..
                       show_list(values(r, "Record-Route")) ..

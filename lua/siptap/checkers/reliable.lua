@@ -87,7 +87,9 @@ function(c)
   if f and f.status == 420 then
     n = 1
     if not has_option(f, "Unsupported", "100rel") then
-      v[#v + 1] = { msg = f, why = "420 without Unsupported: 100rel" }
+      v[#v + 1] = { msg = f, why = "420 without Unsupported: 100rel",
+                    observed = "Unsupported: " ..
+                               tostring(f:header("Unsupported") or "(none)") }
     end
     return v, n
   end
@@ -96,7 +98,8 @@ function(c)
       n = n + 1
       if not rseq(r) then
         v[#v + 1] = { msg = r, why = r.status .. " sent unreliably to an "
-                      .. "INVITE that requires 100rel" }
+                      .. "INVITE that requires 100rel",
+                      observed = r.status .. " without RSeq" }
       end
     end
   end
@@ -114,7 +117,9 @@ rule("R-WHEN-2", "no 100rel in the INVITE: nothing sent reliably", function(c)
       n = n + 1
       if rseq(r) or has_option(r, "Require", "100rel") then
         v[#v + 1] = { msg = r, why = r.status .. " sent reliably to an "
-                      .. "INVITE without 100rel" }
+                      .. "INVITE without 100rel",
+                      observed = r.status .. " with RSeq: " ..
+                                 tostring(r:header("RSeq")) }
       end
     end
   end
@@ -152,11 +157,17 @@ function(c)
       if has_rseq or req then
         n = n + 1
         if not has_rseq then
-          v[#v + 1] = { msg = r, why = "Require: 100rel without RSeq" }
+          v[#v + 1] = { msg = r, why = "Require: 100rel without RSeq",
+                        observed = "Require: " .. tostring(r:header("Require"))
+                                   .. ", no RSeq" }
         elseif not req then
-          v[#v + 1] = { msg = r, why = "RSeq without Require: 100rel" }
+          v[#v + 1] = { msg = r, why = "RSeq without Require: 100rel",
+                        observed = "RSeq: " .. tostring(r:header("RSeq")) ..
+                                   ", Require: " ..
+                                   tostring(r:header("Require") or "(none)") }
         elseif not rseq(r) then
-          v[#v + 1] = { msg = r, why = "RSeq is not a number" }
+          v[#v + 1] = { msg = r, why = "RSeq is not a number",
+                        observed = "RSeq: " .. tostring(r:header("RSeq")) }
         end
       end
     end
@@ -171,10 +182,10 @@ rule("R-RSEQ-1", "RSeq starts in 1..2^31-1 and counts up by one", function(c)
     n = n + 1
     if i == 1 and (e.rseq < 1 or e.rseq > 2^31 - 1) then
       v[#v + 1] = { msg = e.first, why = "first RSeq " .. e.rseq ..
-                    " is outside 1..2^31-1" }
+                    " is outside 1..2^31-1", observed = "RSeq: " .. e.rseq }
     elseif i > 1 and e.rseq ~= list[i - 1].rseq + 1 then
       v[#v + 1] = { msg = e.first, why = "RSeq " .. e.rseq .. " after " ..
-                    list[i - 1].rseq }
+                    list[i - 1].rseq, observed = "RSeq: " .. e.rseq }
     end
   end
   return v, n

@@ -105,7 +105,8 @@ function(c, ctx)
     end
   end
   if n == 0 then
-    v[#v + 1] = { msg = c.invite, why = "no SDP in a provisional response" }
+    v[#v + 1] = { msg = c.invite, why = "no SDP in a provisional response",
+                  observed = "no provisional with a body" }
     n = 1
   end
   return v, n
