@@ -22,9 +22,11 @@
 
 enum { EXCERPT_LINES = 24, CELL_MAX = 160 };
 
+#define CONSEQUENCE "a consequence of "
+
 
 /* "R-RSEQ-1" at the start of a rule checker's point, e.g. "R-RSEQ-1
- * The first RSeq ... (3 checked)" */
+ * The first RSeq ... (3 checked)", or of a scenario's "R-HDR-1: ..." */
 static bool rule_prefix(const char *s, struct pl *id)
 {
 	size_t n = 0, dashes = 0;
@@ -37,7 +39,7 @@ static bool rule_prefix(const char *s, struct pl *id)
 		++n;
 	}
 	if (dashes != 2 || !isdigit((unsigned char)s[n - 1]) ||
-	    (s[n] && s[n] != ' '))
+	    (s[n] && !strchr(" ):,;", s[n])))
 		return false;
 
 	id->p = s;
@@ -53,7 +55,7 @@ static void finding_rule(const struct test *t, const struct finding *f,
 			 struct pl *rule)
 {
 	const char *name = t->st->name ? t->st->name : "";
-	const char *open = strrchr(name, '['), *close;
+	const char *open = strrchr(name, '['), *close, *cons;
 
 	if (f->rule) {
 		pl_set_str(rule, f->rule);
@@ -61,6 +63,12 @@ static void finding_rule(const struct test *t, const struct finding *f,
 	}
 	if (rule_prefix(f->point, rule))
 		return;
+	/* "no PRACK possible: the 180 has no Contact (a consequence of
+	 * P-DLG-1)": under the rule it is a consequence of */
+	if (f->what && (cons = strstr(f->what, CONSEQUENCE)) &&
+	    rule_prefix(cons + strlen(CONSEQUENCE), rule)) {
+		return;
+	}
 
 	close = open ? strchr(open, ']') : NULL;
 	if (open && close && close > open + 1) {
