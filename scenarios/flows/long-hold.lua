@@ -15,7 +15,7 @@ test("held INVITE: a provisional at least every minute [P-LONG-1]",
   for _, m in ipairs(call:responses()) do
     if m.status == 180 then copies = copies + 1 end
   end
-  t:ok(copies >= 2, ("the 180 was sent %d times in 1.5 minutes")
+  t:ok(copies >= 2, ("P-LONG-1: the 180 was sent %d times in 1.5 minutes")
        :format(copies))
   t:is(call:responses()[#call:responses()].raw, first.raw,
        "the refresh is the same 180")

@@ -18,6 +18,7 @@
 #include "uac.h"
 #include "sizes.h"
 #include "runner.h"
+#include "msgview.h"
 #include "l_siptap.h"
 
 
@@ -478,6 +479,43 @@ static long opt_long(lua_State *L, int tbl, const char *key)
 }
 
 
+static bool require_100rel(const struct pl *name, const struct pl *val,
+			   void *arg)
+{
+	bool *found = arg;
+
+	if (msgview_name_eq(name, "Require") &&
+	    !re_regex(val->p, val->l, "100rel"))
+		*found = true;
+
+	return *found;
+}
+
+
+/* A PRACK for a response without RSeq: when the INVITE required 100rel
+ * that is R-WHEN-1's finding, and the error says so. */
+static const char *no_rseq_why(char *buf, size_t sz,
+			       const struct uac_call *call, uint16_t scode)
+{
+	const struct mbuf *inv = uac_call_invite(call);
+	bool required = false;
+
+	if (inv)
+		(void)msgview_headers(inv->buf, inv->end, require_100rel,
+				      &required);
+	if (required)
+		(void)re_snprintf(buf, sz, "prack: no PRACK possible: the %u "
+				  "has no RSeq, sent unreliably to an INVITE "
+				  "that requires 100rel (a consequence of "
+				  "R-WHEN-1)", scode);
+	else
+		(void)re_snprintf(buf, sz, "prack: the %u has no RSeq (not a "
+				  "reliable provisional)", scode);
+
+	return buf;
+}
+
+
 /* Why fn could not build an in-dialog request from resp: what resp
  * lacks and the rule that lack breaks, so that the error reads as a
  * consequence, not as a second finding. Made before resp is let go:
@@ -551,9 +589,7 @@ static int l_prack(lua_State *L)
 		err = uac_prack(lc->call, resp, &o, &cseq);
 	if (err == EPROTO && resp && o.rseq < 0 &&
 	    !sip_msg_hdr(resp, SIP_HDR_RSEQ))
-		(void)re_snprintf(msg, sizeof(msg), "prack: the %u has no RSeq "
-				  "(not a reliable provisional)",
-				  (unsigned)resp->scode);
+		(void)no_rseq_why(msg, sizeof(msg), lc->call, resp->scode);
 	else if (err)
 		(void)dialog_why(msg, sizeof(msg), "prack", "PRACK", resp,
 				 err);

@@ -663,6 +663,13 @@ uint32_t uac_call_invite_cseq(const struct uac_call *call)
 }
 
 
+/* The INVITE as sent, for an error that says what it asked for. */
+const struct mbuf *uac_call_invite(const struct uac_call *call)
+{
+	return call->invite;
+}
+
+
 const struct sa *uac_target(const struct uac *uac)
 {
 	return &uac->target;

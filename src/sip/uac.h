@@ -60,4 +60,5 @@ int  uac_send_raw(struct uac *uac, enum sip_transp tp, const struct sa *dst,
 		  const uint8_t *p, size_t len);
 const char *uac_call_id(const struct uac_call *call);
 uint32_t uac_call_invite_cseq(const struct uac_call *call);
+const struct mbuf *uac_call_invite(const struct uac_call *call);
 const struct sa *uac_target(const struct uac *uac);
