@@ -100,7 +100,10 @@ static int incoming_defaults(lua_State *L, struct linv *li)
 	if (noanswer > 0)
 		tmr_start(&li->noanswer_tmr, (uint64_t)noanswer * 1000,
 			  noanswer_handler, li);
-	if (!registry_int(L, AUTO180_KEY))
+	/* SIP.js does not send it to an INVITE that requires 100rel */
+	if (!registry_int(L, AUTO180_KEY) ||
+	    sip_msg_hdr_has_value(uas_call_invite(li->call), SIP_HDR_REQUIRE,
+				  "100rel"))
 		return 0;
 
 	memset(&o, 0, sizeof(o));
