@@ -14,7 +14,10 @@ test("reliable 183 with SDP, PRACK, then 200 [R-HDR-1 R-RSEQ-1 R-PRACK-1 S-ANS-1
   if not flows.reliable(t, r, "R-WHEN-3") then return end
   t:header_is(r, "Require", "100rel", "R-HDR-1: Require: 100rel")
   local rseq = tonumber(r:header("RSeq"))
-  t:ok(rseq and rseq >= 1 and rseq <= 2^31 - 1, "R-RSEQ-1: RSeq in 1..2^31-1")
+  t:report(rseq and rseq >= 1 and rseq <= 2^31 - 1,
+           "R-RSEQ-1: RSeq in 1..2^31-1",
+           { wanted = "RSeq in 1..2^31-1",
+             found = "RSeq: " .. tostring(r:header("RSeq")) }, r)
   t:header_is(r, "P-Early-Media", "sendrecv", "P-HDR-1: extra header kept")
   t:ok(sdp.check(r.body), "S-FMT-1: the answer is well formed")
 

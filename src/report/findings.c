@@ -233,7 +233,9 @@ static void rows_make(struct list *rows, const struct run_conf *conf,
 			r = row_get(rows, &id);
 			if (!r)
 				continue;
-			if (!r->first) {
+			/* the row shows a checker's finding when there is
+			 * one: its observed value is the wire's */
+			if (!r->first || (!r->first->rule && fd->rule)) {
 				r->first = fd;
 				r->first_test = t;
 			}
@@ -310,7 +312,9 @@ static void entry(FILE *f, const struct finding *fd, unsigned times,
 		cell_n(f, fd->what, fd->what_len, SIZE_MAX);
 		fputc('\n', f);
 	}
-	if (fd->raw && !raw_shown)
+	if (fd->raw && raw_shown)
+		fputs("  - on the wire: the message above\n", f);
+	else if (fd->raw)
 		excerpt(f, fd->raw, fd->raw_len);
 }
 
