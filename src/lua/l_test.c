@@ -371,6 +371,31 @@ static struct test *check_t(lua_State *L)
 }
 
 
+/* A string for the diagnostics, which are C strings: a NUL inside is
+ * spelled \x00 (as the reports write it), so that what follows it is
+ * not lost. */
+static const char *show_string(lua_State *L, int idx)
+{
+	size_t len, i;
+	const char *s = lua_tolstring(L, idx, &len);
+	luaL_Buffer b;
+
+	if (strlen(s) == len)
+		return s;
+
+	luaL_buffinit(L, &b);
+	for (i = 0; i < len; i++) {
+		if (s[i])
+			luaL_addchar(&b, s[i]);
+		else
+			luaL_addstring(&b, "\\x00");
+	}
+	luaL_pushresult(&b);
+
+	return lua_tostring(L, -1);
+}
+
+
 /* A value as text for the diagnostics: strings quoted by YAML itself,
  * other types by tostring with their type named. */
 static const char *show(lua_State *L, int idx)
@@ -378,7 +403,7 @@ static const char *show(lua_State *L, int idx)
 	idx = lua_absindex(L, idx);
 
 	if (lua_type(L, idx) == LUA_TSTRING)
-		return lua_tostring(L, idx);
+		return show_string(L, idx);
 	if (lua_type(L, idx) == LUA_TNUMBER)
 		return luaL_tolstring(L, idx, NULL);
 
