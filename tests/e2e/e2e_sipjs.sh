@@ -104,7 +104,7 @@ rc=0
 SIPTAP="$SIPTAP" timeout 120 tests/peers/sipjs/run --defaults \
   --filter "reasonPhrase ascii" scenarios/options/reason-phrase.lua \
   >"$TMP/def.tap" 2>"$TMP/def.err" || rc=$?
-[[ $rc -eq 0 ]] && grep -q '^ok 1 - reasonPhrase ascii .* # TODO the automatic 180' "$TMP/def.tap" &&
+[[ $rc -eq 0 ]] && grep -q '^not ok 1 - reasonPhrase ascii .* # TODO the automatic 180' "$TMP/def.tap" &&
   pass "--defaults: exit 0, the test that reads the automatic 180 is known (todo-defaults.txt)" ||
   { fail "--defaults: exit $rc"; show "$TMP/def.tap"; show "$TMP/def.err" stderr; }
 grep -q '^    SIP/2.0 180 Ringing' "$def/wire/001.log" &&
