@@ -297,7 +297,9 @@ rule("P-RANGE-1", "progress() outside 100..199 sends nothing", function(c, ctx)
   if not c.uas_invite then sent = c.responses end
   if #sent > 0 then
     v[#v + 1] = { msg = sent[1], why = "a response was sent for an "
-                  .. "invalid progress()" }
+                  .. "invalid progress()",
+                  observed = tostring(sent[1].status) .. " " ..
+                             tostring(sent[1].reason) .. " on the wire" }
   end
   return v, n
 end)

@@ -403,7 +403,9 @@ function(c, ctx)
       n = n + 1
       if not x.answer or x.answer.status > 299 then
         v[#v + 1] = { msg = x.answer or x.prack, why = "a PRACK after the "
-                      .. "final response was not answered 2xx" }
+                      .. "final response was not answered 2xx",
+                      observed = x.answer and "PRACK answered " ..
+                                 x.answer.status or "no answer to the PRACK" }
       end
     end
   end
