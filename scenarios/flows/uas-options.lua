@@ -12,10 +12,12 @@ test("sendInitialProvisionalResponse: a 180 before the scenario's progress",
   local uas = t:uas{ sendInitialProvisionalResponse = true }
   local call = t:uac():invite{ sdp = true }
   local inv = uas:incoming()
-  local auto = call:response(180)
-  t:report(auto.reason == "Ringing", "the automatic 180, before any progress()",
-           { wanted = "180 Ringing", found = auto.status .. " " .. auto.reason,
-             contract = CONTRACT }, auto)
+  -- (its reason phrase is P-REASON-1's, checked elsewhere)
+  local got = pcall(call.response, call, 180, { timeout = 2000 })
+  t:report(got, "the automatic 180, before any progress()",
+           { wanted = "a 180 before the scenario's first progress()",
+             found = "no 180 within 2 s", contract = CONTRACT })
+  if not got then return end
   inv:progress{ statusCode = 183 }
   t:is(call:response(183).status, 183, "then the scenario's own 183")
   inv:accept()
