@@ -52,7 +52,8 @@ function(c)
       end
       if not same_list(want, got) then
         v[#v + 1] = { msg = r, why = h .. " is " .. show_list(got) ..
-                      ", the INVITE had " .. show_list(want) }
+                      ", the INVITE had " .. show_list(want),
+                      observed = h .. ": " .. show_list(got) }
         break
       end
     end
@@ -213,7 +214,8 @@ function(c, ctx)
       v[#v + 1] = { msg = r, why = "Content-Length " .. tostring(cl) ..
                     ", the body has " .. #r.body .. " bytes" }
     elseif #r.body > 0 and not ct then
-      v[#v + 1] = { msg = r, why = "a body without Content-Type" }
+      v[#v + 1] = { msg = r, why = "a body without Content-Type",
+                    observed = #r.body .. " bytes of body, no Content-Type" }
     elseif #r.body == 0 and ct then
       v[#v + 1] = { msg = r, why = "Content-Type without a body" }
     elseif ctx.content_type and asked(r, ctx) and
