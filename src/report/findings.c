@@ -50,13 +50,29 @@ static bool rule_prefix(const char *s, struct pl *id)
 }
 
 
-/* The rule ids a finding counts under: the one its rule checker named,
- * else the ids in the test's name ("... [P-BODY-1 S-ANS-2]"). */
+/* The ids in the last "[...]" of s ("... [P-BODY-1 S-ANS-2]"). */
+static bool bracket_ids(const char *s, struct pl *ids)
+{
+	const char *open = s ? strrchr(s, '[') : NULL;
+	const char *close = open ? strchr(open, ']') : NULL;
+
+	if (!close || close == open + 1)
+		return false;
+	ids->p = open + 1;
+	ids->l = (size_t)(close - open - 1);
+
+	return true;
+}
+
+
+/* The rule ids a finding counts under: the one its rule checker named;
+ * none for a known deviation whose todo line says so; the rule it is a
+ * consequence of; an id the point starts with; the ids of the todo
+ * line (the known deviation is about them), else of the test's name. */
 static void finding_rule(const struct test *t, const struct finding *f,
 			 struct pl *rule)
 {
-	const char *name = t->st->name ? t->st->name : "";
-	const char *open = strrchr(name, '['), *close, *cons;
+	const char *cons;
 
 	if (f->rule) {
 		pl_set_str(rule, f->rule);
@@ -69,21 +85,16 @@ static void finding_rule(const struct test *t, const struct finding *f,
 		pl_set_str(rule, "(no rule)");
 		return;
 	}
-	if (rule_prefix(f->point, rule))
-		return;
 	/* "no PRACK possible: the 180 has no Contact (a consequence of
 	 * P-DLG-1)": under the rule it is a consequence of */
 	if (f->what && (cons = strstr(f->what, CONSEQUENCE)) &&
-	    rule_prefix(cons + strlen(CONSEQUENCE), rule)) {
+	    rule_prefix(cons + strlen(CONSEQUENCE), rule))
 		return;
-	}
+	if (rule_prefix(f->point, rule))
+		return;
+	if (bracket_ids(t->st->todo, rule) || bracket_ids(t->st->name, rule))
+		return;
 
-	close = open ? strchr(open, ']') : NULL;
-	if (open && close && close > open + 1) {
-		rule->p = open + 1;
-		rule->l = (size_t)(close - open - 1);
-		return;
-	}
 	pl_set_str(rule, "(no rule id)");
 }
 
