@@ -83,13 +83,10 @@ sock.on('message', (msg, rinfo) => {
 });
 sock.bind(port, '127.0.0.1', () => process.stdout.write('ready\n'));
 JS
-node "$TMP/uas.mjs" "$port" >"$TMP/uas.out" 2>&1 &
-uas_pid=$!
-for _ in $(seq 1 50); do grep -q ready "$TMP/uas.out" && break; sleep 0.1; done
+start_node_uas "$TMP/uas.mjs" "$port"
 siptap_run "$TMP/t.tap" "$TMP/t.err" run --jobs 1 --target "127.0.0.1:$port" \
   --report-dir "$TMP/t" "$FIX/target.lua"
-kill "$uas_pid" 2>/dev/null || true
-wait "$uas_pid" 2>/dev/null || true
+stop_node_uas
 [[ $rc -eq 1 ]] && pass "--target run: exit 1" ||
   { fail "--target run: exit $rc"; show "$TMP/t.err"; }
 f="$TMP/t/findings.md"
