@@ -77,7 +77,7 @@ finding() {
 finding R-WHEN-1 '180 sent unreliably to an INVITE that requires 100rel' \
   "Require and Supported: 100rel taken as only supported"
 finding P-BODY-1 'body on a reliable provisional' "body ignored on a reliable provisional"
-finding R-WHEN-3 'statusCode unset on a reliable provisional' \
+finding P-REASON-1 'statusCode unset on a reliable provisional' \
   "the default code becomes 183 on the reliable path"
 finding R-RSEQ-1 '^  RSeq: 0$' "RSeq 0 on the wire (Math.random() pinned to 0)"
 finding P-100-1 'Timestamp' "100 Trying without the INVITE's Timestamp"
