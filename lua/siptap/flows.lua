@@ -21,6 +21,20 @@ function M.basic_call(t, what)
               what or "a normal call still works afterwards")
 end
 
+-- Blame the right rule: the rest of a test needs r reliable (an RSeq to
+-- PRACK). When it is not, one failing point says which rule that breaks
+-- (rule: R-WHEN-1 for an INVITE that requires 100rel, R-WHEN-3 when the
+-- UAS chose 100rel) and the test stops there (`if not flows.reliable(t,
+-- r, "R-WHEN-3") then return end`), so that the checks that could not
+-- run are not filed under their own rules as a second, wrong finding.
+function M.reliable(t, r, rule)
+  if r:header("RSeq") then return true end
+  t:fail(("no PRACK possible: the %d came unreliably (a consequence of "
+          .. "%s)"):format(r.status, rule),
+         ("%d without RSeq"):format(r.status))
+  return false
+end
+
 -- A request as raw text: lines joined with CRLF, the blank line after
 -- the headers, then the body. Via and Contact name the peer, so that a
 -- response comes back to it.

@@ -253,18 +253,23 @@ function M.run(t, case)
     return
   end
   local r = call:response(e.status)
-  t:is(r.reason, e.reason, "reason phrase")
+  -- each point names its rule: findings.md files it there
+  local when = "R-WHEN-2"
+  for _, id in ipairs(M.rule_ids(case)) do
+    if id:match("^R%-WHEN%-") then when = id end
+  end
+  t:is(r.reason, e.reason, "P-REASON-1: reason phrase")
   if e.body == "sdp" then
-    t:body_is(r, OFFERLESS_SDP, "the SDP body as given")
+    t:body_is(r, OFFERLESS_SDP, "P-BODY-1: the SDP body as given")
   elseif e.body == "table" then
-    t:body_is(r, "early media notice\n", "the text body as given")
+    t:body_is(r, "early media notice\n", "P-BODY-1: the text body as given")
   elseif e.body == "generated" then
-    t:ok(sdp.check(r.body), "a generated SDP")
+    t:ok(sdp.check(r.body), "S-FMT-1: a generated SDP")
   else
-    t:is(r.body, "", "no body")
+    t:is(r.body, "", "P-BODY-1: no body")
   end
   t:is(r:header("RSeq") ~= nil, e.reliable,
-       e.reliable and "sent reliably" or "sent unreliably")
+       when .. (e.reliable and ": sent reliably" or ": sent unreliably"))
 
   rules.check(t, M.rule_ids(case), {
     status = e.status, reason = e.reason, headers = e.headers,
@@ -279,7 +284,7 @@ function M.run(t, case)
        (r:header("Content-Type") or ""):match("application/sdp") then
       prack.sdp = sdp.set_direction("sendrecv")(r.body)   -- the answer
     end
-    t:is(call:prack(r, prack).status, 200, "PRACK answered 200")
+    t:is(call:prack(r, prack).status, 200, "R-PRACK-1: PRACK answered 200")
   end
   inv:accept()
   call:ack(call:response(200))

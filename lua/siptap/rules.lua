@@ -73,8 +73,9 @@ local function one(C, fn, id, c, ctx)
                 .. "reached the UAS"
   if whose then
     for i, x in ipairs(v) do
-      v[i] = { msg = x.msg, why = x.why .. " (as the UAC got it through "
-               .. whose .. ")" }
+      v[i] = { msg = x.msg, observed = x.observed,
+               consequence = x.consequence, why = x.why ..
+               " (as the UAC got it through " .. whose .. ")" }
     end
   end
   return v, n
@@ -109,10 +110,25 @@ local function run(C, t, ids, ctx)
     elseif checked > 0 or ctx.always then
       local first = violations[1]
       if first then
-        local why = {}
-        for _, x in ipairs(violations) do why[#why + 1] = x.why end
-        t:report(false, desc, { rule = id, message = table.concat(why, "; ") },
-                 first.msg)
+        -- expected: the rule; observed: what the checkers saw (their
+        -- `observed`, e.g. "RSeq: 0"), never the rule again
+        -- a violation that only follows from another rule's (a body
+        -- without Content-Type is no offer) names it: when all do, the
+        -- point is filed under that rule, not as a second finding
+        local why, seen, cons = {}, {}, first.consequence
+        for _, x in ipairs(violations) do
+          why[#why + 1] = x.why
+          if x.observed then seen[#seen + 1] = tostring(x.observed) end
+          if x.consequence ~= cons then cons = nil end
+        end
+        if cons then
+          why[#why] = why[#why] .. " (a consequence of " .. cons .. ")"
+        end
+        t:report(false, desc, { rule = cons or id,
+                                message = table.concat(why, "; "),
+                                wanted = C.titles[id],
+                                found = #seen > 0 and table.concat(seen, "; ")
+                                        or nil }, first.msg)
         all_ok = false
       else
         if proxy_did then

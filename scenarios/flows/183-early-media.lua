@@ -8,13 +8,13 @@ test("183 with SDP, unreliable, then 200 with the same answer [S-ANS-2 S-FMT-1 P
   local inv = t:uas():incoming()
   inv:progress{ statusCode = 183 }
   local r = call:response(183)
-  t:header_is(r, "Content-Type", "application/sdp", "SDP in the 183")
-  t:ok(sdp.check(r.body), "well formed SDP")
+  t:header_is(r, "Content-Type", "application/sdp", "P-BODY-1: SDP in the 183")
+  t:ok(sdp.check(r.body), "S-FMT-1: well formed SDP")
   t:no_header(r, "RSeq", "unreliable")
-  t:like(r:header("Contact") or "", "^<sip:", "Contact in the 183")
+  t:like(r:header("Contact") or "", "^<sip:", "P-DLG-1: Contact in the 183")
 
   inv:accept()
   local ok = call:response(200)
-  t:is(ok.body, r.body, "200 carries the same answer")
+  t:is(ok.body, r.body, "S-ANS-1: 200 carries the same answer")
   call:ack()
 end)

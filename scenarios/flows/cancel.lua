@@ -8,7 +8,7 @@ test("CANCEL after 180: 200 OK, then 487 Request Terminated [P-TAG-2]",
   local c = call:cancel()
   t:is(c.status, 200, "CANCEL answered 200")
   local final = call:response(487)
-  t:is(final.to_tag, ringing.to_tag, "487 has the 180's To tag")
+  t:is(final.to_tag, ringing.to_tag, "P-TAG-2: 487 has the 180's To tag")
   call:ack(final)
   t:is(inv:state(), "terminated", "the invitation is over")
   t:raises(function() inv:progress{ statusCode = 183 } end,

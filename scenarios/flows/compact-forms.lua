@@ -35,9 +35,9 @@ test("compact header names in the INVITE [P-COPY-1 P-TAG-1]", function(t)
   t:ok(sent, "the UAS sent a 180")
   if sent then
     local vias = sent:headers("Via")
-    t:is(#vias, 2, "both Via values copied")
+    t:is(#vias, 2, "P-COPY-1: both Via values copied")
     t:is(vias[2], "SIP/2.0/UDP 192.0.2.7:5060;branch=z9hG4bKupstream",
-         "in the same order")
+         "P-COPY-1: in the same order")
     t:like(sent:header("From"), "tag=c0mpact", "From with its tag")
     t:is(sent:header("Call-ID"), "compact-forms-1@127.0.0.1", "Call-ID")
     t:is(sent:header("CSeq"), "7 INVITE", "CSeq")

@@ -11,10 +11,10 @@ test("body as a string: SDP sent as given [P-BODY-1 S-ANS-2]", function(t)
     "a=sendrecv", "" }, "\r\n")
   inv:progress{ statusCode = 183, body = answer }
   local r = call:response(183)
-  t:body_is(r, answer, "body byte for byte")
-  t:header_is(r, "Content-Type", "application/sdp", "Content-Type")
-  t:header_is(r, "Content-Length", tostring(#answer), "Content-Length")
-  t:ok(sdp.check(r.body), "well formed SDP [S-FMT-1]")
+  t:body_is(r, answer, "P-BODY-1: body byte for byte")
+  t:header_is(r, "Content-Type", "application/sdp", "P-BODY-1: Content-Type")
+  t:header_is(r, "Content-Length", tostring(#answer), "P-BODY-1: Content-Length")
+  t:ok(sdp.check(r.body), "S-FMT-1: well formed SDP")
 end)
 
 test("body as {body, contentType}: a non-SDP body [P-BODY-1]", function(t)
@@ -24,9 +24,9 @@ test("body as {body, contentType}: a non-SDP body [P-BODY-1]", function(t)
   inv:progress{ statusCode = 180,
                 body = { body = text, contentType = "text/plain" } }
   local r = call:response(180)
-  t:body_is(r, text, "body")
-  t:header_is(r, "Content-Type", "text/plain", "Content-Type")
-  t:header_is(r, "Content-Length", tostring(#text), "Content-Length")
+  t:body_is(r, text, "P-BODY-1: body")
+  t:header_is(r, "Content-Type", "text/plain", "P-BODY-1: Content-Type")
+  t:header_is(r, "Content-Length", tostring(#text), "P-BODY-1: Content-Length")
 end)
 
 test("no body: Content-Length 0 and no Content-Type [P-BODY-1]",
@@ -35,8 +35,8 @@ test("no body: Content-Length 0 and no Content-Type [P-BODY-1]",
   local inv = t:uas():incoming()
   inv:progress{ statusCode = 180 }
   local r = call:response(180)
-  t:header_is(r, "Content-Length", "0", "Content-Length: 0")
-  t:no_header(r, "Content-Type", "no Content-Type")
+  t:header_is(r, "Content-Length", "0", "P-BODY-1: Content-Length: 0")
+  t:no_header(r, "Content-Type", "P-BODY-1: no Content-Type")
 end)
 
 test("body on a reliable provisional: sent as given [P-BODY-1 R-HDR-1]",
@@ -50,6 +50,6 @@ test("body on a reliable provisional: sent as given [P-BODY-1 R-HDR-1]",
   inv:progress{ statusCode = 183, rel100 = true, body = answer }
   local r = call:response(183)
   t:header_is(r, "Require", "100rel", "sent reliably")
-  t:body_is(r, answer, "the body given, byte for byte")
+  t:body_is(r, answer, "P-BODY-1: the body given, byte for byte")
   call:prack(r)
 end)

@@ -21,8 +21,8 @@ test("extraHeaders: one header [P-HDR-1]", function(t)
   local inv = t:uas():incoming()
   inv:progress{ extraHeaders = { "P-Early-Media: sendrecv" } }
   local r = call:response(180)
-  t:is(#r:headers("P-Early-Media"), 1, "appears once")
-  t:header_is(r, "P-Early-Media", "sendrecv", "value")
+  t:is(#r:headers("P-Early-Media"), 1, "P-HDR-1: appears once")
+  t:header_is(r, "P-Early-Media", "sendrecv", "P-HDR-1: value")
 end)
 
 test("extraHeaders: several, two of one name, in order [P-HDR-1]",
@@ -37,10 +37,10 @@ test("extraHeaders: several, two of one name, in order [P-HDR-1]",
   local last = 0
   for _, h in ipairs(extra) do
     local i = index_of(ls, h)
-    t:ok(i and i > last, "'" .. h .. "' present, byte for byte, in order")
+    t:ok(i and i > last, "P-HDR-1: '" .. h .. "' present, byte for byte, in order")
     last = i or last
   end
-  t:is(#r:headers("X-Dup"), 2, "both X-Dup headers")
+  t:is(#r:headers("X-Dup"), 2, "P-HDR-1: both X-Dup headers")
   t:ok(index_of(ls, "X-First: 1") > index_of(ls, "CSeq: " .. r.cseq ..
        " INVITE"), "after the mandatory headers")
 end)

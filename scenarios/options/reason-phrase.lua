@@ -12,7 +12,7 @@ for _, p in ipairs(phrases) do
     local inv = t:uas():incoming()
     inv:progress{ statusCode = 180, reasonPhrase = phrase }
     local r = call:response(180)
-    t:is(r.reason, phrase, "reason phrase")
+    t:is(r.reason, phrase, "P-REASON-1: reason phrase")
     t:is(r.raw:sub(1, #("SIP/2.0 180 " .. phrase) + 2),
          "SIP/2.0 180 " .. phrase .. "\r\n", "status line bytes")
   end)

@@ -12,7 +12,7 @@ test("modifiers: remove PCMA, then sendonly [S-MOD-1 S-FMT-1]", function(t)
   t:unlike(r.body, "rtpmap:8 ", "and its rtpmap")
   t:ok(sdp.has_codec(r.body, "PCMU"), "PCMU kept")
   t:is(sdp.direction(r.body), "sendonly", "sendonly")
-  t:ok(sdp.check(r.body), "well formed SDP")
+  t:ok(sdp.check(r.body), "S-FMT-1: well formed SDP")
 end)
 
 test("modifiers run in order: the second sees the first's output",

@@ -12,5 +12,5 @@ test("sessionDescriptionHandlerOptions: codecs and direction [S-MOD-1]",
   t:header_is(r, "Content-Type", "application/sdp", "an SDP body")
   t:is(table.concat(sdp.codecs(r.body), ","), "PCMA", "only PCMA")
   t:is(sdp.direction(r.body), "recvonly", "recvonly")
-  t:ok(sdp.check(r.body), "well formed SDP [S-FMT-1]")
+  t:ok(sdp.check(r.body), "S-FMT-1: well formed SDP")
 end)

@@ -18,7 +18,7 @@ for _, c in ipairs(cases) do
     local r = call:response(code)
     t:like(r.raw, "^SIP/2%.0 " .. code .. " " .. phrase:gsub("%p", "%%%0")
            .. "\r\n", "status line")
-    t:ok(r.to_tag, "To tag")
+    t:ok(r.to_tag, "P-TAG-1: To tag")
     inv:reject{ statusCode = 486 }
     call:ack(call:response(486))
   end)
@@ -33,7 +33,7 @@ test("statusCode unset: 180 Ringing [P-REASON-1]", function(t)
     r = call:response()
   end
   t:is(r.status, 180, "default status code")
-  t:is(r.reason, "Ringing", "default reason phrase")
+  t:is(r.reason, "Ringing", "P-REASON-1: default reason phrase")
 end)
 
 test("statusCode 100: 100 Trying, no To tag, Timestamp copied [P-100-1]",
@@ -43,8 +43,8 @@ test("statusCode 100: 100 Trying, no To tag, Timestamp copied [P-100-1]",
   inv:progress{ statusCode = 100 }
   local r = call:response(100)
   t:is(r.reason, "Trying", "reason phrase")
-  t:is(r.to_tag, nil, "100 Trying has no To tag")
-  t:header_is(r, "Timestamp", "54.2", "Timestamp copied from the INVITE")
+  t:is(r.to_tag, nil, "P-TAG-1: 100 Trying has no To tag")
+  t:header_is(r, "Timestamp", "54.2", "P-100-1: Timestamp copied from the INVITE")
 end)
 
 test("statusCode unset on a reliable provisional: still 180 Ringing [P-REASON-1 R-WHEN-3]",

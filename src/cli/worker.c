@@ -82,11 +82,13 @@ static int encode(struct mbuf *mb, const struct test *t, size_t idx)
 	for (le = t->findings.head; le && !err; le = le->next) {
 		const struct finding *f = le->data;
 
-		err  = mbuf_write_u8(mb, f->todo);
+		err  = mbuf_write_u8(mb, f->todo | f->contract << 1);
 		err |= frame_put_str(mb, f->point);
 		err |= frame_put_str(mb, f->rule);
-		err |= frame_put_str(mb, f->what);
-		err |= frame_put_str(mb, f->raw);
+		err |= frame_put(mb, f->what, f->what_len);
+		err |= frame_put_str(mb, f->wanted);
+		err |= frame_put(mb, f->found, f->found_len);
+		err |= frame_put(mb, f->raw, f->raw_len);
 	}
 
 	return err ? ENOMEM : 0;
@@ -410,6 +412,7 @@ static int get_mbuf(struct mbuf *mb, struct mbuf **vp)
 static int get_finding(struct mbuf *mb, struct test *t)
 {
 	struct finding *f;
+	uint8_t flags;
 	int err;
 
 	if (!mbuf_get_left(mb))
@@ -419,14 +422,20 @@ static int get_finding(struct mbuf *mb, struct test *t)
 	if (!f)
 		return ENOMEM;
 
-	f->todo = mbuf_read_u8(mb) != 0;
+	flags = mbuf_read_u8(mb);
+	f->todo = flags & 1;
+	f->contract = (flags & 2) != 0;
 	err = frame_get(mb, &f->point, NULL);
 	if (!err)
 		err = frame_get(mb, &f->rule, NULL);
 	if (!err)
-		err = frame_get(mb, &f->what, NULL);
+		err = frame_get(mb, &f->what, &f->what_len);
 	if (!err)
-		err = frame_get(mb, &f->raw, NULL);
+		err = frame_get(mb, &f->wanted, NULL);
+	if (!err)
+		err = frame_get(mb, &f->found, &f->found_len);
+	if (!err)
+		err = frame_get(mb, &f->raw, &f->raw_len);
 
 	return err;
 }

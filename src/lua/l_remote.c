@@ -584,12 +584,14 @@ static int l_incoming(lua_State *L)
 }
 
 
-/* t:uas([{rel100 = "required"|"supported", t1 = ms}]) in remote mode:
- * the options go to the agent (configure); the T1 it really uses comes
- * back, and t:uas_t1() tells it. */
+/* t:uas([{rel100 = "required"|"supported", t1 = ms,
+ * sendInitialProvisionalResponse = bool, noAnswerTimeout = s}]) in remote
+ * mode: the options go to the agent (configure); the T1 it really uses
+ * comes back, and t:uas_t1() tells it. */
 int l_remote_uas_push(lua_State *L, struct test *t, int opts)
 {
-	static const char *const known[] = {"rel100", "t1", NULL};
+	static const char *const known[] = {"rel100", "t1",
+		"sendInitialProvisionalResponse", "noAnswerTimeout", NULL};
 	struct test **tp;
 	struct mbuf *mb;
 

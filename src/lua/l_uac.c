@@ -19,6 +19,7 @@
 #include "uac.h"
 #include "sizes.h"
 #include "runner.h"
+#include "msgview.h"
 #include "l_siptap.h"
 
 
@@ -528,6 +529,72 @@ static long opt_long(lua_State *L, int tbl, const char *key)
 }
 
 
+static bool require_100rel(const struct pl *name, const struct pl *val,
+			   void *arg)
+{
+	bool *found = arg;
+
+	if (msgview_name_eq(name, "Require") &&
+	    !re_regex(val->p, val->l, "100rel"))
+		*found = true;
+
+	return *found;
+}
+
+
+/* A PRACK for a response without RSeq: when the INVITE required 100rel
+ * that is R-WHEN-1's finding, and the error says so. */
+static const char *no_rseq_why(char *buf, size_t sz,
+			       const struct uac_call *call, uint16_t scode)
+{
+	const struct mbuf *inv = uac_call_invite(call);
+	bool required = false;
+
+	if (inv)
+		(void)msgview_headers(inv->buf, inv->end, require_100rel,
+				      &required);
+	if (required)
+		(void)re_snprintf(buf, sz, "prack: no PRACK possible: the %u "
+				  "has no RSeq, sent unreliably to an INVITE "
+				  "that requires 100rel (a consequence of "
+				  "R-WHEN-1)", scode);
+	else
+		(void)re_snprintf(buf, sz, "prack: the %u has no RSeq (not a "
+				  "reliable provisional)", scode);
+
+	return buf;
+}
+
+
+/* Why fn could not build an in-dialog request from resp: what resp
+ * lacks and the rule that lack breaks, so that the error reads as a
+ * consequence, not as a second finding. Made before resp is let go:
+ * luaL_error() does not return. */
+static const char *dialog_why(char *buf, size_t sz, const char *fn,
+			      const char *what, const struct sip_msg *resp,
+			      int err)
+{
+	const char *lack = resp ? uac_dialog_lack(resp) : NULL;
+	const char *rule = !lack ? NULL :
+		!strcmp(lack, "no To tag") ? "P-TAG-1" :
+		resp->scode < 200 ? "P-DLG-1" : NULL;
+
+	if (err != EPROTO || !lack)
+		(void)re_snprintf(buf, sz, "%s: could not send (%s)", fn,
+				  sizes_strerror(err));
+	else if (rule)
+		(void)re_snprintf(buf, sz, "%s: no %s possible: the %u has %s "
+				  "(a consequence of %s)", fn, what,
+				  resp->scode, lack, rule);
+	else
+		(void)re_snprintf(buf, sz, "%s: no %s possible: the %u has %s "
+				  "(RFC 3261 12.1.2)", fn, what, resp->scode,
+				  lack);
+
+	return buf;
+}
+
+
 /* call:prack([resp], [{rseq=, cseq=, method=, sdp=, headers=,
  * timeout=}]) */
 static int l_prack(lua_State *L)
@@ -540,7 +607,7 @@ static int l_prack(lua_State *L)
 	const struct wire_msg *wm = dialog_resp(L, 2, "prack");
 	struct sip_msg *resp = NULL;
 	struct uac_req_opts o;
-	char why[PROGRESS_ERRSZ];
+	char why[PROGRESS_ERRSZ], msg[160];
 	uint32_t cseq;
 	int err;
 
@@ -570,13 +637,15 @@ static int l_prack(lua_State *L)
 	err = wire_msg_decode(wm, &resp);
 	if (!err)
 		err = uac_prack(lc->call, resp, &o, &cseq);
+	if (err == EPROTO && resp && o.rseq < 0 &&
+	    !sip_msg_hdr(resp, SIP_HDR_RSEQ))
+		(void)no_rseq_why(msg, sizeof(msg), lc->call, resp->scode);
+	else if (err)
+		(void)dialog_why(msg, sizeof(msg), "prack", "PRACK", resp,
+				 err);
 	mem_deref(resp);
-	if (err == EPROTO)
-		return luaL_error(L, "prack: the response has no RSeq (not a "
-				  "reliable provisional)");
 	if (err)
-		return luaL_error(L, "prack: could not send (%s)",
-				  sizes_strerror(err));
+		return luaL_error(L, "%s", msg);
 
 	return wait_final(L, "PRACK", cseq, opts, "call:prack", known);
 }
@@ -587,6 +656,7 @@ static int l_ack(lua_State *L)
 	struct lcall *lc = check_call(L);
 	const struct wire_msg *final;
 	struct sip_msg *msg = NULL;
+	char why[160];
 	int err;
 
 	if (!lua_isnoneornil(L, 2))
@@ -603,10 +673,11 @@ static int l_ack(lua_State *L)
 	err = wire_msg_decode(final, &msg);
 	if (!err)
 		err = uac_ack(lc->call, msg);
+	if (err)
+		(void)dialog_why(why, sizeof(why), "ack", "ACK", msg, err);
 	mem_deref(msg);
 	if (err)
-		return luaL_error(L, "ack: could not send (%s)",
-				  sizes_strerror(err));
+		return luaL_error(L, "%s", why);
 
 	return 0;
 }
@@ -640,6 +711,7 @@ static int l_bye(lua_State *L)
 	struct lcall *lc = check_call(L);
 	const struct wire_msg *wm;
 	struct sip_msg *resp = NULL;
+	char why[160];
 	uint32_t cseq;
 	int err;
 
@@ -652,10 +724,11 @@ static int l_bye(lua_State *L)
 	err = wire_msg_decode(wm, &resp);
 	if (!err)
 		err = uac_bye(lc->call, resp, &cseq);
+	if (err)
+		(void)dialog_why(why, sizeof(why), "bye", "BYE", resp, err);
 	mem_deref(resp);
 	if (err)
-		return luaL_error(L, "bye: could not send (%s)",
-				  sizes_strerror(err));
+		return luaL_error(L, "%s", why);
 
 	return wait_final(L, "BYE", cseq, opts, "call:bye", NULL);
 }

@@ -26,10 +26,15 @@
 
 #define UAS_META "siptap.uas"
 #define INV_META "siptap.invitation"
+/* t:uas{sendInitialProvisionalResponse, noAnswerTimeout}, for the
+ * invitations that come after: SIP.js's UserAgent options, same meaning */
+#define AUTO180_KEY "siptap.uas.auto180"
+#define NOANSWER_KEY "siptap.uas.noanswer"
 
 struct linv {
 	struct uas_call *call;
 	struct test *t;
+	struct tmr noanswer_tmr;   /* noAnswerTimeout: 480 when it fires */
 };
 
 
@@ -51,7 +56,62 @@ static int inv_gc(lua_State *L)
 {
 	struct linv *li = check_inv(L);
 
+	tmr_cancel(&li->noanswer_tmr);
 	li->call = mem_deref(li->call);
+
+	return 0;
+}
+
+
+/* noAnswerTimeout, as SIP.js's Invitation: no final response yet, so
+ * 480 Temporarily Unavailable (RFC 3398 7.2.4.1, "no answer"). */
+static void noanswer_handler(void *arg)
+{
+	struct linv *li = arg;
+	enum uas_state st = uas_call_state(li->call);
+
+	if (st == UAS_INCOMING || st == UAS_EARLY)
+		(void)uas_reject(li->call, 480, NULL, NULL, 0);
+}
+
+
+static lua_Integer registry_int(lua_State *L, const char *key)
+{
+	lua_Integer v;
+
+	lua_getfield(L, LUA_REGISTRYINDEX, key);
+	v = lua_tointeger(L, -1);
+	lua_pop(L, 1);
+
+	return v;
+}
+
+
+/* What t:uas{} asked of every invitation: SIP.js's automatic 180 as the
+ * INVITE arrives (before the scenario's first progress), and its timer
+ * that rejects an unanswered INVITE. */
+static int incoming_defaults(lua_State *L, struct linv *li)
+{
+	const lua_Integer noanswer = registry_int(L, NOANSWER_KEY);
+	struct progress_opts o;
+	int err;
+
+	tmr_init(&li->noanswer_tmr);
+	if (noanswer > 0)
+		tmr_start(&li->noanswer_tmr, (uint64_t)noanswer * 1000,
+			  noanswer_handler, li);
+	/* SIP.js does not send it to an INVITE that requires 100rel */
+	if (!registry_int(L, AUTO180_KEY) ||
+	    sip_msg_hdr_has_value(uas_call_invite(li->call), SIP_HDR_REQUIRE,
+				  "100rel"))
+		return 0;
+
+	memset(&o, 0, sizeof(o));
+	err = uas_progress(li->call, &o);
+	if (err)
+		return luaL_error(L, "incoming: the automatic 180 of "
+				  "sendInitialProvisionalResponse could not "
+				  "be sent (%s)", sizes_strerror(err));
 
 	return 0;
 }
@@ -86,9 +146,11 @@ static int incoming_k(lua_State *L, int status, lua_KContext ctx)
 	if (call) {
 		runner_wait_end(t);
 		li = lua_newuserdatauv(L, sizeof(*li), 0);
+		memset(li, 0, sizeof(*li));
 		li->call = call;
 		li->t = t;
 		luaL_setmetatable(L, INV_META);
+		(void)incoming_defaults(L, li);
 		return 1;
 	}
 	if (runner_wait_expired(t)) {
@@ -763,10 +825,42 @@ static int l_request(lua_State *L)
 }
 
 
-/* t:uas([{rel100 = "required", t1 = ms}]) */
+/* sendInitialProvisionalResponse (boolean) and noAnswerTimeout (whole
+ * seconds), SIP.js's UserAgent options: kept for the invitations that
+ * come after. */
+static void sipjs_options(lua_State *L, int opts)
+{
+	lua_getfield(L, opts, "sendInitialProvisionalResponse");
+	if (!lua_isnil(L, -1)) {
+		if (!lua_isboolean(L, -1))
+			luaL_error(L, "uas: sendInitialProvisionalResponse must "
+				   "be a boolean, got %s",
+				   luaL_typename(L, -1));
+		lua_pushinteger(L, lua_toboolean(L, -1));
+		lua_setfield(L, LUA_REGISTRYINDEX, AUTO180_KEY);
+	}
+	lua_pop(L, 1);
+
+	lua_getfield(L, opts, "noAnswerTimeout");
+	if (!lua_isnil(L, -1)) {
+		if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 ||
+		    lua_tointeger(L, -1) > 3600)
+			luaL_error(L, "uas: noAnswerTimeout must be whole "
+				   "seconds, 1..3600");
+		lua_setfield(L, LUA_REGISTRYINDEX, NOANSWER_KEY);
+	}
+	else {
+		lua_pop(L, 1);
+	}
+}
+
+
+/* t:uas([{rel100 = "required", t1 = ms, sendInitialProvisionalResponse =
+ * bool, noAnswerTimeout = s}]) */
 int l_uas_push(lua_State *L, struct test *t, int opts)
 {
-	static const char *const known[] = {"rel100", "t1", NULL};
+	static const char *const known[] = {"rel100", "t1",
+		"sendInitialProvisionalResponse", "noAnswerTimeout", NULL};
 	struct test **tp;
 
 	if (sa_isset(&t->conf->target, SA_ADDR))
@@ -801,6 +895,7 @@ int l_uas_push(lua_State *L, struct test *t, int opts)
 			uas_set_require_100rel(t->uas,
 					       !strcmp(rel, "required"));
 		lua_pop(L, 1);
+		sipjs_options(L, opts);
 	}
 
 	tp = lua_newuserdatauv(L, sizeof(*tp), 0);

@@ -57,6 +57,8 @@ static void finding_destructor(void *arg)
 	mem_deref(f->point);
 	mem_deref(f->rule);
 	mem_deref(f->what);
+	mem_deref(f->wanted);
+	mem_deref(f->found);
 	mem_deref(f->raw);
 }
 
@@ -89,12 +91,29 @@ struct finding *runner_finding_new(struct test *t)
 }
 
 
-/* Keeps what a not-ok point says for findings.md. */
+/* A copy of n bytes, NUL-terminated, NULs inside kept: a peer's bytes
+ * are the finding. */
+static char *bytes_dup(const char *p, size_t n)
+{
+	char *s = mem_alloc(n + 1, NULL);
+
+	if (s) {
+		memcpy(s, p, n);
+		s[n] = '\0';
+	}
+
+	return s;
+}
+
+
+/* Keeps what a not-ok point says for findings.md: the message, what
+ * was wanted and what was found apart (findings.md shows "expected"
+ * and "observed"), and the message on the wire it is about. */
 static void finding_add(struct test *t, const char *desc, bool todo,
 			const struct tap_diag *diagv, size_t diagc)
 {
 	const char *msg, *wanted, *found, *rule, *raw;
-	size_t msgl = 0, wl = 0, fl = 0, rl = 0, rawl = 0;
+	size_t msgl = 0, wl = 0, fl = 0, rl = 0, rawl = 0, cl = 0;
 	struct finding *f;
 
 	f = runner_finding_new(t);
@@ -108,17 +127,25 @@ static void finding_add(struct test *t, const char *desc, bool todo,
 	raw    = diag_get(diagv, diagc, "raw", &rawl);
 
 	f->todo = todo;
+	f->contract = diag_get(diagv, diagc, "contract", &cl) != NULL;
 	(void)str_dup(&f->point, desc ? desc : "not ok");
 	if (rule)
 		(void)re_sdprintf(&f->rule, "%b", rule, rl);
-	if (msg)
-		(void)re_sdprintf(&f->what, "%b", msg, msgl);
-	else if (wanted || found)
-		(void)re_sdprintf(&f->what, "wanted %b, found %b",
-				  wanted ? wanted : "-", wanted ? wl : 1,
-				  found ? found : "-", found ? fl : 1);
-	if (raw)
-		(void)re_sdprintf(&f->raw, "%b", raw, rawl);
+	/* t:ok() and the like say their description as "message" */
+	if (msg && (!desc || strcmp(msg, desc))) {
+		f->what = bytes_dup(msg, msgl);
+		f->what_len = f->what ? msgl : 0;
+	}
+	if (wanted)
+		f->wanted = bytes_dup(wanted, wl);
+	if (found) {
+		f->found = bytes_dup(found, fl);
+		f->found_len = f->found ? fl : 0;
+	}
+	if (raw) {
+		f->raw = bytes_dup(raw, rawl);
+		f->raw_len = f->raw ? rawl : 0;
+	}
 }
 
 
@@ -643,8 +670,8 @@ void runner_error(struct test *t, lua_State *co, int status)
 {
 	struct tap_diag diag[3];
 	char at[256] = "", msg_at[256];
-	const char *msg;
-	size_t n = 0;
+	const char *msg, *tb;
+	size_t n = 0, msgl, tbl;
 
 	/* the innermost scenario line: for a message that has none (one
 	 * raised in the siptap library, error(value), error(s, 0)) */
@@ -662,16 +689,23 @@ void runner_error(struct test *t, lua_State *co, int status)
 	}
 
 	msg = error_message(t, co);
+	msgl = lua_rawlen(co, -1);   /* a NUL inside does not end it */
 	if (message_where(t, msg, msg_at, sizeof(msg_at)) &&
 	    (!*at || !strncmp(msg_at, t->file, strlen(t->file))))
 		str_ncpy(at, msg_at, sizeof(at));
 
-	luaL_traceback(co, co, msg, 0);
+	/* the message, then the traceback: luaL_traceback() would take
+	 * the message as a C string */
+	lua_pushvalue(co, -1);
+	lua_pushliteral(co, "\n");
+	luaL_traceback(co, co, NULL, 0);
+	lua_concat(co, 3);
 
-	diag[n++] = (struct tap_diag){"message", msg, 0};
+	diag[n++] = (struct tap_diag){"message", msg, msgl};
 	if (*at)
 		diag[n++] = (struct tap_diag){"at", at, 0};
-	diag[n++] = (struct tap_diag){"traceback", lua_tostring(co, -1), 0};
+	tb = lua_tolstring(co, -1, &tbl);
+	diag[n++] = (struct tap_diag){"traceback", tb, tbl};
 
 	runner_point(t, false, "scenario raised an error", diag, n);
 	t->errored = true;
@@ -1315,7 +1349,9 @@ static void done_handler(void *arg)
 		if (!t->points)
 			runner_point(t, false, "the test made no assertions",
 				     NULL, 0);
-		if (t->failed)
+		/* a TODO test's failures are findings too: their wire
+		 * is what a maintainer files */
+		if (t->failed || t->todo_failed)
 			wire_log_make(t);
 		if (t->conf->pcap_dir)
 			runner_pcap(t);

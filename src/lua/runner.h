@@ -61,8 +61,14 @@ struct finding {
 	char *point;               /**< its description                 */
 	char *rule;                /**< the rule id it names, or NULL    */
 	char *what;                /**< message, or what was wanted/found */
+	char *wanted;              /**< what the rule or check expected  */
+	char *found;               /**< what the wire showed instead     */
 	char *raw;                 /**< the message it is about, or NULL */
+	size_t what_len;           /**< a peer's bytes may hold a NUL:   */
+	size_t found_len;          /**< the lengths, not strlen()        */
+	size_t raw_len;
 	bool todo;
+	bool contract;             /**< about siptap's API, not the RFC  */
 };
 
 /**

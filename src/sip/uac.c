@@ -423,6 +423,29 @@ static bool collect_route(const struct sip_hdr *hdr,
 }
 
 
+/* What resp lacks for a request in its dialog (RFC 3261 12.1.2: the
+ * remote target is its Contact, the remote tag its To tag), or NULL.
+ * The UAC's errors name it: "no RSeq" for a missing Contact would send
+ * a maintainer to the wrong header. */
+const char *uac_dialog_lack(const struct sip_msg *resp)
+{
+	const struct sip_hdr *contact;
+	struct sip_addr addr;
+
+	if (!resp)
+		return "no response";
+	contact = sip_msg_hdr(resp, SIP_HDR_CONTACT);
+	if (!contact)
+		return "no Contact";
+	if (sip_addr_decode(&addr, &contact->val))
+		return "a Contact that is no SIP address";
+	if (!pl_isset(&resp->to.tag))
+		return "no To tag";
+
+	return NULL;
+}
+
+
 /* The route set is the Record-Route of the response, reversed. */
 static int dialog_from(struct dialog *d, const struct sip_msg *resp)
 {
@@ -432,6 +455,8 @@ static int dialog_from(struct dialog *d, const struct sip_msg *resp)
 
 	memset(d, 0, sizeof(*d));
 
+	if (uac_dialog_lack(resp))
+		return EPROTO;
 	contact = sip_msg_hdr(resp, SIP_HDR_CONTACT);
 	if (!contact || sip_addr_decode(&addr, &contact->val))
 		return EPROTO;
@@ -673,6 +698,13 @@ const char *uac_call_id(const struct uac_call *call)
 uint32_t uac_call_invite_cseq(const struct uac_call *call)
 {
 	return call->invite_cseq;
+}
+
+
+/* The INVITE as sent, for an error that says what it asked for. */
+const struct mbuf *uac_call_invite(const struct uac_call *call)
+{
+	return call->invite;
 }
 
 

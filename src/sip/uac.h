@@ -50,6 +50,7 @@ unsigned uac_invite_own_hdrs(const struct uac_invite_opts *opts);
 unsigned uac_prack_own_hdrs(const struct uac_req_opts *opts);
 int  uac_retransmit(struct uac_call *call);
 bool uac_stale_tag(const struct uac *uac, const struct pl *ftag);
+const char *uac_dialog_lack(const struct sip_msg *resp);
 int  uac_prack(struct uac_call *call, const struct sip_msg *resp,
 	       const struct uac_req_opts *opts, uint32_t *cseqp);
 int  uac_ack(struct uac_call *call, const struct sip_msg *final);
@@ -61,4 +62,5 @@ int  uac_send_raw(struct uac *uac, enum sip_transp tp, const struct sa *dst,
 		  const uint8_t *p, size_t len);
 const char *uac_call_id(const struct uac_call *call);
 uint32_t uac_call_invite_cseq(const struct uac_call *call);
+const struct mbuf *uac_call_invite(const struct uac_call *call);
 const struct sa *uac_target(const struct uac *uac);

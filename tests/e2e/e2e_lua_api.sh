@@ -105,7 +105,7 @@ call:bye with a misspelt timeout|a-options.lua|bye|call:bye: unknown option 'tim
 uac:send_raw with a misspelt to|a-options.lua|send_raw|uac:send_raw: unknown option 'too'
 peer:send with a misspelt transport|a-options.lua|peer|peer:send: unknown option 'tranport' \(it takes to, transport, cut\)
 call:response with options that are not a table|a-options.lua|notable|call:response: options must be a table, got number
-t:report with a misspelt message|a-options.lua|report|t:report: unknown option 'mesage' \(it takes message, rule, wanted, found\)
+t:report with a misspelt message|a-options.lua|report|t:report: unknown option 'mesage' \(it takes message, rule, wanted, found, contract\)
 siptap.matrix.cases with a misspelt option|a-options.lua|matrix|siptap.matrix.cases: unknown option 'matrx' \(it takes matrix, seed\)
 # error values that are not strings
 error with an empty table|b-errors.lua|empty|^error value \(table\): \{\}$

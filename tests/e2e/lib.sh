@@ -130,3 +130,20 @@ free_port() {
   done
   return 1
 }
+
+# start_node_uas SCRIPT PORT: a raw UAS of a test's own (node SCRIPT PORT,
+# printing "ready" once bound) on 127.0.0.1:PORT; sets uas_pid, which
+# stop_node_uas stops.
+start_node_uas() {
+  node "$1" "$2" >"$TMP/uas.$2.out" 2>&1 &
+  uas_pid=$!
+  for _ in $(seq 1 50); do
+    grep -q ready "$TMP/uas.$2.out" && break
+    sleep 0.1
+  done
+}
+
+stop_node_uas() {
+  kill "$uas_pid" 2>/dev/null || true
+  wait "$uas_pid" 2>/dev/null || true
+}

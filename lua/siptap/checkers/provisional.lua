@@ -87,7 +87,8 @@ function(c)
       end
       if not same_list(want, got) then
         v[#v + 1] = { msg = r, why = h .. " is " .. show_list(got) ..
-                      ", the INVITE had " .. show_list(want) }
+                      ", the INVITE had " .. show_list(want),
+                      observed = h .. ": " .. show_list(got) }
         break
       end
     end
@@ -106,7 +107,8 @@ function(c)
       v[#v + 1] = { msg = r, why = "To is '" .. got .. "', the INVITE's "
                     .. "is '" .. want .. "'" }
     elseif r.status ~= 100 and not r.to_tag then
-      v[#v + 1] = { msg = r, why = r.status .. " without a To tag" }
+      v[#v + 1] = { msg = r, why = r.status .. " without a To tag",
+                    observed = "To: " .. tostring(r:header("To")) }
     end
   end
   return v, n
@@ -134,7 +136,9 @@ rule("P-100-1", "100 Trying: never reliable, Timestamp copied", function(c)
     if r.status == 100 then
       n = n + 1
       if r:has_header("RSeq") or has_option(r, "Require", "100rel") then
-        v[#v + 1] = { msg = r, why = "100 Trying sent reliably" }
+        v[#v + 1] = { msg = r, why = "100 Trying sent reliably",
+                      observed = "100 with RSeq: " ..
+                                 tostring(r:header("RSeq")) }
       elseif ts and r:header("Timestamp") ~= ts then
         v[#v + 1] = { msg = r, why = "Timestamp is " ..
                       tostring(r:header("Timestamp")) .. ", the INVITE's "
@@ -157,7 +161,9 @@ function(c)
       n = n + 1
       local contact = r:header("Contact")
       if not contact or not contact:match("^%s*[^<]*<?%s*sips?:") then
-        v[#v + 1] = { msg = r, why = "no Contact with a SIP URI" }
+        v[#v + 1] = { msg = r, why = "no Contact with a SIP URI",
+                      observed = "Contact: " ..
+                                 tostring(r:header("Contact") or "(none)") }
       elseif rr and not same_list(values(r, "Record-Route"), rr) then
         v[#v + 1] = { msg = r, why = "Record-Route is " ..
                       show_list(values(r, "Record-Route")) ..
@@ -243,7 +249,8 @@ function(c, ctx)
       v[#v + 1] = { msg = r, why = "Content-Length " .. tostring(cl) ..
                     ", the body has " .. #r.body .. " bytes" }
     elseif #r.body > 0 and not ct then
-      v[#v + 1] = { msg = r, why = "a body without Content-Type" }
+      v[#v + 1] = { msg = r, why = "a body without Content-Type",
+                    observed = #r.body .. " bytes of body, no Content-Type" }
     elseif #r.body == 0 and ct then
       v[#v + 1] = { msg = r, why = "Content-Type without a body" }
     elseif ctx.content_type and asked(r, ctx) and
@@ -327,7 +334,9 @@ rule("P-RANGE-1", "progress() outside 100..199 sends nothing", function(c, ctx)
   if not c.uas_invite then sent = c.responses end
   if #sent > 0 then
     v[#v + 1] = { msg = sent[1], why = "a response was sent for an "
-                  .. "invalid progress()" }
+                  .. "invalid progress()",
+                  observed = tostring(sent[1].status) .. " " ..
+                             tostring(sent[1].reason) .. " on the wire" }
   end
   return v, n
 end)

@@ -117,7 +117,9 @@ function(c)
     end
     n = 1
     if not has_option(f, "Unsupported", "100rel") then
-      v[#v + 1] = { msg = f, why = "420 without Unsupported: 100rel" }
+      v[#v + 1] = { msg = f, why = "420 without Unsupported: 100rel",
+                    observed = "Unsupported: " ..
+                               tostring(f:header("Unsupported") or "(none)") }
     end
     return v, n
   end
@@ -126,7 +128,8 @@ function(c)
       n = n + 1
       if not rseq(r) then
         v[#v + 1] = { msg = r, why = r.status .. " sent unreliably to an "
-                      .. "INVITE that requires 100rel" }
+                      .. "INVITE that requires 100rel",
+                      observed = r.status .. " without RSeq" }
       end
     end
   end
@@ -144,7 +147,9 @@ rule("R-WHEN-2", "no 100rel in the INVITE: nothing sent reliably", function(c)
       n = n + 1
       if rseq(r) or has_option(r, "Require", "100rel") then
         v[#v + 1] = { msg = r, why = r.status .. " sent reliably to an "
-                      .. "INVITE without 100rel" }
+                      .. "INVITE without 100rel",
+                      observed = r.status .. " with RSeq: " ..
+                                 tostring(r:header("RSeq")) }
       end
     end
   end
@@ -182,11 +187,17 @@ function(c)
       if has_rseq or req then
         n = n + 1
         if not has_rseq then
-          v[#v + 1] = { msg = r, why = "Require: 100rel without RSeq" }
+          v[#v + 1] = { msg = r, why = "Require: 100rel without RSeq",
+                        observed = "Require: " .. tostring(r:header("Require"))
+                                   .. ", no RSeq" }
         elseif not req then
-          v[#v + 1] = { msg = r, why = "RSeq without Require: 100rel" }
+          v[#v + 1] = { msg = r, why = "RSeq without Require: 100rel",
+                        observed = "RSeq: " .. tostring(r:header("RSeq")) ..
+                                   ", Require: " ..
+                                   tostring(r:header("Require") or "(none)") }
         elseif not rseq(r) then
-          v[#v + 1] = { msg = r, why = "RSeq is not a number" }
+          v[#v + 1] = { msg = r, why = "RSeq is not a number",
+                        observed = "RSeq: " .. tostring(r:header("RSeq")) }
         end
       end
     end
@@ -204,13 +215,15 @@ function(c)
       v[#v + 1] = { msg = e.first, why = ("the %d reuses RSeq %d of the "
                     .. "%d before it: a different response (status, "
                     .. "header set or body), not a retransmission"):format(
-                    e.first.status, e.rseq, e.reuse.first.status) }
+                    e.first.status, e.rseq, e.reuse.first.status),
+                    observed = ("RSeq: %d on the %d and on the %d"):format(
+                    e.rseq, e.reuse.first.status, e.first.status) }
     elseif not prev and (e.rseq < 1 or e.rseq > 2^31 - 1) then
       v[#v + 1] = { msg = e.first, why = "first RSeq " .. e.rseq ..
-                    " is outside 1..2^31-1" }
+                    " is outside 1..2^31-1", observed = "RSeq: " .. e.rseq }
     elseif prev and e.rseq ~= prev.rseq + 1 then
       v[#v + 1] = { msg = e.first, why = "RSeq " .. e.rseq .. " after " ..
-                    prev.rseq }
+                    prev.rseq, observed = "RSeq: " .. e.rseq }
     end
     if not e.reuse then prev = e end
   end
@@ -438,7 +451,9 @@ function(c, ctx)
       n = n + 1
       if not x.answer or x.answer.status > 299 then
         v[#v + 1] = { msg = x.answer or x.prack, why = "a PRACK after the "
-                      .. "final response was not answered 2xx" }
+                      .. "final response was not answered 2xx",
+                      observed = x.answer and "PRACK answered " ..
+                                 x.answer.status or "no answer to the PRACK" }
       end
     end
   end

@@ -121,9 +121,19 @@ function(c)
                      (r.status >= 200 and r.status < 300)
     if reliable then
       n = 1
-      if not is_sdp(r) then
+      if not is_sdp(r) and r.body ~= "" and not r:header("Content-Type") then
+        -- a body the UAC cannot take for SDP: P-BODY-1's, not a second
+        -- finding
+        v[#v + 1] = { msg = r, consequence = "P-BODY-1",
+                      observed = "a body without Content-Type",
+                      why = "the first reliable response (" .. r.status ..
+                      ") has a body without Content-Type, no offer" }
+      elseif not is_sdp(r) then
         v[#v + 1] = { msg = r, why = "the first reliable response (" ..
-                      r.status .. ") carries no offer" }
+                      r.status .. ") carries no offer",
+                      observed = r.status .. " with " .. (r.body == "" and
+                      "no body" or "Content-Type: " ..
+                      tostring(r:header("Content-Type"))) }
       end
       break
     end
@@ -159,7 +169,8 @@ function(c, ctx)
     end
   end
   if n == 0 then
-    v[#v + 1] = { msg = c.invite, why = "no SDP in a provisional response" }
+    v[#v + 1] = { msg = c.invite, why = "no SDP in a provisional response",
+                  observed = "no provisional with a body" }
     n = 1
   end
   return v, n

@@ -4,7 +4,7 @@
 // lines (the protocol: siptap's agent protocol, v1). SIP.js talks SIP to
 // siptap over UDP through ./transport.mjs; its SDP comes from ./sdh.mjs.
 //
-//   node agent.mjs --control 127.0.0.1:0 [--verbose]
+//   node agent.mjs --control 127.0.0.1:0 [--verbose] [--defaults]
 import net from "node:net";
 import readline from "node:readline";
 import { createRequire } from "node:module";
@@ -19,7 +19,7 @@ const AGENT_NAME = `SIP.js ${SIPJS_VERSION}`;
 const T1 = Core.Timers.T1; // fixed in SIP.js; a start or configure t1 cannot change it
 const ANSWER_WAIT_MS = 200;
 
-const USAGE = `usage: node agent.mjs --control 127.0.0.1:PORT [--verbose] [--math-random X]
+const USAGE = `usage: node agent.mjs --control 127.0.0.1:PORT [--verbose] [--defaults] [--math-random X]
        node agent.mjs --help
 
 siptap's remote-UAS agent for SIP.js ${SIPJS_VERSION}. Listens for control
@@ -30,6 +30,12 @@ Each connection is one test with a UserAgent of its own.
 options:
   --control ADDR:PORT  where to listen (127.0.0.1 only; default 127.0.0.1:0)
   --verbose            log control traffic and SIP.js's warnings to stderr
+  --defaults           each UserAgent as SIP.js's users get it: its automatic
+                       180 on (sendInitialProvisionalResponse: true) and
+                       noAnswerTimeout 60 s; without it the automatic 180
+                       is off and the scenario decides every response.
+                       Either way t:uas{sendInitialProvisionalResponse,
+                       noAnswerTimeout} (configure) sets them per test
   --math-random X      a probe: Math.random() always returns X (0 <= X < 1),
                        e.g. 0 to see the first RSeq SIP.js draws in 1 of
                        10000 calls (floor(random * 10000) = 0)
@@ -37,6 +43,8 @@ options:
 `;
 
 let verbose = false;
+// --defaults: SIP.js's own sendInitialProvisionalResponse (true)
+let sipjsDefaults = false;
 const debug = (...args) => verbose && console.error("sipjs-agent:", ...args);
 
 // --- JSON-RPC errors ----------------------------------------------------
@@ -207,8 +215,11 @@ class Connection {
       contactParams: { transport: "udp" },
       sipExtension100rel: SIPExtension.Supported,
       // SIP.js would send 180 Ringing by itself before onInvite (and wait
-      // for its PRACK under 100rel); the scenario decides every response.
-      sendInitialProvisionalResponse: false,
+      // for its PRACK under 100rel); the scenario decides every response,
+      // unless the run measures SIP.js as its users configure it
+      // (--defaults) or the test asks (configure).
+      sendInitialProvisionalResponse: sipjsDefaults,
+      noAnswerTimeout: 60, // SIP.js's default, named: configure changes it
       logLevel: "warn",
       logBuiltinEnabled: false,
       logConfiguration: false,
@@ -222,13 +233,19 @@ class Connection {
     });
   }
 
-  // configure: rel100 and t1 as the protocol says, and, beyond it,
-  // sendInitialProvisionalResponse (boolean) for SIP.js's automatic 180.
+  // configure: rel100 and t1 as the protocol says, and SIP.js's
+  // UserAgent options sendInitialProvisionalResponse (boolean, its
+  // automatic 180) and noAnswerTimeout (seconds until it rejects an
+  // unanswered INVITE with 480), from t:uas{...}.
   configure(params) {
     for (const key of Object.keys(params)) {
-      if (!["rel100", "t1", "sendInitialProvisionalResponse"].includes(key)) {
+      if (!["rel100", "t1", "sendInitialProvisionalResponse", "noAnswerTimeout"].includes(key)) {
         throw new AgentError(-32602, `configure: unknown key ${key}`);
       }
+    }
+    const nat = params.noAnswerTimeout;
+    if (nat !== undefined && !(Number.isInteger(nat) && nat >= 1 && nat <= 3600)) {
+      throw new AgentError(-32602, "configure: noAnswerTimeout must be whole seconds, 1..3600");
     }
     if (params.rel100 !== undefined && !Object.hasOwn(REL100, params.rel100)) {
       throw new AgentError(-32602, `configure: rel100 must be "required" or "supported", not ${JSON.stringify(params.rel100)}`);
@@ -245,9 +262,10 @@ class Connection {
   // from the UA's options at each INVITE/progress; the Supported header
   // was fixed when the core was made, so it is changed there too, as if
   // the UserAgent had been built with the new policy.
-  applyConfig({ rel100, sendInitialProvisionalResponse }) {
+  applyConfig({ rel100, sendInitialProvisionalResponse, noAnswerTimeout }) {
     const options = this.ua.configuration;
     if (sendInitialProvisionalResponse !== undefined) options.sendInitialProvisionalResponse = sendInitialProvisionalResponse;
+    if (noAnswerTimeout !== undefined) options.noAnswerTimeout = noAnswerTimeout;
     if (rel100 === undefined) return;
     options.sipExtension100rel = REL100[rel100];
     const core = this.ua.userAgentCore.configuration;
@@ -370,6 +388,8 @@ function parseArgs(argv) {
       process.exit(0);
     } else if (arg === "--verbose") {
       verbose = true;
+    } else if (arg === "--defaults") {
+      sipjsDefaults = true;
     } else if (arg === "--math-random") {
       const x = Number(argv[++i]);
       if (!(x >= 0 && x < 1)) usageError("--math-random wants a number in [0, 1)");
