@@ -22,7 +22,7 @@ f="$TMP/l/findings.md"
 # the R-RSEQ-1 section alone
 awk '/^## R-RSEQ-1$/ { s = 1; next } /^#+ [^#]/ && /^## / { s = 0 } s' "$f" \
   >"$TMP/rseq.md"
-grep -qx '  - expected: RSeq starts in 1..2^31-1 and counts up by one' "$TMP/rseq.md" &&
+grep -qx '  - expected: RSeq starts in 1..2^31-1 and counts up by one; a different response never reuses one' "$TMP/rseq.md" &&
   grep -qx '  - observed: RSeq: 0' "$TMP/rseq.md" &&
   pass "expected is the rule, observed is the value on the wire (RSeq: 0)" ||
   { fail "expected/observed lines"; show "$TMP/rseq.md"; }
