@@ -393,10 +393,40 @@ int runner_yield(lua_State *L, lua_KContext ctx, lua_KFunction k)
 }
 
 
+/* Why a wait may have come to nothing: the messages siptap's UAC and UAS
+ * got and could not decode ("; the peer sent 1 message siptap could not
+ * decode (P-WIRE-1): header line 3 has no colon: 'Bad'"), or "". */
+const char *runner_undecodable(const struct test *t)
+{
+	static char why[384];
+	const struct wire_msg *first = NULL;
+	unsigned n = 0;
+	struct le *le;
+
+	why[0] = '\0';
+	for (le = wire_msgs(t->wire)->head; le; le = le->next) {
+		const struct wire_msg *wm = le->data;
+
+		if (wm->tx || wm->role == WIRE_PEER || wm->mirror || !wm->why)
+			continue;
+		if (!first)
+			first = wm;
+		++n;
+	}
+	if (first)
+		(void)re_snprintf(why, sizeof(why), "; the peer sent %u "
+				  "message%s siptap could not decode "
+				  "(P-WIRE-1): %s", n, n == 1 ? "" : "s",
+				  first->why);
+
+	return why;
+}
+
+
 static void timeout_handler(void *arg)
 {
 	struct test *t = arg;
-	char msg[256], at[256] = "";
+	char msg[640], at[256] = "";
 	struct tap_diag diag[3] = {
 		{"message", msg, 0},
 		{"waiting_for", t->waiting_for ? t->waiting_for : "nothing",
@@ -405,7 +435,8 @@ static void timeout_handler(void *arg)
 	};
 
 	(void)re_snprintf(msg, sizeof(msg), "the test did not finish within "
-			  "%u s (--timeout)", t->conf->timeout_s);
+			  "%u s (--timeout)%s", t->conf->timeout_s,
+			  t->waiting_for ? runner_undecodable(t) : "");
 	if (t->waiting_for)
 		(void)runner_where(t->co, at, sizeof(at));
 	runner_point(t, false, "test finished in time", diag, *at ? 3 : 2);

@@ -80,6 +80,12 @@ static const struct fault_info faults[FAULT_COUNT] = {
 		"session description options and modifiers are ignored"},
 	[FAULT_SDP_LF] = {"sdp-lf", "S-FMT-1",
 		"generated SDP ends its lines in LF only"},
+	[FAULT_BAD_HEADER_LINE] = {"bad-header-line", "P-WIRE-1",
+		"provisionals (not 100) carry a header line without a colon "
+		"(as SIP.js once sent)"},
+	[FAULT_LF_LINE_ENDS] = {"lf-line-ends", "P-WIRE-1",
+		"the head of a provisional (not 100) ends its lines in LF "
+		"only"},
 };
 
 
