@@ -205,6 +205,10 @@ static int add(struct wire *wire, enum wire_role role, bool tx,
 		wm->raw     = mem_ref(twin->raw);
 		wm->decoded = twin->decoded;
 		wm->head    = twin->head;
+		/* the twin may be a copy libre was not to get (no
+		 * Content-Length on a stream): it decodes all the same */
+		if (!wm->decoded && twin->why)
+			head_decode(wm);
 	}
 	else {
 		wm->raw = mbuf_alloc(len ? len : 1);
@@ -558,6 +562,9 @@ size_t wire_reason(char *buf, size_t sz, const uint8_t *p, size_t len)
 		q = eol + 1;
 		++line;
 	}
+	if (q >= end && !buf[0])
+		(void)re_snprintf(buf, sz, "the head has no empty line at its "
+				  "end");
 
 	return strlen(buf);
 }
