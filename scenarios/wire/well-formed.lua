@@ -154,3 +154,32 @@ for _, c in ipairs(cases) do
     inv:reject{ statusCode = 486 }
   end)
 end
+
+test("wire: a message cut short by the peer's close is on the wire, "
+     .. "undecodable", function(t)
+  local bytes = "INVITE sip:siptap@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP x"
+  t:peer():send(bytes, { to = "uas", transport = "tcp", cut = true })
+  t:sleep(150)
+  local m
+  for _, x in ipairs(t:wire()) do
+    if x.role == "uas" and not x.sent and x.undecodable then m = x end
+  end
+  t:ok(m, "what came is on t:wire()")
+  t:is(m and m.raw, bytes, "its bytes exactly")
+  t:like(m and m.reason or "", "closed before the message was whole",
+         "m.reason says it was cut short")
+end)
+
+test("wire: bytes that are no SIP over TCP are one undecodable message",
+     function(t)
+  local bytes = string.char(0, 255, 1, 254, 13, 10, 0, 7):rep(8)
+  t:peer():send(bytes, { to = "uas", transport = "tcp" })
+  t:sleep(100)
+  local m
+  for _, x in ipairs(t:wire()) do
+    if x.role == "uas" and not x.sent and x.undecodable then m = x end
+  end
+  t:is(m and m.raw, bytes, "on t:wire(), all of them")
+  t:like(m and m.reason or "", "no SIP request or status line",
+         "m.reason says why")
+end)

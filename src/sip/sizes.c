@@ -53,6 +53,7 @@ enum {
 	TCP_TXQSZ      = 4 * SIZES_STREAM_MAX,
 	FRAMER_LAYER   = 1000,             /* above TLS (layer 0)        */
 	SNIFF_LAYER    = -1000,            /* below TLS: sees its records */
+	CUT_CHECK_MS   = 20,
 	TLS_HANDSHAKE  = 0x16,             /* RFC 8446 5.1 content type  */
 	RETRY_MS       = 1,
 	GIVE_UP_MS     = 2000,
@@ -88,6 +89,9 @@ struct framer {
 	bool tap;                  /* a SIP transport's: raw handler     */
 	bool tls;
 	bool sniffed;
+	struct sa laddr;           /* the connection's, for the tap      */
+	struct sa paddr;
+	struct tmr tmr;            /* a message cut short by the close   */
 };
 
 static struct list watches;
@@ -510,12 +514,17 @@ static void framer_destructor(void *arg)
 	struct framer *f = arg;
 
 	list_unlink(&f->le);
+	tmr_cancel(&f->tmr);
 	mem_deref(f->th);
 	mem_deref(f->acc);
 }
 
 
-/* Framers whose connection is gone: theirs is the last reference. */
+static void cut_deliver(struct framer *f);
+
+
+/* Framers whose connection is gone: theirs is the last reference. What
+ * one still held is a message cut short, on the wire as such. */
 void sizes_sweep(void)
 {
 	struct le *le = framers.head;
@@ -524,8 +533,10 @@ void sizes_sweep(void)
 		struct framer *f = le->data;
 
 		le = le->next;
-		if (mem_nrefs(f->th) == 1)
+		if (mem_nrefs(f->th) == 1) {
+			cut_deliver(f);
 			mem_deref(f);
+		}
 	}
 }
 
@@ -666,7 +677,6 @@ static bool frame_deliver(struct framer *f, struct mbuf *acc, size_t pos,
 {
 	const size_t end = acc->end;
 	struct sip_msg *msg = NULL;
-	struct sa laddr, paddr;
 	char why[160];
 	int err;
 
@@ -690,14 +700,39 @@ static bool frame_deliver(struct framer *f, struct mbuf *acc, size_t pos,
 			 "siptap took it to end at its empty line",
 			 sizeof(why));
 
-	sa_init(&laddr, AF_UNSPEC);
-	sa_init(&paddr, AF_UNSPEC);
-	(void)tcp_conn_local_get(f->tc, &laddr);
-	(void)tcp_conn_peer_get(f->tc, &paddr);
-	raw(&laddr, &paddr, f->tls ? SIP_TRANSP_TLS : SIP_TRANSP_TCP,
+	raw(&f->laddr, &f->paddr, f->tls ? SIP_TRANSP_TLS : SIP_TRANSP_TCP,
 	    acc->buf + pos, size, err || !clen ? why : NULL);
 
 	return !err && clen;
+}
+
+
+/* While the start of a message waits: when the connection is gone (the
+ * framer holds the last reference to its helper), the bytes are what
+ * the peer sent, cut short; they go on the wire as such. */
+static void cut_deliver(struct framer *f)
+{
+	char why[128];
+
+	if (!f->acc || !f->tap)
+		return;
+
+	(void)re_snprintf(why, sizeof(why), "the connection closed before "
+			  "the message was whole (%zu bytes came)",
+			  f->acc->end);
+	(void)frame_deliver(f, f->acc, 0, f->acc->end, true, why);
+	f->acc = mem_deref(f->acc);
+}
+
+
+static void cut_check(void *arg)
+{
+	struct framer *f = arg;
+
+	if (f->acc && mem_nrefs(f->th) > 1)
+		tmr_start(&f->tmr, CUT_CHECK_MS, cut_check, f);
+	else
+		cut_deliver(f);
 }
 
 
@@ -715,6 +750,11 @@ static bool framer_recv(int *err, struct mbuf *mb, bool *estab, void *arg)
 
 	if (f->lost)
 		return true;
+
+	if (!sa_isset(&f->laddr, SA_ALL)) {
+		(void)tcp_conn_local_get(f->tc, &f->laddr);
+		(void)tcp_conn_peer_get(f->tc, &f->paddr);
+	}
 
 	if (!f->acc) {
 		f->acc = mbuf_alloc(mbuf_get_left(mb) + 1);
@@ -755,9 +795,9 @@ static bool framer_recv(int *err, struct mbuf *mb, bool *estab, void *arg)
 			break;
 		}
 		if (frame_deliver(f, f->acc, pos, size, clen, fr == FRAME_JUNK ?
-				  "it is no SIP message (its first line is "
-				  "no start line); siptap closed the "
-				  "connection" : NULL))
+				  "no SIP message: siptap closed the "
+				  "connection (a next message could start "
+				  "anywhere)" : NULL))
 			*err = mbuf_write_mem(up, p, size);
 		pos += size;
 		if (fr == FRAME_JUNK && f->tap)
@@ -781,6 +821,8 @@ static bool framer_recv(int *err, struct mbuf *mb, bool *estab, void *arg)
 	}
 	if (*err == EOVERFLOW || *err == EBADMSG)
 		f->acc = mem_deref(f->acc);
+	if (f->acc && f->tap && !tmr_isrunning(&f->tmr))
+		tmr_start(&f->tmr, CUT_CHECK_MS, cut_check, f);
 	mem_deref(up);
 
 	return *err || !any;

@@ -160,16 +160,20 @@ static bool seen_before(const struct wire *wire, const struct wire_msg *wm)
 
 
 /* Why bytes that libre did not decode are no SIP message: the first
- * thing wrong, quoted (see wire_reason). */
-static int why_set(struct wire_msg *wm, const char *fallback)
+ * thing wrong, quoted (see wire_reason), then what the socket's side
+ * knew (a connection closed mid-message); libre's own error only when
+ * nothing better is known. */
+static int why_set(struct wire_msg *wm, const char *given)
 {
+	static const char libre[] = "libre could not decode it";
 	char why[256];
 
 	if (!wire_reason(why, sizeof(why), wm->raw->buf, wm->raw->end))
-		str_ncpy(why, fallback ? fallback : "libre could not decode "
-			 "it", sizeof(why));
+		return str_dup(&wm->why, given ? given : libre);
+	if (!given || !strncmp(given, libre, sizeof(libre) - 1))
+		return str_dup(&wm->why, why);
 
-	return str_dup(&wm->why, why);
+	return re_sdprintf(&wm->why, "%s; %s", why, given);
 }
 
 
