@@ -353,7 +353,7 @@ static int response_k(lua_State *L, int status, lua_KContext ctx)
 		runner_wait_end(lc->t);
 		return luaL_error(L, "no %s arrived within the wait%s",
 				  lua_tostring(L, (int)ctx + 1),
-				  runner_undecodable(lc->t));
+				  runner_undecodable(lc->t, WIRE_UAC));
 	}
 
 	return runner_yield(L, ctx, response_k);

@@ -393,10 +393,11 @@ int runner_yield(lua_State *L, lua_KContext ctx, lua_KFunction k)
 }
 
 
-/* Why a wait may have come to nothing: the messages siptap's UAC and UAS
- * got and could not decode ("; the peer sent 1 message siptap could not
- * decode (P-WIRE-1): header line 3 has no colon: 'Bad'"), or "". */
-const char *runner_undecodable(const struct test *t)
+/* Why a wait may have come to nothing: the messages siptap's UAC or UAS
+ * (role, an enum wire_role; -1: either) got and could not decode ("; the peer sent 1
+ * message siptap could not decode (P-WIRE-1): header line 3 has no
+ * colon: 'Bad'"), or "". */
+const char *runner_undecodable(const struct test *t, int role)
 {
 	static char why[384];
 	const struct wire_msg *first = NULL;
@@ -407,7 +408,8 @@ const char *runner_undecodable(const struct test *t)
 	for (le = wire_msgs(t->wire)->head; le; le = le->next) {
 		const struct wire_msg *wm = le->data;
 
-		if (wm->tx || wm->role == WIRE_PEER || wm->mirror || !wm->why)
+		if (wm->tx || wm->role == WIRE_PEER || wm->mirror || !wm->why ||
+		    (role >= 0 && (int)wm->role != role))
 			continue;
 		if (!first)
 			first = wm;
@@ -436,7 +438,7 @@ static void timeout_handler(void *arg)
 
 	(void)re_snprintf(msg, sizeof(msg), "the test did not finish within "
 			  "%u s (--timeout)%s", t->conf->timeout_s,
-			  t->waiting_for ? runner_undecodable(t) : "");
+			  t->waiting_for ? runner_undecodable(t, -1) : "");
 	if (t->waiting_for)
 		(void)runner_where(t->co, at, sizeof(at));
 	runner_point(t, false, "test finished in time", diag, *at ? 3 : 2);
