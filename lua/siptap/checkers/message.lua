@@ -69,9 +69,11 @@ local function start_line(s)
       "the method is no token: " .. show(s)
   end
   if s:match("^SIP/2%.0 %d%d%d ") then return true end
-  if s:match("^SIP/") or s:match(" SIP/[%d.]+$") then
-    return "the start line is not SIP/2.0 with a 3-digit status code "
-      .. "where it is a status line: " .. show(s)
+  if s:match("^SIP/") then
+    return "the status line is not 'SIP/2.0 NNN reason': " .. show(s)
+  end
+  if s:match(" SIP/[%d.]+$") then
+    return "the request line does not end in SIP/2.0: " .. show(s)
   end
   return "the start line is no SIP request or status line: " .. show(s)
 end
