@@ -183,3 +183,32 @@ test("wire: bytes that are no SIP over TCP are one undecodable message",
   t:like(m and m.reason or "", "no SIP request or status line",
          "m.reason says why")
 end)
+
+test("wire: a whole INVITE, then bytes that are no SIP, in one TCP write",
+     function(t)
+  local flows = require "siptap.flows"
+  local peer = t:peer()
+  local invite = flows.request(peer, {
+    "INVITE sip:siptap@127.0.0.1 SIP/2.0",
+    "Via: SIP/2.0/TCP PEER;branch=z9hG4bKjunk" .. math.random(1e9),
+    "Max-Forwards: 70",
+    "From: <sip:peer@127.0.0.1>;tag=junk",
+    "To: <sip:siptap@127.0.0.1>",
+    "Call-ID: junk-" .. math.random(1e9) .. "@127.0.0.1",
+    "CSeq: 1 INVITE",
+    "Contact: <sip:peer@PEER;transport=tcp>",
+    "Content-Length: 0",
+  })
+  local junk = string.char(0, 255, 13, 10):rep(4)
+  peer:send(invite .. junk, { to = "uas", transport = "tcp" })
+  local inv = t:uas():incoming()
+  t:ok(inv, "the INVITE reaches the UAS")
+  local m
+  for _, x in ipairs(t:wire()) do
+    if x.role == "uas" and not x.sent and x.undecodable then m = x end
+  end
+  t:is(m and m.raw, junk, "the bytes after it are on t:wire(), undecodable")
+  t:like(m and m.reason or "", "takes nothing more from this connection",
+         "m.reason says what became of the connection")
+  inv:reject{ statusCode = 486 }
+end)

@@ -87,6 +87,7 @@ struct framer {
 	struct mbuf *acc;
 	bool lost;
 	bool tap;                  /* a SIP transport's: raw handler     */
+	bool deaf;                 /* bytes that were no SIP came        */
 	bool tls;
 	bool sniffed;
 	struct sa laddr;           /* the connection's, for the tap      */
@@ -620,6 +621,11 @@ static long clen_get(const uint8_t *p, size_t n)
 
 enum frame { FRAME_WAIT, FRAME_MSG, FRAME_JUNK, FRAME_OVER };
 
+static const char CLOSED[] = "no SIP message: siptap closed the connection "
+	"(a next message could start anywhere)";
+static const char DEAF[] = "no SIP message: siptap takes nothing more from "
+	"this connection (a next message could start anywhere)";
+
 /* What the bytes at p begin with: a whole message of *size bytes
  * (*clen false: it has no Content-Length, and ends at its empty line),
  * not yet a whole one, bytes that are no SIP (JUNK, all of them), or a
@@ -756,6 +762,12 @@ static bool framer_recv(int *err, struct mbuf *mb, bool *estab, void *arg)
 		(void)tcp_conn_peer_get(f->tc, &f->paddr);
 	}
 
+	if (f->deaf) {
+		raw(&f->laddr, &f->paddr, f->tls ? SIP_TRANSP_TLS :
+		    SIP_TRANSP_TCP, mbuf_buf(mb), mbuf_get_left(mb), DEAF);
+		return true;
+	}
+
 	if (!f->acc) {
 		f->acc = mbuf_alloc(mbuf_get_left(mb) + 1);
 		if (!f->acc) {
@@ -794,13 +806,16 @@ static bool framer_recv(int *err, struct mbuf *mb, bool *estab, void *arg)
 			*err = EOVERFLOW;
 			break;
 		}
-		if (frame_deliver(f, f->acc, pos, size, clen, fr == FRAME_JUNK ?
-				  "no SIP message: siptap closed the "
-				  "connection (a next message could start "
-				  "anywhere)" : NULL))
+		/* after no SIP, a next message could start anywhere: the
+		 * connection closes, or, when whole messages came before in
+		 * this read (libre is to get them), goes deaf */
+		if (fr == FRAME_JUNK && f->tap)
+			f->deaf = up->end > 0;
+		if (frame_deliver(f, f->acc, pos, size, clen, fr != FRAME_JUNK
+				  ? NULL : f->deaf ? DEAF : CLOSED))
 			*err = mbuf_write_mem(up, p, size);
 		pos += size;
-		if (fr == FRAME_JUNK && f->tap)
+		if (fr == FRAME_JUNK && f->tap && !f->deaf)
 			*err = EBADMSG;
 	}
 
