@@ -394,9 +394,9 @@ int runner_yield(lua_State *L, lua_KContext ctx, lua_KFunction k)
 
 
 /* Why a wait may have come to nothing: the messages siptap's UAC or UAS
- * (role, an enum wire_role; -1: either) got and could not decode ("; the peer sent 1
- * message siptap could not decode (P-WIRE-1): header line 3 has no
- * colon: 'Bad'"), or "". */
+ * (role, an enum wire_role; -1: either) got and could not decode ("; the
+ * peer sent 1 message siptap could not decode (P-WIRE-1): header line 3
+ * has no colon: 'Bad'"), or "". */
 const char *runner_undecodable(const struct test *t, int role)
 {
 	static char why[384];

@@ -602,7 +602,8 @@ static long clen_get(const uint8_t *p, size_t n)
 		line.l = (eol ? eol : end) - q;
 		q = eol ? eol : end;
 
-		if (re_regex(line.p, line.l, "[^ \t:]+[ \t]*:[ \t]*[0-9]+[ \t\r]*",
+		if (re_regex(line.p, line.l,
+			     "[^ \t:]+[ \t]*:[ \t]*[0-9]+[ \t\r]*",
 			     &name, NULL, NULL, &val, NULL) ||
 		    name.p != line.p)
 			continue;

@@ -473,7 +473,8 @@ static bool start_line_bad(char *buf, size_t sz, const uint8_t *p, size_t n)
 	}
 	if (pl_strcmp(&c, "SIP/2.0")) {
 		(void)re_snprintf(buf, sz, "the start line is not SIP/2.0 "
-				  "(a request line ends with SIP/2.0): '%s'", q);
+				  "(a request line ends with SIP/2.0): '%s'",
+				  q);
 		return true;
 	}
 	if (!is_token((const uint8_t *)a.p, a.l)) {
