@@ -746,7 +746,8 @@ static void cut_check(void *arg)
 /* tcp_helper_recv_h: whole messages go up, each to the raw handler
  * first; what libre is not to get stays here, and so does the start of
  * a message not whole yet. Bytes that are no SIP close the connection
- * (there is no telling where a message would start again). */
+ * (there is no telling where a message would start again), or, after
+ * whole messages in the same read, leave it deaf. */
 static bool framer_recv(int *err, struct mbuf *mb, bool *estab, void *arg)
 {
 	struct framer *f = arg;
