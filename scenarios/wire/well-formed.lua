@@ -47,16 +47,13 @@ local function wire1(t)
   return fn({ wire = wire, calls = rules.calls(wire) }, { peer = true })
 end
 
--- the messages the UAC got from the peer
-local function at_uac(t, peer)
-  local out = {}
-  for _, m in ipairs(t:wire()) do
-    if m.role == "uac" and not m.sent and m.src:find(peer, 1, true) == 1
-    then
-      out[#out + 1] = m
-    end
+-- the last message the role received and could not decode
+local function undecodable_at(t, role)
+  local m
+  for _, x in ipairs(t:wire()) do
+    if x.role == role and not x.sent and x.undecodable then m = x end
   end
-  return out
+  return m
 end
 
 for _, tp in ipairs{ "udp", "tcp" } do
@@ -74,9 +71,7 @@ for _, tp in ipairs{ "udp", "tcp" } do
              "no 180 .*the peer sent 1 message siptap could not decode "
              .. "%(P%-WIRE%-1%): header line 7 has no colon: 'Ringing tone "
              .. "follows'", "the wait names the undecodable message")
-    local got = at_uac(t, "127.0.0.1")
-    local m
-    for _, x in ipairs(got) do if x.undecodable then m = x end end
+    local m = undecodable_at(t, "uac")
     t:ok(m, "the undecodable message is on t:wire()")
     if not m then return end
     t:is(m.raw, bad, "its bytes exactly")
@@ -101,10 +96,7 @@ test("wire: a response without Content-Length over TCP is on the wire, "
   local bad = response(inv:request(), "180 Ringing", { [7] = false })
   peer:send(bad .. "SIP/2.0 183", { to = "uac", transport = "tcp" })
   t:sleep(100)
-  local m
-  for _, x in ipairs(t:wire()) do
-    if x.role == "uac" and not x.sent and x.undecodable then m = x end
-  end
+  local m = undecodable_at(t, "uac")
   t:ok(m, "the message is on t:wire()")
   t:is(m and m.raw, bad, "framed at its empty line")
   t:like(m and m.reason or "", "no Content%-Length", "m.reason says why")
@@ -160,10 +152,7 @@ test("wire: a message cut short by the peer's close is on the wire, "
   local bytes = "INVITE sip:siptap@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP x"
   t:peer():send(bytes, { to = "uas", transport = "tcp", cut = true })
   t:sleep(150)
-  local m
-  for _, x in ipairs(t:wire()) do
-    if x.role == "uas" and not x.sent and x.undecodable then m = x end
-  end
+  local m = undecodable_at(t, "uas")
   t:ok(m, "what came is on t:wire()")
   t:is(m and m.raw, bytes, "its bytes exactly")
   t:like(m and m.reason or "", "closed before the message was whole",
@@ -175,10 +164,7 @@ test("wire: bytes that are no SIP over TCP are one undecodable message",
   local bytes = string.char(0, 255, 1, 254, 13, 10, 0, 7):rep(8)
   t:peer():send(bytes, { to = "uas", transport = "tcp" })
   t:sleep(100)
-  local m
-  for _, x in ipairs(t:wire()) do
-    if x.role == "uas" and not x.sent and x.undecodable then m = x end
-  end
+  local m = undecodable_at(t, "uas")
   t:is(m and m.raw, bytes, "on t:wire(), all of them")
   t:like(m and m.reason or "", "no SIP request or status line",
          "m.reason says why")
@@ -203,10 +189,7 @@ test("wire: a whole INVITE, then bytes that are no SIP, in one TCP write",
   peer:send(invite .. junk, { to = "uas", transport = "tcp" })
   local inv = t:uas():incoming()
   t:ok(inv, "the INVITE reaches the UAS")
-  local m
-  for _, x in ipairs(t:wire()) do
-    if x.role == "uas" and not x.sent and x.undecodable then m = x end
-  end
+  local m = undecodable_at(t, "uas")
   t:is(m and m.raw, junk, "the bytes after it are on t:wire(), undecodable")
   t:like(m and m.reason or "", "takes nothing more from this connection",
          "m.reason says what became of the connection")
