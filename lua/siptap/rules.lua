@@ -24,7 +24,7 @@ M.general = {
   "R-ONE-1", "R-RETX-1", "R-RETX-2", "R-TIMEOUT-1", "R-PRACK-1",
   "R-PRACK-2", "R-FINAL-1", "R-FINAL-2", "S-ANS-1", "S-ANS-2", "S-OFF-1",
   "S-FMT-1", "S-OA-1", "S-OA-2", "S-VER-1", "P-EXT-1", "P-DLG-2",
-  "P-2XX-1", "R-PRACK-3",
+  "P-2XX-1", "R-PRACK-3", "P-WIRE-1",
 }
 
 -- What a proxy must do (RFC 3261 16.6, 16.7), checked when --proxy is set.
@@ -44,10 +44,11 @@ local function checkers()
   return C
 end
 
--- rules.titles (id -> title), rules.rules (id -> checker) and
--- rules.calls(wire) are the checkers' own, loaded when asked for.
+-- rules.titles (id -> title), rules.rules (id -> checker), rules.scopes
+-- (id -> "wire" for a checker of the whole wire) and rules.calls(wire)
+-- are the checkers' own, loaded when asked for.
 setmetatable(M, { __index = function(_, k)
-  if k == "titles" or k == "rules" or k == "calls" then
+  if k == "titles" or k == "rules" or k == "calls" or k == "scopes" then
     return checkers()[k]
   end
 end })
@@ -89,7 +90,8 @@ end
 local function run(C, t, ids, ctx)
   ctx = ctx or {}
   ctx.t1 = ctx.t1 or t:t1()
-  local calls = C.calls(t:wire())
+  local wire = t:wire()
+  local calls = C.calls(wire)
   local unmatched = false
   for _, c in ipairs(calls) do unmatched = unmatched or c.unmatched end
   local all_ok = true
@@ -98,7 +100,11 @@ local function run(C, t, ids, ctx)
     -- level 3: whoever called rules.check
     if not fn then error("siptap.rules: no rule " .. tostring(id), 3) end
     local violations, checked, proxy_did = {}, 0, false
-    for _, c in ipairs(calls) do
+    if C.scopes[id] == "wire" then
+      -- once, over every message (one that decodes not is of no call)
+      violations, checked = fn({ wire = wire, calls = calls }, ctx)
+    end
+    for _, c in ipairs(C.scopes[id] ~= "wire" and calls or {}) do
       local v, n, p = one(C, fn, id, c, ctx)
       checked = checked + n
       proxy_did = proxy_did or p
@@ -152,9 +158,18 @@ end
 
 -- Called by siptap after each test, also one that raised or timed out
 -- (the wire so far may show why); its Lua state is closed right after.
+-- A test without a call runs them too when the peer under test sent a
+-- message siptap could not decode (P-WIRE-1 must say so).
 function M.after(t)
   local C = checkers()
-  if #C.calls(t:wire()) == 0 then return end
+  local wire = t:wire()
+  if #C.calls(wire) == 0 then
+    local broken = false
+    for _, m in ipairs(C.peer_sent(wire, {})) do
+      broken = broken or m.undecodable
+    end
+    if not broken then return end
+  end
   run(C, t, M.general, { t1 = t:uas_t1() })
   if SIPTAP.proxy then run(C, t, M.proxy, { t1 = t:uas_t1() }) end
 end

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <getopt.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <time.h>
 #include <limits.h>
@@ -552,6 +553,29 @@ static int options_check(struct run_conf *conf)
 }
 
 
+/* libre_close() lists every file descriptor still registered on its
+ * loop on stderr ("fd N in use: ...", libre's fd_debug), which the exit
+ * closes anyway. That is libre's debugging, not siptap's output: stderr
+ * is /dev/null for the time of it. */
+static void libre_close_quiet(void)
+{
+	int saved = dup(STDERR_FILENO);
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	(void)fflush(stderr);
+	if (saved >= 0 && null >= 0)
+		(void)dup2(null, STDERR_FILENO);
+	libre_close();
+	(void)fflush(stderr);
+	if (saved >= 0 && null >= 0)
+		(void)dup2(saved, STDERR_FILENO);
+	if (saved >= 0)
+		(void)close(saved);
+	if (null >= 0)
+		(void)close(null);
+}
+
+
 typedef int (cmd_h)(struct run_conf *conf, int argc, char *argv[]);
 
 /* run and list: their options, then libre and the Lua library around
@@ -576,20 +600,21 @@ static int with_run(cmd_h *cmdh, struct run_conf *conf, int argc,
 	}
 	if (sandbox_lib_alloc(&conf->lib, conf->lua_dir)) {
 		(void)fprintf(stderr, "siptap: out of memory\n");
-		libre_close();
+		libre_close_quiet();
 		return EXIT_USAGE;
 	}
 	sandbox_lib_preload(conf->lib);
 
-	/* libre's own warnings (a peer's undecodable message, say) are
-	 * not siptap's output: the wire and the TAP tell what happened */
+	/* libre's own warnings are not siptap's output: the wire and the
+	 * TAP tell what happened (a peer's undecodable message never
+	 * reaches libre: sizes.c records it and keeps it from libre) */
 	dbg_init(DBG_ERR, DBG_NONE);
 
 	ret = cmdh(conf, argc - optind, argv + optind);
 
 	run_memo_flush(&memo);
 	mem_deref(conf->lib);
-	libre_close();
+	libre_close_quiet();
 
 	return ret;
 }

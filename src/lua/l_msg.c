@@ -4,9 +4,14 @@
  * Fields (msg.status, msg.reason, msg.method, msg.uri, msg.body,
  * msg.raw, msg.time, msg.sent, msg.role, msg.transport, msg.src,
  * msg.dst, msg.retransmission, msg.seq, msg.request, msg.call_id,
- * msg.cseq, msg.cseq_method) and methods (msg:header(name),
+ * msg.cseq, msg.cseq_method, msg.undecodable) and methods (msg:header(name),
  * msg:headers(name), msg:has_header(name)). Header values are the
  * bytes of the header line, compact names understood.
+ *
+ * A message siptap could not decode (msg.undecodable true) has raw and
+ * the fields of where and when, none of the decoded ones, and
+ * msg.reason says why it is no SIP message ("header line 3 has no
+ * colon: 'Bad'"): a response's reason phrase otherwise.
  */
 #include <string.h>
 #include <lua.h>
@@ -202,7 +207,11 @@ static int l_index(lua_State *L)
 	if (wm->decoded && push_decoded(L, &wm->head, k))
 		return 1;
 
-	if (!strcmp(k, "body"))
+	if (!strcmp(k, "undecodable"))
+		lua_pushboolean(L, wm->why != NULL);
+	else if (!strcmp(k, "reason") && wm->why)
+		lua_pushstring(L, wm->why);
+	else if (!strcmp(k, "body"))
 		l_msg_push_body(L, wm);
 	else if (!strcmp(k, "raw"))
 		lua_pushlstring(L, (const char *)wm->raw->buf, wm->raw->end);

@@ -402,8 +402,9 @@ static int response_k(lua_State *L, int status, lua_KContext ctx)
 	}
 	if (runner_wait_expired(lc->t)) {
 		runner_wait_end(lc->t);
-		return luaL_error(L, "no %s arrived within the wait",
-				  lua_tostring(L, (int)ctx + 1));
+		return luaL_error(L, "no %s arrived within the wait%s",
+				  lua_tostring(L, (int)ctx + 1),
+				  runner_undecodable(lc->t, WIRE_UAC));
 	}
 
 	return runner_yield(L, ctx, response_k);

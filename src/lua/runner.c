@@ -420,10 +420,42 @@ int runner_yield(lua_State *L, lua_KContext ctx, lua_KFunction k)
 }
 
 
+/* Why a wait may have come to nothing: the messages siptap's UAC or UAS
+ * (role, an enum wire_role; -1: either) got and could not decode ("; the
+ * peer sent 1 message siptap could not decode (P-WIRE-1): header line 3
+ * has no colon: 'Bad'"), or "". */
+const char *runner_undecodable(const struct test *t, int role)
+{
+	static char why[384];
+	const struct wire_msg *first = NULL;
+	unsigned n = 0;
+	struct le *le;
+
+	why[0] = '\0';
+	for (le = wire_msgs(t->wire)->head; le; le = le->next) {
+		const struct wire_msg *wm = le->data;
+
+		if (wm->tx || wm->role == WIRE_PEER || wm->mirror || !wm->why ||
+		    (role >= 0 && (int)wm->role != role))
+			continue;
+		if (!first)
+			first = wm;
+		++n;
+	}
+	if (first)
+		(void)re_snprintf(why, sizeof(why), "; the peer sent %u "
+				  "message%s siptap could not decode "
+				  "(P-WIRE-1): %s", n, n == 1 ? "" : "s",
+				  first->why);
+
+	return why;
+}
+
+
 static void timeout_handler(void *arg)
 {
 	struct test *t = arg;
-	char msg[256], at[256] = "";
+	char msg[640], at[256] = "";
 	struct tap_diag diag[3] = {
 		{"message", msg, 0},
 		{"waiting_for", t->waiting_for ? t->waiting_for : "nothing",
@@ -432,7 +464,8 @@ static void timeout_handler(void *arg)
 	};
 
 	(void)re_snprintf(msg, sizeof(msg), "the test did not finish within "
-			  "%u s (--timeout)", t->conf->timeout_s);
+			  "%u s (--timeout)%s", t->conf->timeout_s,
+			  t->waiting_for ? runner_undecodable(t, -1) : "");
 	if (t->waiting_for)
 		(void)runner_where(t->co, at, sizeof(at));
 	runner_point(t, false, "test finished in time", diag, *at ? 3 : 2);
@@ -821,6 +854,65 @@ static void world_loss(const struct sa *laddr, const char *why)
 }
 
 
+/* The role of the test's endpoint at laddr: a listening address, or
+ * the local end of a connection its UAC or UAS sent on (libre traced
+ * its first message with that source; a connection accepted by the UAS
+ * is at one of the UAS's listening addresses). */
+static bool world_role(const struct test *t, const struct sa *laddr,
+		       enum wire_role *role)
+{
+	const struct sa *uac[] = {&t->uac_addr, &t->uac_tcp_addr};
+	const struct sa *uas[] = {&t->uas_addr, &t->uas_tcp_addr,
+		&t->uas_tls_addr};
+	struct le *le;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(uac); i++)
+		if (sa_cmp(uac[i], laddr, SA_ALL)) {
+			*role = WIRE_UAC;
+			return true;
+		}
+	for (i = 0; i < ARRAY_SIZE(uas); i++)
+		if (sa_cmp(uas[i], laddr, SA_ALL)) {
+			*role = WIRE_UAS;
+			return true;
+		}
+
+	for (le = wire_msgs(t->wire)->head; le; le = le->next) {
+		const struct wire_msg *wm = le->data;
+
+		if (wm->role != WIRE_PEER &&
+		    sa_cmp(wm->tx ? &wm->src : &wm->dst, laddr, SA_ALL)) {
+			*role = wm->role;
+			return true;
+		}
+	}
+
+	return false;
+}
+
+
+/* sizes_raw_h: what a socket of a test's UAC or UAS got, on its wire
+ * as it came, before libre parses it. */
+static void world_raw(const struct sa *laddr, const struct sa *paddr,
+		      enum sip_transp tp, const uint8_t *p, size_t len,
+		      const char *why)
+{
+	enum wire_role role;
+	struct le *le;
+
+	for (le = worlds.head; le; le = le->next) {
+		struct test *t = le->data;
+
+		if (world_role(t, laddr, &role)) {
+			(void)wire_recv(t->wire, role, tp, paddr, laddr, p,
+					len, why);
+			return;
+		}
+	}
+}
+
+
 /* Once the test is over, before the rules: datagrams the kernel
  * dropped at the test's own UDP sockets. The rules would read a wire
  * with holes and blame the peer, so they do not run after a loss. */
@@ -907,6 +999,7 @@ static int world_make(struct test *t)
 	int err;
 
 	sizes_init(world_loss);
+	sizes_raw_handler(world_raw);
 	list_append(&worlds, &t->world_le, t);
 
 	err = wire_alloc(&t->wire, wire_handler, t);

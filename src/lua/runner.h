@@ -188,4 +188,5 @@ bool runner_wait_expired(struct test *t);
 void runner_wait_end(struct test *t);
 int  runner_yield(lua_State *L, lua_KContext ctx, lua_KFunction k);
 int  runner_where(lua_State *L, char *buf, size_t sz);
+const char *runner_undecodable(const struct test *t, int role);
 void runner_error(struct test *t, lua_State *co, int status);

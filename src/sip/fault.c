@@ -31,7 +31,8 @@ static const struct fault_info faults[FAULT_COUNT] = {
 		"every extra header is sent twice"},
 	[FAULT_HEADER_INJECTION] = {"header-injection", "P-HDR-1",
 		"extraHeaders are sent unchecked (CR/LF, no colon, bad name)"},
-	[FAULT_WRONG_CONTENT_LENGTH] = {"wrong-content-length", "P-BODY-1",
+	[FAULT_WRONG_CONTENT_LENGTH] = {"wrong-content-length",
+		"P-BODY-1 P-WIRE-1",
 		"Content-Length is one more than the body"},
 	[FAULT_NO_CONTENT_TYPE] = {"no-content-type", "P-BODY-1",
 		"a body is sent without Content-Type"},
@@ -111,6 +112,12 @@ static const struct fault_info faults[FAULT_COUNT] = {
 	[FAULT_PRACK_STATELESS] = {"prack-stateless", "R-PRACK-3",
 		"PRACKs are answered without a transaction: a "
 		"retransmitted one is taken as new (481)"},
+	[FAULT_BAD_HEADER_LINE] = {"bad-header-line", "P-WIRE-1",
+		"provisionals (not 100) carry a header line without a colon "
+		"(as SIP.js once sent)"},
+	[FAULT_LF_LINE_ENDS] = {"lf-line-ends", "P-WIRE-1",
+		"the head of a provisional (not 100) ends its lines in LF "
+		"only"},
 };
 
 

@@ -19,6 +19,14 @@
  *   a message is complete (libre's own reader closes the connection
  *   when more than 64 KB wait), and its send queue holds that much.
  *
+ * - every datagram at a watched socket and every message of a SIP
+ *   connection goes to the raw handler as bytes before libre parses
+ *   it; what libre cannot parse goes no further (libre would print
+ *   "sip: msg decode err" and drop a datagram, and wait for ever or
+ *   close the connection on a stream). siptap frames streams itself,
+ *   by Content-Length: libre's parser may not be asked where a message
+ *   it cannot parse ends.
+ *
  * What siptap still loses (a datagram the kernel dropped at its socket,
  * a message over the limit, a send that kept failing) goes to the loss
  * handler, which makes it a harness error of the test that owns the
@@ -27,6 +35,7 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <linux/sock_diag.h>
@@ -43,6 +52,9 @@ enum {
 	TCP_RXSZ       = 65536,
 	TCP_TXQSZ      = 4 * SIZES_STREAM_MAX,
 	FRAMER_LAYER   = 1000,             /* above TLS (layer 0)        */
+	SNIFF_LAYER    = -1000,            /* below TLS: sees its records */
+	CUT_CHECK_MS   = 20,
+	TLS_HANDSHAKE  = 0x16,             /* RFC 8446 5.1 content type  */
 	RETRY_MS       = 1,
 	GIVE_UP_MS     = 2000,
 };
@@ -54,6 +66,7 @@ struct sizes_udp {
 	int fd;
 	struct sa laddr;
 	uint32_t drops0;
+	struct udp_helper *tap;    /* the raw tap, below libre's handler */
 };
 
 /* A datagram waiting for room at its destination, or for the kernel. */
@@ -69,9 +82,17 @@ struct pending {
 struct framer {
 	struct le le;
 	struct tcp_helper *th;     /* a reference: tells when tc is gone */
+	struct tcp_helper *sniff;  /* below TLS: is it TLS?             */
 	struct tcp_conn *tc;
 	struct mbuf *acc;
 	bool lost;
+	bool tap;                  /* a SIP transport's: raw handler     */
+	bool deaf;                 /* bytes that were no SIP came        */
+	bool tls;
+	bool sniffed;
+	struct sa laddr;           /* the connection's, for the tap      */
+	struct sa paddr;
+	struct tmr tmr;            /* a message cut short by the close   */
 };
 
 static struct list watches;
@@ -80,6 +101,7 @@ static struct list framers;
 static struct tmr pending_tmr;
 static struct udp_sock *udp_last;   /* the last udp_listen()ed socket */
 static sizes_loss_h *loss_handler;
+static sizes_raw_h *raw_handler;
 static size_t refused_len;
 static enum sip_transp refused_tp;
 
@@ -120,6 +142,35 @@ static void loss(const struct sa *laddr, const char *fmt, ...)
 void sizes_init(sizes_loss_h *lossh)
 {
 	loss_handler = lossh;
+}
+
+
+/* Where the bytes of every message at siptap's SIP sockets go. */
+void sizes_raw_handler(sizes_raw_h *rawh)
+{
+	raw_handler = rawh;
+}
+
+
+static void raw(const struct sa *laddr, const struct sa *paddr,
+		enum sip_transp tp, const uint8_t *p, size_t len,
+		const char *why)
+{
+	if (raw_handler)
+		raw_handler(laddr, paddr, tp, p, len, why);
+}
+
+
+/* Only CR LF (a keepalive, RFC 5626 4.4.1), or nothing. */
+static bool keepalive(const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != '\r' && p[i] != '\n')
+			return false;
+
+	return true;
 }
 
 
@@ -354,6 +405,7 @@ static void watch_destructor(void *arg)
 	struct le *le = pendings.head;
 
 	list_unlink(&w->le);
+	mem_deref(w->tap);
 
 	/* what still waits to or from a socket that goes: nobody reads it */
 	while (le) {
@@ -368,6 +420,43 @@ static void watch_destructor(void *arg)
 }
 
 
+/* udp_helper_recv_h, before libre's SIP transport: every datagram to
+ * the raw handler; one libre cannot decode stops here. libre itself
+ * skips datagrams of up to 4 bytes and answers STUN (RFC 5626 8.4
+ * keepalives): those go on as they are, and only CR LF is no message. */
+static bool tap_recv(struct sa *src, struct mbuf *mb, void *arg)
+{
+	struct sizes_udp *w = arg;
+	const uint8_t *p = mbuf_buf(mb);
+	const size_t len = mbuf_get_left(mb);
+	struct stun_unknown_attr ua;
+	struct stun_msg *stun = NULL;
+	struct sip_msg *msg = NULL;
+	char why[96];
+	int err;
+
+	if (keepalive(p, len))
+		return false;
+
+	if (len > 4 && !stun_msg_decode(&stun, mb, &ua)) {
+		mem_deref(stun);
+		mb->pos = p - mb->buf;
+		return false;
+	}
+	mb->pos = p - mb->buf;
+
+	err = len <= 4 ? EBADMSG : sip_msg_decode(&msg, mb);
+	mem_deref(msg);
+	mb->pos = p - mb->buf;
+	if (err)
+		(void)re_snprintf(why, sizeof(why), "libre could not decode "
+				  "it: %m", err);
+	raw(&w->laddr, src, SIP_TRANSP_UDP, p, len, err ? why : NULL);
+
+	return err != 0;
+}
+
+
 /* Watches the UDP socket libre just made on laddr (sip_transp_add):
  * datagrams to it are paced, and its drops counted from now on. */
 int sizes_udp_watch(struct sizes_udp **wp, const struct sa *laddr)
@@ -375,6 +464,7 @@ int sizes_udp_watch(struct sizes_udp **wp, const struct sa *laddr)
 	struct sizes_udp *w;
 	uint32_t mi[SK_MEMINFO_VARS];
 	struct sa a;
+	int err;
 
 	if (!wp || !laddr || !udp_last || udp_local_get(udp_last, &a) ||
 	    !sa_cmp(&a, laddr, SA_ALL))
@@ -390,7 +480,15 @@ int sizes_udp_watch(struct sizes_udp **wp, const struct sa *laddr)
 	if (meminfo(w->fd, mi))
 		w->drops0 = mi[SK_MEMINFO_DROPS];
 	list_append(&watches, &w->le, w);
+
+	/* the lowest layer: its receive handler runs first */
+	err = udp_register_helper(&w->tap, udp_last, INT_MIN, NULL,
+				  tap_recv, w);
 	udp_last = NULL;
+	if (err) {
+		mem_deref(w);
+		return err;
+	}
 	*wp = w;
 
 	return 0;
@@ -417,12 +515,17 @@ static void framer_destructor(void *arg)
 	struct framer *f = arg;
 
 	list_unlink(&f->le);
+	tmr_cancel(&f->tmr);
 	mem_deref(f->th);
 	mem_deref(f->acc);
 }
 
 
-/* Framers whose connection is gone: theirs is the last reference. */
+static void cut_deliver(struct framer *f);
+
+
+/* Framers whose connection is gone: theirs is the last reference. What
+ * one still held is a message cut short, on the wire as such. */
 void sizes_sweep(void)
 {
 	struct le *le = framers.head;
@@ -431,58 +534,128 @@ void sizes_sweep(void)
 		struct framer *f = le->data;
 
 		le = le->next;
-		if (mem_nrefs(f->th) == 1)
+		if (mem_nrefs(f->th) == 1) {
+			cut_deliver(f);
 			mem_deref(f);
+		}
 	}
 }
 
 
-/* How many bytes from mb's position are whole messages (and the CR LF
- * keepalives between them); *over is the size of a message siptap
- * cannot take, 0 if none. libre's parser finds the end of the head;
- * bytes it cannot parse go up as they are, for libre to refuse. */
-static size_t whole(struct mbuf *mb, size_t *over)
+/* Where the head at p ends (after its empty line, CR LF or a bare LF:
+ * a peer that ends lines with LF alone is still framed), 0 when the
+ * empty line is not here yet. */
+static size_t head_end(const uint8_t *p, size_t len)
 {
-	const size_t start = mb->pos;
-	size_t pos = start;
+	size_t i;
 
-	*over = 0;
-	for (;;) {
-		struct sip_msg *msg = NULL;
-		size_t total;
-		int err;
-
-		mb->pos = pos;
-		if (mbuf_get_left(mb) >= 2 && !memcmp(mbuf_buf(mb), "\r\n", 2)) {
-			pos += 2;
+	for (i = 0; i + 1 < len; i++) {
+		if (p[i] != '\n')
 			continue;
-		}
-
-		err = sip_msg_decode(&msg, mb);
-		if (err == ENODATA) {
-			if (mbuf_get_left(mb) > SIZES_STREAM_MAX)
-				*over = mbuf_get_left(mb);
-			break;
-		}
-		if (err) {
-			pos = mb->end;
-			break;
-		}
-
-		total = mb->pos - pos + (msg->clen.p ? pl_u32(&msg->clen) : 0);
-		mem_deref(msg);
-		if (total > SIZES_STREAM_MAX) {
-			*over = total;
-			break;
-		}
-		if (mb->end - pos < total)
-			break;
-		pos += total;
+		if (p[i + 1] == '\n')
+			return i + 2;
+		if (i + 2 < len && p[i + 1] == '\r' && p[i + 2] == '\n')
+			return i + 3;
 	}
 
-	mb->pos = start;
+	return 0;
+}
 
-	return pos - start;
+
+/* The first line at p is whole and no SIP start line could be it (three
+ * parts, text only): bytes a stream cannot be read on from. */
+static bool not_sip(const uint8_t *p, size_t len)
+{
+	const uint8_t *nl = memchr(p, '\n', len);
+	size_t i, n;
+
+	if (!nl)
+		return false;
+
+	n = nl - p;
+	if (n && p[n - 1] == '\r')
+		--n;
+	for (i = 0; i < n; i++)
+		if (p[i] < 0x20 && p[i] != '\t')
+			return true;
+
+	return re_regex((const char *)p, n, "[^ \t]+ [^ \t]+ [^\r\n]*", NULL,
+			NULL, NULL) != 0;
+}
+
+
+/* The value of the head's Content-Length (or "l"), -1 when it has none
+ * or one that is no number. */
+static long clen_get(const uint8_t *p, size_t n)
+{
+	struct pl line, name, val;
+	const char *q = (const char *)p, *end = q + n;
+
+	/* the start line first: it is no header */
+	while (q < end && *q != '\n')
+		++q;
+
+	while (++q < end) {
+		const char *eol = memchr(q, '\n', end - q);
+
+		line.p = q;
+		line.l = (eol ? eol : end) - q;
+		q = eol ? eol : end;
+
+		if (re_regex(line.p, line.l,
+			     "[^ \t:]+[ \t]*:[ \t]*[0-9]+[ \t\r]*",
+			     &name, NULL, NULL, &val, NULL) ||
+		    name.p != line.p)
+			continue;
+		if (pl_strcasecmp(&name, "content-length") &&
+		    pl_strcasecmp(&name, "l"))
+			continue;
+		if (val.l > 9)
+			return LONG_MAX / 2;
+
+		return (long)pl_u32(&val);
+	}
+
+	return -1;
+}
+
+
+enum frame { FRAME_WAIT, FRAME_MSG, FRAME_JUNK, FRAME_OVER };
+
+static const char CLOSED[] = "no SIP message: siptap closed the connection "
+	"(a next message could start anywhere)";
+static const char DEAF[] = "no SIP message: siptap takes nothing more from "
+	"this connection (a next message could start anywhere)";
+
+/* What the bytes at p begin with: a whole message of *size bytes
+ * (*clen false: it has no Content-Length, and ends at its empty line),
+ * not yet a whole one, bytes that are no SIP (JUNK, all of them), or a
+ * message over SIZES_STREAM_MAX (*size). */
+static enum frame frame_next(const uint8_t *p, size_t len, size_t *size,
+			     bool *clen)
+{
+	const size_t he = head_end(p, len);
+	long cl;
+
+	*size = len;
+	*clen = false;
+	if (not_sip(p, len))
+		return FRAME_JUNK;
+	if (!he)
+		return len > SIZES_STREAM_MAX ? FRAME_OVER : FRAME_WAIT;
+
+	cl = clen_get(p, he);
+	if (cl < 0) {
+		*size = he;
+		return FRAME_MSG;
+	}
+
+	*clen = true;
+	*size = he + (size_t)cl;
+	if (*size > SIZES_STREAM_MAX)
+		return FRAME_OVER;
+
+	return len < *size ? FRAME_WAIT : FRAME_MSG;
 }
 
 
@@ -502,67 +675,195 @@ static void framer_lost(struct framer *f, size_t size)
 }
 
 
-/* tcp_helper_recv_h: the bytes of whole messages go up, the rest waits */
+/* One message of a SIP connection, at pos of acc: to the raw handler,
+ * and true when libre is to get it (it decodes, and has the
+ * Content-Length libre needs on a stream: without, libre would close
+ * the connection). A peer's connection (not tap) takes everything. */
+static bool frame_deliver(struct framer *f, struct mbuf *acc, size_t pos,
+			  size_t size, bool clen, const char *junk)
+{
+	const size_t end = acc->end;
+	struct sip_msg *msg = NULL;
+	char why[160];
+	int err;
+
+	if (!f->tap)
+		return true;
+
+	acc->pos = pos;
+	acc->end = pos + size;
+	err = junk ? EBADMSG : sip_msg_decode(&msg, acc);
+	mem_deref(msg);
+	acc->end = end;
+
+	if (junk)
+		str_ncpy(why, junk, sizeof(why));
+	else if (err)
+		(void)re_snprintf(why, sizeof(why), "libre could not decode "
+				  "it: %m", err);
+	else if (!clen)
+		str_ncpy(why, "it has no Content-Length, which a message "
+			 "over a stream must have (RFC 3261 18.3, 20.14); "
+			 "siptap took it to end at its empty line",
+			 sizeof(why));
+
+	raw(&f->laddr, &f->paddr, f->tls ? SIP_TRANSP_TLS : SIP_TRANSP_TCP,
+	    acc->buf + pos, size, err || !clen ? why : NULL);
+
+	return !err && clen;
+}
+
+
+/* While the start of a message waits: when the connection is gone (the
+ * framer holds the last reference to its helper), the bytes are what
+ * the peer sent, cut short; they go on the wire as such. */
+static void cut_deliver(struct framer *f)
+{
+	char why[128];
+
+	if (!f->acc || !f->tap)
+		return;
+
+	(void)re_snprintf(why, sizeof(why), "the connection closed before "
+			  "the message was whole (%zu bytes came)",
+			  f->acc->end);
+	(void)frame_deliver(f, f->acc, 0, f->acc->end, true, why);
+	f->acc = mem_deref(f->acc);
+}
+
+
+static void cut_check(void *arg)
+{
+	struct framer *f = arg;
+
+	if (f->acc && mem_nrefs(f->th) > 1)
+		tmr_start(&f->tmr, CUT_CHECK_MS, cut_check, f);
+	else
+		cut_deliver(f);
+}
+
+
+/* tcp_helper_recv_h: whole messages go up, each to the raw handler
+ * first; what libre is not to get stays here, and so does the start of
+ * a message not whole yet. Bytes that are no SIP close the connection
+ * (there is no telling where a message would start again), or, after
+ * whole messages in the same read, leave it deaf. */
 static bool framer_recv(int *err, struct mbuf *mb, bool *estab, void *arg)
 {
 	struct framer *f = arg;
-	size_t n, over;
+	struct mbuf *up = NULL;
+	size_t pos = 0, size;
+	bool clen, any;
 	(void)estab;
 
 	if (f->lost)
 		return true;
 
+	if (!sa_isset(&f->laddr, SA_ALL)) {
+		(void)tcp_conn_local_get(f->tc, &f->laddr);
+		(void)tcp_conn_peer_get(f->tc, &f->paddr);
+	}
+
+	if (f->deaf) {
+		raw(&f->laddr, &f->paddr, f->tls ? SIP_TRANSP_TLS :
+		    SIP_TRANSP_TCP, mbuf_buf(mb), mbuf_get_left(mb), DEAF);
+		return true;
+	}
+
 	if (!f->acc) {
-		/* the common case: the chunk ends with a message */
-		n = whole(mb, &over);
-		if (!over && n == mbuf_get_left(mb))
-			return false;
 		f->acc = mbuf_alloc(mbuf_get_left(mb) + 1);
 		if (!f->acc) {
 			*err = ENOMEM;
 			return true;
 		}
 	}
-
 	f->acc->pos = f->acc->end;
 	*err = mbuf_write_mem(f->acc, mbuf_buf(mb), mbuf_get_left(mb));
-	f->acc->pos = 0;
 	if (*err)
 		return true;
 
-	n = whole(f->acc, &over);
-	if (over) {
-		framer_lost(f, over);
-		f->acc = mem_deref(f->acc);
-		*err = EOVERFLOW;
+	up = mbuf_alloc(mbuf_get_left(mb) + 1);
+	if (!up) {
+		*err = ENOMEM;
 		return true;
 	}
-	if (!n)
-		return true;
 
-	/* the whole messages replace the chunk; the rest stays here */
-	mb->pos = mb->end = 0;
-	*err = mbuf_write_mem(mb, f->acc->buf, n);
-	mb->pos = 0;
-	if (*err)
-		return true;
+	while (!*err && pos < f->acc->end) {
+		const uint8_t *p = f->acc->buf + pos;
+		const size_t left = f->acc->end - pos;
+		enum frame fr;
 
-	if (n == f->acc->end) {
+		/* keepalives go up as they are: libre answers them */
+		if (left >= 2 && !memcmp(p, "\r\n", 2)) {
+			*err = mbuf_write_mem(up, p, 2);
+			pos += 2;
+			continue;
+		}
+
+		fr = frame_next(p, left, &size, &clen);
+		if (fr == FRAME_WAIT)
+			break;
+		if (fr == FRAME_OVER) {
+			framer_lost(f, size);
+			*err = EOVERFLOW;
+			break;
+		}
+		/* after no SIP, a next message could start anywhere: the
+		 * connection closes, or, when whole messages came before in
+		 * this read (libre is to get them), goes deaf */
+		if (fr == FRAME_JUNK && f->tap)
+			f->deaf = up->end > 0;
+		if (frame_deliver(f, f->acc, pos, size, clen, fr != FRAME_JUNK
+				  ? NULL : f->deaf ? DEAF : CLOSED))
+			*err = mbuf_write_mem(up, p, size);
+		pos += size;
+		if (fr == FRAME_JUNK && f->tap && !f->deaf)
+			*err = EBADMSG;
+	}
+
+	/* the rest waits for more */
+	if (pos >= f->acc->end) {
 		f->acc = mem_deref(f->acc);
 	}
-	else {
-		memmove(f->acc->buf, f->acc->buf + n, f->acc->end - n);
-		f->acc->end -= n;
-		f->acc->pos = 0;
+	else if (pos) {
+		memmove(f->acc->buf, f->acc->buf + pos, f->acc->end - pos);
+		f->acc->end -= pos;
+	}
+
+	any = up->end > 0;
+	if (!*err && any) {
+		mb->pos = mb->end = 0;
+		*err = mbuf_write_mem(mb, up->buf, up->end);
+		mb->pos = 0;
+	}
+	if (*err == EOVERFLOW || *err == EBADMSG)
+		f->acc = mem_deref(f->acc);
+	if (f->acc && f->tap && !tmr_isrunning(&f->tmr))
+		tmr_start(&f->tmr, CUT_CHECK_MS, cut_check, f);
+	mem_deref(up);
+
+	return *err || !any;
+}
+
+
+/* tcp_helper_recv_h below TLS: the first bytes of a connection tell
+ * whether it is TLS (a handshake record), for the raw handler. */
+static bool sniff_recv(int *err, struct mbuf *mb, bool *estab, void *arg)
+{
+	struct framer *f = arg;
+	(void)err;
+	(void)estab;
+
+	if (!f->sniffed && mbuf_get_left(mb)) {
+		f->tls     = mbuf_buf(mb)[0] == TLS_HANDSHAKE;
+		f->sniffed = true;
 	}
 
 	return false;
 }
 
 
-/* Frames a SIP connection: its receive handler gets whole messages,
- * and one over SIZES_STREAM_MAX is a loss (the connection closes). */
-int sizes_frame(struct tcp_conn *tc)
+static int frame(struct tcp_conn *tc, bool tap)
 {
 	struct framer *f;
 	int err;
@@ -572,9 +873,13 @@ int sizes_frame(struct tcp_conn *tc)
 	if (!f)
 		return ENOMEM;
 
-	f->tc = tc;
+	f->tc  = tc;
+	f->tap = tap;
 	err = tcp_register_helper(&f->th, tc, FRAMER_LAYER, NULL, NULL,
 				  framer_recv, f);
+	if (!err && tap)
+		err = tcp_register_helper(&f->sniff, tc, SNIFF_LAYER, NULL,
+					  NULL, sniff_recv, f);
 	if (err) {
 		mem_deref(f);
 		return err;
@@ -583,6 +888,15 @@ int sizes_frame(struct tcp_conn *tc)
 	list_append(&framers, &f->le, f);
 
 	return 0;
+}
+
+
+/* Frames a connection of siptap's own (the hostile peer's): its receive
+ * handler gets whole messages, each as it came, and one over
+ * SIZES_STREAM_MAX is a loss (the connection closes). */
+int sizes_frame(struct tcp_conn *tc)
+{
+	return frame(tc, false);
 }
 
 
@@ -601,7 +915,7 @@ static void conn_setup(struct tcp_conn *tc, const void *caller)
 	if (!dladdr(caller, &ci) || ci.dli_fbase != libre.dli_fbase)
 		return;   /* siptap's own: the peer frames its, the agent not */
 
-	(void)sizes_frame(tc);
+	(void)frame(tc, true);
 }
 
 

@@ -7,6 +7,12 @@
  * are made (see there how), paces datagrams to siptap's own UDP sockets
  * so that the kernel does not drop them, and reports what siptap could
  * not take or send: a harness error, never the peer's fault.
+ *
+ * It also taps those sockets: every datagram and every stream message
+ * (framed by siptap, by Content-Length) goes to the raw handler as
+ * bytes before libre parses it, and what libre could not parse never
+ * reaches libre (which would print "sip: msg decode err" and drop it,
+ * or close the connection).
  */
 
 enum {
@@ -19,7 +25,19 @@ struct sizes_udp;
 /** Something siptap lost, at its socket laddr; why is one line. */
 typedef void (sizes_loss_h)(const struct sa *laddr, const char *why);
 
+/**
+ * A message at one of siptap's SIP sockets, as it came: a datagram, or
+ * one message of a stream. why is NULL when libre takes it, else why
+ * libre does not get it (it does not parse; a stream message without
+ * Content-Length). Keepalives (CR LF only) and STUN are not messages.
+ */
+typedef void (sizes_raw_h)(const struct sa *laddr, const struct sa *paddr,
+			   enum sip_transp tp, const uint8_t *p, size_t len,
+			   const char *why);
+
 void   sizes_init(sizes_loss_h *lossh);
+void   sizes_raw_handler(sizes_raw_h *rawh);
+
 size_t sizes_max(enum sip_transp tp);
 int    sizes_check(enum sip_transp tp, size_t len);
 const char *sizes_strerror(int err);

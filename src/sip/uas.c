@@ -999,6 +999,35 @@ static bool queue_busy(const struct uas_call *call)
 }
 
 
+/* P-WIRE-1 broken on purpose: a header line without a colon after the
+ * head, or every CR LF of the head a bare LF (the body is S-FMT-1's). */
+static int wire_faults(struct mbuf *mb, const struct uas_call *call,
+		       uint16_t scode)
+{
+	size_t i, k, head = mb->end;
+
+	if (scode == 100)
+		return 0;
+	if (FAULT(call, BAD_HEADER_LINE))
+		return mbuf_printf(mb, "Ringing tone follows\r\n");
+	if (!FAULT(call, LF_LINE_ENDS))
+		return 0;
+
+	for (i = 0; i + 3 < mb->end; i++)
+		if (!memcmp(mb->buf + i, "\r\n\r\n", 4)) {
+			head = i + 4;
+			break;
+		}
+	for (i = k = 0; i < mb->end; i++)
+		if (i >= head || mb->buf[i] != '\r' || i + 1 >= mb->end ||
+		    mb->buf[i + 1] != '\n')
+			mb->buf[k++] = mb->buf[i];
+	mb->end = mb->pos = k;
+
+	return 0;
+}
+
+
 int uas_progress(struct uas_call *call, const struct progress_opts *opts)
 {
 	const uint16_t scode = progress_scode(opts);
@@ -1031,9 +1060,13 @@ int uas_progress(struct uas_call *call, const struct progress_opts *opts)
 			err |= mbuf_printf(r->mb, "Require: 100rel\r\n");
 		err |= mbuf_printf(r->mb, "RSeq: %u\r\n", r->rseq);
 	}
+	if (FAULT(call, BAD_HEADER_LINE))
+		err |= wire_faults(r->mb, call, scode);
 	err |= print_tail(r->mb, call, opts->xhdrv, opts->xhdrc, opts->ctype,
 			  body,
 			  opts->body_len);
+	if (FAULT(call, LF_LINE_ENDS))
+		err |= wire_faults(r->mb, call, scode);
 	if (!err)
 		err = sizes_check(call->invite->tp, r->mb->end);
 	if (err) {

@@ -1,6 +1,7 @@
 /**
  * @file wire.c  Every SIP message a test sent or received
  */
+#include <ctype.h>
 #include <string.h>
 #include <time.h>
 #include <netinet/in.h>
@@ -43,6 +44,7 @@ static void msg_destructor(void *arg)
 	struct wire_msg *wm = arg;
 
 	mem_deref(wm->raw);
+	mem_deref(wm->why);
 }
 
 
@@ -157,9 +159,27 @@ static bool seen_before(const struct wire *wire, const struct wire_msg *wm)
 }
 
 
-int wire_add(struct wire *wire, enum wire_role role, bool tx,
-	     enum sip_transp tp, const struct sa *src, const struct sa *dst,
-	     const uint8_t *p, size_t len)
+/* Why bytes that libre did not decode are no SIP message: the first
+ * thing wrong, quoted (see wire_reason), then what the socket's side
+ * knew (a connection closed mid-message); libre's own error only when
+ * nothing better is known. */
+static int why_set(struct wire_msg *wm, const char *given)
+{
+	static const char libre[] = "libre could not decode it";
+	char why[256];
+
+	if (!wire_reason(why, sizeof(why), wm->raw->buf, wm->raw->end))
+		return str_dup(&wm->why, given ? given : libre);
+	if (!given || !strncmp(given, libre, sizeof(libre) - 1))
+		return str_dup(&wm->why, why);
+
+	return re_sdprintf(&wm->why, "%s; %s", why, given);
+}
+
+
+static int add(struct wire *wire, enum wire_role role, bool tx,
+	       enum sip_transp tp, const struct sa *src, const struct sa *dst,
+	       const uint8_t *p, size_t len, const char *why)
 {
 	const struct wire_msg *twin;
 	struct wire_msg *wm;
@@ -189,6 +209,10 @@ int wire_add(struct wire *wire, enum wire_role role, bool tx,
 		wm->raw     = mem_ref(twin->raw);
 		wm->decoded = twin->decoded;
 		wm->head    = twin->head;
+		/* the twin may be a copy libre was not to get (no
+		 * Content-Length on a stream): it decodes all the same */
+		if (!wm->decoded && twin->why)
+			head_decode(wm);
 	}
 	else {
 		wm->raw = mbuf_alloc(len ? len : 1);
@@ -203,6 +227,15 @@ int wire_add(struct wire *wire, enum wire_role role, bool tx,
 		head_decode(wm);
 	}
 
+	/* what libre could not decode, or was not to get (a stream
+	 * message without Content-Length): no head, and why */
+	if (!wm->decoded || why) {
+		wm->decoded = false;
+		err = why_set(wm, why);
+		if (err)
+			goto out;
+	}
+
 	wm->retrans  = seen_before(wire, wm);
 	wm->seq      = ++wire->count;
 	list_append(&wire->msgl, &wm->le, wm);
@@ -214,6 +247,51 @@ int wire_add(struct wire *wire, enum wire_role role, bool tx,
 
  out:
 	mem_deref(wm);
+	return err;
+}
+
+
+int wire_add(struct wire *wire, enum wire_role role, bool tx,
+	     enum sip_transp tp, const struct sa *src, const struct sa *dst,
+	     const uint8_t *p, size_t len)
+{
+	return add(wire, role, tx, tp, src, dst, p, len, NULL);
+}
+
+
+/* What the mirror (wire_mirror) keeps of a message the UAC sent or got:
+ * the remote UAS's copy, the other way round. */
+static void mirror(struct wire *wire, enum wire_role role, bool tx,
+		   enum sip_transp tp, const struct sa *src,
+		   const struct sa *dst, const uint8_t *p, size_t len,
+		   const char *why)
+{
+	const struct sa *peer = tx ? dst : src;
+	struct wire_msg *wm;
+
+	if (role != WIRE_UAC || !sa_isset(&wire->remote, SA_ALL) ||
+	    !sa_cmp(peer, &wire->remote, SA_ALL))
+		return;
+
+	if (add(wire, WIRE_UAS, !tx, tp, src, dst, p, len, why))
+		return;
+	wm = wire->msgl.tail->data;
+	wm->mirror = true;
+}
+
+
+/* A message one of the test's endpoints received, as its socket got it
+ * (sizes.c): why is NULL when libre took it, else why not. */
+int wire_recv(struct wire *wire, enum wire_role role, enum sip_transp tp,
+	      const struct sa *src, const struct sa *dst, const uint8_t *p,
+	      size_t len, const char *why)
+{
+	int err;
+
+	err = add(wire, role, false, tp, src, dst, p, len, why);
+	if (!err)
+		mirror(wire, role, false, tp, src, dst, p, len, why);
+
 	return err;
 }
 
@@ -246,28 +324,20 @@ int wire_port_alloc(struct wire_port **portp, struct wire *wire,
 }
 
 
-/* sip_trace_h: libre passes the arg given to sip_alloc, our port. */
+/* sip_trace_h: libre passes the arg given to sip_alloc, our port.
+ * What libre sends: the received messages came before libre parsed
+ * them (wire_recv), this would be a second copy of the decodable ones. */
 void wire_trace(bool tx, enum sip_transp tp, const struct sa *src,
 		const struct sa *dst, const uint8_t *pkt, size_t len,
 		void *arg)
 {
 	struct wire_port *port = arg;
-	struct wire *wire = port->wire;
-	const struct sa *peer = tx ? dst : src;
-	struct wire_msg *wm;
 
-	if (wire_add(wire, port->role, tx, tp, src, dst, pkt, len))
+	if (!tx || add(port->wire, port->role, tx, tp, src, dst, pkt, len,
+		       NULL))
 		return;
 
-	if (port->role != WIRE_UAC || !sa_isset(&wire->remote, SA_ALL) ||
-	    !sa_cmp(peer, &wire->remote, SA_ALL))
-		return;
-
-	/* what the remote UAS sent or received, as the UAS's own copy */
-	if (wire_add(wire, WIRE_UAS, !tx, tp, src, dst, pkt, len))
-		return;
-	wm = wire->msgl.tail->data;
-	wm->mirror = true;
+	mirror(port->wire, port->role, tx, tp, src, dst, pkt, len, NULL);
 }
 
 
@@ -317,9 +387,11 @@ int wire_msg_print(struct re_printf *pf, const struct wire_msg *wm)
 			 (unsigned long long)wm->usec % 1000,
 			 wire_role_name(wm->role), wm->tx ? "sent" : "recv",
 			 sip_transp_name(wm->tp), &wm->src, &wm->dst);
-	if (!wm->decoded)
-		return err | re_hprintf(pf, "(undecodable, %zu bytes)",
-					wm->raw->end);
+	if (wm->why)
+		return err | re_hprintf(pf, "(undecodable, %zu bytes: %s)%s",
+					wm->raw->end, wm->why,
+					wm->retrans ? " [retransmission]"
+					: "");
 	if (m->req)
 		err |= re_hprintf(pf, "%r %r", &m->met, &m->ruri);
 	else
@@ -328,4 +400,176 @@ int wire_msg_print(struct re_printf *pf, const struct wire_msg *wm)
 
 	return err | re_hprintf(pf, "%s", wm->retrans ? " [retransmission]"
 				: "");
+}
+
+
+/* A line of the message for a reason, quoted: at most 60 bytes, the ones
+ * that are not printable ASCII as \xNN (the reason is one line). */
+static void quote(char *buf, size_t sz, const uint8_t *p, size_t n)
+{
+	size_t i, k = 0;
+
+	if (n && p[n - 1] == '\r')
+		--n;
+
+	for (i = 0; i < n && i < 60 && k + 5 < sz; i++) {
+		if (p[i] >= 0x20 && p[i] < 0x7f)
+			buf[k++] = p[i];
+		else
+			k += re_snprintf(buf + k, sz - k, "\\x%02x", p[i]);
+	}
+	if (i < n && k + 4 < sz) {
+		memcpy(buf + k, "...", 3);
+		k += 3;
+	}
+	buf[k] = '\0';
+}
+
+
+static bool is_token(const uint8_t *p, size_t n)
+{
+	static const char other[] = "-.!%*_+`'~";
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isalnum(p[i]) && !strchr(other, p[i]))
+			return false;
+
+	return n > 0;
+}
+
+
+/* The start line: Method SP Request-URI SP SIP/2.0, or SIP/2.0 SP
+ * 3DIGIT SP Reason-Phrase (RFC 3261 7.1, 7.2); why not in buf. */
+static bool start_line_bad(char *buf, size_t sz, const uint8_t *p, size_t n)
+{
+	char q[256];
+	struct pl a, b, c;
+
+	quote(q, sizeof(q), p, n);
+	if (n && p[n - 1] == '\r')
+		--n;
+
+	if (re_regex((const char *)p, n, "[^ ]+ [^ ]+ [^\r\n]*", &a, &b, &c) ||
+	    a.p != (const char *)p) {
+		(void)re_snprintf(buf, sz, "the start line is no SIP request "
+				  "or status line: '%s'", q);
+		return true;
+	}
+
+	if (!pl_strcmp(&a, "SIP/2.0")) {
+		if (b.l == 3 && isdigit(b.p[0]) && isdigit(b.p[1]) &&
+		    isdigit(b.p[2]))
+			return false;
+		(void)re_snprintf(buf, sz, "the status line has no 3-digit "
+				  "status code: '%s'", q);
+		return true;
+	}
+
+	if (pl_strcmp(&c, "SIP/2.0") && a.l >= 4 && !memcmp(a.p, "SIP/", 4)) {
+		(void)re_snprintf(buf, sz, "the start line is not SIP/2.0: "
+				  "'%s'", q);
+		return true;
+	}
+	if (pl_strcmp(&c, "SIP/2.0")) {
+		(void)re_snprintf(buf, sz, "the start line is not SIP/2.0 "
+				  "(a request line ends with SIP/2.0): '%s'",
+				  q);
+		return true;
+	}
+	if (!is_token((const uint8_t *)a.p, a.l)) {
+		(void)re_snprintf(buf, sz, "the method is no token: '%s'", q);
+		return true;
+	}
+
+	return false;
+}
+
+
+/* A header line (not a folded continuation): name, colon, value, the
+ * name a token (RFC 3261 7.3, 25.1). line is its number in the message,
+ * the start line being line 1. */
+static bool header_line_bad(char *buf, size_t sz, const uint8_t *p,
+			    size_t n, unsigned line)
+{
+	const uint8_t *colon = memchr(p, ':', n);
+	size_t nl;
+	char q[256];
+
+	quote(q, sizeof(q), p, n);
+	if (!colon) {
+		(void)re_snprintf(buf, sz, "header line %u has no colon: "
+				  "'%s'", line, q);
+		return true;
+	}
+
+	for (nl = colon - p; nl && (p[nl - 1] == ' ' || p[nl - 1] == '\t');
+	     nl--)
+		;
+	if (!is_token(p, nl)) {
+		(void)re_snprintf(buf, sz, "header line %u has a name that is "
+				  "no token: '%s'", line, q);
+		return true;
+	}
+
+	return false;
+}
+
+
+/**
+ * Why the bytes at p are no SIP message libre can decode, in buf: the
+ * first thing wrong, quoted ("header line 3 has no colon: 'Bad'").
+ *
+ * @return the length of the reason, 0 when none was found here (the
+ *         caller falls back to libre's error)
+ */
+size_t wire_reason(char *buf, size_t sz, const uint8_t *p, size_t len)
+{
+	const uint8_t *q = p, *end = p + len;
+	unsigned line = 1;
+
+	if (!buf || !sz)
+		return 0;
+	buf[0] = '\0';
+
+	if (len <= 4) {
+		(void)re_snprintf(buf, sz, "%zu byte%s: too short for a SIP "
+				  "message", len, len == 1 ? "" : "s");
+		return strlen(buf);
+	}
+
+	while (q < end) {
+		const uint8_t *eol = memchr(q, '\n', end - q);
+		size_t n = (eol ? eol : end) - q;
+
+		if (line == 1 && !eol) {
+			(void)re_snprintf(buf, sz, "the start line has no line "
+					  "end (%zu bytes in all)", len);
+			break;
+		}
+		if (line == 1 && start_line_bad(buf, sz, q, n))
+			break;
+		if (line > 1 && (n == 0 || (n == 1 && q[0] == '\r')))
+			return 0;   /* the head is whole: libre's to tell */
+		if (line == 2 && (q[0] == ' ' || q[0] == '\t')) {
+			(void)re_snprintf(buf, sz, "header line 2 starts with "
+					  "white space (a folded start line)");
+			break;
+		}
+		if (line > 1 && q[0] != ' ' && q[0] != '\t' &&
+		    header_line_bad(buf, sz, q, n, line))
+			break;
+		if (!eol) {
+			(void)re_snprintf(buf, sz, "the head has no empty line "
+					  "at its end");
+			break;
+		}
+		q = eol + 1;
+		++line;
+	}
+	if (q >= end && !buf[0])
+		(void)re_snprintf(buf, sz, "the head has no empty line at its "
+				  "end");
+
+	return strlen(buf);
 }

@@ -1,9 +1,11 @@
 /**
  * @file wire.h  Every SIP message a test sent or received
  *
- * libre calls our trace handler for each message its transports send or
- * receive (retransmissions included), so the wire is the ground truth a
- * scenario asserts on: raw bytes, direction, role, addresses, time.
+ * libre calls our trace handler for each message its transports send
+ * (retransmissions included); what siptap's sockets receive comes as
+ * bytes before libre parses it (sizes.c, wire_recv), a message libre
+ * cannot decode included. So the wire is the ground truth a scenario
+ * asserts on: raw bytes, direction, role, addresses, time.
  */
 
 enum wire_role {
@@ -39,6 +41,7 @@ struct wire_msg {
 	uint64_t usec;           /**< monotonic, since the wire was made  */
 	struct mbuf *raw;        /**< the bytes exactly (shared by copies) */
 	bool decoded;            /**< libre decoded it: head is set       */
+	char *why;               /**< undecodable: why (else NULL)        */
 	struct wire_head head;
 	bool retrans;            /**< same bytes already seen here        */
 	bool mirror;             /**< the remote UAS's side of a UAC copy */
@@ -53,6 +56,10 @@ int  wire_alloc(struct wire **wirep, wire_event_h *eh, void *arg);
 int  wire_add(struct wire *wire, enum wire_role role, bool tx,
 	      enum sip_transp tp, const struct sa *src, const struct sa *dst,
 	      const uint8_t *p, size_t len);
+int  wire_recv(struct wire *wire, enum wire_role role, enum sip_transp tp,
+	       const struct sa *src, const struct sa *dst, const uint8_t *p,
+	       size_t len, const char *why);
+size_t wire_reason(char *buf, size_t sz, const uint8_t *p, size_t len);
 const struct list *wire_msgs(const struct wire *wire);
 int  wire_msg_decode(const struct wire_msg *wm, struct sip_msg **msgp);
 uint64_t wire_now(const struct wire *wire);

@@ -11,24 +11,28 @@
 --   reliable.lua     R-*   reliable provisionals, 100rel (section B)
 --   sdp.lua          S-*   SDP in provisionals (section C)
 --   proxy.lua        PX-*  what a proxy must do (--proxy)
+--   message.lua      P-WIRE-1  every message as bytes (over the whole wire)
 --   wire.lua         the calls of the wire, what the families share
 --
 -- Scenarios use them through siptap.rules, which loads this module for
 -- the time of one check: a test that waits holds none of it. So the
 -- parts are let go here too, as soon as the table is built.
 
-local FAMILIES = { "provisional", "reliable", "sdp", "proxy" }
+local FAMILIES = { "provisional", "reliable", "sdp", "proxy", "message" }
 
 local W = require "siptap.checkers.wire"
 
-local M = { calls = W.calls, uas_view = W.uas_view, rules = {}, titles = {} }
+-- scopes: id -> "wire" for a checker of the whole wire (see W.family)
+local M = { calls = W.calls, uas_view = W.uas_view, rules = {}, titles = {},
+            scopes = {} }
 
 for _, family in ipairs(FAMILIES) do
   for _, r in ipairs(require("siptap.checkers." .. family)) do
     assert(not M.rules[r.id], "siptap.checkers: two checkers for " .. r.id)
-    M.rules[r.id], M.titles[r.id] = r.fn, r.title
+    M.rules[r.id], M.titles[r.id], M.scopes[r.id] = r.fn, r.title, r.scope
   end
 end
+M.peer_sent = W.peer_sent
 
 for name in pairs(package.loaded) do
   if name:find("^siptap%.checkers%.") then package.loaded[name] = nil end

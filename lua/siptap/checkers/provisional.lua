@@ -324,11 +324,17 @@ rule("P-RANGE-1", "progress() outside 100..199 sends nothing", function(c, ctx)
   local v, n = {}, 1
   -- what the UAS sent, where siptap's own UAS is on the wire (a proxy
   -- in between sends a 100 Trying of its own)
-  local sent = {}
+  -- read off the raw record: a message siptap could not decode is of
+  -- no call, and still something sent
+  local sent, raw = {}, {}
   for _, m in ipairs(c.wire) do
     if m.role == "uas" and m.sent and of_call(c, m) and not m.request
     then
       sent[#sent + 1] = m
+    end
+    if m.undecodable and ((m.role == "uas" and m.sent) or
+                          (m.role == "uac" and not m.sent)) then
+      raw[#raw + 1] = m
     end
   end
   if not c.uas_invite then sent = c.responses end
@@ -337,6 +343,9 @@ rule("P-RANGE-1", "progress() outside 100..199 sends nothing", function(c, ctx)
                   .. "invalid progress()",
                   observed = tostring(sent[1].status) .. " " ..
                              tostring(sent[1].reason) .. " on the wire" }
+  elseif #raw > 0 then
+    v[#v + 1] = { msg = raw[1], why = "a message siptap could not decode "
+                  .. "was sent for an invalid progress(): " .. raw[1].reason }
   end
   return v, n
 end)

@@ -8,10 +8,12 @@ local W = {}
 -- A rule family's list and the function that adds to it:
 --   local rules, rule = W.family()
 --   rule("P-TAG-2", "one To tag for all non-100 responses", function(c) end)
+-- A fourth argument "wire": the checker runs once over the whole wire
+-- (function(w, ctx), w = { wire =, calls = }), not once a call.
 function W.family()
   local rules = {}
-  return rules, function(id, title, fn)
-    rules[#rules + 1] = { id = id, title = title, fn = fn }
+  return rules, function(id, title, fn, scope)
+    rules[#rules + 1] = { id = id, title = title, fn = fn, scope = scope }
   end
 end
 

@@ -1,0 +1,178 @@
+-- siptap.checkers.message: the checkers of every message as bytes, the
+-- way it came on the wire: conformance-next.md P-WIRE-1 (RFC 3261 7,
+-- 25.1). Its rules:
+--
+--   P-WIRE-1  every message the peer under test sent is well-formed SIP
+--
+-- P-WIRE-1 is a rule of the whole wire, not of one call: a message
+-- siptap could not decode belongs to no call. Its checker is
+-- function(w, ctx) -> violations, checked, with w = { wire = t:wire(),
+-- calls = the calls } (siptap.rules calls it once a test).
+--
+-- What the peer under test sent: every message siptap's UAC received,
+-- and every message siptap's UAS sent (the reference UAS's own, or in
+-- remote mode the remote UAS's as the UAC saw it), each distinct byte
+-- string once. The scenario's hostile peer (t:peer()) sends broken bytes
+-- on purpose: its messages count only with ctx.peer (a scenario that
+-- lets the peer stand in for a UAS: rules.check(t, {"P-WIRE-1"},
+-- { peer = true })).
+--
+-- Folded header lines (a line that starts with a space or a tab goes on
+-- with the header above) are allowed: RFC 3261 7.3.1 and its LWS rule
+-- (25.1) still have them. Line 2 may not be one: there is no header to
+-- go on with. Line numbers count the start line as line 1.
+
+local W = require "siptap.checkers.wire"
+
+local rules, rule = W.family()
+
+local TOKEN = "^[%w%-%.!%%%*_%+`'~]+$"
+
+-- A line of the message for a reason: at most 60 bytes, the bytes that
+-- are not printable ASCII as \xNN.
+local function show(s)
+  local cut = #s > 60
+  s = s:sub(1, 60):gsub("[^\32-\126]", function(ch)
+    return ("\\x%02x"):format(ch:byte())
+  end)
+  return "'" .. s .. (cut and "..." or "") .. "'"
+end
+
+-- The lines of the head (CR LF taken off), the body, or nil and why.
+local function split(raw)
+  local lines, pos = {}, 1
+  while true do
+    local nl = raw:find("\n", pos, true)
+    if not nl then
+      return nil, "the head has no empty line at its end"
+    end
+    local line = raw:sub(pos, nl - 1)
+    local n = #lines + 1
+    if line:sub(-1) ~= "\r" then
+      return nil, ("line %d ends with a bare LF, not CR LF: %s"):format(
+        n, show(line))
+    end
+    line = line:sub(1, -2)
+    if line:find("\r", 1, true) then
+      return nil, ("line %d holds a bare CR: %s"):format(n, show(line))
+    end
+    pos = nl + 1
+    if line == "" and n > 1 then return lines, raw:sub(pos) end
+    lines[n] = line
+  end
+end
+
+local function start_line(s)
+  local method = s:match("^([^ ]+) [^ ]+ SIP/2%.0$")
+  if method then
+    return method:match(TOKEN) and true or
+      "the method is no token: " .. show(s)
+  end
+  if s:match("^SIP/2%.0 %d%d%d ") then return true end
+  if s:match("^SIP/") then
+    return "the status line is not 'SIP/2.0 NNN reason': " .. show(s)
+  end
+  if s:match(" SIP/[%d.]+$") then
+    return "the request line does not end in SIP/2.0: " .. show(s)
+  end
+  return "the start line is no SIP request or status line: " .. show(s)
+end
+
+-- What is wrong with the message m, or nil.
+local function problem(m)
+  if m.undecodable then
+    return "siptap could not decode it: " .. m.reason
+  end
+  local lines, body = split(m.raw)
+  if not lines then return body end
+  local ok = start_line(lines[1])
+  if ok ~= true then return ok end
+  local lengths = {}
+  for i = 2, #lines do
+    local l = lines[i]
+    if l:match("^[ \t]") then
+      if i == 2 then
+        return "header line 2 starts with white space, and there is no "
+          .. "header above it to fold: " .. show(l)
+      end
+    else
+      local name, value = l:match("^([^:]*):(.*)$")
+      if not name then
+        return ("header line %d has no colon: %s"):format(i, show(l))
+      end
+      name = name:gsub("[ \t]+$", "")
+      if not name:match(TOKEN) then
+        return ("header line %d has a name that is no token: %s"):format(
+          i, show(l))
+      end
+      local lname = name:lower()
+      if lname == "content-length" or lname == "l" then
+        lengths[#lengths + 1] = W.trim(value)
+      end
+    end
+  end
+  if #lengths == 0 then
+    if m.transport ~= "UDP" then
+      return "no Content-Length over " .. m.transport .. ", where a "
+        .. "message over a stream must have one (RFC 3261 18.3, 20.14)"
+    end
+    return nil
+  end
+  for _, v in ipairs(lengths) do
+    if not v:match("^%d+$") then
+      return "Content-Length is " .. show(v) .. ", not a number"
+    end
+    if tonumber(v) ~= #body then
+      return ("Content-Length is %s, the body has %d bytes"):format(
+        v, #body)
+    end
+  end
+  return nil
+end
+
+-- The source addresses of the scenario's hostile peer.
+local function hostile(wire)
+  local src = {}
+  for _, m in ipairs(wire) do
+    if m.role == "peer" and m.sent then src[m.src] = true end
+  end
+  return src
+end
+
+-- The messages of the peer under test on the wire, each byte string
+-- once (a retransmission, and the UAS's copy of what the UAC got, are
+-- the same bytes).
+function W.peer_sent(wire, ctx)
+  local out, seen, from_peer = {}, {}, hostile(wire)
+  for _, m in ipairs(wire) do
+    local theirs = (m.role == "uac" and not m.sent) or
+                   (m.role == "uas" and m.sent)
+    if theirs and (ctx.peer or not from_peer[m.src]) and not seen[m.raw]
+    then
+      seen[m.raw] = true
+      out[#out + 1] = m
+    end
+  end
+  return out
+end
+
+rule("P-WIRE-1", "every message of the peer under test is well-formed SIP",
+function(w, ctx)
+  local v, n = {}, 0
+  for _, m in ipairs(W.peer_sent(w.wire, ctx)) do
+    n = n + 1
+    local why = problem(m)
+    if why then
+      if SIPTAP.proxy and m.role == "uac" then
+        why = why .. " (as the UAC got it through the proxy)"
+      end
+      local what = m.undecodable and "a message" or m.status and
+        tostring(m.status) or m.method or "a message"
+      v[#v + 1] = { msg = m, why = ("%s from %s (#%d): %s"):format(
+                    what, m.src, m.seq, why) }
+    end
+  end
+  return v, n
+end, "wire")
+
+return rules

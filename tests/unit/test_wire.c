@@ -1,0 +1,114 @@
+/**
+ * @file test_wire.c  Unit tests of src/sip/wire.c: why bytes are no SIP
+ * message libre can decode (wire_reason), and what the wire keeps of them
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <re.h>
+#include "wire.h"
+
+
+static const char *reason(const char *msg)
+{
+	static char buf[256];
+
+	(void)wire_reason(buf, sizeof(buf), (const uint8_t *)msg,
+			  strlen(msg));
+
+	return buf;
+}
+
+
+static void reasons(void **state)
+{
+	(void)state;
+
+	assert_string_equal(reason("SIP/2.0 180 Ringing\r\nVia: x\r\n"
+				   "Bad line\r\nContent-Length: 0\r\n\r\n"),
+			    "header line 3 has no colon: 'Bad line'");
+	assert_string_equal(reason("SIP/2.0 180 Ringing\r\nBad Name: x\r\n"
+				   "\r\n"), "header line 2 has a name that "
+			    "is no token: 'Bad Name: x'");
+	assert_string_equal(reason("SIP/3.0 180 Ringing\r\n\r\n"),
+			    "the start line is not SIP/2.0: "
+			    "'SIP/3.0 180 Ringing'");
+	assert_string_equal(reason("INVITE sip:a@b SIP/1.0\r\n\r\n"),
+			    "the start line is not SIP/2.0 (a request line "
+			    "ends with SIP/2.0): 'INVITE sip:a@b SIP/1.0'");
+	assert_string_equal(reason("SIP/2.0 18 Ringing\r\n\r\n"),
+			    "the status line has no 3-digit status code: "
+			    "'SIP/2.0 18 Ringing'");
+	assert_string_equal(reason("hello\r\n\r\n"), "the start line is no "
+			    "SIP request or status line: 'hello'");
+	assert_string_equal(reason("\x01\x02\xff garbage"), "the start line "
+			    "has no line end (11 bytes in all)");
+	assert_string_equal(reason("abc"), "3 bytes: too short for a SIP "
+			    "message");
+	assert_string_equal(reason("SIP/2.0 180 Ringing\r\nVia: x\r\n"),
+			    "the head has no empty line at its end");
+	/* folding is allowed, and a whole head is libre's to judge */
+	assert_string_equal(reason("SIP/2.0 180 Ringing\r\nSubject: a\r\n"
+				   " b\r\nContent-Length: 0\r\n\r\n"), "");
+	assert_string_equal(reason("SIP/2.0 180 Ringing\r\n b\r\n\r\n"),
+			    "header line 2 starts with white space (a folded "
+			    "start line)");
+}
+
+
+static void undecodable_kept(void **state)
+{
+	static const char bad[] = "SIP/2.0 180 Ringing\r\nBad\r\n\r\n";
+	static const char good[] = "SIP/2.0 180 Ringing\r\nCall-ID: a\r\n"
+		"CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+	const struct wire_msg *wm;
+	struct wire *wire = NULL;
+	struct sa a;
+	(void)state;
+
+	sa_set_str(&a, "127.0.0.1", 5060);
+	assert_int_equal(wire_alloc(&wire, NULL, NULL), 0);
+	assert_int_equal(wire_recv(wire, WIRE_UAC, SIP_TRANSP_UDP, &a, &a,
+				   (const uint8_t *)bad, strlen(bad),
+				   "libre could not decode it"), 0);
+	wm = wire_msgs(wire)->tail->data;
+	assert_false(wm->decoded);
+	assert_string_equal(wm->why, "header line 2 has no colon: 'Bad'");
+
+	/* decodable, and still not for libre: why as given */
+	assert_int_equal(wire_recv(wire, WIRE_UAC, SIP_TRANSP_TCP, &a, &a,
+				   (const uint8_t *)good, strlen(good),
+				   "it has no Content-Length"), 0);
+	wm = wire_msgs(wire)->tail->data;
+	assert_false(wm->decoded);
+	assert_string_equal(wm->why, "it has no Content-Length");
+
+	assert_int_equal(wire_add(wire, WIRE_UAS, true, SIP_TRANSP_UDP, &a,
+				  &a, (const uint8_t *)good, strlen(good)), 0);
+	wm = wire_msgs(wire)->tail->data;
+	assert_true(wm->decoded);
+	assert_null(wm->why);
+
+	mem_deref(wire);
+}
+
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(reasons),
+		cmocka_unit_test(undecodable_kept),
+	};
+	int r;
+
+	if (libre_init())
+		return 1;
+	r = cmocka_run_group_tests(tests, NULL, NULL);
+	libre_close();
+
+	return r;
+}
