@@ -120,7 +120,7 @@ local cases = {
   { "Content-Length over the body", { [7] = "Content-Length: 9" },
     "Content%-Length is 9, the body has 0 bytes" },
   { "a start line not SIP/2.0", { [1] = "SIP/3.0 180 Ringing" },
-    "the status line is not 'SIP/2%.0 NNN reason': 'SIP/3%.0 180 Ringing'" },
+    "the start line is not SIP/2%.0: 'SIP/3%.0 180 Ringing'" },
 }
 
 for _, c in ipairs(cases) do

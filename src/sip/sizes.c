@@ -41,6 +41,7 @@
 #include <linux/sock_diag.h>
 #include <re.h>
 #include "sizes.h"
+#include "wire.h"
 
 #ifndef SO_MEMINFO
 #define SO_MEMINFO 55
@@ -432,7 +433,7 @@ static bool tap_recv(struct sa *src, struct mbuf *mb, void *arg)
 	struct stun_unknown_attr ua;
 	struct stun_msg *stun = NULL;
 	struct sip_msg *msg = NULL;
-	char why[96];
+	char why[256];
 	int err;
 
 	if (keepalive(p, len))
@@ -448,7 +449,9 @@ static bool tap_recv(struct sa *src, struct mbuf *mb, void *arg)
 	err = len <= 4 ? EBADMSG : sip_msg_decode(&msg, mb);
 	mem_deref(msg);
 	mb->pos = p - mb->buf;
-	if (err)
+	if (!err && wire_start_reason(why, sizeof(why), p, len))
+		err = EBADMSG;
+	else if (err)
 		(void)re_snprintf(why, sizeof(why), "libre could not decode "
 				  "it: %m", err);
 	raw(&w->laddr, src, SIP_TRANSP_UDP, p, len, err ? why : NULL);
@@ -698,6 +701,9 @@ static bool frame_deliver(struct framer *f, struct mbuf *acc, size_t pos,
 
 	if (junk)
 		str_ncpy(why, junk, sizeof(why));
+	else if (!err && wire_start_reason(why, sizeof(why), acc->buf + pos,
+					   size))
+		err = EBADMSG;
 	else if (err)
 		(void)re_snprintf(why, sizeof(why), "libre could not decode "
 				  "it: %m", err);

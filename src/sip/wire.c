@@ -170,7 +170,8 @@ static int why_set(struct wire_msg *wm, const char *given)
 
 	if (!wire_reason(why, sizeof(why), wm->raw->buf, wm->raw->end))
 		return str_dup(&wm->why, given ? given : libre);
-	if (!given || !strncmp(given, libre, sizeof(libre) - 1))
+	if (!given || !strncmp(given, libre, sizeof(libre) - 1) ||
+	    !strcmp(given, why))
 		return str_dup(&wm->why, why);
 
 	return re_sdprintf(&wm->why, "%s; %s", why, given);
@@ -513,6 +514,27 @@ static bool header_line_bad(char *buf, size_t sz, const uint8_t *p,
 	}
 
 	return false;
+}
+
+
+/**
+ * Why the start line of the bytes at p is no SIP request or status line,
+ * in buf. libre decodes some that are not ("SIP/2.0 18 Ringing" as a
+ * response with status 18): such a message is no SIP to siptap either,
+ * kept from libre and from the rules that read calls, a P-WIRE-1
+ * finding only.
+ *
+ * @return the length of the reason, 0 when the start line is good
+ */
+size_t wire_start_reason(char *buf, size_t sz, const uint8_t *p, size_t len)
+{
+	const uint8_t *eol = p ? memchr(p, '\n', len) : NULL;
+
+	if (!buf || !sz || !eol)
+		return 0;
+	buf[0] = '\0';
+
+	return start_line_bad(buf, sz, p, eol - p) ? strlen(buf) : 0;
 }
 
 

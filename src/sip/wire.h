@@ -60,6 +60,8 @@ int  wire_recv(struct wire *wire, enum wire_role role, enum sip_transp tp,
 	       const struct sa *src, const struct sa *dst, const uint8_t *p,
 	       size_t len, const char *why);
 size_t wire_reason(char *buf, size_t sz, const uint8_t *p, size_t len);
+size_t wire_start_reason(char *buf, size_t sz, const uint8_t *p,
+			 size_t len);
 const struct list *wire_msgs(const struct wire *wire);
 int  wire_msg_decode(const struct wire_msg *wm, struct sip_msg **msgp);
 uint64_t wire_now(const struct wire *wire);

@@ -131,7 +131,7 @@ expect "$TMP/lf.tap" 'message: ".*line 1 ends with a bare LF' \
 siptap_run "$TMP/inv.tap" "$TMP/inv.err" run --t1 50 \
   --uas-fault accept-any-status --uas-fault bad-header-line \
   --filter 'statusCode 700' --report-dir "$TMP/r-inv" scenarios/invalid/options.lua
-expect "$TMP/inv.tap" '^    not ok [0-9]+ - nothing on the wire from the UAS' \
+expect "$TMP/inv.tap" '^    not ok [0-9]+ - (P-RANGE-1: )?nothing on the wire from the UAS' \
   "an undecodable message counts as something sent"
 
 # the hostile peer's broken responses, the checker on good and bad input
