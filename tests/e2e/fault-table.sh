@@ -39,11 +39,14 @@ TMP="$(mktemp -d "${TMPDIR:-/tmp}/siptap-faults.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
 mkdir -p "$(dirname "$REPORT")"
 
-run() { # run OUT [--uas-fault NAME]
-  local out="$1"
+run() { # run OUT [--uas-fault NAME]; OUT.secs: how long it took
+  local out="$1" t0=$SECONDS
   shift
-  "$SIPTAP" run --t1 "$T1" --jobs 1 --timeout 20 --report-dir "$TMP/reports.${out##*/}" \
+  "$SIPTAP" run --t1 "$T1" --jobs "${SIPTAP_FAULT_RUN_JOBS:-4}" --timeout 20 --report-dir "$TMP/reports.${out##*/}" \
     "$@" "${SUITE[@]}" >"$out" 2>"$out.err" </dev/null
+  local rc=$?
+  echo "$((SECONDS - t0))" >"$out.secs"
+  return $rc
 }
 
 # Failing lines that count: "not ok", at any depth, and not TODO.
@@ -152,4 +155,9 @@ fi
 
 cp "$TMP/table.md" "$REPORT"
 cat "$REPORT"
+# where the time went: the slowest runs (a fault that leaves tests
+# waiting for --timeout shows here)
+echo "slowest runs (s): $(for f in "$TMP"/*.tap.secs; do
+  n=${f##*/}; echo "$(cat "$f") ${n%.tap.secs}"; done | sort -rn | head -5 |
+  paste -sd, -)"
 exit $status
