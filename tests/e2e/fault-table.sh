@@ -42,7 +42,7 @@ mkdir -p "$(dirname "$REPORT")"
 run() { # run OUT [--uas-fault NAME]; OUT.secs: how long it took
   local out="$1" t0=$SECONDS
   shift
-  "$SIPTAP" run --t1 "$T1" --jobs "${SIPTAP_FAULT_RUN_JOBS:-4}" --timeout 20 --report-dir "$TMP/reports.${out##*/}" \
+  "$SIPTAP" run --t1 "$T1" --jobs "${SIPTAP_FAULT_RUN_JOBS:-8}" --timeout 20 --report-dir "$TMP/reports.${out##*/}" \
     "$@" "${SUITE[@]}" >"$out" 2>"$out.err" </dev/null
   local rc=$?
   echo "$((SECONDS - t0))" >"$out.secs"
@@ -77,10 +77,14 @@ fi
 # The fault runs mostly wait on timers: run a few at once.
 JOBS="${SIPTAP_FAULT_JOBS:-4}"
 "$SIPTAP" faults | awk '{ n = $1; $1 = ""; print n, $0 }' >"$TMP/faults"
+# the longest runs first: a message the UAC cannot read (P-WIRE-1)
+# leaves most tests waiting for their response until they give up
+{ grep -F P-WIRE-1 "$TMP/faults"; grep -vF P-WIRE-1 "$TMP/faults"; } \
+  >"$TMP/order"
 while read -r name _; do
   while [[ $(jobs -rp | wc -l) -ge $JOBS ]]; do wait -n; done
   run "$TMP/$name.tap" --uas-fault "$name" &
-done <"$TMP/faults"
+done <"$TMP/order"
 wait
 
 declare -A covered
