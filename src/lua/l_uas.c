@@ -297,6 +297,17 @@ static void get_body(lua_State *L, int tbl, struct lopts *o)
 #define SDHO "sessionDescriptionHandlerOptions"
 
 
+/* l_check_options() on the table at tbl, the message naming the call:
+ * "accept: sessionDescriptionHandlerOptions.constraints: unknown ..." */
+static void sdh_check(lua_State *L, const struct lopts *o, int tbl,
+		      const char *sub, const char *const *known)
+{
+	l_check_options(L, tbl, lua_pushfstring(L, "%s: " SDHO "%s", o->fn,
+						sub), known);
+	lua_pop(L, 1);
+}
+
+
 /* The value on top is nil or of type `type`; raises naming the key. */
 static bool sdh_typed(lua_State *L, const struct lopts *o, const char *key,
 		      int type)
@@ -361,7 +372,7 @@ static void get_constraints(lua_State *L, int s, struct lopts *o)
 	c = lua_gettop(L);
 	if (!sdh_typed(L, o, "constraints", LUA_TTABLE))
 		return;
-	l_check_options(L, c, SDHO ".constraints", known);
+	sdh_check(L, o, c, ".constraints", known);
 	o->sdh.constrained = true;
 	o->sdh.audio = sdh_medium(L, o, c, "audio", &given);
 	o->sdh.video = sdh_medium(L, o, c, "video", &given);
@@ -386,7 +397,7 @@ static void get_offer_answer(lua_State *L, int s, struct lopts *o)
 	lua_getfield(L, s, "offerOptions");
 	t = lua_gettop(L);
 	if (sdh_typed(L, o, "offerOptions", LUA_TTABLE)) {
-		l_check_options(L, t, SDHO ".offerOptions", offer);
+		sdh_check(L, o, t, ".offerOptions", offer);
 		sdh_cannot(L, o, t, "offerToReceiveAudio", why);
 		sdh_cannot(L, o, t, "offerToReceiveVideo", why);
 		sdh_cannot(L, o, t, "voiceActivityDetection", why);
@@ -398,7 +409,7 @@ static void get_offer_answer(lua_State *L, int s, struct lopts *o)
 	lua_getfield(L, s, "answerOptions");
 	t = lua_gettop(L);
 	if (sdh_typed(L, o, "answerOptions", LUA_TTABLE)) {
-		l_check_options(L, t, SDHO ".answerOptions", answer);
+		sdh_check(L, o, t, ".answerOptions", answer);
 		sdh_cannot(L, o, t, "voiceActivityDetection", why);
 	}
 }
@@ -445,7 +456,7 @@ static void get_channel(lua_State *L, int s, struct lopts *o)
 	t = lua_gettop(L);
 	if (!sdh_typed(L, o, "dataChannelOptions", LUA_TTABLE))
 		return;
-	l_check_options(L, t, SDHO ".dataChannelOptions", known);
+	sdh_check(L, o, t, ".dataChannelOptions", known);
 	for (i = 0; i < ARRAY_SIZE(init); i++) {
 		lua_getfield(L, t, init[i].key);
 		(void)re_snprintf(key, sizeof(key), "dataChannelOptions.%s",
@@ -532,7 +543,7 @@ static void get_sdh_options(lua_State *L, int tbl, struct lopts *o)
 	if (!lua_istable(L, s))
 		luaL_error(L, "%s: sessionDescriptionHandlerOptions must be a "
 			   "table, got %s", o->fn, luaL_typename(L, s));
-	l_check_options(L, s, SDHO, known);
+	sdh_check(L, o, s, "", known);
 	o->sdh_given = true;
 
 	sdh_cannot(L, o, s, "onDataChannel", "it has no data channel to "
