@@ -61,10 +61,11 @@ end)
 
 test("hold = true on an offer (offerless INVITE): sendonly [S-MOD-1 S-OFF-1]",
      function(t)
-  local call = t:uac():invite{ supported = "100rel", require = "100rel" }
+  local call = t:uac():invite{ require = "100rel" }
   local inv = t:uas():incoming()
-  inv:progress({ sessionDescriptionHandlerOptions = { hold = true } })
-  local r = call:response(180)
+  inv:progress({ statusCode = 183,
+                 sessionDescriptionHandlerOptions = { hold = true } })
+  local r = call:response(183)
   t:is(shape(r.body), "audio 49170 sendonly", "offer held")
   rules.check(t, { "S-MOD-1", "S-OFF-1" }, { hold = true })
   call:prack(r)
@@ -124,11 +125,11 @@ end)
 
 test("constraints in an offer (offerless INVITE): audio+video [S-MOD-1 S-OFF-1]",
      function(t)
-  local call = t:uac():invite{ supported = "100rel", require = "100rel" }
+  local call = t:uac():invite{ require = "100rel" }
   local inv = t:uas():incoming()
-  inv:progress({ sessionDescriptionHandlerOptions = {
+  inv:progress({ statusCode = 183, sessionDescriptionHandlerOptions = {
     constraints = { audio = true, video = true } } })
-  local r = call:response(180)
+  local r = call:response(183)
   t:is(shape(r.body), "audio 49170 sendrecv, video 49172 sendrecv",
        "the offer holds what the constraints ask")
   t:ok(sdp.check(r.body), "S-FMT-1: well formed")
@@ -150,12 +151,12 @@ end)
 
 test("offerOptions.iceRestart on RTP/AVP: accepted, nothing to restart",
      function(t)
-  local call = t:uac():invite{ supported = "100rel", require = "100rel" }
+  local call = t:uac():invite{ require = "100rel" }
   local inv = t:uas():incoming()
-  inv:progress({ sessionDescriptionHandlerOptions = {
+  inv:progress({ statusCode = 183, sessionDescriptionHandlerOptions = {
     offerOptions = { iceRestart = true }, iceGatheringTimeout = 500,
     answerOptions = {}, dataChannel = false } })
-  local r = call:response(180)
+  local r = call:response(183)
   t:is(shape(r.body), "audio 49170 sendrecv", "the usual offer")
   t:unlike(r.body, "a=ice%-", "no ICE attributes in RTP/AVP")
   call:prack(r)
@@ -213,6 +214,11 @@ test("stripping video from the remote offer: the answer still has its m= line [S
 end)
 
 -- Each bad value: one error naming the option, nothing on the wire.
+-- These are the reference UAS's own checks: against an agent (--agent)
+-- the options go to the implementation as they are, so they are skipped.
+local OWN = SIPTAP.agent and
+  { skip = "siptap's reference UAS checks its options; an agent gets "
+           .. "them unchecked" } or {}
 local bad = {
   { { hold = "yes" }, "hold must be a boolean, got string" },
   { { constraints = { audio = 1 } },
@@ -240,8 +246,8 @@ local bad = {
 
 for i, case in ipairs(bad) do
   test(("refused: sessionDescriptionHandlerOptions bad value %d (%s)"):format(
-         i, case[2]:match("^[%w.]+")), function(t)
-    t:uac():invite{ supported = "100rel", require = "100rel" }
+         i, case[2]:match("^[%w.]+")), OWN, function(t)
+    t:uac():invite{ require = "100rel" }
     local inv = t:uas():incoming()
     local ok, err = pcall(inv.progress, inv,
                           { sessionDescriptionHandlerOptions = case[1] })
@@ -254,7 +260,7 @@ for i, case in ipairs(bad) do
 end
 
 test("a modifier returning no string names its index and where it is",
-     function(t)
+     OWN, function(t)
   t:uac():invite{ sdp = AUDIO }
   local inv = t:uas():incoming()
   local ok, err = pcall(inv.progress, inv, { statusCode = 183,

@@ -177,6 +177,21 @@ void runner_point(struct test *t, bool ok, const char *desc,
 }
 
 
+/* Ends the test as one that cannot run against this UAS (a siptap
+ * extension an agent has no such option for): the error unwinds the
+ * scenario and run.c reports the test # SKIP with why, or not ok when
+ * a point failed before. Never returns. */
+int runner_skip(lua_State *L, const char *why)
+{
+	struct test *t = runner_test(L);
+
+	if (!t->skipped)
+		(void)str_dup(&t->skipped, why);
+
+	return luaL_error(L, "%s", why);
+}
+
+
 void runner_point_skip(struct test *t, const char *desc, const char *reason)
 {
 	++t->points;
@@ -713,6 +728,10 @@ void runner_error(struct test *t, lua_State *co, int status)
 
 	if (status == LUA_ERRMEM) {
 		out_of_memory(t, co, at);
+		return;
+	}
+	if (t->skipped && co == t->co) {
+		lua_pop(co, 1);         /* runner_skip()'s: no failure */
 		return;
 	}
 	if (reported(co)) {
@@ -1328,6 +1347,8 @@ int run_conf_push(lua_State *L, const struct run_conf *conf)
 	}
 	lua_pushboolean(L, sa_isset(&conf->target, SA_ADDR));
 	lua_setfield(L, -2, "remote");
+	lua_pushboolean(L, sa_isset(&conf->agent, SA_ADDR));
+	lua_setfield(L, -2, "agent");
 	lua_pushstring(L, sip_transp_name(conf->transport));
 	lua_setfield(L, -2, "transport");
 	if (conf->memo) {
