@@ -834,14 +834,16 @@ static void push_sdp(lua_State *L, struct uas_call *call,
 			   : "offer");
 
 	/* answer-changes: another RTP port, in the same session (the o=
-	 * line follows below), so that S-ANS-1/S-ANS-2 see a change */
-	if (prev) {
-		sdh = o->sdh;
+	 * line follows below), so that S-ANS-1/S-ANS-2 see a change;
+	 * sipjs-options-ignored: siptap's meaning only, as before SIP.js's */
+	sdh = o->sdh;
+	if (prev)
 		sdh.port = (o->sdh.port ? o->sdh.port : 49170) + 2;
-	}
+	if (uas_fault(uas, FAULT_SIPJS_OPTIONS_IGNORED))
+		sdh.hold = sdh.constrained = false;
 	push_remote(L, call, o, prev != NULL || ignore);
 	remote = lua_gettop(L);
-	push_made(L, call, prev ? &sdh : ignore ? NULL : &o->sdh, o, remote);
+	push_made(L, call, ignore && !prev ? NULL : &sdh, o, remote);
 	lua_remove(L, remote);
 
 	/* answer-changes: a new SDP in the same session, one version on
