@@ -188,7 +188,10 @@ int runner_skip(lua_State *L, const char *why)
 	if (!t->skipped)
 		(void)str_dup(&t->skipped, why);
 
-	return luaL_error(L, "%s", why);
+	/* the reason as it is, no position: runner_error() knows it so */
+	lua_pushstring(L, why);
+
+	return lua_error(L);
 }
 
 
@@ -730,8 +733,11 @@ void runner_error(struct test *t, lua_State *co, int status)
 		out_of_memory(t, co, at);
 		return;
 	}
-	if (t->skipped && co == t->co) {
-		lua_pop(co, 1);         /* runner_skip()'s: no failure */
+	/* runner_skip()'s own error, not one raised after a pcall
+	 * swallowed it: no failure */
+	if (t->skipped && co == t->co && lua_type(co, -1) == LUA_TSTRING &&
+	    !strcmp(lua_tostring(co, -1), t->skipped)) {
+		lua_pop(co, 1);
 		return;
 	}
 	if (reported(co)) {
@@ -1460,7 +1466,7 @@ static void done_handler(void *arg)
 			sandbox_guard_reset(t->L, RULES_TIME_S);
 			general_rules(t);
 		}
-		if (!t->points)
+		if (!t->points && !t->skipped)
 			runner_point(t, false, "the test made no assertions",
 				     NULL, 0);
 		/* a TODO test's failures are findings too: their wire
