@@ -37,105 +37,84 @@ local function shape(body)
   return table.concat(parts, ", ")
 end
 
+-- One 183 with SDP from SIP.js's options `o` (the offer: `offer`, or
+-- none for an offerless INVITE that requires 100rel); its m= lines
+-- must read `want`, then the rules `ids` judge the wire with ctx.
+local function sdh_case(t, offer, o, want, what, ids, ctx)
+  local call = t:uac():invite(offer and { sdp = offer } or
+                              { require = "100rel" })
+  local inv = t:uas():incoming()
+  inv:progress({ statusCode = 183, sessionDescriptionHandlerOptions = o })
+  local r = call:response(183)
+  t:is(shape(r.body), want, what)
+  rules.check(t, ids, ctx)
+  if not offer then call:prack(r) end
+  return r
+end
+
 test("hold = true on an answer to sendrecv: sendonly [S-MOD-1 S-OA-2]",
      function(t)
-  local call = t:uac():invite{ sdp = AUDIO }
-  local inv = t:uas():incoming()
-  inv:progress({ statusCode = 183,
-                 sessionDescriptionHandlerOptions = { hold = true } })
-  local r = call:response(183)
-  t:is(shape(r.body), "audio 49170 sendonly", "held: we send, not receive")
-  rules.check(t, { "S-MOD-1", "S-OA-1", "S-OA-2" }, { hold = true })
+  sdh_case(t, AUDIO, { hold = true }, "audio 49170 sendonly",
+           "held: we send, not receive", { "S-MOD-1", "S-OA-1", "S-OA-2" },
+           { hold = true })
 end)
 
 test("hold = true on an answer to sendonly: inactive [S-MOD-1 S-OA-2]",
      function(t)
-  local call = t:uac():invite{ sdp = SENDONLY }
-  local inv = t:uas():incoming()
-  inv:progress({ statusCode = 183,
-                 sessionDescriptionHandlerOptions = { hold = true } })
-  local r = call:response(183)
-  t:is(shape(r.body), "audio 49170 inactive", "held and offered sendonly")
-  rules.check(t, { "S-MOD-1", "S-OA-2" }, { hold = true })
+  sdh_case(t, SENDONLY, { hold = true }, "audio 49170 inactive",
+           "held and offered sendonly", { "S-MOD-1", "S-OA-2" },
+           { hold = true })
 end)
 
 test("hold = true on an offer (offerless INVITE): sendonly [S-MOD-1 S-OFF-1]",
      function(t)
-  local call = t:uac():invite{ require = "100rel" }
-  local inv = t:uas():incoming()
-  inv:progress({ statusCode = 183,
-                 sessionDescriptionHandlerOptions = { hold = true } })
-  local r = call:response(183)
-  t:is(shape(r.body), "audio 49170 sendonly", "offer held")
-  rules.check(t, { "S-MOD-1", "S-OFF-1" }, { hold = true })
-  call:prack(r)
+  sdh_case(t, nil, { hold = true }, "audio 49170 sendonly", "offer held",
+           { "S-MOD-1", "S-OFF-1" }, { hold = true })
 end)
 
 test("constraints audio only against audio+video: video port 0 [S-MOD-1 S-OA-1]",
      function(t)
-  local call = t:uac():invite{ sdp = AUDIO_VIDEO }
-  local inv = t:uas():incoming()
-  inv:progress({ statusCode = 183, sessionDescriptionHandlerOptions = {
-    constraints = { audio = true, video = false } } })
-  local r = call:response(183)
-  t:is(shape(r.body), "audio 49170 sendrecv, video 0 sendrecv",
-       "video declined, its m= line kept")
-  rules.check(t, { "S-MOD-1", "S-OA-1", "S-OA-2" },
-              { constraints = { audio = true, video = false } })
+  sdh_case(t, AUDIO_VIDEO, { constraints = { audio = true, video = false } },
+           "audio 49170 sendrecv, video 0 sendrecv",
+           "video declined, its m= line kept",
+           { "S-MOD-1", "S-OA-1", "S-OA-2" },
+           { constraints = { audio = true, video = false } })
 end)
 
 test("constraints audio and video against audio+video: both [S-MOD-1 S-OA-1]",
      function(t)
-  local call = t:uac():invite{ sdp = AUDIO_VIDEO }
-  local inv = t:uas():incoming()
-  inv:progress({ statusCode = 183, sessionDescriptionHandlerOptions = {
-    constraints = { audio = true, video = true } } })
-  local r = call:response(183)
-  t:is(shape(r.body), "audio 49170 sendrecv, video 49172 sendrecv",
-       "both streams taken")
+  local r = sdh_case(t, AUDIO_VIDEO,
+    { constraints = { audio = true, video = true } },
+    "audio 49170 sendrecv, video 49172 sendrecv", "both streams taken",
+    { "S-MOD-1", "S-OA-1", "S-OA-2" },
+    { constraints = { audio = true, video = true } })
   t:like(r.body, "a=rtpmap:96 VP8/90000", "VP8 as offered")
-  rules.check(t, { "S-MOD-1", "S-OA-1", "S-OA-2" },
-              { constraints = { audio = true, video = true } })
 end)
 
 test("constraints audio and video against audio only: no video added [S-OA-1]",
      function(t)
-  local call = t:uac():invite{ sdp = AUDIO }
-  local inv = t:uas():incoming()
-  inv:progress({ statusCode = 183, sessionDescriptionHandlerOptions = {
-    constraints = { audio = true, video = true } } })
-  local r = call:response(183)
-  t:is(shape(r.body), "audio 49170 sendrecv", "an answer adds no stream")
-  rules.check(t, { "S-MOD-1", "S-OA-1" },
-              { constraints = { audio = true, video = true } })
+  sdh_case(t, AUDIO, { constraints = { audio = true, video = true } },
+           "audio 49170 sendrecv", "an answer adds no stream",
+           { "S-MOD-1", "S-OA-1" },
+           { constraints = { audio = true, video = true } })
 end)
 
 test("constraints video only (track constraints) against audio+video [S-MOD-1]",
      function(t)
-  local call = t:uac():invite{ sdp = AUDIO_VIDEO }
-  local inv = t:uas():incoming()
-  inv:progress({ statusCode = 183, sessionDescriptionHandlerOptions = {
-    constraints = { audio = false, video = { width = 640 } } } })
-  local r = call:response(183)
-  t:is(shape(r.body), "audio 0 sendrecv, video 49172 sendrecv",
-       "audio declined with port 0")
-  rules.check(t, { "S-MOD-1", "S-OA-1" },
-              { constraints = { audio = false, video = true } })
+  sdh_case(t, AUDIO_VIDEO,
+           { constraints = { audio = false, video = { width = 640 } } },
+           "audio 0 sendrecv, video 49172 sendrecv",
+           "audio declined with port 0", { "S-MOD-1", "S-OA-1" },
+           { constraints = { audio = false, video = true } })
 end)
 
 test("constraints in an offer (offerless INVITE): audio+video [S-MOD-1 S-OFF-1]",
      function(t)
-  local call = t:uac():invite{ require = "100rel" }
-  local inv = t:uas():incoming()
-  inv:progress({ statusCode = 183, sessionDescriptionHandlerOptions = {
-    constraints = { audio = true, video = true } } })
-  local r = call:response(183)
-  t:is(shape(r.body), "audio 49170 sendrecv, video 49172 sendrecv",
-       "the offer holds what the constraints ask")
+  local r = sdh_case(t, nil, { constraints = { audio = true, video = true } },
+    "audio 49170 sendrecv, video 49172 sendrecv",
+    "the offer holds what the constraints ask", { "S-MOD-1", "S-OFF-1" },
+    { constraints = { audio = true, video = true } })
   t:ok(sdp.check(r.body), "S-FMT-1: well formed")
-  rules.check(t, { "S-MOD-1", "S-OFF-1" },
-              { constraints = { audio = true, video = true } })
-  call:prack(r)
 end)
 
 test("constraints video only in an offer: no audio stream [S-MOD-1]",

@@ -360,6 +360,26 @@ static int walk(struct mbuf *mb, const char *sdp, line_h *fn, void *arg)
 }
 
 
+/* sdp line by line through fn, into a new string at sdpp */
+static int rewrite(char **sdpp, const char *sdp, line_h *fn, void *arg)
+{
+	struct mbuf *mb = mbuf_alloc(strlen(sdp) + 256);
+	int err;
+
+	if (!mb)
+		return ENOMEM;
+
+	err = walk(mb, sdp, fn, arg);
+	if (!err) {
+		mb->pos = 0;
+		err = mbuf_strdup(mb, sdpp, mbuf_get_left(mb));
+	}
+	mem_deref(mb);
+
+	return err;
+}
+
+
 static bool starts(const struct pl *line, const char *prefix)
 {
 	const size_t n = strlen(prefix);
@@ -512,8 +532,6 @@ int sdpgen_break(char **sdpp, const char *sdp, enum sdpgen_break what,
 		 const char *offer)
 {
 	struct brk b;
-	struct mbuf *mb;
-	int err;
 
 	if (!sdpp || !sdp)
 		return EINVAL;
@@ -526,18 +544,7 @@ int sdpgen_break(char **sdpp, const char *sdp, enum sdpgen_break what,
 	b.media = -1;
 	b.what = what;
 
-	mb = mbuf_alloc(strlen(sdp) + 128);
-	if (!mb)
-		return ENOMEM;
-
-	err = walk(mb, sdp, break_line, &b);
-	if (!err) {
-		mb->pos = 0;
-		err = mbuf_strdup(mb, sdpp, mbuf_get_left(mb));
-	}
-	mem_deref(mb);
-
-	return err;
+	return rewrite(sdpp, sdp, break_line, &b);
 }
 
 
@@ -642,7 +649,6 @@ static int fit_line(struct mbuf *mb, const struct pl *line, void *arg)
 int sdpgen_align(char **sdpp, const char *answer, const char *offer)
 {
 	struct fit f;
-	struct mbuf *mb;
 	int err;
 
 	if (!sdpp || !answer || !offer)
@@ -654,16 +660,5 @@ int sdpgen_align(char **sdpp, const char *answer, const char *offer)
 		return err;
 	f.keep = true;          /* the session level */
 
-	mb = mbuf_alloc(strlen(answer) + 256);
-	if (!mb)
-		return ENOMEM;
-
-	err = walk(mb, answer, fit_line, &f);
-	if (!err) {
-		mb->pos = 0;
-		err = mbuf_strdup(mb, sdpp, mbuf_get_left(mb));
-	}
-	mem_deref(mb);
-
-	return err;
+	return rewrite(sdpp, answer, fit_line, &f);
 }

@@ -27,11 +27,7 @@ line() {
 
 # block NAME: the TAP of the test NAME, its subtest and its result line
 block() {
-  awk -v name="$1" '
-    $0 == "# Subtest: " name { on = 1 }
-    on { print }
-    on && /^(not )?ok [0-9]+ - / { exit }
-  ' "$TMP/out.tap"
+  tap_block "$1" "$TMP/out.tap"
 }
 
 # yaml_val BLOCK KEY: the first "KEY: value" of a failing sub-point

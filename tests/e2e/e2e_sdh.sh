@@ -14,15 +14,6 @@ e2e_init e2e_sdh "$@"
 scn=scenarios/options/sdh-sipjs.lua
 want=$("$SIPTAP" list "$scn" | wc -l)
 
-# block NAME FILE: the TAP of test NAME, its subtest and its result line
-block() {
-  awk -v name="$1" '
-    $0 == "# Subtest: " name { on = 1 }
-    on { print }
-    on && /^(not )?ok [0-9]+ - / { exit }
-  ' "$2"
-}
-
 # strict TAP and valid reports of one run: FILE REPORT-DIR LABEL
 reports_ok() {
   if tap_check --version 14 --expect-count "$want" "$1" >"$TMP/check"; then
@@ -46,12 +37,11 @@ reports_ok "$TMP/ok.tap" "$TMP/r0" "healthy"
 
 # point TEST DESCRIPTION: an ok sub-point of TEST (what the wire showed)
 point() {
-  if block "$1" "$TMP/ok.tap" | grep -qF -- "    ok " &&
-     block "$1" "$TMP/ok.tap" | grep -qE -- "^    ok [0-9]+ - $2\$"; then
+  if tap_block "$1" "$TMP/ok.tap" | grep -qE -- "^    ok [0-9]+ - $2\$"; then
     pass "on the wire: $1: $2"
   else
     fail "on the wire: $1: no ok point '$2'"
-    block "$1" "$TMP/ok.tap" | sed 's/^/  | /' | head -30
+    tap_block "$1" "$TMP/ok.tap" | sed 's/^/  | /' | head -30
   fi
 }
 point "hold = true on an answer to sendrecv: sendonly [S-MOD-1 S-OA-2]" \
@@ -74,7 +64,7 @@ point "hold = true on an answer to sendrecv: sendonly [S-MOD-1 S-OA-2]" \
 # point fails with a message matching
 caught() {
   local b msg
-  b=$(block "$2" "$1")
+  b=$(tap_block "$2" "$1")
   msg=$(awk '/^    not ok [0-9]+ - S-MOD-1 /{on=1; next}
              on && /^      message: /{print; exit}' <<<"$b")
   if [[ "$(tail -n 1 <<<"$b")" != "not ok "*" - $2" ]]; then
@@ -104,7 +94,7 @@ for fault in sipjs-options-ignored modifiers-ignored; do
   caught "$out" "constraints video only (track constraints) against audio+video [S-MOD-1]" \
     'constraints: m= line 1: audio with port 49170'
   # a test whose wire the fault does not change still passes
-  if block "stripping video from the remote offer: the answer still has its m= line [S-OA-1]" "$out" |
+  if tap_block "stripping video from the remote offer: the answer still has its m= line [S-OA-1]" "$out" |
      tail -n 1 | grep -q '^ok '; then
     pass "$fault: a test the fault does not touch still passes"
   else
