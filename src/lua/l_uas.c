@@ -630,6 +630,8 @@ static void read_options(lua_State *L, int tbl, struct lopts *o)
 			   luaL_typename(L, tbl));
 
 	l_check_options(L, tbl, o->fn, known);
+	/* the getters leave their values on the stack: room for them all */
+	luaL_checkstack(L, 48, "options");
 	get_status(L, tbl, o);
 	o->p.reason = get_string(L, tbl, o->fn, "reasonPhrase");
 	get_headers(L, tbl, o);
