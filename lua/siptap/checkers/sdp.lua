@@ -155,21 +155,27 @@ local function hold_problem(body)
 end
 
 -- SIP.js's constraints {audio, video}: an offer holds just the media
--- asked for; an answer declines (port 0) a medium not asked for
-local function constraints_problem(body, want, offer)
+-- asked for; an answer declines (port 0) a medium not asked for and
+-- takes one asked for that the offer (`offered`, parsed) has with a
+-- port (the scenario offers formats the UAS has: ctx.constraints says
+-- so)
+local function constraints_problem(body, want, offered)
   local has = {}
   for i, m in ipairs(sdp.parse(body).media) do
-    local wanted = want[m.type]
-    if (m.type == "audio" or m.type == "video") and not wanted and
-       m.port ~= 0 then
+    local kind = (m.type == "audio" or m.type == "video") and m.type
+    local o = offered and offered.media[i]
+    if kind and not want[kind] and m.port ~= 0 then
       return ("m= line %d: %s with port %s, the constraints leave %s out"
-              .. "%s"):format(i, m.type, tostring(m.port), m.type,
-              offer and "" or " (wanted port 0)")
+              .. "%s"):format(i, kind, tostring(m.port), kind,
+              offered and " (wanted port 0)" or "")
+    elseif kind and want[kind] and m.port == 0 and o and o.port ~= 0 then
+      return ("m= line %d: %s declined (port 0), the constraints ask for "
+              .. "it and the offer has it"):format(i, kind)
     end
     has[m.type] = true
   end
   for _, kind in ipairs({ "audio", "video" }) do
-    if offer and want[kind] and not has[kind] then
+    if not offered and want[kind] and not has[kind] then
       return "the offer has no " .. kind .. " stream, the constraints "
              .. "ask for one"
     end
@@ -186,7 +192,7 @@ function(c, ctx)
      not ctx.hold and not ctx.constraints then
     return v, 0
   end
-  local offer = not is_sdp(c.invite)
+  local offered = is_sdp(c.invite) and sdp.parse(c.invite.body) or nil
   for _, r in ipairs(unique(c)) do
     if is_sdp(r) and asked(r, ctx) then
       n = n + 1
@@ -208,7 +214,7 @@ function(c, ctx)
       local why = ctx.hold and hold_problem(r.body)
       if why then v[#v + 1] = { msg = r, why = "hold: " .. why } end
       why = ctx.constraints and
-            constraints_problem(r.body, ctx.constraints, offer)
+            constraints_problem(r.body, ctx.constraints, offered)
       if why then v[#v + 1] = { msg = r, why = "constraints: " .. why } end
     end
   end
