@@ -82,6 +82,13 @@ static void test_tap(struct run *run, struct test *t)
 		return;
 	}
 
+	if (t->skipped && !t->failed) {
+		(void)tap_point(mb, 0, true, t->num, st->name, TAP_SKIP,
+				t->skipped);
+		t->result = RESULT_SKIP;
+		return;
+	}
+
 	t->ok = t->failed == 0 && (!st->todo || t->todo_failed == 0);
 	(void)tap_subtest(mb, 1, st->name);
 	t->out->pos = 0;
@@ -177,6 +184,7 @@ static void test_results_free(struct test *t)
 {
 	t->out = mem_deref(t->out);
 	t->first_failure = mem_deref(t->first_failure);
+	t->skipped = mem_deref(t->skipped);
 	t->wire_log = mem_deref(t->wire_log);
 	t->remote_name = mem_deref(t->remote_name);
 	list_flush(&t->findings);

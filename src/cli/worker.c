@@ -78,6 +78,7 @@ static int encode(struct mbuf *mb, const struct test *t, size_t idx)
 	err |= frame_put_str(mb, t->first_failure);
 	err |= put_mbuf(mb, t->wire_log);
 	err |= frame_put_str(mb, t->remote_name);
+	err |= frame_put_str(mb, t->skipped);
 
 	for (le = t->findings.head; le && !err; le = le->next) {
 		const struct finding *f = le->data;
@@ -475,6 +476,8 @@ int worker_result(struct worker *w, struct test *testv, size_t testc,
 		err = get_mbuf(mb, &t->wire_log);
 	if (!err)
 		err = frame_get(mb, &t->remote_name, NULL);
+	if (!err)
+		err = frame_get(mb, &t->skipped, NULL);
 	for (i = 0; !err && i < h.findings; i++)
 		err = get_finding(mb, t);
 	if (err)

@@ -388,6 +388,37 @@ static int answer_k(lua_State *L, int status, lua_KContext ctx)
 }
 
 
+/* sessionDescriptionHandlerOptions that are siptap's own (its reference
+ * UAS's SDP generator), not SIP.js's: the agent's implementation has no
+ * such option, so a test that uses one cannot run against it. A skip
+ * with the reason, never a pass on options the UAS did not take. */
+static void skip_extensions(lua_State *L, struct test *t)
+{
+	static const char *const own[] = {"codecs", "direction", "port"};
+	size_t i;
+
+	if (!lua_istable(L, 2) ||
+	    lua_getfield(L, 2, "sessionDescriptionHandlerOptions") !=
+	    LUA_TTABLE) {
+		lua_settop(L, 2);
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(own); i++) {
+		if (lua_getfield(L, -1, own[i]) == LUA_TNIL) {
+			lua_pop(L, 1);
+			continue;
+		}
+		lua_pushfstring(L, "siptap extension %s: %s has no such "
+				"option (sessionDescriptionHandlerOptions."
+				"%s is siptap's reference UAS's own)", own[i],
+				t->remote_name ? t->remote_name : "the agent",
+				own[i]);
+		runner_skip(L, lua_tostring(L, -1));
+	}
+	lua_settop(L, 2);
+}
+
+
 /* inv:progress(opts), inv:accept(opts), inv:reject(opts or code) */
 static int invitation_call(lua_State *L, enum method m)
 {
@@ -397,6 +428,8 @@ static int invitation_call(lua_State *L, enum method m)
 	if (m == M_REJECT)
 		l_uas_reject_args(L);
 	lua_settop(L, 2);
+	if (m == M_PROGRESS || m == M_ACCEPT)
+		skip_extensions(L, ri->t);
 
 	mb = guard_push(L);
 	(void)mbuf_printf(mb, "{\"call\":%lld,\"options\":",
@@ -613,9 +646,12 @@ int l_remote_uas_push(lua_State *L, struct test *t, int opts)
 
 /* --- what the agent asks of siptap ------------------------------------ */
 
-/* Runs modifier `handle` over the SDP; its result, or NULL and why. */
+/* Runs modifier `handle` over the SDP, as modifier(sdp, type) (type:
+ * "offer" or "answer", as the agent says; nil if it does not); its
+ * result, or NULL and why. */
 static const char *run_modifier(lua_State *L, lua_Integer handle,
-				const char *sdp, char *why, size_t whysz)
+				const char *sdp, const char *type, char *why,
+				size_t whysz)
 {
 	lua_Integer pos;
 
@@ -632,9 +668,10 @@ static const char *run_modifier(lua_State *L, lua_Integer handle,
 	lua_pushcfunction(L, sandbox_traceback);
 	lua_insert(L, -2);
 	lua_pushstring(L, sdp);
+	lua_pushstring(L, type);
 
 	sandbox_budget(L);
-	if (lua_pcall(L, 1, 1, -3) != LUA_OK) {
+	if (lua_pcall(L, 2, 1, -4) != LUA_OK) {
 		(void)re_snprintf(why, whysz, "sessionDescriptionHandler"
 				  "Modifiers[%lld] raised: %s", (long long)pos,
 				  lua_tostring(L, -1));
@@ -666,7 +703,8 @@ static void serve_modify(struct test *t, struct odict *msg)
 	(void)odict_get_number(msg, &id, "id");
 	sdp = params ? odict_string(params->u.odict, "sdp") : NULL;
 	if (sdp && odict_get_number(params->u.odict, &handle, "modifier"))
-		out = run_modifier(L, (lua_Integer)handle, sdp, why,
+		out = run_modifier(L, (lua_Integer)handle, sdp,
+				   odict_string(params->u.odict, "type"), why,
 				   sizeof(why));
 
 	mb = mbuf_alloc(512);

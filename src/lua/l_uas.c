@@ -9,6 +9,7 @@
  * anything is sent; an error names the option, and the scenario's file
  * and line (luaL_error adds those).
  */
+#include <math.h>
 #include <string.h>
 #include <lua.h>
 #include <lauxlib.h>
@@ -181,6 +182,7 @@ struct lopts {
 	struct test *t;
 	struct sdpgen_opts sdh;
 	bool sdh_given;
+	bool datachannel;       /* SIP.js's dataChannel = true            */
 	int modifiers;          /* stack index of the list, 0: none */
 	const char *fn;         /* "progress", "accept", "reject"   */
 };
@@ -292,24 +294,183 @@ static void get_body(lua_State *L, int tbl, struct lopts *o)
 }
 
 
-/* sessionDescriptionHandlerOptions = {codecs = {...}, direction = ...,
- * port = n}: what our SDP generator can choose. */
-static void get_sdh_options(lua_State *L, int tbl, struct lopts *o)
-{
-	static const char *const known[] = {"codecs", "direction", "port",
-					    NULL};
-	int s;
-	size_t i, n;
+#define SDHO "sessionDescriptionHandlerOptions"
 
-	lua_getfield(L, tbl, "sessionDescriptionHandlerOptions");
-	s = lua_gettop(L);
-	if (lua_isnil(L, s))
+
+/* l_check_options() on the table at tbl, the message naming the call:
+ * "accept: sessionDescriptionHandlerOptions.constraints: unknown ..." */
+static void sdh_check(lua_State *L, const struct lopts *o, int tbl,
+		      const char *sub, const char *const *known)
+{
+	l_check_options(L, tbl, lua_pushfstring(L, "%s: " SDHO "%s", o->fn,
+						sub), known);
+	lua_pop(L, 1);
+}
+
+
+/* The value on top is nil or of type `type`; raises naming the key. */
+static bool sdh_typed(lua_State *L, const struct lopts *o, const char *key,
+		      int type)
+{
+	if (lua_isnil(L, -1))
+		return false;
+	if (lua_type(L, -1) != type)
+		luaL_error(L, "%s: " SDHO ".%s must be a %s, got %s", o->fn,
+			   key, lua_typename(L, type), luaL_typename(L, -1));
+
+	return true;
+}
+
+
+/* A name SIP.js has that siptap's UAS cannot make true on the wire:
+ * an error, never a silent no-op. */
+static void sdh_cannot(lua_State *L, const struct lopts *o, int tbl,
+		       const char *key, const char *why)
+{
+	lua_getfield(L, tbl, key);
+	if (!lua_isnil(L, -1))
+		luaL_error(L, "%s: " SDHO ".%s: SIP.js has it, siptap cannot "
+			   "honour it (%s)", o->fn, key, why);
+	lua_pop(L, 1);
+}
+
+
+/* constraints.audio/.video: a boolean or a table of track constraints
+ * (getUserMedia's MediaTrackConstraints: any table asks for the
+ * medium) */
+static bool sdh_medium(lua_State *L, const struct lopts *o, int c,
+		       const char *key, bool *given)
+{
+	bool on;
+
+	lua_getfield(L, c, key);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return false;
+	}
+	if (!lua_isboolean(L, -1) && !lua_istable(L, -1))
+		luaL_error(L, "%s: " SDHO ".constraints.%s must be a boolean "
+			   "or a table of track constraints, got %s", o->fn,
+			   key, luaL_typename(L, -1));
+	on = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	*given = true;
+
+	return on;
+}
+
+
+/* constraints = {audio, video}: the media of the SDP; neither given is
+ * SIP.js's default, audio */
+static void get_constraints(lua_State *L, int s, struct lopts *o)
+{
+	static const char *const known[] = {"audio", "video", NULL};
+	bool given = false;
+	int c;
+
+	lua_getfield(L, s, "constraints");
+	c = lua_gettop(L);
+	if (!sdh_typed(L, o, "constraints", LUA_TTABLE))
 		return;
-	if (!lua_istable(L, s))
-		luaL_error(L, "%s: sessionDescriptionHandlerOptions must be a "
-			   "table, got %s", o->fn, luaL_typename(L, s));
-	l_check_options(L, s, "sessionDescriptionHandlerOptions", known);
-	o->sdh_given = true;
+	sdh_check(L, o, c, ".constraints", known);
+	o->sdh.constrained = true;
+	o->sdh.audio = sdh_medium(L, o, c, "audio", &given);
+	o->sdh.video = sdh_medium(L, o, c, "video", &given);
+	if (!given)
+		o->sdh.audio = true;
+}
+
+
+/* offerOptions = {iceRestart}, answerOptions = {}: RTCOfferOptions'
+ * other members change nothing siptap can make (legacy
+ * offerToReceive*, voiceActivityDetection) */
+static void get_offer_answer(lua_State *L, int s, struct lopts *o)
+{
+	static const char *const offer[] = {
+		"iceRestart", "offerToReceiveAudio", "offerToReceiveVideo",
+		"voiceActivityDetection", NULL
+	};
+	static const char *const answer[] = {"voiceActivityDetection", NULL};
+	const char *why = "RTCPeerConnection's, no SDP of siptap's changes";
+	int t;
+
+	lua_getfield(L, s, "offerOptions");
+	t = lua_gettop(L);
+	if (sdh_typed(L, o, "offerOptions", LUA_TTABLE)) {
+		sdh_check(L, o, t, ".offerOptions", offer);
+		sdh_cannot(L, o, t, "offerToReceiveAudio", why);
+		sdh_cannot(L, o, t, "offerToReceiveVideo", why);
+		sdh_cannot(L, o, t, "voiceActivityDetection", why);
+		lua_getfield(L, t, "iceRestart");
+		if (sdh_typed(L, o, "offerOptions.iceRestart", LUA_TBOOLEAN))
+			o->sdh.ice_restart = lua_toboolean(L, -1);
+	}
+
+	lua_getfield(L, s, "answerOptions");
+	t = lua_gettop(L);
+	if (sdh_typed(L, o, "answerOptions", LUA_TTABLE)) {
+		sdh_check(L, o, t, ".answerOptions", answer);
+		sdh_cannot(L, o, t, "voiceActivityDetection", why);
+	}
+}
+
+
+/* dataChannel, dataChannelLabel, dataChannelOptions (RTCDataChannelInit)
+ * and iceGatheringTimeout: checked here; what a data channel needs is
+ * checked when the SDP is made (push_sdp) */
+static void get_channel(lua_State *L, int s, struct lopts *o)
+{
+	static const struct {
+		const char *key;
+		int type;
+	} init[] = {
+		{"ordered", LUA_TBOOLEAN}, {"maxPacketLifeTime", LUA_TNUMBER},
+		{"maxRetransmits", LUA_TNUMBER}, {"protocol", LUA_TSTRING},
+		{"negotiated", LUA_TBOOLEAN}, {"id", LUA_TNUMBER},
+	};
+	static const char *const known[] = {
+		"ordered", "maxPacketLifeTime", "maxRetransmits", "protocol",
+		"negotiated", "id", NULL
+	};
+	char key[64];
+	size_t i;
+	int t;
+
+	lua_getfield(L, s, "iceGatheringTimeout");
+	if (sdh_typed(L, o, "iceGatheringTimeout", LUA_TNUMBER)) {
+		const lua_Number ms = lua_tonumber(L, -1);
+
+		if (!(ms >= 0) || ms == HUGE_VAL)
+			luaL_error(L, "%s: " SDHO ".iceGatheringTimeout must "
+				   "be a number of ms, 0 or more, got %s",
+				   o->fn, luaL_tolstring(L, -1, NULL));
+	}
+
+	lua_getfield(L, s, "dataChannel");
+	if (sdh_typed(L, o, "dataChannel", LUA_TBOOLEAN))
+		o->datachannel = lua_toboolean(L, -1);
+	lua_getfield(L, s, "dataChannelLabel");
+	(void)sdh_typed(L, o, "dataChannelLabel", LUA_TSTRING);
+
+	lua_getfield(L, s, "dataChannelOptions");
+	t = lua_gettop(L);
+	if (!sdh_typed(L, o, "dataChannelOptions", LUA_TTABLE))
+		return;
+	sdh_check(L, o, t, ".dataChannelOptions", known);
+	for (i = 0; i < ARRAY_SIZE(init); i++) {
+		lua_getfield(L, t, init[i].key);
+		(void)re_snprintf(key, sizeof(key), "dataChannelOptions.%s",
+				  init[i].key);
+		(void)sdh_typed(L, o, key, init[i].type);
+		lua_pop(L, 1);
+	}
+}
+
+
+/* codecs = {...}, direction, port: siptap's own, not SIP.js's */
+static void get_extensions(lua_State *L, int s, struct lopts *o)
+{
+	size_t i, n;
 
 	lua_getfield(L, s, "codecs");
 	if (!lua_isnil(L, -1)) {
@@ -360,6 +521,40 @@ static void get_sdh_options(lua_State *L, int tbl, struct lopts *o)
 				   "port must be 1..65535", o->fn);
 		o->sdh.port = (uint16_t)port;
 	}
+}
+
+
+/* sessionDescriptionHandlerOptions: SIP.js's Web SDH options with its
+ * meaning, and siptap's extensions codecs, direction and port. */
+static void get_sdh_options(lua_State *L, int tbl, struct lopts *o)
+{
+	static const char *const known[] = {
+		"constraints", "hold", "offerOptions", "answerOptions",
+		"iceGatheringTimeout", "dataChannel", "dataChannelLabel",
+		"dataChannelOptions", "onDataChannel",
+		"codecs", "direction", "port", NULL
+	};
+	int s;
+
+	lua_getfield(L, tbl, SDHO);
+	s = lua_gettop(L);
+	if (lua_isnil(L, s))
+		return;
+	if (!lua_istable(L, s))
+		luaL_error(L, "%s: sessionDescriptionHandlerOptions must be a "
+			   "table, got %s", o->fn, luaL_typename(L, s));
+	sdh_check(L, o, s, "", known);
+	o->sdh_given = true;
+
+	sdh_cannot(L, o, s, "onDataChannel", "it has no data channel to "
+		   "hand to a callback");
+	get_constraints(L, s, o);
+	lua_getfield(L, s, "hold");
+	if (sdh_typed(L, o, "hold", LUA_TBOOLEAN))
+		o->sdh.hold = lua_toboolean(L, -1);
+	get_offer_answer(L, s, o);
+	get_channel(L, s, o);
+	get_extensions(L, s, o);
 }
 
 
@@ -435,6 +630,8 @@ static void read_options(lua_State *L, int tbl, struct lopts *o)
 			   luaL_typename(L, tbl));
 
 	l_check_options(L, tbl, o->fn, known);
+	/* the getters leave their values on the stack: room for them all */
+	luaL_checkstack(L, 48, "options");
 	get_status(L, tbl, o);
 	o->p.reason = get_string(L, tbl, o->fn, "reasonPhrase");
 	get_headers(L, tbl, o);
@@ -450,10 +647,28 @@ static void read_options(lua_State *L, int tbl, struct lopts *o)
 
 /* --- session descriptions -------------------------------------------- */
 
-/* Runs the modifiers in order over the SDP on top of the stack; an
- * error inside one names its index. Leaves the result on top. */
-static void apply_modifiers(lua_State *L, const struct lopts *o)
+/* Pushes where modifier fn (at idx) is defined: "file.lua:12" */
+static const char *modifier_where(lua_State *L, int idx)
 {
+	lua_Debug ar;
+
+	lua_pushvalue(L, idx);
+	if (!lua_getinfo(L, ">S", &ar) || ar.linedefined < 0)
+		return lua_pushstring(L, "a C function");
+
+	return lua_pushfstring(L, "%s:%d", ar.short_src, ar.linedefined);
+}
+
+
+/* Runs the modifiers in order over the SDP on top of the stack, as
+ * SIP.js does: modifier(sdp, type), type "offer" or "answer" as the
+ * description is (a one-argument modifier just ignores it). An error
+ * inside one, or a result that is no string, names its index and where
+ * it is defined. Leaves the result on top. */
+static void apply_modifiers(lua_State *L, const struct lopts *o,
+			    const char *type, bool remote)
+{
+	const char *which = remote ? "remote" : "local";
 	size_t i, n;
 
 	if (!o->modifiers)
@@ -463,15 +678,26 @@ static void apply_modifiers(lua_State *L, const struct lopts *o)
 	for (i = 0; i < n; i++) {
 		lua_rawgeti(L, o->modifiers, (lua_Integer)i + 1);
 		lua_insert(L, -2);
-		if (lua_pcall(L, 1, 1, 0) != LUA_OK)
+		lua_pushstring(L, type);
+		if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
+			const char *why = luaL_tolstring(L, -1, NULL);
+
+			lua_rawgeti(L, o->modifiers, (lua_Integer)i + 1);
 			luaL_error(L, "%s: sessionDescriptionHandlerModifiers"
-				   "[%d] raised: %s", o->fn, (int)i + 1,
-				   luaL_tolstring(L, -1, NULL));
-		if (lua_type(L, -1) != LUA_TSTRING)
+				   "[%d] raised: %s (the modifier at %s, run "
+				   "over the %s %s)", o->fn, (int)i + 1, why,
+				   modifier_where(L, -1), which, type);
+		}
+		if (lua_type(L, -1) != LUA_TSTRING) {
+			const char *got = luaL_typename(L, -1);
+
+			lua_rawgeti(L, o->modifiers, (lua_Integer)i + 1);
 			luaL_error(L, "%s: sessionDescriptionHandlerModifiers"
-				   "[%d] must return the SDP as a string, got "
-				   "%s", o->fn, (int)i + 1,
-				   luaL_typename(L, -1));
+				   "[%d] must return the SDP as a string, got %s "
+				   "(the modifier at %s, run over the %s %s)",
+				   o->fn, (int)i + 1, got,
+				   modifier_where(L, -1), which, type);
+		}
 	}
 }
 
@@ -543,6 +769,46 @@ static void push_repeat(lua_State *L, const struct lopts *o,
 }
 
 
+/* Pushes the offer the answer is made from: the INVITE's, as the
+ * modifiers change it (SIP.js runs them over the remote offer before
+ * it is used), or nil when there is no offer or nothing changes it. */
+static void push_remote(lua_State *L, struct uas_call *call,
+			const struct lopts *o, bool ignore)
+{
+	const char *offer = uas_call_offer(call);
+
+	if (!offer || ignore || !o->modifiers ||
+	    !luaL_len(L, o->modifiers)) {
+		lua_pushnil(L);
+		return;
+	}
+	lua_pushstring(L, offer);
+	apply_modifiers(L, o, "offer", true);
+}
+
+
+/* Pushes a new SDP: the generator's, from the options and the offer
+ * at remote (nil: the INVITE's) */
+static void push_made(lua_State *L, struct uas_call *call,
+		      const struct sdpgen_opts *sdh, const struct lopts *o,
+		      int remote)
+{
+	char *sdp = NULL;
+	int err;
+
+	err = uas_call_make_sdp(call, sdh, lua_tostring(L, remote), &sdp);
+	if (err == EINVAL && sdh && sdh->constrained && !sdh->audio &&
+	    !sdh->video)
+		luaL_error(L, "%s: " SDHO ".constraints: neither audio nor "
+			   "video, no stream to offer", o->fn);
+	if (err)
+		luaL_error(L, "%s: could not make the SDP (%s)", o->fn,
+			   strerror(err));
+	lua_pushstring(L, sdp);
+	mem_deref(sdp);
+}
+
+
 /* Pushes the SDP this response carries (the one sent before, or a new
  * one from the generator and the modifiers), or nil for none. */
 static void push_sdp(lua_State *L, struct uas_call *call,
@@ -553,27 +819,34 @@ static void push_sdp(lua_State *L, struct uas_call *call,
 	struct uas *uas = o->t->uas;
 	const bool ignore = uas_fault(uas, FAULT_MODIFIERS_IGNORED);
 	struct sdpgen_opts sdh;
-	char *sdp = NULL, *s = NULL;
-	int err;
+	char *s = NULL;
+	int remote;
 
 	if (prev && !uas_fault(uas, FAULT_ANSWER_CHANGES)) {
 		push_repeat(L, o, prev, prev_len);
 		return;
 	}
 
+	/* WebRTC SDP (h-rtc) is where a data channel goes; RTP/AVP has
+	 * no m=application section for one */
+	if (o->datachannel && !ignore)
+		luaL_error(L, "%s: " SDHO ".dataChannel: siptap cannot honour "
+			   "it in an RTP/AVP %s (a data channel needs WebRTC "
+			   "SDP)", o->fn, uas_call_has_offer(call) ? "answer"
+			   : "offer");
+
 	/* answer-changes: another RTP port, in the same session (the o=
-	 * line follows below), so that S-ANS-1/S-ANS-2 see a change */
-	if (prev) {
-		sdh = o->sdh;
+	 * line follows below), so that S-ANS-1/S-ANS-2 see a change;
+	 * sipjs-options-ignored: siptap's meaning only, as before SIP.js's */
+	sdh = o->sdh;
+	if (prev)
 		sdh.port = (o->sdh.port ? o->sdh.port : 49170) + 2;
-	}
-	err = uas_call_make_sdp(call, prev ? &sdh : ignore ? NULL : &o->sdh,
-				&sdp);
-	if (err)
-		luaL_error(L, "%s: could not make the SDP (%s)", o->fn,
-			   strerror(err));
-	lua_pushstring(L, sdp);
-	mem_deref(sdp);
+	if (uas_fault(uas, FAULT_SIPJS_OPTIONS_IGNORED))
+		sdh.hold = sdh.constrained = false;
+	push_remote(L, call, o, prev != NULL || ignore);
+	remote = lua_gettop(L);
+	push_made(L, call, ignore && !prev ? NULL : &sdh, o, remote);
+	lua_remove(L, remote);
 
 	/* answer-changes: a new SDP in the same session, one version on
 	 * (what S-ANS-1/S-ANS-2 catch is the change, not its o= line) */
@@ -581,7 +854,8 @@ static void push_sdp(lua_State *L, struct uas_call *call,
 		replace_top(L, o, s, 0);
 
 	if (!ignore)
-		apply_modifiers(L, o);
+		apply_modifiers(L, o, uas_call_has_offer(call) ? "answer"
+				: "offer", false);
 
 	break_sdp(L, call, o);
 

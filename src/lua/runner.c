@@ -177,6 +177,24 @@ void runner_point(struct test *t, bool ok, const char *desc,
 }
 
 
+/* Ends the test as one that cannot run against this UAS (a siptap
+ * extension an agent has no such option for): the error unwinds the
+ * scenario and run.c reports the test # SKIP with why, or not ok when
+ * a point failed before. Never returns. */
+int runner_skip(lua_State *L, const char *why)
+{
+	struct test *t = runner_test(L);
+
+	if (!t->skipped)
+		(void)str_dup(&t->skipped, why);
+
+	/* the reason as it is, no position: runner_error() knows it so */
+	lua_pushstring(L, why);
+
+	return lua_error(L);
+}
+
+
 void runner_point_skip(struct test *t, const char *desc, const char *reason)
 {
 	++t->points;
@@ -713,6 +731,13 @@ void runner_error(struct test *t, lua_State *co, int status)
 
 	if (status == LUA_ERRMEM) {
 		out_of_memory(t, co, at);
+		return;
+	}
+	/* runner_skip()'s own error, not one raised after a pcall
+	 * swallowed it: no failure */
+	if (t->skipped && co == t->co && lua_type(co, -1) == LUA_TSTRING &&
+	    !strcmp(lua_tostring(co, -1), t->skipped)) {
+		lua_pop(co, 1);
 		return;
 	}
 	if (reported(co)) {
@@ -1328,6 +1353,8 @@ int run_conf_push(lua_State *L, const struct run_conf *conf)
 	}
 	lua_pushboolean(L, sa_isset(&conf->target, SA_ADDR));
 	lua_setfield(L, -2, "remote");
+	lua_pushboolean(L, sa_isset(&conf->agent, SA_ADDR));
+	lua_setfield(L, -2, "agent");
 	lua_pushstring(L, sip_transp_name(conf->transport));
 	lua_setfield(L, -2, "transport");
 	if (conf->memo) {
@@ -1439,7 +1466,7 @@ static void done_handler(void *arg)
 			sandbox_guard_reset(t->L, RULES_TIME_S);
 			general_rules(t);
 		}
-		if (!t->points)
+		if (!t->points && !t->skipped)
 			runner_point(t, false, "the test made no assertions",
 				     NULL, 0);
 		/* a TODO test's failures are findings too: their wire

@@ -155,6 +155,8 @@ struct test {
 	uint64_t elapsed_usec;
 	bool errored;              /**< a Lua error ended it            */
 	char *first_failure;       /**< description of the first not ok */
+	char *skipped;             /**< it cannot run against this UAS:
+				    *   why (# SKIP, never a pass)      */
 	struct list findings;      /**< every not ok (struct finding)   */
 	struct mbuf *wire_log;     /**< the wire, when the test failed  */
 	struct tmr done_tmr;
@@ -179,6 +181,7 @@ void runner_pcap(struct test *t);
 struct finding *runner_finding_new(struct test *t);
 void runner_point(struct test *t, bool ok, const char *desc,
 		  const struct tap_diag *diagv, size_t diagc);
+int  runner_skip(lua_State *L, const char *why);
 void runner_point_skip(struct test *t, const char *desc,
 		       const char *reason);
 void runner_wait_allowed(lua_State *L, const char *fn);

@@ -142,7 +142,7 @@ static void testcase(FILE *f, const struct test *t)
 
 	case RESULT_SKIP:
 		fputs("      <skipped message=\"", f);
-		xml_str(f, st->skip);
+		xml_str(f, st->skip ? st->skip : t->skipped);
 		fputs("\"/>\n", f);
 		break;
 

@@ -118,6 +118,9 @@ static const struct fault_info faults[FAULT_COUNT] = {
 	[FAULT_LF_LINE_ENDS] = {"lf-line-ends", "P-WIRE-1",
 		"the head of a provisional (not 100) ends its lines in LF "
 		"only"},
+	[FAULT_SIPJS_OPTIONS_IGNORED] = {"sipjs-options-ignored", "S-MOD-1",
+		"SIP.js's hold and constraints are ignored (siptap's "
+		"codecs, direction, port and the modifiers still apply)"},
 };
 
 

@@ -76,15 +76,26 @@ static enum sdp_dir direction(const char *dir)
 }
 
 
-/* One audio stream with the chosen formats, on laddr. */
-static int session_make(struct sdp_session **sessp, const struct sa *laddr,
-			const struct sdpgen_opts *opts)
+/* SIP.js's hold: what it would receive it no longer does (sendrecv
+ * becomes sendonly, recvonly inactive); an answer then mirrors the
+ * offer through it (libre ANDs), as SIP.js's answer does. */
+static enum sdp_dir local_dir(const struct sdpgen_opts *opts)
 {
-	struct sdp_session *sess = NULL;
-	struct sdp_media *m;
-	struct sa maddr = *laddr;
+	enum sdp_dir d = direction(opts ? opts->direction : NULL);
+
+	if (opts && opts->hold)
+		d = (enum sdp_dir)(d & SDP_SENDONLY);
+
+	return d;
+}
+
+
+static int audio_add(struct sdp_session *sess, uint16_t port,
+		     const struct sdpgen_opts *opts, bool wanted)
+{
 	const char *const *namev = default_codecs;
 	size_t namec = ARRAY_SIZE(default_codecs);
+	struct sdp_media *m;
 	size_t i;
 	int err;
 
@@ -93,32 +104,80 @@ static int session_make(struct sdp_session **sessp, const struct sa *laddr,
 		namec = opts->codecc;
 	}
 
+	err = sdp_media_add(&m, sess, "audio", port, "RTP/AVP");
+	if (err)
+		return err;
+
+	for (i = 0; i < namec; i++) {
+		const struct codec *c = codec_find(namev[i]);
+
+		if (!c)
+			return EINVAL;
+		err = sdp_format_add(NULL, m, false, c->pt, c->name, c->srate,
+				     c->ch, NULL, NULL, NULL, false, c->fmtp);
+		if (err)
+			return err;
+	}
+
+	sdp_media_set_ldir(m, local_dir(opts));
+	sdp_media_set_disabled(m, !wanted);
+
+	return 0;
+}
+
+
+/* constraints.video: VP8 and H264 at the numbers browsers pick */
+static int video_add(struct sdp_session *sess, uint16_t port,
+		     const struct sdpgen_opts *opts, bool wanted)
+{
+	struct sdp_media *m;
+	int err;
+
+	err = sdp_media_add(&m, sess, "video", port, "RTP/AVP");
+	if (err)
+		return err;
+
+	err  = sdp_format_add(NULL, m, false, "96", "VP8", 90000, 1, NULL,
+			      NULL, NULL, false, NULL);
+	err |= sdp_format_add(NULL, m, false, "97", "H264", 90000, 1, NULL,
+			      NULL, NULL, false, "packetization-mode=1");
+	if (err)
+		return err;
+
+	sdp_media_set_ldir(m, local_dir(opts));
+	sdp_media_set_disabled(m, !wanted);
+
+	return 0;
+}
+
+
+/* The streams the options ask for, on laddr: audio unless constraints
+ * leave it out, video when they ask for it. An answer has both, the
+ * unwanted one disabled, so that an offered stream the constraints
+ * decline is answered with port 0 (RFC 3264 6). */
+static int session_make(struct sdp_session **sessp, const struct sa *laddr,
+			const struct sdpgen_opts *opts, bool answer)
+{
+	const bool c = opts && opts->constrained;
+	const bool audio = !c || opts->audio;
+	const bool video = c && opts->video;
+	struct sdp_session *sess = NULL;
+	struct sa maddr = *laddr;
+	int err = 0;
+
 	sa_set_port(&maddr, opts && opts->port ? opts->port : 49170);
 
 	err = sdp_session_alloc(&sess, &maddr);
 	if (err)
 		return err;
 
-	err = sdp_media_add(&m, sess, "audio", sa_port(&maddr), "RTP/AVP");
-	if (err)
-		goto out;
+	if (audio || answer)
+		err = audio_add(sess, sa_port(&maddr), opts, audio);
+	if (!err && (video || answer))
+		err = video_add(sess, sa_port(&maddr) > 65533 ?
+				sa_port(&maddr) - 2 : sa_port(&maddr) + 2,
+				opts, video);
 
-	for (i = 0; i < namec; i++) {
-		const struct codec *c = codec_find(namev[i]);
-
-		if (!c) {
-			err = EINVAL;
-			goto out;
-		}
-		err = sdp_format_add(NULL, m, false, c->pt, c->name, c->srate,
-				     c->ch, NULL, NULL, NULL, false, c->fmtp);
-		if (err)
-			goto out;
-	}
-
-	sdp_media_set_ldir(m, direction(opts ? opts->direction : NULL));
-
- out:
 	if (err)
 		mem_deref(sess);
 	else
@@ -154,7 +213,11 @@ int sdpgen_offer(char **sdpp, const struct sa *laddr,
 	if (!sdpp || !laddr)
 		return EINVAL;
 
-	err = session_make(&sess, laddr, opts);
+	/* SIP.js would offer no stream at all: no SDP offer has none */
+	if (opts && opts->constrained && !opts->audio && !opts->video)
+		return EINVAL;
+
+	err = session_make(&sess, laddr, opts, false);
 	if (err)
 		return err;
 
@@ -179,7 +242,7 @@ int sdpgen_answer(char **sdpp, const struct sa *laddr,
 	if (!sdpp || !laddr || !offer)
 		return EINVAL;
 
-	err = session_make(&sess, laddr, opts);
+	err = session_make(&sess, laddr, opts, true);
 	if (err)
 		return err;
 
@@ -294,6 +357,26 @@ static int walk(struct mbuf *mb, const char *sdp, line_h *fn, void *arg)
 	}
 
 	return err ? err : fn(mb, NULL, arg);
+}
+
+
+/* sdp line by line through fn, into a new string at sdpp */
+static int rewrite(char **sdpp, const char *sdp, line_h *fn, void *arg)
+{
+	struct mbuf *mb = mbuf_alloc(strlen(sdp) + 256);
+	int err;
+
+	if (!mb)
+		return ENOMEM;
+
+	err = walk(mb, sdp, fn, arg);
+	if (!err) {
+		mb->pos = 0;
+		err = mbuf_strdup(mb, sdpp, mbuf_get_left(mb));
+	}
+	mem_deref(mb);
+
+	return err;
 }
 
 
@@ -449,8 +532,6 @@ int sdpgen_break(char **sdpp, const char *sdp, enum sdpgen_break what,
 		 const char *offer)
 {
 	struct brk b;
-	struct mbuf *mb;
-	int err;
 
 	if (!sdpp || !sdp)
 		return EINVAL;
@@ -463,16 +544,121 @@ int sdpgen_break(char **sdpp, const char *sdp, enum sdpgen_break what,
 	b.media = -1;
 	b.what = what;
 
-	mb = mbuf_alloc(strlen(sdp) + 128);
-	if (!mb)
-		return ENOMEM;
+	return rewrite(sdpp, sdp, break_line, &b);
+}
 
-	err = walk(mb, sdp, break_line, &b);
-	if (!err) {
-		mb->pos = 0;
-		err = mbuf_strdup(mb, sdpp, mbuf_get_left(mb));
+
+/* --- an answer built from a modified offer, fitted to the real one --- */
+
+/* The m= lines of an offer: what a rejected stream repeats of each */
+struct mline {
+	struct pl media, proto, fmt;
+	struct pl rtpmap;      /* its first format's, if the offer has it */
+};
+
+struct fit {
+	struct mline offered[MAX_MEDIA];
+	size_t offeredc;
+	size_t next;           /* the next offered stream to answer    */
+	bool keep;             /* the answer's current section is kept */
+};
+
+
+static int offer_mlines(struct mbuf *mb, const struct pl *line, void *arg)
+{
+	struct fit *f = arg;
+	struct mline *m;
+	struct pl port;
+
+	(void)mb;
+	if (line && f->offeredc && starts(line, "a=rtpmap:")) {
+		m = &f->offered[f->offeredc - 1];
+		if (line->l > 9 + m->fmt.l &&
+		    !memcmp(line->p + 9, m->fmt.p, m->fmt.l) &&
+		    line->p[9 + m->fmt.l] == ' ')
+			m->rtpmap = *line;
+		return 0;
 	}
-	mem_deref(mb);
+	if (!line || !starts(line, "m=") || f->offeredc >= MAX_MEDIA)
+		return 0;
+	m = &f->offered[f->offeredc];
+	pl_set_str(&m->rtpmap, "");
+	if (re_regex(line->p, line->l, "m=[^ ]+ [^ ]+ [^ ]+ [^ ]+",
+		     &m->media, &port, &m->proto, &m->fmt))
+		return EBADMSG;
+	++f->offeredc;
+
+	return 0;
+}
+
+
+/* The offered streams the answer's sections skipped, rejected (port 0
+ * with the offer's proto and first format, its rtpmap for S-FMT-1,
+ * RFC 3264 6), up to the one
+ * named media; all the rest with media NULL. */
+static int reject_upto(struct mbuf *mb, struct fit *f, const struct pl *media)
+{
+	int err = 0;
+
+	while (f->next < f->offeredc && !err) {
+		const struct mline *m = &f->offered[f->next];
+
+		if (media && !pl_cmp(&m->media, media))
+			return 0;
+		err = mbuf_printf(mb, "m=%r 0 %r %r\r\n", &m->media,
+				  &m->proto, &m->fmt);
+		if (!err && pl_isset(&m->rtpmap))
+			err = put(mb, &m->rtpmap);
+		++f->next;
+	}
 
 	return err;
+}
+
+
+static int fit_line(struct mbuf *mb, const struct pl *line, void *arg)
+{
+	struct fit *f = arg;
+	struct pl media;
+
+	if (!line)
+		return reject_upto(mb, f, NULL);
+	if (!starts(line, "m=")) {
+		if (!f->keep)
+			return 0;
+		return put(mb, line);
+	}
+	if (re_regex(line->p, line->l, "m=[^ ]+ ", &media))
+		return EBADMSG;
+	if (reject_upto(mb, f, &media))
+		return ENOMEM;
+	f->keep = f->next < f->offeredc;
+	if (!f->keep)
+		return 0;
+	++f->next;
+
+	return put(mb, line);
+}
+
+
+/* The answer made from an offer a modifier changed, with one m= line
+ * for each of the offer that went on the wire, in its order (RFC 3264
+ * 6, S-OA-1): a stream the modifier took out is rejected with port 0,
+ * one it added is left out. An answer that fits already is the same
+ * bytes. */
+int sdpgen_align(char **sdpp, const char *answer, const char *offer)
+{
+	struct fit f;
+	int err;
+
+	if (!sdpp || !answer || !offer)
+		return EINVAL;
+
+	memset(&f, 0, sizeof(f));
+	err = walk(NULL, offer, offer_mlines, &f);
+	if (err)
+		return err;
+	f.keep = true;          /* the session level */
+
+	return rewrite(sdpp, answer, fit_line, &f);
 }

@@ -8,12 +8,20 @@
 
 enum { SDPGEN_MAX_CODECS = 8 };
 
-/** What sessionDescriptionHandlerOptions can choose */
+/** What sessionDescriptionHandlerOptions can choose: SIP.js's
+ *  constraints, hold and offerOptions.iceRestart, and siptap's own
+ *  codecs, direction and port */
 struct sdpgen_opts {
 	const char *codecv[SDPGEN_MAX_CODECS]; /**< names, preferred first */
 	size_t codecc;                         /**< 0: the defaults        */
 	const char *direction;                 /**< NULL: sendrecv         */
 	uint16_t port;                         /**< 0: a made-up RTP port  */
+	bool constrained;  /**< constraints given: audio/video choose     */
+	bool audio;        /**< constraints.audio (true unless constrained) */
+	bool video;        /**< constraints.video                         */
+	bool hold;         /**< the local side does not receive           */
+	bool ice_restart;  /**< offerOptions.iceRestart: new ICE ufrag/pwd
+			    *   in a WebRTC offer; nothing in RTP/AVP      */
 };
 
 int  sdpgen_offer(char **sdpp, const struct sa *laddr,
@@ -37,3 +45,4 @@ enum sdpgen_break {
 int  sdpgen_break(char **sdpp, const char *sdp, enum sdpgen_break what,
 		  const char *offer);
 bool sdpgen_direction_known(const char *dir);
+int  sdpgen_align(char **sdpp, const char *answer, const char *offer);

@@ -953,9 +953,14 @@ const char *uas_call_local_sdp(const struct uas_call *call, size_t *lenp)
 }
 
 
+/* An answer to the INVITE's offer, or to offer (that offer as the
+ * modifiers changed it: SIP.js runs them over the remote offer), fitted
+ * to the offer on the wire; else an offer. */
 int uas_call_make_sdp(struct uas_call *call,
-		      const struct sdpgen_opts *sdpgen_opts, char **sdpp)
+		      const struct sdpgen_opts *sdpgen_opts, const char *offer,
+		      char **sdpp)
 {
+	char *sdp = NULL;
 	struct sa laddr;
 	int err;
 
@@ -963,12 +968,19 @@ int uas_call_make_sdp(struct uas_call *call,
 	if (err)
 		return err;
 
-	if (call->remote_offer)
+	if (!call->remote_offer)
+		return sdpgen_offer(sdpp, &laddr, sdpgen_opts);
+	if (!offer || offer == call->remote_offer)
 		return sdpgen_answer(sdpp, &laddr, sdpgen_opts,
 				     call->remote_offer,
 				     strlen(call->remote_offer));
 
-	return sdpgen_offer(sdpp, &laddr, sdpgen_opts);
+	err = sdpgen_answer(&sdp, &laddr, sdpgen_opts, offer, strlen(offer));
+	if (!err)
+		err = sdpgen_align(sdpp, sdp, call->remote_offer);
+	mem_deref(sdp);
+
+	return err;
 }
 
 

@@ -41,7 +41,7 @@ const char *uas_call_local_sdp(const struct uas_call *call, size_t *lenp);
 bool uas_call_has_offer(const struct uas_call *call);
 const char *uas_call_offer(const struct uas_call *call);
 int  uas_call_make_sdp(struct uas_call *call,
-		       const struct sdpgen_opts *sdpgen_opts,
+		       const struct sdpgen_opts *sdpgen_opts, const char *offer,
 		       char **sdpp);
 int  uas_progress(struct uas_call *call, const struct progress_opts *opts);
 int  uas_accept(struct uas_call *call, const char *sdp, size_t sdp_len,

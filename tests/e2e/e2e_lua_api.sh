@@ -13,7 +13,7 @@ e2e_init e2e_lua_api "$@"
 
 dir=tests/e2e/fixtures/api
 # one point a test, and one for each file that does not load (e-, f-)
-count=32
+count=39
 siptap_run "$TMP/out.tap" "$TMP/err" run --timeout 10 --jobs 2 \
   --report-dir "$TMP/reports" "$dir"
 
@@ -27,11 +27,7 @@ line() {
 
 # block NAME: the TAP of the test NAME, its subtest and its result line
 block() {
-  awk -v name="$1" '
-    $0 == "# Subtest: " name { on = 1 }
-    on { print }
-    on && /^(not )?ok [0-9]+ - / { exit }
-  ' "$TMP/out.tap"
+  tap_block "$1" "$TMP/out.tap"
 }
 
 # yaml_val BLOCK KEY: the first "KEY: value" of a failing sub-point
@@ -125,13 +121,20 @@ t:sleep in a table.sort comparator|c-coroutines.lua|sort|^t:sleep cannot wait he
 # SIPTAP.memo's caps
 a memo value over the cap|d-memo.lua|big|SIPTAP.memo: a value is at most 4 MB, this one is 5242880 bytes
 memo values over the run's total|d-memo.lua|total|SIPTAP.memo: a run keeps at most 16 MB
+# sessionDescriptionHandlerOptions/Modifiers: SIP.js's names, siptap's checks
+sdh: hold that is not a boolean|i-sdh.lua|hold|progress: sessionDescriptionHandlerOptions\.hold must be a boolean, got string$
+sdh: constraints.video that is a number|i-sdh.lua|video|progress: sessionDescriptionHandlerOptions\.constraints\.video must be a boolean or a table of track constraints, got number$
+sdh: a name SIP.js does not have|i-sdh.lua|unknown|accept: sessionDescriptionHandlerOptions: unknown option 'onHold' \(it takes constraints, hold,
+sdh: dataChannel without WebRTC SDP|i-sdh.lua|datachannel|accept: sessionDescriptionHandlerOptions\.dataChannel: siptap cannot honour it in an RTP/AVP answer
+sdh: a negative iceGatheringTimeout|i-sdh.lua|ice|progress: sessionDescriptionHandlerOptions\.iceGatheringTimeout must be a number of ms, 0 or more, got -5$
+sdh: a modifier that raises|i-sdh.lua|modifier|progress: sessionDescriptionHandlerModifiers\[2\] raised: boom \(the modifier at tests/e2e/fixtures/api/i-sdh\.lua:[0-9]+, run over the remote offer\)$
 # out of memory: the line it was at
 eats memory|h-memory.lua|memory|^not enough memory: the test went over siptap's 256 MB per test$
 CASES
 
 for name in "a right timeout still works" "passes beside them" \
   "a coroutine that does not wait is fine" "a small memo is kept" \
-  "a real call still works"; do
+  "a real call still works" "sdh: hold as SIP.js means it"; do
   passes "$name"
 done
 

@@ -75,6 +75,16 @@ tap_check() {
   node "$TAP_CHECK" "$@" 2>&1
 }
 
+# tap_block NAME FILE: the TAP of test NAME in FILE, its subtest and its
+# result line
+tap_block() {
+  awk -v name="$1" '
+    $0 == "# Subtest: " name { on = 1 }
+    on { print }
+    on && /^(not )?ok [0-9]+ - / { exit }
+  ' "$2"
+}
+
 # siptap_run OUT ERR ARGS...: runs siptap with a time limit, stdout to OUT,
 # stderr to ERR; sets $rc (124 means it timed out).
 siptap_run() {

@@ -645,6 +645,104 @@ static void test_break(void **state)
 }
 
 
+/* SIP.js's hold: the receive side off the local direction; an answer
+ * mirrors the offer through it */
+static void test_hold(void **state)
+{
+	struct sdp_lines *l = *state;
+	const struct sdpgen_opts hold = {.hold = true};
+	const struct sdpgen_opts held_recv = {.hold = true,
+					      .direction = "recvonly"};
+
+	offer(l, &hold);
+	assert_int_equal(count(l, "a=sendonly"), 1);
+	assert_int_equal(count_dir(l), 1);
+	offer(l, &held_recv);
+	assert_int_equal(count(l, "a=inactive"), 1);
+
+	answer(l, &hold, HDR "m=audio 30000 RTP/AVP 0\r\n");
+	assert_int_equal(count(l, "a=sendonly"), 1);
+	answer(l, &hold, HDR "m=audio 30000 RTP/AVP 0\r\na=sendonly\r\n");
+	assert_int_equal(count(l, "a=inactive"), 1);
+	answer(l, &hold, HDR "m=audio 30000 RTP/AVP 0\r\na=recvonly\r\n");
+	assert_int_equal(count(l, "a=sendonly"), 1);
+}
+
+
+/* SIP.js's constraints: an offer holds the media asked for, an answer
+ * declines the others with port 0 and adds none */
+static void test_constraints(void **state)
+{
+	struct sdp_lines *l = *state;
+	const struct sdpgen_opts av = {.constrained = true, .audio = true,
+				       .video = true};
+	const struct sdpgen_opts v = {.constrained = true, .video = true};
+	const struct sdpgen_opts a = {.constrained = true, .audio = true};
+	const struct sdpgen_opts none = {.constrained = true};
+	const char *avoffer = HDR "m=audio 30000 RTP/AVP 0\r\n"
+		"m=video 30002 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n";
+	struct sa laddr;
+	char *sdp = NULL;
+
+	offer(l, &av);
+	assert_int_equal(count(l, "m=audio 49170 "), 1);
+	assert_int_equal(count(l, "m=video 49172 RTP/AVP 96 97"), 1);
+	assert_int_equal(count(l, "a=rtpmap:96 VP8/90000"), 1);
+	offer(l, &v);
+	assert_int_equal(count(l, "m="), 1);
+	assert_int_equal(count(l, "m=video 49172 "), 1);
+
+	local(&laddr);
+	assert_int_equal(sdpgen_offer(&sdp, &laddr, &none), EINVAL);
+	assert_null(sdp);
+
+	answer(l, &a, avoffer);
+	assert_int_equal(count(l, "m=audio 49170 RTP/AVP 0"), 1);
+	assert_int_equal(count(l, "m=video 0 "), 1);
+	answer(l, &v, avoffer);
+	assert_int_equal(count(l, "m=audio 0 "), 1);
+	assert_int_equal(count(l, "m=video 49172 RTP/AVP 96"), 1);
+	answer(l, &av, HDR "m=audio 30000 RTP/AVP 0\r\n");
+	assert_int_equal(count(l, "m="), 1);
+}
+
+
+/* An answer made from a modified offer gets one m= line per offered
+ * one: a stream the modifier removed is declined, one it added dropped */
+static void test_align(void **state)
+{
+	struct sdp_lines *l = *state;
+	const char *wire = HDR "m=audio 30000 RTP/AVP 0\r\n"
+		"m=video 30002 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n";
+	const char *audio_only = HDR "m=audio 49170 RTP/AVP 0\r\n"
+		"a=sendrecv\r\n";
+	const char *extra = HDR "m=audio 49170 RTP/AVP 0\r\n"
+		"m=video 0 RTP/AVP 96\r\nm=text 0 RTP/AVP 98\r\n";
+
+	l->sdp = mem_deref(l->sdp);
+	assert_int_equal(sdpgen_align(&l->sdp, audio_only, wire), 0);
+	split(l);
+	assert_line(l, 5, "m=audio 49170 RTP/AVP 0");
+	assert_line(l, 6, "a=sendrecv");
+	assert_line(l, 7, "m=video 0 RTP/AVP 96");
+	assert_line(l, 8, "a=rtpmap:96 VP8/90000");
+	assert_int_equal(l->n, 9);
+
+	l->sdp = mem_deref(l->sdp);
+	assert_int_equal(sdpgen_align(&l->sdp, extra, wire), 0);
+	split(l);
+	assert_int_equal(count(l, "m="), 2);
+	assert_int_equal(count(l, "m=text"), 0);
+
+	/* already fitting: the same bytes */
+	l->sdp = mem_deref(l->sdp);
+	assert_int_equal(sdpgen_align(&l->sdp, audio_only, HDR
+				      "m=audio 1 RTP/AVP 0\r\n"), 0);
+	assert_string_equal(l->sdp, audio_only);
+	assert_int_equal(sdpgen_align(NULL, audio_only, wire), EINVAL);
+}
+
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -669,6 +767,9 @@ int main(void)
 		T(test_known),
 		T(test_follow),
 		T(test_break),
+		T(test_hold),
+		T(test_constraints),
+		T(test_align),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -141,13 +141,58 @@ function(c)
   return v, n
 end)
 
--- ctx.codecs (list of names, in order) and ctx.direction.
+-- SIP.js's hold: no stream in use receives (sendrecv became sendonly,
+-- recvonly inactive; an answer mirrors that)
+local function hold_problem(body)
+  local d = sdp.parse(body)
+  for i, m in ipairs(d.media) do
+    local dir = sdp.media_direction(d, m)
+    if m.port ~= 0 and (dir == "sendrecv" or dir == "recvonly") then
+      return ("m= line %d (%s) is %s on hold, wanted sendonly or "
+              .. "inactive"):format(i, tostring(m.type), dir)
+    end
+  end
+end
+
+-- SIP.js's constraints {audio, video}: an offer holds just the media
+-- asked for; an answer declines (port 0) a medium not asked for and
+-- takes one asked for that the offer (`offered`, parsed) has with a
+-- port (the scenario offers formats the UAS has: ctx.constraints says
+-- so)
+local function constraints_problem(body, want, offered)
+  local has = {}
+  for i, m in ipairs(sdp.parse(body).media) do
+    local kind = (m.type == "audio" or m.type == "video") and m.type
+    local o = offered and offered.media[i]
+    if kind and not want[kind] and m.port ~= 0 then
+      return ("m= line %d: %s with port %s, the constraints leave %s out"
+              .. "%s"):format(i, kind, tostring(m.port), kind,
+              offered and " (wanted port 0)" or "")
+    elseif kind and want[kind] and m.port == 0 and o and o.port ~= 0 then
+      return ("m= line %d: %s declined (port 0), the constraints ask for "
+              .. "it and the offer has it"):format(i, kind)
+    end
+    has[m.type] = true
+  end
+  for _, kind in ipairs({ "audio", "video" }) do
+    if not offered and want[kind] and not has[kind] then
+      return "the offer has no " .. kind .. " stream, the constraints "
+             .. "ask for one"
+    end
+  end
+end
+
+-- ctx.codecs (list of names, in order), ctx.direction,
+-- ctx.absent_codecs, ctx.hold (SIP.js's hold = true) and
+-- ctx.constraints ({audio = bool, video = bool}, as SIP.js's).
 rule("S-MOD-1", "the SDP on the wire has the options and modifiers applied",
 function(c, ctx)
   local v, n = {}, 0
-  if not ctx.codecs and not ctx.direction and not ctx.absent_codecs then
+  if not ctx.codecs and not ctx.direction and not ctx.absent_codecs and
+     not ctx.hold and not ctx.constraints then
     return v, 0
   end
+  local offered = is_sdp(c.invite) and sdp.parse(c.invite.body) or nil
   for _, r in ipairs(unique(c)) do
     if is_sdp(r) and asked(r, ctx) then
       n = n + 1
@@ -166,6 +211,11 @@ function(c, ctx)
           v[#v + 1] = { msg = r, why = a .. " is still in the SDP" }
         end
       end
+      local why = ctx.hold and hold_problem(r.body)
+      if why then v[#v + 1] = { msg = r, why = "hold: " .. why } end
+      why = ctx.constraints and
+            constraints_problem(r.body, ctx.constraints, offered)
+      if why then v[#v + 1] = { msg = r, why = "constraints: " .. why } end
     end
   end
   if n == 0 then

@@ -1,10 +1,16 @@
 // A SessionDescriptionHandler for SIP.js without WebRTC: it writes real
-// SDP (one audio stream on 127.0.0.1, no media flows) in the shape of
-// siptap's reference UAS (src/sdp.c, libre's encoder), so the scenarios'
-// SDP checks hold for both.
+// SDP (audio, and video when asked, on 127.0.0.1, no media flows) in the
+// shape of siptap's reference UAS (src/sdp.c, libre's encoder), so the
+// scenarios' SDP checks hold for both.
 //
-// sessionDescriptionHandlerOptions it honours: codecs (names below),
-// direction (sendrecv|sendonly|recvonly|inactive), port.
+// sessionDescriptionHandlerOptions it honours as SIP.js's Web SDH means
+// them: constraints {audio, video} (which media the SDP holds; an answer
+// declines the others with port 0, as siptap's UAS does), hold (the
+// direction table of the Web SDH's updateDirection: sendrecv becomes
+// sendonly, recvonly inactive). Modifiers run as the Web SDH runs them:
+// over the remote description in setDescription, over the local one in
+// getDescription. siptap never sends it its own extensions (codecs,
+// direction, port: such a test is skipped), but they still work here.
 
 // name -> payload type, clock rate, channels, fmtp; as in src/sdp.c.
 const CODECS = [
@@ -17,6 +23,11 @@ const CODECS = [
 const STATIC_NAMES = { 0: "PCMU", 8: "PCMA", 9: "G722" };
 const DEFAULTS = { codecs: ["PCMU", "PCMA", "telephone-event"], direction: "sendrecv", port: 49170 };
 const DIRS = ["inactive", "sendonly", "recvonly", "sendrecv"]; // index = send|recv bits
+// constraints.video: as src/sdp.c offers video
+const VIDEO = [
+  { name: "VP8", pt: 96, rate: 90000 },
+  { name: "H264", pt: 97, rate: 90000, fmtp: "packetization-mode=1" },
+];
 const ADDR = "127.0.0.1";
 
 function findCodec(name) {
@@ -36,7 +47,14 @@ function settings(options) {
   if (!DIRS.includes(direction)) throw new TypeError(`direction: unknown direction ${direction}`);
   const port = o.port === undefined || o.port === 0 ? DEFAULTS.port : o.port;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TypeError(`port: ${port} is no port`);
-  return { codecs: codecs.map(findCodec), direction, port };
+  // SIP.js's hold: we stop receiving (the send bit is kept)
+  const held = o.hold === true ? DIRS[DIRS.indexOf(direction) & 1] : direction;
+  // SIP.js's constraints: audio unless they leave it out; neither given
+  // is its default, audio
+  const c = o.constraints && typeof o.constraints === "object" ? o.constraints : {};
+  const none = c.audio === undefined && c.video === undefined;
+  const media = { audio: none || Boolean(c.audio), video: !none && Boolean(c.video) };
+  return { codecs: codecs.map(findCodec), direction: held, port, media };
 }
 
 function rtpmapLines(pt, codec) {
@@ -45,8 +63,8 @@ function rtpmapLines(pt, codec) {
   return lines;
 }
 
-function audioSection(port, formats, direction) {
-  const lines = [`m=audio ${port} RTP/AVP ${formats.map((f) => f.pt).join(" ")}`];
+function audioSection(port, formats, direction, type = "audio") {
+  const lines = [`m=${type} ${port} RTP/AVP ${formats.map((f) => f.pt).join(" ")}`];
   for (const f of formats) lines.push(...rtpmapLines(f.pt, f.codec));
   lines.push(`a=${direction}`);
   return lines;
@@ -81,17 +99,19 @@ function answerSection(m, sessionDir, mine) {
     if (r) rtpmaps[r[1]] = { name: r[2], rate: Number(r[3]) };
   }
   const common = [];
-  if (type === "audio" && /^RTP\/AVP$/i.test(proto) && port !== "0") {
+  const ours = type === "video" ? VIDEO : mine.codecs;
+  if ((type === "audio" || type === "video") && mine.media[type] && /^RTP\/AVP$/i.test(proto) && port !== "0") {
     for (const pt of offered) {
       const map = rtpmaps[pt] || (STATIC_NAMES[pt] && { name: STATIC_NAMES[pt], rate: 8000 });
-      const codec = map && mine.codecs.find((c) => c.name.toLowerCase() === map.name.toLowerCase() && c.rate === map.rate);
+      const codec = map && ours.find((c) => c.name.toLowerCase() === map.name.toLowerCase() && c.rate === map.rate);
       if (codec) common.push({ pt, codec });
     }
   }
   if (!common.length) return rejectedSection(type || "audio", proto || "RTP/AVP", offered, m.attrs);
   const theirs = DIRS.indexOf(directionOf(m.attrs) || sessionDir || "sendrecv");
   const mirrored = ((theirs & 1) << 1) | ((theirs & 2) >> 1);
-  return audioSection(mine.port, common, DIRS[DIRS.indexOf(mine.direction) & mirrored]);
+  const port2 = type === "video" ? mine.port + 2 : mine.port;
+  return audioSection(port2, common, DIRS[DIRS.indexOf(mine.direction) & mirrored], type);
 }
 
 // A stream we decline: port 0, the offer's formats and their rtpmaps, so
@@ -133,16 +153,21 @@ export class SdpHandler {
     });
   }
 
-  // The peer's offer, or its answer to our offer. The modifiers are not
-  // run over it (siptap's modifiers shape what the UAS sends).
+  // The peer's offer, or its answer to our offer, after the modifiers
+  // (the Web SDH runs them over the remote description too). The answer
+  // is made from the offer as modified; its m= lines are then fitted to
+  // the offer on the wire (offerWire), as siptap's UAS fits them.
   setDescription(sdp, options, modifiers) { // eslint-disable-line no-unused-vars
     if (this.closed) return Promise.reject(new Error("Peer connection closed."));
     if (typeof sdp !== "string" || !/^v=0\r?\n/.test(sdp) || !/^m=/m.test(sdp)) {
       return Promise.reject(new Error("Invalid SDP: no v=0 first or no m= line"));
     }
-    this.remote = sdp;
-    this.state = this.state === "have-local-offer" ? "stable" : "have-remote-offer";
-    return Promise.resolve();
+    const type = this.state === "have-local-offer" ? "answer" : "offer";
+    return applyModifiers({ type, sdp }, modifiers).then((modified) => {
+      this.remote = modified.sdp;
+      this.offerWire = sdp;
+      this.state = this.state === "have-local-offer" ? "stable" : "have-remote-offer";
+    });
   }
 
   hasDescription(contentType) {
@@ -163,13 +188,28 @@ export class SdpHandler {
   }
 
   offerBody(mine) {
-    return audioSection(mine.port, mine.codecs.map((c) => ({ pt: c.pt, codec: c })), mine.direction);
+    if (!mine.media.audio && !mine.media.video) throw new TypeError("constraints: neither audio nor video");
+    const audio = mine.media.audio
+      ? audioSection(mine.port, mine.codecs.map((c) => ({ pt: c.pt, codec: c })), mine.direction) : [];
+    const video = mine.media.video
+      ? audioSection(mine.port + 2, VIDEO.map((c) => ({ pt: c.pt, codec: c })), mine.direction, "video") : [];
+    return [...audio, ...video];
   }
 
+  // One section for each m= line of the offer on the wire (RFC 3264 6):
+  // those the modifiers took out of the offer are declined.
   answerBody(mine) {
     const offer = parseSdp(this.remote);
+    const wire = parseSdp(this.offerWire || this.remote);
     const sessionDir = directionOf(offer.session);
-    return offer.media.flatMap((m) => answerSection(m, sessionDir, mine));
+    const answered = offer.media.map((m) => ({ type: m.mline.split(" ")[0], lines: answerSection(m, sessionDir, mine) }));
+    let next = 0;
+    return wire.media.flatMap((w) => {
+      const type = w.mline.split(" ")[0];
+      if (next < answered.length && answered[next].type === type) return answered[next++].lines;
+      const [, , , proto = "RTP/AVP", fmts = ""] = w.mline.match(/^m=(\S+) (\S+) (\S+) ?(.*)$/) || [];
+      return rejectedSection(type.slice(2), proto, fmts.split(" ").filter(Boolean), w.attrs);
+    });
   }
 
   // v= o= s= c= t= then the media; o='s version counts up whenever what

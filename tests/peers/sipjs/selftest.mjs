@@ -156,10 +156,13 @@ async function main() {
     if (WIRE) console.error(`<-- ${b.toString().replace(/\r\n/g, "\n    ")}`);
     wire.push(parseSip(b.toString()));
   });
-  // siptap's side of modify: modifier 1 makes the stream sendonly, 9 fails
-  const ctl = control(port, async ({ sdp, modifier }) => {
+  // siptap's side of modify: modifier 1 makes our answer sendonly (the
+  // INVITE's offer, which it also sees, it leaves alone), 9 fails
+  const modifyTypes = [];
+  const ctl = control(port, async ({ sdp, modifier, type }) => {
+    modifyTypes.push(type);
     if (modifier === 9) throw new Error("modifier 9: boom");
-    return sdp.replace("a=sendrecv", "a=sendonly");
+    return type === "answer" ? sdp.replace("a=sendrecv", "a=sendonly") : sdp;
   });
   await ctl.ready;
   const resp = (call, status, ms) => wire.next((m) => m.status === status && m.h("call-id") === call.callId
@@ -206,6 +209,8 @@ async function main() {
     assert.equal(r180.h("require"), "100rel");
     assert.match(r180.h("rseq"), /^\d+$/);
     assert.match(r180.body, /a=sendonly\r\n/); // the modifier's work
+    // as SIP.js's Web SDH: over the remote offer, then over our answer
+    assert.deepEqual(modifyTypes.splice(0), ["offer", "answer"]);
     const a = await ctl.rpc("accept", { call: n });
     assert.deepEqual(a.result, { settled: false });
     uac.inDialog(call, "PRACK", r180, [`RAck: ${r180.h("rseq")} 1 INVITE`]);
