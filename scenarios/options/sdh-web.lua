@@ -78,16 +78,21 @@ test("web.stripRtpPayload(\"PCMU\"): PCMU gone from the answer [S-MOD-1]",
   t:ok(sdp.check(r.body), "S-FMT-1: well formed SDP")
 end)
 
-test("web.holdModifier over an empty SDP raises, as SIP.js throws, and "
-     .. "nothing is sent", function(t)
+test("web.holdModifier over an empty SDP raises, as SIP.js throws; no "
+     .. "183 is sent", function(t)
   local call = t:uac():invite{ sdp = true }
   local inv = t:uas():incoming()
   t:raises(function()
     inv:progress{ statusCode = 183, sessionDescriptionHandlerModifiers = {
       function() return "" end, web.holdModifier } }
   end, "Invalid SDP")
-  inv:progress{ statusCode = 180 }
-  t:is(call:response().status, 180, "the next response is the 180")
+  t:sleep(100)
+  -- (SIP.js then ends the session with a final response of its own; the
+  -- reference UAS keeps the call)
+  for _, r in ipairs(call:responses()) do
+    t:isnt(r.status, 183, "no 183 on the wire (" .. r.status .. " sent)")
+  end
+  t:pass("the 183 was not sent")
 end)
 
 test("web.stripRtpPayload takes an encoding name, not a payload number",

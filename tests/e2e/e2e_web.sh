@@ -6,7 +6,7 @@
 # pair of outputs must be equal
 # byte for byte. Then the same comparison must fail for siptap.web variants
 # broken on purpose (a temporary --lua-dir), and scenarios/options/sdh-web.lua
-# shows the modifiers on the wire.
+# shows the modifiers on the wire (and fails when the UAS ignores them).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init e2e_web "$@"
 
@@ -122,6 +122,17 @@ if [[ $rc -eq 0 ]] && ! grep -q '^not ok' "$TMP/wire.tap"; then
 else
   fail "scenarios/options/sdh-web.lua: status $rc"
   show "$TMP/wire.tap" TAP
+fi
+
+# ... and its checks fail when the UAS ignores the modifiers
+siptap_run "$TMP/ign.tap" "$TMP/ign.err" run --jobs 2 --uas-fault modifiers-ignored \
+  --report-dir "$TMP/ign-reports" scenarios/options/sdh-web.lua
+nok=$(grep -c '^not ok' "$TMP/ign.tap" || true)
+if [[ $rc -eq 1 && $nok -eq 4 ]] && grep -q '^ok 5 ' "$TMP/ign.tap"; then
+  pass "sdh-web.lua under modifiers-ignored: the 4 tests of modifiers on the wire fail"
+else
+  fail "sdh-web.lua under modifiers-ignored: status $rc, $nok tests failed (want 4)"
+  show "$TMP/ign.tap" TAP
 fi
 
 e2e_finish
