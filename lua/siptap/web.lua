@@ -97,35 +97,33 @@ end
 -- audio or video section it came after (an m=application section does
 -- not start a section here: its rtpmap lines count for the one before).
 local function strip_payload(sdp, name)
-  local lines = split_plain(sdp, "\r\n")
-  local descs, cur = {}, nil
-  local i = 1
-  while i <= #lines do
-    local line, removed = lines[i], false
-    local kind = line:sub(1, 7)
+  -- SIP.js removes lines from the array as it goes, and notes m= lines
+  -- by their index in what is left: the index in `out` here
+  local out, descs, cur = {}, {}, nil
+  for _, line in ipairs(split_plain(sdp, "\r\n")) do
+    local kind, keep = line:sub(1, 7), true
     if kind == "m=audio" or kind == "m=video" then
-      cur = { index = i, stripped = {} }
+      cur = { index = #out + 1, stripped = {} }
       descs[#descs + 1] = cur
     elseif cur then
       local pt, enc = line:match("^a=rtpmap:([0-9]+) ([^/]+)/")
       if pt and enc == name then
-        table.remove(lines, i)  -- the next line is at i now
         cur.stripped[pt] = true
-        removed = true
+        keep = false
       end
     end
-    if not removed then i = i + 1 end
+    if keep then out[#out + 1] = line end
   end
   for _, d in ipairs(descs) do
-    local words = split_plain(lines[d.index], " ")
+    local words = split_plain(out[d.index], " ")
     local kept = {}
     for j, w in ipairs(words) do
       -- the first three words are media, port and proto, never formats
       if j <= 3 or not d.stripped[w] then kept[#kept + 1] = w end
     end
-    lines[d.index] = table.concat(kept, " ")
+    out[d.index] = table.concat(kept, " ")
   end
-  return table.concat(lines, "\r\n")
+  return table.concat(out, "\r\n")
 end
 
 -- A match of / *MID[^ ]*/ at position i of s (JavaScript's greedy " *"
@@ -149,14 +147,16 @@ end
 -- mid without . * + ? ^ $ | \ ( ) [ ] { }).
 local function remove_mid(group, mid)
   local out, i, from = {}, 1, 1
-  while i <= #group do
-    local e = mid_match_at(group, i, mid)
-    if e then
-      out[#out + 1] = group:sub(from, i - 1)
-      i, from = e + 1, e + 1
-    else
-      i = i + 1
-    end
+  while true do
+    -- the first match starts at the earliest mid from i on, or at the
+    -- spaces before it (never before i)
+    local q = group:find(mid, i, true)
+    if not q then break end
+    local p = q
+    while p > i and group:byte(p - 1) == 32 do p = p - 1 end
+    local e = mid_match_at(group, p, mid)  -- at least spaces, then q
+    out[#out + 1] = group:sub(from, p - 1)
+    i, from = e + 1, e + 1
   end
   out[#out + 1] = group:sub(from)
   return table.concat(out)
@@ -258,8 +258,9 @@ function M.cleanJitsiSdpImageattr(sdp, _type)
   for _, p in ipairs(line_starts(sdp)) do
     if sdp:sub(p, p + 11) == "a=imageattr:" then
       local e = line_end(sdp, p)
-      local q = sdp:find("[xy]=%[0%-", p + 12)
-      if q and q + 4 < e then
+      local q = sdp:sub(p + 12, e - 1):find("[xy]=%[0%-")
+      if q then
+        q = q + p + 11
         out[#out + 1] = sdp:sub(from, q + 2)
         out[#out + 1] = "1:"
         from = q + 5
@@ -328,7 +329,7 @@ local function add_sendonly(sdp)
       out[#out + 1] = "a=sendonly\r\n"
       from, pos = r + 2, r + 2
     else
-      pos = s + 1
+      pos = r + 1  -- every "m=" before this CR meets it first: no match
     end
   end
   out[#out + 1] = sdp:sub(from)
