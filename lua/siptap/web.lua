@@ -214,6 +214,25 @@ local function strip_media(sdp, media)
          .. sdp:sub(e)
 end
 
+-- The SDP edited at line starts, as a global JavaScript replace with a
+-- multiline "^" goes: at each line start p not inside an edit already
+-- made, edit(p) may return a, b, text (a >= p): bytes a..b-1 become text.
+local function edit_lines(sdp, edit)
+  local out, from = {}, 1
+  for _, p in ipairs(line_starts(sdp)) do
+    if p >= from then
+      local a, b, text = edit(p)
+      if a then
+        out[#out + 1] = sdp:sub(from, a - 1)
+        out[#out + 1] = text
+        from = b
+      end
+    end
+  end
+  out[#out + 1] = sdp:sub(from)
+  return table.concat(out)
+end
+
 -- A line start p followed by /a=candidate:\d+ \d+ tcp .*?\r\n/i: where
 -- the match ends (its LF), or nil. The rest of the line must end in CR
 -- LF: a candidate line ended by a bare LF stays.
@@ -229,18 +248,10 @@ end
 -- Removes every a=candidate line of transport TCP (any case).
 function M.stripTcpCandidates(sdp, _type)
   sdp = sdp_text(sdp, "stripTcpCandidates")
-  local out, from = {}, 1
-  for _, p in ipairs(line_starts(sdp)) do
-    if p >= from then
-      local e = tcp_candidate_end(sdp, p)
-      if e then
-        out[#out + 1] = sdp:sub(from, p - 1)
-        from = e + 1
-      end
-    end
-  end
-  out[#out + 1] = sdp:sub(from)
-  return table.concat(out)
+  return edit_lines(sdp, function(p)
+    local e = tcp_candidate_end(sdp, p)
+    if e then return p, e + 1, "" end
+  end)
 end
 
 -- Removes telephone-event (every clock rate) from audio and video
@@ -254,21 +265,14 @@ end
 -- "y=[0-" becomes "x=[1:" or "y=[1:" (one per line).
 function M.cleanJitsiSdpImageattr(sdp, _type)
   sdp = sdp_text(sdp, "cleanJitsiSdpImageattr")
-  local out, from = {}, 1
-  for _, p in ipairs(line_starts(sdp)) do
-    if sdp:sub(p, p + 11) == "a=imageattr:" then
-      local e = line_end(sdp, p)
-      local q = sdp:sub(p + 12, e - 1):find("[xy]=%[0%-")
-      if q then
-        q = q + p + 11
-        out[#out + 1] = sdp:sub(from, q + 2)
-        out[#out + 1] = "1:"
-        from = q + 5
-      end
+  return edit_lines(sdp, function(p)
+    if sdp:sub(p, p + 11) ~= "a=imageattr:" then return nil end
+    local q = sdp:sub(p + 12, line_end(sdp, p) - 1):find("[xy]=%[0%-")
+    if q then
+      q = q + p + 11  -- "x=[0-" is at q..q+4 of the SDP
+      return q + 3, q + 5, "1:"
     end
-  end
-  out[#out + 1] = sdp:sub(from)
-  return table.concat(out)
+  end)
 end
 
 -- Removes G722 (by its a=rtpmap name, as strip_payload does: a static
@@ -298,21 +302,16 @@ end
 -- counting from 0, behind a bare LF (the m= line's own line end follows).
 function M.addMidLines(sdp, _type)
   sdp = sdp_text(sdp, "addMidLines")
-  local starts = line_starts(sdp)
-  for _, p in ipairs(starts) do
+  for _, p in ipairs(line_starts(sdp)) do
     if sdp:sub(p, p + 4) == "a=mid" then return sdp end
   end
-  local out, from, n = {}, 1, 0
-  for _, p in ipairs(starts) do
-    if sdp:sub(p, p + 1) == "m=" then
-      local e = line_end(sdp, p)
-      out[#out + 1] = sdp:sub(from, e - 1)
-      out[#out + 1] = "\na=mid:" .. n
-      n, from = n + 1, e
-    end
-  end
-  out[#out + 1] = sdp:sub(from)
-  return table.concat(out)
+  local n = -1
+  return edit_lines(sdp, function(p)
+    if sdp:sub(p, p + 1) ~= "m=" then return nil end
+    local e = line_end(sdp, p)
+    n = n + 1
+    return e, e, "\na=mid:" .. n
+  end)
 end
 
 -- /(m=[^\r]*\r\n)/g: each "m=" (anywhere) through the first CR after it,
