@@ -118,6 +118,13 @@ static const struct fault_info faults[FAULT_COUNT] = {
 	[FAULT_LF_LINE_ENDS] = {"lf-line-ends", "P-WIRE-1",
 		"the head of a provisional (not 100) ends its lines in LF "
 		"only"},
+	[FAULT_RTC_ACTPASS_ANSWER] = {"rtc-actpass-answer", "S-RTC-1",
+		"a WebRTC answer says a=setup:actpass"},
+	[FAULT_RTC_NO_FINGERPRINT] = {"rtc-no-fingerprint", "S-RTC-1",
+		"a WebRTC answer has no a=fingerprint"},
+	[FAULT_RTC_BUNDLE_FOREIGN_MID] = {"rtc-bundle-foreign-mid", "S-RTC-2",
+		"a WebRTC answer's a=group:BUNDLE names a mid the offer did "
+		"not have"},
 };
 
 

@@ -15,6 +15,7 @@
 #include <re.h>
 #include "progress.h"
 #include "sdp.h"
+#include "webrtc.h"
 #include "fault.h"
 #include "uas.h"
 #include "wire.h"
@@ -26,6 +27,7 @@ struct uas {
 	struct sip_lsnr *lsnr;
 	struct list calls;
 	struct uas_conf conf;
+	bool webrtc;            /* its offers are WebRTC ones */
 };
 
 /* A formatted response, sent now or held in the queue. */
@@ -859,6 +861,12 @@ void uas_set_t1(struct uas *uas, uint32_t t1)
 }
 
 
+void uas_set_webrtc(struct uas *uas, bool webrtc)
+{
+	uas->webrtc = webrtc;
+}
+
+
 bool uas_fault(const struct uas *uas, int fault)
 {
 	return fault_on(uas->conf.faults, (enum fault)fault);
@@ -953,9 +961,32 @@ const char *uas_call_local_sdp(const struct uas_call *call, size_t *lenp)
 }
 
 
+/* A WebRTC offer or answer does what the session description options
+ * ask of any SDP (codecs an answer takes, direction, port), and what
+ * the S-RTC faults break. */
+static const struct webrtc_opts *rtc_opts(const struct uas_call *call,
+					  const struct sdpgen_opts *so,
+					  struct webrtc_opts *ro)
+{
+	memset(ro, 0, sizeof(*ro));
+	if (so) {
+		ro->codecv = so->codecv;
+		ro->codecc = so->codecc;
+		ro->direction = so->direction;
+		ro->port = so->port;
+	}
+	ro->actpass_answer = FAULT(call, RTC_ACTPASS_ANSWER);
+	ro->no_fingerprint = FAULT(call, RTC_NO_FINGERPRINT);
+	ro->foreign_mid = FAULT(call, RTC_BUNDLE_FOREIGN_MID);
+
+	return ro;
+}
+
+
 int uas_call_make_sdp(struct uas_call *call,
 		      const struct sdpgen_opts *sdpgen_opts, char **sdpp)
 {
+	struct webrtc_opts ro;
 	struct sa laddr;
 	int err;
 
@@ -963,10 +994,17 @@ int uas_call_make_sdp(struct uas_call *call,
 	if (err)
 		return err;
 
+	if (call->remote_offer && webrtc_is_offer(call->remote_offer))
+		return webrtc_answer(sdpp, &laddr, rtc_opts(call, sdpgen_opts,
+							    &ro),
+				     call->remote_offer);
 	if (call->remote_offer)
 		return sdpgen_answer(sdpp, &laddr, sdpgen_opts,
 				     call->remote_offer,
 				     strlen(call->remote_offer));
+	if (call->uas->webrtc)
+		return webrtc_offer(sdpp, &laddr, rtc_opts(call, sdpgen_opts,
+							   &ro));
 
 	return sdpgen_offer(sdpp, &laddr, sdpgen_opts);
 }
