@@ -845,9 +845,11 @@ static void sipjs_options(lua_State *L, int opts, struct uas *uas)
 	lua_getfield(L, opts, "sdp");
 	if (!lua_isnil(L, -1) && (lua_type(L, -1) != LUA_TSTRING ||
 				  strcmp(lua_tostring(L, -1), "webrtc")))
-		luaL_error(L, "uas: sdp must be \"webrtc\", got %s",
+		luaL_error(L, "uas: sdp must be \"webrtc\", got %s%s%s",
+			   lua_type(L, -1) == LUA_TSTRING ? "'" : "",
 			   lua_type(L, -1) == LUA_TSTRING ?
-			   l_quote(L, -1) : luaL_typename(L, -1));
+			   l_quote(L, -1) : luaL_typename(L, -1),
+			   lua_type(L, -1) == LUA_TSTRING ? "'" : "");
 	if (!lua_isnil(L, -1))
 		uas_set_webrtc(uas, true);
 	lua_pop(L, 1);
