@@ -828,6 +828,8 @@ end
 
 -- S-RTC-2: the answer's BUNDLE groups name mids the offer bundled, and
 -- only mids of streams the answer uses (not rejected, or bundle-only).
+-- An offered mid no section of the answer carries is S-RTC-1's (the
+-- answer's section did not mirror it) or S-OA-1's (no such section).
 -- Returns the problems, and whether there was a group to judge.
 function M.bundle_problems(answer, offer)
   local secs, osecs = M.sections(answer), M.sections(offer)
@@ -850,10 +852,7 @@ function M.bundle_problems(answer, offer)
           "group does not (%s)"):format(text, mid, #shown > 0 and
           "a=group:BUNDLE " .. table.concat(shown, " ") or
           "the offer has no a=group:BUNDLE")
-      elseif not m then
-        out[#out + 1] = ("%s names mid %s, which no m= section of the " ..
-          "answer has"):format(text, mid)
-      elseif m.port == 0 and not m.attrs["bundle-only"] then
+      elseif m and m.port == 0 and not m.attrs["bundle-only"] then
         out[#out + 1] = ("%s names mid %s, whose stream the answer " ..
           "rejects (%s)"):format(text, mid, m.text)
       end

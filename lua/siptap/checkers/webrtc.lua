@@ -18,6 +18,9 @@
 --   * Grammar is S-FMT-1's: a=fingerprint or a=ice-pwd whose value is
 --     malformed is S-RTC-1's (RFC 8122 5, RFC 8839 5.4), an a= line
 --     that is no attribute at all is S-FMT-1's.
+--   * A BUNDLE group naming an offered mid that no section of the
+--     answer carries is S-RTC-1's (the section did not mirror its mid)
+--     or S-OA-1's (the section is missing), not S-RTC-2's.
 --   * An answer without a=group:BUNDLE declines bundling, which RFC 8843
 --     allows: S-RTC-2 has nothing to judge.
 
