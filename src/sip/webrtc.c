@@ -367,8 +367,9 @@ static void offer_attr(struct offer *o, struct offered *m,
 }
 
 
-/* The offer's sections and what the answer mirrors of them. Lines
- * beyond MAX_MEDIA sections are not read: no browser offers that many. */
+/* The offer's sections and what the answer mirrors of them. More than
+ * MAX_MEDIA sections is E2BIG, no answer: one that left some out would
+ * not mirror the offer (S-OA-1), and no browser offers that many. */
 static int offer_read(struct offer *o, const char *sdp)
 {
 	struct offered *m = NULL;
@@ -387,7 +388,7 @@ static int offer_read(struct offer *o, const char *sdp)
 
 		if (starts(&line, "m=")) {
 			if (o->n >= MAX_MEDIA)
-				break;
+				return E2BIG;
 			m = &o->m[o->n++];
 			m->dir = -1;
 			if (re_regex(line.p, line.l, "m=[^ ]+ [^ ]+ [^ ]+ [^]+",
