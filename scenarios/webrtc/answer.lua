@@ -114,3 +114,65 @@ test("an RTP/AVP offer gets an RTP/AVP answer: S-RTC-* do not judge it",
   t:ok(not sdp.is_webrtc(r.body), "no WebRTC answer to a plain offer")
   t:like(r.body, "RTP/AVP", "RTP/AVP")
 end)
+
+-- Chromium's offer as it writes one before ICE gathering ends (port 9,
+-- a=rtcp:9), with what S-FMT-1, S-OA-1 and S-OA-2 must take as it is:
+-- a=extmap, a=rtcp-fb, a=ssrc-group, H264 with fmtp, red/ulpfec, a data
+-- channel; addresses on the loopback only.
+local CHROME = S{ "v=0", "o=- 4611731400430051336 2 IN IP4 127.0.0.1",
+  "s=-", "t=0 0", "a=group:BUNDLE 0 1 2", "a=extmap-allow-mixed",
+  "a=msid-semantic: WMS 5a1b",
+  "m=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126",
+  "c=IN IP4 127.0.0.1", "a=rtcp:9 IN IP4 127.0.0.1",
+  "a=candidate:842163049 1 udp 1677729535 127.0.0.1 50000 typ host " ..
+    "generation 0 network-cost 999",
+  "a=ice-ufrag:8hhY", "a=ice-pwd:asd88fgpdd777uzjYhagZg",
+  "a=ice-options:trickle", "a=fingerprint:" .. FP, "a=setup:actpass",
+  "a=mid:0", "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+  "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
+  "a=sendrecv", "a=msid:5a1b 7c2d", "a=rtcp-mux",
+  "a=rtpmap:111 opus/48000/2", "a=rtcp-fb:111 transport-cc",
+  "a=fmtp:111 minptime=10;useinbandfec=1", "a=rtpmap:63 red/48000/2",
+  "a=fmtp:63 111/111", "a=rtpmap:9 G722/8000", "a=rtpmap:0 PCMU/8000",
+  "a=rtpmap:8 PCMA/8000", "a=rtpmap:13 CN/8000",
+  "a=rtpmap:110 telephone-event/48000", "a=rtpmap:126 telephone-event/8000",
+  "a=ssrc:3570614608 cname:4TOk42mSjXCkVIa6",
+  "a=ssrc:3570614608 msid:5a1b 7c2d",
+  "m=video 9 UDP/TLS/RTP/SAVPF 96 97 102 103 127",
+  "c=IN IP4 127.0.0.1", "a=rtcp:9 IN IP4 127.0.0.1",
+  "a=ice-ufrag:8hhY", "a=ice-pwd:asd88fgpdd777uzjYhagZg",
+  "a=ice-options:trickle", "a=fingerprint:" .. FP, "a=setup:actpass",
+  "a=mid:1", "a=extmap:14 urn:ietf:params:rtp-hdrext:toffset",
+  "a=sendrecv", "a=msid:5a1b 8e3f", "a=rtcp-mux", "a=rtcp-rsize",
+  "a=rtpmap:96 VP8/90000", "a=rtcp-fb:96 goog-remb", "a=rtcp-fb:96 nack",
+  "a=rtcp-fb:96 nack pli", "a=rtpmap:97 rtx/90000", "a=fmtp:97 apt=96",
+  "a=rtpmap:102 H264/90000",
+  "a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;" ..
+    "profile-level-id=42001f",
+  "a=rtpmap:103 rtx/90000", "a=fmtp:103 apt=102",
+  "a=rtpmap:127 ulpfec/90000",
+  "a=ssrc-group:FID 2231627014 632943048",
+  "a=ssrc:2231627014 cname:4TOk42mSjXCkVIa6",
+  "a=ssrc:632943048 cname:4TOk42mSjXCkVIa6",
+  "m=application 9 UDP/DTLS/SCTP webrtc-datachannel",
+  "c=IN IP4 127.0.0.1", "a=ice-ufrag:8hhY",
+  "a=ice-pwd:asd88fgpdd777uzjYhagZg", "a=ice-options:trickle",
+  "a=fingerprint:" .. FP, "a=setup:actpass", "a=mid:2",
+  "a=sctp-port:5000", "a=max-message-size:262144" }
+
+test("a Chromium offer as captured: audio, video, data channel " ..
+     "[S-RTC-1 S-RTC-2 S-FMT-1 S-OA-1 S-OA-2]", { skip = AGENT },
+     function(t)
+  t:ok(sdp.check(CHROME), "the offer is well formed for S-FMT-1")
+  t:ok(sdp.is_webrtc(CHROME), "and in the WebRTC profile")
+  local secs, body = answer_of(t, CHROME)
+  t:is(#secs.media, 3, "three m= lines mirrored")
+  t:is(table.concat(sdp.codecs(body), ","),
+       "opus,G722,PCMU,PCMA,telephone-event,telephone-event",
+       "the audio codecs it knows, in the offer's order")
+  t:like(body, "m=video %d+ UDP/TLS/RTP/SAVPF 96 97\r\n",
+         "VP8 and its rtx, not H264 nor the rtx of H264")
+  t:is(secs.media[3].port, 0, "the data channel rejected")
+  t:is(table.concat(sdp.bundles(secs)[1], " "), "0 1",
+       "BUNDLE names the streams taken")
+end)
