@@ -218,19 +218,7 @@ function(c)
   return v, n
 end)
 
--- The UAS's answers to the INVITE's offer, each distinct SDP once.
-local function answers(c)
-  local out, seen = {}, {}
-  if not is_sdp(c.invite) then return out end
-  for _, r in ipairs(unique(c)) do
-    if r.status > 100 and r.status < 300 and is_sdp(r) and
-       not seen[r.body] then
-      seen[r.body] = true
-      out[#out + 1] = r
-    end
-  end
-  return out
-end
+local answers = W.answers
 
 local function is_dynamic(pt)
   local n = tonumber(pt)

@@ -27,24 +27,16 @@
 local W = require "siptap.checkers.wire"
 local sdp = require "siptap.sdp"
 
-local is_sdp, unique = W.is_sdp, W.unique
+local is_sdp = W.is_sdp
 
 local rules, rule = W.family()
 
 -- The UAS's answers to the INVITE's WebRTC offer, each distinct SDP once.
 local function answers(c)
-  local out, seen = {}, {}
   if not is_sdp(c.invite) or not sdp.is_webrtc(c.invite.body) then
-    return out
+    return {}
   end
-  for _, r in ipairs(unique(c)) do
-    if r.status > 100 and r.status < 300 and is_sdp(r) and
-       not seen[r.body] then
-      seen[r.body] = true
-      out[#out + 1] = r
-    end
-  end
-  return out
+  return W.answers(c)
 end
 
 local function first_value(p) return (p:match(": (.*)$")) end
