@@ -421,6 +421,9 @@ function value.a(v, d, media)
     if media then media.dir = media.dir or name else d.dir = d.dir or name end
   elseif name == "rtpmap" then
     return rtpmap_value(val, media)
+  elseif name == "bundle-only" and media then
+    -- RFC 8843 6: port 0 then means "only if bundled", not removed
+    media.bundle_only = true
   end
 end
 
@@ -814,7 +817,8 @@ function M.webrtc_problems(sdp, offer)
   for i, m in ipairs(secs.media) do
     local om = osecs and osecs.media[i]
     local judged = m.port and m.port ~= 0 and
-                   (not osecs or (om and om.port ~= 0 and
+                   (not osecs or (om and (om.port ~= 0 or
+                    om.attrs["bundle-only"]) and
                     om.type:lower() == m.type:lower()))
     if judged then
       n = n + 1

@@ -176,3 +176,17 @@ test("a Chromium offer as captured: audio, video, data channel " ..
   t:is(table.concat(sdp.bundles(secs)[1], " "), "0 1",
        "BUNDLE names the streams taken")
 end)
+
+test("a bundle-only stream (port 0) is taken into BUNDLE, not removed " ..
+     "[S-RTC-2 S-OA-1]", { skip = AGENT }, function(t)
+  local secs, body = answer_of(t, offer{ bundle = "a1 v1", extra = {
+    "m=video 0 UDP/TLS/RTP/SAVPF 96", "c=IN IP4 127.0.0.1",
+    "a=bundle-only", "a=mid:v1", "a=sendrecv", "a=rtcp-mux",
+    "a=rtpmap:96 VP8/90000" } })
+  t:is(#secs.media, 2, "both m= lines mirrored")
+  t:is(secs.media[2].port, 0, "port 0, as RFC 8843 7.3.1 answers it")
+  t:ok(secs.media[2].attrs["bundle-only"], "with a=bundle-only")
+  t:like(body, "m=video 0 UDP/TLS/RTP/SAVPF 96\r\n", "VP8 taken")
+  t:is(table.concat(sdp.bundles(secs)[1], " "), "a1 v1",
+       "BUNDLE names both")
+end)

@@ -306,6 +306,7 @@ struct offered {
 	struct pl mid;
 	struct pl setup;
 	bool rtcp_mux;
+	bool bundle_only;                    /* port 0: if bundled   */
 	int dir;                             /* -1: none of its own  */
 };
 
@@ -364,6 +365,8 @@ static void offer_attr(struct offer *o, struct offered *m,
 		m->setup = val;
 	else if (m && !pl_strcmp(&name, "rtcp-mux"))
 		m->rtcp_mux = true;
+	else if (m && !pl_strcmp(&name, "bundle-only"))
+		m->bundle_only = true;
 }
 
 
@@ -596,7 +599,11 @@ static int print_section(struct mbuf *mb, struct answer *a, size_t i)
 	size_t n, j;
 	int dir, err;
 
-	n = pl_u32(&m->port) ? formats(m, a->opts, ptv) : 0;
+	/* RFC 8843 6: a=bundle-only with port 0 is a stream offered for
+	 * the BUNDLE transport only; taken, it stays so (7.3.1) */
+	const bool only = bundled && m->bundle_only && !pl_u32(&m->port);
+
+	n = pl_u32(&m->port) || only ? formats(m, a->opts, ptv) : 0;
 	if (!n || pl_strcasecmp(&m->proto, "UDP/TLS/RTP/SAVPF"))
 		return print_rejected(mb, a, m);
 
@@ -609,12 +616,18 @@ static int print_section(struct mbuf *mb, struct answer *a, size_t i)
 	else if (a->takenc < MAX_MEDIA)
 		a->taken[a->takenc++] = m->mid;
 
-	err = mbuf_printf(mb, "m=%r %u %r", &m->type, port, &m->proto);
+	err = mbuf_printf(mb, "m=%r %u %r", &m->type, only ? 0 : port,
+			  &m->proto);
 	for (j = 0; j < n; j++)
 		err |= mbuf_printf(mb, " %r", &ptv[j]);
 	err |= mbuf_write_str(mb, "\r\n");
-	err |= print_transport(mb, a->tp, port, answer_setup(m, a->opts),
-			       a->opts && a->opts->no_fingerprint);
+	if (only)
+		err |= mbuf_printf(mb, "c=IN %s %j\r\na=bundle-only\r\n",
+				   a->tp->addrtype, &a->tp->addr);
+	else
+		err |= print_transport(mb, a->tp, port,
+				       answer_setup(m, a->opts),
+				       a->opts && a->opts->no_fingerprint);
 	if (pl_isset(&m->mid))
 		err |= mbuf_printf(mb, "a=mid:%r\r\n", &m->mid);
 	err |= mbuf_printf(mb, "a=%s\r\n", dir_names[dir]);
