@@ -134,22 +134,25 @@ static int print_head(struct mbuf *mb, const struct transport *tp)
 }
 
 
-/* A section's address, its one host candidate (on the loopback address
- * siptap listens on: never another) and the ICE and DTLS lines. */
+/* A section's address (and for RTP its RTCP one, muxed), its one host
+ * candidate (on the loopback address siptap listens on: never another)
+ * and the ICE and DTLS lines. */
 static int print_transport(struct mbuf *mb, const struct transport *tp,
-			   uint16_t port, const char *setup, bool no_fp)
+			   uint16_t port, bool rtp, const char *setup,
+			   bool no_fp)
 {
 	int err;
 
-	err = mbuf_printf(mb, "c=IN %s %j\r\n"
-			  "a=rtcp:%u IN %s %j\r\n"
-			  "a=candidate:1 1 udp 2122260223 %j %u typ host "
-			  "generation 0\r\n"
-			  "a=ice-ufrag:%s\r\n"
-			  "a=ice-pwd:%s\r\n"
-			  "a=ice-options:trickle\r\n",
-			  tp->addrtype, &tp->addr, port, tp->addrtype,
-			  &tp->addr, &tp->addr, port, tp->ufrag, tp->pwd);
+	err = mbuf_printf(mb, "c=IN %s %j\r\n", tp->addrtype, &tp->addr);
+	if (rtp)
+		err |= mbuf_printf(mb, "a=rtcp:%u IN %s %j\r\n", port,
+				   tp->addrtype, &tp->addr);
+	err |= mbuf_printf(mb, "a=candidate:1 1 udp 2122260223 %j %u typ "
+			   "host generation 0\r\n"
+			   "a=ice-ufrag:%s\r\n"
+			   "a=ice-pwd:%s\r\n"
+			   "a=ice-options:trickle\r\n",
+			   &tp->addr, port, tp->ufrag, tp->pwd);
 	if (!no_fp)
 		err |= mbuf_printf(mb, "a=fingerprint:sha-256 %s\r\n", tp->fp);
 	err |= mbuf_printf(mb, "a=setup:%s\r\n", setup);
@@ -199,7 +202,7 @@ static int print_audio(struct mbuf *mb, const struct transport *tp,
 
 	err  = mbuf_printf(mb, "m=audio %u UDP/TLS/RTP/SAVPF 111 0 8 126 110"
 			   "\r\n", port);
-	err |= print_transport(mb, tp, port, "actpass", false);
+	err |= print_transport(mb, tp, port, true, "actpass", false);
 	err |= mbuf_printf(mb, "a=mid:0\r\n"
 			   "a=extmap:1 urn:ietf:params:rtp-hdrext:"
 			   "ssrc-audio-level\r\n"
@@ -229,7 +232,7 @@ static int print_video(struct mbuf *mb, const struct transport *tp,
 	int err;
 
 	err  = mbuf_printf(mb, "m=video %u UDP/TLS/RTP/SAVPF 96 97\r\n", port);
-	err |= print_transport(mb, tp, port, "actpass", false);
+	err |= print_transport(mb, tp, port, true, "actpass", false);
 	err |= mbuf_printf(mb, "a=mid:1\r\n"
 			   "a=extmap:2 urn:ietf:params:rtp-hdrext:toffset\r\n"
 			   "a=%s\r\n"
@@ -254,6 +257,24 @@ static int print_video(struct mbuf *mb, const struct transport *tp,
 }
 
 
+/* A data channel (RFC 8841 5.1, RFC 8832): SCTP over the DTLS of the
+ * bundle, as Chromium offers it */
+static int print_data(struct mbuf *mb, const struct transport *tp,
+		      uint16_t port, const char *mid)
+{
+	int err;
+
+	err  = mbuf_printf(mb, "m=application %u UDP/DTLS/SCTP "
+			   "webrtc-datachannel\r\n", port);
+	err |= print_transport(mb, tp, port, false, "actpass", false);
+	err |= mbuf_printf(mb, "a=mid:%s\r\n"
+			   "a=sctp-port:5000\r\n"
+			   "a=max-message-size:262144\r\n", mid);
+
+	return err;
+}
+
+
 /* An offer as Chromium writes one once ICE gathering is done: the
  * host candidate is on siptap's own loopback address. */
 int webrtc_offer(char **sdpp, const struct sa *laddr,
@@ -261,6 +282,7 @@ int webrtc_offer(char **sdpp, const struct sa *laddr,
 {
 	const uint16_t port = opts && opts->port ? opts->port : DEFAULT_PORT;
 	const bool video = opts && opts->video;
+	const bool data = opts && opts->data_channel;
 	const char *dir = dir_names[dir_bits(opts ? opts->direction : NULL)];
 	struct transport tp;
 	struct ids ids;
@@ -286,13 +308,17 @@ int webrtc_offer(char **sdpp, const struct sa *laddr,
 		return ENOMEM;
 
 	err  = print_head(mb, &tp);
-	err |= mbuf_printf(mb, "a=group:BUNDLE 0%s\r\n"
+	err |= mbuf_printf(mb, "a=group:BUNDLE 0%s%s\r\n"
 			   "a=extmap-allow-mixed\r\n"
 			   "a=msid-semantic: WMS %s\r\n",
-			   video ? " 1" : "", ids.stream);
+			   video ? " 1" : "", data ? (video ? " 2" : " 1") : "",
+			   ids.stream);
 	err |= print_audio(mb, &tp, &ids, port, dir);
 	if (video)
 		err |= print_video(mb, &tp, &ids, port + 2, dir);
+	if (data)
+		err |= print_data(mb, &tp, port + (video ? 4 : 2),
+				  video ? "2" : "1");
 
 	return finish(sdpp, mb, err);
 }
@@ -625,7 +651,7 @@ static int print_section(struct mbuf *mb, struct answer *a, size_t i)
 		err |= mbuf_printf(mb, "c=IN %s %j\r\na=bundle-only\r\n",
 				   a->tp->addrtype, &a->tp->addr);
 	else
-		err |= print_transport(mb, a->tp, port,
+		err |= print_transport(mb, a->tp, port, true,
 				       answer_setup(m, a->opts),
 				       a->opts && a->opts->no_fingerprint);
 	if (pl_isset(&m->mid))

@@ -12,6 +12,7 @@
 /** What a WebRTC offer or answer holds, and the faults that break one */
 struct webrtc_opts {
 	bool video;              /**< an offer: a VP8 video section too   */
+	bool data_channel;       /**< an offer: an m=application section  */
 	const char *direction;   /**< NULL: sendrecv                       */
 	uint16_t port;           /**< 0: 49170 (video: two above)          */
 	const char *const *codecv;  /**< an answer: audio codecs it takes */

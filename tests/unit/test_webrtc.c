@@ -59,6 +59,31 @@ static void test_offer_shape(void **state)
 }
 
 
+static void test_offer_data_channel(void **state)
+{
+	struct sa a = loopback("127.0.0.1");
+	struct webrtc_opts o;
+	char *sdp = NULL;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.data_channel = true;
+	assert_int_equal(webrtc_offer(&sdp, &a, &o), 0);
+	assert_non_null(strstr(sdp, "a=group:BUNDLE 0 1\r\n"));
+	assert_non_null(strstr(sdp, "m=application 49172 UDP/DTLS/SCTP "
+			       "webrtc-datachannel\r\nc=IN IP4 127.0.0.1\r\n"
+			       "a=candidate:"));
+	assert_non_null(strstr(sdp, "a=mid:1\r\na=sctp-port:5000\r\n"));
+	sdp = mem_deref(sdp);
+
+	o.video = true;
+	assert_int_equal(webrtc_offer(&sdp, &a, &o), 0);
+	assert_non_null(strstr(sdp, "a=group:BUNDLE 0 1 2\r\n"));
+	assert_non_null(strstr(sdp, "m=application 49174 "));
+	mem_deref(sdp);
+}
+
+
 static void test_offer_ipv6(void **state)
 {
 	struct sa a = loopback("::1");
@@ -204,6 +229,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_offer_shape),
+		cmocka_unit_test(test_offer_data_channel),
 		cmocka_unit_test(test_offer_ipv6),
 		cmocka_unit_test(test_answer_in_kind),
 		cmocka_unit_test(test_answer_passive),
