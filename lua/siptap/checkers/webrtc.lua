@@ -39,7 +39,11 @@ local function answers(c)
   return W.answers(c)
 end
 
-local function first_value(p) return (p:match(": (.*)$")) end
+-- What was seen, from the first problem: its text after the stream,
+-- without what was wanted
+local function first_value(p)
+  return ((p:match(": (.*)$") or p):gsub(" %(wanted .*%)$", ""))
+end
 
 rule("S-RTC-1", "a WebRTC offer is answered in kind: fingerprint, setup active|passive, ICE, rtcp-mux, mid",
 function(c)
