@@ -789,7 +789,9 @@ local function section_problems(secs, m, om, n)
   end
   add(ice_problem("ice-ufrag", attr(secs, m, tag, "ice-ufrag"), 4))
   add(ice_problem("ice-pwd", attr(secs, m, tag, "ice-pwd"), 22))
-  local offered_mux = not om or om.attrs["rtcp-mux"]
+  -- RFC 5761: RTP only (a data channel has no RTCP)
+  local offered_mux = m.proto:upper():find("RTP/") and
+                      (not om or om.attrs["rtcp-mux"])
   if offered_mux and not attr(secs, m, tag, "rtcp-mux") then
     add(om and ("no a=rtcp-mux, offered in m= line %d"):format(n) or
         "no a=rtcp-mux")
@@ -811,6 +813,10 @@ end
 -- without, as an offer. Returns the problems ("m= line N: ...") and how
 -- many streams were judged.
 function M.webrtc_problems(sdp, offer)
+  if type(sdp) ~= "string" or (offer ~= nil and type(offer) ~= "string") then
+    error("webrtc_problems: takes an SDP and optionally the offer it " ..
+          "answers, as strings", 2)
+  end
   local secs = M.sections(sdp)
   local osecs = offer and M.sections(offer)
   local out, n = {}, 0

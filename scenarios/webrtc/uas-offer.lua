@@ -46,3 +46,23 @@ test("t:uas{sdp = ...} takes \"webrtc\" only: a clear error",
   t:ok(not ok, "refused")
   t:like(tostring(err), 'sdp must be "webrtc", got \'rtp\'', "and says why")
 end)
+
+-- The profile check above can fail: the UAS's own offer, broken by hand
+test("an offer without mid, with setup:active, without fingerprint " ..
+     "fails the profile check", { skip = AGENT }, function(t)
+  local call = t:uac():invite{}
+  local inv = t:uas{ sdp = "webrtc" }:incoming()
+  inv:accept()
+  local body = call:response(200).body
+  call:ack()
+  local function problems(from, to)
+    return table.concat(sdp.webrtc_problems((body:gsub(from, to))), "; ")
+  end
+  t:is(problems("a=mid:0\r\n", ""), "m= line 1 (audio): no a=mid",
+       "no mid")
+  t:is(problems("a=setup:actpass", "a=setup:active"),
+       "m= line 1 (audio): a=setup:active in an offer (wanted actpass)",
+       "setup:active")
+  t:is(problems("a=fingerprint:[^\r]*\r\n", ""),
+       "m= line 1 (audio): no a=fingerprint", "no fingerprint")
+end)
