@@ -237,11 +237,13 @@ static int l_invite(lua_State *L)
 	o.xhdrc = check_string_list(L, -1, "invite", o.xhdrv, UAC_MAX_HDRS);
 	lua_setfield(L, 2, "headers");
 	invite_body(L, 2, &o);
-	if (!o.body)
-		invite_sdp(L, 2, &o);
-	else if (lua_getfield(L, 2, "video") != LUA_TNIL)
+	if (o.body && lua_getfield(L, 2, "video") != LUA_TNIL)
 		return luaL_error(L, "invite: video = true needs sdp = "
 				  "\"webrtc\", not a body");
+	if (o.body)
+		lua_pop(L, 1);
+	else
+		invite_sdp(L, 2, &o);
 	if (progress_check_own("headers", o.xhdrv, o.xhdrc,
 			       uac_invite_own_hdrs(&o), why, sizeof(why)))
 		return luaL_error(L, "invite: %s", why);
