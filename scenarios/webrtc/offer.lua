@@ -99,8 +99,7 @@ test("ICE credentials and the certificate are new on every call",
   t:isnt(seen[1], seen[2], "two calls, two sets of credentials")
 end)
 
-test("video = true needs sdp = \"webrtc\": a clear error",
-     { skip = AGENT }, function(t)
+test("video = true needs sdp = \"webrtc\": a clear error", function(t)
   local ok, err = pcall(function() t:uac():invite{ sdp = true, video = true } end)
   t:ok(not ok, "refused")
   t:like(tostring(err), "video = true needs sdp = \"webrtc\"", "and says why")
