@@ -66,3 +66,21 @@ test("an offer without mid, with setup:active, without fingerprint " ..
   t:is(problems("a=fingerprint:[^\r]*\r\n", ""),
        "m= line 1 (audio): no a=fingerprint", "no fingerprint")
 end)
+
+test("codecs and direction shape the UAS's WebRTC offer [S-MOD-1 S-OFF-1]",
+     { skip = AGENT }, function(t)
+  local rules = require "siptap.rules"
+  local call = t:uac():invite{ supported = "100rel" }
+  local inv = t:uas{ sdp = "webrtc" }:incoming()
+  inv:progress{ statusCode = 183, rel100 = true,
+    sessionDescriptionHandlerOptions = { codecs = { "PCMA", "opus" },
+                                         direction = "sendonly" } }
+  local p = call:response(183)
+  profile(t, p.body)
+  rules.check(t, { "S-MOD-1" }, { codecs = { "PCMA", "opus" },
+                                 direction = "sendonly" })
+  call:prack(p)
+  inv:accept()
+  call:response(200)
+  call:ack()
+end)

@@ -194,32 +194,84 @@ struct ids {
 };
 
 
+/* The audio formats an offer can hold, in a browser's numbers */
+static const struct {
+	const char *name, *pt, *rtpmap, *fmtp;
+} audio_fmts[] = {
+	{"opus", "111", "opus/48000/2", "minptime=10;useinbandfec=1"},
+	{"PCMU", "0", "PCMU/8000", NULL},
+	{"PCMA", "8", "PCMA/8000", NULL},
+	{"G722", "9", "G722/8000", NULL},
+	{"telephone-event", "126", "telephone-event/48000", NULL},
+	{"telephone-event", "110", "telephone-event/8000", NULL},
+};
+
+/* Chromium's (less what it offers beyond siptap's codecs) */
+static const size_t browser_fmts[] = {0, 1, 2, 4, 5};
+
+
+/* The audio formats of an offer, as indexes into audio_fmts: a
+ * browser's, or one a codec named by the codecs option, in its order
+ * (telephone-event then at 48000 Hz only). */
+static size_t offer_fmts(const struct webrtc_opts *opts, size_t *fv)
+{
+	size_t n = 0, i, j;
+
+	if (!opts || !opts->codecc) {
+		memcpy(fv, browser_fmts, sizeof(browser_fmts));
+		return ARRAY_SIZE(browser_fmts);
+	}
+	for (i = 0; i < opts->codecc; i++) {
+		for (j = 0; j < ARRAY_SIZE(audio_fmts); j++) {
+			if (!str_casecmp(audio_fmts[j].name, opts->codecv[i])) {
+				fv[n++] = j;
+				break;
+			}
+		}
+	}
+
+	return n;
+}
+
+
 static int print_audio(struct mbuf *mb, const struct transport *tp,
-		       const struct ids *ids, uint16_t port, const char *dir)
+		       const struct ids *ids, uint16_t port, const char *dir,
+		       const struct webrtc_opts *opts)
 {
 	const uint32_t ssrc = rand_u32();
+	size_t fv[ARRAY_SIZE(audio_fmts)], n, i;
 	int err;
 
-	err  = mbuf_printf(mb, "m=audio %u UDP/TLS/RTP/SAVPF 111 0 8 126 110"
-			   "\r\n", port);
+	n = offer_fmts(opts, fv);
+	if (!n)
+		return EINVAL;
+
+	err = mbuf_printf(mb, "m=audio %u UDP/TLS/RTP/SAVPF", port);
+	for (i = 0; i < n; i++)
+		err |= mbuf_printf(mb, " %s", audio_fmts[fv[i]].pt);
+	err |= mbuf_write_str(mb, "\r\n");
 	err |= print_transport(mb, tp, port, true, "actpass", false);
 	err |= mbuf_printf(mb, "a=mid:0\r\n"
 			   "a=extmap:1 urn:ietf:params:rtp-hdrext:"
 			   "ssrc-audio-level\r\n"
 			   "a=%s\r\n"
 			   "a=msid:%s %s-a\r\n"
-			   "a=rtcp-mux\r\n"
-			   "a=rtpmap:111 opus/48000/2\r\n"
-			   "a=rtcp-fb:111 transport-cc\r\n"
-			   "a=fmtp:111 minptime=10;useinbandfec=1\r\n"
-			   "a=rtpmap:0 PCMU/8000\r\n"
-			   "a=rtpmap:8 PCMA/8000\r\n"
-			   "a=rtpmap:126 telephone-event/48000\r\n"
-			   "a=rtpmap:110 telephone-event/8000\r\n"
-			   "a=ssrc:%u cname:%s\r\n"
+			   "a=rtcp-mux\r\n",
+			   dir, ids->stream, ids->stream);
+	for (i = 0; i < n; i++) {
+		err |= mbuf_printf(mb, "a=rtpmap:%s %s\r\n",
+				   audio_fmts[fv[i]].pt,
+				   audio_fmts[fv[i]].rtpmap);
+		if (audio_fmts[fv[i]].fmtp)
+			err |= mbuf_printf(mb, "a=rtcp-fb:%s transport-cc\r\n"
+					   "a=fmtp:%s %s\r\n",
+					   audio_fmts[fv[i]].pt,
+					   audio_fmts[fv[i]].pt,
+					   audio_fmts[fv[i]].fmtp);
+	}
+	err |= mbuf_printf(mb, "a=ssrc:%u cname:%s\r\n"
 			   "a=ssrc:%u msid:%s %s-a\r\n",
-			   dir, ids->stream, ids->stream, ssrc, ids->cname,
-			   ssrc, ids->stream, ids->stream);
+			   ssrc, ids->cname, ssrc, ids->stream, ids->stream);
 
 	return err;
 }
@@ -313,7 +365,7 @@ int webrtc_offer(char **sdpp, const struct sa *laddr,
 			   "a=msid-semantic: WMS %s\r\n",
 			   video ? " 1" : "", data ? (video ? " 2" : " 1") : "",
 			   ids.stream);
-	err |= print_audio(mb, &tp, &ids, port, dir);
+	err |= print_audio(mb, &tp, &ids, port, dir, opts);
 	if (video)
 		err |= print_video(mb, &tp, &ids, port + 2, dir);
 	if (data)

@@ -15,8 +15,9 @@ struct webrtc_opts {
 	bool data_channel;       /**< an offer: an m=application section  */
 	const char *direction;   /**< NULL: sendrecv                       */
 	uint16_t port;           /**< 0: 49170 (video: two above)          */
-	const char *const *codecv;  /**< an answer: audio codecs it takes */
-	size_t codecc;              /**< 0: opus PCMU PCMA G722 t-event   */
+	const char *const *codecv;  /**< audio codecs, in this order      */
+	size_t codecc;              /**< 0: a browser's (offer), opus PCMU
+				       PCMA G722 telephone-event (answer) */
 	bool actpass_answer;     /**< fault: a=setup:actpass in an answer */
 	bool no_fingerprint;     /**< fault: no a=fingerprint              */
 	bool foreign_mid;        /**< fault: BUNDLE names a mid not offered */

@@ -84,6 +84,31 @@ static void test_offer_data_channel(void **state)
 }
 
 
+static void test_offer_codecs(void **state)
+{
+	static const char *const codecs[] = {"PCMA", "telephone-event",
+					     "opus"};
+	struct sa a = loopback("127.0.0.1");
+	struct webrtc_opts o;
+	char *sdp = NULL;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.codecv = codecs;
+	o.codecc = ARRAY_SIZE(codecs);
+	o.direction = "sendonly";
+	o.port = 40000;
+	assert_int_equal(webrtc_offer(&sdp, &a, &o), 0);
+	assert_non_null(strstr(sdp, "m=audio 40000 UDP/TLS/RTP/SAVPF "
+			       "8 126 111\r\n"));
+	assert_non_null(strstr(sdp, "a=fmtp:111 minptime=10;"));
+	assert_non_null(strstr(sdp, "a=sendonly\r\n"));
+	assert_null(strstr(sdp, "PCMU"));
+	assert_null(strstr(sdp, "telephone-event/8000"));
+	mem_deref(sdp);
+}
+
+
 static void test_offer_ipv6(void **state)
 {
 	struct sa a = loopback("::1");
@@ -230,6 +255,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_offer_shape),
 		cmocka_unit_test(test_offer_data_channel),
+		cmocka_unit_test(test_offer_codecs),
 		cmocka_unit_test(test_offer_ipv6),
 		cmocka_unit_test(test_answer_in_kind),
 		cmocka_unit_test(test_answer_passive),
