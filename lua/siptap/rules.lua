@@ -24,7 +24,7 @@ M.general = {
   "R-ONE-1", "R-RETX-1", "R-RETX-2", "R-TIMEOUT-1", "R-PRACK-1",
   "R-PRACK-2", "R-FINAL-1", "R-FINAL-2", "S-ANS-1", "S-ANS-2", "S-OFF-1",
   "S-FMT-1", "S-OA-1", "S-OA-2", "S-VER-1", "P-EXT-1", "P-DLG-2",
-  "P-2XX-1", "R-PRACK-3", "P-WIRE-1",
+  "P-2XX-1", "R-PRACK-3", "P-WIRE-1", "S-RTC-1", "S-RTC-2",
 }
 
 -- What a proxy must do (RFC 3261 16.6, 16.7), checked when --proxy is set.

@@ -421,6 +421,9 @@ function value.a(v, d, media)
     if media then media.dir = media.dir or name else d.dir = d.dir or name end
   elseif name == "rtpmap" then
     return rtpmap_value(val, media)
+  elseif name == "bundle-only" and media then
+    -- RFC 8843 6: port 0 then means "only if bundled", not removed
+    media.bundle_only = true
   end
 end
 
@@ -640,6 +643,232 @@ function M.check(sdp)
   local why = table.concat(shown, "; ")
   if #ps > 6 then why = why .. ("; and %d more"):format(#ps - 6) end
   return false, why
+end
+
+---------------------------------------------------------------------------
+-- The WebRTC profile (RFC 8829 JSEP, S-RTC-1, S-RTC-2)
+---------------------------------------------------------------------------
+
+-- The attributes of an SDP by section: { session = attrs, media = {
+-- { type, port (nil if not a number), proto, attrs } } }, where attrs
+-- maps a name to the list of its values ("" for a flag). Lenient: a
+-- line it cannot read is S-FMT-1's.
+function M.sections(sdp)
+  local out = { session = {}, media = {} }
+  local cur = out.session
+  for _, l in ipairs(lines(sdp)) do
+    local ty, port, proto = l:match("^m=(%S+) (%S+) (%S+)")
+    if ty then
+      local m = { type = ty, port = tonumber(port:match("^(%d+)") or ""),
+                  proto = proto, attrs = {}, text = l }
+      out.media[#out.media + 1] = m
+      cur = m.attrs
+    else
+      local name, val = l:match("^a=([^:]+):?(.*)$")
+      if name then
+        cur[name] = cur[name] or {}
+        cur[name][#cur[name] + 1] = val
+      end
+    end
+  end
+  return out
+end
+
+local function words(s)
+  local out = {}
+  for w in (s or ""):gmatch("%S+") do out[#out + 1] = w end
+  return out
+end
+
+-- The mids of the a=group:BUNDLE lines of parsed sections (a list of
+-- lists), or nil when there is none.
+function M.bundles(secs)
+  local out
+  for _, g in ipairs(secs.session.group or {}) do
+    local w = words(g)
+    if w[1] == "BUNDLE" then
+      out = out or {}
+      table.remove(w, 1)
+      out[#out + 1] = w
+    end
+  end
+  return out
+end
+
+-- In the WebRTC profile: a UDP/TLS/RTP/SAVPF stream, ICE credentials
+-- and a DTLS fingerprint (at session or media level).
+function M.is_webrtc(sdp)
+  if type(sdp) ~= "string" then return false end
+  local secs = M.sections(sdp)
+  local savpf, ice, fp = false, secs.session["ice-ufrag"] ~= nil,
+                         secs.session.fingerprint ~= nil
+  for _, m in ipairs(secs.media) do
+    savpf = savpf or m.proto:upper() == "UDP/TLS/RTP/SAVPF"
+    ice = ice or m.attrs["ice-ufrag"] ~= nil
+    fp = fp or m.attrs.fingerprint ~= nil
+  end
+  return savpf and ice and fp
+end
+
+-- A section's attribute: its own, else (in a bundled section, RFC 8843
+-- 7.3.1: transport attributes may stand only in the BUNDLE-tag's
+-- section) the tag section's, else the session's.
+local function attr(secs, m, tag, name)
+  local v = m.attrs[name] or (tag and tag.attrs[name]) or
+            secs.session[name]
+  return v and v[1]
+end
+
+local FP_HASHES = { ["sha-1"] = 20, ["sha-224"] = 28, ["sha-256"] = 32,
+                    ["sha-384"] = 48, ["sha-512"] = 64 }
+
+-- RFC 8122 5: hash-func SP fingerprint (UHEX pairs joined by ":")
+local function fingerprint_problem(v)
+  local hash, hex = v:match("^(%S+) (%S+)$")
+  if not hash or not (hex .. ":"):find("^%x%x:[%x:]*$") or
+     (hex .. ":"):gsub("%x%x:", "") ~= "" then
+    return "a=fingerprint:" .. v .. " is not <hash-func> <hex:hex:...>"
+  end
+  local bytes = #(hex .. ":") // 3
+  local want = FP_HASHES[hash:lower()]
+  if want and bytes ~= want then
+    return ("a=fingerprint:%s has %d bytes, a %s digest has %d"):format(
+      v, bytes, hash, want)
+  end
+end
+
+-- RFC 8839 5.4: ice-ufrag 4..256, ice-pwd 22..256 ice-chars
+local function ice_problem(name, v, min)
+  if not v then return "no a=" .. name end
+  if #v < min or #v > 256 or v:find("[^%w+/]") then
+    return ("a=%s:%s is not %d..256 ice-chars (ALPHA DIGIT + /)"):format(
+      name, v, min)
+  end
+end
+
+-- The section of secs whose a=mid is mid
+local function by_mid(secs, mid)
+  for _, m in ipairs(secs.media) do
+    if m.attrs.mid and m.attrs.mid[1] == mid then return m end
+  end
+end
+
+-- The BUNDLE-tag section m belongs to in secs (the first mid of its
+-- group), or nil
+local function tag_of(secs, m)
+  local mid = m.attrs.mid and m.attrs.mid[1]
+  for _, g in ipairs(M.bundles(secs) or {}) do
+    for _, x in ipairs(g) do
+      if x == mid then return by_mid(secs, g[1]) end
+    end
+  end
+end
+
+-- What a section of the WebRTC profile lacks (S-RTC-1): answering the
+-- offered section om, or (om nil) as an offer. Returns a list of what
+-- is wrong, each with the value seen.
+local function section_problems(secs, m, om, n)
+  local out = {}
+  local tag = tag_of(secs, m)
+  local function add(x) if x then out[#out + 1] = x end end
+  if om and om.proto:upper() ~= m.proto:upper() then
+    add(("proto %s, offered %s"):format(m.proto, om.proto))
+  end
+  local fp = attr(secs, m, tag, "fingerprint")
+  add(not fp and "no a=fingerprint" or fingerprint_problem(fp))
+  local setup = attr(secs, m, tag, "setup")
+  if not om then
+    if setup ~= "actpass" then
+      add("a=setup:" .. tostring(setup) .. " in an offer (wanted actpass)")
+    end
+  elseif not setup then
+    add("no a=setup (wanted active or passive)")
+  elseif setup ~= "active" and setup ~= "passive" then
+    add("a=setup:" .. setup .. " in an answer (wanted active or passive" ..
+        (setup == "actpass" and ", never actpass)" or ")"))
+  end
+  add(ice_problem("ice-ufrag", attr(secs, m, tag, "ice-ufrag"), 4))
+  add(ice_problem("ice-pwd", attr(secs, m, tag, "ice-pwd"), 22))
+  -- RFC 5761: RTP only (a data channel has no RTCP)
+  local offered_mux = m.proto:upper():find("RTP/") and
+                      (not om or om.attrs["rtcp-mux"])
+  if offered_mux and not attr(secs, m, tag, "rtcp-mux") then
+    add(om and ("no a=rtcp-mux, offered in m= line %d"):format(n) or
+        "no a=rtcp-mux")
+  end
+  local mid = m.attrs.mid and m.attrs.mid[1]
+  local omid = om and om.attrs.mid and om.attrs.mid[1]
+  if not mid then
+    add(omid and ("no a=mid (the offer's m= line %d has a=mid:%s)"):format(
+      n, omid) or "no a=mid")
+  elseif omid and mid ~= omid then
+    add(("a=mid:%s where the offer's m= line %d has a=mid:%s"):format(
+      mid, n, omid))
+  end
+  return out
+end
+
+-- S-RTC-1 over an SDP of the WebRTC profile: with offer, as its answer
+-- (each accepted stream; one rejected with port 0 needs nothing),
+-- without, as an offer. Returns the problems ("m= line N: ...") and how
+-- many streams were judged.
+function M.webrtc_problems(sdp, offer)
+  if type(sdp) ~= "string" or (offer ~= nil and type(offer) ~= "string") then
+    error("webrtc_problems: takes an SDP and optionally the offer it " ..
+          "answers, as strings", 2)
+  end
+  local secs = M.sections(sdp)
+  local osecs = offer and M.sections(offer)
+  local out, n = {}, 0
+  for i, m in ipairs(secs.media) do
+    local om = osecs and osecs.media[i]
+    local judged = m.port and m.port ~= 0 and
+                   (not osecs or (om and (om.port ~= 0 or
+                    om.attrs["bundle-only"]) and
+                    om.type:lower() == m.type:lower()))
+    if judged then
+      n = n + 1
+      for _, p in ipairs(section_problems(secs, m, om, i)) do
+        out[#out + 1] = ("m= line %d (%s): %s"):format(i, m.type, p)
+      end
+    end
+  end
+  return out, n
+end
+
+-- S-RTC-2: the answer's BUNDLE groups name mids the offer bundled, and
+-- only mids of streams the answer uses (not rejected, or bundle-only).
+-- An offered mid no section of the answer carries is S-RTC-1's (the
+-- answer's section did not mirror it) or S-OA-1's (no such section).
+-- Returns the problems, and whether there was a group to judge.
+function M.bundle_problems(answer, offer)
+  local secs, osecs = M.sections(answer), M.sections(offer)
+  local groups = M.bundles(secs)
+  if not groups then return {}, false end
+  local offered, shown = {}, {}
+  for _, g in ipairs(M.bundles(osecs) or {}) do
+    for _, mid in ipairs(g) do
+      offered[mid] = true
+      shown[#shown + 1] = mid
+    end
+  end
+  local out = {}
+  for _, g in ipairs(groups) do
+    local text = "a=group:BUNDLE " .. table.concat(g, " ")
+    for _, mid in ipairs(g) do
+      local m = by_mid(secs, mid)
+      if not offered[mid] then
+        out[#out + 1] = ("%s names mid %s, which the offer's BUNDLE " ..
+          "group does not (%s)"):format(text, mid, #shown > 0 and
+          "a=group:BUNDLE " .. table.concat(shown, " ") or
+          "the offer has no a=group:BUNDLE")
+      elseif m and m.port == 0 and not m.attrs["bundle-only"] then
+        out[#out + 1] = ("%s names mid %s, whose stream the answer " ..
+          "rejects (%s)"):format(text, mid, m.text)
+      end
+    end
+  end
+  return out, true
 end
 
 return M

@@ -15,6 +15,7 @@
 #include <re.h>
 #include "wire.h"
 #include "sdp.h"
+#include "webrtc.h"
 #include "progress.h"
 #include "uac.h"
 #include "sizes.h"
@@ -126,16 +127,31 @@ static void invite_body(lua_State *L, int tbl, struct uac_invite_opts *o)
 }
 
 
-/* sdp = true makes an offer; a string is sent as given. */
+/* sdp = true makes an offer, sdp = "webrtc" a browser's (with video =
+ * true a video section too); any other string is sent as given. */
 static void invite_sdp(lua_State *L, int tbl,
 		       struct uac_invite_opts *o)
 {
+	struct webrtc_opts rtc;
 	struct sa laddr;
 	char *sdp = NULL;
+	bool webrtc;
 	int err;
 
+	memset(&rtc, 0, sizeof(rtc));
+	lua_getfield(L, tbl, "video");
+	if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
+		luaL_error(L, "invite: video must be a boolean, got %s",
+			   luaL_typename(L, -1));
+	rtc.video = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+
 	lua_getfield(L, tbl, "sdp");
-	if (lua_type(L, -1) == LUA_TSTRING) {
+	webrtc = lua_type(L, -1) == LUA_TSTRING &&
+		!strcmp(lua_tostring(L, -1), "webrtc");
+	if (rtc.video && !webrtc)
+		luaL_error(L, "invite: video = true needs sdp = \"webrtc\"");
+	if (lua_type(L, -1) == LUA_TSTRING && !webrtc) {
 		o->body = lua_tolstring(L, -1, &o->body_len);
 		lua_setfield(L, tbl, "sdp");  /* keep it referenced */
 		return;
@@ -144,15 +160,17 @@ static void invite_sdp(lua_State *L, int tbl,
 		lua_pop(L, 1);
 		return;
 	}
-	if (lua_type(L, -1) != LUA_TBOOLEAN)
-		luaL_error(L, "invite: sdp must be true or a string, got %s",
-			   luaL_typename(L, -1));
+	if (lua_type(L, -1) != LUA_TBOOLEAN && !webrtc)
+		luaL_error(L, "invite: sdp must be true, \"webrtc\" or an SDP "
+			   "string, got %s", luaL_typename(L, -1));
 	lua_pop(L, 1);
 
 	sa_set_str(&laddr, "127.0.0.1", 0);
-	err = sdpgen_offer(&sdp, &laddr, NULL);
+	err = webrtc ? webrtc_offer(&sdp, &laddr, &rtc)
+		: sdpgen_offer(&sdp, &laddr, NULL);
 	if (err)
-		luaL_error(L, "invite: cannot make an SDP offer (%m)", err);
+		luaL_error(L, "invite: cannot make an SDP offer (%s)",
+			   strerror(err));
 	lua_pushstring(L, sdp);
 	mem_deref(sdp);
 	o->body = lua_tolstring(L, -1, &o->body_len);
@@ -193,7 +211,7 @@ static int l_invite(lua_State *L)
 {
 	static const char *const known[] = {
 		"ruri", "to", "from", "supported", "require", "headers",
-		"sdp", "body", "content_type", "to_tag", NULL
+		"sdp", "body", "content_type", "to_tag", "video", NULL
 	};
 	struct test *t = check_uac(L);
 	struct uac_invite_opts o;
@@ -219,7 +237,12 @@ static int l_invite(lua_State *L)
 	o.xhdrc = check_string_list(L, -1, "invite", o.xhdrv, UAC_MAX_HDRS);
 	lua_setfield(L, 2, "headers");
 	invite_body(L, 2, &o);
-	if (!o.body)
+	if (o.body && lua_getfield(L, 2, "video") != LUA_TNIL)
+		return luaL_error(L, "invite: video = true needs sdp = "
+				  "\"webrtc\", not a body");
+	if (o.body)
+		lua_pop(L, 1);
+	else
 		invite_sdp(L, 2, &o);
 	if (progress_check_own("headers", o.xhdrv, o.xhdrc,
 			       uac_invite_own_hdrs(&o), why, sizeof(why)))

@@ -1102,7 +1102,7 @@ static int l_request(lua_State *L)
 /* sendInitialProvisionalResponse (boolean) and noAnswerTimeout (whole
  * seconds), SIP.js's UserAgent options: kept for the invitations that
  * come after. */
-static void sipjs_options(lua_State *L, int opts)
+static void sipjs_options(lua_State *L, int opts, struct uas *uas)
 {
 	lua_getfield(L, opts, "sendInitialProvisionalResponse");
 	if (!lua_isnil(L, -1)) {
@@ -1113,6 +1113,19 @@ static void sipjs_options(lua_State *L, int opts)
 		lua_pushinteger(L, lua_toboolean(L, -1));
 		lua_setfield(L, LUA_REGISTRYINDEX, AUTO180_KEY);
 	}
+	lua_pop(L, 1);
+
+	/* sdp = "webrtc": the offers it makes are a browser's */
+	lua_getfield(L, opts, "sdp");
+	if (!lua_isnil(L, -1) && (lua_type(L, -1) != LUA_TSTRING ||
+				  strcmp(lua_tostring(L, -1), "webrtc")))
+		luaL_error(L, "uas: sdp must be \"webrtc\", got %s%s%s",
+			   lua_type(L, -1) == LUA_TSTRING ? "'" : "",
+			   lua_type(L, -1) == LUA_TSTRING ?
+			   l_quote(L, -1) : luaL_typename(L, -1),
+			   lua_type(L, -1) == LUA_TSTRING ? "'" : "");
+	if (!lua_isnil(L, -1))
+		uas_set_webrtc(uas, true);
 	lua_pop(L, 1);
 
 	lua_getfield(L, opts, "noAnswerTimeout");
@@ -1134,7 +1147,8 @@ static void sipjs_options(lua_State *L, int opts)
 int l_uas_push(lua_State *L, struct test *t, int opts)
 {
 	static const char *const known[] = {"rel100", "t1",
-		"sendInitialProvisionalResponse", "noAnswerTimeout", NULL};
+		"sendInitialProvisionalResponse", "noAnswerTimeout", "sdp",
+		NULL};
 	struct test **tp;
 
 	if (sa_isset(&t->conf->target, SA_ADDR))
@@ -1169,7 +1183,7 @@ int l_uas_push(lua_State *L, struct test *t, int opts)
 			uas_set_require_100rel(t->uas,
 					       !strcmp(rel, "required"));
 		lua_pop(L, 1);
-		sipjs_options(L, opts);
+		sipjs_options(L, opts, t->uas);
 	}
 
 	tp = lua_newuserdatauv(L, sizeof(*tp), 0);

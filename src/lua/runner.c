@@ -1353,6 +1353,9 @@ int run_conf_push(lua_State *L, const struct run_conf *conf)
 	}
 	lua_pushboolean(L, sa_isset(&conf->target, SA_ADDR));
 	lua_setfield(L, -2, "remote");
+	/* --agent: scenarios that need what only the reference UAS has
+	 * (t:uas{sdp = "webrtc"}, siptap's extensions) skip with the
+	 * reason */
 	lua_pushboolean(L, sa_isset(&conf->agent, SA_ADDR));
 	lua_setfield(L, -2, "agent");
 	lua_pushstring(L, sip_transp_name(conf->transport));

@@ -121,6 +121,13 @@ static const struct fault_info faults[FAULT_COUNT] = {
 	[FAULT_SIPJS_OPTIONS_IGNORED] = {"sipjs-options-ignored", "S-MOD-1",
 		"SIP.js's hold and constraints are ignored (siptap's "
 		"codecs, direction, port and the modifiers still apply)"},
+	[FAULT_RTC_ACTPASS_ANSWER] = {"rtc-actpass-answer", "S-RTC-1",
+		"a WebRTC answer says a=setup:actpass"},
+	[FAULT_RTC_NO_FINGERPRINT] = {"rtc-no-fingerprint", "S-RTC-1",
+		"a WebRTC answer has no a=fingerprint"},
+	[FAULT_RTC_BUNDLE_FOREIGN_MID] = {"rtc-bundle-foreign-mid", "S-RTC-2",
+		"a WebRTC answer's a=group:BUNDLE names a mid the offer did "
+		"not have"},
 };
 
 

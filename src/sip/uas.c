@@ -15,6 +15,7 @@
 #include <re.h>
 #include "progress.h"
 #include "sdp.h"
+#include "webrtc.h"
 #include "fault.h"
 #include "uas.h"
 #include "wire.h"
@@ -26,6 +27,7 @@ struct uas {
 	struct sip_lsnr *lsnr;
 	struct list calls;
 	struct uas_conf conf;
+	bool webrtc;            /* its offers are WebRTC ones */
 };
 
 /* A formatted response, sent now or held in the queue. */
@@ -859,6 +861,12 @@ void uas_set_t1(struct uas *uas, uint32_t t1)
 }
 
 
+void uas_set_webrtc(struct uas *uas, bool webrtc)
+{
+	uas->webrtc = webrtc;
+}
+
+
 bool uas_fault(const struct uas *uas, int fault)
 {
 	return fault_on(uas->conf.faults, (enum fault)fault);
@@ -953,6 +961,43 @@ const char *uas_call_local_sdp(const struct uas_call *call, size_t *lenp)
 }
 
 
+/* SIP.js's hold: the local side stops receiving (sendrecv becomes
+ * sendonly, recvonly inactive). */
+static const char *held(const char *dir)
+{
+	if (!dir || !strcmp(dir, "sendrecv") || !strcmp(dir, "sendonly"))
+		return "sendonly";
+
+	return "inactive";
+}
+
+
+/* A WebRTC offer or answer does what the session description options
+ * ask of any SDP (codecs an answer takes, direction, port), and what
+ * the S-RTC faults break. */
+static const struct webrtc_opts *rtc_opts(const struct uas_call *call,
+					  const struct sdpgen_opts *so,
+					  struct webrtc_opts *ro)
+{
+	memset(ro, 0, sizeof(*ro));
+	if (so) {
+		ro->codecv = so->codecv;
+		ro->codecc = so->codecc;
+		ro->direction = so->hold ? held(so->direction) : so->direction;
+		ro->port = so->port;
+		/* constraints choose an offer's video; an answer takes what
+		 * the offer has (webrtc.c declines only what it cannot
+		 * take) */
+		ro->video = so->constrained && so->video;
+	}
+	ro->actpass_answer = FAULT(call, RTC_ACTPASS_ANSWER);
+	ro->no_fingerprint = FAULT(call, RTC_NO_FINGERPRINT);
+	ro->foreign_mid = FAULT(call, RTC_BUNDLE_FOREIGN_MID);
+
+	return ro;
+}
+
+
 /* An answer to the INVITE's offer, or to offer (that offer as the
  * modifiers changed it: SIP.js runs them over the remote offer), fitted
  * to the offer on the wire; else an offer. */
@@ -960,6 +1005,7 @@ int uas_call_make_sdp(struct uas_call *call,
 		      const struct sdpgen_opts *sdpgen_opts, const char *offer,
 		      char **sdpp)
 {
+	struct webrtc_opts ro;
 	char *sdp = NULL;
 	struct sa laddr;
 	int err;
@@ -968,8 +1014,17 @@ int uas_call_make_sdp(struct uas_call *call,
 	if (err)
 		return err;
 
+	if (!call->remote_offer && call->uas->webrtc)
+		return webrtc_offer(sdpp, &laddr, rtc_opts(call, sdpgen_opts,
+							   &ro));
 	if (!call->remote_offer)
 		return sdpgen_offer(sdpp, &laddr, sdpgen_opts);
+	/* a WebRTC answer is made from the offer on the wire: modifiers
+	 * run over the remote offer do not reach it */
+	if (webrtc_is_offer(call->remote_offer))
+		return webrtc_answer(sdpp, &laddr, rtc_opts(call, sdpgen_opts,
+							    &ro),
+				     call->remote_offer);
 	if (!offer || offer == call->remote_offer)
 		return sdpgen_answer(sdpp, &laddr, sdpgen_opts,
 				     call->remote_offer,

@@ -12,32 +12,7 @@ siptap_run "$TMP/out.tap" "$TMP/err" run --t1 50 --jobs 2 \
 [[ $rc -eq 1 ]] && pass "the broken answers make the run fail (exit 1)" ||
   { fail "exit $rc, wanted 1"; show "$TMP/err" stderr; }
 
-# "name|expected ids|failing ids", one line a test
-awk '
-  function flush() {
-    if (name == "") return
-    want = name; sub(/.*\[expect ?/, "", want); sub(/\].*/, "", want)
-    print name "|" want "|" got
-  }
-  /^# Subtest: / { flush(); name = substr($0, 12); got = "" }
-  /^    not ok / {
-    id = $0; sub(/^    not ok [0-9]+ - /, "", id)
-    if (id ~ /^[A-Z]+-[A-Z0-9]+-[0-9]+ /) sub(/ .*/, "", id)
-    else id = "(" id ")"
-    got = got == "" ? id : got " " id
-  }
-  END { flush() }' "$TMP/out.tap" >"$TMP/verdicts"
-
-n=0
-while IFS='|' read -r name want got; do
-  n=$((n + 1))
-  if [[ "$got" == "$want" ]]; then
-    pass "${name%% \[*}: ${want:-passes}"
-  else
-    fail "${name%% \[*}: failed under '${got}', wanted '${want}'"
-  fi
-done <"$TMP/verdicts"
-[[ $n -ge 30 ]] && pass "$n tests judged" || fail "only $n tests judged"
+expect_verdicts "$TMP/out.tap" 30
 
 # what a maintainer reads: the line, and what is wrong with it
 grep -q 'line 6 \\"m=audio abc RTP/AVP 0\\": port abc is not a number' \

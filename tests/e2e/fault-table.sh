@@ -31,9 +31,9 @@ for f in conformance.md conformance-next.md; do
   fi
 done
 SPEC_NEXT="${SIPTAP_CONFORMANCE_NEXT:-$(dirname "$SPEC")/conformance-next.md}"
-# Owned by other issues (WebRTC, PRACK offers, BYE and UPDATE in early
+# Owned by other issues (PRACK offers, BYE and UPDATE in early
 # dialogs): not checked yet.
-EXCLUDED=(S-RTC-1 S-RTC-2 R-PRACK-4 P-BYE-1 P-UPD-1 P-UPD-2)
+EXCLUDED=(R-PRACK-4 P-BYE-1 P-UPD-1 P-UPD-2)
 
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/siptap-faults.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT

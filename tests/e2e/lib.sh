@@ -157,3 +157,35 @@ stop_node_uas() {
   kill "$uas_pid" 2>/dev/null || true
   wait "$uas_pid" 2>/dev/null || true
 }
+
+# expect_verdicts TAP MIN: every test of TAP names in "[expect ...]" the
+# rule ids that must fail in it ("[expect]": none, a control), and no
+# other point may fail; a pass or fail line per test, and a fail if
+# fewer than MIN tests were judged (fixtures/sdp, fixtures/webrtc).
+expect_verdicts() {
+  local tap="$1" min="$2" n=0 name want got
+  # "name|expected ids|failing ids", one line a test
+  awk '
+    function flush() {
+      if (name == "") return
+      want = name; sub(/.*\[expect ?/, "", want); sub(/\].*/, "", want)
+      print name "|" want "|" got
+    }
+    /^# Subtest: / { flush(); name = substr($0, 12); got = "" }
+    /^    not ok / {
+      id = $0; sub(/^    not ok [0-9]+ - /, "", id)
+      if (id ~ /^[A-Z]+-[A-Z0-9]+-[0-9]+ /) sub(/ .*/, "", id)
+      else id = "(" id ")"
+      got = got == "" ? id : got " " id
+    }
+    END { flush() }' "$tap" >"$tap.verdicts"
+  while IFS='|' read -r name want got; do
+    n=$((n + 1))
+    if [[ "$got" == "$want" ]]; then
+      pass "${name%% \[*}: ${want:-passes}"
+    else
+      fail "${name%% \[*}: failed under '${got}', wanted '${want}'"
+    fi
+  done <"$tap.verdicts"
+  [[ $n -ge $min ]] && pass "$n tests judged" || fail "only $n tests judged"
+}

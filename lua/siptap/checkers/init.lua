@@ -10,6 +10,7 @@
 --   provisional.lua  P-*   every provisional response (section A)
 --   reliable.lua     R-*   reliable provisionals, 100rel (section B)
 --   sdp.lua          S-*   SDP in provisionals (section C)
+--   webrtc.lua       S-RTC-*  answers to offers in the WebRTC profile
 --   proxy.lua        PX-*  what a proxy must do (--proxy)
 --   message.lua      P-WIRE-1  every message as bytes (over the whole wire)
 --   wire.lua         the calls of the wire, what the families share
@@ -18,7 +19,8 @@
 -- the time of one check: a test that waits holds none of it. So the
 -- parts are let go here too, as soon as the table is built.
 
-local FAMILIES = { "provisional", "reliable", "sdp", "proxy", "message" }
+local FAMILIES = { "provisional", "reliable", "sdp", "webrtc", "proxy",
+                   "message" }
 
 local W = require "siptap.checkers.wire"
 

@@ -268,19 +268,7 @@ function(c)
   return v, n
 end)
 
--- The UAS's answers to the INVITE's offer, each distinct SDP once.
-local function answers(c)
-  local out, seen = {}, {}
-  if not is_sdp(c.invite) then return out end
-  for _, r in ipairs(unique(c)) do
-    if r.status > 100 and r.status < 300 and is_sdp(r) and
-       not seen[r.body] then
-      seen[r.body] = true
-      out[#out + 1] = r
-    end
-  end
-  return out
-end
+local answers = W.answers
 
 local function is_dynamic(pt)
   local n = tonumber(pt)
@@ -330,10 +318,10 @@ local function mirror_problems(offer, answer)
         :format(stream(am), tostring(am.type), i, tostring(om.type))
     elseif not am.port then   -- S-FMT-1's: not a number
       goto next
-    elseif om.port == 0 and am.port ~= 0 then
+    elseif om.port == 0 and am.port ~= 0 and not om.bundle_only then
       out[#out + 1] = ("%s: port %s for a stream the offer has with " ..
         "port 0"):format(stream(am), tostring(am.port_text))
-    elseif am.port ~= 0 and om.port ~= 0 and
+    elseif am.port ~= 0 and (om.port ~= 0 or om.bundle_only) and
            (am.proto or ""):find("RTP/") then
       local extra = foreign_formats(om, am)
       if #extra > 0 then

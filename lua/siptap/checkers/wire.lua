@@ -107,6 +107,21 @@ local function unique(c)
   return out
 end
 
+-- The UAS's answers to the INVITE's offer (its 18x and 2xx with SDP),
+-- each distinct SDP once: what the offer/answer rules judge.
+local function answers(c)
+  local out, seen = {}, {}
+  if not is_sdp(c.invite) then return out end
+  for _, r in ipairs(unique(c)) do
+    if r.status > 100 and r.status < 300 and is_sdp(r) and
+       not seen[r.body] then
+      seen[r.body] = true
+      out[#out + 1] = r
+    end
+  end
+  return out
+end
+
 -- A provisional with the status code the case asked for (with none
 -- asked for, any provisional): what a case's own rules look at.
 local function asked(r, ctx)
@@ -293,6 +308,7 @@ W.from_tag = from_tag
 W.match_leg = match_leg
 W.of_call = of_call
 W.unique = unique
+W.answers = answers
 W.asked = asked
 W.final = final
 W.reliables = reliables
