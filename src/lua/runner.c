@@ -883,30 +883,32 @@ static void world_loss(const struct sa *laddr, const char *why)
  * the local end of a connection its UAC or UAS sent on (libre traced
  * its first message with that source; a connection accepted by the UAS
  * is at one of the UAS's listening addresses). */
-static bool world_role(const struct test *t, const struct sa *laddr,
-		       enum wire_role *role)
+static bool world_role(const struct test *t, enum sip_transp tp,
+		       const struct sa *laddr, enum wire_role *role)
 {
-	const struct sa *uac[] = {&t->uac_addr, &t->uac_tcp_addr};
-	const struct sa *uas[] = {&t->uas_addr, &t->uas_tcp_addr,
-		&t->uas_tls_addr};
+	/* by transport too: a UDP port of one test may be the TCP port of
+	 * another's listener at the same time */
+	const struct sa *uac = tp == SIP_TRANSP_UDP ? &t->uac_addr :
+		tp == SIP_TRANSP_TCP ? &t->uac_tcp_addr : NULL;
+	const struct sa *uas = tp == SIP_TRANSP_UDP ? &t->uas_addr :
+		tp == SIP_TRANSP_TCP ? &t->uas_tcp_addr : &t->uas_tls_addr;
 	struct le *le;
-	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(uac); i++)
-		if (sa_cmp(uac[i], laddr, SA_ALL)) {
-			*role = WIRE_UAC;
-			return true;
-		}
-	for (i = 0; i < ARRAY_SIZE(uas); i++)
-		if (sa_cmp(uas[i], laddr, SA_ALL)) {
-			*role = WIRE_UAS;
-			return true;
-		}
+	if (uac && sa_cmp(uac, laddr, SA_ALL)) {
+		*role = WIRE_UAC;
+		return true;
+	}
+	if (sa_cmp(uas, laddr, SA_ALL)) {
+		*role = WIRE_UAS;
+		return true;
+	}
 
+	/* a connection the test's UAC opened: its first message, sent,
+	 * has the connection's local address */
 	for (le = wire_msgs(t->wire)->head; le; le = le->next) {
 		const struct wire_msg *wm = le->data;
 
-		if (wm->role != WIRE_PEER &&
+		if (wm->role != WIRE_PEER && wm->tp == tp &&
 		    sa_cmp(wm->tx ? &wm->src : &wm->dst, laddr, SA_ALL)) {
 			*role = wm->role;
 			return true;
@@ -929,7 +931,7 @@ static void world_raw(const struct sa *laddr, const struct sa *paddr,
 	for (le = worlds.head; le; le = le->next) {
 		struct test *t = le->data;
 
-		if (world_role(t, laddr, &role)) {
+		if (world_role(t, tp, laddr, &role)) {
 			(void)wire_recv(t->wire, role, tp, paddr, laddr, p,
 					len, why);
 			return;
