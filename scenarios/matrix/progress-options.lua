@@ -5,7 +5,7 @@
 local matrix = require "siptap.matrix"
 
 -- tests() declares them all at once: a test's own Lua state makes only
--- the case it runs (--matrix full has 13608)
+-- the case it runs (--matrix full has 17280)
 local cases = matrix.case_list{ seed = SIPTAP.seed, matrix = SIPTAP.matrix }
 tests(cases.count, function(i) return matrix.name(cases.at(i)) end,
       function(i)
