@@ -794,6 +794,17 @@ static int l_skip(lua_State *L)
 }
 
 
+/* t:skip_test(reason): the test cannot run here (against this UAS);
+ * it ends now and is reported # SKIP reason, or not ok when a point
+ * failed before. */
+static int l_skip_test(lua_State *L)
+{
+	(void)check_t(L);
+
+	return runner_skip(L, luaL_checkstring(L, 2));
+}
+
+
 static int l_diag(lua_State *L)
 {
 	struct test *t = check_t(L);
@@ -920,6 +931,7 @@ static const luaL_Reg test_methods[] = {
 	{"raises",     l_raises},
 	{"todo",       l_todo},
 	{"skip",       l_skip},
+	{"skip_test",  l_skip_test},
 	{"diag",       l_diag},
 	{"sleep",      l_sleep},
 	{"t1",         l_t1},
