@@ -84,3 +84,37 @@ test("codecs and direction shape the UAS's WebRTC offer [S-MOD-1 S-OFF-1]",
   call:response(200)
   call:ack()
 end)
+
+-- SIP.js's dataChannel: an m=application section in the UAS's WebRTC
+-- offer; an answer cannot add a stream the offer lacks (RFC 3264 6).
+test("dataChannel = true: the UAS's WebRTC offer has a data channel " ..
+     "[S-OFF-1 S-MOD-1]", { skip = AGENT }, function(t)
+  local call = t:uac():invite{ supported = "100rel" }
+  local inv = t:uas{ sdp = "webrtc" }:incoming()
+  inv:progress{ statusCode = 183, rel100 = true,
+                sessionDescriptionHandlerOptions = { dataChannel = true } }
+  local p = call:response(183)
+  t:is(table.concat(sdp.webrtc_problems(p.body), "; "), "",
+       "ICE, DTLS, setup:actpass, rtcp-mux and a mid in each section")
+  t:like(p.body, "\r\nm=application %d+ UDP/DTLS/SCTP webrtc%-datachannel\r\n",
+         "S-MOD-1: an m=application section for the data channel")
+  t:is(table.concat((sdp.bundles(sdp.sections(p.body)) or {})[1] or {}, " "),
+       "0 1", "a=group:BUNDLE 0 1: the data channel in the bundle")
+  t:ok(sdp.check(p.body), "well formed (RFC 8866)")
+  call:prack(p)
+  inv:accept()
+  call:response(200)
+  call:ack()
+end)
+
+test("dataChannel = true in an answer is refused, naming it [S-MOD-1]",
+     { skip = AGENT }, function(t)
+  local call = t:uac():invite{ sdp = "webrtc" }
+  local inv = t:uas():incoming()
+  t:raises(function()
+    inv:progress{ statusCode = 183,
+                  sessionDescriptionHandlerOptions = { dataChannel = true } }
+  end, "dataChannel", "S-MOD-1: refused, naming the option")
+  inv:reject{ statusCode = 488 }
+  call:response(488)
+end)

@@ -827,18 +827,22 @@ static void push_sdp(lua_State *L, struct uas_call *call,
 		return;
 	}
 
-	/* WebRTC SDP (h-rtc) is where a data channel goes; RTP/AVP has
-	 * no m=application section for one */
-	if (o->datachannel && !ignore)
+	/* a data channel is an m=application section of a WebRTC offer
+	 * the UAS makes; RTP/AVP has none, and an answer cannot add one */
+	if (o->datachannel && !ignore &&
+	    (uas_call_has_offer(call) || !uas_webrtc(uas)))
 		luaL_error(L, "%s: " SDHO ".dataChannel: siptap cannot honour "
-			   "it in an RTP/AVP %s (a data channel needs WebRTC "
-			   "SDP)", o->fn, uas_call_has_offer(call) ? "answer"
-			   : "offer");
+			   "it in %s (a data channel goes in a WebRTC offer "
+			   "the UAS makes: t:uas{sdp = \"webrtc\"} and an "
+			   "INVITE without SDP)", o->fn,
+			   uas_call_has_offer(call) ? "an answer" :
+			   "an RTP/AVP offer");
 
 	/* answer-changes: another RTP port, in the same session (the o=
 	 * line follows below), so that S-ANS-1/S-ANS-2 see a change;
 	 * sipjs-options-ignored: siptap's meaning only, as before SIP.js's */
 	sdh = o->sdh;
+	sdh.data_channel = o->datachannel;
 	if (prev)
 		sdh.port = (o->sdh.port ? o->sdh.port : 49170) + 2;
 	if (uas_fault(uas, FAULT_SIPJS_OPTIONS_IGNORED))

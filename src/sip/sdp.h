@@ -22,6 +22,8 @@ struct sdpgen_opts {
 	bool hold;         /**< the local side does not receive           */
 	bool ice_restart;  /**< offerOptions.iceRestart: new ICE ufrag/pwd
 			    *   in a WebRTC offer; nothing in RTP/AVP      */
+	bool data_channel; /**< dataChannel: an m=application section in a
+			    *   WebRTC offer                               */
 };
 
 int  sdpgen_offer(char **sdpp, const struct sa *laddr,

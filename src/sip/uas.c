@@ -867,6 +867,13 @@ void uas_set_webrtc(struct uas *uas, bool webrtc)
 }
 
 
+/* Are its offers WebRTC ones (t:uas{sdp = "webrtc"})? */
+bool uas_webrtc(const struct uas *uas)
+{
+	return uas && uas->webrtc;
+}
+
+
 bool uas_fault(const struct uas *uas, int fault)
 {
 	return fault_on(uas->conf.faults, (enum fault)fault);
@@ -989,6 +996,7 @@ static const struct webrtc_opts *rtc_opts(const struct uas_call *call,
 		 * the offer has (webrtc.c declines only what it cannot
 		 * take) */
 		ro->video = so->constrained && so->video;
+		ro->data_channel = so->data_channel;
 	}
 	ro->actpass_answer = FAULT(call, RTC_ACTPASS_ANSWER);
 	ro->no_fingerprint = FAULT(call, RTC_NO_FINGERPRINT);

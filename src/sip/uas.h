@@ -31,6 +31,7 @@ struct uas_call *uas_take_call(struct uas *uas);
 void uas_set_require_100rel(struct uas *uas, bool require);
 void uas_set_t1(struct uas *uas, uint32_t t1);
 void uas_set_webrtc(struct uas *uas, bool webrtc);
+bool uas_webrtc(const struct uas *uas);
 uint32_t uas_t1(const struct uas *uas);
 bool uas_fault(const struct uas *uas, int fault);
 

@@ -125,7 +125,7 @@ memo values over the run's total|d-memo.lua|total|SIPTAP.memo: a run keeps at mo
 sdh: hold that is not a boolean|i-sdh.lua|hold|progress: sessionDescriptionHandlerOptions\.hold must be a boolean, got string$
 sdh: constraints.video that is a number|i-sdh.lua|video|progress: sessionDescriptionHandlerOptions\.constraints\.video must be a boolean or a table of track constraints, got number$
 sdh: a name SIP.js does not have|i-sdh.lua|unknown|accept: sessionDescriptionHandlerOptions: unknown option 'onHold' \(it takes constraints, hold,
-sdh: dataChannel without WebRTC SDP|i-sdh.lua|datachannel|accept: sessionDescriptionHandlerOptions\.dataChannel: siptap cannot honour it in an RTP/AVP answer
+sdh: dataChannel without WebRTC SDP|i-sdh.lua|datachannel|accept: sessionDescriptionHandlerOptions\.dataChannel: siptap cannot honour it in an answer
 sdh: a negative iceGatheringTimeout|i-sdh.lua|ice|progress: sessionDescriptionHandlerOptions\.iceGatheringTimeout must be a number of ms, 0 or more, got -5$
 sdh: a modifier that raises|i-sdh.lua|modifier|progress: sessionDescriptionHandlerModifiers\[2\] raised: boom \(the modifier at tests/e2e/fixtures/api/i-sdh\.lua:[0-9]+, run over the remote offer\)$
 # out of memory: the line it was at
