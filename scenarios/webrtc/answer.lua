@@ -190,3 +190,24 @@ test("a bundle-only stream (port 0) is taken into BUNDLE, not removed " ..
   t:is(table.concat(sdp.bundles(secs)[1], " "), "a1 v1",
        "BUNDLE names both")
 end)
+
+-- SIP.js's constraints on an answer: a medium not asked for keeps its
+-- m= line with port 0 (its first format and rtpmap, its mid).
+test("constraints {audio = true, video = false} against a WebRTC " ..
+     "audio+video offer: video declined [S-MOD-1 S-OA-1 S-RTC-1]",
+     { skip = AGENT }, function(t)
+  local rules = require "siptap.rules"
+  local c = { audio = true, video = false }
+  local call = t:uac():invite{ sdp = "webrtc", video = true,
+                               supported = "100rel" }
+  local inv = t:uas():incoming()
+  inv:progress{ statusCode = 183, rel100 = true,
+                sessionDescriptionHandlerOptions = { constraints = c } }
+  local r = call:response(183)
+  t:like(r.body, "\r\nm=video 0 ", "S-MOD-1: video declined, port 0")
+  t:like(r.body, "\r\nm=audio [1-9]", "S-MOD-1: audio taken")
+  rules.check(t, { "S-MOD-1" }, { constraints = c, status = 183 })
+  call:prack(r)
+  inv:accept()
+  call:ack(call:response(200))
+end)

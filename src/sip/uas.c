@@ -996,6 +996,8 @@ static const struct webrtc_opts *rtc_opts(const struct uas_call *call,
 		 * the offer has (webrtc.c declines only what it cannot
 		 * take) */
 		ro->video = so->constrained && so->video;
+		ro->no_audio = so->constrained && !so->audio;
+		ro->no_video = so->constrained && !so->video;
 		ro->data_channel = so->data_channel;
 	}
 	ro->actpass_answer = FAULT(call, RTC_ACTPASS_ANSWER);

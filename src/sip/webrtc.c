@@ -648,19 +648,26 @@ struct answer {
 };
 
 
-/* A section the answer does not take: port 0, the offered formats, and
- * its mid so that the offerer can tell which it is (RFC 8829 5.3.1). */
+/* A section the answer does not take: port 0, the first offered format
+ * with its a=rtpmap (RFC 8866 wants one for a dynamic payload type,
+ * port 0 or not), and its mid so that the offerer can tell which it is
+ * (RFC 8829 5.3.1). */
 static int print_rejected(struct mbuf *mb, const struct answer *a,
 			  const struct offered *m)
 {
+	struct pl first = m->fmts;
 	int err;
 
+	first.l = strcspn(first.p, " \r\n");
+	if (first.l > m->fmts.l)
+		first.l = m->fmts.l;
+
 	err = mbuf_printf(mb, "m=%r 0 %r %r\r\nc=IN %s %j\r\n", &m->type,
-			  &m->proto, &m->fmts, a->tp->addrtype, &a->tp->addr);
+			  &m->proto, &first, a->tp->addrtype, &a->tp->addr);
 	if (pl_isset(&m->mid))
 		err |= mbuf_printf(mb, "a=mid:%r\r\n", &m->mid);
 
-	return err;
+	return err | print_formats(mb, m, &first, 1);
 }
 
 
@@ -682,6 +689,11 @@ static int print_section(struct mbuf *mb, struct answer *a, size_t i)
 	const bool only = bundled && m->bundle_only && !pl_u32(&m->port);
 
 	n = pl_u32(&m->port) || only ? formats(m, a->opts, ptv) : 0;
+	/* SIP.js's constraints: a medium not asked for is declined */
+	if (a->opts && ((a->opts->no_audio && !pl_strcasecmp(&m->type, "audio"))
+			|| (a->opts->no_video &&
+			    !pl_strcasecmp(&m->type, "video"))))
+		n = 0;
 	if (!n || pl_strcasecmp(&m->proto, "UDP/TLS/RTP/SAVPF"))
 		return print_rejected(mb, a, m);
 

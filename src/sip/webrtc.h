@@ -13,6 +13,8 @@
 struct webrtc_opts {
 	bool video;              /**< an offer: a VP8 video section too   */
 	bool data_channel;       /**< an offer: an m=application section  */
+	bool no_audio;           /**< an answer: audio declined (port 0)  */
+	bool no_video;           /**< an answer: video declined (port 0)  */
 	const char *direction;   /**< NULL: sendrecv                       */
 	uint16_t port;           /**< 0: 49170 (video: two above)          */
 	const char *const *codecv;  /**< audio codecs, in this order      */
