@@ -165,4 +165,11 @@ else
   grep -E 'PX-' "$bdir.tap" | head -4 | sed 's/^/  /'
 fi
 
+# every Kamailio this script started is gone, its workers too (a main
+# process that died first used to leave them holding their ports)
+stop_kamailio
+left=$(pgrep -f -- "-Y $TMP/" || true)
+[[ -z "$left" ]] && pass "no Kamailio process of this test is left" ||
+  fail "Kamailio processes left running: $left"
+
 e2e_finish

@@ -106,6 +106,9 @@ stop() {
 		echo "kamailio.sh: pid $pid was not running" >&2
 		return 0
 	fi
+	# its workers, by pid: a main process that has to be killed (or
+	# that dies first) leaves them running, holding the port
+	kids=$(pgrep -P "$pid" 2>/dev/null || true)
 	kill -TERM "$pid"
 	n=0
 	while alive "$pid"; do
@@ -117,6 +120,9 @@ stop() {
 			break
 		fi
 		sleep 0.1
+	done
+	for k in $kids; do
+		alive "$k" && kill -KILL "$k" 2>/dev/null
 	done
 	rm -f "$pidf"
 }
