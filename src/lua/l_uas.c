@@ -295,6 +295,7 @@ static void get_body(lua_State *L, int tbl, struct lopts *o)
 
 
 #define SDHO "sessionDescriptionHandlerOptions"
+#define SDHM "sessionDescriptionHandlerModifiers"
 
 
 /* l_check_options() on the table at tbl, the message naming the call:
@@ -801,6 +802,13 @@ static void push_made(lua_State *L, struct uas_call *call,
 	    !sdh->video)
 		luaL_error(L, "%s: " SDHO ".constraints: neither audio nor "
 			   "video, no stream to offer", o->fn);
+	/* the modifiers ran over the remote offer, as SIP.js runs them:
+	 * what they left is what could not be answered */
+	if (err && !lua_isnil(L, remote))
+		luaL_error(L, "%s: could not answer the offer as "
+			   SDHM " left it (%s): they run over the remote "
+			   "offer too, with type \"offer\"", o->fn,
+			   strerror(err));
 	if (err)
 		luaL_error(L, "%s: could not make the SDP (%s)", o->fn,
 			   strerror(err));
