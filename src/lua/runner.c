@@ -826,30 +826,6 @@ static int transports_add(struct sip *sip, struct sa *laddr,
 static struct list worlds;
 
 
-/* laddr is one of the test's: a listening address, or the local end of
- * a connection its UAC, UAS or peer sent or received on. */
-static bool world_owns(const struct test *t, const struct sa *laddr)
-{
-	const struct sa *own[] = {&t->uac_addr, &t->uac_tcp_addr,
-		&t->uas_addr, &t->uas_tcp_addr, &t->uas_tls_addr};
-	struct le *le;
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(own); i++)
-		if (sa_cmp(own[i], laddr, SA_ALL))
-			return true;
-
-	for (le = wire_msgs(t->wire)->head; le; le = le->next) {
-		const struct wire_msg *wm = le->data;
-
-		if (sa_cmp(wm->tx ? &wm->src : &wm->dst, laddr, SA_ALL))
-			return true;
-	}
-
-	return false;
-}
-
-
 static void world_lost(struct test *t, const char *why)
 {
 	struct tap_diag diag = {"message", why, 0};
@@ -860,16 +836,23 @@ static void world_lost(struct test *t, const char *why)
 }
 
 
+static bool world_role(const struct test *t, enum sip_transp tp,
+		       const struct sa *laddr, enum wire_role *role);
+
+
 /* sizes_loss_h: a message siptap could not take or send is the
- * harness's failure, in the test whose socket it was. */
-static void world_loss(const struct sa *laddr, const char *why)
+ * harness's failure, in the test whose socket it was (found as the raw
+ * wire finds it: by transport and address). */
+static void world_loss(enum sip_transp tp, const struct sa *laddr,
+		       const char *why)
 {
+	enum wire_role role;
 	struct le *le;
 
 	for (le = worlds.head; le; le = le->next) {
 		struct test *t = le->data;
 
-		if (!t->done && world_owns(t, laddr)) {
+		if (!t->done && world_role(t, tp, laddr, &role)) {
 			world_lost(t, why);
 			return;
 		}

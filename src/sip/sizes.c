@@ -124,7 +124,8 @@ static void *real(const char *name)
 }
 
 
-static void loss(const struct sa *laddr, const char *fmt, ...)
+static void loss(enum sip_transp tp, const struct sa *laddr,
+		 const char *fmt, ...)
 {
 	char why[512];
 	va_list ap;
@@ -134,7 +135,7 @@ static void loss(const struct sa *laddr, const char *fmt, ...)
 	va_end(ap);
 
 	if (loss_handler)
-		loss_handler(laddr, why);
+		loss_handler(tp, laddr, why);
 	else
 		re_fprintf(stderr, "siptap: %s\n", why);
 }
@@ -317,7 +318,8 @@ static void pending_tmr_handler(void *arg)
 		if (retryable(err) && !late)
 			break;
 		if (err)
-			loss(&p->from->laddr, "siptap could not send a "
+			loss(SIP_TRANSP_UDP, &p->from->laddr,
+			     "siptap could not send a "
 			     "datagram of %zu bytes from %J to %J: %m",
 			     mbuf_get_left(p->mb), &p->from->laddr,
 			     &p->dst, err);
@@ -671,7 +673,8 @@ static void framer_lost(struct framer *f, size_t size)
 	(void)tcp_conn_local_get(f->tc, &laddr);
 	(void)tcp_conn_peer_get(f->tc, &paddr);
 	f->lost = true;
-	loss(&laddr, "siptap could not take a message of %zu bytes from %J "
+	loss(f->tls ? SIP_TRANSP_TLS : SIP_TRANSP_TCP, &laddr,
+	     "siptap could not take a message of %zu bytes from %J "
 	     "at %J: over its limit of %u bytes for a message over TCP or "
 	     "TLS; it closed the connection", size, &paddr, &laddr,
 	     (unsigned)SIZES_STREAM_MAX);

@@ -23,7 +23,8 @@ enum {
 struct sizes_udp;
 
 /** Something siptap lost, at its socket laddr; why is one line. */
-typedef void (sizes_loss_h)(const struct sa *laddr, const char *why);
+typedef void (sizes_loss_h)(enum sip_transp tp, const struct sa *laddr,
+			    const char *why);
 
 /**
  * A message at one of siptap's SIP sockets, as it came: a datagram, or

@@ -117,10 +117,12 @@ static void timeout(void *arg)
 }
 
 
-static void loss(const struct sa *laddr, const char *why)
+static void loss(enum sip_transp tp, const struct sa *laddr,
+		 const char *why)
 {
 	const char *n = strstr(why, "a message of ");
 
+	(void)tp;
 	(void)laddr;
 	the_pair->lost = n ? strtoul(n + 13, NULL, 10) : 1;
 }
