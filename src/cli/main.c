@@ -74,7 +74,8 @@ static const char usage_text[] =
 "                      (scenarios written for it only expect)\n"
 "  --agent ADDR:PORT   another implementation plays the UAS, driven by\n"
 "                      its agent listening here (README: \"Another UAS\";\n"
-"                      SIP over UDP, the same scenarios)\n"
+"                      SIP over UDP, the same scenarios; with --proxy,\n"
+"                      edge mode: the UAS registered there by itself)\n"
 "  --jobs N            tests at once (default 4; 1 with --uas-listen)\n"
 "  --workers N         processes the tests run in (default one a core,\n"
 "                      at most --jobs); each runs its share at once\n"
@@ -166,7 +167,8 @@ static int proxy_parse(const char *s, struct run_conf *conf)
 
 
 /* --agent: the agent's UAS replaces the reference UAS, reached over
- * UDP; what only the reference UAS or a second UAS would need is out */
+ * UDP, or through --proxy (edge mode); what only the reference UAS or
+ * a second UAS would need is out */
 static int remote_check(const struct run_conf *conf)
 {
 	if (!sa_isset(&conf->agent, SA_ADDR))
@@ -174,10 +176,12 @@ static int remote_check(const struct run_conf *conf)
 	if (sa_isset(&conf->target, SA_ADDR))
 		return usage_error("%s", "--agent and --target: one remote UAS"
 				   " at a time");
-	if (sa_isset(&conf->proxy, SA_ADDR) ||
-	    sa_isset(&conf->uas_listen, SA_ADDR))
-		return usage_error("%s", "--agent: not through a proxy "
-				   "(--proxy, --uas-listen) yet");
+	/* --proxy: edge mode, the agent's UAS registered with the proxy
+	 * (a WebSocket edge) by its own means; no UAS of ours listens */
+	if (sa_isset(&conf->uas_listen, SA_ADDR))
+		return usage_error("%s", "--agent: --uas-listen is for the "
+				   "reference UAS, which a remote run does not"
+				   " use");
 	if (conf->faults)
 		return usage_error("%s", "--agent: --uas-fault breaks the "
 				   "reference UAS, which a remote run does "

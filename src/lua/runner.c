@@ -1026,9 +1026,15 @@ static int world_make(struct test *t)
 
 	/* --agent: the remote UAS's address comes with the agent's answer
 	 * (remote_started) */
-	if (sa_isset(&conf->agent, SA_ADDR))
-		return uac_alloc(&t->uac, t->uac_sip, SIP_TRANSP_UDP,
-				 &conf->agent);
+	if (sa_isset(&conf->agent, SA_ADDR)) {
+		err = uac_alloc(&t->uac, t->uac_sip, SIP_TRANSP_UDP,
+				&conf->agent);
+		/* edge mode: the INVITE goes to the agent's uri through the
+		 * proxy, which reaches the UAS over its own connection */
+		if (!err && sa_isset(&conf->proxy, SA_ADDR))
+			uac_set_proxy(t->uac, &conf->proxy, conf->proxy_tp);
+		return err;
+	}
 
 	/* --uas-listen: a fixed address a proxy can forward to */
 	if (sa_isset(&conf->uas_listen, SA_ADDR))
@@ -1498,6 +1504,23 @@ static void begin(struct test *t)
 
 /* --- remote mode (--agent) --------------------------------------------- */
 
+/* Edge mode (--agent with --proxy): the UAS registered with the proxy
+ * by its own means and is called at the uri it answered; its own
+ * messages are between the proxy and it, not on our sockets. */
+static int remote_take_edge(struct test *t, const struct odict *res)
+{
+	const char *uri = odict_string(res, "uri");
+	struct uri u;
+	struct pl pl;
+
+	pl_set_str(&pl, uri ? uri : "");
+	if (!uri || uri_decode(&u, &pl) || pl_strcasecmp(&u.scheme, "sip"))
+		return EPROTO;
+
+	return uac_set_uri(t->uac, uri) ? ENOMEM : 0;
+}
+
+
 /* The agent's answer to start: {host, port, t1, agent, uri}. Its UAS must
  * be on this machine: siptap sends to no other address. */
 static int remote_take(struct test *t, const struct odict *res)
@@ -1507,15 +1530,18 @@ static int remote_take(struct test *t, const struct odict *res)
 	uint64_t port = 0, t1 = 0;
 	struct sa addr;
 
-	if (!host || !odict_get_number(res, &port, "port") || !port ||
-	    port > 65535 || sa_set_str(&addr, host, (uint16_t)port) ||
-	    !sa_is_loopback(&addr))
-		return EPROTO;
-
 	t->remote_t1 = t->conf->t1;
 	if (odict_get_number(res, &t1, "t1") && t1 > 0 && t1 <= 60000)
 		t->remote_t1 = (uint32_t)t1;
 	(void)str_dup(&t->remote_name, name ? name : "agent");
+
+	if (sa_isset(&t->conf->proxy, SA_ADDR))
+		return remote_take_edge(t, res);
+
+	if (!host || !odict_get_number(res, &port, "port") || !port ||
+	    port > 65535 || sa_set_str(&addr, host, (uint16_t)port) ||
+	    !sa_is_loopback(&addr))
+		return EPROTO;
 
 	t->uas_addr = addr;
 	uac_set_flow(t->uac, &addr, SIP_TRANSP_UDP);
@@ -1563,9 +1589,12 @@ static void remote_started(struct test *t)
 				  "start: %H", agent_error_print, msg);
 	}
 	else if ((err = remote_take(t, res->u.odict))) {
-		(void)re_snprintf(why, sizeof(why), "the agent's answer to "
-				  "start has no host and port on 127.0.0.1 or"
-				  " ::1");
+		(void)re_snprintf(why, sizeof(why), "%s",
+				  sa_isset(&t->conf->proxy, SA_ADDR) ?
+				  "the agent's answer to start has no sip: "
+				  "uri to call through the proxy" :
+				  "the agent's answer to start has no host "
+				  "and port on 127.0.0.1 or ::1");
 	}
 	mem_deref(msg);
 

@@ -1,9 +1,11 @@
 #!/bin/sh
 # Start/stop the Kamailio relay used as a peer for siptap's proxy mode.
 #
-#   kamailio.sh start RUNDIR PORT [KAMAILIO-ARGS...]
+#   kamailio.sh start RUNDIR PORT [--ws] [KAMAILIO-ARGS...]
 #                                   start on 127.0.0.1:PORT (UDP+TCP), print pid;
-#                                   e.g. -A RELAY_NO_ROUTE (see kamailio.cfg)
+#                                   e.g. -A RELAY_NO_ROUTE (see kamailio.cfg);
+#                                   --ws: the WebSocket edge (kamailio-ws.cfg),
+#                                   ws://127.0.0.1:PORT
 #   kamailio.sh stop RUNDIR         stop the instance whose pid is in RUNDIR
 #
 # Kamailio runs in the foreground mode (-DD -E) as a background job of this
@@ -19,7 +21,7 @@ wait_max=${KAMAILIO_WAIT:-10}
 die() { echo "kamailio.sh: $*" >&2; exit 2; }
 
 usage() {
-	echo "usage: kamailio.sh start RUNDIR PORT [KAMAILIO-ARGS...]" >&2
+	echo "usage: kamailio.sh start RUNDIR PORT [--ws] [KAMAILIO-ARGS...]" >&2
 	echo "       kamailio.sh stop RUNDIR" >&2
 	exit 2
 }
@@ -56,6 +58,13 @@ start() {
 	shift 2
 	case $port in ''|*[!0-9]*) die "PORT '$port' is not a number";; esac
 	[ "$port" -ge 1 ] && [ "$port" -le 65535 ] || die "PORT $port out of range"
+	if [ "${1:-}" = --ws ]; then
+		shift
+		cfg=${KAMAILIO_CFG:-$here/kamailio-ws.cfg}
+		dpkg-query -W -f='${Status}' kamailio-websocket-modules 2>/dev/null |
+			grep -q 'ok installed' ||
+			die "no WebSocket module; Debian: apt-get install -y kamailio-websocket-modules"
+	fi
 	kam=$(find_kamailio) || exit 2
 	[ -r "$cfg" ] || die "config $cfg not readable"
 	mkdir -p "$rundir" || die "cannot create $rundir"
