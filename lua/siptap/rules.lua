@@ -68,8 +68,13 @@ local function one(C, fn, id, c, ctx)
   local u = C.uas_view(c)
   if u and #fn(u, ctx) == 0 then return {}, n, true end
   -- what the UAS did is unknown: say where the message came from
+  -- edge mode (--agent with --proxy): the UAS's side is on no socket
+  -- of ours; without the agent's report of it both are suspects
   local whose = c.unmatched and "the proxy, whose INVITE at the UAS could "
                 .. "not be matched with this call" or not u and
+                SIPTAP.agent and "the proxy from the UAS, whose own side "
+                .. "siptap did not see (edge mode, no report from the "
+                .. "agent): the proxy or the UAS did it" or not u and
                 not SIPTAP.remote and "the proxy; the INVITE never "
                 .. "reached the UAS"
   if whose then

@@ -745,6 +745,45 @@ static void serve_log(struct test *t, struct odict *msg)
 }
 
 
+/* Edge mode (--proxy): what the UAS sent and got over its connection
+ * to the proxy, as the agent saw it there ({dir = "sent"|"received",
+ * data}); the UAS's side of the call, marked as the agent's report.
+ * Without a proxy our own sockets have it: a report is ignored. */
+static void serve_wire(struct test *t, struct odict *msg)
+{
+	const struct odict_entry *params = odict_get_type(msg, ODICT_OBJECT,
+							  "params");
+	const char *dir = params ? odict_string(params->u.odict, "dir")
+		: NULL;
+	const char *data = params ? odict_string(params->u.odict, "data")
+		: NULL;
+
+	if (!sa_isset(&t->conf->proxy, SA_ADDR) || !dir || !data ||
+	    (strcmp(dir, "sent") && strcmp(dir, "received")))
+		return;
+
+	(void)wire_report(t->wire, !strcmp(dir, "sent"), SIP_TRANSP_WS,
+			  (const uint8_t *)data, strlen(data));
+}
+
+
+/* The implementation failed (a page error, a crashed browser): one
+ * failing point with its error and stack, and the test is over. */
+static void serve_failed(struct test *t, struct odict *msg)
+{
+	const struct odict_entry *params = odict_get_type(msg, ODICT_OBJECT,
+							  "params");
+	const char *text = params ? odict_string(params->u.odict, "message")
+		: NULL;
+	char desc[160];
+
+	(void)re_snprintf(desc, sizeof(desc), "%s kept running",
+			  t->remote_name ? t->remote_name : "the remote UAS");
+	runner_fail_now(t, desc, text ? text : "the agent said its UAS "
+			"failed, without a message");
+}
+
+
 /* Called outside the test's coroutine whenever the agent sent
  * something: modifiers run in the test's Lua state (its main thread),
  * so a call:response() wait is no obstacle. */
@@ -755,6 +794,15 @@ void l_remote_serve(struct test *t)
 	while ((msg = agent_take(t->agent, "log"))) {
 		serve_log(t, msg);
 		mem_deref(msg);
+	}
+	while ((msg = agent_take(t->agent, "wire"))) {
+		serve_wire(t, msg);
+		mem_deref(msg);
+	}
+	if ((msg = agent_take(t->agent, "failed"))) {
+		serve_failed(t, msg);
+		mem_deref(msg);
+		return;
 	}
 	while (t->L && (msg = agent_take(t->agent, "modify"))) {
 		serve_modify(t, msg);

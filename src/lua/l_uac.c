@@ -207,6 +207,28 @@ static const char *opt_token(lua_State *L, int tbl, const char *fn,
 }
 
 
+/* A remote UAS that makes its SDP with a browser's RTCPeerConnection
+ * (the agent's start said offers = "webrtc") cannot take an offer
+ * without ICE and DTLS-SRTP: the test is skipped with the reason
+ * before its INVITE goes out, never failed on the stand-in's account. */
+static void skip_unoffered(lua_State *L, const struct test *t,
+			   const struct uac_invite_opts *o)
+{
+	char why[256];
+
+	if (!t->remote_webrtc_only || !o->body || (o->ctype &&
+	    str_casecmp(o->ctype, "application/sdp")) ||
+	    webrtc_is_offer(o->body))
+		return;
+
+	(void)re_snprintf(why, sizeof(why), "%s takes WebRTC offers only "
+			  "(RTCPeerConnection: ICE, DTLS-SRTP); this test "
+			  "offers other SDP", t->remote_name ?
+			  t->remote_name : "the remote UAS");
+	runner_skip(L, why);
+}
+
+
 static int l_invite(lua_State *L)
 {
 	static const char *const known[] = {
@@ -247,6 +269,7 @@ static int l_invite(lua_State *L)
 	if (progress_check_own("headers", o.xhdrv, o.xhdrc,
 			       uac_invite_own_hdrs(&o), why, sizeof(why)))
 		return luaL_error(L, "invite: %s", why);
+	skip_unoffered(L, t, &o);
 
 	lc = lua_newuserdatauv(L, sizeof(*lc), 1);
 	memset(lc, 0, sizeof(*lc));

@@ -1527,6 +1527,7 @@ static int remote_take(struct test *t, const struct odict *res)
 {
 	const char *host = odict_string(res, "host");
 	const char *name = odict_string(res, "agent");
+	const char *offers;
 	uint64_t port = 0, t1 = 0;
 	struct sa addr;
 
@@ -1534,6 +1535,8 @@ static int remote_take(struct test *t, const struct odict *res)
 	if (odict_get_number(res, &t1, "t1") && t1 > 0 && t1 <= 60000)
 		t->remote_t1 = (uint32_t)t1;
 	(void)str_dup(&t->remote_name, name ? name : "agent");
+	offers = odict_string(res, "offers");
+	t->remote_webrtc_only = offers && !str_casecmp(offers, "webrtc");
 
 	if (sa_isset(&t->conf->proxy, SA_ADDR))
 		return remote_take_edge(t, res);
@@ -1553,12 +1556,22 @@ static int remote_take(struct test *t, const struct odict *res)
 }
 
 
-static void remote_failed(struct test *t, const char *why)
+/* One failing point and the test is over, wherever it waits (the
+ * rules still run over its wire): what the test drives is gone. */
+void runner_fail_now(struct test *t, const char *desc, const char *why)
 {
 	struct tap_diag diag = {"message", why, 0};
 
-	runner_point(t, false, "the agent set up the remote UAS", &diag, 1);
+	if (t->done)
+		return;
+	runner_point(t, false, desc, &diag, 1);
 	finish(t);
+}
+
+
+static void remote_failed(struct test *t, const char *why)
+{
+	runner_fail_now(t, "the agent set up the remote UAS", why);
 }
 
 

@@ -133,6 +133,7 @@ struct test {
 	uint32_t agent_start_id;   /**< its start request, until answered */
 	uint32_t remote_t1;        /**< the T1 the remote UAS uses, ms  */
 	char *remote_name;         /**< e.g. "SIP.js 0.21.2"            */
+	bool remote_webrtc_only;   /**< its UAS takes WebRTC offers only */
 	struct tmr agent_tmr;
 	struct tmr wake_tmr;
 	struct tmr wait_tmr;
@@ -182,6 +183,7 @@ struct finding *runner_finding_new(struct test *t);
 void runner_point(struct test *t, bool ok, const char *desc,
 		  const struct tap_diag *diagv, size_t diagc);
 int  runner_skip(lua_State *L, const char *why);
+void runner_fail_now(struct test *t, const char *desc, const char *why);
 void runner_point_skip(struct test *t, const char *desc,
 		       const char *reason);
 void runner_wait_allowed(lua_State *L, const char *fn);

@@ -260,6 +260,22 @@ int wire_add(struct wire *wire, enum wire_role role, bool tx,
 }
 
 
+/* A message the remote UAS's agent says its UAS sent (tx) or got, in
+ * edge mode: between the proxy and the UAS, on no socket of ours. It is
+ * the UAS's side of the call, marked as the agent's word; no addresses
+ * (the agent does not know the connection's), so no pcap packet. */
+int wire_report(struct wire *wire, bool tx, enum sip_transp tp,
+		const uint8_t *p, size_t len)
+{
+	int err = add(wire, WIRE_UAS, tx, tp, NULL, NULL, p, len, NULL);
+
+	if (!err)
+		((struct wire_msg *)wire->msgl.tail->data)->reported = true;
+
+	return err;
+}
+
+
 /* What the mirror (wire_mirror) keeps of a message the UAC sent or got:
  * the remote UAS's copy, the other way round. */
 static void mirror(struct wire *wire, enum wire_role role, bool tx,
@@ -383,11 +399,13 @@ int wire_msg_print(struct re_printf *pf, const struct wire_msg *wm)
 	const struct wire_head *m = &wm->head;
 	int err;
 
-	err = re_hprintf(pf, "#%u +%llu.%03llums %s %s %s %J -> %J ",
+	err = re_hprintf(pf, "#%u +%llu.%03llums %s %s %s ",
 			 wm->seq, (unsigned long long)wm->usec / 1000,
 			 (unsigned long long)wm->usec % 1000,
 			 wire_role_name(wm->role), wm->tx ? "sent" : "recv",
-			 sip_transp_name(wm->tp), &wm->src, &wm->dst);
+			 sip_transp_name(wm->tp));
+	err |= wm->reported ? re_hprintf(pf, "(the agent's report) ")
+		: re_hprintf(pf, "%J -> %J ", &wm->src, &wm->dst);
 	if (wm->why)
 		return err | re_hprintf(pf, "(undecodable, %zu bytes: %s)%s",
 					wm->raw->end, wm->why,

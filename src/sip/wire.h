@@ -45,6 +45,8 @@ struct wire_msg {
 	struct wire_head head;
 	bool retrans;            /**< same bytes already seen here        */
 	bool mirror;             /**< the remote UAS's side of a UAC copy */
+	bool reported;           /**< told by the agent (edge mode), not
+				      seen on a socket of ours           */
 };
 
 struct wire;
@@ -56,6 +58,8 @@ int  wire_alloc(struct wire **wirep, wire_event_h *eh, void *arg);
 int  wire_add(struct wire *wire, enum wire_role role, bool tx,
 	      enum sip_transp tp, const struct sa *src, const struct sa *dst,
 	      const uint8_t *p, size_t len);
+int  wire_report(struct wire *wire, bool tx, enum sip_transp tp,
+		 const uint8_t *p, size_t len);
 int  wire_recv(struct wire *wire, enum wire_role role, enum sip_transp tp,
 	       const struct sa *src, const struct sa *dst, const uint8_t *p,
 	       size_t len, const char *why);

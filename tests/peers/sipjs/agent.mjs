@@ -8,6 +8,7 @@
 import net from "node:net";
 import readline from "node:readline";
 import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
 import { Core, SIPExtension, UserAgent } from "sip.js";
 import { UdpTransport } from "./transport.mjs";
 import { sdhFactory } from "./sdh.mjs";
@@ -46,12 +47,13 @@ let verbose = false;
 // --defaults: SIP.js's own sendInitialProvisionalResponse (true)
 let sipjsDefaults = false;
 const debug = (...args) => verbose && console.error("sipjs-agent:", ...args);
+export const setVerbose = (on) => { verbose = on; };
 
 // --- JSON-RPC errors ----------------------------------------------------
 
 // An error of the agent itself (bad params, unknown call), as opposed to
 // one SIP.js raised, which is the thing under test.
-class AgentError extends Error {
+export class AgentError extends Error {
   constructor(code, message) {
     super(message);
     this.code = code;
@@ -67,7 +69,7 @@ function errorName(error) {
   return "Error";
 }
 
-function describe(error) {
+export function describe(error) {
   const message = error && typeof error === "object" ? error.message : String(error);
   return `${errorName(error)}: ${message}`;
 }
@@ -100,8 +102,9 @@ const REL100 = { required: SIPExtension.Required, supported: SIPExtension.Suppor
 let connectionCount = 0;
 const connections = new Set();
 
-class Connection {
+export class Connection {
   constructor(socket) {
+    connections.add(this);
     this.socket = socket;
     this.tag = `#${++connectionCount}`;
     this.ua = undefined;
@@ -416,7 +419,7 @@ function main() {
   process.stdout.on("error", () => {});
   process.stderr.on("error", () => {});
 
-  const server = net.createServer((socket) => connections.add(new Connection(socket)));
+  const server = net.createServer((socket) => new Connection(socket));
   server.on("error", (error) => {
     console.error(`sipjs-agent: control ${host}:${port}: ${error.message}`);
     process.exit(1);
@@ -437,4 +440,6 @@ function main() {
   process.on("SIGINT", () => shutdown("SIGINT"));
 }
 
-main();
+// browser/agent.mjs reuses the Connection (the protocol, configure's
+// checks) with the UserAgent in a Chromium page; imported, nothing runs.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();

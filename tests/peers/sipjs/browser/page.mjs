@@ -1,0 +1,201 @@
+// The page of the browser agent (agent.mjs): one tab per test, one SIP.js
+// UserAgent in it, with SIP.js's own WebSocket transport and its own Web
+// session description handler (RTCPeerConnection, getUserMedia on
+// Chromium's fake devices), untouched. Bundled by esbuild; agent.mjs
+// drives it through window.siptap and gets its news through the
+// functions it exposes (siptapNotify, siptapModify).
+import { Core, Registerer, RegistererState, SIPExtension, UserAgent } from "sip.js";
+
+const ANSWER_WAIT_MS = 200;
+const REGISTER_WAIT_MS = 5000;
+const REL100 = { required: SIPExtension.Required, supported: SIPExtension.Supported };
+
+const notify = (method, params) => window.siptapNotify(method, params);
+
+// The Call-ID of a response to an INVITE, else undefined.
+function inviteResponseCallId(message) {
+  if (!message.startsWith("SIP/2.0 ")) return undefined;
+  const head = message.split("\r\n\r\n", 1)[0];
+  const cseq = head.match(/^CSeq[ \t]*:[ \t]*\d+[ \t]+(\S+)/im);
+  const callId = head.match(/^(?:Call-ID|i)[ \t]*:[ \t]*(\S+)/im);
+  return cseq && cseq[1] === "INVITE" && callId ? callId[1] : undefined;
+}
+
+// SIP.js's own exceptions keep the name "Error"; their class says more.
+function describe(error) {
+  if (!error || typeof error !== "object") return `Error: ${String(error)}`;
+  let name = error.name && error.name !== "Error" ? error.name
+    : error.constructor && error.constructor.name !== "Object" ? error.constructor.name : "Error";
+  return `${name}: ${error.message}`;
+}
+
+const calls = new Map(); // call number -> { number, invitation, callId, onSent }
+let ua;
+
+// --- the page's WebSocket, wrapped (not SIP.js): what went over it -----
+
+// Every SIP message the page sent or got over its WebSocket goes to the
+// agent ("wire"); a response to a call's INVITE also wakes whoever
+// waits on that call. Keep-alives (CRLF CRLF) are no message.
+function seen(dir, data) {
+  const text = typeof data === "string" ? data : new TextDecoder().decode(data);
+  if (/^\s*$/.test(text)) return;
+  notify("wire", { dir, data: text });
+  if (dir !== "sent") return;
+  const callId = inviteResponseCallId(text);
+  if (callId === undefined) return;
+  for (const call of calls.values()) {
+    if (call.callId === callId) for (const wake of [...call.onSent]) wake();
+  }
+}
+
+const NativeWebSocket = window.WebSocket;
+window.WebSocket = class extends NativeWebSocket {
+  constructor(url, protocols) {
+    super(url, protocols);
+    this.addEventListener("message", (event) => seen("received", event.data));
+  }
+
+  send(data) {
+    seen("sent", data);
+    return super.send(data);
+  }
+};
+
+// --- the UserAgent -------------------------------------------------------
+
+function applyConfig({ rel100, sendInitialProvisionalResponse, noAnswerTimeout }) {
+  const options = ua.configuration;
+  if (sendInitialProvisionalResponse !== undefined) options.sendInitialProvisionalResponse = sendInitialProvisionalResponse;
+  if (noAnswerTimeout !== undefined) options.noAnswerTimeout = noAnswerTimeout;
+  if (rel100 === undefined) return;
+  options.sipExtension100rel = REL100[rel100];
+  const core = ua.userAgentCore.configuration;
+  for (const tags of [core.supportedOptionTags, core.supportedOptionTagsResponse]) {
+    const at = tags.indexOf("100rel");
+    if (at >= 0) tags.splice(at, 1);
+    if (options.sipExtension100rel === SIPExtension.Supported) tags.push("100rel");
+  }
+}
+
+function onInvite(invitation) {
+  const number = calls.size + 1;
+  const callId = invitation.request.callId;
+  calls.set(number, { number, invitation, callId, onSent: new Set() });
+  notify("invite", { call: number, callId });
+}
+
+// Registered, or an error saying why not, within REGISTER_WAIT_MS.
+function registered(registerer) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`REGISTER: no 2xx within ${REGISTER_WAIT_MS} ms`)), REGISTER_WAIT_MS);
+    registerer.stateChange.addListener((state) => {
+      if (state === RegistererState.Registered) {
+        clearTimeout(timer);
+        resolve();
+      } else if (state === RegistererState.Unregistered || state === RegistererState.Terminated) {
+        clearTimeout(timer);
+        reject(new Error(`REGISTER: ${state}`));
+      }
+    });
+  });
+}
+
+// start: a UserAgent for user, connected to server (ws:// or wss://),
+// registered there; its configuration as agent.mjs says.
+async function start({ server, user, defaults, config }) {
+  ua = new UserAgent({
+    uri: UserAgent.makeURI(`sip:${user}@127.0.0.1`),
+    contactName: user,
+    sipExtension100rel: SIPExtension.Supported,
+    sendInitialProvisionalResponse: defaults,
+    noAnswerTimeout: 60,
+    logLevel: "warn",
+    logBuiltinEnabled: false,
+    logConfiguration: false,
+    logConnector: (level, category, label, content) => {
+      if (level === "warn" || level === "error") notify("log", { level, message: `${category}: ${content}` });
+    },
+    transportOptions: { server, connectionTimeout: 5, keepAliveInterval: 0 },
+    sessionDescriptionHandlerFactoryOptions: {
+      peerConnectionConfiguration: { iceServers: [] },
+    },
+    delegate: { onInvite },
+  });
+  applyConfig(config);
+  await ua.start();
+  const registerer = new Registerer(ua, { expires: 600 });
+  const done = registered(registerer);
+  await registerer.register();
+  await done;
+  return { uri: `sip:${user}@127.0.0.1`, t1: Core.Timers.T1, chromium: navigator.userAgent };
+}
+
+function call(number) {
+  const found = calls.get(number);
+  if (!found) throw new Error(`unknown call ${JSON.stringify(number)}`);
+  return found;
+}
+
+// A list of integer handles in sessionDescriptionHandlerModifiers becomes
+// modifier functions that ask siptap (through agent.mjs) to run them.
+// SIP.js keeps an Invitation's modifiers for later responses too.
+function translate(number, options) {
+  const list = options && typeof options === "object" ? options.sessionDescriptionHandlerModifiers : undefined;
+  if (!Array.isArray(list)) return options;
+  const modifiers = list.map((handle) => (!Number.isInteger(handle) ? handle : async (description) => {
+    const sdp = await window.siptapModify(number, handle, description.type, description.sdp);
+    return { type: description.type, sdp };
+  }));
+  return { ...options, sessionDescriptionHandlerModifiers: modifiers };
+}
+
+// progress/accept/reject on the Invitation, answered as agent.mjs's
+// (node) agent does: an error if it threw or rejected, {settled:true}
+// if it resolved, else {settled:false} once it sent a response for the
+// call or after ANSWER_WAIT_MS (it may wait for a PRACK).
+function invoke(method, { call: number, options }) {
+  const found = call(number);
+  const translated = translate(number, options);
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const answer = (settle, value) => {
+      if (answered) return;
+      answered = true;
+      clearTimeout(timer);
+      found.onSent.delete(onSent);
+      settle(value);
+    };
+    const onSent = () => setTimeout(() => answer(resolve, { settled: false }), 0);
+    const timer = setTimeout(() => answer(resolve, { settled: false }), ANSWER_WAIT_MS);
+    found.onSent.add(onSent);
+    let promise;
+    try {
+      promise = found.invitation[method](translated);
+    } catch (error) {
+      return answer(reject, new Error(describe(error)));
+    }
+    Promise.resolve(promise).then(
+      () => answer(resolve, { settled: true }),
+      (error) => {
+        if (!answered) return answer(reject, new Error(describe(error)));
+        notify("log", { level: "error", message: `${method} on call ${number} rejected later: ${describe(error)}` });
+      });
+  });
+}
+
+// stop() ends open calls (a 480 to unanswered INVITEs) and unregisters.
+async function stop() {
+  if (ua) await ua.stop();
+}
+
+// What agent.mjs can call; a JS error anywhere else is a page error.
+window.siptap = {
+  start,
+  configure: (params) => applyConfig(params),
+  invoke,
+  queued: ({ call: number }) => (call(number), { queued: 0 }), // SIP.js never queues
+  stop,
+  // a probe (agent.mjs --fault page-error): an exception nobody catches
+  fault: () => setTimeout(() => { throw new TypeError("siptap probe: a page error nobody catches"); }, 0),
+};
