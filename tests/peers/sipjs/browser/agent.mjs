@@ -149,6 +149,7 @@ function getBrowser() {
     debug("browser started, pid", browser.process()?.pid);
     browser.on("disconnected", () => {
       if (browserPromise === launching) browserPromise = undefined;
+      spares.length = 0;
       for (const c of live) if (c.browser === browser) c.pageFailed("Chromium is gone (crashed or killed); the next test starts a new one");
     });
     return browser;
@@ -160,6 +161,46 @@ function getBrowser() {
 
 let chromiumName = "Chromium";
 let pageUrl;
+
+// Tabs with the page loaded, ready for the next tests: opening one costs
+// about a second on a busy machine, which a test should not wait for.
+const SPARE_TABS = 2;
+const spares = []; // promises of slots {page, browser, owner}
+
+// A tab of browser with the page in it; what the page says goes to the
+// slot's owner (the test's connection), once one has taken it.
+async function makeSlot(browser) {
+  const slot = { page: await browser.newPage(), browser, owner: undefined };
+  const page = slot.page;
+  page.on("pageerror", (error) => slot.owner?.pageFailed(`page error: ${error.stack || describe(error)}`));
+  page.on("error", (error) => slot.owner?.pageFailed(`the tab crashed: ${error.message}`));
+  page.on("console", (msg) => debug(slot.owner?.tag ?? "spare", "console:", msg.text()));
+  await page.exposeFunction("siptapNotify", (method, p) => slot.owner?.fromPage(method, p));
+  await page.exposeFunction("siptapModify", (call, handle, type, sdp) => slot.owner
+    ? slot.owner.modify(call, handle, type, sdp) : Promise.reject(new Error("no test owns this tab")));
+  await page.goto(pageUrl);
+  return slot;
+}
+
+function refill(browser) {
+  while (spares.length < SPARE_TABS) {
+    const made = makeSlot(browser);
+    made.catch((error) => debug("spare tab:", error.message));
+    spares.push(made);
+  }
+}
+
+// A ready tab of the live browser for a test: a spare, else a new one.
+async function takeSlot() {
+  const browser = await getBrowser();
+  let slot;
+  while (!slot && spares.length) {
+    const spare = await spares.shift().catch(() => undefined);
+    if (spare && spare.browser === browser && !spare.page.isClosed()) slot = spare;
+  }
+  refill(browser);
+  return slot || makeSlot(browser);
+}
 
 // --- one control connection = one test = one tab -------------------------
 
@@ -192,26 +233,27 @@ class BrowserConnection extends Connection {
     this.test = String(params.test || "");
     const { server, transport } = this.target(params.sip);
     const t0 = performance.now();
-    this.browser = await getBrowser();
-    this.page = await this.browser.newPage();
+    const slot = await takeSlot();
+    slot.owner = this;
+    this.page = slot.page;
+    this.browser = slot.browser;
     live.add(this);
     if (this.closed) throw new Error("control connection closed during start");
-    const page = this.page;
-    page.on("pageerror", (error) => this.pageFailed(`page error: ${error.stack || describe(error)}`));
-    page.on("error", (error) => this.pageFailed(`the tab crashed: ${error.message}`));
-    page.on("console", (msg) => debug(this.tag, "console:", msg.text()));
-    await page.exposeFunction("siptapNotify", (method, p) => this.fromPage(method, p));
-    await page.exposeFunction("siptapModify", (call, handle, type, sdp) =>
-      this.modifier(this.call({ call }), handle)({ type, sdp }).then((d) => d.sdp));
-    await page.goto(pageUrl);
+    const t1 = performance.now();
     const user = `sipjs${process.pid}t${this.tag.slice(1)}`;
     const started = await this.pageCall((o) => window.siptap.start(o),
       { server, user, defaults: sipjsDefaults, config: this.config });
     figures.starts.push(performance.now() - t0);
+    debug(this.tag, `start: tab ${Math.round(t1 - t0)} ms, UserAgent+REGISTER ${Math.round(performance.now() - t1)} ms`);
     figures.tests++;
     this.started = true;
     return { transport, uri: started.uri, t1: started.t1, offers: "webrtc",
       agent: `SIP.js ${SIPJS_VERSION} in ${chromiumName}` };
+  }
+
+  // A modifier of the scenario's, which siptap runs (the page asks).
+  modify(call, handle, type, sdp) {
+    return this.modifier(this.call({ call }), handle)({ type, sdp }).then((d) => d.sdp);
   }
 
   // The page's own calls, their errors as JSON-RPC errors of SIP.js (the
@@ -353,6 +395,7 @@ async function main() {
   try {
     const browser = await getBrowser();
     chromiumName = (await browser.version()).replace(/^(?:Headless)?Chrome\//, "Chromium ");
+    refill(browser);
   } catch (error) {
     process.stderr.write(`sipjs-browser: ${chromiumPath} did not start: ${error.message}\n`);
     process.exit(2);
