@@ -1537,6 +1537,15 @@ static int remote_take(struct test *t, const struct odict *res)
 	(void)str_dup(&t->remote_name, name ? name : "agent");
 	offers = odict_string(res, "offers");
 	t->remote_webrtc_only = offers && !str_casecmp(offers, "webrtc");
+	/* SIPTAP.agent_webrtc: the agent's UAS has a WebRTC stack, so the
+	 * scenarios that need one (a WebRTC answer) run against it */
+	if (t->remote_webrtc_only) {
+		if (lua_getglobal(t->L, "SIPTAP") == LUA_TTABLE) {
+			lua_pushboolean(t->L, true);
+			lua_setfield(t->L, -2, "agent_webrtc");
+		}
+		lua_pop(t->L, 1);
+	}
 
 	if (sa_isset(&t->conf->proxy, SA_ADDR))
 		return remote_take_edge(t, res);

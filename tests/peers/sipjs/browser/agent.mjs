@@ -24,7 +24,7 @@ const STOP_WAIT_MS = 1000;
 const SAMPLE_MS = 1000;
 
 const USAGE = `usage: node browser/agent.mjs [--control 127.0.0.1:PORT] [--edge ws://127.0.0.1:PORT]
-                              [--chromium PATH] [--defaults] [--verbose]
+                              [--chromium PATH] [--defaults] [--no-wire] [--verbose]
                               [--fault page-error:TEXT|browser-crash:TEXT]
        node browser/agent.mjs --help
 
@@ -41,6 +41,9 @@ options:
                        [::1]) and siptap calls it through its --proxy.
                        Without it the UserAgent connects to start's
                        sip.url (siptap --transport ws|wss)
+  --no-wire            edge mode: do not report what went over the page's
+                       WebSocket (siptap then cannot tell the UAS's doing
+                       from the edge's, and says so)
   --chromium PATH      the browser (default: Debian's chromium)
   --defaults           SIP.js's own automatic 180 (as ../agent.mjs)
   --verbose            log control traffic and the pages' console
@@ -53,6 +56,7 @@ options:
 let verbose = false;
 let sipjsDefaults = false;
 let edge;            // --edge: the WebSocket edge's URL
+let wireReports = true;
 let chromiumPath;
 const faults = [];   // {kind, text}
 const debug = (...args) => verbose && console.error("sipjs-browser:", ...args);
@@ -291,7 +295,7 @@ class BrowserConnection extends Connection {
       this.probe();
     } else if (method === "log") {
       this.log(params.level, params.message);
-    } else if (method === "wire" && !this.direct) {
+    } else if (method === "wire" && !this.direct && wireReports) {
       this.notify("wire", params);
     }
   }
@@ -354,6 +358,8 @@ function parseArgs(argv) {
       const url = value();
       edge = loopbackWs(url);
       if (!edge) usageError(`--edge wants ws:// or wss:// on 127.0.0.1 or [::1] with a port, not ${url}`);
+    } else if (arg === "--no-wire") {
+      wireReports = false;
     } else if (arg === "--chromium") {
       chromiumPath = value();
     } else if (arg === "--fault") {
