@@ -747,7 +747,8 @@ static void serve_log(struct test *t, struct odict *msg)
 
 /* Edge mode (--proxy): what the UAS sent and got over its connection
  * to the proxy, as the agent saw it there ({dir = "sent"|"received",
- * data}); the UAS's side of the call, marked as the agent's report.
+ * data, at = µs since 1970}); the UAS's side of the call, marked as the
+ * agent's report.
  * Without a proxy our own sockets have it: a report is ignored. */
 static void serve_wire(struct test *t, struct odict *msg)
 {
@@ -757,13 +758,19 @@ static void serve_wire(struct test *t, struct odict *msg)
 		: NULL;
 	const char *data = params ? odict_string(params->u.odict, "data")
 		: NULL;
+	uint64_t at = 0, usec = UINT64_MAX;
 
 	if (!sa_isset(&t->conf->proxy, SA_ADDR) || !dir || !data ||
 	    (strcmp(dir, "sent") && strcmp(dir, "received")))
 		return;
 
+	/* at: when, in µs of the wall clock (both on this machine) */
+	if (odict_get_number(params->u.odict, &at, "at"))
+		usec = at > t->started_unix_usec ? at - t->started_unix_usec
+			: 0;
+
 	(void)wire_report(t->wire, !strcmp(dir, "sent"), SIP_TRANSP_WS,
-			  (const uint8_t *)data, strlen(data));
+			  usec, (const uint8_t *)data, strlen(data));
 }
 
 

@@ -316,6 +316,15 @@ static int l_send_raw(lua_State *L)
 		lua_pop(L, 1);
 	}
 
+	/* edge mode (--agent with --proxy): the UAS has no address of
+	 * ours to send to, only the uri it registered at the proxy */
+	if (!dst && sa_isset(&t->conf->agent, SA_ADDR) &&
+	    sa_isset(&t->conf->proxy, SA_ADDR))
+		return runner_skip(L, "uac:send_raw: in edge mode the UAS is "
+				   "reached only through the proxy, at the uri "
+				   "it registered there; a hand-made message "
+				   "has no address to go to");
+
 	/* by default to the UAS's UDP port, whatever --transport says */
 	if (!dst && !sa_isset(&t->conf->target, SA_ADDR))
 		dst = &t->uas_addr;

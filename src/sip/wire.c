@@ -263,16 +263,39 @@ int wire_add(struct wire *wire, enum wire_role role, bool tx,
 /* A message the remote UAS's agent says its UAS sent (tx) or got, in
  * edge mode: between the proxy and the UAS, on no socket of ours. It is
  * the UAS's side of the call, marked as the agent's word; no addresses
- * (the agent does not know the connection's), so no pcap packet. */
+ * (the agent does not know the connection's), so no pcap packet. usec:
+ * when it happened on the wire's clock, as the agent says (its report
+ * comes later, over the control connection), at most now; the message
+ * goes where that time puts it. */
 int wire_report(struct wire *wire, bool tx, enum sip_transp tp,
-		const uint8_t *p, size_t len)
+		uint64_t usec, const uint8_t *p, size_t len)
 {
+	struct wire_msg *wm;
+	struct le *le;
 	int err = add(wire, WIRE_UAS, tx, tp, NULL, NULL, p, len, NULL);
 
-	if (!err)
-		((struct wire_msg *)wire->msgl.tail->data)->reported = true;
+	if (err)
+		return err;
 
-	return err;
+	wm = wire->msgl.tail->data;
+	wm->reported = true;
+	if (usec >= wm->usec)
+		return 0;
+
+	wm->usec = usec;
+	list_unlink(&wm->le);
+	for (le = wire->msgl.tail; le; le = le->prev) {
+		const struct wire_msg *o = le->data;
+
+		if (o->usec <= usec)
+			break;
+	}
+	if (le)
+		list_insert_after(&wire->msgl, le, &wm->le, wm);
+	else
+		list_prepend(&wire->msgl, &wm->le, wm);
+
+	return 0;
 }
 
 

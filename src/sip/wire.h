@@ -59,7 +59,7 @@ int  wire_add(struct wire *wire, enum wire_role role, bool tx,
 	      enum sip_transp tp, const struct sa *src, const struct sa *dst,
 	      const uint8_t *p, size_t len);
 int  wire_report(struct wire *wire, bool tx, enum sip_transp tp,
-		 const uint8_t *p, size_t len);
+		 uint64_t usec, const uint8_t *p, size_t len);
 int  wire_recv(struct wire *wire, enum wire_role role, enum sip_transp tp,
 	       const struct sa *src, const struct sa *dst, const uint8_t *p,
 	       size_t len, const char *why);

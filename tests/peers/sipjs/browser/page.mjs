@@ -40,7 +40,9 @@ let ua;
 function seen(dir, data) {
   const text = typeof data === "string" ? data : new TextDecoder().decode(data);
   if (/^\s*$/.test(text)) return;
-  notify("wire", { dir, data: text });
+  // when, in µs since 1970 (siptap's wall clock is this machine's too)
+  const at = Math.round((performance.timeOrigin + performance.now()) * 1000);
+  notify("wire", { dir, data: text, at });
   if (dir !== "sent") return;
   const callId = inviteResponseCallId(text);
   if (callId === undefined) return;

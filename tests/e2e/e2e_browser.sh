@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# SIP.js as its users run it: in Debian's Chromium (headless), its own
+# WebSocket transport and Web session description handler, driven by
+# tests/peers/sipjs/browser/agent.mjs (one browser per run, a tab and a
+# UserAgent per test). `tests/peers/sipjs/run --browser` runs the
+# progress suite and passes with SIP.js's deviations as TODO
+# (todo-browser.txt): strict TAP 14, every test set up, findings.md, the
+# agent's figures. SIP.js's WebRTC answers are checked by the WebRTC
+# rules (S-RTC-1). No chromium: exit 2 with the apt-get command. A page
+# error and a crashed browser: one failing point each with the JS error,
+# the run goes on with a new browser. Chromium is started and stopped by
+# the agent, the agent by pid.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init e2e_browser "$@"
+[[ -d tests/peers/sipjs/browser/node_modules/puppeteer-core ]] ||
+  e2e_abort "tests/peers/sipjs/browser/node_modules is missing (run .ci/setup)"
+
+agent_pid=
+kam_dir=
+stop_all() {
+  [[ -n $agent_pid ]] && kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null
+  [[ -n $kam_dir ]] && sh "$ROOT/tests/peers/kamailio/kamailio.sh" stop "$kam_dir" >/dev/null 2>&1
+  true
+}
+trap 'stop_all; rm -rf "$TMP"' EXIT
+
+# --- no chromium ----------------------------------------------------------
+rc=0
+CHROMIUM=/nonexistent/chromium SIPTAP="$SIPTAP" tests/peers/sipjs/run --browser \
+  scenarios/options >"$TMP/nochrome.out" 2>"$TMP/nochrome.err" || rc=$?
+if [[ $rc -eq 2 && $(wc -l <"$TMP/nochrome.err") -eq 1 ]] &&
+  grep -q 'apt-get install -y chromium' "$TMP/nochrome.err"; then
+  pass "run --browser without chromium: exit 2, one line with the apt-get command"
+else
+  fail "run --browser without chromium: exit $rc"; show "$TMP/nochrome.err" stderr
+fi
+rc=0
+node tests/peers/sipjs/browser/agent.mjs --chromium /nonexistent/chromium \
+  >"$TMP/nochrome2.out" 2>"$TMP/nochrome2.err" || rc=$?
+[[ $rc -eq 2 ]] && grep -q 'apt-get install -y chromium' "$TMP/nochrome2.err" &&
+  pass "the agent without chromium: exit 2 with the apt-get command" ||
+  { fail "agent --chromium /nonexistent: exit $rc"; show "$TMP/nochrome2.err" stderr; }
+
+# --- the one command --------------------------------------------------------
+paths=(scenarios/options scenarios/flows scenarios/invalid scenarios/matrix)
+reports=reports/sipjs-browser
+mode_args=()
+if ! "$SIPTAP" run --help 2>&1 | grep -q -- '--ws-listen'; then
+  reports=reports/sipjs-browser-edge
+  mode_args=(--edge)
+fi
+rm -rf "$reports"
+rc=0
+SIPTAP="$SIPTAP" timeout "$E2E_TIMEOUT" tests/peers/sipjs/run --browser \
+  ${mode_args[@]+"${mode_args[@]}"} >"$TMP/out.tap" 2>"$TMP/err" || rc=$?
+if [[ $rc -eq 0 ]]; then
+  pass "run --browser ${mode_args[*]}: exit 0, SIP.js's deviations in Chromium all known"
+else
+  fail "run --browser ${mode_args[*]}: exit $rc"
+  grep -E '^not ok' "$TMP/out.tap" | grep -v '# TODO' | head -20 | sed 's/^/  /'
+  show "$TMP/err" stderr
+fi
+want=$("$SIPTAP" list "${paths[@]}" | wc -l)
+tap_check --version 14 --expect-count "$want" "$TMP/out.tap" >"$TMP/check" &&
+  pass "strict TAP 14, all $want progress tests ($(tail -n 1 "$TMP/check"))" ||
+  { fail "tap-check:"; sed 's/^/  /' "$TMP/check"; }
+if grep -q 'the agent set up the remote UAS' "$TMP/out.tap"; then
+  fail "a test could not set up its UserAgent in Chromium"
+  grep -A3 'the agent set up the remote UAS' "$TMP/out.tap" | head -8 | sed 's/^/  /'
+else
+  pass "every test had a tab and a SIP.js UserAgent of its own"
+fi
+# every line of the TODO file is a deviation seen in this run
+unused=0
+while IFS= read -r line; do
+  [[ -z $line || $line == \#* ]] && continue
+  first=${line%% | *}
+  first=${first%% & *}
+  grep -qF -- "$first" <(grep -E '# TODO' "$TMP/out.tap") || { unused=$((unused + 1)); echo "  unused TODO: $first"; }
+done <tests/peers/sipjs/todo-browser.txt
+[[ $unused -eq 0 ]] && pass "each todo-browser.txt line matched a TODO test" ||
+  fail "$unused todo-browser.txt lines matched no TODO test"
+grep -qE 'takes WebRTC offers only' "$TMP/out.tap" &&
+  pass "tests offering non-WebRTC SDP are skipped with the reason" ||
+  fail "no skip for a non-WebRTC offer"
+n=$(grep -cE '^    ok [0-9]+ - S-RTC-1 ' "$TMP/out.tap" || true)
+[[ $n -gt 0 ]] && pass "S-RTC-1 checked on Chromium's answers in $n tests" ||
+  fail "S-RTC-1 never checked: no WebRTC offer reached SIP.js"
+for f in junit.xml summary.md findings.md agent.log; do
+  [[ -s $reports/$f ]] && pass "$reports/$f written" || fail "no $reports/$f"
+done
+xmllint --noout "$reports/junit.xml" 2>/dev/null && pass "junit.xml well formed" ||
+  fail "junit.xml not well formed"
+grep -q 'figures: browser starts 1,' "$reports/agent.log" &&
+  pass "one browser for the run; figures: $(sed -n 's/.*figures: //p' "$reports/agent.log")" ||
+  { fail "no figures, or more than one browser start"; grep figures "$reports/agent.log" | sed 's/^/  /'; }
+
+# --- a page error and a crashed browser -----------------------------------
+# start_agent ARGS...: the browser agent on a free port; sets addr
+start_agent() {
+  node tests/peers/sipjs/browser/agent.mjs "$@" >"$TMP/agent.out" 2>"$TMP/agent.log" &
+  agent_pid=$!
+  addr=
+  for _ in $(seq 300); do
+    addr=$(sed -n 's/^control //p' "$TMP/agent.out")
+    [[ -n $addr ]] && break
+    kill -0 "$agent_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  [[ -n $addr ]] || { show "$TMP/agent.log" agent.log; e2e_abort "the browser agent did not start"; }
+}
+probe_args=(--transport ws)
+agent_edge=()
+if [[ ${#mode_args[@]} -gt 0 ]]; then
+  kam_dir="$TMP/kamailio"
+  kam_port=$(free_port) || e2e_abort "no free port"
+  sh tests/peers/kamailio/kamailio.sh start "$kam_dir" "$kam_port" --ws >/dev/null ||
+    e2e_abort "kamailio (WebSocket edge) did not start"
+  probe_args=(--proxy "sip:127.0.0.1:$kam_port")
+  agent_edge=(--edge "ws://127.0.0.1:$kam_port")
+fi
+start_agent ${agent_edge[@]+"${agent_edge[@]}"} \
+  --fault "page-error:statusCode 180" --fault "browser-crash:statusCode 182"
+siptap_run "$TMP/probe.tap" "$TMP/probe.err" run --agent "$addr" "${probe_args[@]}" \
+  --jobs 1 --timeout 60 --report-dir "$TMP/r-probe" --filter "statusCode 18" \
+  scenarios/options/status-code.lua
+b180=$(tap_block "statusCode 180: '180 Ringing' on the wire [P-REASON-1 P-TAG-1]" "$TMP/probe.tap")
+if grep -qE '^    not ok [0-9]+ - SIP\.js 0\.21\.2 in Chromium [0-9.]+ kept running$' <<<"$b180" &&
+  grep -q 'page error: TypeError: siptap probe: a page error nobody catches' <<<"$b180" &&
+  grep -qE '(at |@).*page\.js' <<<"$b180"; then
+  pass "a page error: one failing point with the JS error and its stack"
+else
+  fail "the page error probe:"; head -30 <<<"$b180" | sed 's/^/  /'
+fi
+b182=$(tap_block "statusCode 182: '182 Queued' on the wire [P-REASON-1 P-TAG-1]" "$TMP/probe.tap")
+grep -q 'Chromium is gone (crashed or killed)' <<<"$b182" &&
+  pass "a crashed browser: the test fails saying so" ||
+  { fail "the browser crash probe:"; head -20 <<<"$b182" | sed 's/^/  /'; }
+for name in "statusCode 181: '181 Call Is Being Forwarded'" "statusCode 183: '183 Session Progress'"; do
+  grep -qE "^ok [0-9]+ - $name" "$TMP/probe.tap" &&
+    pass "$name passes beside the probes (a new browser after the crash)" ||
+    fail "$name did not pass beside the probes"
+done
+tap_check --version 14 "$TMP/probe.tap" >"$TMP/pcheck" && pass "the probes' TAP is strict TAP 14" ||
+  { fail "probe tap-check:"; sed 's/^/  /' "$TMP/pcheck"; }
+stop_all
+agent_pid=
+grep -q 'figures: browser starts 2,' "$TMP/agent.log" &&
+  pass "the agent started a second browser after the crash" ||
+  { fail "no second browser start"; grep figures "$TMP/agent.log" | sed 's/^/  /'; }
+e2e_finish
