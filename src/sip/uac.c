@@ -29,7 +29,7 @@ struct uac {
 };
 
 /* A WebSocket client's REGISTER, as an edge proxy keeps it: its AOR's
- * user and the connection it came over (RFC 7118 5.3). */
+ * user and the connection it came over (RFC 7118 5, RFC 5626). */
 struct binding {
 	struct le le;
 	char *user;

@@ -15,7 +15,7 @@
  * frame carried, or what came instead and why it was dropped.
  *
  * A message goes up to libre with a Content-Length: a frame is a whole
- * message and need not have one (RFC 7118 5.2), but libre's stream
+ * message and need not have one (RFC 7118 5.1), but libre's stream
  * reader closes the connection without it. The wire keeps the bytes as
  * they came.
  */
@@ -659,7 +659,7 @@ static size_t sip_head_end(const uint8_t *p, size_t len)
 }
 
 
-/* One whole WebSocket message: a SIP message (RFC 7118 5.2: one per
+/* One whole WebSocket message: a SIP message (RFC 7118 5.1: one per
  * message, Content-Length optional, right when it is there). On the
  * wire as it came; into up (for libre, with a Content-Length) when
  * libre can take it. */
@@ -687,14 +687,14 @@ static int msg_deliver(struct ws_conn *c, struct mbuf *m, struct mbuf *up)
 	else if (err && !he)
 		(void)re_snprintf(why, sizeof(why), "a WebSocket message that "
 				  "is no SIP message: it has no empty line "
-				  "after its head (RFC 7118 5.2)");
+				  "after its head (RFC 7118 5.1, RFC 3261 7)");
 	else if (err)
 		(void)re_snprintf(why, sizeof(why), "libre could not decode "
 				  "it: %m", err);
 	else if (cl == -2 || (cl >= 0 && (size_t)cl != len - he)) {
 		(void)re_snprintf(why, sizeof(why), "Content-Length is not "
 				  "the %zu bytes of body its WebSocket message "
-				  "carries (RFC 7118 5.2: it MUST be right when "
+				  "carries (RFC 7118 5.1: it MUST be right when "
 				  "present)", len - he);
 		err = EBADMSG;
 	}
@@ -986,7 +986,7 @@ static bool ws_recv(int *err, struct mbuf *mb, bool *estab, void *arg)
 
 
 /* tcp_helper_send_h: what libre sends is one SIP message, one frame
- * (text: SIP is UTF-8, RFC 7118 5.2 allows either). */
+ * (text: SIP is UTF-8, RFC 7118 4.2 allows either). */
 static bool ws_send(int *err, struct mbuf *mb, void *arg)
 {
 	struct ws_conn *c = arg;

@@ -138,7 +138,7 @@ int ws_register(struct ws_reg **rp, struct sip *sip, enum sip_transp tp,
 		goto out;
 	}
 	/* a WebSocket client's sent-by and Contact host need not resolve
-	 * (RFC 7118 5.2, 5.3): the edge answers over the connection */
+	 * (RFC 7118 5.2.2, 5.2.3): the edge answers over the connection */
 	err = mbuf_printf(mb, "REGISTER sip:%j SIP/2.0\r\n"
 			  "Via: SIP/2.0/%s siptap-uas.invalid;branch=%s\r\n"
 			  "Max-Forwards: 70\r\n"
