@@ -102,6 +102,62 @@ static void uac_destructor(void *arg)
 }
 
 
+static bool via_print(const struct sip_hdr *hdr, const struct sip_msg *msg,
+		      void *arg)
+{
+	(void)msg;
+
+	return mbuf_printf(arg, "Via: %r\r\n", &hdr->val) != 0;
+}
+
+
+/* A response to a request that came over one of the UAC's WebSocket
+ * connections, down that connection. libre's own reply would be sent
+ * there too but traced to the Via's sent-by (a WebSocket client's
+ * is often a .invalid host, RFC 7118 5.2.2): the wire would show a
+ * message to port 5060. Over a connection nothing is retransmitted, so
+ * no server transaction is missed. */
+static void ws_reply(struct uac *uac, const struct sip_msg *msg,
+		     uint16_t scode, const char *reason, const char *fmt,
+		     ...)
+{
+	const struct sip_hdr *cseq = sip_msg_hdr(msg, SIP_HDR_CSEQ);
+	struct mbuf *mb = mbuf_alloc(512);
+	va_list ap;
+	int err;
+
+	if (!mb || !cseq) {
+		mem_deref(mb);
+		return;
+	}
+
+	err  = mbuf_printf(mb, "SIP/2.0 %u %s\r\n", scode, reason);
+	err |= sip_msg_hdr_apply(msg, true, SIP_HDR_VIA, via_print, mb) ?
+		ENOMEM : 0;
+	err |= mbuf_printf(mb, "From: %r\r\nTo: %r", &msg->from.val,
+			   &msg->to.val);
+	if (!pl_isset(&msg->to.tag))
+		err |= mbuf_printf(mb, ";tag=%08x", rand_u32());
+	err |= mbuf_printf(mb, "\r\nCall-ID: %r\r\nCSeq: %r\r\n",
+			   &msg->callid, &cseq->val);
+	va_start(ap, fmt);
+	err |= mbuf_vprintf(mb, fmt, ap);
+	va_end(ap);
+	err |= mbuf_printf(mb, "Content-Length: 0\r\n\r\n");
+	if (!err) {
+		mb->pos = 0;
+		(void)sip_send(uac->sip, NULL, msg->tp, &msg->src, mb);
+	}
+	mem_deref(mb);
+}
+
+
+static bool over_ws(const struct sip_msg *msg)
+{
+	return ws_transp(msg->tp, &msg->dst, &msg->src) != msg->tp;
+}
+
+
 static struct binding *binding_find(const struct uac *uac,
 				    const struct pl *user)
 {
@@ -136,7 +192,7 @@ static void register_take(struct uac *uac, const struct sip_msg *msg)
 		return;
 	}
 	if (!ct || sip_addr_decode(&addr, &ct->val)) {
-		(void)sip_treply(NULL, uac->sip, msg, 400, "No Contact");
+		ws_reply(uac, msg, 400, "No Contact", "");
 		return;
 	}
 	if (!msg_param_decode(&addr.params, "expires", &ex))
@@ -149,21 +205,20 @@ static void register_take(struct uac *uac, const struct sip_msg *msg)
 		b = mem_zalloc(sizeof(*b), binding_destructor);
 		if (!b || pl_strdup(&b->user, &msg->to.uri.user)) {
 			mem_deref(b);
-			(void)sip_treply(NULL, uac->sip, msg, 500, "No Memory");
+			ws_reply(uac, msg, 500, "No Memory", "");
 			return;
 		}
 		list_append(&uac->bindings, &b->le, b);
 	}
 	if (!expires) {
 		mem_deref(b);
-		(void)sip_treply(NULL, uac->sip, msg, 200, "OK");
+		ws_reply(uac, msg, 200, "OK", "");
 		return;
 	}
 	b->paddr = msg->src;
 	b->tp    = tp;
-	(void)sip_treplyf(NULL, NULL, uac->sip, msg, false, 200, "OK",
-			  "Contact: <%r>;expires=%u\r\n"
-			  "Content-Length: 0\r\n\r\n", &addr.auri, expires);
+	ws_reply(uac, msg, 200, "OK", "Contact: <%r>;expires=%u\r\n",
+		 &addr.auri, expires);
 }
 
 
@@ -178,6 +233,13 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 		return true;
 	if (!pl_strcmp(&msg->met, "REGISTER")) {
 		register_take(uac, msg);
+		return true;
+	}
+	if (over_ws(msg)) {
+		if (!pl_strcmp(&msg->met, "BYE"))
+			ws_reply(uac, msg, 200, "OK", "");
+		else
+			ws_reply(uac, msg, 501, "Not Implemented", "");
 		return true;
 	}
 	if (!pl_strcmp(&msg->met, "BYE"))
