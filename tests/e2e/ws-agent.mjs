@@ -11,13 +11,18 @@
 //   url that break the protocol (garbage instead of an upgrade, an
 //   upgrade without sip, a reserved opcode, an unmasked frame, a frame
 //   cut short by the close, an upgrade never finished), each reported
-//   to siptap as a log line with what the server answered.
+//   to siptap as a log line with what the server answered; and a ping,
+//   which must come back as a pong.
+//   --wrong-user: start answers with a user its UA did not register.
 import net from 'node:net';
 import tls from 'node:tls';
 import crypto from 'node:crypto';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const hostile = process.argv.includes('--hostile');
+// --wrong-user: start names a user the UA did not register (siptap must
+// say that no connection registered it)
+const wrongUser = process.argv.includes('--wrong-user');
 let hostileDone = false;
 
 function log(...a) { process.stderr.write(`ws-agent: ${a.join(' ')}\n`); }
@@ -135,11 +140,12 @@ function answerOf(buf) {
   if (s.startsWith('HTTP/1.1')) {
     const line = s.split('\r\n')[0];
     const rest = buf.subarray(s.indexOf('\r\n\r\n') + 4);
-    const close = rest.length >= 4 && (rest[0] & 0x0f) === 8
-      ? ` then close ${rest.readUInt16BE(2)}` : '';
-    return line + close;
+    return line + (rest.length ? ` then ${answerOf(rest)}` : '');
   }
   if (buf.length >= 4 && (buf[0] & 0x0f) === 8) return `close ${buf.readUInt16BE(2)}`;
+  if (buf.length >= 2 && (buf[0] & 0x0f) === 10) {
+    return `pong '${buf.subarray(2, 2 + (buf[1] & 0x7f)).toString()}'`;
+  }
   return buf.length ? `${buf.length} bytes` : 'nothing';
 }
 
@@ -156,6 +162,8 @@ async function hostileRun(url, note) {
       100, frame(1, 'INVITE sip:siptap@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/WS x;'
         + 'branch=z9hG4bKcut\r\n\r\n').subarray(0, 30), 100, 'end']],
     ['an upgrade never finished', ['GET / HTTP/1.1\r\nHost: x\r\n', 200, 'end']],
+    ['a ping', [(u) => upgradeRequest(u, key()), 100, frame(9, 'are you there'),
+      200, 'end']],
   ];
   for (const [name, steps] of cases) {
     const got = await rawSession(url, steps);
@@ -241,7 +249,7 @@ function session(ctl) {
       `To: <sip:${user}@${host}>\r\nCall-ID: ${crypto.randomBytes(8).toString('hex')}\r\nCSeq: 1 REGISTER\r\n` +
       `Contact: <sip:${user}@agent.invalid;transport=ws>;expires=600\r\n\r\n`);
     await ok;
-    return { transport: 'ws', uri: `sip:${user}@${host}`, t1: p.t1 || 500, agent: 'ws-agent (raw RFC 6455 client)' };
+    return { transport: 'ws', uri: `sip:${wrongUser ? 'nobody' : user}@${host}`, t1: p.t1 || 500, agent: 'ws-agent (raw RFC 6455 client)' };
   }
 
   function respond(call, code, reason, sdp) {
