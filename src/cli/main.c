@@ -61,10 +61,16 @@ static const char usage_text[] =
 "                      full cartesian product\n"
 "  --uas-fault NAME    break the reference UAS on purpose (repeatable;\n"
 "                      see siptap faults)\n"
-"  --transport udp|tcp|tls\n"
-"                      what the UAC sends over (default udp; tls needs\n"
-"                      --tls-cert)\n"
+"  --transport udp|tcp|tls|ws|wss\n"
+"                      what the UAC sends over (default udp; tls and wss\n"
+"                      need --tls-cert); ws|wss: siptap is a WebSocket\n"
+"                      edge the UAS registers with (docs/websocket.md)\n"
 "  --tls-cert FILE     PEM with the reference UAS's key and certificate\n"
+"                      (and the wss listener's)\n"
+"  --ws-listen ADDR:PORT\n"
+"                      the WebSocket listener of --transport ws|wss, on\n"
+"                      127.0.0.1 or ::1 (default: a free port on\n"
+"                      127.0.0.1, one a test)\n"
 "  --proxy URI         send every UAC request through this SIP server,\n"
 "                      e.g. sip:127.0.0.1:5060;transport=tcp\n"
 "  --uas-listen ADDR:PORT\n"
@@ -74,9 +80,11 @@ static const char usage_text[] =
 "                      (scenarios written for it only expect)\n"
 "  --agent ADDR:PORT   another implementation plays the UAS, driven by\n"
 "                      its agent listening here (README: \"Another UAS\";\n"
-"                      SIP over UDP, the same scenarios; with --proxy,\n"
-"                      edge mode: the UAS registered there by itself)\n"
-"  --jobs N            tests at once (default 4; 1 with --uas-listen)\n"
+"                      SIP over UDP or --transport ws|wss, the same\n"
+"                      scenarios; with --proxy, edge mode: the UAS\n"
+"                      registered there by itself)\n"
+"  --jobs N            tests at once (default 4; 1 with --uas-listen\n"
+"                      or --ws-listen)\n"
 "  --workers N         processes the tests run in (default one a core,\n"
 "                      at most --jobs); each runs its share at once\n"
 "  --filter TEXT       only tests whose name or file contains TEXT\n"
@@ -133,10 +141,20 @@ static int transport_parse(const char *s, enum sip_transp *tp)
 		*tp = SIP_TRANSP_TCP;
 	else if (!str_casecmp(s, "tls"))
 		*tp = SIP_TRANSP_TLS;
+	else if (!str_casecmp(s, "ws"))
+		*tp = SIP_TRANSP_WS;
+	else if (!str_casecmp(s, "wss"))
+		*tp = SIP_TRANSP_WSS;
 	else
 		return EINVAL;
 
 	return 0;
+}
+
+
+static bool is_ws(enum sip_transp tp)
+{
+	return tp == SIP_TRANSP_WS || tp == SIP_TRANSP_WSS;
 }
 
 
@@ -156,7 +174,8 @@ static int proxy_parse(const char *s, struct run_conf *conf)
 		char tp[8];
 
 		(void)pl_strcpy(&val, tp, sizeof(tp));
-		if (transport_parse(tp, &conf->proxy_tp))
+		if (transport_parse(tp, &conf->proxy_tp) ||
+		    is_ws(conf->proxy_tp))
 			return EINVAL;
 	}
 	conf->proxy_uri = s;
@@ -186,9 +205,15 @@ static int remote_check(const struct run_conf *conf)
 		return usage_error("%s", "--agent: --uas-fault breaks the "
 				   "reference UAS, which a remote run does "
 				   "not use");
-	if (conf->transport != SIP_TRANSP_UDP)
+	if (conf->transport != SIP_TRANSP_UDP && !is_ws(conf->transport))
 		return usage_error("%s", "--agent: the agent's SIP transport "
-				   "is UDP (--transport udp)");
+				   "is UDP, or WebSocket (--transport udp, ws "
+				   "or wss)");
+	if (is_ws(conf->transport) && sa_isset(&conf->proxy, SA_ADDR))
+		return usage_error("%s", "--agent with --proxy (edge mode): "
+				   "the UAC sends UDP to the proxy, which is "
+				   "the WebSocket edge; --transport ws|wss makes"
+				   " siptap the edge itself");
 
 	return 0;
 }
@@ -264,8 +289,8 @@ static int opt_fault(struct run_conf *conf, const char *arg)
 static int opt_transport(struct run_conf *conf, const char *arg)
 {
 	if (transport_parse(arg, &conf->transport))
-		return usage_error("--transport: '%s' is not udp, tcp or tls",
-				   arg);
+		return usage_error("--transport: '%s' is not udp, tcp, tls, "
+				   "ws or wss", arg);
 
 	return 0;
 }
@@ -323,6 +348,7 @@ static const struct opt opts[] = {
 	OPT_F("uas-fault",   opt_fault),
 	OPT_F("transport",   opt_transport),
 	OPT_S("tls-cert",    tls_cert),
+	OPT_A("ws-listen",   ws_listen),
 	OPT_F("proxy",       opt_proxy),
 	OPT_A("uas-listen",  uas_listen),
 	OPT_A("target",      target),
@@ -525,6 +551,32 @@ static int cmd_faults(struct run_conf *conf, int argc, char *argv[])
 }
 
 
+/* --transport ws|wss: siptap is the WebSocket edge the UAS registers
+ * with; what would put something else between them is out. */
+static int ws_check(const struct run_conf *conf)
+{
+	if (sa_isset(&conf->ws_listen, SA_ADDR) && !is_ws(conf->transport))
+		return usage_error("%s", "--ws-listen: only with --transport "
+				   "ws or wss");
+	if (sa_isset(&conf->ws_listen, SA_ADDR) &&
+	    !sa_is_loopback(&conf->ws_listen))
+		return usage_error("%s", "--ws-listen: siptap listens on "
+				   "127.0.0.1 or ::1 only");
+	if (!is_ws(conf->transport))
+		return 0;
+	if (conf->transport == SIP_TRANSP_WSS && !conf->tls_cert)
+		return usage_error("%s", "--transport wss needs --tls-cert FILE"
+				   " (a PEM with key and certificate)");
+	if (sa_isset(&conf->proxy, SA_ADDR) ||
+	    sa_isset(&conf->target, SA_ADDR))
+		return usage_error("%s", "--transport ws|wss: the UAS registers"
+				   " with siptap's WebSocket listener; not with"
+				   " --proxy or --target");
+
+	return 0;
+}
+
+
 /* What the options say together, once all are read; 0 or an exit
  * status */
 static int options_check(struct run_conf *conf)
@@ -535,6 +587,9 @@ static int options_check(struct run_conf *conf)
 	if (conf->transport == SIP_TRANSP_TLS && !conf->tls_cert)
 		return usage_error("%s", "--transport tls needs --tls-cert FILE "
 				   "(a PEM with key and certificate)");
+	ret = ws_check(conf);
+	if (ret)
+		return ret;
 	if (sa_isset(&conf->proxy, SA_ADDR))
 		conf->transport = conf->proxy_tp;
 	ret = remote_check(conf);
@@ -542,9 +597,13 @@ static int options_check(struct run_conf *conf)
 		return ret;
 	/* one fixed UAS address can serve one test at a time */
 	if (!conf->jobs)
-		conf->jobs = sa_isset(&conf->uas_listen, SA_ADDR) ? 1 : 4;
+		conf->jobs = sa_isset(&conf->uas_listen, SA_ADDR) ||
+			sa_isset(&conf->ws_listen, SA_ADDR) ? 1 : 4;
 	else if (conf->jobs > 1 && sa_isset(&conf->uas_listen, SA_ADDR))
 		return usage_error("%s", "--jobs: with --uas-listen only one "
+				   "test can run at a time (--jobs 1)");
+	else if (conf->jobs > 1 && sa_isset(&conf->ws_listen, SA_ADDR))
+		return usage_error("%s", "--jobs: with --ws-listen only one "
 				   "test can run at a time (--jobs 1)");
 	if (conf->pcap) {
 		(void)re_snprintf(pcap_dir, sizeof(pcap_dir), "%s/pcap",

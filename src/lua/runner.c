@@ -26,6 +26,8 @@
 #include "frame.h"
 #include "text.h"
 #include "sizes.h"
+#include "ws.h"
+#include "ws_reg.h"
 
 
 /* The registry's copy of the last error a wait's misuse made a point of */
@@ -877,6 +879,11 @@ static bool world_role(const struct test *t, enum sip_transp tp,
 		tp == SIP_TRANSP_TCP ? &t->uas_tcp_addr : &t->uas_tls_addr;
 	struct le *le;
 
+	if ((tp == SIP_TRANSP_WS || tp == SIP_TRANSP_WSS) &&
+	    sa_cmp(&t->uac_ws_addr, laddr, SA_ALL)) {
+		*role = WIRE_UAC;
+		return true;
+	}
 	if (uac && sa_cmp(uac, laddr, SA_ALL)) {
 		*role = WIRE_UAC;
 		return true;
@@ -1000,6 +1007,57 @@ static int tls_make(struct test *t)
 }
 
 
+static bool is_ws(enum sip_transp tp)
+{
+	return tp == SIP_TRANSP_WS || tp == SIP_TRANSP_WSS;
+}
+
+
+/* --transport ws|wss: the UAC is a WebSocket edge (a listener the UAS
+ * registers with over a connection it opens, RFC 7118); the UAS is the
+ * agent's, or ours as a WebSocket client (ws_begin). Which connection a
+ * test's requests go down is known once the UAS registered. */
+static int world_make_ws(struct test *t)
+{
+	const struct run_conf *conf = t->conf;
+	struct uas_conf uconf = {conf->t1, false, conf->faults};
+	struct sa laddr;
+	int err;
+
+	if (sa_isset(&conf->ws_listen, SA_ADDR))
+		laddr = conf->ws_listen;
+	else
+		sa_set_str(&laddr, "127.0.0.1", 0);
+
+	err = ws_lsnr_add(&t->ws_lsnr, t->uac_sip, conf->transport, &laddr,
+			  t->uas_tls);
+	if (err)
+		return err;
+	t->uac_ws_addr = *ws_lsnr_addr(t->ws_lsnr);
+
+	err = uac_alloc(&t->uac, t->uac_sip, conf->transport,
+			&t->uac_ws_addr);
+	if (err)
+		return err;
+	uac_set_ws(t->uac, &t->uac_ws_addr);
+
+	if (sa_isset(&conf->agent, SA_ADDR))
+		return 0;
+
+	if (sa_isset(&conf->uas_listen, SA_ADDR))
+		t->uas_addr = conf->uas_listen;
+	else
+		sa_set_str(&t->uas_addr, "127.0.0.1", 0);
+	sa_init(&t->uas_tls_addr, AF_INET);
+	err = endpoint(t, &t->uas_sip, WIRE_UAS, &t->uas_addr, t->uas_tls,
+		       &t->uas_tcp_addr, &t->uas_tls_addr);
+	if (err)
+		return err;
+
+	return uas_alloc(&t->uas, t->uas_sip, &uconf);
+}
+
+
 static int world_make(struct test *t)
 {
 	const struct run_conf *conf = t->conf;
@@ -1010,6 +1068,7 @@ static int world_make(struct test *t)
 
 	sizes_init(world_loss);
 	sizes_raw_handler(world_raw);
+	ws_init(world_raw);
 	list_append(&worlds, &t->world_le, t);
 
 	err = wire_alloc(&t->wire, wire_handler, t);
@@ -1023,6 +1082,9 @@ static int world_make(struct test *t)
 		       &t->uac_tcp_addr, NULL);
 	if (err)
 		return err;
+
+	if (is_ws(conf->transport))
+		return world_make_ws(t);
 
 	/* --agent: the remote UAS's address comes with the agent's answer
 	 * (remote_started) */
@@ -1081,6 +1143,8 @@ static void world_free(struct test *t)
 		sandbox_close(t->L);
 	t->L = t->co = NULL;
 
+	t->ws_reg = mem_deref(t->ws_reg);
+	t->ws_lsnr = mem_deref(t->ws_lsnr);
 	t->uac = mem_deref(t->uac);
 	t->uas = mem_deref(t->uas);
 	t->peer = mem_deref(t->peer);
@@ -1523,13 +1587,54 @@ static int remote_take_edge(struct test *t, const struct odict *res)
 
 /* The agent's answer to start: {host, port, t1, agent, uri}. Its UAS must
  * be on this machine: siptap sends to no other address. */
-static int remote_take(struct test *t, const struct odict *res)
+static int remote_take_ws(struct test *t, const struct odict *res,
+			  char *why, size_t whysz)
 {
-	const char *host = odict_string(res, "host");
+	const char *uri = odict_string(res, "uri");
+	char user[128];
+	enum sip_transp tp;
+	struct sa paddr;
+	struct uri u;
+	struct pl pl;
+	int err;
+
+	if (uri)
+		pl_set_str(&pl, uri);
+	if (!uri || uri_decode(&u, &pl) || !pl_isset(&u.user)) {
+		(void)re_snprintf(why, whysz, "the agent's answer to start has "
+				  "no \"uri\" sip:USER@HOST (over %s)",
+				  sip_transp_name(t->conf->transport));
+		return EPROTO;
+	}
+	(void)pl_strcpy(&u.user, user, sizeof(user));
+	err = uac_ws_binding(t->uac, user, &paddr, &tp);
+	if (err) {
+		(void)re_snprintf(why, whysz, "no WebSocket connection to %s://"
+				  "%J registered the user '%s' of the agent's "
+				  "uri %s%s", t->conf->transport ==
+				  SIP_TRANSP_WSS ? "wss" : "ws",
+				  &t->uac_ws_addr, user, uri, err == ENOTCONN ?
+				  " (the one that did is closed)" : "");
+		return err;
+	}
+
+	t->uas_addr = paddr;
+	uac_set_flow(t->uac, &paddr, tp);
+	if (uac_set_uri(t->uac, uri))
+		return ENOMEM;
+	wire_mirror(t->wire, &paddr);
+
+	return 0;
+}
+
+
+/* What every start answer may say of the UAS: its T1, its name, and
+ * offers = "webrtc" (it makes its SDP with a browser's WebRTC stack). */
+static void remote_identity(struct test *t, const struct odict *res)
+{
 	const char *name = odict_string(res, "agent");
 	const char *offers;
-	uint64_t port = 0, t1 = 0;
-	struct sa addr;
+	uint64_t t1 = 0;
 
 	t->remote_t1 = t->conf->t1;
 	if (odict_get_number(res, &t1, "t1") && t1 > 0 && t1 <= 60000)
@@ -1546,6 +1651,14 @@ static int remote_take(struct test *t, const struct odict *res)
 		}
 		lua_pop(t->L, 1);
 	}
+}
+
+
+static int remote_take(struct test *t, const struct odict *res)
+{
+	const char *host = odict_string(res, "host");
+	uint64_t port = 0;
+	struct sa addr;
 
 	if (sa_isset(&t->conf->proxy, SA_ADDR))
 		return remote_take_edge(t, res);
@@ -1605,10 +1718,15 @@ static void remote_started(struct test *t)
 	}
 
 	res = odict_get_type(msg, ODICT_OBJECT, "result");
+	if (res)
+		remote_identity(t, res->u.odict);
 	if (!res) {
 		err = EPROTO;
 		(void)re_snprintf(why, sizeof(why), "the agent refused "
 				  "start: %H", agent_error_print, msg);
+	}
+	else if (is_ws(t->conf->transport)) {
+		err = remote_take_ws(t, res->u.odict, why, sizeof(why));
 	}
 	else if ((err = remote_take(t, res->u.odict))) {
 		(void)re_snprintf(why, sizeof(why), "%s",
@@ -1655,6 +1773,24 @@ static void agent_handler(void *arg)
 }
 
 
+/* start's params over WebSocket: the edge's url, for the agent's UA
+ * to connect and REGISTER to (docs/websocket.md). */
+static int ws_sip_params(char **params, const struct test *t)
+{
+	const bool wss = t->conf->transport == SIP_TRANSP_WSS;
+	const struct sa *a = &t->uac_ws_addr;
+	const bool v6 = sa_af(a) == AF_INET6;
+
+	return re_sdprintf(params, "{\"sip\":{\"transport\":\"%s\","
+			   "\"url\":\"%s://%s%j%s:%u\",\"host\":\"%j\","
+			   "\"port\":%u},\"t1\":%u,\"test\":\"%H\"}",
+			   wss ? "wss" : "ws", wss ? "wss" : "ws",
+			   v6 ? "[" : "", a, v6 ? "]" : "", sa_port(a), a,
+			   sa_port(a), t->conf->t1, utf8_encode,
+			   t->name ? t->name : t->file);
+}
+
+
 /* One control connection per test; the agent's UAS for this test sends
  * its SIP to our UAC's UDP address. */
 static int remote_start(struct test *t)
@@ -1666,17 +1802,63 @@ static int remote_start(struct test *t)
 	if (err)
 		return err;
 
-	err = re_sdprintf(&params, "{\"sip\":{\"transport\":\"udp\","
-			  "\"host\":\"%j\",\"port\":%u},\"t1\":%u,"
-			  "\"test\":\"%H\"}", &t->uac_addr,
-			  sa_port(&t->uac_addr), t->conf->t1, utf8_encode,
-			  t->name ? t->name : t->file);
+	if (is_ws(t->conf->transport))
+		err = ws_sip_params(&params, t);
+	else
+		err = re_sdprintf(&params, "{\"sip\":{\"transport\":"
+				  "\"udp\",\"host\":\"%j\",\"port\":%u},"
+				  "\"t1\":%u,\"test\":\"%H\"}", &t->uac_addr,
+				  sa_port(&t->uac_addr), t->conf->t1,
+				  utf8_encode, t->name ? t->name : t->file);
 	if (!err)
 		err = agent_request(t->agent, &t->agent_start_id, "start",
 				    params);
 	mem_deref(params);
 
 	return err;
+}
+
+
+/* --- the reference UAS over WebSocket ---------------------------------- */
+
+/* ws_reg_h: the reference UAS registered (or not) over its WebSocket
+ * connection; the test's requests go down that connection. */
+static void ws_registered(int err, const char *why, void *arg)
+{
+	struct test *t = arg;
+	struct tap_diag diag = {"message", why, 0};
+	enum sip_transp tp;
+	struct sa paddr;
+
+	if (t->done)
+		return;
+	if (!err)
+		err = uac_ws_binding(t->uac, "siptap", &paddr, &tp);
+	if (err) {
+		runner_point(t, false, "the reference UAS registered over "
+			     "WebSocket", why ? &diag : NULL, why ? 1 : 0);
+		finish(t);
+		return;
+	}
+
+	uac_set_flow(t->uac, &paddr, tp);
+	begin(t);
+}
+
+
+static void ws_begin(struct test *t)
+{
+	char why[160];
+	int err;
+
+	err = ws_register(&t->ws_reg, t->uas_sip, t->conf->transport,
+			  &t->uac_ws_addr, "siptap", ws_registered, t);
+	if (!err)
+		return;
+
+	(void)re_snprintf(why, sizeof(why), "could not send its REGISTER to"
+			  " %J: %m", &t->uac_ws_addr, err);
+	ws_registered(err, why, t);
 }
 
 
@@ -1711,6 +1893,11 @@ int runner_start(struct test *t, runner_done_h *doneh, void *arg)
 	tmr_start(&t->timeout_tmr, t->conf->timeout_s * 1000,
 		  timeout_handler, t);
 
+	if (!sa_isset(&t->conf->agent, SA_ADDR) &&
+	    is_ws(t->conf->transport)) {
+		ws_begin(t);
+		return 0;
+	}
 	if (!sa_isset(&t->conf->agent, SA_ADDR)) {
 		begin(t);
 		return 0;

@@ -38,6 +38,7 @@ struct run_conf {
 	struct sa uas_listen;     /**< --uas-listen: the UAS's address  */
 	struct sa target;         /**< --target: a remote UAS           */
 	struct sa agent;          /**< --agent: a remote UAS's agent    */
+	struct sa ws_listen;      /**< --ws-listen: the WebSocket edge  */
 	const char *tls_cert;     /**< --tls-cert: PEM, key and cert    */
 	const char *todo_file;    /**< --todo: known peer deviations    */
 	const char *pcap_dir;     /**< --pcap: a capture per test here  */
@@ -125,6 +126,9 @@ struct test {
 	struct sa uac_addr;
 	struct sa uac_tcp_addr;
 	struct sa uas_tls_addr;
+	struct ws_lsnr *ws_lsnr;   /**< --transport ws|wss: the edge's  */
+	struct sa uac_ws_addr;     /**< its address                     */
+	struct ws_reg *ws_reg;     /**< the reference UAS's REGISTER    */
 	struct sizes_udp *udp_watch[2]; /**< the UAC's, the UAS's UDP  */
 	struct le world_le;        /**< in the list of tests under way  */
 	bool lost;                 /**< siptap lost a message: no rules */

@@ -7,6 +7,9 @@
  * and WSS messages are data segments of a connection whose handshake
  * was never captured: sequence numbers start at 1 in each direction and
  * advance by the payload, so tshark's TCP reassembly still joins them.
+ * A WS or WSS connection starts with its HTTP upgrade (made up: the wire
+ * keeps SIP messages only) and carries each message in a frame, so
+ * Wireshark decodes SIP over WebSocket (write_ws).
  */
 /* libpcap's headers use the BSD u_char/u_int, which strict -std=c11
  * hides */
@@ -19,6 +22,7 @@
 #include <re.h>
 #include "wire.h"
 #include "pcap.h"
+#include "ws.h"
 
 
 enum {
@@ -261,14 +265,14 @@ static int flow_get(struct pcapw *w, const struct sa *src,
 }
 
 
-/* A message on a stream becomes PSH|ACK data segments, as many as its
+/* Bytes on a stream become PSH|ACK data segments, as many as their
  * size needs, each acknowledging all the other direction has sent. */
-static int write_tcp(struct pcapw *w, const struct wire_msg *wm,
-		     const struct sa *dst, int af)
+static int write_segments(struct pcapw *w, const struct sa *src,
+			  const struct sa *dst, int af, uint64_t usec,
+			  const uint8_t *p, size_t len)
 {
 	size_t iphl = ip_hlen(af);
 	size_t max  = (size_t)SNAPLEN - iphl - TCP_HLEN;
-	size_t len  = wm->raw->end;
 	size_t off  = 0;
 	uint8_t *tcp = w->pkt + iphl;
 	const struct flow *back;
@@ -276,20 +280,20 @@ static int write_tcp(struct pcapw *w, const struct wire_msg *wm,
 	uint32_t ack;
 	int err;
 
-	err = flow_get(w, &wm->src, dst, &f);
+	err = flow_get(w, src, dst, &f);
 	if (err)
 		return err;
 
-	back = flow_find(&w->flowl, dst, &wm->src);
+	back = flow_find(&w->flowl, dst, src);
 	ack  = back ? back->nxt : 1;
 
 	do {
 		size_t n = min(len - off, max);
 		uint16_t cs;
 
-		ip_header(w, &wm->src, dst, af, IPPROTO_TCP, TCP_HLEN + n);
+		ip_header(w, src, dst, af, IPPROTO_TCP, TCP_HLEN + n);
 
-		put16(tcp, sa_port(&wm->src));
+		put16(tcp, sa_port(src));
 		put16(tcp + 2, sa_port(dst));
 		put32(tcp + 4, f->nxt);
 		put32(tcp + 8, ack);
@@ -298,20 +302,95 @@ static int write_tcp(struct pcapw *w, const struct wire_msg *wm,
 		put16(tcp + 14, 65535);            /* window             */
 		put16(tcp + 16, 0);
 		put16(tcp + 18, 0);                /* urgent pointer     */
-		memcpy(tcp + TCP_HLEN, wm->raw->buf + off, n);
+		memcpy(tcp + TCP_HLEN, p + off, n);
 
 		cs = csum_final(csum_add(pseudo_sum(w->pkt, IPPROTO_TCP,
 						    TCP_HLEN + n),
 					 tcp, TCP_HLEN + n));
 		put16(tcp + 16, cs);
 
-		dump(w, wm->usec, iphl + TCP_HLEN + n, iphl + TCP_HLEN + n);
+		dump(w, usec, iphl + TCP_HLEN + n, iphl + TCP_HLEN + n);
 
 		f->nxt += (uint32_t)n;
 		off    += n;
 	} while (off < len);
 
 	return 0;
+}
+
+
+static int write_tcp(struct pcapw *w, const struct wire_msg *wm,
+		     const struct sa *dst, int af)
+{
+	return write_segments(w, &wm->src, dst, af, wm->usec,
+			      wm->raw->buf, wm->raw->end);
+}
+
+
+/* The opening handshake of a WebSocket connection, which the wire does
+ * not keep (it is no SIP message): an upgrade and its 101 with
+ * Sec-WebSocket-Protocol: sip, made up so that Wireshark follows the
+ * stream from HTTP into WebSocket and from there into SIP. */
+static int write_ws_handshake(struct pcapw *w, const struct sa *cli,
+			      const struct sa *srv, int af, uint64_t usec)
+{
+	static const char key[] = "c2lwdGFwIHBjYXAga2V5IQ==";
+	char req[256], res[256], accept[32];
+	int n, m;
+
+	ws_accept_key(key, accept);
+	n = re_snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: %J\r\n"
+			"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+			"Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13"
+			"\r\nSec-WebSocket-Protocol: sip\r\n\r\n", srv, key);
+	m = re_snprintf(res, sizeof(res), "HTTP/1.1 101 Switching Protocols"
+			"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+			"Sec-WebSocket-Accept: %s\r\n"
+			"Sec-WebSocket-Protocol: sip\r\n\r\n", accept);
+	if (n < 0 || m < 0)
+		return ENOMEM;
+
+	return write_segments(w, cli, srv, af, usec, (uint8_t *)req, n) |
+		write_segments(w, srv, cli, af, usec, (uint8_t *)res, m);
+}
+
+
+/* A SIP message over WebSocket: one text frame, masked from the client
+ * (RFC 6455 5.3; the key is made up, the wire keeps the message, not
+ * the frame). What came instead of a message (why) goes as its bytes.
+ * The client is the side that is not siptap's edge: our UAC received
+ * from it, or our UAS (a WebSocket client) sent. wss is shown as ws:
+ * the wire keeps what was inside TLS. */
+static int write_ws(struct pcapw *w, const struct wire_msg *wm,
+		    const struct sa *dst, int af)
+{
+	const bool to_srv = (wm->role == WIRE_UAC) != wm->tx;
+	const struct sa *cli = to_srv ? &wm->src : dst;
+	const struct sa *srv = to_srv ? dst : &wm->src;
+	uint8_t mkey[4];
+	struct mbuf *mb;
+	int err = 0;
+
+	if (wm->why)
+		return write_tcp(w, wm, dst, af);
+
+	if (!flow_find(&w->flowl, cli, srv))
+		err = write_ws_handshake(w, cli, srv, af, wm->usec);
+	if (err)
+		return err;
+
+	mb = mbuf_alloc(wm->raw->end + 14);
+	if (!mb)
+		return ENOMEM;
+	put32(mkey, (uint32_t)wm->seq * 2654435761u);
+	err = ws_frame_encode(mb, 0x1, wm->raw->buf, wm->raw->end,
+			      to_srv ? mkey : NULL);
+	if (!err)
+		err = write_segments(w, &wm->src, dst, af, wm->usec, mb->buf,
+				     mb->end);
+	mem_deref(mb);
+
+	return err;
 }
 
 
@@ -385,6 +464,9 @@ static int write_msg(struct pcapw *w, const struct list *msgs,
 		write_udp(w, wm, dst, af);
 		return 0;
 	}
+
+	if (wm->tp == SIP_TRANSP_WS || wm->tp == SIP_TRANSP_WSS)
+		return write_ws(w, wm, dst, af);
 
 	return is_stream(wm->tp) ? write_tcp(w, wm, dst, af) : 0;
 }

@@ -42,6 +42,7 @@
 #include <re.h>
 #include "sizes.h"
 #include "wire.h"
+#include "ws.h"
 
 #ifndef SO_MEMINFO
 #define SO_MEMINFO 55
@@ -101,6 +102,7 @@ static struct list pendings;
 static struct list framers;
 static struct tmr pending_tmr;
 static struct udp_sock *udp_last;   /* the last udp_listen()ed socket */
+static struct tcp_sock *tcp_last;   /* the last tcp_listen()ed socket */
 static sizes_loss_h *loss_handler;
 static sizes_raw_h *raw_handler;
 static size_t refused_len;
@@ -110,6 +112,8 @@ typedef int (udp_listen_f)(struct udp_sock **, const struct sa *,
 			   udp_recv_h *, void *);
 typedef int (udp_send_f)(struct udp_sock *, const struct sa *,
 			 struct mbuf *);
+typedef int (tcp_listen_f)(struct tcp_sock **, const struct sa *,
+			   tcp_conn_h *, void *);
 typedef int (tcp_accept_f)(struct tcp_conn **, struct tcp_sock *,
 			   tcp_estab_h *, tcp_recv_h *, tcp_close_h *,
 			   void *);
@@ -535,6 +539,7 @@ void sizes_sweep(void)
 {
 	struct le *le = framers.head;
 
+	ws_sweep();
 	while (le) {
 		struct framer *f = le->data;
 
@@ -910,8 +915,11 @@ int sizes_frame(struct tcp_conn *tc)
 
 
 /* On every connection: reads of 64 KB, a send queue for big messages;
- * libre's (the SIP transports') framed. */
-static void conn_setup(struct tcp_conn *tc, const void *caller)
+ * libre's (the SIP transports') framed, or, to or from a WebSocket
+ * listener (ts accepted it, or it goes to peer), upgraded and framed by
+ * ws.c instead. */
+static void conn_setup(struct tcp_conn *tc, struct tcp_sock *ts,
+		       const struct sa *peer, const void *caller)
 {
 	static Dl_info libre;
 	Dl_info ci;
@@ -924,7 +932,8 @@ static void conn_setup(struct tcp_conn *tc, const void *caller)
 	if (!dladdr(caller, &ci) || ci.dli_fbase != libre.dli_fbase)
 		return;   /* siptap's own: the peer frames its, the agent not */
 
-	(void)frame(tc, true);
+	if (!ws_attach(tc, ts, peer))
+		(void)frame(tc, true);
 }
 
 
@@ -936,7 +945,7 @@ int tcp_accept(struct tcp_conn **tcp, struct tcp_sock *ts, tcp_estab_h *eh,
 
 	err = accept(tcp, ts, eh, rh, ch, arg);
 	if (!err)
-		conn_setup(*tcp, __builtin_return_address(0));
+		conn_setup(*tcp, ts, NULL, __builtin_return_address(0));
 
 	return err;
 }
@@ -950,7 +959,33 @@ int tcp_connect(struct tcp_conn **tcp, const struct sa *peer,
 
 	err = connect(tcp, peer, eh, rh, ch, arg);
 	if (!err)
-		conn_setup(*tcp, __builtin_return_address(0));
+		conn_setup(*tcp, NULL, peer, __builtin_return_address(0));
 
 	return err;
+}
+
+
+/* libre's, remembering the socket: sip_transp_add() keeps it to itself,
+ * and a WebSocket listener (ws.c) is known by it. */
+int tcp_listen(struct tcp_sock **tsp, const struct sa *local,
+	       tcp_conn_h *ch, void *arg)
+{
+	tcp_listen_f *listen = real("tcp_listen");
+	int err;
+
+	err = listen(tsp, local, ch, arg);
+	if (!err)
+		tcp_last = *tsp;
+
+	return err;
+}
+
+
+/* The socket the last tcp_listen() made (then forgotten here). */
+struct tcp_sock *sizes_tcp_last(void)
+{
+	struct tcp_sock *ts = tcp_last;
+
+	tcp_last = NULL;
+	return ts;
 }

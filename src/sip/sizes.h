@@ -46,3 +46,4 @@ int    sizes_udp_watch(struct sizes_udp **wp, const struct sa *laddr);
 unsigned sizes_udp_drops(const struct sizes_udp *w);
 void   sizes_sweep(void);
 int    sizes_frame(struct tcp_conn *tc);
+struct tcp_sock *sizes_tcp_last(void);

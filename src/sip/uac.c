@@ -7,6 +7,7 @@
 #include "uac.h"
 #include "wire.h"
 #include "sizes.h"
+#include "ws.h"
 
 
 enum { MAX_ROUTES = 16 };
@@ -23,6 +24,17 @@ struct uac {
 	bool flow;               /* every request to target (uac_set_flow) */
 	char *uri;               /* the UAS's own URI, if it has one     */
 	struct list calls;
+	struct sa ws_laddr;      /* the WebSocket listener (uac_set_ws)  */
+	struct list bindings;    /* WebSocket clients that registered    */
+};
+
+/* A WebSocket client's REGISTER, as an edge proxy keeps it: its AOR's
+ * user and the connection it came over (RFC 7118 5, RFC 5626). */
+struct binding {
+	struct le le;
+	char *user;
+	struct sa paddr;
+	enum sip_transp tp;
 };
 
 struct uac_call {
@@ -69,14 +81,144 @@ static void call_destructor(void *arg)
 }
 
 
+static void binding_destructor(void *arg)
+{
+	struct binding *b = arg;
+
+	list_unlink(&b->le);
+	mem_deref(b->user);
+}
+
+
 static void uac_destructor(void *arg)
 {
 	struct uac *uac = arg;
 
 	list_flush(&uac->calls);
+	list_flush(&uac->bindings);
 	mem_deref(uac->uri);
 	mem_deref(uac->lsnr);
 	mem_deref(uac->rsp_lsnr);
+}
+
+
+static bool via_print(const struct sip_hdr *hdr, const struct sip_msg *msg,
+		      void *arg)
+{
+	(void)msg;
+
+	return mbuf_printf(arg, "Via: %r\r\n", &hdr->val) != 0;
+}
+
+
+/* A response to a request that came over one of the UAC's WebSocket
+ * connections, down that connection. libre's own reply would be sent
+ * there too but traced to the Via's sent-by (a WebSocket client's
+ * is often a .invalid host, RFC 7118 5.2.2): the wire would show a
+ * message to port 5060. Over a connection nothing is retransmitted, so
+ * no server transaction is missed. */
+static void ws_reply(struct uac *uac, const struct sip_msg *msg,
+		     uint16_t scode, const char *reason, const char *fmt,
+		     ...)
+{
+	const struct sip_hdr *cseq = sip_msg_hdr(msg, SIP_HDR_CSEQ);
+	struct mbuf *mb = mbuf_alloc(512);
+	va_list ap;
+	int err;
+
+	if (!mb || !cseq) {
+		mem_deref(mb);
+		return;
+	}
+
+	err  = mbuf_printf(mb, "SIP/2.0 %u %s\r\n", scode, reason);
+	err |= sip_msg_hdr_apply(msg, true, SIP_HDR_VIA, via_print, mb) ?
+		ENOMEM : 0;
+	err |= mbuf_printf(mb, "From: %r\r\nTo: %r", &msg->from.val,
+			   &msg->to.val);
+	if (!pl_isset(&msg->to.tag))
+		err |= mbuf_printf(mb, ";tag=%08x", rand_u32());
+	err |= mbuf_printf(mb, "\r\nCall-ID: %r\r\nCSeq: %r\r\n",
+			   &msg->callid, &cseq->val);
+	va_start(ap, fmt);
+	err |= mbuf_vprintf(mb, fmt, ap);
+	va_end(ap);
+	err |= mbuf_printf(mb, "Content-Length: 0\r\n\r\n");
+	if (!err) {
+		mb->pos = 0;
+		(void)sip_send(uac->sip, NULL, msg->tp, &msg->src, mb);
+	}
+	mem_deref(mb);
+}
+
+
+static bool over_ws(const struct sip_msg *msg)
+{
+	return ws_transp(msg->tp, &msg->dst, &msg->src) != msg->tp;
+}
+
+
+static struct binding *binding_find(const struct uac *uac,
+				    const struct pl *user)
+{
+	struct le *le;
+
+	for (le = uac->bindings.head; le; le = le->next) {
+		struct binding *b = le->data;
+
+		if (!pl_strcmp(user, b->user))
+			return b;
+	}
+
+	return NULL;
+}
+
+
+/* A REGISTER over one of the UAC's WebSocket connections: the binding
+ * of the To's user to that connection, answered 200 with the Contact
+ * and its expiry (RFC 3261 10.3); expires=0 ends it. Over anything else
+ * siptap is no registrar. */
+static void register_take(struct uac *uac, const struct sip_msg *msg)
+{
+	const struct sip_hdr *ct = sip_msg_hdr(msg, SIP_HDR_CONTACT);
+	enum sip_transp tp = ws_transp(msg->tp, &msg->dst, &msg->src);
+	struct sip_addr addr;
+	struct binding *b;
+	struct pl ex;
+	uint32_t expires = 3600;
+
+	if (tp != SIP_TRANSP_WS && tp != SIP_TRANSP_WSS) {
+		(void)sip_treply(NULL, uac->sip, msg, 501, "Not Implemented");
+		return;
+	}
+	if (!ct || sip_addr_decode(&addr, &ct->val)) {
+		ws_reply(uac, msg, 400, "No Contact", "");
+		return;
+	}
+	if (!msg_param_decode(&addr.params, "expires", &ex))
+		expires = pl_u32(&ex);
+	else if (pl_isset(&msg->expires))
+		expires = pl_u32(&msg->expires);
+
+	b = binding_find(uac, &msg->to.uri.user);
+	if (!b && expires) {
+		b = mem_zalloc(sizeof(*b), binding_destructor);
+		if (!b || pl_strdup(&b->user, &msg->to.uri.user)) {
+			mem_deref(b);
+			ws_reply(uac, msg, 500, "No Memory", "");
+			return;
+		}
+		list_append(&uac->bindings, &b->le, b);
+	}
+	if (!expires) {
+		mem_deref(b);
+		ws_reply(uac, msg, 200, "OK", "");
+		return;
+	}
+	b->paddr = msg->src;
+	b->tp    = tp;
+	ws_reply(uac, msg, 200, "OK", "Contact: <%r>;expires=%u\r\n",
+		 &addr.auri, expires);
 }
 
 
@@ -89,6 +231,17 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 	wire_nodelay(msg);
 	if (!pl_strcmp(&msg->met, "ACK"))
 		return true;
+	if (!pl_strcmp(&msg->met, "REGISTER")) {
+		register_take(uac, msg);
+		return true;
+	}
+	if (over_ws(msg)) {
+		if (!pl_strcmp(&msg->met, "BYE"))
+			ws_reply(uac, msg, 200, "OK", "");
+		else
+			ws_reply(uac, msg, 501, "Not Implemented", "");
+		return true;
+	}
 	if (!pl_strcmp(&msg->met, "BYE"))
 		(void)sip_treply(NULL, uac->sip, msg, 200, "OK");
 	else
@@ -148,6 +301,12 @@ static void rand_token(char *buf, size_t sz, const char *prefix)
 
 static int laddr_get(const struct uac_call *call, struct sa *laddr)
 {
+	/* the edge's listener, as a proxy's Via over WebSocket says */
+	if (call->tp == SIP_TRANSP_WS || call->tp == SIP_TRANSP_WSS) {
+		*laddr = call->uac->ws_laddr;
+		return sa_isset(laddr, SA_ALL) ? 0 : EPROTONOSUPPORT;
+	}
+
 	return sip_transp_laddr(call->uac->sip, laddr, call->tp, &call->dst);
 }
 
@@ -171,6 +330,10 @@ static int next_hop(const struct pl *uri_pl, struct sa *dst,
 			*tp = SIP_TRANSP_TCP;
 		else if (!pl_strcasecmp(&val, "tls"))
 			*tp = SIP_TRANSP_TLS;
+		else if (!pl_strcasecmp(&val, "ws"))
+			*tp = SIP_TRANSP_WS;
+		else if (!pl_strcasecmp(&val, "wss"))
+			*tp = SIP_TRANSP_WSS;
 	}
 
 	return sa_set(dst, &uri.host,
@@ -178,13 +341,28 @@ static int next_hop(const struct pl *uri_pl, struct sa *dst,
 }
 
 
-static int send_mb(struct uac_call *call, const struct sa *dst,
-		   enum sip_transp tp, struct mbuf *mb)
+/* libre sends over WebSocket as over the TCP (TLS) connection it
+ * rides on (ws.c frames it); a client's connection that is gone is not
+ * opened again (libre would connect to the client's port). */
+static int send_on(struct uac *uac, const struct sa *dst, enum sip_transp tp,
+		   struct mbuf *mb)
 {
 	int err = sizes_check(tp, mb->end);
 
+	if (err)
+		return err;
+	if ((tp == SIP_TRANSP_WS || tp == SIP_TRANSP_WSS) && !ws_alive(dst))
+		return ENOTCONN;
+
 	mb->pos = 0;
-	return err ? err : sip_send(call->uac->sip, NULL, tp, dst, mb);
+	return sip_send(uac->sip, NULL, ws_stream_transp(tp), dst, mb);
+}
+
+
+static int send_mb(struct uac_call *call, const struct sa *dst,
+		   enum sip_transp tp, struct mbuf *mb)
+{
+	return send_on(call->uac, dst, tp, mb);
 }
 
 
@@ -249,6 +427,33 @@ void uac_set_flow(struct uac *uac, const struct sa *target,
 	uac->target = *target;
 	uac->tp = tp;
 	uac->flow = true;
+}
+
+
+/* The UAC is a WebSocket edge: its listener is at laddr (Via, Contact),
+ * and it takes the REGISTERs that come over it. */
+void uac_set_ws(struct uac *uac, const struct sa *laddr)
+{
+	uac->ws_laddr = *laddr;
+}
+
+
+/* The connection that registered user (a WebSocket client's address),
+ * ENOENT when none did, ENOTCONN when it closed since. */
+int uac_ws_binding(const struct uac *uac, const char *user,
+		   struct sa *paddr, enum sip_transp *tp)
+{
+	const struct binding *b;
+	struct pl pl;
+
+	pl_set_str(&pl, user);
+	b = binding_find(uac, &pl);
+	if (!b)
+		return ENOENT;
+	*paddr = b->paddr;
+	*tp = b->tp;
+
+	return ws_alive(paddr) ? 0 : ENOTCONN;
 }
 
 
@@ -677,12 +882,7 @@ int uac_send_raw(struct uac *uac, enum sip_transp tp, const struct sa *dst,
 
 	err = mbuf_write_mem(mb, p, len);
 	if (!err)
-		err = sizes_check(tp, len);
-	if (!err) {
-		mb->pos = 0;
-		err = sip_send(uac->sip, NULL, tp, dst ? dst : &uac->target,
-			       mb);
-	}
+		err = send_on(uac, dst ? dst : &uac->target, tp, mb);
 	mem_deref(mb);
 
 	return err;

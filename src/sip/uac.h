@@ -42,6 +42,9 @@ int  uac_alloc(struct uac **uacp, struct sip *sip, enum sip_transp tp,
 void uac_set_flow(struct uac *uac, const struct sa *target,
 		  enum sip_transp tp);
 int  uac_set_uri(struct uac *uac, const char *uri);
+void uac_set_ws(struct uac *uac, const struct sa *laddr);
+int  uac_ws_binding(const struct uac *uac, const char *user,
+		    struct sa *paddr, enum sip_transp *tp);
 void uac_set_proxy(struct uac *uac, const struct sa *proxy,
 		   enum sip_transp tp);
 int  uac_invite(struct uac_call **callp, struct uac *uac,

@@ -18,6 +18,7 @@
 #include "webrtc.h"
 #include "fault.h"
 #include "uas.h"
+#include "ws.h"
 #include "wire.h"
 #include "sizes.h"
 
@@ -179,8 +180,16 @@ static int call_laddr(const struct uas_call *call, struct sa *laddr)
 
 static int print_contact(struct mbuf *mb, const struct uas_call *call)
 {
+	const struct sip_msg *inv = call->invite;
+	enum sip_transp tp = ws_transp(inv->tp, &inv->dst, &inv->src);
 	struct sa laddr;
 	int err;
+
+	/* a WebSocket client's Contact, as it registered it: the edge
+	 * reaches it over its connection only (RFC 7118 5.2.3) */
+	if (tp == SIP_TRANSP_WS || tp == SIP_TRANSP_WSS)
+		return mbuf_printf(mb, "Contact: <sip:siptap@siptap-uas.invalid"
+				   "%s>\r\n", sip_transp_param(tp));
 
 	err = call_laddr(call, &laddr);
 	if (err)

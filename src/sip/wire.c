@@ -10,6 +10,7 @@
 #include <re.h>
 #include "clock.h"
 #include "wire.h"
+#include "ws.h"
 
 
 struct wire {
@@ -373,6 +374,7 @@ void wire_trace(bool tx, enum sip_transp tp, const struct sa *src,
 {
 	struct wire_port *port = arg;
 
+	tp = ws_transp(tp, src, dst);
 	if (!tx || add(port->wire, port->role, tx, tp, src, dst, pkt, len,
 		       NULL))
 		return;

@@ -17,6 +17,9 @@
 -- lets the peer stand in for a UAS: rules.check(t, {"P-WIRE-1"},
 -- { peer = true })).
 --
+-- Over WebSocket (WS, WSS) a message without Content-Length is
+-- well-formed: the frame says where it ends (RFC 7118 5.1).
+--
 -- Folded header lines (a line that starts with a space or a tab goes on
 -- with the header above) are allowed: RFC 3261 7.3.1 and its LWS rule
 -- (25.1) still have them. Line 2 may not be one: there is no header to
@@ -112,7 +115,10 @@ local function problem(m)
     end
   end
   if #lengths == 0 then
-    if m.transport ~= "UDP" then
+    -- a WebSocket message is one SIP message: Content-Length is optional
+    -- there, and right when present (RFC 7118 5.1)
+    if m.transport ~= "UDP" and m.transport ~= "WS" and
+       m.transport ~= "WSS" then
       return "no Content-Length over " .. m.transport .. ", where a "
         .. "message over a stream must have one (RFC 3261 18.3, 20.14)"
     end
