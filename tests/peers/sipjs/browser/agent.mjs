@@ -6,6 +6,7 @@
 // SIP over its own WebSocket transport: to siptap's ws/wss listener
 // (start's sip.url, `siptap run --transport ws`) or to a WebSocket edge
 // (--edge ws://..., `siptap run --proxy`). See docs/browser.md.
+import crypto from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
@@ -24,7 +25,8 @@ const STOP_WAIT_MS = 1000;
 const SAMPLE_MS = 1000;
 
 const USAGE = `usage: node browser/agent.mjs [--control 127.0.0.1:PORT] [--edge ws://127.0.0.1:PORT]
-                              [--chromium PATH] [--defaults] [--no-wire] [--verbose]
+                              [--chromium PATH] [--trust-cert PEM] [--defaults]
+                              [--no-wire] [--verbose]
                               [--fault page-error:TEXT|browser-crash:TEXT]
        node browser/agent.mjs --help
 
@@ -45,6 +47,9 @@ options:
                        WebSocket (siptap then cannot tell the UAS's doing
                        from the edge's, and says so)
   --chromium PATH      the browser (default: Debian's chromium)
+  --trust-cert PEM     Chromium accepts this certificate (its public key:
+                       --ignore-certificate-errors-spki-list) for wss://,
+                       e.g. siptap's --tls-cert; no other is let through
   --defaults           SIP.js's own automatic 180 (as ../agent.mjs)
   --verbose            log control traffic and the pages' console
   --fault KIND:TEXT    a probe for the tests whose name contains TEXT:
@@ -58,6 +63,7 @@ let sipjsDefaults = false;
 let edge;            // --edge: the WebSocket edge's URL
 let wireReports = true;
 let chromiumPath;
+const trustedKeys = []; // --trust-cert: base64 SHA-256 of each SPKI
 const faults = [];   // {kind, text}
 const debug = (...args) => verbose && console.error("sipjs-browser:", ...args);
 
@@ -120,6 +126,10 @@ async function pageServer() {
   const index = "<!doctype html><meta charset=utf-8><title>siptap: SIP.js in Chromium</title><script src=/page.js></script>\n";
   const server = http.createServer((req, res) => {
     const body = req.url === "/" ? index : req.url === "/page.js" ? bundle : undefined;
+    if (req.url === "/favicon.ico") {
+      res.writeHead(204).end();
+      return;
+    }
     if (body === undefined) {
       res.writeHead(404).end();
       return;
@@ -147,7 +157,8 @@ function getBrowser() {
     pipe: true,
     args: ["--no-sandbox", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
       "--disable-gpu", "--no-first-run", "--mute-audio", "--disable-background-networking",
-      "--disable-component-update", "--disable-extensions"],
+      "--disable-component-update", "--disable-extensions",
+      ...(trustedKeys.length ? [`--ignore-certificate-errors-spki-list=${trustedKeys.join(",")}`] : [])],
   }).then((browser) => {
     figures.launches.push(performance.now() - t0);
     debug("browser started, pid", browser.process()?.pid);
@@ -360,6 +371,15 @@ function parseArgs(argv) {
       if (!edge) usageError(`--edge wants ws:// or wss:// on 127.0.0.1 or [::1] with a port, not ${url}`);
     } else if (arg === "--no-wire") {
       wireReports = false;
+    } else if (arg === "--trust-cert") {
+      const file = value();
+      try {
+        const pem = fs.readFileSync(file, "utf8").match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/);
+        const spki = new crypto.X509Certificate(pem[0]).publicKey.export({ type: "spki", format: "der" });
+        trustedKeys.push(crypto.createHash("sha256").update(spki).digest("base64"));
+      } catch (error) {
+        usageError(`--trust-cert ${file}: no certificate read (${error.message})`);
+      }
     } else if (arg === "--chromium") {
       chromiumPath = value();
     } else if (arg === "--fault") {
