@@ -29,10 +29,23 @@ local function streams(body)
   return out
 end
 
+-- A browser's WebRTC stack (SIPTAP.agent_webrtc: SIP.js in Chromium)
+-- takes its media ports from ICE, not the 49170 the stand-in handler
+-- and the reference UAS write: there a port is only "taken" or 0.
+local function port_text(port)
+  if SIPTAP.agent_webrtc and port and port ~= 0 then return "PORT" end
+  return tostring(port or -1)
+end
+
+-- what a test wants, in shape()'s terms
+local function ports(want)
+  return SIPTAP.agent_webrtc and (want:gsub(" 4917%d ", " PORT ")) or want
+end
+
 local function shape(body)
   local parts = {}
   for _, m in ipairs(streams(body)) do
-    parts[#parts + 1] = ("%s %d %s"):format(m.type, m.port or -1, m.dir)
+    parts[#parts + 1] = ("%s %s %s"):format(m.type, port_text(m.port), m.dir)
   end
   return table.concat(parts, ", ")
 end
@@ -46,7 +59,7 @@ local function sdh_case(t, offer, o, want, what, ids, ctx)
   local inv = t:uas():incoming()
   inv:progress({ statusCode = 183, sessionDescriptionHandlerOptions = o })
   local r = call:response(183)
-  t:is(shape(r.body), want, what)
+  t:is(shape(r.body), ports(want), what)
   rules.check(t, ids, ctx)
   if not offer then call:prack(r) end
   return r
@@ -124,19 +137,23 @@ test("constraints video only in an offer: no audio stream [S-MOD-1]",
   inv:accept({ sessionDescriptionHandlerOptions = {
     constraints = { video = true } } })
   local r = call:response(200)
-  t:is(shape(r.body), "video 49172 sendrecv", "video alone")
+  t:is(shape(r.body), ports("video 49172 sendrecv"), "video alone")
   call:ack(r)
 end)
 
 test("offerOptions.iceRestart on RTP/AVP: accepted, nothing to restart",
      function(t)
+  if SIPTAP.agent_webrtc then
+    t:skip_test("a browser's RTCPeerConnection offers WebRTC SDP only: " ..
+                "there is no RTP/AVP offer to restart nothing in")
+  end
   local call = t:uac():invite{ require = "100rel" }
   local inv = t:uas():incoming()
   inv:progress({ statusCode = 183, sessionDescriptionHandlerOptions = {
     offerOptions = { iceRestart = true }, iceGatheringTimeout = 500,
     answerOptions = {}, dataChannel = false } })
   local r = call:response(183)
-  t:is(shape(r.body), "audio 49170 sendrecv", "the usual offer")
+  t:is(shape(r.body), ports("audio 49170 sendrecv"), "the usual offer")
   t:unlike(r.body, "a=ice%-", "no ICE attributes in RTP/AVP")
   call:prack(r)
 end)

@@ -317,13 +317,20 @@ static int l_send_raw(lua_State *L)
 	}
 
 	/* edge mode (--agent with --proxy): the UAS has no address of
-	 * ours to send to, only the uri it registered at the proxy */
+	 * ours to send to, only the uri it registered at the proxy; over
+	 * ws|wss only the connection it registered on reaches it */
 	if (!dst && sa_isset(&t->conf->agent, SA_ADDR) &&
 	    sa_isset(&t->conf->proxy, SA_ADDR))
 		return runner_skip(L, "uac:send_raw: in edge mode the UAS is "
 				   "reached only through the proxy, at the uri "
 				   "it registered there; a hand-made message "
 				   "has no address to go to");
+	if (!dst && sa_isset(&t->conf->agent, SA_ADDR) &&
+	    (t->conf->transport == SIP_TRANSP_WS ||
+	     t->conf->transport == SIP_TRANSP_WSS))
+		return runner_skip(L, "uac:send_raw sends UDP; the agent's "
+				   "UAS is reached only over the WebSocket "
+				   "connection it registered on");
 
 	/* by default to the UAS's UDP port, whatever --transport says */
 	if (!dst && !sa_isset(&t->conf->target, SA_ADDR))
