@@ -67,8 +67,8 @@ edge_run() {
 start_edge
 start_agent
 edge_run healthy --todo tests/peers/sipjs/todo-browser.txt \
-  scenarios/options/status-code.lua scenarios/options/rel100.lua
-want=$("$SIPTAP" list scenarios/options/status-code.lua scenarios/options/rel100.lua | wc -l)
+  scenarios/options/status-code.lua
+want=$("$SIPTAP" list scenarios/options/status-code.lua | wc -l)
 if [[ $rc -eq 0 ]]; then
   pass "SIP.js in Chromium through Kamailio's WebSocket edge: exit 0, deviations known ($(tail -n 1 "$TMP/healthy.err"))"
 else
@@ -94,7 +94,7 @@ for rule in PX-FWD-1 PX-HDR-1 PX-100-1 PX-RR-1 PX-REQ-1; do
   [[ $n -gt 0 ]] && pass "$rule checked and passed in $n tests (the UAS's side as the page reported it)" ||
     fail "no passing $rule point through the edge"
 done
-if grep -rqs "uas sent WS (the agent's report) SIP/2.0 1" "$TMP/r-healthy/wire"; then
+if grep -rqsE "uas sent WS \(the agent's report\) 1[0-9][0-9] " "$TMP/r-healthy/wire"; then
   pass "wire logs show the UAS's responses as the agent's report, over WS"
 else
   fail "no '(the agent's report)' message in the wire logs"
@@ -121,7 +121,8 @@ else
   fail "BREAK_CONTACT_ALIAS not caught by PX-HDR-1"
   grep -E 'PX-HDR-1' "$TMP/alias.tap" | head -3 | sed 's/^/  /'
 fi
-bad=$(grep -oE "^    not ok [0-9]+ - [PRS]-[A-Z0-9]+-[0-9]+" "$TMP/alias.tap" | awk '{print $5}' | sort -u | tr '\n' ' ')
+bad=$({ grep -oE "^    not ok [0-9]+ - [PRS]-[A-Z0-9]+-[0-9]+" "$TMP/alias.tap" || true; } |
+  awk '{print $5}' | sort -u | tr '\n' ' ')
 [[ -z $bad ]] && pass "no rule of the UAS's fails for the edge's rewrite" ||
   fail "UAS rules failed for the edge's doing: $bad"
 

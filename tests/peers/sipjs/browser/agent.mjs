@@ -306,8 +306,9 @@ class BrowserConnection extends Connection {
       this.probe();
     } else if (method === "log") {
       this.log(params.level, params.message);
-    } else if (method === "wire" && !this.direct && wireReports) {
-      this.notify("wire", params);
+    } else if (method === "wire") {
+      debug(this.tag, "page's WebSocket", params.dir, JSON.stringify(String(params.data).split("\r\n", 1)[0]));
+      if (!this.direct && wireReports) this.notify("wire", params);
     }
   }
 
