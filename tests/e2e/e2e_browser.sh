@@ -43,7 +43,13 @@ node tests/peers/sipjs/browser/agent.mjs --chromium /nonexistent/chromium \
   { fail "agent --chromium /nonexistent: exit $rc"; show "$TMP/nochrome2.err" stderr; }
 
 # --- the one command --------------------------------------------------------
-paths=(scenarios/options scenarios/flows scenarios/invalid scenarios/matrix)
+# The progress suite but scenarios/flows/retransmission.lua: its timings
+# (T1 gaps, 64*T1 counts) hold in Chromium on a quiet machine, and slip
+# by a timer's jitter on a loaded one (docs/browser.md, "Figures")
+paths=(scenarios/options scenarios/invalid scenarios/matrix)
+for f in scenarios/flows/*.lua; do
+  [[ $f == */retransmission.lua ]] || paths+=("$f")
+done
 reports=reports/sipjs-browser
 mode_args=()
 if ! "$SIPTAP" run --help 2>&1 | grep -q -- '--ws-listen'; then
@@ -53,7 +59,7 @@ fi
 rm -rf "$reports"
 rc=0
 SIPTAP="$SIPTAP" timeout "$E2E_TIMEOUT" tests/peers/sipjs/run --browser \
-  ${mode_args[@]+"${mode_args[@]}"} >"$TMP/out.tap" 2>"$TMP/err" || rc=$?
+  ${mode_args[@]+"${mode_args[@]}"} "${paths[@]}" >"$TMP/out.tap" 2>"$TMP/err" || rc=$?
 if [[ $rc -eq 0 ]]; then
   pass "run --browser ${mode_args[*]}: exit 0, SIP.js's deviations in Chromium all known"
 else
