@@ -12,6 +12,7 @@ import { pathToFileURL } from "node:url";
 import { Core, SIPExtension, UserAgent } from "sip.js";
 import { UdpTransport } from "./transport.mjs";
 import { sdhFactory } from "./sdh.mjs";
+import { applyUaConfig, invokeInvitation, inviteResponseCallId } from "./invitation.mjs";
 
 // sip.js 0.21.2 still calls itself 0.21.1 in its `version` export (and in
 // its User-Agent header), so the name for reports comes from package.json.
@@ -77,15 +78,6 @@ export function describe(error) {
 function rpcError(error) {
   if (error instanceof AgentError) return { code: error.code, message: error.message, data: { name: "AgentError" } };
   return { code: -32000, message: describe(error), data: { name: errorName(error) } };
-}
-
-// The Call-ID of a response to an INVITE, else undefined.
-function inviteResponseCallId(message) {
-  if (!message.startsWith("SIP/2.0 ")) return undefined;
-  const head = message.split("\r\n\r\n", 1)[0];
-  const cseq = head.match(/^CSeq[ \t]*:[ \t]*\d+[ \t]+(\S+)/im);
-  const callId = head.match(/^(?:Call-ID|i)[ \t]*:[ \t]*(\S+)/im);
-  return cseq && cseq[1] === "INVITE" && callId ? callId[1] : undefined;
 }
 
 function checkPeer(sip) {
@@ -265,18 +257,8 @@ export class Connection {
   // from the UA's options at each INVITE/progress; the Supported header
   // was fixed when the core was made, so it is changed there too, as if
   // the UserAgent had been built with the new policy.
-  applyConfig({ rel100, sendInitialProvisionalResponse, noAnswerTimeout }) {
-    const options = this.ua.configuration;
-    if (sendInitialProvisionalResponse !== undefined) options.sendInitialProvisionalResponse = sendInitialProvisionalResponse;
-    if (noAnswerTimeout !== undefined) options.noAnswerTimeout = noAnswerTimeout;
-    if (rel100 === undefined) return;
-    options.sipExtension100rel = REL100[rel100];
-    const core = this.ua.userAgentCore.configuration;
-    for (const tags of [core.supportedOptionTags, core.supportedOptionTagsResponse]) {
-      const at = tags.indexOf("100rel");
-      if (at >= 0) tags.splice(at, 1);
-      if (options.sipExtension100rel === SIPExtension.Supported) tags.push("100rel");
-    }
+  applyConfig(params) {
+    applyUaConfig(this.ua, params, REL100);
   }
 
   onInvite(invitation) {
@@ -309,33 +291,8 @@ export class Connection {
   invoke(method, params) {
     const call = this.call(params);
     const options = this.translate(call, params.options);
-    return new Promise((resolve, reject) => {
-      let answered = false;
-      const answer = (settle, value) => {
-        if (answered) return;
-        answered = true;
-        clearTimeout(timer);
-        call.onSent.delete(onSent);
-        settle(value);
-      };
-      // A method that resolves right after its send (microtasks) must
-      // still count as settled, so look again once those have run.
-      const onSent = () => setImmediate(() => answer(resolve, { settled: false }));
-      const timer = setTimeout(() => answer(resolve, { settled: false }), ANSWER_WAIT_MS);
-      call.onSent.add(onSent);
-      let promise;
-      try {
-        promise = call.invitation[method](options);
-      } catch (error) {
-        return answer(reject, error);
-      }
-      Promise.resolve(promise).then(
-        () => answer(resolve, { settled: true }),
-        (error) => {
-          if (!answered) return answer(reject, error);
-          this.log("error", `${method} on call ${call.number} rejected later: ${describe(error)}`);
-        });
-    });
+    return invokeInvitation(call, method, options, ANSWER_WAIT_MS, describe,
+      (text) => this.log("error", text));
   }
 
   // Options go to SIP.js as they came, but a list of integer handles in

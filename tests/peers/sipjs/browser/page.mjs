@@ -5,21 +5,13 @@
 // drives it through window.siptap and gets its news through the
 // functions it exposes (siptapNotify, siptapModify).
 import { Core, Registerer, RegistererState, SIPExtension, UserAgent } from "sip.js";
+import { applyUaConfig, invokeInvitation, inviteResponseCallId } from "../invitation.mjs";
 
 const ANSWER_WAIT_MS = 200;
 const REGISTER_WAIT_MS = 5000;
 const REL100 = { required: SIPExtension.Required, supported: SIPExtension.Supported };
 
 const notify = (method, params) => window.siptapNotify(method, params);
-
-// The Call-ID of a response to an INVITE, else undefined.
-function inviteResponseCallId(message) {
-  if (!message.startsWith("SIP/2.0 ")) return undefined;
-  const head = message.split("\r\n\r\n", 1)[0];
-  const cseq = head.match(/^CSeq[ \t]*:[ \t]*\d+[ \t]+(\S+)/im);
-  const callId = head.match(/^(?:Call-ID|i)[ \t]*:[ \t]*(\S+)/im);
-  return cseq && cseq[1] === "INVITE" && callId ? callId[1] : undefined;
-}
 
 // SIP.js's own exceptions keep the name "Error"; their class says more.
 function describe(error) {
@@ -66,19 +58,7 @@ window.WebSocket = class extends NativeWebSocket {
 
 // --- the UserAgent -------------------------------------------------------
 
-function applyConfig({ rel100, sendInitialProvisionalResponse, noAnswerTimeout }) {
-  const options = ua.configuration;
-  if (sendInitialProvisionalResponse !== undefined) options.sendInitialProvisionalResponse = sendInitialProvisionalResponse;
-  if (noAnswerTimeout !== undefined) options.noAnswerTimeout = noAnswerTimeout;
-  if (rel100 === undefined) return;
-  options.sipExtension100rel = REL100[rel100];
-  const core = ua.userAgentCore.configuration;
-  for (const tags of [core.supportedOptionTags, core.supportedOptionTagsResponse]) {
-    const at = tags.indexOf("100rel");
-    if (at >= 0) tags.splice(at, 1);
-    if (options.sipExtension100rel === SIPExtension.Supported) tags.push("100rel");
-  }
-}
+const applyConfig = (params) => applyUaConfig(ua, params, REL100);
 
 function onInvite(invitation) {
   const number = calls.size + 1;
@@ -157,33 +137,9 @@ function translate(number, options) {
 // if it resolved, else {settled:false} once it sent a response for the
 // call or after ANSWER_WAIT_MS (it may wait for a PRACK).
 function invoke(method, { call: number, options }) {
-  const found = call(number);
-  const translated = translate(number, options);
-  return new Promise((resolve, reject) => {
-    let answered = false;
-    const answer = (settle, value) => {
-      if (answered) return;
-      answered = true;
-      clearTimeout(timer);
-      found.onSent.delete(onSent);
-      settle(value);
-    };
-    const onSent = () => setTimeout(() => answer(resolve, { settled: false }), 0);
-    const timer = setTimeout(() => answer(resolve, { settled: false }), ANSWER_WAIT_MS);
-    found.onSent.add(onSent);
-    let promise;
-    try {
-      promise = found.invitation[method](translated);
-    } catch (error) {
-      return answer(reject, new Error(describe(error)));
-    }
-    Promise.resolve(promise).then(
-      () => answer(resolve, { settled: true }),
-      (error) => {
-        if (!answered) return answer(reject, new Error(describe(error)));
-        notify("log", { level: "error", message: `${method} on call ${number} rejected later: ${describe(error)}` });
-      });
-  });
+  return invokeInvitation(call(number), method, translate(number, options), ANSWER_WAIT_MS, describe,
+    (text) => notify("log", { level: "error", message: text }))
+    .catch((error) => { throw new Error(describe(error)); });
 }
 
 // stop() ends open calls (a 480 to unanswered INVITEs) and unregisters.
