@@ -724,15 +724,30 @@ static void serve_modify(struct test *t, struct odict *msg)
 }
 
 
+/* The params of a notification, or NULL */
+static const struct odict *params_of(const struct odict *msg)
+{
+	const struct odict_entry *e = odict_get_type(msg, ODICT_OBJECT,
+						     "params");
+
+	return e ? e->u.odict : NULL;
+}
+
+
+/* A string of a notification's params, or NULL */
+static const char *param(const struct odict *msg, const char *key)
+{
+	const struct odict *params = params_of(msg);
+
+	return params ? odict_string(params, key) : NULL;
+}
+
+
 /* The implementation's own warnings, as TAP comments of the test. */
 static void serve_log(struct test *t, struct odict *msg)
 {
-	const struct odict_entry *params = odict_get_type(msg, ODICT_OBJECT,
-							  "params");
-	const char *level = params ? odict_string(params->u.odict, "level")
-		: NULL;
-	const char *text = params ? odict_string(params->u.odict, "message")
-		: NULL;
+	const char *level = param(msg, "level");
+	const char *text = param(msg, "message");
 	char *line = NULL;
 
 	if (!text)
@@ -752,12 +767,8 @@ static void serve_log(struct test *t, struct odict *msg)
  * Without a proxy our own sockets have it: a report is ignored. */
 static void serve_wire(struct test *t, struct odict *msg)
 {
-	const struct odict_entry *params = odict_get_type(msg, ODICT_OBJECT,
-							  "params");
-	const char *dir = params ? odict_string(params->u.odict, "dir")
-		: NULL;
-	const char *data = params ? odict_string(params->u.odict, "data")
-		: NULL;
+	const char *dir = param(msg, "dir");
+	const char *data = param(msg, "data");
 	uint64_t at = 0, usec = UINT64_MAX;
 
 	if (!sa_isset(&t->conf->proxy, SA_ADDR) || !dir || !data ||
@@ -765,7 +776,7 @@ static void serve_wire(struct test *t, struct odict *msg)
 		return;
 
 	/* at: when, in µs of the wall clock (both on this machine) */
-	if (odict_get_number(params->u.odict, &at, "at"))
+	if (odict_get_number(params_of(msg), &at, "at"))
 		usec = at > t->started_unix_usec ? at - t->started_unix_usec
 			: 0;
 
@@ -778,10 +789,7 @@ static void serve_wire(struct test *t, struct odict *msg)
  * failing point with its error and stack, and the test is over. */
 static void serve_failed(struct test *t, struct odict *msg)
 {
-	const struct odict_entry *params = odict_get_type(msg, ODICT_OBJECT,
-							  "params");
-	const char *text = params ? odict_string(params->u.odict, "message")
-		: NULL;
+	const char *text = param(msg, "message");
 	char desc[160];
 
 	(void)re_snprintf(desc, sizeof(desc), "%s kept running",

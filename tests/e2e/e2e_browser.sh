@@ -103,19 +103,6 @@ grep -q 'figures: browser starts 1,' "$reports/agent.log" &&
   { fail "no figures, or more than one browser start"; grep figures "$reports/agent.log" | sed 's/^/  /'; }
 
 # --- a page error and a crashed browser -----------------------------------
-# start_agent ARGS...: the browser agent on a free port; sets addr
-start_agent() {
-  node tests/peers/sipjs/browser/agent.mjs "$@" >"$TMP/agent.out" 2>"$TMP/agent.log" &
-  agent_pid=$!
-  addr=
-  for _ in $(seq 300); do
-    addr=$(sed -n 's/^control //p' "$TMP/agent.out")
-    [[ -n $addr ]] && break
-    kill -0 "$agent_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  [[ -n $addr ]] || { show "$TMP/agent.log" agent.log; e2e_abort "the browser agent did not start"; }
-}
 probe_args=(--transport ws)
 agent_edge=()
 if [[ ${#mode_args[@]} -gt 0 ]]; then
@@ -126,7 +113,7 @@ if [[ ${#mode_args[@]} -gt 0 ]]; then
   probe_args=(--proxy "sip:127.0.0.1:$kam_port")
   agent_edge=(--edge "ws://127.0.0.1:$kam_port")
 fi
-start_agent ${agent_edge[@]+"${agent_edge[@]}"} \
+start_browser_agent ${agent_edge[@]+"${agent_edge[@]}"} \
   --fault "page-error:statusCode 180" --fault "browser-crash:statusCode 182"
 siptap_run "$TMP/probe.tap" "$TMP/probe.err" run --agent "$addr" "${probe_args[@]}" \
   --jobs 1 --timeout 60 --report-dir "$TMP/r-probe" --filter "statusCode 18" \

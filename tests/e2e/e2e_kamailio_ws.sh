@@ -41,17 +41,7 @@ start_edge() {
 # start_agent [AGENT-ARGS...]: the browser agent registering at the edge
 start_agent() {
   [[ -n $agent_pid ]] && { kill "$agent_pid" 2>/dev/null; wait "$agent_pid" 2>/dev/null || true; }
-  node tests/peers/sipjs/browser/agent.mjs --edge "ws://127.0.0.1:$kam_port" "$@" \
-    >"$TMP/agent.out" 2>>"$TMP/agent.log" &
-  agent_pid=$!
-  addr=
-  for _ in $(seq 300); do
-    addr=$(sed -n 's/^control //p' "$TMP/agent.out")
-    [[ -n $addr ]] && break
-    kill -0 "$agent_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  [[ -n $addr ]] || { show "$TMP/agent.log" agent.log; e2e_abort "the browser agent did not start"; }
+  start_browser_agent --edge "ws://127.0.0.1:$kam_port" "$@"
 }
 
 # edge_run NAME ARGS...: siptap through the edge to the agent's SIP.js

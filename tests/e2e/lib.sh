@@ -122,6 +122,23 @@ e2e_finish() {
   [[ $e2e_failed -eq 0 ]]
 }
 
+# start_browser_agent ARGS...: SIP.js in Chromium's agent
+# (tests/peers/sipjs/browser/agent.mjs) on a free port of 127.0.0.1, its
+# stderr appended to $TMP/agent.log; sets agent_pid and addr. Stop it by
+# that pid.
+start_browser_agent() {
+  node tests/peers/sipjs/browser/agent.mjs "$@" >"$TMP/agent.out" 2>>"$TMP/agent.log" &
+  agent_pid=$!
+  addr=
+  for _ in $(seq 300); do
+    addr=$(sed -n 's/^control //p' "$TMP/agent.out")
+    [[ -n $addr ]] && break
+    kill -0 "$agent_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  [[ -n $addr ]] || { show "$TMP/agent.log" agent.log; e2e_abort "the browser agent did not start"; }
+}
+
 # free_port: a port free for both UDP and TCP on 127.0.0.1 (and the next
 # one too, for peers that take two). Below the kernel's ephemeral range
 # (ip_local_port_range, 32768 and up by default), so a port chosen here
