@@ -43,10 +43,13 @@ node tests/peers/sipjs/browser/agent.mjs --chromium /nonexistent/chromium \
   { fail "agent --chromium /nonexistent: exit $rc"; show "$TMP/nochrome2.err" stderr; }
 
 # --- the one command --------------------------------------------------------
-# The progress suite but scenarios/flows/retransmission.lua: its timings
-# (T1 gaps, 64*T1 counts) hold in Chromium on a quiet machine, and slip
-# by a timer's jitter on a loaded one (docs/browser.md, "Figures")
-paths=(scenarios/options scenarios/invalid scenarios/matrix)
+# The progress suite but scenarios/flows/retransmission.lua, whose
+# timings (T1 gaps, 64*T1 counts) hold in Chromium on a quiet machine and
+# slip by a timer's jitter on a loaded one (docs/browser.md, "Figures"),
+# and scenarios/invalid (siptap's own option checks, which SIP.js does
+# not have: all TODO, as in node; e2e_sipjs runs them): 4 minutes for
+# both browser tests
+paths=(scenarios/options scenarios/matrix)
 for f in scenarios/flows/*.lua; do
   [[ $f == */retransmission.lua ]] || paths+=("$f")
 done
@@ -77,16 +80,23 @@ if grep -q 'the agent set up the remote UAS' "$TMP/out.tap"; then
 else
   pass "every test had a tab and a SIP.js UserAgent of its own"
 fi
-# every line of the TODO file is a deviation seen in this run
-unused=0
+# every line of the TODO file for a test of this selection is a
+# deviation seen in this run
+"$SIPTAP" list "${paths[@]}" >"$TMP/names"
+unused=0 used=0
 while IFS= read -r line; do
   [[ -z $line || $line == \#* ]] && continue
   first=${line%% | *}
   first=${first%% & *}
-  grep -qF -- "$first" <(grep -E '# TODO' "$TMP/out.tap") || { unused=$((unused + 1)); echo "  unused TODO: $first"; }
+  grep -qF -- "$first" "$TMP/names" || continue
+  if grep -qF -- "$first" <(grep -E '# TODO' "$TMP/out.tap"); then
+    used=$((used + 1))
+  else
+    unused=$((unused + 1)); echo "  unused TODO: $first"
+  fi
 done <tests/peers/sipjs/todo-browser.txt
-[[ $unused -eq 0 ]] && pass "each todo-browser.txt line matched a TODO test" ||
-  fail "$unused todo-browser.txt lines matched no TODO test"
+[[ $unused -eq 0 && $used -gt 0 ]] && pass "each of the $used todo-browser.txt lines for these tests matched a TODO test" ||
+  fail "$unused todo-browser.txt lines matched no TODO test ($used did)"
 grep -qE 'takes WebRTC offers only' "$TMP/out.tap" &&
   pass "tests offering non-WebRTC SDP are skipped with the reason" ||
   fail "no skip for a non-WebRTC offer"
