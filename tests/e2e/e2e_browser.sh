@@ -112,6 +112,21 @@ grep -q 'figures: browser starts 1,' "$reports/agent.log" &&
   pass "one browser for the run; figures: $(sed -n 's/.*figures: //p' "$reports/agent.log")" ||
   { fail "no figures, or more than one browser start"; grep figures "$reports/agent.log" | sed 's/^/  /'; }
 
+# --- over wss: a throwaway certificate only this Chromium trusts ----------
+if [[ ${#mode_args[@]} -eq 0 ]]; then
+  rc=0
+  SIPTAP="$SIPTAP" timeout "$E2E_TIMEOUT" tests/peers/sipjs/run --browser --wss \
+    scenarios/options/status-code.lua >"$TMP/wss.tap" 2>"$TMP/wss.err" || rc=$?
+  if [[ $rc -eq 0 ]] && grep -qE '^# UAC over WSS' "$TMP/wss.tap" &&
+    ! grep -q 'the agent set up the remote UAS' "$TMP/wss.tap"; then
+    pass "run --browser --wss: SIP.js in Chromium over wss://, exit 0 ($(grep -E '^siptap:' "$TMP/wss.err"))"
+  else
+    fail "run --browser --wss: exit $rc"
+    grep -E '^# UAC|^not ok|message' "$TMP/wss.tap" | grep -v '# TODO' | head -10 | sed 's/^/  /'
+    show "$TMP/wss.err" stderr
+  fi
+fi
+
 # --- a page error and a crashed browser -----------------------------------
 probe_args=(--transport ws)
 agent_edge=()

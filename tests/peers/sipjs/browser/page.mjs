@@ -147,6 +147,13 @@ async function stop() {
   if (ua) await ua.stop();
 }
 
+// The fake capture device starts once per tab, while the tab waits as a
+// spare: the first call's SDP then does not wait for it (SIP.js's own
+// getUserMedia per call is unchanged).
+navigator.mediaDevices.getUserMedia({ audio: true })
+  .then((stream) => stream.getTracks().forEach((track) => track.stop()))
+  .catch(() => {});
+
 // What agent.mjs can call; a JS error anywhere else is a page error.
 window.siptap = {
   start,
