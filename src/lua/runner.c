@@ -1044,11 +1044,14 @@ static int world_make_ws(struct test *t)
 	if (sa_isset(&conf->agent, SA_ADDR))
 		return 0;
 
+	/* the UAS on the listener's loopback: its SDP names the address
+	 * it is reached at */
 	if (sa_isset(&conf->uas_listen, SA_ADDR))
 		t->uas_addr = conf->uas_listen;
 	else
-		sa_set_str(&t->uas_addr, "127.0.0.1", 0);
-	sa_init(&t->uas_tls_addr, AF_INET);
+		sa_set_str(&t->uas_addr, sa_af(&laddr) == AF_INET6 ? "::1" :
+			   "127.0.0.1", 0);
+	sa_init(&t->uas_tls_addr, sa_af(&t->uas_addr));
 	err = endpoint(t, &t->uas_sip, WIRE_UAS, &t->uas_addr, t->uas_tls,
 		       &t->uas_tcp_addr, &t->uas_tls_addr);
 	if (err)
@@ -1077,7 +1080,10 @@ static int world_make(struct test *t)
 	if (err)
 		return err;
 
-	sa_set_str(&t->uac_addr, "127.0.0.1", 0);
+	/* a WebSocket edge on ::1 (--ws-listen): the whole test on ::1 */
+	sa_set_str(&t->uac_addr, is_ws(conf->transport) &&
+		   sa_af(&conf->ws_listen) == AF_INET6 ? "::1" : "127.0.0.1",
+		   0);
 	err = endpoint(t, &t->uac_sip, WIRE_UAC, &t->uac_addr, t->uac_tls,
 		       &t->uac_tcp_addr, NULL);
 	if (err)

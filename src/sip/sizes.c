@@ -145,6 +145,13 @@ static void loss(enum sip_transp tp, const struct sa *laddr,
 }
 
 
+/* A message siptap could not take at laddr (ws.c: over the limit). */
+void sizes_lost(enum sip_transp tp, const struct sa *laddr, const char *why)
+{
+	loss(tp, laddr, "%s", why);
+}
+
+
 void sizes_init(sizes_loss_h *lossh)
 {
 	loss_handler = lossh;

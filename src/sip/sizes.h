@@ -38,6 +38,8 @@ typedef void (sizes_raw_h)(const struct sa *laddr, const struct sa *paddr,
 
 void   sizes_init(sizes_loss_h *lossh);
 void   sizes_raw_handler(sizes_raw_h *rawh);
+void   sizes_lost(enum sip_transp tp, const struct sa *laddr,
+		  const char *why);
 
 size_t sizes_max(enum sip_transp tp);
 int    sizes_check(enum sip_transp tp, size_t len);

@@ -318,10 +318,10 @@ int ws_frame_decode(const uint8_t *p, size_t len, struct ws_frame *f,
 	size_t i, n = 2;
 	uint64_t plen;
 
+	memset(f, 0, sizeof(*f));
 	if (len < 2)
 		return EAGAIN;
 
-	memset(f, 0, sizeof(*f));
 	f->fin    = (p[0] & 0x80) != 0;
 	f->opcode = p[0] & 0x0f;
 	f->masked = (p[1] & 0x80) != 0;
@@ -731,6 +731,27 @@ static int frame_broken(struct ws_conn *c, const uint8_t *p, size_t len,
 }
 
 
+/* A message over siptap's limit: siptap's loss (a harness error of the
+ * test, as over TCP, sizes.c), not the peer's fault; the connection
+ * closes (1009), as nothing after it could be read. */
+static int too_big(struct ws_conn *c, uint64_t size)
+{
+	char why[256];
+
+	(void)re_snprintf(why, sizeof(why), "siptap could not take a "
+			  "WebSocket message of %llu bytes or more from %J at "
+			  "%J: over its limit of %u bytes for a SIP message; "
+			  "it closed the connection (1009)",
+			  (unsigned long long)size, &c->paddr, &c->laddr,
+			  (unsigned)SIZES_STREAM_MAX);
+	sizes_lost(c->tp, &c->laddr, why);
+	send_close(c, CLOSE_TOO_BIG);
+	c->dead = true;
+
+	return EOVERFLOW;
+}
+
+
 /* One whole frame f at p (its payload unmasked in place). */
 static int frame_take(struct ws_conn *c, struct ws_frame *f, uint8_t *p,
 		      struct mbuf *up)
@@ -784,9 +805,7 @@ static int frame_take(struct ws_conn *c, struct ws_frame *f, uint8_t *p,
 	}
 
 	if (c->msg->end + f->len > SIZES_STREAM_MAX)
-		return frame_broken(c, p, f->hlen, "a WebSocket message over "
-				    "siptap's limit for a SIP message",
-				    CLOSE_TOO_BIG);
+		return too_big(c, c->msg->end + f->len);
 	c->msg->pos = c->msg->end;
 	err = mbuf_write_mem(c->msg, pl, (size_t)f->len);
 	if (!err && f->fin) {
@@ -815,9 +834,7 @@ static int frames_take(struct ws_conn *c, struct mbuf *up)
 			err = 0;
 			if (!f.hlen || f.len <= SIZES_STREAM_MAX)
 				break;
-			err = frame_broken(c, p, f.hlen, "a WebSocket frame "
-					   "over siptap's limit for a SIP "
-					   "message", CLOSE_TOO_BIG);
+			err = too_big(c, f.len);
 			break;
 		}
 		if (err)
