@@ -559,12 +559,16 @@ void ws_sweep(void)
 }
 
 
+/* While a server's connection is not upgraded, or a message or frame
+ * waits for its rest: whether the connection is gone (what came is then
+ * on the wire as cut short). */
 static void cut_check(void *arg)
 {
 	struct ws_conn *c = arg;
 
 	if (!gone(c)) {
-		tmr_start(&c->tmr, CUT_CHECK_MS, cut_check, c);
+		if ((c->server && !c->open) || c->acc || c->msg)
+			tmr_start(&c->tmr, CUT_CHECK_MS, cut_check, c);
 		return;
 	}
 	cut_deliver(c);
@@ -1079,6 +1083,8 @@ bool ws_attach(struct tcp_conn *tc, struct tcp_sock *ts,
 	}
 	mem_ref(c->th);
 	list_append(&conns, &c->le, c);
+	if (c->server)
+		tmr_start(&c->tmr, CUT_CHECK_MS, cut_check, c);
 
 	return true;
 }
