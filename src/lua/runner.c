@@ -1570,12 +1570,26 @@ static void begin(struct test *t)
 
 /* The agent's answer to start: {host, port, t1, agent, uri}. Its UAS must
  * be on this machine: siptap sends to no other address. */
+/* What any answer to start may say: the agent's name for the reports,
+ * the T1 its UAS really uses. */
+static void remote_name_t1(struct test *t, const struct odict *res)
+{
+	const char *name = odict_string(res, "agent");
+	uint64_t t1 = 0;
+
+	t->remote_t1 = t->conf->t1;
+	if (odict_get_number(res, &t1, "t1") && t1 > 0 && t1 <= 60000)
+		t->remote_t1 = (uint32_t)t1;
+	(void)str_dup(&t->remote_name, name ? name : "agent");
+}
+
+
+/* The answer to start over WebSocket: {transport, uri, t1, agent}; the
+ * user of uri must have registered over the test's listener. */
 static int remote_take_ws(struct test *t, const struct odict *res,
 			  char *why, size_t whysz)
 {
 	const char *uri = odict_string(res, "uri");
-	const char *name = odict_string(res, "agent");
-	uint64_t t1 = 0;
 	char user[128];
 	enum sip_transp tp;
 	struct sa paddr;
@@ -1603,11 +1617,7 @@ static int remote_take_ws(struct test *t, const struct odict *res,
 		return err;
 	}
 
-	t->remote_t1 = t->conf->t1;
-	if (odict_get_number(res, &t1, "t1") && t1 > 0 && t1 <= 60000)
-		t->remote_t1 = (uint32_t)t1;
-	(void)str_dup(&t->remote_name, name ? name : "agent");
-
+	remote_name_t1(t, res);
 	t->uas_addr = paddr;
 	uac_set_flow(t->uac, &paddr, tp);
 	if (uac_set_uri(t->uac, uri))
@@ -1621,8 +1631,7 @@ static int remote_take_ws(struct test *t, const struct odict *res,
 static int remote_take(struct test *t, const struct odict *res)
 {
 	const char *host = odict_string(res, "host");
-	const char *name = odict_string(res, "agent");
-	uint64_t port = 0, t1 = 0;
+	uint64_t port = 0;
 	struct sa addr;
 
 	if (!host || !odict_get_number(res, &port, "port") || !port ||
@@ -1630,11 +1639,7 @@ static int remote_take(struct test *t, const struct odict *res)
 	    !sa_is_loopback(&addr))
 		return EPROTO;
 
-	t->remote_t1 = t->conf->t1;
-	if (odict_get_number(res, &t1, "t1") && t1 > 0 && t1 <= 60000)
-		t->remote_t1 = (uint32_t)t1;
-	(void)str_dup(&t->remote_name, name ? name : "agent");
-
+	remote_name_t1(t, res);
 	t->uas_addr = addr;
 	uac_set_flow(t->uac, &addr, SIP_TRANSP_UDP);
 	if (uac_set_uri(t->uac, odict_string(res, "uri")))

@@ -561,8 +561,8 @@ void sizes_sweep(void)
 
 /* Where the head at p ends (after its empty line, CR LF or a bare LF:
  * a peer that ends lines with LF alone is still framed), 0 when the
- * empty line is not here yet. */
-static size_t head_end(const uint8_t *p, size_t len)
+ * empty line is not here yet. ws.c's messages end the same way. */
+size_t sizes_head_end(const uint8_t *p, size_t len)
 {
 	size_t i;
 
@@ -651,7 +651,7 @@ static const char DEAF[] = "no SIP message: siptap takes nothing more from "
 static enum frame frame_next(const uint8_t *p, size_t len, size_t *size,
 			     bool *clen)
 {
-	const size_t he = head_end(p, len);
+	const size_t he = sizes_head_end(p, len);
 	long cl;
 
 	*size = len;

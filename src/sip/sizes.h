@@ -49,3 +49,4 @@ unsigned sizes_udp_drops(const struct sizes_udp *w);
 void   sizes_sweep(void);
 int    sizes_frame(struct tcp_conn *tc);
 struct tcp_sock *sizes_tcp_last(void);
+size_t sizes_head_end(const uint8_t *p, size_t len);

@@ -645,24 +645,6 @@ static long clen_of(const uint8_t *p, size_t hlen)
 }
 
 
-/* Where the SIP head at p ends (CR LF CR LF or LF LF), 0 if nowhere. */
-static size_t sip_head_end(const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i++) {
-		if (p[i] != '\n')
-			continue;
-		if (p[i + 1] == '\n')
-			return i + 2;
-		if (i + 2 < len && p[i + 1] == '\r' && p[i + 2] == '\n')
-			return i + 3;
-	}
-
-	return 0;
-}
-
-
 /* One whole WebSocket message: a SIP message (RFC 7118 5.1: one per
  * message, Content-Length optional, right when it is there). On the
  * wire as it came; into up (for libre, with a Content-Length) when
@@ -672,7 +654,7 @@ static int msg_deliver(struct ws_conn *c, struct mbuf *m, struct mbuf *up)
 	const uint8_t *p = m->buf;
 	const size_t len = m->end;
 	struct sip_msg *msg = NULL;
-	size_t he = sip_head_end(p, len);
+	size_t he = sizes_head_end(p, len);
 	char why[200] = "";
 	long cl;
 	int err;
