@@ -1840,8 +1840,13 @@ int runner_start(struct test *t, runner_done_h *doneh, void *arg)
 
 	err = world_make(t);
 	if (err) {
+		char why[160];
+		struct tap_diag diag = {"message", why, 0};
+
+		/* e.g. a fixed --ws-listen or --uas-listen in use */
+		(void)re_snprintf(why, sizeof(why), "%m", err);
 		runner_point(t, false, "set up the UAC and UAS on 127.0.0.1",
-			     NULL, 0);
+			     &diag, 1);
 		t->wire = mem_deref(t->wire);
 		finish(t);
 		return 0;

@@ -107,6 +107,7 @@ static sizes_loss_h *loss_handler;
 static sizes_raw_h *raw_handler;
 static size_t refused_len;
 static enum sip_transp refused_tp;
+static bool refused_conn;
 
 typedef int (udp_listen_f)(struct udp_sock **, const struct sa *,
 			   udp_recv_h *, void *);
@@ -207,11 +208,28 @@ int sizes_check(enum sip_transp tp, size_t len)
 }
 
 
+/* A send refused because the WebSocket client's connection it must go
+ * down is closed (uac.c): ENOTCONN, which sizes_strerror() explains. */
+int sizes_no_conn(void)
+{
+	refused_conn = true;
+
+	return ENOTCONN;
+}
+
+
 /* What a send that failed with err says: for EMSGSIZE, the size of the
  * last message sizes_check() refused and the limit it is over. */
 const char *sizes_strerror(int err)
 {
 	static char why[160];
+
+	if (err == ENOTCONN && refused_conn) {
+		refused_conn = false;
+		return "the WebSocket client's connection is closed (siptap "
+			"reaches a WebSocket client over the connection it "
+			"registered on only)";
+	}
 
 	if (err != EMSGSIZE || !refused_len)  /* the kernel's, not ours */
 		return strerror(err);

@@ -44,6 +44,7 @@ void   sizes_lost(enum sip_transp tp, const struct sa *laddr,
 size_t sizes_max(enum sip_transp tp);
 int    sizes_check(enum sip_transp tp, size_t len);
 const char *sizes_strerror(int err);
+int    sizes_no_conn(void);
 int    sizes_udp_watch(struct sizes_udp **wp, const struct sa *laddr);
 unsigned sizes_udp_drops(const struct sizes_udp *w);
 void   sizes_sweep(void);

@@ -33,6 +33,7 @@ enum {
 	CUT_CHECK_MS  = 20,
 	OP_CONT  = 0x0, OP_TEXT = 0x1, OP_BIN = 0x2,
 	OP_CLOSE = 0x8, OP_PING = 0x9, OP_PONG = 0xa,
+	CLOSE_GOING_AWAY     = 1001,
 	CLOSE_PROTOCOL_ERROR = 1002,
 	CLOSE_TOO_BIG        = 1009,
 };
@@ -420,11 +421,28 @@ int ws_frame_encode(struct mbuf *mb, uint8_t opcode, const uint8_t *p,
 
 /* --- listeners ---------------------------------------------------------- */
 
+static void send_close(struct ws_conn *c, uint16_t code);
+static bool gone(const struct ws_conn *c);
+
+
+/* The test is over: its clients are told so (close 1001, going away,
+ * RFC 6455 7.4.1) before libre closes their connections, so that a
+ * browser sees a clean close rather than a dropped connection. */
 static void lsnr_destructor(void *arg)
 {
 	struct ws_lsnr *l = arg;
+	struct le *le;
 
 	list_unlink(&l->le);
+	for (le = conns.head; le; le = le->next) {
+		struct ws_conn *c = le->data;
+
+		if (!c->server || !c->open || c->dead || gone(c) ||
+		    !sa_cmp(&c->laddr, &l->laddr, SA_ALL))
+			continue;
+		send_close(c, CLOSE_GOING_AWAY);
+		c->dead = true;
+	}
 }
 
 
