@@ -1044,11 +1044,14 @@ static int world_make_ws(struct test *t)
 	if (sa_isset(&conf->agent, SA_ADDR))
 		return 0;
 
+	/* the UAS on the listener's loopback: its SDP names the address
+	 * it is reached at */
 	if (sa_isset(&conf->uas_listen, SA_ADDR))
 		t->uas_addr = conf->uas_listen;
 	else
-		sa_set_str(&t->uas_addr, "127.0.0.1", 0);
-	sa_init(&t->uas_tls_addr, AF_INET);
+		sa_set_str(&t->uas_addr, sa_af(&laddr) == AF_INET6 ? "::1" :
+			   "127.0.0.1", 0);
+	sa_init(&t->uas_tls_addr, sa_af(&t->uas_addr));
 	err = endpoint(t, &t->uas_sip, WIRE_UAS, &t->uas_addr, t->uas_tls,
 		       &t->uas_tcp_addr, &t->uas_tls_addr);
 	if (err)
@@ -1077,7 +1080,10 @@ static int world_make(struct test *t)
 	if (err)
 		return err;
 
-	sa_set_str(&t->uac_addr, "127.0.0.1", 0);
+	/* a WebSocket edge on ::1 (--ws-listen): the whole test on ::1 */
+	sa_set_str(&t->uac_addr, is_ws(conf->transport) &&
+		   sa_af(&conf->ws_listen) == AF_INET6 ? "::1" : "127.0.0.1",
+		   0);
 	err = endpoint(t, &t->uac_sip, WIRE_UAC, &t->uac_addr, t->uac_tls,
 		       &t->uac_tcp_addr, NULL);
 	if (err)
@@ -1585,8 +1591,22 @@ static int remote_take_edge(struct test *t, const struct odict *res)
 }
 
 
-/* The agent's answer to start: {host, port, t1, agent, uri}. Its UAS must
- * be on this machine: siptap sends to no other address. */
+/* What any answer to start may say: the agent's name for the reports,
+ * the T1 its UAS really uses. */
+static void remote_name_t1(struct test *t, const struct odict *res)
+{
+	const char *name = odict_string(res, "agent");
+	uint64_t t1 = 0;
+
+	t->remote_t1 = t->conf->t1;
+	if (odict_get_number(res, &t1, "t1") && t1 > 0 && t1 <= 60000)
+		t->remote_t1 = (uint32_t)t1;
+	(void)str_dup(&t->remote_name, name ? name : "agent");
+}
+
+
+/* The answer to start over WebSocket: {transport, uri, t1, agent}; the
+ * user of uri must have registered over the test's listener. */
 static int remote_take_ws(struct test *t, const struct odict *res,
 			  char *why, size_t whysz)
 {
@@ -1628,19 +1648,13 @@ static int remote_take_ws(struct test *t, const struct odict *res,
 }
 
 
-/* What every start answer may say of the UAS: its T1, its name, and
- * offers = "webrtc" (it makes its SDP with a browser's WebRTC stack). */
+/* What every start answer may say of the UAS besides: offers =
+ * "webrtc" (it makes its SDP with a browser's WebRTC stack). */
 static void remote_identity(struct test *t, const struct odict *res)
 {
-	const char *name = odict_string(res, "agent");
-	const char *offers;
-	uint64_t t1 = 0;
+	const char *offers = odict_string(res, "offers");
 
-	t->remote_t1 = t->conf->t1;
-	if (odict_get_number(res, &t1, "t1") && t1 > 0 && t1 <= 60000)
-		t->remote_t1 = (uint32_t)t1;
-	(void)str_dup(&t->remote_name, name ? name : "agent");
-	offers = odict_string(res, "offers");
+	remote_name_t1(t, res);
 	t->remote_webrtc_only = offers && !str_casecmp(offers, "webrtc");
 	/* SIPTAP.agent_webrtc: the agent's UAS has a WebRTC stack, so the
 	 * scenarios that need one (a WebRTC answer) run against it */
@@ -1654,6 +1668,9 @@ static void remote_identity(struct test *t, const struct odict *res)
 }
 
 
+/* The agent's answer to start: {host, port, t1, agent, uri}. Its UAS must
+ * be on this machine: siptap sends to no other address. Edge mode: a uri
+ * alone. */
 static int remote_take(struct test *t, const struct odict *res)
 {
 	const char *host = odict_string(res, "host");
@@ -1883,8 +1900,13 @@ int runner_start(struct test *t, runner_done_h *doneh, void *arg)
 
 	err = world_make(t);
 	if (err) {
+		char why[160];
+		struct tap_diag diag = {"message", why, 0};
+
+		/* e.g. a fixed --ws-listen or --uas-listen in use */
+		(void)re_snprintf(why, sizeof(why), "%m", err);
 		runner_point(t, false, "set up the UAC and UAS on 127.0.0.1",
-			     NULL, 0);
+			     &diag, 1);
 		t->wire = mem_deref(t->wire);
 		finish(t);
 		return 0;

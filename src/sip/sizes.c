@@ -107,6 +107,7 @@ static sizes_loss_h *loss_handler;
 static sizes_raw_h *raw_handler;
 static size_t refused_len;
 static enum sip_transp refused_tp;
+static bool refused_conn;
 
 typedef int (udp_listen_f)(struct udp_sock **, const struct sa *,
 			   udp_recv_h *, void *);
@@ -142,6 +143,13 @@ static void loss(enum sip_transp tp, const struct sa *laddr,
 		loss_handler(tp, laddr, why);
 	else
 		re_fprintf(stderr, "siptap: %s\n", why);
+}
+
+
+/* A message siptap could not take at laddr (ws.c: over the limit). */
+void sizes_lost(enum sip_transp tp, const struct sa *laddr, const char *why)
+{
+	loss(tp, laddr, "%s", why);
 }
 
 
@@ -200,11 +208,28 @@ int sizes_check(enum sip_transp tp, size_t len)
 }
 
 
+/* A send refused because the WebSocket client's connection it must go
+ * down is closed (uac.c): ENOTCONN, which sizes_strerror() explains. */
+int sizes_no_conn(void)
+{
+	refused_conn = true;
+
+	return ENOTCONN;
+}
+
+
 /* What a send that failed with err says: for EMSGSIZE, the size of the
  * last message sizes_check() refused and the limit it is over. */
 const char *sizes_strerror(int err)
 {
 	static char why[160];
+
+	if (err == ENOTCONN && refused_conn) {
+		refused_conn = false;
+		return "the WebSocket client's connection is closed (siptap "
+			"reaches a WebSocket client over the connection it "
+			"registered on only)";
+	}
 
 	if (err != EMSGSIZE || !refused_len)  /* the kernel's, not ours */
 		return strerror(err);
@@ -554,8 +579,8 @@ void sizes_sweep(void)
 
 /* Where the head at p ends (after its empty line, CR LF or a bare LF:
  * a peer that ends lines with LF alone is still framed), 0 when the
- * empty line is not here yet. */
-static size_t head_end(const uint8_t *p, size_t len)
+ * empty line is not here yet. ws.c's messages end the same way. */
+size_t sizes_head_end(const uint8_t *p, size_t len)
 {
 	size_t i;
 
@@ -644,7 +669,7 @@ static const char DEAF[] = "no SIP message: siptap takes nothing more from "
 static enum frame frame_next(const uint8_t *p, size_t len, size_t *size,
 			     bool *clen)
 {
-	const size_t he = head_end(p, len);
+	const size_t he = sizes_head_end(p, len);
 	long cl;
 
 	*size = len;

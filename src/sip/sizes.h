@@ -38,12 +38,16 @@ typedef void (sizes_raw_h)(const struct sa *laddr, const struct sa *paddr,
 
 void   sizes_init(sizes_loss_h *lossh);
 void   sizes_raw_handler(sizes_raw_h *rawh);
+void   sizes_lost(enum sip_transp tp, const struct sa *laddr,
+		  const char *why);
 
 size_t sizes_max(enum sip_transp tp);
 int    sizes_check(enum sip_transp tp, size_t len);
 const char *sizes_strerror(int err);
+int    sizes_no_conn(void);
 int    sizes_udp_watch(struct sizes_udp **wp, const struct sa *laddr);
 unsigned sizes_udp_drops(const struct sizes_udp *w);
 void   sizes_sweep(void);
 int    sizes_frame(struct tcp_conn *tc);
 struct tcp_sock *sizes_tcp_last(void);
+size_t sizes_head_end(const uint8_t *p, size_t len);

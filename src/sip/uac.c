@@ -352,7 +352,7 @@ static int send_on(struct uac *uac, const struct sa *dst, enum sip_transp tp,
 	if (err)
 		return err;
 	if ((tp == SIP_TRANSP_WS || tp == SIP_TRANSP_WSS) && !ws_alive(dst))
-		return ENOTCONN;
+		return sizes_no_conn();
 
 	mb->pos = 0;
 	return sip_send(uac->sip, NULL, ws_stream_transp(tp), dst, mb);

@@ -33,6 +33,7 @@ enum {
 	CUT_CHECK_MS  = 20,
 	OP_CONT  = 0x0, OP_TEXT = 0x1, OP_BIN = 0x2,
 	OP_CLOSE = 0x8, OP_PING = 0x9, OP_PONG = 0xa,
+	CLOSE_GOING_AWAY     = 1001,
 	CLOSE_PROTOCOL_ERROR = 1002,
 	CLOSE_TOO_BIG        = 1009,
 };
@@ -318,10 +319,10 @@ int ws_frame_decode(const uint8_t *p, size_t len, struct ws_frame *f,
 	size_t i, n = 2;
 	uint64_t plen;
 
+	memset(f, 0, sizeof(*f));
 	if (len < 2)
 		return EAGAIN;
 
-	memset(f, 0, sizeof(*f));
 	f->fin    = (p[0] & 0x80) != 0;
 	f->opcode = p[0] & 0x0f;
 	f->masked = (p[1] & 0x80) != 0;
@@ -420,11 +421,28 @@ int ws_frame_encode(struct mbuf *mb, uint8_t opcode, const uint8_t *p,
 
 /* --- listeners ---------------------------------------------------------- */
 
+static void send_close(struct ws_conn *c, uint16_t code);
+static bool gone(const struct ws_conn *c);
+
+
+/* The test is over: its clients are told so (close 1001, going away,
+ * RFC 6455 7.4.1) before libre closes their connections, so that a
+ * browser sees a clean close rather than a dropped connection. */
 static void lsnr_destructor(void *arg)
 {
 	struct ws_lsnr *l = arg;
+	struct le *le;
 
 	list_unlink(&l->le);
+	for (le = conns.head; le; le = le->next) {
+		struct ws_conn *c = le->data;
+
+		if (!c->server || !c->open || c->dead || gone(c) ||
+		    !sa_cmp(&c->laddr, &l->laddr, SA_ALL))
+			continue;
+		send_close(c, CLOSE_GOING_AWAY);
+		c->dead = true;
+	}
 }
 
 
@@ -559,12 +577,16 @@ void ws_sweep(void)
 }
 
 
+/* While a server's connection is not upgraded, or a message or frame
+ * waits for its rest: whether the connection is gone (what came is then
+ * on the wire as cut short). */
 static void cut_check(void *arg)
 {
 	struct ws_conn *c = arg;
 
 	if (!gone(c)) {
-		tmr_start(&c->tmr, CUT_CHECK_MS, cut_check, c);
+		if ((c->server && !c->open) || c->acc || c->msg)
+			tmr_start(&c->tmr, CUT_CHECK_MS, cut_check, c);
 		return;
 	}
 	cut_deliver(c);
@@ -641,24 +663,6 @@ static long clen_of(const uint8_t *p, size_t hlen)
 }
 
 
-/* Where the SIP head at p ends (CR LF CR LF or LF LF), 0 if nowhere. */
-static size_t sip_head_end(const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i++) {
-		if (p[i] != '\n')
-			continue;
-		if (p[i + 1] == '\n')
-			return i + 2;
-		if (i + 2 < len && p[i + 1] == '\r' && p[i + 2] == '\n')
-			return i + 3;
-	}
-
-	return 0;
-}
-
-
 /* One whole WebSocket message: a SIP message (RFC 7118 5.1: one per
  * message, Content-Length optional, right when it is there). On the
  * wire as it came; into up (for libre, with a Content-Length) when
@@ -668,7 +672,7 @@ static int msg_deliver(struct ws_conn *c, struct mbuf *m, struct mbuf *up)
 	const uint8_t *p = m->buf;
 	const size_t len = m->end;
 	struct sip_msg *msg = NULL;
-	size_t he = sip_head_end(p, len);
+	size_t he = sizes_head_end(p, len);
 	char why[200] = "";
 	long cl;
 	int err;
@@ -731,6 +735,27 @@ static int frame_broken(struct ws_conn *c, const uint8_t *p, size_t len,
 }
 
 
+/* A message over siptap's limit: siptap's loss (a harness error of the
+ * test, as over TCP, sizes.c), not the peer's fault; the connection
+ * closes (1009), as nothing after it could be read. */
+static int too_big(struct ws_conn *c, uint64_t size)
+{
+	char why[256];
+
+	(void)re_snprintf(why, sizeof(why), "siptap could not take a "
+			  "WebSocket message of %llu bytes or more from %J at "
+			  "%J: over its limit of %u bytes for a SIP message; "
+			  "it closed the connection (1009)",
+			  (unsigned long long)size, &c->paddr, &c->laddr,
+			  (unsigned)SIZES_STREAM_MAX);
+	sizes_lost(c->tp, &c->laddr, why);
+	send_close(c, CLOSE_TOO_BIG);
+	c->dead = true;
+
+	return EOVERFLOW;
+}
+
+
 /* One whole frame f at p (its payload unmasked in place). */
 static int frame_take(struct ws_conn *c, struct ws_frame *f, uint8_t *p,
 		      struct mbuf *up)
@@ -784,9 +809,7 @@ static int frame_take(struct ws_conn *c, struct ws_frame *f, uint8_t *p,
 	}
 
 	if (c->msg->end + f->len > SIZES_STREAM_MAX)
-		return frame_broken(c, p, f->hlen, "a WebSocket message over "
-				    "siptap's limit for a SIP message",
-				    CLOSE_TOO_BIG);
+		return too_big(c, c->msg->end + f->len);
 	c->msg->pos = c->msg->end;
 	err = mbuf_write_mem(c->msg, pl, (size_t)f->len);
 	if (!err && f->fin) {
@@ -815,9 +838,7 @@ static int frames_take(struct ws_conn *c, struct mbuf *up)
 			err = 0;
 			if (!f.hlen || f.len <= SIZES_STREAM_MAX)
 				break;
-			err = frame_broken(c, p, f.hlen, "a WebSocket frame "
-					   "over siptap's limit for a SIP "
-					   "message", CLOSE_TOO_BIG);
+			err = too_big(c, f.len);
 			break;
 		}
 		if (err)
@@ -1062,6 +1083,8 @@ bool ws_attach(struct tcp_conn *tc, struct tcp_sock *ts,
 	}
 	mem_ref(c->th);
 	list_append(&conns, &c->le, c);
+	if (c->server)
+		tmr_start(&c->tmr, CUT_CHECK_MS, cut_check, c);
 
 	return true;
 }

@@ -14,7 +14,7 @@
 #include "ws.h"
 #include "ws_reg.h"
 
-enum { REG_TIMEOUT_MS = 5000 };
+enum { REG_TIMEOUT_MS = 10000 };
 
 struct ws_reg {
 	struct le le;

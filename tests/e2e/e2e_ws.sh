@@ -9,7 +9,7 @@
 #    ws and wss; its hostile connections (garbage, no sip protocol, bad
 #    frames, a close mid-message, an upgrade never finished) each
 #    refused, on the wire with the reason, the next test unaffected; a
-#    ping answered; a start naming a user nobody registered fails as one
+#    ping answered; a message over siptap's limit a loss of siptap's; a start naming a user nobody registered fails as one
 #    point saying so;
 #  - a listener that answers the 101 without the sip protocol
 #    (SIPTAP_WS_FAULT=no-protocol) is refused by both clients;
@@ -145,6 +145,16 @@ grep -q "^not ok 1 - 180 Ringing" "$TMP/h.tap" &&
   pass "hostile: the test with the garbage fails on P-WIRE-1, the next passes" ||
   { fail "hostile: verdicts"; grep -E '^(not )?ok' "$TMP/h.tap" | sed 's/^/  /'; }
 
+start_agent --too-big
+siptap_run "$TMP/g.tap" "$TMP/g.err" run "${COMMON[@]}" --transport ws \
+  --agent "127.0.0.1:$agent_port" --report-dir "$TMP/g" "${TWO[@]}"
+stop_agent
+grep -q "not ok 1 - siptap lost no message (harness error, not the peer's fault)" "$TMP/g.tap" &&
+  grep -q "WebSocket message of 5242880 bytes or more" "$TMP/g.tap" &&
+  grep -q "then close 1009" "$TMP/agent.err" && grep -q "^ok 2 - reject with 486" "$TMP/g.tap" &&
+  pass "a message over siptap's limit: siptap's loss, not the peer's fault; 1009; the next test passes" ||
+  { fail "too big: exit $rc"; show "$TMP/g.tap"; }
+
 start_agent --wrong-user
 siptap_run "$TMP/u.tap" "$TMP/u.err" run "${COMMON[@]}" --transport ws \
   --agent "127.0.0.1:$agent_port" --report-dir "$TMP/u" "${TWO[@]}"
@@ -179,8 +189,8 @@ wait "$idle_pid" || idle_rc=$?
 # --- options ---------------------------------------------------------------
 port=$(free_port)
 siptap_run "$TMP/l.tap" "$TMP/l.err" run --t1 50 --transport ws \
-  --ws-listen "127.0.0.1:$port" --report-dir "$TMP/l" "${TWO[@]}"
-[[ $rc -eq 0 ]] && pass "--ws-listen 127.0.0.1:$port: two tests, one after the other" ||
+  --ws-listen "[::1]:$port" --report-dir "$TMP/l" "${TWO[@]}"
+[[ $rc -eq 0 ]] && pass "--ws-listen [::1]:$port: two tests, one after the other, on ::1" ||
   { fail "--ws-listen: exit $rc"; show "$TMP/l.tap"; }
 for bad in "--transport wss" "--transport ws --ws-listen 10.1.2.3:5062" \
   "--ws-listen 127.0.0.1:$port" "--transport ws --ws-listen 127.0.0.1:$port --jobs 2" \

@@ -19,7 +19,11 @@ import tls from 'node:tls';
 import crypto from 'node:crypto';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-const hostile = process.argv.includes('--hostile');
+const hostile = process.argv.includes('--hostile') ||
+  process.argv.includes('--too-big');
+// --too-big: the hostile connection is one frame that announces a
+// message over siptap's limit (a loss of siptap's, not the peer's fault)
+const tooBig = process.argv.includes('--too-big');
 // --wrong-user: start names a user the UA did not register (siptap must
 // say that no connection registered it)
 const wrongUser = process.argv.includes('--wrong-user');
@@ -165,7 +169,10 @@ async function hostileRun(url, note) {
     ['a ping', [(u) => upgradeRequest(u, key()), 100, frame(9, 'are you there'),
       200, 'end']],
   ];
-  for (const [name, steps] of cases) {
+  const big = Buffer.from([0x81, 0xff, 0, 0, 0, 0, 0, 0x50, 0, 0, 1, 2, 3, 4]);
+  const run = tooBig ? [['a 5 MB message', [(u) => upgradeRequest(u, key()), 100,
+    big, 300]]] : cases;
+  for (const [name, steps] of run) {
     const got = await rawSession(url, steps);
     note(`hostile: ${name}: server answered ${answerOf(got)}`);
   }
