@@ -416,6 +416,8 @@ async function main() {
   process.stderr.on("error", () => {});
 
   userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "siptap-chromium-"));
+  // the profile goes however the agent ends (a stop that took too long too)
+  process.on("exit", () => fs.rmSync(userDataDir, { recursive: true, force: true }));
   pageUrl = await pageServer();
   // the browser starts now, not with the first test; its name is in
   // every start answer
@@ -427,11 +429,13 @@ async function main() {
     process.stderr.write(`sipjs-browser: ${chromiumPath} did not start: ${error.message}\n`);
     process.exit(2);
   }
-  const sampler = setInterval(async () => {
+  const sample = async () => {
     const browser = await browserPromise?.catch(() => undefined);
     const pid = browser?.process()?.pid;
     if (pid) figures.peakRssKiB = Math.max(figures.peakRssKiB, treeRssKiB(pid));
-  }, SAMPLE_MS);
+  };
+  sample();
+  const sampler = setInterval(sample, SAMPLE_MS);
 
   const server = net.createServer((socket) => new BrowserConnection(socket));
   server.on("error", (error) => {
@@ -447,11 +451,13 @@ async function main() {
     debug("stopping on", signal);
     clearInterval(sampler);
     server.close();
-    setTimeout(() => process.exit(0), 3000).unref();
+    setTimeout(() => {
+      printFigures();
+      process.exit(0);
+    }, 3000).unref();
     await Promise.allSettled([...live].map((c) => c.close()));
     const browser = await browserPromise?.catch(() => undefined);
     await browser?.close().catch(() => {});
-    fs.rmSync(userDataDir, { recursive: true, force: true });
     printFigures();
     process.exit(0);
   };
