@@ -8,8 +8,9 @@
  * was never captured: sequence numbers start at 1 in each direction and
  * advance by the payload, so tshark's TCP reassembly still joins them.
  * A WS or WSS connection starts with its HTTP upgrade (made up: the wire
- * keeps SIP messages only) and carries each message in a frame, so
- * Wireshark decodes SIP over WebSocket (write_ws).
+ * keeps SIP messages only) and kernel-like sequence numbers, and
+ * carries each message in a frame, so Wireshark decodes SIP over
+ * WebSocket (write_ws).
  */
 /* libpcap's headers use the BSD u_char/u_int, which strict -std=c11
  * hides */
@@ -336,7 +337,15 @@ static int write_ws_handshake(struct pcapw *w, const struct sa *cli,
 {
 	static const char key[] = "c2lwdGFwIHBjYXAga2V5IQ==";
 	char req[256], res[256], accept[32];
+	struct flow *fc, *fs;
 	int n, m;
+
+	/* sequence numbers that look like a kernel's (not 1), each
+	 * direction its own, the same for the same ports */
+	if (flow_get(w, cli, srv, &fc) || flow_get(w, srv, cli, &fs))
+		return ENOMEM;
+	fc->nxt = (sa_port(cli) << 16 | sa_port(srv)) * 2654435761u;
+	fs->nxt = (sa_port(srv) << 16 | sa_port(cli)) * 2246822519u;
 
 	ws_accept_key(key, accept);
 	n = re_snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: %J\r\n"

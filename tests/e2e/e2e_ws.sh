@@ -6,7 +6,8 @@
 #    ws and wss with the counts they have over tcp, strict TAP;
 #  - tshark decodes the ws pcap as SIP over WebSocket (a tcp one not);
 #  - an agent with a raw RFC 6455 client (ws-agent.mjs): its calls over
-#    ws and wss; its hostile connections (garbage, no sip protocol, bad
+#    ws and wss (its REGISTER without Content-Length and in two
+#    fragments, its responses in binary frames); its hostile connections (garbage, no sip protocol, bad
 #    frames, a close mid-message, an upgrade never finished) each
 #    refused, on the wire with the reason, the next test unaffected; a
 #    ping answered; a message over siptap's limit a loss of siptap's; a start naming a user nobody registered fails as one

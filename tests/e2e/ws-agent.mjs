@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // A minimal agent (README "Writing an agent") whose UAS speaks SIP over
 // WebSocket with a raw RFC 6455 client of its own (node's net and tls,
-// no npm package), for tests/e2e/e2e_ws.sh. It checks the server's
+// no npm package), for tests/e2e/e2e_ws.sh. Its REGISTER goes without
+// Content-Length and in two fragments, its responses in binary frames:
+// what RFC 7118 and RFC 6455 allow, which siptap must take. It checks the server's
 // handshake as a browser does: a 101 without Sec-WebSocket-Protocol:
 // sip fails the connection, and start is refused with why.
 //
@@ -33,9 +35,9 @@ function log(...a) { process.stderr.write(`ws-agent: ${a.join(' ')}\n`); }
 
 // --- a WebSocket client ---------------------------------------------------
 
-function frame(op, payload, mask = true) {
+function frame(op, payload, mask = true, fin = true) {
   const p = Buffer.from(payload);
-  const head = [0x80 | op];
+  const head = [(fin ? 0x80 : 0) | op];
   const m = mask ? 0x80 : 0;
   if (p.length < 126) head.push(m | p.length);
   else head.push(m | 126, p.length >> 8, p.length & 0xff);
@@ -98,7 +100,19 @@ function wsConnect(url, onMessage) {
             'connection failed as a browser fails it'));
         }
         up = true;
-        resolve({ sock, send: (t) => sock.write(frame(1, t)) });
+        // a message as one text frame; binary: one binary frame;
+        // fragments: a text frame and a continuation (RFC 6455 5.4),
+        // which siptap must join into one SIP message
+        resolve({
+          sock,
+          send: (t) => sock.write(frame(1, t)),
+          sendBinary: (t) => sock.write(frame(2, t)),
+          sendFragments: (t) => {
+            const cut = Math.floor(t.length / 2);
+            sock.write(frame(1, t.slice(0, cut), true, false));
+            sock.write(frame(0, t.slice(cut)));
+          },
+        });
       }
       for (;;) {
         if (buf.length < 2) return;
@@ -250,8 +264,9 @@ function session(ctl) {
         else reject(new Error(`REGISTER answered ${r.start}`));
       };
     });
-    // no Content-Length: a frame is the whole message (RFC 7118 5.2)
-    ws.send(`REGISTER sip:${host} SIP/2.0\r\nVia: SIP/2.0/WS agent.invalid;branch=z9hG4bK${crypto.randomBytes(6).toString('hex')}\r\n` +
+    // no Content-Length: a WebSocket message is the whole SIP message
+    // (RFC 7118 5.1); in two fragments
+    ws.sendFragments(`REGISTER sip:${host} SIP/2.0\r\nVia: SIP/2.0/WS agent.invalid;branch=z9hG4bK${crypto.randomBytes(6).toString('hex')}\r\n` +
       `Max-Forwards: 70\r\nFrom: <sip:${user}@${host}>;tag=${crypto.randomBytes(4).toString('hex')}\r\n` +
       `To: <sip:${user}@${host}>\r\nCall-ID: ${crypto.randomBytes(8).toString('hex')}\r\nCSeq: 1 REGISTER\r\n` +
       `Contact: <sip:${user}@agent.invalid;transport=ws>;expires=600\r\n\r\n`);
@@ -263,7 +278,8 @@ function session(ctl) {
     const c = calls[call];
     if (!c) throw new Error(`no call ${call}`);
     const contact = `Contact: <sip:${user}@agent.invalid;transport=ws>\r\n`;
-    ws.send(response(c.req, code, reason, c.tag, code < 300 ? contact : '', sdp || ''));
+    // responses in binary frames (RFC 7118 4.2 allows either)
+    ws.sendBinary(response(c.req, code, reason, c.tag, code < 300 ? contact : '', sdp || ''));
     return { settled: true };
   }
 

@@ -403,6 +403,77 @@ static void test_tcp_seq(void **state)
 }
 
 
+static bool has(const uint8_t *p, size_t n, const char *s)
+{
+	const size_t l = strlen(s);
+	size_t i;
+
+	for (i = 0; i + l <= n; i++)
+		if (!memcmp(p + i, s, l))
+			return true;
+
+	return false;
+}
+
+
+/* Over WebSocket the connection starts with the upgrade and its 101
+ * (made up, with the sip subprotocol), then each message is one text
+ * frame: masked from the client (the side our UAC received from),
+ * plain from the server; the sequence numbers follow on from the
+ * handshake's. */
+static void test_ws(void **state)
+{
+	struct fix *f = *state;
+	const size_t a = strlen(INVITE), b = strlen(TRYING);
+	const uint8_t *req, *res, *fr;
+	uint32_t s0, s1;
+	size_t i, n0, n1;
+	uint8_t un[sizeof(TRYING)];
+
+	/* our UAC (the edge) sends the INVITE, the client answers */
+	add_str(f, WIRE_UAC, true,  SIP_TRANSP_WS, "127.0.0.1", 8080,
+		"127.0.0.1", 40000, 10, INVITE);
+	add_str(f, WIRE_UAC, false, SIP_TRANSP_WS, "127.0.0.1", 40000,
+		"127.0.0.1", 8080, 20, TRYING);
+
+	write_and_read(f);
+	assert_int_equal(4, f->n);
+
+	req = f->pkt[0].data + 40;
+	res = f->pkt[1].data + 40;
+	n0  = f->pkt[0].h.caplen - 40;
+	n1  = f->pkt[1].h.caplen - 40;
+	assert_memory_equal(req, "GET / HTTP/1.1\r\n", 16);
+	assert_true(has(req, n0, "Sec-WebSocket-Protocol: sip\r\n"));
+	assert_memory_equal(res, "HTTP/1.1 101 ", 13);
+	assert_true(has(res, n1, "Sec-WebSocket-Protocol: sip\r\n"));
+	assert_int_equal(40000, get16(f->pkt[0].data + 20));   /* client */
+	s0 = get32(f->pkt[0].data + 24);
+	s1 = get32(f->pkt[1].data + 24);
+	assert_true(s0 != 1 && s1 != 1);
+
+	/* server to client: unmasked, after the 101 */
+	fr = f->pkt[2].data + 40;
+	assert_int_equal(8080, get16(f->pkt[2].data + 20));
+	assert_int_equal(s1 + n1, get32(f->pkt[2].data + 24));
+	assert_int_equal(0x81, fr[0]);
+	assert_int_equal(a, fr[1]);                    /* < 126, no mask */
+	assert_memory_equal(INVITE, fr + 2, a);
+
+	/* client to server: masked */
+	fr = f->pkt[3].data + 40;
+	assert_int_equal(s0 + n0, get32(f->pkt[3].data + 24));
+	assert_int_equal(0x81, fr[0]);
+	assert_true(fr[1] & 0x80);
+	assert_int_equal(b, fr[1] & 0x7f);
+	for (i = 0; i < b; i++)
+		un[i] = fr[6 + i] ^ fr[2 + (i & 3)];
+	assert_memory_equal(TRYING, un, b);
+	for (i = 0; i < f->n; i++)
+		assert_l4_sum(f->pkt[i].data, 20, 6);
+}
+
+
 /* libre traces a response sent on an accepted connection as going to
  * the Via's sent-by, not to the connection's far end; the receiver's
  * copy has the real address, and the packet must take it, or the
@@ -568,6 +639,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_udp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_udp_ipv6, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_ws, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_seq, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_response_via, setup,
