@@ -8,6 +8,7 @@
  * <report-dir>/<run>.tap, with junit.xml, summary.md and a wire log per
  * failed test beside them.
  */
+#define _GNU_SOURCE 1  /* memmem() */
 #include <string.h>
 #include <stdio.h>
 #include <time.h>
@@ -38,6 +39,7 @@ struct run {
 	struct mbuf *mb;        /* the whole TAP of the run    */
 	struct run_stats *stats;
 	bool progress;          /* a progress line on stderr   */
+	bool shared_tty;        /* stdout is that terminal too */
 	struct worker *workv;   /* a core each, at most --jobs */
 	size_t workc;
 	int *owner;             /* test -> its worker, or -1   */
@@ -61,6 +63,76 @@ static void broken_file(struct mbuf *mb, unsigned num,
 
 	(void)tap_point(mb, 0, false, num, st->file, TAP_NONE, NULL);
 	(void)tap_yaml(mb, 0, diag, 2);
+}
+
+
+/* The first failing point of a subtest (not a TODO): "    not ok" at
+ * the subtest's own level, with no unescaped "# TODO" (a description's
+ * own '#' is "\#"). Returns its line's start in out, or NULL. */
+static const char *first_not_ok(const char *p, const char *end)
+{
+	static const char head[] = "    not ok ";
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = eol ? (size_t)(eol - p) : (size_t)(end - p);
+
+		if (n > sizeof(head) - 1 && !memcmp(p, head, sizeof(head) - 1)
+		    && !memmem(p, n, " # TODO", 7))
+			return p;
+		p += n + 1;
+	}
+
+	return NULL;
+}
+
+
+/* Its description ("    not ok 3 - desc"), then the lines of its YAML
+ * block, two levels up: consumers that read no subtests (tap.py,
+ * tap-junit, tap-spec) find the reason on the test's own point. */
+static void failure_yaml(struct mbuf *mb, const struct mbuf *out)
+{
+	const char *p = (const char *)out->buf;
+	const char *end = p + out->end;
+	const char *eol, *dash;
+
+	p = first_not_ok(p, end);
+	if (!p)
+		return;
+	eol = memchr(p, '\n', (size_t)(end - p));
+	if (!eol)
+		eol = end;
+	dash = memchr(p, '-', (size_t)(eol - p));
+	if (dash && dash + 2 <= eol) {
+		(void)mbuf_write_str(mb, "  failed_point: ");
+		(void)tap_yaml_quote(mb, dash + 2, (size_t)(eol - dash - 2));
+		(void)mbuf_write_u8(mb, '\n');
+	}
+
+	/* "      ---" ... "      ...": the keys between, 4 columns left */
+	p = eol + 1;
+	if (p + 10 > end || memcmp(p, "      ---\n", 10))
+		return;
+	for (p += 10; p < end; p = eol + 1) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol || eol - p < 6 || memcmp(p, "      ", 6) ||
+		    !memcmp(p + 6, "...", 3))
+			return;
+		(void)mbuf_write_mem(mb, (const uint8_t *)p + 4,
+				     (size_t)(eol + 1 - p - 4));
+	}
+}
+
+
+/* Every top-level point carries its duration; a failing one the reason
+ * too (TAP 14 YAML block, 2 spaces under the point). */
+static void point_yaml(struct mbuf *mb, const struct test *t)
+{
+	(void)mbuf_printf(mb, "  ---\n  duration_ms: %llu\n",
+			  (unsigned long long)(t->elapsed_usec / 1000));
+	if (!t->ok && t->out)
+		failure_yaml(mb, t->out);
+	(void)mbuf_write_str(mb, "  ...\n");
 }
 
 
@@ -96,6 +168,7 @@ static void test_tap(struct run *run, struct test *t)
 	(void)tap_plan(mb, 1, t->points, NULL);
 	(void)tap_point(mb, 0, t->ok, t->num, st->name,
 			st->todo ? TAP_TODO : TAP_NONE, st->todo);
+	point_yaml(mb, t);
 
 	if (st->todo)
 		t->result = t->ok ? RESULT_PASS : RESULT_TODO;
@@ -134,13 +207,17 @@ static void flush(struct run *run)
 		count(run->stats, t);
 	}
 
-	if (run->progress)
-		report_progress(run->stats, run->flushed, run->testc);
-
+	/* the progress line is erased before TAP goes to the same
+	 * terminal, and drawn again below it */
+	if (run->progress && run->shared_tty && run->mb->end > run->printed)
+		report_progress_end();
 	(void)fwrite(run->mb->buf + run->printed, 1,
 		     run->mb->end - run->printed, stdout);
 	(void)fflush(stdout);
 	run->printed = run->mb->end;
+
+	if (run->progress)
+		report_progress(run->stats, run->flushed, run->testc);
 }
 
 
@@ -663,6 +740,7 @@ int run_suite(const struct run_conf *conf, const struct list *testl,
 	run.stats = stats;
 	run.testc = list_count(testl);
 	run.progress = conf->progress;
+	run.shared_tty = report_shared_tty();
 	stats->tests = (unsigned)run.testc;
 
 	run.mb = mbuf_alloc(65536);

@@ -443,11 +443,38 @@ int report_write(const struct run_conf *conf, const struct mbuf *tap,
 
 /* --- the terminal ------------------------------------------------------ */
 
-bool report_color(FILE *f)
+/* Escape sequences (colour, the progress line's erase) only on a
+ * terminal that understands them: not for TERM=dumb (Emacs shells,
+ * some CI log viewers) nor when NO_COLOR (no-color.org) is set. */
+bool report_escapes(FILE *f)
 {
 	const char *nc = getenv("NO_COLOR");
+	const char *term = getenv("TERM");
 
-	return isatty(fileno(f)) && (!nc || !*nc);
+	if (!isatty(fileno(f)) || (nc && *nc))
+		return false;
+
+	return !term || strcmp(term, "dumb");
+}
+
+
+bool report_color(FILE *f)
+{
+	return report_escapes(f);
+}
+
+
+/* stdout and stderr are the same terminal: what goes to stdout must
+ * first erase the progress line, or the two run into one line. */
+bool report_shared_tty(void)
+{
+	struct stat a, b;
+
+	if (!isatty(STDOUT_FILENO) || !isatty(STDERR_FILENO) ||
+	    fstat(STDOUT_FILENO, &a) || fstat(STDERR_FILENO, &b))
+		return false;
+
+	return a.st_rdev == b.st_rdev;
 }
 
 
@@ -464,4 +491,5 @@ void report_progress(const struct run_stats *stats, size_t done,
 void report_progress_end(void)
 {
 	fputs("\r\033[K", stderr);
+	(void)fflush(stderr);
 }

@@ -32,3 +32,5 @@ void report_progress(const struct run_stats *stats, size_t done,
 		     size_t total);
 void report_progress_end(void);
 bool report_color(FILE *f);
+bool report_escapes(FILE *f);
+bool report_shared_tty(void);
