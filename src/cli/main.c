@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <time.h>
 #include <limits.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <lua.h>
 #include <re.h>
 #include "runner.h"
@@ -103,24 +105,28 @@ static const char usage_text[] =
 
 static int usage_error(const char *fmt, const char *arg)
 {
+	/* one line: a CI log shows it whole, grep finds it */
 	(void)fprintf(stderr, "siptap: ");
 	(void)fprintf(stderr, fmt, arg);
-	(void)fprintf(stderr, "\n(see siptap --help)\n");
+	(void)fprintf(stderr, " (see siptap --help)\n");
 
 	return EXIT_USAGE;
 }
 
 
+/* A decimal number in min..max; one past ULONG_MAX is out of range,
+ * not ULONG_MAX (strtoul's ERANGE) */
 static bool parse_uint(const char *s, unsigned long min, unsigned long max,
 		       unsigned long *v)
 {
 	char *end;
 
-	if (!s || !*s || *s == '-')
+	if (!s || *s < '0' || *s > '9')
 		return false;
+	errno = 0;
 	*v = strtoul(s, &end, 10);
 
-	return !*end && *v >= min && *v <= max;
+	return !*end && !errno && *v >= min && *v <= max;
 }
 
 
@@ -314,7 +320,8 @@ static const struct opt opts[] = {
 	OPT_U("timeout",     timeout_s, 1, 86400,
 	      "a number of seconds in 1..86400"),
 	OPT_S("report-dir",  report_dir),
-	OPT_U("seed",        seed, 0, ULONG_MAX, "a non-negative integer"),
+	OPT_U("seed",        seed, 0, ULONG_MAX,
+	      "an integer in 0..18446744073709551615"),
 	OPT_F("matrix",      opt_matrix),
 	OPT_F("uas-fault",   opt_fault),
 	OPT_F("transport",   opt_transport),
@@ -397,15 +404,16 @@ static int parse_options(int argc, char *argv[], struct run_conf *conf)
 	}
 	longopts[OPTC] = (struct option){NULL, 0, NULL, 0};
 
+	/* ":": a missing value is ':', not '?'; no "+": options may
+	 * follow the paths (getopt moves the paths to the end) */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		int err;
 
 		if (c == 'h')
 			return opt_help(conf, NULL);
 		if (c == ':')
-			return usage_error("option %s needs a value",
-					   argv[optind - 1]);
+			return usage_error("%s needs a value", argv[optind - 1]);
 		if (c < OPT_VAL || c >= OPT_VAL + OPTC)
 			return usage_error("unknown option '%s'",
 					   argv[optind - 1]);
@@ -442,17 +450,39 @@ static int collect(struct list *testl, const struct run_conf *conf,
 }
 
 
+/* After --filter and --shard: an empty selection is a usage error, not
+ * a green run of nothing */
+static int selection_check(const struct list *testl)
+{
+	if (!list_isempty(testl))
+		return 0;
+
+	(void)fprintf(stderr, "siptap: no test selected (the options "
+		      "--filter, --shard, --rule or --rerun-failed left none)"
+		      "\n");
+	return EXIT_USAGE;
+}
+
+
 static int cmd_run(struct run_conf *conf, int argc, char *argv[])
 {
 	struct run_stats stats;
 	struct list testl = LIST_INIT;
 	int err, ret;
 
+	/* before any scenario file is read: a run must be able to leave
+	 * its reports */
+	if (!conf->list_only && report_dirs(conf))
+		return EXIT_USAGE;
+
 	ret = collect(&testl, conf, argc, argv);
 	if (ret)
 		goto out;
 
 	suite_select(&testl, conf);
+	ret = selection_check(&testl);
+	if (ret)
+		goto out;
 	if (conf->list_only) {
 		ret = run_list(&testl);
 		goto out;
@@ -491,8 +521,10 @@ static int cmd_list(struct run_conf *conf, int argc, char *argv[])
 	ret = collect(&testl, conf, argc, argv);
 	if (!ret) {
 		suite_select(&testl, conf);
-		ret = run_list(&testl);
+		ret = selection_check(&testl);
 	}
+	if (!ret)
+		ret = run_list(&testl);
 	list_flush(&testl);
 
 	return ret;
@@ -547,7 +579,7 @@ static int options_check(struct run_conf *conf)
 				  conf->report_dir);
 		conf->pcap_dir = pcap_dir;
 	}
-	conf->progress = report_color(stderr) || isatty(fileno(stderr));
+	conf->progress = report_escapes(stderr);
 
 	return 0;
 }
@@ -576,6 +608,61 @@ static void libre_close_quiet(void)
 }
 
 
+static bool lua_dir_ok(const char *dir)
+{
+	char path[4096];
+	struct stat st;
+
+	(void)re_snprintf(path, sizeof(path), "%s/siptap/rules.lua", dir);
+
+	return !stat(path, &st) && S_ISREG(st.st_mode);
+}
+
+
+/* The Lua library: --lua-dir; else share/siptap/lua beside an installed
+ * binary (PREFIX/bin/siptap), so a prefix can move; else the source
+ * tree the binary was built from. */
+static int lua_dir_find(struct run_conf *conf)
+{
+	static char dir[4096];
+	char exe[4096];
+	ssize_t n;
+	char *slash;
+
+	if (conf->lua_dir) {
+		if (lua_dir_ok(conf->lua_dir))
+			return 0;
+		(void)fprintf(stderr, "siptap: --lua-dir %s: not the siptap Lua"
+			      " library (no siptap/rules.lua in it)\n",
+			      conf->lua_dir);
+		return EXIT_USAGE;
+	}
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash)
+			*slash = '\0';
+		(void)re_snprintf(dir, sizeof(dir), "%s/../%s", exe,
+				  SIPTAP_DATA_SUBDIR "/lua");
+		if (lua_dir_ok(dir)) {
+			conf->lua_dir = dir;
+			return 0;
+		}
+	}
+
+	conf->lua_dir = SIPTAP_LUA_DIR;
+	if (lua_dir_ok(conf->lua_dir))
+		return 0;
+	(void)fprintf(stderr, "siptap: the siptap Lua library is neither in "
+		      "%s nor in %s/../" SIPTAP_DATA_SUBDIR "/lua: give "
+		      "--lua-dir DIR\n", SIPTAP_LUA_DIR, n > 0 ? exe : "?");
+
+	return EXIT_USAGE;
+}
+
+
 typedef int (cmd_h)(struct run_conf *conf, int argc, char *argv[]);
 
 /* run and list: their options, then libre and the Lua library around
@@ -589,6 +676,8 @@ static int with_run(cmd_h *cmdh, struct run_conf *conf, int argc,
 	ret = parse_options(argc, argv, conf);
 	if (!ret)
 		ret = options_check(conf);
+	if (!ret)
+		ret = lua_dir_find(conf);
 	if (ret)
 		return ret;
 
@@ -644,7 +733,6 @@ int main(int argc, char *argv[])
 		.timeout_s   = 30,
 		.report_dir  = "reports",
 		.seed        = 1,
-		.lua_dir     = SIPTAP_LUA_DIR,
 		.matrix      = "pairwise",
 		.objects     = &bindings_objects,
 	};

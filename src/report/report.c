@@ -38,25 +38,55 @@ static int mkdirs(const char *dir)
 }
 
 
-/* Made before the run, so that a report dir we cannot write is an error
- * up front, not after minutes of tests. */
-int report_dirs(const struct run_conf *conf)
+/* A file made and removed in dir: the one sure test that the reports
+ * can be written there (access() says yes to root on a read-only
+ * mount, and no to nothing else that matters) */
+static int probe_write(const char *dir)
 {
 	char path[4096];
+	int fd, err = 0;
+
+	(void)re_snprintf(path, sizeof(path), "%s/.siptap-XXXXXX", dir);
+	fd = mkstemp(path);
+	if (fd < 0)
+		return errno;
+	if (close(fd))
+		err = errno;
+	(void)unlink(path);
+
+	return err;
+}
+
+
+/* Made and tried before the first test (and before the scenario files
+ * are read), so that a report dir we cannot write is an error up front,
+ * not after minutes of tests. One line on stderr when it fails. */
+int report_dirs(const struct run_conf *conf)
+{
+	const char *dir = conf->report_dir;
+	char path[4096];
+	struct stat st;
 	int err;
 
-	err = mkdirs(conf->report_dir);
-	if (!err && conf->pcap_dir)
-		err = mkdirs(conf->pcap_dir);
-	if (err) {
-		re_fprintf(stderr, "siptap: report dir %s: %m\n",
-			   conf->report_dir, err);
-		return err;
+	if (!stat(dir, &st) && !S_ISDIR(st.st_mode)) {
+		re_fprintf(stderr, "siptap: --report-dir %s: is a file, not a "
+			   "folder\n", dir);
+		return ENOTDIR;
 	}
 
-	(void)re_snprintf(path, sizeof(path), "%s/wire", conf->report_dir);
+	err = mkdirs(dir);
+	if (!err)
+		err = probe_write(dir);
+	(void)re_snprintf(path, sizeof(path), "%s/wire", dir);
+	if (!err)
+		err = mkdirs(path);
+	if (!err && conf->pcap_dir)
+		err = mkdirs(conf->pcap_dir);
+	if (err)
+		re_fprintf(stderr, "siptap: --report-dir %s: cannot write "
+			   "there: %m\n", dir, err);
 
-	return mkdirs(path);
+	return err;
 }
 
 
