@@ -663,6 +663,49 @@ static int lua_dir_find(struct run_conf *conf)
 }
 
 
+/* One word for a POSIX shell: as it is when it is safe, else in single
+ * quotes (a ' as '\'') */
+static int shell_word(struct re_printf *pf, const char *w)
+{
+	const char *p;
+	int err = 0;
+
+	if (*w && strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			 "0123456789_./:=@%+,-") == strlen(w))
+		return re_hprintf(pf, "%s", w);
+
+	err = re_hprintf(pf, "'");
+	for (p = w; *p && !err; p++)
+		err = *p == '\'' ? re_hprintf(pf, "'\\''")
+			: re_hprintf(pf, "%c", *p);
+
+	return err | re_hprintf(pf, "'");
+}
+
+
+/* The command line as typed, every option and path kept, for the
+ * replay line on stderr and in summary.md; getopt reorders argv, so
+ * it is taken before. */
+static char *replay_line(int argc, char *argv[])
+{
+	struct mbuf *mb = mbuf_alloc(256);
+	char *line = NULL;
+	int i, err = 0;
+
+	if (!mb)
+		return NULL;
+	for (i = 0; i < argc && !err; i++)
+		err = mbuf_printf(mb, "%s%H", i ? " " : "", shell_word,
+				  argv[i]);
+	mb->pos = 0;
+	if (!err)
+		(void)mbuf_strdup(mb, &line, mb->end);
+	mem_deref(mb);
+
+	return line;
+}
+
+
 typedef int (cmd_h)(struct run_conf *conf, int argc, char *argv[]);
 
 /* run and list: their options, then libre and the Lua library around
@@ -736,7 +779,9 @@ int main(int argc, char *argv[])
 		.matrix      = "pairwise",
 		.objects     = &bindings_objects,
 	};
+	char *replay;
 	size_t i;
+	int ret;
 
 	if (argc < 2)
 		return usage_error("%s", "a command is needed: run or list");
@@ -746,9 +791,15 @@ int main(int argc, char *argv[])
 
 		if (strcmp(argv[1], c->name))
 			continue;
+		if (!c->run)
+			return c->cmdh(&conf, argc - 2, argv + 2);
+
 		/* options start after the command */
-		return c->run ? with_run(c->cmdh, &conf, argc - 1, argv + 1)
-			: c->cmdh(&conf, argc - 2, argv + 2);
+		replay = replay_line(argc, argv);
+		conf.replay = replay;
+		ret = with_run(c->cmdh, &conf, argc - 1, argv + 1);
+		mem_deref(replay);
+		return ret;
 	}
 
 	return usage_error("unknown command '%s' (run, list or faults)",

@@ -663,6 +663,18 @@ static void workers_stop(struct run *run)
 }
 
 
+/* Interrupted before its verdict was printed: whatever its worker sent
+ * is dropped (the TAP does not have it either), and the reports call it
+ * an error "interrupted" (report_unfinished()), never a pass. */
+static void test_unfinished(struct test *t)
+{
+	test_results_free(t);
+	t->finished = false;
+	t->ok = false;
+	t->result = RESULT_ERROR;
+}
+
+
 static void tests_free(struct run *run)
 {
 	size_t i;
@@ -792,6 +804,10 @@ int run_suite(const struct run_conf *conf, const struct list *testl,
 				   "interrupted (SIGINT)" :
 				   "terminated (SIGTERM)");
 		stats->failed += (unsigned)(run.testc - run.flushed);
+		stats->unfinished = (unsigned)(run.testc - run.flushed);
+		stats->signal = interrupted;
+		for (i = run.flushed; i < run.testc; i++)
+			test_unfinished(&run.testv[i]);
 		(void)fwrite(run.mb->buf + run.printed, 1,
 			     run.mb->end - run.printed, stdout);
 		(void)fflush(stdout);
@@ -803,6 +819,7 @@ int run_suite(const struct run_conf *conf, const struct list *testl,
 		report_progress_end();
 
 	err = report_write(conf, run.mb, run.testv, run.testc, stats);
+	report_end(conf, run.testv, run.testc, stats);
 
  out:
 	tests_free(&run);

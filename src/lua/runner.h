@@ -53,6 +53,7 @@ struct run_conf {
 	const struct runner_objects *objects; /**< bindings.c's Lua objects */
 	unsigned shard_k;         /**< --shard K/N                      */
 	unsigned shard_n;
+	const char *replay;       /**< the command line, shell-quoted   */
 };
 
 /** A failed test point, TODO or not, for findings.md */

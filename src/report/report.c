@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <signal.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <re.h>
@@ -158,6 +159,63 @@ static double seconds(const struct test *t)
 }
 
 
+/* Interrupted before its verdict: run.c leaves it unfinished */
+bool report_unfinished(const struct test *t)
+{
+	return t->result == RESULT_ERROR && !t->finished;
+}
+
+
+/* <failure>'s and <error>'s type: what kind of problem, for the CI's
+ * grouping: the rule the first failing point names, a check without a
+ * rule, a broken scenario, an interrupted run */
+static void problem_type(FILE *f, const struct test *t)
+{
+	struct pl id;
+
+	if (report_unfinished(t))
+		fputs("interrupted", f);
+	else if (t->st->load_error)
+		fputs("scenario-does-not-load", f);
+	else if (t->result == RESULT_ERROR)
+		fputs("scenario-error", f);
+	else if (findings_rule_prefix(t->first_failure, &id))
+		xml_text(f, id.p, id.l);
+	else
+		fputs("check", f);
+}
+
+
+static void problem(FILE *f, const struct test *t)
+{
+	const char *tag = t->result == RESULT_ERROR ? "error" : "failure";
+	const struct suite_test *st = t->st;
+
+	fprintf(f, "      <%s message=\"", tag);
+	if (report_unfinished(t))
+		xml_str(f, "interrupted");
+	else
+		xml_str(f, st->load_error ? "the scenario file does not load"
+			: t->first_failure);
+	fputs("\" type=\"", f);
+	problem_type(f, t);
+	fputs("\">", f);
+	if (report_unfinished(t))
+		xml_str(f, "the run was stopped (SIGINT or SIGTERM) before "
+			"this test had a verdict");
+	else if (st->load_error)
+		xml_str(f, st->load_error);
+	else if (t->out)
+		xml_text(f, (const char *)t->out->buf, t->out->end);
+	fprintf(f, "</%s>\n", tag);
+	if (t->wire_log) {
+		fputs("      <system-out>", f);
+		xml_text(f, (const char *)t->wire_log->buf, t->wire_log->end);
+		fputs("</system-out>\n", f);
+	}
+}
+
+
 static void testcase(FILE *f, const struct test *t)
 {
 	const struct suite_test *st = t->st;
@@ -166,6 +224,8 @@ static void testcase(FILE *f, const struct test *t)
 	classname(f, st->file);
 	fputs("\" name=\"", f);
 	xml_str(f, st->name ? st->name : st->file);
+	fputs("\" file=\"", f);
+	xml_str(f, st->file);
 	fprintf(f, "\" time=\"%.3f\">\n", seconds(t));
 
 	switch (t->result) {
@@ -184,23 +244,7 @@ static void testcase(FILE *f, const struct test *t)
 
 	case RESULT_FAIL:
 	case RESULT_ERROR:
-		fprintf(f, "      <%s message=\"",
-			t->result == RESULT_ERROR ? "error" : "failure");
-		xml_str(f, st->load_error ? "the scenario file does not load"
-			: t->first_failure);
-		fputs("\">", f);
-		if (st->load_error)
-			xml_str(f, st->load_error);
-		else if (t->out)
-			xml_text(f, (const char *)t->out->buf, t->out->end);
-		fprintf(f, "</%s>\n", t->result == RESULT_ERROR ? "error"
-			: "failure");
-		if (t->wire_log) {
-			fputs("      <system-out>", f);
-			xml_text(f, (const char *)t->wire_log->buf,
-				 t->wire_log->end);
-			fputs("</system-out>\n", f);
-		}
+		problem(f, t);
 		break;
 
 	default:
@@ -259,9 +303,11 @@ int report_junit(FILE *f, const struct test *testv, size_t testc)
 	size_t i, from = 0;
 
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
+	/* no skipped= here: Jenkins' junit-10.xsd has it on <testsuite>
+	 * only */
 	fprintf(f, "<testsuites name=\"siptap\" tests=\"%zu\" failures=\"%u\""
-		" errors=\"%u\" skipped=\"%u\">\n", testc, n.fail, n.error,
-		n.skip);
+		" errors=\"%u\" time=\"%.3f\">\n", testc, n.fail, n.error,
+		n.time);
 	for (i = 1; i <= testc; i++) {
 		if (i < testc &&
 		    !strcmp(testv[i].st->file, testv[from].st->file))
@@ -308,32 +354,36 @@ static int slower(const void *a, const void *b)
 }
 
 
-static void summary(FILE *f, const struct run_conf *conf,
-		    const struct test *testv, size_t testc,
-		    const struct run_stats *stats)
+static bool failed(const struct test *t)
 {
-	const struct test **byt;
-	size_t i, n = 0;
+	return t->result == RESULT_FAIL || t->result == RESULT_ERROR;
+}
 
-	fprintf(f, "# siptap run\n\n");
-	fprintf(f, "| tests | passed | failed | skipped | todo |\n"
-		"|---|---|---|---|---|\n| %u | %u | %u | %u | %u |\n\n",
-		stats->tests, stats->passed, stats->failed, stats->skipped,
-		stats->todo);
-	fprintf(f, "Seed %llu, T1 %u ms, matrix %s. Replay with `siptap run "
-		"--seed %llu --t1 %u --matrix %s ...`.\n\n",
-		(unsigned long long)conf->seed, conf->t1, conf->matrix,
-		(unsigned long long)conf->seed, conf->t1, conf->matrix);
+
+static const char *signal_name(int sig)
+{
+	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM"
+		: "a signal";
+}
+
+
+static void summary_failures(FILE *f, const struct test *testv, size_t testc)
+{
+	size_t i, n = 0;
 
 	fprintf(f, "## Failures\n\n");
 	for (i = 0; i < testc; i++) {
 		const struct test *t = &testv[i];
 
-		if (t->result != RESULT_FAIL && t->result != RESULT_ERROR)
+		if (!failed(t))
 			continue;
 		++n;
 		fprintf(f, "- %u. ", t->num);
 		md(f, t->st->name ? t->st->name : t->st->file);
+		if (report_unfinished(t)) {
+			fputs(" (interrupted: no verdict)\n", f);
+			continue;
+		}
 		fputs(t->result == RESULT_ERROR ? " (error)" : "", f);
 		rule_ids(f, t->first_failure);
 		if (t->first_failure) {
@@ -346,6 +396,32 @@ static void summary(FILE *f, const struct run_conf *conf,
 	}
 	if (!n)
 		fprintf(f, "None.\n");
+}
+
+
+static void summary(FILE *f, const struct run_conf *conf,
+		    const struct test *testv, size_t testc,
+		    const struct run_stats *stats)
+{
+	const struct test **byt;
+	size_t i;
+
+	fprintf(f, "# siptap run\n\n");
+	fprintf(f, "| tests | passed | failed | skipped | todo |\n"
+		"|---|---|---|---|---|\n| %u | %u | %u | %u | %u |\n\n",
+		stats->tests, stats->passed, stats->failed, stats->skipped,
+		stats->todo);
+	if (stats->interrupted)
+		fprintf(f, "**Interrupted** by %s: %u tests had no verdict; "
+			"they count as failed here and are `<error "
+			"type=\"interrupted\">` in junit.xml.\n\n",
+			signal_name(stats->signal), stats->unfinished);
+	fprintf(f, "Seed %llu, T1 %u ms, matrix %s. Replay, from the folder "
+		"the run started in:\n\n    %s\n\n",
+		(unsigned long long)conf->seed, conf->t1, conf->matrix,
+		conf->replay ? conf->replay : "siptap run");
+
+	summary_failures(f, testv, testc);
 
 	byt = malloc(testc * sizeof(*byt) + 1);
 	if (!byt)
@@ -398,9 +474,10 @@ static int wire_logs(const struct run_conf *conf, const struct test *testv,
 
 
 /* reports/siptap-YYYYmmdd-HHMMSS.tap, and -2, -3 ... if taken */
-static int write_tap(const struct run_conf *conf, const struct mbuf *tap)
+static int write_tap(const struct run_conf *conf, const struct mbuf *tap,
+		     char *path, size_t sz)
 {
-	char stamp[32], path[4096];
+	char stamp[32];
 	time_t now = time(NULL);
 	struct stat st;
 	FILE *f;
@@ -408,10 +485,10 @@ static int write_tap(const struct run_conf *conf, const struct mbuf *tap)
 
 	(void)strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S",
 		       localtime(&now));
-	(void)re_snprintf(path, sizeof(path), "%s/siptap-%s.tap",
+	(void)re_snprintf(path, sz, "%s/siptap-%s.tap",
 			  conf->report_dir, stamp);
 	for (n = 2; !stat(path, &st) && n < 100; n++)
-		(void)re_snprintf(path, sizeof(path), "%s/siptap-%s-%d.tap",
+		(void)re_snprintf(path, sz, "%s/siptap-%s-%d.tap",
 				  conf->report_dir, stamp, n);
 
 	f = fopen(path, "w");
@@ -429,13 +506,13 @@ static int write_tap(const struct run_conf *conf, const struct mbuf *tap)
 
 int report_write(const struct run_conf *conf, const struct mbuf *tap,
 		 const struct test *testv, size_t testc,
-		 const struct run_stats *stats)
+		 struct run_stats *stats)
 {
 	char path[4096];
 	FILE *f;
 	int err;
 
-	err = write_tap(conf, tap);
+	err = write_tap(conf, tap, stats->tap_path, sizeof(stats->tap_path));
 
 	f = open_report(conf, "junit.xml", path, sizeof(path));
 	if (f) {
@@ -468,6 +545,68 @@ int report_write(const struct run_conf *conf, const struct mbuf *tap,
 	}
 
 	return err | wire_logs(conf, testv, testc);
+}
+
+
+/* --- the end of a run on stderr ---------------------------------------- */
+
+enum { END_LIST_MAX = 20 };
+
+/* "  3. name\n     R-RSEQ-1 the first ... (rule R-RSEQ-1)": what a
+ * person reading a CI log needs first, before any report */
+static void end_failure(const struct test *t)
+{
+	const char *name = t->st->name ? t->st->name : t->st->file;
+	char line[512];
+	struct pl id;
+
+	re_fprintf(stderr, "  %u. %s\n", t->num,
+		   text_snprint(line, sizeof(line), &text_esc_line,
+				name, strlen(name)));
+	if (t->st->load_error) {
+		re_fprintf(stderr, "     the scenario file does not load\n");
+		return;
+	}
+	if (!t->first_failure)
+		return;
+	re_fprintf(stderr, "     first failing point: %s",
+		   text_snprint(line, sizeof(line), &text_esc_line,
+				t->first_failure, strlen(t->first_failure)));
+	if (findings_rule_prefix(t->first_failure, &id))
+		re_fprintf(stderr, " (rule %r)", &id);
+	re_fprintf(stderr, "\n");
+}
+
+
+void report_end(const struct run_conf *conf, const struct test *testv,
+		size_t testc, const struct run_stats *stats)
+{
+	size_t i, n = 0;
+
+	if (stats->failed > stats->unfinished)
+		re_fprintf(stderr, "siptap: failed:\n");
+	for (i = 0; i < testc; i++) {
+		if (!failed(&testv[i]) || report_unfinished(&testv[i]))
+			continue;
+		if (++n <= END_LIST_MAX)
+			end_failure(&testv[i]);
+	}
+	if (n > END_LIST_MAX)
+		re_fprintf(stderr, "  ... and %zu more (summary.md)\n",
+			   n - END_LIST_MAX);
+
+	if (stats->interrupted)
+		re_fprintf(stderr, "siptap: interrupted by %s: %u tests had no "
+			   "verdict (failed, <error type=\"interrupted\"> in "
+			   "junit.xml)\n", signal_name(stats->signal),
+			   stats->unfinished);
+	re_fprintf(stderr, "siptap: reports: %s %s/junit.xml %s/summary.md "
+		   "%s/findings.md%s%s%s\n", stats->tap_path, conf->report_dir,
+		   conf->report_dir, conf->report_dir,
+		   n ? " " : "", n ? conf->report_dir : "",
+		   n ? "/wire/" : "");
+	if (conf->replay)
+		re_fprintf(stderr, "siptap: replay: %s\n", conf->replay);
 }
 
 

@@ -20,17 +20,23 @@ struct run_stats {
 	unsigned skipped;
 	unsigned todo;
 	bool interrupted;      /**< SIGINT or SIGTERM ended the run */
+	int signal;            /**< which one                       */
+	unsigned unfinished;   /**< tests it left without a verdict  */
 	bool child;            /**< returned in a test's own process */
+	char tap_path[512];    /**< where the run's TAP was written  */
 };
 
 int  report_dirs(const struct run_conf *conf);
 int  report_write(const struct run_conf *conf, const struct mbuf *tap,
 		  const struct test *testv, size_t testc,
-		  const struct run_stats *stats);
+		  struct run_stats *stats);
 int  report_junit(FILE *f, const struct test *testv, size_t testc);
 void report_progress(const struct run_stats *stats, size_t done,
 		     size_t total);
 void report_progress_end(void);
+void report_end(const struct run_conf *conf, const struct test *testv,
+		size_t testc, const struct run_stats *stats);
+bool report_unfinished(const struct test *t);
 bool report_color(FILE *f);
 bool report_escapes(FILE *f);
 bool report_shared_tty(void);
