@@ -53,6 +53,11 @@ static const char usage_text[] =
 "options:\n"
 "  --tap-version 13|14 TAP version to print (default 14, or 13 when the\n"
 "                      environment has TAP_VERSION=13, as prove sets it)\n"
+"  --tap-yaml all|failed\n"
+"                      which top-level points get a YAML block (duration_ms,\n"
+"                      a failure's reason): all (default), or only failing\n"
+"                      ones, for readers such as tap-spec that cannot take\n"
+"                      one after a passing point\n"
 "  --t1 MS             SIP timer T1 of the reference UAS (default 500)\n"
 "  --timeout S         time limit per test in seconds (default 30)\n"
 "  --report-dir DIR    where reports go (default reports/)\n"
@@ -250,6 +255,17 @@ static int opt_matrix(struct run_conf *conf, const char *arg)
 }
 
 
+static int opt_tap_yaml(struct run_conf *conf, const char *arg)
+{
+	if (strcmp(arg, "all") && strcmp(arg, "failed"))
+		return usage_error("--tap-yaml: '%s' is not all or failed",
+				   arg);
+	conf->tap_yaml = arg;
+
+	return 0;
+}
+
+
 static int opt_fault(struct run_conf *conf, const char *arg)
 {
 	enum fault fault;
@@ -316,6 +332,7 @@ static int opt_help(struct run_conf *conf, const char *arg)
 /* In the order of --help */
 static const struct opt opts[] = {
 	OPT_U("tap-version", tap_version, 13, 14, "13 or 14"),
+	OPT_F("tap-yaml",    opt_tap_yaml),
 	OPT_U("t1",          t1, 1, 60000, "a number of ms in 1..60000"),
 	OPT_U("timeout",     timeout_s, 1, 86400,
 	      "a number of seconds in 1..86400"),
@@ -777,6 +794,7 @@ int main(int argc, char *argv[])
 		.report_dir  = "reports",
 		.seed        = 1,
 		.matrix      = "pairwise",
+		.tap_yaml    = "all",
 		.objects     = &bindings_objects,
 	};
 	char *replay;

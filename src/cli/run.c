@@ -118,8 +118,17 @@ static void failure_yaml(struct mbuf *mb, const struct mbuf *out)
 		if (!eol || eol - p < 6 || memcmp(p, "      ", 6) ||
 		    !memcmp(p + 6, "...", 3))
 			return;
-		(void)mbuf_write_mem(mb, (const uint8_t *)p + 4,
-				     (size_t)(eol + 1 - p - 4));
+		/* tap-spec's reader (tap-out) takes a top-level "at:" for a
+		 * JavaScript stack frame and dies on "file:line" */
+		if (eol - p > 10 && !memcmp(p + 6, "at: ", 4)) {
+			(void)mbuf_write_str(mb, "  where: ");
+			p += 10;
+		}
+		else {
+			p += 4;
+		}
+		(void)mbuf_write_mem(mb, (const uint8_t *)p,
+				     (size_t)(eol + 1 - p));
 	}
 }
 
@@ -128,6 +137,8 @@ static void failure_yaml(struct mbuf *mb, const struct mbuf *out)
  * too (TAP 14 YAML block, 2 spaces under the point). */
 static void point_yaml(struct mbuf *mb, const struct test *t)
 {
+	if (t->ok && !strcmp(t->conf->tap_yaml, "failed"))
+		return;   /* --tap-yaml failed: for tap-spec (docs/reports.md) */
 	(void)mbuf_printf(mb, "  ---\n  duration_ms: %llu\n",
 			  (unsigned long long)(t->elapsed_usec / 1000));
 	if (!t->ok && t->out)

@@ -54,6 +54,7 @@ struct run_conf {
 	unsigned shard_k;         /**< --shard K/N                      */
 	unsigned shard_n;
 	const char *replay;       /**< the command line, shell-quoted   */
+	const char *tap_yaml;     /**< --tap-yaml all|failed            */
 };
 
 /** A failed test point, TODO or not, for findings.md */
