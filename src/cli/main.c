@@ -26,6 +26,7 @@
 #include "report.h"
 #include "sandbox.h"
 #include "bindings.h"
+#include "findings.h"
 
 #define DEBUG_MODULE "siptap"
 #define DEBUG_LEVEL 3
@@ -87,9 +88,19 @@ static const char usage_text[] =
 "                      at most --jobs); each runs its share at once\n"
 "  --filter TEXT       only tests whose name or file contains TEXT\n"
 "                      (repeatable)\n"
+"  --rule ID           only tests that check rule ID (repeatable): its id\n"
+"                      in the test's name, or a point of it in the last\n"
+"                      run in REPORT-DIR (general rules included)\n"
+"  --rerun-failed      only the tests that failed, errored or were\n"
+"                      interrupted in the last run in REPORT-DIR\n"
 "  --shard K/N         only the K-th of N stable slices of the suite, for\n"
 "                      CI jobs in parallel (1 <= K <= N)\n"
+"  --bail              stop at the first failing test (Bail out!); the\n"
+"                      tests not run are skipped in the reports\n"
 "  --list              print the selected test names, run nothing\n"
+"  --long              with list: file:line, name and rule ids, tab-\n"
+"                      separated\n"
+"  --json              with list: the same as a JSON array\n"
 "  --pcap              a capture per test in REPORT-DIR/pcap/\n"
 "  --allow-unsafe      let scenarios use io and all of os (files,\n"
 "                      commands); without it they cannot\n"
@@ -310,6 +321,22 @@ static int opt_filter(struct run_conf *conf, const char *arg)
 }
 
 
+/* R-RSEQ-1: capitals and digits in three parts */
+static int opt_rule(struct run_conf *conf, const char *arg)
+{
+	struct pl id;
+
+	if (!findings_rule_prefix(arg, &id) || id.l != strlen(arg))
+		return usage_error("--rule: '%s' is not a rule id such as "
+				   "R-RSEQ-1 (see docs/rules.md)", arg);
+	if (conf->rulec >= RUN_MAX_FILTERS)
+		return usage_error("%s", "--rule: too many");
+	conf->rulev[conf->rulec++] = arg;
+
+	return 0;
+}
+
+
 static int opt_shard(struct run_conf *conf, const char *arg)
 {
 	if (sscanf(arg, "%u/%u", &conf->shard_k, &conf->shard_n) != 2 ||
@@ -350,8 +377,13 @@ static const struct opt opts[] = {
 	OPT_U("jobs",        jobs, 1, 256, "a number in 1..256"),
 	OPT_U("workers",     workers, 1, 256, "a number in 1..256"),
 	OPT_F("filter",      opt_filter),
+	OPT_F("rule",        opt_rule),
+	OPT_B("rerun-failed", rerun_failed),
 	OPT_F("shard",       opt_shard),
+	OPT_B("bail",        bail),
 	OPT_B("list",        list_only),
+	OPT_B("long",        list_long),
+	OPT_B("json",        list_json),
 	OPT_B("pcap",        pcap),
 	OPT_B("allow-unsafe", allow_unsafe),
 	OPT_S("todo",        todo_file),
@@ -443,6 +475,36 @@ static int parse_options(int argc, char *argv[], struct run_conf *conf)
 }
 
 
+/* --rule and --rerun-failed read the last run in the report folder */
+static int last_run_load(struct run_conf *conf, struct list *l)
+{
+	int err;
+
+	if (!conf->rulec && !conf->rerun_failed && !conf->list_long &&
+	    !conf->list_json)
+		return 0;
+	err = report_last_run_load(conf->report_dir, l);
+	conf->last_run = l;
+	if (err == ENOENT && conf->rerun_failed) {
+		(void)fprintf(stderr, "siptap: --rerun-failed: no earlier run "
+			      "in %s (no last-run.tsv there)\n",
+			      conf->report_dir);
+		return EXIT_USAGE;
+	}
+	if (err == ENOENT && conf->rulec)
+		(void)fprintf(stderr, "siptap: --rule: no earlier run in %s: "
+			      "only the tests whose names name the rule\n",
+			      conf->report_dir);
+	else if (err && err != ENOENT) {
+		(void)fprintf(stderr, "siptap: %s/last-run.tsv: %s\n",
+			      conf->report_dir, strerror(err));
+		return EXIT_USAGE;
+	}
+
+	return 0;
+}
+
+
 static int collect(struct list *testl, const struct run_conf *conf,
 		   int argc, char *argv[])
 {
@@ -485,6 +547,7 @@ static int cmd_run(struct run_conf *conf, int argc, char *argv[])
 {
 	struct run_stats stats;
 	struct list testl = LIST_INIT;
+	struct list last = LIST_INIT;
 	int err, ret;
 
 	/* before any scenario file is read: a run must be able to leave
@@ -492,7 +555,9 @@ static int cmd_run(struct run_conf *conf, int argc, char *argv[])
 	if (!conf->list_only && report_dirs(conf))
 		return EXIT_USAGE;
 
-	ret = collect(&testl, conf, argc, argv);
+	ret = last_run_load(conf, &last);
+	if (!ret)
+		ret = collect(&testl, conf, argc, argv);
 	if (ret)
 		goto out;
 
@@ -501,7 +566,7 @@ static int cmd_run(struct run_conf *conf, int argc, char *argv[])
 	if (ret)
 		goto out;
 	if (conf->list_only) {
-		ret = run_list(&testl);
+		ret = run_list(&testl, conf);
 		goto out;
 	}
 
@@ -525,6 +590,7 @@ static int cmd_run(struct run_conf *conf, int argc, char *argv[])
 	}
  out:
 	list_flush(&testl);
+	list_flush(&last);
 
 	return ret;
 }
@@ -533,16 +599,20 @@ static int cmd_run(struct run_conf *conf, int argc, char *argv[])
 static int cmd_list(struct run_conf *conf, int argc, char *argv[])
 {
 	struct list testl = LIST_INIT;
+	struct list last = LIST_INIT;
 	int ret;
 
-	ret = collect(&testl, conf, argc, argv);
+	ret = last_run_load(conf, &last);
+	if (!ret)
+		ret = collect(&testl, conf, argc, argv);
 	if (!ret) {
 		suite_select(&testl, conf);
 		ret = selection_check(&testl);
 	}
 	if (!ret)
-		ret = run_list(&testl);
+		ret = run_list(&testl, conf);
 	list_flush(&testl);
+	list_flush(&last);
 
 	return ret;
 }

@@ -26,6 +26,8 @@
 #include "clock.h"
 #include "worker.h"
 #include "run.h"
+#include "text.h"
+#include "findings.h"
 
 
 struct run {
@@ -40,6 +42,7 @@ struct run {
 	struct run_stats *stats;
 	bool progress;          /* a progress line on stderr   */
 	bool shared_tty;        /* stdout is that terminal too */
+	unsigned bailed;        /* --bail: the failed test's number */
 	struct worker *workv;   /* a core each, at most --jobs */
 	size_t workc;
 	int *owner;             /* test -> its worker, or -1   */
@@ -218,6 +221,11 @@ static void flush(struct run *run)
 
 		test_tap(run, t);
 		count(run->stats, t);
+		if (run->conf->bail && (t->result == RESULT_FAIL ||
+					t->result == RESULT_ERROR)) {
+			run->bailed = t->num;
+			break;
+		}
 	}
 
 	/* the progress line is erased before TAP goes to the same
@@ -647,7 +655,7 @@ static void wait_workers(struct run *run)
 static bool loop(struct run *run)
 {
 	for (;;) {
-		if (interrupted)
+		if (interrupted || run->bailed)
 			return false;
 		if (start_next(run))
 			return true;
@@ -685,6 +693,35 @@ static void test_unfinished(struct test *t)
 	t->finished = false;
 	t->ok = false;
 	t->result = RESULT_ERROR;
+}
+
+
+/* --bail: the first failing test ends the run; the tests after it are
+ * not run, which the reports say as a skip with the reason */
+static void bail(struct run *run)
+{
+	char why[128];
+	size_t i;
+
+	(void)re_snprintf(why, sizeof(why), "test %u failed (--bail)",
+			  run->bailed);
+	(void)tap_bail_out(run->mb, why);
+	(void)re_snprintf(why, sizeof(why), "not run: --bail stopped the run "
+			  "at test %u", run->bailed);
+	for (i = run->flushed; i < run->testc; i++) {
+		struct test *t = &run->testv[i];
+
+		test_results_free(t);
+		(void)str_dup(&t->skipped, why);
+		t->result = RESULT_SKIP;
+		t->finished = true;
+		++run->stats->skipped;
+	}
+	run->flushed = run->testc;
+	(void)fwrite(run->mb->buf + run->printed, 1,
+		     run->mb->end - run->printed, stdout);
+	(void)fflush(stdout);
+	run->printed = run->mb->end;
 }
 
 
@@ -828,6 +865,9 @@ int run_suite(const struct run_conf *conf, const struct list *testl,
 		stats->interrupted = true;
 	}
 
+	if (run.bailed)
+		bail(&run);
+
 	if (run.progress)
 		report_progress_end();
 
@@ -847,23 +887,131 @@ int run_suite(const struct run_conf *conf, const struct list *testl,
 }
 
 
-int run_list(const struct list *testl)
+/* JSON strings: '"' and '\\' escaped, controls as \u00XX, a byte that
+ * is not UTF-8 as the text \xNN */
+static const char *const json_map[128] = {
+	['"'] = "\\\"", ['\\'] = "\\\\", ['\n'] = "\\n", ['\r'] = "\\r",
+	['\t'] = "\\t",
+};
+static const struct text_esc esc_json = {json_map, "\\u%04x", "\\\\x%02x"};
+
+
+static void json_str(const char *s)
+{
+	if (!s) {
+		(void)fputs("null", stdout);
+		return;
+	}
+	(void)fputc('"', stdout);
+	(void)text_file(stdout, &esc_json, s, strlen(s));
+	(void)fputc('"', stdout);
+}
+
+
+/* The rule ids of a test, space-separated, once each: its name's
+ * "[...]", then those the last run saw it check (last-run.tsv) */
+static char *rule_ids(char *out, size_t sz, const struct suite_test *st,
+			    const struct run_conf *conf)
+{
+	const struct report_entry *e = st->name ? report_last_run_find(
+		conf->last_run, st->file, st->name) : NULL;
+	const char *open = st->name ? strrchr(st->name, '[') : NULL;
+	char ids[2048] = "", *tok, *save = NULL;
+	size_t n = 0;
+
+	if (open)
+		(void)re_snprintf(ids, sizeof(ids), "%s", open + 1);
+	ids[strcspn(ids, "]")] = '\0';
+	if (e)
+		(void)re_snprintf(ids + strlen(ids), sizeof(ids) - strlen(ids),
+				  " %s", e->ids);
+
+	*out = '\0';
+	for (tok = strtok_r(ids, " ", &save); tok;
+	     tok = strtok_r(NULL, " ", &save)) {
+		struct pl id;
+
+		/* rule ids only ("[expect ...]" has other words) */
+		if (!findings_rule_prefix(tok, &id) || id.l != strlen(tok) ||
+		    report_ids_has(out, tok))
+			continue;
+		n += (size_t)re_snprintf(out + n, sz - n, "%s%s", n ? " " : "",
+					 tok);
+	}
+
+	return out;
+}
+
+
+static void list_long(const struct suite_test *st,
+		      const struct run_conf *conf)
+{
+	char ids[2048], name[1024];
+
+	re_printf("%s:%u\t%s\t%s\n", st->file, st->line,
+		  text_snprint(name, sizeof(name), &text_esc_line, st->name,
+			       strlen(st->name)),
+		  rule_ids(ids, sizeof(ids), st, conf));
+}
+
+
+static void list_json(const struct suite_test *st,
+		      const struct run_conf *conf, bool first)
+{
+	char ids[2048], *tok, *save = NULL;
+	bool one = true;
+
+	(void)fputs(first ? "  {\"file\": " : ",\n  {\"file\": ", stdout);
+	json_str(st->file);
+	(void)printf(", \"line\": %u, \"name\": ", st->line);
+	json_str(st->name);
+	(void)fputs(", \"rules\": [", stdout);
+	for (tok = strtok_r(rule_ids(ids, sizeof(ids), st, conf), " ", &save);
+	     tok; tok = strtok_r(NULL, " ", &save)) {
+		(void)printf("%s\"%s\"", one ? "" : ", ", tok);
+		one = false;
+	}
+	(void)fputs("], \"skip\": ", stdout);
+	json_str(st->skip);
+	(void)fputs(", \"todo\": ", stdout);
+	json_str(st->todo);
+	(void)fputs(", \"load_error\": ", stdout);
+	json_str(st->load_error);
+	(void)fputc('}', stdout);
+}
+
+
+int run_list(const struct list *testl, const struct run_conf *conf)
 {
 	struct le *le;
 	int ret = 0;
 
+	if (conf->list_json)
+		(void)fputs("[\n", stdout);
 	for (le = testl->head; le; le = le->next) {
 		const struct suite_test *st = le->data;
 
+		if (conf->list_json) {
+			list_json(st, conf, le == testl->head);
+			if (st->load_error)
+				ret = 1;
+			continue;
+		}
 		if (st->load_error) {
 			re_fprintf(stderr, "%s: does not load: %s\n", st->file,
 				   st->load_error);
 			ret = 1;
 		}
+		else if (conf->list_long) {
+			list_long(st, conf);
+		}
 		else {
 			re_printf("%s\n", st->name);
 		}
 	}
+	if (conf->list_json)
+		(void)fputs("\n]\n", stdout);
+	(void)fflush(stdout);
 
 	return ret;
 }

@@ -504,6 +504,204 @@ static int write_tap(const struct run_conf *conf, const struct mbuf *tap,
 }
 
 
+/* --- last-run.tsv: what --rerun-failed and --rule read next time ---- */
+
+static void tsv_field(FILE *f, const char *s)
+{
+	for (; s && *s; s++)
+		fputc(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s, f);
+}
+
+
+static bool tsv_same(const char *tsv, const char *s)
+{
+	for (; *tsv && *s; tsv++, s++) {
+		char c = *s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s;
+
+		if (*tsv != c)
+			return false;
+	}
+
+	return !*tsv && !*s;
+}
+
+
+static const char *verdict(const struct test *t)
+{
+	if (report_unfinished(t))
+		return "interrupted";
+
+	switch (t->result) {
+
+	case RESULT_FAIL:  return "fail";
+	case RESULT_ERROR: return "error";
+	case RESULT_SKIP:  return "skip";
+	case RESULT_TODO:  return "todo";
+	default:           return "pass";
+	}
+}
+
+
+/* The rule ids a test checked: its points that start with one ("    ok
+ * 3 - R-RSEQ-1 ..."), general rules included, and those its name names
+ * ("... [R-HDR-1 S-ANS-1]") */
+static void checked_ids(FILE *f, const struct test *t)
+{
+	const char *name = t->st->name;
+	const char *p = t->out ? (const char *)t->out->buf : NULL;
+	const char *end = p ? p + t->out->end : NULL;
+	const char *open = name ? strrchr(name, '[') : NULL;
+	struct pl id;
+
+	for (; p && p < end; ) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *dash = memchr(p, '-', eol ? (size_t)(eol - p) : 0);
+
+		if (eol && dash && !strncmp(p, "    ", 4) &&
+		    (p[4] == 'o' || p[4] == 'n') && dash + 2 < eol &&
+		    findings_rule_prefix(dash + 2, &id))
+			re_fprintf(f, " %r", &id);
+		p = eol ? eol + 1 : end;
+	}
+	for (p = open; p && *p && *p != ']'; p++)
+		fputc(*p == '[' ? ' ' : *p, f);
+}
+
+
+/* This run's tests, then the earlier run's tests this one did not run:
+ * a --rule or --rerun-failed run does not forget the rest. */
+static int last_run_write(const struct run_conf *conf,
+			  const struct test *testv, size_t testc)
+{
+	char path[4096];
+	struct le *le;
+	size_t i;
+	FILE *f = open_report(conf, "last-run.tsv", path, sizeof(path));
+
+	if (!f)
+		return errno;
+	fputs("# siptap: verdict, file, name, rule ids checked\n", f);
+	for (i = 0; i < testc; i++) {
+		const struct test *t = &testv[i];
+
+		fprintf(f, "%s\t", verdict(t));
+		tsv_field(f, t->st->file);
+		fputc('\t', f);
+		tsv_field(f, t->st->name ? t->st->name : "");
+		fputc('\t', f);
+		checked_ids(f, t);
+		fputc('\n', f);
+	}
+	for (le = conf->last_run ? conf->last_run->head : NULL; le;
+	     le = le->next) {
+		const struct report_entry *e = le->data;
+
+		for (i = 0; i < testc; i++) {
+			if (!strcmp(e->file, testv[i].st->file) &&
+			    tsv_same(e->name, testv[i].st->name ?
+				     testv[i].st->name : ""))
+				break;
+		}
+		if (i == testc)
+			fprintf(f, "%s\t%s\t%s\t%s\n", e->verdict, e->file,
+				e->name, e->ids);
+	}
+
+	return fclose(f) ? errno : 0;
+}
+
+
+static void entry_destructor(void *arg)
+{
+	struct report_entry *e = arg;
+
+	list_unlink(&e->le);
+	mem_deref(e->verdict);
+	mem_deref(e->file);
+	mem_deref(e->name);
+	mem_deref(e->ids);
+}
+
+
+static int entry_parse(struct list *l, char *line)
+{
+	char *f[4];
+	struct report_entry *e;
+	int i, err;
+
+	line[strcspn(line, "\r\n")] = '\0';
+	if (*line == '#' || !*line)
+		return 0;
+	for (i = 0; i < 4; i++) {
+		f[i] = line;
+		line += strcspn(line, "\t");
+		if (*line)
+			*line++ = '\0';
+	}
+	e = mem_zalloc(sizeof(*e), entry_destructor);
+	if (!e)
+		return ENOMEM;
+	list_append(l, &e->le, e);
+	err  = str_dup(&e->verdict, f[0]);
+	err |= str_dup(&e->file, f[1]);
+	err |= str_dup(&e->name, f[2]);
+	err |= str_dup(&e->ids, f[3]);
+
+	return err;
+}
+
+
+/* ENOENT when there was no earlier run in that folder */
+int report_last_run_load(const char *report_dir, struct list *l)
+{
+	char path[4096], line[8192];
+	FILE *f;
+	int err = 0;
+
+	(void)re_snprintf(path, sizeof(path), "%s/last-run.tsv", report_dir);
+	f = fopen(path, "r");
+	if (!f)
+		return errno;
+	while (!err && fgets(line, sizeof(line), f))
+		err = entry_parse(l, line);
+	(void)fclose(f);
+
+	return err;
+}
+
+
+const struct report_entry *report_last_run_find(const struct list *l,
+						const char *file,
+						const char *name)
+{
+	struct le *le;
+
+	for (le = l ? l->head : NULL; le; le = le->next) {
+		const struct report_entry *e = le->data;
+
+		if (!strcmp(e->file, file) && tsv_same(e->name, name))
+			return e;
+	}
+
+	return NULL;
+}
+
+
+/* id as a whole word of the space-separated ids */
+bool report_ids_has(const char *ids, const char *id)
+{
+	const size_t n = strlen(id);
+	const char *p;
+
+	for (p = ids; p && (p = strstr(p, id)); p += n) {
+		if ((p == ids || p[-1] == ' ') && (!p[n] || p[n] == ' '))
+			return true;
+	}
+
+	return false;
+}
+
+
 int report_write(const struct run_conf *conf, const struct mbuf *tap,
 		 const struct test *testv, size_t testc,
 		 struct run_stats *stats)
@@ -543,6 +741,8 @@ int report_write(const struct run_conf *conf, const struct mbuf *tap,
 	else {
 		err = errno;
 	}
+
+	err |= last_run_write(conf, testv, testc);
 
 	return err | wire_logs(conf, testv, testc);
 }

@@ -7,6 +7,8 @@
  *   findings.md   every rule broken on the wire, with wire excerpts
  *   wire/NNN.log  the wire of each failed test (NNN: its TAP number)
  *   pcap/NNN.pcap with --pcap, a capture per test
+ *   last-run.tsv  each test's verdict and the rule ids it checked, for
+ *                 --rerun-failed and --rule in a later run
  */
 
 struct run_conf;
@@ -40,3 +42,18 @@ bool report_unfinished(const struct test *t);
 bool report_color(FILE *f);
 bool report_escapes(FILE *f);
 bool report_shared_tty(void);
+
+/** A test of an earlier run, from REPORT-DIR/last-run.tsv */
+struct report_entry {
+	struct le le;
+	char *verdict;       /**< pass fail error skip todo interrupted */
+	char *file;
+	char *name;          /**< tabs and line breaks as spaces        */
+	char *ids;           /**< rule ids it checked, space-separated  */
+};
+
+int  report_last_run_load(const char *report_dir, struct list *l);
+const struct report_entry *report_last_run_find(const struct list *l,
+						const char *file,
+						const char *name);
+bool report_ids_has(const char *ids, const char *id);
