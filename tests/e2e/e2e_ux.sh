@@ -149,4 +149,61 @@ xf() { xmllint --xpath "$1" "$TMP/f/junit.xml" 2>/dev/null; }
   pass "type= on every failure and error ($(xf 'count(//failure | //error)'))" || fail "failure/error type attributes"
 [[ $(xf 'count(/testsuites/@skipped)') -eq 0 ]] && pass "no skipped= on <testsuites>" || fail "skipped on testsuites"
 
+# --- selection: --bail, --rerun-failed, --rule, list --long / --json ---
+siptap_run "$out" "$err" run --bail --jobs 1 --report-dir "$TMP/b" tests/e2e/fixtures/ux/interrupt.lua
+xb() { xmllint --xpath "$1" "$TMP/b/junit.xml" 2>/dev/null; }
+if [[ $rc -eq 1 ]] && [[ "$(tail -n 1 "$out")" == "Bail out! test 2 failed (--bail)" ]] &&
+  [[ $(grep -cE '^(not )?ok ' "$out") -eq 2 ]] &&
+  [[ $(xb 'count(//testcase/skipped[starts-with(@message, "not run: --bail")])') -eq 3 ]]; then
+  pass "--bail: Bail out! after the first failing test; the 3 not run are skipped in junit.xml"
+else
+  fail "--bail: exit $rc"; show "$out"
+fi
+siptap_run "$out" "$err" run --rerun-failed --report-dir "$TMP/b" tests/e2e/fixtures/ux/interrupt.lua
+[[ $rc -eq 1 && $(grep -cE '^(not )?ok ' "$out") -eq 1 ]] && grep -qx 'not ok 1 - ux: a quick failure' "$out" &&
+  pass "--rerun-failed: only the test that failed in the last run" ||
+  { fail "--rerun-failed: exit $rc"; show "$out"; }
+usage_error "--rerun-failed without an earlier run" '^siptap: --rerun-failed: no earlier run in' \
+  run --rerun-failed --report-dir "$TMP/empty" "$fails"
+usage_error "--rule that is no rule id" "^siptap: --rule: 'rseq' is not a rule id" run --report-dir "$TMP/r" --rule rseq "$fails"
+
+byname=$("$SIPTAP" list --rule R-RSEQ-1 --report-dir "$TMP/fl" scenarios/flows 2>/dev/null | wc -l)
+siptap_run "$TMP/fl.tap" "$err" run --t1 50 --report-dir "$TMP/fl" scenarios/flows
+"$SIPTAP" list --rule R-RSEQ-1 --report-dir "$TMP/fl" scenarios/flows >"$TMP/rule" 2>&1
+n=$(wc -l <"$TMP/rule")
+checked=0
+while IFS= read -r name; do
+  tap_block "$name" "$TMP/fl.tap" | grep -qE '^    (not )?ok [0-9]+ - R-RSEQ-1[ :]' && checked=$((checked + 1))
+done <"$TMP/rule"
+named=$(grep -c 'R-RSEQ-1' "$TMP/rule" || true)
+if [[ $n -gt $byname && $checked -eq $n ]]; then
+  pass "--rule R-RSEQ-1: $n tests, each with an R-RSEQ-1 point in the last run ($byname by name before it, $named name it)"
+else
+  fail "--rule R-RSEQ-1: $n tests, $checked checked it, $byname by name"; show "$TMP/rule"
+fi
+siptap_run "$out" "$err" run --rule R-RSEQ-1 --t1 50 --report-dir "$TMP/fl" scenarios/flows
+[[ $rc -eq 0 && $(grep -cE '^(not )?ok ' "$out") -eq $n ]] &&
+  pass "run --rule R-RSEQ-1 runs those $n tests" || fail "run --rule: exit $rc, $(grep -cE '^(not )?ok ' "$out") tests"
+
+siptap_run "$out" "$err" list --long "$fails" tests/e2e/fixtures/directives.lua scenarios/flows/reliable-183.lua
+if [[ $rc -eq 0 ]] && grep -qx $'tests/e2e/fixtures/fails.lua:6\tfixture: one pass, one fail\t' "$out" &&
+  grep -qx $'scenarios/flows/reliable-183.lua:6\treliable 183 with SDP, PRACK, then 200 \\[R-HDR-1 R-RSEQ-1 R-PRACK-1 S-ANS-1\\]\tR-HDR-1 R-RSEQ-1 R-PRACK-1 S-ANS-1' "$out"; then
+  pass "list --long: file:line of the test() call, name, rule ids"
+else
+  fail "list --long"; show "$out"
+fi
+siptap_run "$out" "$err" list --json --report-dir "$TMP/fl" scenarios/flows
+if [[ $rc -eq 0 ]] && /usr/bin/python3 -c '
+import json, sys
+tests = json.load(open(sys.argv[1]))
+names = open(sys.argv[2]).read().splitlines()
+assert [t["name"] for t in tests] == names, "names"
+assert all(t["file"].endswith(".lua") and t["line"] > 0 for t in tests), "file:line"
+assert sum("R-RSEQ-1" in t["rules"] for t in tests) == int(sys.argv[3]), "rules"
+' "$out" <("$SIPTAP" list scenarios/flows) "$n" 2>"$TMP/json.err"; then
+  pass "list --json: the same tests, file, line, and the rule ids (R-RSEQ-1 in $n)"
+else
+  fail "list --json: $(cat "$TMP/json.err")"
+fi
+
 e2e_finish
