@@ -37,13 +37,14 @@ enum { EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 static const char usage_text[] =
 "usage: siptap run [options] [PATH...]\n"
-"       siptap list [PATH...]\n"
+"       siptap list [--long|--json] [options] [PATH...]\n"
 "       siptap faults\n"
 "       siptap --help | --version\n"
 "\n"
 "Runs SIP scenario files (Lua) against siptap's reference UAS and prints\n"
 "the results as TAP on stdout. A PATH that is a folder means every *.lua\n"
-"below it, in sorted order; the default is scenarios/.\n"
+"below it, in sorted order; the default is scenarios/ (an installed\n"
+"siptap without one in the working folder: its own scenarios).\n"
 "\n"
 "commands:\n"
 "  run                 run the tests, TAP on stdout, a copy in the reports\n"
@@ -107,13 +108,15 @@ static const char usage_text[] =
 "  --todo FILE         known deviations of the peer under test: lines\n"
 "                      \"TEXT | REASON\"; tests whose name contains TEXT\n"
 "                      (every part of \"A & B\") run as TODO with REASON\n"
-"  --lua-dir DIR       the siptap Lua library (default: built in)\n"
+"  --lua-dir DIR       the siptap Lua library (default: PREFIX/share/\n"
+"                      siptap/lua beside an installed binary, else the\n"
+"                      source tree it was built from; siptap --version)\n"
 "  -h, --help          this text\n"
 "  -V, --version       the version\n"
 "\n"
 "Reports (in --report-dir): <run>.tap, junit.xml, summary.md, findings.md\n"
 "(each rule broken on the wire), wire/NNN.log for each failed test, and\n"
-"pcap/NNN.pcap with --pcap.\n"
+"pcap/NNN.pcap with --pcap, last-run.tsv (for --rule and --rerun-failed).\n"
 "\n"
 "Exit status: 0 all tests passed, 1 a test failed, 2 usage or set-up error\n"
 "(bad option, missing path, no scenario files, reports not writable).\n";
@@ -475,6 +478,70 @@ static int parse_options(int argc, char *argv[], struct run_conf *conf)
 }
 
 
+static bool lua_dir_ok(const char *dir)
+{
+	char path[4096];
+	struct stat st;
+
+	(void)re_snprintf(path, sizeof(path), "%s/siptap/rules.lua", dir);
+
+	return !stat(path, &st) && S_ISREG(st.st_mode);
+}
+
+
+/* An installed siptap's scenarios (PREFIX/share/siptap/scenarios):
+ * the default PATH where the working folder has no scenarios/ */
+static char installed_scenarios[4096];
+
+
+/* The Lua library: --lua-dir; else share/siptap/lua beside an installed
+ * binary (PREFIX/bin/siptap), so a prefix can move; else the source
+ * tree the binary was built from. */
+static int lua_dir_find(struct run_conf *conf)
+{
+	static char dir[4096];
+	char exe[4096];
+	ssize_t n;
+	char *slash;
+
+	if (conf->lua_dir) {
+		if (lua_dir_ok(conf->lua_dir))
+			return 0;
+		(void)fprintf(stderr, "siptap: --lua-dir %s: not the siptap Lua"
+			      " library (no siptap/rules.lua in it)\n",
+			      conf->lua_dir);
+		return EXIT_USAGE;
+	}
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash)
+			*slash = '\0';
+		(void)re_snprintf(dir, sizeof(dir), "%s/../%s", exe,
+				  SIPTAP_DATA_SUBDIR "/lua");
+		if (lua_dir_ok(dir)) {
+			conf->lua_dir = dir;
+			(void)re_snprintf(installed_scenarios,
+					  sizeof(installed_scenarios),
+					  "%s/../" SIPTAP_DATA_SUBDIR
+					  "/scenarios", exe);
+			return 0;
+		}
+	}
+
+	conf->lua_dir = SIPTAP_LUA_DIR;
+	if (lua_dir_ok(conf->lua_dir))
+		return 0;
+	(void)fprintf(stderr, "siptap: the siptap Lua library is neither in "
+		      "%s nor in %s/../" SIPTAP_DATA_SUBDIR "/lua: give "
+		      "--lua-dir DIR\n", SIPTAP_LUA_DIR, n > 0 ? exe : "?");
+
+	return EXIT_USAGE;
+}
+
+
 /* --rule and --rerun-failed read the last run in the report folder */
 static int last_run_load(struct run_conf *conf, struct list *l)
 {
@@ -508,10 +575,14 @@ static int last_run_load(struct run_conf *conf, struct list *l)
 static int collect(struct list *testl, const struct run_conf *conf,
 		   int argc, char *argv[])
 {
-	static const char *const default_path[] = {"scenarios"};
+	static const char *default_path[] = {"scenarios"};
 	const char *const *pathv = default_path;
 	size_t pathc = 1;
 	char err[512] = "";
+	struct stat st;
+
+	if (stat("scenarios", &st) && *installed_scenarios)
+		default_path[0] = installed_scenarios;
 
 	if (argc > 0) {
 		pathv = (const char *const *)argv;
@@ -627,8 +698,13 @@ static int cmd_help(struct run_conf *conf, int argc, char *argv[])
 
 static int cmd_version(struct run_conf *conf, int argc, char *argv[])
 {
+	int ret = lua_dir_find(conf);
+
 	(void)printf("siptap %s (libre %s, %s)\n", SIPTAP_VERSION,
 		     sys_libre_version_get(), LUA_RELEASE);
+	if (!ret)
+		(void)printf("Lua library: %s\n", conf->lua_dir);
+
 	return 0;
 }
 
@@ -692,61 +768,6 @@ static void libre_close_quiet(void)
 		(void)close(saved);
 	if (null >= 0)
 		(void)close(null);
-}
-
-
-static bool lua_dir_ok(const char *dir)
-{
-	char path[4096];
-	struct stat st;
-
-	(void)re_snprintf(path, sizeof(path), "%s/siptap/rules.lua", dir);
-
-	return !stat(path, &st) && S_ISREG(st.st_mode);
-}
-
-
-/* The Lua library: --lua-dir; else share/siptap/lua beside an installed
- * binary (PREFIX/bin/siptap), so a prefix can move; else the source
- * tree the binary was built from. */
-static int lua_dir_find(struct run_conf *conf)
-{
-	static char dir[4096];
-	char exe[4096];
-	ssize_t n;
-	char *slash;
-
-	if (conf->lua_dir) {
-		if (lua_dir_ok(conf->lua_dir))
-			return 0;
-		(void)fprintf(stderr, "siptap: --lua-dir %s: not the siptap Lua"
-			      " library (no siptap/rules.lua in it)\n",
-			      conf->lua_dir);
-		return EXIT_USAGE;
-	}
-
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash)
-			*slash = '\0';
-		(void)re_snprintf(dir, sizeof(dir), "%s/../%s", exe,
-				  SIPTAP_DATA_SUBDIR "/lua");
-		if (lua_dir_ok(dir)) {
-			conf->lua_dir = dir;
-			return 0;
-		}
-	}
-
-	conf->lua_dir = SIPTAP_LUA_DIR;
-	if (lua_dir_ok(conf->lua_dir))
-		return 0;
-	(void)fprintf(stderr, "siptap: the siptap Lua library is neither in "
-		      "%s nor in %s/../" SIPTAP_DATA_SUBDIR "/lua: give "
-		      "--lua-dir DIR\n", SIPTAP_LUA_DIR, n > 0 ? exe : "?");
-
-	return EXIT_USAGE;
 }
 
 
