@@ -82,7 +82,7 @@ static const char usage_text[] =
 "  --target ADDR:PORT  call a remote UAS instead of the reference UAS\n"
 "                      (scenarios written for it only expect)\n"
 "  --agent ADDR:PORT   another implementation plays the UAS, driven by\n"
-"                      its agent listening here (README: \"Another UAS\";\n"
+"                      its agent listening here (docs/agents.md;\n"
 "                      SIP over UDP, the same scenarios)\n"
 "  --jobs N            tests at once (default 4; 1 with --uas-listen)\n"
 "  --workers N         processes the tests run in (default one a core,\n"
