@@ -27,6 +27,8 @@
 #include "sandbox.h"
 #include "bindings.h"
 #include "findings.h"
+#include "rulebook.h"
+#include <lauxlib.h>
 
 #define DEBUG_MODULE "siptap"
 #define DEBUG_LEVEL 3
@@ -38,6 +40,7 @@ enum { EXIT_FAILED = 1, EXIT_USAGE = 2 };
 static const char usage_text[] =
 "usage: siptap run [options] [PATH...]\n"
 "       siptap list [--long|--json] [options] [PATH...]\n"
+"       siptap rules [--markdown] [ID]\n"
 "       siptap faults\n"
 "       siptap --help | --version\n"
 "\n"
@@ -49,6 +52,9 @@ static const char usage_text[] =
 "commands:\n"
 "  run                 run the tests, TAP on stdout, a copy in the reports\n"
 "  list                print the test names, one per line, run nothing\n"
+"  rules               the rule book: each rule id the TAP cites, its\n"
+"                      title, RFC sections, when it is checked, the\n"
+"                      faults that break it, the rule (or only ID)\n"
 "  faults              list the reference UAS's fault switches and the\n"
 "                      rules each breaks\n"
 "\n"
@@ -102,6 +108,7 @@ static const char usage_text[] =
 "  --long              with list: file:line, name and rule ids, tab-\n"
 "                      separated\n"
 "  --json              with list: the same as a JSON array\n"
+"  --markdown          with rules: as Markdown (docs/rules.md)\n"
 "  --pcap              a capture per test in REPORT-DIR/pcap/\n"
 "  --allow-unsafe      let scenarios use io and all of os (files,\n"
 "                      commands); without it they cannot\n"
@@ -387,6 +394,7 @@ static const struct opt opts[] = {
 	OPT_B("list",        list_only),
 	OPT_B("long",        list_long),
 	OPT_B("json",        list_json),
+	OPT_B("markdown",    markdown),
 	OPT_B("pcap",        pcap),
 	OPT_B("allow-unsafe", allow_unsafe),
 	OPT_S("todo",        todo_file),
@@ -689,6 +697,55 @@ static int cmd_list(struct run_conf *conf, int argc, char *argv[])
 }
 
 
+/* What the checkers know, "ID\tSCOPE\tTITLE" lines, from the Lua
+ * library itself (titles live beside the checks) */
+static const char checkers_chunk[] =
+	"local C = require 'siptap.checkers'\n"
+	"local R = require 'siptap.rules'\n"
+	"local scope, out = {}, {}\n"
+	"for _, id in ipairs(R.general) do scope[id] = 'general' end\n"
+	"for _, id in ipairs(R.proxy) do scope[id] = 'proxy' end\n"
+	"for id, title in pairs(C.titles) do\n"
+	"  out[#out + 1] = id .. '\\t' .. (scope[id] or 'scenario') ..\n"
+	"    '\\t' .. title\n"
+	"end\n"
+	"table.sort(out)\n"
+	"return table.concat(out, '\\n')\n";
+
+
+static int cmd_rules(struct run_conf *conf, int argc, char *argv[])
+{
+	lua_State *L = NULL;
+	int err;
+
+	if (argc > 1)
+		return usage_error("%s", "rules: one rule id at most");
+	err = sandbox_new(&L, conf->lib, conf->seed, false);
+	if (err)
+		return EXIT_USAGE;
+	if (luaL_loadstring(L, checkers_chunk) ||
+	    lua_pcall(L, 0, 1, 0) != LUA_OK) {
+		(void)fprintf(stderr, "siptap: rules: the Lua library's "
+			      "checkers do not load: %s\n",
+			      lua_tostring(L, -1));
+		sandbox_close(L);
+		return EXIT_USAGE;
+	}
+	if (argc && !rulebook_has(lua_tostring(L, -1), argv[0])) {
+		(void)fprintf(stderr, "siptap: rules: no rule '%s' in the rule "
+			      "book\n", argv[0]);
+		sandbox_close(L);
+		return EXIT_USAGE;
+	}
+	(void)re_printf("%H", rulebook_print_h, &(struct rulebook_args){
+			lua_tostring(L, -1), conf->markdown,
+			argc ? argv[0] : NULL});
+	sandbox_close(L);
+
+	return 0;
+}
+
+
 static int cmd_help(struct run_conf *conf, int argc, char *argv[])
 {
 	(void)fputs(usage_text, stdout);
@@ -867,6 +924,7 @@ static const struct command {
 } commands[] = {
 	{"run",       cmd_run,     true},
 	{"list",      cmd_list,    true},
+	{"rules",     cmd_rules,   true},
 	{"faults",    cmd_faults,  false},
 	{"help",      cmd_help,    false},
 	{"--help",    cmd_help,    false},

@@ -785,6 +785,8 @@ static void header(const struct run *run)
 			  ", the UAS played by the agent at " : "",
 			  target_print, &conf->agent);
 	(void)tap_comment(mb, 0, line);
+	(void)tap_comment(mb, 0, "rule ids (P-TAG-1, R-RSEQ-1, ...): siptap "
+			  "rules ID, or docs/rules.md");
 }
 
 

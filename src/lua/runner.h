@@ -61,6 +61,7 @@ struct run_conf {
 	bool rerun_failed;        /**< --rerun-failed                   */
 	bool list_long;           /**< list --long: file:line, rule ids */
 	bool list_json;           /**< list --json                      */
+	bool markdown;            /**< rules --markdown                 */
 	const struct list *last_run; /**< REPORT-DIR/last-run.tsv read  */
 };
 

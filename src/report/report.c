@@ -773,7 +773,7 @@ static void end_failure(const struct test *t)
 		   text_snprint(line, sizeof(line), &text_esc_line,
 				t->first_failure, strlen(t->first_failure)));
 	if (findings_rule_prefix(t->first_failure, &id))
-		re_fprintf(stderr, " (rule %r)", &id);
+		re_fprintf(stderr, " (rule %r: siptap rules %r)", &id, &id);
 	re_fprintf(stderr, "\n");
 }
 

@@ -82,6 +82,7 @@ generated() {
 }
 status=0
 generated dist/siptap.1 tools/manpage.sh "$bin"
+generated docs/rules.md "$bin" rules --markdown
 
 python3 - "$mode" "$tmp/samples" <<'PY'
 import glob, re, sys
