@@ -206,4 +206,26 @@ else
   fail "list --json: $(cat "$TMP/json.err")"
 fi
 
+# --- siptap rules: every rule id the TAP cites leads to the rule book ---
+siptap_run "$out" "$err" rules R-RSEQ-1
+if [[ $rc -eq 0 ]] && grep -q '^R-RSEQ-1  RSeq starts in' "$out" && grep -q '^  RFC: *3262 3, 7.1$' "$out" &&
+  grep -q '^  broken by: rseq-zero, rseq-skip, rseq-reuse$' "$out" && grep -q '^  checked: *after every test' "$out"; then
+  pass "siptap rules R-RSEQ-1: title, RFC section, when checked, the faults that break it"
+else
+  fail "siptap rules R-RSEQ-1"; show "$out"
+fi
+usage_error "rules: an unknown id" "^siptap: rules: no rule 'R-NOPE-1' in the rule book" rules R-NOPE-1
+"$SIPTAP" rules >"$TMP/rules" 2>&1
+missing=""
+for id in $( (grep -ohE '^    (not )?ok [0-9]+ - [A-Z]+-[A-Z0-9]+-[0-9]+' "$TMP/fl.tap" | awk '{print $NF}'
+  "$SIPTAP" faults | awk '{print $2}' | tr ' ' '\n') | sort -u); do
+  grep -q "^$id  " "$TMP/rules" || missing="$missing $id"
+done
+if [[ -z "$missing" ]] &&
+  grep -q '^# rule ids (P-TAG-1, R-RSEQ-1, ...): siptap rules ID, or docs/rules.md$' "$TMP/fl.tap"; then
+  pass "every rule id of the TAP's rule points and of siptap faults is in siptap rules; the TAP header points there"
+else
+  fail "rule ids missing from siptap rules:$missing"
+fi
+
 e2e_finish
