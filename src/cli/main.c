@@ -609,10 +609,11 @@ static int collect(struct list *testl, const struct run_conf *conf,
 
 
 /* After --filter and --shard: an empty selection is a usage error, not
- * a green run of nothing */
+ * a green run of nothing (unless a signal cut the listing short: then
+ * the run bails out with what it has) */
 static int selection_check(const struct list *testl)
 {
-	if (!list_isempty(testl))
+	if (!list_isempty(testl) || run_interrupted())
 		return 0;
 
 	(void)fprintf(stderr, "siptap: no test selected (the options "

@@ -212,6 +212,20 @@ static void count(struct run_stats *stats, const struct test *t)
 }
 
 
+/* The run's TAP not printed yet, to stdout. The progress line is
+ * erased before TAP goes to the same terminal (flush() draws it again
+ * below). */
+static void print_new(struct run *run)
+{
+	if (run->progress && run->shared_tty && run->mb->end > run->printed)
+		report_progress_end();
+	(void)fwrite(run->mb->buf + run->printed, 1,
+		     run->mb->end - run->printed, stdout);
+	(void)fflush(stdout);
+	run->printed = run->mb->end;
+}
+
+
 /* Prints, in order, every test whose predecessors are all done. */
 static void flush(struct run *run)
 {
@@ -228,15 +242,7 @@ static void flush(struct run *run)
 		}
 	}
 
-	/* the progress line is erased before TAP goes to the same
-	 * terminal, and drawn again below it */
-	if (run->progress && run->shared_tty && run->mb->end > run->printed)
-		report_progress_end();
-	(void)fwrite(run->mb->buf + run->printed, 1,
-		     run->mb->end - run->printed, stdout);
-	(void)fflush(stdout);
-	run->printed = run->mb->end;
-
+	print_new(run);
 	if (run->progress)
 		report_progress(run->stats, run->flushed, run->testc);
 }
@@ -718,10 +724,7 @@ static void bail(struct run *run)
 		++run->stats->skipped;
 	}
 	run->flushed = run->testc;
-	(void)fwrite(run->mb->buf + run->printed, 1,
-		     run->mb->end - run->printed, stdout);
-	(void)fflush(stdout);
-	run->printed = run->mb->end;
+	print_new(run);
 }
 
 
@@ -860,10 +863,7 @@ int run_suite(const struct run_conf *conf, const struct list *testl,
 		stats->signal = interrupted;
 		for (i = run.flushed; i < run.testc; i++)
 			test_unfinished(&run.testv[i]);
-		(void)fwrite(run.mb->buf + run.printed, 1,
-			     run.mb->end - run.printed, stdout);
-		(void)fflush(stdout);
-		run.printed = run.mb->end;
+		print_new(&run);
 		stats->interrupted = true;
 	}
 
