@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <time.h>
 #include <limits.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <lua.h>
 #include <re.h>
 #include "runner.h"
@@ -24,6 +26,9 @@
 #include "report.h"
 #include "sandbox.h"
 #include "bindings.h"
+#include "findings.h"
+#include "rulebook.h"
+#include <lauxlib.h>
 
 #define DEBUG_MODULE "siptap"
 #define DEBUG_LEVEL 3
@@ -34,23 +39,33 @@ enum { EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 static const char usage_text[] =
 "usage: siptap run [options] [PATH...]\n"
-"       siptap list [PATH...]\n"
+"       siptap list [--long|--json] [options] [PATH...]\n"
+"       siptap rules [--markdown] [ID]\n"
 "       siptap faults\n"
 "       siptap --help | --version\n"
 "\n"
 "Runs SIP scenario files (Lua) against siptap's reference UAS and prints\n"
 "the results as TAP on stdout. A PATH that is a folder means every *.lua\n"
-"below it, in sorted order; the default is scenarios/.\n"
+"below it, in sorted order; the default is scenarios/ (an installed\n"
+"siptap without one in the working folder: its own scenarios).\n"
 "\n"
 "commands:\n"
 "  run                 run the tests, TAP on stdout, a copy in the reports\n"
 "  list                print the test names, one per line, run nothing\n"
+"  rules               the rule book: each rule id the TAP cites, its\n"
+"                      title, RFC sections, when it is checked, the\n"
+"                      faults that break it, the rule (or only ID)\n"
 "  faults              list the reference UAS's fault switches and the\n"
 "                      rules each breaks\n"
 "\n"
 "options:\n"
 "  --tap-version 13|14 TAP version to print (default 14, or 13 when the\n"
 "                      environment has TAP_VERSION=13, as prove sets it)\n"
+"  --tap-yaml all|failed\n"
+"                      which top-level points get a YAML block (duration_ms,\n"
+"                      a failure's reason): all (default), or only failing\n"
+"                      ones, for readers such as tap-spec that cannot take\n"
+"                      one after a passing point\n"
 "  --t1 MS             SIP timer T1 of the reference UAS (default 500)\n"
 "  --timeout S         time limit per test in seconds (default 30)\n"
 "  --report-dir DIR    where reports go (default reports/)\n"
@@ -79,7 +94,7 @@ static const char usage_text[] =
 "  --target ADDR:PORT  call a remote UAS instead of the reference UAS\n"
 "                      (scenarios written for it only expect)\n"
 "  --agent ADDR:PORT   another implementation plays the UAS, driven by\n"
-"                      its agent listening here (README: \"Another UAS\";\n"
+"                      its agent listening here (docs/agents.md;\n"
 "                      SIP over UDP, or WebSocket with --transport\n"
 "                      ws|wss; with --proxy, edge mode: the UAS\n"
 "                      registered there by itself; the same scenarios)\n"
@@ -89,22 +104,35 @@ static const char usage_text[] =
 "                      at most --jobs); each runs its share at once\n"
 "  --filter TEXT       only tests whose name or file contains TEXT\n"
 "                      (repeatable)\n"
+"  --rule ID           only tests that check rule ID (repeatable): its id\n"
+"                      in the test's name, or a point of it in the last\n"
+"                      run in REPORT-DIR (general rules included)\n"
+"  --rerun-failed      only the tests that failed, errored or were\n"
+"                      interrupted in the last run in REPORT-DIR\n"
 "  --shard K/N         only the K-th of N stable slices of the suite, for\n"
 "                      CI jobs in parallel (1 <= K <= N)\n"
+"  --bail              stop at the first failing test (Bail out!); the\n"
+"                      tests not run are skipped in the reports\n"
 "  --list              print the selected test names, run nothing\n"
+"  --long              with list: file:line, name and rule ids, tab-\n"
+"                      separated\n"
+"  --json              with list: the same as a JSON array\n"
+"  --markdown          with rules: as Markdown (docs/rules.md)\n"
 "  --pcap              a capture per test in REPORT-DIR/pcap/\n"
 "  --allow-unsafe      let scenarios use io and all of os (files,\n"
 "                      commands); without it they cannot\n"
 "  --todo FILE         known deviations of the peer under test: lines\n"
 "                      \"TEXT | REASON\"; tests whose name contains TEXT\n"
 "                      (every part of \"A & B\") run as TODO with REASON\n"
-"  --lua-dir DIR       the siptap Lua library (default: built in)\n"
+"  --lua-dir DIR       the siptap Lua library (default: PREFIX/share/\n"
+"                      siptap/lua beside an installed binary, else the\n"
+"                      source tree it was built from; siptap --version)\n"
 "  -h, --help          this text\n"
 "  -V, --version       the version\n"
 "\n"
 "Reports (in --report-dir): <run>.tap, junit.xml, summary.md, findings.md\n"
 "(each rule broken on the wire), wire/NNN.log for each failed test, and\n"
-"pcap/NNN.pcap with --pcap.\n"
+"pcap/NNN.pcap with --pcap, last-run.tsv (for --rule and --rerun-failed).\n"
 "\n"
 "Exit status: 0 all tests passed, 1 a test failed, 2 usage or set-up error\n"
 "(bad option, missing path, no scenario files, reports not writable).\n";
@@ -112,24 +140,28 @@ static const char usage_text[] =
 
 static int usage_error(const char *fmt, const char *arg)
 {
+	/* one line: a CI log shows it whole, grep finds it */
 	(void)fprintf(stderr, "siptap: ");
 	(void)fprintf(stderr, fmt, arg);
-	(void)fprintf(stderr, "\n(see siptap --help)\n");
+	(void)fprintf(stderr, " (see siptap --help)\n");
 
 	return EXIT_USAGE;
 }
 
 
+/* A decimal number in min..max; one past ULONG_MAX is out of range,
+ * not ULONG_MAX (strtoul's ERANGE) */
 static bool parse_uint(const char *s, unsigned long min, unsigned long max,
 		       unsigned long *v)
 {
 	char *end;
 
-	if (!s || !*s || *s == '-')
+	if (!s || *s < '0' || *s > '9')
 		return false;
+	errno = 0;
 	*v = strtoul(s, &end, 10);
 
-	return !*end && *v >= min && *v <= max;
+	return !*end && !errno && *v >= min && *v <= max;
 }
 
 
@@ -273,6 +305,17 @@ static int opt_matrix(struct run_conf *conf, const char *arg)
 }
 
 
+static int opt_tap_yaml(struct run_conf *conf, const char *arg)
+{
+	if (strcmp(arg, "all") && strcmp(arg, "failed"))
+		return usage_error("--tap-yaml: '%s' is not all or failed",
+				   arg);
+	conf->tap_yaml = arg;
+
+	return 0;
+}
+
+
 static int opt_fault(struct run_conf *conf, const char *arg)
 {
 	enum fault fault;
@@ -317,6 +360,22 @@ static int opt_filter(struct run_conf *conf, const char *arg)
 }
 
 
+/* R-RSEQ-1: capitals and digits in three parts */
+static int opt_rule(struct run_conf *conf, const char *arg)
+{
+	struct pl id;
+
+	if (!findings_rule_prefix(arg, &id) || id.l != strlen(arg))
+		return usage_error("--rule: '%s' is not a rule id such as "
+				   "R-RSEQ-1 (see docs/rules.md)", arg);
+	if (conf->rulec >= RUN_MAX_FILTERS)
+		return usage_error("%s", "--rule: too many");
+	conf->rulev[conf->rulec++] = arg;
+
+	return 0;
+}
+
+
 static int opt_shard(struct run_conf *conf, const char *arg)
 {
 	if (sscanf(arg, "%u/%u", &conf->shard_k, &conf->shard_n) != 2 ||
@@ -339,11 +398,13 @@ static int opt_help(struct run_conf *conf, const char *arg)
 /* In the order of --help */
 static const struct opt opts[] = {
 	OPT_U("tap-version", tap_version, 13, 14, "13 or 14"),
+	OPT_F("tap-yaml",    opt_tap_yaml),
 	OPT_U("t1",          t1, 1, 60000, "a number of ms in 1..60000"),
 	OPT_U("timeout",     timeout_s, 1, 86400,
 	      "a number of seconds in 1..86400"),
 	OPT_S("report-dir",  report_dir),
-	OPT_U("seed",        seed, 0, ULONG_MAX, "a non-negative integer"),
+	OPT_U("seed",        seed, 0, ULONG_MAX,
+	      "an integer in 0..18446744073709551615"),
 	OPT_F("matrix",      opt_matrix),
 	OPT_F("uas-fault",   opt_fault),
 	OPT_F("transport",   opt_transport),
@@ -356,8 +417,14 @@ static const struct opt opts[] = {
 	OPT_U("jobs",        jobs, 1, 256, "a number in 1..256"),
 	OPT_U("workers",     workers, 1, 256, "a number in 1..256"),
 	OPT_F("filter",      opt_filter),
+	OPT_F("rule",        opt_rule),
+	OPT_B("rerun-failed", rerun_failed),
 	OPT_F("shard",       opt_shard),
+	OPT_B("bail",        bail),
 	OPT_B("list",        list_only),
+	OPT_B("long",        list_long),
+	OPT_B("json",        list_json),
+	OPT_B("markdown",    markdown),
 	OPT_B("pcap",        pcap),
 	OPT_B("allow-unsafe", allow_unsafe),
 	OPT_S("todo",        todo_file),
@@ -427,15 +494,16 @@ static int parse_options(int argc, char *argv[], struct run_conf *conf)
 	}
 	longopts[OPTC] = (struct option){NULL, 0, NULL, 0};
 
+	/* ":": a missing value is ':', not '?'; no "+": options may
+	 * follow the paths (getopt moves the paths to the end) */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		int err;
 
 		if (c == 'h')
 			return opt_help(conf, NULL);
 		if (c == ':')
-			return usage_error("option %s needs a value",
-					   argv[optind - 1]);
+			return usage_error("%s needs a value", argv[optind - 1]);
 		if (c < OPT_VAL || c >= OPT_VAL + OPTC)
 			return usage_error("unknown option '%s'",
 					   argv[optind - 1]);
@@ -448,13 +516,111 @@ static int parse_options(int argc, char *argv[], struct run_conf *conf)
 }
 
 
+static bool lua_dir_ok(const char *dir)
+{
+	char path[4096];
+	struct stat st;
+
+	(void)re_snprintf(path, sizeof(path), "%s/siptap/rules.lua", dir);
+
+	return !stat(path, &st) && S_ISREG(st.st_mode);
+}
+
+
+/* An installed siptap's scenarios (PREFIX/share/siptap/scenarios):
+ * the default PATH where the working folder has no scenarios/ */
+static char installed_scenarios[4096];
+
+
+/* The Lua library: --lua-dir; else share/siptap/lua beside an installed
+ * binary (PREFIX/bin/siptap), so a prefix can move; else the source
+ * tree the binary was built from. */
+static int lua_dir_find(struct run_conf *conf)
+{
+	static char dir[4096];
+	char exe[4096];
+	ssize_t n;
+	char *slash;
+
+	if (conf->lua_dir) {
+		if (lua_dir_ok(conf->lua_dir))
+			return 0;
+		(void)fprintf(stderr, "siptap: --lua-dir %s: not the siptap Lua"
+			      " library (no siptap/rules.lua in it)\n",
+			      conf->lua_dir);
+		return EXIT_USAGE;
+	}
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash)
+			*slash = '\0';
+		(void)re_snprintf(dir, sizeof(dir), "%s/../%s", exe,
+				  SIPTAP_DATA_SUBDIR "/lua");
+		if (lua_dir_ok(dir)) {
+			conf->lua_dir = dir;
+			(void)re_snprintf(installed_scenarios,
+					  sizeof(installed_scenarios),
+					  "%s/../" SIPTAP_DATA_SUBDIR
+					  "/scenarios", exe);
+			return 0;
+		}
+	}
+
+	conf->lua_dir = SIPTAP_LUA_DIR;
+	if (lua_dir_ok(conf->lua_dir))
+		return 0;
+	(void)fprintf(stderr, "siptap: the siptap Lua library is neither in "
+		      "%s nor in %s/../" SIPTAP_DATA_SUBDIR "/lua: give "
+		      "--lua-dir DIR\n", SIPTAP_LUA_DIR, n > 0 ? exe : "?");
+
+	return EXIT_USAGE;
+}
+
+
+/* --rule and --rerun-failed read the last run in the report folder */
+static int last_run_load(struct run_conf *conf, struct list *l)
+{
+	int err;
+
+	if (!conf->rulec && !conf->rerun_failed && !conf->list_long &&
+	    !conf->list_json)
+		return 0;
+	err = report_last_run_load(conf->report_dir, l);
+	conf->last_run = l;
+	if (err == ENOENT && conf->rerun_failed) {
+		(void)fprintf(stderr, "siptap: --rerun-failed: no earlier run "
+			      "in %s (no last-run.tsv there)\n",
+			      conf->report_dir);
+		return EXIT_USAGE;
+	}
+	if (err == ENOENT && conf->rulec)
+		(void)fprintf(stderr, "siptap: --rule: no earlier run in %s: "
+			      "only the tests whose names name the rule\n",
+			      conf->report_dir);
+	else if (err && err != ENOENT) {
+		(void)fprintf(stderr, "siptap: %s/last-run.tsv: %s\n",
+			      conf->report_dir, strerror(err));
+		return EXIT_USAGE;
+	}
+
+	return 0;
+}
+
+
 static int collect(struct list *testl, const struct run_conf *conf,
 		   int argc, char *argv[])
 {
-	static const char *const default_path[] = {"scenarios"};
+	static const char *default_path[] = {"scenarios"};
 	const char *const *pathv = default_path;
 	size_t pathc = 1;
 	char err[512] = "";
+	struct stat st;
+
+	if (stat("scenarios", &st) && *installed_scenarios)
+		default_path[0] = installed_scenarios;
 
 	if (argc > 0) {
 		pathv = (const char *const *)argv;
@@ -472,19 +638,45 @@ static int collect(struct list *testl, const struct run_conf *conf,
 }
 
 
+/* After --filter and --shard: an empty selection is a usage error, not
+ * a green run of nothing (unless a signal cut the listing short: then
+ * the run bails out with what it has) */
+static int selection_check(const struct list *testl)
+{
+	if (!list_isempty(testl) || run_interrupted())
+		return 0;
+
+	(void)fprintf(stderr, "siptap: no test selected (the options "
+		      "--filter, --shard, --rule or --rerun-failed left none)"
+		      "\n");
+	return EXIT_USAGE;
+}
+
+
 static int cmd_run(struct run_conf *conf, int argc, char *argv[])
 {
 	struct run_stats stats;
 	struct list testl = LIST_INIT;
+	struct list last = LIST_INIT;
 	int err, ret;
 
-	ret = collect(&testl, conf, argc, argv);
+	/* before any scenario file is read: a run must be able to leave
+	 * its reports */
+	if (!conf->list_only && report_dirs(conf))
+		return EXIT_USAGE;
+
+	ret = last_run_load(conf, &last);
+	if (!ret)
+		ret = collect(&testl, conf, argc, argv);
 	if (ret)
 		goto out;
 
 	suite_select(&testl, conf);
+	ret = selection_check(&testl);
+	if (ret)
+		goto out;
 	if (conf->list_only) {
-		ret = run_list(&testl);
+		ret = run_list(&testl, conf);
 		goto out;
 	}
 
@@ -508,6 +700,7 @@ static int cmd_run(struct run_conf *conf, int argc, char *argv[])
 	}
  out:
 	list_flush(&testl);
+	list_flush(&last);
 
 	return ret;
 }
@@ -516,16 +709,71 @@ static int cmd_run(struct run_conf *conf, int argc, char *argv[])
 static int cmd_list(struct run_conf *conf, int argc, char *argv[])
 {
 	struct list testl = LIST_INIT;
+	struct list last = LIST_INIT;
 	int ret;
 
-	ret = collect(&testl, conf, argc, argv);
+	ret = last_run_load(conf, &last);
+	if (!ret)
+		ret = collect(&testl, conf, argc, argv);
 	if (!ret) {
 		suite_select(&testl, conf);
-		ret = run_list(&testl);
+		ret = selection_check(&testl);
 	}
+	if (!ret)
+		ret = run_list(&testl, conf);
 	list_flush(&testl);
+	list_flush(&last);
 
 	return ret;
+}
+
+
+/* What the checkers know, "ID\tSCOPE\tTITLE" lines, from the Lua
+ * library itself (titles live beside the checks) */
+static const char checkers_chunk[] =
+	"local C = require 'siptap.checkers'\n"
+	"local R = require 'siptap.rules'\n"
+	"local scope, out = {}, {}\n"
+	"for _, id in ipairs(R.general) do scope[id] = 'general' end\n"
+	"for _, id in ipairs(R.proxy) do scope[id] = 'proxy' end\n"
+	"for id, title in pairs(C.titles) do\n"
+	"  out[#out + 1] = id .. '\\t' .. (scope[id] or 'scenario') ..\n"
+	"    '\\t' .. title\n"
+	"end\n"
+	"table.sort(out)\n"
+	"return table.concat(out, '\\n')\n";
+
+
+static int cmd_rules(struct run_conf *conf, int argc, char *argv[])
+{
+	lua_State *L = NULL;
+	int err;
+
+	if (argc > 1)
+		return usage_error("%s", "rules: one rule id at most");
+	err = sandbox_new(&L, conf->lib, conf->seed, false);
+	if (err)
+		return EXIT_USAGE;
+	if (luaL_loadstring(L, checkers_chunk) ||
+	    lua_pcall(L, 0, 1, 0) != LUA_OK) {
+		(void)fprintf(stderr, "siptap: rules: the Lua library's "
+			      "checkers do not load: %s\n",
+			      lua_tostring(L, -1));
+		sandbox_close(L);
+		return EXIT_USAGE;
+	}
+	if (argc && !rulebook_has(lua_tostring(L, -1), argv[0])) {
+		(void)fprintf(stderr, "siptap: rules: no rule '%s' in the rule "
+			      "book\n", argv[0]);
+		sandbox_close(L);
+		return EXIT_USAGE;
+	}
+	(void)re_printf("%H", rulebook_print_h, &(struct rulebook_args){
+			lua_tostring(L, -1), conf->markdown,
+			argc ? argv[0] : NULL});
+	sandbox_close(L);
+
+	return 0;
 }
 
 
@@ -538,8 +786,13 @@ static int cmd_help(struct run_conf *conf, int argc, char *argv[])
 
 static int cmd_version(struct run_conf *conf, int argc, char *argv[])
 {
+	int ret = lua_dir_find(conf);
+
 	(void)printf("siptap %s (libre %s, %s)\n", SIPTAP_VERSION,
 		     sys_libre_version_get(), LUA_RELEASE);
+	if (!ret)
+		(void)printf("Lua library: %s\n", conf->lua_dir);
+
 	return 0;
 }
 
@@ -610,7 +863,7 @@ static int options_check(struct run_conf *conf)
 				  conf->report_dir);
 		conf->pcap_dir = pcap_dir;
 	}
-	conf->progress = report_color(stderr) || isatty(fileno(stderr));
+	conf->progress = report_escapes(stderr);
 
 	return 0;
 }
@@ -639,6 +892,49 @@ static void libre_close_quiet(void)
 }
 
 
+/* One word for a POSIX shell: as it is when it is safe, else in single
+ * quotes (a ' as '\'') */
+static int shell_word(struct re_printf *pf, const char *w)
+{
+	const char *p;
+	int err = 0;
+
+	if (*w && strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			 "0123456789_./:=@%+,-") == strlen(w))
+		return re_hprintf(pf, "%s", w);
+
+	err = re_hprintf(pf, "'");
+	for (p = w; *p && !err; p++)
+		err = *p == '\'' ? re_hprintf(pf, "'\\''")
+			: re_hprintf(pf, "%c", *p);
+
+	return err | re_hprintf(pf, "'");
+}
+
+
+/* The command line as typed, every option and path kept, for the
+ * replay line on stderr and in summary.md; getopt reorders argv, so
+ * it is taken before. */
+static char *replay_line(int argc, char *argv[])
+{
+	struct mbuf *mb = mbuf_alloc(256);
+	char *line = NULL;
+	int i, err = 0;
+
+	if (!mb)
+		return NULL;
+	for (i = 0; i < argc && !err; i++)
+		err = mbuf_printf(mb, "%s%H", i ? " " : "", shell_word,
+				  argv[i]);
+	mb->pos = 0;
+	if (!err)
+		(void)mbuf_strdup(mb, &line, mb->end);
+	mem_deref(mb);
+
+	return line;
+}
+
+
 typedef int (cmd_h)(struct run_conf *conf, int argc, char *argv[]);
 
 /* run and list: their options, then libre and the Lua library around
@@ -652,6 +948,8 @@ static int with_run(cmd_h *cmdh, struct run_conf *conf, int argc,
 	ret = parse_options(argc, argv, conf);
 	if (!ret)
 		ret = options_check(conf);
+	if (!ret)
+		ret = lua_dir_find(conf);
 	if (ret)
 		return ret;
 
@@ -690,6 +988,7 @@ static const struct command {
 } commands[] = {
 	{"run",       cmd_run,     true},
 	{"list",      cmd_list,    true},
+	{"rules",     cmd_rules,   true},
 	{"faults",    cmd_faults,  false},
 	{"help",      cmd_help,    false},
 	{"--help",    cmd_help,    false},
@@ -707,11 +1006,13 @@ int main(int argc, char *argv[])
 		.timeout_s   = 30,
 		.report_dir  = "reports",
 		.seed        = 1,
-		.lua_dir     = SIPTAP_LUA_DIR,
 		.matrix      = "pairwise",
+		.tap_yaml    = "all",
 		.objects     = &bindings_objects,
 	};
+	char *replay;
 	size_t i;
+	int ret;
 
 	if (argc < 2)
 		return usage_error("%s", "a command is needed: run or list");
@@ -721,9 +1022,15 @@ int main(int argc, char *argv[])
 
 		if (strcmp(argv[1], c->name))
 			continue;
+		if (!c->run)
+			return c->cmdh(&conf, argc - 2, argv + 2);
+
 		/* options start after the command */
-		return c->run ? with_run(c->cmdh, &conf, argc - 1, argv + 1)
-			: c->cmdh(&conf, argc - 2, argv + 2);
+		replay = replay_line(argc, argv);
+		conf.replay = replay;
+		ret = with_run(c->cmdh, &conf, argc - 1, argv + 1);
+		mem_deref(replay);
+		return ret;
 	}
 
 	return usage_error("unknown command '%s' (run, list or faults)",

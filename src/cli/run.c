@@ -8,6 +8,7 @@
  * <report-dir>/<run>.tap, with junit.xml, summary.md and a wire log per
  * failed test beside them.
  */
+#define _GNU_SOURCE 1  /* memmem() */
 #include <string.h>
 #include <stdio.h>
 #include <time.h>
@@ -25,6 +26,8 @@
 #include "clock.h"
 #include "worker.h"
 #include "run.h"
+#include "text.h"
+#include "findings.h"
 
 
 struct run {
@@ -38,6 +41,8 @@ struct run {
 	struct mbuf *mb;        /* the whole TAP of the run    */
 	struct run_stats *stats;
 	bool progress;          /* a progress line on stderr   */
+	bool shared_tty;        /* stdout is that terminal too */
+	unsigned bailed;        /* --bail: the failed test's number */
 	struct worker *workv;   /* a core each, at most --jobs */
 	size_t workc;
 	int *owner;             /* test -> its worker, or -1   */
@@ -61,6 +66,89 @@ static void broken_file(struct mbuf *mb, unsigned num,
 
 	(void)tap_point(mb, 0, false, num, st->file, TAP_NONE, NULL);
 	(void)tap_yaml(mb, 0, diag, 2);
+}
+
+
+/* The first failing point of a subtest (not a TODO): "    not ok" at
+ * the subtest's own level, with no unescaped "# TODO" (a description's
+ * own '#' is "\#"). Returns its line's start in out, or NULL. */
+static const char *first_not_ok(const char *p, const char *end)
+{
+	static const char head[] = "    not ok ";
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = eol ? (size_t)(eol - p) : (size_t)(end - p);
+
+		if (n > sizeof(head) - 1 && !memcmp(p, head, sizeof(head) - 1)
+		    && !memmem(p, n, " # TODO", 7))
+			return p;
+		p += n + 1;
+	}
+
+	return NULL;
+}
+
+
+/* Its description ("    not ok 3 - desc"), then the lines of its YAML
+ * block, two levels up: consumers that read no subtests (tap.py,
+ * tap-junit, tap-spec) find the reason on the test's own point. */
+static void failure_yaml(struct mbuf *mb, const struct mbuf *out)
+{
+	const char *p = (const char *)out->buf;
+	const char *end = p + out->end;
+	const char *eol, *dash;
+
+	p = first_not_ok(p, end);
+	if (!p)
+		return;
+	eol = memchr(p, '\n', (size_t)(end - p));
+	if (!eol)
+		eol = end;
+	dash = memchr(p, '-', (size_t)(eol - p));
+	if (dash && dash + 2 <= eol) {
+		(void)mbuf_write_str(mb, "  failed_point: ");
+		(void)tap_yaml_quote(mb, dash + 2, (size_t)(eol - dash - 2));
+		(void)mbuf_write_u8(mb, '\n');
+	}
+
+	/* "      ---" ... "      ...": the keys between, 4 columns left */
+	p = eol + 1;
+	if (p + 10 > end || memcmp(p, "      ---\n", 10))
+		return;
+	for (p += 10; p < end; p = eol + 1) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol || eol - p < 6 || memcmp(p, "      ", 6) ||
+		    !memcmp(p + 6, "...", 3))
+			return;
+		/* tap-spec's reader (tap-out) takes a top-level "at:" for a
+		 * JavaScript stack frame and dies on "file:line" */
+		if (eol - p > 10 && !memcmp(p + 6, "at: ", 4)) {
+			(void)mbuf_write_str(mb, "  where: ");
+			p += 10;
+		}
+		else {
+			p += 4;
+		}
+		(void)mbuf_write_mem(mb, (const uint8_t *)p,
+				     (size_t)(eol + 1 - p));
+	}
+}
+
+
+/* Every top-level point carries its duration; a failing one the reason
+ * too (TAP 14 YAML block, 2 spaces under the point). */
+static void point_yaml(struct mbuf *mb, const struct test *t)
+{
+	/* --tap-yaml failed, for tap-spec (docs/reports.md): only on a
+	 * point that fails the run, not on a failing TODO */
+	if ((t->ok || t->st->todo) && !strcmp(t->conf->tap_yaml, "failed"))
+		return;
+	(void)mbuf_printf(mb, "  ---\n  duration_ms: %llu\n",
+			  (unsigned long long)(t->elapsed_usec / 1000));
+	if (!t->ok && t->out)
+		failure_yaml(mb, t->out);
+	(void)mbuf_write_str(mb, "  ...\n");
 }
 
 
@@ -96,6 +184,7 @@ static void test_tap(struct run *run, struct test *t)
 	(void)tap_plan(mb, 1, t->points, NULL);
 	(void)tap_point(mb, 0, t->ok, t->num, st->name,
 			st->todo ? TAP_TODO : TAP_NONE, st->todo);
+	point_yaml(mb, t);
 
 	if (st->todo)
 		t->result = t->ok ? RESULT_PASS : RESULT_TODO;
@@ -123,6 +212,20 @@ static void count(struct run_stats *stats, const struct test *t)
 }
 
 
+/* The run's TAP not printed yet, to stdout. The progress line is
+ * erased before TAP goes to the same terminal (flush() draws it again
+ * below). */
+static void print_new(struct run *run)
+{
+	if (run->progress && run->shared_tty && run->mb->end > run->printed)
+		report_progress_end();
+	(void)fwrite(run->mb->buf + run->printed, 1,
+		     run->mb->end - run->printed, stdout);
+	(void)fflush(stdout);
+	run->printed = run->mb->end;
+}
+
+
 /* Prints, in order, every test whose predecessors are all done. */
 static void flush(struct run *run)
 {
@@ -132,15 +235,16 @@ static void flush(struct run *run)
 
 		test_tap(run, t);
 		count(run->stats, t);
+		if (run->conf->bail && (t->result == RESULT_FAIL ||
+					t->result == RESULT_ERROR)) {
+			run->bailed = t->num;
+			break;
+		}
 	}
 
+	print_new(run);
 	if (run->progress)
 		report_progress(run->stats, run->flushed, run->testc);
-
-	(void)fwrite(run->mb->buf + run->printed, 1,
-		     run->mb->end - run->printed, stdout);
-	(void)fflush(stdout);
-	run->printed = run->mb->end;
 }
 
 
@@ -557,7 +661,7 @@ static void wait_workers(struct run *run)
 static bool loop(struct run *run)
 {
 	for (;;) {
-		if (interrupted)
+		if (interrupted || run->bailed)
 			return false;
 		if (start_next(run))
 			return true;
@@ -583,6 +687,44 @@ static void workers_stop(struct run *run)
 			worker_kill(w);
 		worker_close(w);
 	}
+}
+
+
+/* Interrupted before its verdict was printed: whatever its worker sent
+ * is dropped (the TAP does not have it either), and the reports call it
+ * an error "interrupted" (report_unfinished()), never a pass. */
+static void test_unfinished(struct test *t)
+{
+	test_results_free(t);
+	t->finished = false;
+	t->ok = false;
+	t->result = RESULT_ERROR;
+}
+
+
+/* --bail: the first failing test ends the run; the tests after it are
+ * not run, which the reports say as a skip with the reason */
+static void bail(struct run *run)
+{
+	char why[128];
+	size_t i;
+
+	(void)re_snprintf(why, sizeof(why), "test %u failed (--bail)",
+			  run->bailed);
+	(void)tap_bail_out(run->mb, why);
+	(void)re_snprintf(why, sizeof(why), "not run: --bail stopped the run "
+			  "at test %u", run->bailed);
+	for (i = run->flushed; i < run->testc; i++) {
+		struct test *t = &run->testv[i];
+
+		test_results_free(t);
+		(void)str_dup(&t->skipped, why);
+		t->result = RESULT_SKIP;
+		t->finished = true;
+		++run->stats->skipped;
+	}
+	run->flushed = run->testc;
+	print_new(run);
 }
 
 
@@ -646,6 +788,8 @@ static void header(const struct run *run)
 			  ", the UAS played by the agent at " : "",
 			  target_print, &conf->agent);
 	(void)tap_comment(mb, 0, line);
+	(void)tap_comment(mb, 0, "rule ids (P-TAG-1, R-RSEQ-1, ...): siptap "
+			  "rules ID, or docs/rules.md");
 }
 
 
@@ -663,6 +807,7 @@ int run_suite(const struct run_conf *conf, const struct list *testl,
 	run.stats = stats;
 	run.testc = list_count(testl);
 	run.progress = conf->progress;
+	run.shared_tty = report_shared_tty();
 	stats->tests = (unsigned)run.testc;
 
 	run.mb = mbuf_alloc(65536);
@@ -714,17 +859,22 @@ int run_suite(const struct run_conf *conf, const struct list *testl,
 				   "interrupted (SIGINT)" :
 				   "terminated (SIGTERM)");
 		stats->failed += (unsigned)(run.testc - run.flushed);
-		(void)fwrite(run.mb->buf + run.printed, 1,
-			     run.mb->end - run.printed, stdout);
-		(void)fflush(stdout);
-		run.printed = run.mb->end;
+		stats->unfinished = (unsigned)(run.testc - run.flushed);
+		stats->signal = interrupted;
+		for (i = run.flushed; i < run.testc; i++)
+			test_unfinished(&run.testv[i]);
+		print_new(&run);
 		stats->interrupted = true;
 	}
+
+	if (run.bailed)
+		bail(&run);
 
 	if (run.progress)
 		report_progress_end();
 
 	err = report_write(conf, run.mb, run.testv, run.testc, stats);
+	report_end(conf, run.testv, run.testc, stats);
 
  out:
 	tests_free(&run);
@@ -739,23 +889,131 @@ int run_suite(const struct run_conf *conf, const struct list *testl,
 }
 
 
-int run_list(const struct list *testl)
+/* JSON strings: '"' and '\\' escaped, controls as \u00XX, a byte that
+ * is not UTF-8 as the text \xNN */
+static const char *const json_map[128] = {
+	['"'] = "\\\"", ['\\'] = "\\\\", ['\n'] = "\\n", ['\r'] = "\\r",
+	['\t'] = "\\t",
+};
+static const struct text_esc esc_json = {json_map, "\\u%04x", "\\\\x%02x"};
+
+
+static void json_str(const char *s)
+{
+	if (!s) {
+		(void)fputs("null", stdout);
+		return;
+	}
+	(void)fputc('"', stdout);
+	(void)text_file(stdout, &esc_json, s, strlen(s));
+	(void)fputc('"', stdout);
+}
+
+
+/* The rule ids of a test, space-separated, once each: its name's
+ * "[...]", then those the last run saw it check (last-run.tsv) */
+static char *rule_ids(char *out, size_t sz, const struct suite_test *st,
+			    const struct run_conf *conf)
+{
+	const struct report_entry *e = st->name ? report_last_run_find(
+		conf->last_run, st->file, st->name) : NULL;
+	const char *open = st->name ? strrchr(st->name, '[') : NULL;
+	char ids[2048] = "", *tok, *save = NULL;
+	size_t n = 0;
+
+	if (open)
+		(void)re_snprintf(ids, sizeof(ids), "%s", open + 1);
+	ids[strcspn(ids, "]")] = '\0';
+	if (e)
+		(void)re_snprintf(ids + strlen(ids), sizeof(ids) - strlen(ids),
+				  " %s", e->ids);
+
+	*out = '\0';
+	for (tok = strtok_r(ids, " ", &save); tok;
+	     tok = strtok_r(NULL, " ", &save)) {
+		struct pl id;
+
+		/* rule ids only ("[expect ...]" has other words) */
+		if (!findings_rule_prefix(tok, &id) || id.l != strlen(tok) ||
+		    report_ids_has(out, tok))
+			continue;
+		n += (size_t)re_snprintf(out + n, sz - n, "%s%s", n ? " " : "",
+					 tok);
+	}
+
+	return out;
+}
+
+
+static void list_long(const struct suite_test *st,
+		      const struct run_conf *conf)
+{
+	char ids[2048], name[1024];
+
+	re_printf("%s:%u\t%s\t%s\n", st->file, st->line,
+		  text_snprint(name, sizeof(name), &text_esc_line, st->name,
+			       strlen(st->name)),
+		  rule_ids(ids, sizeof(ids), st, conf));
+}
+
+
+static void list_json(const struct suite_test *st,
+		      const struct run_conf *conf, bool first)
+{
+	char ids[2048], *tok, *save = NULL;
+	bool one = true;
+
+	(void)fputs(first ? "  {\"file\": " : ",\n  {\"file\": ", stdout);
+	json_str(st->file);
+	(void)printf(", \"line\": %u, \"name\": ", st->line);
+	json_str(st->name);
+	(void)fputs(", \"rules\": [", stdout);
+	for (tok = strtok_r(rule_ids(ids, sizeof(ids), st, conf), " ", &save);
+	     tok; tok = strtok_r(NULL, " ", &save)) {
+		(void)printf("%s\"%s\"", one ? "" : ", ", tok);
+		one = false;
+	}
+	(void)fputs("], \"skip\": ", stdout);
+	json_str(st->skip);
+	(void)fputs(", \"todo\": ", stdout);
+	json_str(st->todo);
+	(void)fputs(", \"load_error\": ", stdout);
+	json_str(st->load_error);
+	(void)fputc('}', stdout);
+}
+
+
+int run_list(const struct list *testl, const struct run_conf *conf)
 {
 	struct le *le;
 	int ret = 0;
 
+	if (conf->list_json)
+		(void)fputs("[\n", stdout);
 	for (le = testl->head; le; le = le->next) {
 		const struct suite_test *st = le->data;
 
+		if (conf->list_json) {
+			list_json(st, conf, le == testl->head);
+			if (st->load_error)
+				ret = 1;
+			continue;
+		}
 		if (st->load_error) {
 			re_fprintf(stderr, "%s: does not load: %s\n", st->file,
 				   st->load_error);
 			ret = 1;
 		}
+		else if (conf->list_long) {
+			list_long(st, conf);
+		}
 		else {
 			re_printf("%s\n", st->name);
 		}
 	}
+	if (conf->list_json)
+		(void)fputs("\n]\n", stdout);
+	(void)fflush(stdout);
 
 	return ret;
 }

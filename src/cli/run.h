@@ -7,6 +7,6 @@ struct run_stats;  /* report.h: the counts the reports write */
 
 int run_suite(const struct run_conf *conf, const struct list *testl,
 	      struct run_stats *stats);
-int run_list(const struct list *testl);
+int run_list(const struct list *testl, const struct run_conf *conf);
 void run_signals_catch(void);
 int  run_interrupted(void);

@@ -15,6 +15,7 @@
 #include "l_siptap.h"
 #include "frame.h"
 #include "worker.h"
+#include "report.h"
 
 
 enum { MAX_FILES = 4096 };
@@ -201,6 +202,9 @@ static int list_file(struct list *testl, const char *file,
 			lua_getfield(L, -1, "name");
 			err = str_dup(&st->name, lua_tostring(L, -1));
 			lua_pop(L, 1);
+			lua_getfield(L, -1, "line");
+			st->line = (unsigned)lua_tointeger(L, -1);
+			lua_pop(L, 1);
 			opt_dup(L, -1, "skip", &st->skip);
 			opt_dup(L, -1, "todo", &st->todo);
 		}
@@ -236,6 +240,7 @@ static int list_encode(struct mbuf *mb, const struct list *testl)
 		const struct suite_test *st = le->data;
 
 		err  = mbuf_write_u32(mb, st->index);
+		err |= mbuf_write_u32(mb, st->line);
 		err |= frame_put_str(mb, st->name);
 		err |= frame_put_str(mb, st->skip);
 		err |= frame_put_str(mb, st->todo);
@@ -277,9 +282,11 @@ static int list_decode(struct list *testl, const char *file,
 	for (i = 0; i < n && !err; i++) {
 		struct suite_test *st;
 
-		if (mbuf_get_left(mb) < 4)
+		if (mbuf_get_left(mb) < 8)
 			return EPROTO;
 		err = entry_add(testl, file, mbuf_read_u32(mb), &st);
+		if (!err)
+			st->line = mbuf_read_u32(mb);
 		if (!err)
 			err = frame_get(mb, &st->name, NULL);
 		if (!err)
@@ -465,6 +472,56 @@ static bool filter_match(const struct suite_test *st,
 }
 
 
+/* --rule ID: the test names the rule ("... [R-RSEQ-1]"), or checked it
+ * in the last run in the report folder (a point of a general rule
+ * such as R-RSEQ-1 counts: last-run.tsv has them) */
+static bool rule_match(const struct suite_test *st,
+		       const struct run_conf *conf)
+{
+	const struct report_entry *e;
+	const char *open;
+	size_t i;
+
+	if (!conf->rulec)
+		return true;
+	e = st->name ? report_last_run_find(conf->last_run, st->file,
+					    st->name) : NULL;
+	open = st->name ? strrchr(st->name, '[') : NULL;
+
+	for (i = 0; i < conf->rulec; i++) {
+		if (e && report_ids_has(e->ids, conf->rulev[i]))
+			return true;
+		if (open && strstr(open, conf->rulev[i])) {
+			char ids[256];
+
+			(void)re_snprintf(ids, sizeof(ids), "%s", open + 1);
+			ids[strcspn(ids, "]")] = '\0';
+			if (report_ids_has(ids, conf->rulev[i]))
+				return true;
+		}
+	}
+
+	return false;
+}
+
+
+/* --rerun-failed: failed, errored or interrupted in the last run */
+static bool rerun_match(const struct suite_test *st,
+			const struct run_conf *conf)
+{
+	const struct report_entry *e;
+
+	if (!conf->rerun_failed)
+		return true;
+	e = report_last_run_find(conf->last_run, st->file,
+				 st->name ? st->name : "");
+
+	return e && (!strcmp(e->verdict, "fail") ||
+		     !strcmp(e->verdict, "error") ||
+		     !strcmp(e->verdict, "interrupted"));
+}
+
+
 /* --filter, then --shard K/N: the tests whose position in the filtered,
  * ordered suite is K-1 modulo N. The order is the files' sorted order
  * and each file's declarations, so every machine of a CI matrix cuts
@@ -476,7 +533,8 @@ void suite_select(struct list *testl, const struct run_conf *conf)
 
 	while (le) {
 		struct suite_test *st = le->data;
-		bool keep = filter_match(st, conf);
+		bool keep = filter_match(st, conf) && rule_match(st, conf) &&
+			rerun_match(st, conf);
 
 		le = le->next;
 		if (keep && conf->shard_n)

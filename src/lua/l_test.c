@@ -213,9 +213,23 @@ static void declaration_options(lua_State *L, int opts)
 static void declaration_keep(lua_State *L, int tbl, lua_Integer num,
 			     int name, int fn, int opts)
 {
-	lua_createtable(L, 0, 4);
+	lua_Debug ar;
+	int level, line = 0;
+
+	lua_createtable(L, 0, 5);
 	lua_pushvalue(L, name);
 	lua_setfield(L, -2, "name");
+	/* the scenario's line that declared it, for siptap list --long:
+	 * the outermost Lua frame (the file's main chunk), so a test()
+	 * made by a library (siptap.matrix) gets its caller's line */
+	for (level = 1; lua_getstack(L, level, &ar); level++) {
+		if (lua_getinfo(L, "l", &ar) && ar.currentline > 0)
+			line = ar.currentline;
+	}
+	if (line) {
+		lua_pushinteger(L, line);
+		lua_setfield(L, -2, "line");
+	}
 	if (fn) {
 		lua_pushvalue(L, fn);
 		lua_setfield(L, -2, "fn");

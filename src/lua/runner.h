@@ -54,6 +54,16 @@ struct run_conf {
 	const struct runner_objects *objects; /**< bindings.c's Lua objects */
 	unsigned shard_k;         /**< --shard K/N                      */
 	unsigned shard_n;
+	const char *replay;       /**< the command line, shell-quoted   */
+	const char *tap_yaml;     /**< --tap-yaml all|failed            */
+	const char *rulev[RUN_MAX_FILTERS];
+	size_t rulec;             /**< --rule: tests that check these   */
+	bool bail;                /**< --bail: stop at the first failure */
+	bool rerun_failed;        /**< --rerun-failed                   */
+	bool list_long;           /**< list --long: file:line, rule ids */
+	bool list_json;           /**< list --json                      */
+	bool markdown;            /**< rules --markdown                 */
+	const struct list *last_run; /**< REPORT-DIR/last-run.tsv read  */
 };
 
 /** A failed test point, TODO or not, for findings.md */
@@ -91,6 +101,7 @@ struct suite_test {
 	struct le le;
 	char *file;
 	unsigned index;          /**< declaration number in the file   */
+	unsigned line;           /**< of its test() call, 0: unknown    */
 	char *name;
 	char *skip;              /**< test(name, {skip = why}, fn)      */
 	char *todo;              /**< test(name, {todo = why}, fn)      */

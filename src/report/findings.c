@@ -28,7 +28,7 @@ enum { EXCERPT_LINES = 24, CELL_MAX = 160 };
 
 /* "R-RSEQ-1" at the start of a rule checker's point, e.g. "R-RSEQ-1
  * The first RSeq ... (3 checked)", or of a scenario's "R-HDR-1: ..." */
-static bool rule_prefix(const char *s, struct pl *id)
+bool findings_rule_prefix(const char *s, struct pl *id)
 {
 	size_t n = 0, dashes = 0;
 
@@ -88,9 +88,9 @@ static void finding_rule(const struct test *t, const struct finding *f,
 	/* "no PRACK possible: the 180 has no Contact (a consequence of
 	 * P-DLG-1)": under the rule it is a consequence of */
 	if (f->what && (cons = strstr(f->what, CONSEQUENCE)) &&
-	    rule_prefix(cons + strlen(CONSEQUENCE), rule))
+	    findings_rule_prefix(cons + strlen(CONSEQUENCE), rule))
 		return;
-	if (rule_prefix(f->point, rule))
+	if (findings_rule_prefix(f->point, rule))
 		return;
 	if (bracket_ids(t->st->todo, rule) || bracket_ids(t->st->name, rule))
 		return;
