@@ -809,6 +809,121 @@ static int l_call_id(lua_State *L)
 }
 
 
+/* --- requests in the early and confirmed dialog (issue 19) ---------- */
+
+/* The body of an in-dialog request: sdp = an SDP string, or true for an
+ * offer of the generator's; kept referenced in the options table. */
+static void dialog_sdp(lua_State *L, int opts, const char *fn,
+		       struct uac_req_opts *o)
+{
+	struct sa laddr;
+	char *sdp = NULL;
+	int err;
+
+	lua_getfield(L, opts, "sdp");
+	if (lua_type(L, -1) == LUA_TBOOLEAN && lua_toboolean(L, -1)) {
+		sa_set_str(&laddr, "127.0.0.1", 0);
+		err = sdpgen_offer(&sdp, &laddr, NULL);
+		if (err)
+			luaL_error(L, "%s: cannot make an SDP offer (%s)", fn,
+				   strerror(err));
+		lua_pushstring(L, sdp);
+		mem_deref(sdp);
+		lua_setfield(L, opts, "sdp");
+		lua_getfield(L, opts, "sdp");
+	}
+	else if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING &&
+		 !lua_isboolean(L, -1)) {
+		luaL_error(L, "%s: sdp must be true or an SDP string, got %s",
+			   fn, luaL_typename(L, -1));
+	}
+	if (lua_type(L, -1) == LUA_TSTRING)
+		o->body = lua_tolstring(L, -1, &o->body_len);
+	lua_pop(L, 1);
+}
+
+
+/* call:update / call:info / call:reinvite ([resp], [{sdp =, headers =,
+ * timeout =}]): the request in the dialog of resp (the latest response
+ * with a To tag), and its final response. */
+static int dialog_method(lua_State *L, const char *met, const char *fn)
+{
+	static const char *const known[] = {"sdp", "headers", "timeout",
+					    NULL};
+	struct lcall *lc = check_call(L);
+	const int opts = lua_istable(L, 2) ? 2 : 3;
+	const struct wire_msg *wm;
+	struct sip_msg *resp = NULL;
+	struct uac_req_opts o;
+	char why[PROGRESS_ERRSZ], msg[160];
+	uint32_t cseq;
+	int err;
+
+	(void)l_wait_timeout(L, opts, fn, known);
+	runner_wait_allowed(L, fn);
+	memset(&o, 0, sizeof(o));
+	o.rseq = o.cseq = -1;
+	wm = dialog_resp(L, opts == 2 ? 3 : 2, met);
+	if (lua_istable(L, opts)) {
+		dialog_sdp(L, opts, fn, &o);
+		lua_getfield(L, opts, "headers");
+		o.xhdrc = check_string_list(L, lua_gettop(L), fn, o.xhdrv,
+					    UAC_MAX_HDRS);
+		if (progress_check_own("headers", o.xhdrv, o.xhdrc,
+				       uac_prack_own_hdrs(&o), why,
+				       sizeof(why)))
+			return luaL_error(L, "%s: %s", fn, why);
+		lua_pop(L, 1);
+	}
+
+	err = wire_msg_decode(wm, &resp);
+	if (!err)
+		err = uac_dialog_req(lc->call, resp, met, &o, &cseq);
+	if (err)
+		(void)dialog_why(msg, sizeof(msg), fn, met, resp, err);
+	mem_deref(resp);
+	if (err)
+		return luaL_error(L, "%s", msg);
+
+	return wait_final(L, met, cseq, opts, fn, known);
+}
+
+
+static int l_update(lua_State *L)
+{
+	return dialog_method(L, "UPDATE", "call:update");
+}
+
+
+static int l_info(lua_State *L)
+{
+	return dialog_method(L, "INFO", "call:info");
+}
+
+
+static int l_reinvite(lua_State *L)
+{
+	return dialog_method(L, "INVITE", "call:reinvite");
+}
+
+
+/* call:refuse(method, status): the UAS's next request of that method
+ * in this call gets status (491 makes a glare), once. */
+static int l_refuse(lua_State *L)
+{
+	struct lcall *lc = check_call(L);
+	const char *met = luaL_checkstring(L, 2);
+	const lua_Integer scode = luaL_checkinteger(L, 3);
+
+	luaL_argcheck(L, scode >= 300 && scode <= 699, 3,
+		      "a final status code 300..699");
+	if (uac_refuse(lc->call, met, (uint16_t)scode))
+		return luaL_error(L, "refuse: method '%s' is too long", met);
+
+	return 0;
+}
+
+
 static const luaL_Reg uac_methods[] = {
 	{"invite",   l_invite},
 	{"send_raw", l_send_raw},
@@ -825,6 +940,10 @@ static const luaL_Reg call_methods[] = {
 	{"bye",        l_bye},
 	{"retransmit", l_retransmit},
 	{"call_id",    l_call_id},
+	{"update",     l_update},
+	{"info",       l_info},
+	{"reinvite",   l_reinvite},
+	{"refuse",     l_refuse},
 	{NULL, NULL}
 };
 

@@ -662,3 +662,21 @@ int sdpgen_align(char **sdpp, const char *answer, const char *offer)
 
 	return rewrite(sdpp, answer, fit_line, &f);
 }
+
+
+/* Does an answer take nothing of its offer (every m= port 0, or no m=
+ * line at all)? Then the offer is refused instead (RFC 3264 6: 488). */
+bool sdpgen_rejected(const char *sdp)
+{
+	const char *p = sdp;
+	struct pl port;
+
+	while (p && (p = strstr(p, "\nm=")) != NULL) {
+		p += 3;
+		if (!re_regex(p, strcspn(p, "\r\n"), "[^ ]+ [0-9]+", NULL,
+			      &port) && pl_u32(&port) != 0)
+			return false;
+	}
+
+	return true;
+}

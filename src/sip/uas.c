@@ -30,6 +30,8 @@ struct uas {
 	bool webrtc;            /* its offers are WebRTC ones */
 };
 
+struct dlgreq;
+
 /* A formatted response, sent now or held in the queue. */
 struct resp {
 	struct le le;
@@ -39,6 +41,13 @@ struct resp {
 	uint32_t rseq;
 	bool has_sdp;
 	bool acked;
+};
+
+/* Where the dialog's offer/answer stands (RFC 3264, RFC 3311 5.2) */
+enum oa {
+	OA_IDLE = 0,             /* no offer open                        */
+	OA_REMOTE,               /* the peer's offer awaits our answer   */
+	OA_LOCAL,                /* our offer awaits the peer's answer   */
 };
 
 struct uas_call {
@@ -70,10 +79,19 @@ struct uas_call {
 	struct tmr final_tmr;
 	uint32_t final_interval;
 	uint32_t final_elapsed;
+	enum oa oa;              /* the offer/answer now                 */
+	bool oa_started;         /* an SDP went either way already       */
+	bool rel_sent;           /* a reliable provisional went out      */
+	struct dlgreq *req;      /* our own request in the dialog, or NULL */
+	uint32_t lcseq;          /* our CSeq in the dialog               */
 };
 
 
 static int send_response(struct uas_call *call, struct resp *r);
+static void oa_sent(struct uas_call *call);
+static void offer_answered(struct uas_call *call, const struct sip_msg *msg);
+static void set_local_sdp(struct uas_call *call, const char *sdp,
+			  size_t len);
 static void refresh_start(struct uas_call *call, struct resp *r);
 static bool queue_busy(const struct uas_call *call);
 
@@ -107,6 +125,7 @@ static void call_destructor(void *arg)
 	mem_deref(call->remote_offer);
 	mem_deref(call->local_sdp);
 	mem_deref(call->final_mb);
+	mem_deref(call->req);
 }
 
 
@@ -433,6 +452,26 @@ static void prack_reply(struct uas *uas, const struct sip_msg *msg,
 }
 
 
+/* R-PRACK-4: a PRACK that carries SDP answers our offer (the 18x's to
+ * an offerless INVITE) or makes a new one, answered in its 2xx. True
+ * when its response was sent here. */
+static bool prack_sdp(struct uas_call *call, const struct sip_msg *msg)
+{
+	if (!is_sdp(msg) || FAULT(call, PRACK_OFFER_IGNORED))
+		return false;
+	if (call->oa == OA_LOCAL) {
+		call->oa = OA_IDLE;    /* the answer to our offer */
+		return false;
+	}
+	if (call->oa == OA_REMOTE)
+		return false;
+
+	offer_answered(call, msg);
+
+	return true;
+}
+
+
 /* R-PRACK-1, R-PRACK-2, R-RETX-2, R-FINAL-2 */
 static void handle_prack(struct uas *uas, const struct sip_msg *msg)
 {
@@ -448,7 +487,8 @@ static void handle_prack(struct uas *uas, const struct sip_msg *msg)
 	    FAULT(call, PRACK_AFTER_FINAL_481))
 		ok = false;
 
-	prack_reply(uas, msg, ok);
+	if (!ok || !prack_sdp(call, msg))
+		prack_reply(uas, msg, ok);
 	if (!r)
 		return;
 
@@ -617,9 +657,10 @@ static int send_response(struct uas_call *call, struct resp *r)
 
 /* --- requests -------------------------------------------------------- */
 
-static void cancel_handler(void *arg)
+/* 487 to the pending INVITE: after a CANCEL, or a BYE in the early
+ * dialog (P-BYE-1). */
+static void terminate_invite(struct uas_call *call)
 {
-	struct uas_call *call = arg;
 	struct resp *r = NULL;
 
 	if (call->state >= UAS_ACCEPTED)
@@ -632,6 +673,12 @@ static void cancel_handler(void *arg)
 		return;
 	}
 	final_send(call, r);
+}
+
+
+static void cancel_handler(void *arg)
+{
+	terminate_invite(arg);
 }
 
 
@@ -721,6 +768,8 @@ static void handle_invite(struct uas *uas, const struct sip_msg *msg)
 				  mbuf_get_left(msg->mb));
 		if (err)
 			goto fail;
+		call->oa = OA_REMOTE;
+		call->oa_started = true;
 	}
 
 	err = sip_strans_alloc(&call->st, uas->sip, msg, cancel_handler,
@@ -741,6 +790,8 @@ static void handle_ack(struct uas *uas, const struct sip_msg *msg)
 {
 	struct uas_call *call = call_find(uas, msg);
 
+	if (call && is_sdp(msg) && call->oa == OA_LOCAL)
+		call->oa = OA_IDLE;    /* the answer to an offer in a 2xx */
 	if (!call || call->state != UAS_ACCEPTED)
 		return;
 
@@ -785,12 +836,139 @@ static void handle_bye(struct uas *uas, const struct sip_msg *msg)
 		return;
 	}
 
+	(void)sip_treplyf(NULL, NULL, uas->sip, msg, false, 200, "OK",
+			  "Content-Length: 0\r\n\r\n");
+	/* P-BYE-1: the INVITE still pending gets its final response */
+	if (call->state < UAS_ACCEPTED && !FAULT(call, EARLY_BYE_NO_FINAL)) {
+		terminate_invite(call);
+		return;
+	}
 	tmr_cancel(&call->final_tmr);
 	tmr_cancel(&call->rel_tmr);
 	tmr_cancel(&call->refresh_tmr);
 	call->state = UAS_TERMINATED;
-	(void)sip_treplyf(NULL, NULL, uas->sip, msg, false, 200, "OK",
-			  "Content-Length: 0\r\n\r\n");
+}
+
+
+/* A response to a request in the dialog (UPDATE, re-INVITE, PRACK,
+ * INFO): the target refreshes carry our Contact (RFC 3311 5.2, RFC 3261
+ * 12.2.2), an answer its SDP. */
+static int dlg_reply(struct uas_call *call, const struct sip_msg *msg,
+		     uint16_t scode, const char *reason, const char *sdp,
+		     const char *xhdr)
+{
+	const bool refresh = !pl_strcmp(&msg->met, "UPDATE") ||
+		!pl_strcmp(&msg->met, "INVITE");
+	struct mbuf *mb = mbuf_alloc(512);
+	int err = 0;
+
+	if (!mb)
+		return ENOMEM;
+	if (scode < 300 && refresh)
+		err = print_contact(mb, call);
+	if (xhdr)
+		err |= mbuf_printf(mb, "%s\r\n", xhdr);
+	if (sdp)
+		err |= mbuf_printf(mb, "Content-Type: application/sdp\r\n"
+				   "Content-Length: %zu\r\n\r\n%s",
+				   strlen(sdp), sdp);
+	else
+		err |= mbuf_printf(mb, "Content-Length: 0\r\n\r\n");
+	if (!err)
+		err = sip_treplyf(NULL, NULL, call->uas->sip, msg, false,
+				  scode, reason, "%b", mb->buf, mb->end);
+	mem_deref(mb);
+
+	return err;
+}
+
+
+/* An offer that cannot be taken right now: ours crosses it (491), or
+ * the one before is not answered yet (500 with Retry-After): RFC 3311
+ * 5.2, RFC 3261 14.2. True when it was refused. */
+static bool refuse_offer(struct uas_call *call, const struct sip_msg *msg)
+{
+	char ra[32];
+
+	if (call->oa == OA_LOCAL) {
+		(void)dlg_reply(call, msg, 491, "Request Pending", NULL, NULL);
+		return true;
+	}
+	if (call->oa == OA_REMOTE) {
+		(void)re_snprintf(ra, sizeof(ra), "Retry-After: %u",
+				  rand_u16() % 11);
+		(void)dlg_reply(call, msg, 500, "Server Internal Error", NULL,
+				ra);
+		return true;
+	}
+
+	return false;
+}
+
+
+/* P-UPD-1: UPDATE in the early and the confirmed dialog */
+static void handle_update(struct uas *uas, const struct sip_msg *msg)
+{
+	struct uas_call *call = call_find(uas, msg);
+
+	if (!call || call->state == UAS_TERMINATED) {
+		reply_no_dialog(uas, msg);
+		return;
+	}
+	if (FAULT(call, UPDATE_501)) {
+		(void)dlg_reply(call, msg, 501, "Not Implemented", NULL, NULL);
+		return;
+	}
+	if (!is_sdp(msg)) {
+		(void)dlg_reply(call, msg, 200, "OK", NULL, NULL);
+		return;
+	}
+	if (!FAULT(call, UPDATE_NO_GLARE) && refuse_offer(call, msg))
+		return;
+
+	offer_answered(call, msg);
+}
+
+
+/* A re-INVITE: only in the confirmed dialog (the INVITE before must be
+ * over: 500 with Retry-After, RFC 3261 14.2); an offer is answered in
+ * the 200, none gets our SDP as the offer, answered in the ACK. */
+static void handle_reinvite(struct uas_call *call, const struct sip_msg *msg)
+{
+	char ra[32];
+
+	if (call->state != UAS_CONFIRMED) {
+		(void)re_snprintf(ra, sizeof(ra), "Retry-After: %u",
+				  rand_u16() % 11);
+		(void)dlg_reply(call, msg, call->state == UAS_TERMINATED ?
+				481 : 500, call->state == UAS_TERMINATED ?
+				"Call/Transaction Does Not Exist" :
+				"Server Internal Error", NULL,
+				call->state == UAS_TERMINATED ? NULL : ra);
+		return;
+	}
+	if (refuse_offer(call, msg))
+		return;
+	if (is_sdp(msg)) {
+		offer_answered(call, msg);
+		return;
+	}
+
+	(void)dlg_reply(call, msg, 200, "OK", call->local_sdp, NULL);
+	if (call->local_sdp)
+		call->oa = OA_LOCAL;
+}
+
+
+/* INFO (RFC 6086) in a dialog: taken, whatever it carries */
+static void handle_info(struct uas *uas, const struct sip_msg *msg)
+{
+	struct uas_call *call = call_find(uas, msg);
+
+	if (!call || call->state == UAS_TERMINATED)
+		reply_no_dialog(uas, msg);
+	else
+		(void)dlg_reply(call, msg, 200, "OK", NULL, NULL);
 }
 
 
@@ -802,6 +980,12 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 
 	if (!pl_strcmp(&msg->met, "INVITE") && !pl_isset(&msg->to.tag))
 		handle_invite(uas, msg);
+	else if (!pl_strcmp(&msg->met, "INVITE") && call_find(uas, msg))
+		handle_reinvite(call_find(uas, msg), msg);
+	else if (!pl_strcmp(&msg->met, "UPDATE"))
+		handle_update(uas, msg);
+	else if (!pl_strcmp(&msg->met, "INFO"))
+		handle_info(uas, msg);
 	else if (!pl_strcmp(&msg->met, "PRACK"))
 		handle_prack(uas, msg);
 	else if (!pl_strcmp(&msg->met, "ACK"))
@@ -1070,6 +1254,81 @@ static void remember_sdp(struct uas_call *call, const char *body,
 }
 
 
+static void set_local_sdp(struct uas_call *call, const char *sdp,
+			  size_t len)
+{
+	call->local_sdp = mem_deref(call->local_sdp);
+	remember_sdp(call, sdp, len, NULL);
+}
+
+
+/* An SDP went out reliably in a response to the INVITE: it answers the
+ * INVITE's offer, or it is the first offer (S-OFF-1). */
+static void oa_sent(struct uas_call *call)
+{
+	if (call->oa == OA_REMOTE)
+		call->oa = OA_IDLE;
+	else if (!call->oa_started)
+		call->oa = OA_LOCAL;
+	call->oa_started = true;
+}
+
+
+/* The answer to the offer msg carries (PRACK, UPDATE, re-INVITE): its
+ * o= line follows ours (S-VER-1). EPROTO: nothing in it can be taken. */
+static int answer_offer(struct uas_call *call, const struct sip_msg *msg,
+			char **sdpp)
+{
+	struct webrtc_opts ro;
+	char *offer = NULL, *ans = NULL;
+	struct sa laddr;
+	int err;
+
+	err  = call_laddr(call, &laddr);
+	err |= mbuf_strdup(msg->mb, &offer, mbuf_get_left(msg->mb));
+	if (err)
+		goto out;
+
+	if (webrtc_is_offer(offer))
+		err = webrtc_answer(&ans, &laddr, rtc_opts(call, NULL, &ro),
+				    offer);
+	else
+		err = sdpgen_answer(&ans, &laddr, NULL, offer, strlen(offer));
+	if (!err && sdpgen_rejected(ans))
+		err = EPROTO;
+	if (err)
+		goto out;
+
+	if (call->local_sdp)
+		err = sdpgen_follow(sdpp, ans, call->local_sdp, 1, false);
+	else
+		*sdpp = mem_ref(ans);
+
+ out:
+	mem_deref(offer);
+	mem_deref(ans);
+
+	return err;
+}
+
+
+/* R-PRACK-4, P-UPD-1: a 2xx with the answer, or 488 when nothing of
+ * the offer can be taken (RFC 3264 6) */
+static void offer_answered(struct uas_call *call, const struct sip_msg *msg)
+{
+	char *sdp = NULL;
+
+	if (answer_offer(call, msg, &sdp)) {
+		(void)dlg_reply(call, msg, 488, "Not Acceptable Here", NULL,
+				NULL);
+		return;
+	}
+	if (!dlg_reply(call, msg, 200, "OK", sdp, NULL))
+		set_local_sdp(call, sdp, strlen(sdp));
+	mem_deref(sdp);
+}
+
+
 static bool queue_busy(const struct uas_call *call)
 {
 	return call->unacked || call->queue.head;
@@ -1152,6 +1411,10 @@ int uas_progress(struct uas_call *call, const struct progress_opts *opts)
 	}
 
 	remember_sdp(call, body, opts->body_len, opts->ctype);
+	if (reliable)
+		call->rel_sent = true;
+	if (reliable && r->has_sdp)
+		oa_sent(call);
 
 	if (scode == 100)
 		return send_response(call, r);
@@ -1192,6 +1455,8 @@ int uas_accept(struct uas_call *call, const char *sdp, size_t sdp_len,
 		return err;
 	}
 	remember_sdp(call, sdp, sdp ? sdp_len : 0, NULL);
+	if (sdp)
+		oa_sent(call);
 
 	/* R-FINAL-1: no 2xx while SDP it answers is not PRACKed */
 	if (((call->unacked && call->unacked->has_sdp) || call->queue.head) &&

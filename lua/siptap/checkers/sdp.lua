@@ -24,6 +24,8 @@
 --     (siptap.sdp.content): a 2xx that repeats the answer with only the
 --     o= version (or sess-id, username, address) changed is S-VER-1's,
 --     not theirs.
+--   * After an offer/answer in a PRACK or UPDATE (R-PRACK-4, P-UPD-1) the
+--     2xx repeats that latest answer, not the 18x's.
 --   * A 2xx SDP that differs from the answer it must repeat is S-ANS-1's
 --     (S-ANS-2's for early media). Its o= line is still S-VER-1's: a
 --     changed SDP with its version one higher breaks S-ANS-1 only; one
@@ -61,6 +63,23 @@ local final, reliables = W.final, W.reliables
 
 local rules, rule = W.family()
 
+-- The UAS's latest answer in a 2xx to a PRACK or an UPDATE the caller
+-- sent before f (R-PRACK-4, P-UPD-1): the session the 2xx then repeats.
+local function renegotiated(c, f)
+  local latest
+  for _, list in ipairs({ c.prack_answers, c.dialog or {} }) do
+    for _, m in ipairs(list) do
+      if not m.request and not W.from_caller(m) and m.status >= 200 and
+         m.status < 300 and is_sdp(m) and m.seq < f.seq and
+         (m.cseq_method == "PRACK" or m.cseq_method == "UPDATE") and
+         (not latest or m.seq > latest.seq) then
+        latest = m
+      end
+    end
+  end
+  return latest
+end
+
 -- S-ANS-1: the answer in the first reliable provisional with SDP, and
 -- the 2xx; the 2xx's SDP, if any, must be that answer.
 local function ans1(c)
@@ -71,7 +90,8 @@ local function ans1(c)
   end
   local f = final(c)
   if not answer or not f or f.status >= 300 then return nil end
-  local wrong = f.body ~= "" and sdp.content(f.body) ~= sdp.content(answer.body)
+  local latest = renegotiated(c, f) or answer
+  local wrong = f.body ~= "" and sdp.content(f.body) ~= sdp.content(latest.body)
   return answer, f, wrong
 end
 
