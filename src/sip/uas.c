@@ -30,7 +30,21 @@ struct uas {
 	bool webrtc;            /* its offers are WebRTC ones */
 };
 
-struct dlgreq;
+/* A request of our own in the dialog (uas_request): UPDATE, INFO, BYE */
+struct dlgreq {
+	struct uas_call *call;     /* the call owns it: no reference      */
+	struct sip_request *req;
+	char met[16];
+	char *body;                /* the offer, or NULL                   */
+	char *ctype;               /* not SDP: its Content-Type            */
+	char *xhdrs;               /* extra header lines, CRLF each        */
+	uint32_t cseq;             /* of the latest copy sent              */
+	uint16_t scode;            /* its final response; 0: none yet      */
+	int err;                   /* no final response at all             */
+	bool retried;              /* sent again after a 491, once         */
+	bool done;
+	struct tmr tmr;            /* the 491 back-off                     */
+};
 
 /* A formatted response, sent now or held in the queue. */
 struct resp {
@@ -1527,4 +1541,248 @@ const struct sip_msg *uas_call_invite(const struct uas_call *call)
 unsigned uas_call_queued(const struct uas_call *call)
 {
 	return list_count(&call->queue);
+}
+
+
+/* --- requests of our own in the dialog (issue 19) --------------------- */
+
+static void dlgreq_destructor(void *arg)
+{
+	struct dlgreq *q = arg;
+
+	tmr_cancel(&q->tmr);
+	mem_deref(q->req);
+	mem_deref(q->body);
+	mem_deref(q->ctype);
+	mem_deref(q->xhdrs);
+}
+
+
+static bool print_route(const struct sip_hdr *hdr, const struct sip_msg *msg,
+			void *arg)
+{
+	(void)msg;
+	(void)mbuf_printf(arg, "Route: %r\r\n", &hdr->val);
+
+	return false;
+}
+
+
+/* The INVITE's Record-Route in order is our route set, its Contact the
+ * remote target (RFC 3261 12.1.1); From and To are the INVITE's, the
+ * other way round. */
+static int dlgreq_send(struct dlgreq *q);
+static void dlgreq_resp(int err, const struct sip_msg *msg, void *arg);
+
+
+static void dlgreq_retry(void *arg)
+{
+	struct dlgreq *q = arg;
+	int err = dlgreq_send(q);
+
+	if (err) {
+		q->err = err;
+		q->done = true;
+	}
+}
+
+
+static void dlgreq_over(struct dlgreq *q, const struct sip_msg *msg)
+{
+	struct uas_call *call = q->call;
+
+	q->done = true;
+	if (q->body && !q->ctype && call->oa == OA_LOCAL) {
+		call->oa = OA_IDLE;
+		if (msg && msg->scode < 300 && is_sdp(msg))
+			set_local_sdp(call, q->body, strlen(q->body));
+	}
+	if (msg && msg->scode < 300 && !strcmp(q->met, "BYE")) {
+		tmr_cancel(&call->final_tmr);
+		call->state = UAS_TERMINATED;
+	}
+}
+
+
+static void dlgreq_resp(int err, const struct sip_msg *msg, void *arg)
+{
+	struct dlgreq *q = arg;
+	const uint32_t t1 = q->call->uas->conf.t1;
+
+	if (!err && msg->scode < 200)
+		return;
+	if (err) {
+		q->err = err;
+		dlgreq_over(q, NULL);
+		return;
+	}
+
+	q->cseq = msg->cseq.num;
+	/* P-UPD-2, RFC 3261 14.1: the side that did not make the Call-ID
+	 * waits 0 to 2 s (4*T1) before it offers again, once */
+	if (msg->scode == 491 && !q->retried && q->body && !q->ctype) {
+		q->retried = true;
+		tmr_start(&q->tmr, rand_u32() % (4 * t1 + 1), dlgreq_retry, q);
+		return;
+	}
+	q->scode = msg->scode;
+	dlgreq_over(q, msg);
+}
+
+
+static int dlgreq_send(struct dlgreq *q)
+{
+	struct uas_call *call = q->call;
+	const struct sip_msg *inv = call->invite;
+	const struct sip_hdr *contact = sip_msg_hdr(inv, SIP_HDR_CONTACT);
+	const struct sip_hdr *rr = sip_msg_hdr(inv, SIP_HDR_RECORD_ROUTE);
+	struct sip_addr target, first;
+	struct mbuf *mb;
+	char *uri = NULL;
+	int err;
+
+	if (!contact || sip_addr_decode(&target, &contact->val))
+		return EPROTO;
+	if (rr && sip_addr_decode(&first, &rr->val))
+		return EPROTO;
+
+	mb = mbuf_alloc(1024);
+	if (!mb)
+		return ENOMEM;
+
+	if (!call->lcseq)
+		call->lcseq = 1 + rand_u16();
+	q->cseq = call->lcseq++;
+	err  = pl_strdup(&uri, &target.auri);
+	err |= mbuf_printf(mb, "Max-Forwards: 70\r\n");
+	(void)sip_msg_hdr_apply(inv, true, SIP_HDR_RECORD_ROUTE, print_route,
+				mb);
+	err |= mbuf_printf(mb, "From: %r;tag=%s\r\nTo: %r\r\n"
+			   "Call-ID: %r\r\nCSeq: %u %s\r\n",
+			   &inv->to.val, call->totag, &inv->from.val,
+			   &inv->callid, q->cseq, q->met);
+	if (!strcmp(q->met, "UPDATE"))
+		err |= print_contact(mb, call);   /* a target refresh */
+	err |= mbuf_printf(mb, "%s", q->xhdrs ? q->xhdrs : "");
+	if (q->body)
+		err |= mbuf_printf(mb, "Content-Type: %s\r\n"
+				   "Content-Length: %zu\r\n\r\n%s",
+				   q->ctype ? q->ctype : "application/sdp",
+				   strlen(q->body), q->body);
+	else
+		err |= mbuf_printf(mb, "Content-Length: 0\r\n\r\n");
+	if (!err) {
+		q->req = mem_deref(q->req);
+		err = sip_requestf(&q->req, call->uas->sip, true, q->met, uri,
+				   rr ? &first.uri : NULL, NULL, NULL,
+				   dlgreq_resp, q, "%b", mb->buf, mb->end);
+	}
+	mem_deref(uri);
+	mem_deref(mb);
+
+	return err;
+}
+
+
+/* May we send met now? 0, or EPROTO with why: what the RFCs forbid is
+ * refused (P-UPD-2, RFC 3261 15), unless a fault lets it through. */
+static int dlgreq_allowed(const struct uas_call *call, const char *met,
+			  bool offer, const char **why)
+{
+	const bool early = call->state < UAS_ACCEPTED;
+	const bool lax = FAULT(call, UPDATE_TOO_EARLY);
+
+	if (call->state == UAS_TERMINATED)
+		*why = "the call is over";
+	else if (call->state == UAS_INCOMING)
+		*why = "no dialog yet: send a provisional response first";
+	else if (!strcmp(met, "BYE") && call->state != UAS_CONFIRMED)
+		*why = early ? "no BYE in the early dialog from the UAS (RFC "
+			"3261 15): reject the INVITE instead" : "no BYE before "
+			"the ACK of the 2xx (RFC 3261 15)";
+	else if (!strcmp(met, "UPDATE") && early && !call->rel_sent &&
+		 !has_option(call->invite, SIP_HDR_ALLOW, "UPDATE") && !lax)
+		*why = "no UPDATE in the early dialog before a reliable "
+			"provisional, and the INVITE has no Allow: UPDATE "
+			"(RFC 3311 5.1)";
+	else if (offer && call->oa != OA_IDLE && !lax)
+		*why = "an offer/answer is still open (RFC 3311 5.1)";
+	else
+		return 0;
+
+	return EPROTO;
+}
+
+
+/* Our own request in the dialog: met with body (an offer when ctype is
+ * NULL; NULL: no body) and xhdrs (header lines, CRLF each; NULL: none).
+ * One at a time: EBUSY while the one before has no final response. */
+int uas_request(struct uas_call *call, const char *met, const char *body,
+		const char *ctype, const char *xhdrs, const char **why)
+{
+	const bool offer = body && !ctype;
+	struct dlgreq *q;
+	int err;
+
+	if (!call || !met || !why || str_len(met) >= sizeof(q->met))
+		return EINVAL;
+	if (call->req && !call->req->done) {
+		*why = "the request before has no final response yet";
+		return EBUSY;
+	}
+	err = dlgreq_allowed(call, met, offer, why);
+	if (err)
+		return err;
+
+	q = mem_zalloc(sizeof(*q), dlgreq_destructor);
+	if (!q)
+		return ENOMEM;
+	q->call = call;
+	str_ncpy(q->met, met, sizeof(q->met));
+	err  = body ? str_dup(&q->body, body) : 0;
+	err |= xhdrs ? str_dup(&q->xhdrs, xhdrs) : 0;
+	err |= ctype ? str_dup(&q->ctype, ctype) : 0;
+	if (!err)
+		err = dlgreq_send(q);
+	if (err) {
+		*why = "could not send it";
+		mem_deref(q);
+		return err;
+	}
+
+	mem_deref(call->req);
+	call->req = q;
+	if (offer)
+		call->oa = OA_LOCAL;
+
+	return 0;
+}
+
+
+/* Our request's outcome: true when it is over, with the CSeq and the
+ * status of its final response (0 and *errp: none came). */
+bool uas_request_done(const struct uas_call *call, uint32_t *cseqp,
+		      uint16_t *scodep, int *errp)
+{
+	const struct dlgreq *q = call->req;
+
+	if (!q || !q->done)
+		return false;
+	*cseqp = q->cseq;
+	*scodep = q->scode;
+	*errp = q->err;
+
+	return true;
+}
+
+
+/* The offer an UPDATE of ours makes by default: our SDP again, its o=
+ * version one up (RFC 3264 8: a new offer) */
+int uas_call_next_offer(struct uas_call *call, char **sdpp)
+{
+	if (!call->local_sdp)
+		return ENOENT;
+
+	return sdpgen_follow(sdpp, call->local_sdp, call->local_sdp,
+			     FAULT(call, UPDATE_TOO_EARLY) ? 0 : 1, false);
 }
