@@ -162,6 +162,11 @@ int l_uas_update(lua_State *L)
 		body = l_check_nul(L, -1, "inv:update", "sdp");
 	}
 	else if (t == LUA_TNIL || (t == LUA_TBOOLEAN && lua_toboolean(L, -1))) {
+		const char *why = NULL;
+
+		/* what the RFCs forbid is said first */
+		if (uas_request_allowed(l_inv_call(L), "UPDATE", true, &why))
+			return luaL_error(L, "inv:update: %s", why);
 		if (uas_call_next_offer(l_inv_call(L), &sdp))
 			return luaL_error(L, "inv:update: no SDP of the UAS's "
 					  "yet to offer again: give sdp = "

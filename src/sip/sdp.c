@@ -680,3 +680,46 @@ bool sdpgen_rejected(const char *sdp)
 
 	return true;
 }
+
+
+/* sdp with each port that is not 0 moved up by two: a change of the
+ * session a new offer can make (RFC 3264 8: then its o= version goes
+ * up). */
+int sdpgen_moved(char **sdpp, const char *sdp)
+{
+	struct mbuf *mb;
+	const char *p = sdp, *m;
+	struct pl media, port;
+	int err = 0;
+
+	if (!sdpp || !sdp)
+		return EINVAL;
+
+	mb = mbuf_alloc(strlen(sdp) + 16);
+	if (!mb)
+		return ENOMEM;
+
+	while (!err && (m = strstr(p, "\nm=")) != NULL) {
+		m += 3;
+		if (re_regex(m, strcspn(m, "\r\n"), "[^ ]+ [0-9]+", &media,
+			     &port) || !pl_u32(&port)) {
+			err = mbuf_write_mem(mb, (const uint8_t *)p,
+					     (size_t)(m - p));
+			p = m;
+			continue;
+		}
+		err  = mbuf_write_mem(mb, (const uint8_t *)p,
+				      (size_t)(port.p - p));
+		err |= mbuf_printf(mb, "%u", pl_u32(&port) + 2);
+		p = port.p + port.l;
+	}
+	if (!err)
+		err = mbuf_write_str(mb, p);
+	if (!err) {
+		mb->pos = 0;
+		err = mbuf_strdup(mb, sdpp, mb->end);
+	}
+	mem_deref(mb);
+
+	return err;
+}

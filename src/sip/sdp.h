@@ -48,4 +48,5 @@ int  sdpgen_break(char **sdpp, const char *sdp, enum sdpgen_break what,
 		  const char *offer);
 bool sdpgen_direction_known(const char *dir);
 bool sdpgen_rejected(const char *sdp);
+int  sdpgen_moved(char **sdpp, const char *sdp);
 int  sdpgen_align(char **sdpp, const char *answer, const char *offer);

@@ -804,8 +804,11 @@ static void handle_ack(struct uas *uas, const struct sip_msg *msg)
 {
 	struct uas_call *call = call_find(uas, msg);
 
-	if (call && is_sdp(msg) && call->oa == OA_LOCAL)
-		call->oa = OA_IDLE;    /* the answer to an offer in a 2xx */
+	/* the answer to an offer in a 2xx; an ACK without one ends the
+	 * exchange all the same (a failed one: RFC 3264 leaves the session
+	 * as it was) */
+	if (call && call->oa == OA_LOCAL && (!call->req || call->req->done))
+		call->oa = OA_IDLE;
 	if (!call || call->state != UAS_ACCEPTED)
 		return;
 
@@ -1776,13 +1779,30 @@ bool uas_request_done(const struct uas_call *call, uint32_t *cseqp,
 }
 
 
-/* The offer an UPDATE of ours makes by default: our SDP again, its o=
- * version one up (RFC 3264 8: a new offer) */
+/* The offer an UPDATE of ours makes by default: our SDP with its ports
+ * moved, a change, so its o= version one up (RFC 3264 8) */
 int uas_call_next_offer(struct uas_call *call, char **sdpp)
 {
+	char *moved = NULL;
+	int err;
+
 	if (!call->local_sdp)
 		return ENOENT;
 
-	return sdpgen_follow(sdpp, call->local_sdp, call->local_sdp,
-			     FAULT(call, UPDATE_TOO_EARLY) ? 0 : 1, false);
+	err = sdpgen_moved(&moved, call->local_sdp);
+	if (!err)
+		err = sdpgen_follow(sdpp, moved, call->local_sdp,
+				    FAULT(call, UPDATE_TOO_EARLY) ? 0 : 1,
+				    false);
+	mem_deref(moved);
+
+	return err;
+}
+
+
+/* May the UAS send met (with an offer) now? 0, or EPROTO and why */
+int uas_request_allowed(const struct uas_call *call, const char *met,
+			bool offer, const char **why)
+{
+	return dlgreq_allowed(call, met, offer, why);
 }

@@ -60,3 +60,5 @@ int  uas_request(struct uas_call *call, const char *met, const char *body,
 bool uas_request_done(const struct uas_call *call, uint32_t *cseqp,
 		      uint16_t *scodep, int *errp);
 int  uas_call_next_offer(struct uas_call *call, char **sdpp);
+int  uas_request_allowed(const struct uas_call *call, const char *met,
+			 bool offer, const char **why);

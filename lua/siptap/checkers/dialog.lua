@@ -10,8 +10,9 @@
 --              Retry-After while the one before is not answered
 --   P-UPD-2    the UAS's UPDATE in the early dialog: only after a
 --              reliable provisional or an Allow: UPDATE of the INVITE,
---              never while an offer is open, with a new offer (its o=
---              version above the UAS's SDP before)
+--              never while an offer is open, with a new offer (a
+--              changed session has its o= version above the UAS's SDP
+--              before; an unchanged one keeps it, S-VER-1)
 --
 -- They follow the offer/answer of the call in wire order (W.from_caller
 -- tells the caller's messages from the UAS's, in a call as the UAC saw
@@ -25,6 +26,7 @@
 -- UAS could have taken (nothing on the wire says it could).
 
 local W = require "siptap.checkers.wire"
+local sdp = require "siptap.sdp"
 
 local is_sdp, rseq, from_caller = W.is_sdp, W.rseq, W.from_caller
 local has_option = W.has_option
@@ -250,10 +252,12 @@ function(c)
         .. " offer is still unanswered (RFC 3311 5.1)" }
     end
     local was, now = version(st.callee_sdp), version(m.body)
-    if was and now and now <= was then
-      v[#v + 1] = { msg = m, why = ("the UAS's UPDATE offer keeps o= "
-        .. "version %d of its SDP before: not a new offer (RFC 3264 8)")
-        :format(now) }
+    local changed = st.callee_sdp and
+      sdp.content(st.callee_sdp) ~= sdp.content(m.body)
+    if was and now and (now < was or changed and now == was) then
+      v[#v + 1] = { msg = m, why = ("the UAS's UPDATE offers a changed "
+        .. "session with o= version %d, its SDP before had %d: a new "
+        .. "offer counts the change (RFC 3264 8)"):format(now, was) }
     end
   end)
   return v, n

@@ -24,8 +24,9 @@
 --     (siptap.sdp.content): a 2xx that repeats the answer with only the
 --     o= version (or sess-id, username, address) changed is S-VER-1's,
 --     not theirs.
---   * After an offer/answer in a PRACK or UPDATE (R-PRACK-4, P-UPD-1) the
---     2xx repeats that latest answer, not the 18x's.
+--   * After an offer/answer in a PRACK or UPDATE (R-PRACK-4, P-UPD-1,
+--     P-UPD-2) the 2xx repeats that latest SDP of the UAS's, not the
+--     18x's.
 --   * A 2xx SDP that differs from the answer it must repeat is S-ANS-1's
 --     (S-ANS-2's for early media). Its o= line is still S-VER-1's: a
 --     changed SDP with its version one higher breaks S-ANS-1 only; one
@@ -69,9 +70,13 @@ local function renegotiated(c, f)
   local latest
   for _, list in ipairs({ c.prack_answers, c.dialog or {} }) do
     for _, m in ipairs(list) do
-      if not m.request and not W.from_caller(m) and m.status >= 200 and
-         m.status < 300 and is_sdp(m) and m.seq < f.seq and
-         (m.cseq_method == "PRACK" or m.cseq_method == "UPDATE") and
+      local answer = not m.request and not W.from_caller(m) and
+        m.status >= 200 and m.status < 300 and
+        (m.cseq_method == "PRACK" or m.cseq_method == "UPDATE")
+      -- the UAS's own UPDATE offer (P-UPD-2)
+      local offer = m.request and not W.from_caller(m) and
+        m.method == "UPDATE"
+      if (answer or offer) and is_sdp(m) and m.seq < f.seq and
          (not latest or m.seq > latest.seq) then
         latest = m
       end
