@@ -138,7 +138,7 @@ static const struct fault_info faults[FAULT_COUNT] = {
 	[FAULT_UPDATE_NO_GLARE] = {"update-no-glare", "P-UPD-1",
 		"an UPDATE offer is answered 200 even while an offer of the "
 		"UAS's own or the INVITE's is open"},
-	[FAULT_UPDATE_TOO_EARLY] = {"update-too-early", "P-UPD-2",
+	[FAULT_UPDATE_TOO_EARLY] = {"update-too-early", "P-UPD-2 S-VER-1",
 		"inv:update() sends its UPDATE before any reliable "
 		"provisional to an INVITE without Allow: UPDATE, and with "
 		"the o= version of the SDP before"},

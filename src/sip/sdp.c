@@ -723,3 +723,21 @@ int sdpgen_moved(char **sdpp, const char *sdp)
 
 	return err;
 }
+
+
+/* The lines of sdp from its o= line's end on (the whole sdp without
+ * it: nothing comes before o= but v=) */
+static const char *after_origin(const char *sdp)
+{
+	const char *o = strstr(sdp, "\no=");
+
+	return o ? o + 1 + strcspn(o + 1, "\n") : sdp;
+}
+
+
+/* Do a and b describe the same session, their o= lines aside? Then a
+ * repeat keeps the version (RFC 3264 8, S-VER-1). */
+bool sdpgen_same(const char *a, const char *b)
+{
+	return a && b && !strcmp(after_origin(a), after_origin(b));
+}

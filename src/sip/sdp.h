@@ -48,5 +48,6 @@ int  sdpgen_break(char **sdpp, const char *sdp, enum sdpgen_break what,
 		  const char *offer);
 bool sdpgen_direction_known(const char *dir);
 bool sdpgen_rejected(const char *sdp);
+bool sdpgen_same(const char *a, const char *b);
 int  sdpgen_moved(char **sdpp, const char *sdp);
 int  sdpgen_align(char **sdpp, const char *answer, const char *offer);

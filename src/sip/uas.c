@@ -471,13 +471,13 @@ static void prack_reply(struct uas *uas, const struct sip_msg *msg,
  * when its response was sent here. */
 static bool prack_sdp(struct uas_call *call, const struct sip_msg *msg)
 {
-	if (!is_sdp(msg) || FAULT(call, PRACK_OFFER_IGNORED))
+	if (!is_sdp(msg))
 		return false;
 	if (call->oa == OA_LOCAL) {
 		call->oa = OA_IDLE;    /* the answer to our offer */
 		return false;
 	}
-	if (call->oa == OA_REMOTE)
+	if (call->oa == OA_REMOTE || FAULT(call, PRACK_OFFER_IGNORED))
 		return false;
 
 	offer_answered(call, msg);
@@ -807,7 +807,8 @@ static void handle_ack(struct uas *uas, const struct sip_msg *msg)
 	/* the answer to an offer in a 2xx; an ACK without one ends the
 	 * exchange all the same (a failed one: RFC 3264 leaves the session
 	 * as it was) */
-	if (call && call->oa == OA_LOCAL && (!call->req || call->req->done))
+	if (call && call->oa == OA_LOCAL &&
+	    (!call->req || call->req->done))
 		call->oa = OA_IDLE;
 	if (!call || call->state != UAS_ACCEPTED)
 		return;
@@ -1317,7 +1318,9 @@ static int answer_offer(struct uas_call *call, const struct sip_msg *msg,
 		goto out;
 
 	if (call->local_sdp)
-		err = sdpgen_follow(sdpp, ans, call->local_sdp, 1, false);
+		err = sdpgen_follow(sdpp, ans, call->local_sdp,
+				    sdpgen_same(ans, call->local_sdp) ? 0 : 1,
+				    false);
 	else
 		*sdpp = mem_ref(ans);
 

@@ -112,7 +112,8 @@ local function ans2(c)
   end
   local f = final(c)
   if not early or not f or f.status >= 300 then return nil end
-  return early, f, sdp.content(f.body) ~= sdp.content(early.body)
+  local latest = renegotiated(c, f) or early
+  return early, f, sdp.content(f.body) ~= sdp.content(latest.body)
 end
 
 rule("S-ANS-1", "the answer in a reliable provisional; the 2xx repeats it or has none",
@@ -261,12 +262,20 @@ local function sdps(c)
   for _, r in ipairs(c.prack_answers) do
     if not r.retransmission and is_sdp(r) then out[#out + 1] = r end
   end
+  -- the UAS's SDPs in the rest of the dialog: its answers to UPDATE and
+  -- re-INVITE, its own UPDATE offers (P-UPD-1, P-UPD-2)
+  for _, r in ipairs(c.dialog or {}) do
+    if not r.retransmission and not W.from_caller(r) and is_sdp(r) then
+      out[#out + 1] = r
+    end
+  end
   table.sort(out, function(a, b) return (a.seq or 0) < (b.seq or 0) end)
   return out
 end
 
 -- "the 183", "the 200 to the PRACK"
 local function label(r)
+  if r.request then return "the UAS's " .. r.method end
   if r.cseq_method == "INVITE" then return "the " .. r.status end
   return ("the %d to the %s"):format(r.status, r.cseq_method)
 end
@@ -466,11 +475,13 @@ rule("S-VER-1", "o= keeps its identity in a dialog; its version counts the chang
 function(c)
   local v, n, last, rseqs = {}, 0, {}, {}
   for _, r in ipairs(sdps(c)) do
-    local dialog = r.to_tag or ""
+    -- the UAS's tag: a request of its own has it in From
+    local dialog = (r.request and W.from_tag(r) or r.to_tag) or ""
     local prev = last[dialog]
     -- a reliable provisional again (its RSeq seen): a copy whose bytes
     -- are R-RETX-1's, not a new SDP
-    local n_rseq = r.status > 100 and r.status < 200 and rseq(r)
+    local n_rseq = not r.request and r.status > 100 and r.status < 200 and
+                   rseq(r)
     local copy = n_rseq and rseqs[n_rseq]
     if n_rseq then rseqs[n_rseq] = true end
     if not copy then last[dialog] = r end
