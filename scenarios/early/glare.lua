@@ -1,6 +1,8 @@
 -- UPDATE glare (RFC 3311 5.2): two offers cross, and 491 Request
 -- Pending goes to the later one, both ways.
 local early = require "siptap.early"
+local AGENT = SIPTAP.agent and "the UAS's own requests (inv:update, " ..
+  "inv:info, inv:bye) do not go through --agent yet"
 
 test("the UAC's UPDATE crosses the UAS's offer: 491 [P-UPD-1]", function(t)
   -- no offer in the INVITE: the reliable 183 carries the UAS's, open
@@ -21,7 +23,7 @@ test("the UAC's UPDATE crosses the UAS's offer: 491 [P-UPD-1]", function(t)
 end)
 
 test("the UAS's UPDATE gets 491: it backs off and offers again [P-UPD-2]",
-     function(t)
+     { skip = AGENT }, function(t)
   local call = t:uac():invite{ supported = "100rel", sdp = true }
   local inv = t:uas():incoming()
   inv:progress{ statusCode = 183, rel100 = true }

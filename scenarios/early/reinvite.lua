@@ -31,8 +31,11 @@ test("re-INVITE without an offer: the 200 offers, the ACK answers",
   local re = call:reinvite(ok)
   t:is(re.status, 200, "offerless re-INVITE answered 200")
   t:ok(early.taken(re.body) >= 1, "the 200 carries an offer")
-  -- (the ACK should carry the answer: call:ack() sends none yet)
-  call:ack(re)
+  call:ack(re, { sdp = early.answer(re.body) })
+  -- the exchange is closed by the ACK's answer: an UPDATE offer is
+  -- taken now
+  local u = call:update(ok, { sdp = early.offer{ port = 40072 } })
+  t:ok(u.status ~= 491, "an UPDATE after it is no glare (not 491)")
   t:is(call:bye().status, 200, "BYE answered 200")
 end)
 

@@ -2,9 +2,11 @@
 -- only once a reliable provisional made the dialog, or the INVITE said
 -- Allow: UPDATE), INFO, and the UAS hanging up with BYE.
 local early = require "siptap.early"
+local AGENT = SIPTAP.agent and "the UAS's own requests (inv:update, " ..
+  "inv:info, inv:bye) do not go through --agent yet"
 
 test("the UAS's UPDATE after a reliable 183: a new offer, answered [P-UPD-2]",
-     function(t)
+     { skip = AGENT }, function(t)
   local call = t:uac():invite{ supported = "100rel", sdp = true }
   local inv = t:uas():incoming()
   inv:progress{ statusCode = 183, rel100 = true }
@@ -19,7 +21,7 @@ test("the UAS's UPDATE after a reliable 183: a new offer, answered [P-UPD-2]",
 end)
 
 test("the UAS's UPDATE before any reliable provisional is refused [P-UPD-2]",
-     function(t)
+     { skip = AGENT }, function(t)
   local call = t:uac():invite{ sdp = true }
   local inv = t:uas():incoming()
   -- early media: the UAS has an SDP it could offer again
@@ -32,7 +34,7 @@ test("the UAS's UPDATE before any reliable provisional is refused [P-UPD-2]",
 end)
 
 test("Allow: UPDATE in the INVITE: the UAS's UPDATE after an unreliable 180 [P-UPD-2]",
-     function(t)
+     { skip = AGENT }, function(t)
   local call = t:uac():invite{ sdp = true,
                                headers = { "Allow: INVITE, ACK, BYE, UPDATE" } }
   local inv = t:uas():incoming()
@@ -47,7 +49,8 @@ test("Allow: UPDATE in the INVITE: the UAS's UPDATE after an unreliable 180 [P-U
   t:is(call:bye().status, 200, "BYE answered 200")
 end)
 
-test("the UAS hangs up: BYE after the ACK; INFO before it", function(t)
+test("the UAS hangs up: BYE after the ACK; INFO before it",
+     { skip = AGENT }, function(t)
   local call = t:uac():invite{ sdp = true }
   local inv = t:uas():incoming()
   inv:accept()
@@ -61,7 +64,8 @@ test("the UAS hangs up: BYE after the ACK; INFO before it", function(t)
   t:is(inv:state(), "terminated", "the call is over")
 end)
 
-test("the UAS may not hang up with BYE in the early dialog", function(t)
+test("the UAS may not hang up with BYE in the early dialog",
+     { skip = AGENT }, function(t)
   local call = t:uac():invite{ sdp = true }
   local inv = t:uas():incoming()
   inv:progress{ statusCode = 180 }

@@ -675,6 +675,22 @@ static int l_prack(lua_State *L)
 }
 
 
+static void dialog_sdp(lua_State *L, int opts, const char *fn,
+		       struct uac_req_opts *o);
+
+
+/* call:ack([final], [{sdp =}]): sdp, the answer to an offer in the 2xx */
+static void ack_opts(lua_State *L, int opts, struct uac_req_opts *o)
+{
+	static const char *const known[] = {"sdp", NULL};
+
+	memset(o, 0, sizeof(*o));
+	o->rseq = o->cseq = -1;
+	if (l_options(L, opts, "call:ack", known))
+		dialog_sdp(L, opts, "call:ack", o);
+}
+
+
 static int l_ack(lua_State *L)
 {
 	struct lcall *lc = check_call(L);
@@ -683,7 +699,9 @@ static int l_ack(lua_State *L)
 	char why[160];
 	int err;
 
-	if (!lua_isnoneornil(L, 2))
+	struct uac_req_opts o;
+
+	if (!lua_isnoneornil(L, 2) && !lua_istable(L, 2))
 		final = l_msg_check(L, 2);
 	else if (lc->final)
 		final = lc->final;
@@ -694,9 +712,11 @@ static int l_ack(lua_State *L)
 		return luaL_error(L, "ack: %d is not a final response",
 				  (int)final->head.scode);
 
+	ack_opts(L, lua_istable(L, 2) ? 2 : 3, &o);
 	err = wire_msg_decode(final, &msg);
 	if (!err)
-		err = uac_ack(lc->call, msg);
+		err = o.body ? uac_ack_answer(lc->call, msg, &o)
+			: uac_ack(lc->call, msg);
 	if (err)
 		(void)dialog_why(why, sizeof(why), "ack", "ACK", msg, err);
 	mem_deref(msg);

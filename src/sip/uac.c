@@ -836,3 +836,17 @@ static bool uac_dialog_answer(struct uac *uac, const struct sip_msg *msg)
 
 	return true;
 }
+
+
+/* The ACK of a 2xx with the answer to the offer the 2xx made (RFC 3264
+ * 5: an offer in the 2xx is answered in the ACK). */
+int uac_ack_answer(struct uac_call *call, const struct sip_msg *final,
+		   const struct uac_req_opts *o)
+{
+	if (!call || !final || !o)
+		return EINVAL;
+	if (final->scode >= 300)
+		return EPROTO;
+
+	return dialog_request(call, final, "ACK", final->cseq.num, NULL, o);
+}

@@ -804,9 +804,9 @@ static void handle_ack(struct uas *uas, const struct sip_msg *msg)
 {
 	struct uas_call *call = call_find(uas, msg);
 
-	/* the answer to an offer in a 2xx; an ACK without one ends the
-	 * exchange all the same (a failed one: RFC 3264 leaves the session
-	 * as it was) */
+	/* the answer to an offer in a 2xx (call:ack{sdp}); an ACK without
+	 * one ends the exchange all the same (a failed one: the session
+	 * stays as it was) */
 	if (call && call->oa == OA_LOCAL &&
 	    (!call->req || call->req->done))
 		call->oa = OA_IDLE;
