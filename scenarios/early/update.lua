@@ -14,7 +14,9 @@ test("UPDATE with an offer in the early dialog: the answer in its 200 [P-UPD-1]"
   local u = call:update(r, { sdp = early.offer{ port = 40030 } })
   t:is(u.status, 200, "P-UPD-1: UPDATE with an offer answered 200")
   early.same_streams(t, u.body, 1, "P-UPD-1: the answer in the 200")
-  t:like(u:header("Contact") or "", "^<sip:", "the 200 has a Contact")
+  if u.status < 300 then
+    t:like(u:header("Contact") or "", "^<sip:", "the 200 has a Contact")
+  end
   local got = inv:next_request("UPDATE")
   t:is(got.method, "UPDATE", "inv:next_request: the UAS saw the UPDATE")
   inv:accept()

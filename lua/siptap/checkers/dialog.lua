@@ -5,7 +5,8 @@
 --              rejection per RFC 3264: 488)
 --   P-BYE-1    a BYE in the early dialog: 200, then a final response to
 --              the INVITE (487 recommended)
---   P-UPD-1    an UPDATE is answered: 2xx with the answer to its offer;
+--   P-UPD-1    an UPDATE in the early dialog is answered: 2xx with the
+--              answer to its offer;
 --              491 while the UAS's own offer is open; 500 with
 --              Retry-After while the one before is not answered
 --   P-UPD-2    the UAS's UPDATE in the early dialog: only after a
@@ -189,11 +190,15 @@ local function retry_after(m)
   return ra and ra:match("^%s*%d+")
 end
 
-rule("P-UPD-1", "an UPDATE is answered: its answer in the 2xx; 491 on glare; 500 with Retry-After while an offer is unanswered",
+rule("P-UPD-1", "an UPDATE in the early dialog is answered: its answer in the 2xx; 491 on glare; 500 with Retry-After while an offer is unanswered",
 function(c)
   local v, n = {}, 0
   walk(c, function(met, m, st, offer, list)
-    if met ~= "UPDATE" or not from_caller(m) then return end
+    -- the rule is about the early dialog (the reference UAS answers
+    -- in the confirmed one too, which its scenarios check themselves)
+    if met ~= "UPDATE" or not from_caller(m) or not early(st, m) then
+      return
+    end
     local a = answer_of(list, m)
     if not a or a.status == 481 and st.final and st.final.status >= 300 then
       return
@@ -201,8 +206,10 @@ function(c)
     n = n + 1
     local why
     if a.status == 501 or a.status == 405 then
-      why = ("UPDATE got %d: a UAS that offers 100rel answers UPDATE "
-             .. "in the early dialog (RFC 3311 5.2)"):format(a.status)
+      why = ("an UPDATE in the early dialog got %d%s: it is answered "
+             .. "(RFC 3311 5.2)"):format(a.status,
+             has_option(a, "Allow", "update") and "" or
+             " (the UAS does not implement UPDATE: no Allow: UPDATE)")
     elseif not offer then
       if a.status >= 300 then
         why = ("an UPDATE without an offer got %d, not 2xx"):format(
