@@ -1,10 +1,13 @@
--- CANCEL at every stage of the INVITE (RFC 3261 9.2): before any
--- response, in the early dialog, and racing the 200 (the 200 wins: the
+-- CANCEL at every stage of the INVITE (RFC 3261 9.2): after 100 Trying,
+-- in the early dialog, and racing the 200 (the 200 wins: the
 -- CANCEL gets 200, the INVITE is not terminated, the call goes on).
 
-test("CANCEL before any response: 200, then 487", function(t)
+-- (not before any response: RFC 3261 9.1 wants a provisional first)
+test("CANCEL after 100 Trying: 200, then 487", function(t)
   local call = t:uac():invite{ sdp = true }
   local inv = t:uas():incoming()
+  inv:progress{ statusCode = 100 }
+  call:response(100)
   t:is(call:cancel().status, 200, "CANCEL answered 200")
   local final = call:response(487)
   call:ack(final)

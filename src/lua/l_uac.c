@@ -397,7 +397,9 @@ static void mark_taken(lua_State *L, struct lcall *lc, const struct match *m)
 
 static void remember(struct lcall *lc, const struct wire_msg *wm)
 {
-	if (wm->head.scode > 100 && !pl_strcmp(&wm->head.cseq_met, "INVITE")) {
+	/* the INVITE's responses make the dialog; a re-INVITE's do not */
+	if (wm->head.scode > 100 && !pl_strcmp(&wm->head.cseq_met, "INVITE") &&
+	    wm->head.cseq == uac_call_invite_cseq(lc->call)) {
 		mem_deref((void *)lc->last);
 		lc->last = mem_ref((void *)wm);
 		if (wm->head.scode >= 200) {
@@ -700,6 +702,7 @@ static int l_ack(lua_State *L)
 	int err;
 
 	struct uac_req_opts o;
+	bool reinvite;
 
 	if (!lua_isnoneornil(L, 2) && !lua_istable(L, 2))
 		final = l_msg_check(L, 2);
@@ -713,10 +716,15 @@ static int l_ack(lua_State *L)
 				  (int)final->head.scode);
 
 	ack_opts(L, lua_istable(L, 2) ? 2 : 3, &o);
-	err = wire_msg_decode(final, &msg);
-	if (!err)
-		err = o.body ? uac_ack_answer(lc->call, msg, &o)
-			: uac_ack(lc->call, msg);
+	/* a re-INVITE's 2xx: the ACK follows the dialog's route set, that
+	 * of the INVITE's 2xx */
+	reinvite = final->head.scode < 300 && lc->final &&
+		final->head.cseq != uac_call_invite_cseq(lc->call);
+	err = wire_msg_decode(reinvite ? lc->final : final, &msg);
+	if (!err && (reinvite || o.body))
+		err = uac_ack_dialog(lc->call, msg, final->head.cseq, &o);
+	else if (!err)
+		err = uac_ack(lc->call, msg);
 	if (err)
 		(void)dialog_why(why, sizeof(why), "ack", "ACK", msg, err);
 	mem_deref(msg);

@@ -838,15 +838,17 @@ static bool uac_dialog_answer(struct uac *uac, const struct sip_msg *msg)
 }
 
 
-/* The ACK of a 2xx with the answer to the offer the 2xx made (RFC 3264
- * 5: an offer in the 2xx is answered in the ACK). */
-int uac_ack_answer(struct uac_call *call, const struct sip_msg *final,
-		   const struct uac_req_opts *o)
+/* The ACK of a 2xx in the dialog dlg made (the INVITE's 2xx: its route
+ * set; a re-INVITE's 2xx need not repeat the Record-Route, RFC 3261
+ * 12.2.1.1), with CSeq cseq and, in o->body, the answer to an offer the
+ * 2xx made (RFC 3264 5). */
+int uac_ack_dialog(struct uac_call *call, const struct sip_msg *dlg,
+		   uint32_t cseq, const struct uac_req_opts *o)
 {
-	if (!call || !final || !o)
+	if (!call || !dlg)
 		return EINVAL;
-	if (final->scode >= 300)
+	if (dlg->scode >= 300)
 		return EPROTO;
 
-	return dialog_request(call, final, "ACK", final->cseq.num, NULL, o);
+	return dialog_request(call, dlg, "ACK", cseq, NULL, o);
 }

@@ -882,6 +882,11 @@ static int dlg_reply(struct uas_call *call, const struct sip_msg *msg,
 
 	if (!mb)
 		return ENOMEM;
+	/* the request's Record-Route in a 2xx, as in the INVITE's: the
+	 * UAC may build its route set from any 2xx of the dialog */
+	if (scode >= 200 && scode < 300)
+		(void)sip_msg_hdr_apply(msg, true, SIP_HDR_RECORD_ROUTE,
+					print_hdr, mb);
 	if (scode < 300 && refresh)
 		err = print_contact(mb, call);
 	if (xhdr)
@@ -1659,8 +1664,8 @@ static int dlgreq_send(struct dlgreq *q)
 	if (!call->lcseq)
 		call->lcseq = 1 + rand_u16();
 	q->cseq = call->lcseq++;
-	err  = pl_strdup(&uri, &target.auri);
-	err |= mbuf_printf(mb, "Max-Forwards: 70\r\n");
+	/* libre writes the request line, Via and Max-Forwards */
+	err = pl_strdup(&uri, &target.auri);
 	(void)sip_msg_hdr_apply(inv, true, SIP_HDR_RECORD_ROUTE, print_route,
 				mb);
 	err |= mbuf_printf(mb, "From: %r;tag=%s\r\nTo: %r\r\n"
