@@ -70,6 +70,13 @@ local function answer_of(list, q)
   end
 end
 
+-- An SDP for the offer/answer: with application/sdp, or a body without
+-- any Content-Type (which P-BODY-1 judges; the UAC takes it for SDP, so
+-- a PRACK answering it is no offer of its own)
+local function sdpish(m)
+  return is_sdp(m) or (m.body or "") ~= "" and not m:header("Content-Type")
+end
+
 local function reliable(r)
   return r.status > 100 and r.status < 200 and rseq(r) ~= nil
 end
@@ -90,7 +97,7 @@ local function walk(c, fn)
            m.cseq == c.invite.cseq then
       if m.status >= 200 then st.final = st.final or m end
       if reliable(m) then st.reliable = true end
-      if is_sdp(m) then
+      if sdpish(m) then
         if reliable(m) or (m.status >= 200 and m.status < 300) then
           if st.open == "caller" then st.open = nil
           elseif not st.started then st.open = "callee" end
@@ -148,7 +155,7 @@ function(c)
     local a = answer_of(list, m)
     if not a then return end
     n = n + 1
-    if a.status < 300 and not is_sdp(a) then
+    if a.status < 300 and not sdpish(a) then
       v[#v + 1] = { msg = a, why = ("the PRACK carried an offer; its %d "
         .. "has no SDP answer (RFC 3262 5: the answer goes in the 2xx "
         .. "to the PRACK)"):format(a.status) }
