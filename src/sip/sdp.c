@@ -741,3 +741,29 @@ bool sdpgen_same(const char *a, const char *b)
 {
 	return a && b && !strcmp(after_origin(a), after_origin(b));
 }
+
+
+/* A response to msg through a server transaction: the header lines in
+ * head (CRLF each; may be empty), then the SDP as its body, or none.
+ * What the reference UAS and the UAC answer in a dialog. */
+int sdpgen_treply(struct sip *sip, const struct sip_msg *msg,
+		  uint16_t scode, const char *reason, struct mbuf *head,
+		  const char *sdp)
+{
+	int err;
+
+	if (!sip || !msg || !head)
+		return EINVAL;
+
+	if (sdp)
+		err = mbuf_printf(head, "Content-Type: application/sdp\r\n"
+				  "Content-Length: %zu\r\n\r\n%s",
+				  strlen(sdp), sdp);
+	else
+		err = mbuf_printf(head, "Content-Length: 0\r\n\r\n");
+	if (err)
+		return err;
+
+	return sip_treplyf(NULL, NULL, sip, msg, false, scode, reason, "%b",
+			   head->buf, head->end);
+}

@@ -784,15 +784,9 @@ static int dialog_reply(struct uac_call *call, const struct sip_msg *msg,
 		err = print_contact(mb, call);
 	if (scode == 500 || scode == 491)
 		err |= mbuf_printf(mb, "Retry-After: 1\r\n");
-	if (sdp)
-		err |= mbuf_printf(mb, "Content-Type: application/sdp\r\n"
-				   "Content-Length: %zu\r\n\r\n%s",
-				   strlen(sdp), sdp);
-	else
-		err |= mbuf_printf(mb, "Content-Length: 0\r\n\r\n");
 	if (!err)
-		err = sip_treplyf(NULL, NULL, call->uac->sip, msg, false,
-				  scode, reason, "%b", mb->buf, mb->end);
+		err = sdpgen_treply(call->uac->sip, msg, scode, reason, mb,
+				    sdp);
 	mem_deref(mb);
 
 	return err;

@@ -891,15 +891,9 @@ static int dlg_reply(struct uas_call *call, const struct sip_msg *msg,
 		err = print_contact(mb, call);
 	if (xhdr)
 		err |= mbuf_printf(mb, "%s\r\n", xhdr);
-	if (sdp)
-		err |= mbuf_printf(mb, "Content-Type: application/sdp\r\n"
-				   "Content-Length: %zu\r\n\r\n%s",
-				   strlen(sdp), sdp);
-	else
-		err |= mbuf_printf(mb, "Content-Length: 0\r\n\r\n");
 	if (!err)
-		err = sip_treplyf(NULL, NULL, call->uas->sip, msg, false,
-				  scode, reason, "%b", mb->buf, mb->end);
+		err = sdpgen_treply(call->uas->sip, msg, scode, reason, mb,
+				    sdp);
 	mem_deref(mb);
 
 	return err;
