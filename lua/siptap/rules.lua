@@ -25,6 +25,7 @@ M.general = {
   "R-PRACK-2", "R-FINAL-1", "R-FINAL-2", "S-ANS-1", "S-ANS-2", "S-OFF-1",
   "S-FMT-1", "S-OA-1", "S-OA-2", "S-VER-1", "P-EXT-1", "P-DLG-2",
   "P-2XX-1", "R-PRACK-3", "P-WIRE-1", "S-RTC-1", "S-RTC-2",
+  "R-PRACK-4", "P-BYE-1", "P-UPD-1", "P-UPD-2",
 }
 
 -- What a proxy must do (RFC 3261 16.6, 16.7), checked when --proxy is set.

@@ -64,9 +64,18 @@ struct l_uas_ops {
 	lua_CFunction request;
 	lua_CFunction inv_state;  /* pushes the enum uas_state, for wait */
 	lua_CFunction inv_gc;     /* NULL: none                          */
+	lua_CFunction update;     /* inv:update(), info(), bye(); NULL:  */
+	lua_CFunction info;       /* not through this UAS (an error that */
+	lua_CFunction bye;        /* says so)                            */
 };
 void l_uas_register(lua_State *L, const char *uas_meta, const char *inv_meta,
 		    const struct l_uas_ops *ops);
 void l_uas_push_request(lua_State *L, struct test *t,
 			const struct pl *callid);
 void l_uas_reject_args(lua_State *L);
+
+/* l_uas_dialog.c: the reference UAS's own requests in the dialog */
+struct uas_call *l_inv_call(lua_State *L);
+int  l_uas_update(lua_State *L);
+int  l_uas_info(lua_State *L);
+int  l_uas_bye(lua_State *L);

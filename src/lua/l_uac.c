@@ -436,7 +436,9 @@ static void mark_taken(lua_State *L, struct lcall *lc, const struct match *m)
 
 static void remember(struct lcall *lc, const struct wire_msg *wm)
 {
-	if (wm->head.scode > 100 && !pl_strcmp(&wm->head.cseq_met, "INVITE")) {
+	/* the INVITE's responses make the dialog; a re-INVITE's do not */
+	if (wm->head.scode > 100 && !pl_strcmp(&wm->head.cseq_met, "INVITE") &&
+	    wm->head.cseq == uac_call_invite_cseq(lc->call)) {
 		mem_deref((void *)lc->last);
 		lc->last = mem_ref((void *)wm);
 		if (wm->head.scode >= 200) {
@@ -714,6 +716,22 @@ static int l_prack(lua_State *L)
 }
 
 
+static void dialog_sdp(lua_State *L, int opts, const char *fn,
+		       struct uac_req_opts *o);
+
+
+/* call:ack([final], [{sdp =}]): sdp, the answer to an offer in the 2xx */
+static void ack_opts(lua_State *L, int opts, struct uac_req_opts *o)
+{
+	static const char *const known[] = {"sdp", NULL};
+
+	memset(o, 0, sizeof(*o));
+	o->rseq = o->cseq = -1;
+	if (l_options(L, opts, "call:ack", known))
+		dialog_sdp(L, opts, "call:ack", o);
+}
+
+
 static int l_ack(lua_State *L)
 {
 	struct lcall *lc = check_call(L);
@@ -722,7 +740,10 @@ static int l_ack(lua_State *L)
 	char why[160];
 	int err;
 
-	if (!lua_isnoneornil(L, 2))
+	struct uac_req_opts o;
+	bool reinvite;
+
+	if (!lua_isnoneornil(L, 2) && !lua_istable(L, 2))
 		final = l_msg_check(L, 2);
 	else if (lc->final)
 		final = lc->final;
@@ -733,8 +754,15 @@ static int l_ack(lua_State *L)
 		return luaL_error(L, "ack: %d is not a final response",
 				  (int)final->head.scode);
 
-	err = wire_msg_decode(final, &msg);
-	if (!err)
+	ack_opts(L, lua_istable(L, 2) ? 2 : 3, &o);
+	/* a re-INVITE's 2xx: the ACK follows the dialog's route set, that
+	 * of the INVITE's 2xx */
+	reinvite = final->head.scode < 300 && lc->final &&
+		final->head.cseq != uac_call_invite_cseq(lc->call);
+	err = wire_msg_decode(reinvite ? lc->final : final, &msg);
+	if (!err && (reinvite || o.body))
+		err = uac_ack_dialog(lc->call, msg, final->head.cseq, &o);
+	else if (!err)
 		err = uac_ack(lc->call, msg);
 	if (err)
 		(void)dialog_why(why, sizeof(why), "ack", "ACK", msg, err);
@@ -848,6 +876,121 @@ static int l_call_id(lua_State *L)
 }
 
 
+/* --- requests in the early and confirmed dialog (issue 19) ---------- */
+
+/* The body of an in-dialog request: sdp = an SDP string, or true for an
+ * offer of the generator's; kept referenced in the options table. */
+static void dialog_sdp(lua_State *L, int opts, const char *fn,
+		       struct uac_req_opts *o)
+{
+	struct sa laddr;
+	char *sdp = NULL;
+	int err;
+
+	lua_getfield(L, opts, "sdp");
+	if (lua_type(L, -1) == LUA_TBOOLEAN && lua_toboolean(L, -1)) {
+		sa_set_str(&laddr, "127.0.0.1", 0);
+		err = sdpgen_offer(&sdp, &laddr, NULL);
+		if (err)
+			luaL_error(L, "%s: cannot make an SDP offer (%s)", fn,
+				   strerror(err));
+		lua_pushstring(L, sdp);
+		mem_deref(sdp);
+		lua_setfield(L, opts, "sdp");
+		lua_getfield(L, opts, "sdp");
+	}
+	else if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING &&
+		 !lua_isboolean(L, -1)) {
+		luaL_error(L, "%s: sdp must be true or an SDP string, got %s",
+			   fn, luaL_typename(L, -1));
+	}
+	if (lua_type(L, -1) == LUA_TSTRING)
+		o->body = lua_tolstring(L, -1, &o->body_len);
+	lua_pop(L, 1);
+}
+
+
+/* call:update / call:info / call:reinvite ([resp], [{sdp =, headers =,
+ * timeout =}]): the request in the dialog of resp (the latest response
+ * with a To tag), and its final response. */
+static int dialog_method(lua_State *L, const char *met, const char *fn)
+{
+	static const char *const known[] = {"sdp", "headers", "timeout",
+					    NULL};
+	struct lcall *lc = check_call(L);
+	const int opts = lua_istable(L, 2) ? 2 : 3;
+	const struct wire_msg *wm;
+	struct sip_msg *resp = NULL;
+	struct uac_req_opts o;
+	char why[PROGRESS_ERRSZ], msg[160];
+	uint32_t cseq;
+	int err;
+
+	(void)l_wait_timeout(L, opts, fn, known);
+	runner_wait_allowed(L, fn);
+	memset(&o, 0, sizeof(o));
+	o.rseq = o.cseq = -1;
+	wm = dialog_resp(L, opts == 2 ? 3 : 2, met);
+	if (lua_istable(L, opts)) {
+		dialog_sdp(L, opts, fn, &o);
+		lua_getfield(L, opts, "headers");
+		o.xhdrc = check_string_list(L, lua_gettop(L), fn, o.xhdrv,
+					    UAC_MAX_HDRS);
+		if (progress_check_own("headers", o.xhdrv, o.xhdrc,
+				       uac_prack_own_hdrs(&o), why,
+				       sizeof(why)))
+			return luaL_error(L, "%s: %s", fn, why);
+		lua_pop(L, 1);
+	}
+
+	err = wire_msg_decode(wm, &resp);
+	if (!err)
+		err = uac_dialog_req(lc->call, resp, met, &o, &cseq);
+	if (err)
+		(void)dialog_why(msg, sizeof(msg), fn, met, resp, err);
+	mem_deref(resp);
+	if (err)
+		return luaL_error(L, "%s", msg);
+
+	return wait_final(L, met, cseq, opts, fn, known);
+}
+
+
+static int l_update(lua_State *L)
+{
+	return dialog_method(L, "UPDATE", "call:update");
+}
+
+
+static int l_info(lua_State *L)
+{
+	return dialog_method(L, "INFO", "call:info");
+}
+
+
+static int l_reinvite(lua_State *L)
+{
+	return dialog_method(L, "INVITE", "call:reinvite");
+}
+
+
+/* call:refuse(method, status): the UAS's next request of that method
+ * in this call gets status (491 makes a glare), once. */
+static int l_refuse(lua_State *L)
+{
+	struct lcall *lc = check_call(L);
+	const char *met = luaL_checkstring(L, 2);
+	const lua_Integer scode = luaL_checkinteger(L, 3);
+
+	luaL_argcheck(L, scode >= 300 && scode <= 699, 3,
+		      "a final status code 300..699");
+	if (uac_refuse(lc->call, met, (uint16_t)scode))
+		return luaL_error(L, "refuse: method '%s' is too long", met);
+
+	return 0;
+}
+
+
 static const luaL_Reg uac_methods[] = {
 	{"invite",   l_invite},
 	{"send_raw", l_send_raw},
@@ -864,6 +1007,10 @@ static const luaL_Reg call_methods[] = {
 	{"bye",        l_bye},
 	{"retransmit", l_retransmit},
 	{"call_id",    l_call_id},
+	{"update",     l_update},
+	{"info",       l_info},
+	{"reinvite",   l_reinvite},
+	{"refuse",     l_refuse},
 	{NULL, NULL}
 };
 

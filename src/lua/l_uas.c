@@ -53,6 +53,13 @@ static struct linv *check_inv(lua_State *L)
 }
 
 
+/* The reference UAS's call of the invitation at 1 (l_uas_dialog.c) */
+struct uas_call *l_inv_call(lua_State *L)
+{
+	return check_inv(L)->call;
+}
+
+
 static int inv_gc(lua_State *L)
 {
 	struct linv *li = check_inv(L);
@@ -1210,7 +1217,8 @@ void l_uas_open(lua_State *L)
 {
 	static const struct l_uas_ops ops = {   /* in l_siptap.h's order */
 		l_incoming, l_progress, l_accept, l_reject, l_state,
-		l_queued, l_request, inv_state, inv_gc
+		l_queued, l_request, inv_state, inv_gc,
+		l_uas_update, l_uas_info, l_uas_bye
 	};
 
 	l_uas_register(L, UAS_META, INV_META, &ops);

@@ -128,6 +128,20 @@ static const struct fault_info faults[FAULT_COUNT] = {
 	[FAULT_RTC_BUNDLE_FOREIGN_MID] = {"rtc-bundle-foreign-mid", "S-RTC-2",
 		"a WebRTC answer's a=group:BUNDLE names a mid the offer did "
 		"not have"},
+	[FAULT_PRACK_OFFER_IGNORED] = {"prack-offer-ignored", "R-PRACK-4",
+		"a PRACK's offer gets a 200 without the answer"},
+	[FAULT_EARLY_BYE_NO_FINAL] = {"early-bye-no-final", "P-BYE-1",
+		"a BYE in the early dialog gets 200, the INVITE never a "
+		"final response"},
+	[FAULT_UPDATE_501] = {"update-501", "P-UPD-1",
+		"UPDATE is answered 501 Not Implemented"},
+	[FAULT_UPDATE_NO_GLARE] = {"update-no-glare", "P-UPD-1",
+		"an UPDATE offer is answered 200 even while an offer of the "
+		"UAS's own or the INVITE's is open"},
+	[FAULT_UPDATE_TOO_EARLY] = {"update-too-early", "P-UPD-2 S-VER-1",
+		"inv:update() sends its UPDATE before any reliable "
+		"provisional to an INVITE without Allow: UPDATE, and with "
+		"the o= version of the SDP before"},
 };
 
 

@@ -662,3 +662,108 @@ int sdpgen_align(char **sdpp, const char *answer, const char *offer)
 
 	return rewrite(sdpp, answer, fit_line, &f);
 }
+
+
+/* Does an answer take nothing of its offer (every m= port 0, or no m=
+ * line at all)? Then the offer is refused instead (RFC 3264 6: 488). */
+bool sdpgen_rejected(const char *sdp)
+{
+	const char *p = sdp;
+	struct pl port;
+
+	while (p && (p = strstr(p, "\nm=")) != NULL) {
+		p += 3;
+		if (!re_regex(p, strcspn(p, "\r\n"), "[^ ]+ [0-9]+", NULL,
+			      &port) && pl_u32(&port) != 0)
+			return false;
+	}
+
+	return true;
+}
+
+
+/* sdp with each port that is not 0 moved up by two: a change of the
+ * session a new offer can make (RFC 3264 8: then its o= version goes
+ * up). */
+int sdpgen_moved(char **sdpp, const char *sdp)
+{
+	struct mbuf *mb;
+	const char *p = sdp, *m;
+	struct pl media, port;
+	int err = 0;
+
+	if (!sdpp || !sdp)
+		return EINVAL;
+
+	mb = mbuf_alloc(strlen(sdp) + 16);
+	if (!mb)
+		return ENOMEM;
+
+	while (!err && (m = strstr(p, "\nm=")) != NULL) {
+		m += 3;
+		if (re_regex(m, strcspn(m, "\r\n"), "[^ ]+ [0-9]+", &media,
+			     &port) || !pl_u32(&port)) {
+			err = mbuf_write_mem(mb, (const uint8_t *)p,
+					     (size_t)(m - p));
+			p = m;
+			continue;
+		}
+		err  = mbuf_write_mem(mb, (const uint8_t *)p,
+				      (size_t)(port.p - p));
+		err |= mbuf_printf(mb, "%u", pl_u32(&port) + 2);
+		p = port.p + port.l;
+	}
+	if (!err)
+		err = mbuf_write_str(mb, p);
+	if (!err) {
+		mb->pos = 0;
+		err = mbuf_strdup(mb, sdpp, mb->end);
+	}
+	mem_deref(mb);
+
+	return err;
+}
+
+
+/* The lines of sdp from its o= line's end on (the whole sdp without
+ * it: nothing comes before o= but v=) */
+static const char *after_origin(const char *sdp)
+{
+	const char *o = strstr(sdp, "\no=");
+
+	return o ? o + 1 + strcspn(o + 1, "\n") : sdp;
+}
+
+
+/* Do a and b describe the same session, their o= lines aside? Then a
+ * repeat keeps the version (RFC 3264 8, S-VER-1). */
+bool sdpgen_same(const char *a, const char *b)
+{
+	return a && b && !strcmp(after_origin(a), after_origin(b));
+}
+
+
+/* A response to msg through a server transaction: the header lines in
+ * head (CRLF each; may be empty), then the SDP as its body, or none.
+ * What the reference UAS and the UAC answer in a dialog. */
+int sdpgen_treply(struct sip *sip, const struct sip_msg *msg,
+		  uint16_t scode, const char *reason, struct mbuf *head,
+		  const char *sdp)
+{
+	int err;
+
+	if (!sip || !msg || !head)
+		return EINVAL;
+
+	if (sdp)
+		err = mbuf_printf(head, "Content-Type: application/sdp\r\n"
+				  "Content-Length: %zu\r\n\r\n%s",
+				  strlen(sdp), sdp);
+	else
+		err = mbuf_printf(head, "Content-Length: 0\r\n\r\n");
+	if (err)
+		return err;
+
+	return sip_treplyf(NULL, NULL, sip, msg, false, scode, reason, "%b",
+			   head->buf, head->end);
+}

@@ -47,4 +47,10 @@ enum sdpgen_break {
 int  sdpgen_break(char **sdpp, const char *sdp, enum sdpgen_break what,
 		  const char *offer);
 bool sdpgen_direction_known(const char *dir);
+bool sdpgen_rejected(const char *sdp);
+bool sdpgen_same(const char *a, const char *b);
+int  sdpgen_moved(char **sdpp, const char *sdp);
+int  sdpgen_treply(struct sip *sip, const struct sip_msg *msg,
+		   uint16_t scode, const char *reason, struct mbuf *head,
+		   const char *sdp);
 int  sdpgen_align(char **sdpp, const char *answer, const char *offer);

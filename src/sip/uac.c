@@ -8,6 +8,7 @@
 #include "wire.h"
 #include "sizes.h"
 #include "ws.h"
+#include "sdp.h"
 
 
 enum { MAX_ROUTES = 16 };
@@ -56,6 +57,8 @@ struct uac_call {
 	struct sa prack_dst;
 	enum sip_transp prack_tp;
 	uint32_t prack_cseq;
+	char refuse_met[16];     /* call:refuse(): the far end's next ... */
+	uint16_t refuse_scode;   /* ... request of this method gets this  */
 };
 
 /* What a response tells about the dialog it creates (RFC 3261 12.1.2) */
@@ -224,6 +227,9 @@ static void register_take(struct uac *uac, const struct sip_msg *msg)
 
 /* Requests that reach the UAC (a BYE from the far end, say) are
  * answered so that the peer does not retransmit them for 32 s. */
+static bool uac_dialog_answer(struct uac *uac, const struct sip_msg *msg);
+
+
 static bool request_handler(const struct sip_msg *msg, void *arg)
 {
 	struct uac *uac = arg;
@@ -235,6 +241,8 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 		register_take(uac, msg);
 		return true;
 	}
+	if (uac_dialog_answer(uac, msg))
+		return true;
 	if (over_ws(msg)) {
 		if (!pl_strcmp(&msg->met, "BYE"))
 			ws_reply(uac, msg, 200, "OK", "");
@@ -724,6 +732,8 @@ static int dialog_request(struct uac_call *call, const struct sip_msg *resp,
 			   call->callid, cseq, met);
 	if (rack)
 		err |= mbuf_printf(mb, "RAck: %s\r\n", rack);
+	if (!strcmp(met, "UPDATE") || !strcmp(met, "INVITE"))
+		err |= print_contact(mb, call);   /* target refreshes */
 	if (o)
 		err |= print_body(mb, o->xhdrv, o->xhdrc, o->ctype, o->body,
 				  o->body_len);
@@ -809,8 +819,9 @@ int uac_ack(struct uac_call *call, const struct sip_msg *final)
 	if (!call || !final)
 		return EINVAL;
 
+	/* the 2xx's CSeq: the INVITE's, or a re-INVITE's */
 	if (final->scode < 300)
-		return dialog_request(call, final, "ACK", call->invite_cseq,
+		return dialog_request(call, final, "ACK", final->cseq.num,
 				      NULL, NULL);
 
 	mb = mbuf_alloc(512);
@@ -911,4 +922,127 @@ const struct mbuf *uac_call_invite(const struct uac_call *call)
 const struct sa *uac_target(const struct uac *uac)
 {
 	return &uac->target;
+}
+
+
+/* --- the early and confirmed dialog (issue 19) ----------------------- */
+
+/* UPDATE, INFO or a re-INVITE in the dialog resp made (its offer, if
+ * any, in o->body). */
+int uac_dialog_req(struct uac_call *call, const struct sip_msg *resp,
+		   const char *met, const struct uac_req_opts *o,
+		   uint32_t *cseqp)
+{
+	if (!call || !resp || !met || !cseqp)
+		return EINVAL;
+
+	*cseqp = ++call->cseq;
+
+	return dialog_request(call, resp, met, call->cseq, NULL, o);
+}
+
+
+/* The far end's next request of method met in this call gets scode
+ * instead of the usual answer (491: a glare the scenario makes). */
+int uac_refuse(struct uac_call *call, const char *met, uint16_t scode)
+{
+	if (!call || !met || str_len(met) >= sizeof(call->refuse_met))
+		return EINVAL;
+
+	str_ncpy(call->refuse_met, met, sizeof(call->refuse_met));
+	call->refuse_scode = scode;
+
+	return 0;
+}
+
+
+static struct uac_call *call_by_id(const struct uac *uac,
+				   const struct pl *callid)
+{
+	struct le *le;
+
+	for (le = uac->calls.head; le; le = le->next) {
+		struct uac_call *call = le->data;
+
+		if (!pl_strcmp(callid, call->callid))
+			return call;
+	}
+
+	return NULL;
+}
+
+
+static int dialog_reply(struct uac_call *call, const struct sip_msg *msg,
+			uint16_t scode, const char *reason, const char *sdp)
+{
+	struct mbuf *mb = mbuf_alloc(512);
+	int err = 0;
+
+	if (!mb)
+		return ENOMEM;
+	if (scode < 300 && !pl_strcmp(&msg->met, "UPDATE"))
+		err = print_contact(mb, call);
+	if (scode == 500 || scode == 491)
+		err |= mbuf_printf(mb, "Retry-After: 1\r\n");
+	if (!err)
+		err = sdpgen_treply(call->uac->sip, msg, scode, reason, mb,
+				    sdp);
+	mem_deref(mb);
+
+	return err;
+}
+
+
+/* UPDATE and INFO of the far end in one of our calls: 200,
+ * an offer answered (libre's answer: the formats both have), or what
+ * call:refuse() asked for once. False: not one of ours. */
+static bool uac_dialog_answer(struct uac *uac, const struct sip_msg *msg)
+{
+	struct uac_call *call;
+	char *offer = NULL, *sdp = NULL;
+	struct sa laddr;
+
+	/* a re-INVITE would want our ACK: not taken (501) */
+	if (pl_strcmp(&msg->met, "UPDATE") && pl_strcmp(&msg->met, "INFO"))
+		return false;
+	call = call_by_id(uac, &msg->callid);
+	if (!call)
+		return false;
+
+	if (call->refuse_scode && !pl_strcmp(&msg->met, call->refuse_met)) {
+		const uint16_t scode = call->refuse_scode;
+
+		call->refuse_scode = 0;
+		(void)dialog_reply(call, msg, scode, scode == 491 ?
+				   "Request Pending" : "Refused", NULL);
+		return true;
+	}
+
+	if (!pl_strcmp(&msg->met, "UPDATE") &&
+	    msg_ctype_cmp(&msg->ctyp, "application", "sdp") &&
+	    mbuf_get_left(msg->mb) && !laddr_get(call, &laddr) &&
+	    !mbuf_strdup(msg->mb, &offer, mbuf_get_left(msg->mb)))
+		(void)sdpgen_answer(&sdp, &laddr, NULL, offer, strlen(offer));
+
+	(void)dialog_reply(call, msg, 200, "OK", sdp);
+	mem_deref(offer);
+	mem_deref(sdp);
+
+	return true;
+}
+
+
+/* The ACK of a 2xx in the dialog dlg made (the INVITE's 2xx: its route
+ * set; a re-INVITE's 2xx need not repeat the Record-Route, RFC 3261
+ * 12.2.1.1), with CSeq cseq and, in o->body, the answer to an offer the
+ * 2xx made (RFC 3264 5). */
+int uac_ack_dialog(struct uac_call *call, const struct sip_msg *dlg,
+		   uint32_t cseq, const struct uac_req_opts *o)
+{
+	if (!call || !dlg)
+		return EINVAL;
+	if (dlg->scode >= 300)
+		return EPROTO;
+
+	return dialog_request(call, dlg, "ACK", cseq, NULL, o);
 }

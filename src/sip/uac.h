@@ -61,6 +61,12 @@ int  uac_prack_again(struct uac_call *call, uint32_t *cseqp);
 int  uac_cancel(struct uac_call *call, const char *branch);
 int  uac_bye(struct uac_call *call, const struct sip_msg *resp,
 	     uint32_t *cseqp);
+int  uac_dialog_req(struct uac_call *call, const struct sip_msg *resp,
+		    const char *met, const struct uac_req_opts *o,
+		    uint32_t *cseqp);
+int  uac_ack_dialog(struct uac_call *call, const struct sip_msg *dlg,
+		    uint32_t cseq, const struct uac_req_opts *o);
+int  uac_refuse(struct uac_call *call, const char *met, uint16_t scode);
 int  uac_send_raw(struct uac *uac, enum sip_transp tp, const struct sa *dst,
 		  const uint8_t *p, size_t len);
 const char *uac_call_id(const struct uac_call *call);

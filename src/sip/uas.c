@@ -31,6 +31,22 @@ struct uas {
 	bool webrtc;            /* its offers are WebRTC ones */
 };
 
+/* A request of our own in the dialog (uas_request): UPDATE, INFO, BYE */
+struct dlgreq {
+	struct uas_call *call;     /* the call owns it: no reference      */
+	struct sip_request *req;
+	char met[16];
+	char *body;                /* the offer, or NULL                   */
+	char *ctype;               /* not SDP: its Content-Type            */
+	char *xhdrs;               /* extra header lines, CRLF each        */
+	uint32_t cseq;             /* of the latest copy sent              */
+	uint16_t scode;            /* its final response; 0: none yet      */
+	int err;                   /* no final response at all             */
+	bool retried;              /* sent again after a 491, once         */
+	bool done;
+	struct tmr tmr;            /* the 491 back-off                     */
+};
+
 /* A formatted response, sent now or held in the queue. */
 struct resp {
 	struct le le;
@@ -40,6 +56,13 @@ struct resp {
 	uint32_t rseq;
 	bool has_sdp;
 	bool acked;
+};
+
+/* Where the dialog's offer/answer stands (RFC 3264, RFC 3311 5.2) */
+enum oa {
+	OA_IDLE = 0,             /* no offer open                        */
+	OA_REMOTE,               /* the peer's offer awaits our answer   */
+	OA_LOCAL,                /* our offer awaits the peer's answer   */
 };
 
 struct uas_call {
@@ -71,10 +94,19 @@ struct uas_call {
 	struct tmr final_tmr;
 	uint32_t final_interval;
 	uint32_t final_elapsed;
+	enum oa oa;              /* the offer/answer now                 */
+	bool oa_started;         /* an SDP went either way already       */
+	bool rel_sent;           /* a reliable provisional went out      */
+	struct dlgreq *req;      /* our own request in the dialog, or NULL */
+	uint32_t lcseq;          /* our CSeq in the dialog               */
 };
 
 
 static int send_response(struct uas_call *call, struct resp *r);
+static void oa_sent(struct uas_call *call);
+static void offer_answered(struct uas_call *call, const struct sip_msg *msg);
+static void set_local_sdp(struct uas_call *call, const char *sdp,
+			  size_t len);
 static void refresh_start(struct uas_call *call, struct resp *r);
 static bool queue_busy(const struct uas_call *call);
 
@@ -108,6 +140,7 @@ static void call_destructor(void *arg)
 	mem_deref(call->remote_offer);
 	mem_deref(call->local_sdp);
 	mem_deref(call->final_mb);
+	mem_deref(call->req);
 }
 
 
@@ -442,6 +475,26 @@ static void prack_reply(struct uas *uas, const struct sip_msg *msg,
 }
 
 
+/* R-PRACK-4: a PRACK that carries SDP answers our offer (the 18x's to
+ * an offerless INVITE) or makes a new one, answered in its 2xx. True
+ * when its response was sent here. */
+static bool prack_sdp(struct uas_call *call, const struct sip_msg *msg)
+{
+	if (!is_sdp(msg))
+		return false;
+	if (call->oa == OA_LOCAL) {
+		call->oa = OA_IDLE;    /* the answer to our offer */
+		return false;
+	}
+	if (call->oa == OA_REMOTE || FAULT(call, PRACK_OFFER_IGNORED))
+		return false;
+
+	offer_answered(call, msg);
+
+	return true;
+}
+
+
 /* R-PRACK-1, R-PRACK-2, R-RETX-2, R-FINAL-2 */
 static void handle_prack(struct uas *uas, const struct sip_msg *msg)
 {
@@ -457,7 +510,8 @@ static void handle_prack(struct uas *uas, const struct sip_msg *msg)
 	    FAULT(call, PRACK_AFTER_FINAL_481))
 		ok = false;
 
-	prack_reply(uas, msg, ok);
+	if (!ok || !prack_sdp(call, msg))
+		prack_reply(uas, msg, ok);
 	if (!r)
 		return;
 
@@ -626,9 +680,10 @@ static int send_response(struct uas_call *call, struct resp *r)
 
 /* --- requests -------------------------------------------------------- */
 
-static void cancel_handler(void *arg)
+/* 487 to the pending INVITE: after a CANCEL, or a BYE in the early
+ * dialog (P-BYE-1). */
+static void terminate_invite(struct uas_call *call)
 {
-	struct uas_call *call = arg;
 	struct resp *r = NULL;
 
 	if (call->state >= UAS_ACCEPTED)
@@ -641,6 +696,12 @@ static void cancel_handler(void *arg)
 		return;
 	}
 	final_send(call, r);
+}
+
+
+static void cancel_handler(void *arg)
+{
+	terminate_invite(arg);
 }
 
 
@@ -730,6 +791,8 @@ static void handle_invite(struct uas *uas, const struct sip_msg *msg)
 				  mbuf_get_left(msg->mb));
 		if (err)
 			goto fail;
+		call->oa = OA_REMOTE;
+		call->oa_started = true;
 	}
 
 	err = sip_strans_alloc(&call->st, uas->sip, msg, cancel_handler,
@@ -750,6 +813,12 @@ static void handle_ack(struct uas *uas, const struct sip_msg *msg)
 {
 	struct uas_call *call = call_find(uas, msg);
 
+	/* the answer to an offer in a 2xx (call:ack{sdp}); an ACK without
+	 * one ends the exchange all the same (a failed one: the session
+	 * stays as it was) */
+	if (call && call->oa == OA_LOCAL &&
+	    (!call->req || call->req->done))
+		call->oa = OA_IDLE;
 	if (!call || call->state != UAS_ACCEPTED)
 		return;
 
@@ -794,12 +863,138 @@ static void handle_bye(struct uas *uas, const struct sip_msg *msg)
 		return;
 	}
 
+	(void)sip_treplyf(NULL, NULL, uas->sip, msg, false, 200, "OK",
+			  "Content-Length: 0\r\n\r\n");
+	/* P-BYE-1: the INVITE still pending gets its final response */
+	if (call->state < UAS_ACCEPTED && !FAULT(call, EARLY_BYE_NO_FINAL)) {
+		terminate_invite(call);
+		return;
+	}
 	tmr_cancel(&call->final_tmr);
 	tmr_cancel(&call->rel_tmr);
 	tmr_cancel(&call->refresh_tmr);
 	call->state = UAS_TERMINATED;
-	(void)sip_treplyf(NULL, NULL, uas->sip, msg, false, 200, "OK",
-			  "Content-Length: 0\r\n\r\n");
+}
+
+
+/* A response to a request in the dialog (UPDATE, re-INVITE, PRACK,
+ * INFO): the target refreshes carry our Contact (RFC 3311 5.2, RFC 3261
+ * 12.2.2), an answer its SDP. */
+static int dlg_reply(struct uas_call *call, const struct sip_msg *msg,
+		     uint16_t scode, const char *reason, const char *sdp,
+		     const char *xhdr)
+{
+	const bool refresh = !pl_strcmp(&msg->met, "UPDATE") ||
+		!pl_strcmp(&msg->met, "INVITE");
+	struct mbuf *mb = mbuf_alloc(512);
+	int err = 0;
+
+	if (!mb)
+		return ENOMEM;
+	/* the request's Record-Route in a 2xx, as in the INVITE's: the
+	 * UAC may build its route set from any 2xx of the dialog */
+	if (scode >= 200 && scode < 300)
+		(void)sip_msg_hdr_apply(msg, true, SIP_HDR_RECORD_ROUTE,
+					print_hdr, mb);
+	if (scode < 300 && refresh)
+		err = print_contact(mb, call);
+	if (xhdr)
+		err |= mbuf_printf(mb, "%s\r\n", xhdr);
+	if (!err)
+		err = sdpgen_treply(call->uas->sip, msg, scode, reason, mb,
+				    sdp);
+	mem_deref(mb);
+
+	return err;
+}
+
+
+/* An offer that cannot be taken right now: ours crosses it (491), or
+ * the one before is not answered yet (500 with Retry-After): RFC 3311
+ * 5.2, RFC 3261 14.2. True when it was refused. */
+static bool refuse_offer(struct uas_call *call, const struct sip_msg *msg)
+{
+	char ra[32];
+
+	if (call->oa == OA_LOCAL) {
+		(void)dlg_reply(call, msg, 491, "Request Pending", NULL, NULL);
+		return true;
+	}
+	if (call->oa == OA_REMOTE) {
+		(void)re_snprintf(ra, sizeof(ra), "Retry-After: %u",
+				  rand_u16() % 11);
+		(void)dlg_reply(call, msg, 500, "Server Internal Error", NULL,
+				ra);
+		return true;
+	}
+
+	return false;
+}
+
+
+/* P-UPD-1: UPDATE in the early and the confirmed dialog */
+static void handle_update(struct uas *uas, const struct sip_msg *msg)
+{
+	struct uas_call *call = call_find(uas, msg);
+
+	if (!call || call->state == UAS_TERMINATED) {
+		reply_no_dialog(uas, msg);
+		return;
+	}
+	if (FAULT(call, UPDATE_501)) {
+		(void)dlg_reply(call, msg, 501, "Not Implemented", NULL, NULL);
+		return;
+	}
+	if (!is_sdp(msg)) {
+		(void)dlg_reply(call, msg, 200, "OK", NULL, NULL);
+		return;
+	}
+	if (!FAULT(call, UPDATE_NO_GLARE) && refuse_offer(call, msg))
+		return;
+
+	offer_answered(call, msg);
+}
+
+
+/* A re-INVITE: only in the confirmed dialog (the INVITE before must be
+ * over: 500 with Retry-After, RFC 3261 14.2); an offer is answered in
+ * the 200, none gets our SDP as the offer, answered in the ACK. */
+static void handle_reinvite(struct uas_call *call, const struct sip_msg *msg)
+{
+	char ra[32];
+
+	if (call->state != UAS_CONFIRMED) {
+		(void)re_snprintf(ra, sizeof(ra), "Retry-After: %u",
+				  rand_u16() % 11);
+		(void)dlg_reply(call, msg, call->state == UAS_TERMINATED ?
+				481 : 500, call->state == UAS_TERMINATED ?
+				"Call/Transaction Does Not Exist" :
+				"Server Internal Error", NULL,
+				call->state == UAS_TERMINATED ? NULL : ra);
+		return;
+	}
+	if (refuse_offer(call, msg))
+		return;
+	if (is_sdp(msg)) {
+		offer_answered(call, msg);
+		return;
+	}
+
+	(void)dlg_reply(call, msg, 200, "OK", call->local_sdp, NULL);
+	if (call->local_sdp)
+		call->oa = OA_LOCAL;
+}
+
+
+/* INFO (RFC 6086) in a dialog: taken, whatever it carries */
+static void handle_info(struct uas *uas, const struct sip_msg *msg)
+{
+	struct uas_call *call = call_find(uas, msg);
+
+	if (!call || call->state == UAS_TERMINATED)
+		reply_no_dialog(uas, msg);
+	else
+		(void)dlg_reply(call, msg, 200, "OK", NULL, NULL);
 }
 
 
@@ -811,6 +1006,12 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 
 	if (!pl_strcmp(&msg->met, "INVITE") && !pl_isset(&msg->to.tag))
 		handle_invite(uas, msg);
+	else if (!pl_strcmp(&msg->met, "INVITE") && call_find(uas, msg))
+		handle_reinvite(call_find(uas, msg), msg);
+	else if (!pl_strcmp(&msg->met, "UPDATE"))
+		handle_update(uas, msg);
+	else if (!pl_strcmp(&msg->met, "INFO"))
+		handle_info(uas, msg);
 	else if (!pl_strcmp(&msg->met, "PRACK"))
 		handle_prack(uas, msg);
 	else if (!pl_strcmp(&msg->met, "ACK"))
@@ -1079,6 +1280,83 @@ static void remember_sdp(struct uas_call *call, const char *body,
 }
 
 
+static void set_local_sdp(struct uas_call *call, const char *sdp,
+			  size_t len)
+{
+	call->local_sdp = mem_deref(call->local_sdp);
+	remember_sdp(call, sdp, len, NULL);
+}
+
+
+/* An SDP went out reliably in a response to the INVITE: it answers the
+ * INVITE's offer, or it is the first offer (S-OFF-1). */
+static void oa_sent(struct uas_call *call)
+{
+	if (call->oa == OA_REMOTE)
+		call->oa = OA_IDLE;
+	else if (!call->oa_started)
+		call->oa = OA_LOCAL;
+	call->oa_started = true;
+}
+
+
+/* The answer to the offer msg carries (PRACK, UPDATE, re-INVITE): its
+ * o= line follows ours (S-VER-1). EPROTO: nothing in it can be taken. */
+static int answer_offer(struct uas_call *call, const struct sip_msg *msg,
+			char **sdpp)
+{
+	struct webrtc_opts ro;
+	char *offer = NULL, *ans = NULL;
+	struct sa laddr;
+	int err;
+
+	err  = call_laddr(call, &laddr);
+	err |= mbuf_strdup(msg->mb, &offer, mbuf_get_left(msg->mb));
+	if (err)
+		goto out;
+
+	if (webrtc_is_offer(offer))
+		err = webrtc_answer(&ans, &laddr, rtc_opts(call, NULL, &ro),
+				    offer);
+	else
+		err = sdpgen_answer(&ans, &laddr, NULL, offer, strlen(offer));
+	if (!err && sdpgen_rejected(ans))
+		err = EPROTO;
+	if (err)
+		goto out;
+
+	if (call->local_sdp)
+		err = sdpgen_follow(sdpp, ans, call->local_sdp,
+				    sdpgen_same(ans, call->local_sdp) ? 0 : 1,
+				    false);
+	else
+		*sdpp = mem_ref(ans);
+
+ out:
+	mem_deref(offer);
+	mem_deref(ans);
+
+	return err;
+}
+
+
+/* R-PRACK-4, P-UPD-1: a 2xx with the answer, or 488 when nothing of
+ * the offer can be taken (RFC 3264 6) */
+static void offer_answered(struct uas_call *call, const struct sip_msg *msg)
+{
+	char *sdp = NULL;
+
+	if (answer_offer(call, msg, &sdp)) {
+		(void)dlg_reply(call, msg, 488, "Not Acceptable Here", NULL,
+				NULL);
+		return;
+	}
+	if (!dlg_reply(call, msg, 200, "OK", sdp, NULL))
+		set_local_sdp(call, sdp, strlen(sdp));
+	mem_deref(sdp);
+}
+
+
 static bool queue_busy(const struct uas_call *call)
 {
 	return call->unacked || call->queue.head;
@@ -1161,6 +1439,10 @@ int uas_progress(struct uas_call *call, const struct progress_opts *opts)
 	}
 
 	remember_sdp(call, body, opts->body_len, opts->ctype);
+	if (reliable)
+		call->rel_sent = true;
+	if (reliable && r->has_sdp)
+		oa_sent(call);
 
 	if (scode == 100)
 		return send_response(call, r);
@@ -1201,6 +1483,8 @@ int uas_accept(struct uas_call *call, const char *sdp, size_t sdp_len,
 		return err;
 	}
 	remember_sdp(call, sdp, sdp ? sdp_len : 0, NULL);
+	if (sdp)
+		oa_sent(call);
 
 	/* R-FINAL-1: no 2xx while SDP it answers is not PRACKed */
 	if (((call->unacked && call->unacked->has_sdp) || call->queue.head) &&
@@ -1271,4 +1555,265 @@ const struct sip_msg *uas_call_invite(const struct uas_call *call)
 unsigned uas_call_queued(const struct uas_call *call)
 {
 	return list_count(&call->queue);
+}
+
+
+/* --- requests of our own in the dialog (issue 19) --------------------- */
+
+static void dlgreq_destructor(void *arg)
+{
+	struct dlgreq *q = arg;
+
+	tmr_cancel(&q->tmr);
+	mem_deref(q->req);
+	mem_deref(q->body);
+	mem_deref(q->ctype);
+	mem_deref(q->xhdrs);
+}
+
+
+static bool print_route(const struct sip_hdr *hdr, const struct sip_msg *msg,
+			void *arg)
+{
+	(void)msg;
+	(void)mbuf_printf(arg, "Route: %r\r\n", &hdr->val);
+
+	return false;
+}
+
+
+/* The INVITE's Record-Route in order is our route set, its Contact the
+ * remote target (RFC 3261 12.1.1); From and To are the INVITE's, the
+ * other way round. */
+static int dlgreq_send(struct dlgreq *q);
+static void dlgreq_resp(int err, const struct sip_msg *msg, void *arg);
+
+
+static void dlgreq_retry(void *arg)
+{
+	struct dlgreq *q = arg;
+	int err = dlgreq_send(q);
+
+	if (err) {
+		q->err = err;
+		q->done = true;
+	}
+}
+
+
+static void dlgreq_over(struct dlgreq *q, const struct sip_msg *msg)
+{
+	struct uas_call *call = q->call;
+
+	q->done = true;
+	if (q->body && !q->ctype && call->oa == OA_LOCAL) {
+		call->oa = OA_IDLE;
+		if (msg && msg->scode < 300 && is_sdp(msg))
+			set_local_sdp(call, q->body, strlen(q->body));
+	}
+	if (msg && msg->scode < 300 && !strcmp(q->met, "BYE")) {
+		tmr_cancel(&call->final_tmr);
+		call->state = UAS_TERMINATED;
+	}
+}
+
+
+static void dlgreq_resp(int err, const struct sip_msg *msg, void *arg)
+{
+	struct dlgreq *q = arg;
+	const uint32_t t1 = q->call->uas->conf.t1;
+
+	if (!err && msg->scode < 200)
+		return;
+	if (err) {
+		q->err = err;
+		dlgreq_over(q, NULL);
+		return;
+	}
+
+	q->cseq = msg->cseq.num;
+	/* P-UPD-2, RFC 3261 14.1: the side that did not make the Call-ID
+	 * waits 0 to 2 s (4*T1) before it offers again, once */
+	if (msg->scode == 491 && !q->retried && q->body && !q->ctype) {
+		q->retried = true;
+		tmr_start(&q->tmr, rand_u32() % (4 * t1 + 1), dlgreq_retry, q);
+		return;
+	}
+	q->scode = msg->scode;
+	dlgreq_over(q, msg);
+}
+
+
+static int dlgreq_send(struct dlgreq *q)
+{
+	struct uas_call *call = q->call;
+	const struct sip_msg *inv = call->invite;
+	const struct sip_hdr *contact = sip_msg_hdr(inv, SIP_HDR_CONTACT);
+	const struct sip_hdr *rr = sip_msg_hdr(inv, SIP_HDR_RECORD_ROUTE);
+	struct sip_addr target, first;
+	struct mbuf *mb;
+	char *uri = NULL;
+	int err;
+
+	if (!contact || sip_addr_decode(&target, &contact->val))
+		return EPROTO;
+	if (rr && sip_addr_decode(&first, &rr->val))
+		return EPROTO;
+
+	mb = mbuf_alloc(1024);
+	if (!mb)
+		return ENOMEM;
+
+	if (!call->lcseq)
+		call->lcseq = 1 + rand_u16();
+	q->cseq = call->lcseq++;
+	/* libre writes the request line, Via and Max-Forwards */
+	err = pl_strdup(&uri, &target.auri);
+	(void)sip_msg_hdr_apply(inv, true, SIP_HDR_RECORD_ROUTE, print_route,
+				mb);
+	err |= mbuf_printf(mb, "From: %r;tag=%s\r\nTo: %r\r\n"
+			   "Call-ID: %r\r\nCSeq: %u %s\r\n",
+			   &inv->to.val, call->totag, &inv->from.val,
+			   &inv->callid, q->cseq, q->met);
+	if (!strcmp(q->met, "UPDATE"))
+		err |= print_contact(mb, call);   /* a target refresh */
+	err |= mbuf_printf(mb, "%s", q->xhdrs ? q->xhdrs : "");
+	if (q->body)
+		err |= mbuf_printf(mb, "Content-Type: %s\r\n"
+				   "Content-Length: %zu\r\n\r\n%s",
+				   q->ctype ? q->ctype : "application/sdp",
+				   strlen(q->body), q->body);
+	else
+		err |= mbuf_printf(mb, "Content-Length: 0\r\n\r\n");
+	if (!err) {
+		q->req = mem_deref(q->req);
+		err = sip_requestf(&q->req, call->uas->sip, true, q->met, uri,
+				   rr ? &first.uri : NULL, NULL, NULL,
+				   dlgreq_resp, q, "%b", mb->buf, mb->end);
+	}
+	mem_deref(uri);
+	mem_deref(mb);
+
+	return err;
+}
+
+
+/* May we send met now? 0, or EPROTO with why: what the RFCs forbid is
+ * refused (P-UPD-2, RFC 3261 15), unless a fault lets it through. */
+static int dlgreq_allowed(const struct uas_call *call, const char *met,
+			  bool offer, const char **why)
+{
+	const bool early = call->state < UAS_ACCEPTED;
+	const bool lax = FAULT(call, UPDATE_TOO_EARLY);
+
+	if (call->state == UAS_TERMINATED)
+		*why = "the call is over";
+	else if (call->state == UAS_INCOMING)
+		*why = "no dialog yet: send a provisional response first";
+	else if (!strcmp(met, "BYE") && call->state != UAS_CONFIRMED)
+		*why = early ? "no BYE in the early dialog from the UAS (RFC "
+			"3261 15): reject the INVITE instead" : "no BYE before "
+			"the ACK of the 2xx (RFC 3261 15)";
+	else if (!strcmp(met, "UPDATE") && early && !call->rel_sent &&
+		 !has_option(call->invite, SIP_HDR_ALLOW, "UPDATE") && !lax)
+		*why = "no UPDATE in the early dialog before a reliable "
+			"provisional, and the INVITE has no Allow: UPDATE "
+			"(RFC 3311 5.1)";
+	else if (offer && call->oa != OA_IDLE && !lax)
+		*why = "an offer/answer is still open (RFC 3311 5.1)";
+	else
+		return 0;
+
+	return EPROTO;
+}
+
+
+/* Our own request in the dialog: met with body (an offer when ctype is
+ * NULL; NULL: no body) and xhdrs (header lines, CRLF each; NULL: none).
+ * One at a time: EBUSY while the one before has no final response. */
+int uas_request(struct uas_call *call, const char *met, const char *body,
+		const char *ctype, const char *xhdrs, const char **why)
+{
+	const bool offer = body && !ctype;
+	struct dlgreq *q;
+	int err;
+
+	if (!call || !met || !why || str_len(met) >= sizeof(q->met))
+		return EINVAL;
+	if (call->req && !call->req->done) {
+		*why = "the request before has no final response yet";
+		return EBUSY;
+	}
+	err = dlgreq_allowed(call, met, offer, why);
+	if (err)
+		return err;
+
+	q = mem_zalloc(sizeof(*q), dlgreq_destructor);
+	if (!q)
+		return ENOMEM;
+	q->call = call;
+	str_ncpy(q->met, met, sizeof(q->met));
+	err  = body ? str_dup(&q->body, body) : 0;
+	err |= xhdrs ? str_dup(&q->xhdrs, xhdrs) : 0;
+	err |= ctype ? str_dup(&q->ctype, ctype) : 0;
+	if (!err)
+		err = dlgreq_send(q);
+	if (err) {
+		*why = "could not send it";
+		mem_deref(q);
+		return err;
+	}
+
+	mem_deref(call->req);
+	call->req = q;
+	if (offer)
+		call->oa = OA_LOCAL;
+
+	return 0;
+}
+
+
+/* Our request's outcome: true when it is over, with the CSeq and the
+ * status of its final response (0 and *errp: none came). */
+bool uas_request_done(const struct uas_call *call, uint32_t *cseqp,
+		      uint16_t *scodep, int *errp)
+{
+	const struct dlgreq *q = call->req;
+
+	if (!q || !q->done)
+		return false;
+	*cseqp = q->cseq;
+	*scodep = q->scode;
+	*errp = q->err;
+
+	return true;
+}
+
+
+/* The offer an UPDATE of ours makes by default: our SDP with its ports
+ * moved, a change, so its o= version one up (RFC 3264 8) */
+int uas_call_next_offer(struct uas_call *call, char **sdpp)
+{
+	char *moved = NULL;
+	int err;
+
+	if (!call->local_sdp)
+		return ENOENT;
+
+	err = sdpgen_moved(&moved, call->local_sdp);
+	if (!err)
+		err = sdpgen_follow(sdpp, moved, call->local_sdp,
+				    FAULT(call, UPDATE_TOO_EARLY) ? 0 : 1,
+				    false);
+	mem_deref(moved);
+
+	return err;
+}
+
+
+/* May the UAS send met (with an offer) now? 0, or EPROTO and why */
+int uas_request_allowed(const struct uas_call *call, const char *met,
+			bool offer, const char **why)
+{
+	return dlgreq_allowed(call, met, offer, why);
 }

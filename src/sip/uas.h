@@ -55,3 +55,10 @@ enum uas_state uas_call_state(const struct uas_call *call);
 const char *uas_state_name(enum uas_state state);
 const struct sip_msg *uas_call_invite(const struct uas_call *call);
 unsigned uas_call_queued(const struct uas_call *call);
+int  uas_request(struct uas_call *call, const char *met, const char *body,
+		 const char *ctype, const char *xhdrs, const char **why);
+bool uas_request_done(const struct uas_call *call, uint32_t *cseqp,
+		      uint16_t *scodep, int *errp);
+int  uas_call_next_offer(struct uas_call *call, char **sdpp);
+int  uas_request_allowed(const struct uas_call *call, const char *met,
+			 bool offer, const char **why);

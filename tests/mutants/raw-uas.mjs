@@ -333,6 +333,16 @@ const FLOWS = {
     }
     return wait();
   },
+  // the early dialog in full (issue 19): a reliable 183, then time for
+  // the probe's PRACK with an offer, UPDATE or BYE before the 200
+  async 'early-update'(call, rel) {
+    await FLOWS.default(call, rel);
+    return sleep(20 * T1);
+  },
+  async 'prack-offer'(call, rel) {
+    await FLOWS.default(call, rel);
+    return sleep(20 * T1);
+  },
   // with 100rel a reliable 183 with SDP (to an offerless INVITE our
   // offer, RFC 3262 5), else a 180
   async default(call, rel) {
@@ -406,12 +416,44 @@ function onPrack(msg, reply) {
   if (!fresh && !(call && M('prack-unmatched-200'))) {
     return reply(481, 'Call/Transaction Does Not Exist');
   }
-  reply(200, 'OK');
+  // an offer in the PRACK (the INVITE's offer was answered, so this is a
+  // new one): its answer in the 200 (RFC 3262 5, R-PRACK-4)
+  if (fresh && msg.body && call.inv.body && !M('prack-offer-no-answer')) {
+    reply(200, 'OK', [], sdpBody(renegotiate(call, msg.body)));
+  } else {
+    reply(200, 'OK');
+  }
   if (fresh) {
     e.pracked = true;
     e.resolve();
   }
   return undefined;
+}
+
+// Our answer to a new offer: it becomes the call's SDP (a 200 repeats
+// it), its o= version one up when it changed anything.
+function renegotiate(call, offer) {
+  const same = (a, b) => a.filter((x) => !x.startsWith('o=')).join('\n') ===
+    b.filter((x) => !x.startsWith('o=')).join('\n');
+  let ans = answerFor(offer, call.ver, call.sessId);
+  if (call.sdp && !same(ans, call.sdp)) {
+    call.ver++;
+    ans = answerFor(offer, call.ver, call.sessId);
+  }
+  call.sdp = ans;
+  return ans;
+}
+
+// UPDATE in the early or confirmed dialog (RFC 3311 5.2): an offer is
+// answered in the 200, none gets a plain 200; both carry our Contact.
+function onUpdate(msg, call, reply) {
+  if (!call || totag(hget(msg, 'to')) !== call.tag || call.done) {
+    return reply(481, 'Call/Transaction Does Not Exist');
+  }
+  if (M('update-405')) return reply(405, 'Method Not Allowed');
+  const contact = [['Contact', `<sip:rawuas@${HOST}:${PORT};transport=${transport}>`]];
+  if (!msg.body) return reply(200, 'OK', contact);
+  return reply(200, 'OK', contact, sdpBody(renegotiate(call, msg.body)));
 }
 
 function onRequest(msg, send) {
@@ -427,14 +469,22 @@ function onRequest(msg, send) {
   const seen = answered.get(key);
   if (seen && !(M('prack-retx-481') && msg.method === 'PRACK')) return send(seen);
   const call = calls.get(hget(msg, 'call-id'));
-  const reply = (code, reason) => {
-    const r = response(msg, code, reason, null);
+  const reply = (code, reason, extra = [], body = '') => {
+    const r = response(msg, code, reason, null, extra, body);
     answered.set(key, r);
     send(r);
   };
   if (msg.method === 'PRACK') return onPrack(msg, reply);
+  if (msg.method === 'UPDATE') return onUpdate(msg, call, reply);
   if (msg.method === 'BYE') {
     if (!call || totag(hget(msg, 'to')) !== call.tag) return reply(481, 'Call/Transaction Does Not Exist');
+    // a BYE in the early dialog: 200, then 487 to the INVITE (RFC 3261
+    // 15.1.2, P-BYE-1)
+    if (!call.final && !M('early-bye-no-487')) {
+      reply(200, 'OK');
+      call.rel.forEach((e) => { e.pracked = true; });
+      return final(call, 487, 'Request Terminated');
+    }
     call.done = true;
     call.timers.forEach(clearTimeout);
     return reply(200, 'OK');

@@ -13,6 +13,7 @@
 --   webrtc.lua       S-RTC-*  answers to offers in the WebRTC profile
 --   proxy.lua        PX-*  what a proxy must do (--proxy)
 --   message.lua      P-WIRE-1  every message as bytes (over the whole wire)
+--   dialog.lua       R-PRACK-4 P-BYE-1 P-UPD-1 P-UPD-2  the dialog's requests
 --   wire.lua         the calls of the wire, what the families share
 --
 -- Scenarios use them through siptap.rules, which loads this module for
@@ -20,7 +21,7 @@
 -- parts are let go here too, as soon as the table is built.
 
 local FAMILIES = { "provisional", "reliable", "sdp", "webrtc", "proxy",
-                   "message" }
+                   "message", "dialog" }
 
 local W = require "siptap.checkers.wire"
 

@@ -27,14 +27,23 @@ local rules, rule = W.family()
 -- each side sent or got after the INVITE.
 local function both_ends(c)
   local e = { uas_sent = {}, uac_got = {}, pracks_sent = {}, pracks_got = {},
-              indialog_got = {}, uac_requests = {} }
+              indialog_got = {}, uac_requests = {}, accepted = {} }
+  -- the INVITE's own responses (a re-INVITE's, another CSeq, are the
+  -- dialog's: a proxy need not Record-Route them)
+  local ucseq = c.uas_invite and c.uas_invite.cseq
   for _, m in ipairs(c.wire) do
     if of_call(c, m) and not m.retransmission then
+      -- the CSeqs of INVITEs (re-INVITEs too) the UAS accepted: only
+      -- their ACKs are end to end
       if m.role == "uas" and m.sent and not m.request and
-         m.cseq_method == "INVITE" then
+         m.cseq_method == "INVITE" and m.status >= 200 and m.status < 300 then
+        e.accepted[m.cseq] = true
+      end
+      if m.role == "uas" and m.sent and not m.request and
+         m.cseq_method == "INVITE" and m.cseq == ucseq then
         e.uas_sent[#e.uas_sent + 1] = m
       elseif m.role == "uac" and not m.sent and not m.request and
-             m.cseq_method == "INVITE" then
+             m.cseq_method == "INVITE" and m.cseq == c.invite.cseq then
         e.uac_got[#e.uac_got + 1] = m
       elseif m.role == "uac" and m.sent and m.request then
         e.uac_requests[#e.uac_requests + 1] = m
@@ -272,12 +281,8 @@ function(c)
     end
   end
   -- the ACK of a non-2xx is the proxy's own, hop by hop
-  local accepted = false
-  for _, r in ipairs(e.uas_sent) do
-    if r.status >= 200 and r.status < 300 then accepted = true end
-  end
   for _, m in ipairs(e.indialog_got) do
-    if m.method ~= "ACK" or accepted then
+    if m.method ~= "ACK" or e.accepted[m.cseq] then
       n = n + 1
       if not through_proxy(e, m) then
         v[#v + 1] = { msg = m, why = m.method .. " reached the UAS without "

@@ -11,7 +11,8 @@
 --   R-RETX-1     retransmitted at T1, 2*T1, 4*T1 ... with identical bytes
 --   R-RETX-2     a matching PRACK stops the retransmissions
 --   R-TIMEOUT-1  no PRACK within 64*T1: a 5xx
---   R-PRACK-1    a matching PRACK gets a 2xx
+--   R-PRACK-1    a matching PRACK gets a 2xx (a refused offer in it: 488,
+--                R-PRACK-4's to judge)
 --   R-PRACK-2    a PRACK that matches nothing gets 481
 --   R-FINAL-1    no 2xx while a reliable provisional with SDP is unPRACKed
 --   R-FINAL-2    after the final response: no retransmissions, PRACKs still answered
@@ -60,13 +61,21 @@ local function prack_answer(c, p)
   end
 end
 
+-- A PRACK whose offer was refused (RFC 3264 6) still acknowledged its
+-- provisional: R-PRACK-4 judges the refusal, not R-PRACK-1.
+local function refused_offer(p, a)
+  return (a.status == 488 or a.status == 606) and is_sdp(p)
+end
+
 -- When each RSeq was acknowledged: the time its PRACK's 2xx arrived.
 local function acked_times(c)
   local t = {}
   for _, p in ipairs(c.pracks) do
     local a = prack_answer(c, p)
     local r = rack(p)
-    if a and a.status < 300 and r and not t[r] then t[r] = a.time end
+    if a and (a.status < 300 or refused_offer(p, a)) and r and not t[r] then
+      t[r] = a.time
+    end
   end
   return t
 end
@@ -385,7 +394,8 @@ rule("R-PRACK-1", "a matching PRACK gets a 2xx", function(c)
       n = n + 1
       if not x.answer then
         v[#v + 1] = { msg = x.prack, why = "no answer to a matching PRACK" }
-      elseif x.answer.status < 200 or x.answer.status > 299 then
+      elseif (x.answer.status < 200 or x.answer.status > 299) and
+             not refused_offer(x.prack, x.answer) then
         v[#v + 1] = { msg = x.answer, why = "a matching PRACK answered " ..
                       x.answer.status }
       end

@@ -24,6 +24,9 @@
 --     (siptap.sdp.content): a 2xx that repeats the answer with only the
 --     o= version (or sess-id, username, address) changed is S-VER-1's,
 --     not theirs.
+--   * After an offer/answer in a PRACK or UPDATE (R-PRACK-4, P-UPD-1,
+--     P-UPD-2) the 2xx repeats that latest SDP of the UAS's, not the
+--     18x's.
 --   * A 2xx SDP that differs from the answer it must repeat is S-ANS-1's
 --     (S-ANS-2's for early media). Its o= line is still S-VER-1's: a
 --     changed SDP with its version one higher breaks S-ANS-1 only; one
@@ -61,6 +64,27 @@ local final, reliables = W.final, W.reliables
 
 local rules, rule = W.family()
 
+-- The UAS's latest answer in a 2xx to a PRACK or an UPDATE the caller
+-- sent before f (R-PRACK-4, P-UPD-1): the session the 2xx then repeats.
+local function renegotiated(c, f)
+  local latest
+  for _, list in ipairs({ c.prack_answers, c.dialog or {} }) do
+    for _, m in ipairs(list) do
+      local answer = not m.request and not W.from_caller(m) and
+        m.status >= 200 and m.status < 300 and
+        (m.cseq_method == "PRACK" or m.cseq_method == "UPDATE")
+      -- the UAS's own UPDATE offer (P-UPD-2)
+      local offer = m.request and not W.from_caller(m) and
+        m.method == "UPDATE"
+      if (answer or offer) and is_sdp(m) and m.seq < f.seq and
+         (not latest or m.seq > latest.seq) then
+        latest = m
+      end
+    end
+  end
+  return latest
+end
+
 -- S-ANS-1: the answer in the first reliable provisional with SDP, and
 -- the 2xx; the 2xx's SDP, if any, must be that answer.
 local function ans1(c)
@@ -71,7 +95,8 @@ local function ans1(c)
   end
   local f = final(c)
   if not answer or not f or f.status >= 300 then return nil end
-  local wrong = f.body ~= "" and sdp.content(f.body) ~= sdp.content(answer.body)
+  local latest = renegotiated(c, f) or answer
+  local wrong = f.body ~= "" and sdp.content(f.body) ~= sdp.content(latest.body)
   return answer, f, wrong
 end
 
@@ -87,7 +112,8 @@ local function ans2(c)
   end
   local f = final(c)
   if not early or not f or f.status >= 300 then return nil end
-  return early, f, sdp.content(f.body) ~= sdp.content(early.body)
+  local latest = renegotiated(c, f) or early
+  return early, f, sdp.content(f.body) ~= sdp.content(latest.body)
 end
 
 rule("S-ANS-1", "the answer in a reliable provisional; the 2xx repeats it or has none",
@@ -236,12 +262,20 @@ local function sdps(c)
   for _, r in ipairs(c.prack_answers) do
     if not r.retransmission and is_sdp(r) then out[#out + 1] = r end
   end
+  -- the UAS's SDPs in the rest of the dialog: its answers to UPDATE and
+  -- re-INVITE, its own UPDATE offers (P-UPD-1, P-UPD-2)
+  for _, r in ipairs(c.dialog or {}) do
+    if not r.retransmission and not W.from_caller(r) and is_sdp(r) then
+      out[#out + 1] = r
+    end
+  end
   table.sort(out, function(a, b) return (a.seq or 0) < (b.seq or 0) end)
   return out
 end
 
 -- "the 183", "the 200 to the PRACK"
 local function label(r)
+  if r.request then return "the UAS's " .. r.method end
   if r.cseq_method == "INVITE" then return "the " .. r.status end
   return ("the %d to the %s"):format(r.status, r.cseq_method)
 end
@@ -441,11 +475,13 @@ rule("S-VER-1", "o= keeps its identity in a dialog; its version counts the chang
 function(c)
   local v, n, last, rseqs = {}, 0, {}, {}
   for _, r in ipairs(sdps(c)) do
-    local dialog = r.to_tag or ""
+    -- the UAS's tag: a request of its own has it in From
+    local dialog = (r.request and W.from_tag(r) or r.to_tag) or ""
     local prev = last[dialog]
     -- a reliable provisional again (its RSeq seen): a copy whose bytes
     -- are R-RETX-1's, not a new SDP
-    local n_rseq = r.status > 100 and r.status < 200 and rseq(r)
+    local n_rseq = not r.request and r.status > 100 and r.status < 200 and
+                   rseq(r)
     local copy = n_rseq and rseqs[n_rseq]
     if n_rseq then rseqs[n_rseq] = true end
     if not copy then last[dialog] = r end

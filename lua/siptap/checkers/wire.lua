@@ -220,7 +220,7 @@ function W.calls(wire)
     local c = by[id]
     if not c then
       c = { id = id, responses = {}, pracks = {}, prack_answers = {},
-            invite_copies = {}, wire = wire }
+            invite_copies = {}, dialog = {}, wire = wire }
       by[id] = c
       order[#order + 1] = c
     end
@@ -236,17 +236,28 @@ function W.calls(wire)
     end
     if m.role == "uac" and m.call_id then
       local c = call(m.call_id)
-      if m.sent and m.method == "INVITE" then
+      -- a re-INVITE (another CSeq) and its answers belong to the
+      -- dialog's other requests, not to the INVITE's transaction
+      local other = c.invite and m.cseq ~= c.invite.cseq
+      if m.sent and m.method == "INVITE" and not other then
         if not c.invite then c.invite = m end
         c.invite_copies[#c.invite_copies + 1] = m
       elseif m.sent and m.method == "PRACK" then
         c.pracks[#c.pracks + 1] = m
-      elseif not m.sent and not m.request then
-        if m.cseq_method == "INVITE" then
+      elseif m.request then
+        -- the rest of the dialog, both ways, in order (siptap.checkers.
+        -- dialog): what the UAC sent and what the peer sent it
+        c.dialog[#c.dialog + 1] = m
+      elseif not m.sent then
+        if m.cseq_method == "INVITE" and not other then
           c.responses[#c.responses + 1] = m
         elseif m.cseq_method == "PRACK" then
           c.prack_answers[#c.prack_answers + 1] = m
+        else
+          c.dialog[#c.dialog + 1] = m
         end
+      else
+        c.dialog[#c.dialog + 1] = m
       end
     end
   end
@@ -270,17 +281,23 @@ function W.uas_view(c)
   if not c.uas_invite then return nil end
   local u = { id = c.uas_id, invite = c.uas_invite, uas_invite = c.uas_invite,
               uas_id = c.uas_id, responses = {}, pracks = {},
-              prack_answers = {}, invite_copies = {}, wire = c.wire }
+              prack_answers = {}, invite_copies = {}, dialog = {},
+              wire = c.wire }
   for _, m in ipairs(c.wire) do
     if m.role == "uas" and m.call_id == c.uas_id then
-      if not m.sent and m.method == "INVITE" then
+      local other = m.cseq ~= c.uas_invite.cseq
+      if not m.sent and m.method == "INVITE" and not other then
         u.invite_copies[#u.invite_copies + 1] = m
       elseif not m.sent and m.method == "PRACK" then
         u.pracks[#u.pracks + 1] = m
-      elseif m.sent and not m.request and m.cseq_method == "INVITE" then
+      elseif m.sent and not m.request and m.cseq_method == "INVITE" and
+             not other then
         u.responses[#u.responses + 1] = m
       elseif m.sent and not m.request and m.cseq_method == "PRACK" then
         u.prack_answers[#u.prack_answers + 1] = m
+      elseif m.request or m.cseq_method ~= "PRACK" and
+             (m.cseq_method ~= "INVITE" or other) then
+        u.dialog[#u.dialog + 1] = m
       end
     end
   end
@@ -296,7 +313,14 @@ function W.uas_side(c)
   return c
 end
 
+-- Did the caller's side send m (the UAC, or what reached the UAS from
+-- it)? In a call of W.uas_view, the UAS's messages stand for it.
+local function from_caller(m)
+  return (m.role == "uas") ~= (m.sent == true)
+end
+
 -- the shared readers, for the families
+W.from_caller = from_caller
 W.trim = trim
 W.values = values
 W.has_option = has_option

@@ -282,3 +282,37 @@ whole_call("sdp-dynpt", "an offer with dynamic payload types", { supported = "10
     "m=audio 49170 RTP/AVP 96 0 101\r\na=rtpmap:96 opus/48000/2\r\n" ..
     "a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n" ..
     "a=fmtp:101 0-16\r\n") })
+
+-- The early dialog (issue 19): an offer in the PRACK, UPDATE, BYE.
+local function early_offer(port)
+  return offer(("m=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"):format(port))
+end
+
+test("probe prack-offer: an offer in the PRACK of a reliable 183", function(t)
+  local call = invite(t, "prack-offer", { supported = "100rel", sdp = true })
+  local r = next_resp(t, call, true)
+  t:is(r.status, 183, "first a 183")
+  if not r:header("RSeq") then return end
+  local pr = call:prack(r, { sdp = early_offer(49180) })
+  t:is(pr.status, 200, "the PRACK with an offer answered 200")
+  finish(t, call, final(t, call))
+end)
+
+test("probe early-update: UPDATE with an offer in the early dialog", function(t)
+  local call = invite(t, "early-update", { supported = "100rel", sdp = true })
+  local r = next_resp(t, call)
+  t:is(r.status, 183, "first a 183")
+  local u = call:update(r, { sdp = early_offer(49190) })
+  t:is(u.status, 200, "the UPDATE answered 200")
+  finish(t, call, final(t, call))
+end)
+
+test("probe early-bye: BYE in the early dialog after a 180", function(t)
+  local call = invite(t, "early-bye", { sdp = true })
+  local r = next_resp(t, call)
+  t:is(r.status, 180, "first a 180")
+  t:is(call:bye(r).status, 200, "the BYE in the early dialog answered 200")
+  local f = call:response(nil, { timeout = 40 * t:t1() })
+  t:is(f.status, 487, "then 487 to the INVITE")
+  call:ack(f)
+end)

@@ -1,0 +1,221 @@
+/**
+ * @file l_uas_dialog.c  The reference UAS's own requests in the dialog
+ *
+ * inv:update{}, inv:info{} and inv:bye{} send a request of the UAS's in
+ * the dialog of the invitation (uas_request) and return the peer's
+ * final response as the UAS received it, read from the wire. What the
+ * RFCs forbid (an UPDATE before the early dialog may carry one, P-UPD-2;
+ * a BYE from the callee before the ACK, RFC 3261 15) is an error that
+ * says so, unless a --uas-fault lets it through.
+ */
+#include <string.h>
+#include <lua.h>
+#include <lauxlib.h>
+#include <re.h>
+#include "progress.h"
+#include "uas.h"
+#include "wire.h"
+#include "runner.h"
+#include "l_siptap.h"
+
+
+/* The final response to our met with cseq as the UAS got it, pushed;
+ * false when the wire has none (it could not be decoded). */
+static bool push_response(lua_State *L, struct test *t,
+			  const struct uas_call *call, const char *met,
+			  uint32_t cseq)
+{
+	const struct pl *callid = &uas_call_invite(call)->callid;
+	struct le *le;
+
+	for (le = wire_msgs(t->wire)->head; le; le = le->next) {
+		const struct wire_msg *wm = le->data;
+		const struct wire_head *h = &wm->head;
+
+		if (wm->role != WIRE_UAS || wm->tx || !wm->decoded ||
+		    h->req || wm->retrans || h->scode < 200 ||
+		    h->cseq != cseq || pl_strcmp(&h->cseq_met, met) ||
+		    pl_cmp(&h->callid, callid))
+			continue;
+		l_msg_push(L, wm);
+		return true;
+	}
+
+	return false;
+}
+
+
+/* The wait: the method's name at ctx, the function's at ctx + 1 */
+static int own_k(lua_State *L, int status, lua_KContext ctx)
+{
+	struct test *t = runner_test(L);
+	struct uas_call *call = l_inv_call(L);
+	const char *met = lua_tostring(L, (int)ctx);
+	const char *fn = lua_tostring(L, (int)ctx + 1);
+	uint32_t cseq;
+	uint16_t scode;
+	int err;
+
+	(void)status;
+	if (uas_request_done(call, &cseq, &scode, &err)) {
+		runner_wait_end(t);
+		if (err)
+			return luaL_error(L, "%s: no final response to the %s "
+					  "(%s)", fn, met, strerror(err));
+		if (push_response(L, t, call, met, cseq))
+			return 1;
+		return luaL_error(L, "%s: the %u to the %s could not be read"
+				  "%s", fn, scode, met,
+				  runner_undecodable(t, WIRE_UAS));
+	}
+	if (runner_wait_expired(t)) {
+		runner_wait_end(t);
+		return luaL_error(L, "%s: no final response to the %s arrived "
+				  "within the wait%s", fn, met,
+				  runner_undecodable(t, WIRE_UAS));
+	}
+
+	return runner_yield(L, ctx, own_k);
+}
+
+
+/* extraHeaders (SIP.js's requestOptions.extraHeaders), each checked,
+ * pushed as one string of CRLF-ended lines (or nil) */
+static void push_headers(lua_State *L, int opts, const char *fn)
+{
+	char err[PROGRESS_ERRSZ], what[32];
+	luaL_Buffer b;
+	lua_Integer i, n;
+	int tbl;
+
+	if (!lua_istable(L, opts) ||
+	    lua_getfield(L, opts, "extraHeaders") == LUA_TNIL) {
+		if (lua_istable(L, opts))
+			lua_pop(L, 1);
+		lua_pushnil(L);
+		return;
+	}
+	if (!lua_istable(L, -1))
+		luaL_error(L, "%s: extraHeaders must be a list of strings, "
+			   "got %s", fn, luaL_typename(L, -1));
+	tbl = lua_gettop(L);
+	n = luaL_len(L, tbl);
+	luaL_buffinit(L, &b);
+	for (i = 1; i <= n; i++) {
+		(void)re_snprintf(what, sizeof(what), "extraHeaders[%d]",
+				  (int)i);
+		if (lua_rawgeti(L, tbl, i) != LUA_TSTRING)
+			luaL_error(L, "%s: %s must be a string", fn, what);
+		if (progress_check_header(what, lua_tostring(L, -1), err,
+					  sizeof(err)))
+			luaL_error(L, "%s: %s", fn, err);
+		luaL_addvalue(&b);
+		luaL_addstring(&b, "\r\n");
+	}
+	luaL_pushresult(&b);
+	lua_remove(L, tbl);
+}
+
+
+/* Sends met with body (and ctype) and waits for its final response. */
+static int own_request(lua_State *L, const char *met, const char *fn,
+		       const char *body, const char *ctype,
+		       const char *const *known)
+{
+	const int opts = 2;
+	struct uas_call *call = l_inv_call(L);
+	const char *why = NULL;
+	int hdrs, err;
+
+	push_headers(L, opts, fn);
+	hdrs = lua_gettop(L);
+	runner_wait_allowed(L, fn);
+	err = uas_request(call, met, body, ctype, lua_tostring(L, hdrs),
+			  &why);
+	if (err)
+		return luaL_error(L, "%s: %s", fn, why ? why : strerror(err));
+
+	lua_pushstring(L, met);
+	lua_pushstring(L, fn);
+	runner_wait_begin(L, fn, "the final response", l_wait_timeout(L,
+			  opts, fn, known));
+
+	return own_k(L, LUA_OK, lua_gettop(L) - 1);
+}
+
+
+/* inv:update([{sdp =, extraHeaders =, timeout =}]): sdp, an SDP string
+ * to offer; false: no offer; none: the UAS's SDP again as a new offer
+ * (its o= version one up). */
+int l_uas_update(lua_State *L)
+{
+	static const char *const known[] = {"sdp", "extraHeaders", "timeout",
+					    NULL};
+	const char *body = NULL;
+	char *sdp = NULL;
+	int t;
+
+	lua_settop(L, 2);
+	(void)l_options(L, 2, "inv:update", known);
+	t = lua_istable(L, 2) ? lua_getfield(L, 2, "sdp") : LUA_TNIL;
+	if (t == LUA_TSTRING) {
+		body = l_check_nul(L, -1, "inv:update", "sdp");
+	}
+	else if (t == LUA_TNIL || (t == LUA_TBOOLEAN && lua_toboolean(L, -1))) {
+		const char *why = NULL;
+
+		/* what the RFCs forbid is said first */
+		if (uas_request_allowed(l_inv_call(L), "UPDATE", true, &why))
+			return luaL_error(L, "inv:update: %s", why);
+		if (uas_call_next_offer(l_inv_call(L), &sdp))
+			return luaL_error(L, "inv:update: no SDP of the UAS's "
+					  "yet to offer again: give sdp = "
+					  "\"...\" or sdp = false");
+		lua_pushstring(L, sdp);
+		mem_deref(sdp);
+		body = lua_tostring(L, -1);
+	}
+	else if (t != LUA_TBOOLEAN) {
+		return luaL_error(L, "inv:update: sdp must be an SDP string "
+				  "or false, got %s", luaL_typename(L, -1));
+	}
+
+	return own_request(L, "UPDATE", "inv:update", body, NULL, known);
+}
+
+
+/* inv:info([{body =, contentType =, extraHeaders =, timeout =}]) */
+int l_uas_info(lua_State *L)
+{
+	static const char *const known[] = {"body", "contentType",
+					    "extraHeaders", "timeout", NULL};
+	const char *body = NULL, *ctype = NULL;
+	char err[PROGRESS_ERRSZ];
+
+	lua_settop(L, 2);
+	if (l_options(L, 2, "inv:info", known)) {
+		if (lua_getfield(L, 2, "body") != LUA_TNIL)
+			body = l_check_nul(L, -1, "inv:info", "body");
+		if (lua_getfield(L, 2, "contentType") != LUA_TNIL)
+			ctype = l_check_text(L, -1, "inv:info", "contentType");
+	}
+	if (body && !ctype)
+		return luaL_error(L, "inv:info: a body needs its contentType");
+	if (ctype && progress_check_ctype(ctype, err, sizeof(err)))
+		return luaL_error(L, "inv:info: %s", err);
+
+	return own_request(L, "INFO", "inv:info", body, body ? ctype : NULL,
+			   known);
+}
+
+
+/* inv:bye([{extraHeaders =, timeout =}]): the UAS hangs up */
+int l_uas_bye(lua_State *L)
+{
+	static const char *const known[] = {"extraHeaders", "timeout", NULL};
+
+	lua_settop(L, 2);
+	(void)l_options(L, 2, "inv:bye", known);
+
+	return own_request(L, "BYE", "inv:bye", NULL, NULL, known);
+}
