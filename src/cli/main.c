@@ -24,6 +24,7 @@
 #include "report.h"
 #include "sandbox.h"
 #include "bindings.h"
+#include "load.h"
 
 #define DEBUG_MODULE "siptap"
 #define DEBUG_LEVEL 3
@@ -628,6 +629,8 @@ static const struct command {
 	{"run",       cmd_run,     true},
 	{"list",      cmd_list,    true},
 	{"faults",    cmd_faults,  false},
+	{"load",      load_main,   false},
+	{"merge",     merge_main,  false},
 	{"help",      cmd_help,    false},
 	{"--help",    cmd_help,    false},
 	{"-h",        cmd_help,    false},

@@ -159,6 +159,8 @@ void runner_point(struct test *t, bool ok, const char *desc,
 	++t->points;
 	(void)tap_point(t->out, 1, ok, t->points, desc,
 			todo ? TAP_TODO : TAP_NONE, todo);
+	if (t->pointh)
+		t->pointh(t, ok, desc, diagv, diagc);
 
 	if (ok)
 		return;
@@ -1071,8 +1073,15 @@ static void world_free(struct test *t)
 	struct sip *sips[2] = {t->uac_sip, t->uas_sip};
 	size_t i;
 
-	if (t->L)
+	if (t->shared) {
+		/* the call's thread and what its stack anchors (its
+		 * coroutine, its declaration) go; the state stays */
+		lua_settop(t->L, 0);
+		luaL_unref(t->shared, LUA_REGISTRYINDEX, t->shared_ref);
+	}
+	else if (t->L) {
 		sandbox_close(t->L);
+	}
 	t->L = t->co = NULL;
 
 	t->uac = mem_deref(t->uac);
@@ -1450,8 +1459,10 @@ static void done_handler(void *arg)
 		 * show why (a proxy that dropped the 180, say) */
 		world_losses(t);
 		if (!t->out_of_memory && !t->lost) {
-			/* the test's deadline is not theirs */
-			sandbox_guard_reset(t->L, RULES_TIME_S);
+			/* the test's deadline is not theirs; a shared
+			 * state has none (its calls' waits time out) */
+			sandbox_guard_reset(t->L, t->shared ? 0 :
+					    RULES_TIME_S);
 			general_rules(t);
 		}
 		if (!t->points && !t->skipped)
@@ -1463,6 +1474,8 @@ static void done_handler(void *arg)
 			wire_log_make(t);
 		if (t->conf->pcap_dir)
 			runner_pcap(t);
+		if (t->endh)
+			t->endh(t, wire_msgs(t->wire));
 	}
 	else if (!t->points) {
 		runner_point(t, false, "the test could be set up", NULL, 0);
@@ -1485,7 +1498,12 @@ static void begin(struct test *t)
 	lua_pop(t->L, 1);
 
 	t->co = lua_newthread(t->L);
-	lua_setfield(t->L, LUA_REGISTRYINDEX, "siptap.co");
+	/* a new thread copies the main thread's extra space, not t's */
+	*(struct test **)lua_getextraspace(t->co) = t;
+	if (t->shared)   /* other calls share the registry: the stack */
+		lua_insert(t->L, -2);
+	else
+		lua_setfield(t->L, LUA_REGISTRYINDEX, "siptap.co");
 	lua_getfield(t->L, -1, "fn");
 	lua_xmove(t->L, t->co, 1);
 	t->conf->objects->push_test(t->co, t);
@@ -1629,24 +1647,11 @@ static int remote_start(struct test *t)
 }
 
 
-/* Starts a test; doneh is called once it is over (passed, failed,
- * timed out or never set up), its points in t->out. */
-int runner_start(struct test *t, runner_done_h *doneh, void *arg)
+/* The test's world, its timeout and its start, once its state holds
+ * its declaration on top. */
+static int launch(struct test *t)
 {
 	int err;
-
-	t->doneh = doneh;
-	t->done_arg = arg;
-	t->deadline_ms = clock_mono_ms() + (uint64_t)t->conf->timeout_s * 1000;
-	t->out = mbuf_alloc(1024);
-	if (!t->out)
-		return ENOMEM;
-
-	err = state_make(t);
-	if (err || !declaration_get(t)) {
-		finish(t);
-		return 0;
-	}
 
 	err = world_make(t);
 	if (err) {
@@ -1675,4 +1680,78 @@ int runner_start(struct test *t, runner_done_h *doneh, void *arg)
 	}
 
 	return 0;
+}
+
+
+/* Starts a test; doneh is called once it is over (passed, failed,
+ * timed out or never set up), its points in t->out. */
+int runner_start(struct test *t, runner_done_h *doneh, void *arg)
+{
+	int err;
+
+	t->doneh = doneh;
+	t->done_arg = arg;
+	t->deadline_ms = clock_mono_ms() + (uint64_t)t->conf->timeout_s * 1000;
+	t->out = mbuf_alloc(1024);
+	if (!t->out)
+		return ENOMEM;
+
+	err = state_make(t);
+	if (err || !declaration_get(t)) {
+		finish(t);
+		return 0;
+	}
+
+	return launch(t);
+}
+
+
+/* A state for many calls of one test (siptap load): made and its file
+ * loaded once, the test's declaration left on its stack, no deadline
+ * (each call's waits have their own). tmpl names the test; a file that
+ * does not load leaves its failing point in tmpl->out. 0, or an error
+ * with tmpl->L closed. */
+int runner_shared_load(struct test *tmpl)
+{
+	int err;
+
+	tmpl->out = mbuf_alloc(512);
+	if (!tmpl->out)
+		return ENOMEM;
+	err = state_make(tmpl);
+	if (!err && !declaration_get(tmpl))
+		err = EINVAL;
+	if (err) {
+		sandbox_close(tmpl->L);
+		tmpl->L = NULL;
+		return err;
+	}
+	sandbox_deadline(tmpl->L, 0);
+	*(struct test **)lua_getextraspace(tmpl->L) = NULL;
+
+	return 0;
+}
+
+
+/* A call of the test whose shared state S runner_shared_load() made: a
+ * thread of S of its own (anchored in S's registry until world_free),
+ * its coroutine in that; no new state, nothing compiled again. */
+int runner_start_shared(struct test *t, lua_State *S, runner_done_h *doneh,
+			void *arg)
+{
+	t->doneh = doneh;
+	t->done_arg = arg;
+	t->deadline_ms = clock_mono_ms() + (uint64_t)t->conf->timeout_s * 1000;
+	t->out = mbuf_alloc(512);
+	if (!t->out)
+		return ENOMEM;
+
+	t->L = lua_newthread(S);
+	t->shared = S;
+	t->shared_ref = luaL_ref(S, LUA_REGISTRYINDEX);
+	*(struct test **)lua_getextraspace(t->L) = t;
+	lua_pushvalue(S, -1);        /* the declaration, kept on S's top */
+	lua_xmove(S, t->L, 1);
+
+	return launch(t);
 }
