@@ -46,7 +46,7 @@
 #include <re_dbg.h>
 
 
-enum { EXIT_USAGE = 2, MAX_WORKERS = 64 };
+enum { EXIT_USAGE = 2, MAX_WORKERS = 64, WORKER_FDS = 65536 };
 
 /* What siptap load was asked for, beyond struct run_conf */
 struct lconf {
@@ -737,6 +737,7 @@ static void tick(void *arg)
 		if ((w->lc->duration && el >= w->lc->duration * 1000) ||
 		    (w->quota && w->due_done >= w->quota)) {
 			w->stopping = true;
+			w->rep->play_s = (double)el / 1000.0;
 			w->stop_at = now + w->conf->timeout_s * 1000;
 		}
 		if (w->inprog > w->peak) {
@@ -806,6 +807,11 @@ static int worker_run(struct lw *w)
 {
 	int err;
 
+	/* four sockets a call (UAC and UAS, UDP and TCP) and its
+	 * connections: libre's default of 1024 descriptors is 250 calls */
+	err = fd_setsize(WORKER_FDS);
+	if (err)
+		return err;
 	states_load(w);
 	w->rss_base = rss_bytes();
 	w->t0 = clock_mono_ms();

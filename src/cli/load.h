@@ -70,6 +70,7 @@ struct lrep {
 	size_t secc;
 	double rate;           /**< asked, calls/s (summed over shards)   */
 	double seconds;        /**< the longest part                      */
+	double play_s;         /**< the longest time calls were started   */
 	double cpu_s;          /**< user+system of the workers            */
 	uint64_t mem_per_call; /**< bytes per call in progress (the most) */
 	uint64_t peak;         /**< calls in progress at once (summed)    */

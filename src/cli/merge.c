@@ -328,6 +328,7 @@ int lrep_save(const struct lrep *r, const char *dir)
 		return errno;
 
 	(void)re_fprintf(f, "siptap-load\t1\n");
+	(void)re_fprintf(f, "meta\tplay\t%.3f\n", r->play_s);
 	(void)re_fprintf(f, "meta\trate\t%.3f\nmeta\tseconds\t%.3f\n"
 			 "meta\tcpu\t%.3f\nmeta\tmem_per_call\t%llu\n"
 			 "meta\tpeak\t%llu\nmeta\tunfinished\t%llu\n"
@@ -439,6 +440,8 @@ static void load_meta(struct lrep *r, char *fv[], size_t n)
 		r->rate += atof(v);
 	else if (!strcmp(k, "seconds") && atof(v) > r->seconds)
 		r->seconds = atof(v);
+	else if (!strcmp(k, "play") && atof(v) > r->play_s)
+		r->play_s = atof(v);
 	else if (!strcmp(k, "cpu"))
 		r->cpu_s += atof(v);
 	else if (!strcmp(k, "mem_per_call") && num(v) > r->mem_per_call)
@@ -606,6 +609,19 @@ int lrep_load(struct lrep *r, const char *dir, char *err, size_t errsz)
 
 /* --- the reports --------------------------------------------------------- */
 
+/* Calls started a second while they were started */
+static double reached(const struct lrep *r)
+{
+	uint64_t started = 0;
+	size_t i;
+
+	for (i = 0; i < r->secc; i++)
+		started += r->secv[i].started;
+
+	return r->play_s > 0 ? (double)started / r->play_s : 0;
+}
+
+
 static double ms(uint64_t usec)
 {
 	return (double)usec / 1000.0;
@@ -725,9 +741,7 @@ static void tap_header(struct mbuf *mb, const struct lrep *r,
 	(void)re_snprintf(line, sizeof(line), "siptap %s load: %.1f calls/s "
 			  "asked, %.1f reached, %.1f s, %llu calls (%llu "
 			  "passed), %u worker%s in %u part%s",
-			  SIPTAP_VERSION, r->rate, r->seconds > 0 ?
-			  (double)(calls + r->unfinished) / r->seconds : 0,
-			  r->seconds, (unsigned long long)calls,
+			  SIPTAP_VERSION, r->rate, reached(r), r->seconds, (unsigned long long)calls,
 			  (unsigned long long)passed, r->workers,
 			  r->workers == 1 ? "" : "s", r->parts,
 			  r->parts == 1 ? "" : "s");
@@ -960,8 +974,7 @@ static int summary(const struct lrep *r, const char *dir, bool png,
 			 "%u part%s; CPU: %.1f s (%.3f ms a call); memory: "
 			 "%llu bytes a call in progress (peak %llu at once)"
 			 "%s\n", r->mode ? r->mode : "",
-			 r->rate, r->seconds > 0 ? (double)(calls +
-			 r->unfinished) / r->seconds : 0, r->seconds,
+			 r->rate, reached(r), r->seconds,
 			 (unsigned long long)calls,
 			 (unsigned long long)passed,
 			 (unsigned long long)(calls - passed),
