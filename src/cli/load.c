@@ -738,7 +738,7 @@ static void tick(void *arg)
 		    (w->quota && w->due_done >= w->quota)) {
 			w->stopping = true;
 			w->rep->play_s = (double)el / 1000.0;
-			w->stop_at = now + w->conf->timeout_s * 1000;
+			w->stop_at = now + w->conf->timeout_s * 1000 + 500;
 		}
 		if (w->inprog > w->peak) {
 			uint64_t rss = rss_bytes();
@@ -791,17 +791,6 @@ static void states_load(struct lw *w)
 }
 
 
-static void worker_free(struct lw *w)
-{
-	size_t i;
-
-	for (i = 0; i < w->tc; i++) {
-		sandbox_close(w->tv[i].tmpl.L);
-		mem_deref(w->tv[i].tmpl.out);
-	}
-}
-
-
 /* A worker's life: its share of the calls, then its part */
 static int worker_run(struct lw *w)
 {
@@ -819,9 +808,11 @@ static int worker_run(struct lw *w)
 	tmr_start(&w->tick, 0, tick, w);
 	(void)re_main(NULL);
 
+	/* the states and the calls still in progress go with the
+	 * process (_exit): closing a state under its calls would only
+	 * cost time */
 	err = lrep_save(w->rep, w->part_dir);
 	w->live->done = 1;
-	worker_free(w);
 
 	return err;
 }
@@ -1138,27 +1129,17 @@ static void rate_warning(const struct lrun *lr)
 {
 	const struct lrep *r = lr->rep;
 	const struct lconf *lc = lr->lc;
-	uint64_t started = lr->sum.started;
-	double asked = lc->rate / lc->shard_n, secs;
+	const double asked = lc->rate / lc->shard_n;
+	const double got = r->play_s > 0 ?
+		(double)lr->sum.started / r->play_s : 0;
 
-	if (lc->calls)
-		secs = r->seconds;
-	else
-		secs = lc->duration;
-	if (r->interrupted || secs <= 0)
-		return;
-	if (lc->calls && started >= share(lc->calls, lc->shard_k - 1,
-					  lc->shard_n) && !r->missed)
-		return;
-	if (!lc->calls && (double)started >= asked * secs * 0.95 &&
-	    !r->missed)
+	if (r->interrupted || (got >= asked * 0.95 && !r->missed))
 		return;
 	(void)fprintf(stderr, "siptap: load: warning: asked for %.1f calls/s,"
-		      " reached %.1f calls/s (%llu calls due were not started"
-		      "%s)\n", asked, (double)started / secs,
-		      (unsigned long long)r->missed, r->missed ?
-		      ": --max-concurrent was reached or the machine could "
-		      "not keep up" : "");
+		      " reached %.1f calls/s; %llu calls due were not started"
+		      " (--max-concurrent %u was reached, or the machine could"
+		      " not keep up)\n", asked, got,
+		      (unsigned long long)r->missed, lc->max_conc);
 }
 
 

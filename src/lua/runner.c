@@ -1075,9 +1075,13 @@ static void world_free(struct test *t)
 
 	if (t->shared) {
 		/* the call's thread and what its stack anchors (its
-		 * coroutine, its declaration) go; the state stays */
+		 * coroutine, its declaration) go; the state stays. Its
+		 * Lua objects are finalized now, while what they point
+		 * into (the UAS's transactions, the UAC's calls) is still
+		 * there: a collection later would free them after it. */
 		lua_settop(t->L, 0);
 		luaL_unref(t->shared, LUA_REGISTRYINDEX, t->shared_ref);
+		lua_gc(t->shared, LUA_GCCOLLECT);
 	}
 	else if (t->L) {
 		sandbox_close(t->L);
