@@ -864,12 +864,9 @@ static void world_loss(enum sip_transp tp, const struct sa *laddr,
 }
 
 
-/* The role of the test's endpoint at laddr: a listening address, or
- * the local end of a connection its UAC or UAS sent on (libre traced
- * its first message with that source; a connection accepted by the UAS
- * is at one of the UAS's listening addresses). */
-static bool world_role(const struct test *t, enum sip_transp tp,
-		       const struct sa *laddr, enum wire_role *role)
+/* The role of the test's endpoint listening at laddr, if it is one */
+static bool world_listens(const struct test *t, enum sip_transp tp,
+			  const struct sa *laddr, enum wire_role *role)
 {
 	/* by transport too: a UDP port of one test may be the TCP port of
 	 * another's listener at the same time */
@@ -877,7 +874,6 @@ static bool world_role(const struct test *t, enum sip_transp tp,
 		tp == SIP_TRANSP_TCP ? &t->uac_tcp_addr : NULL;
 	const struct sa *uas = tp == SIP_TRANSP_UDP ? &t->uas_addr :
 		tp == SIP_TRANSP_TCP ? &t->uas_tcp_addr : &t->uas_tls_addr;
-	struct le *le;
 
 	if (uac && sa_cmp(uac, laddr, SA_ALL)) {
 		*role = WIRE_UAC;
@@ -887,6 +883,22 @@ static bool world_role(const struct test *t, enum sip_transp tp,
 		*role = WIRE_UAS;
 		return true;
 	}
+
+	return false;
+}
+
+
+/* The role of the test's endpoint at laddr: a listening address, or
+ * the local end of a connection its UAC or UAS sent on (libre traced
+ * its first message with that source; a connection accepted by the UAS
+ * is at one of the UAS's listening addresses). */
+static bool world_role(const struct test *t, enum sip_transp tp,
+		       const struct sa *laddr, enum wire_role *role)
+{
+	struct le *le;
+
+	if (world_listens(t, tp, laddr, role))
+		return true;
 
 	/* a connection the test's UAC opened: its first message, sent,
 	 * has the connection's local address */
@@ -913,6 +925,18 @@ static void world_raw(const struct sa *laddr, const struct sa *paddr,
 	enum wire_role role;
 	struct le *le;
 
+	/* the listening addresses of every test first: one test's wire
+	 * is read only when no test listens there (with many tests at
+	 * once, siptap load, reading them all was most of the work) */
+	for (le = worlds.head; le; le = le->next) {
+		struct test *t = le->data;
+
+		if (world_listens(t, tp, laddr, &role)) {
+			(void)wire_recv(t->wire, role, tp, paddr, laddr, p,
+					len, why);
+			return;
+		}
+	}
 	for (le = worlds.head; le; le = le->next) {
 		struct test *t = le->data;
 
