@@ -694,6 +694,8 @@ static void worker_end(struct lw *w)
 	struct rusage ru;
 
 	tmr_cancel(&w->tick);
+	if (!w->stopping)   /* interrupted while it started calls */
+		w->rep->play_s = (double)(clock_mono_ms() - w->t0) / 1000.0;
 	w->rep->unfinished = w->inprog;
 	w->rep->missed = w->live->missed;
 	w->rep->workers = 1;
@@ -974,9 +976,13 @@ static void mode_line(struct lrun *lr)
 {
 	const struct run_conf *c = lr->conf;
 	const struct lconf *lc = lr->lc;
+	char shard[48] = "";
 
+	if (lc->shard_n > 1)
+		(void)re_snprintf(shard, sizeof(shard), ", shard %u/%u",
+				  lc->shard_k, lc->shard_n);
 	(void)re_sdprintf(&lr->rep->mode, "UAC over %s%s%s%s%J%s%J, seed "
-			  "%llu, T1 %u ms, shard %u/%u",
+			  "%llu, T1 %u ms%s",
 			  sip_transp_name(c->transport),
 			  c->proxy_uri ? ", through the proxy " : "",
 			  c->proxy_uri ? c->proxy_uri : "",
@@ -986,8 +992,7 @@ static void mode_line(struct lrun *lr)
 			  sa_isset(&c->agent, SA_ADDR) ?
 			  ", the UAS played by the agent at " : "",
 			  sa_isset(&c->agent, SA_ADDR) ? &c->agent : NULL,
-			  (unsigned long long)c->seed, c->t1, lc->shard_k,
-			  lc->shard_n);
+			  (unsigned long long)c->seed, c->t1, shard);
 }
 
 

@@ -1070,6 +1070,8 @@ int merge_main(struct run_conf *conf, int argc, char *argv[])
 			ret = 2;
 		}
 	}
+	if (!ret && r->mode && strstr(r->mode, ", shard "))
+		*strstr(r->mode, ", shard ") = '\0';   /* all of them now */
 	if (!ret && lrep_mkdirs(out)) {
 		(void)fprintf(stderr, "siptap: merge: --report-dir %s: %s\n",
 			      out, strerror(errno));
