@@ -656,11 +656,12 @@ static int reason_cmp(const void *a, const void *b)
 
 
 /* The failing calls kept, as the subtest of the test's point */
-static void test_subtest(struct mbuf *mb, const struct lrep_test *t)
+static void test_subtest(struct mbuf *mb, const struct lrep_test *t,
+			 const char *desc)
 {
 	const char *tap = t->failv[0].tap;
 
-	(void)tap_subtest(mb, 1, t->name);
+	(void)tap_subtest(mb, 1, desc);
 	(void)mbuf_write_str(mb, tap);
 	if (*tap && tap[strlen(tap) - 1] != '\n')
 		(void)mbuf_write_u8(mb, '\n');
@@ -682,13 +683,16 @@ static void test_point(struct mbuf *mb, unsigned num, const struct lrep *r,
 			  "calls", t->name, (unsigned long long)t->passed,
 			  (unsigned long long)(t->calls - t->skipped));
 	if (!ok && t->failc)
-		test_subtest(mb, t);
+		test_subtest(mb, t, desc);
 	(void)tap_point(mb, 0, ok, num, desc, TAP_NONE, NULL);
 	if (ok)
 		return;
 
 	*failedp = true;
-	if (!t->calls)
+	if (!t->calls && t->failc)
+		(void)re_snprintf(msg, sizeof(msg), "no call was played: the "
+				  "subtest above says why");
+	else if (!t->calls)
 		(void)re_snprintf(msg, sizeof(msg), "no call of this test "
 				  "ended in the run");
 	else
