@@ -173,6 +173,7 @@ struct test {
 	lua_State *shared;         /**< load: L is a thread of this state,
 				    *   which outlives the call        */
 	int shared_ref;            /**< L's anchor in its registry      */
+	struct le grave_le;        /**< load: over, its world to go     */
 	runner_point_h *pointh;    /**< load: told of every point      */
 	void *point_arg;
 	void (*endh)(struct test *t, const struct list *msgs); /**< load:
