@@ -63,6 +63,7 @@ struct lconf {
 struct live {
 	volatile uint64_t started, completed, passed, failed, broken;
 	volatile uint64_t inprog, missed;
+	volatile uint64_t lag_ms;     /* the latest its loop ran a tick   */
 	volatile int done;
 	struct hist h[LOAD_METRICS];
 };
@@ -87,6 +88,7 @@ struct lw {
 	uint64_t quota;           /* --calls: this worker's share        */
 	unsigned max_conc;
 	uint64_t t0, stop_at;     /* ms                                  */
+	uint64_t tick_due;        /* when the tick should run            */
 	uint64_t due_done;        /* calls the clock has asked for so far */
 	uint64_t seq;
 	unsigned inprog;
@@ -698,6 +700,7 @@ static void worker_end(struct lw *w)
 		w->rep->play_s = (double)(clock_mono_ms() - w->t0) / 1000.0;
 	w->rep->unfinished = w->inprog;
 	w->rep->missed = w->live->missed;
+	w->rep->lag_ms = w->live->lag_ms;
 	w->rep->workers = 1;
 	if (!getrusage(RUSAGE_SELF, &ru))
 		w->rep->cpu_s = (double)(ru.ru_utime.tv_sec +
@@ -715,7 +718,12 @@ static void tick(void *arg)
 {
 	struct lw *w = arg;
 	const uint64_t now = clock_mono_ms(), el = now - w->t0;
-	uint64_t due;
+	uint64_t due, period;
+
+	/* a loop that runs late makes siptap's own timers late too (the
+	 * reference UAS's retransmissions, the UAC's ACK): the run says so */
+	if (w->tick_due && now > w->tick_due + w->live->lag_ms)
+		w->live->lag_ms = now - w->tick_due;
 
 	if (run_interrupted() || (w->stopping && now >= w->stop_at)) {
 		w->rep->interrupted = run_interrupted() != 0;
@@ -757,8 +765,9 @@ static void tick(void *arg)
 		return;
 	}
 
-	tmr_start(&w->tick, w->rate >= 500 ? 1 : w->rate >= 50 ? 5 : 20,
-		  tick, w);
+	period = w->rate >= 500 ? 1 : w->rate >= 50 ? 5 : 20;
+	w->tick_due = now + period;
+	tmr_start(&w->tick, period, tick, w);
 }
 
 
@@ -1138,6 +1147,13 @@ static void rate_warning(const struct lrun *lr)
 	const double got = r->play_s > 0 ?
 		(double)lr->sum.started / r->play_s : 0;
 
+	if (r->lag_ms > lr->conf->t1 / 2)
+		(void)fprintf(stderr, "siptap: load: warning: siptap's own "
+			      "loop ran up to %llu ms late (T1 is %u ms): the "
+			      "machine is short of CPU; timing rules (R-RETX-*, "
+			      "P-2XX-1, ...) may fail for siptap's lateness, not "
+			      "the peer's\n", (unsigned long long)r->lag_ms,
+			      lr->conf->t1);
 	if (r->interrupted || (got >= asked * 0.95 && !r->missed))
 		return;
 	(void)fprintf(stderr, "siptap: load: warning: asked for %.1f calls/s,"

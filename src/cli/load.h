@@ -75,6 +75,7 @@ struct lrep {
 	uint64_t mem_per_call; /**< bytes per call in progress (the most) */
 	uint64_t peak;         /**< calls in progress at once (summed)    */
 	uint64_t unfinished;   /**< in progress when the run ended        */
+	uint64_t lag_ms;       /**< the latest a worker's loop ran (most) */
 	uint64_t missed;       /**< due but not started (max-concurrent,  */
 	unsigned workers;      /**<   or a machine that could not keep up) */
 	unsigned parts;

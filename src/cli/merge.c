@@ -328,7 +328,8 @@ int lrep_save(const struct lrep *r, const char *dir)
 		return errno;
 
 	(void)re_fprintf(f, "siptap-load\t1\n");
-	(void)re_fprintf(f, "meta\tplay\t%.3f\n", r->play_s);
+	(void)re_fprintf(f, "meta\tplay\t%.3f\nmeta\tlag_ms\t%llu\n",
+			 r->play_s, (unsigned long long)r->lag_ms);
 	(void)re_fprintf(f, "meta\trate\t%.3f\nmeta\tseconds\t%.3f\n"
 			 "meta\tcpu\t%.3f\nmeta\tmem_per_call\t%llu\n"
 			 "meta\tpeak\t%llu\nmeta\tunfinished\t%llu\n"
@@ -446,6 +447,8 @@ static void load_meta(struct lrep *r, char *fv[], size_t n)
 		r->cpu_s += atof(v);
 	else if (!strcmp(k, "mem_per_call") && num(v) > r->mem_per_call)
 		r->mem_per_call = num(v);
+	else if (!strcmp(k, "lag_ms") && num(v) > r->lag_ms)
+		r->lag_ms = num(v);
 	else if (!strcmp(k, "peak"))
 		r->peak += num(v);
 	else if (!strcmp(k, "unfinished"))
@@ -752,6 +755,12 @@ static void tap_header(struct mbuf *mb, const struct lrep *r,
 	(void)tap_comment(mb, 0, line);
 	if (r->mode)
 		(void)tap_comment(mb, 0, r->mode);
+	if (r->lag_ms) {
+		(void)re_snprintf(line, sizeof(line), "siptap's loop ran up to "
+				  "%llu ms late (its own timers with it)",
+				  (unsigned long long)r->lag_ms);
+		(void)tap_comment(mb, 0, line);
+	}
 	if (r->unfinished) {
 		(void)re_snprintf(line, sizeof(line), "%llu calls still in "
 				  "progress at the end, not counted",
