@@ -434,10 +434,17 @@ static void call_point(struct test *t, bool ok, const char *desc,
 
 	if (!ok && !todo && !c->reason) {
 		const char *wf = diag_val(diagv, diagc, "waiting_for");
+		const char *msg = diag_val(diagv, diagc, "message");
 
-		(void)re_sdprintf(&c->reason, "%s%s%s%s", desc ? desc : "not ok",
+		/* a Lua error's message is its reason; its first line, short:
+		 * reasons are counted by their text */
+		if (wf || !msg || (desc && !strcmp(msg, desc)))
+			msg = "";
+		(void)re_sdprintf(&c->reason, "%s%s%s%s%s%b",
+				  desc ? desc : "not ok",
 				  wf ? " (waiting for " : "", wf ? wf : "",
-				  wf ? ")" : "");
+				  wf ? ")" : "", *msg ? ": " : "", msg,
+				  min(strcspn(msg, "\n"), (size_t)120));
 	}
 	if (!rule_id(desc, diagv, diagc, id, sizeof(id)))
 		return;
