@@ -1039,7 +1039,7 @@ static pid_t worker_fork(struct lrun *lr, unsigned k, const char *dir)
 	w.k = k;
 	w.tv = lr->tv;
 	w.tc = lr->tc;
-	w.next = k;
+	w.next = slot;   /* shards and workers start on tests of their own */
 	w.rep = lrep_alloc();
 	w.live = &lr->livev[k];
 	w.rate = lc->rate / ways;
@@ -1048,7 +1048,12 @@ static pid_t worker_fork(struct lrun *lr, unsigned k, const char *dir)
 	if (!w.max_conc)
 		w.max_conc = 1;
 	w.part_dir = dir;
-	err = !w.rep || (lc->calls && !w.quota) ? 0 : worker_run(&w);
+	if (!w.rep)
+		err = ENOMEM;
+	else if (lc->calls && !w.quota)   /* fewer calls than workers */
+		err = lrep_save(w.rep, dir);
+	else
+		err = worker_run(&w);
 	if (err)
 		(void)fprintf(stderr, "siptap: load: worker %u: %s: %s\n", k,
 			      dir, strerror(err));
@@ -1240,7 +1245,7 @@ static int load_run(struct run_conf *conf, struct lconf *lc,
 int load_main(struct run_conf *conf, int argc, char *argv[])
 {
 	struct lconf lc;
-	struct list testl = LIST_INIT;
+	struct list testl = LIST_INIT, memo = LIST_INIT;
 	char err[512] = "";
 	int ret;
 
@@ -1260,6 +1265,7 @@ int load_main(struct run_conf *conf, int argc, char *argv[])
 	}
 	lc.live = isatty(fileno(stderr));
 
+	conf->memo = &memo;   /* SIPTAP.memo, as in siptap run */
 	run_signals_catch();
 	ret = setup(conf);
 	if (!ret && lrep_mkdirs(conf->report_dir)) {
@@ -1278,6 +1284,7 @@ int load_main(struct run_conf *conf, int argc, char *argv[])
 		ret = load_run(conf, &lc, &testl);
 	}
 	list_flush(&testl);
+	run_memo_flush(&memo);
 	conf->lib = mem_deref(conf->lib);
 	libre_close();
 

@@ -682,6 +682,14 @@ static void test_point(struct mbuf *mb, unsigned num, const struct lrep *r,
 		(void)tap_point(mb, 0, true, num, t->name, TAP_SKIP, t->skip);
 		return;
 	}
+	/* fewer calls than tests (--calls): the test was never its turn.
+	 * Not when calls were cut short: then one may be its own */
+	if (!t->calls && !t->failc && !r->unfinished && !r->interrupted) {
+		(void)tap_point(mb, 0, true, num, t->name, TAP_SKIP, "not "
+				"played: the run started fewer calls than there "
+				"are tests");
+		return;
+	}
 	(void)re_snprintf(desc, sizeof(desc), "%s: passed in %llu of %llu "
 			  "calls", t->name, (unsigned long long)t->passed,
 			  (unsigned long long)(t->calls - t->skipped));
@@ -708,7 +716,6 @@ static void test_point(struct mbuf *mb, unsigned num, const struct lrep *r,
 				  num - 1);
 	(void)tap_yaml(mb, 0, (struct tap_diag[]){{"message", msg, 0},
 			{"file", t->file, 0}}, 2);
-	(void)r;
 }
 
 
