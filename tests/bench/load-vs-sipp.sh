@@ -64,12 +64,16 @@ for r in $RATES; do
     -l 100000 -timeout $((DUR + 30))s -nostdin -trace_stat -stf "$tmp/p$r.csv" \
     >"$tmp/p$r.out" 2>&1 </dev/null &
   uac_pid=$!
+  # SIPp's own -timeout did not always end an overloaded UAC here
+  (sleep $((DUR + 40)); kill "$uac_pid" 2>/dev/null) &
+  dog=$!
   uac_cpu=0
   while kill -0 "$uac_pid" 2>/dev/null; do
     uac_cpu=$(cpu_s "$uac_pid" 2>/dev/null || echo "$uac_cpu")
     sleep 0.2
   done
   wait "$uac_pid"; prc=$?
+  kill "$dog" 2>/dev/null
   uas_cpu=$(cpu_s "$uas_pid" 2>/dev/null || echo 0)
   kill "$uas_pid" 2>/dev/null; wait "$uas_pid" 2>/dev/null; uas_pid=""
   pfailed=$(grep -E '^ *Failed call' "$tmp/p$r.out" | tail -1 | awk -F'|' '{ gsub(/ /, "", $3); print $3 }')
