@@ -754,7 +754,9 @@ static void tick(void *arg)
 		if ((w->lc->duration && el >= w->lc->duration * 1000) ||
 		    (w->quota && w->due_done >= w->quota)) {
 			w->stopping = true;
-			w->rep->play_s = (double)el / 1000.0;
+			/* the last call's slot counts: N calls take N/rate */
+			w->rep->play_s = w->lc->duration ? (double)el / 1000.0 :
+				(double)el / 1000.0 + 1.0 / w->rate;
 			w->stop_at = now + w->conf->timeout_s * 1000 + 500;
 		}
 		if (w->inprog > w->peak) {
