@@ -29,6 +29,7 @@
 #include "findings.h"
 #include "rulebook.h"
 #include <lauxlib.h>
+#include "load.h"
 
 #define DEBUG_MODULE "siptap"
 #define DEBUG_LEVEL 3
@@ -42,6 +43,8 @@ static const char usage_text[] =
 "       siptap list [--long|--json] [options] [PATH...]\n"
 "       siptap rules [--markdown] [ID]\n"
 "       siptap faults\n"
+"       siptap load [load options] PATH...   (siptap load --help)\n"
+"       siptap merge DIR...\n"
 "       siptap --help | --version\n"
 "\n"
 "Runs SIP scenario files (Lua) against siptap's reference UAS and prints\n"
@@ -57,6 +60,9 @@ static const char usage_text[] =
 "                      faults that break it, the rule (or only ID)\n"
 "  faults              list the reference UAS's fault switches and the\n"
 "                      rules each breaks\n"
+"  load                the tests as calls at a rate, every rule on every\n"
+"                      call (docs/load.md; siptap load --help)\n"
+"  merge               combine the reports of load shards into one\n"
 "\n"
 "options:\n"
 "  --tap-version 13|14 TAP version to print (default 14, or 13 when the\n"
@@ -990,6 +996,8 @@ static const struct command {
 	{"list",      cmd_list,    true},
 	{"rules",     cmd_rules,   true},
 	{"faults",    cmd_faults,  false},
+	{"load",      load_main,   false},
+	{"merge",     merge_main,  false},
 	{"help",      cmd_help,    false},
 	{"--help",    cmd_help,    false},
 	{"-h",        cmd_help,    false},

@@ -161,6 +161,8 @@ void runner_point(struct test *t, bool ok, const char *desc,
 	++t->points;
 	(void)tap_point(t->out, 1, ok, t->points, desc,
 			todo ? TAP_TODO : TAP_NONE, todo);
+	if (t->pointh)
+		t->pointh(t, ok, desc, diagv, diagc);
 
 	if (ok)
 		return;
@@ -864,12 +866,9 @@ static void world_loss(enum sip_transp tp, const struct sa *laddr,
 }
 
 
-/* The role of the test's endpoint at laddr: a listening address, or
- * the local end of a connection its UAC or UAS sent on (libre traced
- * its first message with that source; a connection accepted by the UAS
- * is at one of the UAS's listening addresses). */
-static bool world_role(const struct test *t, enum sip_transp tp,
-		       const struct sa *laddr, enum wire_role *role)
+/* The role of the test's endpoint listening at laddr, if it is one */
+static bool world_listens(const struct test *t, enum sip_transp tp,
+			  const struct sa *laddr, enum wire_role *role)
 {
 	/* by transport too: a UDP port of one test may be the TCP port of
 	 * another's listener at the same time */
@@ -877,7 +876,6 @@ static bool world_role(const struct test *t, enum sip_transp tp,
 		tp == SIP_TRANSP_TCP ? &t->uac_tcp_addr : NULL;
 	const struct sa *uas = tp == SIP_TRANSP_UDP ? &t->uas_addr :
 		tp == SIP_TRANSP_TCP ? &t->uas_tcp_addr : &t->uas_tls_addr;
-	struct le *le;
 
 	if ((tp == SIP_TRANSP_WS || tp == SIP_TRANSP_WSS) &&
 	    sa_cmp(&t->uac_ws_addr, laddr, SA_ALL)) {
@@ -892,6 +890,22 @@ static bool world_role(const struct test *t, enum sip_transp tp,
 		*role = WIRE_UAS;
 		return true;
 	}
+
+	return false;
+}
+
+
+/* The role of the test's endpoint at laddr: a listening address, or
+ * the local end of a connection its UAC or UAS sent on (libre traced
+ * its first message with that source; a connection accepted by the UAS
+ * is at one of the UAS's listening addresses). */
+static bool world_role(const struct test *t, enum sip_transp tp,
+		       const struct sa *laddr, enum wire_role *role)
+{
+	struct le *le;
+
+	if (world_listens(t, tp, laddr, role))
+		return true;
 
 	/* a connection the test's UAC opened: its first message, sent,
 	 * has the connection's local address */
@@ -918,6 +932,18 @@ static void world_raw(const struct sa *laddr, const struct sa *paddr,
 	enum wire_role role;
 	struct le *le;
 
+	/* the listening addresses of every test first: one test's wire
+	 * is read only when no test listens there (with many tests at
+	 * once, siptap load, reading them all was most of the work) */
+	for (le = worlds.head; le; le = le->next) {
+		struct test *t = le->data;
+
+		if (world_listens(t, tp, laddr, &role)) {
+			(void)wire_recv(t->wire, role, tp, paddr, laddr, p,
+					len, why);
+			return;
+		}
+	}
 	for (le = worlds.head; le; le = le->next) {
 		struct test *t = le->data;
 
@@ -1145,8 +1171,12 @@ static void world_free(struct test *t)
 	struct sip *sips[2] = {t->uac_sip, t->uas_sip};
 	size_t i;
 
-	if (t->L)
+	if (t->shared) {
+		/* graves_flush() let go of its Lua side and collected it */
+	}
+	else if (t->L) {
 		sandbox_close(t->L);
+	}
 	t->L = t->co = NULL;
 
 	t->ws_reg = mem_deref(t->ws_reg);
@@ -1516,6 +1546,60 @@ static void wire_log_make(struct test *t)
 }
 
 
+/* Calls of shared states (siptap load) that are over wait here for
+ * their world to go. Their Lua objects must be finalized first, while
+ * what they point into (the UAS's transactions, the UAC's calls) is
+ * still there; a full collection of a state does that for every call
+ * that ended since the last one, so it is paid once for GRAVES_MAX
+ * calls, or after GRAVES_MS. Until then a late message to one of their
+ * sockets only goes on their wire (a test that is done is not woken). */
+enum { GRAVES_MAX = 64, GRAVES_MS = 20 };
+
+static struct list graves;
+static struct tmr graves_tmr;
+
+
+static void graves_flush(void *arg)
+{
+	lua_State *seen[GRAVES_MAX];
+	size_t n = 0, i;
+	struct le *le;
+
+	(void)arg;
+	tmr_cancel(&graves_tmr);
+	for (le = graves.head; le; le = le->next) {
+		struct test *t = le->data;
+
+		lua_settop(t->L, 0);
+		luaL_unref(t->shared, LUA_REGISTRYINDEX, t->shared_ref);
+		for (i = 0; i < n && seen[i] != t->shared; i++)
+			;
+		if (i == n && n < GRAVES_MAX)
+			seen[n++] = t->shared;
+	}
+	for (i = 0; i < n; i++)
+		lua_gc(seen[i], LUA_GCCOLLECT);
+
+	while ((le = graves.head)) {
+		struct test *t = le->data;
+
+		list_unlink(le);
+		world_free(t);
+		t->doneh(t, t->done_arg);
+	}
+}
+
+
+static void grave_add(struct test *t)
+{
+	list_append(&graves, &t->grave_le, t);
+	if (list_count(&graves) >= GRAVES_MAX)
+		graves_flush(NULL);
+	else if (!tmr_isrunning(&graves_tmr))
+		tmr_start(&graves_tmr, GRAVES_MS, graves_flush, NULL);
+}
+
+
 static void done_handler(void *arg)
 {
 	struct test *t = arg;
@@ -1526,8 +1610,10 @@ static void done_handler(void *arg)
 		 * show why (a proxy that dropped the 180, say) */
 		world_losses(t);
 		if (!t->out_of_memory && !t->lost) {
-			/* the test's deadline is not theirs */
-			sandbox_guard_reset(t->L, RULES_TIME_S);
+			/* the test's deadline is not theirs; a shared
+			 * state has none (its calls' waits time out) */
+			sandbox_guard_reset(t->L, t->shared ? 0 :
+					    RULES_TIME_S);
 			general_rules(t);
 		}
 		if (!t->points && !t->skipped)
@@ -1539,11 +1625,17 @@ static void done_handler(void *arg)
 			wire_log_make(t);
 		if (t->conf->pcap_dir)
 			runner_pcap(t);
+		if (t->endh)
+			t->endh(t, wire_msgs(t->wire));
 	}
 	else if (!t->points) {
 		runner_point(t, false, "the test could be set up", NULL, 0);
 	}
 
+	if (t->shared) {
+		grave_add(t);
+		return;
+	}
 	world_free(t);
 	t->doneh(t, t->done_arg);
 }
@@ -1561,7 +1653,12 @@ static void begin(struct test *t)
 	lua_pop(t->L, 1);
 
 	t->co = lua_newthread(t->L);
-	lua_setfield(t->L, LUA_REGISTRYINDEX, "siptap.co");
+	/* a new thread copies the main thread's extra space, not t's */
+	*(struct test **)lua_getextraspace(t->co) = t;
+	if (t->shared)   /* other calls share the registry: the stack */
+		lua_insert(t->L, -2);
+	else
+		lua_setfield(t->L, LUA_REGISTRYINDEX, "siptap.co");
 	lua_getfield(t->L, -1, "fn");
 	lua_xmove(t->L, t->co, 1);
 	t->conf->objects->push_test(t->co, t);
@@ -1879,24 +1976,11 @@ static void ws_begin(struct test *t)
 }
 
 
-/* Starts a test; doneh is called once it is over (passed, failed,
- * timed out or never set up), its points in t->out. */
-int runner_start(struct test *t, runner_done_h *doneh, void *arg)
+/* The test's world, its timeout and its start, once its state holds
+ * its declaration on top. */
+static int launch(struct test *t)
 {
 	int err;
-
-	t->doneh = doneh;
-	t->done_arg = arg;
-	t->deadline_ms = clock_mono_ms() + (uint64_t)t->conf->timeout_s * 1000;
-	t->out = mbuf_alloc(1024);
-	if (!t->out)
-		return ENOMEM;
-
-	err = state_make(t);
-	if (err || !declaration_get(t)) {
-		finish(t);
-		return 0;
-	}
 
 	err = world_make(t);
 	if (err) {
@@ -1935,4 +2019,78 @@ int runner_start(struct test *t, runner_done_h *doneh, void *arg)
 	}
 
 	return 0;
+}
+
+
+/* Starts a test; doneh is called once it is over (passed, failed,
+ * timed out or never set up), its points in t->out. */
+int runner_start(struct test *t, runner_done_h *doneh, void *arg)
+{
+	int err;
+
+	t->doneh = doneh;
+	t->done_arg = arg;
+	t->deadline_ms = clock_mono_ms() + (uint64_t)t->conf->timeout_s * 1000;
+	t->out = mbuf_alloc(1024);
+	if (!t->out)
+		return ENOMEM;
+
+	err = state_make(t);
+	if (err || !declaration_get(t)) {
+		finish(t);
+		return 0;
+	}
+
+	return launch(t);
+}
+
+
+/* A state for many calls of one test (siptap load): made and its file
+ * loaded once, the test's declaration left on its stack, no deadline
+ * (each call's waits have their own). tmpl names the test; a file that
+ * does not load leaves its failing point in tmpl->out. 0, or an error
+ * with tmpl->L closed. */
+int runner_shared_load(struct test *tmpl)
+{
+	int err;
+
+	tmpl->out = mbuf_alloc(512);
+	if (!tmpl->out)
+		return ENOMEM;
+	err = state_make(tmpl);
+	if (!err && !declaration_get(tmpl))
+		err = EINVAL;
+	if (err) {
+		sandbox_close(tmpl->L);
+		tmpl->L = NULL;
+		return err;
+	}
+	sandbox_deadline(tmpl->L, 0);
+	*(struct test **)lua_getextraspace(tmpl->L) = NULL;
+
+	return 0;
+}
+
+
+/* A call of the test whose shared state S runner_shared_load() made: a
+ * thread of S of its own (anchored in S's registry until world_free),
+ * its coroutine in that; no new state, nothing compiled again. */
+int runner_start_shared(struct test *t, lua_State *S, runner_done_h *doneh,
+			void *arg)
+{
+	t->doneh = doneh;
+	t->done_arg = arg;
+	t->deadline_ms = clock_mono_ms() + (uint64_t)t->conf->timeout_s * 1000;
+	t->out = mbuf_alloc(512);
+	if (!t->out)
+		return ENOMEM;
+
+	t->L = lua_newthread(S);
+	t->shared = S;
+	t->shared_ref = luaL_ref(S, LUA_REGISTRYINDEX);
+	*(struct test **)lua_getextraspace(t->L) = t;
+	lua_pushvalue(S, -1);        /* the declaration, kept on S's top */
+	lua_xmove(S, t->L, 1);
+
+	return launch(t);
 }

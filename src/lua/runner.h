@@ -109,6 +109,9 @@ struct suite_test {
 };
 
 typedef void (runner_done_h)(struct test *t, void *arg);
+/** Each test point as it is made (siptap load counts rules by it) */
+typedef void (runner_point_h)(struct test *t, bool ok, const char *desc,
+			      const struct tap_diag *diagv, size_t diagc);
 
 enum test_outcome {
 	RESULT_PASS = 0,
@@ -183,6 +186,14 @@ struct test {
 	bool finished;
 	bool ok;
 	enum test_outcome result;
+	lua_State *shared;         /**< load: L is a thread of this state,
+				    *   which outlives the call        */
+	int shared_ref;            /**< L's anchor in its registry      */
+	struct le grave_le;        /**< load: over, its world to go     */
+	runner_point_h *pointh;    /**< load: told of every point      */
+	void *point_arg;
+	void (*endh)(struct test *t, const struct list *msgs); /**< load:
+				    *   the wire, before it goes        */
 };
 
 struct test *runner_test(lua_State *L);
@@ -193,6 +204,9 @@ int  run_memo_encode(const struct list *cache, size_t from,
 		     struct mbuf *mb);
 int  run_memo_decode(struct list *cache, struct mbuf *mb);
 int  runner_start(struct test *t, runner_done_h *doneh, void *arg);
+int  runner_shared_load(struct test *tmpl);
+int  runner_start_shared(struct test *t, lua_State *S, runner_done_h *doneh,
+			 void *arg);
 void runner_pcap(struct test *t);
 struct finding *runner_finding_new(struct test *t);
 void runner_point(struct test *t, bool ok, const char *desc,

@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# siptap load (docs/load.md): scenario tests played as calls at a rate.
+# - against the reference UAS: every call passes, every rule point holds,
+#   the reports are there (stats.csv, latency.hist, percentiles.csv,
+#   summary.md); a file that does not load is one failing point;
+# - a rule broken under load (--uas-fault rseq-zero) is a failing rule
+#   point, with the first failing call's subtest and wire log;
+# - bad values: one line, exit 2; a silent server: calls fail with their
+#   reason and the run ends on time; SIGINT: the report of what ran;
+# - two shards merged (siptap merge) equal one run in totals;
+# - through Kamailio (--proxy), and against SIPp as the remote UAS.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+e2e_init load "${1:-}"
+
+peers="$ROOT/tests/peers"
+flow=scenarios/flows/reliable-183.lua
+one=(--filter "reliable 183 with SDP, PRACK")
+kam_dir="$TMP/kamailio"
+sipp_pid=""
+cleanup() {
+  [[ -n "$sipp_pid" ]] && kill "$sipp_pid" 2>/dev/null
+  sh "$peers/kamailio/kamailio.sh" stop "$kam_dir" >/dev/null 2>&1
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+load() {   # load OUT-NAME ARGS...: siptap load, rc in $rc
+  local name="$1"
+  shift
+  siptap_run "$TMP/$name.tap" "$TMP/$name.err" load --t1 50 \
+    --report-dir "$TMP/$name" "$@"
+}
+
+# 1. the reference UAS, and a file that does not load beside it
+printf 'test("x", function(t)\n  t:ok(true\nend)\n' >"$TMP/broken.lua"
+load ref --rate 40 --calls 60 "${one[@]}" --filter broken.lua "$flow" "$TMP/broken.lua"
+if [[ $rc -eq 1 ]] &&
+  grep -qE '^ok 1 - reliable 183 with SDP.*: passed in 60 of 60 calls$' "$TMP/ref.tap" &&
+  grep -qE '^not ok 2 - .*broken.lua' "$TMP/ref.tap" &&
+  grep -qE '^ok [0-9]+ - R-RSEQ-1 held in 60 of 60 calls$' "$TMP/ref.tap" &&
+  ! grep -E '^not ok' "$TMP/ref.tap" | grep -qv broken.lua; then
+  pass "60 calls against the reference UAS pass, each rule holds; the broken file is one failing point"
+else
+  fail "reference UAS: exit $rc"
+  show "$TMP/ref.tap" tap
+  show "$TMP/ref.err" stderr
+fi
+tap_check --version 14 --expect-ok false "$TMP/ref.tap" >/dev/null &&
+  pass "its TAP is valid TAP 14" || fail "its TAP does not parse"
+cmp -s "$TMP/ref.tap" "$TMP/ref/load.tap" &&
+  pass "load.tap is stdout" || fail "load.tap differs from stdout"
+rows=$(awk -F, 'NR > 1 { s += $2 } END { print s + 0 }' "$TMP/ref/stats.csv")
+if [[ $(head -1 "$TMP/ref/stats.csv") == second,started,completed,* && $rows -eq 60 ]] &&
+  grep -qE '^test	.*	invite_200	[0-9]+	[0-9]+$' "$TMP/ref/latency.hist" &&
+  grep -qE '^"\*",invite_18x,60,' "$TMP/ref/percentiles.csv" &&
+  grep -q 'calls: 60, passed 60' "$TMP/ref/summary.md"; then
+  pass "stats.csv rows add up to 60 calls started; histograms, percentiles, summary"
+else
+  fail "reports of the reference run"
+  show "$TMP/ref/stats.csv" stats.csv
+  show "$TMP/ref/percentiles.csv" percentiles.csv
+fi
+if command -v gnuplot >/dev/null; then
+  [[ -s "$TMP/ref/plot.png" ]] && grep -q 'plot.png' "$TMP/ref/summary.md" &&
+    pass "summary.md shows plot.png" || fail "no plot.png"
+fi
+
+# 2. a rule broken under load: a failing rule point, the first failing call
+load fault --rate 40 --calls 20 --uas-fault rseq-zero "${one[@]}" "$flow"
+if [[ $rc -eq 1 ]] &&
+  grep -qE '^not ok [0-9]+ - R-RSEQ-1 held in 0 of 20 calls$' "$TMP/fault.tap" &&
+  grep -qE '^not ok 1 - reliable 183 with SDP.*: passed in 0 of 20 calls$' "$TMP/fault.tap" &&
+  grep -qE '^    not ok [0-9]+ - R-RSEQ-1 ' "$TMP/fault.tap" &&
+  grep -q 'CSeq: .* INVITE' "$TMP/fault/wire/0-0.log" &&
+  grep -qE '^ok [0-9]+ - P-COPY-1 held in 20 of 20 calls$' "$TMP/fault.tap"; then
+  pass "rseq-zero: R-RSEQ-1 held in 0 of 20 calls, the others hold; the first failing call's subtest and wire"
+else
+  fail "rseq-zero under load: exit $rc"
+  show "$TMP/fault.tap" tap
+fi
+tap_check --version 14 --expect-ok false "$TMP/fault.tap" >/dev/null &&
+  pass "the failing run's TAP is valid" || fail "the failing run's TAP does not parse"
+
+# 3. bad values: one line, exit 2
+for bad in "--rate 0" "--rate -3" "--rate 1e9" "--rate 10 --calls 0" "--rate 10 --workers 0"; do
+  # shellcheck disable=SC2086
+  load bad $bad "$flow"
+  if [[ $rc -eq 2 && $(wc -l <"$TMP/bad.err") -eq 1 && ! -s "$TMP/bad.tap" ]] &&
+    grep -q "^siptap: load: --" "$TMP/bad.err"; then
+    pass "$bad: one line, exit 2"
+  else
+    fail "$bad: exit $rc"
+    show "$TMP/bad.err" stderr
+  fi
+done
+
+# 4. a server that answers nothing: failed calls with their reason, on time
+silent=$(free_port) || e2e_abort "no free port"
+start=$(date +%s)
+load silent --rate 20 --duration 1 --timeout 1 --target "127.0.0.1:$silent" \
+  "$peers/sipp/scenarios/uas-183-reliable.lua"
+took=$(($(date +%s) - start))
+if [[ $rc -eq 1 && $took -le 6 ]] &&
+  grep -qE '^# failed calls: [0-9]+ x test finished in time \(waiting for 183 response to the INVITE\)' "$TMP/silent.tap" &&
+  grep -qE '^not ok 1 - .*: passed in 0 of [0-9]+ calls$' "$TMP/silent.tap"; then
+  pass "a silent UAS: calls fail, counted with why, the run ends on time (${took}s)"
+else
+  fail "silent UAS: exit $rc after ${took}s"
+  show "$TMP/silent.tap" tap
+fi
+
+# 5. SIGINT: the report of what ran
+timeout 60 "$SIPTAP" load --t1 50 --rate 30 --duration 60 "${one[@]}" \
+  --report-dir "$TMP/int" "$flow" >"$TMP/int.tap" 2>"$TMP/int.err" </dev/null &
+pid=$!
+for _ in $(seq 1 100); do
+  [[ -d "$TMP/int/parts" ]] && break
+  sleep 0.05
+done
+sleep 1.5
+kill -INT "$pid"
+start=$(date +%s)
+wait "$pid"
+irc=$?
+took=$(($(date +%s) - start))
+if [[ $irc -eq 1 && $took -le 5 ]] &&
+  grep -q '^# interrupted' "$TMP/int.tap" && [[ -s "$TMP/int/stats.csv" ]] &&
+  grep -qE '^ok 1 - .*: passed in [1-9][0-9]* of [1-9][0-9]* calls$' "$TMP/int.tap"; then
+  pass "SIGINT: the report of the calls that ended, exit 1 (${took}s)"
+else
+  fail "SIGINT: exit $irc after ${took}s"
+  show "$TMP/int.tap" tap
+  show "$TMP/int.err" stderr
+fi
+
+# 6. two shards merged equal one run in totals
+load whole --rate 40 --calls 40 --workers 2 "${one[@]}" "$flow"
+for k in 1 2; do
+  load "s$k" --rate 40 --calls 40 --workers 1 --shard "$k/2" "${one[@]}" "$flow" &
+done
+wait
+siptap_run "$TMP/merged.tap" "$TMP/merged.err" merge --report-dir "$TMP/merged" \
+  "$TMP/s1" "$TMP/s2"
+if [[ $rc -eq 0 ]] && grep -q 'passed in 20 of 20 calls' "$TMP/s1.tap" &&
+  diff <(grep -E '^(not )?ok' "$TMP/whole.tap") <(grep -E '^(not )?ok' "$TMP/merged.tap") >"$TMP/merge.diff" &&
+  grep -qE '^ok 1 - .*passed in 40 of 40 calls$' "$TMP/merged.tap"; then
+  pass "two shards of 20 calls merged: the same points as one run of 40"
+else
+  fail "merge: exit $rc"
+  show "$TMP/merge.diff" diff
+  show "$TMP/merged.err" stderr
+fi
+siptap_run "$TMP/mbad.tap" "$TMP/mbad.err" merge "$TMP/nothing-here"
+[[ $rc -eq 2 && $(wc -l <"$TMP/mbad.err") -eq 1 ]] &&
+  pass "merge of a folder that is no load report: one line, exit 2" ||
+  fail "merge of a missing folder: exit $rc"
+
+# 7. through Kamailio
+kam_port=$(free_port) || e2e_abort "no free port"
+mkdir -p "$kam_dir"
+if sh "$peers/kamailio/kamailio.sh" start "$kam_dir" "$kam_port" >"$TMP/kam.start" 2>&1; then
+  load kam --rate 20 --calls 20 --proxy "sip:127.0.0.1:$kam_port" "${one[@]}" "$flow"
+  if [[ $rc -eq 0 ]] && grep -qE '^ok 1 - .*passed in 20 of 20 calls$' "$TMP/kam.tap" &&
+    grep -qE '^ok [0-9]+ - PX-[A-Z0-9-]+ held in 20 of 20 calls$' "$TMP/kam.tap"; then
+    pass "through Kamailio: 20 calls pass, the proxy rules hold in each"
+  else
+    fail "through Kamailio: exit $rc"
+    show "$TMP/kam.tap" tap
+  fi
+  sh "$peers/kamailio/kamailio.sh" stop "$kam_dir" >/dev/null 2>&1
+else
+  fail "kamailio did not start"
+  show "$TMP/kam.start" kamailio.sh
+fi
+
+# 8. SIPp as the remote UAS
+if command -v sipp >/dev/null; then
+  port=$(free_port) || e2e_abort "no free port"
+  sipp -sf "$peers/sipp/uas-183-reliable.xml" -i 127.0.0.1 -p "$port" \
+    -ci 127.0.0.1 -cp "$(free_port)" -nostdin >"$TMP/sipp.out" 2>&1 </dev/null &
+  sipp_pid=$!
+  for _ in $(seq 1 50); do
+    ss -Hlnu "sport = :$port" | grep -q . && break
+    sleep 0.1
+  done
+  load sipp --rate 20 --calls 20 --target "127.0.0.1:$port" \
+    "$peers/sipp/scenarios/uas-183-reliable.lua"
+  kill "$sipp_pid" 2>/dev/null
+  wait "$sipp_pid" 2>/dev/null
+  sipp_pid=""
+  if [[ $rc -eq 0 ]] && grep -qE '^ok 1 - SIPp UAS.*passed in 20 of 20 calls$' "$TMP/sipp.tap" &&
+    grep -qE '^ok [0-9]+ - P-COPY-1 held in 20 of 20 calls$' "$TMP/sipp.tap"; then
+    pass "SIPp as the remote UAS: 20 calls pass, the rules ran on SIPp's bytes"
+  else
+    fail "SIPp as the remote UAS: exit $rc"
+    show "$TMP/sipp.tap" tap
+    show "$TMP/sipp.out" sipp
+  fi
+else
+  fail "sipp is not installed (.ci/setup)"
+fi
+
+e2e_finish
