@@ -1180,6 +1180,10 @@ static void rate_warning(const struct lrun *lr)
 
 static int setup(struct run_conf *conf)
 {
+	int ret = run_lua_dir_find(conf);
+
+	if (ret)
+		return ret;
 	if (libre_init()) {
 		(void)fprintf(stderr, "siptap: libre_init failed\n");
 		return EXIT_USAGE;

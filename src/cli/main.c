@@ -541,7 +541,7 @@ static char installed_scenarios[4096];
 /* The Lua library: --lua-dir; else share/siptap/lua beside an installed
  * binary (PREFIX/bin/siptap), so a prefix can move; else the source
  * tree the binary was built from. */
-static int lua_dir_find(struct run_conf *conf)
+int run_lua_dir_find(struct run_conf *conf)
 {
 	static char dir[4096];
 	char exe[4096];
@@ -792,7 +792,7 @@ static int cmd_help(struct run_conf *conf, int argc, char *argv[])
 
 static int cmd_version(struct run_conf *conf, int argc, char *argv[])
 {
-	int ret = lua_dir_find(conf);
+	int ret = run_lua_dir_find(conf);
 
 	(void)printf("siptap %s (libre %s, %s)\n", SIPTAP_VERSION,
 		     sys_libre_version_get(), LUA_RELEASE);
@@ -955,7 +955,7 @@ static int with_run(cmd_h *cmdh, struct run_conf *conf, int argc,
 	if (!ret)
 		ret = options_check(conf);
 	if (!ret)
-		ret = lua_dir_find(conf);
+		ret = run_lua_dir_find(conf);
 	if (ret)
 		return ret;
 
