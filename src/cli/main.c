@@ -56,6 +56,8 @@ static const char usage_text[] =
 "  --report-dir DIR    where reports go (default reports/)\n"
 "  --seed N            seed for scenarios' math.random and the option\n"
 "                      matrix (default 1; printed in the TAP)\n"
+"  --loss PERCENT      drop that share of every test's UDP messages at\n"
+"                      random, from --seed (docs/network.md)\n"
 "  --matrix pairwise|full\n"
 "                      option combinations: all pairs (default) or the\n"
 "                      full cartesian product\n"
@@ -315,6 +317,7 @@ static const struct opt opts[] = {
 	      "a number of seconds in 1..86400"),
 	OPT_S("report-dir",  report_dir),
 	OPT_U("seed",        seed, 0, ULONG_MAX, "a non-negative integer"),
+	OPT_U("loss",        loss, 0, 100, "a percentage in 0..100"),
 	OPT_F("matrix",      opt_matrix),
 	OPT_F("uas-fault",   opt_fault),
 	OPT_F("transport",   opt_transport),
@@ -536,6 +539,10 @@ static int options_check(struct run_conf *conf)
 	ret = remote_check(conf);
 	if (ret)
 		return ret;
+	if (conf->loss && conf->transport != SIP_TRANSP_UDP)
+		return usage_error("--loss: link impairment is for UDP only, "
+				   "and the UAC sends over %s (--transport, "
+				   "--proxy)", sip_transp_name(conf->transport));
 	/* one fixed UAS address can serve one test at a time */
 	if (!conf->jobs)
 		conf->jobs = sa_isset(&conf->uas_listen, SA_ADDR) ? 1 : 4;

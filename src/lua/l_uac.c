@@ -115,6 +115,24 @@ static const char *opt_string(lua_State *L, int tbl, const char *key)
 }
 
 
+/* retransmit = false: one send, no Timer A/E copies (RFC 3261 17.1) */
+static bool opt_once(lua_State *L, int tbl, const char *fn)
+{
+	bool once = false;
+
+	if (!lua_istable(L, tbl))
+		return false;
+	lua_getfield(L, tbl, "retransmit");
+	if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
+		luaL_error(L, "%s: retransmit must be a boolean, got %s", fn,
+			   luaL_typename(L, -1));
+	once = lua_isboolean(L, -1) && !lua_toboolean(L, -1);
+	lua_pop(L, 1);
+
+	return once;
+}
+
+
 /* body = bytes, sent whole: a body is no text, a NUL in it included */
 static void invite_body(lua_State *L, int tbl, struct uac_invite_opts *o)
 {
@@ -211,7 +229,8 @@ static int l_invite(lua_State *L)
 {
 	static const char *const known[] = {
 		"ruri", "to", "from", "supported", "require", "headers",
-		"sdp", "body", "content_type", "to_tag", "video", NULL
+		"sdp", "body", "content_type", "to_tag", "video",
+		"retransmit", NULL
 	};
 	struct test *t = check_uac(L);
 	struct uac_invite_opts o;
@@ -233,6 +252,7 @@ static int l_invite(lua_State *L)
 	o.require   = opt_string(L, 2, "require");
 	o.ctype     = opt_string(L, 2, "content_type");
 	o.to_tag    = opt_token(L, 2, "invite", "to_tag");
+	o.once      = opt_once(L, 2, "invite");
 	lua_getfield(L, 2, "headers");
 	o.xhdrc = check_string_list(L, -1, "invite", o.xhdrv, UAC_MAX_HDRS);
 	lua_setfield(L, 2, "headers");
@@ -328,6 +348,7 @@ struct match {
 	uint32_t cseq;      /* 0: any */
 	int scode;          /* 0: any; -1: any final */
 	bool copies;        /* retransmissions count too */
+	bool timer;         /* Timer B/F ends the wait: uac_tx_left() */
 };
 
 
@@ -335,7 +356,8 @@ static bool matches(const struct wire_msg *wm, const struct match *m)
 {
 	const struct wire_head *h = &wm->head;
 
-	if (wm->role != WIRE_UAC || wm->tx || !wm->decoded || h->req)
+	if (wm->role != WIRE_UAC || wm->tx || !wm->decoded || h->req ||
+	    wm->link == WIRE_LINK_DROPPED)
 		return false;
 	if (pl_strcmp(&h->callid, m->callid) ||
 	    pl_strcmp(&h->cseq_met, m->cseq_met))
@@ -359,7 +381,10 @@ static const struct wire_msg *take(lua_State *L, const struct match *m)
 	for (le = wire_msgs(lc->t->wire)->head; le; le = le->next) {
 		const struct wire_msg *wm = le->data;
 
-		if ((wm->retrans && !m->copies) || !matches(wm, m))
+		/* a copy the link dropped never reached the UAC; the
+		 * next one is the first it got */
+		if (wm->link == WIRE_LINK_DROPPED || wm->unseen ||
+		    (wm->heard && !m->copies) || !matches(wm, m))
 			continue;
 		if (lua_rawgeti(L, -1, wm->seq) != LUA_TNIL) {
 			lua_pop(L, 1);
@@ -425,6 +450,14 @@ static int response_k(lua_State *L, int status, lua_KContext ctx)
 	}
 	if (runner_wait_expired(lc->t)) {
 		runner_wait_end(lc->t);
+		if (m->timer && !uac_tx_left(lc->call, m->cseq_met, m->cseq))
+			return luaL_error(L, "no response (Timer %s: none "
+					  "in 64*T1 = %d ms to the %s)%s",
+					  strcmp(m->cseq_met, "INVITE") ?
+					  "F" : "B",
+					  (int)(64 * uac_t1(lc->t->uac)),
+					  m->cseq_met,
+					  runner_undecodable(lc->t, WIRE_UAC));
 		return luaL_error(L, "no %s arrived within the wait%s",
 				  lua_tostring(L, (int)ctx + 1),
 				  runner_undecodable(lc->t, WIRE_UAC));
@@ -440,8 +473,17 @@ static int wait_for(lua_State *L, struct lcall *lc, const struct match *m,
 {
 	struct match *mm = lua_newuserdatauv(L, sizeof(*mm), 1);
 	int idx = lua_gettop(L);
+	uint32_t left;
 
 	*mm = *m;
+	/* a wait for an answer ends with Timer B/F: after 64*T1 without
+	 * one, none is coming (RFC 3261 17.1.1.2, 17.1.2.2) */
+	left = m->copies ? UINT32_MAX :
+		uac_tx_left(lc->call, m->cseq_met, m->cseq);
+	if (left < ms) {
+		ms = left ? left : 1;
+		mm->timer = true;
+	}
 	lua_pushstring(L, m->callid);   /* keeps callid alive */
 	mm->callid = lua_tostring(L, -1);
 	lua_setiuservalue(L, idx, 1);
@@ -458,7 +500,7 @@ static int l_response(lua_State *L)
 {
 	struct lcall *lc = check_call(L);
 	int opts = lua_istable(L, 2) ? 2 : 3;
-	struct match m = {uac_call_id(lc->call), "INVITE", 0, 0, false};
+	struct match m = {uac_call_id(lc->call), "INVITE", 0, 0, false, false};
 	char what[64];
 	int idx;
 
@@ -484,7 +526,7 @@ static int l_response(lua_State *L)
 static int l_responses(lua_State *L)
 {
 	struct lcall *lc = check_call(L);
-	struct match m = {uac_call_id(lc->call), "INVITE", 0, 0, false};
+	struct match m = {uac_call_id(lc->call), "INVITE", 0, 0, false, false};
 	struct le *le;
 	int i = 0;
 
@@ -525,7 +567,7 @@ static int wait_final(lua_State *L, const char *met, uint32_t cseq,
 		      int opts, const char *fn, const char *const *known)
 {
 	struct lcall *lc = check_call(L);
-	struct match m = {uac_call_id(lc->call), met, cseq, -1, false};
+	struct match m = {uac_call_id(lc->call), met, cseq, -1, false, false};
 	char what[64];
 	int idx;
 
@@ -624,7 +666,8 @@ static const char *dialog_why(char *buf, size_t sz, const char *fn,
 static int l_prack(lua_State *L)
 {
 	static const char *const known[] = {
-		"rseq", "cseq", "method", "sdp", "headers", "timeout", NULL
+		"rseq", "cseq", "method", "sdp", "headers", "timeout",
+		"retransmit", NULL
 	};
 	struct lcall *lc = check_call(L);
 	int opts = lua_istable(L, 2) ? 2 : 3;
@@ -641,6 +684,7 @@ static int l_prack(lua_State *L)
 	memset(&o, 0, sizeof(o));
 	o.rseq = opt_long(L, opts, "rseq");
 	o.cseq = opt_long(L, opts, "cseq");
+	o.once = opt_once(L, opts, "prack");
 	if (lua_istable(L, opts)) {
 		/* the strings stay alive in the options table */
 		lua_getfield(L, opts, "method");
@@ -675,15 +719,22 @@ static int l_prack(lua_State *L)
 }
 
 
+/* call:ack([final], [{retransmit = false}]): retransmit = false sends
+ * no ACK again for a copy of the final response. */
 static int l_ack(lua_State *L)
 {
+	static const char *const known[] = {"retransmit", NULL};
 	struct lcall *lc = check_call(L);
+	const int opts = lua_istable(L, 2) ? 2 : 3;
 	const struct wire_msg *final;
 	struct sip_msg *msg = NULL;
 	char why[160];
+	bool once;
 	int err;
 
-	if (!lua_isnoneornil(L, 2))
+	(void)l_options(L, opts, "call:ack", known);
+	once = opt_once(L, opts, "ack");
+	if (!lua_isnoneornil(L, 2) && !lua_istable(L, 2))
 		final = l_msg_check(L, 2);
 	else if (lc->final)
 		final = lc->final;
@@ -696,7 +747,7 @@ static int l_ack(lua_State *L)
 
 	err = wire_msg_decode(final, &msg);
 	if (!err)
-		err = uac_ack(lc->call, msg);
+		err = uac_ack(lc->call, msg, once);
 	if (err)
 		(void)dialog_why(why, sizeof(why), "ack", "ACK", msg, err);
 	mem_deref(msg);
@@ -711,7 +762,8 @@ static int l_ack(lua_State *L)
  * than the INVITE's: a CANCEL that matches no transaction. */
 static int l_cancel(lua_State *L)
 {
-	static const char *const known[] = {"branch", "timeout", NULL};
+	static const char *const known[] = {"branch", "timeout",
+		"retransmit", NULL};
 	struct lcall *lc = check_call(L);
 	const char *branch = NULL;
 	int err;
@@ -720,7 +772,7 @@ static int l_cancel(lua_State *L)
 	runner_wait_allowed(L, "call:cancel");
 	if (lua_istable(L, 2))
 		branch = opt_token(L, 2, "cancel", "branch");
-	err = uac_cancel(lc->call, branch);
+	err = uac_cancel(lc->call, branch, opt_once(L, 2, "cancel"));
 	if (err)
 		return luaL_error(L, "cancel: could not send (%s)",
 				  sizes_strerror(err));
@@ -732,6 +784,7 @@ static int l_cancel(lua_State *L)
 
 static int l_bye(lua_State *L)
 {
+	static const char *const known[] = {"timeout", "retransmit", NULL};
 	struct lcall *lc = check_call(L);
 	const struct wire_msg *wm;
 	struct sip_msg *resp = NULL;
@@ -741,20 +794,21 @@ static int l_bye(lua_State *L)
 
 	int opts = lua_istable(L, 2) ? 2 : 3;
 
-	(void)l_wait_timeout(L, opts, "call:bye", NULL);
+	(void)l_wait_timeout(L, opts, "call:bye", known);
 	runner_wait_allowed(L, "call:bye");
 	wm = (lua_isnoneornil(L, 2) || lua_istable(L, 2)) && lc->final ?
 		lc->final : dialog_resp(L, 2, "bye");
 	err = wire_msg_decode(wm, &resp);
 	if (!err)
-		err = uac_bye(lc->call, resp, &cseq);
+		err = uac_bye(lc->call, resp, opt_once(L, opts, "bye"),
+			      &cseq);
 	if (err)
 		(void)dialog_why(why, sizeof(why), "bye", "BYE", resp, err);
 	mem_deref(resp);
 	if (err)
 		return luaL_error(L, "%s", why);
 
-	return wait_final(L, "BYE", cseq, opts, "call:bye", NULL);
+	return wait_final(L, "BYE", cseq, opts, "call:bye", known);
 }
 
 
@@ -767,7 +821,7 @@ static int l_retransmit(lua_State *L)
 	static const char *const what[] = {"invite", "prack", NULL};
 	static const char *const known[] = {"timeout", NULL};
 	struct lcall *lc = check_call(L);
-	struct match m = {uac_call_id(lc->call), "PRACK", 0, -1, true};
+	struct match m = {uac_call_id(lc->call), "PRACK", 0, -1, true, false};
 	uint32_t cseq, ms;
 	int idx, err;
 

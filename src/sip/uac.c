@@ -23,6 +23,27 @@ struct uac {
 	bool flow;               /* every request to target (uac_set_flow) */
 	char *uri;               /* the UAS's own URI, if it has one     */
 	struct list calls;
+	uint32_t t1;             /* timer T1, ms (RFC 3261 17.1.1.1)     */
+};
+
+/* A client transaction (RFC 3261 17.1) as far as siptap keeps one: the
+ * request's bytes, sent again at Timer A/E over UDP until a response,
+ * and Timer B/F's time after which no response means none will come.
+ * The bytes stay siptap's: a retransmission is the same buffer again. */
+struct uac_tx {
+	struct le le;
+	struct uac_call *call;
+	struct mbuf *mb;
+	struct sa dst;
+	enum sip_transp tp;
+	char branch[48];
+	char met[16];
+	uint32_t cseq;
+	uint64_t sent;           /* tmr_jiffies() of the first copy      */
+	uint32_t interval;       /* until the next copy, ms              */
+	bool answered;           /* any response: Timer B/F is off       */
+	bool final;              /* a final response: nothing more       */
+	struct tmr tmr;
 };
 
 struct uac_call {
@@ -44,6 +65,12 @@ struct uac_call {
 	struct sa prack_dst;
 	enum sip_transp prack_tp;
 	uint32_t prack_cseq;
+	struct list txl;         /* its client transactions (uac_tx)     */
+	struct mbuf *ack;        /* the ACK of the 2xx, sent again for a
+				  * copy of the 2xx (RFC 3261 13.2.2.4)  */
+	struct sa ack_dst;
+	enum sip_transp ack_tp;
+	bool ack_again;          /* ... unless retransmit = false        */
 };
 
 /* What a response tells about the dialog it creates (RFC 3261 12.1.2) */
@@ -60,6 +87,8 @@ static void call_destructor(void *arg)
 	struct uac_call *call = arg;
 
 	list_unlink(&call->le);
+	list_flush(&call->txl);
+	mem_deref(call->ack);
 	mem_deref(call->ruri);
 	mem_deref(call->to);
 	mem_deref(call->to_tag);
@@ -98,12 +127,16 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 }
 
 
-/* Responses are read from the wire; this only tells libre they were
+static void tx_dispatch(struct uac *uac, const struct sip_msg *msg);
+
+
+/* Responses are read from the wire; this one ends the retransmissions
+ * of the request it answers (tx_dispatch), and tells libre they were
  * expected, so it does not report them as unhandled. */
 static bool response_handler(const struct sip_msg *msg, void *arg)
 {
-	(void)arg;
 	wire_nodelay(msg);
+	tx_dispatch(arg, msg);
 
 	return true;
 }
@@ -126,6 +159,7 @@ int uac_alloc(struct uac **uacp, struct sip *sip, enum sip_transp tp,
 			  rand_u32());
 	uac->sip    = sip;
 	uac->tp     = tp;
+	uac->t1     = 500;
 	uac->target = *target;
 
 	err  = sip_listen(&uac->lsnr, sip, true, request_handler, uac);
@@ -185,6 +219,204 @@ static int send_mb(struct uac_call *call, const struct sa *dst,
 
 	mb->pos = 0;
 	return err ? err : sip_send(call->uac->sip, NULL, tp, dst, mb);
+}
+
+
+/* --- client transactions (RFC 3261 17.1) ----------------------------- */
+
+static void tx_destructor(void *arg)
+{
+	struct uac_tx *tx = arg;
+
+	tmr_cancel(&tx->tmr);
+	list_unlink(&tx->le);
+	mem_deref(tx->mb);
+}
+
+
+static bool is_invite(const struct uac_tx *tx)
+{
+	return !strcmp(tx->met, "INVITE");
+}
+
+
+/* Timer A (INVITE) and E (the others): the same bytes again, the
+ * interval doubling, a non-INVITE's capped at T2 (RFC 3261 17.1.2.2;
+ * T2 is 8*T1 as in uas.c, 4 s at T1 = 500 ms); none after Timer B or F
+ * (64*T1), which ends the transaction. */
+static void tx_tmr_handler(void *arg)
+{
+	struct uac_tx *tx = arg;
+	const uint64_t t1 = tx->call->uac->t1;
+	const uint64_t age = tmr_jiffies() - tx->sent;
+
+	if (tx->final || age >= 64 * t1)
+		return;
+
+	(void)send_mb(tx->call, &tx->dst, tx->tp, tx->mb);
+
+	tx->interval *= 2;
+	if (!is_invite(tx) && tx->interval > 8 * t1)
+		tx->interval = (uint32_t)(8 * t1);
+	tmr_start(&tx->tmr, min((uint64_t)tx->interval, 64 * t1 - age),
+		  tx_tmr_handler, tx);
+}
+
+
+/* A request just sent becomes a transaction; over UDP its copies
+ * follow unless the scenario asked for one send (retransmit = false).
+ * Streams are reliable: no copies (17.1.1.2), Timer B/F all the same. */
+static int tx_start(struct uac_call *call, struct mbuf *mb,
+		    const struct sa *dst, enum sip_transp tp,
+		    const char *met, uint32_t cseq, const char *branch,
+		    bool retransmit)
+{
+	struct uac_tx *tx;
+
+	tx = mem_zalloc(sizeof(*tx), tx_destructor);
+	if (!tx)
+		return ENOMEM;
+
+	tx->call = call;
+	tx->mb   = mem_ref(mb);
+	tx->dst  = *dst;
+	tx->tp   = tp;
+	tx->cseq = cseq;
+	tx->sent = tmr_jiffies();
+	tx->interval = call->uac->t1;
+	str_ncpy(tx->branch, branch, sizeof(tx->branch));
+	str_ncpy(tx->met, met, sizeof(tx->met));
+	list_append(&call->txl, &tx->le, tx);
+
+	if (retransmit && tp == SIP_TRANSP_UDP)
+		tmr_start(&tx->tmr, tx->interval, tx_tmr_handler, tx);
+
+	return 0;
+}
+
+
+/* A response ends Timer A; a final one ends Timer E, a provisional
+ * makes it T2 (17.1.2.2). Timer B ends with any response, F with a
+ * final one. */
+static void tx_response(struct uac_tx *tx, const struct sip_msg *msg)
+{
+	const uint32_t t2 = 8 * tx->call->uac->t1;
+
+	if (is_invite(tx) || msg->scode >= 200) {
+		tx->answered = true;
+		tx->final = tx->final || msg->scode >= 200 || is_invite(tx);
+		tmr_cancel(&tx->tmr);
+		return;
+	}
+
+	if (tmr_isrunning(&tx->tmr) && tx->interval < t2) {
+		tx->interval = t2;
+		tmr_start(&tx->tmr, t2, tx_tmr_handler, tx);
+	}
+}
+
+
+static struct uac_tx *tx_find(const struct uac_call *call,
+			      const struct pl *branch, const struct pl *met)
+{
+	struct le *le;
+
+	LIST_FOREACH(&call->txl, le) {
+		struct uac_tx *tx = le->data;
+
+		if (!pl_strcmp(branch, tx->branch) &&
+		    !pl_strcmp(met, tx->met))
+			return tx;
+	}
+
+	return NULL;
+}
+
+
+/* A copy of the final response to the INVITE gets the ACK again: the
+ * UAS retransmits its 2xx until an ACK arrives (RFC 3261 13.2.2.4), a
+ * non-2xx until its transaction sees one (17.1.1.2). */
+static void ack_again(struct uac_call *call, const struct sip_msg *msg)
+{
+	if (!call->ack || !call->ack_again || msg->scode < 200 ||
+	    pl_strcmp(&msg->cseq.met, "INVITE") ||
+	    msg->cseq.num != call->invite_cseq)
+		return;
+
+	(void)send_mb(call, &call->ack_dst, call->ack_tp, call->ack);
+}
+
+
+/* The ACK just sent, kept for ack_again() */
+static void ack_keep(struct uac_call *call, struct mbuf *mb,
+		     const struct sa *dst, enum sip_transp tp, bool once)
+{
+	mem_deref(call->ack);
+	call->ack = mem_ref(mb);
+	call->ack_dst = *dst;
+	call->ack_tp = tp;
+	call->ack_again = !once;
+}
+
+
+static void tx_dispatch(struct uac *uac, const struct sip_msg *msg)
+{
+	struct le *le;
+
+	LIST_FOREACH(&uac->calls, le) {
+		struct uac_call *call = le->data;
+		struct uac_tx *tx;
+
+		if (pl_strcmp(&msg->callid, call->callid))
+			continue;
+		tx = tx_find(call, &msg->via.branch, &msg->cseq.met);
+		if (tx)
+			tx_response(tx, msg);
+		ack_again(call, msg);
+		return;
+	}
+}
+
+
+/* For a wait on the answer to met (cseq 0: the INVITE): ms until its
+ * Timer B or F fires, 0 once it has, UINT32_MAX when it will not (a
+ * response came, or siptap sent no such request). */
+uint32_t uac_tx_left(const struct uac_call *call, const char *met,
+		     uint32_t cseq)
+{
+	const uint64_t t1 = call->uac->t1;
+	struct le *le;
+
+	if (!cseq && !strcmp(met, "INVITE"))
+		cseq = call->invite_cseq;
+
+	for (le = call->txl.tail; le; le = le->prev) {
+		const struct uac_tx *tx = le->data;
+		uint64_t age;
+
+		if (tx->cseq != cseq || strcmp(tx->met, met))
+			continue;
+		if (tx->answered)
+			return UINT32_MAX;
+		age = tmr_jiffies() - tx->sent;
+		return age >= 64 * t1 ? 0 : (uint32_t)(64 * t1 - age);
+	}
+
+	return UINT32_MAX;
+}
+
+
+uint32_t uac_t1(const struct uac *uac)
+{
+	return uac->t1;
+}
+
+
+/* T1 of siptap's client transactions: the run's --t1 */
+void uac_set_t1(struct uac *uac, uint32_t t1)
+{
+	if (uac && t1)
+		uac->t1 = t1;
 }
 
 
@@ -329,6 +561,7 @@ int uac_invite(struct uac_call **callp, struct uac *uac,
 			  rand_u32(), rand_u32(), uac->mark);
 	rand_token(call->branch, sizeof(call->branch), "z9hG4bK");
 	list_append(&uac->calls, &call->le, call);
+	list_init(&call->txl);
 
 	err = laddr_get(call, &laddr);
 	if (err)
@@ -372,6 +605,9 @@ int uac_invite(struct uac_call **callp, struct uac *uac,
 		goto out;
 
 	err = send_mb(call, &call->dst, call->tp, mb);
+	if (!err)
+		err = tx_start(call, mb, &call->dst, call->tp, "INVITE",
+			       call->cseq, call->branch, !o->once);
 
  out:
 	if (err)
@@ -479,7 +715,7 @@ static int dialog_from(struct dialog *d, const struct sip_msg *resp)
 /* An in-dialog request (PRACK, ACK for a 2xx, BYE). */
 static int dialog_request(struct uac_call *call, const struct sip_msg *resp,
 			  const char *met, uint32_t cseq, const char *rack,
-			  const struct uac_req_opts *o)
+			  const struct uac_req_opts *o, bool once)
 {
 	struct dialog d;
 	struct mbuf *mb;
@@ -526,6 +762,10 @@ static int dialog_request(struct uac_call *call, const struct sip_msg *resp,
 		err |= print_body(mb, NULL, 0, NULL, NULL, 0);
 	if (!err)
 		err = send_mb(call, &dst, tp, mb);
+	if (!err && !strcmp(met, "ACK"))
+		ack_keep(call, mb, &dst, tp, once);
+	else if (!err)
+		err = tx_start(call, mb, &dst, tp, met, cseq, branch, !once);
 	if (!err && !strcmp(met, "PRACK")) {
 		/* kept, to be sent again byte for byte (R-PRACK-3) */
 		mem_deref(call->prack);
@@ -578,11 +818,12 @@ int uac_prack(struct uac_call *call, const struct sip_msg *resp,
 
 	*cseqp = ++call->cseq;
 
-	return dialog_request(call, resp, "PRACK", call->cseq, rack, o);
+	return dialog_request(call, resp, "PRACK", call->cseq, rack, o,
+			      o->once);
 }
 
 
-int uac_bye(struct uac_call *call, const struct sip_msg *resp,
+int uac_bye(struct uac_call *call, const struct sip_msg *resp, bool once,
 	    uint32_t *cseqp)
 {
 	if (!call || !resp)
@@ -590,13 +831,14 @@ int uac_bye(struct uac_call *call, const struct sip_msg *resp,
 
 	*cseqp = ++call->cseq;
 
-	return dialog_request(call, resp, "BYE", call->cseq, NULL, NULL);
+	return dialog_request(call, resp, "BYE", call->cseq, NULL, NULL,
+			      once);
 }
 
 
 /* RFC 3261 17.1.1.3: the ACK of a non-2xx reuses the INVITE's branch
  * and goes where the INVITE went; the ACK of a 2xx is in the dialog. */
-int uac_ack(struct uac_call *call, const struct sip_msg *final)
+int uac_ack(struct uac_call *call, const struct sip_msg *final, bool once)
 {
 	struct mbuf *mb;
 	int err;
@@ -606,7 +848,7 @@ int uac_ack(struct uac_call *call, const struct sip_msg *final)
 
 	if (final->scode < 300)
 		return dialog_request(call, final, "ACK", call->invite_cseq,
-				      NULL, NULL);
+				      NULL, NULL, once);
 
 	mb = mbuf_alloc(512);
 	if (!mb)
@@ -622,6 +864,8 @@ int uac_ack(struct uac_call *call, const struct sip_msg *final)
 			   call->callid, call->invite_cseq);
 	if (!err)
 		err = send_mb(call, &call->dst, call->tp, mb);
+	if (!err)
+		ack_keep(call, mb, &call->dst, call->tp, once);
 
 	mem_deref(mb);
 
@@ -631,7 +875,7 @@ int uac_ack(struct uac_call *call, const struct sip_msg *final)
 
 /* RFC 3261 9.1: same branch, Request-URI, To as the INVITE. Another
  * branch makes a CANCEL that matches no transaction (9.2: 481). */
-int uac_cancel(struct uac_call *call, const char *branch)
+int uac_cancel(struct uac_call *call, const char *branch, bool once)
 {
 	struct mbuf *mb;
 	int err;
@@ -655,6 +899,10 @@ int uac_cancel(struct uac_call *call, const char *branch)
 			   call->invite_cseq);
 	if (!err)
 		err = send_mb(call, &call->dst, call->tp, mb);
+	if (!err)
+		err = tx_start(call, mb, &call->dst, call->tp, "CANCEL",
+			       call->invite_cseq,
+			       branch ? branch : call->branch, !once);
 
 	mem_deref(mb);
 
