@@ -6,6 +6,8 @@
 -- after each test on what the UAS got and sent.
 
 -- Copies of a message on the wire, as sent by role
+local flows = require "siptap.flows"
+
 local function sent(t, role, what)
   local n = 0
   for _, m in ipairs(t:wire()) do
@@ -19,6 +21,7 @@ end
 
 test("a lost reliable 183 is rescued by its retransmission [R-RETX-1]",
      function(t)
+  flows.direct_udp(t)
   t:link{ drop = "183", to = "uac" }
   -- one INVITE: a copy of it would get the 183 again (P-RETX-1) and
   -- hide whether the UAS retransmits on its own
@@ -37,6 +40,7 @@ end)
 
 test("a lost PRACK is retransmitted by the UAC (Timer E) and answered [R-PRACK-1]",
      function(t)
+  flows.direct_udp(t)
   t:link{ drop = "PRACK", to = "uas" }
   local call = t:uac():invite{ supported = "100rel", sdp = true }
   local inv = t:uas():incoming()
@@ -50,6 +54,7 @@ end)
 
 test("the 200 to a PRACK lost: each PRACK copy is answered the same [R-PRACK-3]",
      function(t)
+  flows.direct_udp(t)
   t:link{ drop = "200 PRACK", to = "uac" }
   local call = t:uac():invite{ supported = "100rel", sdp = true }
   local inv = t:uas():incoming()
@@ -63,6 +68,7 @@ test("the 200 to a PRACK lost: each PRACK copy is answered the same [R-PRACK-3]"
 end)
 
 test("a lost 200 OK is retransmitted until the ACK [P-2XX-1]", function(t)
+  flows.direct_udp(t)
   t:link{ drop = "200 INVITE", to = "uac" }
   local call = t:uac():invite{ sdp = true }
   local inv = t:uas():incoming()
@@ -77,6 +83,7 @@ end)
 
 test("a lost ACK: the 200 again, the ACK again, the call confirmed [P-2XX-1]",
      function(t)
+  flows.direct_udp(t)
   t:link{ drop = "ACK", to = "uas" }
   local call = t:uac():invite{ sdp = true }
   local inv = t:uas():incoming()
@@ -89,6 +96,7 @@ end)
 
 test("a duplicated INVITE gets the latest provisional again [P-RETX-1]",
      function(t)
+  flows.direct_udp(t)
   t:link{ duplicate = "INVITE", to = "uas", ms = t:t1() }
   local call = t:uac():invite{ sdp = true }
   local inv = t:uas():incoming()
@@ -103,6 +111,7 @@ end)
 
 test("20% random loss across the reliable 183 flow: the call is confirmed",
      function(t)
+  flows.direct_udp(t)
   t:link{ loss = 20 }
   local call = t:uac():invite{ supported = "100rel", sdp = true }
   local inv = t:uas():incoming{ timeout = 64 * t:t1() }
