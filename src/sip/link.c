@@ -31,12 +31,23 @@ struct held {
 	struct tmr tmr;
 };
 
+/* How many messages of one kind (direction, method or status) the
+ * random loss has seen: the n-th of a kind is dropped or not whatever
+ * came before it of other kinds, so a run with the same seed drops the
+ * same messages even when the loop's timing differs a little. */
+struct kind {
+	struct le le;
+	char key[64];
+	uint32_t n;
+};
+
 struct link {
 	struct wire *wire;
 	struct list rules;
 	struct list held;
+	struct list kinds;
 	uint32_t loss;           /* percent of every datagram, at random */
-	uint64_t rnd;            /* xorshift64 state, from --seed        */
+	uint64_t seed;           /* from --seed and the test's name      */
 };
 
 
@@ -46,6 +57,7 @@ static void link_destructor(void *arg)
 
 	list_flush(&link->rules);
 	list_flush(&link->held);
+	list_flush(&link->kinds);
 }
 
 
@@ -59,8 +71,8 @@ static void held_destructor(void *arg)
 }
 
 
-/* The same random sequence on every run with the same seed: a failing
- * run with --loss replays exactly (rand_u32() would not). */
+/* The same drops on every run with the same seed: a failing run with
+ * --loss replays (rand_u32() would not). */
 int link_alloc(struct link **linkp, struct wire *wire, uint32_t loss,
 	       uint64_t seed)
 {
@@ -75,9 +87,7 @@ int link_alloc(struct link **linkp, struct wire *wire, uint32_t loss,
 
 	link->wire = wire;
 	link->loss = loss;
-	link->rnd  = (seed + 1) * 0x9e3779b97f4a7c15ULL;
-	if (!link->rnd)
-		link->rnd = 1;
+	link->seed = seed;
 
 	*linkp = link;
 
@@ -174,14 +184,36 @@ static bool rule_matches(const struct link_rule *r, int role,
 }
 
 
-static uint32_t rnd_percent(struct link *link)
+/* 0..99 for the n-th message of its kind: a hash of the seed, the kind
+ * and n (splitmix64's finaliser) */
+static uint32_t rnd_percent(struct link *link, int role,
+			    const struct sip_msg *msg)
 {
-	uint64_t x = link->rnd;
+	struct kind *k = NULL;
+	char key[64];
+	struct le *le;
+	uint64_t x;
 
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	link->rnd = x;
+	(void)re_snprintf(key, sizeof(key), "%d %r %u %r", role, &msg->met,
+			  msg->req ? 0 : msg->scode, &msg->cseq.met);
+	LIST_FOREACH(&link->kinds, le) {
+		if (!strcmp(((struct kind *)le->data)->key, key)) {
+			k = le->data;
+			break;
+		}
+	}
+	if (!k) {
+		k = mem_zalloc(sizeof(*k), NULL);
+		if (!k)
+			return 100;
+		str_ncpy(k->key, key, sizeof(k->key));
+		list_append(&link->kinds, &k->le, k);
+	}
+
+	x = link->seed ^ hash_joaat_str(key) ^ ((uint64_t)++k->n << 32);
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	x ^= x >> 31;
 
 	return (uint32_t)(x % 100);
 }
@@ -211,7 +243,7 @@ static bool decide(struct link *link, int role, const struct sip_msg *msg,
 	if (acted)
 		return true;
 
-	if (link->loss && rnd_percent(link) < link->loss) {
+	if (link->loss && rnd_percent(link, role, msg) < link->loss) {
 		memset(out, 0, sizeof(*out));
 		out->action = LINK_DROP;
 		return true;

@@ -84,9 +84,10 @@ end
 -- The UAS's own sends of reliable provisional e (siptap's UAS, when
 -- it is on the wire), and when it stopped: it got the PRACK for its
 -- RSeq or sent the final response.
--- answers[m]: the copy was sent right after the UAS got a retransmitted
+-- answers[m]: the first copy sent after the UAS got a retransmitted
 -- INVITE (the UAC's Timer A, a copy the link made): it may answer that
--- INVITE (P-RETX-1's) rather than be a timer retransmission.
+-- INVITE (P-RETX-1's) rather than be a timer retransmission; R-RETX-1
+-- leaves it out when it came before the timer's time.
 local function uas_copies(c, e)
   local n = e.rseq
   local out, stop, answers = {}, nil, {}
@@ -100,7 +101,7 @@ local function uas_copies(c, e)
         if m.status > 100 and m.status < 200 and rseq(m) == n and
            n .. "\0" .. W.identity(m) == e.id then
           out[#out + 1] = m
-          if answer_due and m.time - answer_due <= 20 then answers[m] = true end
+          if answer_due then answers[m] = true end
           answer_due = nil
         elseif m.status >= 200 and #out > 0 then
           stop = stop or m.time
@@ -287,9 +288,11 @@ function(c, ctx)
     for i = 2, #timed do
       if bad or timed[i].time > stop then break end
       local gap = timed[i].time - prev.time
-      if gap < expect * 0.75 - 10 and answers[timed[i]] then
-        -- an early copy that answers a retransmitted INVITE: the
-        -- timer's schedule goes on from the one before
+      if gap < expect * 0.75 - 10 and (answers[timed[i]] or
+                                       answers[prev]) then
+        -- an early copy next to one that answers a retransmitted INVITE
+        -- (either may come first): one of the two is the timer's, whose
+        -- schedule goes on
         answered = answered + 1
         goto copy
       end
