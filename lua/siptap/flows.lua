@@ -43,6 +43,18 @@ function M.request(peer, lines, body)
   return text .. "\r\n\r\n" .. (body or "")
 end
 
+-- A call answered at once: INVITE (with an SDP offer and the invite
+-- options given), 200, ACK. The call and the UAS's side of it.
+function M.answered(t, opts)
+  local o = { sdp = true }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  local call = t:uac():invite(o)
+  local inv = t:uas():incoming()
+  inv:accept()
+  call:ack(call:response(200))
+  return call, inv
+end
+
 -- A test of the impaired link (t:link, scenarios/network) needs the
 -- reference UAS over UDP with nothing in between: the link acts where
 -- siptap's sockets receive, and a proxy's own transactions or a remote

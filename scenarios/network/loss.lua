@@ -19,6 +19,21 @@ local function sent(t, role, what)
   return n
 end
 
+-- INVITE with 100rel, a reliable 183 and its PRACK; the call, the UAS's
+-- side of it, and the PRACK's final response
+local function prack_183(t)
+  local call = t:uac():invite{ supported = "100rel", sdp = true }
+  local inv = t:uas():incoming()
+  inv:progress{ statusCode = 183, rel100 = true }
+  return call, inv, call:prack(call:response(183))
+end
+
+-- The 200 to the INVITE, and its ACK
+local function answer(call, inv)
+  inv:accept()
+  call:ack(call:response(200))
+end
+
 test("a lost reliable 183 is rescued by its retransmission [R-RETX-1]",
      function(t)
   flows.direct_udp(t)
@@ -34,8 +49,7 @@ test("a lost reliable 183 is rescued by its retransmission [R-RETX-1]",
   if not got then return end
   t:ok(r.retransmission, "R-RETX-1: the 183 the UAC got is the retransmission")
   t:is(call:prack(r).status, 200, "R-PRACK-1: its PRACK answered 200")
-  inv:accept()
-  call:ack(call:response(200))
+  answer(call, inv)
   t:sleep(t:t1())
   t:is(inv:state(), "confirmed", "the call is confirmed")
 end)
@@ -44,29 +58,20 @@ test("a lost PRACK is retransmitted by the UAC (Timer E) and answered [R-PRACK-1
      function(t)
   flows.direct_udp(t)
   t:link{ drop = "PRACK", to = "uas" }
-  local call = t:uac():invite{ supported = "100rel", sdp = true }
-  local inv = t:uas():incoming()
-  inv:progress{ statusCode = 183, rel100 = true }
-  local r = call:response(183)
-  t:is(call:prack(r).status, 200, "R-PRACK-1: the copy of the PRACK got 200")
+  local call, inv, pr = prack_183(t)
+  t:is(pr.status, 200, "R-PRACK-1: the copy of the PRACK got 200")
   t:is(sent(t, "uas", "200 PRACK"), 1, "the UAS answered the one it got")
-  inv:accept()
-  call:ack(call:response(200))
+  answer(call, inv)
 end)
 
 test("the 200 to a PRACK lost: each PRACK copy is answered the same [R-PRACK-3]",
      function(t)
   flows.direct_udp(t)
   t:link{ drop = "200 PRACK", to = "uac" }
-  local call = t:uac():invite{ supported = "100rel", sdp = true }
-  local inv = t:uas():incoming()
-  inv:progress{ statusCode = 183, rel100 = true }
-  local r = call:response(183)
-  local pr = call:prack(r)
+  local call, inv, pr = prack_183(t)
   t:is(pr.status, 200, "R-PRACK-3: the retransmitted PRACK got 200 again")
   t:ok(sent(t, "uac", "PRACK") >= 2, "the UAC sent the PRACK again")
-  inv:accept()
-  call:ack(call:response(200))
+  answer(call, inv)
 end)
 
 test("a lost 200 OK is retransmitted until the ACK [P-2XX-1]", function(t)
@@ -87,10 +92,7 @@ test("a lost ACK: the 200 again, the ACK again, the call confirmed [P-2XX-1]",
      function(t)
   flows.direct_udp(t)
   t:link{ drop = "ACK", to = "uas" }
-  local call = t:uac():invite{ sdp = true }
-  local inv = t:uas():incoming()
-  inv:accept()
-  call:ack(call:response(200))
+  local _, inv = flows.answered(t)
   t:sleep(4 * t:t1())
   t:ok(sent(t, "uas", "200 INVITE") >= 2, "P-2XX-1: the UAS sent the 200 again")
   t:is(inv:state(), "confirmed", "the UAC's second ACK confirmed the call")
@@ -107,8 +109,7 @@ test("a duplicated INVITE gets the latest provisional again [P-RETX-1]",
   t:sleep(2 * t:t1())
   t:ok(sent(t, "uas", "180 INVITE") >= 2,
        "P-RETX-1: the copy of the INVITE got the 180 again")
-  inv:accept()
-  call:ack(call:response(200))
+  answer(call, inv)
 end)
 
 test("20% random loss across the reliable 183 flow: the call is confirmed",

@@ -18,10 +18,7 @@ test("a delayed INVITE is sent again at T1 (Timer A), the same bytes",
      function(t)
   flows.direct_udp(t)
   t:link{ delay = "INVITE", to = "uas", ms = 8 * t:t1() }
-  local call = t:uac():invite{ sdp = true }
-  local inv = t:uas():incoming()
-  inv:accept()
-  call:ack(call:response(200))
+  flows.answered(t)
   local sent = invites(t, "uac")
   t:ok(#sent >= 2, "the UAC sent the INVITE again")
   if #sent < 2 then return end
@@ -35,10 +32,7 @@ test("retransmit = false: one INVITE, however long the answer takes",
      function(t)
   flows.direct_udp(t)
   t:link{ delay = "INVITE", to = "uas", ms = 4 * t:t1() }
-  local call = t:uac():invite{ sdp = true, retransmit = false }
-  local inv = t:uas():incoming()
-  inv:accept()
-  call:ack(call:response(200))
+  flows.answered(t, { retransmit = false })
   t:is(#invites(t, "uac"), 1, "one INVITE sent")
 end)
 
@@ -54,10 +48,7 @@ end)
 test("a lost BYE is sent again (Timer E) and answered", function(t)
   flows.direct_udp(t)
   t:link{ drop = "BYE", to = "uas" }
-  local call = t:uac():invite{ sdp = true }
-  local inv = t:uas():incoming()
-  inv:accept()
-  call:ack(call:response(200))
+  local call = flows.answered(t)
   t:is(call:bye().status, 200, "the copy of the BYE got 200")
 end)
 
