@@ -69,6 +69,9 @@ static const char usage_text[] =
 "  --tls-cert FILE     PEM with the reference UAS's key and certificate\n"
 "  --proxy URI         send every UAC request through this SIP server,\n"
 "                      e.g. sip:127.0.0.1:5060;transport=tcp\n"
+"  --auth USER:PASSWORD\n"
+"                      answer 401 and 407 challenges with these digest\n"
+"                      credentials (MD5, SHA-256; docs/network.md)\n"
 "  --uas-listen ADDR:PORT\n"
 "                      the reference UAS listens here (UDP and TCP), for\n"
 "                      a proxy to forward to (default: a free port)\n"
@@ -280,6 +283,23 @@ static int opt_proxy(struct run_conf *conf, const char *arg)
 }
 
 
+/* --auth USER:PASSWORD: the password may hold colons, the user not */
+static int opt_auth(struct run_conf *conf, const char *arg)
+{
+	static char user[256];
+	const char *colon = strchr(arg, ':');
+
+	if (!colon || colon == arg || (size_t)(colon - arg) >= sizeof(user))
+		return usage_error("--auth: '%s' is not USER:PASSWORD", arg);
+	memcpy(user, arg, colon - arg);
+	user[colon - arg] = '\0';
+	conf->auth_user = user;
+	conf->auth_password = colon + 1;
+
+	return 0;
+}
+
+
 static int opt_filter(struct run_conf *conf, const char *arg)
 {
 	if (conf->filterc >= RUN_MAX_FILTERS)
@@ -323,6 +343,7 @@ static const struct opt opts[] = {
 	OPT_F("transport",   opt_transport),
 	OPT_S("tls-cert",    tls_cert),
 	OPT_F("proxy",       opt_proxy),
+	OPT_F("auth",        opt_auth),
 	OPT_A("uas-listen",  uas_listen),
 	OPT_A("target",      target),
 	OPT_A("agent",       agent),

@@ -15,6 +15,7 @@
 #include "wire.h"
 #include "uas.h"
 #include "link.h"
+#include "uac.h"
 #include "runner.h"
 #include "l_siptap.h"
 
@@ -1020,9 +1021,38 @@ static int l_link(lua_State *L)
 }
 
 
+/* t:uac([{auth = {user =, password =}}]): the UAC, with credentials for
+ * the 401 and 407 challenges of this test (--auth's otherwise) */
 static int l_uac(lua_State *L)
 {
+	static const char *const known[] = {"auth", NULL};
+	static const char *const auth_known[] = {"user", "password", NULL};
 	struct test *t = check_t(L);
+	const char *user, *password;
+
+	if (!l_options(L, 2, "t:uac", known))
+		return l_uac_push(L, t);
+
+	lua_getfield(L, 2, "auth");
+	if (!lua_isnil(L, -1)) {
+		if (!lua_istable(L, -1))
+			return luaL_error(L, "t:uac: auth must be a table {user "
+					  "= ..., password = ...}, got %s",
+					  luaL_typename(L, -1));
+		(void)l_options(L, lua_gettop(L), "t:uac: auth", auth_known);
+		lua_getfield(L, -1, "user");
+		lua_getfield(L, -2, "password");
+		if (lua_type(L, -2) != LUA_TSTRING ||
+		    lua_type(L, -1) != LUA_TSTRING)
+			return luaL_error(L, "t:uac: auth needs user and password "
+					  "(strings)");
+		user = l_check_text(L, -2, "t:uac", "auth.user");
+		password = l_check_text(L, -1, "t:uac", "auth.password");
+		if (uac_set_auth(t->uac, user, password))
+			return luaL_error(L, "t:uac: out of memory");
+		lua_pop(L, 2);
+	}
+	lua_pop(L, 1);
 
 	return l_uac_push(L, t);
 }

@@ -440,7 +440,14 @@ static int response_k(lua_State *L, int status, lua_KContext ctx)
 {
 	struct lcall *lc = check_call(L);
 	const struct match *m = lua_touserdata(L, (int)ctx);
-	const struct wire_msg *wm = take(L, m);
+	struct match cur = *m;
+	const struct wire_msg *wm;
+
+	/* a request challenged and sent again with credentials: the
+	 * answer to that copy (uac_tx_follow) */
+	if (!m->copies)
+		cur.cseq = uac_tx_follow(lc->call, m->cseq_met, m->cseq);
+	wm = take(L, &cur);
 
 	if (wm) {
 		runner_wait_end(lc->t);
@@ -450,7 +457,7 @@ static int response_k(lua_State *L, int status, lua_KContext ctx)
 	}
 	if (runner_wait_expired(lc->t)) {
 		runner_wait_end(lc->t);
-		if (m->timer && !uac_tx_left(lc->call, m->cseq_met, m->cseq))
+		if (m->timer && !uac_tx_left(lc->call, m->cseq_met, cur.cseq))
 			return luaL_error(L, "no response (Timer %s: none "
 					  "in 64*T1 = %d ms to the %s)%s",
 					  strcmp(m->cseq_met, "INVITE") ?

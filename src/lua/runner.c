@@ -1087,6 +1087,9 @@ static int world_make(struct test *t)
 	err = uac_alloc(&t->uac, t->uac_sip, conf->transport, target);
 	if (!err)
 		uac_set_t1(t->uac, conf->t1);
+	if (!err)
+		err = uac_set_auth(t->uac, conf->auth_user,
+				   conf->auth_password);
 	if (!err && sa_isset(&conf->proxy, SA_ADDR))
 		uac_set_proxy(t->uac, &conf->proxy, conf->proxy_tp);
 

@@ -37,6 +37,8 @@ struct run_conf {
 	struct sa proxy;          /**< --proxy: where the UAC sends     */
 	enum sip_transp proxy_tp;
 	const char *proxy_uri;
+	const char *auth_user;    /**< --auth: digest credentials        */
+	const char *auth_password;
 	struct sa uas_listen;     /**< --uas-listen: the UAS's address  */
 	struct sa target;         /**< --target: a remote UAS           */
 	struct sa agent;          /**< --agent: a remote UAS's agent    */

@@ -2,6 +2,8 @@
  * @file uac.c  The UAC a scenario drives: INVITE, PRACK, ACK, CANCEL, BYE
  */
 #include <string.h>
+#include <strings.h>
+#include <openssl/evp.h>
 #include <re.h>
 #include "progress.h"
 #include "uac.h"
@@ -24,6 +26,10 @@ struct uac {
 	char *uri;               /* the UAS's own URI, if it has one     */
 	struct list calls;
 	uint32_t t1;             /* timer T1, ms (RFC 3261 17.1.1.1)     */
+	char *user;              /* digest credentials (uac_set_auth)    */
+	char *password;
+	char nonce[128];         /* the last nonce answered, and its nc  */
+	uint32_t nc;
 };
 
 /* A client transaction (RFC 3261 17.1) as far as siptap keeps one: the
@@ -43,6 +49,9 @@ struct uac_tx {
 	uint32_t interval;       /* until the next copy, ms              */
 	bool answered;           /* any response: Timer B/F is off       */
 	bool final;              /* a final response: nothing more       */
+	bool retransmit;
+	uint32_t next_cseq;      /* sent again with credentials as this  */
+	unsigned auths;          /* challenges answered on the way here  */
 	struct tmr tmr;
 };
 
@@ -104,6 +113,8 @@ static void uac_destructor(void *arg)
 
 	list_flush(&uac->calls);
 	mem_deref(uac->uri);
+	mem_deref(uac->user);
+	mem_deref(uac->password);
 	mem_deref(uac->lsnr);
 	mem_deref(uac->rsp_lsnr);
 }
@@ -288,6 +299,7 @@ static int tx_start(struct uac_call *call, struct mbuf *mb,
 	str_ncpy(tx->met, met, sizeof(tx->met));
 	list_append(&call->txl, &tx->le, tx);
 
+	tx->retransmit = retransmit;
 	if (retransmit && tp == SIP_TRANSP_UDP)
 		tmr_start(&tx->tmr, tx->interval, tx_tmr_handler, tx);
 
@@ -347,6 +359,339 @@ static void ack_again(struct uac_call *call, const struct sip_msg *msg)
 }
 
 
+/* --- digest authentication (RFC 3261 22, RFC 7616) ------------------- */
+
+/* The credentials for 401 and 407 challenges; user NULL: none (a
+ * challenge is then the scenario's to see) */
+int uac_set_auth(struct uac *uac, const char *user, const char *password)
+{
+	int err;
+
+	uac->user = mem_deref(uac->user);
+	uac->password = mem_deref(uac->password);
+	if (!user)
+		return 0;
+
+	err  = str_dup(&uac->user, user);
+	err |= str_dup(&uac->password, password ? password : "");
+
+	return err;
+}
+
+
+/* H(data) of RFC 7616 3.4.1, lower-case hex, MD5 or SHA-256 */
+static int digest_hex(char *out, size_t sz, bool sha256, const char *fmt,
+		      ...)
+{
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char *in = NULL;
+	va_list ap;
+	int err;
+
+	va_start(ap, fmt);
+	err = re_vsdprintf(&in, fmt, ap);
+	va_end(ap);
+	if (err)
+		return err;
+
+	if (!EVP_Digest(in, strlen(in), md, &mdlen,
+			sha256 ? EVP_sha256() : EVP_md5(), NULL))
+		err = EPROTO;
+	else
+		(void)re_snprintf(out, sz, "%w", md, (size_t)mdlen);
+	mem_deref(in);
+
+	return err;
+}
+
+
+/* Where s is in pl, or NULL */
+static const char *find(const struct pl *pl, const char *s)
+{
+	const size_t n = strlen(s);
+	size_t i;
+
+	for (i = 0; n && i + n <= pl->l; i++)
+		if (!memcmp(pl->p + i, s, n))
+			return pl->p + i;
+
+	return NULL;
+}
+
+
+/* Does the challenge's qop list (RFC 7616 3.3) offer "auth"? */
+static bool offers_auth(const struct pl *qop)
+{
+	struct pl rest = *qop, tok;
+
+	while (!re_regex(rest.p, rest.l, "[ \t,]*[^ \t,]+", NULL, &tok)) {
+		if (!pl_strcasecmp(&tok, "auth"))
+			return true;
+		pl_advance(&rest, (size_t)(tok.p + tok.l - rest.p));
+	}
+
+	return false;
+}
+
+
+/* The challenge answered: SHA-256 over MD5 when both are offered
+ * (RFC 8760 2.4); one of another algorithm is passed over. */
+struct pick {
+	struct httpauth_digest_chall ch;
+	bool found;
+	bool sha256;
+};
+
+
+static bool pick_chall(const struct sip_hdr *hdr, const struct sip_msg *msg,
+		       void *arg)
+{
+	struct pick *pk = arg;
+	struct httpauth_digest_chall ch;
+	bool sha256;
+	(void)msg;
+
+	if (httpauth_digest_challenge_decode(&ch, &hdr->val))
+		return false;
+	if (!pl_isset(&ch.algorithm) || !pl_strcasecmp(&ch.algorithm, "MD5"))
+		sha256 = false;
+	else if (!pl_strcasecmp(&ch.algorithm, "SHA-256"))
+		sha256 = true;
+	else
+		return false;
+
+	if (!pk->found || (sha256 && !pk->sha256)) {
+		pk->ch = ch;
+		pk->sha256 = sha256;
+		pk->found = true;
+	}
+
+	return false;
+}
+
+
+/* The Authorization (401) or Proxy-Authorization (407) line for the
+ * request met to ruri, qop=auth with a nonce count when the challenge
+ * offers it; ENOENT when it has no challenge siptap can answer. */
+static int auth_line(struct mbuf *mb, struct uac *uac,
+		     const struct sip_msg *resp, const struct pl *met,
+		     const struct pl *ruri)
+{
+	char ha1[2 * EVP_MAX_MD_SIZE + 1], ha2[sizeof(ha1)], rsp[sizeof(ha1)];
+	char cnonce[20];
+	struct pick pk;
+	bool qop;
+	int err;
+
+	memset(&pk, 0, sizeof(pk));
+	(void)sip_msg_hdr_apply(resp, true, resp->scode == 407 ?
+				SIP_HDR_PROXY_AUTHENTICATE :
+				SIP_HDR_WWW_AUTHENTICATE, pick_chall, &pk);
+	if (!pk.found)
+		return ENOENT;
+
+	qop = pl_isset(&pk.ch.qop) && offers_auth(&pk.ch.qop);
+
+	if (pl_strcmp(&pk.ch.nonce, uac->nonce)) {
+		(void)pl_strcpy(&pk.ch.nonce, uac->nonce, sizeof(uac->nonce));
+		uac->nc = 0;
+	}
+	++uac->nc;
+	(void)re_snprintf(cnonce, sizeof(cnonce), "%08x%08x", rand_u32(),
+			  rand_u32());
+
+	err  = digest_hex(ha1, sizeof(ha1), pk.sha256, "%s:%r:%s", uac->user,
+			  &pk.ch.realm, uac->password);
+	err |= digest_hex(ha2, sizeof(ha2), pk.sha256, "%r:%r", met, ruri);
+	if (err)
+		return err;
+	err = qop ? digest_hex(rsp, sizeof(rsp), pk.sha256,
+			       "%s:%r:%08x:%s:auth:%s", ha1, &pk.ch.nonce,
+			       uac->nc, cnonce, ha2)
+		: digest_hex(rsp, sizeof(rsp), pk.sha256, "%s:%r:%s", ha1,
+			     &pk.ch.nonce, ha2);
+	if (err)
+		return err;
+
+	err = mbuf_printf(mb, "%s: Digest username=\"%s\", realm=\"%r\", "
+			  "nonce=\"%r\", uri=\"%r\", response=\"%s\", "
+			  "algorithm=%s",
+			  resp->scode == 407 ? "Proxy-Authorization" :
+			  "Authorization", uac->user, &pk.ch.realm,
+			  &pk.ch.nonce, ruri, rsp,
+			  pk.sha256 ? "SHA-256" : "MD5");
+	if (pl_isset(&pk.ch.opaque))
+		err |= mbuf_printf(mb, ", opaque=\"%r\"", &pk.ch.opaque);
+	if (qop)
+		err |= mbuf_printf(mb, ", qop=auth, nc=%08x, cnonce=\"%s\"",
+				   uac->nc, cnonce);
+
+	return err | mbuf_printf(mb, "\r\n");
+}
+
+
+static bool line_is(const struct pl *line, const char *name)
+{
+	const size_t n = strlen(name);
+
+	return line->l > n && !strncasecmp(line->p, name, n) &&
+		line->p[n] == ':';
+}
+
+
+/* tx's request again with the next CSeq, a new branch and credentials
+ * for resp's challenge (RFC 3261 22.2, 8.1.3.5): the same bytes but for
+ * those, so a scenario's headers and body go out as they were. */
+static int reauth_build(struct mbuf **mbp, struct uac_tx *tx,
+			const struct sip_msg *resp, uint32_t cseq,
+			const char *branch)
+{
+	const struct mbuf *old = tx->mb;
+	struct pl rest, line, met, ruri;
+	struct mbuf *mb;
+	const char *b;
+	bool head = true;
+	int err = 0;
+
+	rest.p = (const char *)old->buf;
+	rest.l = old->end;
+	if (re_regex(rest.p, rest.l, "[^ ]+ [^ ]+ SIP/2.0", &met, &ruri))
+		return EPROTO;
+
+	mb = mbuf_alloc(old->end + 512);
+	if (!mb)
+		return ENOMEM;
+
+	while (head && rest.l && !err) {
+		const char *eol = pl_strchr(&rest, '\n');
+
+		line.p = rest.p;
+		line.l = eol ? (size_t)(eol - rest.p) + 1 : rest.l;
+		pl_advance(&rest, line.l);
+		if (line.l <= 2) {
+			head = false;   /* the empty line: the body follows */
+			err = mbuf_write_pl(mb, &line);
+		}
+		else if (line_is(&line, "CSeq")) {
+			err  = mbuf_printf(mb, "CSeq: %u %s\r\n", cseq, tx->met);
+			err |= auth_line(mb, tx->call->uac, resp, &met, &ruri);
+		}
+		else if (line_is(&line, "Authorization") ||
+			 line_is(&line, "Proxy-Authorization")) {
+			continue;       /* an earlier round's */
+		}
+		else if (line_is(&line, "Via") &&
+			 (b = find(&line, tx->branch))) {
+			/* siptap's one Via: the new branch for the old */
+			const size_t n = strlen(tx->branch);
+
+			err = mbuf_printf(mb, "%b%s%b", line.p,
+					  (size_t)(b - line.p), branch, b + n,
+					  line.l - (size_t)(b - line.p) - n);
+		}
+		else {
+			err = mbuf_write_pl(mb, &line);
+		}
+	}
+	if (!err)
+		err = mbuf_write_pl(mb, &rest);
+
+	if (err)
+		mem_deref(mb);
+	else
+		*mbp = mb;
+
+	return err;
+}
+
+
+/* A 401 or 407 to tx: answered once with the credentials, again only
+ * for a stale nonce (RFC 7616 3.3: the password was right). An INVITE's
+ * challenge is ACKed first; the new INVITE is the call's from then on
+ * (its CSeq and branch: CANCEL and ACK follow it). */
+static void tx_reauth(struct uac_tx *tx, const struct sip_msg *resp)
+{
+	struct uac_call *call = tx->call;
+	char branch[48];
+	struct mbuf *mb = NULL;
+	struct uac_tx *ntx;
+	uint32_t cseq;
+	struct pl stale;
+
+	if (!call->uac->user || tx->next_cseq)
+		return;
+	if (tx->auths) {
+		/* challenged again: the password was wrong, unless the nonce
+		 * only went stale */
+		const struct sip_hdr *h = sip_msg_hdr(resp, resp->scode == 407
+						      ? SIP_HDR_PROXY_AUTHENTICATE
+						      : SIP_HDR_WWW_AUTHENTICATE);
+
+		if (!h || tx->auths > 2 ||
+		    re_regex(h->val.p, h->val.l, "stale=[\"]*true", &stale))
+			return;
+	}
+
+	cseq = max(call->cseq, call->invite_cseq) + 1;
+	rand_token(branch, sizeof(branch), "z9hG4bK");
+	if (reauth_build(&mb, tx, resp, cseq, branch))
+		return;
+
+	if (is_invite(tx))
+		(void)uac_ack(call, resp, true);
+
+	if (send_mb(call, &tx->dst, tx->tp, mb) ||
+	    tx_start(call, mb, &tx->dst, tx->tp, tx->met, cseq, branch,
+		     tx->retransmit)) {
+		mem_deref(mb);
+		return;
+	}
+
+	ntx = call->txl.tail->data;
+	ntx->auths = tx->auths + 1;
+	tx->next_cseq = cseq;
+	call->cseq = cseq;
+	if (is_invite(tx)) {
+		call->invite_cseq = cseq;
+		str_ncpy(call->branch, branch, sizeof(call->branch));
+		mem_deref(call->invite);
+		call->invite = mem_ref(mb);
+	}
+	mem_deref(mb);
+}
+
+
+/* The CSeq that answers for the request met sent with cseq: the one it
+ * was sent again with after a challenge (tx_reauth), and so on; 0 for
+ * an INVITE: the call's INVITE now. */
+uint32_t uac_tx_follow(const struct uac_call *call, const char *met,
+		       uint32_t cseq)
+{
+	struct le *le;
+	bool moved = true;
+
+	if (!cseq && !strcmp(met, "INVITE"))
+		return call->invite_cseq;
+
+	while (moved) {
+		moved = false;
+		LIST_FOREACH(&call->txl, le) {
+			const struct uac_tx *tx = le->data;
+
+			if (tx->cseq == cseq && tx->next_cseq &&
+			    !strcmp(tx->met, met)) {
+				cseq = tx->next_cseq;
+				moved = true;
+				break;
+			}
+		}
+	}
+
+	return cseq;
+}
+
+
 /* The ACK just sent, kept for ack_again() */
 static void ack_keep(struct uac_call *call, struct mbuf *mb,
 		     const struct sa *dst, enum sip_transp tp, bool once)
@@ -372,6 +717,8 @@ static void tx_dispatch(struct uac *uac, const struct sip_msg *msg)
 		tx = tx_find(call, &msg->via.branch, &msg->cseq.met);
 		if (tx)
 			tx_response(tx, msg);
+		if (tx && (msg->scode == 401 || msg->scode == 407))
+			tx_reauth(tx, msg);
 		ack_again(call, msg);
 		return;
 	}

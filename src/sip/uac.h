@@ -63,6 +63,9 @@ int  uac_cancel(struct uac_call *call, const char *branch, bool once);
 int  uac_bye(struct uac_call *call, const struct sip_msg *resp, bool once,
 	     uint32_t *cseqp);
 void uac_set_t1(struct uac *uac, uint32_t t1);
+int  uac_set_auth(struct uac *uac, const char *user, const char *password);
+uint32_t uac_tx_follow(const struct uac_call *call, const char *met,
+		       uint32_t cseq);
 uint32_t uac_t1(const struct uac *uac);
 uint32_t uac_tx_left(const struct uac_call *call, const char *met,
 		     uint32_t cseq);

@@ -209,6 +209,25 @@ local function slack(ctx)
   return math.max(30, ctx.t1 // 4)
 end
 
+-- A request challenged (401, 407) and sent again with credentials has a
+-- new CSeq (docs/network.md): a call is judged on its latest INVITE, the
+-- challenge round (the INVITE before, its 401 or 407, their ACK) is the
+-- challenger's business. superseded(m) is true for those messages.
+local function challenge_rounds(wire)
+  local last = {}
+  for _, m in ipairs(wire) do
+    if m.call_id and m.method == "INVITE" and m.role ~= "peer" then
+      local k = m.role .. " " .. m.call_id
+      if not last[k] or m.cseq > last[k] then last[k] = m.cseq end
+    end
+  end
+  return function(m)
+    local l = m.call_id and last[m.role .. " " .. m.call_id]
+    return l ~= nil and m.cseq < l and (m.cseq_method == "INVITE" or
+                                        m.cseq_method == "ACK")
+  end
+end
+
 -- The calls of the wire, as the UAC saw them, in order of their INVITE.
 -- A call whose INVITE reached siptap's UAS (through a proxy) has
 -- uas_invite and uas_id; c.unmatched is true when it has none while the
@@ -216,17 +235,19 @@ end
 function W.calls(wire)
   local by, order = {}, {}
   local uas_invites = {}
+  local superseded = challenge_rounds(wire)
   local function call(id)
     local c = by[id]
     if not c then
       c = { id = id, responses = {}, pracks = {}, prack_answers = {},
-            invite_copies = {}, wire = wire }
+            invite_copies = {}, wire = wire, superseded = superseded }
       by[id] = c
       order[#order + 1] = c
     end
     return c
   end
   for _, m in ipairs(wire) do
+    if superseded(m) then goto next end
     if m.role == "uas" and m.call_id and not m.sent and
        m.method == "INVITE" and not uas_invites[m.call_id] then
       -- the INVITE as the UAS got it (through a proxy: with its
@@ -249,6 +270,7 @@ function W.calls(wire)
         end
       end
     end
+    ::next::
   end
   local out, claimed = {}, {}
   for _, c in ipairs(order) do
@@ -272,7 +294,8 @@ function W.uas_view(c)
               uas_id = c.uas_id, responses = {}, pracks = {},
               prack_answers = {}, invite_copies = {}, wire = c.wire }
   for _, m in ipairs(c.wire) do
-    if m.role == "uas" and m.call_id == c.uas_id then
+    if m.role == "uas" and m.call_id == c.uas_id and
+       not (c.superseded and c.superseded(m)) then
       if not m.sent and m.method == "INVITE" then
         u.invite_copies[#u.invite_copies + 1] = m
       elseif not m.sent and m.method == "PRACK" then
