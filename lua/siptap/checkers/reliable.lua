@@ -282,7 +282,16 @@ function(c, ctx)
     if #timed > 0 then
       stop = uas_stop or wire_end(c)
     else
+      -- the UAC's view: the first copy after each INVITE it sent again
       timed = e.copies
+      for k = 2, #c.invite_copies do
+        for _, m in ipairs(timed) do
+          if m.time >= c.invite_copies[k].time then
+            answers[m] = true
+            break
+          end
+        end
+      end
     end
     local expect, prev, answered = ctx.t1, timed[1], 0
     for i = 2, #timed do
