@@ -870,6 +870,34 @@ static int l_call_id(lua_State *L)
 }
 
 
+/* Why the UAS may have had no INVITE: the test's UAC got a 401 or 407
+ * it did not (or could not) answer, "; the UAC's INVITE got 407 ...",
+ * else "". For uas:incoming()'s error. */
+const char *l_uac_challenged(const struct test *t)
+{
+	static char why[160];
+	const struct wire_msg *last = NULL;
+	struct le *le;
+
+	why[0] = '\0';
+	for (le = wire_msgs(t->wire)->head; le; le = le->next) {
+		const struct wire_msg *wm = le->data;
+
+		if (wm->role == WIRE_UAC && !wm->tx && wm->decoded &&
+		    !wm->head.req && wm->head.scode >= 200 &&
+		    !pl_strcmp(&wm->head.cseq_met, "INVITE"))
+			last = wm;
+	}
+	if (last && (last->head.scode == 401 || last->head.scode == 407))
+		(void)re_snprintf(why, sizeof(why), "; the UAC's INVITE got "
+				  "%u %r (credentials: --auth or t:uac{auth = "
+				  "...}; wrong ones are not sent twice)",
+				  last->head.scode, &last->head.reason);
+
+	return why;
+}
+
+
 static const luaL_Reg uac_methods[] = {
 	{"invite",   l_invite},
 	{"send_raw", l_send_raw},
