@@ -23,10 +23,11 @@ end
 
 -- An INVITE challenged with code and challenge header hdr: the call,
 -- the UAS's side of the INVITE that answers it, and both INVITEs
-local function challenged(t, code, hdr, uac_opts)
+local function challenged(t, code, hdr, uac_opts, challenge)
   local call = t:uac(uac_opts):invite{ sdp = true }
   local inv = t:uas():incoming()
-  inv:reject{ statusCode = code, extraHeaders = { hdr .. ": " .. CHALLENGE } }
+  inv:reject{ statusCode = code,
+              extraHeaders = { hdr .. ": " .. (challenge or CHALLENGE) } }
   local again = t:uas():incoming()
   local got = invites(t)
   return call, again, got[1], got[2]
@@ -54,9 +55,9 @@ end)
 
 test("a 407 with SHA-256 is answered with Proxy-Authorization", function(t)
   flows.direct_udp(t)
-  CHALLENGE = CHALLENGE .. ", algorithm=SHA-256"
   local call, again, _, second = challenged(t, 407, "Proxy-Authenticate",
-    { auth = { user = "bob", password = "pw" } })
+    { auth = { user = "bob", password = "pw" } },
+    CHALLENGE .. ", algorithm=SHA-256")
   local a = second:header("Proxy-Authorization") or ""
   t:like(a, 'algorithm=SHA%-256', "SHA-256")
   t:is(#(a:match('response="(%x+)"') or ""), 64, "a SHA-256 response")
