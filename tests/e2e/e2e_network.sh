@@ -87,23 +87,26 @@ siptap_run "$TMP/l.tap" "$TMP/l.err" run --loss 101 scenarios/flows
 [[ $rc -eq 2 ]] && grep -q -- '--loss' "$TMP/l.err" &&
   pass "--loss 101 is a usage error" || fail "--loss 101: exit $rc"
 
-# --loss: random, the same drops for the same --seed
+# --loss: random, the same drops for the same --seed (seed 4 drops the
+# first PRACK and the first 200 to it in this test: the UAC's Timer E
+# rescues both, so the test still passes)
 loss_run() {
-  siptap_run "$TMP/$1.tap" "$TMP/$1.err" run --t1 $t1 --loss 20 --seed "$2" \
-    --pcap --report-dir "$TMP/$1" scenarios/flows/reliable-183.lua
-  for f in "$TMP/$1"/pcap/*.pcap; do
-    echo "$(basename "$f") $(tshark -r "$f" -Y 'ip.ttl == 0' -T fields \
-      -e sip.Method -e sip.Status-Code 2>/dev/null | tr '\n' ' ')"
-  done
+  siptap_run "$TMP/$1.tap" "$TMP/$1.err" run --t1 $t1 --loss 20 --seed 4 \
+    --pcap --report-dir "$TMP/$1" --filter "reliable 183 with SDP" \
+    scenarios/flows/reliable-183.lua
+  echo "exit $rc"
+  tshark -r "$TMP/$1/pcap/001.pcap" -Y 'ip.ttl == 0' -T fields \
+    -e sip.Method -e sip.Status-Code -e sip.CSeq.method 2>/dev/null || true
 }
-loss_run s1 7 >"$TMP/s1.drops"
-loss_run s2 7 >"$TMP/s2.drops"
-if [[ -s "$TMP/s1.drops" ]] && grep -q '[A-Z0-9]' "$TMP/s1.drops" &&
+loss_run s1 >"$TMP/s1.drops"
+loss_run s2 >"$TMP/s2.drops"
+if grep -q '^exit 0' "$TMP/s1.drops" && grep -q PRACK "$TMP/s1.drops" &&
    cmp -s "$TMP/s1.drops" "$TMP/s2.drops"; then
-  pass "--loss 20 --seed 7 drops the same messages twice"
+  pass "--loss 20 --seed 4 drops the same messages twice, and the call survives"
 else
-  fail "--loss 20 --seed 7: the drops differ or none"
+  fail "--loss 20 --seed 4: the drops differ, none, or the test failed"
   diff "$TMP/s1.drops" "$TMP/s2.drops" | head | sed 's/^/  /'
+  head -5 "$TMP/s1.drops" | sed 's/^/  /'
 fi
 
 e2e_finish
