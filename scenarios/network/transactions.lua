@@ -40,9 +40,16 @@ test("no answer at all: the wait ends with Timer B after 64*T1",
      function(t)
   flows.direct_udp(t)
   t:link{ drop = "INVITE", to = "uas", copies = "all" }
-  local call = t:uac():invite{ sdp = true }
+  -- T1 20 ms for this UAC: Timer B at 1.28 s, whatever --t1 says
+  local call = t:uac{ t1 = 20 }:invite{ sdp = true }
   t:raises(function() call:response(nil, { timeout = 600000 }) end,
-           "no response %(Timer B", "the wait raises Timer B")
+           "no response %(Timer B: none in 64%*T1 = 1280 ms to the INVITE%)",
+           "the wait raises Timer B")
+  local copies = 0
+  for _, m in ipairs(t:wire()) do
+    if m.role == "uas" and m.method == "INVITE" then copies = copies + 1 end
+  end
+  t:is(copies, 0, "the UAS got none of the INVITE's copies")
 end)
 
 test("a lost BYE is sent again (Timer E) and answered", function(t)

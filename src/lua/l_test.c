@@ -1021,17 +1021,31 @@ static int l_link(lua_State *L)
 }
 
 
-/* t:uac([{auth = {user =, password =}}]): the UAC, with credentials for
- * the 401 and 407 challenges of this test (--auth's otherwise) */
+/* t:uac([{auth = {user =, password =}, t1 = ms}]): the UAC, with
+ * credentials for the 401 and 407 challenges of this test (--auth's
+ * otherwise), and the T1 of its transactions (--t1's otherwise) */
 static int l_uac(lua_State *L)
 {
-	static const char *const known[] = {"auth", NULL};
+	static const char *const known[] = {"auth", "t1", NULL};
 	static const char *const auth_known[] = {"user", "password", NULL};
 	struct test *t = check_t(L);
 	const char *user, *password;
 
 	if (!l_options(L, 2, "t:uac", known))
 		return l_uac_push(L, t);
+
+	lua_getfield(L, 2, "t1");
+	if (!lua_isnil(L, -1)) {
+		int isint;
+		lua_Integer t1 = lua_tointegerx(L, -1, &isint);
+
+		if (!isint || t1 < 1 || t1 > 60000)
+			return luaL_error(L, "t:uac: t1 must be an integer in "
+					  "1..60000 (ms), got %s",
+					  luaL_tolstring(L, -1, NULL));
+		uac_set_t1(t->uac, (uint32_t)t1);
+	}
+	lua_pop(L, 1);
 
 	lua_getfield(L, 2, "auth");
 	if (!lua_isnil(L, -1)) {
