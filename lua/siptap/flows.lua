@@ -43,4 +43,28 @@ function M.request(peer, lines, body)
   return text .. "\r\n\r\n" .. (body or "")
 end
 
+-- A call answered at once: INVITE (with an SDP offer and the invite
+-- options given), 200, ACK. The call and the UAS's side of it.
+function M.answered(t, opts)
+  local o = { sdp = true }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  local call = t:uac():invite(o)
+  local inv = t:uas():incoming()
+  inv:accept()
+  call:ack(call:response(200))
+  return call, inv
+end
+
+-- A test of the impaired link (t:link, scenarios/network) needs the
+-- reference UAS over UDP with nothing in between: the link acts where
+-- siptap's sockets receive, and a proxy's own transactions or a remote
+-- UAS's would answer for what it dropped. Anywhere else it skips.
+function M.direct_udp(t)
+  if SIPTAP.transport ~= "UDP" or SIPTAP.proxy or SIPTAP.remote or
+     SIPTAP.agent then
+    t:skip_test("link impairment tests run against the reference UAS "
+                .. "over UDP, no proxy (docs/network.md)")
+  end
+end
+
 return M

@@ -1,5 +1,8 @@
 -- Retransmission of a reliable provisional (RFC 3262 3): at T1, 2*T1,
--- 4*T1 ... until the PRACK; after 64*T1 without PRACK, a 5xx.
+-- 4*T1 ... until the PRACK; after 64*T1 without PRACK, a 5xx. The
+-- INVITEs go once (retransmit = false): a copy of one, sent when the
+-- first response is slow, gets the provisional again (P-RETX-1) and
+-- would shift the times measured here.
 local flows = require "siptap.flows"
 
 -- Times (ms) of each copy of the response with this status: as siptap's
@@ -21,7 +24,7 @@ end
 test("reliable 180 retransmitted at T1 and 2*T1, until the PRACK [R-RETX-1 R-RETX-2]",
      function(t)
   local t1 = t:t1()
-  local call = t:uac():invite{ supported = "100rel" }
+  local call = t:uac():invite{ supported = "100rel", retransmit = false }
   local inv = t:uas():incoming()
   inv:progress{ statusCode = 180, rel100 = true }
   local r = call:response(180)
@@ -50,7 +53,7 @@ test("no PRACK within 64*T1: the INVITE is rejected with a 5xx [R-TIMEOUT-1]",
      function(t)
   local uas = t:uas{ t1 = 20 }
   local t1 = t:uas_t1()              -- a remote UAS may keep its own
-  local call = t:uac():invite{ supported = "100rel" }
+  local call = t:uac():invite{ supported = "100rel", retransmit = false }
   local inv = uas:incoming()
   inv:progress{ statusCode = 180, rel100 = true }
   if not flows.reliable(t, call:response(180), "R-WHEN-3") then return end
@@ -71,7 +74,7 @@ end)
 
 test("a retransmitted INVITE gets the latest provisional again [P-RETX-1]",
      function(t)
-  local call = t:uac():invite{}
+  local call = t:uac():invite{ retransmit = false }
   local inv = t:uas():incoming()
   inv:progress{ statusCode = 180 }
   inv:progress{ statusCode = 183, extraHeaders = { "X-Latest: yes" } }

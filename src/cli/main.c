@@ -77,6 +77,8 @@ static const char usage_text[] =
 "  --report-dir DIR    where reports go (default reports/)\n"
 "  --seed N            seed for scenarios' math.random and the option\n"
 "                      matrix (default 1; printed in the TAP)\n"
+"  --loss PERCENT      drop that share of every test's UDP messages at\n"
+"                      random, from --seed (docs/network.md)\n"
 "  --matrix pairwise|full\n"
 "                      option combinations: all pairs (default) or the\n"
 "                      full cartesian product\n"
@@ -94,6 +96,9 @@ static const char usage_text[] =
 "                      127.0.0.1, one a test)\n"
 "  --proxy URI         send every UAC request through this SIP server,\n"
 "                      e.g. sip:127.0.0.1:5060;transport=tcp\n"
+"  --auth USER:PASSWORD\n"
+"                      answer 401 and 407 challenges with these digest\n"
+"                      credentials (MD5, SHA-256; docs/network.md)\n"
 "  --uas-listen ADDR:PORT\n"
 "                      the reference UAS listens here (UDP and TCP), for\n"
 "                      a proxy to forward to (default: a free port)\n"
@@ -356,6 +361,23 @@ static int opt_proxy(struct run_conf *conf, const char *arg)
 }
 
 
+/* --auth USER:PASSWORD: the password may hold colons, the user not */
+static int opt_auth(struct run_conf *conf, const char *arg)
+{
+	static char user[256];
+	const char *colon = strchr(arg, ':');
+
+	if (!colon || colon == arg || (size_t)(colon - arg) >= sizeof(user))
+		return usage_error("--auth: '%s' is not USER:PASSWORD", arg);
+	memcpy(user, arg, colon - arg);
+	user[colon - arg] = '\0';
+	conf->auth_user = user;
+	conf->auth_password = colon + 1;
+
+	return 0;
+}
+
+
 static int opt_filter(struct run_conf *conf, const char *arg)
 {
 	if (conf->filterc >= RUN_MAX_FILTERS)
@@ -411,12 +433,14 @@ static const struct opt opts[] = {
 	OPT_S("report-dir",  report_dir),
 	OPT_U("seed",        seed, 0, ULONG_MAX,
 	      "an integer in 0..18446744073709551615"),
+	OPT_U("loss",        loss, 0, 100, "a percentage in 0..100"),
 	OPT_F("matrix",      opt_matrix),
 	OPT_F("uas-fault",   opt_fault),
 	OPT_F("transport",   opt_transport),
 	OPT_S("tls-cert",    tls_cert),
 	OPT_A("ws-listen",   ws_listen),
 	OPT_F("proxy",       opt_proxy),
+	OPT_F("auth",        opt_auth),
 	OPT_A("uas-listen",  uas_listen),
 	OPT_A("target",      target),
 	OPT_A("agent",       agent),
@@ -854,6 +878,10 @@ static int options_check(struct run_conf *conf)
 	ret = remote_check(conf);
 	if (ret)
 		return ret;
+	if (conf->loss && conf->transport != SIP_TRANSP_UDP)
+		return usage_error("--loss: link impairment is for UDP only, "
+				   "and the UAC sends over %s (--transport, "
+				   "--proxy)", sip_transp_name(conf->transport));
 	/* one fixed UAS address can serve one test at a time */
 	if (!conf->jobs)
 		conf->jobs = sa_isset(&conf->uas_listen, SA_ADDR) ||

@@ -4,7 +4,9 @@
  * Fields (msg.status, msg.reason, msg.method, msg.uri, msg.body,
  * msg.raw, msg.time, msg.sent, msg.role, msg.transport, msg.src,
  * msg.dst, msg.retransmission, msg.seq, msg.request, msg.call_id,
- * msg.cseq, msg.cseq_method, msg.undecodable) and methods (msg:header(name),
+ * msg.cseq, msg.cseq_method, msg.undecodable, msg.link: "dropped",
+ * "delayed", "duplicate" or "reordered" when link impairment did that,
+ * docs/network.md) and methods (msg:header(name),
  * msg:headers(name), msg:has_header(name)). Header values are the
  * bytes of the header line, compact names understood.
  *
@@ -231,6 +233,8 @@ static int l_index(lua_State *L)
 		lua_pushboolean(L, wm->retrans);
 	else if (!strcmp(k, "seq"))
 		lua_pushinteger(L, wm->seq);
+	else if (!strcmp(k, "link"))
+		lua_pushstring(L, wire_link_name(wm->link));
 	else {
 		/* methods */
 		luaL_getmetatable(L, MSG_META);

@@ -42,6 +42,7 @@ void l_msg_push_body(lua_State *L, const struct wire_msg *wm);
 
 void l_uac_open(lua_State *L);
 int  l_uac_push(lua_State *L, struct test *t);
+const char *l_uac_challenged(const struct test *t);
 
 void l_peer_open(lua_State *L);
 int  l_peer_push(lua_State *L, struct test *t);

@@ -14,6 +14,8 @@
 #include "text.h"
 #include "wire.h"
 #include "uas.h"
+#include "link.h"
+#include "uac.h"
 #include "runner.h"
 #include "l_siptap.h"
 
@@ -887,7 +889,8 @@ static int l_name(lua_State *L)
 }
 
 
-/* t:wire() lists every message of this test, in order */
+/* t:wire() lists every message of this test, in order; not the ones
+ * the link kept from the peer under test (wire_recv_link) */
 static int l_wire(lua_State *L)
 {
 	struct test *t = check_t(L);
@@ -896,7 +899,11 @@ static int l_wire(lua_State *L)
 
 	lua_newtable(L);
 	for (le = wire_msgs(t->wire)->head; le; le = le->next) {
-		l_msg_push(L, le->data);
+		const struct wire_msg *wm = le->data;
+
+		if (wm->unseen)
+			continue;
+		l_msg_push(L, wm);
 		lua_rawseti(L, -2, ++i);
 	}
 
@@ -904,9 +911,176 @@ static int l_wire(lua_State *L)
 }
 
 
+/* --- t:link ----------------------------------------------------------- */
+
+static uint32_t link_uint(lua_State *L, const char *key, uint32_t dflt,
+			  uint32_t max)
+{
+	lua_Integer v;
+	int isint;
+
+	lua_getfield(L, 2, key);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return dflt;
+	}
+	v = lua_tointegerx(L, -1, &isint);
+	if (lua_type(L, -1) != LUA_TNUMBER || !isint || v < 0 || v > max)
+		luaL_error(L, "t:link: %s must be an integer in 0..%d, got %s",
+			   key, (int)max, luaL_tolstring(L, -1, NULL));
+	lua_pop(L, 1);
+
+	return (uint32_t)v;
+}
+
+
+/* The one action key of a t:link rule and the message it names */
+static void link_action(lua_State *L, struct link_rule *r)
+{
+	static const char *const acts[] = {"drop", "duplicate", "delay",
+		"reorder"};
+	const char *msg = NULL;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(acts); i++) {
+		lua_getfield(L, 2, acts[i]);
+		if (lua_isnil(L, -1)) {
+			lua_pop(L, 1);
+			continue;
+		}
+		if (msg)
+			luaL_error(L, "t:link: one of drop, duplicate, delay, "
+				   "reorder a rule, not two");
+		if (lua_type(L, -1) != LUA_TSTRING)
+			luaL_error(L, "t:link: %s must be a message: a method "
+				   "(\"PRACK\"), a status (\"183\") or both "
+				   "(\"200 INVITE\"), got %s", acts[i],
+				   luaL_typename(L, -1));
+		msg = lua_tostring(L, -1);
+		r->action = (enum link_action)i;
+		if (link_rule_msg(r, msg))
+			luaL_error(L, "t:link: %s: '%s' is no message: a method "
+				   "(\"PRACK\"), a status (\"183\") or both "
+				   "(\"200 INVITE\")", acts[i], msg);
+		lua_pop(L, 1);
+	}
+	if (!msg)
+		luaL_error(L, "t:link: which message? drop, duplicate, delay or "
+			   "reorder = \"PRACK\" (or loss = PERCENT)");
+}
+
+
+/* t:link{drop|duplicate|delay|reorder = MESSAGE, to =, skip =, copies =,
+ * ms =} or t:link{loss = PERCENT}: the test's UDP link from now on
+ * (docs/network.md). */
+static int l_link(lua_State *L)
+{
+	static const char *const known[] = {"drop", "duplicate", "delay",
+		"reorder", "to", "skip", "copies", "ms", "loss", NULL};
+	struct test *t = check_t(L);
+	struct link_rule r;
+	const char *to;
+	bool all;
+	int err, n;
+
+	luaL_checktype(L, 2, LUA_TTABLE);
+	(void)l_options(L, 2, "t:link", known);
+	if (t->conf->transport != SIP_TRANSP_UDP)
+		return luaL_error(L, "t:link: link impairment is for UDP only, "
+				  "and the UAC sends over %s (--transport, "
+				  "--proxy)", sip_transp_name(t->conf->transport));
+
+	if (lua_getfield(L, 2, "loss") != LUA_TNIL) {
+		lua_pop(L, 1);
+		link_set_loss(t->link, link_uint(L, "loss", 0, 100));
+		for (n = 0, lua_pushnil(L); lua_next(L, 2); n++)
+			lua_pop(L, 1);
+		if (n > 1)
+			return luaL_error(L, "t:link: loss is a rule of its own: "
+					  "t:link{loss = PERCENT}");
+		return 0;
+	}
+	lua_pop(L, 1);
+
+	memset(&r, 0, sizeof(r));
+	link_action(L, &r);
+	r.skip   = link_uint(L, "skip", 0, 1000000);
+	lua_getfield(L, 2, "copies");
+	all = lua_type(L, -1) == LUA_TSTRING && !strcmp(lua_tostring(L, -1),
+							"all");
+	lua_pop(L, 1);
+	r.copies = all ? 0 : link_uint(L, "copies", 1, 1000000);
+	if (!all && !r.copies)
+		return luaL_error(L, "t:link: copies must be 1 or more, or "
+				  "\"all\"");
+	r.ms     = link_uint(L, "ms", 0, L_WAIT_MAX_MS);
+	if (r.action == LINK_DELAY && !r.ms)
+		return luaL_error(L, "t:link: delay needs ms = how long");
+
+	lua_getfield(L, 2, "to");
+	to = lua_tostring(L, -1);
+	r.to = !to ? -1 : !strcmp(to, "uas") ? WIRE_UAS :
+		!strcmp(to, "uac") ? WIRE_UAC : -2;
+	if (r.to == -2 || (to && lua_type(L, -1) != LUA_TSTRING))
+		return luaL_error(L, "t:link: to must be \"uas\" or \"uac\", "
+				  "got %s", luaL_tolstring(L, -1, NULL));
+	lua_pop(L, 1);
+
+	err = link_add(t->link, &r);
+	if (err)
+		return luaL_error(L, "t:link: %s", err == EOVERFLOW ?
+				  "more than 32 rules" : strerror(err));
+
+	return 0;
+}
+
+
+/* t:uac([{auth = {user =, password =}, t1 = ms}]): the UAC, with
+ * credentials for the 401 and 407 challenges of this test (--auth's
+ * otherwise), and the T1 of its transactions (--t1's otherwise) */
 static int l_uac(lua_State *L)
 {
+	static const char *const known[] = {"auth", "t1", NULL};
+	static const char *const auth_known[] = {"user", "password", NULL};
 	struct test *t = check_t(L);
+	const char *user, *password;
+
+	if (!l_options(L, 2, "t:uac", known))
+		return l_uac_push(L, t);
+
+	lua_getfield(L, 2, "t1");
+	if (!lua_isnil(L, -1)) {
+		int isint;
+		lua_Integer t1 = lua_tointegerx(L, -1, &isint);
+
+		if (!isint || t1 < 1 || t1 > 60000)
+			return luaL_error(L, "t:uac: t1 must be an integer in "
+					  "1..60000 (ms), got %s",
+					  luaL_tolstring(L, -1, NULL));
+		uac_set_t1(t->uac, (uint32_t)t1);
+	}
+	lua_pop(L, 1);
+
+	lua_getfield(L, 2, "auth");
+	if (!lua_isnil(L, -1)) {
+		if (!lua_istable(L, -1))
+			return luaL_error(L, "t:uac: auth must be a table {user "
+					  "= ..., password = ...}, got %s",
+					  luaL_typename(L, -1));
+		(void)l_options(L, lua_gettop(L), "t:uac: auth", auth_known);
+		lua_getfield(L, -1, "user");
+		lua_getfield(L, -2, "password");
+		if (lua_type(L, -2) != LUA_TSTRING ||
+		    lua_type(L, -1) != LUA_TSTRING)
+			return luaL_error(L, "t:uac: auth needs user and password "
+					  "(strings)");
+		user = l_check_text(L, -2, "t:uac", "auth.user");
+		password = l_check_text(L, -1, "t:uac", "auth.password");
+		if (uac_set_auth(t->uac, user, password))
+			return luaL_error(L, "t:uac: out of memory");
+		lua_pop(L, 2);
+	}
+	lua_pop(L, 1);
 
 	return l_uac_push(L, t);
 }
@@ -952,6 +1126,7 @@ static const luaL_Reg test_methods[] = {
 	{"uas_t1",     l_uas_t1},
 	{"name",       l_name},
 	{"wire",       l_wire},
+	{"link",       l_link},
 	{"uac",        l_uac},
 	{"uas",        l_uas},
 	{"peer",       l_peer},

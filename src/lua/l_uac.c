@@ -115,6 +115,24 @@ static const char *opt_string(lua_State *L, int tbl, const char *key)
 }
 
 
+/* retransmit = false: one send, no Timer A/E copies (RFC 3261 17.1) */
+static bool opt_once(lua_State *L, int tbl, const char *fn)
+{
+	bool once = false;
+
+	if (!lua_istable(L, tbl))
+		return false;
+	lua_getfield(L, tbl, "retransmit");
+	if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
+		luaL_error(L, "%s: retransmit must be a boolean, got %s", fn,
+			   luaL_typename(L, -1));
+	once = lua_isboolean(L, -1) && !lua_toboolean(L, -1);
+	lua_pop(L, 1);
+
+	return once;
+}
+
+
 /* body = bytes, sent whole: a body is no text, a NUL in it included */
 static void invite_body(lua_State *L, int tbl, struct uac_invite_opts *o)
 {
@@ -233,7 +251,8 @@ static int l_invite(lua_State *L)
 {
 	static const char *const known[] = {
 		"ruri", "to", "from", "supported", "require", "headers",
-		"sdp", "body", "content_type", "to_tag", "video", NULL
+		"sdp", "body", "content_type", "to_tag", "video",
+		"retransmit", NULL
 	};
 	struct test *t = check_uac(L);
 	struct uac_invite_opts o;
@@ -255,6 +274,7 @@ static int l_invite(lua_State *L)
 	o.require   = opt_string(L, 2, "require");
 	o.ctype     = opt_string(L, 2, "content_type");
 	o.to_tag    = opt_token(L, 2, "invite", "to_tag");
+	o.once      = opt_once(L, 2, "invite");
 	lua_getfield(L, 2, "headers");
 	o.xhdrc = check_string_list(L, -1, "invite", o.xhdrv, UAC_MAX_HDRS);
 	lua_setfield(L, 2, "headers");
@@ -367,6 +387,7 @@ struct match {
 	uint32_t cseq;      /* 0: any */
 	int scode;          /* 0: any; -1: any final */
 	bool copies;        /* retransmissions count too */
+	bool timer;         /* Timer B/F ends the wait: uac_tx_left() */
 };
 
 
@@ -374,7 +395,8 @@ static bool matches(const struct wire_msg *wm, const struct match *m)
 {
 	const struct wire_head *h = &wm->head;
 
-	if (wm->role != WIRE_UAC || wm->tx || !wm->decoded || h->req)
+	if (wm->role != WIRE_UAC || wm->tx || !wm->decoded || h->req ||
+	    wm->link == WIRE_LINK_DROPPED)
 		return false;
 	if (pl_strcmp(&h->callid, m->callid) ||
 	    pl_strcmp(&h->cseq_met, m->cseq_met))
@@ -398,7 +420,10 @@ static const struct wire_msg *take(lua_State *L, const struct match *m)
 	for (le = wire_msgs(lc->t->wire)->head; le; le = le->next) {
 		const struct wire_msg *wm = le->data;
 
-		if ((wm->retrans && !m->copies) || !matches(wm, m))
+		/* a copy the link dropped never reached the UAC; the
+		 * next one is the first it got */
+		if (wm->link == WIRE_LINK_DROPPED || wm->unseen ||
+		    (wm->heard && !m->copies) || !matches(wm, m))
 			continue;
 		if (lua_rawgeti(L, -1, wm->seq) != LUA_TNIL) {
 			lua_pop(L, 1);
@@ -456,7 +481,14 @@ static int response_k(lua_State *L, int status, lua_KContext ctx)
 {
 	struct lcall *lc = check_call(L);
 	const struct match *m = lua_touserdata(L, (int)ctx);
-	const struct wire_msg *wm = take(L, m);
+	struct match cur = *m;
+	const struct wire_msg *wm;
+
+	/* a request challenged and sent again with credentials: the
+	 * answer to that copy (uac_tx_follow) */
+	if (!m->copies)
+		cur.cseq = uac_tx_follow(lc->call, m->cseq_met, m->cseq);
+	wm = take(L, &cur);
 
 	if (wm) {
 		runner_wait_end(lc->t);
@@ -466,6 +498,14 @@ static int response_k(lua_State *L, int status, lua_KContext ctx)
 	}
 	if (runner_wait_expired(lc->t)) {
 		runner_wait_end(lc->t);
+		if (m->timer && !uac_tx_left(lc->call, m->cseq_met, cur.cseq))
+			return luaL_error(L, "no response (Timer %s: none "
+					  "in 64*T1 = %d ms to the %s)%s",
+					  strcmp(m->cseq_met, "INVITE") ?
+					  "F" : "B",
+					  (int)(64 * uac_t1(lc->t->uac)),
+					  m->cseq_met,
+					  runner_undecodable(lc->t, WIRE_UAC));
 		return luaL_error(L, "no %s arrived within the wait%s",
 				  lua_tostring(L, (int)ctx + 1),
 				  runner_undecodable(lc->t, WIRE_UAC));
@@ -481,8 +521,17 @@ static int wait_for(lua_State *L, struct lcall *lc, const struct match *m,
 {
 	struct match *mm = lua_newuserdatauv(L, sizeof(*mm), 1);
 	int idx = lua_gettop(L);
+	uint32_t left;
 
 	*mm = *m;
+	/* a wait for an answer ends with Timer B/F: after 64*T1 without
+	 * one, none is coming (RFC 3261 17.1.1.2, 17.1.2.2) */
+	left = m->copies ? UINT32_MAX :
+		uac_tx_left(lc->call, m->cseq_met, m->cseq);
+	if (left < ms) {
+		ms = left ? left : 1;
+		mm->timer = true;
+	}
 	lua_pushstring(L, m->callid);   /* keeps callid alive */
 	mm->callid = lua_tostring(L, -1);
 	lua_setiuservalue(L, idx, 1);
@@ -499,7 +548,7 @@ static int l_response(lua_State *L)
 {
 	struct lcall *lc = check_call(L);
 	int opts = lua_istable(L, 2) ? 2 : 3;
-	struct match m = {uac_call_id(lc->call), "INVITE", 0, 0, false};
+	struct match m = {uac_call_id(lc->call), "INVITE", 0, 0, false, false};
 	char what[64];
 	int idx;
 
@@ -525,7 +574,7 @@ static int l_response(lua_State *L)
 static int l_responses(lua_State *L)
 {
 	struct lcall *lc = check_call(L);
-	struct match m = {uac_call_id(lc->call), "INVITE", 0, 0, false};
+	struct match m = {uac_call_id(lc->call), "INVITE", 0, 0, false, false};
 	struct le *le;
 	int i = 0;
 
@@ -566,7 +615,7 @@ static int wait_final(lua_State *L, const char *met, uint32_t cseq,
 		      int opts, const char *fn, const char *const *known)
 {
 	struct lcall *lc = check_call(L);
-	struct match m = {uac_call_id(lc->call), met, cseq, -1, false};
+	struct match m = {uac_call_id(lc->call), met, cseq, -1, false, false};
 	char what[64];
 	int idx;
 
@@ -665,7 +714,8 @@ static const char *dialog_why(char *buf, size_t sz, const char *fn,
 static int l_prack(lua_State *L)
 {
 	static const char *const known[] = {
-		"rseq", "cseq", "method", "sdp", "headers", "timeout", NULL
+		"rseq", "cseq", "method", "sdp", "headers", "timeout",
+		"retransmit", NULL
 	};
 	struct lcall *lc = check_call(L);
 	int opts = lua_istable(L, 2) ? 2 : 3;
@@ -682,6 +732,7 @@ static int l_prack(lua_State *L)
 	memset(&o, 0, sizeof(o));
 	o.rseq = opt_long(L, opts, "rseq");
 	o.cseq = opt_long(L, opts, "cseq");
+	o.once = opt_once(L, opts, "prack");
 	if (lua_istable(L, opts)) {
 		/* the strings stay alive in the options table */
 		lua_getfield(L, opts, "method");
@@ -720,10 +771,12 @@ static void dialog_sdp(lua_State *L, int opts, const char *fn,
 		       struct uac_req_opts *o);
 
 
-/* call:ack([final], [{sdp =}]): sdp, the answer to an offer in the 2xx */
+/* call:ack([final], [{sdp =, retransmit = false}]): sdp, the answer to an
+ * offer in the 2xx; retransmit = false sends no ACK again for a copy of
+ * the final response. */
 static void ack_opts(lua_State *L, int opts, struct uac_req_opts *o)
 {
-	static const char *const known[] = {"sdp", NULL};
+	static const char *const known[] = {"sdp", "retransmit", NULL};
 
 	memset(o, 0, sizeof(*o));
 	o->rseq = o->cseq = -1;
@@ -735,14 +788,15 @@ static void ack_opts(lua_State *L, int opts, struct uac_req_opts *o)
 static int l_ack(lua_State *L)
 {
 	struct lcall *lc = check_call(L);
+	const int opts = lua_istable(L, 2) ? 2 : 3;
 	const struct wire_msg *final;
 	struct sip_msg *msg = NULL;
 	char why[160];
+	struct uac_req_opts o;
+	bool reinvite, once;
 	int err;
 
-	struct uac_req_opts o;
-	bool reinvite;
-
+	once = opt_once(L, opts, "ack");
 	if (!lua_isnoneornil(L, 2) && !lua_istable(L, 2))
 		final = l_msg_check(L, 2);
 	else if (lc->final)
@@ -754,7 +808,7 @@ static int l_ack(lua_State *L)
 		return luaL_error(L, "ack: %d is not a final response",
 				  (int)final->head.scode);
 
-	ack_opts(L, lua_istable(L, 2) ? 2 : 3, &o);
+	ack_opts(L, opts, &o);
 	/* a re-INVITE's 2xx: the ACK follows the dialog's route set, that
 	 * of the INVITE's 2xx */
 	reinvite = final->head.scode < 300 && lc->final &&
@@ -763,7 +817,7 @@ static int l_ack(lua_State *L)
 	if (!err && (reinvite || o.body))
 		err = uac_ack_dialog(lc->call, msg, final->head.cseq, &o);
 	else if (!err)
-		err = uac_ack(lc->call, msg);
+		err = uac_ack(lc->call, msg, once);
 	if (err)
 		(void)dialog_why(why, sizeof(why), "ack", "ACK", msg, err);
 	mem_deref(msg);
@@ -778,7 +832,8 @@ static int l_ack(lua_State *L)
  * than the INVITE's: a CANCEL that matches no transaction. */
 static int l_cancel(lua_State *L)
 {
-	static const char *const known[] = {"branch", "timeout", NULL};
+	static const char *const known[] = {"branch", "timeout",
+		"retransmit", NULL};
 	struct lcall *lc = check_call(L);
 	const char *branch = NULL;
 	int err;
@@ -787,7 +842,7 @@ static int l_cancel(lua_State *L)
 	runner_wait_allowed(L, "call:cancel");
 	if (lua_istable(L, 2))
 		branch = opt_token(L, 2, "cancel", "branch");
-	err = uac_cancel(lc->call, branch);
+	err = uac_cancel(lc->call, branch, opt_once(L, 2, "cancel"));
 	if (err)
 		return luaL_error(L, "cancel: could not send (%s)",
 				  sizes_strerror(err));
@@ -799,6 +854,7 @@ static int l_cancel(lua_State *L)
 
 static int l_bye(lua_State *L)
 {
+	static const char *const known[] = {"timeout", "retransmit", NULL};
 	struct lcall *lc = check_call(L);
 	const struct wire_msg *wm;
 	struct sip_msg *resp = NULL;
@@ -808,20 +864,21 @@ static int l_bye(lua_State *L)
 
 	int opts = lua_istable(L, 2) ? 2 : 3;
 
-	(void)l_wait_timeout(L, opts, "call:bye", NULL);
+	(void)l_wait_timeout(L, opts, "call:bye", known);
 	runner_wait_allowed(L, "call:bye");
 	wm = (lua_isnoneornil(L, 2) || lua_istable(L, 2)) && lc->final ?
 		lc->final : dialog_resp(L, 2, "bye");
 	err = wire_msg_decode(wm, &resp);
 	if (!err)
-		err = uac_bye(lc->call, resp, &cseq);
+		err = uac_bye(lc->call, resp, opt_once(L, opts, "bye"),
+			      &cseq);
 	if (err)
 		(void)dialog_why(why, sizeof(why), "bye", "BYE", resp, err);
 	mem_deref(resp);
 	if (err)
 		return luaL_error(L, "%s", why);
 
-	return wait_final(L, "BYE", cseq, opts, "call:bye", NULL);
+	return wait_final(L, "BYE", cseq, opts, "call:bye", known);
 }
 
 
@@ -834,7 +891,7 @@ static int l_retransmit(lua_State *L)
 	static const char *const what[] = {"invite", "prack", NULL};
 	static const char *const known[] = {"timeout", NULL};
 	struct lcall *lc = check_call(L);
-	struct match m = {uac_call_id(lc->call), "PRACK", 0, -1, true};
+	struct match m = {uac_call_id(lc->call), "PRACK", 0, -1, true, false};
 	uint32_t cseq, ms;
 	int idx, err;
 
@@ -988,6 +1045,34 @@ static int l_refuse(lua_State *L)
 		return luaL_error(L, "refuse: method '%s' is too long", met);
 
 	return 0;
+}
+
+
+/* Why the UAS may have had no INVITE: the test's UAC got a 401 or 407
+ * it did not (or could not) answer, "; the UAC's INVITE got 407 ...",
+ * else "". For uas:incoming()'s error. */
+const char *l_uac_challenged(const struct test *t)
+{
+	static char why[160];
+	const struct wire_msg *last = NULL;
+	struct le *le;
+
+	why[0] = '\0';
+	for (le = wire_msgs(t->wire)->head; le; le = le->next) {
+		const struct wire_msg *wm = le->data;
+
+		if (wm->role == WIRE_UAC && !wm->tx && wm->decoded &&
+		    !wm->head.req && wm->head.scode >= 200 &&
+		    !pl_strcmp(&wm->head.cseq_met, "INVITE"))
+			last = wm;
+	}
+	if (last && (last->head.scode == 401 || last->head.scode == 407))
+		(void)re_snprintf(why, sizeof(why), "; the UAC's INVITE got "
+				  "%u %r (credentials: --auth or t:uac{auth = "
+				  "...}; wrong ones are not sent twice)",
+				  last->head.scode, &last->head.reason);
+
+	return why;
 }
 
 

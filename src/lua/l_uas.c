@@ -164,7 +164,8 @@ static int incoming_k(lua_State *L, int status, lua_KContext ctx)
 	if (runner_wait_expired(t)) {
 		runner_wait_end(t);
 		return luaL_error(L, "incoming: no INVITE arrived within the "
-				  "wait%s", runner_undecodable(t, WIRE_UAS));
+				  "wait%s%s", runner_undecodable(t, WIRE_UAS),
+				  l_uac_challenged(t));
 	}
 
 	return runner_yield(L, 0, incoming_k);

@@ -124,7 +124,7 @@ void l_uas_push_request(lua_State *L, struct test *t,
 		const struct wire_msg *wm = le->data;
 
 		if (wm->role != WIRE_UAS || wm->tx || !wm->decoded ||
-		    !wm->head.req || pl_strcmp(&wm->head.met, "INVITE") ||
+		    wm->unseen || !wm->head.req || pl_strcmp(&wm->head.met, "INVITE") ||
 		    pl_cmp(&wm->head.callid, callid))
 			continue;
 		l_msg_push(L, wm);

@@ -16,6 +16,7 @@
 #include <re.h>
 #include "tap.h"
 #include "wire.h"
+#include "link.h"
 #include "uac.h"
 #include "uas.h"
 #include "sandbox.h"
@@ -923,6 +924,25 @@ static bool world_role(const struct test *t, enum sip_transp tp,
 }
 
 
+/* sizes_link_h: a datagram to a test's UAC or UAS, through the test's
+ * impaired link (link.h) */
+static bool world_link(const struct sa *laddr, const struct sa *paddr,
+		       struct mbuf *mb)
+{
+	enum wire_role role;
+	struct le *le;
+
+	for (le = worlds.head; le; le = le->next) {
+		struct test *t = le->data;
+
+		if (world_role(t, SIP_TRANSP_UDP, laddr, &role))
+			return link_recv(t->link, role, laddr, paddr, mb);
+	}
+
+	return false;
+}
+
+
 /* sizes_raw_h: what a socket of a test's UAC or UAS got, on its wire
  * as it came, before libre parses it. */
 static void world_raw(const struct sa *laddr, const struct sa *paddr,
@@ -1098,9 +1118,13 @@ static int world_make(struct test *t)
 	sizes_init(world_loss);
 	sizes_raw_handler(world_raw);
 	ws_init(world_raw);
+	sizes_link_handler(world_link);
 	list_append(&worlds, &t->world_le, t);
 
 	err = wire_alloc(&t->wire, wire_handler, t);
+	if (!err)
+		err = link_alloc(&t->link, t->wire, conf->loss, conf->seed *
+				 1000003 + hash_joaat_str(t->name));
 	if (!err)
 		err = tls_make(t);
 	if (err)
@@ -1127,6 +1151,8 @@ static int world_make(struct test *t)
 		 * proxy, which reaches the UAS over its own connection */
 		if (!err && sa_isset(&conf->proxy, SA_ADDR))
 			uac_set_proxy(t->uac, &conf->proxy, conf->proxy_tp);
+		if (!err)
+			uac_set_t1(t->uac, conf->t1);
 		return err;
 	}
 
@@ -1157,6 +1183,11 @@ static int world_make(struct test *t)
 		target = &t->uas_addr;
 
 	err = uac_alloc(&t->uac, t->uac_sip, conf->transport, target);
+	if (!err)
+		uac_set_t1(t->uac, conf->t1);
+	if (!err)
+		err = uac_set_auth(t->uac, conf->auth_user,
+				   conf->auth_password);
 	if (!err && sa_isset(&conf->proxy, SA_ADDR))
 		uac_set_proxy(t->uac, &conf->proxy, conf->proxy_tp);
 
@@ -1181,6 +1212,7 @@ static void world_free(struct test *t)
 
 	t->ws_reg = mem_deref(t->ws_reg);
 	t->ws_lsnr = mem_deref(t->ws_lsnr);
+	t->link = mem_deref(t->link);
 	t->uac = mem_deref(t->uac);
 	t->uas = mem_deref(t->uas);
 	t->peer = mem_deref(t->peer);

@@ -17,6 +17,7 @@ struct tap_diag;
 struct sandbox_lib;
 struct sizes_udp;
 struct runner_objects;
+struct link;
 struct test;
 
 enum { RUN_MAX_FILTERS = 32, RUN_MAX_JOBS = 256 };
@@ -27,6 +28,7 @@ struct run_conf {
 	uint32_t timeout_s;       /**< per test                          */
 	const char *report_dir;
 	uint64_t seed;
+	uint32_t loss;            /**< --loss: percent of UDP messages  */
 	const char *lua_dir;      /**< where require() finds siptap.*   */
 	struct sandbox_lib *lib;  /**< its modules, compiled once       */
 	const char *matrix;       /**< "pairwise" (default) or "full"   */
@@ -35,6 +37,8 @@ struct run_conf {
 	struct sa proxy;          /**< --proxy: where the UAC sends     */
 	enum sip_transp proxy_tp;
 	const char *proxy_uri;
+	const char *auth_user;    /**< --auth: digest credentials        */
+	const char *auth_password;
 	struct sa uas_listen;     /**< --uas-listen: the UAS's address  */
 	struct sa target;         /**< --target: a remote UAS           */
 	struct sa agent;          /**< --agent: a remote UAS's agent    */
@@ -148,6 +152,7 @@ struct test {
 	bool lost;                 /**< siptap lost a message: no rules */
 	struct peer *peer;         /**< t:peer(), when asked for        */
 	struct agent *agent;       /**< --agent: the remote UAS's agent */
+	struct link *link;         /**< impairment (t:link, --loss)     */
 	uint32_t agent_start_id;   /**< its start request, until answered */
 	uint32_t remote_t1;        /**< the T1 the remote UAS uses, ms  */
 	char *remote_name;         /**< e.g. "SIP.js 0.21.2"            */

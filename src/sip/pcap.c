@@ -44,6 +44,7 @@ struct pcapw {
 	struct list flowl;      /**< TCP directions seen so far        */
 	uint64_t t0;            /**< Unix time of the wire's usec 0    */
 	uint16_t ipid;          /**< IPv4 identification, per packet   */
+	uint8_t ttl;            /**< of this packet: 0 marks a drop    */
 	uint8_t pkt[SNAPLEN];   /**< the packet being built            */
 };
 
@@ -159,7 +160,7 @@ static void ip_header(struct pcapw *w, const struct sa *src,
 		put16(p + 2, (uint16_t)(IP4_HLEN + l4len));
 		put16(p + 4, w->ipid++);
 		put16(p + 6, 0x4000);              /* don't fragment     */
-		p[8] = TTL;
+		p[8] = w->ttl;
 		p[9] = proto;
 		put16(p + 10, 0);
 		memcpy(p + 12, &src->u.in.sin_addr, 4);
@@ -171,7 +172,7 @@ static void ip_header(struct pcapw *w, const struct sa *src,
 	put32(p, 6u << 28);                        /* version 6, no flow */
 	put16(p + 4, (uint16_t)l4len);
 	p[6] = proto;
-	p[7] = TTL;
+	p[7] = w->ttl;
 	memcpy(p + 8, &src->u.in6.sin6_addr, 16);
 	memcpy(p + 24, &dst->u.in6.sin6_addr, 16);
 }
@@ -443,6 +444,28 @@ static const struct wire_msg *twin_of(const struct list *msgs,
 }
 
 
+/* Did link impairment (link.h) drop this message on its way in? A sent
+ * one: its received copy, the next one with its bytes and addresses. */
+static bool dropped(const struct wire_msg *wm)
+{
+	const struct le *le;
+
+	if (wm->link == WIRE_LINK_DROPPED || !wm->tx)
+		return wm->link == WIRE_LINK_DROPPED;
+
+	for (le = wm->le.next; le; le = le->next) {
+		const struct wire_msg *o = le->data;
+
+		if (!o->tx && o->raw == wm->raw &&
+		    sa_cmp(&o->src, &wm->src, SA_ALL) &&
+		    sa_cmp(&o->dst, &wm->dst, SA_ALL))
+			return o->link == WIRE_LINK_DROPPED;
+	}
+
+	return false;
+}
+
+
 /* One message as its packet(s), or none for a received copy of what
  * siptap sent. A sent stream message takes its destination from its
  * twin, so both directions of a connection share one TCP flow.
@@ -468,6 +491,10 @@ static int write_msg(struct pcapw *w, const struct list *msgs,
 	af = msg_af(&wm->src, dst);
 	if (af == AF_UNSPEC)
 		return 0;
+
+	/* a message the link dropped is in the capture, with TTL (IPv6:
+	 * hop limit) 0: ip.ttl == 0 finds them (docs/network.md) */
+	w->ttl = dropped(wm) ? 0 : TTL;
 
 	if (wm->tp == SIP_TRANSP_UDP) {
 		write_udp(w, wm, dst, af);

@@ -69,6 +69,8 @@ struct sizes_udp {
 	struct sa laddr;
 	uint32_t drops0;
 	struct udp_helper *tap;    /* the raw tap, below libre's handler */
+	udp_recv_h *rh;            /* libre's own: sizes_udp_deliver()  */
+	void *rarg;
 };
 
 /* A datagram waiting for room at its destination, or for the kernel. */
@@ -103,6 +105,9 @@ static struct list framers;
 static struct tmr pending_tmr;
 static struct udp_sock *udp_last;   /* the last udp_listen()ed socket */
 static struct tcp_sock *tcp_last;   /* the last tcp_listen()ed socket */
+static udp_recv_h *udp_last_rh;     /* ... and libre's handler of it   */
+static void *udp_last_rarg;
+static sizes_link_h *link_handler;
 static sizes_loss_h *loss_handler;
 static sizes_raw_h *raw_handler;
 static size_t refused_len;
@@ -156,6 +161,13 @@ void sizes_lost(enum sip_transp tp, const struct sa *laddr, const char *why)
 void sizes_init(sizes_loss_h *lossh)
 {
 	loss_handler = lossh;
+}
+
+
+/* Who may hold back or drop datagrams to siptap's UDP sockets. */
+void sizes_link_handler(sizes_link_h *linkh)
+{
+	link_handler = linkh;
 }
 
 
@@ -400,6 +412,8 @@ int udp_listen(struct udp_sock **usp, const struct sa *local,
 		return err;
 
 	udp_rxsz_set(*usp, UDP_RXSZ);
+	udp_last_rh   = rh;
+	udp_last_rarg = arg;
 	fd = udp_sock_fd(*usp, local ? sa_af(local) : AF_INET);
 	if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz,
 				  sizeof(sz)))
@@ -485,6 +499,9 @@ static bool tap_recv(struct sa *src, struct mbuf *mb, void *arg)
 	else if (err)
 		(void)re_snprintf(why, sizeof(why), "libre could not decode "
 				  "it: %m", err);
+	if (!err && link_handler && link_handler(&w->laddr, src, mb))
+		return true;
+	mb->pos = p - mb->buf;
 	raw(&w->laddr, src, SIP_TRANSP_UDP, p, len, err ? why : NULL);
 
 	return err != 0;
@@ -509,6 +526,8 @@ int sizes_udp_watch(struct sizes_udp **wp, const struct sa *laddr)
 		return ENOMEM;
 
 	w->us    = udp_last;
+	w->rh    = udp_last_rh;
+	w->rarg  = udp_last_rarg;
 	w->fd    = udp_sock_fd(udp_last, sa_af(laddr));
 	w->laddr = *laddr;
 	if (meminfo(w->fd, mi))
@@ -524,6 +543,31 @@ int sizes_udp_watch(struct sizes_udp **wp, const struct sa *laddr)
 		return err;
 	}
 	*wp = w;
+
+	return 0;
+}
+
+
+/* A datagram the link handler took, to libre now as if it had just
+ * come (its wire entry is the link's to make). ENOENT: the socket is
+ * gone. */
+int sizes_udp_deliver(const struct sa *laddr, const struct sa *paddr,
+		      const uint8_t *p, size_t len)
+{
+	struct sizes_udp *w = watch_by_addr(laddr);
+	struct mbuf *mb;
+	struct sa src = *paddr;
+
+	if (!w || !w->rh)
+		return ENOENT;
+
+	mb = mbuf_alloc(len + 1);
+	if (!mb)
+		return ENOMEM;
+	(void)mbuf_write_mem(mb, p, len);
+	mb->pos = 0;
+	w->rh(&src, mb, w->rarg);
+	mem_deref(mb);
 
 	return 0;
 }

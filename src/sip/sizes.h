@@ -36,7 +36,19 @@ typedef void (sizes_raw_h)(const struct sa *laddr, const struct sa *paddr,
 			   enum sip_transp tp, const uint8_t *p, size_t len,
 			   const char *why);
 
+/**
+ * A decodable datagram at one of siptap's UDP sockets, before it goes
+ * on (link.h): true when the handler took it (to drop it, or to hand it
+ * on later with sizes_udp_deliver()); the raw handler then does not see
+ * it either.
+ */
+typedef bool (sizes_link_h)(const struct sa *laddr, const struct sa *paddr,
+			    struct mbuf *mb);
+
 void   sizes_init(sizes_loss_h *lossh);
+void   sizes_link_handler(sizes_link_h *linkh);
+int    sizes_udp_deliver(const struct sa *laddr, const struct sa *paddr,
+			 const uint8_t *p, size_t len);
 void   sizes_raw_handler(sizes_raw_h *rawh);
 void   sizes_lost(enum sip_transp tp, const struct sa *laddr,
 		  const char *why);

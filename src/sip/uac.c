@@ -2,6 +2,8 @@
  * @file uac.c  The UAC a scenario drives: INVITE, PRACK, ACK, CANCEL, BYE
  */
 #include <string.h>
+#include <strings.h>
+#include <openssl/evp.h>
 #include <re.h>
 #include "progress.h"
 #include "uac.h"
@@ -27,6 +29,11 @@ struct uac {
 	struct list calls;
 	struct sa ws_laddr;      /* the WebSocket listener (uac_set_ws)  */
 	struct list bindings;    /* WebSocket clients that registered    */
+	uint32_t t1;             /* timer T1, ms (RFC 3261 17.1.1.1)     */
+	char *user;              /* digest credentials (uac_set_auth)    */
+	char *password;
+	char nonce[128];         /* the last nonce answered, and its nc  */
+	uint32_t nc;
 };
 
 /* A WebSocket client's REGISTER, as an edge proxy keeps it: its AOR's
@@ -36,6 +43,30 @@ struct binding {
 	char *user;
 	struct sa paddr;
 	enum sip_transp tp;
+};
+
+
+/* A client transaction (RFC 3261 17.1) as far as siptap keeps one: the
+ * request's bytes, sent again at Timer A/E over UDP until a response,
+ * and Timer B/F's time after which no response means none will come.
+ * The bytes stay siptap's: a retransmission is the same buffer again. */
+struct uac_tx {
+	struct le le;
+	struct uac_call *call;
+	struct mbuf *mb;
+	struct sa dst;
+	enum sip_transp tp;
+	char branch[48];
+	char met[16];
+	uint32_t cseq;
+	uint64_t sent;           /* tmr_jiffies() of the first copy      */
+	uint32_t interval;       /* until the next copy, ms              */
+	bool answered;           /* any response: Timer B/F is off       */
+	bool final;              /* a final response: nothing more       */
+	bool retransmit;
+	uint32_t next_cseq;      /* sent again with credentials as this  */
+	unsigned auths;          /* challenges answered on the way here  */
+	struct tmr tmr;
 };
 
 struct uac_call {
@@ -59,6 +90,12 @@ struct uac_call {
 	uint32_t prack_cseq;
 	char refuse_met[16];     /* call:refuse(): the far end's next ... */
 	uint16_t refuse_scode;   /* ... request of this method gets this  */
+	struct list txl;         /* its client transactions (uac_tx)     */
+	struct mbuf *ack;        /* the ACK of the 2xx, sent again for a
+				  * copy of the 2xx (RFC 3261 13.2.2.4)  */
+	struct sa ack_dst;
+	enum sip_transp ack_tp;
+	bool ack_again;          /* ... unless retransmit = false        */
 };
 
 /* What a response tells about the dialog it creates (RFC 3261 12.1.2) */
@@ -75,6 +112,8 @@ static void call_destructor(void *arg)
 	struct uac_call *call = arg;
 
 	list_unlink(&call->le);
+	list_flush(&call->txl);
+	mem_deref(call->ack);
 	mem_deref(call->ruri);
 	mem_deref(call->to);
 	mem_deref(call->to_tag);
@@ -100,6 +139,8 @@ static void uac_destructor(void *arg)
 	list_flush(&uac->calls);
 	list_flush(&uac->bindings);
 	mem_deref(uac->uri);
+	mem_deref(uac->user);
+	mem_deref(uac->password);
 	mem_deref(uac->lsnr);
 	mem_deref(uac->rsp_lsnr);
 }
@@ -259,12 +300,16 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 }
 
 
-/* Responses are read from the wire; this only tells libre they were
+static void tx_dispatch(struct uac *uac, const struct sip_msg *msg);
+
+
+/* Responses are read from the wire; this one ends the retransmissions
+ * of the request it answers (tx_dispatch), and tells libre they were
  * expected, so it does not report them as unhandled. */
 static bool response_handler(const struct sip_msg *msg, void *arg)
 {
-	(void)arg;
 	wire_nodelay(msg);
+	tx_dispatch(arg, msg);
 
 	return true;
 }
@@ -287,6 +332,7 @@ int uac_alloc(struct uac **uacp, struct sip *sip, enum sip_transp tp,
 			  rand_u32());
 	uac->sip    = sip;
 	uac->tp     = tp;
+	uac->t1     = 500;
 	uac->target = *target;
 
 	err  = sip_listen(&uac->lsnr, sip, true, request_handler, uac);
@@ -371,6 +417,540 @@ static int send_mb(struct uac_call *call, const struct sa *dst,
 		   enum sip_transp tp, struct mbuf *mb)
 {
 	return send_on(call->uac, dst, tp, mb);
+}
+
+
+/* --- client transactions (RFC 3261 17.1) ----------------------------- */
+
+static void tx_destructor(void *arg)
+{
+	struct uac_tx *tx = arg;
+
+	tmr_cancel(&tx->tmr);
+	list_unlink(&tx->le);
+	mem_deref(tx->mb);
+}
+
+
+static bool is_invite(const struct uac_tx *tx)
+{
+	return !strcmp(tx->met, "INVITE");
+}
+
+
+/* Timer A (INVITE) and E (the others): the same bytes again, the
+ * interval doubling, a non-INVITE's capped at T2 (RFC 3261 17.1.2.2;
+ * T2 is 8*T1 as in uas.c, 4 s at T1 = 500 ms); none after Timer B or F
+ * (64*T1), which ends the transaction. */
+static void tx_tmr_handler(void *arg)
+{
+	struct uac_tx *tx = arg;
+	const uint64_t t1 = tx->call->uac->t1;
+	const uint64_t age = tmr_jiffies() - tx->sent;
+
+	if (tx->final || age >= 64 * t1)
+		return;
+
+	(void)send_mb(tx->call, &tx->dst, tx->tp, tx->mb);
+
+	tx->interval *= 2;
+	if (!is_invite(tx) && tx->interval > 8 * t1)
+		tx->interval = (uint32_t)(8 * t1);
+	tmr_start(&tx->tmr, min((uint64_t)tx->interval, 64 * t1 - age),
+		  tx_tmr_handler, tx);
+}
+
+
+/* A request just sent becomes a transaction; over UDP its copies
+ * follow unless the scenario asked for one send (retransmit = false).
+ * Streams are reliable: no copies (17.1.1.2), Timer B/F all the same. */
+static int tx_start(struct uac_call *call, struct mbuf *mb,
+		    const struct sa *dst, enum sip_transp tp,
+		    const char *met, uint32_t cseq, const char *branch,
+		    bool retransmit)
+{
+	struct uac_tx *tx;
+
+	tx = mem_zalloc(sizeof(*tx), tx_destructor);
+	if (!tx)
+		return ENOMEM;
+
+	tx->call = call;
+	tx->mb   = mem_ref(mb);
+	tx->dst  = *dst;
+	tx->tp   = tp;
+	tx->cseq = cseq;
+	tx->sent = tmr_jiffies();
+	tx->interval = call->uac->t1;
+	str_ncpy(tx->branch, branch, sizeof(tx->branch));
+	str_ncpy(tx->met, met, sizeof(tx->met));
+	list_append(&call->txl, &tx->le, tx);
+
+	tx->retransmit = retransmit;
+	if (retransmit && tp == SIP_TRANSP_UDP)
+		tmr_start(&tx->tmr, tx->interval, tx_tmr_handler, tx);
+
+	return 0;
+}
+
+
+/* A response ends Timer A; a final one ends Timer E, a provisional
+ * makes it T2 (17.1.2.2). Timer B ends with any response, F with a
+ * final one. */
+static void tx_response(struct uac_tx *tx, const struct sip_msg *msg)
+{
+	const uint32_t t2 = 8 * tx->call->uac->t1;
+
+	if (is_invite(tx) || msg->scode >= 200) {
+		tx->answered = true;
+		tx->final = tx->final || msg->scode >= 200 || is_invite(tx);
+		tmr_cancel(&tx->tmr);
+		return;
+	}
+
+	if (tmr_isrunning(&tx->tmr) && tx->interval < t2) {
+		tx->interval = t2;
+		tmr_start(&tx->tmr, t2, tx_tmr_handler, tx);
+	}
+}
+
+
+static struct uac_tx *tx_find(const struct uac_call *call,
+			      const struct pl *branch, const struct pl *met)
+{
+	struct le *le;
+
+	LIST_FOREACH(&call->txl, le) {
+		struct uac_tx *tx = le->data;
+
+		if (!pl_strcmp(branch, tx->branch) &&
+		    !pl_strcmp(met, tx->met))
+			return tx;
+	}
+
+	return NULL;
+}
+
+
+/* A copy of the final response to the INVITE gets the ACK again: the
+ * UAS retransmits its 2xx until an ACK arrives (RFC 3261 13.2.2.4), a
+ * non-2xx until its transaction sees one (17.1.1.2). */
+static void ack_again(struct uac_call *call, const struct sip_msg *msg)
+{
+	if (!call->ack || !call->ack_again || msg->scode < 200 ||
+	    pl_strcmp(&msg->cseq.met, "INVITE") ||
+	    msg->cseq.num != call->invite_cseq)
+		return;
+
+	(void)send_mb(call, &call->ack_dst, call->ack_tp, call->ack);
+}
+
+
+/* --- digest authentication (RFC 3261 22, RFC 7616) ------------------- */
+
+/* The credentials for 401 and 407 challenges; user NULL: none (a
+ * challenge is then the scenario's to see) */
+int uac_set_auth(struct uac *uac, const char *user, const char *password)
+{
+	int err;
+
+	uac->user = mem_deref(uac->user);
+	uac->password = mem_deref(uac->password);
+	if (!user)
+		return 0;
+
+	err  = str_dup(&uac->user, user);
+	err |= str_dup(&uac->password, password ? password : "");
+
+	return err;
+}
+
+
+/* H(data) of RFC 7616 3.4.1, lower-case hex, MD5 or SHA-256 */
+static int digest_hex(char *out, size_t sz, bool sha256, const char *fmt,
+		      ...)
+{
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char *in = NULL;
+	va_list ap;
+	int err;
+
+	va_start(ap, fmt);
+	err = re_vsdprintf(&in, fmt, ap);
+	va_end(ap);
+	if (err)
+		return err;
+
+	if (!EVP_Digest(in, strlen(in), md, &mdlen,
+			sha256 ? EVP_sha256() : EVP_md5(), NULL))
+		err = EPROTO;
+	else
+		(void)re_snprintf(out, sz, "%w", md, (size_t)mdlen);
+	mem_deref(in);
+
+	return err;
+}
+
+
+/* Where s is in pl, or NULL */
+static const char *find(const struct pl *pl, const char *s)
+{
+	const size_t n = strlen(s);
+	size_t i;
+
+	for (i = 0; n && i + n <= pl->l; i++)
+		if (!memcmp(pl->p + i, s, n))
+			return pl->p + i;
+
+	return NULL;
+}
+
+
+/* Does the challenge's qop list (RFC 7616 3.3) offer "auth"? */
+static bool offers_auth(const struct pl *qop)
+{
+	struct pl rest = *qop, tok;
+
+	while (!re_regex(rest.p, rest.l, "[ \t,]*[^ \t,]+", NULL, &tok)) {
+		if (!pl_strcasecmp(&tok, "auth"))
+			return true;
+		pl_advance(&rest, (size_t)(tok.p + tok.l - rest.p));
+	}
+
+	return false;
+}
+
+
+/* The challenge answered: SHA-256 over MD5 when both are offered
+ * (RFC 8760 2.4); one of another algorithm is passed over. */
+struct pick {
+	struct httpauth_digest_chall ch;
+	bool found;
+	bool sha256;
+};
+
+
+static bool pick_chall(const struct sip_hdr *hdr, const struct sip_msg *msg,
+		       void *arg)
+{
+	struct pick *pk = arg;
+	struct httpauth_digest_chall ch;
+	bool sha256;
+	(void)msg;
+
+	if (httpauth_digest_challenge_decode(&ch, &hdr->val))
+		return false;
+	if (!pl_isset(&ch.algorithm) || !pl_strcasecmp(&ch.algorithm, "MD5"))
+		sha256 = false;
+	else if (!pl_strcasecmp(&ch.algorithm, "SHA-256"))
+		sha256 = true;
+	else
+		return false;
+
+	if (!pk->found || (sha256 && !pk->sha256)) {
+		pk->ch = ch;
+		pk->sha256 = sha256;
+		pk->found = true;
+	}
+
+	return false;
+}
+
+
+/* The Authorization (401) or Proxy-Authorization (407) line for the
+ * request met to ruri, qop=auth with a nonce count when the challenge
+ * offers it; ENOENT when it has no challenge siptap can answer. */
+static int auth_line(struct mbuf *mb, struct uac *uac,
+		     const struct sip_msg *resp, const struct pl *met,
+		     const struct pl *ruri)
+{
+	char ha1[2 * EVP_MAX_MD_SIZE + 1], ha2[sizeof(ha1)], rsp[sizeof(ha1)];
+	char cnonce[20];
+	struct pick pk;
+	bool qop;
+	int err;
+
+	memset(&pk, 0, sizeof(pk));
+	(void)sip_msg_hdr_apply(resp, true, resp->scode == 407 ?
+				SIP_HDR_PROXY_AUTHENTICATE :
+				SIP_HDR_WWW_AUTHENTICATE, pick_chall, &pk);
+	if (!pk.found)
+		return ENOENT;
+
+	qop = pl_isset(&pk.ch.qop) && offers_auth(&pk.ch.qop);
+
+	if (pl_strcmp(&pk.ch.nonce, uac->nonce)) {
+		(void)pl_strcpy(&pk.ch.nonce, uac->nonce, sizeof(uac->nonce));
+		uac->nc = 0;
+	}
+	++uac->nc;
+	(void)re_snprintf(cnonce, sizeof(cnonce), "%08x%08x", rand_u32(),
+			  rand_u32());
+
+	err  = digest_hex(ha1, sizeof(ha1), pk.sha256, "%s:%r:%s", uac->user,
+			  &pk.ch.realm, uac->password);
+	err |= digest_hex(ha2, sizeof(ha2), pk.sha256, "%r:%r", met, ruri);
+	if (err)
+		return err;
+	err = qop ? digest_hex(rsp, sizeof(rsp), pk.sha256,
+			       "%s:%r:%08x:%s:auth:%s", ha1, &pk.ch.nonce,
+			       uac->nc, cnonce, ha2)
+		: digest_hex(rsp, sizeof(rsp), pk.sha256, "%s:%r:%s", ha1,
+			     &pk.ch.nonce, ha2);
+	if (err)
+		return err;
+
+	err = mbuf_printf(mb, "%s: Digest username=\"%s\", realm=\"%r\", "
+			  "nonce=\"%r\", uri=\"%r\", response=\"%s\", "
+			  "algorithm=%s",
+			  resp->scode == 407 ? "Proxy-Authorization" :
+			  "Authorization", uac->user, &pk.ch.realm,
+			  &pk.ch.nonce, ruri, rsp,
+			  pk.sha256 ? "SHA-256" : "MD5");
+	if (pl_isset(&pk.ch.opaque))
+		err |= mbuf_printf(mb, ", opaque=\"%r\"", &pk.ch.opaque);
+	if (qop)
+		err |= mbuf_printf(mb, ", qop=auth, nc=%08x, cnonce=\"%s\"",
+				   uac->nc, cnonce);
+
+	return err | mbuf_printf(mb, "\r\n");
+}
+
+
+static bool line_is(const struct pl *line, const char *name)
+{
+	const size_t n = strlen(name);
+
+	return line->l > n && !strncasecmp(line->p, name, n) &&
+		line->p[n] == ':';
+}
+
+
+/* tx's request again with the next CSeq, a new branch and credentials
+ * for resp's challenge (RFC 3261 22.2, 8.1.3.5): the same bytes but for
+ * those, so a scenario's headers and body go out as they were. */
+static int reauth_build(struct mbuf **mbp, struct uac_tx *tx,
+			const struct sip_msg *resp, uint32_t cseq,
+			const char *branch)
+{
+	const struct mbuf *old = tx->mb;
+	struct pl rest, line, met, ruri;
+	struct mbuf *mb;
+	const char *b;
+	bool head = true;
+	int err = 0;
+
+	rest.p = (const char *)old->buf;
+	rest.l = old->end;
+	if (re_regex(rest.p, rest.l, "[^ ]+ [^ ]+ SIP/2.0", &met, &ruri))
+		return EPROTO;
+
+	mb = mbuf_alloc(old->end + 512);
+	if (!mb)
+		return ENOMEM;
+
+	while (head && rest.l && !err) {
+		const char *eol = pl_strchr(&rest, '\n');
+
+		line.p = rest.p;
+		line.l = eol ? (size_t)(eol - rest.p) + 1 : rest.l;
+		pl_advance(&rest, line.l);
+		if (line.l <= 2) {
+			head = false;   /* the empty line: the body follows */
+			err = mbuf_write_pl(mb, &line);
+		}
+		else if (line_is(&line, "CSeq")) {
+			err  = mbuf_printf(mb, "CSeq: %u %s\r\n", cseq, tx->met);
+			err |= auth_line(mb, tx->call->uac, resp, &met, &ruri);
+		}
+		else if (line_is(&line, "Authorization") ||
+			 line_is(&line, "Proxy-Authorization")) {
+			continue;       /* an earlier round's */
+		}
+		else if (line_is(&line, "Via") &&
+			 (b = find(&line, tx->branch))) {
+			/* siptap's one Via: the new branch for the old */
+			const size_t n = strlen(tx->branch);
+
+			err = mbuf_printf(mb, "%b%s%b", line.p,
+					  (size_t)(b - line.p), branch, b + n,
+					  line.l - (size_t)(b - line.p) - n);
+		}
+		else {
+			err = mbuf_write_pl(mb, &line);
+		}
+	}
+	if (!err)
+		err = mbuf_write_pl(mb, &rest);
+
+	if (err)
+		mem_deref(mb);
+	else
+		*mbp = mb;
+
+	return err;
+}
+
+
+/* A 401 or 407 to tx: answered once with the credentials, again only
+ * for a stale nonce (RFC 7616 3.3: the password was right). An INVITE's
+ * challenge is ACKed first; the new INVITE is the call's from then on
+ * (its CSeq and branch: CANCEL and ACK follow it). */
+static void tx_reauth(struct uac_tx *tx, const struct sip_msg *resp)
+{
+	struct uac_call *call = tx->call;
+	char branch[48];
+	struct mbuf *mb = NULL;
+	struct uac_tx *ntx;
+	uint32_t cseq;
+	struct pl stale;
+
+	if (!call->uac->user || tx->next_cseq)
+		return;
+	if (tx->auths) {
+		/* challenged again: the password was wrong, unless the nonce
+		 * only went stale */
+		const struct sip_hdr *h = sip_msg_hdr(resp, resp->scode == 407
+						      ? SIP_HDR_PROXY_AUTHENTICATE
+						      : SIP_HDR_WWW_AUTHENTICATE);
+
+		if (!h || tx->auths > 2 ||
+		    re_regex(h->val.p, h->val.l, "stale=[\"]*true", &stale))
+			return;
+	}
+
+	cseq = max(call->cseq, call->invite_cseq) + 1;
+	rand_token(branch, sizeof(branch), "z9hG4bK");
+	if (reauth_build(&mb, tx, resp, cseq, branch))
+		return;
+
+	if (is_invite(tx))
+		(void)uac_ack(call, resp, true);
+
+	if (send_mb(call, &tx->dst, tx->tp, mb) ||
+	    tx_start(call, mb, &tx->dst, tx->tp, tx->met, cseq, branch,
+		     tx->retransmit)) {
+		mem_deref(mb);
+		return;
+	}
+
+	ntx = call->txl.tail->data;
+	ntx->auths = tx->auths + 1;
+	tx->next_cseq = cseq;
+	call->cseq = cseq;
+	if (is_invite(tx)) {
+		call->invite_cseq = cseq;
+		str_ncpy(call->branch, branch, sizeof(call->branch));
+		mem_deref(call->invite);
+		call->invite = mem_ref(mb);
+	}
+	mem_deref(mb);
+}
+
+
+/* The CSeq that answers for the request met sent with cseq: the one it
+ * was sent again with after a challenge (tx_reauth), and so on; 0 for
+ * an INVITE: the call's INVITE now. */
+uint32_t uac_tx_follow(const struct uac_call *call, const char *met,
+		       uint32_t cseq)
+{
+	struct le *le;
+	bool moved = true;
+
+	if (!cseq && !strcmp(met, "INVITE"))
+		return call->invite_cseq;
+
+	while (moved) {
+		moved = false;
+		LIST_FOREACH(&call->txl, le) {
+			const struct uac_tx *tx = le->data;
+
+			if (tx->cseq == cseq && tx->next_cseq &&
+			    !strcmp(tx->met, met)) {
+				cseq = tx->next_cseq;
+				moved = true;
+				break;
+			}
+		}
+	}
+
+	return cseq;
+}
+
+
+/* The ACK just sent, kept for ack_again() */
+static void ack_keep(struct uac_call *call, struct mbuf *mb,
+		     const struct sa *dst, enum sip_transp tp, bool once)
+{
+	mem_deref(call->ack);
+	call->ack = mem_ref(mb);
+	call->ack_dst = *dst;
+	call->ack_tp = tp;
+	call->ack_again = !once;
+}
+
+
+static void tx_dispatch(struct uac *uac, const struct sip_msg *msg)
+{
+	struct le *le;
+
+	LIST_FOREACH(&uac->calls, le) {
+		struct uac_call *call = le->data;
+		struct uac_tx *tx;
+
+		if (pl_strcmp(&msg->callid, call->callid))
+			continue;
+		tx = tx_find(call, &msg->via.branch, &msg->cseq.met);
+		if (tx)
+			tx_response(tx, msg);
+		if (tx && (msg->scode == 401 || msg->scode == 407))
+			tx_reauth(tx, msg);
+		ack_again(call, msg);
+		return;
+	}
+}
+
+
+/* For a wait on the answer to met (cseq 0: the INVITE): ms until its
+ * Timer B or F fires, 0 once it has, UINT32_MAX when it will not (a
+ * response came, or siptap sent no such request). */
+uint32_t uac_tx_left(const struct uac_call *call, const char *met,
+		     uint32_t cseq)
+{
+	const uint64_t t1 = call->uac->t1;
+	struct le *le;
+
+	if (!cseq && !strcmp(met, "INVITE"))
+		cseq = call->invite_cseq;
+
+	for (le = call->txl.tail; le; le = le->prev) {
+		const struct uac_tx *tx = le->data;
+		uint64_t age;
+
+		if (tx->cseq != cseq || strcmp(tx->met, met))
+			continue;
+		if (tx->answered)
+			return UINT32_MAX;
+		age = tmr_jiffies() - tx->sent;
+		return age >= 64 * t1 ? 0 : (uint32_t)(64 * t1 - age);
+	}
+
+	return UINT32_MAX;
+}
+
+
+uint32_t uac_t1(const struct uac *uac)
+{
+	return uac->t1;
+}
+
+
+/* T1 of siptap's client transactions: the run's --t1 */
+void uac_set_t1(struct uac *uac, uint32_t t1)
+{
+	if (uac && t1)
+		uac->t1 = t1;
 }
 
 
@@ -542,6 +1122,7 @@ int uac_invite(struct uac_call **callp, struct uac *uac,
 			  rand_u32(), rand_u32(), uac->mark);
 	rand_token(call->branch, sizeof(call->branch), "z9hG4bK");
 	list_append(&uac->calls, &call->le, call);
+	list_init(&call->txl);
 
 	err = laddr_get(call, &laddr);
 	if (err)
@@ -585,6 +1166,9 @@ int uac_invite(struct uac_call **callp, struct uac *uac,
 		goto out;
 
 	err = send_mb(call, &call->dst, call->tp, mb);
+	if (!err)
+		err = tx_start(call, mb, &call->dst, call->tp, "INVITE",
+			       call->cseq, call->branch, !o->once);
 
  out:
 	if (err)
@@ -692,7 +1276,7 @@ static int dialog_from(struct dialog *d, const struct sip_msg *resp)
 /* An in-dialog request (PRACK, ACK for a 2xx, BYE). */
 static int dialog_request(struct uac_call *call, const struct sip_msg *resp,
 			  const char *met, uint32_t cseq, const char *rack,
-			  const struct uac_req_opts *o)
+			  const struct uac_req_opts *o, bool once)
 {
 	struct dialog d;
 	struct mbuf *mb;
@@ -741,6 +1325,10 @@ static int dialog_request(struct uac_call *call, const struct sip_msg *resp,
 		err |= print_body(mb, NULL, 0, NULL, NULL, 0);
 	if (!err)
 		err = send_mb(call, &dst, tp, mb);
+	if (!err && !strcmp(met, "ACK"))
+		ack_keep(call, mb, &dst, tp, once);
+	else if (!err)
+		err = tx_start(call, mb, &dst, tp, met, cseq, branch, !once);
 	if (!err && !strcmp(met, "PRACK")) {
 		/* kept, to be sent again byte for byte (R-PRACK-3) */
 		mem_deref(call->prack);
@@ -793,11 +1381,12 @@ int uac_prack(struct uac_call *call, const struct sip_msg *resp,
 
 	*cseqp = ++call->cseq;
 
-	return dialog_request(call, resp, "PRACK", call->cseq, rack, o);
+	return dialog_request(call, resp, "PRACK", call->cseq, rack, o,
+			      o->once);
 }
 
 
-int uac_bye(struct uac_call *call, const struct sip_msg *resp,
+int uac_bye(struct uac_call *call, const struct sip_msg *resp, bool once,
 	    uint32_t *cseqp)
 {
 	if (!call || !resp)
@@ -805,13 +1394,14 @@ int uac_bye(struct uac_call *call, const struct sip_msg *resp,
 
 	*cseqp = ++call->cseq;
 
-	return dialog_request(call, resp, "BYE", call->cseq, NULL, NULL);
+	return dialog_request(call, resp, "BYE", call->cseq, NULL, NULL,
+			      once);
 }
 
 
 /* RFC 3261 17.1.1.3: the ACK of a non-2xx reuses the INVITE's branch
  * and goes where the INVITE went; the ACK of a 2xx is in the dialog. */
-int uac_ack(struct uac_call *call, const struct sip_msg *final)
+int uac_ack(struct uac_call *call, const struct sip_msg *final, bool once)
 {
 	struct mbuf *mb;
 	int err;
@@ -822,7 +1412,7 @@ int uac_ack(struct uac_call *call, const struct sip_msg *final)
 	/* the 2xx's CSeq: the INVITE's, or a re-INVITE's */
 	if (final->scode < 300)
 		return dialog_request(call, final, "ACK", final->cseq.num,
-				      NULL, NULL);
+				      NULL, NULL, once);
 
 	mb = mbuf_alloc(512);
 	if (!mb)
@@ -838,6 +1428,8 @@ int uac_ack(struct uac_call *call, const struct sip_msg *final)
 			   call->callid, call->invite_cseq);
 	if (!err)
 		err = send_mb(call, &call->dst, call->tp, mb);
+	if (!err)
+		ack_keep(call, mb, &call->dst, call->tp, once);
 
 	mem_deref(mb);
 
@@ -847,7 +1439,7 @@ int uac_ack(struct uac_call *call, const struct sip_msg *final)
 
 /* RFC 3261 9.1: same branch, Request-URI, To as the INVITE. Another
  * branch makes a CANCEL that matches no transaction (9.2: 481). */
-int uac_cancel(struct uac_call *call, const char *branch)
+int uac_cancel(struct uac_call *call, const char *branch, bool once)
 {
 	struct mbuf *mb;
 	int err;
@@ -871,6 +1463,10 @@ int uac_cancel(struct uac_call *call, const char *branch)
 			   call->invite_cseq);
 	if (!err)
 		err = send_mb(call, &call->dst, call->tp, mb);
+	if (!err)
+		err = tx_start(call, mb, &call->dst, call->tp, "CANCEL",
+			       call->invite_cseq,
+			       branch ? branch : call->branch, !once);
 
 	mem_deref(mb);
 
@@ -938,7 +1534,8 @@ int uac_dialog_req(struct uac_call *call, const struct sip_msg *resp,
 
 	*cseqp = ++call->cseq;
 
-	return dialog_request(call, resp, met, call->cseq, NULL, o);
+	return dialog_request(call, resp, met, call->cseq, NULL, o,
+			      o ? o->once : false);
 }
 
 
@@ -1044,5 +1641,5 @@ int uac_ack_dialog(struct uac_call *call, const struct sip_msg *dlg,
 	if (dlg->scode >= 300)
 		return EPROTO;
 
-	return dialog_request(call, dlg, "ACK", cseq, NULL, o);
+	return dialog_request(call, dlg, "ACK", cseq, NULL, o, o ? o->once : false);
 }

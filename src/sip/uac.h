@@ -3,7 +3,9 @@
  *
  * Requests are formatted here and sent with sip_send(), without libre's
  * client transactions: a tester wants to decide itself when a request
- * is retransmitted and what a PRACK says. Responses are read from the
+ * is retransmitted and what a PRACK says. uac.c keeps its own: over UDP
+ * a request is sent again, the same bytes, at Timer A/E until answered
+ * (RFC 3261 17.1), unless the scenario asked for one send. Responses are read from the
  * wire (wire.h), which sees every one in arrival order.
  */
 
@@ -24,6 +26,7 @@ struct uac_invite_opts {
 	const char *body;        /**< NULL: no body                      */
 	size_t body_len;
 	const char *ctype;       /**< NULL with a body: application/sdp  */
+	bool once;               /**< no Timer A: retransmit = false     */
 };
 
 struct uac_req_opts {
@@ -35,6 +38,7 @@ struct uac_req_opts {
 	const char *body;
 	size_t body_len;
 	const char *ctype;
+	bool once;               /**< no Timer E: retransmit = false     */
 };
 
 int  uac_alloc(struct uac **uacp, struct sip *sip, enum sip_transp tp,
@@ -56,10 +60,10 @@ bool uac_stale_tag(const struct uac *uac, const struct pl *ftag);
 const char *uac_dialog_lack(const struct sip_msg *resp);
 int  uac_prack(struct uac_call *call, const struct sip_msg *resp,
 	       const struct uac_req_opts *opts, uint32_t *cseqp);
-int  uac_ack(struct uac_call *call, const struct sip_msg *final);
+int  uac_ack(struct uac_call *call, const struct sip_msg *final, bool once);
 int  uac_prack_again(struct uac_call *call, uint32_t *cseqp);
-int  uac_cancel(struct uac_call *call, const char *branch);
-int  uac_bye(struct uac_call *call, const struct sip_msg *resp,
+int  uac_cancel(struct uac_call *call, const char *branch, bool once);
+int  uac_bye(struct uac_call *call, const struct sip_msg *resp, bool once,
 	     uint32_t *cseqp);
 int  uac_dialog_req(struct uac_call *call, const struct sip_msg *resp,
 		    const char *met, const struct uac_req_opts *o,
@@ -67,6 +71,13 @@ int  uac_dialog_req(struct uac_call *call, const struct sip_msg *resp,
 int  uac_ack_dialog(struct uac_call *call, const struct sip_msg *dlg,
 		    uint32_t cseq, const struct uac_req_opts *o);
 int  uac_refuse(struct uac_call *call, const char *met, uint16_t scode);
+void uac_set_t1(struct uac *uac, uint32_t t1);
+int  uac_set_auth(struct uac *uac, const char *user, const char *password);
+uint32_t uac_tx_follow(const struct uac_call *call, const char *met,
+		       uint32_t cseq);
+uint32_t uac_t1(const struct uac *uac);
+uint32_t uac_tx_left(const struct uac_call *call, const char *met,
+		     uint32_t cseq);
 int  uac_send_raw(struct uac *uac, enum sip_transp tp, const struct sa *dst,
 		  const uint8_t *p, size_t len);
 const char *uac_call_id(const struct uac_call *call);

@@ -143,8 +143,10 @@ static const struct wire_msg *same_bytes(const struct wire *wire,
 
 
 /* A retransmission is the same bytes, same direction, same endpoint.
- * The same bytes are always the same buffer (see wire_add). */
-static bool seen_before(const struct wire *wire, const struct wire_msg *wm)
+ * The same bytes are always the same buffer (see wire_add). heard: one
+ * of them reached the endpoint (the link dropped none of them). */
+static bool seen_before(const struct wire *wire, const struct wire_msg *wm,
+			bool heard)
 {
 	struct le *le;
 
@@ -152,7 +154,8 @@ static bool seen_before(const struct wire *wire, const struct wire_msg *wm)
 		const struct wire_msg *o = le->data;
 
 		if (o->raw == wm->raw && o->role == wm->role &&
-		    o->tx == wm->tx)
+		    o->tx == wm->tx &&
+		    (!heard || o->link != WIRE_LINK_DROPPED))
 			return true;
 	}
 
@@ -181,7 +184,8 @@ static int why_set(struct wire_msg *wm, const char *given)
 
 static int add(struct wire *wire, enum wire_role role, bool tx,
 	       enum sip_transp tp, const struct sa *src, const struct sa *dst,
-	       const uint8_t *p, size_t len, const char *why)
+	       const uint8_t *p, size_t len, const char *why,
+	       enum wire_link link)
 {
 	const struct wire_msg *twin;
 	struct wire_msg *wm;
@@ -238,11 +242,13 @@ static int add(struct wire *wire, enum wire_role role, bool tx,
 			goto out;
 	}
 
-	wm->retrans  = seen_before(wire, wm);
+	wm->link     = link;
+	wm->retrans  = seen_before(wire, wm, false);
+	wm->heard    = seen_before(wire, wm, true);
 	wm->seq      = ++wire->count;
 	list_append(&wire->msgl, &wm->le, wm);
 
-	if (wire->eh)
+	if (wire->eh && link != WIRE_LINK_DROPPED)
 		wire->eh(wm, wire->arg);
 
 	return 0;
@@ -257,7 +263,8 @@ int wire_add(struct wire *wire, enum wire_role role, bool tx,
 	     enum sip_transp tp, const struct sa *src, const struct sa *dst,
 	     const uint8_t *p, size_t len)
 {
-	return add(wire, role, tx, tp, src, dst, p, len, NULL);
+	return add(wire, role, tx, tp, src, dst, p, len, NULL,
+		   WIRE_LINK_NONE);
 }
 
 
@@ -273,7 +280,8 @@ int wire_report(struct wire *wire, bool tx, enum sip_transp tp,
 {
 	struct wire_msg *wm;
 	struct le *le;
-	int err = add(wire, WIRE_UAS, tx, tp, NULL, NULL, p, len, NULL);
+	int err = add(wire, WIRE_UAS, tx, tp, NULL, NULL, p, len, NULL,
+		      WIRE_LINK_NONE);
 
 	if (err)
 		return err;
@@ -314,7 +322,8 @@ static void mirror(struct wire *wire, enum wire_role role, bool tx,
 	    !sa_cmp(peer, &wire->remote, SA_ALL))
 		return;
 
-	if (add(wire, WIRE_UAS, !tx, tp, src, dst, p, len, why))
+	if (add(wire, WIRE_UAS, !tx, tp, src, dst, p, len, why,
+		WIRE_LINK_NONE))
 		return;
 	wm = wire->msgl.tail->data;
 	wm->mirror = true;
@@ -329,11 +338,87 @@ int wire_recv(struct wire *wire, enum wire_role role, enum sip_transp tp,
 {
 	int err;
 
-	err = add(wire, role, false, tp, src, dst, p, len, why);
+	err = add(wire, role, false, tp, src, dst, p, len, why,
+		  WIRE_LINK_NONE);
 	if (!err)
 		mirror(wire, role, false, tp, src, dst, p, len, why);
 
 	return err;
+}
+
+
+/* The latest copy our UAC sent of these bytes: what a message impaired
+ * on its way to the UAS was (wire_recv_link). */
+static struct wire_msg *uac_copy(const struct wire *wire, const uint8_t *p,
+				 size_t len)
+{
+	struct le *le;
+
+	for (le = wire->msgl.tail; le; le = le->prev) {
+		struct wire_msg *o = le->data;
+
+		if (o->role == WIRE_UAC && o->tx && o->raw->end == len &&
+		    !memcmp(o->raw->buf, p, len))
+			return o->unseen ? NULL : o;
+	}
+
+	return NULL;
+}
+
+
+/**
+ * A message the link impaired (link.h), on the wire as its endpoint got
+ * it, marked. The rules judge the peer on what it received and what it
+ * sent: a message dropped on its way to the UAS, and our UAC's copy of
+ * it, are not for them (unseen); one dropped on its way to our UAC the
+ * peer did send, and stays (the UAC's waits skip it); a copy the link
+ * made to our UAC is none the peer sent (unseen), one it made to the UAS
+ * is on the UAC's side too, as a copy sent.
+ */
+int wire_recv_link(struct wire *wire, enum wire_role role,
+		   enum sip_transp tp, const struct sa *src,
+		   const struct sa *dst, const uint8_t *p, size_t len,
+		   enum wire_link link)
+{
+	struct wire_msg *sent = NULL;
+	int err;
+
+	if (role == WIRE_UAS)
+		sent = uac_copy(wire, p, len);
+	if (link == WIRE_LINK_DUPLICATE && sent) {
+		err = add(wire, WIRE_UAC, true, tp, &sent->src, &sent->dst,
+			  p, len, NULL, link);
+		if (err)
+			return err;
+	}
+
+	err = add(wire, role, false, tp, src, dst, p, len, NULL, link);
+	if (err)
+		return err;
+
+	if (link == WIRE_LINK_DROPPED && role == WIRE_UAS) {
+		((struct wire_msg *)wire->msgl.tail->data)->unseen = true;
+		if (sent)
+			sent->unseen = true;
+	}
+	else if (link == WIRE_LINK_DUPLICATE && role == WIRE_UAC) {
+		((struct wire_msg *)wire->msgl.tail->data)->unseen = true;
+	}
+
+	return 0;
+}
+
+
+const char *wire_link_name(enum wire_link link)
+{
+	switch (link) {
+
+	case WIRE_LINK_DROPPED:   return "dropped";
+	case WIRE_LINK_DELAYED:   return "delayed";
+	case WIRE_LINK_DUPLICATE: return "duplicate";
+	case WIRE_LINK_REORDERED: return "reordered";
+	default:                  return NULL;
+	}
 }
 
 
@@ -376,7 +461,7 @@ void wire_trace(bool tx, enum sip_transp tp, const struct sa *src,
 
 	tp = ws_transp(tp, src, dst);
 	if (!tx || add(port->wire, port->role, tx, tp, src, dst, pkt, len,
-		       NULL))
+		       NULL, WIRE_LINK_NONE))
 		return;
 
 	mirror(port->wire, port->role, tx, tp, src, dst, pkt, len, NULL);
@@ -442,8 +527,12 @@ int wire_msg_print(struct re_printf *pf, const struct wire_msg *wm)
 		err |= re_hprintf(pf, "%u %r (%r)", m->scode, &m->reason,
 				  &m->cseq_met);
 
-	return err | re_hprintf(pf, "%s", wm->retrans ? " [retransmission]"
-				: "");
+	err |= re_hprintf(pf, "%s", wm->retrans ? " [retransmission]" : "");
+	if (wm->link)
+		err |= re_hprintf(pf, " [%s by the link]",
+				  wire_link_name(wm->link));
+
+	return err;
 }
 
 

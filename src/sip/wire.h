@@ -30,6 +30,15 @@ struct wire_head {
 	struct pl to_tag;        /**< unset when the To has none          */
 };
 
+/* What link impairment (link.h) did to a message on its way in */
+enum wire_link {
+	WIRE_LINK_NONE = 0,
+	WIRE_LINK_DROPPED,       /**< never reached its endpoint          */
+	WIRE_LINK_DELAYED,       /**< held back before it did              */
+	WIRE_LINK_DUPLICATE,     /**< a copy the link made                 */
+	WIRE_LINK_REORDERED,     /**< held until the next one had passed   */
+};
+
 struct wire_msg {
 	struct le le;
 	unsigned seq;            /**< 1-based order on this test's wire   */
@@ -47,6 +56,11 @@ struct wire_msg {
 	bool mirror;             /**< the remote UAS's side of a UAC copy */
 	bool reported;           /**< told by the agent (edge mode), not
 				      seen on a socket of ours           */
+	enum wire_link link;     /**< what the link did to it             */
+	bool unseen;             /**< not for the rules (wire_recv_link)  */
+	bool heard;              /**< the same bytes reached this endpoint
+				  *   before (retrans, a dropped copy not
+				  *   counted)                           */
 };
 
 struct wire;
@@ -63,6 +77,11 @@ int  wire_report(struct wire *wire, bool tx, enum sip_transp tp,
 int  wire_recv(struct wire *wire, enum wire_role role, enum sip_transp tp,
 	       const struct sa *src, const struct sa *dst, const uint8_t *p,
 	       size_t len, const char *why);
+int  wire_recv_link(struct wire *wire, enum wire_role role,
+		    enum sip_transp tp, const struct sa *src,
+		    const struct sa *dst, const uint8_t *p, size_t len,
+		    enum wire_link link);
+const char *wire_link_name(enum wire_link link);
 size_t wire_reason(char *buf, size_t sz, const uint8_t *p, size_t len);
 size_t wire_start_reason(char *buf, size_t sz, const uint8_t *p,
 			 size_t len);

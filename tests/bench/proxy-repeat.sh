@@ -8,6 +8,8 @@
 #   tests/bench/proxy-repeat.sh [build/siptap] [N [SUITE...]]
 #                         (N: 30; SUITE: scenarios, or e.g. --filter X DIR)
 #
+# PROXY_TRANSPORT=tcp sends through Kamailio over TCP (default udp).
+#
 # Kamailio is started here on a free port below the ephemeral range
 # (127.0.0.1 only) and stopped by its pid. Exit 0 when all N runs passed. With
 # KEEP=DIR the reports of each failed run are kept in DIR/run-I.
@@ -67,12 +69,14 @@ sh "$KAM" start "$tmp/kam" "$port" >"$tmp/kam.start" 2>&1 || {
 }
 echo "# kamailio (4 UDP workers) on 127.0.0.1:$port, pid $(tail -n 1 "$tmp/kam.start")"
 
+proxy_param=
+[[ ${PROXY_TRANSPORT:-udp} == tcp ]] && proxy_param=";transport=tcp"
 passed=0
 for i in $(seq 1 "$N"); do
   rc=0
   rm -rf "$tmp/r"
   # in the background, so that a signal to this script stops it too
-  "$SIPTAP" run --t1 50 --proxy "sip:127.0.0.1:$port" \
+  "$SIPTAP" run --t1 50 --proxy "sip:127.0.0.1:$port$proxy_param" \
     --uas-listen "127.0.0.1:$((port + 1))" \
     --todo tests/peers/kamailio/findings.txt --report-dir "$tmp/r" \
     "${SUITE[@]}" >"$tmp/run.tap" 2>"$tmp/run.err" </dev/null &

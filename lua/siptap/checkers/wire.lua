@@ -209,6 +209,27 @@ local function slack(ctx)
   return math.max(30, ctx.t1 // 4)
 end
 
+-- A request challenged (401, 407) and sent again with credentials has a
+-- new CSeq (docs/network.md): a call is judged on its latest INVITE, the
+-- challenge round (the INVITE before, its 401 or 407, their ACK) is the
+-- challenger's business. superseded(m) is true for those messages.
+local function challenge_rounds(wire)
+  -- only an INVITE answered 401 or 407 is a round: a re-INVITE (a
+  -- higher CSeq in the dialog, docs/early-dialog.md) supersedes nothing
+  local challenged = {}
+  for _, m in ipairs(wire) do
+    if m.call_id and m.status and (m.status == 401 or m.status == 407) and
+       m.cseq_method == "INVITE" and m.role ~= "peer" then
+      challenged[m.role .. " " .. m.call_id .. " " .. m.cseq] = true
+    end
+  end
+  return function(m)
+    return m.call_id ~= nil and m.cseq ~= nil and
+           (m.cseq_method == "INVITE" or m.cseq_method == "ACK") and
+           challenged[m.role .. " " .. m.call_id .. " " .. m.cseq] == true
+  end
+end
+
 -- The calls of the wire, as the UAC saw them, in order of their INVITE.
 -- A call whose INVITE reached siptap's UAS (through a proxy) has
 -- uas_invite and uas_id; c.unmatched is true when it has none while the
@@ -216,17 +237,20 @@ end
 function W.calls(wire)
   local by, order = {}, {}
   local uas_invites = {}
+  local superseded = challenge_rounds(wire)
   local function call(id)
     local c = by[id]
     if not c then
       c = { id = id, responses = {}, pracks = {}, prack_answers = {},
-            invite_copies = {}, dialog = {}, wire = wire }
+            invite_copies = {}, dialog = {}, wire = wire,
+            superseded = superseded }
       by[id] = c
       order[#order + 1] = c
     end
     return c
   end
   for _, m in ipairs(wire) do
+    if superseded(m) then goto next end
     if m.role == "uas" and m.call_id and not m.sent and
        m.method == "INVITE" and not uas_invites[m.call_id] then
       -- the INVITE as the UAS got it (through a proxy: with its
@@ -260,6 +284,7 @@ function W.calls(wire)
         c.dialog[#c.dialog + 1] = m
       end
     end
+    ::next::
   end
   local out, claimed = {}, {}
   for _, c in ipairs(order) do
@@ -284,7 +309,8 @@ function W.uas_view(c)
               prack_answers = {}, invite_copies = {}, dialog = {},
               wire = c.wire }
   for _, m in ipairs(c.wire) do
-    if m.role == "uas" and m.call_id == c.uas_id then
+    if m.role == "uas" and m.call_id == c.uas_id and
+       not (c.superseded and c.superseded(m)) then
       local other = m.cseq ~= c.uas_invite.cseq
       if not m.sent and m.method == "INVITE" and not other then
         u.invite_copies[#u.invite_copies + 1] = m
