@@ -17,6 +17,7 @@
 #include "link.h"
 #include "uac.h"
 #include "runner.h"
+#include "lag.h"
 #include "l_siptap.h"
 
 
@@ -882,6 +883,17 @@ static int l_uas_t1(lua_State *L)
 }
 
 
+/* t:lag(): the most siptap's own event loop ran late since the test
+ * began, in ms (lag.h): the rules do not blame a peer's timing on it */
+static int l_lag(lua_State *L)
+{
+	struct test *t = check_t(L);
+
+	lua_pushinteger(L, lag_max_since(t->started_ms));
+	return 1;
+}
+
+
 static int l_name(lua_State *L)
 {
 	lua_pushstring(L, check_t(L)->name);
@@ -1124,6 +1136,7 @@ static const luaL_Reg test_methods[] = {
 	{"sleep",      l_sleep},
 	{"t1",         l_t1},
 	{"uas_t1",     l_uas_t1},
+	{"lag",        l_lag},
 	{"name",       l_name},
 	{"wire",       l_wire},
 	{"link",       l_link},

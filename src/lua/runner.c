@@ -22,6 +22,7 @@
 #include "sandbox.h"
 #include "clock.h"
 #include "runner.h"
+#include "lag.h"
 #include "pcap.h"
 #include "agent.h"
 #include "frame.h"
@@ -1209,6 +1210,10 @@ static void world_free(struct test *t)
 		sandbox_close(t->L);
 	}
 	t->L = t->co = NULL;
+	if (t->lag_held) {
+		t->lag_held = false;
+		lag_release();
+	}
 
 	t->ws_reg = mem_deref(t->ws_reg);
 	t->ws_lsnr = mem_deref(t->ws_lsnr);
@@ -2063,6 +2068,9 @@ int runner_start(struct test *t, runner_done_h *doneh, void *arg)
 	t->doneh = doneh;
 	t->done_arg = arg;
 	t->deadline_ms = clock_mono_ms() + (uint64_t)t->conf->timeout_s * 1000;
+	t->started_ms = clock_mono_ms();
+	t->lag_held = true;
+	lag_hold();
 	t->out = mbuf_alloc(1024);
 	if (!t->out)
 		return ENOMEM;
@@ -2113,6 +2121,9 @@ int runner_start_shared(struct test *t, lua_State *S, runner_done_h *doneh,
 	t->doneh = doneh;
 	t->done_arg = arg;
 	t->deadline_ms = clock_mono_ms() + (uint64_t)t->conf->timeout_s * 1000;
+	t->started_ms = clock_mono_ms();
+	t->lag_held = true;
+	lag_hold();
 	t->out = mbuf_alloc(512);
 	if (!t->out)
 		return ENOMEM;

@@ -130,6 +130,8 @@ struct test {
 	const char *file;
 	unsigned index;            /**< 0-based, in the file            */
 	const char *name;
+	uint64_t started_ms;       /**< clock_mono_ms() at runner_start  */
+	bool lag_held;             /**< lag_hold() until world_free      */
 	lua_State *L;
 	lua_State *co;
 	struct wire *wire;
