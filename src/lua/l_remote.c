@@ -831,7 +831,8 @@ void l_remote_open(lua_State *L)
 	static const struct l_uas_ops ops = {   /* in l_siptap.h's order */
 		l_incoming, l_progress, l_accept, l_reject, l_state,
 		l_queued, l_request, push_state, NULL,
-		NULL, NULL, NULL  /* update, info, bye: not through --agent */
+		NULL, NULL, NULL, /* update, info, bye, reinvite: not */
+		NULL              /* through --agent                  */
 	};
 
 	l_uas_register(L, RUAS_META, RINV_META, &ops);
