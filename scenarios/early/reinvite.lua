@@ -110,3 +110,58 @@ test("no re-INVITE from the UAS before the ACK", { skip = AGENT },
   inv:accept()
   call:ack(call:response(200))
 end)
+
+-- A re-INVITE's 2xx is sent again until its ACK (RFC 3261 14.2,
+-- 13.3.1.4), as the first INVITE's: the ACK lost on a UDP link.
+local flows = require "siptap.flows"
+
+local function sent(t, role, what, cseq)
+  local n = 0
+  for _, m in ipairs(t:wire()) do
+    if m.role == role and m.sent and m.cseq == cseq and (m.method == what or
+       (m.status and m.status .. " " .. m.cseq_method == what)) then
+      n = n + 1
+    end
+  end
+  return n
+end
+
+test("the ACK of the re-INVITE's 200 lost: the UAS sends the 200 again [P-2XX-1]",
+     function(t)
+  flows.direct_udp(t)
+  local call = t:uac():invite{ sdp = true }
+  local inv = t:uas():incoming()
+  inv:accept()
+  local ok = call:response(200)
+  call:ack(ok)
+  inv:wait("confirmed")
+  t:link{ drop = "ACK", to = "uas" }
+  local re = call:reinvite(ok, { sdp = early.offer{ port = 40076 } })
+  call:ack(re)
+  inv:next_request("INVITE")
+  -- the copy of the 200 gets the ACK again; the UAS sees that one
+  local ack = inv:next_request("ACK", { timeout = 40 * SIPTAP.t1 })
+  t:is(ack.cseq, re.cseq, "the re-INVITE's ACK reached the UAS at last")
+  t:ok(sent(t, "uas", "200 INVITE", re.cseq) >= 2,
+       "P-2XX-1: the UAS sent its 200 to the re-INVITE again")
+  t:is(call:bye().status, 200, "BYE answered 200")
+end)
+
+test("the ACK of the UAC's 200 to the UAS's re-INVITE lost: the UAC sends it again",
+     { skip = AGENT }, function(t)
+  flows.direct_udp(t)
+  local call = t:uac():invite{ sdp = true }
+  local inv = t:uas():incoming()
+  inv:accept()
+  call:ack(call:response(200))
+  inv:wait("confirmed")
+  t:link{ drop = "ACK", to = "uac" }
+  local re = inv:reinvite()
+  t:is(re.status, 200, "the UAC answers the re-INVITE 200")
+  -- T1 and a margin: the UAC's first copy of its 200, the UAS's ACK
+  t:sleep(3 * SIPTAP.t1)
+  t:ok(sent(t, "uac", "200 INVITE", re.cseq) >= 2,
+       "the UAC sent its 200 again")
+  t:ok(sent(t, "uas", "ACK", re.cseq) >= 2, "the UAS ACKed the copy")
+  t:is(inv:bye().status, 200, "the UAS hangs up")
+end)

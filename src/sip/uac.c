@@ -97,6 +97,7 @@ struct uac_call {
 	struct sa ack_dst;
 	enum sip_transp ack_tp;
 	bool ack_again;          /* ... unless retransmit = false        */
+	uint32_t ack_cseq;       /* the INVITE's or a re-INVITE's        */
 	struct okretx *okretx;   /* our 2xx to the far end's re-INVITE   */
 };
 
@@ -538,14 +539,15 @@ static struct uac_tx *tx_find(const struct uac_call *call,
 }
 
 
-/* A copy of the final response to the INVITE gets the ACK again: the
- * UAS retransmits its 2xx until an ACK arrives (RFC 3261 13.2.2.4), a
- * non-2xx until its transaction sees one (17.1.1.2). */
+/* A copy of the final response to the INVITE (or the re-INVITE) last
+ * ACKed gets the ACK again: the UAS retransmits its 2xx until an ACK
+ * arrives (RFC 3261 13.2.2.4), a non-2xx until its transaction sees
+ * one (17.1.1.2). */
 static void ack_again(struct uac_call *call, const struct sip_msg *msg)
 {
 	if (!call->ack || !call->ack_again || msg->scode < 200 ||
 	    pl_strcmp(&msg->cseq.met, "INVITE") ||
-	    msg->cseq.num != call->invite_cseq)
+	    msg->cseq.num != call->ack_cseq)
 		return;
 
 	(void)send_mb(call, &call->ack_dst, call->ack_tp, call->ack);
@@ -887,8 +889,10 @@ uint32_t uac_tx_follow(const struct uac_call *call, const char *met,
 
 /* The ACK just sent, kept for ack_again() */
 static void ack_keep(struct uac_call *call, struct mbuf *mb,
-		     const struct sa *dst, enum sip_transp tp, bool once)
+		     const struct sa *dst, enum sip_transp tp, bool once,
+		     uint32_t cseq)
 {
+	call->ack_cseq = cseq;
 	mem_deref(call->ack);
 	call->ack = mem_ref(mb);
 	call->ack_dst = *dst;
@@ -1332,7 +1336,7 @@ static int dialog_request(struct uac_call *call, const struct sip_msg *resp,
 	if (!err)
 		err = send_mb(call, &dst, tp, mb);
 	if (!err && !strcmp(met, "ACK"))
-		ack_keep(call, mb, &dst, tp, once);
+		ack_keep(call, mb, &dst, tp, once, cseq);
 	else if (!err)
 		err = tx_start(call, mb, &dst, tp, met, cseq, branch, !once);
 	if (!err && !strcmp(met, "PRACK")) {
@@ -1435,7 +1439,8 @@ int uac_ack(struct uac_call *call, const struct sip_msg *final, bool once)
 	if (!err)
 		err = send_mb(call, &call->dst, call->tp, mb);
 	if (!err)
-		ack_keep(call, mb, &call->dst, call->tp, once);
+		ack_keep(call, mb, &call->dst, call->tp, once,
+			 call->invite_cseq);
 
 	mem_deref(mb);
 

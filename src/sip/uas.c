@@ -27,6 +27,7 @@
 struct uas {
 	struct sip *sip;
 	struct sip_lsnr *lsnr;
+	struct sip_lsnr *rsp_lsnr;  /* copies of a 2xx to our re-INVITE   */
 	struct list calls;
 	struct uas_conf conf;
 	bool webrtc;            /* its offers are WebRTC ones */
@@ -107,6 +108,7 @@ struct uas_call {
 
 
 static int send_response(struct uas_call *call, struct resp *r);
+static bool response_handler(const struct sip_msg *msg, void *arg);
 static void oa_sent(struct uas_call *call);
 static void offer_answered(struct uas_call *call, const struct sip_msg *msg);
 static void set_local_sdp(struct uas_call *call, const char *sdp,
@@ -167,6 +169,7 @@ static void uas_destructor(void *arg)
 		mem_deref(call);
 	}
 	mem_deref(uas->lsnr);
+	mem_deref(uas->rsp_lsnr);
 }
 
 
@@ -1064,7 +1067,8 @@ int uas_alloc(struct uas **uasp, struct sip *sip, const struct uas_conf *conf)
 	if (!uas->conf.t1)
 		uas->conf.t1 = 500;
 
-	err = sip_listen(&uas->lsnr, sip, true, request_handler, uas);
+	err  = sip_listen(&uas->lsnr, sip, true, request_handler, uas);
+	err |= sip_listen(&uas->rsp_lsnr, sip, false, response_handler, uas);
 	if (err)
 		mem_deref(uas);
 	else
@@ -1750,6 +1754,33 @@ static void dlgreq_ack(struct dlgreq *q, const struct sip_msg *msg)
 	(void)dlgreq_sendm(q, &q->ack, false, "ACK", msg->cseq.num,
 			   answer ? call->local_sdp : NULL, NULL);
 	mem_deref(sdp);
+}
+
+
+/* A copy of the 2xx to our re-INVITE, after libre's client transaction
+ * ended with the first: ACKed again (RFC 3261 13.2.2.4) */
+static bool response_handler(const struct sip_msg *msg, void *arg)
+{
+	struct uas *uas = arg;
+	struct le *le;
+
+	if (msg->scode < 200 || msg->scode >= 300 ||
+	    pl_strcmp(&msg->cseq.met, "INVITE"))
+		return false;
+
+	for (le = uas->calls.head; le; le = le->next) {
+		struct uas_call *call = le->data;
+		struct dlgreq *q = call->req;
+
+		if (pl_cmp(&call->invite->callid, &msg->callid) ||
+		    pl_strcmp(&msg->from.tag, call->totag) || !q || !q->done ||
+		    strcmp(q->met, "INVITE") || msg->cseq.num != q->cseq)
+			continue;
+		dlgreq_ack(q, msg);
+		return true;
+	}
+
+	return false;
 }
 
 
