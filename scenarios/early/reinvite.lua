@@ -54,11 +54,12 @@ end)
 
 -- The UAS's own re-INVITE (RFC 3261 14.1): after the ACK only; the UAC
 -- answers it 200, and the UAS ACKs that 200 before inv:reinvite returns.
-local AGENT = SIPTAP.agent and "inv:reinvite does not go through " ..
-  "--agent yet"
+-- Through --agent (SIP.js: Session.invite()) too; what the RFC forbids
+-- is SIP.js's to refuse there.
+local REFUSED = SIPTAP.agent and "refused" or "early dialog"
 
 test("the UAS's re-INVITE with an offer: the UAC's answer in the 200",
-     { skip = AGENT }, function(t)
+     function(t)
   local call = t:uac():invite{ sdp = true }
   local inv = t:uas():incoming()
   inv:accept()
@@ -71,7 +72,7 @@ test("the UAS's re-INVITE with an offer: the UAC's answer in the 200",
 end)
 
 test("the UAS's re-INVITE without an offer: the UAC offers, the ACK answers",
-     { skip = AGENT }, function(t)
+     function(t)
   local call = t:uac():invite{ sdp = true }
   local inv = t:uas():incoming()
   inv:accept()
@@ -80,14 +81,17 @@ test("the UAS's re-INVITE without an offer: the UAC offers, the ACK answers",
   local re = inv:reinvite{ sdp = false }
   t:is(re.status, 200, "the UAC answers the offerless re-INVITE 200")
   t:ok(early.taken(re.body) >= 1, "its 200 carries an offer")
-  -- the exchange is closed by the ACK's answer: the UAS may offer again
-  local u = inv:update()
-  t:is(u.status, 200, "an UPDATE after it is taken")
+  if not SIPTAP.agent then
+    -- the exchange is closed by the ACK's answer: the UAS may offer
+    -- again (SIP.js sends no UPDATE)
+    local u = inv:update()
+    t:is(u.status, 200, "an UPDATE after it is taken")
+  end
   t:is(inv:bye().status, 200, "the UAS hangs up")
 end)
 
 test("the UAS's re-INVITE refused 491 is offered again after the back-off",
-     { skip = AGENT }, function(t)
+     function(t)
   local call = t:uac():invite{ sdp = true }
   local inv = t:uas():incoming()
   inv:accept()
@@ -99,13 +103,12 @@ test("the UAS's re-INVITE refused 491 is offered again after the back-off",
   t:is(call:bye().status, 200, "BYE answered 200")
 end)
 
-test("no re-INVITE from the UAS before the ACK", { skip = AGENT },
-     function(t)
+test("no re-INVITE from the UAS before the ACK", function(t)
   local call = t:uac():invite{ sdp = true }
   local inv = t:uas():incoming()
   inv:progress{ statusCode = 180 }
   call:response(180)
-  t:raises(function() inv:reinvite() end, "early dialog",
+  t:raises(function() inv:reinvite() end, REFUSED,
            "inv:reinvite in the early dialog is refused (RFC 3261 14.1)")
   inv:accept()
   call:ack(call:response(200))
@@ -148,7 +151,7 @@ test("the ACK of the re-INVITE's 200 lost: the UAS sends the 200 again [P-2XX-1]
 end)
 
 test("the ACK of the UAC's 200 to the UAS's re-INVITE lost: the UAC sends it again",
-     { skip = AGENT }, function(t)
+     function(t)
   flows.direct_udp(t)
   local call = t:uac():invite{ sdp = true }
   local inv = t:uas():incoming()

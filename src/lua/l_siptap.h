@@ -82,3 +82,5 @@ int  l_uas_update(lua_State *L);
 int  l_uas_info(lua_State *L);
 int  l_uas_bye(lua_State *L);
 int  l_uas_reinvite(lua_State *L);
+bool l_uas_push_final(lua_State *L, struct test *t, const struct pl *callid,
+		      const char *met, uint32_t cseq);

@@ -20,13 +20,13 @@
 #include "l_siptap.h"
 
 
-/* The final response to our met with cseq as the UAS got it, pushed;
- * false when the wire has none (it could not be decoded). */
-static bool push_response(lua_State *L, struct test *t,
-			  const struct uas_call *call, const char *met,
-			  uint32_t cseq)
+/* The final response to the UAS's met with cseq in the call callid as
+ * the UAS got it, pushed; false when the wire has none (yet, or it
+ * could not be decoded). Through --agent: the mirror of what the UAC
+ * sent. */
+bool l_uas_push_final(lua_State *L, struct test *t, const struct pl *callid,
+		      const char *met, uint32_t cseq)
 {
-	const struct pl *callid = &uas_call_invite(call)->callid;
 	struct le *le;
 
 	for (le = wire_msgs(t->wire)->head; le; le = le->next) {
@@ -63,7 +63,8 @@ static int own_k(lua_State *L, int status, lua_KContext ctx)
 		if (err)
 			return luaL_error(L, "%s: no final response to the %s "
 					  "(%s)", fn, met, strerror(err));
-		if (push_response(L, t, call, met, cseq))
+		if (l_uas_push_final(L, t, &uas_call_invite(call)->callid, met,
+				     cseq))
 			return 1;
 		return luaL_error(L, "%s: the %u to the %s could not be read"
 				  "%s", fn, scode, met,
