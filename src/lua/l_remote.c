@@ -594,7 +594,7 @@ static int l_queued(lua_State *L)
 
 /* What the UAC saw of this call: a 1xx other than 100 (early), a 2xx
  * (accepted), its ACK sent (confirmed), a final >= 300 or a BYE sent
- * (terminated). */
+ * or received (terminated). */
 static enum uas_state wire_state(const struct test *t, const char *callid)
 {
 	enum uas_state state = UAS_INCOMING;
@@ -616,9 +616,10 @@ static enum uas_state wire_state(const struct test *t, const char *callid)
 			else if (h->scode > 100)
 				state = max(state, UAS_EARLY);
 		}
+		else if (h->req && !pl_strcmp(&h->met, "BYE")) {
+			return UAS_TERMINATED;   /* either side's */
+		}
 		else if (h->req && wm->tx) {
-			if (!pl_strcmp(&h->met, "BYE"))
-				return UAS_TERMINATED;
 			if (!pl_strcmp(&h->met, "ACK") &&
 			    state == UAS_ACCEPTED)
 				state = UAS_CONFIRMED;

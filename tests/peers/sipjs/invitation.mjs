@@ -104,6 +104,10 @@ export async function sessionRequest(call, method, options = {}) {
     }
   }
   sipjs.requestOptions = requestOptions;
+  // siptap sent what came before (the ACK, say) ahead of this control
+  // message, but the two arrive on different sockets: one turn of the
+  // event loop lets SIP.js take what is already there first.
+  await new Promise((resolve) => setTimeout(resolve, 0));
   const request = await call.invitation[SESSION_REQUESTS[method]](sipjs);
   return { cseq: request.message.cseq };
 }
