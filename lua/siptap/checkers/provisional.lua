@@ -48,6 +48,9 @@
 -- copy), nor over TCP and TLS (RFC 3261 13.3.1.4 retransmits end to
 -- end, but a UAS whose first hop is reliable commonly does not; the
 -- reference UAS does).
+-- The 2xx to each re-INVITE of the UAC is judged the same way (RFC
+-- 3261 14.2), until the ACK with its CSeq or a BYE, unless that
+-- re-INVITE came again after its 2xx.
 --
 -- Each checker: function(c, ctx) -> violations, checked, over one call
 -- of siptap.checkers.wire; violations: { { msg = m, why = "..." }, ... }.
