@@ -38,6 +38,9 @@ options:
                        is off and the scenario decides every response.
                        Either way t:uas{sendInitialProvisionalResponse,
                        noAnswerTimeout} (configure) sets them per test
+  --no-rport           a probe: SIP.js's Via without ;rport (SIP.js's own
+                       default), so its BYE, INFO and re-INVITE are answered
+                       at 5060 per RFC 3261 18.2.2 and never reach it
   --math-random X      a probe: Math.random() always returns X (0 <= X < 1),
                        e.g. 0 to see the first RSeq SIP.js draws in 1 of
                        10000 calls (floor(random * 10000) = 0)
@@ -47,6 +50,8 @@ options:
 let verbose = false;
 // --defaults: SIP.js's own sendInitialProvisionalResponse (true)
 let sipjsDefaults = false;
+// --no-rport: SIP.js's own Via (no rport), a probe
+let forceRport = true;
 const debug = (...args) => verbose && console.error("sipjs-agent:", ...args);
 export const setVerbose = (on) => { verbose = on; };
 
@@ -215,7 +220,7 @@ export class Connection {
       // Via has one), so its own requests (BYE, INFO, re-INVITE) would be
       // answered at 5060 (RFC 3261 18.2.2). rport (RFC 3581) makes siptap
       // answer them at the port they came from.
-      forceRport: true,
+      forceRport,
       sipExtension100rel: SIPExtension.Supported,
       // SIP.js would send 180 Ringing by itself before onInvite (and wait
       // for its PRACK under 100rel); the scenario decides every response,
@@ -364,6 +369,8 @@ function parseArgs(argv) {
       verbose = true;
     } else if (arg === "--defaults") {
       sipjsDefaults = true;
+    } else if (arg === "--no-rport") {
+      forceRport = false;
     } else if (arg === "--math-random") {
       const x = Number(argv[++i]);
       if (!(x >= 0 && x < 1)) usageError("--math-random wants a number in [0, 1)");
