@@ -1661,6 +1661,15 @@ static bool uac_dialog_answer(struct uac *uac, const struct sip_msg *msg)
 		return true;
 	}
 
+	/* over siptap's WebSocket, replies are ws_reply()'s, without a
+	 * body: INFO is taken, an UPDATE or re-INVITE gets 501 below */
+	if (over_ws(msg)) {
+		if (pl_strcmp(&msg->met, "INFO"))
+			return false;
+		ws_reply(uac, msg, 200, "OK", "");
+		return true;
+	}
+
 	if ((invite || !pl_strcmp(&msg->met, "UPDATE")) &&
 	    msg_ctype_cmp(&msg->ctyp, "application", "sdp") &&
 	    mbuf_get_left(msg->mb))
