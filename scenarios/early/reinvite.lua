@@ -4,13 +4,20 @@
 -- Retry-After (RFC 3261 14.2).
 local early = require "siptap.early"
 
-test("re-INVITE with an offer: the answer in its 200", function(t)
+-- A call up: the 200 ACKed, the invitation confirmed; the call, the
+-- invitation and the 200
+local function confirmed(t)
   local call = t:uac():invite{ sdp = true }
   local inv = t:uas():incoming()
   inv:accept()
   local ok = call:response(200)
   call:ack(ok)
   inv:wait("confirmed")
+  return call, inv, ok
+end
+
+test("re-INVITE with an offer: the answer in its 200", function(t)
+  local call, inv, ok = confirmed(t)
   local re = call:reinvite(ok, { sdp = early.offer{ port = 40070 } })
   t:is(re.status, 200, "re-INVITE answered 200")
   early.same_streams(t, re.body, 1, "with the answer")
@@ -22,12 +29,7 @@ end)
 
 test("re-INVITE without an offer: the 200 offers, the ACK answers",
      function(t)
-  local call = t:uac():invite{ sdp = true }
-  local inv = t:uas():incoming()
-  inv:accept()
-  local ok = call:response(200)
-  call:ack(ok)
-  inv:wait("confirmed")
+  local call, inv, ok = confirmed(t)
   local re = call:reinvite(ok)
   t:is(re.status, 200, "offerless re-INVITE answered 200")
   t:ok(early.taken(re.body) >= 1, "the 200 carries an offer")
@@ -60,11 +62,7 @@ local REFUSED = SIPTAP.agent and "refused" or "early dialog"
 
 test("the UAS's re-INVITE with an offer: the UAC's answer in the 200",
      function(t)
-  local call = t:uac():invite{ sdp = true }
-  local inv = t:uas():incoming()
-  inv:accept()
-  call:ack(call:response(200))
-  inv:wait("confirmed")
+  local call, inv = confirmed(t)
   local re = inv:reinvite()
   t:is(re.status, 200, "the UAC answers the re-INVITE 200")
   early.same_streams(t, re.body, 1, "with its answer")
@@ -73,11 +71,7 @@ end)
 
 test("the UAS's re-INVITE without an offer: the UAC offers, the ACK answers",
      function(t)
-  local call = t:uac():invite{ sdp = true }
-  local inv = t:uas():incoming()
-  inv:accept()
-  call:ack(call:response(200))
-  inv:wait("confirmed")
+  local call, inv = confirmed(t)
   local re = inv:reinvite{ sdp = false }
   t:is(re.status, 200, "the UAC answers the offerless re-INVITE 200")
   t:ok(early.taken(re.body) >= 1, "its 200 carries an offer")
@@ -92,11 +86,7 @@ end)
 
 test("the UAS's re-INVITE refused 491 is offered again after the back-off",
      function(t)
-  local call = t:uac():invite{ sdp = true }
-  local inv = t:uas():incoming()
-  inv:accept()
-  call:ack(call:response(200))
-  inv:wait("confirmed")
+  local call, inv = confirmed(t)
   call:refuse("INVITE", 491)
   local re = inv:reinvite()
   t:is(re.status, 200, "the second re-INVITE is answered 200")
@@ -132,12 +122,7 @@ end
 test("the ACK of the re-INVITE's 200 lost: the UAS sends the 200 again [P-2XX-1]",
      function(t)
   flows.direct_udp(t)
-  local call = t:uac():invite{ sdp = true }
-  local inv = t:uas():incoming()
-  inv:accept()
-  local ok = call:response(200)
-  call:ack(ok)
-  inv:wait("confirmed")
+  local call, inv, ok = confirmed(t)
   t:link{ drop = "ACK", to = "uas" }
   local re = call:reinvite(ok, { sdp = early.offer{ port = 40076 } })
   call:ack(re)
@@ -153,11 +138,7 @@ end)
 test("the ACK of the UAC's 200 to the UAS's re-INVITE lost: the UAC sends it again",
      function(t)
   flows.direct_udp(t)
-  local call = t:uac():invite{ sdp = true }
-  local inv = t:uas():incoming()
-  inv:accept()
-  call:ack(call:response(200))
-  inv:wait("confirmed")
+  local call, inv = confirmed(t)
   t:link{ drop = "ACK", to = "uac" }
   local re = inv:reinvite()
   t:is(re.status, 200, "the UAC answers the re-INVITE 200")

@@ -179,18 +179,26 @@ static const char *push_offer(lua_State *L, const char *met, const char *fn)
 }
 
 
-/* inv:update([{sdp =, extraHeaders =, timeout =}]) */
-int l_uas_update(lua_State *L)
+/* inv:update() and inv:reinvite(): met with the offer push_offer()
+ * makes of the options at 2 */
+static int offer_request(lua_State *L, const char *met, const char *fn)
 {
 	static const char *const known[] = {"sdp", "extraHeaders", "timeout",
 					    NULL};
 	const char *body;
 
 	lua_settop(L, 2);
-	(void)l_options(L, 2, "inv:update", known);
-	body = push_offer(L, "UPDATE", "inv:update");
+	(void)l_options(L, 2, fn, known);
+	body = push_offer(L, met, fn);
 
-	return own_request(L, "UPDATE", "inv:update", body, NULL, known);
+	return own_request(L, met, fn, body, NULL, known);
+}
+
+
+/* inv:update([{sdp =, extraHeaders =, timeout =}]) */
+int l_uas_update(lua_State *L)
+{
+	return offer_request(L, "UPDATE", "inv:update");
 }
 
 
@@ -199,15 +207,7 @@ int l_uas_update(lua_State *L)
  * answer, when the 2xx offered) before the 2xx is returned. */
 int l_uas_reinvite(lua_State *L)
 {
-	static const char *const known[] = {"sdp", "extraHeaders", "timeout",
-					    NULL};
-	const char *body;
-
-	lua_settop(L, 2);
-	(void)l_options(L, 2, "inv:reinvite", known);
-	body = push_offer(L, "INVITE", "inv:reinvite");
-
-	return own_request(L, "INVITE", "inv:reinvite", body, NULL, known);
+	return offer_request(L, "INVITE", "inv:reinvite");
 }
 
 
