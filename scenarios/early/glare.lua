@@ -1,8 +1,8 @@
 -- UPDATE glare (RFC 3311 5.2): two offers cross, and 491 Request
 -- Pending goes to the later one, both ways.
 local early = require "siptap.early"
-local AGENT = SIPTAP.agent and "the UAS's own requests (inv:update, " ..
-  "inv:info, inv:bye) do not go through --agent yet"
+local AGENT = SIPTAP.agent and "SIP.js 0.21.2 has no API that sends " ..
+  "UPDATE (its Session has bye, info, invite, message, refer)"
 
 test("the UAC's UPDATE crosses the UAS's offer: 491 [P-UPD-1]", function(t)
   -- no offer in the INVITE: the reliable 183 carries the UAS's, open

@@ -4,13 +4,20 @@
 -- Retry-After (RFC 3261 14.2).
 local early = require "siptap.early"
 
-test("re-INVITE with an offer: the answer in its 200", function(t)
+-- A call up: the 200 ACKed, the invitation confirmed; the call, the
+-- invitation and the 200
+local function confirmed(t)
   local call = t:uac():invite{ sdp = true }
   local inv = t:uas():incoming()
   inv:accept()
   local ok = call:response(200)
   call:ack(ok)
   inv:wait("confirmed")
+  return call, inv, ok
+end
+
+test("re-INVITE with an offer: the answer in its 200", function(t)
+  local call, inv, ok = confirmed(t)
   local re = call:reinvite(ok, { sdp = early.offer{ port = 40070 } })
   t:is(re.status, 200, "re-INVITE answered 200")
   early.same_streams(t, re.body, 1, "with the answer")
@@ -22,12 +29,7 @@ end)
 
 test("re-INVITE without an offer: the 200 offers, the ACK answers",
      function(t)
-  local call = t:uac():invite{ sdp = true }
-  local inv = t:uas():incoming()
-  inv:accept()
-  local ok = call:response(200)
-  call:ack(ok)
-  inv:wait("confirmed")
+  local call, inv, ok = confirmed(t)
   local re = call:reinvite(ok)
   t:is(re.status, 200, "offerless re-INVITE answered 200")
   t:ok(early.taken(re.body) >= 1, "the 200 carries an offer")
@@ -50,4 +52,104 @@ test("re-INVITE while the INVITE is pending: 500 with Retry-After", function(t)
   call:ack(re)
   inv:accept()
   call:ack(call:response(200))
+end)
+
+-- The UAS's own re-INVITE (RFC 3261 14.1): after the ACK only; the UAC
+-- answers it 200, and the UAS ACKs that 200 before inv:reinvite returns.
+-- Through --agent (SIP.js: Session.invite()) too; what the RFC forbids
+-- is SIP.js's to refuse there.
+local REFUSED = SIPTAP.agent and "refused" or "early dialog"
+
+test("the UAS's re-INVITE with an offer: the UAC's answer in the 200",
+     function(t)
+  local call, inv = confirmed(t)
+  local re = inv:reinvite()
+  t:is(re.status, 200, "the UAC answers the re-INVITE 200")
+  early.same_streams(t, re.body, 1, "with its answer")
+  t:is(call:bye().status, 200, "BYE answered 200")
+end)
+
+test("the UAS's re-INVITE without an offer: the UAC offers, the ACK answers",
+     function(t)
+  local call, inv = confirmed(t)
+  local re = inv:reinvite{ sdp = false }
+  t:is(re.status, 200, "the UAC answers the offerless re-INVITE 200")
+  t:ok(early.taken(re.body) >= 1, "its 200 carries an offer")
+  if not SIPTAP.agent then
+    -- the exchange is closed by the ACK's answer: the UAS may offer
+    -- again (SIP.js sends no UPDATE)
+    local u = inv:update()
+    t:is(u.status, 200, "an UPDATE after it is taken")
+  end
+  t:is(inv:bye().status, 200, "the UAS hangs up")
+end)
+
+test("the UAS's re-INVITE refused 491 is offered again after the back-off",
+     function(t)
+  local call, inv = confirmed(t)
+  call:refuse("INVITE", 491)
+  local re = inv:reinvite()
+  t:is(re.status, 200, "the second re-INVITE is answered 200")
+  t:is(call:bye().status, 200, "BYE answered 200")
+end)
+
+test("no re-INVITE from the UAS before the ACK", function(t)
+  local call = t:uac():invite{ sdp = true }
+  local inv = t:uas():incoming()
+  inv:progress{ statusCode = 180 }
+  call:response(180)
+  t:raises(function() inv:reinvite() end, REFUSED,
+           "inv:reinvite in the early dialog is refused (RFC 3261 14.1)")
+  inv:accept()
+  call:ack(call:response(200))
+end)
+
+-- A re-INVITE's 2xx is sent again until its ACK (RFC 3261 14.2,
+-- 13.3.1.4), as the first INVITE's: the ACK lost on a UDP link.
+local flows = require "siptap.flows"
+
+local function sent(t, role, what, cseq)
+  local n = 0
+  for _, m in ipairs(t:wire()) do
+    if m.role == role and m.sent and m.cseq == cseq and (m.method == what or
+       (m.status and m.status .. " " .. m.cseq_method == what)) then
+      n = n + 1
+    end
+  end
+  return n
+end
+
+test("the ACK of the re-INVITE's 200 lost: the UAS sends the 200 again [P-2XX-1]",
+     function(t)
+  flows.direct_udp(t)
+  local call, inv, ok = confirmed(t)
+  t:link{ drop = "ACK", to = "uas" }
+  local re = call:reinvite(ok, { sdp = early.offer{ port = 40076 } })
+  call:ack(re)
+  inv:next_request("INVITE")
+  -- the copy of the 200 gets the ACK again; the UAS sees that one
+  local ack = inv:next_request("ACK", { timeout = 40 * SIPTAP.t1 })
+  t:is(ack.cseq, re.cseq, "the re-INVITE's ACK reached the UAS at last")
+  t:ok(sent(t, "uas", "200 INVITE", re.cseq) >= 2,
+       "P-2XX-1: the UAS sent its 200 to the re-INVITE again")
+  t:is(call:bye().status, 200, "BYE answered 200")
+end)
+
+test("the ACK of the UAC's 200 to the UAS's re-INVITE lost: the UAC sends it again",
+     function(t)
+  flows.direct_udp(t)
+  local call, inv = confirmed(t)
+  t:link{ drop = "ACK", to = "uac" }
+  local re = inv:reinvite()
+  t:is(re.status, 200, "the UAC answers the re-INVITE 200")
+  -- the UAC's first copy of its 200 is due at T1, the UAS's ACK right
+  -- after it: looked for every T1, 40*T1 at most (a loaded machine)
+  for _ = 1, 40 do
+    if sent(t, "uas", "ACK", re.cseq) >= 2 then break end
+    t:sleep(SIPTAP.t1)
+  end
+  t:ok(sent(t, "uac", "200 INVITE", re.cseq) >= 2,
+       "the UAC sent its 200 again")
+  t:ok(sent(t, "uas", "ACK", re.cseq) >= 2, "the UAS ACKed the copy")
+  t:is(inv:bye().status, 200, "the UAS hangs up")
 end)

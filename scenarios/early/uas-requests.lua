@@ -2,8 +2,11 @@
 -- only once a reliable provisional made the dialog, or the INVITE said
 -- Allow: UPDATE), INFO, and the UAS hanging up with BYE.
 local early = require "siptap.early"
-local AGENT = SIPTAP.agent and "the UAS's own requests (inv:update, " ..
-  "inv:info, inv:bye) do not go through --agent yet"
+-- Through --agent (SIP.js) inv:info and inv:bye are Session.info() and
+-- bye(); SIP.js 0.21.2 has no API that sends UPDATE.
+local AGENT = SIPTAP.agent and "SIP.js 0.21.2 has no API that sends " ..
+  "UPDATE (its Session has bye, info, invite, message, refer)"
+local REFUSED = SIPTAP.agent and "refused" or "early dialog"
 
 test("the UAS's UPDATE after a reliable 183: a new offer, answered [P-UPD-2]",
      { skip = AGENT }, function(t)
@@ -49,9 +52,9 @@ test("Allow: UPDATE in the INVITE: the UAS's UPDATE after an unreliable 180 [P-U
   t:is(call:bye().status, 200, "BYE answered 200")
 end)
 
-test("the UAS hangs up: BYE after the ACK; INFO before it",
-     { skip = AGENT }, function(t)
-  local call = t:uac():invite{ sdp = true }
+-- (a WebRTC offer: SIP.js in Chromium takes no other, docs/browser.md)
+test("the UAS hangs up: BYE after the ACK; INFO before it", function(t)
+  local call = t:uac():invite{ sdp = "webrtc" }
   local inv = t:uas():incoming()
   inv:accept()
   call:ack(call:response(200))
@@ -64,13 +67,12 @@ test("the UAS hangs up: BYE after the ACK; INFO before it",
   t:is(inv:state(), "terminated", "the call is over")
 end)
 
-test("the UAS may not hang up with BYE in the early dialog",
-     { skip = AGENT }, function(t)
+test("the UAS may not hang up with BYE in the early dialog", function(t)
   local call = t:uac():invite{ sdp = true }
   local inv = t:uas():incoming()
   inv:progress{ statusCode = 180 }
   call:response(180)
-  t:raises(function() inv:bye() end, "early dialog",
+  t:raises(function() inv:bye() end, REFUSED,
            "inv:bye in the early dialog is refused (RFC 3261 15)")
   inv:reject{ statusCode = 480 }
   call:ack(call:response(480))

@@ -49,19 +49,37 @@ struct rinv {
 };
 
 static const char *const methods[] = {
-	"progress", "accept", "reject", "queued", "configure"
+	"progress", "accept", "reject", "queued", "configure", "bye",
+	"info", "reinvite"
 };
 /* what a test waits for, kept as long as the wait (runner.h) */
 static const char *const answers[] = {
 	"the agent's answer to progress()", "the agent's answer to accept()",
 	"the agent's answer to reject()", "the agent's answer to queued()",
-	"the agent's answer to configure()"
+	"the agent's answer to configure()", "the agent's answer to bye()",
+	"the agent's answer to info()", "the agent's answer to reinvite()"
 };
 /* the method that waits, for an error when it cannot */
 static const char *const waits[] = {
-	"inv:progress", "inv:accept", "inv:reject", "inv:queued", "t:uas"
+	"inv:progress", "inv:accept", "inv:reject", "inv:queued", "t:uas",
+	"inv:bye", "inv:info", "inv:reinvite"
 };
-enum method { M_PROGRESS, M_ACCEPT, M_REJECT, M_QUEUED, M_CONFIGURE };
+/* the SIP request of each of the UAS's own, NULL for the others */
+static const char *const sip_methods[] = {
+	NULL, NULL, NULL, NULL, NULL, "BYE", "INFO", "INVITE"
+};
+/* the options of each of the UAS's own, as the reference UAS's */
+static const char *const bye_known[] = {"extraHeaders", "timeout", NULL};
+static const char *const info_known[] = {"body", "contentType",
+					 "extraHeaders", "timeout", NULL};
+static const char *const reinvite_known[] = {"sdp", "extraHeaders",
+					     "timeout", NULL};
+static const char *const *const own_known[] = {
+	NULL, NULL, NULL, NULL, NULL, bye_known, info_known, reinvite_known
+};
+/* at most 8: a wait's context keeps it in 3 bits */
+enum method { M_PROGRESS, M_ACCEPT, M_REJECT, M_QUEUED, M_CONFIGURE,
+	      M_BYE, M_INFO, M_REINVITE };
 
 
 static struct rinv *check_rinv(lua_State *L)
@@ -346,6 +364,57 @@ static int answered(lua_State *L, struct test *t, enum method m,
 }
 
 
+/* The final response to the UAS's own request (its CSeq at ctx, the
+ * SIP method at ctx + 1, the Lua method's name at ctx + 2), from the
+ * wire: the mirror of what siptap's UAC answered. */
+static int final_k(lua_State *L, int status, lua_KContext ctx)
+{
+	struct test *t = runner_test(L);
+	const uint32_t cseq = (uint32_t)lua_tointeger(L, (int)ctx);
+	const char *met = lua_tostring(L, (int)ctx + 1);
+	const char *fn = lua_tostring(L, (int)ctx + 2);
+	struct pl callid;
+
+	(void)status;
+	lua_getiuservalue(L, 1, 1);
+	pl_set_str(&callid, lua_tostring(L, -1));
+	if (l_uas_push_final(L, t, &callid, met, cseq)) {
+		runner_wait_end(t);
+		return 1;
+	}
+	lua_pop(L, 1);
+	if (runner_wait_expired(t)) {
+		runner_wait_end(t);
+		return luaL_error(L, "%s: no final response to the %s arrived "
+				  "within the wait%s", fn, met,
+				  runner_undecodable(t, WIRE_UAS));
+	}
+
+	return runner_yield(L, ctx, final_k);
+}
+
+
+/* The agent sent the request (its CSeq in result): now its final
+ * response, within the scenario's timeout (option 'timeout'). */
+static int final_wait(lua_State *L, enum method m, uint64_t cseq)
+{
+	uint32_t ms;
+
+	if (!cseq || cseq > UINT32_MAX)
+		return luaL_error(L, "%s: the agent's answer has no number "
+				  "'cseq' (of the request it sent)",
+				  methods[m]);
+	ms = l_wait_timeout(L, 2, waits[m], own_known[m]);
+	runner_wait_begin(L, waits[m], "the final response", ms);
+	lua_settop(L, 2);
+	lua_pushinteger(L, (lua_Integer)cseq);
+	lua_pushstring(L, sip_methods[m]);
+	lua_pushstring(L, waits[m]);
+
+	return final_k(L, LUA_OK, lua_gettop(L) - 2);
+}
+
+
 static int answer_k(lua_State *L, int status, lua_KContext ctx)
 {
 	struct test *t = runner_test(L);
@@ -374,6 +443,15 @@ static int answer_k(lua_State *L, int status, lua_KContext ctx)
 
 	runner_wait_end(t);
 	res = odict_get_type(msg, ODICT_OBJECT, "result");
+	if (sip_methods[m] && res) {
+		uint64_t cseq = 0;
+
+		/* the wait goes on, for the final response: msg is freed
+		 * first, as a yield does not return here */
+		(void)odict_get_number(res->u.odict, &cseq, "cseq");
+		mem_deref(msg);
+		return final_wait(L, m, cseq);
+	}
 	if (res || !odict_lookup(msg, "error")) {
 		n = answered(L, t, m, res ? res->u.odict : NULL);
 		mem_deref(msg);
@@ -419,19 +497,11 @@ static void skip_extensions(lua_State *L, struct test *t)
 }
 
 
-/* inv:progress(opts), inv:accept(opts), inv:reject(opts or code) */
-static int invitation_call(lua_State *L, enum method m)
+/* m with {"call": N, "options": the Lua value at 2, as it is} */
+static int send_options(lua_State *L, struct rinv *ri, enum method m)
 {
-	struct rinv *ri = check_rinv(L);
-	struct mbuf *mb;
+	struct mbuf *mb = guard_push(L);
 
-	if (m == M_REJECT)
-		l_uas_reject_args(L);
-	lua_settop(L, 2);
-	if (m == M_PROGRESS || m == M_ACCEPT)
-		skip_extensions(L, ri->t);
-
-	mb = guard_push(L);
 	(void)mbuf_printf(mb, "{\"call\":%lld,\"options\":",
 			  (long long)ri->call);
 	if (lua_isnil(L, 2))
@@ -441,6 +511,53 @@ static int invitation_call(lua_State *L, enum method m)
 	(void)mbuf_write_u8(mb, '}');
 
 	return request(L, ri->t, m);
+}
+
+
+/* inv:progress(opts), inv:accept(opts), inv:reject(opts or code) */
+static int invitation_call(lua_State *L, enum method m)
+{
+	struct rinv *ri = check_rinv(L);
+
+	if (m == M_REJECT)
+		l_uas_reject_args(L);
+	lua_settop(L, 2);
+	if (m == M_PROGRESS || m == M_ACCEPT)
+		skip_extensions(L, ri->t);
+
+	return send_options(L, ri, m);
+}
+
+
+/* inv:bye(), inv:info(), inv:reinvite(): the UAS's own request in the
+ * dialog, through the agent's API (SIP.js: Session.bye(), info(),
+ * invite()); the options checked as the reference UAS's, sent as they
+ * are; the peer's final response returned from the wire. */
+static int own_request(lua_State *L, enum method m)
+{
+	struct rinv *ri = check_rinv(L);
+
+	lua_settop(L, 2);
+	(void)l_wait_timeout(L, 2, waits[m], own_known[m]);
+	return send_options(L, ri, m);
+}
+
+
+static int l_rbye(lua_State *L)
+{
+	return own_request(L, M_BYE);
+}
+
+
+static int l_rinfo(lua_State *L)
+{
+	return own_request(L, M_INFO);
+}
+
+
+static int l_rreinvite(lua_State *L)
+{
+	return own_request(L, M_REINVITE);
 }
 
 
@@ -477,7 +594,7 @@ static int l_queued(lua_State *L)
 
 /* What the UAC saw of this call: a 1xx other than 100 (early), a 2xx
  * (accepted), its ACK sent (confirmed), a final >= 300 or a BYE sent
- * (terminated). */
+ * or received (terminated). */
 static enum uas_state wire_state(const struct test *t, const char *callid)
 {
 	enum uas_state state = UAS_INCOMING;
@@ -499,9 +616,10 @@ static enum uas_state wire_state(const struct test *t, const char *callid)
 			else if (h->scode > 100)
 				state = max(state, UAS_EARLY);
 		}
+		else if (h->req && !pl_strcmp(&h->met, "BYE")) {
+			return UAS_TERMINATED;   /* either side's */
+		}
 		else if (h->req && wm->tx) {
-			if (!pl_strcmp(&h->met, "BYE"))
-				return UAS_TERMINATED;
 			if (!pl_strcmp(&h->met, "ACK") &&
 			    state == UAS_ACCEPTED)
 				state = UAS_CONFIRMED;
@@ -831,7 +949,8 @@ void l_remote_open(lua_State *L)
 	static const struct l_uas_ops ops = {   /* in l_siptap.h's order */
 		l_incoming, l_progress, l_accept, l_reject, l_state,
 		l_queued, l_request, push_state, NULL,
-		NULL, NULL, NULL  /* update, info, bye: not through --agent */
+		NULL,             /* update: SIP.js has no UPDATE API */
+		l_rinfo, l_rbye, l_rreinvite
 	};
 
 	l_uas_register(L, RUAS_META, RINV_META, &ops);

@@ -68,6 +68,7 @@ struct l_uas_ops {
 	lua_CFunction update;     /* inv:update(), info(), bye(); NULL:  */
 	lua_CFunction info;       /* not through this UAS (an error that */
 	lua_CFunction bye;        /* says so)                            */
+	lua_CFunction reinvite;
 };
 void l_uas_register(lua_State *L, const char *uas_meta, const char *inv_meta,
 		    const struct l_uas_ops *ops);
@@ -80,3 +81,6 @@ struct uas_call *l_inv_call(lua_State *L);
 int  l_uas_update(lua_State *L);
 int  l_uas_info(lua_State *L);
 int  l_uas_bye(lua_State *L);
+int  l_uas_reinvite(lua_State *L);
+bool l_uas_push_final(lua_State *L, struct test *t, const struct pl *callid,
+		      const char *met, uint32_t cseq);

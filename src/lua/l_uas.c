@@ -1219,7 +1219,7 @@ void l_uas_open(lua_State *L)
 	static const struct l_uas_ops ops = {   /* in l_siptap.h's order */
 		l_incoming, l_progress, l_accept, l_reject, l_state,
 		l_queued, l_request, inv_state, inv_gc,
-		l_uas_update, l_uas_info, l_uas_bye
+		l_uas_update, l_uas_info, l_uas_bye, l_uas_reinvite
 	};
 
 	l_uas_register(L, UAS_META, INV_META, &ops);

@@ -294,6 +294,7 @@ void l_uas_register(lua_State *L, const char *uas_meta, const char *inv_meta,
 	own_method(L, "update", ops->update);
 	own_method(L, "info", ops->info);
 	own_method(L, "bye", ops->bye);
+	own_method(L, "reinvite", ops->reinvite);
 	lua_setfield(L, -2, "__index");
 	lua_pushcfunction(L, ops->inv_state);
 	lua_setfield(L, -2, INV_STATE);

@@ -1,8 +1,9 @@
 /**
  * @file l_uas_dialog.c  The reference UAS's own requests in the dialog
  *
- * inv:update{}, inv:info{} and inv:bye{} send a request of the UAS's in
- * the dialog of the invitation (uas_request) and return the peer's
+ * inv:update{}, inv:reinvite{}, inv:info{} and inv:bye{} send a request
+ * of the UAS's in the dialog of the invitation (uas_request) and return
+ * the peer's
  * final response as the UAS received it, read from the wire. What the
  * RFCs forbid (an UPDATE before the early dialog may carry one, P-UPD-2;
  * a BYE from the callee before the ACK, RFC 3261 15) is an error that
@@ -19,13 +20,13 @@
 #include "l_siptap.h"
 
 
-/* The final response to our met with cseq as the UAS got it, pushed;
- * false when the wire has none (it could not be decoded). */
-static bool push_response(lua_State *L, struct test *t,
-			  const struct uas_call *call, const char *met,
-			  uint32_t cseq)
+/* The final response to the UAS's met with cseq in the call callid as
+ * the UAS got it, pushed; false when the wire has none (yet, or it
+ * could not be decoded). Through --agent: the mirror of what the UAC
+ * sent. */
+bool l_uas_push_final(lua_State *L, struct test *t, const struct pl *callid,
+		      const char *met, uint32_t cseq)
 {
-	const struct pl *callid = &uas_call_invite(call)->callid;
 	struct le *le;
 
 	for (le = wire_msgs(t->wire)->head; le; le = le->next) {
@@ -62,7 +63,8 @@ static int own_k(lua_State *L, int status, lua_KContext ctx)
 		if (err)
 			return luaL_error(L, "%s: no final response to the %s "
 					  "(%s)", fn, met, strerror(err));
-		if (push_response(L, t, call, met, cseq))
+		if (l_uas_push_final(L, t, &uas_call_invite(call)->callid, met,
+				     cseq))
 			return 1;
 		return luaL_error(L, "%s: the %u to the %s could not be read"
 				  "%s", fn, scode, met,
@@ -144,43 +146,68 @@ static int own_request(lua_State *L, const char *met, const char *fn,
 }
 
 
-/* inv:update([{sdp =, extraHeaders =, timeout =}]): sdp, an SDP string
- * to offer; false: no offer; none: the UAS's SDP again as a new offer
- * (its o= version one up). */
-int l_uas_update(lua_State *L)
+/* The offer of inv:update() and inv:reinvite() (option sdp at index 2,
+ * pushed): an SDP string; false: none (nil pushed); none or true: the
+ * UAS's SDP again as a new offer (its o= version one up). */
+static const char *push_offer(lua_State *L, const char *met, const char *fn)
 {
-	static const char *const known[] = {"sdp", "extraHeaders", "timeout",
-					    NULL};
-	const char *body = NULL;
+	const char *why = NULL;
 	char *sdp = NULL;
 	int t;
 
-	lua_settop(L, 2);
-	(void)l_options(L, 2, "inv:update", known);
 	t = lua_istable(L, 2) ? lua_getfield(L, 2, "sdp") : LUA_TNIL;
-	if (t == LUA_TSTRING) {
-		body = l_check_nul(L, -1, "inv:update", "sdp");
+	if (t == LUA_TSTRING)
+		return l_check_nul(L, -1, fn, "sdp");
+	if (t == LUA_TBOOLEAN && !lua_toboolean(L, -1)) {
+		lua_pushnil(L);
+		return NULL;
 	}
-	else if (t == LUA_TNIL || (t == LUA_TBOOLEAN && lua_toboolean(L, -1))) {
-		const char *why = NULL;
+	if (t != LUA_TNIL && t != LUA_TBOOLEAN)
+		luaL_error(L, "%s: sdp must be an SDP string or false, got "
+			   "%s", fn, luaL_typename(L, -1));
 
-		/* what the RFCs forbid is said first */
-		if (uas_request_allowed(l_inv_call(L), "UPDATE", true, &why))
-			return luaL_error(L, "inv:update: %s", why);
-		if (uas_call_next_offer(l_inv_call(L), &sdp))
-			return luaL_error(L, "inv:update: no SDP of the UAS's "
-					  "yet to offer again: give sdp = "
-					  "\"...\" or sdp = false");
-		lua_pushstring(L, sdp);
-		mem_deref(sdp);
-		body = lua_tostring(L, -1);
-	}
-	else if (t != LUA_TBOOLEAN) {
-		return luaL_error(L, "inv:update: sdp must be an SDP string "
-				  "or false, got %s", luaL_typename(L, -1));
-	}
+	/* what the RFCs forbid is said first */
+	if (uas_request_allowed(l_inv_call(L), met, true, &why))
+		luaL_error(L, "%s: %s", fn, why);
+	if (uas_call_next_offer(l_inv_call(L), &sdp))
+		luaL_error(L, "%s: no SDP of the UAS's yet to offer again: "
+			   "give sdp = \"...\" or sdp = false", fn);
+	lua_pushstring(L, sdp);
+	mem_deref(sdp);
 
-	return own_request(L, "UPDATE", "inv:update", body, NULL, known);
+	return lua_tostring(L, -1);
+}
+
+
+/* inv:update() and inv:reinvite(): met with the offer push_offer()
+ * makes of the options at 2 */
+static int offer_request(lua_State *L, const char *met, const char *fn)
+{
+	static const char *const known[] = {"sdp", "extraHeaders", "timeout",
+					    NULL};
+	const char *body;
+
+	lua_settop(L, 2);
+	(void)l_options(L, 2, fn, known);
+	body = push_offer(L, met, fn);
+
+	return own_request(L, met, fn, body, NULL, known);
+}
+
+
+/* inv:update([{sdp =, extraHeaders =, timeout =}]) */
+int l_uas_update(lua_State *L)
+{
+	return offer_request(L, "UPDATE", "inv:update");
+}
+
+
+/* inv:reinvite([{sdp =, extraHeaders =, timeout =}]): the UAS's
+ * re-INVITE after the ACK (RFC 3261 14.1); its 2xx is ACKed (with the
+ * answer, when the 2xx offered) before the 2xx is returned. */
+int l_uas_reinvite(lua_State *L)
+{
+	return offer_request(L, "INVITE", "inv:reinvite");
 }
 
 

@@ -745,10 +745,11 @@ bool sdpgen_same(const char *a, const char *b)
 
 /* A response to msg through a server transaction: the header lines in
  * head (CRLF each; may be empty), then the SDP as its body, or none.
- * What the reference UAS and the UAC answer in a dialog. */
+ * What the reference UAS and the UAC answer in a dialog. mbp, if not
+ * NULL: the response's bytes, to send again (a re-INVITE's 2xx). */
 int sdpgen_treply(struct sip *sip, const struct sip_msg *msg,
 		  uint16_t scode, const char *reason, struct mbuf *head,
-		  const char *sdp)
+		  const char *sdp, struct mbuf **mbp)
 {
 	int err;
 
@@ -764,6 +765,6 @@ int sdpgen_treply(struct sip *sip, const struct sip_msg *msg,
 	if (err)
 		return err;
 
-	return sip_treplyf(NULL, NULL, sip, msg, false, scode, reason, "%b",
+	return sip_treplyf(NULL, mbp, sip, msg, false, scode, reason, "%b",
 			   head->buf, head->end);
 }

@@ -52,5 +52,5 @@ bool sdpgen_same(const char *a, const char *b);
 int  sdpgen_moved(char **sdpp, const char *sdp);
 int  sdpgen_treply(struct sip *sip, const struct sip_msg *msg,
 		   uint16_t scode, const char *reason, struct mbuf *head,
-		   const char *sdp);
+		   const char *sdp, struct mbuf **mbp);
 int  sdpgen_align(char **sdpp, const char *answer, const char *offer);

@@ -11,6 +11,7 @@
 #include "sizes.h"
 #include "ws.h"
 #include "sdp.h"
+#include "okretx.h"
 
 
 enum { MAX_ROUTES = 16 };
@@ -96,6 +97,8 @@ struct uac_call {
 	struct sa ack_dst;
 	enum sip_transp ack_tp;
 	bool ack_again;          /* ... unless retransmit = false        */
+	uint32_t ack_cseq;       /* the INVITE's or a re-INVITE's        */
+	struct okretx *okretx;   /* our 2xx to the far end's re-INVITE   */
 };
 
 /* What a response tells about the dialog it creates (RFC 3261 12.1.2) */
@@ -113,6 +116,7 @@ static void call_destructor(void *arg)
 
 	list_unlink(&call->le);
 	list_flush(&call->txl);
+	mem_deref(call->okretx);
 	mem_deref(call->ack);
 	mem_deref(call->ruri);
 	mem_deref(call->to);
@@ -269,6 +273,7 @@ static void register_take(struct uac *uac, const struct sip_msg *msg)
 /* Requests that reach the UAC (a BYE from the far end, say) are
  * answered so that the peer does not retransmit them for 32 s. */
 static bool uac_dialog_answer(struct uac *uac, const struct sip_msg *msg);
+static void uac_ack_take(struct uac *uac, const struct sip_msg *msg);
 
 
 static bool request_handler(const struct sip_msg *msg, void *arg)
@@ -276,8 +281,10 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 	struct uac *uac = arg;
 
 	wire_nodelay(msg);
-	if (!pl_strcmp(&msg->met, "ACK"))
+	if (!pl_strcmp(&msg->met, "ACK")) {
+		uac_ack_take(uac, msg);
 		return true;
+	}
 	if (!pl_strcmp(&msg->met, "REGISTER")) {
 		register_take(uac, msg);
 		return true;
@@ -532,14 +539,15 @@ static struct uac_tx *tx_find(const struct uac_call *call,
 }
 
 
-/* A copy of the final response to the INVITE gets the ACK again: the
- * UAS retransmits its 2xx until an ACK arrives (RFC 3261 13.2.2.4), a
- * non-2xx until its transaction sees one (17.1.1.2). */
+/* A copy of the final response to the INVITE (or the re-INVITE) last
+ * ACKed gets the ACK again: the UAS retransmits its 2xx until an ACK
+ * arrives (RFC 3261 13.2.2.4), a non-2xx until its transaction sees
+ * one (17.1.1.2). */
 static void ack_again(struct uac_call *call, const struct sip_msg *msg)
 {
 	if (!call->ack || !call->ack_again || msg->scode < 200 ||
 	    pl_strcmp(&msg->cseq.met, "INVITE") ||
-	    msg->cseq.num != call->invite_cseq)
+	    msg->cseq.num != call->ack_cseq)
 		return;
 
 	(void)send_mb(call, &call->ack_dst, call->ack_tp, call->ack);
@@ -881,8 +889,10 @@ uint32_t uac_tx_follow(const struct uac_call *call, const char *met,
 
 /* The ACK just sent, kept for ack_again() */
 static void ack_keep(struct uac_call *call, struct mbuf *mb,
-		     const struct sa *dst, enum sip_transp tp, bool once)
+		     const struct sa *dst, enum sip_transp tp, bool once,
+		     uint32_t cseq)
 {
+	call->ack_cseq = cseq;
 	mem_deref(call->ack);
 	call->ack = mem_ref(mb);
 	call->ack_dst = *dst;
@@ -1326,7 +1336,7 @@ static int dialog_request(struct uac_call *call, const struct sip_msg *resp,
 	if (!err)
 		err = send_mb(call, &dst, tp, mb);
 	if (!err && !strcmp(met, "ACK"))
-		ack_keep(call, mb, &dst, tp, once);
+		ack_keep(call, mb, &dst, tp, once, cseq);
 	else if (!err)
 		err = tx_start(call, mb, &dst, tp, met, cseq, branch, !once);
 	if (!err && !strcmp(met, "PRACK")) {
@@ -1429,7 +1439,8 @@ int uac_ack(struct uac_call *call, const struct sip_msg *final, bool once)
 	if (!err)
 		err = send_mb(call, &call->dst, call->tp, mb);
 	if (!err)
-		ack_keep(call, mb, &call->dst, call->tp, once);
+		ack_keep(call, mb, &call->dst, call->tp, once,
+			 call->invite_cseq);
 
 	mem_deref(mb);
 
@@ -1569,38 +1580,73 @@ static struct uac_call *call_by_id(const struct uac *uac,
 }
 
 
+/* A 2xx to a re-INVITE is ours to send again until the ACK (RFC 3261
+ * 13.3.1.4): libre's server transaction sends it once. */
 static int dialog_reply(struct uac_call *call, const struct sip_msg *msg,
 			uint16_t scode, const char *reason, const char *sdp)
 {
-	struct mbuf *mb = mbuf_alloc(512);
+	const bool invite = !pl_strcmp(&msg->met, "INVITE");
+	struct mbuf *mb = mbuf_alloc(512), *resp = NULL;
 	int err = 0;
 
 	if (!mb)
 		return ENOMEM;
-	if (scode < 300 && !pl_strcmp(&msg->met, "UPDATE"))
-		err = print_contact(mb, call);
+	if (scode < 300 && (invite || !pl_strcmp(&msg->met, "UPDATE")))
+		err = print_contact(mb, call);   /* target refreshes */
 	if (scode == 500 || scode == 491)
 		err |= mbuf_printf(mb, "Retry-After: 1\r\n");
 	if (!err)
 		err = sdpgen_treply(call->uac->sip, msg, scode, reason, mb,
-				    sdp);
+				    sdp, invite && scode < 300 ? &resp : NULL);
+	if (!err && resp)
+		err = okretx_start(&call->okretx, call->uac->sip, msg, resp,
+				   uac_t1(call->uac));
+	mem_deref(resp);
 	mem_deref(mb);
 
 	return err;
 }
 
 
-/* UPDATE and INFO of the far end in one of our calls: 200,
- * an offer answered (libre's answer: the formats both have), or what
- * call:refuse() asked for once. False: not one of ours. */
+/* The far end's re-INVITE (RFC 3261 14.2, RFC 3264 8): its offer
+ * answered in the 200, or none: the 200 offers (libre's offer from our
+ * address), the ACK answers. */
+static int reinvite_sdp(struct uac_call *call, const char *offer, char **sdpp)
+{
+	struct sa laddr;
+	int err = laddr_get(call, &laddr);
+
+	if (err)
+		return err;
+	if (offer)
+		return sdpgen_answer(sdpp, &laddr, NULL, offer, strlen(offer));
+
+	return sdpgen_offer(sdpp, &laddr, NULL);
+}
+
+
+/* The ACK of our 2xx to a re-INVITE: its retransmissions stop */
+static void uac_ack_take(struct uac *uac, const struct sip_msg *msg)
+{
+	struct uac_call *call = call_by_id(uac, &msg->callid);
+
+	if (call)
+		(void)okretx_ack(call->okretx, msg);
+}
+
+
+/* UPDATE, INFO and re-INVITE of the far end in one of our calls: 200,
+ * an offer answered (libre's answer: the formats both have), a
+ * re-INVITE without one offered to, or what call:refuse() asked for
+ * once. False: not one of ours. */
 static bool uac_dialog_answer(struct uac *uac, const struct sip_msg *msg)
 {
+	const bool invite = !pl_strcmp(&msg->met, "INVITE");
 	struct uac_call *call;
 	char *offer = NULL, *sdp = NULL;
-	struct sa laddr;
 
-	/* a re-INVITE would want our ACK: not taken (501) */
-	if (pl_strcmp(&msg->met, "UPDATE") && pl_strcmp(&msg->met, "INFO"))
+	if (pl_strcmp(&msg->met, "UPDATE") && pl_strcmp(&msg->met, "INFO") &&
+	    !(invite && pl_isset(&msg->to.tag)))
 		return false;
 	call = call_by_id(uac, &msg->callid);
 	if (!call)
@@ -1615,11 +1661,21 @@ static bool uac_dialog_answer(struct uac *uac, const struct sip_msg *msg)
 		return true;
 	}
 
-	if (!pl_strcmp(&msg->met, "UPDATE") &&
+	/* over siptap's WebSocket, replies are ws_reply()'s, without a
+	 * body: INFO is taken, an UPDATE or re-INVITE gets 501 below */
+	if (over_ws(msg)) {
+		if (pl_strcmp(&msg->met, "INFO"))
+			return false;
+		ws_reply(uac, msg, 200, "OK", "");
+		return true;
+	}
+
+	if ((invite || !pl_strcmp(&msg->met, "UPDATE")) &&
 	    msg_ctype_cmp(&msg->ctyp, "application", "sdp") &&
-	    mbuf_get_left(msg->mb) && !laddr_get(call, &laddr) &&
-	    !mbuf_strdup(msg->mb, &offer, mbuf_get_left(msg->mb)))
-		(void)sdpgen_answer(&sdp, &laddr, NULL, offer, strlen(offer));
+	    mbuf_get_left(msg->mb))
+		(void)mbuf_strdup(msg->mb, &offer, mbuf_get_left(msg->mb));
+	if (invite || offer)
+		(void)reinvite_sdp(call, offer, &sdp);
 
 	(void)dialog_reply(call, msg, 200, "OK", sdp);
 	mem_deref(offer);

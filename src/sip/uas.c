@@ -21,20 +21,24 @@
 #include "ws.h"
 #include "wire.h"
 #include "sizes.h"
+#include "okretx.h"
 
 
 struct uas {
 	struct sip *sip;
 	struct sip_lsnr *lsnr;
+	struct sip_lsnr *rsp_lsnr;  /* copies of a 2xx to our re-INVITE   */
 	struct list calls;
 	struct uas_conf conf;
 	bool webrtc;            /* its offers are WebRTC ones */
 };
 
-/* A request of our own in the dialog (uas_request): UPDATE, INFO, BYE */
+/* A request of our own in the dialog (uas_request): UPDATE, INFO, BYE,
+ * re-INVITE */
 struct dlgreq {
 	struct uas_call *call;     /* the call owns it: no reference      */
 	struct sip_request *req;
+	struct sip_request *ack;   /* a re-INVITE's ACK of its 2xx         */
 	char met[16];
 	char *body;                /* the offer, or NULL                   */
 	char *ctype;               /* not SDP: its Content-Type            */
@@ -99,10 +103,12 @@ struct uas_call {
 	bool rel_sent;           /* a reliable provisional went out      */
 	struct dlgreq *req;      /* our own request in the dialog, or NULL */
 	uint32_t lcseq;          /* our CSeq in the dialog               */
+	struct okretx *okretx;   /* our 2xx to a re-INVITE, until its ACK */
 };
 
 
 static int send_response(struct uas_call *call, struct resp *r);
+static bool response_handler(const struct sip_msg *msg, void *arg);
 static void oa_sent(struct uas_call *call);
 static void offer_answered(struct uas_call *call, const struct sip_msg *msg);
 static void set_local_sdp(struct uas_call *call, const char *sdp,
@@ -141,6 +147,7 @@ static void call_destructor(void *arg)
 	mem_deref(call->local_sdp);
 	mem_deref(call->final_mb);
 	mem_deref(call->req);
+	mem_deref(call->okretx);
 }
 
 
@@ -158,9 +165,11 @@ static void uas_destructor(void *arg)
 		tmr_cancel(&call->rel_tmr);
 		tmr_cancel(&call->final_tmr);
 		tmr_cancel(&call->refresh_tmr);
+		call->okretx = mem_deref(call->okretx);
 		mem_deref(call);
 	}
 	mem_deref(uas->lsnr);
+	mem_deref(uas->rsp_lsnr);
 }
 
 
@@ -813,6 +822,8 @@ static void handle_ack(struct uas *uas, const struct sip_msg *msg)
 {
 	struct uas_call *call = call_find(uas, msg);
 
+	if (call && okretx_ack(call->okretx, msg))
+		call->okretx = mem_deref(call->okretx);
 	/* the answer to an offer in a 2xx (call:ack{sdp}); an ACK without
 	 * one ends the exchange all the same (a failed one: the session
 	 * stays as it was) */
@@ -879,14 +890,17 @@ static void handle_bye(struct uas *uas, const struct sip_msg *msg)
 
 /* A response to a request in the dialog (UPDATE, re-INVITE, PRACK,
  * INFO): the target refreshes carry our Contact (RFC 3311 5.2, RFC 3261
- * 12.2.2), an answer its SDP. */
+ * 12.2.2), an answer its SDP. A re-INVITE's 2xx is sent again until
+ * its ACK (P-2XX-1), unless the fault no-2xx-retransmit is on. */
 static int dlg_reply(struct uas_call *call, const struct sip_msg *msg,
 		     uint16_t scode, const char *reason, const char *sdp,
 		     const char *xhdr)
 {
-	const bool refresh = !pl_strcmp(&msg->met, "UPDATE") ||
-		!pl_strcmp(&msg->met, "INVITE");
-	struct mbuf *mb = mbuf_alloc(512);
+	const bool invite = !pl_strcmp(&msg->met, "INVITE");
+	const bool refresh = invite || !pl_strcmp(&msg->met, "UPDATE");
+	const bool retx = invite && scode >= 200 && scode < 300 &&
+		!FAULT(call, NO_2XX_RETRANSMIT);
+	struct mbuf *mb = mbuf_alloc(512), *resp = NULL;
 	int err = 0;
 
 	if (!mb)
@@ -902,7 +916,11 @@ static int dlg_reply(struct uas_call *call, const struct sip_msg *msg,
 		err |= mbuf_printf(mb, "%s\r\n", xhdr);
 	if (!err)
 		err = sdpgen_treply(call->uas->sip, msg, scode, reason, mb,
-				    sdp);
+				    sdp, retx ? &resp : NULL);
+	if (!err && resp)
+		err = okretx_start(&call->okretx, call->uas->sip, msg, resp,
+				   call->uas->conf.t1);
+	mem_deref(resp);
 	mem_deref(mb);
 
 	return err;
@@ -1049,7 +1067,8 @@ int uas_alloc(struct uas **uasp, struct sip *sip, const struct uas_conf *conf)
 	if (!uas->conf.t1)
 		uas->conf.t1 = 500;
 
-	err = sip_listen(&uas->lsnr, sip, true, request_handler, uas);
+	err  = sip_listen(&uas->lsnr, sip, true, request_handler, uas);
+	err |= sip_listen(&uas->rsp_lsnr, sip, false, response_handler, uas);
 	if (err)
 		mem_deref(uas);
 	else
@@ -1566,6 +1585,7 @@ static void dlgreq_destructor(void *arg)
 
 	tmr_cancel(&q->tmr);
 	mem_deref(q->req);
+	mem_deref(q->ack);
 	mem_deref(q->body);
 	mem_deref(q->ctype);
 	mem_deref(q->xhdrs);
@@ -1587,6 +1607,7 @@ static bool print_route(const struct sip_hdr *hdr, const struct sip_msg *msg,
  * other way round. */
 static int dlgreq_send(struct dlgreq *q);
 static void dlgreq_resp(int err, const struct sip_msg *msg, void *arg);
+static void dlgreq_ack(struct dlgreq *q, const struct sip_msg *msg);
 
 
 static void dlgreq_retry(void *arg)
@@ -1625,6 +1646,10 @@ static void dlgreq_resp(int err, const struct sip_msg *msg, void *arg)
 
 	if (!err && msg->scode < 200)
 		return;
+	if (!err && msg->scode < 300 && !strcmp(q->met, "INVITE"))
+		dlgreq_ack(q, msg);
+	if (q->done)
+		return;                 /* a copy of the 2xx: ACKed again */
 	if (err) {
 		q->err = err;
 		dlgreq_over(q, NULL);
@@ -1644,12 +1669,18 @@ static void dlgreq_resp(int err, const struct sip_msg *msg, void *arg)
 }
 
 
-static int dlgreq_send(struct dlgreq *q)
+/* Our request met with CSeq cseq in the dialog, body an offer (ctype
+ * NULL) or of ctype; libre writes the request line, Via and
+ * Max-Forwards. Stateless: an ACK. */
+static int dlgreq_sendm(struct dlgreq *q, struct sip_request **reqp,
+			bool stateful, const char *met, uint32_t cseq,
+			const char *body, const char *ctype)
 {
 	struct uas_call *call = q->call;
 	const struct sip_msg *inv = call->invite;
 	const struct sip_hdr *contact = sip_msg_hdr(inv, SIP_HDR_CONTACT);
 	const struct sip_hdr *rr = sip_msg_hdr(inv, SIP_HDR_RECORD_ROUTE);
+	const bool refresh = !strcmp(met, "UPDATE") || !strcmp(met, "INVITE");
 	struct sip_addr target, first;
 	struct mbuf *mb;
 	char *uri = NULL;
@@ -1664,37 +1695,92 @@ static int dlgreq_send(struct dlgreq *q)
 	if (!mb)
 		return ENOMEM;
 
-	if (!call->lcseq)
-		call->lcseq = 1 + rand_u16();
-	q->cseq = call->lcseq++;
-	/* libre writes the request line, Via and Max-Forwards */
 	err = pl_strdup(&uri, &target.auri);
 	(void)sip_msg_hdr_apply(inv, true, SIP_HDR_RECORD_ROUTE, print_route,
 				mb);
 	err |= mbuf_printf(mb, "From: %r;tag=%s\r\nTo: %r\r\n"
 			   "Call-ID: %r\r\nCSeq: %u %s\r\n",
 			   &inv->to.val, call->totag, &inv->from.val,
-			   &inv->callid, q->cseq, q->met);
-	if (!strcmp(q->met, "UPDATE"))
+			   &inv->callid, cseq, met);
+	if (refresh)
 		err |= print_contact(mb, call);   /* a target refresh */
-	err |= mbuf_printf(mb, "%s", q->xhdrs ? q->xhdrs : "");
-	if (q->body)
+	if (strcmp(met, "ACK"))
+		err |= mbuf_printf(mb, "%s", q->xhdrs ? q->xhdrs : "");
+	if (body)
 		err |= mbuf_printf(mb, "Content-Type: %s\r\n"
 				   "Content-Length: %zu\r\n\r\n%s",
-				   q->ctype ? q->ctype : "application/sdp",
-				   strlen(q->body), q->body);
+				   ctype ? ctype : "application/sdp",
+				   strlen(body), body);
 	else
 		err |= mbuf_printf(mb, "Content-Length: 0\r\n\r\n");
 	if (!err) {
-		q->req = mem_deref(q->req);
-		err = sip_requestf(&q->req, call->uas->sip, true, q->met, uri,
+		*reqp = mem_deref(*reqp);
+		err = sip_requestf(reqp, call->uas->sip, stateful, met, uri,
 				   rr ? &first.uri : NULL, NULL, NULL,
-				   dlgreq_resp, q, "%b", mb->buf, mb->end);
+				   stateful ? dlgreq_resp : NULL, q, "%b",
+				   mb->buf, mb->end);
 	}
 	mem_deref(uri);
 	mem_deref(mb);
 
 	return err;
+}
+
+
+static int dlgreq_send(struct dlgreq *q)
+{
+	struct uas_call *call = q->call;
+
+	if (!call->lcseq)
+		call->lcseq = 1 + rand_u16();
+	q->cseq = call->lcseq++;
+
+	return dlgreq_sendm(q, &q->req, true, q->met, q->cseq, q->body,
+			    q->ctype);
+}
+
+
+/* The ACK of the 2xx to our re-INVITE (RFC 3261 13.2.2.4), again for
+ * each copy of the 2xx; an offer in a 2xx to our offerless re-INVITE
+ * is answered in it (RFC 3264 5), with libre's answer. */
+static void dlgreq_ack(struct dlgreq *q, const struct sip_msg *msg)
+{
+	struct uas_call *call = q->call;
+	const bool answer = !q->body && is_sdp(msg);
+	char *sdp = NULL;
+
+	if (answer && !q->ack && !answer_offer(call, msg, &sdp))
+		set_local_sdp(call, sdp, strlen(sdp));
+	(void)dlgreq_sendm(q, &q->ack, false, "ACK", msg->cseq.num,
+			   answer ? call->local_sdp : NULL, NULL);
+	mem_deref(sdp);
+}
+
+
+/* A copy of the 2xx to our re-INVITE, after libre's client transaction
+ * ended with the first: ACKed again (RFC 3261 13.2.2.4) */
+static bool response_handler(const struct sip_msg *msg, void *arg)
+{
+	struct uas *uas = arg;
+	struct le *le;
+
+	if (msg->scode < 200 || msg->scode >= 300 ||
+	    pl_strcmp(&msg->cseq.met, "INVITE"))
+		return false;
+
+	for (le = uas->calls.head; le; le = le->next) {
+		struct uas_call *call = le->data;
+		struct dlgreq *q = call->req;
+
+		if (pl_cmp(&call->invite->callid, &msg->callid) ||
+		    pl_strcmp(&msg->from.tag, call->totag) || !q || !q->done ||
+		    strcmp(q->met, "INVITE") || msg->cseq.num != q->cseq)
+			continue;
+		dlgreq_ack(q, msg);
+		return true;
+	}
+
+	return false;
 }
 
 
@@ -1714,6 +1800,10 @@ static int dlgreq_allowed(const struct uas_call *call, const char *met,
 		*why = early ? "no BYE in the early dialog from the UAS (RFC "
 			"3261 15): reject the INVITE instead" : "no BYE before "
 			"the ACK of the 2xx (RFC 3261 15)";
+	else if (!strcmp(met, "INVITE") && call->state != UAS_CONFIRMED)
+		*why = early ? "no re-INVITE in the early dialog (RFC 3261 "
+			"14.1): UPDATE it (RFC 3311)" : "no re-INVITE before "
+			"the ACK of the 2xx (RFC 3261 14.1)";
 	else if (!strcmp(met, "UPDATE") && early && !call->rel_sent &&
 		 !has_option(call->invite, SIP_HDR_ALLOW, "UPDATE") && !lax)
 		*why = "no UPDATE in the early dialog before a reliable "

@@ -32,13 +32,15 @@ blamed() {
 
 # fault:RULES (sorted, + between): caught under exactly those rules.
 # early-bye-no-final leaves the test waiting for the 487 it never gets:
-# a short --timeout.
+# a short --timeout. T1 100 ms as for the healthy runs: the timing
+# rules (R-RETX-1, P-2XX-1, every re-INVITE's 2xx too) judge every call
+# of a fault run as well, and must not fail on a loaded machine.
 for pair in prack-offer-ignored:R-PRACK-4 early-bye-no-final:P-BYE-1 \
             update-501:P-UPD-1 update-no-glare:P-UPD-1 \
             update-too-early:P-UPD-2+S-VER-1; do
   f="${pair%%:*}" want="${pair#*:}"
   want="${want//+/ }"
-  siptap_run "$TMP/$f.tap" "$TMP/$f.err" run --t1 50 --jobs 4 --timeout 4 \
+  siptap_run "$TMP/$f.tap" "$TMP/$f.err" run --t1 100 --jobs 4 --timeout 6 \
     --report-dir "$TMP/r-$f" --uas-fault "$f" "${SUITE[@]}"
   got=$(blamed "$TMP/$f.tap")
   if [[ $rc -eq 1 && "$got" == "$want" ]]; then
@@ -52,6 +54,22 @@ for pair in prack-offer-ignored:R-PRACK-4 early-bye-no-final:P-BYE-1 \
     show "$TMP/$f.chk"
   fi
 done
+
+# P-2XX-1 judges a re-INVITE's 2xx as the INVITE's: the ACK of the
+# re-INVITE's 200 lost, the 200 never sent again is caught (only there:
+# the first INVITE's 2xx is ACKed at once in that test)
+f=no-2xx-retransmit
+siptap_run "$TMP/$f.tap" "$TMP/$f.err" run --t1 50 --report-dir "$TMP/r-$f" \
+  --uas-fault "$f" --filter "re-INVITE's 200 lost" scenarios/early/reinvite.lua
+got=$(blamed "$TMP/$f.tap")
+if [[ $rc -eq 1 && "$got" == "P-2XX-1" ]] &&
+   grep -q 'the 2xx was sent 1 time(s)' "$TMP/$f.tap" &&
+   grep -q 'CSeq: [0-9]* INVITE' "$TMP/$f.tap"; then
+  pass "$f: the re-INVITE's 2xx sent once is caught under P-2XX-1"
+else
+  fail "$f on the re-INVITE: exit $rc, rules blamed: '${got}', wanted P-2XX-1"
+  grep -E -A6 '^ +not ok' "$TMP/$f.tap" | head -30 | sed 's/^/  | /'
+fi
 
 # Bad options: one failing point each, naming the line; the rest runs.
 cat >"$TMP/bad.lua" <<'LUA'
@@ -81,6 +99,14 @@ test("inv:update extra header with CR LF", function(t)
   call:prack(call:response(183))
   inv:update{ extraHeaders = { "X-A: 1\r\nX-B: 2" } }
 end)
+test("inv:reinvite sdp not a string", function(t)
+  local call = t:uac():invite{ sdp = true }
+  local inv = t:uas():incoming()
+  inv:accept()
+  call:ack(call:response(200))
+  inv:wait("confirmed")
+  inv:reinvite{ sdp = 5 }
+end)
 test("a good one still runs", function(t)
   local call = t:uac():invite{ sdp = true }
   local inv = t:uas():incoming()
@@ -94,7 +120,8 @@ for want in "bad.lua:5: call:update: sdp must be true or an SDP string, got numb
             "bad.lua:9: inv:update: unknown option 'spd'" \
             "bad.lua:15: inv:info: a body needs its contentType" \
             "bad.lua:18: bad argument #2 to 'refuse' (a final status code 300..699)" \
-            "bad.lua:25: inv:update: extraHeaders[1]:"; do
+            "bad.lua:25: inv:update: extraHeaders[1]:" \
+            "bad.lua:33: inv:reinvite: sdp must be an SDP string or false, got number"; do
   if grep -qF -- "$want" "$TMP/bad.tap"; then
     pass "error: $want"
   else
@@ -102,7 +129,7 @@ for want in "bad.lua:5: call:update: sdp must be true or an SDP string, got numb
     grep -E 'message:' "$TMP/bad.tap" | sed 's/^/  | /'
   fi
 done
-if grep -q '^ok 6 - a good one still runs' "$TMP/bad.tap" && [[ $rc -eq 1 ]] &&
+if grep -q '^ok 7 - a good one still runs' "$TMP/bad.tap" && [[ $rc -eq 1 ]] &&
    tap_check "$TMP/bad.tap" >"$TMP/bad.chk" &&
    [[ -s "$TMP/r-bad/junit.xml" ]]; then
   pass "bad scenarios fail one point each, the rest runs, reports written"

@@ -48,6 +48,9 @@
 -- copy), nor over TCP and TLS (RFC 3261 13.3.1.4 retransmits end to
 -- end, but a UAS whose first hop is reliable commonly does not; the
 -- reference UAS does).
+-- The 2xx to each re-INVITE of the UAC is judged the same way (RFC
+-- 3261 14.2), until the ACK with its CSeq or a BYE, unless that
+-- re-INVITE came again after its 2xx.
 --
 -- Each checker: function(c, ctx) -> violations, checked, over one call
 -- of siptap.checkers.wire; violations: { { msg = m, why = "..." }, ... }.
@@ -517,42 +520,27 @@ local function ack_and_end(c)
   return ack, stop
 end
 
-rule("P-2XX-1", "the 2xx is retransmitted at T1 doubling up to T2 until the ACK",
-function(c, ctx)
-  local v, n = {}, 0
-  if c.invite.role == "uac" and c.uas_invite then
-    -- siptap's UAS is on the wire: its own sends are timed most exactly
-    -- (and through a proxy, they are what the UAS did)
-    c = W.uas_view(c) or c
-  end
-  local f = final(c)
-  if not f or f.status >= 300 or f.transport ~= "UDP" then return v, 0 end
-  for _, i in ipairs(c.invite_copies) do
-    if i.time > f.time then return v, 0 end
-  end
-  local copies = {}
-  for _, r in ipairs(c.responses) do
-    if r.raw == f.raw then copies[#copies + 1] = r end
-  end
+-- The copies of the 2xx f (the first one) over UDP until stop: at T1
+-- doubling up to T2, none after the ACK, none missing. Violations into
+-- v; returns how many were judged (0 or 1).
+local function judge_2xx(v, f, copies, ack, other, last, ctx)
   local t1, t2 = ctx.t1, 8 * ctx.t1
-  local ack, other = ack_and_end(c)
   local stop = math.min(ack or math.huge, other or math.huge,
-                        f.time + 64 * t1, wire_end(c))
+                        f.time + 64 * t1, last)
   -- copies after the ACK (it stops them), or long after 64*T1
   for _, m in ipairs(copies) do
     if ack and m.time > ack + slack(ctx) then
       v[#v + 1] = { msg = m, why = ("the 2xx sent again %.0f ms after the "
                     .. "ACK"):format(m.time - ack) }
-      return v, 1
+      return 1
     elseif m.time > f.time + 64 * t1 * 1.25 + 100 then
       v[#v + 1] = { msg = m, why = ("the 2xx sent again %.0f ms after the "
                     .. "first, later than 64*T1 (%d ms)"):format(
                     m.time - f.time, 64 * t1) }
-      return v, 1
+      return 1
     end
   end
-  if stop - f.time < t1 * 0.6 + 30 and #copies < 2 then return v, 0 end
-  n = 1
+  if stop - f.time < t1 * 0.6 + 30 and #copies < 2 then return 0 end
   local expect = t1
   for i = 2, #copies do
     if copies[i].time > stop + slack(ctx) then break end
@@ -562,7 +550,7 @@ function(c, ctx)
                     .. "ms after the previous one, wanted %d ms (T1 %d, "
                     .. "doubling up to T2 %d)"):format(i, gap, expect, t1,
                     t2) }
-      return v, n
+      return 1
     end
     expect = math.min(expect * 2, t2)
   end
@@ -580,7 +568,63 @@ function(c, ctx)
                   .. "doubling up to T2 %d ms"):format(#copies, stop - f.time,
                   due, t1, t2) }
   end
-  return v, n
+  return 1
+end
+
+-- The 2xx to each re-INVITE of the UAC over UDP (RFC 3261 14.2: as the
+-- first INVITE's, 13.3.1.4), unless the re-INVITE came again after it.
+local function reinvites_2xx(v, c, ctx)
+  local reqs, resps = side_msgs(c)
+  local n = 0
+  for _, r in ipairs(reqs) do
+    if r.method == "INVITE" and r.to_tag and r.transport == "UDP" then
+      local f, copies, ack, other, again = nil, {}, nil, nil, false
+      for _, m in ipairs(resps) do
+        if not f and m.cseq == r.cseq and m.cseq_method == "INVITE" and
+           m.status >= 200 then
+          f = m
+        end
+        if f and m.raw == f.raw then copies[#copies + 1] = m end
+      end
+      for _, q in ipairs(reqs) do
+        if f and q.time > f.time then
+          if q.method == "ACK" and q.cseq == r.cseq then
+            ack = ack or q.time
+          elseif q.method == "BYE" then
+            other = other or q.time
+          elseif q.method == "INVITE" and q.cseq == r.cseq then
+            again = true
+          end
+        end
+      end
+      if f and f.status < 300 and not again then
+        n = n + judge_2xx(v, f, copies, ack, other, wire_end(c), ctx)
+      end
+    end
+  end
+  return n
+end
+
+rule("P-2XX-1", "the 2xx is retransmitted at T1 doubling up to T2 until the ACK",
+function(c, ctx)
+  local v, n = {}, 0
+  if c.invite.role == "uac" and c.uas_invite then
+    -- siptap's UAS is on the wire: its own sends are timed most exactly
+    -- (and through a proxy, they are what the UAS did)
+    c = W.uas_view(c) or c
+  end
+  n = reinvites_2xx(v, c, ctx)
+  local f = final(c)
+  if not f or f.status >= 300 or f.transport ~= "UDP" then return v, n end
+  for _, i in ipairs(c.invite_copies) do
+    if i.time > f.time then return v, n end
+  end
+  local copies = {}
+  for _, r in ipairs(c.responses) do
+    if r.raw == f.raw then copies[#copies + 1] = r end
+  end
+  local ack, other = ack_and_end(c)
+  return v, n + judge_2xx(v, f, copies, ack, other, wire_end(c), ctx)
 end)
 
 return rules

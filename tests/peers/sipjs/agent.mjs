@@ -12,7 +12,7 @@ import { pathToFileURL } from "node:url";
 import { Core, SIPExtension, UserAgent } from "sip.js";
 import { UdpTransport } from "./transport.mjs";
 import { sdhFactory } from "./sdh.mjs";
-import { applyUaConfig, invokeInvitation, inviteResponseCallId } from "./invitation.mjs";
+import { applyUaConfig, invokeInvitation, inviteResponseCallId, sessionRequest } from "./invitation.mjs";
 
 // sip.js 0.21.2 still calls itself 0.21.1 in its `version` export (and in
 // its User-Agent header), so the name for reports comes from package.json.
@@ -38,6 +38,9 @@ options:
                        is off and the scenario decides every response.
                        Either way t:uas{sendInitialProvisionalResponse,
                        noAnswerTimeout} (configure) sets them per test
+  --no-rport           a probe: SIP.js's Via without ;rport (SIP.js's own
+                       default), so its BYE, INFO and re-INVITE are answered
+                       at 5060 per RFC 3261 18.2.2 and never reach it
   --math-random X      a probe: Math.random() always returns X (0 <= X < 1),
                        e.g. 0 to see the first RSeq SIP.js draws in 1 of
                        10000 calls (floor(random * 10000) = 0)
@@ -47,6 +50,8 @@ options:
 let verbose = false;
 // --defaults: SIP.js's own sendInitialProvisionalResponse (true)
 let sipjsDefaults = false;
+// --no-rport: SIP.js's own Via (no rport), a probe
+let forceRport = true;
 const debug = (...args) => verbose && console.error("sipjs-agent:", ...args);
 export const setVerbose = (on) => { verbose = on; };
 
@@ -112,6 +117,9 @@ export class Connection {
       accept: (p) => this.invoke("accept", p),
       reject: (p) => this.invoke("reject", p),
       queued: (p) => (this.call(p), { queued: 0 }), // SIP.js never queues
+      bye: (p) => this.sessionRequest("bye", p),
+      info: (p) => this.sessionRequest("info", p),
+      reinvite: (p) => this.sessionRequest("reinvite", p),
     };
     const lines = readline.createInterface({ input: socket, crlfDelay: Infinity });
     lines.on("line", (line) => this.onLine(line));
@@ -208,6 +216,11 @@ export class Connection {
       contactName: "siptap",
       viaHost: "127.0.0.1",
       contactParams: { transport: "udp" },
+      // SIP.js's Via has no port (viaHost only; it drops a response whose
+      // Via has one), so its own requests (BYE, INFO, re-INVITE) would be
+      // answered at 5060 (RFC 3261 18.2.2). rport (RFC 3581) makes siptap
+      // answer them at the port they came from.
+      forceRport,
       sipExtension100rel: SIPExtension.Supported,
       // SIP.js would send 180 Ringing by itself before onInvite (and wait
       // for its PRACK under 100rel); the scenario decides every response,
@@ -295,6 +308,12 @@ export class Connection {
       (text) => this.log("error", text));
   }
 
+  // bye/info/reinvite: the UAS's own request through SIP.js's Session
+  // (invitation.mjs); the answer {cseq} of what it sent.
+  sessionRequest(method, params) {
+    const call = this.call(params);
+    return sessionRequest(call, method, this.translate(call, params.options));
+  }
   // Options go to SIP.js as they came, but a list of integer handles in
   // sessionDescriptionHandlerModifiers becomes modifier functions.
   translate(call, options) {
@@ -350,6 +369,8 @@ function parseArgs(argv) {
       verbose = true;
     } else if (arg === "--defaults") {
       sipjsDefaults = true;
+    } else if (arg === "--no-rport") {
+      forceRport = false;
     } else if (arg === "--math-random") {
       const x = Number(argv[++i]);
       if (!(x >= 0 && x < 1)) usageError("--math-random wants a number in [0, 1)");

@@ -65,3 +65,49 @@ export function invokeInvitation(call, method, options, waitMs, describe, late) 
       });
   });
 }
+
+// The UAS's own requests in the dialog (siptap's inv:bye, inv:info,
+// inv:reinvite) through SIP.js's Session: bye(), info(), invite(). The
+// scenario's options, as siptap passes them, become SIP.js's: extraHeaders
+// -> requestOptions.extraHeaders; info's body and contentType -> its
+// requestOptions.body; reinvite's sdp = false -> withoutSdp (the 200
+// offers, SIP.js answers in the ACK), its sessionDescriptionHandlerOptions
+// and (translated) Modifiers as they are. timeout is siptap's own. An SDP
+// string cannot be given: SIP.js makes its offers in its session
+// description handler. Resolves with {cseq} of the request SIP.js sent;
+// siptap reads its final response from the wire. SIP.js has no UPDATE.
+export const SESSION_REQUESTS = { bye: "bye", info: "info", reinvite: "invite" };
+
+export async function sessionRequest(call, method, options = {}) {
+  const opts = options && typeof options === "object" ? options : {};
+  const known = { bye: ["extraHeaders"], info: ["extraHeaders", "body", "contentType"],
+    reinvite: ["extraHeaders", "sdp", "sessionDescriptionHandlerOptions", "sessionDescriptionHandlerModifiers"] };
+  for (const key of Object.keys(opts)) {
+    if (key !== "timeout" && !known[method].includes(key)) {
+      throw new Error(`${method}: SIP.js's Session.${SESSION_REQUESTS[method]}() has no option like ${key}`);
+    }
+  }
+  const requestOptions = {};
+  if (opts.extraHeaders !== undefined) requestOptions.extraHeaders = opts.extraHeaders;
+  const sipjs = {};
+  if (method === "info" && opts.body !== undefined) {
+    requestOptions.body = { contentDisposition: "render", contentType: opts.contentType, content: opts.body };
+  }
+  if (method === "reinvite") {
+    if (typeof opts.sdp === "string") {
+      throw new Error("reinvite: SIP.js makes its offer in its session description handler: " +
+        "an SDP string (sdp = \"...\") has no Session.invite() option");
+    }
+    if (opts.sdp === false) sipjs.withoutSdp = true;
+    for (const key of ["sessionDescriptionHandlerOptions", "sessionDescriptionHandlerModifiers"]) {
+      if (opts[key] !== undefined) sipjs[key] = opts[key];
+    }
+  }
+  sipjs.requestOptions = requestOptions;
+  // siptap sent what came before (the ACK, say) ahead of this control
+  // message, but the two arrive on different sockets: one turn of the
+  // event loop lets SIP.js take what is already there first.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const request = await call.invitation[SESSION_REQUESTS[method]](sipjs);
+  return { cseq: request.message.cseq };
+}

@@ -313,6 +313,12 @@ class BrowserConnection extends Connection {
     return this.pageCall(([m, p]) => window.siptap.invoke(m, p), [method, params]);
   }
 
+  // bye/info/reinvite: SIP.js's Session in the page (invitation.mjs)
+  sessionRequest(method, params) {
+    this.call(params);
+    return this.pageCall(([m, p]) => window.siptap.sessionRequest(m, p), [method, params]);
+  }
+
   // What the page tells: an INVITE, SIP.js's warnings, what went over
   // its WebSocket (to siptap in edge mode only: directly, siptap's own
   // socket has it).

@@ -5,7 +5,7 @@
 // drives it through window.siptap and gets its news through the
 // functions it exposes (siptapNotify, siptapModify).
 import { Core, Registerer, RegistererState, SIPExtension, UserAgent } from "sip.js";
-import { applyUaConfig, invokeInvitation, inviteResponseCallId } from "../invitation.mjs";
+import { applyUaConfig, invokeInvitation, inviteResponseCallId, sessionRequest } from "../invitation.mjs";
 
 const ANSWER_WAIT_MS = 200;
 const REGISTER_WAIT_MS = 5000;
@@ -142,6 +142,12 @@ function invoke(method, { call: number, options }) {
     .catch((error) => { throw new Error(describe(error)); });
 }
 
+// bye/info/reinvite through the call's Session (invitation.mjs): {cseq}
+function sessionRequestOf(method, { call: number, options }) {
+  return sessionRequest(call(number), method, translate(number, options))
+    .catch((error) => { throw new Error(describe(error)); });
+}
+
 // stop() ends open calls (a 480 to unanswered INVITEs) and unregisters.
 async function stop() {
   if (ua) await ua.stop();
@@ -159,6 +165,7 @@ window.siptap = {
   start,
   configure: (params) => applyConfig(params),
   invoke,
+  sessionRequest: sessionRequestOf,
   queued: ({ call: number }) => (call(number), { queued: 0 }), // SIP.js never queues
   stop,
   // a probe (agent.mjs --fault page-error): an exception nobody catches
