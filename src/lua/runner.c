@@ -1107,6 +1107,46 @@ static int world_make_ws(struct test *t)
 }
 
 
+/* An INVITE of another test or run at the UAS (world_isolate): one
+ * line in this test's TAP output, and a 481 (uas.c); never its call. */
+static bool world_stray(const struct sip_msg *msg, void *arg)
+{
+	struct test *t = arg;
+	char line[256];
+
+	if (!uac_stray(t->uac, msg))
+		return false;
+
+	(void)re_snprintf(line, sizeof(line), "a stray INVITE of another "
+			  "test or run reached the UAS (Request-URI %b, "
+			  "Call-ID %b): answered 481, not this test's call",
+			  msg->ruri.p, min(msg->ruri.l, (size_t)80),
+			  msg->callid.p, min(msg->callid.l, (size_t)60));
+	(void)tap_comment(t->out, 1, line);
+
+	return true;
+}
+
+
+/* A fixed --uas-listen address (a proxy forwards to it) is every
+ * test's in turn: a late INVITE of an earlier test may come to it.
+ * Each test's INVITEs carry its UAC's token in the Request-URI, and
+ * the UAS turns away those with another's. */
+static void world_isolate(struct test *t)
+{
+	const struct run_conf *conf = t->conf;
+
+	if (!t->uac || !t->uas)
+		return;
+	if (!sa_isset(&conf->uas_listen, SA_ADDR) &&
+	    !sa_isset(&conf->proxy, SA_ADDR))
+		return;
+	if (!sa_isset(&conf->target, SA_ADDR))
+		uac_set_token(t->uac, true);
+	uas_set_stray(t->uas, world_stray, t);
+}
+
+
 static int world_make(struct test *t)
 {
 	const struct run_conf *conf = t->conf;
@@ -1190,6 +1230,8 @@ static int world_make(struct test *t)
 				   conf->auth_password);
 	if (!err && sa_isset(&conf->proxy, SA_ADDR))
 		uac_set_proxy(t->uac, &conf->proxy, conf->proxy_tp);
+	if (!err)
+		world_isolate(t);
 
 	return err;
 }
