@@ -1063,6 +1063,13 @@ static bool is_ws(enum sip_transp tp)
  * registers with over a connection it opens, RFC 7118); the UAS is the
  * agent's, or ours as a WebSocket client (ws_begin). Which connection a
  * test's requests go down is known once the UAS registered. */
+/* The loopback address of the run's family (--ip), port 0 */
+void runner_loopback(struct sa *sa, const struct run_conf *conf)
+{
+	sa_set_str(sa, conf && conf->af == AF_INET6 ? "::1" : "127.0.0.1", 0);
+}
+
+
 static int world_make_ws(struct test *t)
 {
 	const struct run_conf *conf = t->conf;
@@ -1073,7 +1080,7 @@ static int world_make_ws(struct test *t)
 	if (sa_isset(&conf->ws_listen, SA_ADDR))
 		laddr = conf->ws_listen;
 	else
-		sa_set_str(&laddr, "127.0.0.1", 0);
+		runner_loopback(&laddr, conf);
 
 	err = ws_lsnr_add(&t->ws_lsnr, t->uac_sip, conf->transport, &laddr,
 			  t->uas_tls);
@@ -1170,10 +1177,8 @@ static int world_make(struct test *t)
 	if (err)
 		return err;
 
-	/* a WebSocket edge on ::1 (--ws-listen): the whole test on ::1 */
-	sa_set_str(&t->uac_addr, is_ws(conf->transport) &&
-		   sa_af(&conf->ws_listen) == AF_INET6 ? "::1" : "127.0.0.1",
-		   0);
+	/* on ::1 when the run is (--ip, or an IPv6 address it was given) */
+	runner_loopback(&t->uac_addr, conf);
 	err = endpoint(t, &t->uac_sip, WIRE_UAC, &t->uac_addr, t->uac_tls,
 		       &t->uac_tcp_addr, NULL);
 	if (err)
@@ -1200,8 +1205,8 @@ static int world_make(struct test *t)
 	if (sa_isset(&conf->uas_listen, SA_ADDR))
 		t->uas_addr = conf->uas_listen;
 	else
-		sa_set_str(&t->uas_addr, "127.0.0.1", 0);
-	sa_init(tls_addr, AF_INET);
+		runner_loopback(&t->uas_addr, conf);
+	sa_init(tls_addr, sa_af(&t->uas_addr));
 
 	err = endpoint(t, &t->uas_sip, WIRE_UAS, &t->uas_addr, t->uas_tls,
 		       &t->uas_tcp_addr, tls_addr);
@@ -1525,6 +1530,9 @@ int run_conf_push(lua_State *L, const struct run_conf *conf)
 	lua_setfield(L, -2, "agent");
 	lua_pushstring(L, sip_transp_name(conf->transport));
 	lua_setfield(L, -2, "transport");
+	/* siptap's own address (--ip): what its SDP and candidates name */
+	lua_pushstring(L, conf->af == AF_INET6 ? "::1" : "127.0.0.1");
+	lua_setfield(L, -2, "ip");
 	if (conf->memo) {
 		lua_pushlightuserdata(L, conf->memo);
 		lua_pushcclosure(L, l_memo, 1);
