@@ -4,7 +4,8 @@
 # [::1]:P); a fixed --uas-listen [::1]:P alone puts the run on ::1;
 # through Kamailio listening on [::1] (--proxy 'sip:[::1]:P', UDP and
 # TCP, a stray INVITE of an earlier test turned away there too); a SIPp
-# UAS on ::1 (--target '[::1]:P'); pcaps whose IPv6 headers tshark
+# UAS on ::1 (--target '[::1]:P'); the SIP.js agent on ::1 (--agent
+# '[::1]:P'); pcaps whose IPv6 headers tshark
 # decodes (and an IPv4 capture that the same check refuses); mixed
 # families and a non-loopback --ip are one-line usage errors.
 set -euo pipefail
@@ -143,6 +144,26 @@ for s in uas-180 uas-183-reliable; do
     grep -E '^ *not ok|^ +message:' "$TMP/$s.tap" | head -6 | sed 's/^/  /'
   fi
 done
+
+# the SIP.js agent on ::1 (--control '[::1]:0'): its UDP on ::1 too
+agent_pid=
+if command -v node >/dev/null; then
+  node tests/peers/sipjs/agent.mjs --control '[::1]:0' >"$TMP/agent.out" 2>"$TMP/agent.err" &
+  agent_pid=$!
+  sipp_pids+=("$agent_pid")
+  for _ in $(seq 1 100); do grep -q '^control ' "$TMP/agent.out" && break; sleep 0.1; done
+  addr=$(awk '/^control /{print $2}' "$TMP/agent.out")
+  siptap_run "$TMP/agent.tap" "$TMP/agent.err2" run --agent "$addr" \
+    --todo tests/peers/sipjs/todo.txt --report-dir "$TMP/r-agent" --pcap $few
+  if [[ $addr == "[::1]:"* && $rc -eq 0 ]] && n=$(ipv6_pcap "$TMP/r-agent/pcap"); then
+    pass "--agent $addr: SIP.js on ::1 ($(tail -n 1 "$TMP/agent.err2"), $n SIP messages on ::1)"
+  else
+    fail "--agent '$addr': exit $rc"; grep -E '^ *not ok|^ +message:' "$TMP/agent.tap" | grep -v TODO | head -6
+  fi
+  kill "$agent_pid" 2>/dev/null || true
+else
+  fail "node not installed: no SIP.js agent on ::1"
+fi
 
 # one family a run; --ip is a loopback
 for bad in "--proxy sip:127.0.0.1:5070 --uas-listen [::1]:5080|--uas-listen: an IPv6 address, and --proxy says IPv4" \
