@@ -23,11 +23,10 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=::1" \
   -keyout "$TMP/key.pem" -out "$TMP/cert.pem" >/dev/null 2>&1 ||
   e2e_abort "openssl could not make a certificate"
 cat "$TMP/key.pem" "$TMP/cert.pem" >"$TMP/siptap.pem"
-run_dir="$TMP/kamailio"
 sipp_pids=()
 cleanup() {
   for p in "${sipp_pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  sh "$ROOT/tests/peers/kamailio/kamailio.sh" stop "$run_dir" >/dev/null 2>&1 || true
+  kamailio_down
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -95,8 +94,7 @@ fi
 # Kamailio on [::1] (kamailio.sh --ipv6), UDP and TCP
 kam_port=$(free_port) || e2e_abort "no free port"
 uas_port=$((kam_port + 1))
-if sh "$ROOT/tests/peers/kamailio/kamailio.sh" start "$run_dir" "$kam_port" --ipv6 \
-    >"$TMP/kam.start" 2>&1; then
+if kamailio_up "$kam_port" --ipv6; then
   for tp in udp tcp; do
     siptap_run "$TMP/k-$tp.tap" "$TMP/k-$tp.err" run --t1 50 \
       --proxy "sip:[::1]:$kam_port;transport=$tp" --uas-listen "[::1]:$uas_port" \
@@ -115,9 +113,9 @@ if sh "$ROOT/tests/peers/kamailio/kamailio.sh" start "$run_dir" "$kam_port" --ip
   [[ $rc -eq 0 ]] && grep -qE '^    # a stray INVITE .*sip:siptap\.t[0-9a-f]{8}@\[::1\]:' "$TMP/k-stray.tap" &&
     pass "through Kamailio on [::1]: an earlier test's INVITE answered 481, not taken" ||
     { fail "stray INVITE on [::1]: exit $rc"; grep -E '^ *not ok|^ +message:|# a stray' "$TMP/k-stray.tap" | head -6; }
-  sh "$ROOT/tests/peers/kamailio/kamailio.sh" stop "$run_dir" >/dev/null 2>&1 || true
+  kamailio_down
 else
-  fail "kamailio did not start on [::1]:$kam_port"; show "$TMP/kam.start" kamailio.sh
+  fail "kamailio did not start on [::1]:$kam_port"
 fi
 
 # a SIPp UAS on ::1 (--target); SIPp's control socket is IPv4 only

@@ -15,11 +15,8 @@ command -v kamailio >/dev/null || [[ -x /usr/sbin/kamailio ]] ||
 kam_port=$(free_port) || e2e_abort "no free port"
 uas_port=$((kam_port + 1))
 run_dir="$TMP/kamailio"
-mkdir -p "$run_dir"
-stop_kamailio() { sh "$ROOT/tests/peers/kamailio/kamailio.sh" stop "$run_dir" >/dev/null 2>&1 || true; }
-trap 'stop_kamailio; rm -rf "$TMP"' EXIT
-sh "$ROOT/tests/peers/kamailio/kamailio.sh" start "$run_dir" "$kam_port" >"$TMP/kam.start" 2>&1 ||
-  { show "$run_dir/kamailio.log" kamailio.log; e2e_abort "kamailio did not start"; }
+trap 'kamailio_down; rm -rf "$TMP"' EXIT
+kamailio_up "$kam_port" || e2e_abort "kamailio did not start"
 
 stray=tests/e2e/fixtures/isolation/stray.lua
 args=(run --t1 50 --proxy "sip:127.0.0.1:$kam_port"
