@@ -109,6 +109,9 @@ static const char usage_text[] =
 "                      SIP over UDP, or WebSocket with --transport\n"
 "                      ws|wss; with --proxy, edge mode: the UAS\n"
 "                      registered there by itself; the same scenarios)\n"
+"  --ip 127.0.0.1|::1  the address siptap's own UAC and UAS bind (default:\n"
+"                      the family of --proxy, --uas-listen, --target,\n"
+"                      --agent or --ws-listen, else 127.0.0.1)\n"
 "  --jobs N            tests at once (default 4; 1 with --uas-listen\n"
 "                      or --ws-listen)\n"
 "  --workers N         processes the tests run in (default one a core,\n"
@@ -350,6 +353,18 @@ static int opt_transport(struct run_conf *conf, const char *arg)
 }
 
 
+static int opt_ip(struct run_conf *conf, const char *arg)
+{
+	struct sa sa;
+
+	if (sa_set_str(&sa, arg, 0) || !sa_is_loopback(&sa))
+		return usage_error("--ip: '%s' is not 127.0.0.1 or ::1", arg);
+	conf->af = sa_af(&sa);
+
+	return 0;
+}
+
+
 static int opt_proxy(struct run_conf *conf, const char *arg)
 {
 	if (proxy_parse(arg, conf))
@@ -444,6 +459,7 @@ static const struct opt opts[] = {
 	OPT_A("uas-listen",  uas_listen),
 	OPT_A("target",      target),
 	OPT_A("agent",       agent),
+	OPT_F("ip",          opt_ip),
 	OPT_U("jobs",        jobs, 1, 256, "a number in 1..256"),
 	OPT_U("workers",     workers, 1, 256, "a number in 1..256"),
 	OPT_F("filter",      opt_filter),
@@ -860,6 +876,49 @@ static int ws_check(const struct run_conf *conf)
 }
 
 
+/* One run is on one address family: siptap's own sockets on ::1 when
+ * --ip ::1 says so or an address it is given is IPv6, else on
+ * 127.0.0.1. An IPv4 and an IPv6 address together cannot meet. */
+static int ip_check(struct run_conf *conf)
+{
+	static char line[160];
+	const struct {
+		const char *name;
+		const struct sa *sa;
+	} addrv[] = {
+		{"--proxy", &conf->proxy}, {"--uas-listen", &conf->uas_listen},
+		{"--target", &conf->target}, {"--agent", &conf->agent},
+		{"--ws-listen", &conf->ws_listen},
+	};
+	const char *by = conf->af ? "--ip" : NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(addrv) / sizeof(addrv[0]); i++) {
+		const int af = sa_af(addrv[i].sa);
+
+		if (!sa_isset(addrv[i].sa, SA_ADDR))
+			continue;
+		if (!by) {
+			conf->af = af;
+			by = addrv[i].name;
+			continue;
+		}
+		if (af == conf->af)
+			continue;
+		(void)re_snprintf(line, sizeof(line), "%s: an IPv%c address,"
+				  " and %s says IPv%c: siptap runs on one of"
+				  " 127.0.0.1 and ::1 (docs/network.md)",
+				  addrv[i].name, af == AF_INET6 ? '6' : '4',
+				  by, conf->af == AF_INET6 ? '6' : '4');
+		return usage_error("%s", line);
+	}
+	if (!conf->af)
+		conf->af = AF_INET;
+
+	return 0;
+}
+
+
 /* What the options say together, once all are read; 0 or an exit
  * status */
 static int options_check(struct run_conf *conf)
@@ -871,6 +930,8 @@ static int options_check(struct run_conf *conf)
 		return usage_error("%s", "--transport tls needs --tls-cert FILE "
 				   "(a PEM with key and certificate)");
 	ret = ws_check(conf);
+	if (!ret)
+		ret = ip_check(conf);
 	if (ret)
 		return ret;
 	if (sa_isset(&conf->proxy, SA_ADDR))

@@ -117,9 +117,12 @@ void l_peer_open(lua_State *L)
 int l_peer_push(lua_State *L, struct test *t)
 {
 	struct test **tp;
+	struct sa laddr;
 
-	if (!t->peer && peer_alloc(&t->peer, t->wire))
-		return luaL_error(L, "t:peer(): no socket on 127.0.0.1");
+	runner_loopback(&laddr, t->conf);
+	if (!t->peer && peer_alloc(&t->peer, t->wire, &laddr))
+		return luaL_error(L, "t:peer(): no UDP socket on %s",
+				  t->conf->af == AF_INET6 ? "::1" : "127.0.0.1");
 
 	tp = lua_newuserdatauv(L, sizeof(*tp), 0);
 	*tp = t;

@@ -183,7 +183,7 @@ static void invite_sdp(lua_State *L, int tbl,
 			   "string, got %s", luaL_typename(L, -1));
 	lua_pop(L, 1);
 
-	sa_set_str(&laddr, "127.0.0.1", 0);
+	runner_loopback(&laddr, runner_test(L)->conf);
 	err = webrtc ? webrtc_offer(&sdp, &laddr, &rtc)
 		: sdpgen_offer(&sdp, &laddr, NULL);
 	if (err)
@@ -946,7 +946,7 @@ static void dialog_sdp(lua_State *L, int opts, const char *fn,
 
 	lua_getfield(L, opts, "sdp");
 	if (lua_type(L, -1) == LUA_TBOOLEAN && lua_toboolean(L, -1)) {
-		sa_set_str(&laddr, "127.0.0.1", 0);
+		runner_loopback(&laddr, runner_test(L)->conf);
 		err = sdpgen_offer(&sdp, &laddr, NULL);
 		if (err)
 			luaL_error(L, "%s: cannot make an SDP offer (%s)", fn,

@@ -127,28 +127,10 @@ static int incoming_defaults(lua_State *L, struct linv *li)
 
 /* --- incoming() ------------------------------------------------------ */
 
-/* Through a proxy, an INVITE an earlier test's UAC sent (the proxy
- * retransmitting it to the one UAS port) is no call of this test: it
- * gets a final response, so that the proxy stops, and is passed over. */
-static struct uas_call *take_call(struct test *t)
-{
-	struct uas_call *call;
-
-	while ((call = uas_take_call(t->uas)) && t->uac &&
-	       sa_isset(&t->conf->proxy, SA_ADDR) &&
-	       uac_stale_tag(t->uac, &uas_call_invite(call)->from.tag)) {
-		(void)uas_reject(call, 480, "An Earlier Test's Call", NULL, 0);
-		mem_deref(call);
-	}
-
-	return call;
-}
-
-
 static int incoming_k(lua_State *L, int status, lua_KContext ctx)
 {
 	struct test *t = check_uas(L);
-	struct uas_call *call = take_call(t);
+	struct uas_call *call = uas_take_call(t->uas);
 	struct linv *li;
 
 	if (call) {

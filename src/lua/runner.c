@@ -1064,6 +1064,13 @@ static bool is_ws(enum sip_transp tp)
  * registers with over a connection it opens, RFC 7118); the UAS is the
  * agent's, or ours as a WebSocket client (ws_begin). Which connection a
  * test's requests go down is known once the UAS registered. */
+/* The loopback address of the run's family (--ip), port 0 */
+void runner_loopback(struct sa *sa, const struct run_conf *conf)
+{
+	sa_set_str(sa, conf && conf->af == AF_INET6 ? "::1" : "127.0.0.1", 0);
+}
+
+
 static int world_make_ws(struct test *t)
 {
 	const struct run_conf *conf = t->conf;
@@ -1074,7 +1081,7 @@ static int world_make_ws(struct test *t)
 	if (sa_isset(&conf->ws_listen, SA_ADDR))
 		laddr = conf->ws_listen;
 	else
-		sa_set_str(&laddr, "127.0.0.1", 0);
+		runner_loopback(&laddr, conf);
 
 	err = ws_lsnr_add(&t->ws_lsnr, t->uac_sip, conf->transport, &laddr,
 			  t->uas_tls);
@@ -1108,6 +1115,46 @@ static int world_make_ws(struct test *t)
 }
 
 
+/* An INVITE of another test or run at the UAS (world_isolate): one
+ * line in this test's TAP output, and a 481 (uas.c); never its call. */
+static bool world_stray(const struct sip_msg *msg, void *arg)
+{
+	struct test *t = arg;
+	char line[256];
+
+	if (!uac_stray(t->uac, msg))
+		return false;
+
+	(void)re_snprintf(line, sizeof(line), "a stray INVITE of another "
+			  "test or run reached the UAS (Request-URI %b, "
+			  "Call-ID %b): answered 481, not this test's call",
+			  msg->ruri.p, min(msg->ruri.l, (size_t)80),
+			  msg->callid.p, min(msg->callid.l, (size_t)60));
+	(void)tap_comment(t->out, 1, line);
+
+	return true;
+}
+
+
+/* A fixed --uas-listen address (a proxy forwards to it) is every
+ * test's in turn: a late INVITE of an earlier test may come to it.
+ * Each test's INVITEs carry its UAC's token in the Request-URI, and
+ * the UAS turns away those with another's. */
+static void world_isolate(struct test *t)
+{
+	const struct run_conf *conf = t->conf;
+
+	if (!t->uac || !t->uas)
+		return;
+	if (!sa_isset(&conf->uas_listen, SA_ADDR) &&
+	    !sa_isset(&conf->proxy, SA_ADDR))
+		return;
+	if (!sa_isset(&conf->target, SA_ADDR))
+		uac_set_token(t->uac, true);
+	uas_set_stray(t->uas, world_stray, t);
+}
+
+
 static int world_make(struct test *t)
 {
 	const struct run_conf *conf = t->conf;
@@ -1131,10 +1178,8 @@ static int world_make(struct test *t)
 	if (err)
 		return err;
 
-	/* a WebSocket edge on ::1 (--ws-listen): the whole test on ::1 */
-	sa_set_str(&t->uac_addr, is_ws(conf->transport) &&
-		   sa_af(&conf->ws_listen) == AF_INET6 ? "::1" : "127.0.0.1",
-		   0);
+	/* on ::1 when the run is (--ip, or an IPv6 address it was given) */
+	runner_loopback(&t->uac_addr, conf);
 	err = endpoint(t, &t->uac_sip, WIRE_UAC, &t->uac_addr, t->uac_tls,
 		       &t->uac_tcp_addr, NULL);
 	if (err)
@@ -1161,8 +1206,8 @@ static int world_make(struct test *t)
 	if (sa_isset(&conf->uas_listen, SA_ADDR))
 		t->uas_addr = conf->uas_listen;
 	else
-		sa_set_str(&t->uas_addr, "127.0.0.1", 0);
-	sa_init(tls_addr, AF_INET);
+		runner_loopback(&t->uas_addr, conf);
+	sa_init(tls_addr, sa_af(&t->uas_addr));
 
 	err = endpoint(t, &t->uas_sip, WIRE_UAS, &t->uas_addr, t->uas_tls,
 		       &t->uas_tcp_addr, tls_addr);
@@ -1191,6 +1236,8 @@ static int world_make(struct test *t)
 				   conf->auth_password);
 	if (!err && sa_isset(&conf->proxy, SA_ADDR))
 		uac_set_proxy(t->uac, &conf->proxy, conf->proxy_tp);
+	if (!err)
+		world_isolate(t);
 
 	return err;
 }
@@ -1488,6 +1535,9 @@ int run_conf_push(lua_State *L, const struct run_conf *conf)
 	lua_setfield(L, -2, "agent");
 	lua_pushstring(L, sip_transp_name(conf->transport));
 	lua_setfield(L, -2, "transport");
+	/* siptap's own address (--ip): what its SDP and candidates name */
+	lua_pushstring(L, conf->af == AF_INET6 ? "::1" : "127.0.0.1");
+	lua_setfield(L, -2, "ip");
 	if (conf->memo) {
 		lua_pushlightuserdata(L, conf->memo);
 		lua_pushcclosure(L, l_memo, 1);

@@ -43,6 +43,9 @@ struct run_conf {
 	struct sa target;         /**< --target: a remote UAS           */
 	struct sa agent;          /**< --agent: a remote UAS's agent    */
 	struct sa ws_listen;      /**< --ws-listen: the WebSocket edge  */
+	int af;                   /**< siptap's sockets: AF_INET (127.0.0.1)
+				       or AF_INET6 (::1); --ip, or the
+				       addresses of the options above */
 	const char *tls_cert;     /**< --tls-cert: PEM, key and cert    */
 	const char *todo_file;    /**< --todo: known peer deviations    */
 	const char *pcap_dir;     /**< --pcap: a capture per test here  */
@@ -215,6 +218,7 @@ int  runner_shared_load(struct test *tmpl);
 int  runner_start_shared(struct test *t, lua_State *S, runner_done_h *doneh,
 			 void *arg);
 void runner_pcap(struct test *t);
+void runner_loopback(struct sa *sa, const struct run_conf *conf);
 struct finding *runner_finding_new(struct test *t);
 void runner_point(struct test *t, bool ok, const char *desc,
 		  const struct tap_diag *diagv, size_t diagc);

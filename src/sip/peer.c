@@ -55,7 +55,8 @@ static void udp_recv(const struct sa *src, struct mbuf *mb, void *arg)
 }
 
 
-int peer_alloc(struct peer **peerp, struct wire *wire)
+int peer_alloc(struct peer **peerp, struct wire *wire,
+	       const struct sa *laddr)
 {
 	struct peer *peer;
 	int err;
@@ -65,7 +66,7 @@ int peer_alloc(struct peer **peerp, struct wire *wire)
 		return ENOMEM;
 
 	peer->wire = wire;
-	sa_set_str(&peer->laddr, "127.0.0.1", 0);
+	peer->laddr = *laddr;
 	err = udp_listen(&peer->us, &peer->laddr, udp_recv, peer);
 	if (!err)
 		err = udp_local_get(peer->us, &peer->laddr);

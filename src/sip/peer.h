@@ -10,7 +10,8 @@
 struct peer;
 struct wire;
 
-int peer_alloc(struct peer **peerp, struct wire *wire);
+int  peer_alloc(struct peer **peerp, struct wire *wire,
+		const struct sa *laddr);
 int peer_send(struct peer *peer, enum sip_transp tp, const struct sa *dst,
 	      const uint8_t *p, size_t len, bool cut);
 const struct sa *peer_laddr(const struct peer *peer);

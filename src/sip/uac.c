@@ -1,6 +1,7 @@
 /**
  * @file uac.c  The UAC a scenario drives: INVITE, PRACK, ACK, CANCEL, BYE
  */
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 #include <openssl/evp.h>
@@ -27,6 +28,7 @@ struct uac {
 	enum sip_transp proxy_tp;
 	bool flow;               /* every request to target (uac_set_flow) */
 	char *uri;               /* the UAS's own URI, if it has one     */
+	bool token;              /* its mark in the R-URI: uac_set_token */
 	struct list calls;
 	struct sa ws_laddr;      /* the WebSocket listener (uac_set_ws)  */
 	struct list bindings;    /* WebSocket clients that registered    */
@@ -1140,7 +1142,8 @@ int uac_invite(struct uac_call **callp, struct uac *uac,
 
 	err  = o->ruri ? str_dup(&call->ruri, o->ruri)
 		: uac->uri ? str_dup(&call->ruri, uac->uri)
-		: re_sdprintf(&call->ruri, "sip:siptap@%J%s", &uac->target,
+		: re_sdprintf(&call->ruri, "sip:siptap%s@%J%s",
+			      uac->token ? uac->mark : "", &uac->target,
 			      sip_transp_param(uac->tp));
 	err |= str_dup(&call->to, o->to ? o->to : call->ruri);
 	if (o->to_tag)
@@ -1190,22 +1193,55 @@ int uac_invite(struct uac_call **callp, struct uac *uac,
 }
 
 
-/* Is ftag the From tag of an INVITE another UAC sent: another test's,
- * or another run's? Each UAC ends its From tags with its own random
- * mark (".t" and 8 hex digits), which a proxy keeps, topology hiding or
- * not; a tag without such a mark (a B2BUA's) is not taken for stale. */
-bool uac_stale_tag(const struct uac *uac, const struct pl *ftag)
+/* Does pl end in a mark (".t" and 8 hex digits) other than uac's? */
+static bool foreign_mark(const struct uac *uac, const struct pl *pl)
 {
 	const size_t n = strlen(uac->mark);
 	const char *p;
+	size_t i;
 
-	if (!ftag || ftag->l <= n)
+	if (!pl || pl->l <= n)
 		return false;
-	p = ftag->p + ftag->l - n;
+	p = pl->p + pl->l - n;
 	if (p[0] != '.' || p[1] != 't')
 		return false;
+	for (i = 2; i < n; i++) {
+		if (!isxdigit((unsigned char)p[i]))
+			return false;
+	}
 
 	return memcmp(p, uac->mark, n) != 0;
+}
+
+
+/* Is msg an INVITE another UAC sent: another test's, or another run's?
+ * Each UAC has its own random mark (".t" and 8 hex digits). With a
+ * token (uac_set_token) it is in the Request-URI's user part
+ * (sip:siptap.t1a2b3c4d@...), which proxies and B2BUAs keep; it also
+ * ends every From tag, which a proxy keeps, topology hiding or not. A
+ * request with neither mark (a scenario's own Request-URI and a B2BUA's
+ * From tag, another agent's INVITE) is not taken for stray. */
+bool uac_stray(const struct uac *uac, const struct sip_msg *msg)
+{
+	const struct pl *user = &msg->uri.user;
+
+	if (!uac || !msg)
+		return false;
+	/* the token decides when there is one: ours or another's */
+	if (user->l == 6 + strlen(uac->mark) &&
+	    !strncmp(user->p, "siptap.t", 8))
+		return foreign_mark(uac, user);
+
+	return foreign_mark(uac, &msg->from.tag);
+}
+
+
+/* Its INVITEs name the mark in the Request-URI (sip:siptap.tXXXXXXXX@)
+ * when they have no Request-URI of their own: a fixed UAS address that
+ * the run's tests share tells its own test's INVITEs by it. */
+void uac_set_token(struct uac *uac, bool token)
+{
+	uac->token = token;
 }
 
 

@@ -56,7 +56,8 @@ int  uac_invite(struct uac_call **callp, struct uac *uac,
 unsigned uac_invite_own_hdrs(const struct uac_invite_opts *opts);
 unsigned uac_prack_own_hdrs(const struct uac_req_opts *opts);
 int  uac_retransmit(struct uac_call *call);
-bool uac_stale_tag(const struct uac *uac, const struct pl *ftag);
+bool uac_stray(const struct uac *uac, const struct sip_msg *msg);
+void uac_set_token(struct uac *uac, bool token);
 const char *uac_dialog_lack(const struct sip_msg *resp);
 int  uac_prack(struct uac_call *call, const struct sip_msg *resp,
 	       const struct uac_req_opts *opts, uint32_t *cseqp);

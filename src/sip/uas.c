@@ -31,6 +31,8 @@ struct uas {
 	struct list calls;
 	struct uas_conf conf;
 	bool webrtc;            /* its offers are WebRTC ones */
+	uas_stray_h *strayh;    /* another test's INVITE? (uas_set_stray) */
+	void *stray_arg;
 };
 
 /* A request of our own in the dialog (uas_request): UPDATE, INFO, BYE,
@@ -777,6 +779,14 @@ static void handle_invite(struct uas *uas, const struct sip_msg *msg)
 	struct uas_call *call;
 	int err;
 
+	/* another test's INVITE (a fixed --uas-listen): no call of ours,
+	 * and the 481's server transaction absorbs its retransmissions */
+	if (uas->strayh && uas->strayh(msg, uas->stray_arg)) {
+		(void)sip_treply(NULL, uas->sip, msg, 481,
+				 "Call/Transaction Does Not Exist");
+		return;
+	}
+
 	if (reject_unsupported(uas, msg))
 		return;
 
@@ -1093,6 +1103,15 @@ void uas_set_t1(struct uas *uas, uint32_t t1)
 void uas_set_webrtc(struct uas *uas, bool webrtc)
 {
 	uas->webrtc = webrtc;
+}
+
+
+/* strayh tells a new INVITE that belongs to another test (a fixed
+ * --uas-listen shared by the run's tests): it is answered 481. */
+void uas_set_stray(struct uas *uas, uas_stray_h *strayh, void *arg)
+{
+	uas->strayh    = strayh;
+	uas->stray_arg = arg;
 }
 
 

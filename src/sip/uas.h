@@ -25,12 +25,16 @@ enum uas_state {
 	UAS_TERMINATED,         /**< non-2xx final, CANCEL or BYE         */
 };
 
+/** Is this new INVITE another test's? (true: answered 481) */
+typedef bool (uas_stray_h)(const struct sip_msg *msg, void *arg);
+
 int  uas_alloc(struct uas **uasp, struct sip *sip,
 	       const struct uas_conf *conf);
 struct uas_call *uas_take_call(struct uas *uas);
 void uas_set_require_100rel(struct uas *uas, bool require);
 void uas_set_t1(struct uas *uas, uint32_t t1);
 void uas_set_webrtc(struct uas *uas, bool webrtc);
+void uas_set_stray(struct uas *uas, uas_stray_h *strayh, void *arg);
 bool uas_webrtc(const struct uas *uas);
 uint32_t uas_t1(const struct uas *uas);
 bool uas_fault(const struct uas *uas, int fault);

@@ -72,6 +72,8 @@ echo "# kamailio (4 UDP workers) on 127.0.0.1:$port, pid $(tail -n 1 "$tmp/kam.s
 proxy_param=
 [[ ${PROXY_TRANSPORT:-udp} == tcp ]] && proxy_param=";transport=tcp"
 passed=0
+broken=0
+strays=0
 for i in $(seq 1 "$N"); do
   rc=0
   rm -rf "$tmp/r"
@@ -83,9 +85,19 @@ for i in $(seq 1 "$N"); do
   spid=$!
   wait "$spid" || rc=$?
   spid=
+  # INVITEs of an earlier test the UAS turned away (docs/network.md)
+  n=$(grep -c '^ *# a stray INVITE' "$tmp/run.tap" || true)
+  strays=$((strays + n))
   if [[ $rc -eq 0 ]]; then
     passed=$((passed + 1))
-    echo "run $i: pass"
+    echo "run $i: pass ($n stray INVITEs answered 481)"
+    continue
+  fi
+  # exit 1 is a failing test; anything else (usage, a crash, a signal)
+  # is no verdict at all, and not counted as a spurious one
+  if [[ $rc -ne 1 ]]; then
+    broken=$((broken + 1))
+    echo "run $i: BROKEN (exit $rc, no verdict): $(tail -n 1 "$tmp/run.err")"
     continue
   fi
   echo "run $i: FAILED (exit $rc): $(tail -n 1 "$tmp/run.err")"
@@ -98,5 +110,6 @@ for i in $(seq 1 "$N"); do
        /^ +not ok / && !/# TODO/ { print "  " test ": " $0; want = 1; next }
        want && /^ +message: / { print "    " $0; want = 0 }' "$tmp/run.tap"
 done
-echo "proxy-repeat: $passed/$N runs passed"
+echo "# $strays stray INVITEs answered 481 in all"
+echo "proxy-repeat: $passed/$N runs passed, $broken broken"
 [[ $passed -eq $N ]]

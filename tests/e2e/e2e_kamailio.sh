@@ -80,7 +80,7 @@ done
   fail "180 then 486 at once: $bad of 15 runs failed"
 
 # an INVITE a test left unanswered, retransmitted by the proxy into the
-# next test: that test's UAS gets its own call (the stale one a 480)
+# next test: that test's UAS gets its own call (the stale one a 481)
 # (in one run, and from one run into the next)
 stale=tests/e2e/fixtures/proxy-stale.lua
 for how in one two; do

@@ -143,6 +143,22 @@ start_browser_agent() {
 # one too, for peers that take two). Below the kernel's ephemeral range
 # (ip_local_port_range, 32768 and up by default), so a port chosen here
 # is not taken a moment later by some process's outgoing socket.
+# kamailio_up PORT [kamailio.sh ARGS...]: Kamailio (tests/peers/kamailio)
+# on PORT, its log and pid in $TMP/kamailio; 1 (its log shown) when it
+# did not start. kamailio_down stops it by its pid (call it from the
+# script's EXIT trap).
+kamailio_up() {
+  mkdir -p "$TMP/kamailio"
+  sh "$ROOT/tests/peers/kamailio/kamailio.sh" start "$TMP/kamailio" "$@" \
+    >"$TMP/kam.start" 2>&1 && return 0
+  show "$TMP/kam.start" "kamailio.sh start"
+  show "$TMP/kamailio/kamailio.log" kamailio.log
+  return 1
+}
+kamailio_down() {
+  sh "$ROOT/tests/peers/kamailio/kamailio.sh" stop "$TMP/kamailio" >/dev/null 2>&1 || true
+}
+
 free_port() {
   local p
   for _ in $(seq 1 200); do

@@ -1,11 +1,12 @@
 #!/bin/sh
 # Start/stop the Kamailio relay used as a peer for siptap's proxy mode.
 #
-#   kamailio.sh start RUNDIR PORT [--ws] [KAMAILIO-ARGS...]
+#   kamailio.sh start RUNDIR PORT [--ws] [--ipv6] [KAMAILIO-ARGS...]
 #                                   start on 127.0.0.1:PORT (UDP+TCP), print pid;
 #                                   e.g. -A RELAY_NO_ROUTE (see kamailio.cfg);
 #                                   --ws: the WebSocket edge (kamailio-ws.cfg),
-#                                   ws://127.0.0.1:PORT
+#                                   ws://127.0.0.1:PORT; --ipv6: on [::1]:PORT
+#                                   instead (kamailio.cfg's IPV6 define)
 #   kamailio.sh stop RUNDIR         stop the instance whose pid is in RUNDIR
 #
 # Kamailio runs in the foreground mode (-DD -E) as a background job of this
@@ -21,7 +22,7 @@ wait_max=${KAMAILIO_WAIT:-10}
 die() { echo "kamailio.sh: $*" >&2; exit 2; }
 
 usage() {
-	echo "usage: kamailio.sh start RUNDIR PORT [--ws] [KAMAILIO-ARGS...]" >&2
+	echo "usage: kamailio.sh start RUNDIR PORT [--ws] [--ipv6] [KAMAILIO-ARGS...]" >&2
 	echo "       kamailio.sh stop RUNDIR" >&2
 	exit 2
 }
@@ -38,11 +39,18 @@ find_kamailio() {
 	die "kamailio is not installed (Debian: apt-get install -y kamailio)"
 }
 
-# Is 127.0.0.1:$1 bound for UDP and listening for TCP?
+# Is $host:$1 (127.0.0.1, or [::1] with --ipv6) bound for UDP and
+# listening for TCP?
+host=127.0.0.1
 port_up() {
 	if command -v ss >/dev/null 2>&1; then
-		ss -Hlnu "sport = :$1" 2>/dev/null | grep -q "127.0.0.1:$1" &&
-		ss -Hlnt "sport = :$1" 2>/dev/null | grep -q "127.0.0.1:$1"
+		ss -Hlnu "sport = :$1" 2>/dev/null | grep -qF "$host:$1" &&
+		ss -Hlnt "sport = :$1" 2>/dev/null | grep -qF "$host:$1"
+	elif [ "$host" != 127.0.0.1 ]; then
+		# /proc/net/*6: ::1 is 00000000000000000000000001000000
+		hex=$(printf '00000000000000000000000001000000:%04X' "$1")
+		grep -q " $hex " /proc/net/udp6 &&
+		grep -q " $hex 00000000000000000000000000000000:0000 0A " /proc/net/tcp6
 	else
 		# /proc/net: local address 0100007F:PORT(hex); TCP state 0A = LISTEN
 		hex=$(printf '0100007F:%04X' "$1")
@@ -65,6 +73,11 @@ start() {
 			grep -q 'ok installed' ||
 			die "no WebSocket module; Debian: apt-get install -y kamailio-websocket-modules"
 	fi
+	v6=
+	if [ "${1:-}" = --ipv6 ]; then
+		shift
+		host='[::1]' v6='-A IPV6'
+	fi
 	kam=$(find_kamailio) || exit 2
 	[ -r "$cfg" ] || die "config $cfg not readable"
 	mkdir -p "$rundir" || die "cannot create $rundir"
@@ -74,11 +87,11 @@ start() {
 		die "already running (pid $(cat "$pidf"), $pidf)"
 	fi
 	rm -f "$pidf"
-	port_up "$port" && die "127.0.0.1:$port is already in use"
+	port_up "$port" && die "$host:$port is already in use"
 
 	# -DD: no daemon fork, -E: log to stderr (-> the log file).
 	# -u/-g are not given: it runs as whoever starts it (root works too).
-	"$kam" -DD -E -Y "$rundir" -P "$pidf" -f "$cfg" -A "PORT=$port" \
+	"$kam" -DD -E -Y "$rundir" -P "$pidf" -f "$cfg" -A "PORT=$port" $v6 \
 		${KAMAILIO_DEBUG:+--debug="$KAMAILIO_DEBUG"} "$@" \
 		>>"$log" 2>&1 </dev/null &
 	pid=$!
@@ -95,7 +108,7 @@ start() {
 		n=$((n + 1))
 		if [ "$n" -ge $((wait_max * 10)) ]; then
 			kill "$pid" 2>/dev/null
-			echo "kamailio.sh: 127.0.0.1:$port not up after ${wait_max}s; see $log" >&2
+			echo "kamailio.sh: $host:$port not up after ${wait_max}s; see $log" >&2
 			exit 1
 		fi
 		sleep 0.1

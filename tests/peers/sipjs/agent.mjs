@@ -30,7 +30,8 @@ connections on 127.0.0.1:PORT (0 = any free port) and prints
 Each connection is one test with a UserAgent of its own.
 
 options:
-  --control ADDR:PORT  where to listen (127.0.0.1 only; default 127.0.0.1:0)
+  --control ADDR:PORT  where to listen (127.0.0.1 or [::1]; default 127.0.0.1:0;
+                       on [::1] its SIP is on ::1 too)
   --verbose            log control traffic and SIP.js's warnings to stderr
   --defaults           each UserAgent as SIP.js's users get it: its automatic
                        180 on (sendInitialProvisionalResponse: true) and
@@ -84,6 +85,8 @@ function rpcError(error) {
   if (error instanceof AgentError) return { code: error.code, message: error.message, data: { name: "AgentError" } };
   return { code: -32000, message: describe(error), data: { name: errorName(error) } };
 }
+
+const isV6 = (peer) => peer.host.includes(":");
 
 function checkPeer(sip) {
   const ok = sip && typeof sip === "object" && (sip.transport === undefined || String(sip.transport).toLowerCase() === "udp")
@@ -212,9 +215,10 @@ export class Connection {
     return new UserAgent({
       // SIP.js answers 404 to a Request-URI whose user is neither the AOR's
       // nor the Contact's; siptap calls sip:siptap@ADDR:PORT.
-      uri: UserAgent.makeURI("sip:siptap@127.0.0.1"),
+      // on ::1 when siptap's UAC is (siptap --ip ::1): one family a test
+      uri: UserAgent.makeURI(`sip:siptap@${isV6(peer) ? "[::1]" : "127.0.0.1"}`),
       contactName: "siptap",
-      viaHost: "127.0.0.1",
+      viaHost: isV6(peer) ? "[::1]" : "127.0.0.1",
       contactParams: { transport: "udp" },
       // SIP.js's Via has no port (viaHost only; it drops a response whose
       // Via has one), so its own requests (BYE, INFO, re-INVITE) would be
@@ -382,9 +386,9 @@ function parseArgs(argv) {
       usageError(`unknown argument: ${arg}`);
     }
   }
-  const match = /^(127\.0\.0\.1):(\d{1,5})$/.exec(control);
-  if (!match || Number(match[2]) > 65535) usageError(`--control wants 127.0.0.1:PORT, not ${control}`);
-  return { host: match[1], port: Number(match[2]) };
+  const match = /^(127\.0\.0\.1|\[::1\]):(\d{1,5})$/.exec(control);
+  if (!match || Number(match[2]) > 65535) usageError(`--control wants 127.0.0.1:PORT or [::1]:PORT, not ${control}`);
+  return { host: match[1].replace(/[[\]]/g, ""), port: Number(match[2]) };
 }
 
 function main() {
@@ -403,7 +407,8 @@ function main() {
     process.exit(1);
   });
   server.listen(port, host, () => {
-    process.stdout.write(`control ${host}:${server.address().port}\n`);
+    const h = host.includes(":") ? `[${host}]` : host;
+    process.stdout.write(`control ${h}:${server.address().port}\n`);
   });
 
   const shutdown = (signal) => {

@@ -38,11 +38,13 @@ export class UdpTransport {
   async connect() {
     if (this._state === TransportState.Connected) return;
     this.transition(TransportState.Connecting);
-    const socket = dgram.createSocket("udp4");
+    // the family of siptap's UAC: ::1 with siptap --ip ::1
+    const v6 = this.peer.host.includes(":");
+    const socket = dgram.createSocket(v6 ? "udp6" : "udp4");
     try {
       await new Promise((resolve, reject) => {
         socket.once("error", reject);
-        socket.bind(0, "127.0.0.1", () => {
+        socket.bind(0, v6 ? "::1" : "127.0.0.1", () => {
           socket.off("error", reject);
           resolve();
         });
