@@ -149,6 +149,7 @@ struct test {
 	struct ws_reg *ws_reg;     /**< the reference UAS's REGISTER    */
 	struct sizes_udp *udp_watch[2]; /**< the UAC's, the UAS's UDP  */
 	struct le world_le;        /**< in the list of tests under way  */
+	struct le port_le[4];      /**< by port: UAC, UAS; UDP, TCP     */
 	bool lost;                 /**< siptap lost a message: no rules */
 	struct peer *peer;         /**< t:peer(), when asked for        */
 	struct agent *agent;       /**< --agent: the remote UAS's agent */
