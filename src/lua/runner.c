@@ -239,6 +239,52 @@ int runner_where(lua_State *L, char *buf, size_t sz)
 /* --- waking ------------------------------------------------------------ */
 
 static void done_handler(void *arg);
+static void wake_handler(void *arg);
+
+
+/* What is to run on the next loop turn (a test to resume, a test that
+ * is over), outside whatever callback asked for it: one libre timer for
+ * all of them. libre keeps its timers in one list sorted by a linear
+ * walk, and a 0 ms timer is put after every timer that is due: a timer
+ * per wake was a walk over all due timers per message, which under
+ * siptap load, once the loop fell behind, made it fall further. */
+static struct list soonl;
+static struct tmr soon_tmr;
+
+
+static void soon_run(void *arg)
+{
+	struct list now = LIST_INIT;
+	struct le *le;
+	(void)arg;
+
+	/* what these ask for runs on the turn after */
+	now = soonl;
+	list_init(&soonl);
+	for (le = now.head; le; le = le->next)
+		le->list = &now;
+
+	while ((le = now.head)) {
+		struct test *t = le->data;
+
+		list_unlink(le);
+		if (le == &t->done_le)
+			done_handler(t);
+		else
+			wake_handler(t);
+	}
+}
+
+
+/* le: the test's wake_le or done_le; once until it has run */
+static void soon(struct le *le, struct test *t)
+{
+	if (le->list)
+		return;
+	list_append(&soonl, le, t);
+	if (!tmr_isrunning(&soon_tmr))
+		tmr_start(&soon_tmr, 0, soon_run, NULL);
+}
 
 
 static uint64_t unix_usec(void)
@@ -259,10 +305,10 @@ static void finish(struct test *t)
 		return;
 
 	t->done = true;
-	tmr_cancel(&t->wake_tmr);
+	list_unlink(&t->wake_le);
 	tmr_cancel(&t->wait_tmr);
 	tmr_cancel(&t->timeout_tmr);
-	tmr_start(&t->done_tmr, 0, done_handler, t);
+	soon(&t->done_le, t);
 }
 
 
@@ -346,7 +392,7 @@ static void wire_handler(const struct wire_msg *wm, void *arg)
 
 	(void)wm;
 	if (!t->done && t->waiting_for)
-		tmr_start(&t->wake_tmr, 0, wake_handler, t);
+		soon(&t->wake_le, t);
 }
 
 
