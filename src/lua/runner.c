@@ -240,6 +240,52 @@ int runner_where(lua_State *L, char *buf, size_t sz)
 /* --- waking ------------------------------------------------------------ */
 
 static void done_handler(void *arg);
+static void wake_handler(void *arg);
+
+
+/* What is to run on the next loop turn (a test to resume, a test that
+ * is over), outside whatever callback asked for it: one libre timer for
+ * all of them. libre keeps its timers in one list sorted by a linear
+ * walk, and a 0 ms timer is put after every timer that is due: a timer
+ * per wake was a walk over all due timers per message, which under
+ * siptap load, once the loop fell behind, made it fall further. */
+static struct list soonl;
+static struct tmr soon_tmr;
+
+
+static void soon_run(void *arg)
+{
+	struct list now = LIST_INIT;
+	struct le *le;
+	(void)arg;
+
+	/* what these ask for runs on the turn after */
+	now = soonl;
+	list_init(&soonl);
+	for (le = now.head; le; le = le->next)
+		le->list = &now;
+
+	while ((le = now.head)) {
+		struct test *t = le->data;
+
+		list_unlink(le);
+		if (le == &t->done_le)
+			done_handler(t);
+		else
+			wake_handler(t);
+	}
+}
+
+
+/* le: the test's wake_le or done_le; once until it has run */
+static void soon(struct le *le, struct test *t)
+{
+	if (le->list)
+		return;
+	list_append(&soonl, le, t);
+	if (!tmr_isrunning(&soon_tmr))
+		tmr_start(&soon_tmr, 0, soon_run, NULL);
+}
 
 
 static uint64_t unix_usec(void)
@@ -260,10 +306,10 @@ static void finish(struct test *t)
 		return;
 
 	t->done = true;
-	tmr_cancel(&t->wake_tmr);
+	list_unlink(&t->wake_le);
 	tmr_cancel(&t->wait_tmr);
 	tmr_cancel(&t->timeout_tmr);
-	tmr_start(&t->done_tmr, 0, done_handler, t);
+	soon(&t->done_le, t);
 }
 
 
@@ -347,7 +393,7 @@ static void wire_handler(const struct wire_msg *wm, void *arg)
 
 	(void)wm;
 	if (!t->done && t->waiting_for)
-		tmr_start(&t->wake_tmr, 0, wake_handler, t);
+		soon(&t->wake_le, t);
 }
 
 
@@ -831,6 +877,13 @@ static int transports_add(struct sip *sip, struct sa *laddr,
 /* Tests under way, for a loss found at one of their sockets. */
 static struct list worlds;
 
+/* The same tests by the port numbers their UAC and UAS listen on: with
+ * many at once (siptap load) a datagram finds its test here instead of
+ * by a walk over all of them, which grew with the calls in progress. */
+static struct hash *world_ports;
+
+enum { WORLD_PORTS_BUCKETS = 4096 };
+
 
 static void world_lost(struct test *t, const char *why)
 {
@@ -844,6 +897,9 @@ static void world_lost(struct test *t, const char *why)
 
 static bool world_role(const struct test *t, enum sip_transp tp,
 		       const struct sa *laddr, enum wire_role *role);
+static struct test *world_listener(enum sip_transp tp,
+				   const struct sa *laddr,
+				   enum wire_role *role);
 
 
 /* sizes_loss_h: a message siptap could not take or send is the
@@ -853,10 +909,17 @@ static void world_loss(enum sip_transp tp, const struct sa *laddr,
 		       const char *why)
 {
 	enum wire_role role;
+	struct test *t;
 	struct le *le;
 
+	t = world_listener(tp, laddr, &role);
+	if (t && !t->done) {
+		world_lost(t, why);
+		return;
+	}
+
 	for (le = worlds.head; le; le = le->next) {
-		struct test *t = le->data;
+		t = le->data;
 
 		if (!t->done && world_role(t, tp, laddr, &role)) {
 			world_lost(t, why);
@@ -897,6 +960,54 @@ static bool world_listens(const struct test *t, enum sip_transp tp,
 }
 
 
+struct world_match {
+	enum sip_transp tp;
+	const struct sa *laddr;
+	enum wire_role role;
+};
+
+
+static bool world_port_cmp(struct le *le, void *arg)
+{
+	struct world_match *m = arg;
+
+	return world_listens(le->data, m->tp, m->laddr, &m->role);
+}
+
+
+/* The test listening at laddr, by its port number: NULL when none
+ * does (a connection's own local address is not in the table). */
+static struct test *world_listener(enum sip_transp tp,
+				   const struct sa *laddr,
+				   enum wire_role *role)
+{
+	struct world_match m = {tp, laddr, WIRE_UAC};
+	struct le *le;
+
+	le = hash_lookup(world_ports, sa_port(laddr), world_port_cmp, &m);
+	if (!le)
+		return NULL;
+	*role = m.role;
+
+	return le->data;
+}
+
+
+/* Files the test's listening ports (those that are set) */
+static void world_ports_add(struct test *t)
+{
+	const struct sa *a[4] = {&t->uac_addr, &t->uac_tcp_addr,
+				 &t->uas_addr, &t->uas_tcp_addr};
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (!sa_port(a[i]) || t->port_le[i].list)
+			continue;
+		hash_append(world_ports, sa_port(a[i]), &t->port_le[i], t);
+	}
+}
+
+
 /* The role of the test's endpoint at laddr: a listening address, or
  * the local end of a connection its UAC or UAS sent on (libre traced
  * its first message with that source; a connection accepted by the UAS
@@ -931,10 +1042,15 @@ static bool world_link(const struct sa *laddr, const struct sa *paddr,
 		       struct mbuf *mb)
 {
 	enum wire_role role;
+	struct test *t;
 	struct le *le;
 
+	t = world_listener(SIP_TRANSP_UDP, laddr, &role);
+	if (t)
+		return link_recv(t->link, role, laddr, paddr, mb);
+
 	for (le = worlds.head; le; le = le->next) {
-		struct test *t = le->data;
+		t = le->data;
 
 		if (world_role(t, SIP_TRANSP_UDP, laddr, &role))
 			return link_recv(t->link, role, laddr, paddr, mb);
@@ -951,13 +1067,20 @@ static void world_raw(const struct sa *laddr, const struct sa *paddr,
 		      const char *why)
 {
 	enum wire_role role;
+	struct test *t;
 	struct le *le;
 
-	/* the listening addresses of every test first: one test's wire
-	 * is read only when no test listens there (with many tests at
-	 * once, siptap load, reading them all was most of the work) */
+	/* the listening addresses of every test first (by port, then the
+	 * ones not filed there, a WebSocket edge's): one test's wire is
+	 * read only when no test listens there (with many tests at once,
+	 * siptap load, reading them all was most of the work) */
+	t = world_listener(tp, laddr, &role);
+	if (t) {
+		(void)wire_recv(t->wire, role, tp, paddr, laddr, p, len, why);
+		return;
+	}
 	for (le = worlds.head; le; le = le->next) {
-		struct test *t = le->data;
+		t = le->data;
 
 		if (world_listens(t, tp, laddr, &role)) {
 			(void)wire_recv(t->wire, role, tp, paddr, laddr, p,
@@ -966,7 +1089,7 @@ static void world_raw(const struct sa *laddr, const struct sa *paddr,
 		}
 	}
 	for (le = worlds.head; le; le = le->next) {
-		struct test *t = le->data;
+		t = le->data;
 
 		if (world_role(t, tp, laddr, &role)) {
 			(void)wire_recv(t->wire, role, tp, paddr, laddr, p,
@@ -1167,6 +1290,9 @@ static int world_make(struct test *t)
 	sizes_raw_handler(world_raw);
 	ws_init(world_raw);
 	sizes_link_handler(world_link);
+	if (!world_ports &&
+	    hash_alloc(&world_ports, WORLD_PORTS_BUCKETS))
+		return ENOMEM;
 	list_append(&worlds, &t->world_le, t);
 
 	err = wire_alloc(&t->wire, wire_handler, t);
@@ -1184,6 +1310,7 @@ static int world_make(struct test *t)
 		       &t->uac_tcp_addr, NULL);
 	if (err)
 		return err;
+	world_ports_add(t);
 
 	if (is_ws(conf->transport))
 		return world_make_ws(t);
@@ -1213,6 +1340,7 @@ static int world_make(struct test *t)
 		       &t->uas_tcp_addr, tls_addr);
 	if (err)
 		return err;
+	world_ports_add(t);
 
 	err = uas_alloc(&t->uas, t->uas_sip, &uconf);
 	if (err)
@@ -1271,6 +1399,8 @@ static void world_free(struct test *t)
 	t->agent = mem_deref(t->agent);
 	tmr_cancel(&t->agent_tmr);
 	list_unlink(&t->world_le);
+	for (i = 0; i < 4; i++)
+		hash_unlink(&t->port_le[i]);
 
 	for (i = 0; i < 2; i++) {
 		t->udp_watch[i] = mem_deref(t->udp_watch[i]);
@@ -2157,6 +2287,14 @@ int runner_shared_load(struct test *tmpl)
 	}
 	sandbox_deadline(tmpl->L, 0);
 	*(struct test **)lua_getextraspace(tmpl->L) = NULL;
+
+	/* SIPTAP.load: the state plays many calls (siptap.rules keeps its
+	 * checkers loaded between them) */
+	if (lua_getglobal(tmpl->L, "SIPTAP") == LUA_TTABLE) {
+		lua_pushboolean(tmpl->L, 1);
+		lua_setfield(tmpl->L, -2, "load");
+	}
+	lua_pop(tmpl->L, 1);
 
 	return 0;
 }

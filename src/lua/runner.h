@@ -154,6 +154,7 @@ struct test {
 	struct ws_reg *ws_reg;     /**< the reference UAS's REGISTER    */
 	struct sizes_udp *udp_watch[2]; /**< the UAC's, the UAS's UDP  */
 	struct le world_le;        /**< in the list of tests under way  */
+	struct le port_le[4];      /**< by port: UAC, UAS; UDP, TCP     */
 	bool lost;                 /**< siptap lost a message: no rules */
 	struct peer *peer;         /**< t:peer(), when asked for        */
 	struct agent *agent;       /**< --agent: the remote UAS's agent */
@@ -163,7 +164,7 @@ struct test {
 	char *remote_name;         /**< e.g. "SIP.js 0.21.2"            */
 	bool remote_webrtc_only;   /**< its UAS takes WebRTC offers only */
 	struct tmr agent_tmr;
-	struct tmr wake_tmr;
+	struct le wake_le;         /**< in the soon queue: resume it    */
 	struct tmr wait_tmr;
 	struct tmr timeout_tmr;
 	const char *waiting_for;   /**< NULL when not in a wait          */
@@ -188,7 +189,7 @@ struct test {
 				    *   why (# SKIP, never a pass)      */
 	struct list findings;      /**< every not ok (struct finding)   */
 	struct mbuf *wire_log;     /**< the wire, when the test failed  */
-	struct tmr done_tmr;
+	struct le done_le;         /**< in the soon queue: it is over   */
 	runner_done_h *doneh;
 	void *done_arg;
 	unsigned num;              /**< its number in the run           */

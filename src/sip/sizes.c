@@ -63,7 +63,8 @@ enum {
 
 /* One of siptap's own UDP sockets (a test's UAC or UAS). */
 struct sizes_udp {
-	struct le le;
+	struct le le;              /* in watch_ports, by port number    */
+	struct le sock_le;         /* in watch_socks, by udp_sock       */
 	struct udp_sock *us;       /* libre's; no reference            */
 	int fd;
 	struct sa laddr;
@@ -99,7 +100,10 @@ struct framer {
 	struct tmr tmr;            /* a message cut short by the close   */
 };
 
-static struct list watches;
+/* The watched sockets, found by socket on every send and by address
+ * for every datagram to one: hashed, as siptap load has thousands. */
+static struct hash *watch_ports;
+static struct hash *watch_socks;
 static struct list pendings;
 static struct list framers;
 static struct tmr pending_tmr;
@@ -275,33 +279,42 @@ static bool meminfo(int fd, uint32_t mi[SK_MEMINFO_VARS])
 }
 
 
+enum { WATCH_BUCKETS = 4096 };
+
+
+static uint32_t sock_key(const struct udp_sock *us)
+{
+	return hash_fast((const char *)&us, sizeof(us));
+}
+
+
+static bool sock_cmp(struct le *le, void *arg)
+{
+	return ((struct sizes_udp *)le->data)->us == arg;
+}
+
+
+static bool addr_cmp(struct le *le, void *arg)
+{
+	return sa_cmp(&((struct sizes_udp *)le->data)->laddr, arg, SA_ALL);
+}
+
+
 static struct sizes_udp *watch_by_sock(const struct udp_sock *us)
 {
-	struct le *le;
+	struct le *le = hash_lookup(watch_socks, sock_key(us), sock_cmp,
+				    (void *)us);
 
-	for (le = watches.head; le; le = le->next) {
-		struct sizes_udp *w = le->data;
-
-		if (w->us == us)
-			return w;
-	}
-
-	return NULL;
+	return le ? le->data : NULL;
 }
 
 
 static struct sizes_udp *watch_by_addr(const struct sa *addr)
 {
-	struct le *le;
+	struct le *le = hash_lookup(watch_ports, sa_port(addr), addr_cmp,
+				    (void *)addr);
 
-	for (le = watches.head; le; le = le->next) {
-		struct sizes_udp *w = le->data;
-
-		if (sa_cmp(&w->laddr, addr, SA_ALL))
-			return w;
-	}
-
-	return NULL;
+	return le ? le->data : NULL;
 }
 
 
@@ -450,7 +463,8 @@ static void watch_destructor(void *arg)
 	struct sizes_udp *w = arg;
 	struct le *le = pendings.head;
 
-	list_unlink(&w->le);
+	hash_unlink(&w->le);
+	hash_unlink(&w->sock_le);
 	mem_deref(w->tap);
 
 	/* what still waits to or from a socket that goes: nobody reads it */
@@ -520,6 +534,9 @@ int sizes_udp_watch(struct sizes_udp **wp, const struct sa *laddr)
 	if (!wp || !laddr || !udp_last || udp_local_get(udp_last, &a) ||
 	    !sa_cmp(&a, laddr, SA_ALL))
 		return ENOENT;
+	if ((!watch_ports && hash_alloc(&watch_ports, WATCH_BUCKETS)) ||
+	    (!watch_socks && hash_alloc(&watch_socks, WATCH_BUCKETS)))
+		return ENOMEM;
 
 	w = mem_zalloc(sizeof(*w), watch_destructor);
 	if (!w)
@@ -532,7 +549,8 @@ int sizes_udp_watch(struct sizes_udp **wp, const struct sa *laddr)
 	w->laddr = *laddr;
 	if (meminfo(w->fd, mi))
 		w->drops0 = mi[SK_MEMINFO_DROPS];
-	list_append(&watches, &w->le, w);
+	hash_append(watch_ports, sa_port(laddr), &w->le, w);
+	hash_append(watch_socks, sock_key(w->us), &w->sock_le, w);
 
 	/* the lowest layer: its receive handler runs first */
 	err = udp_register_helper(&w->tap, udp_last, INT_MIN, NULL,
