@@ -67,4 +67,20 @@ function M.direct_udp(t)
   end
 end
 
+-- A timing check: value (ms), measured over [from, to] on the wire's
+-- clock, within lo..hi. A miss by no more than siptap's own loop ran
+-- late in that interval, or the agent's UAS host did (a browser's
+-- timers on a busy machine, as the agent reported; t:late()), is not
+-- the UAS's doing: that point is skipped saying whose lateness it was,
+-- never passed and never filed against the UAS.
+function M.timing(t, value, lo, hi, desc, from, to)
+  if value >= lo and value <= hi then return t:ok(true, desc) end
+  local why = require("siptap.rules").late(t)(from or 0, to or math.huge,
+                                            value < lo and lo - value
+                                            or value - hi)
+  if not why then return t:ok(false, desc) end
+  t:skip(why, desc)
+  return false
+end
+
 return M

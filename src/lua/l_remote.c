@@ -27,6 +27,7 @@
 #include "tap.h"
 #include "uas.h"
 #include "wire.h"
+#include "late.h"
 #include "runner.h"
 #include "l_siptap.h"
 
@@ -799,6 +800,24 @@ static void serve_failed(struct test *t, struct odict *msg)
 }
 
 
+/* How late the UAS's host ran ({ms, at = µs since 1970 when it ran
+ * again}: e.g. a browser page's timers on a busy machine); t:late()'s
+ * second value. */
+static void serve_late(struct test *t, struct odict *msg)
+{
+	const struct odict *params = params_of(msg);
+	uint64_t ms = 0, at = 0;
+
+	if (!params || !odict_get_number(params, &ms, "ms") || !ms ||
+	    ms > 3600 * 1000)
+		return;
+	if (!odict_get_number(params, &at, "at") ||
+	    at < t->started_unix_usec)
+		at = t->started_unix_usec;
+	late_add(t->remote_late, (at - t->started_unix_usec) / 1000, ms);
+}
+
+
 /* Called outside the test's coroutine whenever the agent sent
  * something: modifiers run in the test's Lua state (its main thread),
  * so a call:response() wait is no obstacle. */
@@ -812,6 +831,10 @@ void l_remote_serve(struct test *t)
 	}
 	while ((msg = agent_take(t->agent, "wire"))) {
 		serve_wire(t, msg);
+		mem_deref(msg);
+	}
+	while ((msg = agent_take(t->agent, "late"))) {
+		serve_late(t, msg);
 		mem_deref(msg);
 	}
 	if ((msg = agent_take(t->agent, "failed"))) {

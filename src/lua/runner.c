@@ -21,6 +21,7 @@
 #include "uas.h"
 #include "sandbox.h"
 #include "clock.h"
+#include "late.h"
 #include "runner.h"
 #include "pcap.h"
 #include "agent.h"
@@ -831,6 +832,44 @@ static int transports_add(struct sip *sip, struct sa *laddr,
 static struct list worlds;
 
 
+/* siptap's own lateness: a busy machine runs this loop late, and every
+ * time siptap stamps or sends is late with it. A tick every LAG_TICK_MS
+ * while tests run; how late it fired is charged to each of them, so a
+ * timing check can tell its own lateness from the peer's (t:late()). */
+enum { LAG_TICK_MS = 10, LAG_NOTE_MS = 5 };
+static struct tmr lag_tmr;
+static uint64_t lag_due;
+
+
+static void lag_handler(void *arg)
+{
+	const uint64_t now = clock_mono_ms();
+	const uint64_t late = now > lag_due ? now - lag_due : 0;
+	struct le *le;
+
+	(void)arg;
+	for (le = list_head(&worlds); le; le = le->next) {
+		struct test *t = le->data;
+
+		if (late >= LAG_NOTE_MS && t->wire)
+			late_add(t->late, wire_now(t->wire) / 1000, late);
+	}
+	if (list_isempty(&worlds))
+		return;
+	lag_due = now + LAG_TICK_MS;
+	tmr_start(&lag_tmr, LAG_TICK_MS, lag_handler, NULL);
+}
+
+
+static void lag_watch(void)
+{
+	if (tmr_isrunning(&lag_tmr))
+		return;
+	lag_due = clock_mono_ms() + LAG_TICK_MS;
+	tmr_start(&lag_tmr, LAG_TICK_MS, lag_handler, NULL);
+}
+
+
 static void world_lost(struct test *t, const char *why)
 {
 	struct tap_diag diag = {"message", why, 0};
@@ -1120,6 +1159,11 @@ static int world_make(struct test *t)
 	ws_init(world_raw);
 	sizes_link_handler(world_link);
 	list_append(&worlds, &t->world_le, t);
+	lag_watch();
+	t->late = mem_zalloc(sizeof(*t->late), NULL);
+	t->remote_late = mem_zalloc(sizeof(*t->remote_late), NULL);
+	if (!t->late || !t->remote_late)
+		return ENOMEM;
 
 	err = wire_alloc(&t->wire, wire_handler, t);
 	if (!err)
@@ -1212,6 +1256,8 @@ static void world_free(struct test *t)
 
 	t->ws_reg = mem_deref(t->ws_reg);
 	t->ws_lsnr = mem_deref(t->ws_lsnr);
+	t->late = mem_deref(t->late);
+	t->remote_late = mem_deref(t->remote_late);
 	t->link = mem_deref(t->link);
 	t->uac = mem_deref(t->uac);
 	t->uas = mem_deref(t->uas);
@@ -1632,6 +1678,38 @@ static void grave_add(struct test *t)
 }
 
 
+/* Lateness that can move a timing: said in the TAP, so that a reader
+ * of a failed timing knows whose it may be (siptap's, or the host of
+ * the agent's UAS, as the agent reported: not the UAS's own doing). */
+static void late_note(struct test *t)
+{
+	const uint64_t t1 = t->agent ? t->remote_t1 : t->conf->t1;
+	const uint64_t own = t->late ? t->late->max : 0;
+	const uint64_t host = t->remote_late ? t->remote_late->max : 0;
+	char line[256];
+
+	if (own > t1 / 2 || (t->failed && own >= t1 / 10))
+		(void)re_snprintf(line, sizeof(line), "siptap's own loop "
+				  "ran up to %llu ms late in this test (the "
+				  "machine is short of CPU): its times are "
+				  "late by as much",
+				  (unsigned long long)own);
+	else
+		line[0] = '\0';
+	if (line[0])
+		(void)tap_comment(t->out, 1, line);
+	if (host > t1 / 2 || (t->failed && host >= t1 / 10)) {
+		(void)re_snprintf(line, sizeof(line), "the agent's host "
+				  "(%s) ran up to %llu ms late in this test, "
+				  "as the agent reported: the UAS's times are "
+				  "late by as much, not by its own doing",
+				  t->remote_name ? t->remote_name : "agent",
+				  (unsigned long long)host);
+		(void)tap_comment(t->out, 1, line);
+	}
+}
+
+
 static void done_handler(void *arg)
 {
 	struct test *t = arg;
@@ -1651,6 +1729,7 @@ static void done_handler(void *arg)
 		if (!t->points && !t->skipped)
 			runner_point(t, false, "the test made no assertions",
 				     NULL, 0);
+		late_note(t);
 		/* a TODO test's failures are findings too: their wire
 		 * is what a maintainer files */
 		if (t->failed || t->todo_failed)

@@ -18,6 +18,7 @@ struct sandbox_lib;
 struct sizes_udp;
 struct runner_objects;
 struct link;
+struct late;
 struct test;
 
 enum { RUN_MAX_FILTERS = 32, RUN_MAX_JOBS = 256 };
@@ -177,6 +178,8 @@ struct test {
 	uint64_t resumed_ms;       /**< monotonic: its Lua last started  */
 	uint64_t started_unix_usec; /**< wall clock of the wire's zero   */
 	uint64_t elapsed_usec;
+	struct late *late;         /**< how late siptap's loop ran in it */
+	struct late *remote_late;  /**< the agent's UAS host's, as reported */
 	bool errored;              /**< a Lua error ended it            */
 	char *first_failure;       /**< description of the first not ok */
 	char *skipped;             /**< it cannot run against this UAS:

@@ -55,7 +55,7 @@ for f in scenarios/flows/*.lua; do
 done
 reports=reports/sipjs-browser
 mode_args=()
-if ! "$SIPTAP" run --help 2>&1 | grep -q -- '--ws-listen'; then
+if ! grep -q -- '--ws-listen' <<<"$("$SIPTAP" run --help 2>&1)"; then
   reports=reports/sipjs-browser-edge
   mode_args=(--edge)
 fi

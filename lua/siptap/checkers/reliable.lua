@@ -314,12 +314,17 @@ function(c, ctx)
         answered = answered + 1
         goto copy
       end
-      prev = timed[i]
-      if gap < expect * 0.75 - 10 or gap > expect * 1.6 + 30 then
+      local lo, hi = expect * 0.75 - 10, expect * 1.6 + 30
+      if gap < lo or gap > hi then
         bad = { msg = timed[i], why = ("copy %d of RSeq %d came %.0f ms "
                 .. "after the previous one, wanted %d ms"):format(i, e.rseq,
-                gap, expect) }
+                gap, expect),
+                -- a loop running late then moves the gap by as much
+                late = ctx.late and ctx.late(prev.time, timed[i].time,
+                                             gap < lo and lo - gap or
+                                             gap - hi) }
       end
+      prev = timed[i]
       expect = expect * 2
       ::copy::
     end
@@ -334,7 +339,10 @@ function(c, ctx)
         bad = { msg = e.first, why = ("RSeq %d was sent %d time(s) in %.0f"
                 .. " ms without PRACK, wanted %d retransmission(s) at T1 "
                 .. "%d ms"):format(e.rseq, #timed, stop - e.first.time,
-                due, ctx.t1) }
+                due, ctx.t1),
+                -- a copy due that a late loop held back past the stop
+                late = ctx.late and ctx.late(e.first.time, stop,
+                                             ctx.t1 * 0.6 + 30) }
       end
     end
     v[#v + 1] = bad

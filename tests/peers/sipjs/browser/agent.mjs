@@ -27,7 +27,7 @@ const SAMPLE_MS = 1000;
 const USAGE = `usage: node browser/agent.mjs [--control 127.0.0.1:PORT] [--edge ws://127.0.0.1:PORT]
                               [--chromium PATH] [--trust-cert PEM] [--defaults]
                               [--no-wire] [--verbose]
-                              [--fault page-error:TEXT|browser-crash:TEXT]
+                              [--fault page-error:TEXT|browser-crash:TEXT|stall:TEXT]
        node browser/agent.mjs --help
 
 siptap's remote-UAS agent for SIP.js ${SIPJS_VERSION} in Chromium. Listens for
@@ -54,7 +54,9 @@ options:
   --verbose            log control traffic and the pages' console
   --fault KIND:TEXT    a probe for the tests whose name contains TEXT:
                        page-error (an exception nobody catches, once the
-                       INVITE is in) or browser-crash (Chromium killed then)
+                       INVITE is in), browser-crash (Chromium killed then)
+                       or stall (the page's main thread busy for 800 ms from
+                       50 ms after its first 18x: a starved renderer)
   -h, --help           this text
 `;
 
@@ -158,6 +160,12 @@ function getBrowser() {
     args: ["--no-sandbox", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
       "--disable-gpu", "--no-first-run", "--mute-audio", "--disable-background-networking",
       "--disable-component-update", "--disable-extensions",
+      // puppeteer passes these too; said here because the timings
+      // depend on them: the spare and the tests' tabs are hidden tabs,
+      // whose timers Chromium would otherwise throttle (a page reports
+      // its lateness all the same: `late`)
+      "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+      "--disable-backgrounding-occluded-windows",
       ...(trustedKeys.length ? [`--ignore-certificate-errors-spki-list=${trustedKeys.join(",")}`] : [])],
   }).then((browser) => {
     figures.launches.push(performance.now() - t0);
@@ -306,6 +314,8 @@ class BrowserConnection extends Connection {
       this.probe();
     } else if (method === "log") {
       this.log(params.level, params.message);
+    } else if (method === "late") {
+      this.notify("late", params);
     } else if (method === "wire") {
       debug(this.tag, "page's WebSocket", params.dir, JSON.stringify(String(params.data).split("\r\n", 1)[0]));
       if (!this.direct && wireReports) this.notify("wire", params);
@@ -318,6 +328,7 @@ class BrowserConnection extends Connection {
     if (!fault || this.calls.size !== 1) return;
     debug(this.tag, "probe", fault.kind);
     if (fault.kind === "page-error") this.page.evaluate(() => window.siptap.fault()).catch(() => {});
+    else if (fault.kind === "stall") this.page.evaluate(() => window.siptap.stall(800)).catch(() => {});
     else this.browser.process()?.kill("SIGKILL");
   }
 
@@ -385,8 +396,8 @@ function parseArgs(argv) {
       chromiumPath = value();
     } else if (arg === "--fault") {
       const spec = value();
-      const m = /^(page-error|browser-crash):(.+)$/.exec(spec);
-      if (!m) usageError(`--fault wants page-error:TEXT or browser-crash:TEXT, not ${spec}`);
+      const m = /^(page-error|browser-crash|stall):(.+)$/.exec(spec);
+      if (!m) usageError(`--fault wants page-error:TEXT, browser-crash:TEXT or stall:TEXT, not ${spec}`);
       faults.push({ kind: m[1], text: m[2] });
     } else {
       usageError(`unknown argument: ${arg}`);
