@@ -83,4 +83,17 @@ function M.timing(t, value, lo, hi, desc, from, to)
   return false
 end
 
+-- A test that needs the UAS to answer or make a WebRTC offer: against
+-- an agent whose UAS has no WebRTC stack (its start answer did not say
+-- "offers":"webrtc", e.g. SIP.js in node with the stand-in handler) the
+-- test ends as a SKIP saying so. Decided when the test runs, once the
+-- agent answered start: SIP.js in Chromium runs these tests.
+function M.webrtc_uas(t)
+  if SIPTAP.agent and not SIPTAP.agent_webrtc then
+    t:skip_test("a WebRTC answer needs a WebRTC stack: the agent's UAS "
+                .. "has none (its start answer did not say "
+                .. "\"offers\":\"webrtc\")")
+  end
+end
+
 return M

@@ -1809,6 +1809,12 @@ static void remote_name_t1(struct test *t, const struct odict *res)
 	t->remote_t1 = t->conf->t1;
 	if (odict_get_number(res, &t1, "t1") && t1 > 0 && t1 <= 60000)
 		t->remote_t1 = (uint32_t)t1;
+	/* answer_ms: how long its UAS may take to answer here (a browser
+	 * making its SDP on a busy machine); the default response wait
+	 * grows to it (l_uac.c) */
+	t1 = 0;
+	t->remote_answer_ms = odict_get_number(res, &t1, "answer_ms") &&
+		t1 <= 120000 ? (uint32_t)t1 : 0;
 	(void)str_dup(&t->remote_name, name ? name : "agent");
 }
 

@@ -156,6 +156,7 @@ struct test {
 	struct link *link;         /**< impairment (t:link, --loss)     */
 	uint32_t agent_start_id;   /**< its start request, until answered */
 	uint32_t remote_t1;        /**< the T1 the remote UAS uses, ms  */
+	uint32_t remote_answer_ms; /**< it may take this long to answer */
 	char *remote_name;         /**< e.g. "SIP.js 0.21.2"            */
 	bool remote_webrtc_only;   /**< its UAS takes WebRTC offers only */
 	struct tmr agent_tmr;

@@ -27,7 +27,7 @@ const SAMPLE_MS = 1000;
 const USAGE = `usage: node browser/agent.mjs [--control 127.0.0.1:PORT] [--edge ws://127.0.0.1:PORT]
                               [--chromium PATH] [--trust-cert PEM] [--defaults]
                               [--no-wire] [--verbose]
-                              [--fault page-error:TEXT|browser-crash:TEXT|stall:TEXT]
+                              [--fault page-error:TEXT|browser-crash:TEXT|stall:TEXT|slow-sdp:TEXT]
        node browser/agent.mjs --help
 
 siptap's remote-UAS agent for SIP.js ${SIPJS_VERSION} in Chromium. Listens for
@@ -55,8 +55,10 @@ options:
   --fault KIND:TEXT    a probe for the tests whose name contains TEXT:
                        page-error (an exception nobody catches, once the
                        INVITE is in), browser-crash (Chromium killed then)
-                       or stall (the page's main thread busy for 800 ms from
-                       50 ms after its first 18x: a starved renderer)
+                       stall (the page's main thread busy for 800 ms from
+                       50 ms after its first 18x: a starved renderer) or
+                       slow-sdp (the tab's RTCPeerConnection takes 6 s
+                       more to make each offer and answer)
   -h, --help           this text
 `;
 
@@ -183,6 +185,8 @@ function getBrowser() {
 }
 
 let chromiumName = "Chromium";
+const ANSWER_MS_MIN = 10000;
+const ANSWER_MS_MAX = 30000;
 let pageUrl;
 
 // Tabs with the page loaded, ready for the next tests: opening one costs
@@ -270,6 +274,12 @@ class BrowserConnection extends Connection {
     debug(this.tag, `start: tab ${Math.round(t1 - t0)} ms, UserAgent+REGISTER ${Math.round(performance.now() - t1)} ms`);
     figures.tests++;
     this.started = true;
+    // answer_ms: Chromium makes SIP.js's SDP (an offer with video the
+    // slowest), seconds on a busy machine; this test's start (tab,
+    // UserAgent, REGISTER) gauges how busy it is now, so siptap's
+    // default wait for a response to the INVITE grows to twice that,
+    // at least ANSWER_MS_MIN (docs/browser.md)
+    const answerMs = Math.min(ANSWER_MS_MAX, Math.max(ANSWER_MS_MIN, Math.round(2 * (performance.now() - t0))));
     return { transport, uri: started.uri, t1: started.t1, offers: "webrtc",
       agent: `SIP.js ${SIPJS_VERSION} in ${chromiumName}` };
   }
@@ -329,6 +339,7 @@ class BrowserConnection extends Connection {
     debug(this.tag, "probe", fault.kind);
     if (fault.kind === "page-error") this.page.evaluate(() => window.siptap.fault()).catch(() => {});
     else if (fault.kind === "stall") this.page.evaluate(() => window.siptap.stall(800)).catch(() => {});
+    else if (fault.kind === "slow-sdp") this.page.evaluate(() => window.siptap.slowSdp(6000)).catch(() => {});
     else this.browser.process()?.kill("SIGKILL");
   }
 
@@ -396,8 +407,8 @@ function parseArgs(argv) {
       chromiumPath = value();
     } else if (arg === "--fault") {
       const spec = value();
-      const m = /^(page-error|browser-crash|stall):(.+)$/.exec(spec);
-      if (!m) usageError(`--fault wants page-error:TEXT, browser-crash:TEXT or stall:TEXT, not ${spec}`);
+      const m = /^(page-error|browser-crash|stall|slow-sdp):(.+)$/.exec(spec);
+      if (!m) usageError(`--fault wants page-error:TEXT, browser-crash:TEXT, stall:TEXT or slow-sdp:TEXT, not ${spec}`);
       faults.push({ kind: m[1], text: m[2] });
     } else {
       usageError(`unknown argument: ${arg}`);

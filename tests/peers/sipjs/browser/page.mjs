@@ -198,4 +198,13 @@ window.siptap = {
   // a probe (agent.mjs --fault page-error): an exception nobody catches
   fault: () => setTimeout(() => { throw new TypeError("siptap probe: a page error nobody catches"); }, 0),
   stall: (ms) => { stallMs = ms; },
+  // a probe (agent.mjs --fault slow-sdp): Chromium slow to make SDP
+  slowSdp: (ms) => {
+    for (const name of ["createOffer", "createAnswer"]) {
+      const made = RTCPeerConnection.prototype[name];
+      RTCPeerConnection.prototype[name] = function (...args) {
+        return new Promise((resolve) => setTimeout(resolve, ms)).then(() => made.apply(this, args));
+      };
+    }
+  },
 };
