@@ -96,4 +96,15 @@ function M.webrtc_uas(t)
   end
 end
 
+-- A check of what siptap's reference UAS chooses where an answerer may
+-- choose (the codecs and fmtp it keeps, a data channel refused, how its
+-- bundled sections share a port): run on siptap's own UAS; against an
+-- agent's UAS, another implementation, one SKIP point saying so (the
+-- rules S-RTC-*, S-OA-* still judge its SDP).
+function M.reference(t, desc, check)
+  if not SIPTAP.agent then return check() end
+  t:skip("the reference UAS's own choice, where RFC 8829 lets an answerer "
+         .. "choose: not checked on the agent's UAS", desc)
+end
+
 return M

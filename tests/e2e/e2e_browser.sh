@@ -48,7 +48,9 @@ node tests/peers/sipjs/browser/agent.mjs --chromium /nonexistent/chromium \
 # scenarios/flows/retransmission.lua is in: a timing missed while
 # siptap's loop or the page ran late is a SKIP saying whose lateness it
 # was (docs/browser.md, "Timings on a busy machine"), never SIP.js's
-paths=(scenarios/options scenarios/matrix scenarios/flows)
+# scenarios/webrtc runs too: its tests decide per test, once the agent
+# said "offers":"webrtc", and Chromium answers the WebRTC offers
+paths=(scenarios/options scenarios/matrix scenarios/flows scenarios/webrtc)
 reports=reports/sipjs-browser
 mode_args=()
 if ! grep -q -- '--ws-listen' <<<"$("$SIPTAP" run --help 2>&1)"; then
