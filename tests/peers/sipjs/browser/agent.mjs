@@ -51,6 +51,9 @@ options:
                        --ignore-certificate-errors-spki-list) for wss://,
                        e.g. siptap's --tls-cert; no other is let through
   --defaults           SIP.js's own automatic 180 (as ../agent.mjs)
+  --math-random X      a probe (as ../agent.mjs): Math.random() in each
+                       test's page always returns X (0 <= X < 1), e.g. 0
+                       for SIP.js's first RSeq of 0 (1 call in 10000)
   --verbose            log control traffic and the pages' console
   --fault KIND:TEXT    a probe for the tests whose name contains TEXT:
                        page-error (an exception nobody catches, once the
@@ -64,6 +67,7 @@ options:
 
 let verbose = false;
 let sipjsDefaults = false;
+let mathRandom; // --math-random: the page's Math.random() returns it
 let edge;            // --edge: the WebSocket edge's URL
 let wireReports = true;
 let chromiumPath;
@@ -269,7 +273,7 @@ class BrowserConnection extends Connection {
     const t1 = performance.now();
     const user = `sipjs${process.pid}t${this.tag.slice(1)}`;
     const started = await this.pageCall((o) => window.siptap.start(o),
-      { server, user, defaults: sipjsDefaults, config: this.config });
+      { server, user, defaults: sipjsDefaults, config: this.config, mathRandom });
     figures.starts.push(performance.now() - t0);
     debug(this.tag, `start: tab ${Math.round(t1 - t0)} ms, UserAgent+REGISTER ${Math.round(performance.now() - t1)} ms`);
     figures.tests++;
@@ -386,6 +390,9 @@ function parseArgs(argv) {
       setVerbose(true);
     } else if (arg === "--defaults") {
       sipjsDefaults = true;
+    } else if (arg === "--math-random") {
+      mathRandom = Number(value());
+      if (!(mathRandom >= 0 && mathRandom < 1)) usageError("--math-random wants a number in [0, 1)");
     } else if (arg === "--control") {
       control = value();
     } else if (arg === "--edge") {

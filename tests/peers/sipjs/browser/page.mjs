@@ -119,7 +119,9 @@ function registered(registerer) {
 
 // start: a UserAgent for user, connected to server (ws:// or wss://),
 // registered there; its configuration as agent.mjs says.
-async function start({ server, user, defaults, config }) {
+async function start({ server, user, defaults, config, mathRandom }) {
+  // a probe (agent.mjs --math-random): SIP.js's random draws pinned
+  if (typeof mathRandom === "number") Math.random = () => mathRandom;
   ua = new UserAgent({
     uri: UserAgent.makeURI(`sip:${user}@127.0.0.1`),
     contactName: user,
