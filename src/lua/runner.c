@@ -1702,7 +1702,7 @@ static void late_note(struct test *t)
 		(void)re_snprintf(line, sizeof(line), "the agent's host "
 				  "(%s) ran up to %llu ms late in this test, "
 				  "as the agent reported: the UAS's times are "
-				  "late by as much, not by its own doing",
+				  "late by as much",
 				  t->remote_name ? t->remote_name : "agent",
 				  (unsigned long long)host);
 		(void)tap_comment(t->out, 1, line);

@@ -163,7 +163,7 @@ tap_check --version 14 "$TMP/probe.tap" >"$TMP/pcheck" && pass "the probes' TAP 
   { fail "probe tap-check:"; sed 's/^/  /' "$TMP/pcheck"; }
 # Chromium slow to make its SDP (6 s more for an offer with video): the
 # agent's start answer says how long its UAS may take (answer_ms, from
-# how long the test's start took, at least 10 s), and the response wait
+# 3 times how long the test's start took, at least 15 s), and the wait
 # grows to it: the 183 is waited for, not called missing after 5 s
 siptap_run "$TMP/slow.tap" "$TMP/slow.err" run --agent "$addr" "${probe_args[@]}" \
   --jobs 1 --timeout 60 --report-dir "$TMP/r-slow" --filter "offerless INVITE): audio+video" \
@@ -179,10 +179,14 @@ fi
 siptap_run "$TMP/stall.tap" "$TMP/stall.err" run --agent "$addr" "${probe_args[@]}" \
   --jobs 1 --timeout 60 --report-dir "$TMP/r-stall" --filter "reliable 180 retransmitted" \
   scenarios/flows/retransmission.lua
-host_late="# SKIP the UAS's host ran [0-9]+ ms late then \(a busy machine, as the agent reported\)"
-if [[ $rc -eq 0 ]] && grep -qE "^    ok [0-9]+ - first gap [0-9]+ ms ~ T1 $host_late" "$TMP/stall.tap" &&
-  grep -qE "^    ok [0-9]+ - R-RETX-1 .*$host_late" "$TMP/stall.tap"; then
-  pass "a stalled page: the late gap and R-RETX-1 are SKIPs naming the page's lateness, exit 0"
+# the page's report of its stall is in the test; the late gap is a SKIP
+# naming a lateness (the page's, or siptap's own if the machine held it
+# up as much), never a failure against SIP.js
+late_skip="# SKIP (siptap's own loop|the UAS's host) ran [0-9]+ ms late then"
+if [[ $rc -eq 0 ]] && ! grep -qE '^    not ok' "$TMP/stall.tap" &&
+  grep -qE "^    # the agent's host \(SIP\.js [^)]*\) ran up to ([7-9][0-9]{2}|[0-9]{4,}) ms late in this test" "$TMP/stall.tap" &&
+  grep -qE "^    ok [0-9]+ - first gap [0-9]+ ms ~ T1" "$TMP/stall.tap"; then
+  pass "a stalled page: it reported its lateness, nothing failed against SIP.js, exit 0 ($(grep -cE "$late_skip" "$TMP/stall.tap") SKIPs naming a lateness)"
 else
   fail "the stall probe (exit $rc):"; grep -E 'gap|R-RETX-1|late' "$TMP/stall.tap" | sed 's/^/  /'
 fi

@@ -189,7 +189,7 @@ function getBrowser() {
 }
 
 let chromiumName = "Chromium";
-const ANSWER_MS_MIN = 10000;
+const ANSWER_MS_MIN = 15000;
 const ANSWER_MS_MAX = 30000;
 let pageUrl;
 
@@ -281,9 +281,9 @@ class BrowserConnection extends Connection {
     // answer_ms: Chromium makes SIP.js's SDP (an offer with video the
     // slowest), seconds on a busy machine; this test's start (tab,
     // UserAgent, REGISTER) gauges how busy it is now, so siptap's
-    // default wait for a response to the INVITE grows to twice that,
+    // default wait for a response to the INVITE grows to 3 times that,
     // at least ANSWER_MS_MIN (docs/browser.md)
-    const answerMs = Math.min(ANSWER_MS_MAX, Math.max(ANSWER_MS_MIN, Math.round(2 * (performance.now() - t0))));
+    const answerMs = Math.min(ANSWER_MS_MAX, Math.max(ANSWER_MS_MIN, Math.round(3 * (performance.now() - t0))));
     return { transport, uri: started.uri, t1: started.t1, offers: "webrtc",
       agent: `SIP.js ${SIPJS_VERSION} in ${chromiumName}` };
   }
