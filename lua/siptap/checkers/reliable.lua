@@ -339,10 +339,13 @@ function(c, ctx)
         bad = { msg = e.first, why = ("RSeq %d was sent %d time(s) in %.0f"
                 .. " ms without PRACK, wanted %d retransmission(s) at T1 "
                 .. "%d ms"):format(e.rseq, #timed, stop - e.first.time,
-                due, ctx.t1),
-                -- a copy due that a late loop held back past the stop
-                late = ctx.late and ctx.late(e.first.time, stop,
-                                             ctx.t1 * 0.6 + 30) }
+                due, ctx.t1) }
+        -- the first copy missing was due at T1 * (2^k - 1): a loop late
+        -- from then until the stop, by as much, held it back
+        local k = #timed - answered
+        local at = e.first.time + ctx.t1 * (2 ^ k - 1)
+        bad.late = ctx.late and at < stop and
+                   ctx.late(at, stop, stop - at) or nil
       end
     end
     v[#v + 1] = bad
