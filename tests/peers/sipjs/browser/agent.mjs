@@ -284,7 +284,7 @@ class BrowserConnection extends Connection {
     // default wait for a response to the INVITE grows to 3 times that,
     // at least ANSWER_MS_MIN (docs/browser.md)
     const answerMs = Math.min(ANSWER_MS_MAX, Math.max(ANSWER_MS_MIN, Math.round(3 * (performance.now() - t0))));
-    return { transport, uri: started.uri, t1: started.t1, offers: "webrtc",
+    return { transport, uri: started.uri, t1: started.t1, offers: "webrtc", answer_ms: answerMs,
       agent: `SIP.js ${SIPJS_VERSION} in ${chromiumName}` };
   }
 
