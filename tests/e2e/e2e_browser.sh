@@ -8,8 +8,10 @@
 # agent's figures. SIP.js's WebRTC answers are checked by the WebRTC
 # rules (S-RTC-1). No chromium: exit 2 with the apt-get command. A page
 # error and a crashed browser: one failing point each with the JS error,
-# the run goes on with a new browser. Chromium is started and stopped by
-# the agent, the agent by pid.
+# the run goes on with a new browser. A stalled page (the retransmission
+# timings: its lateness reported, nothing blamed on SIP.js) and a slow
+# SDP (waited for, as long as the agent's answer_ms). Chromium is
+# started and stopped by the agent, the agent by pid.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init e2e_browser "$@"
