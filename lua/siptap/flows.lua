@@ -67,4 +67,44 @@ function M.direct_udp(t)
   end
 end
 
+-- A timing check: value (ms), measured over [from, to] on the wire's
+-- clock, within lo..hi. A miss by no more than siptap's own loop ran
+-- late in that interval, or the agent's UAS host did (a browser's
+-- timers on a busy machine, as the agent reported; t:late()), is not
+-- the UAS's doing: that point is skipped saying whose lateness it was,
+-- never passed and never filed against the UAS.
+function M.timing(t, value, lo, hi, desc, from, to)
+  if value >= lo and value <= hi then return t:ok(true, desc) end
+  local why = require("siptap.rules").late(t)(from or 0, to or math.huge,
+                                            value < lo and lo - value
+                                            or value - hi)
+  if not why then return t:ok(false, desc) end
+  t:skip(why, desc)
+  return false
+end
+
+-- A test that needs the UAS to answer or make a WebRTC offer: against
+-- an agent whose UAS has no WebRTC stack (its start answer did not say
+-- "offers":"webrtc", e.g. SIP.js in node with the stand-in handler) the
+-- test ends as a SKIP saying so. Decided when the test runs, once the
+-- agent answered start: SIP.js in Chromium runs these tests.
+function M.webrtc_uas(t)
+  if SIPTAP.agent and not SIPTAP.agent_webrtc then
+    t:skip_test("a WebRTC answer needs a WebRTC stack: the agent's UAS "
+                .. "has none (its start answer did not say "
+                .. "\"offers\":\"webrtc\")")
+  end
+end
+
+-- A check of what siptap's reference UAS chooses where an answerer may
+-- choose (the codecs and fmtp it keeps, a data channel refused, how its
+-- bundled sections share a port): run on siptap's own UAS; against an
+-- agent's UAS, another implementation, one SKIP point saying so (the
+-- rules S-RTC-*, S-OA-* still judge its SDP).
+function M.reference(t, desc, check)
+  if not SIPTAP.agent then return check() end
+  t:skip("the reference UAS's own choice, where RFC 8829 lets an answerer "
+         .. "choose: not checked on the agent's UAS", desc)
+end
+
 return M

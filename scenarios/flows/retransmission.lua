@@ -31,14 +31,24 @@ test("reliable 180 retransmitted at T1 and 2*T1, until the PRACK [R-RETX-1 R-RET
   if not flows.reliable(t, r, "R-WHEN-3") then return end
   t:sleep(t1 * 5)                    -- copies at T1 and 3*T1, next at 7*T1
 
+  -- a loop running late (siptap's, or the browser's) moves these times
+  -- by its lateness: flows.timing says whose a miss within it is
   local times = copies(t, call, 180)
-  t:is(#times, 3, "R-RETX-1: the original and two retransmissions")
+  local own, host = t:late(r.time, r.time + t1 * 5)
+  if #times ~= 3 and math.max(own, host) >= t1 then
+    t:skip(("siptap's loop (%d ms) or the UAS's host (%d ms) ran as late "
+            .. "as T1 then: the copies in 5*T1 are not the UAS's count")
+           :format(own, host),
+           "R-RETX-1: the original and two retransmissions")
+  else
+    t:is(#times, 3, "R-RETX-1: the original and two retransmissions")
+  end
   if #times == 3 then
     local gap1, gap2 = times[2] - times[1], times[3] - times[2]
-    t:ok(gap1 >= t1 * 0.9 and gap1 <= t1 * 1.5, ("first gap %.0f ms ~ T1")
-         :format(gap1))
-    t:ok(gap2 >= 2 * t1 * 0.9 and gap2 <= 2 * t1 * 1.5,
-         ("second gap %.0f ms ~ 2*T1"):format(gap2))
+    flows.timing(t, gap1, t1 * 0.9, t1 * 1.5,
+                 ("first gap %.0f ms ~ T1"):format(gap1), times[1], times[2])
+    flows.timing(t, gap2, 2 * t1 * 0.9, 2 * t1 * 1.5,
+                 ("second gap %.0f ms ~ 2*T1"):format(gap2), times[2], times[3])
   end
   local all = call:responses()
   t:is(all[#all].raw, r.raw, "retransmissions are identical bytes")

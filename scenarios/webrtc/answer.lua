@@ -4,9 +4,8 @@
 -- over the streams it takes. S-RTC-1, S-RTC-2, S-OA-1, S-OA-2 and
 -- S-FMT-1 judge every answer after each test.
 local sdp = require "siptap.sdp"
+local flows = require "siptap.flows"
 
-local AGENT = SIPTAP.agent and "a WebRTC answer needs a WebRTC stack: " ..
-  "the agent's UAS (SIP.js in node, with a stand-in SDH) has none"
 
 local function S(ls) return table.concat(ls, "\r\n") .. "\r\n" end
 
@@ -45,7 +44,8 @@ end
 local function one(m, name) return m and m.attrs[name] and m.attrs[name][1] end
 
 test("a Firefox-shaped offer: session-level ICE and DTLS, mid a1 " ..
-     "[S-RTC-1 S-RTC-2]", { skip = AGENT }, function(t)
+     "[S-RTC-1 S-RTC-2]", function(t)
+  flows.webrtc_uas(t)
   local secs, body = answer_of(t, offer())
   local m = secs.media[1]
   t:is(one(m, "mid"), "a1", "the mid mirrored")
@@ -54,43 +54,52 @@ test("a Firefox-shaped offer: session-level ICE and DTLS, mid a1 " ..
   t:is(table.concat(sdp.bundles(secs)[1], " "), "a1", "BUNDLE a1")
   t:is(table.concat(sdp.codecs(body), ","), "opus,PCMU,telephone-event",
        "the offered codecs it knows, in the offer's order")
-  t:like(body, "a=fmtp:109 maxplaybackrate=48000;stereo=1\r\n",
-         "opus keeps the offer's parameters")
+  flows.reference(t, "opus keeps the offer's parameters", function()
+    t:like(body, "a=fmtp:109 maxplaybackrate=48000;stereo=1\r\n",
+           "opus keeps the offer's parameters")
+  end)
 end)
 
 test("setup:active offered: the answer is passive [S-RTC-1]",
-     { skip = AGENT }, function(t)
+     function(t)
+  flows.webrtc_uas(t)
   local secs = answer_of(t, offer{ setup = "active" })
   t:is(one(secs.media[1], "setup"), "passive", "setup:passive")
 end)
 
 test("sendonly offered: recvonly answered, in kind [S-RTC-1 S-OA-2]",
-     { skip = AGENT }, function(t)
+     function(t)
+  flows.webrtc_uas(t)
   local _, body = answer_of(t, offer{ dir = "sendonly" })
   t:is(sdp.direction(body), "recvonly", "recvonly")
 end)
 
 test("a data channel offered: rejected with port 0, left out of " ..
-     "BUNDLE [S-RTC-2 S-OA-1]", { skip = AGENT }, function(t)
+     "BUNDLE [S-RTC-2 S-OA-1]", function(t)
+  flows.webrtc_uas(t)
   local secs = answer_of(t, offer{ bundle = "a1 d1", extra = {
     "m=application 40000 UDP/DTLS/SCTP webrtc-datachannel",
     "c=IN IP4 127.0.0.1", "a=mid:d1", "a=sctp-port:5000",
     "a=setup:actpass" } })
   t:is(#secs.media, 2, "both m= lines mirrored")
-  t:is(secs.media[2].port, 0, "the data channel rejected")
   t:is(one(secs.media[2], "mid"), "d1", "with its mid")
-  t:is(table.concat(sdp.bundles(secs)[1], " "), "a1",
-       "BUNDLE names only the stream taken")
+  flows.reference(t, "the data channel rejected, BUNDLE names only the "
+                  .. "stream taken", function()
+    t:is(secs.media[2].port, 0, "the data channel rejected")
+    t:is(table.concat(sdp.bundles(secs)[1], " "), "a1",
+         "BUNDLE names only the stream taken")
+  end)
 end)
 
-test("no BUNDLE offered: none answered [S-RTC-2]", { skip = AGENT },
-     function(t)
+test("no BUNDLE offered: none answered [S-RTC-2]", function(t)
+  flows.webrtc_uas(t)
   local secs = answer_of(t, offer{ bundle = false })
   t:is(sdp.bundles(secs), nil, "no a=group:BUNDLE")
 end)
 
 test("the answer in a reliable 183, the 200 repeats it [S-RTC-1 S-ANS-1]",
-     { skip = AGENT }, function(t)
+     function(t)
+  flows.webrtc_uas(t)
   local call = t:uac():invite{ sdp = "webrtc", supported = "100rel" }
   local inv = t:uas():incoming()
   inv:progress{ statusCode = 183, rel100 = true }
@@ -161,32 +170,41 @@ local CHROME = S{ "v=0", "o=- 4611731400430051336 2 IN IP4 127.0.0.1",
   "a=sctp-port:5000", "a=max-message-size:262144" }
 
 test("a Chromium offer as captured: audio, video, data channel " ..
-     "[S-RTC-1 S-RTC-2 S-FMT-1 S-OA-1 S-OA-2]", { skip = AGENT },
-     function(t)
+     "[S-RTC-1 S-RTC-2 S-FMT-1 S-OA-1 S-OA-2]", function(t)
+  flows.webrtc_uas(t)
   t:ok(sdp.check(CHROME), "the offer is well formed for S-FMT-1")
   t:ok(sdp.is_webrtc(CHROME), "and in the WebRTC profile")
   local secs, body = answer_of(t, CHROME)
   t:is(#secs.media, 3, "three m= lines mirrored")
-  t:is(table.concat(sdp.codecs(body), ","),
-       "opus,G722,PCMU,PCMA,telephone-event,telephone-event",
-       "the audio codecs it knows, in the offer's order")
-  t:like(body, "m=video %d+ UDP/TLS/RTP/SAVPF 96 97\r\n",
-         "VP8 and its rtx, not H264 nor the rtx of H264")
-  t:is(secs.media[3].port, 0, "the data channel rejected")
-  t:is(table.concat(sdp.bundles(secs)[1], " "), "0 1",
-       "BUNDLE names the streams taken")
+  flows.reference(t, "the codecs, the data channel and BUNDLE as the "
+                  .. "reference UAS answers", function()
+    t:is(table.concat(sdp.codecs(body), ","),
+         "opus,G722,PCMU,PCMA,telephone-event,telephone-event",
+         "the audio codecs it knows, in the offer's order")
+    t:like(body, "m=video %d+ UDP/TLS/RTP/SAVPF 96 97\r\n",
+           "VP8 and its rtx, not H264 nor the rtx of H264")
+    t:is(secs.media[3].port, 0, "the data channel rejected")
+    t:is(table.concat(sdp.bundles(secs)[1], " "), "0 1",
+         "BUNDLE names the streams taken")
+  end)
 end)
 
 test("a bundle-only stream (port 0) is taken into BUNDLE, not removed " ..
-     "[S-RTC-2 S-OA-1]", { skip = AGENT }, function(t)
+     "[S-RTC-2 S-OA-1]", function(t)
+  flows.webrtc_uas(t)
   local secs, body = answer_of(t, offer{ bundle = "a1 v1", extra = {
     "m=video 0 UDP/TLS/RTP/SAVPF 96", "c=IN IP4 127.0.0.1",
     "a=bundle-only", "a=mid:v1", "a=sendrecv", "a=rtcp-mux",
     "a=rtpmap:96 VP8/90000" } })
   t:is(#secs.media, 2, "both m= lines mirrored")
-  t:is(secs.media[2].port, 0, "port 0, as RFC 8843 7.3.1 answers it")
-  t:ok(secs.media[2].attrs["bundle-only"], "with a=bundle-only")
-  t:like(body, "m=video 0 UDP/TLS/RTP/SAVPF 96\r\n", "VP8 taken")
+  -- Chromium answers it as JSEP lays out bundled sections (port 9,
+  -- c=0.0.0.0, no a=bundle-only): its layout is judged by the rules
+  flows.reference(t, "port 0 and a=bundle-only, as RFC 8843 7.3.1 "
+                  .. "answers it", function()
+    t:is(secs.media[2].port, 0, "port 0, as RFC 8843 7.3.1 answers it")
+    t:ok(secs.media[2].attrs["bundle-only"], "with a=bundle-only")
+  end)
+  t:like(body, "m=video %d+ UDP/TLS/RTP/SAVPF 96\r\n", "VP8 taken")
   t:is(table.concat(sdp.bundles(secs)[1], " "), "a1 v1",
        "BUNDLE names both")
 end)
@@ -195,7 +213,8 @@ end)
 -- m= line with port 0 (its first format and rtpmap, its mid).
 test("constraints {audio = true, video = false} against a WebRTC " ..
      "audio+video offer: video declined [S-MOD-1 S-OA-1 S-RTC-1]",
-     { skip = AGENT }, function(t)
+     function(t)
+  flows.webrtc_uas(t)
   local rules = require "siptap.rules"
   local c = { audio = true, video = false }
   local call = t:uac():invite{ sdp = "webrtc", video = true,

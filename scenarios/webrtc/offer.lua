@@ -3,12 +3,8 @@
 -- reference UAS answers it in kind (S-RTC-1, S-RTC-2, run after each
 -- test with the other general rules).
 local sdp = require "siptap.sdp"
+local flows = require "siptap.flows"
 
--- In an --agent run the UAS is another implementation: SIP.js in node
--- answers with the repository's stand-in session description handler
--- (tests/peers/sipjs/sdh.mjs), which has no ICE and no DTLS.
-local AGENT = SIPTAP.agent and "a WebRTC answer needs a WebRTC stack: " ..
-  "the agent's UAS (SIP.js in node, with a stand-in SDH) has none"
 
 local function section(body, media)
   return sdp.sections(body).media[media]
@@ -47,7 +43,8 @@ local function check_offer(t, body, n)
 end
 
 test("a WebRTC audio offer: opus, telephone-event, ICE, DTLS, BUNDLE " ..
-     "[S-RTC-1 S-RTC-2]", { skip = AGENT }, function(t)
+     "[S-RTC-1 S-RTC-2]", function(t)
+  flows.webrtc_uas(t)
   local call = t:uac():invite{ sdp = "webrtc" }
   local inv = t:uas():incoming()
   local offer = inv:request().body
@@ -70,7 +67,8 @@ test("a WebRTC audio offer: opus, telephone-event, ICE, DTLS, BUNDLE " ..
 end)
 
 test("a WebRTC offer with video: VP8 and its rtx, BUNDLE 0 1 " ..
-     "[S-RTC-1 S-RTC-2]", { skip = AGENT }, function(t)
+     "[S-RTC-1 S-RTC-2]", function(t)
+  flows.webrtc_uas(t)
   local call = t:uac():invite{ sdp = "webrtc", video = true }
   local inv = t:uas():incoming()
   local offer = inv:request().body
@@ -86,12 +84,15 @@ test("a WebRTC offer with video: VP8 and its rtx, BUNDLE 0 1 " ..
   t:is(#secs.media, 2, "both sections answered")
   t:is(table.concat((sdp.bundles(secs) or {})[1] or {}, " "), "0 1",
        "the answer bundles both")
-  t:is(secs.media[2].port, secs.media[1].port,
-       "bundled sections share one transport")
+  flows.reference(t, "bundled sections share one port", function()
+    t:is(secs.media[2].port, secs.media[1].port,
+         "bundled sections share one transport")
+  end)
 end)
 
 test("ICE credentials and the certificate are new on every call",
-     { skip = AGENT }, function(t)
+     function(t)
+  flows.webrtc_uas(t)
   local seen = {}
   for i = 1, 2 do
     local call = t:uac():invite{ sdp = "webrtc" }

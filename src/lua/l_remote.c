@@ -27,6 +27,7 @@
 #include "tap.h"
 #include "uas.h"
 #include "wire.h"
+#include "late.h"
 #include "runner.h"
 #include "l_siptap.h"
 
@@ -725,11 +726,19 @@ static int incoming_k(lua_State *L, int status, lua_KContext ctx)
 }
 
 
+/* The agent tells of the INVITE at its UAS: on a busy machine as late
+ * as it may answer (start's answer_ms), which a default wait allows */
 static int l_incoming(lua_State *L)
 {
+	const struct test *t = runner_test(L);
+	uint32_t ms;
+
 	(void)luaL_checkudata(L, 1, RUAS_META);
+	ms = l_wait_timeout(L, 2, "uas:incoming", NULL);
+	if (!lua_istable(L, 2) && t && t->remote_answer_ms > ms)
+		ms = t->remote_answer_ms;
 	runner_wait_begin(L, "uas:incoming", "an INVITE at the remote UAS",
-			  l_wait_timeout(L, 2, "uas:incoming", NULL));
+			  ms);
 
 	return incoming_k(L, LUA_OK, 0);
 }
@@ -917,6 +926,24 @@ static void serve_failed(struct test *t, struct odict *msg)
 }
 
 
+/* How late the UAS's host ran ({ms, at = µs since 1970 when it ran
+ * again}: e.g. a browser page's timers on a busy machine); t:late()'s
+ * second value. */
+static void serve_late(struct test *t, struct odict *msg)
+{
+	const struct odict *params = params_of(msg);
+	uint64_t ms = 0, at = 0;
+
+	if (!params || !odict_get_number(params, &ms, "ms") || !ms ||
+	    ms > 3600 * 1000)
+		return;
+	if (!odict_get_number(params, &at, "at") ||
+	    at < t->started_unix_usec)
+		at = t->started_unix_usec;
+	late_add(t->remote_late, (at - t->started_unix_usec) / 1000, ms);
+}
+
+
 /* Called outside the test's coroutine whenever the agent sent
  * something: modifiers run in the test's Lua state (its main thread),
  * so a call:response() wait is no obstacle. */
@@ -930,6 +957,10 @@ void l_remote_serve(struct test *t)
 	}
 	while ((msg = agent_take(t->agent, "wire"))) {
 		serve_wire(t, msg);
+		mem_deref(msg);
+	}
+	while ((msg = agent_take(t->agent, "late"))) {
+		serve_late(t, msg);
 		mem_deref(msg);
 	}
 	if ((msg = agent_take(t->agent, "failed"))) {

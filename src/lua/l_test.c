@@ -16,8 +16,8 @@
 #include "uas.h"
 #include "link.h"
 #include "uac.h"
+#include "late.h"
 #include "runner.h"
-#include "lag.h"
 #include "l_siptap.h"
 
 
@@ -883,14 +883,36 @@ static int l_uas_t1(lua_State *L)
 }
 
 
-/* t:lag(): the most siptap's own event loop ran late since the test
- * began, in ms (lag.h): the rules do not blame a peer's timing on it */
-static int l_lag(lua_State *L)
+/* t:late([from, to]): how late (ms) siptap's own loop ran in this test,
+ * and the agent's UAS host as the agent reported (0 without one); with
+ * from and to (ms on the wire's clock, as m.time), in a lateness that
+ * touches that interval. A timing that missed by no more was not the
+ * UAS's doing. */
+static int l_late(lua_State *L)
 {
 	struct test *t = check_t(L);
+	const struct late *l[2] = {t->late, t->remote_late};
+	int i;
 
-	lua_pushinteger(L, lag_max_since(t->started_ms));
-	return 1;
+	if (lua_isnoneornil(L, 2)) {
+		for (i = 0; i < 2; i++)
+			lua_pushinteger(L, l[i] ? (lua_Integer)l[i]->max : 0);
+		return 2;
+	}
+	else {
+		const lua_Number from = luaL_checknumber(L, 2);
+		lua_Number to = luaL_checknumber(L, 3);
+
+		if (to > 1e12)   /* math.huge: to the end */
+			to = 1e12;
+		if (from < 0 || to < from)
+			return luaL_error(L, "t:late: from and to must be ms "
+					  "with 0 <= from <= to");
+		for (i = 0; i < 2; i++)
+			lua_pushinteger(L, (lua_Integer)late_within(l[i],
+					(uint64_t)from, (uint64_t)to));
+		return 2;
+	}
 }
 
 
@@ -1136,7 +1158,7 @@ static const luaL_Reg test_methods[] = {
 	{"sleep",      l_sleep},
 	{"t1",         l_t1},
 	{"uas_t1",     l_uas_t1},
-	{"lag",        l_lag},
+	{"late",       l_late},
 	{"name",       l_name},
 	{"wire",       l_wire},
 	{"link",       l_link},

@@ -543,6 +543,29 @@ static int wait_for(lua_State *L, struct lcall *lc, const struct match *m,
 }
 
 
+/* A wait for the UAS's response to the INVITE (its SDP, when it makes
+ * one, is in it): the default wait grows to the time an
+ * agent said its UAS may take to answer (start's answer_ms: a browser
+ * making its SDP on a busy machine); a timeout the scenario gave is
+ * the scenario's. */
+static uint32_t response_timeout(lua_State *L, int opts, const char *fn,
+				 const char *const *known)
+{
+	uint32_t ms = l_wait_timeout(L, opts, fn, known);
+	const struct test *t = runner_test(L);
+	bool given = false;
+
+	if (lua_istable(L, opts)) {
+		given = lua_getfield(L, opts, "timeout") != LUA_TNIL;
+		lua_pop(L, 1);
+	}
+	if (!given && t && t->agent && t->remote_answer_ms > ms)
+		ms = t->remote_answer_ms;
+
+	return ms;
+}
+
+
 /* call:response([code], [{timeout = ms}]) */
 static int l_response(lua_State *L)
 {
@@ -563,7 +586,7 @@ static int l_response(lua_State *L)
 				  "INVITE", m.scode);
 
 	idx = wait_for(L, lc, &m, "call:response", what,
-		       l_wait_timeout(L, opts, "call:response", NULL));
+		       response_timeout(L, opts, "call:response", NULL));
 
 	return response_k(L, LUA_OK, idx);
 }
@@ -621,7 +644,8 @@ static int wait_final(lua_State *L, const char *met, uint32_t cseq,
 
 	(void)re_snprintf(what, sizeof(what), "final response to the %s",
 			  met);
-	idx = wait_for(L, lc, &m, fn, what,
+	idx = wait_for(L, lc, &m, fn, what, !strcmp(met, "INVITE") ?
+		       response_timeout(L, opts, fn, known) :
 		       l_wait_timeout(L, opts, fn, known));
 
 	return response_k(L, LUA_OK, idx);

@@ -21,8 +21,8 @@
 #include "uas.h"
 #include "sandbox.h"
 #include "clock.h"
+#include "late.h"
 #include "runner.h"
-#include "lag.h"
 #include "pcap.h"
 #include "agent.h"
 #include "frame.h"
@@ -885,6 +885,44 @@ static struct hash *world_ports;
 enum { WORLD_PORTS_BUCKETS = 4096 };
 
 
+/* siptap's own lateness: a busy machine runs this loop late, and every
+ * time siptap stamps or sends is late with it. A tick every LAG_TICK_MS
+ * while tests run; how late it fired is charged to each of them, so a
+ * timing check can tell its own lateness from the peer's (t:late()). */
+enum { LAG_TICK_MS = 10, LAG_NOTE_MS = 5 };
+static struct tmr lag_tmr;
+static uint64_t lag_due;
+
+
+static void lag_handler(void *arg)
+{
+	const uint64_t now = clock_mono_ms();
+	const uint64_t late = now > lag_due ? now - lag_due : 0;
+	struct le *le;
+
+	(void)arg;
+	for (le = list_head(&worlds); le; le = le->next) {
+		struct test *t = le->data;
+
+		if (late >= LAG_NOTE_MS && t->wire)
+			late_add(t->late, wire_now(t->wire) / 1000, late);
+	}
+	if (list_isempty(&worlds))
+		return;
+	lag_due = now + LAG_TICK_MS;
+	tmr_start(&lag_tmr, LAG_TICK_MS, lag_handler, NULL);
+}
+
+
+static void lag_watch(void)
+{
+	if (tmr_isrunning(&lag_tmr))
+		return;
+	lag_due = clock_mono_ms() + LAG_TICK_MS;
+	tmr_start(&lag_tmr, LAG_TICK_MS, lag_handler, NULL);
+}
+
+
 static void world_lost(struct test *t, const char *why)
 {
 	struct tap_diag diag = {"message", why, 0};
@@ -1294,6 +1332,11 @@ static int world_make(struct test *t)
 	    hash_alloc(&world_ports, WORLD_PORTS_BUCKETS))
 		return ENOMEM;
 	list_append(&worlds, &t->world_le, t);
+	lag_watch();
+	t->late = mem_zalloc(sizeof(*t->late), NULL);
+	t->remote_late = mem_zalloc(sizeof(*t->remote_late), NULL);
+	if (!t->late || !t->remote_late)
+		return ENOMEM;
 
 	err = wire_alloc(&t->wire, wire_handler, t);
 	if (!err)
@@ -1385,13 +1428,11 @@ static void world_free(struct test *t)
 		sandbox_close(t->L);
 	}
 	t->L = t->co = NULL;
-	if (t->lag_held) {
-		t->lag_held = false;
-		lag_release();
-	}
 
 	t->ws_reg = mem_deref(t->ws_reg);
 	t->ws_lsnr = mem_deref(t->ws_lsnr);
+	t->late = mem_deref(t->late);
+	t->remote_late = mem_deref(t->remote_late);
 	t->link = mem_deref(t->link);
 	t->uac = mem_deref(t->uac);
 	t->uas = mem_deref(t->uas);
@@ -1817,6 +1858,38 @@ static void grave_add(struct test *t)
 }
 
 
+/* Lateness that can move a timing: said in the TAP, so that a reader
+ * of a failed timing knows whose it may be (siptap's, or the host of
+ * the agent's UAS, as the agent reported: not the UAS's own doing). */
+static void late_note(struct test *t)
+{
+	const uint64_t t1 = t->agent ? t->remote_t1 : t->conf->t1;
+	const uint64_t own = t->late ? t->late->max : 0;
+	const uint64_t host = t->remote_late ? t->remote_late->max : 0;
+	char line[256];
+
+	if (own > t1 / 2 || (t->failed && own >= t1 / 10))
+		(void)re_snprintf(line, sizeof(line), "siptap's own loop "
+				  "ran up to %llu ms late in this test (the "
+				  "machine is short of CPU): its times are "
+				  "late by as much",
+				  (unsigned long long)own);
+	else
+		line[0] = '\0';
+	if (line[0])
+		(void)tap_comment(t->out, 1, line);
+	if (host > t1 / 2 || (t->failed && host >= t1 / 10)) {
+		(void)re_snprintf(line, sizeof(line), "the agent's host "
+				  "(%s) ran up to %llu ms late in this test, "
+				  "as the agent reported: the UAS's times are "
+				  "late by as much",
+				  t->remote_name ? t->remote_name : "agent",
+				  (unsigned long long)host);
+		(void)tap_comment(t->out, 1, line);
+	}
+}
+
+
 static void done_handler(void *arg)
 {
 	struct test *t = arg;
@@ -1836,6 +1909,7 @@ static void done_handler(void *arg)
 		if (!t->points && !t->skipped)
 			runner_point(t, false, "the test made no assertions",
 				     NULL, 0);
+		late_note(t);
 		/* a TODO test's failures are findings too: their wire
 		 * is what a maintainer files */
 		if (t->failed || t->todo_failed)
@@ -1915,6 +1989,12 @@ static void remote_name_t1(struct test *t, const struct odict *res)
 	t->remote_t1 = t->conf->t1;
 	if (odict_get_number(res, &t1, "t1") && t1 > 0 && t1 <= 60000)
 		t->remote_t1 = (uint32_t)t1;
+	/* answer_ms: how long its UAS may take to answer here (a browser
+	 * making its SDP on a busy machine); the default response wait
+	 * grows to it (l_uac.c) */
+	t1 = 0;
+	t->remote_answer_ms = odict_get_number(res, &t1, "answer_ms") &&
+		t1 <= 120000 ? (uint32_t)t1 : 0;
 	(void)str_dup(&t->remote_name, name ? name : "agent");
 }
 
@@ -2248,9 +2328,6 @@ int runner_start(struct test *t, runner_done_h *doneh, void *arg)
 	t->doneh = doneh;
 	t->done_arg = arg;
 	t->deadline_ms = clock_mono_ms() + (uint64_t)t->conf->timeout_s * 1000;
-	t->started_ms = clock_mono_ms();
-	t->lag_held = true;
-	lag_hold();
 	t->out = mbuf_alloc(1024);
 	if (!t->out)
 		return ENOMEM;
@@ -2309,9 +2386,6 @@ int runner_start_shared(struct test *t, lua_State *S, runner_done_h *doneh,
 	t->doneh = doneh;
 	t->done_arg = arg;
 	t->deadline_ms = clock_mono_ms() + (uint64_t)t->conf->timeout_s * 1000;
-	t->started_ms = clock_mono_ms();
-	t->lag_held = true;
-	lag_hold();
 	t->out = mbuf_alloc(512);
 	if (!t->out)
 		return ENOMEM;

@@ -18,6 +18,7 @@ struct sandbox_lib;
 struct sizes_udp;
 struct runner_objects;
 struct link;
+struct late;
 struct test;
 
 enum { RUN_MAX_FILTERS = 32, RUN_MAX_JOBS = 256 };
@@ -133,8 +134,6 @@ struct test {
 	const char *file;
 	unsigned index;            /**< 0-based, in the file            */
 	const char *name;
-	uint64_t started_ms;       /**< clock_mono_ms() at runner_start  */
-	bool lag_held;             /**< lag_hold() until world_free      */
 	lua_State *L;
 	lua_State *co;
 	struct wire *wire;
@@ -161,6 +160,7 @@ struct test {
 	struct link *link;         /**< impairment (t:link, --loss)     */
 	uint32_t agent_start_id;   /**< its start request, until answered */
 	uint32_t remote_t1;        /**< the T1 the remote UAS uses, ms  */
+	uint32_t remote_answer_ms; /**< it may take this long to answer */
 	char *remote_name;         /**< e.g. "SIP.js 0.21.2"            */
 	bool remote_webrtc_only;   /**< its UAS takes WebRTC offers only */
 	struct tmr agent_tmr;
@@ -183,6 +183,8 @@ struct test {
 	uint64_t resumed_ms;       /**< monotonic: its Lua last started  */
 	uint64_t started_unix_usec; /**< wall clock of the wire's zero   */
 	uint64_t elapsed_usec;
+	struct late *late;         /**< how late siptap's loop ran in it */
+	struct late *remote_late;  /**< the agent's UAS host's, as reported */
 	bool errored;              /**< a Lua error ended it            */
 	char *first_failure;       /**< description of the first not ok */
 	char *skipped;             /**< it cannot run against this UAS:

@@ -314,12 +314,17 @@ function(c, ctx)
         answered = answered + 1
         goto copy
       end
-      prev = timed[i]
-      if gap < expect * 0.75 - 10 or gap > expect * 1.6 + 30 then
+      local lo, hi = expect * 0.75 - 10, expect * 1.6 + 30
+      if gap < lo or gap > hi then
         bad = { msg = timed[i], why = ("copy %d of RSeq %d came %.0f ms "
                 .. "after the previous one, wanted %d ms"):format(i, e.rseq,
-                gap, expect) }
+                gap, expect),
+                -- a loop running late then moves the gap by as much
+                late = ctx.late and ctx.late(prev.time, timed[i].time,
+                                             gap < lo and lo - gap or
+                                             gap - hi) }
       end
+      prev = timed[i]
       expect = expect * 2
       ::copy::
     end
@@ -335,6 +340,12 @@ function(c, ctx)
                 .. " ms without PRACK, wanted %d retransmission(s) at T1 "
                 .. "%d ms"):format(e.rseq, #timed, stop - e.first.time,
                 due, ctx.t1) }
+        -- the first copy missing was due at T1 * (2^k - 1): a loop late
+        -- from then until the stop, by as much, held it back
+        local k = #timed - answered
+        local at = e.first.time + ctx.t1 * (2 ^ k - 1)
+        bad.late = ctx.late and at < stop and
+                   ctx.late(at, stop, stop - at) or nil
       end
     end
     v[#v + 1] = bad

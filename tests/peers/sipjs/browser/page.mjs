@@ -32,6 +32,7 @@ let ua;
 function seen(dir, data) {
   const text = typeof data === "string" ? data : new TextDecoder().decode(data);
   if (/^\s*$/.test(text)) return;
+  if (stallMs && dir === "sent" && /^SIP\/2\.0 18\d/.test(text)) stallNow();
   // when, in µs since 1970 (siptap's wall clock is this machine's too)
   const at = Math.round((performance.timeOrigin + performance.now()) * 1000);
   notify("wire", { dir, data: text, at });
@@ -55,6 +56,39 @@ window.WebSocket = class extends NativeWebSocket {
     return super.send(data);
   }
 };
+
+// --- how late this page runs ---------------------------------------------
+
+// A busy machine starves the renderer, and a hidden tab's timers may be
+// throttled: SIP.js's timers (retransmissions at T1, 2*T1, ...) are then
+// late by as much. A tick every LATE_TICK_MS measures it; each lateness
+// of LATE_NOTE_MS or more goes to siptap (`late`: how late, and when the
+// page ran again), whose timing checks do not blame SIP.js for a miss
+// within a lateness of that interval (docs/browser.md).
+const LATE_TICK_MS = 10;
+const LATE_NOTE_MS = 20;
+function lateTick(due) {
+  const now = performance.now();
+  const late = Math.round(now - due);
+  if (ua && late >= LATE_NOTE_MS) {
+    notify("late", { ms: late, at: Math.round((performance.timeOrigin + now) * 1000) });
+  }
+  const next = performance.now() + LATE_TICK_MS;
+  setTimeout(() => lateTick(next), LATE_TICK_MS);
+}
+lateTick(performance.now());
+
+// A probe (agent.mjs --fault stall): the main thread busy for stallMs,
+// 50 ms after the next 18x went out, as a starved renderer is.
+let stallMs = 0;
+function stallNow() {
+  const ms = stallMs;
+  stallMs = 0;
+  setTimeout(() => {
+    const end = performance.now() + ms;
+    while (performance.now() < end) { /* busy, on purpose */ }
+  }, 50);
+}
 
 // --- the UserAgent -------------------------------------------------------
 
@@ -85,7 +119,9 @@ function registered(registerer) {
 
 // start: a UserAgent for user, connected to server (ws:// or wss://),
 // registered there; its configuration as agent.mjs says.
-async function start({ server, user, defaults, config }) {
+async function start({ server, user, defaults, config, mathRandom }) {
+  // a probe (agent.mjs --math-random): SIP.js's random draws pinned
+  if (typeof mathRandom === "number") Math.random = () => mathRandom;
   ua = new UserAgent({
     uri: UserAgent.makeURI(`sip:${user}@127.0.0.1`),
     contactName: user,
@@ -170,4 +206,14 @@ window.siptap = {
   stop,
   // a probe (agent.mjs --fault page-error): an exception nobody catches
   fault: () => setTimeout(() => { throw new TypeError("siptap probe: a page error nobody catches"); }, 0),
+  stall: (ms) => { stallMs = ms; },
+  // a probe (agent.mjs --fault slow-sdp): Chromium slow to make SDP
+  slowSdp: (ms) => {
+    for (const name of ["createOffer", "createAnswer"]) {
+      const made = RTCPeerConnection.prototype[name];
+      RTCPeerConnection.prototype[name] = function (...args) {
+        return new Promise((resolve) => setTimeout(resolve, ms)).then(() => made.apply(this, args));
+      };
+    }
+  },
 };
