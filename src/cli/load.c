@@ -119,7 +119,27 @@ struct lcall {
 
 static const char load_usage[] =
 "usage: siptap load --rate CPS [--calls N | --duration S] [options] PATH...\n"
-"see docs/load.md\n";
+"\n"
+"Plays the tests of the scenario files as calls, over and over, every\n"
+"rule checked on every call; TAP at the end (a point a test, a point a\n"
+"rule), stats.csv, histograms and summary.md in the report folder.\n"
+"\n"
+"  --rate CPS          calls started a second, the whole run (needed;\n"
+"                      0.01..100000)\n"
+"  --calls N           start N calls in all, then end\n"
+"  --duration S        start calls for S seconds (default 10)\n"
+"  --max-concurrent M  calls in progress at once (default 10000)\n"
+"  --workers N         processes (default one a core)\n"
+"  --shard K/N         the K-th of N parallel runs; siptap merge DIR...\n"
+"                      combines their reports\n"
+"  --timeout S         time limit of one call (default 5)\n"
+"  --report-dir DIR    where the reports go (default reports/)\n"
+"  --t1 MS, --seed N, --uas-fault NAME, --transport udp|tcp,\n"
+"  --proxy URI, --target ADDR:PORT, --agent ADDR:PORT, --filter TEXT,\n"
+"  --lua-dir DIR, --tap-version 13|14\n"
+"                      as for siptap run\n"
+"\n"
+"More: docs/load.md\n";
 
 
 /* One line, exit 2: the option and what it must be */
