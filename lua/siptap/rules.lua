@@ -96,22 +96,16 @@ end
 
 -- The rules that judge when something happened, to tolerances of tens of
 -- ms. siptap's own loop reads the wire and runs the reference UAS's
--- timers: when it ran later than that during the test (t:lag(), a busy
+-- timers: when it ran later than that during the test (t:late(), a busy
 -- machine, a sibling test's long check), a violation of one of these may
--- be siptap's lateness, and no peer is blamed for it.
-local TIMING = {
-  ["R-RETX-1"] = true, ["R-RETX-2"] = true, ["R-TIMEOUT-1"] = true,
-  ["P-2XX-1"] = true, ["P-RETX-1"] = true, ["P-LONG-1"] = true,
+-- be siptap's lateness, and no peer is blamed for it. R-RETX-1 is not
+-- here: it weighs each gap against the lateness around it (ctx.late,
+-- violation.late); these, coarser, against the most anything ran late in
+-- the whole test, beyond the checkers' own slack (W.slack).
+local COARSE_TIMING = {
+  ["R-RETX-2"] = true, ["R-TIMEOUT-1"] = true, ["P-2XX-1"] = true,
+  ["P-RETX-1"] = true, ["P-LONG-1"] = true,
 }
-
-local function lag_tolerance(ctx)
-  return math.max(30, ctx.t1 // 4)
-end
-
--- R-RETX-1 weighs each time it judges against the lateness around it
--- (ctx.late, violation.late); the others, coarser, against the most the
--- loop ran late in the whole test
-local TIMED_BY_INTERVAL = { ["R-RETX-1"] = true }
 
 local function late_most(t)
   local own, host = t:late()
@@ -178,12 +172,12 @@ local function run(C, t, ids, ctx)
       for _, x in ipairs(violations) do excused = excused and x.late end
       if excused then
         t:skip(first.late, desc)
-      elseif first and TIMING[id] and not TIMED_BY_INTERVAL[id] and
-             late_most(t) > lag_tolerance(ctx) then
+      elseif first and COARSE_TIMING[id] and
+             late_most(t) > C.slack(ctx) then
         t:skip(("not judged: siptap's event loop (or the agent's UAS "
                 .. "host) ran %d ms late during this test (the timing "
                 .. "allows %d ms), so the times read are not the UAS's; it "
-                .. "saw: %s"):format(late_most(t), lag_tolerance(ctx),
+                .. "saw: %s"):format(late_most(t), C.slack(ctx),
                 first.why), desc)
       elseif first then
         -- expected: the rule; observed: what the checkers saw (their

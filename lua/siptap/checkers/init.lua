@@ -36,6 +36,7 @@ for _, family in ipairs(FAMILIES) do
   end
 end
 M.peer_sent = W.peer_sent
+M.slack = W.slack         -- the timing rules' slack (siptap.rules)
 
 for name in pairs(package.loaded) do
   if name:find("^siptap%.checkers%.") then package.loaded[name] = nil end
