@@ -61,16 +61,17 @@ else:
 EOF
 }
 
+tp=${PROXY_TRANSPORT:-udp}
 port=$(free_pair)
 sh "$KAM" start "$tmp/kam" "$port" >"$tmp/kam.start" 2>&1 || {
   echo "proxy-repeat: kamailio did not start:" >&2
   cat "$tmp/kam.start" >&2
   exit 2
 }
-echo "# kamailio (4 UDP workers) on 127.0.0.1:$port, pid $(tail -n 1 "$tmp/kam.start")"
+echo "# kamailio (4 UDP workers) on 127.0.0.1:$port, siptap over $tp, pid $(tail -n 1 "$tmp/kam.start")"
 
 proxy_param=
-[[ ${PROXY_TRANSPORT:-udp} == tcp ]] && proxy_param=";transport=tcp"
+[[ $tp == tcp ]] && proxy_param=";transport=tcp"
 passed=0
 broken=0
 strays=0
@@ -90,17 +91,17 @@ for i in $(seq 1 "$N"); do
   strays=$((strays + n))
   if [[ $rc -eq 0 ]]; then
     passed=$((passed + 1))
-    echo "run $i: pass ($n stray INVITEs answered 481)"
+    echo "run $i ($tp): pass ($n stray INVITEs answered 481)"
     continue
   fi
   # exit 1 is a failing test; anything else (usage, a crash, a signal)
   # is no verdict at all, and not counted as a spurious one
   if [[ $rc -ne 1 ]]; then
     broken=$((broken + 1))
-    echo "run $i: BROKEN (exit $rc, no verdict): $(tail -n 1 "$tmp/run.err")"
+    echo "run $i ($tp): BROKEN (exit $rc, no verdict): $(tail -n 1 "$tmp/run.err")"
     continue
   fi
-  echo "run $i: FAILED (exit $rc): $(tail -n 1 "$tmp/run.err")"
+  echo "run $i ($tp): FAILED (exit $rc): $(tail -n 1 "$tmp/run.err")"
   if [[ -n ${KEEP:-} ]]; then
     mkdir -p "$KEEP" && cp -r "$tmp/r" "$KEEP/run-$i" &&
       cp "$tmp/kam/kamailio.log" "$KEEP/run-$i/"
