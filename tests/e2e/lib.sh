@@ -37,6 +37,12 @@ e2e_init() {
   fi
   TMP="$(mktemp -d "${TMPDIR:-/tmp}/siptap-$E2E_NAME.XXXXXX")"
   trap 'rm -rf "$TMP"' EXIT
+  # every process started from here on carries the mark; the watchdog
+  # (not marked itself) stops them if this script dies without its
+  # EXIT trap (ctest's TIMEOUT is a SIGKILL)
+  export SIPTAP_E2E_RUN="$E2E_NAME.$$.$RANDOM$RANDOM"
+  env -u SIPTAP_E2E_RUN setsid bash "$E2E/watchdog.sh" "$$" \
+    "$SIPTAP_E2E_RUN" </dev/null >/dev/null 2>&1 &
   cd "$ROOT" || exit 1
   # Whatever the caller's shell had, the tests decide the TAP version.
   unset TAP_VERSION
