@@ -167,18 +167,17 @@ static bool via_print(const struct sip_hdr *hdr, const struct sip_msg *msg,
  * is often a .invalid host, RFC 7118 5.2.2): the wire would show a
  * message to port 5060. Over a connection nothing is retransmitted, so
  * no server transaction is missed. */
-static void ws_reply(struct uac *uac, const struct sip_msg *msg,
-		     uint16_t scode, const char *reason, const char *fmt,
-		     ...)
+static int ws_reply_sdp(struct uac *uac, const struct sip_msg *msg,
+			uint16_t scode, const char *reason,
+			const struct mbuf *head, const char *sdp)
 {
 	const struct sip_hdr *cseq = sip_msg_hdr(msg, SIP_HDR_CSEQ);
 	struct mbuf *mb = mbuf_alloc(512);
-	va_list ap;
 	int err;
 
 	if (!mb || !cseq) {
 		mem_deref(mb);
-		return;
+		return mb ? EPROTO : ENOMEM;
 	}
 
 	err  = mbuf_printf(mb, "SIP/2.0 %u %s\r\n", scode, reason);
@@ -190,15 +189,40 @@ static void ws_reply(struct uac *uac, const struct sip_msg *msg,
 		err |= mbuf_printf(mb, ";tag=%08x", rand_u32());
 	err |= mbuf_printf(mb, "\r\nCall-ID: %r\r\nCSeq: %r\r\n",
 			   &msg->callid, &cseq->val);
-	va_start(ap, fmt);
-	err |= mbuf_vprintf(mb, fmt, ap);
-	va_end(ap);
-	err |= mbuf_printf(mb, "Content-Length: 0\r\n\r\n");
+	if (head)
+		err |= mbuf_write_mem(mb, head->buf, head->end);
+	if (sdp)
+		err |= mbuf_printf(mb, "Content-Type: application/sdp\r\n"
+				   "Content-Length: %zu\r\n\r\n%s",
+				   strlen(sdp), sdp);
+	else
+		err |= mbuf_printf(mb, "Content-Length: 0\r\n\r\n");
 	if (!err) {
 		mb->pos = 0;
-		(void)sip_send(uac->sip, NULL, msg->tp, &msg->src, mb);
+		err = sip_send(uac->sip, NULL, msg->tp, &msg->src, mb);
 	}
 	mem_deref(mb);
+
+	return err;
+}
+
+
+static void ws_reply(struct uac *uac, const struct sip_msg *msg,
+		     uint16_t scode, const char *reason, const char *fmt,
+		     ...)
+{
+	struct mbuf *head = mbuf_alloc(128);
+	va_list ap;
+	int err;
+
+	if (!head)
+		return;
+	va_start(ap, fmt);
+	err = mbuf_vprintf(head, fmt, ap);
+	va_end(ap);
+	if (!err)
+		(void)ws_reply_sdp(uac, msg, scode, reason, head, NULL);
+	mem_deref(head);
 }
 
 
@@ -1631,7 +1655,11 @@ static int dialog_reply(struct uac_call *call, const struct sip_msg *msg,
 		err = print_contact(mb, call);   /* target refreshes */
 	if (scode == 500 || scode == 491)
 		err |= mbuf_printf(mb, "Retry-After: 1\r\n");
-	if (!err)
+	/* over siptap's WebSocket down the connection, as ws_reply(); the
+	 * 2xx to a re-INVITE is sent once there (a reliable transport) */
+	if (!err && over_ws(msg))
+		err = ws_reply_sdp(call->uac, msg, scode, reason, mb, sdp);
+	else if (!err)
 		err = sdpgen_treply(call->uac->sip, msg, scode, reason, mb,
 				    sdp, invite && scode < 300 ? &resp : NULL);
 	if (!err && resp)
@@ -1694,15 +1722,6 @@ static bool uac_dialog_answer(struct uac *uac, const struct sip_msg *msg)
 		call->refuse_scode = 0;
 		(void)dialog_reply(call, msg, scode, scode == 491 ?
 				   "Request Pending" : "Refused", NULL);
-		return true;
-	}
-
-	/* over siptap's WebSocket, replies are ws_reply()'s, without a
-	 * body: INFO is taken, an UPDATE or re-INVITE gets 501 below */
-	if (over_ws(msg)) {
-		if (pl_strcmp(&msg->met, "INFO"))
-			return false;
-		ws_reply(uac, msg, 200, "OK", "");
 		return true;
 	}
 

@@ -11,6 +11,7 @@
  * back a second reliable provisional (R-ONE-1) or a 2xx (R-FINAL-1)
  * until the PRACK comes.
  */
+#define _GNU_SOURCE 1  /* memmem() */
 #include <string.h>
 #include <re.h>
 #include "progress.h"
@@ -1621,6 +1622,64 @@ static bool print_route(const struct sip_hdr *hdr, const struct sip_msg *msg,
 }
 
 
+/* Over WebSocket the reference UAS is the client: libre wrote its Via
+ * ("SIP/2.0/TCP laddr", TLS) before it calls this, and it names the
+ * connection's own transport, WS or WSS (RFC 7118 5.2.2). A libre that
+ * wrote no Via yet leaves nothing to change. */
+static int ws_via(enum sip_transp tp, const struct sa *src,
+		  const struct sa *dst, struct mbuf *mb, void *arg)
+{
+	const char *tcp = tp == SIP_TRANSP_TLS ? "Via: SIP/2.0/TLS " :
+		"Via: SIP/2.0/TCP ";
+	const char *ws = tp == SIP_TRANSP_TLS ? "Via: SIP/2.0/WSS " :
+		"Via: SIP/2.0/WS ";
+	const uint8_t *at = memmem(mb->buf, mb->end, tcp, strlen(tcp));
+	struct mbuf *rest;
+	size_t off;
+	int err;
+
+	(void)src;
+	(void)dst;
+	(void)arg;
+	if (!at)
+		return 0;
+	off = (size_t)(at - mb->buf);
+	rest = mbuf_alloc(mb->end - off);
+	if (!rest)
+		return ENOMEM;
+	err = mbuf_write_mem(rest, at + strlen(tcp), mb->end - off -
+			     strlen(tcp));
+	mb->pos = mb->end = off;
+	err |= mbuf_write_str(mb, ws);
+	err |= mbuf_write_mem(mb, rest->buf, rest->end);
+	mem_deref(rest);
+
+	return err;
+}
+
+
+/* Over WebSocket every request of ours goes down the connection the
+ * INVITE came on, to the edge (RFC 7118 5.2.3): the next hop is the
+ * edge's address over the TCP (TLS) connection the WebSocket rides on,
+ * whatever the Contact and the Route say. */
+static int ws_flow(const struct sip_msg *inv, struct uri *flow, char **strp)
+{
+	enum sip_transp tp = ws_transp(inv->tp, &inv->dst, &inv->src);
+	struct pl pl;
+	int err;
+
+	if (tp != SIP_TRANSP_WS && tp != SIP_TRANSP_WSS)
+		return ENOENT;
+	err = re_sdprintf(strp, "sip:%J;transport=%s", &inv->src,
+			  tp == SIP_TRANSP_WSS ? "tls" : "tcp");
+	if (err)
+		return err;
+	pl_set_str(&pl, *strp);
+
+	return uri_decode(flow, &pl);
+}
+
+
 /* The INVITE's Record-Route in order is our route set, its Contact the
  * remote target (RFC 3261 12.1.1); From and To are the INVITE's, the
  * other way round. */
@@ -1701,14 +1760,18 @@ static int dlgreq_sendm(struct dlgreq *q, struct sip_request **reqp,
 	const struct sip_hdr *rr = sip_msg_hdr(inv, SIP_HDR_RECORD_ROUTE);
 	const bool refresh = !strcmp(met, "UPDATE") || !strcmp(met, "INVITE");
 	struct sip_addr target, first;
+	struct uri flow;
 	struct mbuf *mb;
-	char *uri = NULL;
-	int err;
+	char *uri = NULL, *flowstr = NULL;
+	int err, ws;
 
 	if (!contact || sip_addr_decode(&target, &contact->val))
 		return EPROTO;
 	if (rr && sip_addr_decode(&first, &rr->val))
 		return EPROTO;
+	ws = ws_flow(inv, &flow, &flowstr);
+	if (ws && ws != ENOENT)
+		return ws;
 
 	mb = mbuf_alloc(1024);
 	if (!mb)
@@ -1735,10 +1798,12 @@ static int dlgreq_sendm(struct dlgreq *q, struct sip_request **reqp,
 	if (!err) {
 		*reqp = mem_deref(*reqp);
 		err = sip_requestf(reqp, call->uas->sip, stateful, met, uri,
-				   rr ? &first.uri : NULL, NULL, NULL,
+				   !ws ? &flow : rr ? &first.uri : NULL, NULL,
+				   !ws ? ws_via : NULL,
 				   stateful ? dlgreq_resp : NULL, q, "%b",
 				   mb->buf, mb->end);
 	}
+	mem_deref(flowstr);
 	mem_deref(uri);
 	mem_deref(mb);
 

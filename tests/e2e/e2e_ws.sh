@@ -46,7 +46,9 @@ timeout --kill-after=10 120 "$SIPTAP" run --timeout 60 --transport ws \
   --report-dir "$TMP/idle" "$TMP/idle.lua" >"$TMP/idle.tap" 2>"$TMP/idle.err" </dev/null &
 idle_pid=$!
 
-SUITE=(scenarios/flows scenarios/options)
+# scenarios/early: the reference UAS's own requests in the dialog
+# (UPDATE, INFO, re-INVITE, BYE) go down its connection to the edge
+SUITE=(scenarios/flows scenarios/options scenarios/early)
 # the T1-timed checks run one test at a time, as e2e_tls does
 COMMON=(--t1 50 --jobs 1 --tls-cert "$TMP/siptap.pem")
 
@@ -83,6 +85,21 @@ if [[ $(grep -c 'tcp:http:websocket:sip' "$TMP/p-ws.fields") -ge 6 ]]; then
   pass "tshark -Y sip decodes the ws pcap as SIP over WebSocket ($(wc -l <"$TMP/p-ws.fields") messages)"
 else
   fail "tshark did not decode SIP over WebSocket"; show "$TMP/p-ws.fields"; show "$TMP/p-ws.tshark"
+fi
+# the UAS's UPDATE (it is the WebSocket client) says WS in its Via and
+# the UAC's 200 to it carries the answer, down the same connection
+siptap_run "$TMP/u.tap" "$TMP/u.err" run --t1 50 --transport ws --pcap \
+  --report-dir "$TMP/u" --filter "UPDATE after a reliable 183" scenarios/early
+via=$(tshark -r "$TMP/u/pcap/001.pcap" -Y 'sip.Method == "UPDATE"' -T fields \
+  -e sip.Via 2>/dev/null)
+ok=$(tshark -r "$TMP/u/pcap/001.pcap" \
+  -Y 'sip.Status-Code && sip.CSeq.method == "UPDATE" && sdp' -T fields \
+  -e sip.Status-Code 2>/dev/null)
+if [[ $rc -eq 0 && $via == SIP/2.0/WS\ * && $ok == 200 ]]; then
+  pass "the UAS's UPDATE over ws: Via ${via%%;*}, answered 200 with SDP"
+else
+  fail "the UAS's UPDATE over ws: exit $rc, Via '$via', answer '$ok'"
+  show "$TMP/u.tap"
 fi
 if [[ -s "$TMP/p-tcp.fields" ]] && ! grep -q websocket "$TMP/p-tcp.fields"; then
   pass "the check can fail: the tcp pcap has SIP and no WebSocket"
