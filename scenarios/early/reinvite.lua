@@ -98,6 +98,74 @@ test("the UAS's re-INVITE refused 491 is offered again after the back-off",
   t:is(call:bye().status, 200, "BYE answered 200")
 end)
 
+-- Session.invite()'s options with SIP.js's meaning: hold makes the new
+-- offer sendonly (SIP.js's updateDirection), false takes it off hold
+-- (sendrecv); the modifiers run over the offer. The re-INVITE as the
+-- UAC got it: what went on the wire.
+local function reinvite_got(t, cseq)
+  for _, m in ipairs(t:wire()) do
+    if m.role == "uac" and not m.sent and m.method == "INVITE" and
+       m.cseq == cseq then
+      return m.body
+    end
+  end
+  return ""
+end
+
+test("the UAS holds the call and resumes it (sessionDescriptionHandlerOptions.hold)",
+     function(t)
+  local call, inv = confirmed(t)
+  local held = inv:reinvite{ sessionDescriptionHandlerOptions = { hold = true } }
+  t:is(held.status, 200, "the hold re-INVITE is answered 200")
+  local offer = reinvite_got(t, held.cseq)
+  t:like(offer, "a=sendonly", "hold: the offer is sendonly")
+  t:unlike(offer, "a=sendrecv", "hold: no stream of it sendrecv")
+  t:like(held.body, "a=recvonly", "the UAC's answer receives only")
+  local back = inv:reinvite{ sessionDescriptionHandlerOptions = { hold = false } }
+  t:is(back.status, 200, "the resume re-INVITE is answered 200")
+  t:like(reinvite_got(t, back.cseq), "a=sendrecv",
+         "resumed: the offer is sendrecv again")
+  t:is(call:bye().status, 200, "BYE answered 200")
+end)
+
+test("re-INVITE of the UAS's: sessionDescriptionHandlerModifiers run over its offer",
+     function(t)
+  local call, inv = confirmed(t)
+  local types = {}
+  local re = inv:reinvite{ sessionDescriptionHandlerModifiers = {
+    function(sdp, type)
+      types[#types + 1] = type
+      return sdp .. "a=x-siptap-modified\r\n"
+    end } }
+  t:is(re.status, 200, "the re-INVITE is answered 200")
+  t:like(reinvite_got(t, re.cseq), "a=x%-siptap%-modified",
+         "the modified offer went on the wire")
+  t:is(table.concat(types, ","), "offer", "the modifier ran once, over the offer")
+  t:is(call:bye().status, 200, "BYE answered 200")
+end)
+
+-- (the agent's UAS has no t:uas{sdp = "webrtc"}; SIP.js in Chromium
+-- restarts ICE itself: tests/peers/sipjs/run --browser)
+test("re-INVITE of the UAS's: offerOptions.iceRestart gives new ICE credentials",
+     { skip = SIPTAP.agent and "t:uas{sdp = \"webrtc\"} is the reference " ..
+       "UAS's: the agent's UAS has no such option" }, function(t)
+  t:uas{ sdp = "webrtc" }
+  local call = t:uac():invite{ sdp = "webrtc" }
+  local inv = t:uas():incoming()
+  inv:accept()
+  local ok = call:response(200)
+  call:ack(ok)
+  inv:wait("confirmed")
+  local re = inv:reinvite{
+    sessionDescriptionHandlerOptions = { offerOptions = { iceRestart = true } } }
+  t:is(re.status, 200, "the re-INVITE is answered 200")
+  local before = ok.body:match("a=ice%-ufrag:(%S+)")
+  local after = reinvite_got(t, re.cseq):match("a=ice%-ufrag:(%S+)")
+  t:ok(before and after and before ~= after,
+       ("a new ice-ufrag in the offer (%s, then %s)"):format(before, after))
+  t:is(call:bye().status, 200, "BYE answered 200")
+end)
+
 test("no re-INVITE from the UAS before the ACK", function(t)
   local call = t:uac():invite{ sdp = true }
   local inv = t:uas():incoming()

@@ -74,7 +74,8 @@ static const char *const bye_known[] = {"extraHeaders", "timeout", NULL};
 static const char *const info_known[] = {"body", "contentType",
 					 "extraHeaders", "timeout", NULL};
 static const char *const reinvite_known[] = {"sdp", "extraHeaders",
-					     "timeout", NULL};
+	"timeout", "sessionDescriptionHandlerOptions",
+	"sessionDescriptionHandlerModifiers", NULL};
 static const char *const *const own_known[] = {
 	NULL, NULL, NULL, NULL, NULL, bye_known, info_known, reinvite_known
 };

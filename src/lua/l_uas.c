@@ -549,28 +549,39 @@ static void get_sdh_options(lua_State *L, int tbl, struct lopts *o)
 }
 
 
-static void get_modifiers(lua_State *L, int tbl, struct lopts *o)
+/* sessionDescriptionHandlerModifiers of the options at tbl, checked
+ * (fn names the call in errors): pushes the list and returns its stack
+ * index, or pushes nil and returns 0 */
+int l_sdh_modifiers(lua_State *L, int tbl, const char *fn)
 {
 	size_t i, n;
 
 	lua_getfield(L, tbl, "sessionDescriptionHandlerModifiers");
 	if (lua_isnil(L, -1))
-		return;
+		return 0;
 	if (!lua_istable(L, -1))
 		luaL_error(L, "%s: sessionDescriptionHandlerModifiers must be "
-			   "a list of functions, got %s", o->fn,
+			   "a list of functions, got %s", fn,
 			   luaL_typename(L, -1));
 
 	n = (size_t)luaL_len(L, -1);
 	for (i = 0; i < n; i++) {
 		if (lua_rawgeti(L, -1, (lua_Integer)i + 1) != LUA_TFUNCTION)
 			luaL_error(L, "%s: sessionDescriptionHandlerModifiers"
-				   "[%d] must be a function, got %s", o->fn,
+				   "[%d] must be a function, got %s", fn,
 				   (int)i + 1, luaL_typename(L, -1));
 		lua_pop(L, 1);
 	}
-	o->modifiers = lua_gettop(L);
-	o->sdh_given = o->sdh_given || n > 0;
+
+	return lua_gettop(L);
+}
+
+
+static void get_modifiers(lua_State *L, int tbl, struct lopts *o)
+{
+	o->modifiers = l_sdh_modifiers(L, tbl, o->fn);
+	o->sdh_given = o->sdh_given ||
+		(o->modifiers && luaL_len(L, o->modifiers) > 0);
 }
 
 
@@ -651,45 +662,53 @@ static const char *modifier_where(lua_State *L, int idx)
 }
 
 
-/* Runs the modifiers in order over the SDP on top of the stack, as
- * SIP.js does: modifier(sdp, type), type "offer" or "answer" as the
- * description is (a one-argument modifier just ignores it). An error
- * inside one, or a result that is no string, names its index and where
- * it is defined. Leaves the result on top. */
-static void apply_modifiers(lua_State *L, const struct lopts *o,
-			    const char *type, bool remote)
+/* Runs the modifiers (the list at `list`, 0: none) in order over the SDP
+ * on top of the stack, as SIP.js does: modifier(sdp, type), type
+ * "offer" or "answer" as the description is (a one-argument modifier
+ * just ignores it). An error inside one, or a result that is no
+ * string, names fn, its index and where it is defined. Leaves the
+ * result on top. */
+void l_sdh_modify(lua_State *L, int list, const char *fn, const char *type,
+		  bool remote)
 {
 	const char *which = remote ? "remote" : "local";
 	size_t i, n;
 
-	if (!o->modifiers)
+	if (!list)
 		return;
 
-	n = (size_t)luaL_len(L, o->modifiers);
+	n = (size_t)luaL_len(L, list);
 	for (i = 0; i < n; i++) {
-		lua_rawgeti(L, o->modifiers, (lua_Integer)i + 1);
+		lua_rawgeti(L, list, (lua_Integer)i + 1);
 		lua_insert(L, -2);
 		lua_pushstring(L, type);
 		if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
 			const char *why = luaL_tolstring(L, -1, NULL);
 
-			lua_rawgeti(L, o->modifiers, (lua_Integer)i + 1);
+			lua_rawgeti(L, list, (lua_Integer)i + 1);
 			luaL_error(L, "%s: sessionDescriptionHandlerModifiers"
 				   "[%d] raised: %s (the modifier at %s, run "
-				   "over the %s %s)", o->fn, (int)i + 1, why,
+				   "over the %s %s)", fn, (int)i + 1, why,
 				   modifier_where(L, -1), which, type);
 		}
 		if (lua_type(L, -1) != LUA_TSTRING) {
 			const char *got = luaL_typename(L, -1);
 
-			lua_rawgeti(L, o->modifiers, (lua_Integer)i + 1);
+			lua_rawgeti(L, list, (lua_Integer)i + 1);
 			luaL_error(L, "%s: sessionDescriptionHandlerModifiers"
 				   "[%d] must return the SDP as a string, got %s "
 				   "(the modifier at %s, run over the %s %s)",
-				   o->fn, (int)i + 1, got,
-				   modifier_where(L, -1), which, type);
+				   fn, (int)i + 1, got, modifier_where(L, -1),
+				   which, type);
 		}
 	}
+}
+
+
+static void apply_modifiers(lua_State *L, const struct lopts *o,
+			    const char *type, bool remote)
+{
+	l_sdh_modify(L, o->modifiers, o->fn, type, remote);
 }
 
 

@@ -14,6 +14,8 @@
 #include <lauxlib.h>
 #include <re.h>
 #include "progress.h"
+#include "sdp.h"
+#include "webrtc.h"
 #include "uas.h"
 #include "wire.h"
 #include "runner.h"
@@ -146,25 +148,108 @@ static int own_request(lua_State *L, const char *met, const char *fn,
 }
 
 
-/* The offer of inv:update() and inv:reinvite() (option sdp at index 2,
- * pushed): an SDP string; false: none (nil pushed); none or true: the
- * UAS's SDP again as a new offer (its o= version one up). */
-static const char *push_offer(lua_State *L, const char *met, const char *fn)
+#define SDHO "sessionDescriptionHandlerOptions"
+
+/* What sessionDescriptionHandlerOptions ask of a new offer. */
+struct reoffer {
+	bool given;             /* the table is there                  */
+	bool hold;              /* SIP.js's hold (false: resume)       */
+	bool ice_restart;       /* offerOptions.iceRestart             */
+};
+
+
+/* The value on top is nil or of type `type`; raises naming the key. */
+static bool sdh_typed(lua_State *L, const char *fn, const char *key, int type)
+{
+	if (lua_isnil(L, -1))
+		return false;
+	if (lua_type(L, -1) != type)
+		luaL_error(L, "%s: " SDHO ".%s must be a %s, got %s", fn, key,
+			   lua_typename(L, type), luaL_typename(L, -1));
+
+	return true;
+}
+
+
+/* A name SIP.js has that a new offer of siptap's UAS cannot make true:
+ * it offers the call's own media again. An error, never a no-op. */
+static void sdh_refused(lua_State *L, int tbl, const char *fn,
+			const char *key, const char *why)
+{
+	lua_getfield(L, tbl, key);
+	if (!lua_isnil(L, -1))
+		luaL_error(L, "%s: " SDHO ".%s: SIP.js has it, siptap cannot "
+			   "honour it in a new offer (%s)", fn, key, why);
+	lua_pop(L, 1);
+}
+
+
+/* sessionDescriptionHandlerOptions of inv:update() and inv:reinvite(),
+ * with SIP.js's meaning for Session.invite(): hold (its updateDirection
+ * for an offer, sdpgen_hold) and offerOptions.iceRestart (new ICE
+ * credentials) change the offer; iceGatheringTimeout changes nothing
+ * siptap makes; what would change the call's media is refused. */
+static void get_reoffer(lua_State *L, const char *fn, struct reoffer *r)
+{
+	static const char *const known[] = {
+		"hold", "offerOptions", "answerOptions", "constraints",
+		"iceGatheringTimeout", "dataChannel", "dataChannelLabel",
+		"dataChannelOptions", NULL
+	};
+	static const char *const offer[] = {
+		"iceRestart", "offerToReceiveAudio", "offerToReceiveVideo",
+		"voiceActivityDetection", NULL
+	};
+	const char *media = "the UAS offers the call's media again";
+	const char *pc = "RTCPeerConnection's, no SDP of siptap's changes";
+	int s, t;
+
+	if (!lua_istable(L, 2) || lua_getfield(L, 2, SDHO) == LUA_TNIL)
+		return;
+	if (!lua_istable(L, -1))
+		luaL_error(L, "%s: " SDHO " must be a table, got %s", fn,
+			   luaL_typename(L, -1));
+	s = lua_gettop(L);
+	l_check_options(L, s, lua_pushfstring(L, "%s: " SDHO, fn), known);
+	r->given = true;
+
+	lua_getfield(L, s, "hold");
+	if (sdh_typed(L, fn, "hold", LUA_TBOOLEAN))
+		r->hold = lua_toboolean(L, -1);
+	sdh_refused(L, s, fn, "constraints", media);
+	sdh_refused(L, s, fn, "dataChannel", media);
+	sdh_refused(L, s, fn, "dataChannelLabel", media);
+	sdh_refused(L, s, fn, "dataChannelOptions", media);
+	sdh_refused(L, s, fn, "answerOptions", "the request makes an offer");
+	lua_getfield(L, s, "iceGatheringTimeout");
+	if (sdh_typed(L, fn, "iceGatheringTimeout", LUA_TNUMBER) &&
+	    !(lua_tonumber(L, -1) >= 0))
+		luaL_error(L, "%s: " SDHO ".iceGatheringTimeout must be a "
+			   "number of ms, 0 or more", fn);
+
+	lua_getfield(L, s, "offerOptions");
+	t = lua_gettop(L);
+	if (!sdh_typed(L, fn, "offerOptions", LUA_TTABLE))
+		return;
+	l_check_options(L, t, lua_pushfstring(L, "%s: " SDHO ".offerOptions",
+					      fn), offer);
+	sdh_refused(L, t, fn, "offerToReceiveAudio", pc);
+	sdh_refused(L, t, fn, "offerToReceiveVideo", pc);
+	sdh_refused(L, t, fn, "voiceActivityDetection", pc);
+	lua_getfield(L, t, "iceRestart");
+	if (sdh_typed(L, fn, "offerOptions.iceRestart", LUA_TBOOLEAN))
+		r->ice_restart = lua_toboolean(L, -1);
+}
+
+
+/* The UAS's SDP again as a new offer (its o= version one up), shaped by
+ * the options as SIP.js's handler would shape its own: pushed. */
+static void push_next_offer(lua_State *L, const char *met, const char *fn,
+			    const struct reoffer *r)
 {
 	const char *why = NULL;
-	char *sdp = NULL;
-	int t;
-
-	t = lua_istable(L, 2) ? lua_getfield(L, 2, "sdp") : LUA_TNIL;
-	if (t == LUA_TSTRING)
-		return l_check_nul(L, -1, fn, "sdp");
-	if (t == LUA_TBOOLEAN && !lua_toboolean(L, -1)) {
-		lua_pushnil(L);
-		return NULL;
-	}
-	if (t != LUA_TNIL && t != LUA_TBOOLEAN)
-		luaL_error(L, "%s: sdp must be an SDP string or false, got "
-			   "%s", fn, luaL_typename(L, -1));
+	char *sdp = NULL, *held = NULL, *fresh = NULL;
+	int err;
 
 	/* what the RFCs forbid is said first */
 	if (uas_request_allowed(l_inv_call(L), met, true, &why))
@@ -172,10 +257,54 @@ static const char *push_offer(lua_State *L, const char *met, const char *fn)
 	if (uas_call_next_offer(l_inv_call(L), &sdp))
 		luaL_error(L, "%s: no SDP of the UAS's yet to offer again: "
 			   "give sdp = \"...\" or sdp = false", fn);
-	lua_pushstring(L, sdp);
+	err = r->given ? sdpgen_hold(&held, sdp, r->hold) : 0;
+	if (!err && r->ice_restart)
+		err = webrtc_ice_restart(&fresh, held ? held : sdp);
+	if (!err)
+		lua_pushstring(L, fresh ? fresh : held ? held : sdp);
+	mem_deref(fresh);
+	mem_deref(held);
 	mem_deref(sdp);
+	if (err)
+		luaL_error(L, "%s: %s", fn, strerror(err));
+}
 
-	return lua_tostring(L, -1);
+
+/* The offer of inv:update() and inv:reinvite() (options at index 2),
+ * pushed: sdp, an SDP string; false: none (nil pushed); none or true:
+ * the UAS's SDP again (push_next_offer). sessionDescriptionHandler-
+ * Modifiers run over the offer, as SIP.js runs them over its own. */
+static const char *push_offer(lua_State *L, const char *met, const char *fn)
+{
+	struct reoffer r = {false, false, false};
+	int t, mods;
+
+	get_reoffer(L, fn, &r);
+	mods = lua_istable(L, 2) ? l_sdh_modifiers(L, 2, fn) : 0;
+	t = lua_istable(L, 2) ? lua_getfield(L, 2, "sdp") : LUA_TNIL;
+	if (t != LUA_TNIL && t != LUA_TSTRING && t != LUA_TBOOLEAN)
+		luaL_error(L, "%s: sdp must be an SDP string or false, got "
+			   "%s", fn, luaL_typename(L, -1));
+	if (t != LUA_TNIL && r.given)
+		luaL_error(L, "%s: sdp and " SDHO " together: the options "
+			   "shape the UAS's own offer, sdp replaces it; give "
+			   "one", fn);
+	if (t == LUA_TBOOLEAN && !lua_toboolean(L, -1)) {
+		if (mods && luaL_len(L, mods) > 0)
+			luaL_error(L, "%s: sessionDescriptionHandlerModifiers "
+				   "with sdp = false: there is no offer to "
+				   "modify (the answer in the ACK is siptap's)",
+				   fn);
+		lua_pushnil(L);
+		return NULL;
+	}
+	if (t == LUA_TSTRING)
+		(void)l_check_nul(L, -1, fn, "sdp");
+	else
+		push_next_offer(L, met, fn, &r);
+	l_sdh_modify(L, mods, fn, "offer", false);
+
+	return l_check_nul(L, -1, fn, "the modified offer");
 }
 
 
@@ -184,7 +313,7 @@ static const char *push_offer(lua_State *L, const char *met, const char *fn)
 static int offer_request(lua_State *L, const char *met, const char *fn)
 {
 	static const char *const known[] = {"sdp", "extraHeaders", "timeout",
-					    NULL};
+		SDHO, "sessionDescriptionHandlerModifiers", NULL};
 	const char *body;
 
 	lua_settop(L, 2);
@@ -195,14 +324,16 @@ static int offer_request(lua_State *L, const char *met, const char *fn)
 }
 
 
-/* inv:update([{sdp =, extraHeaders =, timeout =}]) */
+/* inv:update([{sdp =, extraHeaders =, timeout =,
+ *              sessionDescriptionHandlerOptions =, ...Modifiers =}]) */
 int l_uas_update(lua_State *L)
 {
 	return offer_request(L, "UPDATE", "inv:update");
 }
 
 
-/* inv:reinvite([{sdp =, extraHeaders =, timeout =}]): the UAS's
+/* inv:reinvite([{sdp =, extraHeaders =, timeout =, sessionDescription-
+ * HandlerOptions =, sessionDescriptionHandlerModifiers =}]): the UAS's
  * re-INVITE after the ACK (RFC 3261 14.1); its 2xx is ACKed (with the
  * answer, when the 2xx offered) before the 2xx is returned. */
 int l_uas_reinvite(lua_State *L)

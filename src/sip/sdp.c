@@ -664,6 +664,85 @@ int sdpgen_align(char **sdpp, const char *answer, const char *offer)
 }
 
 
+/* SIP.js's direction for a new offer (its session description handler's
+ * updateDirection() in the stable state): on hold, what sent goes on
+ * sending only and what did not send goes inactive; off hold, what sent
+ * sends and receives, and the rest receives. */
+static enum sdp_dir hold_dir(enum sdp_dir d, bool hold)
+{
+	const bool sends = d == SDP_SENDRECV || d == SDP_SENDONLY;
+
+	if (hold)
+		return sends ? SDP_SENDONLY : SDP_INACTIVE;
+
+	return sends ? SDP_SENDRECV : SDP_RECVONLY;
+}
+
+
+struct holdw {
+	bool hold;
+	enum sdp_dir session;   /* the session level's, else sendrecv */
+	bool media;             /* in an m= section                   */
+	bool active;            /* its port is not 0                  */
+	bool has_dir;           /* it has its own direction line      */
+};
+
+
+static int hold_line(struct mbuf *mb, const struct pl *line, void *arg)
+{
+	struct holdw *h = arg;
+	struct pl port;
+	enum sdp_dir d;
+	bool found;
+
+	if (!line || starts(line, "m=")) {
+		/* the section before gets the session's direction, mapped */
+		if (h->media && h->active && !h->has_dir &&
+		    mbuf_printf(mb, "a=%s\r\n",
+				directions[hold_dir(h->session, h->hold)]))
+			return ENOMEM;
+		if (!line)
+			return 0;
+		h->media = true;
+		h->has_dir = false;
+		h->active = !re_regex(line->p, line->l, "m=[^ ]+ [0-9]+",
+				      NULL, &port) && pl_u32(&port) != 0;
+		return put(mb, line);
+	}
+	d = pl_direction(line, &found);
+	if (!found)
+		return put(mb, line);
+	if (!h->media) {
+		h->session = d;         /* each section gets its own */
+		return 0;
+	}
+	h->has_dir = true;
+	if (!h->active)
+		return put(mb, line);
+
+	return mbuf_printf(mb, "a=%s\r\n", directions[hold_dir(d, h->hold)]);
+}
+
+
+/* sdp as SIP.js offers it again with sessionDescriptionHandlerOptions
+ * .hold (true) or without it (false): each m= section that is not
+ * rejected gets its own direction line, hold_dir() of the one it had
+ * (its own, else the session's, else sendrecv). */
+int sdpgen_hold(char **sdpp, const char *sdp, bool hold)
+{
+	struct holdw h;
+
+	if (!sdpp || !sdp)
+		return EINVAL;
+
+	memset(&h, 0, sizeof(h));
+	h.hold = hold;
+	h.session = SDP_SENDRECV;
+
+	return rewrite(sdpp, sdp, hold_line, &h);
+}
+
+
 /* Does an answer take nothing of its offer (every m= port 0, or no m=
  * line at all)? Then the offer is refused instead (RFC 3264 6: 488). */
 bool sdpgen_rejected(const char *sdp)

@@ -50,6 +50,7 @@ bool sdpgen_direction_known(const char *dir);
 bool sdpgen_rejected(const char *sdp);
 bool sdpgen_same(const char *a, const char *b);
 int  sdpgen_moved(char **sdpp, const char *sdp);
+int  sdpgen_hold(char **sdpp, const char *sdp, bool hold);
 int  sdpgen_treply(struct sip *sip, const struct sip_msg *msg,
 		   uint16_t scode, const char *reason, struct mbuf *head,
 		   const char *sdp, struct mbuf **mbp);

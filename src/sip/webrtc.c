@@ -795,6 +795,47 @@ int webrtc_answer(char **sdpp, const struct sa *laddr,
 }
 
 
+/* sdp with fresh ICE credentials (offerOptions.iceRestart, RFC 8839
+ * 4.4.1.1.1: a new ufrag and pwd restart ICE): every a=ice-ufrag and
+ * a=ice-pwd line gets the same new pair, as one bundled transport has
+ * one. An SDP without them (RTP/AVP) comes back the same. */
+int webrtc_ice_restart(char **sdpp, const char *sdp)
+{
+	char ufrag[UFRAG_LEN + 1], pwd[PWD_LEN + 1];
+	struct mbuf *mb;
+	const char *p;
+	int err = 0;
+
+	if (!sdpp || !sdp)
+		return EINVAL;
+	mb = mbuf_alloc(strlen(sdp) + 64);
+	if (!mb)
+		return ENOMEM;
+
+	ice_str(ufrag, UFRAG_LEN);
+	ice_str(pwd, PWD_LEN);
+	for (p = sdp; *p && !err; ) {
+		size_t n = strcspn(p, "\n");
+		const size_t eol = n && p[n - 1] == '\r' ? n - 1 : n;
+
+		if (!strncmp(p, "a=ice-ufrag:", 12))
+			err = mbuf_printf(mb, "a=ice-ufrag:%s\r\n", ufrag);
+		else if (!strncmp(p, "a=ice-pwd:", 10))
+			err = mbuf_printf(mb, "a=ice-pwd:%s\r\n", pwd);
+		else
+			err = mbuf_printf(mb, "%b\r\n", p, eol);
+		p += p[n] ? n + 1 : n;
+	}
+	if (!err) {
+		mb->pos = 0;
+		err = mbuf_strdup(mb, sdpp, mbuf_get_left(mb));
+	}
+	mem_deref(mb);
+
+	return err;
+}
+
+
 /* The WebRTC profile (RFC 8829 5.1.2): a UDP/TLS/RTP/SAVPF section,
  * ICE credentials and a DTLS fingerprint. */
 bool webrtc_is_offer(const char *sdp)

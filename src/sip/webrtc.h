@@ -30,3 +30,4 @@ int  webrtc_offer(char **sdpp, const struct sa *laddr,
 int  webrtc_answer(char **sdpp, const struct sa *laddr,
 		   const struct webrtc_opts *opts, const char *offer);
 bool webrtc_is_offer(const char *sdp);
+int  webrtc_ice_restart(char **sdpp, const char *sdp);

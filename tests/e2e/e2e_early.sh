@@ -107,6 +107,26 @@ test("inv:reinvite sdp not a string", function(t)
   inv:wait("confirmed")
   inv:reinvite{ sdp = 5 }
 end)
+local function up(t)
+  local call = t:uac():invite{ sdp = true }
+  local inv = t:uas():incoming()
+  inv:accept()
+  call:ack(call:response(200))
+  inv:wait("confirmed")
+  return inv
+end
+test("inv:reinvite constraints", function(t)
+  up(t):reinvite{ sessionDescriptionHandlerOptions = { constraints = { video = true } } }
+end)
+test("inv:reinvite sdp and hold", function(t)
+  up(t):reinvite{ sdp = "v=0\r\n", sessionDescriptionHandlerOptions = { hold = true } }
+end)
+test("inv:reinvite hold not a boolean", function(t)
+  up(t):reinvite{ sessionDescriptionHandlerOptions = { hold = "yes" } }
+end)
+test("inv:reinvite modifier returns nothing", function(t)
+  up(t):reinvite{ sessionDescriptionHandlerModifiers = { function() end } }
+end)
 test("a good one still runs", function(t)
   local call = t:uac():invite{ sdp = true }
   local inv = t:uas():incoming()
@@ -121,7 +141,11 @@ for want in "bad.lua:5: call:update: sdp must be true or an SDP string, got numb
             "bad.lua:15: inv:info: a body needs its contentType" \
             "bad.lua:18: bad argument #2 to 'refuse' (a final status code 300..699)" \
             "bad.lua:25: inv:update: extraHeaders[1]:" \
-            "bad.lua:33: inv:reinvite: sdp must be an SDP string or false, got number"; do
+            "bad.lua:33: inv:reinvite: sdp must be an SDP string or false, got number" \
+            "bad.lua:44: inv:reinvite: sessionDescriptionHandlerOptions.constraints: SIP.js has it, siptap cannot honour it in a new offer" \
+            "bad.lua:47: inv:reinvite: sdp and sessionDescriptionHandlerOptions together" \
+            "bad.lua:50: inv:reinvite: sessionDescriptionHandlerOptions.hold must be a boolean, got string" \
+            "bad.lua:53: inv:reinvite: sessionDescriptionHandlerModifiers[1] must return the SDP as a string, got nil"; do
   if grep -qF -- "$want" "$TMP/bad.tap"; then
     pass "error: $want"
   else
@@ -129,7 +153,7 @@ for want in "bad.lua:5: call:update: sdp must be true or an SDP string, got numb
     grep -E 'message:' "$TMP/bad.tap" | sed 's/^/  | /'
   fi
 done
-if grep -q '^ok 7 - a good one still runs' "$TMP/bad.tap" && [[ $rc -eq 1 ]] &&
+if grep -q '^ok 11 - a good one still runs' "$TMP/bad.tap" && [[ $rc -eq 1 ]] &&
    tap_check "$TMP/bad.tap" >"$TMP/bad.chk" &&
    [[ -s "$TMP/r-bad/junit.xml" ]]; then
   pass "bad scenarios fail one point each, the rest runs, reports written"
