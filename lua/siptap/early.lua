@@ -66,6 +66,19 @@ function M.taken(sdp)
   return n
 end
 
+-- A call up and confirmed: the INVITE (invite: uac:invite's options,
+-- default an offer), its 200 and the ACK, the UAS sure of it. Returns
+-- the call, the invitation and the 200.
+function M.confirmed(t, invite)
+  local call = t:uac():invite(invite or { sdp = true })
+  local inv = t:uas():incoming()
+  inv:accept()
+  local ok = call:response(200)
+  call:ack(ok)
+  inv:wait("confirmed")
+  return call, inv, ok
+end
+
 function M.same_streams(t, sdp, n, what)
   return t:is(M.taken(sdp), n, what)
 end

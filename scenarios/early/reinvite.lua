@@ -4,17 +4,8 @@
 -- Retry-After (RFC 3261 14.2).
 local early = require "siptap.early"
 
--- A call up: the 200 ACKed, the invitation confirmed; the call, the
--- invitation and the 200
-local function confirmed(t)
-  local call = t:uac():invite{ sdp = true }
-  local inv = t:uas():incoming()
-  inv:accept()
-  local ok = call:response(200)
-  call:ack(ok)
-  inv:wait("confirmed")
-  return call, inv, ok
-end
+-- A call up: the 200 ACKed, the invitation confirmed
+local confirmed = early.confirmed
 
 test("re-INVITE with an offer: the answer in its 200", function(t)
   local call, inv, ok = confirmed(t)
@@ -150,12 +141,7 @@ test("re-INVITE of the UAS's: offerOptions.iceRestart gives new ICE credentials"
      { skip = SIPTAP.agent and "t:uas{sdp = \"webrtc\"} is the reference " ..
        "UAS's: the agent's UAS has no such option" }, function(t)
   t:uas{ sdp = "webrtc" }
-  local call = t:uac():invite{ sdp = "webrtc" }
-  local inv = t:uas():incoming()
-  inv:accept()
-  local ok = call:response(200)
-  call:ack(ok)
-  inv:wait("confirmed")
+  local call, inv, ok = confirmed(t, { sdp = "webrtc" })
   local re = inv:reinvite{
     sessionDescriptionHandlerOptions = { offerOptions = { iceRestart = true } } }
   t:is(re.status, 200, "the re-INVITE is answered 200")

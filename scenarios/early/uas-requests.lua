@@ -54,11 +54,7 @@ end)
 
 -- (a WebRTC offer: SIP.js in Chromium takes no other, docs/browser.md)
 test("the UAS hangs up: BYE after the ACK; INFO before it", function(t)
-  local call = t:uac():invite{ sdp = "webrtc" }
-  local inv = t:uas():incoming()
-  inv:accept()
-  call:ack(call:response(200))
-  inv:wait("confirmed")
+  local call, inv = early.confirmed(t, { sdp = "webrtc" })
   local i = inv:info{ body = "Signal=5\r\nDuration=160\r\n",
                       contentType = "application/dtmf-relay" }
   t:is(i.status, 200, "INFO answered 200")

@@ -53,12 +53,7 @@ end)
 
 test("UPDATE in the confirmed dialog: the answer in its 200 [P-UPD-1]",
      function(t)
-  local call = t:uac():invite{ sdp = true }
-  local inv = t:uas():incoming()
-  inv:accept()
-  local ok = call:response(200)
-  call:ack(ok)
-  inv:wait("confirmed")
+  local call, _, ok = early.confirmed(t)
   local u = call:update(ok, { sdp = early.offer{ port = 40050 } })
   t:is(u.status, 200, "P-UPD-1: UPDATE answered 200")
   early.same_streams(t, u.body, 1, "P-UPD-1: with the answer")
