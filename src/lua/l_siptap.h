@@ -75,6 +75,7 @@ void l_uas_register(lua_State *L, const char *uas_meta, const char *inv_meta,
 void l_uas_push_request(lua_State *L, struct test *t,
 			const struct pl *callid);
 void l_uas_reject_args(lua_State *L);
+bool l_sdh_typed(lua_State *L, const char *fn, const char *key, int type);
 int  l_sdh_modifiers(lua_State *L, int tbl, const char *fn);
 void l_sdh_modify(lua_State *L, int list, const char *fn, const char *type,
 		  bool remote);

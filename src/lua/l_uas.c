@@ -299,14 +299,14 @@ static void sdh_check(lua_State *L, const struct lopts *o, int tbl,
 }
 
 
-/* The value on top is nil or of type `type`; raises naming the key. */
-static bool sdh_typed(lua_State *L, const struct lopts *o, const char *key,
-		      int type)
+/* The value on top is nil or of type `type`; raises naming fn and the
+ * key of sessionDescriptionHandlerOptions. */
+bool l_sdh_typed(lua_State *L, const char *fn, const char *key, int type)
 {
 	if (lua_isnil(L, -1))
 		return false;
 	if (lua_type(L, -1) != type)
-		luaL_error(L, "%s: " SDHO ".%s must be a %s, got %s", o->fn,
+		luaL_error(L, "%s: " SDHO ".%s must be a %s, got %s", fn,
 			   key, lua_typename(L, type), luaL_typename(L, -1));
 
 	return true;
@@ -361,7 +361,7 @@ static void get_constraints(lua_State *L, int s, struct lopts *o)
 
 	lua_getfield(L, s, "constraints");
 	c = lua_gettop(L);
-	if (!sdh_typed(L, o, "constraints", LUA_TTABLE))
+	if (!l_sdh_typed(L, o->fn, "constraints", LUA_TTABLE))
 		return;
 	sdh_check(L, o, c, ".constraints", known);
 	o->sdh.constrained = true;
@@ -387,19 +387,19 @@ static void get_offer_answer(lua_State *L, int s, struct lopts *o)
 
 	lua_getfield(L, s, "offerOptions");
 	t = lua_gettop(L);
-	if (sdh_typed(L, o, "offerOptions", LUA_TTABLE)) {
+	if (l_sdh_typed(L, o->fn, "offerOptions", LUA_TTABLE)) {
 		sdh_check(L, o, t, ".offerOptions", offer);
 		sdh_cannot(L, o, t, "offerToReceiveAudio", why);
 		sdh_cannot(L, o, t, "offerToReceiveVideo", why);
 		sdh_cannot(L, o, t, "voiceActivityDetection", why);
 		lua_getfield(L, t, "iceRestart");
-		if (sdh_typed(L, o, "offerOptions.iceRestart", LUA_TBOOLEAN))
+		if (l_sdh_typed(L, o->fn, "offerOptions.iceRestart", LUA_TBOOLEAN))
 			o->sdh.ice_restart = lua_toboolean(L, -1);
 	}
 
 	lua_getfield(L, s, "answerOptions");
 	t = lua_gettop(L);
-	if (sdh_typed(L, o, "answerOptions", LUA_TTABLE)) {
+	if (l_sdh_typed(L, o->fn, "answerOptions", LUA_TTABLE)) {
 		sdh_check(L, o, t, ".answerOptions", answer);
 		sdh_cannot(L, o, t, "voiceActivityDetection", why);
 	}
@@ -428,7 +428,7 @@ static void get_channel(lua_State *L, int s, struct lopts *o)
 	int t;
 
 	lua_getfield(L, s, "iceGatheringTimeout");
-	if (sdh_typed(L, o, "iceGatheringTimeout", LUA_TNUMBER)) {
+	if (l_sdh_typed(L, o->fn, "iceGatheringTimeout", LUA_TNUMBER)) {
 		const lua_Number ms = lua_tonumber(L, -1);
 
 		if (!(ms >= 0) || ms == HUGE_VAL)
@@ -438,21 +438,21 @@ static void get_channel(lua_State *L, int s, struct lopts *o)
 	}
 
 	lua_getfield(L, s, "dataChannel");
-	if (sdh_typed(L, o, "dataChannel", LUA_TBOOLEAN))
+	if (l_sdh_typed(L, o->fn, "dataChannel", LUA_TBOOLEAN))
 		o->datachannel = lua_toboolean(L, -1);
 	lua_getfield(L, s, "dataChannelLabel");
-	(void)sdh_typed(L, o, "dataChannelLabel", LUA_TSTRING);
+	(void)l_sdh_typed(L, o->fn, "dataChannelLabel", LUA_TSTRING);
 
 	lua_getfield(L, s, "dataChannelOptions");
 	t = lua_gettop(L);
-	if (!sdh_typed(L, o, "dataChannelOptions", LUA_TTABLE))
+	if (!l_sdh_typed(L, o->fn, "dataChannelOptions", LUA_TTABLE))
 		return;
 	sdh_check(L, o, t, ".dataChannelOptions", known);
 	for (i = 0; i < ARRAY_SIZE(init); i++) {
 		lua_getfield(L, t, init[i].key);
 		(void)re_snprintf(key, sizeof(key), "dataChannelOptions.%s",
 				  init[i].key);
-		(void)sdh_typed(L, o, key, init[i].type);
+		(void)l_sdh_typed(L, o->fn, key, init[i].type);
 		lua_pop(L, 1);
 	}
 }
@@ -541,7 +541,7 @@ static void get_sdh_options(lua_State *L, int tbl, struct lopts *o)
 		   "hand to a callback");
 	get_constraints(L, s, o);
 	lua_getfield(L, s, "hold");
-	if (sdh_typed(L, o, "hold", LUA_TBOOLEAN))
+	if (l_sdh_typed(L, o->fn, "hold", LUA_TBOOLEAN))
 		o->sdh.hold = lua_toboolean(L, -1);
 	get_offer_answer(L, s, o);
 	get_channel(L, s, o);

@@ -158,19 +158,6 @@ struct reoffer {
 };
 
 
-/* The value on top is nil or of type `type`; raises naming the key. */
-static bool sdh_typed(lua_State *L, const char *fn, const char *key, int type)
-{
-	if (lua_isnil(L, -1))
-		return false;
-	if (lua_type(L, -1) != type)
-		luaL_error(L, "%s: " SDHO ".%s must be a %s, got %s", fn, key,
-			   lua_typename(L, type), luaL_typename(L, -1));
-
-	return true;
-}
-
-
 /* A name SIP.js has that a new offer of siptap's UAS cannot make true:
  * it offers the call's own media again. An error, never a no-op. */
 static void sdh_refused(lua_State *L, int tbl, const char *fn,
@@ -214,7 +201,7 @@ static void get_reoffer(lua_State *L, const char *fn, struct reoffer *r)
 	r->given = true;
 
 	lua_getfield(L, s, "hold");
-	if (sdh_typed(L, fn, "hold", LUA_TBOOLEAN))
+	if (l_sdh_typed(L, fn, "hold", LUA_TBOOLEAN))
 		r->hold = lua_toboolean(L, -1);
 	sdh_refused(L, s, fn, "constraints", media);
 	sdh_refused(L, s, fn, "dataChannel", media);
@@ -222,14 +209,14 @@ static void get_reoffer(lua_State *L, const char *fn, struct reoffer *r)
 	sdh_refused(L, s, fn, "dataChannelOptions", media);
 	sdh_refused(L, s, fn, "answerOptions", "the request makes an offer");
 	lua_getfield(L, s, "iceGatheringTimeout");
-	if (sdh_typed(L, fn, "iceGatheringTimeout", LUA_TNUMBER) &&
+	if (l_sdh_typed(L, fn, "iceGatheringTimeout", LUA_TNUMBER) &&
 	    !(lua_tonumber(L, -1) >= 0))
 		luaL_error(L, "%s: " SDHO ".iceGatheringTimeout must be a "
 			   "number of ms, 0 or more", fn);
 
 	lua_getfield(L, s, "offerOptions");
 	t = lua_gettop(L);
-	if (!sdh_typed(L, fn, "offerOptions", LUA_TTABLE))
+	if (!l_sdh_typed(L, fn, "offerOptions", LUA_TTABLE))
 		return;
 	l_check_options(L, t, lua_pushfstring(L, "%s: " SDHO ".offerOptions",
 					      fn), offer);
@@ -237,7 +224,7 @@ static void get_reoffer(lua_State *L, const char *fn, struct reoffer *r)
 	sdh_refused(L, t, fn, "offerToReceiveVideo", pc);
 	sdh_refused(L, t, fn, "voiceActivityDetection", pc);
 	lua_getfield(L, t, "iceRestart");
-	if (sdh_typed(L, fn, "offerOptions.iceRestart", LUA_TBOOLEAN))
+	if (l_sdh_typed(L, fn, "offerOptions.iceRestart", LUA_TBOOLEAN))
 		r->ice_restart = lua_toboolean(L, -1);
 }
 
