@@ -142,6 +142,9 @@ static const struct fault_info faults[FAULT_COUNT] = {
 		"inv:update() sends its UPDATE before any reliable "
 		"provisional to an INVITE without Allow: UPDATE, and with "
 		"the o= version of the SDP before"},
+	[FAULT_2XX_AFTER_ACK] = {"2xx-after-ack", "P-2XX-1",
+		"the ACK does not stop the retransmissions of the 2xx to "
+		"the INVITE: they go on to 64*T1"},
 };
 
 

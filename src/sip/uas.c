@@ -545,7 +545,9 @@ static void final_tmr_handler(void *arg)
 
 	call->final_elapsed += call->final_interval;
 	if (call->final_elapsed >= 64 * t1) {
-		call->state = UAS_TERMINATED;  /* no ACK: give up */
+		/* no ACK: give up (under 2xx-after-ack the call stays up) */
+		if (call->state == UAS_ACCEPTED)
+			call->state = UAS_TERMINATED;
 		return;
 	}
 
@@ -844,7 +846,8 @@ static void handle_ack(struct uas *uas, const struct sip_msg *msg)
 	if (!call || call->state != UAS_ACCEPTED)
 		return;
 
-	tmr_cancel(&call->final_tmr);
+	if (!FAULT(call, 2XX_AFTER_ACK))
+		tmr_cancel(&call->final_tmr);
 	call->state = UAS_CONFIRMED;
 }
 

@@ -314,7 +314,8 @@ function(c, ctx)
     if times[i] - times[i - 1] > minute * 1.25 + 50 then
       v[#v + 1] = { msg = c.responses[1], why = ("no provisional for %.0f"
                     .. " ms (more than a minute, %d ms here)"):format(
-                    times[i] - times[i - 1], minute) }
+                    times[i] - times[i - 1], minute),
+                    miss = times[i] - times[i - 1] - (minute * 1.25 + 50) }
       break
     end
   end
@@ -527,16 +528,24 @@ local function judge_2xx(v, f, copies, ack, other, last, ctx)
   local t1, t2 = ctx.t1, 8 * ctx.t1
   local stop = math.min(ack or math.huge, other or math.huge,
                         f.time + 64 * t1, last)
-  -- copies after the ACK (it stops them), or long after 64*T1
+  -- copies after the ACK (it stops them): the last one, which misses
+  -- by most (the first may have crossed a late ACK); or long after 64*T1
+  local after
   for _, m in ipairs(copies) do
-    if ack and m.time > ack + slack(ctx) then
-      v[#v + 1] = { msg = m, why = ("the 2xx sent again %.0f ms after the "
-                    .. "ACK"):format(m.time - ack) }
-      return 1
-    elseif m.time > f.time + 64 * t1 * 1.25 + 100 then
+    if ack and m.time > ack + slack(ctx) then after = m end
+  end
+  if after then
+    v[#v + 1] = { msg = after, why = ("the 2xx sent again %.0f ms after "
+                  .. "the ACK"):format(after.time - ack),
+                  miss = after.time - ack - slack(ctx) }
+    return 1
+  end
+  for _, m in ipairs(copies) do
+    if m.time > f.time + 64 * t1 * 1.25 + 100 then
       v[#v + 1] = { msg = m, why = ("the 2xx sent again %.0f ms after the "
                     .. "first, later than 64*T1 (%d ms)"):format(
-                    m.time - f.time, 64 * t1) }
+                    m.time - f.time, 64 * t1),
+                    miss = m.time - (f.time + 64 * t1 * 1.25 + 100) }
       return 1
     end
   end
@@ -549,7 +558,9 @@ local function judge_2xx(v, f, copies, ack, other, last, ctx)
       v[#v + 1] = { msg = copies[i], why = ("copy %d of the 2xx came %.0f "
                     .. "ms after the previous one, wanted %d ms (T1 %d, "
                     .. "doubling up to T2 %d)"):format(i, gap, expect, t1,
-                    t2) }
+                    t2),
+                    miss = math.max(expect * 0.75 - 10 - gap,
+                                    gap - expect * 1.6 - 30) }
       return 1
     end
     expect = math.min(expect * 2, t2)

@@ -365,7 +365,7 @@ rule("R-RETX-2", "a matching PRACK stops the retransmissions", function(c, ctx)
         if m.time > at + slack(ctx) then
           v[#v + 1] = { msg = m, why = ("RSeq %d sent again %.0f ms after "
                         .. "its PRACK was answered"):format(e.rseq,
-                        m.time - at) }
+                        m.time - at), miss = m.time - at - slack(ctx) }
           break
         end
       end
@@ -386,14 +386,17 @@ rule("R-TIMEOUT-1", "no PRACK within 64*T1: a 5xx", function(c, ctx)
       elseif f and f.time <= t0 + limit * 1.3 + 100 then
         n = n + 1
         if f.status < 500 or f.status > 599 then
+          -- a status, not a time: no lateness explains it
           v[#v + 1] = { msg = f, why = "after 64*T1 without PRACK the "
-                        .. "final response is " .. f.status .. ", not 5xx" }
+                        .. "final response is " .. f.status .. ", not 5xx",
+                        miss = math.huge }
         end
       elseif wire_end(c) > t0 + limit * 1.3 + 100 then
         n = n + 1
         v[#v + 1] = { msg = e.first, why = ("no final response %.0f ms "
                       .. "after RSeq %d went unPRACKed (64*T1 = %d ms)")
-                      :format(wire_end(c) - t0, e.rseq, limit) }
+                      :format(wire_end(c) - t0, e.rseq, limit),
+                      miss = wire_end(c) - (t0 + limit * 1.3 + 100) }
       end
     end
   end
