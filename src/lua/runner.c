@@ -1098,6 +1098,18 @@ static bool world_link(const struct sa *laddr, const struct sa *paddr,
 }
 
 
+/* sizes_known_h: a datagram to a test's UAC or UAS whose bytes its
+ * wire holds decoded (the test's other endpoint sent them) */
+static bool world_known(const struct sa *laddr, const uint8_t *p,
+			size_t len)
+{
+	enum wire_role role;
+	struct test *t = world_listener(SIP_TRANSP_UDP, laddr, &role);
+
+	return t && wire_decoded(t->wire, p, len);
+}
+
+
 /* sizes_raw_h: what a socket of a test's UAC or UAS got, on its wire
  * as it came, before libre parses it. */
 static void world_raw(const struct sa *laddr, const struct sa *paddr,
@@ -1326,6 +1338,7 @@ static int world_make(struct test *t)
 
 	sizes_init(world_loss);
 	sizes_raw_handler(world_raw);
+	sizes_known_handler(world_known);
 	ws_init(world_raw);
 	sizes_link_handler(world_link);
 	if (!world_ports &&
