@@ -123,6 +123,7 @@ typedef int (udp_listen_f)(struct udp_sock **, const struct sa *,
 			   udp_recv_h *, void *);
 typedef int (udp_send_f)(struct udp_sock *, const struct sa *,
 			 struct mbuf *);
+typedef int (udp_local_get_f)(const struct udp_sock *, struct sa *);
 typedef int (tcp_listen_f)(struct tcp_sock **, const struct sa *,
 			   tcp_conn_h *, void *);
 typedef int (tcp_accept_f)(struct tcp_conn **, struct tcp_sock *,
@@ -359,9 +360,12 @@ static void pending_destructor(void *arg)
 }
 
 
+static udp_send_f *real_send(void);
+
+
 static void pending_tmr_handler(void *arg)
 {
-	udp_send_f *send = real("udp_send");
+	udp_send_f *send = real_send();
 	struct le *le;
 	(void)arg;
 
@@ -445,11 +449,24 @@ int udp_listen(struct udp_sock **usp, const struct sa *local,
 }
 
 
+/* libre's udp_send (dlsym'd once: a look-up per datagram cost more
+ * than the send's own bookkeeping) */
+static udp_send_f *real_send(void)
+{
+	static udp_send_f *send;
+
+	if (!send)
+		send = real("udp_send");
+
+	return send;
+}
+
+
 /* From a watched socket, in order: now when there is room, later when
  * there is not or the kernel says try again. */
 int udp_send(struct udp_sock *us, const struct sa *dst, struct mbuf *mb)
 {
-	udp_send_f *send = real("udp_send");
+	udp_send_f *send = real_send();
 	struct sizes_udp *from = watch_by_sock(us);
 	int err;
 
@@ -463,6 +480,27 @@ int udp_send(struct udp_sock *us, const struct sa *dst, struct mbuf *mb)
 	}
 
 	return pending_add(from, dst, mb);
+}
+
+
+/* libre's asks the kernel (getsockname) for the socket's address, and
+ * libre's sip_transp_send() asks on every message it sends, for the
+ * trace handler: a watched socket's address is known (sizes_udp_watch
+ * took it from here), so those ask no more. */
+int udp_local_get(const struct udp_sock *us, struct sa *local)
+{
+	static udp_local_get_f *local_get;
+	const struct sizes_udp *w = us && local && watch_socks ?
+		watch_by_sock(us) : NULL;
+
+	if (w) {
+		*local = w->laddr;
+		return 0;
+	}
+	if (!local_get)
+		local_get = real("udp_local_get");
+
+	return local_get(us, local);
 }
 
 
