@@ -876,6 +876,7 @@ static int transports_add(struct sip *sip, struct sa *laddr,
 
 /* Tests under way, for a loss found at one of their sockets. */
 static struct list worlds;
+static size_t worlds_n;       /* how many */
 
 /* The same tests by the port numbers their UAC and UAS listen on: with
  * many at once (siptap load) a datagram finds its test here instead of
@@ -901,11 +902,17 @@ static void lag_handler(void *arg)
 	struct le *le;
 
 	(void)arg;
-	for (le = list_head(&worlds); le; le = le->next) {
+	/* a test's record of it is made the first time (1 KB a test:
+	 * most never need it) */
+	for (le = list_head(&worlds); late >= LAG_NOTE_MS && le;
+	     le = le->next) {
 		struct test *t = le->data;
 
-		if (late >= LAG_NOTE_MS && t->wire)
-			late_add(t->late, wire_now(t->wire) / 1000, late);
+		if (!t->wire)
+			continue;
+		if (!t->late)
+			t->late = mem_zalloc(sizeof(*t->late), NULL);
+		late_add(t->late, wire_now(t->wire) / 1000, late);
 	}
 	if (list_isempty(&worlds))
 		return;
@@ -1095,6 +1102,18 @@ static bool world_link(const struct sa *laddr, const struct sa *paddr,
 	}
 
 	return false;
+}
+
+
+/* sizes_known_h: a datagram to a test's UAC or UAS whose bytes its
+ * wire holds decoded (the test's other endpoint sent them) */
+static bool world_known(const struct sa *laddr, const uint8_t *p,
+			size_t len)
+{
+	enum wire_role role;
+	struct test *t = world_listener(SIP_TRANSP_UDP, laddr, &role);
+
+	return t && wire_decoded(t->wire, p, len);
 }
 
 
@@ -1326,17 +1345,22 @@ static int world_make(struct test *t)
 
 	sizes_init(world_loss);
 	sizes_raw_handler(world_raw);
+	sizes_known_handler(world_known);
 	ws_init(world_raw);
 	sizes_link_handler(world_link);
 	if (!world_ports &&
 	    hash_alloc(&world_ports, WORLD_PORTS_BUCKETS))
 		return ENOMEM;
 	list_append(&worlds, &t->world_le, t);
+	++worlds_n;
 	lag_watch();
-	t->late = mem_zalloc(sizeof(*t->late), NULL);
-	t->remote_late = mem_zalloc(sizeof(*t->remote_late), NULL);
-	if (!t->late || !t->remote_late)
-		return ENOMEM;
+	/* t->late: made when the loop first runs late (lag_handler); an
+	 * agent's report of its host's (l_remote.c) needs an agent */
+	if (sa_isset(&conf->agent, SA_ADDR)) {
+		t->remote_late = mem_zalloc(sizeof(*t->remote_late), NULL);
+		if (!t->remote_late)
+			return ENOMEM;
+	}
 
 	err = wire_alloc(&t->wire, wire_handler, t);
 	if (!err)
@@ -1439,7 +1463,10 @@ static void world_free(struct test *t)
 	t->peer = mem_deref(t->peer);
 	t->agent = mem_deref(t->agent);
 	tmr_cancel(&t->agent_tmr);
-	list_unlink(&t->world_le);
+	if (list_contains(&worlds, &t->world_le)) {
+		list_unlink(&t->world_le);
+		--worlds_n;
+	}
 	for (i = 0; i < 4; i++)
 		hash_unlink(&t->port_le[i]);
 
@@ -1808,10 +1835,17 @@ static void wire_log_make(struct test *t)
  * their world to go. Their Lua objects must be finalized first, while
  * what they point into (the UAS's transactions, the UAC's calls) is
  * still there; a full collection of a state does that for every call
- * that ended since the last one, so it is paid once for GRAVES_MAX
- * calls, or after GRAVES_MS. Until then a late message to one of their
- * sockets only goes on their wire (a test that is done is not woken). */
-enum { GRAVES_MAX = 64, GRAVES_MS = 20 };
+ * that ended since the last one. A full collection reads every live
+ * object, those of all calls in progress too: paid every GRAVES_MS it
+ * grew with the calls (a fifth of a worker's CPU with 600 in progress).
+ * So it is paid once for GRAVES_MAX calls, or for an eighth of the
+ * calls in progress, and at the latest after GRAVES_MS for each
+ * GRAVES_MAX calls in progress (up to GRAVES_MS_MAX): a call's share of
+ * it stays the same, and the calls that wait are at most about an
+ * eighth more. Until then a late message to one of their sockets only
+ * goes on their wire (a test that is done is not woken). */
+enum { GRAVES_MAX = 64, GRAVES_MS = 20, GRAVES_MS_MAX = 500,
+       GRAVES_STATES = 64 };
 
 static struct list graves;
 static struct tmr graves_tmr;
@@ -1819,7 +1853,7 @@ static struct tmr graves_tmr;
 
 static void graves_flush(void *arg)
 {
-	lua_State *seen[GRAVES_MAX];
+	lua_State *seen[GRAVES_STATES];
 	size_t n = 0, i;
 	struct le *le;
 
@@ -1832,7 +1866,7 @@ static void graves_flush(void *arg)
 		luaL_unref(t->shared, LUA_REGISTRYINDEX, t->shared_ref);
 		for (i = 0; i < n && seen[i] != t->shared; i++)
 			;
-		if (i == n && n < GRAVES_MAX)
+		if (i == n && n < GRAVES_STATES)
 			seen[n++] = t->shared;
 	}
 	for (i = 0; i < n; i++)
@@ -1850,11 +1884,15 @@ static void graves_flush(void *arg)
 
 static void grave_add(struct test *t)
 {
+	const size_t most = max((size_t)GRAVES_MAX, worlds_n / 8);
+	const uint64_t ms = min((uint64_t)GRAVES_MS * max((size_t)1,
+				worlds_n / GRAVES_MAX), (uint64_t)GRAVES_MS_MAX);
+
 	list_append(&graves, &t->grave_le, t);
-	if (list_count(&graves) >= GRAVES_MAX)
+	if (list_count(&graves) >= most)
 		graves_flush(NULL);
 	else if (!tmr_isrunning(&graves_tmr))
-		tmr_start(&graves_tmr, GRAVES_MS, graves_flush, NULL);
+		tmr_start(&graves_tmr, ms, graves_flush, NULL);
 }
 
 

@@ -183,8 +183,10 @@ struct test {
 	uint64_t resumed_ms;       /**< monotonic: its Lua last started  */
 	uint64_t started_unix_usec; /**< wall clock of the wire's zero   */
 	uint64_t elapsed_usec;
-	struct late *late;         /**< how late siptap's loop ran in it */
-	struct late *remote_late;  /**< the agent's UAS host's, as reported */
+	struct late *late;         /**< how late siptap's loop ran in it;
+				    *   NULL while it never ran late */
+	struct late *remote_late;  /**< the agent's UAS host's, as reported
+				    *   (NULL without an agent) */
 	bool errored;              /**< a Lua error ended it            */
 	char *first_failure;       /**< description of the first not ok */
 	char *skipped;             /**< it cannot run against this UAS:

@@ -114,6 +114,7 @@ static void *udp_last_rarg;
 static sizes_link_h *link_handler;
 static sizes_loss_h *loss_handler;
 static sizes_raw_h *raw_handler;
+static sizes_known_h *known_handler;
 static size_t refused_len;
 static enum sip_transp refused_tp;
 static bool refused_conn;
@@ -122,6 +123,7 @@ typedef int (udp_listen_f)(struct udp_sock **, const struct sa *,
 			   udp_recv_h *, void *);
 typedef int (udp_send_f)(struct udp_sock *, const struct sa *,
 			 struct mbuf *);
+typedef int (udp_local_get_f)(const struct udp_sock *, struct sa *);
 typedef int (tcp_listen_f)(struct tcp_sock **, const struct sa *,
 			   tcp_conn_h *, void *);
 typedef int (tcp_accept_f)(struct tcp_conn **, struct tcp_sock *,
@@ -179,6 +181,13 @@ void sizes_link_handler(sizes_link_h *linkh)
 void sizes_raw_handler(sizes_raw_h *rawh)
 {
 	raw_handler = rawh;
+}
+
+
+/* Who may vouch for a datagram's bytes (see tap_recv). */
+void sizes_known_handler(sizes_known_h *knownh)
+{
+	known_handler = knownh;
 }
 
 
@@ -351,9 +360,12 @@ static void pending_destructor(void *arg)
 }
 
 
+static udp_send_f *real_send(void);
+
+
 static void pending_tmr_handler(void *arg)
 {
-	udp_send_f *send = real("udp_send");
+	udp_send_f *send = real_send();
 	struct le *le;
 	(void)arg;
 
@@ -437,11 +449,24 @@ int udp_listen(struct udp_sock **usp, const struct sa *local,
 }
 
 
+/* libre's udp_send (dlsym'd once: a look-up per datagram cost more
+ * than the send's own bookkeeping) */
+static udp_send_f *real_send(void)
+{
+	static udp_send_f *send;
+
+	if (!send)
+		send = real("udp_send");
+
+	return send;
+}
+
+
 /* From a watched socket, in order: now when there is room, later when
  * there is not or the kernel says try again. */
 int udp_send(struct udp_sock *us, const struct sa *dst, struct mbuf *mb)
 {
-	udp_send_f *send = real("udp_send");
+	udp_send_f *send = real_send();
 	struct sizes_udp *from = watch_by_sock(us);
 	int err;
 
@@ -455,6 +480,27 @@ int udp_send(struct udp_sock *us, const struct sa *dst, struct mbuf *mb)
 	}
 
 	return pending_add(from, dst, mb);
+}
+
+
+/* libre's asks the kernel (getsockname) for the socket's address, and
+ * libre's sip_transp_send() asks on every message it sends, for the
+ * trace handler: a watched socket's address is known (sizes_udp_watch
+ * took it from here), so those ask no more. */
+int udp_local_get(const struct udp_sock *us, struct sa *local)
+{
+	static udp_local_get_f *local_get;
+	const struct sizes_udp *w = us && local && watch_socks ?
+		watch_by_sock(us) : NULL;
+
+	if (w) {
+		*local = w->laddr;
+		return 0;
+	}
+	if (!local_get)
+		local_get = real("udp_local_get");
+
+	return local_get(us, local);
 }
 
 
@@ -505,7 +551,15 @@ static bool tap_recv(struct sa *src, struct mbuf *mb, void *arg)
 	}
 	mb->pos = p - mb->buf;
 
-	err = len <= 4 ? EBADMSG : sip_msg_decode(&msg, mb);
+	/* between siptap's own UAC and UAS every datagram is decoded on
+	 * the sender's wire already: a second decoding here was a third of
+	 * what a message cost (libre decodes it once more anyway) */
+	if (len <= 4)
+		err = EBADMSG;
+	else if (known_handler && known_handler(&w->laddr, p, len))
+		err = 0;
+	else
+		err = sip_msg_decode(&msg, mb);
 	mem_deref(msg);
 	mb->pos = p - mb->buf;
 	if (!err && wire_start_reason(why, sizeof(why), p, len))

@@ -45,7 +45,17 @@ typedef void (sizes_raw_h)(const struct sa *laddr, const struct sa *paddr,
 typedef bool (sizes_link_h)(const struct sa *laddr, const struct sa *paddr,
 			    struct mbuf *mb);
 
+/**
+ * Asked before a datagram at one of siptap's UDP sockets is decoded:
+ * true when these very bytes decoded before (the other end of the call
+ * is siptap's too and its wire holds what it sent), so that a decoding
+ * would say nothing new.
+ */
+typedef bool (sizes_known_h)(const struct sa *laddr, const uint8_t *p,
+			     size_t len);
+
 void   sizes_init(sizes_loss_h *lossh);
+void   sizes_known_handler(sizes_known_h *knownh);
 void   sizes_link_handler(sizes_link_h *linkh);
 int    sizes_udp_deliver(const struct sa *laddr, const struct sa *paddr,
 			 const uint8_t *p, size_t len);

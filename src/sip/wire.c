@@ -142,6 +142,16 @@ static const struct wire_msg *same_bytes(const struct wire *wire,
 }
 
 
+/* These bytes are on the wire, and libre decoded them there: a copy
+ * need not be decoded again to know that it decodes (sizes.c). */
+bool wire_decoded(const struct wire *wire, const uint8_t *p, size_t len)
+{
+	const struct wire_msg *twin = wire ? same_bytes(wire, p, len) : NULL;
+
+	return twin && twin->decoded;
+}
+
+
 /* A retransmission is the same bytes, same direction, same endpoint.
  * The same bytes are always the same buffer (see wire_add). heard: one
  * of them reached the endpoint (the link dropped none of them). */
