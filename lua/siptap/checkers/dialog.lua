@@ -41,7 +41,7 @@ local function version(body)
 end
 
 -- The call's messages in wire order, without retransmissions.
-local function timeline(c)
+local function make_timeline(c)
   local all, seen = {}, {}
   local function add(list)
     for _, m in ipairs(list) do
@@ -58,6 +58,11 @@ local function timeline(c)
   add(c.dialog or {})
   table.sort(all, function(a, b) return a.seq < b.seq end)
   return all
+end
+
+-- (made once a call, W.once: read it, never change it)
+local function timeline(c)
+  return W.once(c, "timeline", make_timeline)
 end
 
 -- The final response to request q, in the timeline after it.

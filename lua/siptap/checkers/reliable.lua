@@ -47,11 +47,22 @@ local reused = W.reused
 
 local rules, rule = W.family()
 
+-- (kept with the message, W.of)
 local function rack(m)
-  local v = m:header("RAck")
-  if not v then return nil end
-  local r, c, met = v:match("^%s*(%d+)%s+(%d+)%s+(%S+)")
-  return tonumber(r), tonumber(c), met
+  local d = W.of(m)
+  local kept = d.rack
+  if not kept then
+    local v = m:header("RAck")
+    if v then
+      local r, c, met = v:match("^%s*(%d+)%s+(%d+)%s+(%S+)")
+      kept = { tonumber(r), tonumber(c), met }
+    else
+      kept = W.NONE
+    end
+    d.rack = kept
+  end
+  if kept == W.NONE then return nil end
+  return kept[1], kept[2], kept[3]
 end
 
 -- The answer to a PRACK: the final response with its CSeq.
@@ -404,7 +415,7 @@ end)
 -- provisional when sent, and what answered each. Retransmitted PRACKs
 -- are R-PRACK-3's; a PRACK for an RSeq that two different responses
 -- carried, sent after the second came, is ambiguous (R-RSEQ-1).
-local function prack_replay(c)
+local function make_prack_replay(c)
   local out = {}
   local acked = {}
   local seen = reliables(c)
@@ -425,6 +436,11 @@ local function prack_replay(c)
     end
   end
   return out
+end
+
+-- (made once a call, W.once: read it, never change it)
+local function prack_replay(c)
+  return W.once(c, "prack_replay", make_prack_replay)
 end
 
 rule("R-PRACK-1", "a matching PRACK gets a 2xx", function(c)
