@@ -176,6 +176,7 @@ static void push_filed(lua_State *L, const char *p, size_t l)
 {
 	const struct pl name = {p, l};
 	const char *lng = msgview_long_name(&name);
+	char buf[64];
 	luaL_Buffer b;
 	char *d;
 	size_t i;
@@ -185,18 +186,22 @@ static void push_filed(lua_State *L, const char *p, size_t l)
 		l = strlen(lng);
 	}
 
-	d = luaL_buffinitsize(L, &b, l);
+	d = l <= sizeof(buf) ? buf : luaL_buffinitsize(L, &b, l);
 	for (i = 0; i < l; i++) {
 		char c = p[i];
 
 		d[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
 	}
-	luaL_pushresultsize(&b, l);
+	if (d == buf)
+		lua_pushlstring(L, buf, l);
+	else
+		luaL_pushresultsize(&b, l);
 }
 
 
-/* msgview_headers: each value into the list of its name, in order;
- * the table of lists is on top */
+/* msgview_headers: each value under its name, in order: a string for
+ * one value, a list from the second one on (most headers come once);
+ * the table of them is on top */
 static bool file_handler(const struct pl *name, const struct pl *val,
 			 void *arg)
 {
@@ -204,12 +209,25 @@ static bool file_handler(const struct pl *name, const struct pl *val,
 
 	push_filed(L, name->p, name->l);
 	lua_pushvalue(L, -1);
-	if (lua_rawget(L, -3) != LUA_TTABLE) {
+	switch (lua_rawget(L, -3)) {
+
+	case LUA_TNIL:
 		lua_pop(L, 1);
-		lua_createtable(L, 1, 0);
+		msg_pushpl(L, val);
+		lua_rawset(L, -3);
+		return false;
+
+	case LUA_TSTRING:
+		lua_createtable(L, 2, 0);
+		lua_insert(L, -2);
+		lua_rawseti(L, -2, 1);
 		lua_pushvalue(L, -2);
 		lua_pushvalue(L, -2);
 		lua_rawset(L, -5);
+		break;
+
+	default:
+		break;
 	}
 	msg_pushpl(L, val);
 	lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
@@ -219,10 +237,10 @@ static bool file_handler(const struct pl *name, const struct pl *val,
 }
 
 
-/* The list of values of the header asked for by name (any case, long
- * or compact), or nil: from the message's header table, made on first
- * use. The name as asked is filed there too, so a name asked again is
- * one lookup. Pushes one value. */
+/* The values of the header asked for by name (any case, long or
+ * compact): a string, a list of them, or nil; from the message's table
+ * of header lines, made on first use. The name as asked is filed there
+ * too, so a name asked again is one lookup. Pushes one value. */
 static void push_values(lua_State *L, int ud, const char *name)
 {
 	const struct wire_msg *wm;
@@ -254,7 +272,7 @@ static void push_values(lua_State *L, int ud, const char *name)
 	}
 	lua_replace(L, -3);
 	lua_pop(L, 1);
-	if (!lua_istable(L, -1)) {
+	if (lua_isboolean(L, -1)) {
 		lua_pop(L, 1);
 		lua_pushnil(L);
 	}
@@ -268,7 +286,7 @@ static int l_header(lua_State *L)
 	(void)l_msg_check(L, 1);
 	name = luaL_checkstring(L, 2);
 	push_values(L, 1, name);
-	if (!lua_isnil(L, -1))
+	if (lua_istable(L, -1))
 		lua_rawgeti(L, -1, 1);
 
 	return 1;
@@ -284,7 +302,13 @@ static int l_headers(lua_State *L)
 	(void)l_msg_check(L, 1);
 	name = luaL_checkstring(L, 2);
 	push_values(L, 1, name);
-	n = lua_isnil(L, -1) ? 0 : (lua_Integer)lua_rawlen(L, -1);
+	if (lua_type(L, -1) == LUA_TSTRING) {
+		lua_createtable(L, 1, 0);
+		lua_insert(L, -2);
+		lua_rawseti(L, -2, 1);
+		return 1;
+	}
+	n = lua_istable(L, -1) ? (lua_Integer)lua_rawlen(L, -1) : 0;
 	lua_createtable(L, (int)n, 0);
 	for (i = 1; i <= n; i++) {
 		lua_rawgeti(L, -2, i);
