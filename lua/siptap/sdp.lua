@@ -617,9 +617,25 @@ end
 -- The SDP without the value of its o= line: what S-ANS-1, S-ANS-2 and
 -- S-VER-1 compare to tell a changed SDP from a repeated one (the o=
 -- line itself is S-VER-1's).
-function M.content(sdp)
-  return (("\n" .. sdp):gsub("\no=[^\r\n]*", "\no=", 1))
+-- fn over an SDP string, its last results kept as parse's are: the
+-- rules of one call ask the same of the same few bodies many times.
+local function kept(fn)
+  local results, n = {}, 0
+  return function(sdp)
+    local v = results[sdp]
+    if v ~= nil then return v end
+    v = fn(sdp)
+    if type(sdp) == "string" and #sdp <= 4096 then
+      if n >= 16 then results, n = {}, 0 end
+      results[sdp], n = v, n + 1
+    end
+    return v
+  end
 end
+
+M.content = kept(function(sdp)
+  return (("\n" .. sdp):gsub("\no=[^\r\n]*", "\no=", 1))
+end)
 
 M.show = show
 
@@ -697,7 +713,7 @@ end
 
 -- In the WebRTC profile: a UDP/TLS/RTP/SAVPF stream, ICE credentials
 -- and a DTLS fingerprint (at session or media level).
-function M.is_webrtc(sdp)
+M.is_webrtc = kept(function(sdp)
   if type(sdp) ~= "string" then return false end
   local secs = M.sections(sdp)
   local savpf, ice, fp = false, secs.session["ice-ufrag"] ~= nil,
@@ -708,7 +724,7 @@ function M.is_webrtc(sdp)
     fp = fp or m.attrs.fingerprint ~= nil
   end
   return savpf and ice and fp
-end
+end)
 
 -- A section's attribute: its own, else (in a bundled section, RFC 8843
 -- 7.3.1: transport attributes may stand only in the BUNDLE-tag's
