@@ -90,7 +90,7 @@ end
 -- the offer/answer state before it (ctx.open, ctx.final: the INVITE's
 -- final response seen so far, ctx.reliable: a reliable provisional
 -- seen, ctx.callee_sdp: the UAS's SDP before).
-local function walk(c, fn)
+local function replay(c, fn)
   local list = timeline(c)
   local st = { open = nil, started = false }
   local pending = {}   -- request -> { before =, offer = }
@@ -145,6 +145,25 @@ local function walk(c, fn)
         end
       end
     end
+  end
+end
+
+-- The walk is made once a call (W.once) and its events kept: each
+-- request with the state as it was then (a copy: the walk goes on
+-- changing st) and whether it offered. The four rules read them.
+local function make_events(c)
+  local events = {}
+  replay(c, function(met, m, st, offer, list)
+    events[#events + 1] = { met, m, { open = st.open, final = st.final,
+      reliable = st.reliable, callee_sdp = st.callee_sdp,
+      started = st.started }, offer, list }
+  end)
+  return events
+end
+
+local function walk(c, fn)
+  for _, e in ipairs(W.once(c, "walk", make_events)) do
+    fn(e[1], e[2], e[3], e[4], e[5])
   end
 end
 
