@@ -109,13 +109,20 @@ function(c)
   return v, n
 end)
 
+-- (kept with the message, W.of)
+local function to_of(m)
+  local d = W.of(m)
+  if not d.to then d.to = to_without_tag(m:header("To")) end
+  return d.to
+end
+
 rule("P-TAG-1", "To URI of the INVITE, and a To tag on every non-100",
 function(c)
   local v, n = {}, 0
-  local want = to_without_tag(c.invite:header("To"))
+  local want = to_of(c.invite)
   for _, r in ipairs(c.responses) do
     n = n + 1
-    local got = to_without_tag(r:header("To"))
+    local got = to_of(r)
     if got ~= want then
       v[#v + 1] = { msg = r, why = "To is '" .. got .. "', the INVITE's "
                     .. "is '" .. want .. "'" }
