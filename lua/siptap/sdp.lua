@@ -597,28 +597,11 @@ local function parse(sdp)
   return d
 end
 
--- The parses of the last SDPs seen: a check reads the same bodies many
--- times (retransmissions, the 2xx repeating the answer). Small ones
--- only, and few: the cache lives as long as the test's Lua state, under
--- its memory limit.
-local cache, cached = {}, 0
-
-function M.parse(sdp)
-  local d = cache[sdp]
-  if d then return d end
-  d = parse(sdp)
-  if #sdp <= 4096 then
-    if cached >= 16 then cache, cached = {}, 0 end
-    cache[sdp], cached = d, cached + 1
-  end
-  return d
-end
-
--- The SDP without the value of its o= line: what S-ANS-1, S-ANS-2 and
--- S-VER-1 compare to tell a changed SDP from a repeated one (the o=
--- line itself is S-VER-1's).
--- fn over an SDP string, its last results kept as parse's are: the
--- rules of one call ask the same of the same few bodies many times.
+-- fn over an SDP string, its last results kept: a check reads the same
+-- bodies many times (retransmissions, the 2xx repeating the answer, the
+-- rules of one call asking the same of them). Small ones only, and few:
+-- the results live as long as the test's Lua state, under its memory
+-- limit. A result kept is shared: read it, never change it.
 local function kept(fn)
   local results, n = {}, 0
   return function(sdp)
@@ -633,6 +616,11 @@ local function kept(fn)
   end
 end
 
+M.parse = kept(parse)
+
+-- The SDP without the value of its o= line: what S-ANS-1, S-ANS-2 and
+-- S-VER-1 compare to tell a changed SDP from a repeated one (the o=
+-- line itself is S-VER-1's).
 M.content = kept(function(sdp)
   return (("\n" .. sdp):gsub("\no=[^\r\n]*", "\no=", 1))
 end)

@@ -47,21 +47,17 @@ local reused = W.reused
 
 local rules, rule = W.family()
 
--- (kept with the message, W.of)
+local function make_rack(m)
+  local v = m:header("RAck")
+  if not v then return nil end
+  local r, c, met = v:match("^%s*(%d+)%s+(%d+)%s+(%S+)")
+  return { tonumber(r), tonumber(c), met }
+end
+
+-- (kept with the message, W.derive)
 local function rack(m)
-  local d = W.of(m)
-  local kept = d.rack
-  if not kept then
-    local v = m:header("RAck")
-    if v then
-      local r, c, met = v:match("^%s*(%d+)%s+(%d+)%s+(%S+)")
-      kept = { tonumber(r), tonumber(c), met }
-    else
-      kept = W.NONE
-    end
-    d.rack = kept
-  end
-  if kept == W.NONE then return nil end
+  local kept = W.derive(m, "rack", make_rack)
+  if not kept then return nil end
   return kept[1], kept[2], kept[3]
 end
 

@@ -47,6 +47,15 @@ local function keep(d, k, v)
   return v
 end
 
+-- make(m), made once and kept with m under k (a nil too)
+local function derive(m, k, make)
+  local d = of(m)
+  local v = d[k]
+  if v == nil then return keep(d, k, make(m)) end
+  if v == NONE then return nil end
+  return v
+end
+
 -- Header values as a flat list: comma lists split, each trimmed. Only
 -- for headers whose values never hold a comma of their own (Via,
 -- Record-Route with <> URIs, Require, Supported). The list is kept
@@ -90,39 +99,32 @@ local function show_list(l)
   return "[" .. table.concat(l, " | ") .. "]"
 end
 
-local function rseq(m)
-  local d = of(m)
-  local n = d.rseq
-  if n ~= nil then
-    if n == NONE then return nil end
-    return n
-  end
+local function make_rseq(m)
   local v = m:header("RSeq")
-  return keep(d, "rseq", v and tonumber(trim(v)))
+  return v and tonumber(trim(v))
+end
+
+local function rseq(m)
+  return derive(m, "rseq", make_rseq)
+end
+
+local function make_is_sdp(m)
+  local ct = m:header("Content-Type")
+  return ct and ct:lower():match("^%s*application/sdp") and m.body ~= ""
 end
 
 local function is_sdp(m)
-  local d = of(m)
-  local yes = d.sdp
-  if yes ~= nil then
-    if yes == NONE then return nil end
-    return yes
-  end
-  local ct = m:header("Content-Type")
-  return keep(d, "sdp", ct and ct:lower():match("^%s*application/sdp") and
-                        m.body ~= "")
+  return derive(m, "sdp", make_is_sdp)
 end
 
 -- The From tag of a message, or nil.
-local function from_tag(m)
-  local d = of(m)
-  local tag = d.from_tag
-  if tag ~= nil then
-    if tag == NONE then return nil end
-    return tag
-  end
+local function make_from_tag(m)
   local v = m:header("From")
-  return keep(d, "from_tag", v and v:match(";%s*[tT][aA][gG]%s*=%s*([^;%s>]+)"))
+  return v and v:match(";%s*[tT][aA][gG]%s*=%s*([^;%s>]+)")
+end
+
+local function from_tag(m)
+  return derive(m, "from_tag", make_from_tag)
 end
 
 -- The INVITE the UAS got for the UAC's call c: the one with its Call-ID;
@@ -499,7 +501,6 @@ W.via_core = via_core
 W.slack = slack
 W.once = once
 W.of = of
-W.keep = keep
-W.NONE = NONE
+W.derive = derive
 
 return W
