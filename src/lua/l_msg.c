@@ -33,21 +33,21 @@
  * siptap load), and a C __index that formats a fresh value on every
  * read was most of their cost. So a message has one object per state
  * (the same userdata every time it is pushed, while one is alive), its
- * own metatable whose __index is a table of its fields, filled on the
- * first read, and a table of its header lines by name, made on the
+ * own metatable whose __index is a table of its fields, each made on
+ * its first read, and a table of its header lines by name, made on the
  * first header() call. A read is then a table lookup inside Lua. The
  * message behind it never changes once on the wire (wire.c fills it
- * before anyone sees it), so nothing cached goes stale.
+ * before anyone sees it), so nothing kept goes stale.
  *
  *   userdata  -> its wire_msg; user value 1: the fields table
  *   metatable -> __index = fields, __gc, __tostring, __name, MARK
- *   fields    -> status, method, ... (metatable FIELDS: __index = fill)
+ *   fields    -> status, method, ... (metatable FIELDS: __index =
+ *                fields_index, which makes one)
  */
 static const char MARK = 'm';      /* in a message's metatable      */
 static const char OBJECTS = 'o';   /* registry: wm -> its object (weak) */
 static const char FIELDS = 'f';    /* registry: the fields' metatable */
 static const char OWNER = 'u';     /* fields: the userdata itself    */
-static const char FILLED = 'd';    /* fields: the scalars are in     */
 static const char HEADERS = 'h';   /* fields: name -> list of values */
 
 
@@ -355,45 +355,37 @@ static void push_addr(lua_State *L, const struct sa *sa)
 }
 
 
-/* fields[k] = the value on top (popped) */
-static void set(lua_State *L, const char *k)
+/* Fields that need the decoded message; false when k is none of them. */
+static bool push_decoded(lua_State *L, const struct wire_head *m,
+			 const char *k)
 {
-	lua_setfield(L, -2, k);
+	if (!strcmp(k, "status"))
+		m->req ? lua_pushnil(L) : lua_pushinteger(L, m->scode);
+	else if (!strcmp(k, "reason"))
+		m->req ? lua_pushnil(L) : msg_pushpl(L, &m->reason);
+	else if (!strcmp(k, "method"))
+		m->req ? msg_pushpl(L, &m->met) : lua_pushnil(L);
+	else if (!strcmp(k, "uri"))
+		m->req ? msg_pushpl(L, &m->ruri) : lua_pushnil(L);
+	else if (!strcmp(k, "request"))
+		lua_pushboolean(L, m->req);
+	else if (!strcmp(k, "call_id"))
+		msg_pushpl(L, &m->callid);
+	else if (!strcmp(k, "cseq"))
+		lua_pushinteger(L, m->cseq);
+	else if (!strcmp(k, "cseq_method"))
+		msg_pushpl(L, &m->cseq_met);
+	else if (!strcmp(k, "to_tag"))
+		pl_isset(&m->to_tag) ? msg_pushpl(L, &m->to_tag)
+			: lua_pushnil(L);
+	else
+		return false;
+
+	return true;
 }
 
 
-/* The fields that need the decoded message; none when it did not
- * decode. A field whose value is nil is left out. */
-static void fill_decoded(lua_State *L, const struct wire_head *m)
-{
-	if (m->req) {
-		msg_pushpl(L, &m->met);
-		set(L, "method");
-		msg_pushpl(L, &m->ruri);
-		set(L, "uri");
-	}
-	else {
-		lua_pushinteger(L, m->scode);
-		set(L, "status");
-		msg_pushpl(L, &m->reason);
-		set(L, "reason");
-	}
-	lua_pushboolean(L, m->req);
-	set(L, "request");
-	msg_pushpl(L, &m->callid);
-	set(L, "call_id");
-	lua_pushinteger(L, m->cseq);
-	set(L, "cseq");
-	msg_pushpl(L, &m->cseq_met);
-	set(L, "cseq_method");
-	if (pl_isset(&m->to_tag)) {
-		msg_pushpl(L, &m->to_tag);
-		set(L, "to_tag");
-	}
-}
-
-
-/* the methods, fields of every message (fill) */
+/* the methods, fields of every message */
 static const luaL_Reg msg_methods[] = {
 	{"header",     l_header},
 	{"headers",    l_headers},
@@ -402,80 +394,74 @@ static const luaL_Reg msg_methods[] = {
 };
 
 
-/* Every small field at once, on the first read: a message is read for
- * many of them. The bytes (raw, body) and the addresses wait until
- * asked for. The fields table is on top. */
-static void fill(lua_State *L, const struct wire_msg *wm)
+/* Pushes field k of wm, nil when it has none of that name. */
+static void push_field(lua_State *L, const struct wire_msg *wm,
+		       const char *k)
 {
 	const luaL_Reg *r;
 
-	if (wm->decoded)
-		fill_decoded(L, &wm->head);
-	else if (wm->why) {
-		lua_pushstring(L, wm->why);
-		set(L, "reason");
-	}
-	lua_pushboolean(L, wm->why != NULL);
-	set(L, "undecodable");
-	lua_pushnumber(L, (lua_Number)wm->usec / 1000.0);
-	set(L, "time");
-	lua_pushboolean(L, wm->tx);
-	set(L, "sent");
-	lua_pushstring(L, wire_role_name(wm->role));
-	set(L, "role");
-	lua_pushstring(L, sip_transp_name(wm->tp));
-	set(L, "transport");
-	lua_pushboolean(L, wm->retrans);
-	set(L, "retransmission");
-	lua_pushinteger(L, wm->seq);
-	set(L, "seq");
-	lua_pushstring(L, wire_link_name(wm->link));
-	set(L, "link");
-	for (r = msg_methods; r->name; r++) {
-		lua_pushcfunction(L, r->func);
-		set(L, r->name);
-	}
-	lua_pushboolean(L, true);
-	lua_rawsetp(L, -2, &FILLED);
-}
+	if (wm->decoded && push_decoded(L, &wm->head, k))
+		return;
 
-
-/* The fields' __index (fields, key): a field not read before. */
-static int fields_index(lua_State *L)
-{
-	const struct wire_msg *wm;
-	const char *k;
-
-	lua_settop(L, 2);
-	lua_rawgetp(L, 1, &OWNER);
-	wm = l_msg_check(L, 3);
-	lua_pushvalue(L, 1);
-	if (lua_rawgetp(L, 1, &FILLED) == LUA_TNIL) {
-		lua_pop(L, 1);
-		fill(L, wm);
-		lua_pushvalue(L, 2);
-		if (lua_rawget(L, -2) != LUA_TNIL)
-			return 1;
-	}
-	lua_settop(L, 4);
-
-	k = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "";
-	if (!strcmp(k, "body"))
+	if (!strcmp(k, "time"))
+		lua_pushnumber(L, (lua_Number)wm->usec / 1000.0);
+	else if (!strcmp(k, "role"))
+		lua_pushstring(L, wire_role_name(wm->role));
+	else if (!strcmp(k, "sent"))
+		lua_pushboolean(L, wm->tx);
+	else if (!strcmp(k, "seq"))
+		lua_pushinteger(L, wm->seq);
+	else if (!strcmp(k, "retransmission"))
+		lua_pushboolean(L, wm->retrans);
+	else if (!strcmp(k, "body"))
 		l_msg_push_body(L, wm);
 	else if (!strcmp(k, "raw"))
 		lua_pushlstring(L, (const char *)wm->raw->buf, wm->raw->end);
+	else if (!strcmp(k, "undecodable"))
+		lua_pushboolean(L, wm->why != NULL);
+	else if (!strcmp(k, "reason") && wm->why)
+		lua_pushstring(L, wm->why);
+	else if (!strcmp(k, "transport"))
+		lua_pushstring(L, sip_transp_name(wm->tp));
 	else if (!strcmp(k, "src"))
 		push_addr(L, &wm->src);
 	else if (!strcmp(k, "dst"))
 		push_addr(L, &wm->dst);
+	else if (!strcmp(k, "link"))
+		lua_pushstring(L, wire_link_name(wm->link));
 	else {
+		for (r = msg_methods; r->name; r++) {
+			if (!strcmp(k, r->name)) {
+				lua_pushcfunction(L, r->func);
+				return;
+			}
+		}
+		lua_pushnil(L);
+	}
+}
+
+
+/* The fields' __index (fields, key): a field not read before, kept for
+ * the next read (one that is nil is asked of the message again). Each
+ * is made when first read: a scenario holding a call's messages holds
+ * the few fields it read, not all of them. */
+static int fields_index(lua_State *L)
+{
+	const struct wire_msg *wm;
+
+	lua_settop(L, 2);
+	if (lua_type(L, 2) != LUA_TSTRING) {
 		lua_pushnil(L);
 		return 1;
 	}
-
-	lua_pushvalue(L, 2);
-	lua_pushvalue(L, -2);
-	lua_rawset(L, 4);
+	lua_rawgetp(L, 1, &OWNER);
+	wm = l_msg_check(L, 3);
+	push_field(L, wm, lua_tostring(L, 2));
+	if (!lua_isnil(L, -1)) {
+		lua_pushvalue(L, 2);
+		lua_pushvalue(L, -2);
+		lua_rawset(L, 1);
+	}
 
 	return 1;
 }
@@ -488,7 +474,7 @@ static void msg_new(lua_State *L, const struct wire_msg *wm)
 
 	*wmp = mem_ref((void *)wm);
 
-	lua_createtable(L, 0, 24);               /* fields */
+	lua_createtable(L, 0, 2);                /* fields */
 	lua_rawgetp(L, LUA_REGISTRYINDEX, &FIELDS);
 	lua_setmetatable(L, -2);
 	lua_pushvalue(L, -2);
