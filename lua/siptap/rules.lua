@@ -152,12 +152,15 @@ end
 
 M.late = late
 
-local function run(C, t, ids, ctx)
+-- wire, calls: t:wire() and its calls when the caller has them (a run
+-- of the general rules after one of P-WIRE-1's look, the proxy rules
+-- after the general ones: the same wire, the calls made once).
+local function run(C, t, ids, ctx, wire, calls)
   ctx = ctx or {}
   ctx.t1 = ctx.t1 or t:t1()
   ctx.late = ctx.late or late(t)
-  local wire = t:wire()
-  local calls = C.calls(wire)
+  wire = wire or t:wire()
+  calls = calls or C.calls(wire)
   local unmatched = false
   for _, c in ipairs(calls) do unmatched = unmatched or c.unmatched end
   local all_ok = true
@@ -255,16 +258,19 @@ function M.after(t)
       stream = stream or (m.transport ~= "UDP" and m)
     end
   end
-  if #C.calls(wire) == 0 and not broken then return end
+  local calls = C.calls(wire)
+  if #calls == 0 and not broken then return end
   if stream then
     t:diag("the peer's " .. stream.transport .. " stream broke (#" ..
            stream.seq .. ": " .. tostring(stream.reason) .. "); only " ..
            "P-WIRE-1 was checked")
-    run(C, t, { "P-WIRE-1" }, { t1 = t:uas_t1() })
+    run(C, t, { "P-WIRE-1" }, { t1 = t:uas_t1() }, wire, calls)
     return
   end
-  run(C, t, M.general, { t1 = t:uas_t1() })
-  if SIPTAP.proxy then run(C, t, M.proxy, { t1 = t:uas_t1() }) end
+  run(C, t, M.general, { t1 = t:uas_t1() }, wire, calls)
+  if SIPTAP.proxy then
+    run(C, t, M.proxy, { t1 = t:uas_t1() }, wire, calls)
+  end
 end
 
 return M

@@ -597,29 +597,33 @@ local function parse(sdp)
   return d
 end
 
--- The parses of the last SDPs seen: a check reads the same bodies many
--- times (retransmissions, the 2xx repeating the answer). Small ones
--- only, and few: the cache lives as long as the test's Lua state, under
--- its memory limit.
-local cache, cached = {}, 0
-
-function M.parse(sdp)
-  local d = cache[sdp]
-  if d then return d end
-  d = parse(sdp)
-  if #sdp <= 4096 then
-    if cached >= 16 then cache, cached = {}, 0 end
-    cache[sdp], cached = d, cached + 1
+-- fn over an SDP string, its last results kept: a check reads the same
+-- bodies many times (retransmissions, the 2xx repeating the answer, the
+-- rules of one call asking the same of them). Small ones only, and few:
+-- the results live as long as the test's Lua state, under its memory
+-- limit. A result kept is shared: read it, never change it.
+local function kept(fn)
+  local results, n = {}, 0
+  return function(sdp)
+    local v = results[sdp]
+    if v ~= nil then return v end
+    v = fn(sdp)
+    if type(sdp) == "string" and #sdp <= 4096 then
+      if n >= 16 then results, n = {}, 0 end
+      results[sdp], n = v, n + 1
+    end
+    return v
   end
-  return d
 end
+
+M.parse = kept(parse)
 
 -- The SDP without the value of its o= line: what S-ANS-1, S-ANS-2 and
 -- S-VER-1 compare to tell a changed SDP from a repeated one (the o=
 -- line itself is S-VER-1's).
-function M.content(sdp)
+M.content = kept(function(sdp)
   return (("\n" .. sdp):gsub("\no=[^\r\n]*", "\no=", 1))
-end
+end)
 
 M.show = show
 
@@ -697,7 +701,7 @@ end
 
 -- In the WebRTC profile: a UDP/TLS/RTP/SAVPF stream, ICE credentials
 -- and a DTLS fingerprint (at session or media level).
-function M.is_webrtc(sdp)
+M.is_webrtc = kept(function(sdp)
   if type(sdp) ~= "string" then return false end
   local secs = M.sections(sdp)
   local savpf, ice, fp = false, secs.session["ice-ufrag"] ~= nil,
@@ -708,7 +712,7 @@ function M.is_webrtc(sdp)
     fp = fp or m.attrs.fingerprint ~= nil
   end
   return savpf and ice and fp
-end
+end)
 
 -- A section's attribute: its own, else (in a bundled section, RFC 8843
 -- 7.3.1: transport attributes may stand only in the BUNDLE-tag's

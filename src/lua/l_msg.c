@@ -27,36 +27,84 @@
 #define MSG_META "siptap.msg"
 
 
+/*
+ * Why the objects are built this way: the rules read every message's
+ * fields and headers many times after each call (38 rules a call under
+ * siptap load), and a C __index that formats a fresh value on every
+ * read was most of their cost. So a message has one object per state
+ * (the same userdata every time it is pushed, while one is alive), its
+ * own metatable whose __index is a table of its fields, each made on
+ * its first read, and a table of its header lines by name, made on the
+ * first header() call. A read is then a table lookup inside Lua. The
+ * message behind it never changes once on the wire (wire.c fills it
+ * before anyone sees it), so nothing kept goes stale.
+ *
+ *   userdata  -> its wire_msg; user value 1: the fields table
+ *   metatable -> __index = fields, __gc, __tostring, __name, MARK
+ *   fields    -> status, method, ... (metatable FIELDS: __index =
+ *                fields_index, which makes one)
+ */
+static const char MARK = 'm';      /* in a message's metatable      */
+static const char OBJECTS = 'o';   /* registry: wm -> its object (weak) */
+static const char FIELDS = 'f';    /* registry: the fields' metatable */
+static const char OWNER = 'u';     /* fields: the userdata itself    */
+static const char HEADERS = 'h';   /* fields: name -> list of values */
+
+
 static void msg_pushpl(lua_State *L, const struct pl *pl)
 {
 	lua_pushlstring(L, pl->p, pl->l);
 }
 
 
-const struct wire_msg *l_msg_check(lua_State *L, int idx)
+/* The message of the userdata at idx, or NULL when it is none. */
+static const struct wire_msg **msg_test(lua_State *L, int idx)
 {
-	const struct wire_msg **wmp = luaL_checkudata(L, idx, MSG_META);
+	const struct wire_msg **wmp = lua_touserdata(L, idx);
+	bool ours;
+
+	if (!wmp || lua_type(L, idx) != LUA_TUSERDATA ||
+	    !lua_getmetatable(L, idx))
+		return NULL;
+
+	ours = lua_rawgetp(L, -1, &MARK) == LUA_TBOOLEAN;
+	lua_pop(L, 2);
+
+	return ours ? wmp : NULL;
+}
+
+
+static const struct wire_msg *msg_get(lua_State *L,
+				      const struct wire_msg **wmp)
+{
+	/* a finalizer of the scenario's may hold one that was collected */
+	if (!*wmp)
+		luaL_error(L, "%s: the message was already collected",
+			   MSG_META);
 
 	return *wmp;
 }
 
 
-static int msg_gc(lua_State *L)
+const struct wire_msg *l_msg_check(lua_State *L, int idx)
 {
-	const struct wire_msg **wmp = luaL_checkudata(L, 1, MSG_META);
+	const struct wire_msg **wmp = msg_test(L, idx);
 
-	*wmp = mem_deref((void *)*wmp);
+	if (!wmp)
+		luaL_typeerror(L, idx, MSG_META);
 
-	return 0;
+	return msg_get(L, wmp);
 }
 
 
-void l_msg_push(lua_State *L, const struct wire_msg *wm)
+static int msg_gc(lua_State *L)
 {
-	const struct wire_msg **wmp = lua_newuserdatauv(L, sizeof(*wmp), 0);
+	const struct wire_msg **wmp = lua_touserdata(L, 1);
 
-	*wmp = mem_ref((void *)wm);
-	luaL_setmetatable(L, MSG_META);
+	if (wmp)
+		*wmp = mem_deref((void *)*wmp);
+
+	return 0;
 }
 
 
@@ -121,20 +169,151 @@ void l_msg_push_body(lua_State *L, const struct wire_msg *wm)
 }
 
 
+/* The name a header is filed under: its long form (a compact one
+ * unfolded), in lower case. Two names mean the same header exactly when
+ * they are filed under the same name (msgview_name_eq). */
+static void push_filed(lua_State *L, const char *p, size_t l)
+{
+	const struct pl name = {p, l};
+	const char *lng = msgview_long_name(&name);
+	char buf[64];
+	luaL_Buffer b;
+	char *d;
+	size_t i;
+
+	if (lng) {
+		p = lng;
+		l = strlen(lng);
+	}
+
+	d = l <= sizeof(buf) ? buf : luaL_buffinitsize(L, &b, l);
+	for (i = 0; i < l; i++) {
+		char c = p[i];
+
+		d[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+	}
+	if (d == buf)
+		lua_pushlstring(L, buf, l);
+	else
+		luaL_pushresultsize(&b, l);
+}
+
+
+/* msgview_headers: each value under its name, in order: a string for
+ * one value, a list from the second one on (most headers come once);
+ * the table of them is on top */
+static bool file_handler(const struct pl *name, const struct pl *val,
+			 void *arg)
+{
+	lua_State *L = arg;
+
+	push_filed(L, name->p, name->l);
+	lua_pushvalue(L, -1);
+	switch (lua_rawget(L, -3)) {
+
+	case LUA_TNIL:
+		lua_pop(L, 1);
+		msg_pushpl(L, val);
+		lua_rawset(L, -3);
+		return false;
+
+	case LUA_TSTRING:
+		lua_createtable(L, 2, 0);
+		lua_insert(L, -2);
+		lua_rawseti(L, -2, 1);
+		lua_pushvalue(L, -2);
+		lua_pushvalue(L, -2);
+		lua_rawset(L, -5);
+		break;
+
+	default:
+		break;
+	}
+	msg_pushpl(L, val);
+	lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+	lua_pop(L, 2);
+
+	return false;
+}
+
+
+/* The values of the header asked for by name (any case, long or
+ * compact): a string, a list of them, or nil; from the message's table
+ * of header lines, made on first use. The name as asked is filed there
+ * too, so a name asked again is one lookup. Pushes one value. */
+static void push_values(lua_State *L, int ud, const char *name)
+{
+	const struct wire_msg *wm;
+
+	lua_getiuservalue(L, ud, 1);
+	if (lua_rawgetp(L, -1, &HEADERS) != LUA_TTABLE) {
+		wm = l_msg_check(L, ud);
+		lua_pop(L, 1);
+		lua_newtable(L);
+		(void)msgview_headers(wm->raw->buf, wm->raw->end,
+				      file_handler, L);
+		lua_pushvalue(L, -1);
+		lua_rawsetp(L, -3, &HEADERS);
+	}
+	lua_remove(L, -2);
+
+	lua_pushstring(L, name);
+	lua_pushvalue(L, -1);
+	if (lua_rawget(L, -3) == LUA_TNIL) {
+		lua_pop(L, 1);
+		push_filed(L, name, strlen(name));
+		if (lua_rawget(L, -3) == LUA_TNIL) {
+			lua_pop(L, 1);
+			lua_pushboolean(L, false);
+		}
+		lua_pushvalue(L, -2);
+		lua_pushvalue(L, -2);
+		lua_rawset(L, -5);
+	}
+	lua_replace(L, -3);
+	lua_pop(L, 1);
+	if (lua_isboolean(L, -1)) {
+		lua_pop(L, 1);
+		lua_pushnil(L);
+	}
+}
+
+
 static int l_header(lua_State *L)
 {
-	l_msg_push_header(L, l_msg_check(L, 1), luaL_checkstring(L, 2));
+	const char *name;
+
+	(void)l_msg_check(L, 1);
+	name = luaL_checkstring(L, 2);
+	push_values(L, 1, name);
+	if (lua_istable(L, -1))
+		lua_rawgeti(L, -1, 1);
+
 	return 1;
 }
 
 
+/* A new list each call: the caller may change it. */
 static int l_headers(lua_State *L)
 {
-	const struct wire_msg *wm = l_msg_check(L, 1);
-	struct hdr_walk w = {luaL_checkstring(L, 2), L, 0, false};
+	const char *name;
+	lua_Integer i, n;
 
-	lua_newtable(L);
-	(void)msgview_headers(wm->raw->buf, wm->raw->end, hdr_handler, &w);
+	(void)l_msg_check(L, 1);
+	name = luaL_checkstring(L, 2);
+	push_values(L, 1, name);
+	if (lua_type(L, -1) == LUA_TSTRING) {
+		lua_createtable(L, 1, 0);
+		lua_insert(L, -2);
+		lua_rawseti(L, -2, 1);
+		return 1;
+	}
+	n = lua_istable(L, -1) ? (lua_Integer)lua_rawlen(L, -1) : 0;
+	lua_createtable(L, (int)n, 0);
+	for (i = 1; i <= n; i++) {
+		lua_rawgeti(L, -2, i);
+		lua_rawseti(L, -2, i);
+	}
 
 	return 1;
 }
@@ -142,8 +321,13 @@ static int l_headers(lua_State *L)
 
 static int l_has_header(lua_State *L)
 {
-	lua_pushboolean(L, l_msg_header_count(l_msg_check(L, 1),
-					      luaL_checkstring(L, 2)) > 0);
+	const char *name;
+
+	(void)l_msg_check(L, 1);
+	name = luaL_checkstring(L, 2);
+	push_values(L, 1, name);
+	lua_pushboolean(L, !lua_isnil(L, -1));
+
 	return 1;
 }
 
@@ -171,7 +355,7 @@ static void push_addr(lua_State *L, const struct sa *sa)
 }
 
 
-/* Fields that need the decoded message; nil when it did not decode. */
+/* Fields that need the decoded message; false when k is none of them. */
 static bool push_decoded(lua_State *L, const struct wire_head *m,
 			 const char *k)
 {
@@ -201,51 +385,7 @@ static bool push_decoded(lua_State *L, const struct wire_head *m,
 }
 
 
-static int l_index(lua_State *L)
-{
-	const struct wire_msg *wm = l_msg_check(L, 1);
-	const char *k = luaL_checkstring(L, 2);
-
-	if (wm->decoded && push_decoded(L, &wm->head, k))
-		return 1;
-
-	if (!strcmp(k, "undecodable"))
-		lua_pushboolean(L, wm->why != NULL);
-	else if (!strcmp(k, "reason") && wm->why)
-		lua_pushstring(L, wm->why);
-	else if (!strcmp(k, "body"))
-		l_msg_push_body(L, wm);
-	else if (!strcmp(k, "raw"))
-		lua_pushlstring(L, (const char *)wm->raw->buf, wm->raw->end);
-	else if (!strcmp(k, "time"))
-		lua_pushnumber(L, (lua_Number)wm->usec / 1000.0);
-	else if (!strcmp(k, "sent"))
-		lua_pushboolean(L, wm->tx);
-	else if (!strcmp(k, "role"))
-		lua_pushstring(L, wire_role_name(wm->role));
-	else if (!strcmp(k, "transport"))
-		lua_pushstring(L, sip_transp_name(wm->tp));
-	else if (!strcmp(k, "src"))
-		push_addr(L, &wm->src);
-	else if (!strcmp(k, "dst"))
-		push_addr(L, &wm->dst);
-	else if (!strcmp(k, "retransmission"))
-		lua_pushboolean(L, wm->retrans);
-	else if (!strcmp(k, "seq"))
-		lua_pushinteger(L, wm->seq);
-	else if (!strcmp(k, "link"))
-		lua_pushstring(L, wire_link_name(wm->link));
-	else {
-		/* methods */
-		luaL_getmetatable(L, MSG_META);
-		lua_getfield(L, -1, "methods");
-		lua_getfield(L, -1, k);
-	}
-
-	return 1;
-}
-
-
+/* the methods, fields of every message */
 static const luaL_Reg msg_methods[] = {
 	{"header",     l_header},
 	{"headers",    l_headers},
@@ -254,16 +394,136 @@ static const luaL_Reg msg_methods[] = {
 };
 
 
-void l_msg_open(lua_State *L)
+/* Pushes field k of wm, nil when it has none of that name. */
+static void push_field(lua_State *L, const struct wire_msg *wm,
+		       const char *k)
 {
-	luaL_newmetatable(L, MSG_META);
-	lua_pushcfunction(L, l_index);
+	const luaL_Reg *r;
+
+	if (wm->decoded && push_decoded(L, &wm->head, k))
+		return;
+
+	if (!strcmp(k, "time"))
+		lua_pushnumber(L, (lua_Number)wm->usec / 1000.0);
+	else if (!strcmp(k, "role"))
+		lua_pushstring(L, wire_role_name(wm->role));
+	else if (!strcmp(k, "sent"))
+		lua_pushboolean(L, wm->tx);
+	else if (!strcmp(k, "seq"))
+		lua_pushinteger(L, wm->seq);
+	else if (!strcmp(k, "retransmission"))
+		lua_pushboolean(L, wm->retrans);
+	else if (!strcmp(k, "body"))
+		l_msg_push_body(L, wm);
+	else if (!strcmp(k, "raw"))
+		lua_pushlstring(L, (const char *)wm->raw->buf, wm->raw->end);
+	else if (!strcmp(k, "undecodable"))
+		lua_pushboolean(L, wm->why != NULL);
+	else if (!strcmp(k, "reason") && wm->why)
+		lua_pushstring(L, wm->why);
+	else if (!strcmp(k, "transport"))
+		lua_pushstring(L, sip_transp_name(wm->tp));
+	else if (!strcmp(k, "src"))
+		push_addr(L, &wm->src);
+	else if (!strcmp(k, "dst"))
+		push_addr(L, &wm->dst);
+	else if (!strcmp(k, "link"))
+		lua_pushstring(L, wire_link_name(wm->link));
+	else {
+		for (r = msg_methods; r->name; r++) {
+			if (!strcmp(k, r->name)) {
+				lua_pushcfunction(L, r->func);
+				return;
+			}
+		}
+		lua_pushnil(L);
+	}
+}
+
+
+/* The fields' __index (fields, key): a field not read before, kept for
+ * the next read (one that is nil is asked of the message again). Each
+ * is made when first read: a scenario holding a call's messages holds
+ * the few fields it read, not all of them. */
+static int fields_index(lua_State *L)
+{
+	const struct wire_msg *wm;
+
+	lua_settop(L, 2);
+	if (lua_type(L, 2) != LUA_TSTRING) {
+		lua_pushnil(L);
+		return 1;
+	}
+	lua_rawgetp(L, 1, &OWNER);
+	wm = l_msg_check(L, 3);
+	push_field(L, wm, lua_tostring(L, 2));
+	if (!lua_isnil(L, -1)) {
+		lua_pushvalue(L, 2);
+		lua_pushvalue(L, -2);
+		lua_rawset(L, 1);
+	}
+
+	return 1;
+}
+
+
+/* A new object for wm, registered as its object (weak table on top). */
+static void msg_new(lua_State *L, const struct wire_msg *wm)
+{
+	const struct wire_msg **wmp = lua_newuserdatauv(L, sizeof(*wmp), 1);
+
+	*wmp = mem_ref((void *)wm);
+
+	lua_createtable(L, 0, 2);                /* fields */
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &FIELDS);
+	lua_setmetatable(L, -2);
+	lua_pushvalue(L, -2);
+	lua_rawsetp(L, -2, &OWNER);
+
+	lua_createtable(L, 0, 6);                /* its metatable */
+	lua_pushvalue(L, -2);
 	lua_setfield(L, -2, "__index");
 	lua_pushcfunction(L, msg_gc);
 	lua_setfield(L, -2, "__gc");
 	lua_pushcfunction(L, l_tostring);
 	lua_setfield(L, -2, "__tostring");
-	luaL_newlib(L, msg_methods);
-	lua_setfield(L, -2, "methods");
-	lua_pop(L, 1);
+	lua_pushliteral(L, MSG_META);
+	lua_setfield(L, -2, "__name");
+	/* getmetatable(m) gives its name, not the fields to change */
+	lua_pushliteral(L, MSG_META);
+	lua_setfield(L, -2, "__metatable");
+	lua_pushboolean(L, true);
+	lua_rawsetp(L, -2, &MARK);
+	lua_setmetatable(L, -3);
+	lua_setiuservalue(L, -2, 1);
+
+	lua_pushvalue(L, -1);
+	lua_rawsetp(L, -3, wm);
+}
+
+
+void l_msg_push(lua_State *L, const struct wire_msg *wm)
+{
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &OBJECTS);
+	if (lua_rawgetp(L, -1, wm) != LUA_TUSERDATA) {
+		lua_pop(L, 1);
+		msg_new(L, wm);
+	}
+	lua_remove(L, -2);
+}
+
+
+void l_msg_open(lua_State *L)
+{
+	lua_newtable(L);                 /* wm -> its object, while alive */
+	lua_createtable(L, 0, 1);
+	lua_pushliteral(L, "v");
+	lua_setfield(L, -2, "__mode");
+	lua_setmetatable(L, -2);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &OBJECTS);
+
+	lua_createtable(L, 0, 1);
+	lua_pushcfunction(L, fields_index);
+	lua_setfield(L, -2, "__index");
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &FIELDS);
 }

@@ -41,7 +41,7 @@ local function version(body)
 end
 
 -- The call's messages in wire order, without retransmissions.
-local function timeline(c)
+local function make_timeline(c)
   local all, seen = {}, {}
   local function add(list)
     for _, m in ipairs(list) do
@@ -58,6 +58,11 @@ local function timeline(c)
   add(c.dialog or {})
   table.sort(all, function(a, b) return a.seq < b.seq end)
   return all
+end
+
+-- (made once a call, W.once: read it, never change it)
+local function timeline(c)
+  return W.once(c, "timeline", make_timeline)
 end
 
 -- The final response to request q, in the timeline after it.
@@ -85,7 +90,7 @@ end
 -- the offer/answer state before it (ctx.open, ctx.final: the INVITE's
 -- final response seen so far, ctx.reliable: a reliable provisional
 -- seen, ctx.callee_sdp: the UAS's SDP before).
-local function walk(c, fn)
+local function replay(c, fn)
   local list = timeline(c)
   local st = { open = nil, started = false }
   local pending = {}   -- request -> { before =, offer = }
@@ -140,6 +145,25 @@ local function walk(c, fn)
         end
       end
     end
+  end
+end
+
+-- The walk is made once a call (W.once) and its events kept: each
+-- request with the state as it was then (a copy: the walk goes on
+-- changing st) and whether it offered. The four rules read them.
+local function make_events(c)
+  local events = {}
+  replay(c, function(met, m, st, offer, list)
+    events[#events + 1] = { met, m, { open = st.open, final = st.final,
+      reliable = st.reliable, callee_sdp = st.callee_sdp,
+      started = st.started }, offer, list }
+  end)
+  return events
+end
+
+local function walk(c, fn)
+  for _, e in ipairs(W.once(c, "walk", make_events)) do
+    fn(e[1], e[2], e[3], e[4], e[5])
   end
 end
 

@@ -70,23 +70,33 @@ local function to_without_tag(v)
   return trim((v or ""):gsub(";%s*[tT][aA][gG]%s*=%s*[^;%s]*", ""))
 end
 
+-- (kept with the message, W.of: read it, never change it)
 local function vias(m)
+  local d = W.of(m)
+  if d.vias then return d.vias end
   local out = {}
   for i, v in ipairs(values(m, "Via")) do
     out[i] = i == 1 and via_core(v) or v
   end
+  d.vias = out
   return out
 end
+
+local COPIED = { "Via", "From", "Call-ID", "CSeq" }
 
 rule("P-COPY-1", "Via, From, Call-ID and CSeq copied from the INVITE",
 function(c)
   local v, n, inv = {}, 0, c.invite
+  local wanted = {}   -- the INVITE's, read once
   for _, r in ipairs(c.responses) do
     n = n + 1
-    for _, h in ipairs{ "Via", "From", "Call-ID", "CSeq" } do
-      local want, got = vias(inv), vias(r)
-      if h ~= "Via" then
-        want, got = inv:headers(h), r:headers(h)
+    for _, h in ipairs(COPIED) do
+      local want, got
+      if h == "Via" then
+        want, got = vias(inv), vias(r)
+      else
+        want = wanted[h] or inv:headers(h)
+        wanted[h], got = want, r:headers(h)
       end
       if not same_list(want, got) then
         v[#v + 1] = { msg = r, why = h .. " is " .. show_list(got) ..
@@ -99,13 +109,20 @@ function(c)
   return v, n
 end)
 
+-- (kept with the message, W.of)
+local function to_of(m)
+  local d = W.of(m)
+  if not d.to then d.to = to_without_tag(m:header("To")) end
+  return d.to
+end
+
 rule("P-TAG-1", "To URI of the INVITE, and a To tag on every non-100",
 function(c)
   local v, n = {}, 0
-  local want = to_without_tag(c.invite:header("To"))
+  local want = to_of(c.invite)
   for _, r in ipairs(c.responses) do
     n = n + 1
-    local got = to_without_tag(r:header("To"))
+    local got = to_of(r)
     if got ~= want then
       v[#v + 1] = { msg = r, why = "To is '" .. got .. "', the INVITE's "
                     .. "is '" .. want .. "'" }
@@ -357,7 +374,7 @@ end)
 -- The requests the peer under test got in call c and its answers:
 -- siptap's UAC's sends and receipts, or, in the UAS's view
 -- (W.uas_view), what siptap's UAS got and sent.
-local function side_msgs(c)
+local function make_side_msgs(c)
   local role = c.invite.role
   local id = role == "uas" and c.uas_id or c.id
   local reqs, resps = {}, {}
@@ -370,7 +387,13 @@ local function side_msgs(c)
       end
     end
   end
-  return reqs, resps
+  return { reqs, resps }
+end
+
+-- (made once a call, W.once: read them, never change them)
+local function side_msgs(c)
+  local both = W.once(c, "side_msgs", make_side_msgs)
+  return both[1], both[2]
 end
 
 local function top_branch(m)

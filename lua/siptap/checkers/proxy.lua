@@ -25,7 +25,7 @@ local rules, rule = W.family()
 
 -- Responses the UAS sent and the UAC got for one call, and the requests
 -- each side sent or got after the INVITE.
-local function both_ends(c)
+local function make_both_ends(c)
   local e = { uas_sent = {}, uac_got = {}, pracks_sent = {}, pracks_got = {},
               indialog_got = {}, uac_requests = {}, accepted = {} }
   -- the INVITE's own responses (a re-INVITE's, another CSeq, are the
@@ -59,6 +59,11 @@ local function both_ends(c)
     end
   end
   return e
+end
+
+-- (made once a call, W.once: read it, never change it)
+local function both_ends(c)
+  return W.once(c, "both_ends", make_both_ends)
 end
 
 -- Each response above 100 the UAS sent, with the copy the UAC got:

@@ -47,11 +47,18 @@ local reused = W.reused
 
 local rules, rule = W.family()
 
-local function rack(m)
+local function make_rack(m)
   local v = m:header("RAck")
   if not v then return nil end
   local r, c, met = v:match("^%s*(%d+)%s+(%d+)%s+(%S+)")
-  return tonumber(r), tonumber(c), met
+  return { tonumber(r), tonumber(c), met }
+end
+
+-- (kept with the message, W.derive)
+local function rack(m)
+  local kept = W.derive(m, "rack", make_rack)
+  if not kept then return nil end
+  return kept[1], kept[2], kept[3]
 end
 
 -- The answer to a PRACK: the final response with its CSeq.
@@ -407,7 +414,7 @@ end)
 -- provisional when sent, and what answered each. Retransmitted PRACKs
 -- are R-PRACK-3's; a PRACK for an RSeq that two different responses
 -- carried, sent after the second came, is ambiguous (R-RSEQ-1).
-local function prack_replay(c)
+local function make_prack_replay(c)
   local out = {}
   local acked = {}
   local seen = reliables(c)
@@ -428,6 +435,11 @@ local function prack_replay(c)
     end
   end
   return out
+end
+
+-- (made once a call, W.once: read it, never change it)
+local function prack_replay(c)
+  return W.once(c, "prack_replay", make_prack_replay)
 end
 
 rule("R-PRACK-1", "a matching PRACK gets a 2xx", function(c)

@@ -254,7 +254,7 @@ end)
 
 -- The SDPs the UAS sent in call c, in the order they came: its
 -- responses to the INVITE and to PRACKs, retransmissions left out.
-local function sdps(c)
+local function make_sdps(c)
   local out = {}
   for _, r in ipairs(unique(c)) do
     if is_sdp(r) then out[#out + 1] = r end
@@ -271,6 +271,11 @@ local function sdps(c)
   end
   table.sort(out, function(a, b) return (a.seq or 0) < (b.seq or 0) end)
   return out
+end
+
+-- (made once a call, W.once: read it, never change it)
+local function sdps(c)
+  return W.once(c, "sdps", make_sdps)
 end
 
 -- "the 183", "the 200 to the PRACK"

@@ -17,21 +17,66 @@ function W.family()
   end
 end
 
+-- Without the white space (%s) at either end. Linear in #s: a peer's
+-- long run of blanks costs no more than its length.
 local function trim(s)
-  return (s:gsub("^%s+", ""):gsub("%s+$", ""))
+  local i = s:find("%S")
+  return i and s:match(".*%S", i) or ""
+end
+
+-- What the rules derive from one message (its header values as lists,
+-- its identity, RSeq, From tag, whether it has SDP) is made once and
+-- kept with it: the rules of a run read the same messages many times,
+-- and a message never changes. Weak keys: it goes with the message.
+-- A message's own table: derived[m].
+local derived = setmetatable({}, { __mode = "k" })
+local NONE = {}   -- a value kept that is nil
+
+local function of(m)
+  local d = derived[m]
+  if not d then
+    d = {}
+    derived[m] = d
+  end
+  return d
+end
+
+-- d[k] = v, NONE for nil; returns v
+local function keep(d, k, v)
+  if v == nil then d[k] = NONE else d[k] = v end
+  return v
+end
+
+-- make(m), made once and kept with m under k (a nil too)
+local function derive(m, k, make)
+  local d = of(m)
+  local v = d[k]
+  if v == nil then return keep(d, k, make(m)) end
+  if v == NONE then return nil end
+  return v
 end
 
 -- Header values as a flat list: comma lists split, each trimmed. Only
 -- for headers whose values never hold a comma of their own (Via,
--- Record-Route with <> URIs, Require, Supported).
+-- Record-Route with <> URIs, Require, Supported). The list is kept
+-- with the message: read it, never change it.
 local function values(m, name)
-  local out = {}
+  local d = of(m)
+  local lists = d.values
+  if not lists then
+    lists = {}
+    d.values = lists
+  end
+  local out = lists[name]
+  if out then return out end
+  out = {}
   for _, v in ipairs(m:headers(name)) do
     for part in (v .. ","):gmatch("([^,]*),") do
       part = trim(part)
       if part ~= "" then out[#out + 1] = part end
     end
   end
+  lists[name] = out
   return out
 end
 
@@ -54,20 +99,32 @@ local function show_list(l)
   return "[" .. table.concat(l, " | ") .. "]"
 end
 
-local function rseq(m)
+local function make_rseq(m)
   local v = m:header("RSeq")
   return v and tonumber(trim(v))
 end
 
-local function is_sdp(m)
+local function rseq(m)
+  return derive(m, "rseq", make_rseq)
+end
+
+local function make_is_sdp(m)
   local ct = m:header("Content-Type")
   return ct and ct:lower():match("^%s*application/sdp") and m.body ~= ""
 end
 
+local function is_sdp(m)
+  return derive(m, "sdp", make_is_sdp)
+end
+
 -- The From tag of a message, or nil.
-local function from_tag(m)
+local function make_from_tag(m)
   local v = m:header("From")
   return v and v:match(";%s*[tT][aA][gG]%s*=%s*([^;%s>]+)")
+end
+
+local function from_tag(m)
+  return derive(m, "from_tag", make_from_tag)
 end
 
 -- The INVITE the UAS got for the UAC's call c: the one with its Call-ID;
@@ -98,8 +155,28 @@ local function of_call(c, m)
   return m.call_id == c.id
 end
 
+-- What the rules derive from a call (its responses without copies,
+-- its reliable provisionals, ...) is made once a run and kept in the
+-- call's table, c[CALL]: 38 rules look at each call, most through the
+-- same few lists. A list kept is shared: read it, never change it.
+local CALL = {}
+
+local function once(c, k, make)
+  local d = c[CALL]
+  if not d then
+    d = {}
+    c[CALL] = d
+  end
+  local v = d[k]
+  if v == nil then
+    v = make(c)
+    d[k] = v
+  end
+  return v
+end
+
 -- Responses without retransmissions.
-local function unique(c)
+local function make_unique(c)
   local out = {}
   for _, r in ipairs(c.responses) do
     if not r.retransmission then out[#out + 1] = r end
@@ -107,9 +184,13 @@ local function unique(c)
   return out
 end
 
+local function unique(c)
+  return once(c, "unique", make_unique)
+end
+
 -- The UAS's answers to the INVITE's offer (its 18x and 2xx with SDP),
 -- each distinct SDP once: what the offer/answer rules judge.
-local function answers(c)
+local function make_answers(c)
   local out, seen = {}, {}
   if not is_sdp(c.invite) then return out end
   for _, r in ipairs(unique(c)) do
@@ -120,6 +201,10 @@ local function answers(c)
     end
   end
   return out
+end
+
+local function answers(c)
+  return once(c, "answers", make_answers)
 end
 
 -- A provisional with the status code the case asked for (with none
@@ -139,15 +224,48 @@ end
 -- body or header set"). Two messages with the same identity whose bytes
 -- differ are one response sent again with other bytes (R-RETX-1 says
 -- whether that is allowed); two identities are two responses.
-local function identity(m)
-  local head = (m.raw or ""):match("^(.-)\r?\n\r?\n") or m.raw or ""
-  local names, start = {}, true
-  for line in head:gmatch("[^\r\n]+") do
-    local name = not start and line:match("^([^:%s]+)%s*:")
-    if name then names[#names + 1] = name:lower() end
-    start = false
+-- The header names of raw's head, lower case, when every line of the
+-- head ends in CR LF and holds no other CR or LF (the common case, read
+-- with plain finds); nil for anything else.
+local function crlf_names(raw)
+  local names, pos, n = {}, 1, 0
+  while true do
+    local cr = raw:find("\r", pos, true)
+    if not cr or raw:byte(cr + 1) ~= 10 or raw:find("\n", pos, true) <= cr
+    then
+      return nil
+    end
+    if cr == pos then
+      -- the blank line; one before the start line is the patterns' case
+      if n == 0 then return nil end
+      return names
+    end
+    n = n + 1
+    if n > 1 then
+      local name = raw:sub(pos, cr - 1):match("^([^:%s]+)%s*:")
+      if name then names[#names + 1] = name:lower() end
+    end
+    pos = cr + 2
   end
-  return m.status .. "\0" .. table.concat(names, ",") .. "\0" .. (m.body or "")
+end
+
+local function identity(m)
+  local d = of(m)
+  if d.identity then return d.identity end
+  local names = crlf_names(m.raw or "")
+  if not names then
+    local head = (m.raw or ""):match("^(.-)\r?\n\r?\n") or m.raw or ""
+    local start = true
+    names = {}
+    for line in head:gmatch("[^\r\n]+") do
+      local name = not start and line:match("^([^:%s]+)%s*:")
+      if name then names[#names + 1] = name:lower() end
+      start = false
+    end
+  end
+  d.identity = m.status .. "\0" .. table.concat(names, ",") .. "\0" ..
+               (m.body or "")
+  return d.identity
 end
 
 -- Reliable provisionals, in order of first arrival, one entry each:
@@ -157,7 +275,7 @@ end
 -- reuse = the entry that had the RSeq first (R-RSEQ-1 blames it; the
 -- other rules do not take it for a retransmission). by[rseq] is the
 -- first entry with that RSeq.
-local function reliables(c)
+local function make_reliables(c)
   local list, by, seen = {}, {}, {}
   for _, r in ipairs(c.responses) do
     local n = r.status < 200 and r.status > 100 and rseq(r)
@@ -173,7 +291,12 @@ local function reliables(c)
       e.copies[#e.copies + 1] = r
     end
   end
-  return list, by
+  return { list, by }
+end
+
+local function reliables(c)
+  local r = once(c, "reliables", make_reliables)
+  return r[1], r[2]
 end
 
 -- Was RSeq n used by two different responses (R-RSEQ-1)? The entry of
@@ -222,6 +345,10 @@ local function challenge_rounds(wire)
        m.cseq_method == "INVITE" and m.role ~= "peer" then
       challenged[m.role .. " " .. m.call_id .. " " .. m.cseq] = true
     end
+  end
+  -- most tests have no challenge: nothing is superseded
+  if next(challenged) == nil then
+    return function() return false end
   end
   return function(m)
     return m.call_id ~= nil and m.cseq ~= nil and
@@ -302,8 +429,8 @@ end
 -- The call as the UAS saw it: the INVITE it got, the responses it sent,
 -- the PRACKs it got and its answers. The general rules look at it to
 -- tell what the UAS did from what a proxy did on the way.
-function W.uas_view(c)
-  if not c.uas_invite then return nil end
+local function make_uas_view(c)
+  if not c.uas_invite then return false end
   local u = { id = c.uas_id, invite = c.uas_invite, uas_invite = c.uas_invite,
               uas_id = c.uas_id, responses = {}, pracks = {},
               prack_answers = {}, invite_copies = {}, dialog = {},
@@ -328,6 +455,11 @@ function W.uas_view(c)
     end
   end
   return u
+end
+
+-- (made once a call, as the lists above)
+function W.uas_view(c)
+  return once(c, "uas_view", make_uas_view) or nil
 end
 
 -- The call as the UAS saw it through a proxy (nil when its INVITE never
@@ -367,5 +499,8 @@ W.identity = identity
 W.wire_end = wire_end
 W.via_core = via_core
 W.slack = slack
+W.once = once
+W.of = of
+W.derive = derive
 
 return W
