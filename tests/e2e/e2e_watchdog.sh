@@ -40,4 +40,18 @@ else
   fail "$(alive) of its peers still run after the script was killed"
   kill -KILL "${peers[@]}" 2>/dev/null || true
 fi
+# the watchdog is no child of the script: a bare `wait` in a test (for
+# its own background jobs) returns
+cat >"$TMP/waits.sh" <<WAITS
+source "$E2E/lib.sh"
+e2e_init waits "$SIPTAP"
+sleep 0.2 &
+wait
+echo done waiting
+WAITS
+if [[ $(timeout 20 bash "$TMP/waits.sh" 2>/dev/null) == "done waiting" ]]; then
+  pass "a bare wait in an e2e script does not wait for the watchdog"
+else
+  fail "a bare wait in an e2e script hangs (the watchdog is its child)"
+fi
 e2e_finish

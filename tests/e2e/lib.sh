@@ -40,9 +40,11 @@ e2e_init() {
   # every process started from here on carries the mark; the watchdog
   # (not marked itself) stops them if this script dies without its
   # EXIT trap (ctest's TIMEOUT is a SIGKILL)
+  # (started from a subshell that ends at once: no child of this script,
+  # so a bare `wait` in a test does not wait for it)
   export SIPTAP_E2E_RUN="$E2E_NAME.$$.$RANDOM$RANDOM"
-  env -u SIPTAP_E2E_RUN setsid bash "$E2E/watchdog.sh" "$$" \
-    "$SIPTAP_E2E_RUN" </dev/null >/dev/null 2>&1 &
+  (env -u SIPTAP_E2E_RUN setsid bash "$E2E/watchdog.sh" "$$" \
+    "$SIPTAP_E2E_RUN" </dev/null >/dev/null 2>&1 &)
   cd "$ROOT" || exit 1
   # Whatever the caller's shell had, the tests decide the TAP version.
   unset TAP_VERSION
