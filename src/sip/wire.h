@@ -97,4 +97,5 @@ void wire_trace(bool tx, enum sip_transp tp, const struct sa *src,
 void wire_mirror(struct wire *wire, const struct sa *remote);
 const char *wire_role_name(enum wire_role role);
 void wire_nodelay(const struct sip_msg *msg);
+void wire_sending(struct mbuf *mb);
 int  wire_msg_print(struct re_printf *pf, const struct wire_msg *wm);
