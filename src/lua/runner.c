@@ -902,8 +902,8 @@ static void lag_handler(void *arg)
 	struct le *le;
 
 	(void)arg;
-	/* a test's record of it is made the first time (1 KB a test:
-	 * most never need it) */
+	/* a test's record of it is made the first time (most never need
+	 * it), and grows with the spans it holds */
 	for (le = list_head(&worlds); late >= LAG_NOTE_MS && le;
 	     le = le->next) {
 		struct test *t = le->data;
@@ -911,7 +911,7 @@ static void lag_handler(void *arg)
 		if (!t->wire)
 			continue;
 		if (!t->late)
-			t->late = mem_zalloc(sizeof(*t->late), NULL);
+			t->late = late_alloc();
 		late_add(t->late, wire_now(t->wire) / 1000, late);
 	}
 	if (list_isempty(&worlds))
@@ -1357,7 +1357,7 @@ static int world_make(struct test *t)
 	/* t->late: made when the loop first runs late (lag_handler); an
 	 * agent's report of its host's (l_remote.c) needs an agent */
 	if (sa_isset(&conf->agent, SA_ADDR)) {
-		t->remote_late = mem_zalloc(sizeof(*t->remote_late), NULL);
+		t->remote_late = late_alloc();
 		if (!t->remote_late)
 			return ENOMEM;
 	}

@@ -442,7 +442,11 @@ static int send_on(struct uac *uac, const struct sa *dst, enum sip_transp tp,
 		return sizes_no_conn();
 
 	mb->pos = 0;
-	return sip_send(uac->sip, NULL, ws_stream_transp(tp), dst, mb);
+	wire_sending(mb);
+	err = sip_send(uac->sip, NULL, ws_stream_transp(tp), dst, mb);
+	wire_sending(NULL);
+
+	return err;
 }
 
 

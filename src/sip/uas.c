@@ -333,6 +333,18 @@ static int print_tail(struct mbuf *mb, const struct uas_call *call,
 }
 
 
+/* A response the call keeps (its retransmissions), sent again: the
+ * wire keeps a reference to it, not a copy (wire_sending) */
+static void resp_send(struct uas_call *call, struct mbuf *mb)
+{
+	mb->pos = 0;
+	wire_sending(mb);
+	(void)sip_send(call->uas->sip, call->invite->sock, call->invite->tp,
+		       &call->dst, mb);
+	wire_sending(NULL);
+}
+
+
 static int resp_alloc(struct resp **rp, uint16_t scode)
 {
 	struct resp *r = mem_zalloc(sizeof(*r), resp_destructor);
@@ -412,8 +424,7 @@ static void rel_tmr_handler(void *arg)
 
 	r->mb->pos = 0;
 	if (!FAULT(call, NO_RETRANSMIT))
-		(void)sip_send(call->uas->sip, call->invite->sock,
-			       call->invite->tp, &call->dst, r->mb);
+		resp_send(call, r->mb);
 
 	call->rel_interval *= 2;
 	tmr_start(&call->rel_tmr, forever ? call->rel_interval :
@@ -552,8 +563,7 @@ static void final_tmr_handler(void *arg)
 	}
 
 	call->final_mb->pos = 0;
-	(void)sip_send(call->uas->sip, call->invite->sock, call->invite->tp,
-		       &call->dst, call->final_mb);
+	resp_send(call, call->final_mb);
 
 	/* RFC 3261 13.3.1.4, P-2XX-1: doubling up to T2, which siptap
 	 * scales with T1 like every timer (8*T1: 4 s at T1 = 500 ms). Over
@@ -575,8 +585,10 @@ static void final_send(struct uas_call *call, struct resp *r)
 	list_flush(&call->queue);
 
 	r->mb->pos = 0;
+	wire_sending(r->mb);
 	(void)sip_strans_reply(&call->st, call->uas->sip, call->invite,
 			       &call->dst, r->scode, r->mb);
+	wire_sending(NULL);
 
 	if (r->scode < 300) {
 		call->state = UAS_ACCEPTED;
@@ -613,8 +625,7 @@ static void refresh_tmr_handler(void *arg)
 
 	if (!last->reliable) {
 		last->mb->pos = 0;
-		(void)sip_send(call->uas->sip, call->invite->sock,
-			       call->invite->tp, &call->dst, last->mb);
+		resp_send(call, last->mb);
 		refresh_start(call, last);
 		return;
 	}
@@ -625,7 +636,8 @@ static void refresh_tmr_handler(void *arg)
 	r->has_sdp  = false;
 	r->rseq     = call->next_rseq++;
 	last->mb->pos = 0;
-	rseq_line = strstr((const char *)last->mb->buf, "\r\nRSeq: ");
+	/* the buffer is no C string (its room is trimmed when sent) */
+	rseq_line = memmem(last->mb->buf, last->mb->end, "\r\nRSeq: ", 8);
 	if (!rseq_line) {
 		mem_deref(r);
 		return;
@@ -668,6 +680,7 @@ static int send_response(struct uas_call *call, struct resp *r)
 	}
 
 	r->mb->pos = 0;
+	wire_sending(r->mb);
 	if (FAULT(call, NO_RETX_INVITE))   /* the transaction never learns */
 		err = sip_send(call->uas->sip, call->invite->sock,
 			       call->invite->tp, &call->dst, r->mb);
@@ -675,6 +688,7 @@ static int send_response(struct uas_call *call, struct resp *r)
 		err = sip_strans_reply(&call->st, call->uas->sip,
 				       call->invite, &call->dst, r->scode,
 				       r->mb);
+	wire_sending(NULL);
 	if (call->state == UAS_INCOMING && r->scode > 100)
 		call->state = UAS_EARLY;
 	if (r->scode > 100)

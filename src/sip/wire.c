@@ -31,6 +31,10 @@ struct wire_port {
 };
 
 
+/* The buffer one of siptap's senders is sending (wire_sending) */
+static struct mbuf *sending;
+
+
 static void wire_destructor(void *arg)
 {
 	struct wire *wire = arg;
@@ -173,6 +177,20 @@ static bool seen_before(const struct wire *wire, const struct wire_msg *wm,
 }
 
 
+/* mb is about to be sent by a sender of ours that keeps it (for its
+ * retransmissions, its ACK or CANCEL) and never changes its bytes
+ * again; NULL once sent. A message traced with exactly its bytes is
+ * kept by reference: each message a call holds was held twice, by the
+ * sender and by the wire. Its room past the message goes first (once
+ * shared, the buffer is never resized). */
+void wire_sending(struct mbuf *mb)
+{
+	if (mb && mb->end && mb->size > mb->end && mem_nrefs(mb->buf) == 1)
+		(void)mbuf_resize(mb, mb->end);
+	sending = mb;
+}
+
+
 /* Why bytes that libre did not decode are no SIP message: the first
  * thing wrong, quoted (see wire_reason), then what the socket's side
  * knew (a connection closed mid-message); libre's own error only when
@@ -229,6 +247,17 @@ static int add(struct wire *wire, enum wire_role role, bool tx,
 		 * Content-Length on a stream): it decodes all the same */
 		if (!wm->decoded && twin->why)
 			head_decode(wm);
+	}
+	else if (sending && len && p == sending->buf && len == sending->end) {
+		/* the sender's own bytes, which it keeps as they are: a
+		 * reference, not a copy (an mbuf of its own: pos and end
+		 * are the wire's) */
+		wm->raw = mbuf_alloc_ref(sending);
+		if (!wm->raw) {
+			err = ENOMEM;
+			goto out;
+		}
+		head_decode(wm);
 	}
 	else {
 		wm->raw = mbuf_alloc(len ? len : 1);

@@ -18,16 +18,16 @@ enum wire_role {
  * headers that tell calls and transactions apart, as slices of the raw
  * bytes. (A whole struct sip_msg per message would be several times the
  * size of the message; wire_msg_decode() makes one when it is needed.) */
-struct wire_head {
-	bool req;
+struct wire_head {        /* (the slices first: no padding) */
 	struct pl met;           /**< request method                      */
 	struct pl ruri;          /**< request URI                         */
-	uint16_t scode;          /**< response status code                */
 	struct pl reason;        /**< response reason phrase              */
 	struct pl callid;
-	uint32_t cseq;
 	struct pl cseq_met;
 	struct pl to_tag;        /**< unset when the To has none          */
+	uint32_t cseq;
+	uint16_t scode;          /**< response status code                */
+	bool req;
 };
 
 /* What link impairment (link.h) did to a message on its way in */
@@ -39,24 +39,25 @@ enum wire_link {
 	WIRE_LINK_REORDERED,     /**< held until the next one had passed   */
 };
 
+/* (ordered so that it has no padding: a call holds about 16 of them) */
 struct wire_msg {
 	struct le le;
 	unsigned seq;            /**< 1-based order on this test's wire   */
 	enum wire_role role;     /**< which of our endpoints saw it       */
-	bool tx;                 /**< sent by that endpoint               */
 	enum sip_transp tp;
+	enum wire_link link;     /**< what the link did to it             */
 	struct sa src;
 	struct sa dst;
 	uint64_t usec;           /**< monotonic, since the wire was made  */
 	struct mbuf *raw;        /**< the bytes exactly (shared by copies) */
-	bool decoded;            /**< libre decoded it: head is set       */
 	char *why;               /**< undecodable: why (else NULL)        */
 	struct wire_head head;
+	bool tx;                 /**< sent by that endpoint               */
+	bool decoded;            /**< libre decoded it: head is set       */
 	bool retrans;            /**< same bytes already seen here        */
 	bool mirror;             /**< the remote UAS's side of a UAC copy */
 	bool reported;           /**< told by the agent (edge mode), not
 				      seen on a socket of ours           */
-	enum wire_link link;     /**< what the link did to it             */
 	bool unseen;             /**< not for the rules (wire_recv_link)  */
 	bool heard;              /**< the same bytes reached this endpoint
 				  *   before (retrans, a dropped copy not
@@ -97,4 +98,5 @@ void wire_trace(bool tx, enum sip_transp tp, const struct sa *src,
 void wire_mirror(struct wire *wire, const struct sa *remote);
 const char *wire_role_name(enum wire_role role);
 void wire_nodelay(const struct sip_msg *msg);
+void wire_sending(struct mbuf *mb);
 int  wire_msg_print(struct re_printf *pf, const struct wire_msg *wm);
