@@ -50,6 +50,11 @@ static const char FIELDS = 'f';    /* registry: the fields' metatable */
 static const char OWNER = 'u';     /* fields: the userdata itself    */
 static const char HEADERS = 'h';   /* fields: name -> list of values */
 
+enum {
+	FIELDS_HINT  = 8,   /* fields table's first size, entries */
+	HEADERS_HINT = 16,  /* header table's first size, entries */
+};
+
 
 static void msg_pushpl(lua_State *L, const struct pl *pl)
 {
@@ -249,7 +254,9 @@ static void push_values(lua_State *L, int ud, const char *name)
 	if (lua_rawgetp(L, -1, &HEADERS) != LUA_TTABLE) {
 		wm = l_msg_check(L, ud);
 		lua_pop(L, 1);
-		lua_newtable(L);
+		/* room for a usual message's header names: growing from
+		 * empty rehashed it four times */
+		lua_createtable(L, 0, HEADERS_HINT);
 		(void)msgview_headers(wm->raw->buf, wm->raw->end,
 				      file_handler, L);
 		lua_pushvalue(L, -1);
@@ -454,8 +461,10 @@ static int fields_index(lua_State *L)
 		lua_pushnil(L);
 		return 1;
 	}
+	/* OWNER is set by msg_new() alone and is one of ours: no need to
+	 * ask its metatable (l_msg_check) on every first read */
 	lua_rawgetp(L, 1, &OWNER);
-	wm = l_msg_check(L, 3);
+	wm = msg_get(L, lua_touserdata(L, 3));
 	push_field(L, wm, lua_tostring(L, 2));
 	if (!lua_isnil(L, -1)) {
 		lua_pushvalue(L, 2);
@@ -474,7 +483,10 @@ static void msg_new(lua_State *L, const struct wire_msg *wm)
 
 	*wmp = mem_ref((void *)wm);
 
-	lua_createtable(L, 0, 2);                /* fields */
+	/* the owner and the few fields most reads are of (status,
+	 * cseq_method, seq, body ...): a table that grows from 2 was
+	 * rehashed at each doubling, most of a first read's cost */
+	lua_createtable(L, 0, FIELDS_HINT);      /* fields */
 	lua_rawgetp(L, LUA_REGISTRYINDEX, &FIELDS);
 	lua_setmetatable(L, -2);
 	lua_pushvalue(L, -2);
