@@ -6,7 +6,8 @@
  * msg.dst, msg.retransmission, msg.seq, msg.request, msg.call_id,
  * msg.cseq, msg.cseq_method, msg.undecodable, msg.link: "dropped",
  * "delayed", "duplicate" or "reordered" when link impairment did that,
- * docs/network.md) and methods (msg:header(name),
+ * docs/network.md; msg.header_names: the header names in order, lower
+ * case, joined by commas, nil for a head not CR LF clean) and methods (msg:header(name),
  * msg:headers(name), msg:has_header(name)). Header values are the
  * bytes of the header line, compact names understood.
  *
@@ -362,6 +363,72 @@ static void push_addr(lua_State *L, const struct sa *sa)
 }
 
 
+/* Lua's %s (isspace in the C locale) */
+static bool is_space(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+
+struct names_walk {
+	luaL_Buffer *b;
+	size_t n;           /* lines so far */
+	size_t names;       /* names added */
+};
+
+
+/* A header line's name as the Lua pattern "^([^:%s]+)%s*:" reads it,
+ * lower case, after a comma from the second on; the start line and a
+ * line without such a name (a folded one) add none. */
+static bool name_handler(const struct pl *line, void *arg)
+{
+	struct names_walk *w = arg;
+	size_t j = 0, k, i;
+
+	if (w->n++ == 0)
+		return false;
+
+	while (j < line->l && line->p[j] != ':' && !is_space(line->p[j]))
+		++j;
+	for (k = j; k < line->l && is_space(line->p[k]); k++)
+		;
+	if (!j || k >= line->l || line->p[k] != ':')
+		return false;
+
+	if (w->names++)
+		luaL_addchar(w->b, ',');
+	for (i = 0; i < j; i++) {
+		char c = line->p[i];
+
+		luaL_addchar(w->b, (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c);
+	}
+
+	return false;
+}
+
+
+/* m.header_names: what identity() in checkers/wire.lua compares of
+ * each response, read in C (it was a Lua loop over every line of every
+ * reliable provisional); nil when a head line is not CR LF clean, which
+ * the Lua side then reads its own way. */
+static void push_header_names(lua_State *L, const struct wire_msg *wm)
+{
+	struct names_walk w = {NULL, 0, 0};
+	luaL_Buffer b;
+
+	luaL_buffinit(L, &b);
+	w.b = &b;
+	if (msgview_crlf_lines(wm->raw->buf, wm->raw->end, name_handler,
+			       &w)) {
+		luaL_pushresult(&b);
+		lua_pop(L, 1);
+		lua_pushnil(L);
+		return;
+	}
+	luaL_pushresult(&b);
+}
+
+
 /* Fields that need the decoded message; false when k is none of them. */
 static bool push_decoded(lua_State *L, const struct wire_head *m,
 			 const char *k)
@@ -424,6 +491,8 @@ static void push_field(lua_State *L, const struct wire_msg *wm,
 		l_msg_push_body(L, wm);
 	else if (!strcmp(k, "raw"))
 		lua_pushlstring(L, (const char *)wm->raw->buf, wm->raw->end);
+	else if (!strcmp(k, "header_names"))
+		push_header_names(L, wm);
 	else if (!strcmp(k, "undecodable"))
 		lua_pushboolean(L, wm->why != NULL);
 	else if (!strcmp(k, "reason") && wm->why)
