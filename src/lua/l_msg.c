@@ -7,7 +7,8 @@
  * msg.cseq, msg.cseq_method, msg.undecodable, msg.link: "dropped",
  * "delayed", "duplicate" or "reordered" when link impairment did that,
  * docs/network.md; msg.header_names: the header names in order, lower
- * case, joined by commas, nil for a head not CR LF clean) and methods (msg:header(name),
+ * case, joined by commas, nil for a head not CR LF clean;
+ * msg.well_formed: what P-WIRE-1 finds nothing wrong with) and methods (msg:header(name),
  * msg:headers(name), msg:has_header(name)). Header values are the
  * bytes of the header line, compact names understood.
  *
@@ -17,6 +18,7 @@
  * colon: 'Bad'"): a response's reason phrase otherwise.
  */
 #include <string.h>
+#include <strings.h>
 #include <lua.h>
 #include <lauxlib.h>
 #include <re.h>
@@ -429,6 +431,154 @@ static void push_header_names(lua_State *L, const struct wire_msg *wm)
 }
 
 
+/* RFC 3261 25.1 token, as P-WIRE-1's Lua pattern [%w%-%.!%%%*_%+`'~] */
+static bool is_token_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		(c >= '0' && c <= '9') || (c && strchr("-.!%*_+`'~", c));
+}
+
+
+static bool is_token(const char *p, size_t l)
+{
+	size_t i;
+
+	for (i = 0; i < l; i++) {
+		if (!is_token_char(p[i]))
+			return false;
+	}
+
+	return l > 0;
+}
+
+
+/* "METHOD URI SIP/2.0" with a token for a method, or "SIP/2.0 NNN ..." */
+static bool start_line_ok(const struct pl *s)
+{
+	static const char ver[] = " SIP/2.0";
+	const char *sp1 = memchr(s->p, ' ', s->l), *sp2;
+	size_t rest;
+
+	if (sp1 && sp1 > s->p) {
+		rest = s->l - (size_t)(sp1 + 1 - s->p);
+		sp2 = memchr(sp1 + 1, ' ', rest);
+		if (sp2 && sp2 > sp1 + 1 &&
+		    (size_t)(s->p + s->l - sp2) == sizeof(ver) - 1 &&
+		    !memcmp(sp2, ver, sizeof(ver) - 1))
+			return is_token(s->p, (size_t)(sp1 - s->p));
+	}
+
+	return s->l >= 12 && !memcmp(s->p, "SIP/2.0 ", 8) &&
+		s->p[8] >= '0' && s->p[8] <= '9' &&
+		s->p[9] >= '0' && s->p[9] <= '9' &&
+		s->p[10] >= '0' && s->p[10] <= '9' && s->p[11] == ' ';
+}
+
+
+struct clean_walk {
+	size_t n;           /* lines so far */
+	const char *end;    /* past the last line */
+	bool bad;
+	unsigned lengths;   /* Content-Length lines */
+	uint64_t length;    /* their value (UINT64_MAX: too big, or two) */
+};
+
+
+/* A Content-Length value, blanks (%s) trimmed: all digits, or bad */
+static void length_take(struct clean_walk *w, const char *p, size_t l)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	while (l && is_space(*p)) {
+		++p;
+		--l;
+	}
+	while (l && is_space(p[l - 1]))
+		--l;
+	if (!l) {
+		w->bad = true;
+		return;
+	}
+	for (i = 0; i < l; i++) {
+		if (p[i] < '0' || p[i] > '9') {
+			w->bad = true;
+			return;
+		}
+		v = v > (UINT64_MAX - 9) / 10 ? UINT64_MAX : v * 10 +
+			(uint64_t)(p[i] - '0');
+	}
+	if (w->lengths++ && v != w->length)
+		v = UINT64_MAX;           /* two values: one is wrong */
+	w->length = v;
+}
+
+
+static bool clean_handler(const struct pl *line, void *arg)
+{
+	struct clean_walk *w = arg;
+	const char *colon;
+	size_t j, k;
+
+	w->end = line->p + line->l;
+	if (w->n++ == 0) {
+		w->bad = !start_line_ok(line);
+		return w->bad;
+	}
+	if (line->p[0] == ' ' || line->p[0] == '\t') {
+		w->bad = w->n == 2;       /* folded, with nothing above */
+		return w->bad;
+	}
+	colon = memchr(line->p, ':', line->l);
+	if (!colon) {
+		w->bad = true;
+		return true;
+	}
+	for (j = 0; line->p + j < colon && is_token_char(line->p[j]); j++)
+		;
+	for (k = j; line->p + k < colon &&
+		     (line->p[k] == ' ' || line->p[k] == '\t'); k++)
+		;
+	if (!j || line->p + k != colon) {
+		w->bad = true;
+		return true;
+	}
+	if ((j == 14 && !strncasecmp(line->p, "content-length", 14)) ||
+	    (j == 1 && (line->p[0] == 'l' || line->p[0] == 'L')))
+		length_take(w, colon + 1,
+			    (size_t)(line->p + line->l - (colon + 1)));
+
+	return w->bad;
+}
+
+
+/* m.well_formed: P-WIRE-1's question for the common case, in C: every
+ * head line ends in CR LF with no other CR or LF, the start line is
+ * right, each header line has a token for a name, and Content-Length
+ * (which a stream needs) is the body's length. false: P-WIRE-1 reads
+ * the message in Lua and says what is wrong. */
+static bool well_formed(const struct wire_msg *wm)
+{
+	struct clean_walk w = {0, NULL, false, 0, 0};
+	const char *tp = sip_transp_name(wm->tp);
+	size_t body;
+
+	if (wm->why || msgview_crlf_lines(wm->raw->buf, wm->raw->end,
+					  clean_handler, &w) || w.bad)
+		return false;
+
+	if (!w.lengths)
+		return !strcmp(tp, "UDP") || !strcmp(tp, "WS") ||
+			!strcmp(tp, "WSS");
+
+	/* the body follows the last line's CR LF and the blank line's */
+	body = wm->raw->end - (size_t)(w.end + 4 -
+				       (const char *)wm->raw->buf);
+
+	return w.length == body;
+}
+
+
 /* Fields that need the decoded message; false when k is none of them. */
 static bool push_decoded(lua_State *L, const struct wire_head *m,
 			 const char *k)
@@ -491,6 +641,8 @@ static void push_field(lua_State *L, const struct wire_msg *wm,
 		l_msg_push_body(L, wm);
 	else if (!strcmp(k, "raw"))
 		lua_pushlstring(L, (const char *)wm->raw->buf, wm->raw->end);
+	else if (!strcmp(k, "well_formed"))
+		lua_pushboolean(L, well_formed(wm));
 	else if (!strcmp(k, "header_names"))
 		push_header_names(L, wm);
 	else if (!strcmp(k, "undecodable"))
