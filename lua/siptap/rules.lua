@@ -155,6 +155,10 @@ M.late = late
 -- wire, calls: t:wire() and its calls when the caller has them (a run
 -- of the general rules after one of P-WIRE-1's look, the proxy rules
 -- after the general ones: the same wire, the calls made once).
+-- No violations: shared by every rule that found none, never added to
+-- (a rule that finds one gets a list of its own).
+local NONE = {}
+
 local function run(C, t, ids, ctx, wire, calls)
   ctx = ctx or {}
   ctx.t1 = ctx.t1 or t:t1()
@@ -168,21 +172,24 @@ local function run(C, t, ids, ctx, wire, calls)
     local fn = C.rules[id]
     -- level 3: whoever called rules.check
     if not fn then error("siptap.rules: no rule " .. tostring(id), 3) end
-    local violations, checked, proxy_did = {}, 0, false
+    local violations, checked, proxy_did = NONE, 0, false
     if C.scopes[id] == "wire" then
       -- once, over every message (one that decodes not is of no call)
       violations, checked = fn({ wire = wire, calls = calls }, ctx)
+    else
+      for _, c in ipairs(calls) do
+        local v, n, p = one(C, fn, id, c, ctx)
+        checked = checked + n
+        proxy_did = proxy_did or p
+        if v[1] and violations == NONE then violations = {} end
+        for _, x in ipairs(v) do violations[#violations + 1] = x end
+      end
     end
-    for _, c in ipairs(C.scopes[id] ~= "wire" and calls or {}) do
-      local v, n, p = one(C, fn, id, c, ctx)
-      checked = checked + n
-      proxy_did = proxy_did or p
-      for _, x in ipairs(v) do violations[#violations + 1] = x end
-    end
-    local desc = ("%s %s (%d checked)"):format(id, C.titles[id], checked)
     if checked == 0 and unmatched and id:match("^PX%-") then
       t:skip(UNMATCHED, id .. " " .. C.titles[id])
     elseif checked > 0 or ctx.always then
+      -- made for a point only: most rules judge nothing in most calls
+      local desc = ("%s %s (%d checked)"):format(id, C.titles[id], checked)
       local first = violations[1]
       local excused = first and first.late
       for _, x in ipairs(violations) do excused = excused and x.late end

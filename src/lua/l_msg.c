@@ -6,7 +6,9 @@
  * msg.dst, msg.retransmission, msg.seq, msg.request, msg.call_id,
  * msg.cseq, msg.cseq_method, msg.undecodable, msg.link: "dropped",
  * "delayed", "duplicate" or "reordered" when link impairment did that,
- * docs/network.md) and methods (msg:header(name),
+ * docs/network.md; msg.header_names: the header names in order, lower
+ * case, joined by commas, nil for a head not CR LF clean;
+ * msg.well_formed: what P-WIRE-1 finds nothing wrong with) and methods (msg:header(name),
  * msg:headers(name), msg:has_header(name)). Header values are the
  * bytes of the header line, compact names understood.
  *
@@ -16,6 +18,7 @@
  * colon: 'Bad'"): a response's reason phrase otherwise.
  */
 #include <string.h>
+#include <strings.h>
 #include <lua.h>
 #include <lauxlib.h>
 #include <re.h>
@@ -49,6 +52,12 @@ static const char OBJECTS = 'o';   /* registry: wm -> its object (weak) */
 static const char FIELDS = 'f';    /* registry: the fields' metatable */
 static const char OWNER = 'u';     /* fields: the userdata itself    */
 static const char HEADERS = 'h';   /* fields: name -> list of values */
+
+enum {
+	FIELDS_HINT  = 8,   /* fields table's first size, entries */
+	HEADERS_HINT = 16,  /* header table's first size, entries */
+	FIELDS_WIRE_HINT = 16, /* the same, filled for t:wire() */
+};
 
 
 static void msg_pushpl(lua_State *L, const struct pl *pl)
@@ -249,7 +258,9 @@ static void push_values(lua_State *L, int ud, const char *name)
 	if (lua_rawgetp(L, -1, &HEADERS) != LUA_TTABLE) {
 		wm = l_msg_check(L, ud);
 		lua_pop(L, 1);
-		lua_newtable(L);
+		/* room for a usual message's header names: growing from
+		 * empty rehashed it four times */
+		lua_createtable(L, 0, HEADERS_HINT);
 		(void)msgview_headers(wm->raw->buf, wm->raw->end,
 				      file_handler, L);
 		lua_pushvalue(L, -1);
@@ -355,6 +366,220 @@ static void push_addr(lua_State *L, const struct sa *sa)
 }
 
 
+/* Lua's %s (isspace in the C locale) */
+static bool is_space(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+
+struct names_walk {
+	luaL_Buffer *b;
+	size_t n;           /* lines so far */
+	size_t names;       /* names added */
+};
+
+
+/* A header line's name as the Lua pattern "^([^:%s]+)%s*:" reads it,
+ * lower case, after a comma from the second on; the start line and a
+ * line without such a name (a folded one) add none. */
+static bool name_handler(const struct pl *line, void *arg)
+{
+	struct names_walk *w = arg;
+	size_t j = 0, k, i;
+
+	if (w->n++ == 0)
+		return false;
+
+	while (j < line->l && line->p[j] != ':' && !is_space(line->p[j]))
+		++j;
+	for (k = j; k < line->l && is_space(line->p[k]); k++)
+		;
+	if (!j || k >= line->l || line->p[k] != ':')
+		return false;
+
+	if (w->names++)
+		luaL_addchar(w->b, ',');
+	for (i = 0; i < j; i++) {
+		char c = line->p[i];
+
+		luaL_addchar(w->b, (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c);
+	}
+
+	return false;
+}
+
+
+/* m.header_names: what identity() in checkers/wire.lua compares of
+ * each response, read in C (it was a Lua loop over every line of every
+ * reliable provisional); nil when a head line is not CR LF clean, which
+ * the Lua side then reads its own way. */
+static void push_header_names(lua_State *L, const struct wire_msg *wm)
+{
+	struct names_walk w = {NULL, 0, 0};
+	luaL_Buffer b;
+
+	luaL_buffinit(L, &b);
+	w.b = &b;
+	if (msgview_crlf_lines(wm->raw->buf, wm->raw->end, name_handler,
+			       &w)) {
+		luaL_pushresult(&b);
+		lua_pop(L, 1);
+		lua_pushnil(L);
+		return;
+	}
+	luaL_pushresult(&b);
+}
+
+
+/* RFC 3261 25.1 token, as P-WIRE-1's Lua pattern [%w%-%.!%%%*_%+`'~] */
+static bool is_token_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		(c >= '0' && c <= '9') || (c && strchr("-.!%*_+`'~", c));
+}
+
+
+static bool is_token(const char *p, size_t l)
+{
+	size_t i;
+
+	for (i = 0; i < l; i++) {
+		if (!is_token_char(p[i]))
+			return false;
+	}
+
+	return l > 0;
+}
+
+
+/* "METHOD URI SIP/2.0" with a token for a method, or "SIP/2.0 NNN ..." */
+static bool start_line_ok(const struct pl *s)
+{
+	static const char ver[] = " SIP/2.0";
+	const char *sp1 = memchr(s->p, ' ', s->l), *sp2;
+	size_t rest;
+
+	if (sp1 && sp1 > s->p) {
+		rest = s->l - (size_t)(sp1 + 1 - s->p);
+		sp2 = memchr(sp1 + 1, ' ', rest);
+		if (sp2 && sp2 > sp1 + 1 &&
+		    (size_t)(s->p + s->l - sp2) == sizeof(ver) - 1 &&
+		    !memcmp(sp2, ver, sizeof(ver) - 1))
+			return is_token(s->p, (size_t)(sp1 - s->p));
+	}
+
+	return s->l >= 12 && !memcmp(s->p, "SIP/2.0 ", 8) &&
+		s->p[8] >= '0' && s->p[8] <= '9' &&
+		s->p[9] >= '0' && s->p[9] <= '9' &&
+		s->p[10] >= '0' && s->p[10] <= '9' && s->p[11] == ' ';
+}
+
+
+struct clean_walk {
+	size_t n;           /* lines so far */
+	const char *end;    /* past the last line */
+	bool bad;
+	unsigned lengths;   /* Content-Length lines */
+	uint64_t length;    /* their value (UINT64_MAX: too big, or two) */
+};
+
+
+/* A Content-Length value, blanks (%s) trimmed: all digits, or bad */
+static void length_take(struct clean_walk *w, const char *p, size_t l)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	while (l && is_space(*p)) {
+		++p;
+		--l;
+	}
+	while (l && is_space(p[l - 1]))
+		--l;
+	if (!l) {
+		w->bad = true;
+		return;
+	}
+	for (i = 0; i < l; i++) {
+		if (p[i] < '0' || p[i] > '9') {
+			w->bad = true;
+			return;
+		}
+		v = v > (UINT64_MAX - 9) / 10 ? UINT64_MAX : v * 10 +
+			(uint64_t)(p[i] - '0');
+	}
+	if (w->lengths++ && v != w->length)
+		v = UINT64_MAX;           /* two values: one is wrong */
+	w->length = v;
+}
+
+
+static bool clean_handler(const struct pl *line, void *arg)
+{
+	struct clean_walk *w = arg;
+	const char *colon;
+	size_t j, k;
+
+	w->end = line->p + line->l;
+	if (w->n++ == 0) {
+		w->bad = !start_line_ok(line);
+		return w->bad;
+	}
+	if (line->p[0] == ' ' || line->p[0] == '\t') {
+		w->bad = w->n == 2;       /* folded, with nothing above */
+		return w->bad;
+	}
+	colon = memchr(line->p, ':', line->l);
+	if (!colon) {
+		w->bad = true;
+		return true;
+	}
+	for (j = 0; line->p + j < colon && is_token_char(line->p[j]); j++)
+		;
+	for (k = j; line->p + k < colon &&
+		     (line->p[k] == ' ' || line->p[k] == '\t'); k++)
+		;
+	if (!j || line->p + k != colon) {
+		w->bad = true;
+		return true;
+	}
+	if ((j == 14 && !strncasecmp(line->p, "content-length", 14)) ||
+	    (j == 1 && (line->p[0] == 'l' || line->p[0] == 'L')))
+		length_take(w, colon + 1,
+			    (size_t)(line->p + line->l - (colon + 1)));
+
+	return w->bad;
+}
+
+
+/* m.well_formed: P-WIRE-1's question for the common case, in C: every
+ * head line ends in CR LF with no other CR or LF, the start line is
+ * right, each header line has a token for a name, and Content-Length
+ * (which a stream needs) is the body's length. false: P-WIRE-1 reads
+ * the message in Lua and says what is wrong. */
+static bool well_formed(const struct wire_msg *wm)
+{
+	struct clean_walk w = {0, NULL, false, 0, 0};
+	const char *tp = sip_transp_name(wm->tp);
+	size_t body;
+
+	if (wm->why || msgview_crlf_lines(wm->raw->buf, wm->raw->end,
+					  clean_handler, &w) || w.bad)
+		return false;
+
+	if (!w.lengths)
+		return !strcmp(tp, "UDP") || !strcmp(tp, "WS") ||
+			!strcmp(tp, "WSS");
+
+	/* the body follows the last line's CR LF and the blank line's */
+	body = wm->raw->end - (size_t)(w.end + 4 -
+				       (const char *)wm->raw->buf);
+
+	return w.length == body;
+}
+
+
 /* Fields that need the decoded message; false when k is none of them. */
 static bool push_decoded(lua_State *L, const struct wire_head *m,
 			 const char *k)
@@ -417,6 +642,10 @@ static void push_field(lua_State *L, const struct wire_msg *wm,
 		l_msg_push_body(L, wm);
 	else if (!strcmp(k, "raw"))
 		lua_pushlstring(L, (const char *)wm->raw->buf, wm->raw->end);
+	else if (!strcmp(k, "well_formed"))
+		lua_pushboolean(L, well_formed(wm));
+	else if (!strcmp(k, "header_names"))
+		push_header_names(L, wm);
 	else if (!strcmp(k, "undecodable"))
 		lua_pushboolean(L, wm->why != NULL);
 	else if (!strcmp(k, "reason") && wm->why)
@@ -454,8 +683,10 @@ static int fields_index(lua_State *L)
 		lua_pushnil(L);
 		return 1;
 	}
+	/* OWNER is set by msg_new() alone and is one of ours: no need to
+	 * ask its metatable (l_msg_check) on every first read */
 	lua_rawgetp(L, 1, &OWNER);
-	wm = l_msg_check(L, 3);
+	wm = msg_get(L, lua_touserdata(L, 3));
 	push_field(L, wm, lua_tostring(L, 2));
 	if (!lua_isnil(L, -1)) {
 		lua_pushvalue(L, 2);
@@ -467,14 +698,15 @@ static int fields_index(lua_State *L)
 }
 
 
-/* A new object for wm, registered as its object (weak table on top). */
-static void msg_new(lua_State *L, const struct wire_msg *wm)
+/* A new object for wm, registered as its object (weak table on top);
+ * its fields table has room for nfields. */
+static void msg_new(lua_State *L, const struct wire_msg *wm, int nfields)
 {
 	const struct wire_msg **wmp = lua_newuserdatauv(L, sizeof(*wmp), 1);
 
 	*wmp = mem_ref((void *)wm);
 
-	lua_createtable(L, 0, 2);                /* fields */
+	lua_createtable(L, 0, nfields);          /* fields */
 	lua_rawgetp(L, LUA_REGISTRYINDEX, &FIELDS);
 	lua_setmetatable(L, -2);
 	lua_pushvalue(L, -2);
@@ -502,14 +734,61 @@ static void msg_new(lua_State *L, const struct wire_msg *wm)
 }
 
 
-void l_msg_push(lua_State *L, const struct wire_msg *wm)
+static void push_object(lua_State *L, const struct wire_msg *wm,
+			int nfields)
 {
 	lua_rawgetp(L, LUA_REGISTRYINDEX, &OBJECTS);
 	if (lua_rawgetp(L, -1, wm) != LUA_TUSERDATA) {
 		lua_pop(L, 1);
-		msg_new(L, wm);
+		msg_new(L, wm, nfields);
 	}
 	lua_remove(L, -2);
+}
+
+
+/* The owner and the few fields most reads are of (status, cseq_method,
+ * seq, body ...): a table that grows from 2 was rehashed at each
+ * doubling, most of a first read's cost. */
+void l_msg_push(lua_State *L, const struct wire_msg *wm)
+{
+	push_object(L, wm, FIELDS_HINT);
+}
+
+
+/* What the rules read of every message of a test's wire (W.calls sorts
+ * them by these): made at once for t:wire(), one C call a message
+ * instead of a __index call a field (about 180 a call under siptap
+ * load). The values are push_field()'s, as a first read makes them; a
+ * nil one is left to __index, as before. A message a scenario got from
+ * call:response() and the like is not filled: it holds what it reads. */
+static const char *const wire_fields[] = {
+	"role", "sent", "seq", "retransmission", "time", "request",
+	"status", "method", "call_id", "cseq", "cseq_method", NULL
+};
+
+
+void l_msg_push_read(lua_State *L, const struct wire_msg *wm)
+{
+	const char *const *k;
+
+	push_object(L, wm, FIELDS_WIRE_HINT);
+	lua_getiuservalue(L, -1, 1);
+	for (k = wire_fields; *k; k++) {
+		/* raw: the fields' __index would make it */
+		lua_pushstring(L, *k);
+		if (lua_rawget(L, -2) != LUA_TNIL) {
+			lua_pop(L, 1);
+			continue;
+		}
+		lua_pop(L, 1);
+		lua_pushstring(L, *k);
+		push_field(L, wm, *k);
+		if (lua_isnil(L, -1))
+			lua_pop(L, 2);
+		else
+			lua_rawset(L, -3);
+	}
+	lua_pop(L, 1);
 }
 
 

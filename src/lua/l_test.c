@@ -937,7 +937,7 @@ static int l_wire(lua_State *L)
 
 		if (wm->unseen)
 			continue;
-		l_msg_push(L, wm);
+		l_msg_push_read(L, wm);
 		lua_rawseti(L, -2, ++i);
 	}
 

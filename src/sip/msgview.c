@@ -154,6 +154,45 @@ int msgview_headers(const uint8_t *p, size_t len, msgview_hdr_h *h,
 }
 
 
+/* Calls h for each line of a head in which every line ends in CR LF
+ * and holds no other CR or LF (the common case: one pass with memchr),
+ * the start line first, CR LF taken off, until h returns true or the
+ * blank line. EBADMSG for any other head (a bare CR or LF, no blank
+ * line, a blank line first): the caller reads it its own way; h may
+ * have been called for lines before the one that is wrong. */
+int msgview_crlf_lines(const uint8_t *p, size_t len, msgview_line_h *h,
+		       void *arg)
+{
+	size_t pos = 0, n = 0;
+
+	if (!p || !h)
+		return EINVAL;
+
+	for (;;) {
+		const uint8_t *cr = pos < len ?
+			memchr(p + pos, '\r', len - pos) : NULL;
+		struct pl line;
+		size_t i;
+
+		if (!cr)
+			return EBADMSG;
+		i = (size_t)(cr - p);
+		if (i + 1 >= len || p[i + 1] != '\n' ||
+		    memchr(p + pos, '\n', i - pos))
+			return EBADMSG;
+		if (i == pos)
+			return n ? 0 : EBADMSG;
+
+		++n;
+		line.p = (const char *)p + pos;
+		line.l = i - pos;
+		if (h(&line, arg))
+			return 0;
+		pos = i + 2;
+	}
+}
+
+
 /* The bytes after the blank line (empty when there is none). */
 int msgview_body(const uint8_t *p, size_t len, struct pl *body)
 {

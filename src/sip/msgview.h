@@ -10,6 +10,10 @@
 typedef bool (msgview_hdr_h)(const struct pl *name, const struct pl *val,
 			     void *arg);
 
+typedef bool (msgview_line_h)(const struct pl *line, void *arg);
+
+int  msgview_crlf_lines(const uint8_t *p, size_t len, msgview_line_h *h,
+			void *arg);
 int  msgview_start_line(const uint8_t *p, size_t len, struct pl *line);
 int  msgview_headers(const uint8_t *p, size_t len, msgview_hdr_h *h,
 		     void *arg);

@@ -606,10 +606,73 @@ static void test_large(void **state)
 }
 
 
+struct lines_seen {
+	unsigned n;
+	char last[64];
+};
+
+
+static bool line_collect(const struct pl *line, void *arg)
+{
+	struct lines_seen *s = arg;
+
+	++s->n;
+	(void)pl_strcpy(line, s->last, sizeof(s->last));
+
+	return false;
+}
+
+
+static int crlf_lines(const char *lit, struct lines_seen *s)
+{
+	size_t len = strlen(lit);
+	uint8_t *p = dup_exact(lit, len);
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	err = msgview_crlf_lines(p, len, line_collect, s);
+	free(p);
+
+	return err;
+}
+
+
+/* identity() in checkers/wire.lua reads the header names through this:
+ * every head line CR LF clean to the blank line, else EBADMSG (the Lua
+ * side reads those heads its own way) */
+static void test_crlf_lines(void **state)
+{
+	struct lines_seen s;
+
+	(void)state;
+
+	assert_int_equal(crlf_lines("SIP/2.0 183 X\r\nRSeq: 1\r\n\r\nbody",
+				    &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.last, "RSeq: 1");
+
+	/* a bare LF, a bare CR, no blank line, the blank line first */
+	assert_int_equal(crlf_lines("SIP/2.0 183 X\r\nA: 1\nB: 2\r\n\r\n",
+				    &s), EBADMSG);
+	assert_int_equal(crlf_lines("SIP/2.0 183 X\r\nA: 1\rB\r\n\r\n",
+				    &s), EBADMSG);
+	assert_int_equal(crlf_lines("SIP/2.0 183 X\r\nA: 1\r\n", &s),
+			 EBADMSG);
+	assert_int_equal(crlf_lines("SIP/2.0 183 X\r\nA: 1\r", &s),
+			 EBADMSG);
+	assert_int_equal(crlf_lines("\r\nSIP/2.0 183 X\r\n\r\n", &s),
+			 EBADMSG);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(msgview_crlf_lines(NULL, 4, line_collect, &s),
+			 EINVAL);
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_start_line),
+		cmocka_unit_test(test_crlf_lines),
 		cmocka_unit_test(test_headers_crlf),
 		cmocka_unit_test(test_headers_lf),
 		cmocka_unit_test(test_headers_folded),

@@ -81,77 +81,13 @@ local function start_line(s)
   return "the start line is no SIP request or status line: " .. show(s)
 end
 
--- What the text before a header line's first colon is: a token (maybe
--- blanks after it) naming Content-Length, LENGTH; naming another
--- header, NAME; nil when it is no token. Header names repeat from
--- message to message: the answers are kept, a few hundred at most.
-local NAME, LENGTH = 1, 2
-local kinds, nkinds = {}, 0
-
-local function name_kind(s)
-  local k = kinds[s]
-  if k then return k end
-  local name = s:match("^([%w%-%.!%%%*_%+`'~]+)[ \t]*$")
-  if not name then return nil end
-  name = name:lower()
-  k = (name == "content-length" or name == "l") and LENGTH or NAME
-  if #s <= 64 then
-    if nkinds >= 256 then kinds, nkinds = {}, 0 end
-    kinds[s], nkinds = k, nkinds + 1
-  end
-  return k
-end
-
--- Is m well-formed for certain? The common case, read with plain
--- finds (a Lua pattern that is tried at every byte costs tens of ns a
--- byte): every head line ends in CR LF and holds no other CR or LF, the
--- start line is right, each header line has a token for a name, and
--- Content-Length is right. false on anything else: problem() then reads
--- the message line by line and says what is wrong (this only saves its
--- work on a message it would find nothing in).
-local function clean(m)
-  if m.undecodable then return false end
-  local raw = m.raw
-  local pos, n, lengths = 1, 0, nil
-  while true do
-    local cr = raw:find("\r", pos, true)
-    if not cr or raw:byte(cr + 1) ~= 10 or raw:find("\n", pos, true) <= cr
-    then
-      return false      -- no head end, a bare CR or a bare LF
-    end
-    n = n + 1
-    if cr == pos and n > 1 then break end   -- the empty line
-    local l = raw:sub(pos, cr - 1)
-    local b = l:byte(1)
-    if n == 1 then
-      if start_line(l) ~= true then return false end
-    elseif b == 32 or b == 9 then
-      if n == 2 then return false end
-    else
-      local colon = l:find(":", 1, true)
-      local kind = colon and name_kind(l:sub(1, colon - 1))
-      if not kind then return false end
-      if kind == LENGTH then
-        lengths = lengths or {}
-        lengths[#lengths + 1] = W.trim(l:sub(colon + 1))
-      end
-    end
-    pos = cr + 2
-  end
-  if not lengths then
-    return m.transport == "UDP" or m.transport == "WS" or
-           m.transport == "WSS"
-  end
-  local body = #raw - (pos + 1)
-  for _, v in ipairs(lengths) do
-    if not v:match("^%d+$") or tonumber(v) ~= body then return false end
-  end
-  return true
-end
-
 -- What is wrong with the message m, or nil.
 local function problem(m)
-  if clean(m) then return nil end
+  -- the common case, decided in C with plain scans (l_msg.c's
+  -- well_formed: the same tests as below, checked against them over
+  -- mutated messages); only a message it doubts is read line by line
+  -- here, to say what is wrong
+  if m.well_formed then return nil end
   if m.undecodable then
     return "siptap could not decode it: " .. m.reason
   end

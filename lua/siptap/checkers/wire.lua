@@ -224,36 +224,15 @@ end
 -- body or header set"). Two messages with the same identity whose bytes
 -- differ are one response sent again with other bytes (R-RETX-1 says
 -- whether that is allowed); two identities are two responses.
--- The header names of raw's head, lower case, when every line of the
--- head ends in CR LF and holds no other CR or LF (the common case, read
--- with plain finds); nil for anything else.
-local function crlf_names(raw)
-  local names, pos, n = {}, 1, 0
-  while true do
-    local cr = raw:find("\r", pos, true)
-    if not cr or raw:byte(cr + 1) ~= 10 or raw:find("\n", pos, true) <= cr
-    then
-      return nil
-    end
-    if cr == pos then
-      -- the blank line; one before the start line is the patterns' case
-      if n == 0 then return nil end
-      return names
-    end
-    n = n + 1
-    if n > 1 then
-      local name = raw:sub(pos, cr - 1):match("^([^:%s]+)%s*:")
-      if name then names[#names + 1] = name:lower() end
-    end
-    pos = cr + 2
-  end
-end
-
 local function identity(m)
   local d = of(m)
   if d.identity then return d.identity end
-  local names = crlf_names(m.raw or "")
-  if not names then
+  -- the common case (every head line ends in CR LF, no other CR or LF
+  -- in it) read in C, with plain scans: m.header_names (l_msg.c)
+  local names = m.header_names
+  if names then
+    names = { names }
+  else
     local head = (m.raw or ""):match("^(.-)\r?\n\r?\n") or m.raw or ""
     local start = true
     names = {}
