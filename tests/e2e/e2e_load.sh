@@ -7,6 +7,8 @@
 #   point, with the first failing call's subtest and wire log;
 # - bad values: one line, exit 2; a silent server: calls fail with their
 #   reason and the run ends on time; SIGINT: the report of what ran;
+# - more than the machine or the open-file limit holds: calls not
+#   started, said in the warning, none failed for siptap's sake;
 # - two shards merged (siptap merge) equal one run in totals;
 # - through Kamailio (--proxy), and against SIPp as the remote UAS.
 set -uo pipefail
@@ -108,6 +110,38 @@ if [[ $rc -eq 1 && $took -le 6 ]] &&
 else
   fail "silent UAS: exit $rc after ${took}s"
   show "$TMP/silent.tap" tap
+fi
+
+# 4b. more calls at once than the open-file limit allows: capped and said,
+# no call fails for siptap's sake (it failed with "Too many open files")
+(ulimit -n 200 && load fds --workers 1 --rate 400 --duration 1 \
+  tests/bench/load-183.lua; exit "$rc")
+rc=$?
+if [[ $rc -eq 0 ]] && grep -q 'passed [1-9][0-9]*, failed 0;' "$TMP/fds/summary.md" &&
+  grep -qE 'warning: asked for 400.0 calls/s, .*the open-file limit allows 22 calls at once a worker' "$TMP/fds.err" &&
+  ! grep -q 'Too many open files' "$TMP/fds/summary.md"; then
+  pass "open-file limit: calls at once capped (22), said in the warning, no call failed"
+else
+  fail "open-file limit: exit $rc"
+  show "$TMP/fds/summary.md" summary
+  show "$TMP/fds.err" stderr
+fi
+
+# 4c. a rate far beyond the machine: siptap backs off, it does not fail
+# calls for its own sake (before: a second's backlog started at once, the
+# loop seconds late, thousands of calls failed, a 1 s run took 15 s)
+start=$(date +%s)
+siptap_run "$TMP/over.tap" "$TMP/over.err" load --workers 1 --rate 20000 \
+  --duration 1 --report-dir "$TMP/over" tests/bench/load-183.lua
+took=$(($(date +%s) - start))
+if [[ $rc -eq 0 && $took -le 8 ]] &&
+  grep -q 'passed [1-9][0-9]*, failed 0;' "$TMP/over/summary.md" &&
+  grep -qE 'warning: asked for 20000.0 calls/s, reached [0-9.]+ calls/s; [1-9][0-9]* calls due were not started' "$TMP/over.err"; then
+  pass "20000 calls/s asked: no call failed, the rate reached said ($(grep -o 'reached [0-9.]* calls/s' "$TMP/over.err"), ${took}s)"
+else
+  fail "20000 calls/s asked: exit $rc after ${took}s"
+  show "$TMP/over/summary.md" summary
+  show "$TMP/over.err" stderr
 fi
 
 # 5. SIGINT: the report of what ran
