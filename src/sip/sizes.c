@@ -631,7 +631,9 @@ static bool tap_recv(struct sa *src, struct mbuf *mb, void *arg)
 		return true;
 	}
 	mb->pos = p - mb->buf;
+	wire_fresh(p, len, msg);
 	raw(&w->laddr, src, SIP_TRANSP_UDP, p, len, err ? why : NULL);
+	wire_fresh(NULL, 0, NULL);
 
 	/* after raw(): the wire may decode on its own meanwhile */
 	mb->pos = p - mb->buf;
@@ -913,7 +915,6 @@ static bool frame_deliver(struct framer *f, struct mbuf *acc, size_t pos,
 	acc->pos = pos;
 	acc->end = pos + size;
 	err = junk ? EBADMSG : sip_msg_decode(&msg, acc);
-	mem_deref(msg);
 	acc->end = end;
 
 	if (junk)
@@ -930,8 +931,12 @@ static bool frame_deliver(struct framer *f, struct mbuf *acc, size_t pos,
 			 "siptap took it to end at its empty line",
 			 sizeof(why));
 
+	/* the wire takes its head from this decoding */
+	wire_fresh(acc->buf + pos, size, msg);
 	raw(&f->laddr, &f->paddr, f->tls ? SIP_TRANSP_TLS : SIP_TRANSP_TCP,
 	    acc->buf + pos, size, err || !clen ? why : NULL);
+	wire_fresh(NULL, 0, NULL);
+	mem_deref(msg);
 
 	return !err && clen;
 }

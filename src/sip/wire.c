@@ -148,6 +148,63 @@ struct sip_msg *wire_kept_take(const uint8_t *p, size_t len)
 }
 
 
+/* A decoding of the bytes at p that sizes.c made as they came to one of
+ * our sockets from someone else (wire_fresh): the wire's head is taken
+ * from it, not decoded a second time. */
+static struct {
+	const uint8_t *p;
+	size_t len;
+	const struct sip_msg *msg;
+} fresh;
+
+
+/**
+ * The bytes at p that go on a wire next (wire_recv) decode as msg, libre's
+ * decoding of them in place (NULL: forget it). Only for as long as the
+ * caller holds msg.
+ */
+void wire_fresh(const uint8_t *p, size_t len, const struct sip_msg *msg)
+{
+	fresh.p   = msg ? p : NULL;
+	fresh.len = len;
+	fresh.msg = msg;
+}
+
+
+/* pl, a slice of the bytes at from, as the same slice of mb's copy */
+static struct pl rebase(const struct pl *pl, const uint8_t *from,
+			const struct mbuf *mb)
+{
+	struct pl r = PL_INIT;
+
+	if (pl->p) {
+		r.p = (const char *)mb->buf + (pl->p - (const char *)from);
+		r.l = pl->l;
+	}
+
+	return r;
+}
+
+
+/* The head of wm from msg, libre's decoding of the same bytes at from */
+static void head_take(struct wire_msg *wm, const struct sip_msg *msg,
+		      const uint8_t *from)
+{
+	struct wire_head *h = &wm->head;
+
+	wm->decoded = true;
+	h->req      = msg->req;
+	h->met      = rebase(&msg->met, from, wm->raw);
+	h->ruri     = rebase(&msg->ruri, from, wm->raw);
+	h->scode    = msg->scode;
+	h->reason   = rebase(&msg->reason, from, wm->raw);
+	h->callid   = rebase(&msg->callid, from, wm->raw);
+	h->cseq     = msg->cseq.num;
+	h->cseq_met = rebase(&msg->cseq.met, from, wm->raw);
+	h->to_tag   = rebase(&msg->to.tag, from, wm->raw);
+}
+
+
 /* Decodes the raw bytes once and keeps the head: its slices point into
  * raw, which the decoded message only held a reference to. A datagram
  * one of our senders sent: the decoded message is kept for its receiver
@@ -357,7 +414,10 @@ static int add(struct wire *wire, enum wire_role role, bool tx,
 		if (err)
 			goto out;
 
-		head_decode(wm);
+		if (fresh.msg && p == fresh.p && len == fresh.len)
+			head_take(wm, fresh.msg, p);
+		else
+			head_decode(wm);
 	}
 
 	/* what libre could not decode, or was not to get (a stream

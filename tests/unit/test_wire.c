@@ -157,12 +157,68 @@ static void sent_lent(void **state)
 }
 
 
+/* What sizes.c decoded as it came (wire_fresh) is the wire's head for
+ * those very bytes: not decoded again (here the bytes changed after, to
+ * tell the two apart: CSeq 7 is the given decoding's). */
+static void fresh_taken(void **state)
+{
+	static const char ok[] = "SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP "
+		"127.0.0.1:5070;branch=z9hG4bKf\r\nFrom: <sip:a@b>;tag=1\r\n"
+		"To: <sip:c@d>\r\nCall-ID: fresh\r\nCSeq: 7 INVITE\r\n"
+		"Content-Length: 0\r\n\r\n";
+	struct mbuf *mb = mbuf_alloc(sizeof(ok));
+	const struct wire_msg *wm;
+	struct sip_msg *msg = NULL;
+	struct wire *wire = NULL;
+	char *cseq;
+	struct sa a;
+	(void)state;
+
+	sa_set_str(&a, "127.0.0.1", 5060);
+	assert_non_null(mb);
+	assert_int_equal(mbuf_write_str(mb, ok), 0);
+	mb->pos = 0;
+	assert_int_equal(sip_msg_decode(&msg, mb), 0);
+	cseq = strstr((char *)mb->buf, "CSeq: 7");
+	assert_non_null(cseq);
+	cseq[6] = '8';
+
+	assert_int_equal(wire_alloc(&wire, NULL, NULL), 0);
+	wire_fresh(mb->buf, mb->end, msg);
+	assert_int_equal(wire_recv(wire, WIRE_UAC, SIP_TRANSP_UDP, &a, &a,
+				   mb->buf, mb->end, NULL), 0);
+	wire_fresh(NULL, 0, NULL);
+	wm = wire_msgs(wire)->tail->data;
+	assert_true(wm->decoded);
+	assert_int_equal(wm->head.cseq, 7);
+	assert_int_equal(wm->head.scode, 180);
+	assert_false(pl_isset(&wm->head.to_tag));
+	assert_ptr_equal(wm->head.callid.p, (const char *)wm->raw->buf +
+			 (msg->callid.p - (const char *)mb->buf));
+	assert_true(!pl_strcmp(&wm->head.callid, "fresh"));
+	assert_true(!pl_strcmp(&wm->head.cseq_met, "INVITE"));
+
+	/* forgotten: the bytes as they are now are decoded (on a wire of
+	 * their own: this one holds them decoded already) */
+	wire = mem_deref(wire);
+	assert_int_equal(wire_alloc(&wire, NULL, NULL), 0);
+	assert_int_equal(wire_recv(wire, WIRE_UAC, SIP_TRANSP_UDP, &a, &a,
+				   mb->buf, mb->end, NULL), 0);
+	wm = wire_msgs(wire)->tail->data;
+	assert_int_equal(wm->head.cseq, 8);
+	mem_deref(msg);
+	mem_deref(mb);
+	mem_deref(wire);
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(reasons),
 		cmocka_unit_test(undecodable_kept),
 		cmocka_unit_test(sent_lent),
+		cmocka_unit_test(fresh_taken),
 	};
 	int r;
 
