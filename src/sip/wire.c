@@ -213,25 +213,15 @@ static void head_take(struct wire_msg *wm, const struct sip_msg *msg,
 static void head_decode(struct wire_msg *wm)
 {
 	const bool sent = wm->tx && wm->tp == SIP_TRANSP_UDP;
-	struct wire_head *h = &wm->head;
 	struct sip_msg *msg = NULL;
 	struct mbuf *mb = sent ? mbuf_alloc_ref(wm->raw) : NULL;
 
 	wm->raw->pos = 0;
 	if (mb)
 		mb->pos = 0;
-	if (!sip_msg_decode(&msg, mb ? mb : wm->raw)) {
-		wm->decoded = true;
-		h->req      = msg->req;
-		h->met      = msg->met;
-		h->ruri     = msg->ruri;
-		h->scode    = msg->scode;
-		h->reason   = msg->reason;
-		h->callid   = msg->callid;
-		h->cseq     = msg->cseq.num;
-		h->cseq_met = msg->cseq.met;
-		h->to_tag   = msg->to.tag;
-	}
+	/* (the bytes are raw's own: the slices stay where they are) */
+	if (!sip_msg_decode(&msg, mb ? mb : wm->raw))
+		head_take(wm, msg, wm->raw->buf);
 	if (msg && mb)
 		keep(msg);
 	else
