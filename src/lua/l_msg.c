@@ -758,36 +758,53 @@ void l_msg_push(lua_State *L, const struct wire_msg *wm)
 /* What the rules read of every message of a test's wire (W.calls sorts
  * them by these): made at once for t:wire(), one C call a message
  * instead of a __index call a field (about 180 a call under siptap
- * load). The values are push_field()'s, as a first read makes them; a
- * nil one is left to __index, as before. A message a scenario got from
+ * load). The values are push_field()'s, as a first read makes them
+ * (the fields of a message it could not decode are where and when, no
+ * status, method or call_id); a nil one is left to __index, as before.
+ * Each is set directly, by name: the message never changes, so one read
+ * before holds the same value. A message a scenario got from
  * call:response() and the like is not filled: it holds what it reads. */
-static const char *const wire_fields[] = {
-	"role", "sent", "seq", "retransmission", "time", "request",
-	"status", "method", "call_id", "cseq", "cseq_method", NULL
-};
+static void set_pl(lua_State *L, const char *k, const struct pl *pl)
+{
+	msg_pushpl(L, pl);
+	lua_setfield(L, -2, k);
+}
 
 
 void l_msg_push_read(lua_State *L, const struct wire_msg *wm)
 {
-	const char *const *k;
+	const struct wire_head *h = &wm->head;
 
 	push_object(L, wm, FIELDS_WIRE_HINT);
 	lua_getiuservalue(L, -1, 1);
-	for (k = wire_fields; *k; k++) {
-		/* raw: the fields' __index would make it */
-		lua_pushstring(L, *k);
-		if (lua_rawget(L, -2) != LUA_TNIL) {
-			lua_pop(L, 1);
-			continue;
+
+	lua_pushstring(L, wire_role_name(wm->role));
+	lua_setfield(L, -2, "role");
+	lua_pushboolean(L, wm->tx);
+	lua_setfield(L, -2, "sent");
+	lua_pushinteger(L, wm->seq);
+	lua_setfield(L, -2, "seq");
+	lua_pushboolean(L, wm->retrans);
+	lua_setfield(L, -2, "retransmission");
+	lua_pushnumber(L, (lua_Number)wm->usec / 1000.0);
+	lua_setfield(L, -2, "time");
+
+	if (wm->decoded) {
+		lua_pushboolean(L, h->req);
+		lua_setfield(L, -2, "request");
+		if (h->req) {
+			set_pl(L, "method", &h->met);
 		}
-		lua_pop(L, 1);
-		lua_pushstring(L, *k);
-		push_field(L, wm, *k);
-		if (lua_isnil(L, -1))
-			lua_pop(L, 2);
-		else
-			lua_rawset(L, -3);
+		else {
+			lua_pushinteger(L, h->scode);
+			lua_setfield(L, -2, "status");
+		}
+		set_pl(L, "call_id", &h->callid);
+		lua_pushinteger(L, h->cseq);
+		lua_setfield(L, -2, "cseq");
+		set_pl(L, "cseq_method", &h->cseq_met);
 	}
+
 	lua_pop(L, 1);
 }
 

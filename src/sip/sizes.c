@@ -526,6 +526,59 @@ static void watch_destructor(void *arg)
 }
 
 
+/* The decoding of the datagram tap_recv() just let through, for libre's
+ * SIP transport, which decodes it next (sip_msg_decode below): mb at
+ * pos..end as tap_recv() saw it, and where libre's decoding would leave
+ * mb->pos (at the body). */
+static struct {
+	const struct mbuf *mb;
+	size_t pos, end, after;
+	struct sip_msg *msg;
+} armed;
+
+
+static void arm(struct mbuf *mb, struct sip_msg *msg, size_t after)
+{
+	mem_deref(armed.msg);
+	armed.mb    = mb;
+	armed.pos   = mb->pos;
+	armed.end   = mb->end;
+	armed.after = after;
+	armed.msg   = msg;
+}
+
+
+typedef int (sip_msg_decode_f)(struct sip_msg **, struct mbuf *);
+
+
+/**
+ * libre's, but a datagram at one of siptap's UDP sockets is decoded once
+ * only: libre 1.1.0's UDP transport decodes what a helper let through,
+ * and tap_recv() had a decoding of those very bytes at hand (its own,
+ * or the one the sender's wire made: wire_kept_take). The first call
+ * after tap_recv() gets it when it asks for that datagram (the same mb,
+ * at the same place); any other call decodes, as libre does.
+ */
+int sip_msg_decode(struct sip_msg **msgp, struct mbuf *mb)
+{
+	static sip_msg_decode_f *decode;
+	struct sip_msg *msg = armed.msg;
+
+	armed.msg = NULL;
+	if (msg && msgp && mb == armed.mb && mb->pos == armed.pos &&
+	    mb->end == armed.end) {
+		mb->pos = armed.after;
+		*msgp = msg;
+		return 0;
+	}
+	mem_deref(msg);
+	if (!decode)
+		decode = real("sip_msg_decode");
+
+	return decode(msgp, mb);
+}
+
+
 /* udp_helper_recv_h, before libre's SIP transport: every datagram to
  * the raw handler; one libre cannot decode stops here. libre itself
  * skips datagrams of up to 4 bytes and answers STUN (RFC 5626 8.4
@@ -538,6 +591,7 @@ static bool tap_recv(struct sa *src, struct mbuf *mb, void *arg)
 	struct stun_unknown_attr ua;
 	struct stun_msg *stun = NULL;
 	struct sip_msg *msg = NULL;
+	size_t after;
 	char why[256];
 	int err;
 
@@ -552,25 +606,41 @@ static bool tap_recv(struct sa *src, struct mbuf *mb, void *arg)
 	mb->pos = p - mb->buf;
 
 	/* between siptap's own UAC and UAS every datagram is decoded on
-	 * the sender's wire already: a second decoding here was a third of
-	 * what a message cost (libre decodes it once more anyway) */
+	 * the sender's wire already, and that decoding is kept for libre
+	 * (sip_msg_decode above); a datagram of anyone else's is decoded
+	 * here, and this decoding is libre's */
 	if (len <= 4)
 		err = EBADMSG;
+	else if ((msg = wire_kept_take(p, len)))
+		err = 0;
 	else if (known_handler && known_handler(&w->laddr, p, len))
 		err = 0;
 	else
 		err = sip_msg_decode(&msg, mb);
-	mem_deref(msg);
+	/* where libre's own decoding would leave mb->pos: at the body */
+	after = !msg ? 0 : msg->mb == mb ? mb->pos :
+		(size_t)(p - mb->buf) + msg->mb->pos;
 	mb->pos = p - mb->buf;
 	if (!err && wire_start_reason(why, sizeof(why), p, len))
 		err = EBADMSG;
 	else if (err)
 		(void)re_snprintf(why, sizeof(why), "libre could not decode "
 				  "it: %m", err);
-	if (!err && link_handler && link_handler(&w->laddr, src, mb))
+	if (!err && link_handler && link_handler(&w->laddr, src, mb)) {
+		mem_deref(msg);
 		return true;
+	}
 	mb->pos = p - mb->buf;
+	wire_fresh(p, len, msg);
 	raw(&w->laddr, src, SIP_TRANSP_UDP, p, len, err ? why : NULL);
+	wire_fresh(NULL, 0, NULL);
+
+	/* after raw(): the wire may decode on its own meanwhile */
+	mb->pos = p - mb->buf;
+	if (!err && msg)
+		arm(mb, msg, after);
+	else
+		mem_deref(msg);
 
 	return err != 0;
 }
@@ -845,7 +915,6 @@ static bool frame_deliver(struct framer *f, struct mbuf *acc, size_t pos,
 	acc->pos = pos;
 	acc->end = pos + size;
 	err = junk ? EBADMSG : sip_msg_decode(&msg, acc);
-	mem_deref(msg);
 	acc->end = end;
 
 	if (junk)
@@ -862,8 +931,12 @@ static bool frame_deliver(struct framer *f, struct mbuf *acc, size_t pos,
 			 "siptap took it to end at its empty line",
 			 sizeof(why));
 
+	/* the wire takes its head from this decoding */
+	wire_fresh(acc->buf + pos, size, msg);
 	raw(&f->laddr, &f->paddr, f->tls ? SIP_TRANSP_TLS : SIP_TRANSP_TCP,
 	    acc->buf + pos, size, err || !clen ? why : NULL);
+	wire_fresh(NULL, 0, NULL);
+	mem_deref(msg);
 
 	return !err && clen;
 }

@@ -1326,10 +1326,10 @@ static int dialog_from(struct dialog *d, const struct sip_msg *resp)
 
 	memset(d, 0, sizeof(*d));
 
-	if (uac_dialog_lack(resp))
-		return EPROTO;
-	contact = sip_msg_hdr(resp, SIP_HDR_CONTACT);
-	if (!contact || sip_addr_decode(&addr, &contact->val))
+	/* what uac_dialog_lack() asks, the Contact decoded once */
+	contact = resp ? sip_msg_hdr(resp, SIP_HDR_CONTACT) : NULL;
+	if (!contact || sip_addr_decode(&addr, &contact->val) ||
+	    !pl_isset(&resp->to.tag))
 		return EPROTO;
 
 	d->totag = resp->to.tag;

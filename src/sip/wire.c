@@ -80,27 +80,153 @@ uint64_t wire_now(const struct wire *wire)
 }
 
 
-/* Decodes the raw bytes once and keeps the head: its slices point into
- * raw, which the decoded message only held a reference to. */
-static void head_decode(struct wire_msg *wm)
+/* What libre decoded of the datagrams siptap's own endpoints sent, for
+ * the libre of the endpoint that receives them (wire_kept_take, sizes.c)
+ * and for an in-dialog request that refers to one (wire_msg_decode):
+ * between siptap's UAC and UAS every message was decoded twice, once
+ * here for its head and once more by the receiver's libre, the same
+ * bytes each time, and a response an in-dialog request refers to a
+ * third time; a decoding was about a tenth of a call's cost. The latest
+ * few are kept (the receiver reads them on the next turns of the loop);
+ * each goes when its slot is needed again. */
+enum { KEPT_N = 32 };
+
+static struct kept {
+	struct sip_msg *msg;
+	bool lent;               /* given to the receiver's libre once */
+} kept[KEPT_N];
+static unsigned kept_next;
+
+
+static void keep(struct sip_msg *msg)
+{
+	struct kept *k = &kept[kept_next];
+
+	mem_deref(k->msg);
+	k->msg  = msg;
+	k->lent = false;
+	kept_next = (kept_next + 1) % KEPT_N;
+}
+
+
+/* The latest kept decoding of the bytes at p (raw: those very bytes, a
+ * buffer the wire shares; else bytes equal to them) not yet lent. */
+static struct kept *kept_find(const uint8_t *p, size_t len, bool raw)
+{
+	unsigned i;
+
+	/* the latest first: a message is read on the loop's next turns */
+	for (i = 1; i <= KEPT_N; i++) {
+		struct kept *k = &kept[(kept_next + KEPT_N - i) % KEPT_N];
+		const struct mbuf *mb = k->msg ? k->msg->mb : NULL;
+
+		if (!mb || mb->end != len)
+			continue;
+		if (raw ? mb->buf == p : !k->lent && !memcmp(mb->buf, p, len))
+			return k;
+	}
+
+	return NULL;
+}
+
+
+/**
+ * libre's decoding of the bytes at p, when a sender of ours sent these
+ * very bytes lately: a reference for the caller, decoded from the
+ * bytes' own copy (its mb starts at them, pos at the body), lent once.
+ * NULL when none is kept: the caller decodes.
+ */
+struct sip_msg *wire_kept_take(const uint8_t *p, size_t len)
+{
+	struct kept *k = kept_find(p, len, false);
+
+	if (!k)
+		return NULL;
+
+	k->lent = true;
+	return mem_ref(k->msg);
+}
+
+
+/* A decoding of the bytes at p that sizes.c made as they came to one of
+ * our sockets from someone else (wire_fresh): the wire's head is taken
+ * from it, not decoded a second time. */
+static struct {
+	const uint8_t *p;
+	size_t len;
+	const struct sip_msg *msg;
+} fresh;
+
+
+/**
+ * The bytes at p that go on a wire next (wire_recv) decode as msg, libre's
+ * decoding of them in place (NULL: forget it). Only for as long as the
+ * caller holds msg.
+ */
+void wire_fresh(const uint8_t *p, size_t len, const struct sip_msg *msg)
+{
+	fresh.p   = msg ? p : NULL;
+	fresh.len = len;
+	fresh.msg = msg;
+}
+
+
+/* pl, a slice of the bytes at from, as the same slice of mb's copy */
+static struct pl rebase(const struct pl *pl, const uint8_t *from,
+			const struct mbuf *mb)
+{
+	struct pl r = PL_INIT;
+
+	if (pl->p) {
+		r.p = (const char *)mb->buf + (pl->p - (const char *)from);
+		r.l = pl->l;
+	}
+
+	return r;
+}
+
+
+/* The head of wm from msg, libre's decoding of the same bytes at from */
+static void head_take(struct wire_msg *wm, const struct sip_msg *msg,
+		      const uint8_t *from)
 {
 	struct wire_head *h = &wm->head;
+
+	wm->decoded = true;
+	h->req      = msg->req;
+	h->met      = rebase(&msg->met, from, wm->raw);
+	h->ruri     = rebase(&msg->ruri, from, wm->raw);
+	h->scode    = msg->scode;
+	h->reason   = rebase(&msg->reason, from, wm->raw);
+	h->callid   = rebase(&msg->callid, from, wm->raw);
+	h->cseq     = msg->cseq.num;
+	h->cseq_met = rebase(&msg->cseq.met, from, wm->raw);
+	h->to_tag   = rebase(&msg->to.tag, from, wm->raw);
+}
+
+
+/* Decodes the raw bytes once and keeps the head: its slices point into
+ * raw, which the decoded message only held a reference to. A datagram
+ * one of our senders sent: the decoded message is kept for its receiver
+ * (keep), on an mbuf of its own over the same bytes (raw's position is
+ * the wire's; the message's stays at its body, as libre leaves it). */
+static void head_decode(struct wire_msg *wm)
+{
+	const bool sent = wm->tx && wm->tp == SIP_TRANSP_UDP;
 	struct sip_msg *msg = NULL;
+	struct mbuf *mb = sent ? mbuf_alloc_ref(wm->raw) : NULL;
 
 	wm->raw->pos = 0;
-	if (!sip_msg_decode(&msg, wm->raw)) {
-		wm->decoded = true;
-		h->req      = msg->req;
-		h->met      = msg->met;
-		h->ruri     = msg->ruri;
-		h->scode    = msg->scode;
-		h->reason   = msg->reason;
-		h->callid   = msg->callid;
-		h->cseq     = msg->cseq.num;
-		h->cseq_met = msg->cseq.met;
-		h->to_tag   = msg->to.tag;
-	}
-	mem_deref(msg);
+	if (mb)
+		mb->pos = 0;
+	/* (the bytes are raw's own: the slices stay where they are) */
+	if (!sip_msg_decode(&msg, mb ? mb : wm->raw))
+		head_take(wm, msg, wm->raw->buf);
+	if (msg && mb)
+		keep(msg);
+	else
+		mem_deref(msg);
+	mem_deref(mb);
 	wm->raw->pos = 0;
 }
 
@@ -110,11 +236,20 @@ static void head_decode(struct wire_msg *wm)
  * response). The bytes are shared with wm; *msgp is the caller's. */
 int wire_msg_decode(const struct wire_msg *wm, struct sip_msg **msgp)
 {
+	const struct kept *k;
 	struct mbuf *mb;
 	int err;
 
 	if (!wm || !msgp)
 		return EINVAL;
+
+	/* the sender's wire decoded these bytes lately: the same message
+	 * (its receiver's libre may hold it too, and read only) */
+	k = kept_find(wm->raw->buf, wm->raw->end, true);
+	if (k) {
+		*msgp = mem_ref(k->msg);
+		return 0;
+	}
 
 	mb = mbuf_alloc_ref(wm->raw);
 	if (!mb)
@@ -269,7 +404,10 @@ static int add(struct wire *wire, enum wire_role role, bool tx,
 		if (err)
 			goto out;
 
-		head_decode(wm);
+		if (fresh.msg && p == fresh.p && len == fresh.len)
+			head_take(wm, fresh.msg, p);
+		else
+			head_decode(wm);
 	}
 
 	/* what libre could not decode, or was not to get (a stream

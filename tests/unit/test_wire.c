@@ -97,11 +97,128 @@ static void undecodable_kept(void **state)
 }
 
 
+/* A datagram our sender sent is decoded once: that decoding is lent to
+ * the libre that receives the same bytes (once), and is what an
+ * in-dialog request gets for the wire's copy; nothing else is kept. */
+static void sent_lent(void **state)
+{
+	static const char ok[] = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP "
+		"127.0.0.1:5070;branch=z9hG4bKlent\r\nFrom: <sip:a@b>;tag=1"
+		"\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: lent\r\nCSeq: 7 INVITE"
+		"\r\nContent-Length: 4\r\n\r\nbody";
+	static const char tcp[] = "SIP/2.0 200 OK\r\nCall-ID: tcp\r\n"
+		"CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+	static const char bad[] = "SIP/2.0 200 OK\r\nBad\r\n\r\n";
+	const struct wire_msg *wm;
+	struct sip_msg *msg, *again = NULL;
+	struct wire *wire = NULL;
+	struct sa a;
+	(void)state;
+
+	sa_set_str(&a, "127.0.0.1", 5060);
+	assert_int_equal(wire_alloc(&wire, NULL, NULL), 0);
+
+	/* received, over TCP, undecodable: none kept */
+	assert_int_equal(wire_recv(wire, WIRE_UAC, SIP_TRANSP_UDP, &a, &a,
+				   (const uint8_t *)tcp, strlen(tcp), NULL), 0);
+	assert_null(wire_kept_take((const uint8_t *)tcp, strlen(tcp)));
+	assert_int_equal(wire_add(wire, WIRE_UAS, true, SIP_TRANSP_TCP, &a,
+				  &a, (const uint8_t *)ok, strlen(ok)), 0);
+	assert_null(wire_kept_take((const uint8_t *)ok, strlen(ok)));
+	assert_int_equal(wire_add(wire, WIRE_UAS, true, SIP_TRANSP_UDP, &a,
+				  &a, (const uint8_t *)bad, strlen(bad)), 0);
+	assert_null(wire_kept_take((const uint8_t *)bad, strlen(bad)));
+	mem_deref(wire);
+
+	/* sent over UDP: lent once, as libre decodes it */
+	assert_int_equal(wire_alloc(&wire, NULL, NULL), 0);
+	assert_int_equal(wire_add(wire, WIRE_UAS, true, SIP_TRANSP_UDP, &a,
+				  &a, (const uint8_t *)ok, strlen(ok)), 0);
+	wm = wire_msgs(wire)->tail->data;
+	msg = wire_kept_take((const uint8_t *)ok, strlen(ok) - 1);
+	assert_null(msg);
+	msg = wire_kept_take((const uint8_t *)ok, strlen(ok));
+	assert_non_null(msg);
+	assert_null(wire_kept_take((const uint8_t *)ok, strlen(ok)));
+	assert_int_equal(msg->scode, 200);
+	assert_int_equal(msg->cseq.num, 7);
+	assert_true(!pl_strcmp(&msg->to.tag, "2"));
+	assert_true(!pl_strcmp(&msg->callid, "lent"));
+	assert_int_equal(mbuf_get_left(msg->mb), 4);
+	assert_memory_equal(mbuf_buf(msg->mb), "body", 4);
+	assert_ptr_equal(msg->mb->buf, wm->raw->buf);
+
+	/* the wire's copy, decoded for an in-dialog request: the same */
+	assert_int_equal(wire_msg_decode(wm, &again), 0);
+	assert_ptr_equal(again, msg);
+	mem_deref(again);
+	mem_deref(msg);
+	mem_deref(wire);
+}
+
+
+/* What sizes.c decoded as it came (wire_fresh) is the wire's head for
+ * those very bytes: not decoded again (here the bytes changed after, to
+ * tell the two apart: CSeq 7 is the given decoding's). */
+static void fresh_taken(void **state)
+{
+	static const char ok[] = "SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP "
+		"127.0.0.1:5070;branch=z9hG4bKf\r\nFrom: <sip:a@b>;tag=1\r\n"
+		"To: <sip:c@d>\r\nCall-ID: fresh\r\nCSeq: 7 INVITE\r\n"
+		"Content-Length: 0\r\n\r\n";
+	struct mbuf *mb = mbuf_alloc(sizeof(ok));
+	const struct wire_msg *wm;
+	struct sip_msg *msg = NULL;
+	struct wire *wire = NULL;
+	char *cseq;
+	struct sa a;
+	(void)state;
+
+	sa_set_str(&a, "127.0.0.1", 5060);
+	assert_non_null(mb);
+	assert_int_equal(mbuf_write_str(mb, ok), 0);
+	mb->pos = 0;
+	assert_int_equal(sip_msg_decode(&msg, mb), 0);
+	cseq = strstr((char *)mb->buf, "CSeq: 7");
+	assert_non_null(cseq);
+	cseq[6] = '8';
+
+	assert_int_equal(wire_alloc(&wire, NULL, NULL), 0);
+	wire_fresh(mb->buf, mb->end, msg);
+	assert_int_equal(wire_recv(wire, WIRE_UAC, SIP_TRANSP_UDP, &a, &a,
+				   mb->buf, mb->end, NULL), 0);
+	wire_fresh(NULL, 0, NULL);
+	wm = wire_msgs(wire)->tail->data;
+	assert_true(wm->decoded);
+	assert_int_equal(wm->head.cseq, 7);
+	assert_int_equal(wm->head.scode, 180);
+	assert_false(pl_isset(&wm->head.to_tag));
+	assert_ptr_equal(wm->head.callid.p, (const char *)wm->raw->buf +
+			 (msg->callid.p - (const char *)mb->buf));
+	assert_true(!pl_strcmp(&wm->head.callid, "fresh"));
+	assert_true(!pl_strcmp(&wm->head.cseq_met, "INVITE"));
+
+	/* forgotten: the bytes as they are now are decoded (on a wire of
+	 * their own: this one holds them decoded already) */
+	wire = mem_deref(wire);
+	assert_int_equal(wire_alloc(&wire, NULL, NULL), 0);
+	assert_int_equal(wire_recv(wire, WIRE_UAC, SIP_TRANSP_UDP, &a, &a,
+				   mb->buf, mb->end, NULL), 0);
+	wm = wire_msgs(wire)->tail->data;
+	assert_int_equal(wm->head.cseq, 8);
+	mem_deref(msg);
+	mem_deref(mb);
+	mem_deref(wire);
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(reasons),
 		cmocka_unit_test(undecodable_kept),
+		cmocka_unit_test(sent_lent),
+		cmocka_unit_test(fresh_taken),
 	};
 	int r;
 
