@@ -12,7 +12,7 @@ WORKDIR /src
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config libre-dev libssl-dev liblua5.4-dev \
-      libpcap-dev \
+      libpcap-dev libgoogle-perftools-dev \
  && cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF \
  && cmake --build /build -j"$(nproc)" \
  && DESTDIR=/install cmake --install /build --prefix /usr/local
@@ -20,7 +20,7 @@ RUN apt-get update \
 FROM debian:12
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libre0 liblua5.4-0 libpcap0.8 libssl3 \
+      libre0 liblua5.4-0 libpcap0.8 libssl3 libtcmalloc-minimal4 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /install/usr/local /usr/local
 WORKDIR /work
