@@ -30,6 +30,7 @@ struct uas {
 	struct sip_lsnr *lsnr;
 	struct sip_lsnr *rsp_lsnr;  /* copies of a 2xx to our re-INVITE   */
 	struct list calls;
+	struct list replays;    /* answered PRACKs and BYEs (struct replay) */
 	struct uas_conf conf;
 	bool webrtc;            /* its offers are WebRTC ones */
 	uas_stray_h *strayh;    /* another test's INVITE? (uas_set_stray) */
@@ -63,6 +64,22 @@ struct resp {
 	uint32_t rseq;
 	bool has_sdp;
 	bool acked;
+};
+
+/* A PRACK or BYE answered over UDP, for its retransmissions: what
+ * libre's server transaction would keep of it, less the decoded request
+ * (about 3 KB with its headers and datagram, held for Timer J) */
+struct replay {
+	struct le le;
+	struct tmr tmr;            /* Timer J                             */
+	struct mbuf *mb;           /* the response, as sent               */
+	struct sa dst;
+	void *sock;
+	enum sip_transp tp;
+	uint64_t tag;              /* libre's To tag of the request       */
+	uint32_t cseq;
+	struct pl branch, sentby, met, callid, ftag, ruri;  /* in s[]    */
+	char s[];
 };
 
 /* Where the dialog's offer/answer stands (RFC 3264, RFC 3311 5.2) */
@@ -171,6 +188,7 @@ static void uas_destructor(void *arg)
 		call->okretx = mem_deref(call->okretx);
 		mem_deref(call);
 	}
+	list_flush(&uas->replays);
 	mem_deref(uas->lsnr);
 	mem_deref(uas->rsp_lsnr);
 }
@@ -364,6 +382,165 @@ static int resp_alloc(struct resp **rp, uint16_t scode)
 }
 
 
+/* --- PRACK and BYE: their answers kept for retransmissions ---------- */
+
+/* libre's server transaction keeps a non-INVITE request's decoded
+ * message for Timer J (64*T1 over UDP: the whole of most calls) only to
+ * answer its copies. A replay keeps what that takes, and answers them
+ * as libre's would: the same bytes again to a copy (same branch,
+ * sent-by and CSeq method), 482 to a merged request (no To tag, same
+ * CSeq, Call-ID, From tag and Request-URI), 200 to a CANCEL of it
+ * (RFC 3261 17.2.2, 8.2.2.2, 9.2). */
+
+static void replay_destructor(void *arg)
+{
+	struct replay *rp = arg;
+
+	list_unlink(&rp->le);
+	tmr_cancel(&rp->tmr);
+	mem_deref(rp->mb);
+	mem_deref(rp->sock);
+}
+
+
+static void replay_tmr_handler(void *arg)
+{
+	mem_deref(arg);
+}
+
+
+static char *replay_pl(struct pl *dst, const struct pl *src, char *p)
+{
+	if (src->l)
+		memcpy(p, src->p, src->l);
+	dst->p = p;
+	dst->l = src->l;
+
+	return p + src->l;
+}
+
+
+static int replay_add(struct uas *uas, const struct sip_msg *msg,
+		      struct mbuf *mb)
+{
+	const size_t n = msg->via.branch.l + msg->via.sentby.l +
+		msg->cseq.met.l + msg->callid.l + msg->from.tag.l +
+		msg->ruri.l;
+	struct replay *rp = mem_zalloc(sizeof(*rp) + n, replay_destructor);
+	struct pl rport;
+	char *p;
+
+	if (!rp)
+		return ENOMEM;
+
+	/* where libre sent it: with rport when the Via asked for it */
+	sip_reply_addr(&rp->dst, msg,
+		       !msg_param_exists(&msg->via.params, "rport", &rport));
+	p = replay_pl(&rp->branch, &msg->via.branch, rp->s);
+	p = replay_pl(&rp->sentby, &msg->via.sentby, p);
+	p = replay_pl(&rp->met, &msg->cseq.met, p);
+	p = replay_pl(&rp->callid, &msg->callid, p);
+	p = replay_pl(&rp->ftag, &msg->from.tag, p);
+	(void)replay_pl(&rp->ruri, &msg->ruri, p);
+	rp->cseq = msg->cseq.num;
+	rp->tag  = msg->tag;
+	rp->tp   = msg->tp;
+	rp->sock = mem_ref(msg->sock);
+	(void)mbuf_resize(mb, mb->end);   /* 1 KB as libre made it */
+	rp->mb   = mem_ref(mb);
+	list_append(&uas->replays, &rp->le, rp);
+	tmr_start(&rp->tmr, 64 * SIP_T1, replay_tmr_handler, rp);
+
+	return 0;
+}
+
+
+/* A response without a body to msg, a PRACK or BYE, through a server
+ * transaction as before; over UDP its answer then goes on as a replay
+ * and the transaction (with msg) goes. Over any other transport libre
+ * ends it itself once the response is sent. */
+static int replay_reply(struct uas *uas, const struct sip_msg *msg,
+			uint16_t scode, const char *reason)
+{
+	struct sip_strans *st = NULL, *own;
+	struct mbuf *mb = NULL;
+	int err;
+
+	if (msg->tp != SIP_TRANSP_UDP)
+		return sip_treplyf(NULL, NULL, uas->sip, msg, false, scode,
+				   reason, "Content-Length: 0\r\n\r\n");
+
+	err = sip_strans_alloc(&st, uas->sip, msg, NULL, NULL);
+	if (err)
+		return err;
+	own = st;
+	err = sip_treplyf(&st, &mb, uas->sip, msg, false, scode, reason,
+			  "Content-Length: 0\r\n\r\n");
+	if (err)
+		return err;   /* libre let its transaction go */
+
+	/* the reference sip_strans_alloc gave is the only one: libre's
+	 * Timer J would have let it go */
+	mem_deref(own);
+	err = replay_add(uas, msg, mb);
+	mem_deref(mb);
+
+	return err;
+}
+
+
+static bool replay_same(const struct replay *rp, const struct sip_msg *msg)
+{
+	return !pl_cmp(&rp->branch, &msg->via.branch) &&
+		!pl_cmp(&rp->sentby, &msg->via.sentby);
+}
+
+
+/* True when msg was a replay's to answer (it was) */
+static bool replay_handle(struct uas *uas, const struct sip_msg *msg)
+{
+	const bool cancel = !pl_strcmp(&msg->met, "CANCEL");
+	struct le *le;
+
+	if (!pl_strcmp(&msg->met, "ACK"))
+		return false;
+
+	for (le = uas->replays.head; le; le = le->next) {
+		struct replay *rp = le->data;
+
+		if (!replay_same(rp, msg) || pl_cmp(&rp->met, &msg->cseq.met))
+			continue;
+		rp->mb->pos = 0;
+		(void)sip_send(uas->sip, rp->sock, rp->tp, &rp->dst, rp->mb);
+		return true;
+	}
+	for (le = uas->replays.head; le && !pl_isset(&msg->to.tag);
+	     le = le->next) {
+		struct replay *rp = le->data;
+
+		if (pl_cmp(&rp->met, &msg->cseq.met) ||
+		    rp->cseq != msg->cseq.num ||
+		    pl_cmp(&rp->callid, &msg->callid) ||
+		    pl_cmp(&rp->ftag, &msg->from.tag) ||
+		    pl_cmp(&rp->ruri, &msg->ruri))
+			continue;
+		(void)sip_reply(uas->sip, msg, 482, "Loop Detected");
+		return true;
+	}
+	for (le = uas->replays.head; le && cancel; le = le->next) {
+		struct replay *rp = le->data;
+
+		if (!replay_same(rp, msg) || !pl_strcmp(&rp->met, "CANCEL"))
+			continue;
+		((struct sip_msg *)msg)->tag = rp->tag;
+		(void)sip_reply(uas->sip, msg, 200, "OK");
+		return true;
+	}
+
+	return false;
+}
+
+
 /* --- 100rel: retransmission, PRACK, the queue ------------------------ */
 
 static void final_send(struct uas_call *call, struct resp *r);
@@ -489,12 +666,10 @@ static void prack_reply(struct uas *uas, const struct sip_msg *msg,
 				 ok ? "OK" : "Call/Transaction Does Not Exist",
 				 "Content-Length: 0\r\n\r\n");
 	else if (ok)
-		(void)sip_treplyf(NULL, NULL, uas->sip, msg, false, 200, "OK",
-				  "Content-Length: 0\r\n\r\n");
+		(void)replay_reply(uas, msg, 200, "OK");
 	else
-		(void)sip_treplyf(NULL, NULL, uas->sip, msg, false, 481,
-				  "Call/Transaction Does Not Exist",
-				  "Content-Length: 0\r\n\r\n");
+		(void)replay_reply(uas, msg, 481,
+				   "Call/Transaction Does Not Exist");
 }
 
 
@@ -902,8 +1077,7 @@ static void handle_bye(struct uas *uas, const struct sip_msg *msg)
 		return;
 	}
 
-	(void)sip_treplyf(NULL, NULL, uas->sip, msg, false, 200, "OK",
-			  "Content-Length: 0\r\n\r\n");
+	(void)replay_reply(uas, msg, 200, "OK");
 	/* P-BYE-1: the INVITE still pending gets its final response */
 	if (call->state < UAS_ACCEPTED && !FAULT(call, EARLY_BYE_NO_FINAL)) {
 		terminate_invite(call);
@@ -1048,6 +1222,9 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 {
 	struct uas *uas = arg;
 
+	/* libre's server transactions saw it first: the replays next */
+	if (replay_handle(uas, msg))
+		return true;
 	wire_nodelay(msg);
 
 	if (!pl_strcmp(&msg->met, "INVITE") && !pl_isset(&msg->to.tag))
