@@ -66,9 +66,10 @@ struct resp {
 	bool acked;
 };
 
-/* A PRACK or BYE answered over UDP, for its retransmissions: what
- * libre's server transaction would keep of it, less the decoded request
- * (about 3 KB with its headers and datagram, held for Timer J) */
+/* A PRACK or BYE answered over UDP, for its retransmissions, or an
+ * INVITE accepted and ACKed (no response: its copies are absorbed):
+ * what libre's server transaction would keep of it, less the decoded
+ * request (about 3 KB with its headers and datagram) */
 struct replay {
 	struct le le;
 	struct tmr tmr;            /* Timer J                             */
@@ -92,8 +93,19 @@ enum oa {
 struct uas_call {
 	struct le le;
 	struct uas *uas;
-	struct sip_msg *invite;
+	struct sip_msg *invite;  /* NULL once let go at the ACK: inv_msg() */
+	struct mbuf *inv_mb;     /* its bytes, where the slices below point */
+	size_t inv_off;          /* its start line in inv_mb (UDP)         */
+	struct pl callid;        /* the INVITE's, in inv_mb                */
+	struct pl cseq_met;
+	uint32_t cseq;
+	void *sock;              /* where it came: what libre set          */
+	enum sip_transp tp;
+	struct sa src, ldst;
+	uint64_t inv_tag;
 	struct sip_strans *st;
+	struct sip_strans *st_acc;  /* libre's, Accepted after our 2xx  */
+	uint64_t acc_at;            /* tmr_jiffies() of that 2xx         */
 	struct sa dst;
 	char totag[24];
 	enum uas_state state;
@@ -163,6 +175,8 @@ static void call_destructor(void *arg)
 	list_unlink(&call->le);
 	mem_deref(call->st);
 	mem_deref(call->invite);
+	mem_deref(call->inv_mb);
+	mem_deref(call->sock);
 	mem_deref(call->remote_offer);
 	mem_deref(call->local_sdp);
 	mem_deref(call->final_mb);
@@ -194,6 +208,40 @@ static void uas_destructor(void *arg)
 }
 
 
+/* The INVITE, decoded: after the ACK from its bytes again, for what
+ * needs more than the slices the call keeps (a request of ours in the
+ * dialog, its headers asked for), and kept for the rest of the call.
+ * NULL only without memory. */
+static const struct sip_msg *inv_msg(const struct uas_call *call)
+{
+	struct uas_call *c = (struct uas_call *)call;   /* a cache */
+	struct sip_msg *msg = NULL;
+	struct mbuf *mb;
+
+	if (call->invite || !call->inv_mb)
+		return call->invite;
+
+	mb = mbuf_alloc_ref(call->inv_mb);
+	if (!mb)
+		return NULL;
+	mb->pos = call->inv_off;
+	if (sip_msg_decode(&msg, mb)) {
+		mem_deref(mb);
+		return NULL;
+	}
+	mem_deref(mb);
+	/* what libre's transport set on it */
+	msg->sock = mem_ref(call->sock);
+	msg->tp   = call->tp;
+	msg->src  = call->src;
+	msg->dst  = call->ldst;
+	msg->tag  = call->inv_tag;
+	c->invite = msg;
+
+	return msg;
+}
+
+
 static struct uas_call *call_find(const struct uas *uas,
 				  const struct sip_msg *msg)
 {
@@ -202,7 +250,7 @@ static struct uas_call *call_find(const struct uas *uas,
 	for (le = uas->calls.head; le; le = le->next) {
 		struct uas_call *call = le->data;
 
-		if (pl_cmp(&call->invite->callid, &msg->callid))
+		if (pl_cmp(&call->callid, &msg->callid))
 			continue;
 		if (pl_strcmp(&msg->to.tag, call->totag))
 			continue;
@@ -236,15 +284,13 @@ static bool print_hdr(const struct sip_hdr *hdr, const struct sip_msg *msg,
 /* Our address on the INVITE's transport, as its sender reaches us */
 static int call_laddr(const struct uas_call *call, struct sa *laddr)
 {
-	return sip_transp_laddr(call->uas->sip, laddr, call->invite->tp,
-				&call->invite->src);
+	return sip_transp_laddr(call->uas->sip, laddr, call->tp, &call->src);
 }
 
 
 static int print_contact(struct mbuf *mb, const struct uas_call *call)
 {
-	const struct sip_msg *inv = call->invite;
-	enum sip_transp tp = ws_transp(inv->tp, &inv->dst, &inv->src);
+	enum sip_transp tp = ws_transp(call->tp, &call->ldst, &call->src);
 	struct sa laddr;
 	int err;
 
@@ -260,7 +306,7 @@ static int print_contact(struct mbuf *mb, const struct uas_call *call)
 
 	/* sip_transp_param(): ";transport=tcp", or "" for UDP */
 	return mbuf_printf(mb, "Contact: <sip:siptap@%J%s>\r\n", &laddr,
-			   sip_transp_param(call->invite->tp));
+			   sip_transp_param(call->tp));
 }
 
 
@@ -269,9 +315,12 @@ static int print_contact(struct mbuf *mb, const struct uas_call *call)
 static int print_head(struct mbuf *mb, const struct uas_call *call,
 		      uint16_t scode, const char *reason)
 {
-	const struct sip_msg *inv = call->invite;
+	const struct sip_msg *inv = inv_msg(call);
 	const struct sip_hdr *ts;
 	int err;
+
+	if (!inv)
+		return ENOMEM;
 
 	err  = mbuf_printf(mb, "SIP/2.0 %u %s\r\n", scode, reason);
 	if (FAULT(call, VIA_DROPPED))
@@ -357,8 +406,7 @@ static void resp_send(struct uas_call *call, struct mbuf *mb)
 {
 	mb->pos = 0;
 	wire_sending(mb);
-	(void)sip_send(call->uas->sip, call->invite->sock, call->invite->tp,
-		       &call->dst, mb);
+	(void)sip_send(call->uas->sip, call->sock, call->tp, &call->dst, mb);
 	wire_sending(NULL);
 }
 
@@ -421,7 +469,7 @@ static char *replay_pl(struct pl *dst, const struct pl *src, char *p)
 
 
 static int replay_add(struct uas *uas, const struct sip_msg *msg,
-		      struct mbuf *mb)
+		      struct mbuf *mb, uint64_t ms)
 {
 	const size_t n = msg->via.branch.l + msg->via.sentby.l +
 		msg->cseq.met.l + msg->callid.l + msg->from.tag.l +
@@ -446,10 +494,11 @@ static int replay_add(struct uas *uas, const struct sip_msg *msg,
 	rp->tag  = msg->tag;
 	rp->tp   = msg->tp;
 	rp->sock = mem_ref(msg->sock);
-	(void)mbuf_resize(mb, mb->end);   /* 1 KB as libre made it */
+	if (mb)
+		(void)mbuf_resize(mb, mb->end);   /* 1 KB as libre made it */
 	rp->mb   = mem_ref(mb);
 	list_append(&uas->replays, &rp->le, rp);
-	tmr_start(&rp->tmr, 64 * SIP_T1, replay_tmr_handler, rp);
+	tmr_start(&rp->tmr, ms, replay_tmr_handler, rp);
 
 	return 0;
 }
@@ -482,7 +531,7 @@ static int replay_reply(struct uas *uas, const struct sip_msg *msg,
 	/* the reference sip_strans_alloc gave is the only one: libre's
 	 * Timer J would have let it go */
 	mem_deref(own);
-	err = replay_add(uas, msg, mb);
+	err = replay_add(uas, msg, mb, 64 * SIP_T1);
 	mem_deref(mb);
 
 	return err;
@@ -510,8 +559,11 @@ static bool replay_handle(struct uas *uas, const struct sip_msg *msg)
 
 		if (!replay_same(rp, msg) || pl_cmp(&rp->met, &msg->cseq.met))
 			continue;
-		rp->mb->pos = 0;
-		(void)sip_send(uas->sip, rp->sock, rp->tp, &rp->dst, rp->mb);
+		if (rp->mb) {    /* none: an accepted INVITE's, absorbed */
+			rp->mb->pos = 0;
+			(void)sip_send(uas->sip, rp->sock, rp->tp, &rp->dst,
+				       rp->mb);
+		}
 		return true;
 	}
 	for (le = uas->replays.head; le && !pl_isset(&msg->to.tag);
@@ -641,8 +693,7 @@ static struct resp *rel_match(const struct uas_call *call,
 			      "[0-9]+[ \t]+[0-9]+[ \t]+[^ \t]+",
 			      &rseq, NULL, &cseq, NULL, &met))
 		return NULL;
-	if (pl_u32(&cseq) != call->invite->cseq.num ||
-	    pl_cmp(&met, &call->invite->cseq.met))
+	if (pl_u32(&cseq) != call->cseq || pl_cmp(&met, &call->cseq_met))
 		return NULL;
 
 	for (le = call->sent_rel.head; le; le = le->next) {
@@ -754,6 +805,9 @@ static void final_tmr_handler(void *arg)
  * (R-FINAL-2); PRACKs for what was sent are still answered. */
 static void final_send(struct uas_call *call, struct resp *r)
 {
+	struct sip_strans *st;
+	int err;
+
 	rel_stop(call);
 	tmr_cancel(&call->refresh_tmr);
 	call->unacked = NULL;
@@ -761,11 +815,16 @@ static void final_send(struct uas_call *call, struct resp *r)
 
 	r->mb->pos = 0;
 	wire_sending(r->mb);
-	(void)sip_strans_reply(&call->st, call->uas->sip, call->invite,
+	st = call->st;
+	err = sip_strans_reply(&call->st, call->uas->sip, inv_msg(call),
 			       &call->dst, r->scode, r->mb);
 	wire_sending(NULL);
 
 	if (r->scode < 300) {
+		/* libre's transaction stays Accepted for 64*T1 of its own,
+		 * holding the INVITE; inv_release() lets both go at the ACK */
+		call->st_acc = err ? NULL : st;
+		call->acc_at = tmr_jiffies();
 		call->state = UAS_ACCEPTED;
 		call->final_mb = mem_ref(r->mb);
 		call->final_interval = call->uas->conf.t1;
@@ -857,11 +916,11 @@ static int send_response(struct uas_call *call, struct resp *r)
 	r->mb->pos = 0;
 	wire_sending(r->mb);
 	if (FAULT(call, NO_RETX_INVITE))   /* the transaction never learns */
-		err = sip_send(call->uas->sip, call->invite->sock,
-			       call->invite->tp, &call->dst, r->mb);
+		err = sip_send(call->uas->sip, call->sock, call->tp,
+			       &call->dst, r->mb);
 	else
 		err = sip_strans_reply(&call->st, call->uas->sip,
-				       call->invite, &call->dst, r->scode,
+				       inv_msg(call), &call->dst, r->scode,
 				       r->mb);
 	wire_sending(NULL);
 	if (call->state == UAS_INCOMING && r->scode > 100)
@@ -988,6 +1047,18 @@ static void handle_invite(struct uas *uas, const struct sip_msg *msg)
 
 	call->uas    = uas;
 	call->invite = mem_ref((void *)msg);
+	call->inv_mb = mem_ref(msg->mb);
+	if (msg->tp == SIP_TRANSP_UDP)
+		call->inv_off = (size_t)((const uint8_t *)msg->met.p -
+					 msg->mb->buf);
+	call->callid   = msg->callid;
+	call->cseq     = msg->cseq.num;
+	call->cseq_met = msg->cseq.met;
+	call->sock     = mem_ref(msg->sock);
+	call->tp       = msg->tp;
+	call->src      = msg->src;
+	call->ldst     = msg->dst;
+	call->inv_tag  = msg->tag;
 	call->state  = UAS_INCOMING;
 	call->peer_requires = has_option(msg, SIP_HDR_REQUIRE, "100rel");
 	call->peer_supports = has_option(msg, SIP_HDR_SUPPORTED, "100rel");
@@ -1020,6 +1091,28 @@ static void handle_invite(struct uas *uas, const struct sip_msg *msg)
 }
 
 
+/* At the ACK of our 2xx: libre's INVITE transaction, Accepted until
+ * 64*T1 of its own after the 2xx, only absorbs the INVITE's copies and
+ * answers their CANCEL and merged copies (RFC 6026): a replay without a
+ * response does that for the rest of that time, and the decoded INVITE
+ * the transaction and the call held goes (about 3 KB; its bytes stay,
+ * inv_msg()). Over UDP only: there the bytes are the datagram's own. */
+static void inv_release(struct uas_call *call)
+{
+	const uint64_t now = tmr_jiffies(), end = call->acc_at + 64 * SIP_T1;
+	struct sip_strans *st = call->st_acc;
+
+	call->st_acc = NULL;
+	/* past its end libre's timer may have let it go already */
+	if (!st || !call->invite || call->tp != SIP_TRANSP_UDP || now >= end)
+		return;
+	if (replay_add(call->uas, call->invite, NULL, end - now))
+		return;
+	mem_deref(st);   /* libre's timer held the only reference */
+	call->invite = mem_deref(call->invite);
+}
+
+
 static void handle_ack(struct uas *uas, const struct sip_msg *msg)
 {
 	struct uas_call *call = call_find(uas, msg);
@@ -1038,6 +1131,7 @@ static void handle_ack(struct uas *uas, const struct sip_msg *msg)
 	if (!FAULT(call, 2XX_AFTER_ACK))
 		tmr_cancel(&call->final_tmr);
 	call->state = UAS_CONFIRMED;
+	inv_release(call);
 }
 
 
@@ -1665,7 +1759,7 @@ int uas_progress(struct uas_call *call, const struct progress_opts *opts)
 	if (FAULT(call, LF_LINE_ENDS))
 		err |= wire_faults(r->mb, call, scode);
 	if (!err)
-		err = sizes_check(call->invite->tp, r->mb->end);
+		err = sizes_check(call->tp, r->mb->end);
 	if (err) {
 		mem_deref(r);
 		return err;
@@ -1710,7 +1804,7 @@ int uas_accept(struct uas_call *call, const char *sdp, size_t sdp_len,
 	err |= print_tail(r->mb, call, xhdrv, xhdrc, NULL, sdp,
 			  sdp ? sdp_len : 0);
 	if (!err)
-		err = sizes_check(call->invite->tp, r->mb->end);
+		err = sizes_check(call->tp, r->mb->end);
 	if (err) {
 		mem_deref(r);
 		return err;
@@ -1751,7 +1845,7 @@ int uas_reject(struct uas_call *call, uint16_t scode, const char *reason,
 	err  = print_head(r->mb, call, scode, reason);
 	err |= print_tail(r->mb, call, xhdrv, xhdrc, NULL, NULL, 0);
 	if (!err)
-		err = sizes_check(call->invite->tp, r->mb->end);
+		err = sizes_check(call->tp, r->mb->end);
 	if (err) {
 		mem_deref(r);
 		return err;
@@ -1779,9 +1873,17 @@ const char *uas_state_name(enum uas_state state)
 }
 
 
+/* The INVITE decoded (decoded again after the ACK: inv_msg()); NULL
+ * only when there is no memory for that */
 const struct sip_msg *uas_call_invite(const struct uas_call *call)
 {
-	return call->invite;
+	return inv_msg(call);
+}
+
+
+const struct pl *uas_call_callid(const struct uas_call *call)
+{
+	return &call->callid;
 }
 
 
@@ -1949,7 +2051,7 @@ static int dlgreq_sendm(struct dlgreq *q, struct sip_request **reqp,
 			const char *body, const char *ctype)
 {
 	struct uas_call *call = q->call;
-	const struct sip_msg *inv = call->invite;
+	const struct sip_msg *inv = inv_msg(call);
 	const struct sip_hdr *contact = sip_msg_hdr(inv, SIP_HDR_CONTACT);
 	const struct sip_hdr *rr = sip_msg_hdr(inv, SIP_HDR_RECORD_ROUTE);
 	const bool refresh = !strcmp(met, "UPDATE") || !strcmp(met, "INVITE");
@@ -1959,6 +2061,8 @@ static int dlgreq_sendm(struct dlgreq *q, struct sip_request **reqp,
 	char *uri = NULL, *flowstr = NULL;
 	int err, ws;
 
+	if (!inv)
+		return ENOMEM;
 	if (!contact || sip_addr_decode(&target, &contact->val))
 		return EPROTO;
 	if (rr && sip_addr_decode(&first, &rr->val))
@@ -2050,7 +2154,7 @@ static bool response_handler(const struct sip_msg *msg, void *arg)
 		struct uas_call *call = le->data;
 		struct dlgreq *q = call->req;
 
-		if (pl_cmp(&call->invite->callid, &msg->callid) ||
+		if (pl_cmp(&call->callid, &msg->callid) ||
 		    pl_strcmp(&msg->from.tag, call->totag) || !q || !q->done ||
 		    strcmp(q->met, "INVITE") || msg->cseq.num != q->cseq)
 			continue;
@@ -2083,7 +2187,7 @@ static int dlgreq_allowed(const struct uas_call *call, const char *met,
 			"14.1): UPDATE it (RFC 3311)" : "no re-INVITE before "
 			"the ACK of the 2xx (RFC 3261 14.1)";
 	else if (!strcmp(met, "UPDATE") && early && !call->rel_sent &&
-		 !has_option(call->invite, SIP_HDR_ALLOW, "UPDATE") && !lax)
+		 !has_option(inv_msg(call), SIP_HDR_ALLOW, "UPDATE") && !lax)
 		*why = "no UPDATE in the early dialog before a reliable "
 			"provisional, and the INVITE has no Allow: UPDATE "
 			"(RFC 3311 5.1)";
