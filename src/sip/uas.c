@@ -217,6 +217,7 @@ static const struct sip_msg *inv_msg(const struct uas_call *call)
 	struct uas_call *c = (struct uas_call *)call;   /* a cache */
 	struct sip_msg *msg = NULL;
 	struct mbuf *mb;
+	int err;
 
 	if (call->invite || !call->inv_mb)
 		return call->invite;
@@ -225,11 +226,10 @@ static const struct sip_msg *inv_msg(const struct uas_call *call)
 	if (!mb)
 		return NULL;
 	mb->pos = call->inv_off;
-	if (sip_msg_decode(&msg, mb)) {
-		mem_deref(mb);
-		return NULL;
-	}
+	err = sip_msg_decode(&msg, mb);
 	mem_deref(mb);
+	if (err)
+		return NULL;
 	/* what libre's transport set on it */
 	msg->sock = mem_ref(call->sock);
 	msg->tp   = call->tp;
@@ -816,6 +816,9 @@ static void final_send(struct uas_call *call, struct resp *r)
 	r->mb->pos = 0;
 	wire_sending(r->mb);
 	st = call->st;
+	/* taken before libre starts its timer: that one is due at
+	 * acc_at + 64*T1 or later, never sooner */
+	call->acc_at = tmr_jiffies();
 	err = sip_strans_reply(&call->st, call->uas->sip, inv_msg(call),
 			       &call->dst, r->scode, r->mb);
 	wire_sending(NULL);
@@ -824,7 +827,6 @@ static void final_send(struct uas_call *call, struct resp *r)
 		/* libre's transaction stays Accepted for 64*T1 of its own,
 		 * holding the INVITE; inv_release() lets both go at the ACK */
 		call->st_acc = err ? NULL : st;
-		call->acc_at = tmr_jiffies();
 		call->state = UAS_ACCEPTED;
 		call->final_mb = mem_ref(r->mb);
 		call->final_interval = call->uas->conf.t1;
@@ -1103,7 +1105,7 @@ static void inv_release(struct uas_call *call)
 	struct sip_strans *st = call->st_acc;
 
 	call->st_acc = NULL;
-	/* past its end libre's timer may have let it go already */
+	/* from its end on libre's timer may have let it go already */
 	if (!st || !call->invite || call->tp != SIP_TRANSP_UDP || now >= end)
 		return;
 	if (replay_add(call->uas, call->invite, NULL, end - now))
