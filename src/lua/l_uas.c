@@ -1114,7 +1114,7 @@ static int l_request(lua_State *L)
 {
 	struct linv *li = check_inv(L);
 
-	l_uas_push_request(L, li->t, &uas_call_invite(li->call)->callid);
+	l_uas_push_request(L, li->t, uas_call_callid(li->call));
 
 	return 1;
 }

@@ -65,7 +65,7 @@ static int own_k(lua_State *L, int status, lua_KContext ctx)
 		if (err)
 			return luaL_error(L, "%s: no final response to the %s "
 					  "(%s)", fn, met, strerror(err));
-		if (l_uas_push_final(L, t, &uas_call_invite(call)->callid, met,
+		if (l_uas_push_final(L, t, uas_call_callid(call), met,
 				     cseq))
 			return 1;
 		return luaL_error(L, "%s: the %u to the %s could not be read"

@@ -30,6 +30,7 @@ struct uas {
 	struct sip_lsnr *lsnr;
 	struct sip_lsnr *rsp_lsnr;  /* copies of a 2xx to our re-INVITE   */
 	struct list calls;
+	struct list replays;    /* answered PRACKs and BYEs (struct replay) */
 	struct uas_conf conf;
 	bool webrtc;            /* its offers are WebRTC ones */
 	uas_stray_h *strayh;    /* another test's INVITE? (uas_set_stray) */
@@ -65,6 +66,23 @@ struct resp {
 	bool acked;
 };
 
+/* A PRACK or BYE answered over UDP, for its retransmissions, or an
+ * INVITE accepted and ACKed (no response: its copies are absorbed):
+ * what libre's server transaction would keep of it, less the decoded
+ * request (about 3 KB with its headers and datagram) */
+struct replay {
+	struct le le;
+	struct tmr tmr;            /* Timer J                             */
+	struct mbuf *mb;           /* the response, as sent               */
+	struct sa dst;
+	void *sock;
+	enum sip_transp tp;
+	uint64_t tag;              /* libre's To tag of the request       */
+	uint32_t cseq;
+	struct pl branch, sentby, met, callid, ftag, ruri;  /* in s[]    */
+	char s[];
+};
+
 /* Where the dialog's offer/answer stands (RFC 3264, RFC 3311 5.2) */
 enum oa {
 	OA_IDLE = 0,             /* no offer open                        */
@@ -75,8 +93,19 @@ enum oa {
 struct uas_call {
 	struct le le;
 	struct uas *uas;
-	struct sip_msg *invite;
+	struct sip_msg *invite;  /* NULL once let go at the ACK: inv_msg() */
+	struct mbuf *inv_mb;     /* its bytes, where the slices below point */
+	size_t inv_off;          /* its start line in inv_mb (UDP)         */
+	struct pl callid;        /* the INVITE's, in inv_mb                */
+	struct pl cseq_met;
+	uint32_t cseq;
+	void *sock;              /* where it came: what libre set          */
+	enum sip_transp tp;
+	struct sa src, ldst;
+	uint64_t inv_tag;
 	struct sip_strans *st;
+	struct sip_strans *st_acc;  /* libre's, Accepted after our 2xx  */
+	uint64_t acc_at;            /* tmr_jiffies() of that 2xx         */
 	struct sa dst;
 	char totag[24];
 	enum uas_state state;
@@ -146,6 +175,8 @@ static void call_destructor(void *arg)
 	list_unlink(&call->le);
 	mem_deref(call->st);
 	mem_deref(call->invite);
+	mem_deref(call->inv_mb);
+	mem_deref(call->sock);
 	mem_deref(call->remote_offer);
 	mem_deref(call->local_sdp);
 	mem_deref(call->final_mb);
@@ -171,8 +202,43 @@ static void uas_destructor(void *arg)
 		call->okretx = mem_deref(call->okretx);
 		mem_deref(call);
 	}
+	list_flush(&uas->replays);
 	mem_deref(uas->lsnr);
 	mem_deref(uas->rsp_lsnr);
+}
+
+
+/* The INVITE, decoded: after the ACK from its bytes again, for what
+ * needs more than the slices the call keeps (a request of ours in the
+ * dialog, its headers asked for), and kept for the rest of the call.
+ * NULL only without memory. */
+static const struct sip_msg *inv_msg(const struct uas_call *call)
+{
+	struct uas_call *c = (struct uas_call *)call;   /* a cache */
+	struct sip_msg *msg = NULL;
+	struct mbuf *mb;
+	int err;
+
+	if (call->invite || !call->inv_mb)
+		return call->invite;
+
+	mb = mbuf_alloc_ref(call->inv_mb);
+	if (!mb)
+		return NULL;
+	mb->pos = call->inv_off;
+	err = sip_msg_decode(&msg, mb);
+	mem_deref(mb);
+	if (err)
+		return NULL;
+	/* what libre's transport set on it */
+	msg->sock = mem_ref(call->sock);
+	msg->tp   = call->tp;
+	msg->src  = call->src;
+	msg->dst  = call->ldst;
+	msg->tag  = call->inv_tag;
+	c->invite = msg;
+
+	return msg;
 }
 
 
@@ -184,7 +250,7 @@ static struct uas_call *call_find(const struct uas *uas,
 	for (le = uas->calls.head; le; le = le->next) {
 		struct uas_call *call = le->data;
 
-		if (pl_cmp(&call->invite->callid, &msg->callid))
+		if (pl_cmp(&call->callid, &msg->callid))
 			continue;
 		if (pl_strcmp(&msg->to.tag, call->totag))
 			continue;
@@ -218,15 +284,13 @@ static bool print_hdr(const struct sip_hdr *hdr, const struct sip_msg *msg,
 /* Our address on the INVITE's transport, as its sender reaches us */
 static int call_laddr(const struct uas_call *call, struct sa *laddr)
 {
-	return sip_transp_laddr(call->uas->sip, laddr, call->invite->tp,
-				&call->invite->src);
+	return sip_transp_laddr(call->uas->sip, laddr, call->tp, &call->src);
 }
 
 
 static int print_contact(struct mbuf *mb, const struct uas_call *call)
 {
-	const struct sip_msg *inv = call->invite;
-	enum sip_transp tp = ws_transp(inv->tp, &inv->dst, &inv->src);
+	enum sip_transp tp = ws_transp(call->tp, &call->ldst, &call->src);
 	struct sa laddr;
 	int err;
 
@@ -242,7 +306,7 @@ static int print_contact(struct mbuf *mb, const struct uas_call *call)
 
 	/* sip_transp_param(): ";transport=tcp", or "" for UDP */
 	return mbuf_printf(mb, "Contact: <sip:siptap@%J%s>\r\n", &laddr,
-			   sip_transp_param(call->invite->tp));
+			   sip_transp_param(call->tp));
 }
 
 
@@ -251,9 +315,12 @@ static int print_contact(struct mbuf *mb, const struct uas_call *call)
 static int print_head(struct mbuf *mb, const struct uas_call *call,
 		      uint16_t scode, const char *reason)
 {
-	const struct sip_msg *inv = call->invite;
+	const struct sip_msg *inv = inv_msg(call);
 	const struct sip_hdr *ts;
 	int err;
+
+	if (!inv)
+		return ENOMEM;
 
 	err  = mbuf_printf(mb, "SIP/2.0 %u %s\r\n", scode, reason);
 	if (FAULT(call, VIA_DROPPED))
@@ -339,8 +406,7 @@ static void resp_send(struct uas_call *call, struct mbuf *mb)
 {
 	mb->pos = 0;
 	wire_sending(mb);
-	(void)sip_send(call->uas->sip, call->invite->sock, call->invite->tp,
-		       &call->dst, mb);
+	(void)sip_send(call->uas->sip, call->sock, call->tp, &call->dst, mb);
 	wire_sending(NULL);
 }
 
@@ -361,6 +427,169 @@ static int resp_alloc(struct resp **rp, uint16_t scode)
 	*rp = r;
 
 	return 0;
+}
+
+
+/* --- PRACK and BYE: their answers kept for retransmissions ---------- */
+
+/* libre's server transaction keeps a non-INVITE request's decoded
+ * message for Timer J (64*T1 over UDP: the whole of most calls) only to
+ * answer its copies. A replay keeps what that takes, and answers them
+ * as libre's would: the same bytes again to a copy (same branch,
+ * sent-by and CSeq method), 482 to a merged request (no To tag, same
+ * CSeq, Call-ID, From tag and Request-URI), 200 to a CANCEL of it
+ * (RFC 3261 17.2.2, 8.2.2.2, 9.2). */
+
+static void replay_destructor(void *arg)
+{
+	struct replay *rp = arg;
+
+	list_unlink(&rp->le);
+	tmr_cancel(&rp->tmr);
+	mem_deref(rp->mb);
+	mem_deref(rp->sock);
+}
+
+
+static void replay_tmr_handler(void *arg)
+{
+	mem_deref(arg);
+}
+
+
+static char *replay_pl(struct pl *dst, const struct pl *src, char *p)
+{
+	if (src->l)
+		memcpy(p, src->p, src->l);
+	dst->p = p;
+	dst->l = src->l;
+
+	return p + src->l;
+}
+
+
+static int replay_add(struct uas *uas, const struct sip_msg *msg,
+		      struct mbuf *mb, uint64_t ms)
+{
+	const size_t n = msg->via.branch.l + msg->via.sentby.l +
+		msg->cseq.met.l + msg->callid.l + msg->from.tag.l +
+		msg->ruri.l;
+	struct replay *rp = mem_zalloc(sizeof(*rp) + n, replay_destructor);
+	struct pl rport;
+	char *p;
+
+	if (!rp)
+		return ENOMEM;
+
+	/* where libre sent it: with rport when the Via asked for it */
+	sip_reply_addr(&rp->dst, msg,
+		       !msg_param_exists(&msg->via.params, "rport", &rport));
+	p = replay_pl(&rp->branch, &msg->via.branch, rp->s);
+	p = replay_pl(&rp->sentby, &msg->via.sentby, p);
+	p = replay_pl(&rp->met, &msg->cseq.met, p);
+	p = replay_pl(&rp->callid, &msg->callid, p);
+	p = replay_pl(&rp->ftag, &msg->from.tag, p);
+	(void)replay_pl(&rp->ruri, &msg->ruri, p);
+	rp->cseq = msg->cseq.num;
+	rp->tag  = msg->tag;
+	rp->tp   = msg->tp;
+	rp->sock = mem_ref(msg->sock);
+	if (mb)
+		(void)mbuf_resize(mb, mb->end);   /* 1 KB as libre made it */
+	rp->mb   = mem_ref(mb);
+	list_append(&uas->replays, &rp->le, rp);
+	tmr_start(&rp->tmr, ms, replay_tmr_handler, rp);
+
+	return 0;
+}
+
+
+/* A response without a body to msg, a PRACK or BYE, through a server
+ * transaction as before; over UDP its answer then goes on as a replay
+ * and the transaction (with msg) goes. Over any other transport libre
+ * ends it itself once the response is sent. */
+static int replay_reply(struct uas *uas, const struct sip_msg *msg,
+			uint16_t scode, const char *reason)
+{
+	struct sip_strans *st = NULL, *own;
+	struct mbuf *mb = NULL;
+	int err;
+
+	if (msg->tp != SIP_TRANSP_UDP)
+		return sip_treplyf(NULL, NULL, uas->sip, msg, false, scode,
+				   reason, "Content-Length: 0\r\n\r\n");
+
+	err = sip_strans_alloc(&st, uas->sip, msg, NULL, NULL);
+	if (err)
+		return err;
+	own = st;
+	err = sip_treplyf(&st, &mb, uas->sip, msg, false, scode, reason,
+			  "Content-Length: 0\r\n\r\n");
+	if (err)
+		return err;   /* libre let its transaction go */
+
+	/* the reference sip_strans_alloc gave is the only one: libre's
+	 * Timer J would have let it go */
+	mem_deref(own);
+	err = replay_add(uas, msg, mb, 64 * SIP_T1);
+	mem_deref(mb);
+
+	return err;
+}
+
+
+static bool replay_same(const struct replay *rp, const struct sip_msg *msg)
+{
+	return !pl_cmp(&rp->branch, &msg->via.branch) &&
+		!pl_cmp(&rp->sentby, &msg->via.sentby);
+}
+
+
+/* True when msg was a replay's to answer (it was) */
+static bool replay_handle(struct uas *uas, const struct sip_msg *msg)
+{
+	const bool cancel = !pl_strcmp(&msg->met, "CANCEL");
+	struct le *le;
+
+	if (!pl_strcmp(&msg->met, "ACK"))
+		return false;
+
+	for (le = uas->replays.head; le; le = le->next) {
+		struct replay *rp = le->data;
+
+		if (!replay_same(rp, msg) || pl_cmp(&rp->met, &msg->cseq.met))
+			continue;
+		if (rp->mb) {    /* none: an accepted INVITE's, absorbed */
+			rp->mb->pos = 0;
+			(void)sip_send(uas->sip, rp->sock, rp->tp, &rp->dst,
+				       rp->mb);
+		}
+		return true;
+	}
+	for (le = uas->replays.head; le && !pl_isset(&msg->to.tag);
+	     le = le->next) {
+		struct replay *rp = le->data;
+
+		if (pl_cmp(&rp->met, &msg->cseq.met) ||
+		    rp->cseq != msg->cseq.num ||
+		    pl_cmp(&rp->callid, &msg->callid) ||
+		    pl_cmp(&rp->ftag, &msg->from.tag) ||
+		    pl_cmp(&rp->ruri, &msg->ruri))
+			continue;
+		(void)sip_reply(uas->sip, msg, 482, "Loop Detected");
+		return true;
+	}
+	for (le = uas->replays.head; le && cancel; le = le->next) {
+		struct replay *rp = le->data;
+
+		if (!replay_same(rp, msg) || !pl_strcmp(&rp->met, "CANCEL"))
+			continue;
+		((struct sip_msg *)msg)->tag = rp->tag;
+		(void)sip_reply(uas->sip, msg, 200, "OK");
+		return true;
+	}
+
+	return false;
 }
 
 
@@ -464,8 +693,7 @@ static struct resp *rel_match(const struct uas_call *call,
 			      "[0-9]+[ \t]+[0-9]+[ \t]+[^ \t]+",
 			      &rseq, NULL, &cseq, NULL, &met))
 		return NULL;
-	if (pl_u32(&cseq) != call->invite->cseq.num ||
-	    pl_cmp(&met, &call->invite->cseq.met))
+	if (pl_u32(&cseq) != call->cseq || pl_cmp(&met, &call->cseq_met))
 		return NULL;
 
 	for (le = call->sent_rel.head; le; le = le->next) {
@@ -489,12 +717,10 @@ static void prack_reply(struct uas *uas, const struct sip_msg *msg,
 				 ok ? "OK" : "Call/Transaction Does Not Exist",
 				 "Content-Length: 0\r\n\r\n");
 	else if (ok)
-		(void)sip_treplyf(NULL, NULL, uas->sip, msg, false, 200, "OK",
-				  "Content-Length: 0\r\n\r\n");
+		(void)replay_reply(uas, msg, 200, "OK");
 	else
-		(void)sip_treplyf(NULL, NULL, uas->sip, msg, false, 481,
-				  "Call/Transaction Does Not Exist",
-				  "Content-Length: 0\r\n\r\n");
+		(void)replay_reply(uas, msg, 481,
+				   "Call/Transaction Does Not Exist");
 }
 
 
@@ -579,6 +805,9 @@ static void final_tmr_handler(void *arg)
  * (R-FINAL-2); PRACKs for what was sent are still answered. */
 static void final_send(struct uas_call *call, struct resp *r)
 {
+	struct sip_strans *st;
+	int err;
+
 	rel_stop(call);
 	tmr_cancel(&call->refresh_tmr);
 	call->unacked = NULL;
@@ -586,11 +815,18 @@ static void final_send(struct uas_call *call, struct resp *r)
 
 	r->mb->pos = 0;
 	wire_sending(r->mb);
-	(void)sip_strans_reply(&call->st, call->uas->sip, call->invite,
+	st = call->st;
+	/* taken before libre starts its timer: that one is due at
+	 * acc_at + 64*T1 or later, never sooner */
+	call->acc_at = tmr_jiffies();
+	err = sip_strans_reply(&call->st, call->uas->sip, inv_msg(call),
 			       &call->dst, r->scode, r->mb);
 	wire_sending(NULL);
 
 	if (r->scode < 300) {
+		/* libre's transaction stays Accepted for 64*T1 of its own,
+		 * holding the INVITE; inv_release() lets both go at the ACK */
+		call->st_acc = err ? NULL : st;
 		call->state = UAS_ACCEPTED;
 		call->final_mb = mem_ref(r->mb);
 		call->final_interval = call->uas->conf.t1;
@@ -682,11 +918,11 @@ static int send_response(struct uas_call *call, struct resp *r)
 	r->mb->pos = 0;
 	wire_sending(r->mb);
 	if (FAULT(call, NO_RETX_INVITE))   /* the transaction never learns */
-		err = sip_send(call->uas->sip, call->invite->sock,
-			       call->invite->tp, &call->dst, r->mb);
+		err = sip_send(call->uas->sip, call->sock, call->tp,
+			       &call->dst, r->mb);
 	else
 		err = sip_strans_reply(&call->st, call->uas->sip,
-				       call->invite, &call->dst, r->scode,
+				       inv_msg(call), &call->dst, r->scode,
 				       r->mb);
 	wire_sending(NULL);
 	if (call->state == UAS_INCOMING && r->scode > 100)
@@ -813,6 +1049,18 @@ static void handle_invite(struct uas *uas, const struct sip_msg *msg)
 
 	call->uas    = uas;
 	call->invite = mem_ref((void *)msg);
+	call->inv_mb = mem_ref(msg->mb);
+	if (msg->tp == SIP_TRANSP_UDP)
+		call->inv_off = (size_t)((const uint8_t *)msg->met.p -
+					 msg->mb->buf);
+	call->callid   = msg->callid;
+	call->cseq     = msg->cseq.num;
+	call->cseq_met = msg->cseq.met;
+	call->sock     = mem_ref(msg->sock);
+	call->tp       = msg->tp;
+	call->src      = msg->src;
+	call->ldst     = msg->dst;
+	call->inv_tag  = msg->tag;
 	call->state  = UAS_INCOMING;
 	call->peer_requires = has_option(msg, SIP_HDR_REQUIRE, "100rel");
 	call->peer_supports = has_option(msg, SIP_HDR_SUPPORTED, "100rel");
@@ -845,6 +1093,28 @@ static void handle_invite(struct uas *uas, const struct sip_msg *msg)
 }
 
 
+/* At the ACK of our 2xx: libre's INVITE transaction, Accepted until
+ * 64*T1 of its own after the 2xx, only absorbs the INVITE's copies and
+ * answers their CANCEL and merged copies (RFC 6026): a replay without a
+ * response does that for the rest of that time, and the decoded INVITE
+ * the transaction and the call held goes (about 3 KB; its bytes stay,
+ * inv_msg()). Over UDP only: there the bytes are the datagram's own. */
+static void inv_release(struct uas_call *call)
+{
+	const uint64_t now = tmr_jiffies(), end = call->acc_at + 64 * SIP_T1;
+	struct sip_strans *st = call->st_acc;
+
+	call->st_acc = NULL;
+	/* from its end on libre's timer may have let it go already */
+	if (!st || !call->invite || call->tp != SIP_TRANSP_UDP || now >= end)
+		return;
+	if (replay_add(call->uas, call->invite, NULL, end - now))
+		return;
+	mem_deref(st);   /* libre's timer held the only reference */
+	call->invite = mem_deref(call->invite);
+}
+
+
 static void handle_ack(struct uas *uas, const struct sip_msg *msg)
 {
 	struct uas_call *call = call_find(uas, msg);
@@ -863,6 +1133,7 @@ static void handle_ack(struct uas *uas, const struct sip_msg *msg)
 	if (!FAULT(call, 2XX_AFTER_ACK))
 		tmr_cancel(&call->final_tmr);
 	call->state = UAS_CONFIRMED;
+	inv_release(call);
 }
 
 
@@ -902,8 +1173,7 @@ static void handle_bye(struct uas *uas, const struct sip_msg *msg)
 		return;
 	}
 
-	(void)sip_treplyf(NULL, NULL, uas->sip, msg, false, 200, "OK",
-			  "Content-Length: 0\r\n\r\n");
+	(void)replay_reply(uas, msg, 200, "OK");
 	/* P-BYE-1: the INVITE still pending gets its final response */
 	if (call->state < UAS_ACCEPTED && !FAULT(call, EARLY_BYE_NO_FINAL)) {
 		terminate_invite(call);
@@ -1048,6 +1318,9 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 {
 	struct uas *uas = arg;
 
+	/* libre's server transactions saw it first: the replays next */
+	if (replay_handle(uas, msg))
+		return true;
 	wire_nodelay(msg);
 
 	if (!pl_strcmp(&msg->met, "INVITE") && !pl_isset(&msg->to.tag))
@@ -1488,7 +1761,7 @@ int uas_progress(struct uas_call *call, const struct progress_opts *opts)
 	if (FAULT(call, LF_LINE_ENDS))
 		err |= wire_faults(r->mb, call, scode);
 	if (!err)
-		err = sizes_check(call->invite->tp, r->mb->end);
+		err = sizes_check(call->tp, r->mb->end);
 	if (err) {
 		mem_deref(r);
 		return err;
@@ -1533,7 +1806,7 @@ int uas_accept(struct uas_call *call, const char *sdp, size_t sdp_len,
 	err |= print_tail(r->mb, call, xhdrv, xhdrc, NULL, sdp,
 			  sdp ? sdp_len : 0);
 	if (!err)
-		err = sizes_check(call->invite->tp, r->mb->end);
+		err = sizes_check(call->tp, r->mb->end);
 	if (err) {
 		mem_deref(r);
 		return err;
@@ -1574,7 +1847,7 @@ int uas_reject(struct uas_call *call, uint16_t scode, const char *reason,
 	err  = print_head(r->mb, call, scode, reason);
 	err |= print_tail(r->mb, call, xhdrv, xhdrc, NULL, NULL, 0);
 	if (!err)
-		err = sizes_check(call->invite->tp, r->mb->end);
+		err = sizes_check(call->tp, r->mb->end);
 	if (err) {
 		mem_deref(r);
 		return err;
@@ -1602,9 +1875,17 @@ const char *uas_state_name(enum uas_state state)
 }
 
 
+/* The INVITE decoded (decoded again after the ACK: inv_msg()); NULL
+ * only when there is no memory for that */
 const struct sip_msg *uas_call_invite(const struct uas_call *call)
 {
-	return call->invite;
+	return inv_msg(call);
+}
+
+
+const struct pl *uas_call_callid(const struct uas_call *call)
+{
+	return &call->callid;
 }
 
 
@@ -1772,7 +2053,7 @@ static int dlgreq_sendm(struct dlgreq *q, struct sip_request **reqp,
 			const char *body, const char *ctype)
 {
 	struct uas_call *call = q->call;
-	const struct sip_msg *inv = call->invite;
+	const struct sip_msg *inv = inv_msg(call);
 	const struct sip_hdr *contact = sip_msg_hdr(inv, SIP_HDR_CONTACT);
 	const struct sip_hdr *rr = sip_msg_hdr(inv, SIP_HDR_RECORD_ROUTE);
 	const bool refresh = !strcmp(met, "UPDATE") || !strcmp(met, "INVITE");
@@ -1782,6 +2063,8 @@ static int dlgreq_sendm(struct dlgreq *q, struct sip_request **reqp,
 	char *uri = NULL, *flowstr = NULL;
 	int err, ws;
 
+	if (!inv)
+		return ENOMEM;
 	if (!contact || sip_addr_decode(&target, &contact->val))
 		return EPROTO;
 	if (rr && sip_addr_decode(&first, &rr->val))
@@ -1873,7 +2156,7 @@ static bool response_handler(const struct sip_msg *msg, void *arg)
 		struct uas_call *call = le->data;
 		struct dlgreq *q = call->req;
 
-		if (pl_cmp(&call->invite->callid, &msg->callid) ||
+		if (pl_cmp(&call->callid, &msg->callid) ||
 		    pl_strcmp(&msg->from.tag, call->totag) || !q || !q->done ||
 		    strcmp(q->met, "INVITE") || msg->cseq.num != q->cseq)
 			continue;
@@ -1906,7 +2189,7 @@ static int dlgreq_allowed(const struct uas_call *call, const char *met,
 			"14.1): UPDATE it (RFC 3311)" : "no re-INVITE before "
 			"the ACK of the 2xx (RFC 3261 14.1)";
 	else if (!strcmp(met, "UPDATE") && early && !call->rel_sent &&
-		 !has_option(call->invite, SIP_HDR_ALLOW, "UPDATE") && !lax)
+		 !has_option(inv_msg(call), SIP_HDR_ALLOW, "UPDATE") && !lax)
 		*why = "no UPDATE in the early dialog before a reliable "
 			"provisional, and the INVITE has no Allow: UPDATE "
 			"(RFC 3311 5.1)";

@@ -58,6 +58,7 @@ unsigned uas_own_hdrs(uint16_t scode, bool reliable, bool body);
 enum uas_state uas_call_state(const struct uas_call *call);
 const char *uas_state_name(enum uas_state state);
 const struct sip_msg *uas_call_invite(const struct uas_call *call);
+const struct pl *uas_call_callid(const struct uas_call *call);
 unsigned uas_call_queued(const struct uas_call *call);
 int  uas_request(struct uas_call *call, const char *met, const char *body,
 		 const char *ctype, const char *xhdrs, const char **why);
