@@ -275,8 +275,7 @@ local function make_sdps(c)
       out[#out + 1] = r
     end
   end
-  table.sort(out, function(a, b) return (a.seq or 0) < (b.seq or 0) end)
-  return out
+  return W.sort_seq(out)
 end
 
 -- (made once a call, W.once: read it, never change it)
