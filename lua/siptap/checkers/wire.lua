@@ -121,6 +121,9 @@ local function rseq(m)
 end
 
 local function make_is_sdp(m)
+  -- no body, no SDP: the headers of most requests and answers in a
+  -- dialog (ACK, BYE, its 200) need not be read for it
+  if m.body == "" then return false end
   local ct = m:header("Content-Type")
   return ct and ct:lower():match("^%s*application/sdp") and m.body ~= ""
 end
