@@ -164,10 +164,12 @@ function W.peer_sent(wire, ctx)
   -- long string hashes every byte of it); past 8 of one length (a peer
   -- sending many), a set of them
   local out, by_len, from_peer = {}, {}, hostile(wire)
+  -- no hostile peer (most tests): no source address to read
+  local anyone = ctx.peer or next(from_peer) == nil
   for _, m in ipairs(wire) do
     local theirs = (m.role == "uac" and not m.sent) or
                    (m.role == "uas" and m.sent)
-    if theirs and (ctx.peer or not from_peer[m.src]) then
+    if theirs and (anyone or not from_peer[m.src]) then
       local raw = m.raw
       local same = by_len[#raw]
       local seen = false
