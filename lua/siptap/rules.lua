@@ -159,6 +159,26 @@ M.late = late
 -- (a rule that finds one gets a list of its own).
 local NONE = {}
 
+-- A point's description: "<id> <title> (<n> checked)", made once for
+-- each id and count (a rule judges the same few things in every call
+-- under siptap load); made again when the title is another.
+local descs = {}
+
+local function describe(C, id, checked)
+  local title = C.titles[id]
+  local by = descs[id]
+  if not by or by.title ~= title then
+    by = { title = title }
+    descs[id] = by
+  end
+  local d = by[checked]
+  if not d then
+    d = ("%s %s (%d checked)"):format(id, title, checked)
+    if checked <= 64 then by[checked] = d end
+  end
+  return d
+end
+
 local function run(C, t, ids, ctx, wire, calls)
   ctx = ctx or {}
   ctx.t1 = ctx.t1 or t:t1()
@@ -189,7 +209,7 @@ local function run(C, t, ids, ctx, wire, calls)
       t:skip(UNMATCHED, id .. " " .. C.titles[id])
     elseif checked > 0 or ctx.always then
       -- made for a point only: most rules judge nothing in most calls
-      local desc = ("%s %s (%d checked)"):format(id, C.titles[id], checked)
+      local desc = describe(C, id, checked)
       local first = violations[1]
       local excused = first and first.late
       for _, x in ipairs(violations) do excused = excused and x.late end

@@ -7,6 +7,7 @@
 --   t:is(sdp.direction(r.body), "sendonly")
 --   local ok, why = sdp.check(r.body)  -- RFC 8866 9, each problem's line
 --   local d = sdp.parse(r.body)        -- origin, media, problems
+--   local parse = sdp.reader()         -- the same, results kept
 
 local M = {}
 
@@ -512,7 +513,11 @@ local LF = "ends in LF without CR"
 -- number), proto, fmts, dir, rtpmap = { pt = {name, clock, ch} },
 -- has_c } } }. Lenient where it can be: a field that breaks the grammar
 -- is still read as far as it goes, for the other rules.
-local function parse(sdp)
+-- With cut, the value of the first o= line is not read (the SDP is a
+-- key of with_origin, below): d.cut = { at = where in problems that
+-- line's problem goes, n = its number, wrong = what its place breaks },
+-- d.loop = how many problems the lines made (the rest follow them).
+local function parse(sdp, cut)
   local d = { problems = {}, media = {} }
   local st = { rank = 0, seen = {}, in_media = false }
   local present, lfs = {}, 0
@@ -562,12 +567,17 @@ local function parse(sdp)
         d.media[#d.media + 1] = media
       end
       st.last, present[k] = k, true
-      -- read even when out of place: the other rules want what it says
-      local bad = value[k](v, d, media)
-      wrong = wrong or bad
-      if wrong then problem(n, line, wrong) end
+      if cut and k == "o" and not d.cut then
+        d.cut = { at = #d.problems + 1, n = n, wrong = wrong }
+      else
+        -- read even when out of place: the other rules want what it says
+        local bad = value[k](v, d, media)
+        wrong = wrong or bad
+        if wrong then problem(n, line, wrong) end
+      end
     end
   end
+  if cut then d.loop = #d.problems end
   if lfs > 1 then
     d.problems[#d.problems + 1] = ("%d more lines end in LF without CR")
                                   :format(lfs - 1)
@@ -616,7 +626,76 @@ local function kept(fn)
   end
 end
 
-M.parse = kept(parse)
+-- An SDP without the value of its first o= line, and that value; nil
+-- when that line is not a clean "o=<value>" CR LF line (no NUL, no CR
+-- in it: parse would read it as a line of another kind) after the
+-- first (a first line not v= is a problem that shows the line).
+local function split_origin(sdp)
+  if sdp:sub(1, 2) == "o=" then return nil end
+  local i = sdp:find("\no=", 1, true)
+  if not i then return nil end
+  i = i + 3
+  local e = sdp:find("\n", i, true)
+  if not e or e - 1 < i or sdp:byte(e - 1) ~= 13 then return nil end
+  local v = sdp:sub(i, e - 2)
+  if v:find("[\0\r]") then return nil end
+  return sdp:sub(1, i - 1) .. sdp:sub(e - 1), v
+end
+
+-- The parse of an SDP from the parse of its key (parse(key, true)) and
+-- its o= value: what the o= line says and breaks put back where parse
+-- would have put it, among the first hundred problems of the lines.
+local function with_origin(base, v)
+  local d = { media = base.media, dir = base.dir, has_c = base.has_c,
+              problems = base.problems }
+  local c = base.cut
+  local wrong = c.wrong
+  local bad = value.o(v, d)
+  -- a second o= line of 6 fields is the origin parse gives
+  if base.origin then d.origin = base.origin end
+  wrong = wrong or bad
+  if not wrong or c.at > 100 then return d end
+  local from, ps = base.problems, {}
+  for i = 1, c.at - 1 do ps[i] = from[i] end
+  ps[c.at] = ("line %d %s: %s"):format(c.n, show("o=" .. v), wrong)
+  for i = c.at, math.min(base.loop, 99) do ps[i + 1] = from[i] end
+  for i = base.loop + 1, #from do ps[#ps + 1] = from[i] end
+  d.problems = ps
+  return d
+end
+
+-- A parse whose results are kept, for the rules (siptap.checkers.sdp):
+-- siptap's UAC and UAS send the same SDP in every call but for the o=
+-- line (libre's session id is random), so the parse of the SDP without
+-- it is kept (parse is a function of the text alone) and the o= line
+-- is read on its own. Its own caches, bounded (16 keys, 16 SDPs, 4 KB
+-- each); what it returns is shared with every later caller of this
+-- reader: read it, never change it (sdp.parse gives a copy of one's own).
+function M.reader()
+  local bases, n = {}, 0
+  local function parse_kept(sdp)
+    if type(sdp) ~= "string" or #sdp > 4096 then return parse(sdp) end
+    local key, v = split_origin(sdp)
+    if not key then return parse(sdp) end
+    local base = bases[key]
+    if not base then
+      base = parse(key, true)
+      if not base.cut then return parse(sdp) end
+      if n >= 16 then bases, n = {}, 0 end
+      bases[key], n = base, n + 1
+    end
+    return with_origin(base, v)
+  end
+  return kept(parse_kept)
+end
+
+-- A parse of one's own: fresh tables each call, the caller's to change.
+function M.parse(sdp)
+  return parse(sdp)
+end
+
+-- M.check's reader: its results are never handed out
+local own = M.reader()
 
 -- The SDP without the value of its o= line: what S-ANS-1, S-ANS-2 and
 -- S-VER-1 compare to tell a changed SDP from a repeated one (the o=
@@ -636,16 +715,24 @@ end
 -- Well formed (S-FMT-1, the grammar of RFC 8866 section 9 and the
 -- rules of its section 5): returns true, or false and every problem,
 -- each naming the line and what is wrong with it.
-function M.check(sdp)
-  if type(sdp) ~= "string" or sdp == "" then
-    return false, "no SDP"
-  end
-  local ps = M.parse(sdp).problems
+-- (true or what is wrong, kept by the SDP: strings, which no caller
+-- can change)
+local checked = kept(function(sdp)
+  local ps = own(sdp).problems
   if #ps == 0 then return true end
   local shown = {}
   for i = 1, math.min(#ps, 6) do shown[i] = ps[i] end
   local why = table.concat(shown, "; ")
   if #ps > 6 then why = why .. ("; and %d more"):format(#ps - 6) end
+  return why
+end)
+
+function M.check(sdp)
+  if type(sdp) ~= "string" or sdp == "" then
+    return false, "no SDP"
+  end
+  local why = checked(sdp)
+  if why == true then return true end
   return false, why
 end
 

@@ -40,14 +40,17 @@ local function version(body)
   return v and tonumber(v)
 end
 
--- The call's messages in wire order, without retransmissions.
+-- The call's messages in wire order, without retransmissions: picked
+-- from the wire, which is in that order (no sort of them by a Lua
+-- comparison), unless one is not on it.
 local function make_timeline(c)
-  local all, seen = {}, {}
+  local all, seen, n = {}, {}, 0
   local function add(list)
     for _, m in ipairs(list) do
       if not m.retransmission and not seen[m] then
         seen[m] = true
-        all[#all + 1] = m
+        n = n + 1
+        all[n] = m
       end
     end
   end
@@ -56,8 +59,12 @@ local function make_timeline(c)
   add(c.pracks)
   add(c.prack_answers)
   add(c.dialog or {})
-  table.sort(all, function(a, b) return a.seq < b.seq end)
-  return all
+  local ordered = {}
+  for _, m in ipairs(c.wire) do
+    if seen[m] then ordered[#ordered + 1] = m end
+  end
+  if #ordered == n then all = ordered end
+  return W.sort_seq(all)
 end
 
 -- (made once a call, W.once: read it, never change it)

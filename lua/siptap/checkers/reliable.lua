@@ -114,8 +114,10 @@ local function uas_copies(c, e)
         invites = invites + 1
         if invites > 1 then answer_due = m.time end
       elseif m.sent and not m.request and m.cseq_method == "INVITE" then
-        if m.status > 100 and m.status < 200 and rseq(m) == n and
-           n .. "\0" .. W.identity(m) == e.id then
+        -- the same bytes as the first copy are the same RSeq and
+        -- response (both read from the bytes): no header of it read
+        if m.status > 100 and m.status < 200 and (m.raw == e.first.raw or
+           rseq(m) == n and W.identity(m) == e.identity) then
           out[#out + 1] = m
           if answer_due then answers[m] = true end
           answer_due = nil

@@ -59,6 +59,12 @@
 local W = require "siptap.checkers.wire"
 local sdp = require "siptap.sdp"
 
+-- sdp.parse with its results kept (sdp.reader): the rules of a call
+-- read the offer and the answer many times, and under siptap load every
+-- call's SDPs are the last call's but for the o= line. Shared by these
+-- checkers only: read, never change.
+local parse = sdp.reader()
+
 local rseq, is_sdp, unique, asked = W.rseq, W.is_sdp, W.unique, W.asked
 local final, reliables = W.final, W.reliables
 
@@ -170,7 +176,7 @@ end)
 -- SIP.js's hold: no stream in use receives (sendrecv became sendonly,
 -- recvonly inactive; an answer mirrors that)
 local function hold_problem(body)
-  local d = sdp.parse(body)
+  local d = parse(body)
   for i, m in ipairs(d.media) do
     local dir = sdp.media_direction(d, m)
     if m.port ~= 0 and (dir == "sendrecv" or dir == "recvonly") then
@@ -187,7 +193,7 @@ end
 -- so)
 local function constraints_problem(body, want, offered)
   local has = {}
-  for i, m in ipairs(sdp.parse(body).media) do
+  for i, m in ipairs(parse(body).media) do
     local kind = (m.type == "audio" or m.type == "video") and m.type
     local o = offered and offered.media[i]
     if kind and not want[kind] and m.port ~= 0 then
@@ -218,7 +224,7 @@ function(c, ctx)
      not ctx.hold and not ctx.constraints then
     return v, 0
   end
-  local offered = is_sdp(c.invite) and sdp.parse(c.invite.body) or nil
+  local offered = is_sdp(c.invite) and parse(c.invite.body) or nil
   for _, r in ipairs(unique(c)) do
     if is_sdp(r) and asked(r, ctx) then
       n = n + 1
@@ -269,8 +275,7 @@ local function make_sdps(c)
       out[#out + 1] = r
     end
   end
-  table.sort(out, function(a, b) return (a.seq or 0) < (b.seq or 0) end)
-  return out
+  return W.sort_seq(out)
 end
 
 -- (made once a call, W.once: read it, never change it)
@@ -378,9 +383,9 @@ rule("S-OA-1", "the answer mirrors the offer's m= lines; its formats are offered
 function(c)
   local v, list = {}, answers(c)
   if #list == 0 then return v, 0 end
-  local offer = sdp.parse(c.invite.body)
+  local offer = parse(c.invite.body)
   for _, r in ipairs(list) do
-    local out = mirror_problems(offer, sdp.parse(r.body))
+    local out = mirror_problems(offer, parse(r.body))
     if #out > 0 then
       v[#v + 1] = { msg = r, why = label(r) .. " answer: " ..
                     table.concat(out, "; ") }
@@ -401,9 +406,9 @@ rule("S-OA-2", "each answered direction fits the offered one",
 function(c)
   local v, n, list = {}, 0, answers(c)
   if #list == 0 then return v, 0 end
-  local offer = sdp.parse(c.invite.body)
+  local offer = parse(c.invite.body)
   for _, r in ipairs(list) do
-    local answer, out = sdp.parse(r.body), {}
+    local answer, out = parse(r.body), {}
     if #answer.media == #offer.media then
       for i, am in ipairs(answer.media) do
         local om = offer.media[i]
@@ -451,7 +456,7 @@ local IDENTITY = { { "user", "username" }, { "id", "sess-id" },
 
 -- What is wrong with the o= line of r, sent after prev in one dialog.
 local function origin_problem(prev, r)
-  local a, b = sdp.parse(prev.body).origin, sdp.parse(r.body).origin
+  local a, b = parse(prev.body).origin, parse(r.body).origin
   if not a or not b then return nil end
   for _, f in ipairs(IDENTITY) do
     if a[f[1]] ~= b[f[1]] then

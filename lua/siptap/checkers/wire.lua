@@ -18,8 +18,14 @@ function W.family()
 end
 
 -- Without the white space (%s) at either end. Linear in #s: a peer's
--- long run of blanks costs no more than its length.
+-- long run of blanks costs no more than its length. Most values have
+-- none: a first and last byte above 32 (no %s in the C locale) is the
+-- value itself, without a pattern.
+local byte = string.byte
+
 local function trim(s)
+  local a, z = byte(s, 1), byte(s, -1)
+  if a and a > 32 and z > 32 then return s end
   local i = s:find("%S")
   return i and s:match(".*%S", i) or ""
 end
@@ -71,9 +77,15 @@ local function values(m, name)
   if out then return out end
   out = {}
   for _, v in ipairs(m:headers(name)) do
-    for part in (v .. ","):gmatch("([^,]*),") do
-      part = trim(part)
-      if part ~= "" then out[#out + 1] = part end
+    if not v:find(",", 1, true) then
+      -- one value: the split below would give it alone
+      v = trim(v)
+      if v ~= "" then out[#out + 1] = v end
+    else
+      for part in (v .. ","):gmatch("([^,]*),") do
+        part = trim(part)
+        if part ~= "" then out[#out + 1] = part end
+      end
     end
   end
   lists[name] = out
@@ -109,6 +121,9 @@ local function rseq(m)
 end
 
 local function make_is_sdp(m)
+  -- no body, no SDP: the headers of most requests and answers in a
+  -- dialog (ACK, BYE, its 200) need not be read for it
+  if m.body == "" then return false end
   local ct = m:header("Content-Type")
   return ct and ct:lower():match("^%s*application/sdp") and m.body ~= ""
 end
@@ -248,7 +263,8 @@ local function identity(m)
 end
 
 -- Reliable provisionals, in order of first arrival, one entry each:
--- { rseq =, first = msg, copies = {msgs}, reuse = entry? }. Copies of
+-- { rseq =, first = msg, copies = {msgs}, reuse = entry?, identity =
+-- the first's }. Copies of
 -- one response (same identity) are its retransmissions; a different
 -- response with an RSeq already used is an entry of its own, with
 -- reuse = the entry that had the RSeq first (R-RSEQ-1 blames it; the
@@ -259,10 +275,12 @@ local function make_reliables(c)
   for _, r in ipairs(c.responses) do
     local n = r.status < 200 and r.status > 100 and rseq(r)
     if n then
-      local id = n .. "\0" .. identity(r)
+      local ident = identity(r)
+      local id = n .. "\0" .. ident
       local e = seen[id]
       if not e then
-        e = { rseq = n, first = r, copies = {}, reuse = by[n], id = id }
+        e = { rseq = n, first = r, copies = {}, reuse = by[n], id = id,
+              identity = ident }
         seen[id] = e
         by[n] = by[n] or e
         list[#list + 1] = e
@@ -294,17 +312,43 @@ end
 -- A Via value with the parameters a server transport may add on the
 -- way (received, rport's value: RFC 3261 18.2.1, RFC 3581) taken out,
 -- and the rest in a fixed order.
+-- (read with plain finds: every response's top Via, every call)
 local function via_core(v)
-  local head, params = v:match("^([^;]*)(.*)$")
+  local find, sub = string.find, string.sub
+  local semi = find(v, ";", 1, true)
+  local head = semi and sub(v, 1, semi - 1) or v
   local kept = {}
-  for p in params:gmatch(";([^;]*)") do
-    local name = trim(p:match("^[^=]*")):lower()
-    if name ~= "received" and name ~= "rport" then
-      kept[#kept + 1] = trim(p)
-    end
+  while semi do
+    local after = find(v, ";", semi + 1, true)
+    local p = sub(v, semi + 1, (after or 0) - 1)
+    local eq = find(p, "=", 1, true)
+    local name = trim(eq and sub(p, 1, eq - 1) or p)
+    -- only a name of 8 or 5 bytes can be either
+    local drop = (#name == 8 or #name == 5) and
+                 (name:lower() == "received" or name:lower() == "rport")
+    if not drop then kept[#kept + 1] = trim(p) end
+    semi = after
   end
   table.sort(kept)
   return trim(head) .. ";" .. table.concat(kept, ";")
+end
+
+-- Sorts a list of messages by seq (wire order), unless it is in that
+-- order already: most lists are made in wire order, and table.sort
+-- calls its Lua comparison for every pair it looks at.
+local function by_seq(a, b) return (a.seq or 0) < (b.seq or 0) end
+
+local function sort_seq(list)
+  local last = -math.huge
+  for i = 1, #list do
+    local s = list[i].seq or 0
+    if s < last then
+      table.sort(list, by_seq)
+      return list
+    end
+    last = s
+  end
+  return list
 end
 
 local function slack(ctx)
@@ -478,6 +522,7 @@ W.identity = identity
 W.wire_end = wire_end
 W.via_core = via_core
 W.slack = slack
+W.sort_seq = sort_seq
 W.once = once
 W.of = of
 W.derive = derive
