@@ -33,8 +33,9 @@
 -- P-DLG-2 looks at the requests of a call that have a To tag no
 -- dialog-forming response (101..299 to an INVITE) of the UAS carried
 -- before they were sent (PRACK excepted: R-PRACK-2 judges it; ACK has
--- no answer), and at CANCELs whose Via branch is no INVITE's: their
--- final response must be 481. An INVITE that says nothing (no final)
+-- no answer), and at CANCELs whose Via branch is no earlier request's
+-- (a CANCEL of a PRACK or BYE may find its transaction: 200, RFC 3261
+-- 9.2): their final response must be 481. An INVITE that says nothing (no final)
 -- is the scenario's to notice. Through a proxy the UAS's side is judged
 -- (a proxy answers a stray CANCEL itself), nothing when the request
 -- never reached the UAS.
@@ -498,12 +499,16 @@ function(c)
   for _, r in ipairs(reqs) do
     local why
     if r.method == "CANCEL" then
+      -- a CANCEL of a PRACK, BYE ... finds that request's transaction
+      -- while it lasts (64*T1 after its answer over UDP, none over TCP)
+      -- and gets 200, else 481 (RFC 3261 9.2): either, not judged here
       local known = false
       for _, i in ipairs(reqs) do
-        known = known or (i.method == "INVITE" and i.time <= r.time and
+        known = known or (i.method ~= "ACK" and i.method ~= "CANCEL" and
+                          i.time <= r.time and
                           top_branch(i) == top_branch(r))
       end
-      why = not known and "the CANCEL whose Via branch is no INVITE's"
+      why = not known and "the CANCEL whose Via branch is no request's"
     elseif r.method ~= "ACK" and r.method ~= "PRACK" and r.to_tag then
       local dialog = false
       for _, a in ipairs(resps) do

@@ -384,6 +384,57 @@ end
 -- A call whose INVITE reached siptap's UAS (through a proxy) has
 -- uas_invite and uas_id; c.unmatched is true when it has none while the
 -- UAS got an INVITE in this test that no call could be matched with.
+-- The top Via's branch of a message
+local function top_branch(m)
+  local via = values(m, "Via")[1]
+  return via and via:match(";%s*[bB][rR][aA][nN][cC][hH]%s*=%s*([^;%s,]+)")
+end
+
+-- Requests the UAC sent again under the same CSeq with another branch
+-- (a scenario's merged copy, RFC 3261 8.2.2.2: another transaction,
+-- which the UAS answers 482 or as a request of its own) are not the
+-- call's INVITE or PRACK: taken out of c.invite_copies, c.pracks and
+-- c.dialog with the responses on their branch, into c.merged = {
+-- { request =, answers = { ... } } }. Only read when a method and CSeq
+-- came twice in different bytes (retransmissions are the same bytes).
+local function split_merged(c, twice)
+  local first, merged = {}, {}
+  for _, list in ipairs({ c.invite_copies, c.pracks, c.dialog }) do
+    for _, m in ipairs(list) do
+      if m.sent and m.request and twice[m.method .. " " .. m.cseq] then
+        local key = m.method .. " " .. m.cseq
+        local b = top_branch(m)
+        if not first[key] then first[key] = b
+        elseif b and b ~= first[key] and not merged[b] then
+          merged[b] = { request = m, answers = {} }
+          c.merged[#c.merged + 1] = merged[b]
+        end
+      end
+    end
+  end
+  if #c.merged == 0 then return end
+  local function keep(list)
+    local out = {}
+    for _, m in ipairs(list) do
+      local b = top_branch(m)
+      local x = b and merged[b]
+      if not x then
+        out[#out + 1] = m
+      elseif not m.request and not m.sent then
+        x.answers[#x.answers + 1] = m
+      elseif not (m.request and m.sent) then
+        out[#out + 1] = m
+      end   -- else the merged request, its copies, its CANCEL: out
+    end
+    return out
+  end
+  c.invite_copies = keep(c.invite_copies)
+  c.pracks = keep(c.pracks)
+  c.dialog = keep(c.dialog)
+  c.responses = keep(c.responses)
+  c.prack_answers = keep(c.prack_answers)
+end
+
 function W.calls(wire)
   local by, order = {}, {}
   local uas_invites = {}
@@ -393,7 +444,7 @@ function W.calls(wire)
     if not c then
       c = { id = id, responses = {}, pracks = {}, prack_answers = {},
             invite_copies = {}, dialog = {}, wire = wire,
-            superseded = superseded }
+            superseded = superseded, merged = {}, sent_reqs = {} }
       by[id] = c
       order[#order + 1] = c
     end
@@ -410,6 +461,16 @@ function W.calls(wire)
     end
     if m.role == "uac" and m.call_id then
       local c = call(m.call_id)
+      if m.sent and m.request and m.method ~= "ACK" and
+         not m.retransmission then
+        -- a method and CSeq the UAC sent before, in other bytes
+        local key = m.method .. " " .. tostring(m.cseq)
+        if c.sent_reqs[key] then
+          c.twice = c.twice or {}
+          c.twice[key] = true
+        end
+        c.sent_reqs[key] = true
+      end
       -- a re-INVITE (another CSeq) and its answers belong to the
       -- dialog's other requests, not to the INVITE's transaction
       local other = c.invite and m.cseq ~= c.invite.cseq
@@ -438,6 +499,8 @@ function W.calls(wire)
   end
   local out, claimed = {}, {}
   for _, c in ipairs(order) do
+    if c.twice then split_merged(c, c.twice) end
+    c.sent_reqs = nil
     if c.invite then
       out[#out + 1] = c
       match_leg(c, uas_invites, claimed)
