@@ -512,6 +512,7 @@ static void watch_destructor(void *arg)
 	hash_unlink(&w->le);
 	hash_unlink(&w->sock_le);
 	mem_deref(w->tap);
+	wire_kept_forget(w->us);
 
 	/* what still waits to or from a socket that goes: nobody reads it */
 	while (le) {

@@ -131,6 +131,28 @@ static struct kept *kept_find(const uint8_t *p, size_t len, bool raw)
 
 
 /**
+ * Drops the kept decodings that hold socket sock: the receiver's libre
+ * sets a message's socket (a reference) when it takes the decoding, and
+ * a kept one then held a closed test's socket, and its port, open until
+ * its slot was needed again (--uas-listen: the next test could not bind
+ * the port). For a watch that goes (sizes.c).
+ */
+void wire_kept_forget(const void *sock)
+{
+	unsigned i;
+
+	if (!sock)
+		return;
+	for (i = 0; i < KEPT_N; i++) {
+		if (kept[i].msg && kept[i].msg->sock == sock) {
+			kept[i].msg = mem_deref(kept[i].msg);
+			kept[i].lent = false;
+		}
+	}
+}
+
+
+/**
  * libre's decoding of the bytes at p, when a sender of ours sent these
  * very bytes lately: a reference for the caller, decoded from the
  * bytes' own copy (its mb starts at them, pos at the body), lent once.

@@ -88,6 +88,7 @@ size_t wire_start_reason(char *buf, size_t sz, const uint8_t *p,
 			 size_t len);
 bool wire_decoded(const struct wire *wire, const uint8_t *p, size_t len);
 struct sip_msg *wire_kept_take(const uint8_t *p, size_t len);
+void wire_kept_forget(const void *sock);
 void wire_fresh(const uint8_t *p, size_t len, const struct sip_msg *msg);
 const struct list *wire_msgs(const struct wire *wire);
 int  wire_msg_decode(const struct wire_msg *wm, struct sip_msg **msgp);
