@@ -62,7 +62,7 @@ local W = require "siptap.checkers.wire"
 local trim, values, has_option = W.trim, W.values, W.has_option
 local same_list, show_list, of_call = W.same_list, W.show_list, W.of_call
 local unique, asked, final, wire_end = W.unique, W.asked, W.final, W.wire_end
-local via_core, slack = W.via_core, W.slack
+local via_core, slack, top_branch = W.via_core, W.slack, W.top_branch
 
 local rules, rule = W.family()
 
@@ -399,11 +399,6 @@ end
 local function side_msgs(c)
   local both = W.once(c, "side_msgs", make_side_msgs)
   return both[1], both[2]
-end
-
-local function top_branch(m)
-  local via = values(m, "Via")[1]
-  return via and via:match(";%s*[bB][rR][aA][nN][cC][hH]%s*=%s*([^;%s,]+)")
 end
 
 local function lower_set(list)

@@ -380,15 +380,14 @@ local function challenge_rounds(wire)
   end
 end
 
--- The calls of the wire, as the UAC saw them, in order of their INVITE.
--- A call whose INVITE reached siptap's UAS (through a proxy) has
--- uas_invite and uas_id; c.unmatched is true when it has none while the
--- UAS got an INVITE in this test that no call could be matched with.
 -- The top Via's branch of a message
 local function top_branch(m)
   local via = values(m, "Via")[1]
   return via and via:match(";%s*[bB][rR][aA][nN][cC][hH]%s*=%s*([^;%s,]+)")
 end
+
+-- A request's method and CSeq number, as one key
+local function req_key(m) return m.method .. " " .. m.cseq end
 
 -- Requests the UAC sent again under the same CSeq with another branch
 -- (a scenario's merged copy, RFC 3261 8.2.2.2: another transaction,
@@ -401,8 +400,8 @@ local function split_merged(c, twice)
   local first, merged = {}, {}
   for _, list in ipairs({ c.invite_copies, c.pracks, c.dialog }) do
     for _, m in ipairs(list) do
-      if m.sent and m.request and twice[m.method .. " " .. m.cseq] then
-        local key = m.method .. " " .. m.cseq
+      local key = m.sent and m.request and req_key(m)
+      if key and twice[key] then
         local b = top_branch(m)
         if not first[key] then first[key] = b
         elseif b and b ~= first[key] and not merged[b] then
@@ -435,6 +434,10 @@ local function split_merged(c, twice)
   c.prack_answers = keep(c.prack_answers)
 end
 
+-- The calls of the wire, as the UAC saw them, in order of their INVITE.
+-- A call whose INVITE reached siptap's UAS (through a proxy) has
+-- uas_invite and uas_id; c.unmatched is true when it has none while the
+-- UAS got an INVITE in this test that no call could be matched with.
 function W.calls(wire)
   local by, order = {}, {}
   local uas_invites = {}
@@ -464,7 +467,7 @@ function W.calls(wire)
       if m.sent and m.request and m.method ~= "ACK" and
          not m.retransmission then
         -- a method and CSeq the UAC sent before, in other bytes
-        local key = m.method .. " " .. tostring(m.cseq)
+        local key = req_key(m)
         if c.sent_reqs[key] then
           c.twice = c.twice or {}
           c.twice[key] = true
@@ -584,6 +587,7 @@ W.reused = reused
 W.identity = identity
 W.wire_end = wire_end
 W.via_core = via_core
+W.top_branch = top_branch
 W.slack = slack
 W.sort_seq = sort_seq
 W.once = once
