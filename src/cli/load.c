@@ -770,6 +770,7 @@ static void tick(void *arg)
 {
 	struct lw *w = arg;
 	const uint64_t now = clock_mono_ms();
+	const bool late = loop_late(w, now);
 	uint64_t due, period, el;
 
 	/* the pace counts from the loop's first turn: re_main() takes a
@@ -809,8 +810,8 @@ static void tick(void *arg)
 		 * fail for siptap's sake, and slow the calls in progress;
 		 * the calls due wait, then count as not started (the
 		 * warning says so) */
-		while (w->due_done < due && w->inprog < w->max_conc &&
-		       !loop_late(w, now)) {
+		while (!late && w->due_done < due &&
+		       w->inprog < w->max_conc) {
 			++w->due_done;
 			call_start(w);
 			/* a backlog starts over several turns, the calls in
@@ -1254,6 +1255,7 @@ static void rate_warning(const struct lrun *lr)
 	const double asked = lc->rate / lc->shard_n;
 	const double got = r->play_s > 0 ?
 		(double)lr->sum.started / r->play_s : 0;
+	char why[160];
 
 	if (r->lag_ms > lr->conf->t1 / 2)
 		(void)fprintf(stderr, "siptap: load: warning: siptap's own "
@@ -1270,20 +1272,19 @@ static void rate_warning(const struct lrun *lr)
 	/* peaks add up over the workers */
 	if (lc->fd_calls && lc->fd_calls * lr->workers < lc->max_conc &&
 	    r->peak >= lc->fd_calls)
-		(void)fprintf(stderr, "siptap: load: warning: asked for %.1f "
-			      "calls/s, reached %.1f calls/s; %llu calls due "
-			      "were not started (the open-file limit allows "
-			      "%u calls at once a worker, %u worker%s; or the "
-			      "machine could not keep up)\n", asked, got,
-			      (unsigned long long)r->missed, lc->fd_calls,
-			      lr->workers, lr->workers == 1 ? "" : "s");
+		(void)re_snprintf(why, sizeof(why), "the open-file limit "
+				  "allows %u calls at once a worker, %u "
+				  "worker%s; or the machine could not keep up",
+				  lc->fd_calls, lr->workers,
+				  lr->workers == 1 ? "" : "s");
 	else
-		(void)fprintf(stderr, "siptap: load: warning: asked for %.1f "
-			      "calls/s, reached %.1f calls/s; %llu calls due "
-			      "were not started (--max-concurrent %u was "
-			      "reached, or the machine could not keep up)\n",
-			      asked, got, (unsigned long long)r->missed,
-			      lc->max_conc);
+		(void)re_snprintf(why, sizeof(why), "--max-concurrent %u was "
+				  "reached, or the machine could not keep up",
+				  lc->max_conc);
+	(void)fprintf(stderr, "siptap: load: warning: asked for %.1f calls/s,"
+		      " reached %.1f calls/s; %llu calls due were not started"
+		      " (%s)\n", asked, got, (unsigned long long)r->missed,
+		      why);
 }
 
 
