@@ -342,14 +342,17 @@ static void stopped(struct test *t)
 
 static void resume(struct test *t, int nargs)
 {
+	lua_State *watched;
 	int nres = 0;
 	int status;
 
-	sandbox_budget(t->co);   /* a fresh budget between two waits */
+	/* a fresh budget between two waits */
+	watched = sandbox_enter(t->co);
 	t->resumed_ms = clock_mono_ms();
 	current = t;
 	status = lua_resume(t->co, t->L, nargs, &nres);
 	current = NULL;
+	sandbox_leave(t->co, watched);
 
 	if (status != LUA_OK && sandbox_stopped(t->co, NULL)) {
 		/* yielded out by the guard, or its error went all the way
@@ -1752,6 +1755,7 @@ int run_conf_push(lua_State *L, const struct run_conf *conf)
 static void general_rules(struct test *t)
 {
 	lua_State *L = t->L;
+	lua_State *watched = sandbox_enter(L);
 	int base = lua_gettop(L);
 
 	lua_pushcfunction(L, sandbox_traceback);
@@ -1761,10 +1765,12 @@ static void general_rules(struct test *t)
 		lua_getfield(L, -1, "after");
 		t->conf->objects->push_test(L, t);
 		if (lua_pcall(L, 1, 0, base + 1) == LUA_OK) {
+			sandbox_leave(L, watched);
 			lua_settop(L, base);
 			return;
 		}
 	}
+	sandbox_leave(L, watched);
 	runner_error(t, L, LUA_ERRRUN);
 	lua_settop(L, base);
 }

@@ -11,6 +11,9 @@
 #include <unistd.h>
 #include <dirent.h>
 #include <time.h>
+#include <signal.h>
+#include <pthread.h>
+#include <sys/time.h>
 #include <lua.h>
 #include <lauxlib.h>
 #include <lualib.h>
@@ -428,6 +431,10 @@ static void guard_where(lua_State *L, char *buf, size_t sz)
 }
 
 
+/* The thread siptap runs now without the hook (sandbox_enter) */
+static lua_State *volatile watched;
+
+
 /* The count hook, every SANDBOX_HOOK_COUNT instructions of any thread
  * of the state: it stops a test at its deadline or at its instruction
  * budget, whatever the Lua does. It yields the running coroutine out
@@ -463,6 +470,8 @@ static void guard_hook(lua_State *L, lua_Debug *ar)
 	}
 
 	lua_sethook(L, guard_hook, LUA_MASKCOUNT, 1);
+	if (watched && watched != L)   /* the thread siptap runs, unhooked */
+		lua_sethook(watched, guard_hook, LUA_MASKCOUNT, 1);
 	if (lua_isyieldable(L))
 		(void)lua_yield(L, 0);
 	else
@@ -498,6 +507,129 @@ void sandbox_guard_reset(lua_State *L, uint32_t seconds)
 	g->at[0] = '\0';
 	sandbox_deadline(L, seconds);
 	sandbox_budget(L);
+}
+
+
+/* --- the watch -------------------------------------------------------
+ * A count hook, whatever its count, makes Lua stop in its debug code at
+ * every instruction (luaG_traceexec): about a sixth of a siptap load
+ * call's CPU went there. So the runs siptap makes all the time (a
+ * test's coroutine between two waits, the rules after it) start
+ * without it, and SIGVTALRM, every WATCH_CPU_MS of the process's own
+ * CPU time, puts it on the thread that runs then: a run that goes on
+ * gets the guard within that time, and from then it counts as before.
+ * Only while Lua runs does a process use CPU that much, so the signal
+ * comes to user code, not to a blocking call (SA_RESTART anyway).
+ * lua_sethook() is the one Lua call a signal handler may make. Every
+ * other thread keeps the hook all the time; coroutines that a scenario
+ * makes get it from the start (the watch sees only siptap's thread). */
+enum { WATCH_CPU_MS = 10 };
+
+static bool watch_armed;
+static bool watch_atfork;
+
+
+static void watch_handler(int sig)
+{
+	lua_State *L = watched;
+
+	(void)sig;
+	if (L && !lua_gethookmask(L))
+		lua_sethook(L, guard_hook, LUA_MASKCOUNT, SANDBOX_HOOK_COUNT);
+}
+
+
+/* a forked child has no interval timer of its parent's */
+static void watch_forked(void)
+{
+	watch_armed = false;
+	watched = NULL;
+}
+
+
+static void watch_arm(void)
+{
+	struct sigaction sa;
+	struct itimerval it;
+
+	if (watch_armed)
+		return;
+	watch_armed = true;
+	if (!watch_atfork)
+		watch_atfork = !pthread_atfork(NULL, NULL, watch_forked);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = watch_handler;
+	sa.sa_flags = SA_RESTART;
+	(void)sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGVTALRM, &sa, NULL);
+
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_usec = it.it_interval.tv_usec = WATCH_CPU_MS * 1000;
+	(void)setitimer(ITIMER_VIRTUAL, &it, NULL);
+}
+
+
+lua_State *sandbox_enter(lua_State *L)
+{
+	struct sandbox_alloc *g = guard(L);
+	lua_State *prev = watched;
+
+	watch_arm();
+	g->spent = 0;
+	watched = L;
+	if (!g->stop)
+		lua_sethook(L, NULL, 0, 0);
+
+	return prev;
+}
+
+
+void sandbox_leave(lua_State *L, lua_State *prev)
+{
+	struct sandbox_alloc *g = guard(L);
+
+	watched = prev;
+	if (!g->stop)
+		lua_sethook(L, guard_hook, LUA_MASKCOUNT, SANDBOX_HOOK_COUNT);
+}
+
+
+/* coroutine.create and coroutine.wrap whose thread has the guard's hook
+ * from the start: made in a run without it, it would have none.
+ * Upvalue: Lua's own. */
+static int guarded_coroutine(lua_State *L)
+{
+	lua_State *co;
+	int n = lua_tocfunction(L, lua_upvalueindex(1))(L);
+
+	co = n == 1 ? lua_tothread(L, -1) : NULL;
+	if (!co && n == 1 && lua_getupvalue(L, -1, 1)) {  /* wrap's */
+		co = lua_tothread(L, -1);
+		lua_pop(L, 1);
+	}
+	if (!co)
+		return luaL_error(L, "siptap: a coroutine without its "
+				  "thread");
+	lua_sethook(co, guard_hook, LUA_MASKCOUNT,
+		    guard(L)->stop ? 1 : SANDBOX_HOOK_COUNT);
+
+	return n;
+}
+
+
+static void guard_coroutines(lua_State *L)
+{
+	static const char *const names[] = {"create", "wrap", NULL};
+	const char *const *name;
+
+	lua_getglobal(L, LUA_COLIBNAME);
+	for (name = names; *name; name++) {
+		lua_getfield(L, -1, *name);
+		lua_pushcclosure(L, guarded_coroutine, 1);
+		lua_setfield(L, -2, *name);
+	}
+	lua_pop(L, 1);
 }
 
 
@@ -616,6 +748,7 @@ int sandbox_new(lua_State **Lp, struct sandbox_lib *lib, uint64_t seed,
 	lua_setglobal(L, "xpcall");
 
 	restrict_package(L, lib);
+	guard_coroutines(L);
 
 	/* the same seed in every state of a run: a file's top level must
 	 * declare the same tests each time it is loaded */

@@ -11,7 +11,10 @@
  * never a scenario's).
  * A guard stops a state at its deadline (--timeout) or after
  * SANDBOX_BUDGET instructions without a wait, from a count hook that
- * no pcall, coroutine or error handler can get round (sandbox.c).
+ * no pcall, coroutine or error handler can get round (sandbox.c). The
+ * runs siptap makes all the time go between sandbox_enter() and
+ * sandbox_leave(): they start without the hook, which costs at every
+ * instruction, and a CPU-time signal puts it on one that goes on.
  * math.random starts from the run's seed, and the global SIPTAP tells
  * scenarios the run's settings (seed, t1, matrix).
  */
@@ -29,6 +32,8 @@ void sandbox_lib_preload(struct sandbox_lib *lib);
 int sandbox_new(lua_State **Lp, struct sandbox_lib *lib, uint64_t seed,
 		bool unsafe);
 void sandbox_budget(lua_State *L);
+lua_State *sandbox_enter(lua_State *L);
+void sandbox_leave(lua_State *L, lua_State *prev);
 void sandbox_deadline(lua_State *L, uint32_t seconds);
 void sandbox_guard_reset(lua_State *L, uint32_t seconds);
 const char *sandbox_stopped(lua_State *L, const char **at);

@@ -67,6 +67,7 @@ stopped "pcall around an endless loop, in a loop" a-pcall-loop.lua loop1 "$lua_s
 stopped "a loop in a pcall that catches in a loop, with error()" a-pcall-loop.lua loop2 "$lua_stop"
 stopped "many coroutines, each looping in a pcall" b-coroutines.lua loop1 "$lua_stop"
 stopped "a new coroutine for every short loop" b-coroutines.lua loop2 "$lua_stop"
+stopped "an endless loop inside coroutine.wrap" b-coroutines.lua loop3 "$lua_stop"
 stopped "an xpcall message handler that loops" c-handlers.lua loop1 "$lua_stop"
 stopped "a table.sort comparator that loops and catches" c-handlers.lua loop2 "$lua_stop"
 stopped "a gsub callback that loops" c-handlers.lua loop3 "$lua_stop"
