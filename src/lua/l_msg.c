@@ -46,7 +46,8 @@
  *   userdata  -> struct msg_ud (its wire_msg, MARK); user value 1: the
  *                fields table; user value 2: the header lines' index
  *   metatable -> __index = fields, __gc, __tostring, __name,
- *                __metatable
+ *                __metatable (given to a new message when this one is
+ *                collected: msg_gc)
  *   fields    -> status, method, ... (metatable FIELDS: __index =
  *                fields_index, which makes one)
  */
@@ -54,11 +55,15 @@ static const char MARK = 'm';      /* in a message's userdata       */
 static const char OBJECTS = 'o';   /* registry: wm -> its object (weak) */
 static const char FIELDS = 'f';    /* registry: the fields' metatable */
 static const char KEYS = 'k';      /* registry: the names t:wire() fills */
+static const char POOL = 'p';      /* registry: metatables to reuse */
+static const char DEAD = 'd';      /* registry: a collected one's */
+static const char GC = 'g';        /* registry: msg_gc, with them */
 static const char OWNER = 'u';     /* fields: the userdata itself    */
 
 enum {
 	FIELDS_HINT  = 8,   /* fields table's first size, entries */
 	FIELDS_WIRE_HINT = 16, /* the same, filled for t:wire() */
+	POOL_MAX = 256,     /* metatables kept for reuse */
 };
 
 
@@ -113,12 +118,34 @@ const struct wire_msg *l_msg_check(lua_State *L, int idx)
 }
 
 
+/* A message's __gc (a closure of DEAD and POOL, the registry's GC):
+ * its wire_msg let go, and its metatable kept for a new message's (up
+ * to POOL_MAX of them): making one was a table and five keys a message.
+ * The object is left the shared DEAD metatable, which reads the fields
+ * it kept, as before: it can still be reached for a while, a key of a
+ * weak table until the next collection. */
 static int msg_gc(lua_State *L)
 {
 	struct msg_ud *u = lua_touserdata(L, 1);
+	lua_Unsigned n;
 
 	if (u)
 		u->wm = mem_deref((void *)u->wm);
+
+	if (!u || !lua_getmetatable(L, 1))
+		return 0;
+	lua_pushvalue(L, lua_upvalueindex(1));    /* DEAD */
+	lua_setmetatable(L, 1);
+	/* not nil: the key stays, so setting it again is no new key */
+	lua_pushboolean(L, false);
+	lua_setfield(L, -2, "__index");
+
+	lua_pushvalue(L, lua_upvalueindex(2));    /* POOL */
+	n = lua_rawlen(L, -1);
+	if (n < POOL_MAX) {
+		lua_pushvalue(L, -2);
+		lua_rawseti(L, -2, (lua_Integer)n + 1);
+	}
 
 	return 0;
 }
@@ -285,26 +312,6 @@ static void push_index(lua_State *L, const struct wire_msg *wm)
 }
 
 
-/* Do the bytes p, l (any case) read filed, which is lower case? */
-static bool filed_eq(const char *p, size_t l, const char *filed,
-		     size_t fl)
-{
-	size_t i;
-
-	if (l != fl)
-		return false;
-
-	for (i = 0; i < l; i++) {
-		char c = p[i];
-
-		if (((c >= 'A' && c <= 'Z') ? (char)(c + 32) : c) != filed[i])
-			return false;
-	}
-
-	return true;
-}
-
-
 struct collect {
 	lua_State *L;
 	const char *filed;  /* the name looked for, as push_filed() files it */
@@ -360,8 +367,11 @@ static void push_collected(lua_State *L, const struct wire_msg *wm,
 				      collect_handler, &c);
 	}
 	for (i = 0; i < n; i++) {
-		if (filed_eq(h[i].lng ? h[i].lng : base + h[i].noff,
-			     h[i].nlen, filed, fl))
+		const struct pl name = {h[i].lng ? h[i].lng : base + h[i].noff,
+					h[i].nlen};
+
+		/* (a long form is no one letter: not unfolded again) */
+		if (name.l == fl && msgview_filed_eq(&name, filed, fl))
 			collect_value(&c, base + h[i].voff, h[i].vlen);
 	}
 	if (!c.n)
@@ -906,28 +916,30 @@ static int fields_index(lua_State *L)
 }
 
 
-/* A new object for wm, registered as its object in objects (the weak
- * table at index objects); its fields table has room for nfields and
- * the metatable at index fields_mt. */
-static void msg_new(lua_State *L, const struct wire_msg *wm, int nfields,
-		    int objects, int fields_mt)
+/* The registry's tables a new object needs, at absolute indexes:
+ * fetched once for a whole wire */
+struct regs {
+	int objects;        /* OBJECTS */
+	int fields_mt;      /* FIELDS */
+	int pool;           /* POOL */
+};
+
+
+static void regs_push(lua_State *L, struct regs *r)
 {
-	struct msg_ud *u = lua_newuserdatauv(L, sizeof(*u), 2);
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &OBJECTS);
+	r->objects = lua_gettop(L);
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &FIELDS);
+	r->fields_mt = lua_gettop(L);
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &POOL);
+	r->pool = lua_gettop(L);
+}
 
-	u->wm = mem_ref((void *)wm);
-	u->mark = &MARK;
 
-	lua_createtable(L, 0, nfields);          /* fields */
-	lua_pushvalue(L, fields_mt);
-	lua_setmetatable(L, -2);
-	lua_pushvalue(L, -2);
-	lua_rawsetp(L, -2, &OWNER);
-
-	lua_createtable(L, 0, 5);                /* its metatable */
-	lua_pushvalue(L, -2);
-	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, msg_gc);
-	lua_setfield(L, -2, "__gc");
+/* The keys of a message's metatable, alive or collected, but for
+ * __index and __gc, into the table on top */
+static void set_meta(lua_State *L)
+{
 	lua_pushcfunction(L, l_tostring);
 	lua_setfield(L, -2, "__tostring");
 	lua_pushliteral(L, MSG_META);
@@ -935,23 +947,65 @@ static void msg_new(lua_State *L, const struct wire_msg *wm, int nfields,
 	/* getmetatable(m) gives its name, not the fields to change */
 	lua_pushliteral(L, MSG_META);
 	lua_setfield(L, -2, "__metatable");
+}
+
+
+/* Pushes a message's metatable, but for its __index: one a collected
+ * message left (msg_gc), or a new one. */
+static void push_meta(lua_State *L, const struct regs *r)
+{
+	const lua_Integer n = (lua_Integer)lua_rawlen(L, r->pool);
+
+	if (n > 0) {
+		lua_rawgeti(L, r->pool, n);
+		lua_pushnil(L);
+		lua_rawseti(L, r->pool, n);
+		return;
+	}
+
+	lua_createtable(L, 0, 5);
+	lua_pushboolean(L, false);
+	lua_setfield(L, -2, "__index");
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &GC);
+	lua_setfield(L, -2, "__gc");
+	set_meta(L);
+}
+
+
+/* A new object for wm, registered as its object; its fields table has
+ * room for nfields. */
+static void msg_new(lua_State *L, const struct wire_msg *wm, int nfields,
+		    const struct regs *r)
+{
+	struct msg_ud *u = lua_newuserdatauv(L, sizeof(*u), 2);
+
+	u->wm = mem_ref((void *)wm);
+	u->mark = &MARK;
+
+	lua_createtable(L, 0, nfields);          /* fields */
+	lua_pushvalue(L, r->fields_mt);
+	lua_setmetatable(L, -2);
+	lua_pushvalue(L, -2);
+	lua_rawsetp(L, -2, &OWNER);
+
+	push_meta(L, r);                         /* its metatable */
+	lua_pushvalue(L, -2);
+	lua_setfield(L, -2, "__index");
 	lua_setmetatable(L, -3);
 	lua_setiuservalue(L, -2, 1);
 
 	lua_pushvalue(L, -1);
-	lua_rawsetp(L, objects, wm);
+	lua_rawsetp(L, r->objects, wm);
 }
 
 
-/* Pushes wm's object: the one alive, or a new one. objects and
- * fields_mt: absolute indexes of the registry's OBJECTS and FIELDS,
- * fetched once for a whole wire. */
+/* Pushes wm's object: the one alive, or a new one. */
 static void push_object_at(lua_State *L, const struct wire_msg *wm,
-			   int nfields, int objects, int fields_mt)
+			   int nfields, const struct regs *r)
 {
-	if (lua_rawgetp(L, objects, wm) != LUA_TUSERDATA) {
+	if (lua_rawgetp(L, r->objects, wm) != LUA_TUSERDATA) {
 		lua_pop(L, 1);
-		msg_new(L, wm, nfields, objects, fields_mt);
+		msg_new(L, wm, nfields, r);
 	}
 }
 
@@ -960,10 +1014,10 @@ static void push_object(lua_State *L, const struct wire_msg *wm,
 			int nfields)
 {
 	int top = lua_gettop(L);
+	struct regs r;
 
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &OBJECTS);
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &FIELDS);
-	push_object_at(L, wm, nfields, top + 1, top + 2);
+	regs_push(L, &r);
+	push_object_at(L, wm, nfields, &r);
 	lua_replace(L, top + 1);
 	lua_settop(L, top + 1);
 }
@@ -1008,8 +1062,7 @@ static const char *const wire_keys[] = {
 struct wire_fill {
 	lua_State *L;
 	int keys;
-	int objects;
-	int fields_mt;
+	struct regs r;
 };
 
 
@@ -1044,7 +1097,7 @@ static void push_read(const struct wire_fill *f, const struct wire_msg *wm)
 	const struct wire_head *h = &wm->head;
 	lua_State *L = f->L;
 
-	push_object_at(L, wm, FIELDS_WIRE_HINT, f->objects, f->fields_mt);
+	push_object_at(L, wm, FIELDS_WIRE_HINT, &f->r);
 	lua_getiuservalue(L, -1, 1);
 
 	lua_rawgeti(L, f->keys, K_ROLE);
@@ -1077,18 +1130,17 @@ static void push_read(const struct wire_fill *f, const struct wire_msg *wm)
  * message filled: t:wire(). */
 void l_msg_push_wire(lua_State *L, const struct list *msgs)
 {
-	struct wire_fill f = {L, 0, 0, 0};
+	struct wire_fill f = {L, 0, {0, 0, 0}};
 	struct le *le;
 	int i = 0;
 
 	lua_rawgetp(L, LUA_REGISTRYINDEX, &KEYS);
 	f.keys = lua_gettop(L);
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &OBJECTS);
-	f.objects = lua_gettop(L);
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &FIELDS);
-	f.fields_mt = lua_gettop(L);
+	regs_push(L, &f.r);
 
-	lua_newtable(L);
+	/* room for them all: grown from empty, the list was made anew at
+	 * 1, 2, 4, 8 and 16 messages */
+	lua_createtable(L, (int)list_count(msgs), 0);
 	for (le = list_head(msgs); le; le = le->next) {
 		const struct wire_msg *wm = le->data;
 
@@ -1102,8 +1154,38 @@ void l_msg_push_wire(lua_State *L, const struct list *msgs)
 }
 
 
+/* DEAD's __index (object, key): a collected message reads the fields
+ * it kept; any other name is an error, as its fields' __index gave */
+static int dead_index(lua_State *L)
+{
+	lua_settop(L, 2);
+	lua_getiuservalue(L, 1, 1);
+	lua_pushvalue(L, 2);
+	if (lua_rawget(L, 3) != LUA_TNIL || lua_type(L, 2) != LUA_TSTRING)
+		return 1;
+
+	(void)msg_get(L, lua_touserdata(L, 1));
+
+	return 0;
+}
+
+
 void l_msg_open(lua_State *L)
 {
+	lua_newtable(L);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &POOL);
+
+	lua_createtable(L, 0, 4);
+	lua_pushcfunction(L, dead_index);
+	lua_setfield(L, -2, "__index");
+	set_meta(L);
+	lua_pushvalue(L, -1);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &DEAD);
+
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &POOL);
+	lua_pushcclosure(L, msg_gc, 2);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &GC);
+
 	lua_newtable(L);                 /* wm -> its object, while alive */
 	lua_createtable(L, 0, 1);
 	lua_pushliteral(L, "v");
