@@ -37,26 +37,33 @@
  * read was most of their cost. So a message has one object per state
  * (the same userdata every time it is pushed, while one is alive), its
  * own metatable whose __index is a table of its fields, each made on
- * its first read, and a table of its header lines by name, made on the
- * first header() call. A read is then a table lookup inside Lua. The
- * message behind it never changes once on the wire (wire.c fills it
- * before anyone sees it), so nothing kept goes stale.
+ * its first read, and an index of its header lines (where each name and
+ * value is), made on the first header() call. A read is then a table
+ * lookup inside Lua. The message behind it never changes once on the
+ * wire (wire.c fills it before anyone sees it), so nothing kept goes
+ * stale.
  *
- *   userdata  -> its wire_msg; user value 1: the fields table
- *   metatable -> __index = fields, __gc, __tostring, __name, MARK
+ *   userdata  -> struct msg_ud (its wire_msg, MARK); user value 1: the
+ *                fields table; user value 2: the header lines' index
+ *   metatable -> __index = fields, __gc, __tostring, __name,
+ *                __metatable (given to a new message when this one is
+ *                collected: msg_gc)
  *   fields    -> status, method, ... (metatable FIELDS: __index =
  *                fields_index, which makes one)
  */
-static const char MARK = 'm';      /* in a message's metatable      */
+static const char MARK = 'm';      /* in a message's userdata       */
 static const char OBJECTS = 'o';   /* registry: wm -> its object (weak) */
 static const char FIELDS = 'f';    /* registry: the fields' metatable */
+static const char KEYS = 'k';      /* registry: the names t:wire() fills */
+static const char POOL = 'p';      /* registry: metatables to reuse */
+static const char DEAD = 'd';      /* registry: a collected one's */
+static const char GC = 'g';        /* registry: msg_gc, with them */
 static const char OWNER = 'u';     /* fields: the userdata itself    */
-static const char HEADERS = 'h';   /* fields: name -> list of values */
 
 enum {
 	FIELDS_HINT  = 8,   /* fields table's first size, entries */
-	HEADERS_HINT = 16,  /* header table's first size, entries */
 	FIELDS_WIRE_HINT = 16, /* the same, filled for t:wire() */
+	POOL_MAX = 256,     /* metatables kept for reuse */
 };
 
 
@@ -66,52 +73,79 @@ static void msg_pushpl(lua_State *L, const struct pl *pl)
 }
 
 
-/* The message of the userdata at idx, or NULL when it is none. */
-static const struct wire_msg **msg_test(lua_State *L, int idx)
-{
-	const struct wire_msg **wmp = lua_touserdata(L, idx);
-	bool ours;
+/* A message's userdata: its wire_msg (NULL once collected) and a mark
+ * that says it is one (the address of MARK: no other userdata holds it,
+ * and a scenario cannot make one that does), read without asking its
+ * metatable (which is the message's own: nothing to compare it with). */
+struct msg_ud {
+	const struct wire_msg *wm;
+	const char *mark;
+};
 
-	if (!wmp || lua_type(L, idx) != LUA_TUSERDATA ||
-	    !lua_getmetatable(L, idx))
+
+/* The userdata at idx when it is a message's, or NULL. */
+static struct msg_ud *msg_test(lua_State *L, int idx)
+{
+	struct msg_ud *u = lua_touserdata(L, idx);
+
+	if (!u || lua_type(L, idx) != LUA_TUSERDATA ||
+	    lua_rawlen(L, idx) != sizeof(*u) || u->mark != &MARK)
 		return NULL;
 
-	ours = lua_rawgetp(L, -1, &MARK) == LUA_TBOOLEAN;
-	lua_pop(L, 2);
-
-	return ours ? wmp : NULL;
+	return u;
 }
 
 
-static const struct wire_msg *msg_get(lua_State *L,
-				      const struct wire_msg **wmp)
+static const struct wire_msg *msg_get(lua_State *L, const struct msg_ud *u)
 {
 	/* a finalizer of the scenario's may hold one that was collected */
-	if (!*wmp)
+	if (!u->wm)
 		luaL_error(L, "%s: the message was already collected",
 			   MSG_META);
 
-	return *wmp;
+	return u->wm;
 }
 
 
 const struct wire_msg *l_msg_check(lua_State *L, int idx)
 {
-	const struct wire_msg **wmp = msg_test(L, idx);
+	const struct msg_ud *u = msg_test(L, idx);
 
-	if (!wmp)
+	if (!u)
 		luaL_typeerror(L, idx, MSG_META);
 
-	return msg_get(L, wmp);
+	return msg_get(L, u);
 }
 
 
+/* A message's __gc (a closure of DEAD and POOL, the registry's GC):
+ * its wire_msg let go, and its metatable kept for a new message's (up
+ * to POOL_MAX of them): making one was a table and five keys a message.
+ * The object is left the shared DEAD metatable, which reads the fields
+ * it kept, as before: it can still be reached for a while, a key of a
+ * weak table until the next collection. */
 static int msg_gc(lua_State *L)
 {
-	const struct wire_msg **wmp = lua_touserdata(L, 1);
+	struct msg_ud *u = lua_touserdata(L, 1);
+	lua_Unsigned n;
 
-	if (wmp)
-		*wmp = mem_deref((void *)*wmp);
+	if (u)
+		u->wm = mem_deref((void *)u->wm);
+
+	if (!u || !lua_getmetatable(L, 1))
+		return 0;
+	lua_pushvalue(L, lua_upvalueindex(1));    /* DEAD */
+	lua_setmetatable(L, 1);
+	/* not nil: the key stays, so setting it again is no new key */
+	lua_pushboolean(L, false);
+	lua_setfield(L, -2, "__index");
+
+	lua_pushvalue(L, lua_upvalueindex(2));    /* POOL */
+	n = lua_rawlen(L, -1);
+	if (n < POOL_MAX) {
+		lua_pushvalue(L, -2);
+		lua_rawseti(L, -2, (lua_Integer)n + 1);
+	}
 
 	return 0;
 }
@@ -208,79 +242,185 @@ static void push_filed(lua_State *L, const char *p, size_t l)
 }
 
 
-/* msgview_headers: each value under its name, in order: a string for
- * one value, a list from the second one on (most headers come once);
- * the table of them is on top */
-static bool file_handler(const struct pl *name, const struct pl *val,
-			 void *arg)
+/* One header line of a message's index: its name as filed but for
+ * case (a compact name's long form, else its bytes) and its value, as
+ * msgview_headers() gives them, by offset into the bytes. */
+struct hline {
+	const char *lng;    /* the long form of a compact name, or NULL */
+	uint32_t noff;      /* else the name's bytes */
+	uint32_t nlen;
+	uint32_t voff;
+	uint32_t vlen;
+};
+
+enum {
+	INDEX_MAX = 64,     /* lines indexed; a longer head is walked */
+};
+
+struct index_walk {
+	struct hline v[INDEX_MAX];
+	const uint8_t *base;
+	unsigned n;
+	bool full;
+};
+
+
+static bool index_handler(const struct pl *name, const struct pl *val,
+			  void *arg)
 {
-	lua_State *L = arg;
+	struct index_walk *w = arg;
+	struct hline *h;
 
-	push_filed(L, name->p, name->l);
-	lua_pushvalue(L, -1);
-	switch (lua_rawget(L, -3)) {
-
-	case LUA_TNIL:
-		lua_pop(L, 1);
-		msg_pushpl(L, val);
-		lua_rawset(L, -3);
-		return false;
-
-	case LUA_TSTRING:
-		lua_createtable(L, 2, 0);
-		lua_insert(L, -2);
-		lua_rawseti(L, -2, 1);
-		lua_pushvalue(L, -2);
-		lua_pushvalue(L, -2);
-		lua_rawset(L, -5);
-		break;
-
-	default:
-		break;
+	if (w->n == INDEX_MAX) {
+		w->full = true;
+		return true;
 	}
-	msg_pushpl(L, val);
-	lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
-	lua_pop(L, 2);
+
+	h = &w->v[w->n++];
+	h->lng  = msgview_long_name(name);
+	h->noff = (uint32_t)((const uint8_t *)name->p - w->base);
+	h->nlen = h->lng ? (uint32_t)strlen(h->lng) : (uint32_t)name->l;
+	h->voff = (uint32_t)((const uint8_t *)val->p - w->base);
+	h->vlen = (uint32_t)val->l;
 
 	return false;
 }
 
 
+/* Pushes the index of wm's header lines: a userdata holding an array
+ * of hline (its size says how many), or false for a head of more than
+ * INDEX_MAX lines (or of 4 GB), whose lookups walk its bytes. */
+static void push_index(lua_State *L, const struct wire_msg *wm)
+{
+	struct index_walk w;
+	void *v;
+
+	w.base = wm->raw->buf;
+	w.n = 0;
+	w.full = wm->raw->end > UINT32_MAX;
+	if (!w.full)
+		(void)msgview_headers(wm->raw->buf, wm->raw->end,
+				      index_handler, &w);
+	if (w.full) {
+		lua_pushboolean(L, false);
+		return;
+	}
+
+	v = lua_newuserdatauv(L, w.n * sizeof(w.v[0]), 0);
+	if (w.n)
+		memcpy(v, w.v, w.n * sizeof(w.v[0]));
+}
+
+
+struct collect {
+	lua_State *L;
+	const char *filed;  /* the name looked for, as push_filed() files it */
+	size_t l;
+	unsigned n;         /* its values so far */
+};
+
+
+/* A value of the header looked for, in order: the first one a string
+ * on top, from the second one on a list of them (most headers come
+ * once) */
+static void collect_value(struct collect *c, const char *p, size_t l)
+{
+	lua_State *L = c->L;
+
+	if (++c->n == 2) {
+		lua_createtable(L, 2, 0);
+		lua_insert(L, -2);
+		lua_rawseti(L, -2, 1);
+	}
+	lua_pushlstring(L, p, l);
+	if (c->n >= 2)
+		lua_rawseti(L, -2, c->n);
+}
+
+
+/* msgview_headers, for a head too long for an index */
+static bool collect_handler(const struct pl *name, const struct pl *val,
+			    void *arg)
+{
+	struct collect *c = arg;
+
+	if (msgview_filed_eq(name, c->filed, c->l))
+		collect_value(c, val->p, val->l);
+
+	return false;
+}
+
+
+/* Pushes the values of the header filed under filed (fl bytes): a
+ * string, a list of them, or false; from wm's index of its header
+ * lines (at idx) or, without one, from its bytes. */
+static void push_collected(lua_State *L, const struct wire_msg *wm,
+			   int idx, const char *filed, size_t fl)
+{
+	const char *base = (const char *)wm->raw->buf;
+	struct collect c = {L, filed, fl, 0};
+	const struct hline *h = lua_touserdata(L, idx);
+	size_t i, n = h ? lua_rawlen(L, idx) / sizeof(*h) : 0;
+
+	if (!h) {
+		(void)msgview_headers(wm->raw->buf, wm->raw->end,
+				      collect_handler, &c);
+	}
+	for (i = 0; i < n; i++) {
+		const struct pl name = {h[i].lng ? h[i].lng : base + h[i].noff,
+					h[i].nlen};
+
+		/* (a long form is no one letter: not unfolded again) */
+		if (name.l == fl && msgview_filed_eq(&name, filed, fl))
+			collect_value(&c, base + h[i].voff, h[i].vlen);
+	}
+	if (!c.n)
+		lua_pushboolean(L, false);
+}
+
+
 /* The values of the header asked for by name (any case, long or
- * compact): a string, a list of them, or nil; from the message's table
- * of header lines, made on first use. The name as asked is filed there
- * too, so a name asked again is one lookup. Pushes one value. */
+ * compact): a string, a list of them, or nil; looked for in the
+ * message's index of its header lines (user value 2, made on the first
+ * ask): where each name and value is, no string made but of the values
+ * asked. Nothing else is kept: most names are asked once a message (31
+ * of 34 asks a call under siptap load), and a table of every line by
+ * name, made on the first ask as before, made a string of each name and
+ * value of ten or so messages a call, most never read. Pushes one
+ * value. */
 static void push_values(lua_State *L, int ud, const char *name)
 {
-	const struct wire_msg *wm;
+	const struct wire_msg *wm = msg_get(L, lua_touserdata(L, ud));
+	const struct pl asked = {name, strlen(name)};
+	const char *lng = msgview_long_name(&asked);
+	char buf[64];
+	const char *filed = buf;
+	size_t fl = lng ? strlen(lng) : asked.l, i;
 
-	lua_getiuservalue(L, ud, 1);
-	if (lua_rawgetp(L, -1, &HEADERS) != LUA_TTABLE) {
-		wm = l_msg_check(L, ud);
+	if (lua_getiuservalue(L, ud, 2) == LUA_TNIL) {
 		lua_pop(L, 1);
-		/* room for a usual message's header names: growing from
-		 * empty rehashed it four times */
-		lua_createtable(L, 0, HEADERS_HINT);
-		(void)msgview_headers(wm->raw->buf, wm->raw->end,
-				      file_handler, L);
+		push_index(L, wm);
 		lua_pushvalue(L, -1);
-		lua_rawsetp(L, -3, &HEADERS);
+		lua_setiuservalue(L, ud, 2);
 	}
-	lua_remove(L, -2);
 
-	lua_pushstring(L, name);
-	lua_pushvalue(L, -1);
-	if (lua_rawget(L, -3) == LUA_TNIL) {
-		lua_pop(L, 1);
-		push_filed(L, name, strlen(name));
-		if (lua_rawget(L, -3) == LUA_TNIL) {
-			lua_pop(L, 1);
-			lua_pushboolean(L, false);
+	/* the name as push_filed() files it: short ones on the C stack */
+	if (fl <= sizeof(buf)) {
+		const char *p = lng ? lng : name;
+
+		for (i = 0; i < fl; i++) {
+			char c = p[i];
+
+			buf[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
 		}
-		lua_pushvalue(L, -2);
-		lua_pushvalue(L, -2);
-		lua_rawset(L, -5);
+		lua_pushnil(L);
 	}
+	else {
+		push_filed(L, name, asked.l);
+		filed = lua_tolstring(L, -1, &fl);
+	}
+
+	push_collected(L, wm, -2, filed, fl);
 	lua_replace(L, -3);
 	lua_pop(L, 1);
 	if (lua_isboolean(L, -1)) {
@@ -580,92 +720,170 @@ static bool well_formed(const struct wire_msg *wm)
 }
 
 
-/* Fields that need the decoded message; false when k is none of them. */
-static bool push_decoded(lua_State *L, const struct wire_head *m,
-			 const char *k)
-{
-	if (!strcmp(k, "status"))
-		m->req ? lua_pushnil(L) : lua_pushinteger(L, m->scode);
-	else if (!strcmp(k, "reason"))
-		m->req ? lua_pushnil(L) : msg_pushpl(L, &m->reason);
-	else if (!strcmp(k, "method"))
-		m->req ? msg_pushpl(L, &m->met) : lua_pushnil(L);
-	else if (!strcmp(k, "uri"))
-		m->req ? msg_pushpl(L, &m->ruri) : lua_pushnil(L);
-	else if (!strcmp(k, "request"))
-		lua_pushboolean(L, m->req);
-	else if (!strcmp(k, "call_id"))
-		msg_pushpl(L, &m->callid);
-	else if (!strcmp(k, "cseq"))
-		lua_pushinteger(L, m->cseq);
-	else if (!strcmp(k, "cseq_method"))
-		msg_pushpl(L, &m->cseq_met);
-	else if (!strcmp(k, "to_tag"))
-		pl_isset(&m->to_tag) ? msg_pushpl(L, &m->to_tag)
-			: lua_pushnil(L);
-	else
-		return false;
+/* A message's fields and methods by name */
+enum field {
+	F_NONE = 0,
+	F_STATUS, F_REASON, F_METHOD, F_URI, F_REQUEST, F_CALL_ID, F_CSEQ,
+	F_CSEQ_METHOD, F_TO_TAG,                   /* decoded ones */
+	F_TIME, F_ROLE, F_SENT, F_SEQ, F_RETRANSMISSION, F_BODY, F_RAW,
+	F_WELL_FORMED, F_HEADER_NAMES, F_UNDECODABLE, F_TRANSPORT, F_SRC,
+	F_DST, F_LINK, F_HEADER, F_HEADERS, F_HAS_HEADER,
+};
 
-	return true;
+
+/* The field k names (a C string: what strcmp compared before), by its
+ * length and first byte then one memcmp, not a strcmp for each name
+ * before it (about 20 on a miss, for every nil field read) */
+static enum field field_of(const char *k)
+{
+#define FIELD(name, f) {name, sizeof(name) - 1, f}
+	static const struct {
+		const char *name;
+		size_t l;
+		enum field f;
+	} names[] = {
+		FIELD("status", F_STATUS),       FIELD("reason", F_REASON),
+		FIELD("method", F_METHOD),       FIELD("uri", F_URI),
+		FIELD("request", F_REQUEST),     FIELD("call_id", F_CALL_ID),
+		FIELD("cseq", F_CSEQ),           FIELD("cseq_method", F_CSEQ_METHOD),
+		FIELD("to_tag", F_TO_TAG),       FIELD("time", F_TIME),
+		FIELD("role", F_ROLE),           FIELD("sent", F_SENT),
+		FIELD("seq", F_SEQ),
+		FIELD("retransmission", F_RETRANSMISSION),
+		FIELD("body", F_BODY),           FIELD("raw", F_RAW),
+		FIELD("well_formed", F_WELL_FORMED),
+		FIELD("header_names", F_HEADER_NAMES),
+		FIELD("undecodable", F_UNDECODABLE),
+		FIELD("transport", F_TRANSPORT), FIELD("src", F_SRC),
+		FIELD("dst", F_DST),             FIELD("link", F_LINK),
+		FIELD("header", F_HEADER),       FIELD("headers", F_HEADERS),
+		FIELD("has_header", F_HAS_HEADER),
+	};
+#undef FIELD
+	const size_t l = strlen(k);
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		if (names[i].l == l && names[i].name[0] == k[0] &&
+		    !memcmp(names[i].name, k, l))
+			return names[i].f;
+	}
+
+	return F_NONE;
 }
 
 
-/* the methods, fields of every message */
-static const luaL_Reg msg_methods[] = {
-	{"header",     l_header},
-	{"headers",    l_headers},
-	{"has_header", l_has_header},
-	{NULL, NULL}
-};
+/* A field that needs the decoded message; false when f is none of
+ * them. */
+static bool push_decoded(lua_State *L, const struct wire_head *m,
+			 enum field f)
+{
+	switch (f) {
+
+	case F_STATUS:
+		m->req ? lua_pushnil(L) : lua_pushinteger(L, m->scode);
+		break;
+	case F_REASON:
+		m->req ? lua_pushnil(L) : msg_pushpl(L, &m->reason);
+		break;
+	case F_METHOD:
+		m->req ? msg_pushpl(L, &m->met) : lua_pushnil(L);
+		break;
+	case F_URI:
+		m->req ? msg_pushpl(L, &m->ruri) : lua_pushnil(L);
+		break;
+	case F_REQUEST:
+		lua_pushboolean(L, m->req);
+		break;
+	case F_CALL_ID:
+		msg_pushpl(L, &m->callid);
+		break;
+	case F_CSEQ:
+		lua_pushinteger(L, m->cseq);
+		break;
+	case F_CSEQ_METHOD:
+		msg_pushpl(L, &m->cseq_met);
+		break;
+	case F_TO_TAG:
+		pl_isset(&m->to_tag) ? msg_pushpl(L, &m->to_tag)
+			: lua_pushnil(L);
+		break;
+	default:
+		return false;
+	}
+
+	return true;
+}
 
 
 /* Pushes field k of wm, nil when it has none of that name. */
 static void push_field(lua_State *L, const struct wire_msg *wm,
 		       const char *k)
 {
-	const luaL_Reg *r;
+	const enum field f = field_of(k);
 
-	if (wm->decoded && push_decoded(L, &wm->head, k))
+	if (wm->decoded && push_decoded(L, &wm->head, f))
 		return;
 
-	if (!strcmp(k, "time"))
+	switch (f) {
+
+	case F_TIME:
 		lua_pushnumber(L, (lua_Number)wm->usec / 1000.0);
-	else if (!strcmp(k, "role"))
+		break;
+	case F_ROLE:
 		lua_pushstring(L, wire_role_name(wm->role));
-	else if (!strcmp(k, "sent"))
+		break;
+	case F_SENT:
 		lua_pushboolean(L, wm->tx);
-	else if (!strcmp(k, "seq"))
+		break;
+	case F_SEQ:
 		lua_pushinteger(L, wm->seq);
-	else if (!strcmp(k, "retransmission"))
+		break;
+	case F_RETRANSMISSION:
 		lua_pushboolean(L, wm->retrans);
-	else if (!strcmp(k, "body"))
+		break;
+	case F_BODY:
 		l_msg_push_body(L, wm);
-	else if (!strcmp(k, "raw"))
+		break;
+	case F_RAW:
 		lua_pushlstring(L, (const char *)wm->raw->buf, wm->raw->end);
-	else if (!strcmp(k, "well_formed"))
+		break;
+	case F_WELL_FORMED:
 		lua_pushboolean(L, well_formed(wm));
-	else if (!strcmp(k, "header_names"))
+		break;
+	case F_HEADER_NAMES:
 		push_header_names(L, wm);
-	else if (!strcmp(k, "undecodable"))
+		break;
+	case F_UNDECODABLE:
 		lua_pushboolean(L, wm->why != NULL);
-	else if (!strcmp(k, "reason") && wm->why)
-		lua_pushstring(L, wm->why);
-	else if (!strcmp(k, "transport"))
+		break;
+	case F_REASON:
+		wm->why ? (void)lua_pushstring(L, wm->why) : lua_pushnil(L);
+		break;
+	case F_TRANSPORT:
 		lua_pushstring(L, sip_transp_name(wm->tp));
-	else if (!strcmp(k, "src"))
+		break;
+	case F_SRC:
 		push_addr(L, &wm->src);
-	else if (!strcmp(k, "dst"))
+		break;
+	case F_DST:
 		push_addr(L, &wm->dst);
-	else if (!strcmp(k, "link"))
+		break;
+	case F_LINK:
 		lua_pushstring(L, wire_link_name(wm->link));
-	else {
-		for (r = msg_methods; r->name; r++) {
-			if (!strcmp(k, r->name)) {
-				lua_pushcfunction(L, r->func);
-				return;
-			}
-		}
+		break;
+	case F_HEADER:
+		lua_pushcfunction(L, l_header);
+		break;
+	case F_HEADERS:
+		lua_pushcfunction(L, l_headers);
+		break;
+	case F_HAS_HEADER:
+		lua_pushcfunction(L, l_has_header);
+		break;
+	default:
 		lua_pushnil(L);
+		break;
 	}
 }
 
@@ -698,25 +916,30 @@ static int fields_index(lua_State *L)
 }
 
 
-/* A new object for wm, registered as its object (weak table on top);
- * its fields table has room for nfields. */
-static void msg_new(lua_State *L, const struct wire_msg *wm, int nfields)
+/* The registry's tables a new object needs, at absolute indexes:
+ * fetched once for a whole wire */
+struct regs {
+	int objects;        /* OBJECTS */
+	int fields_mt;      /* FIELDS */
+	int pool;           /* POOL */
+};
+
+
+static void regs_push(lua_State *L, struct regs *r)
 {
-	const struct wire_msg **wmp = lua_newuserdatauv(L, sizeof(*wmp), 1);
-
-	*wmp = mem_ref((void *)wm);
-
-	lua_createtable(L, 0, nfields);          /* fields */
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &OBJECTS);
+	r->objects = lua_gettop(L);
 	lua_rawgetp(L, LUA_REGISTRYINDEX, &FIELDS);
-	lua_setmetatable(L, -2);
-	lua_pushvalue(L, -2);
-	lua_rawsetp(L, -2, &OWNER);
+	r->fields_mt = lua_gettop(L);
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &POOL);
+	r->pool = lua_gettop(L);
+}
 
-	lua_createtable(L, 0, 6);                /* its metatable */
-	lua_pushvalue(L, -2);
-	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, msg_gc);
-	lua_setfield(L, -2, "__gc");
+
+/* The keys of a message's metatable, alive or collected, but for
+ * __index and __gc, into the table on top */
+static void set_meta(lua_State *L)
+{
 	lua_pushcfunction(L, l_tostring);
 	lua_setfield(L, -2, "__tostring");
 	lua_pushliteral(L, MSG_META);
@@ -724,25 +947,79 @@ static void msg_new(lua_State *L, const struct wire_msg *wm, int nfields)
 	/* getmetatable(m) gives its name, not the fields to change */
 	lua_pushliteral(L, MSG_META);
 	lua_setfield(L, -2, "__metatable");
-	lua_pushboolean(L, true);
-	lua_rawsetp(L, -2, &MARK);
+}
+
+
+/* Pushes a message's metatable, but for its __index: one a collected
+ * message left (msg_gc), or a new one. */
+static void push_meta(lua_State *L, const struct regs *r)
+{
+	const lua_Integer n = (lua_Integer)lua_rawlen(L, r->pool);
+
+	if (n > 0) {
+		lua_rawgeti(L, r->pool, n);
+		lua_pushnil(L);
+		lua_rawseti(L, r->pool, n);
+		return;
+	}
+
+	lua_createtable(L, 0, 5);
+	lua_pushboolean(L, false);
+	lua_setfield(L, -2, "__index");
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &GC);
+	lua_setfield(L, -2, "__gc");
+	set_meta(L);
+}
+
+
+/* A new object for wm, registered as its object; its fields table has
+ * room for nfields. */
+static void msg_new(lua_State *L, const struct wire_msg *wm, int nfields,
+		    const struct regs *r)
+{
+	struct msg_ud *u = lua_newuserdatauv(L, sizeof(*u), 2);
+
+	u->wm = mem_ref((void *)wm);
+	u->mark = &MARK;
+
+	lua_createtable(L, 0, nfields);          /* fields */
+	lua_pushvalue(L, r->fields_mt);
+	lua_setmetatable(L, -2);
+	lua_pushvalue(L, -2);
+	lua_rawsetp(L, -2, &OWNER);
+
+	push_meta(L, r);                         /* its metatable */
+	lua_pushvalue(L, -2);
+	lua_setfield(L, -2, "__index");
 	lua_setmetatable(L, -3);
 	lua_setiuservalue(L, -2, 1);
 
 	lua_pushvalue(L, -1);
-	lua_rawsetp(L, -3, wm);
+	lua_rawsetp(L, r->objects, wm);
+}
+
+
+/* Pushes wm's object: the one alive, or a new one. */
+static void push_object_at(lua_State *L, const struct wire_msg *wm,
+			   int nfields, const struct regs *r)
+{
+	if (lua_rawgetp(L, r->objects, wm) != LUA_TUSERDATA) {
+		lua_pop(L, 1);
+		msg_new(L, wm, nfields, r);
+	}
 }
 
 
 static void push_object(lua_State *L, const struct wire_msg *wm,
 			int nfields)
 {
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &OBJECTS);
-	if (lua_rawgetp(L, -1, wm) != LUA_TUSERDATA) {
-		lua_pop(L, 1);
-		msg_new(L, wm, nfields);
-	}
-	lua_remove(L, -2);
+	int top = lua_gettop(L);
+	struct regs r;
+
+	regs_push(L, &r);
+	push_object_at(L, wm, nfields, &r);
+	lua_replace(L, top + 1);
+	lua_settop(L, top + 1);
 }
 
 
@@ -761,56 +1038,154 @@ void l_msg_push(lua_State *L, const struct wire_msg *wm)
  * load). The values are push_field()'s, as a first read makes them
  * (the fields of a message it could not decode are where and when, no
  * status, method or call_id); a nil one is left to __index, as before.
- * Each is set directly, by name: the message never changes, so one read
- * before holds the same value. A message a scenario got from
- * call:response() and the like is not filled: it holds what it reads. */
-static void set_pl(lua_State *L, const char *k, const struct pl *pl)
+ * Each is set directly: the message never changes, so one read before
+ * holds the same value. A message a scenario got from call:response()
+ * and the like is not filled: it holds what it reads. The names are
+ * strings kept in the registry (KEYS), in the order of enum wire_key,
+ * each set with a raw set (lua_setfield() found each name's string and
+ * asked the fields' metatable for __newindex first: about a sixth more
+ * a field; the rest is Lua's insert of a key). */
+enum wire_key {
+	K_ROLE = 1, K_SENT, K_SEQ, K_RETRANSMISSION, K_TIME, K_REQUEST,
+	K_METHOD, K_STATUS, K_CALL_ID, K_CSEQ, K_CSEQ_METHOD,
+};
+
+static const char *const wire_keys[] = {
+	NULL, "role", "sent", "seq", "retransmission", "time", "request",
+	"method", "status", "call_id", "cseq", "cseq_method",
+};
+
+
+/* The fields of the message pushed last: where push_read() fills them,
+ * with the registry tables it needs at absolute indexes (fetched once
+ * for a whole wire) */
+struct wire_fill {
+	lua_State *L;
+	int keys;
+	struct regs r;
+};
+
+
+static void set_bool(const struct wire_fill *f, enum wire_key k, bool v)
 {
-	msg_pushpl(L, pl);
-	lua_setfield(L, -2, k);
+	lua_rawgeti(f->L, f->keys, k);
+	lua_pushboolean(f->L, v);
+	lua_rawset(f->L, -3);
 }
 
 
-void l_msg_push_read(lua_State *L, const struct wire_msg *wm)
+static void set_int(const struct wire_fill *f, enum wire_key k,
+		    lua_Integer v)
+{
+	lua_rawgeti(f->L, f->keys, k);
+	lua_pushinteger(f->L, v);
+	lua_rawset(f->L, -3);
+}
+
+
+static void set_pl(const struct wire_fill *f, enum wire_key k,
+		   const struct pl *pl)
+{
+	lua_rawgeti(f->L, f->keys, k);
+	msg_pushpl(f->L, pl);
+	lua_rawset(f->L, -3);
+}
+
+
+static void push_read(const struct wire_fill *f, const struct wire_msg *wm)
 {
 	const struct wire_head *h = &wm->head;
+	lua_State *L = f->L;
 
-	push_object(L, wm, FIELDS_WIRE_HINT);
+	push_object_at(L, wm, FIELDS_WIRE_HINT, &f->r);
 	lua_getiuservalue(L, -1, 1);
 
+	lua_rawgeti(L, f->keys, K_ROLE);
 	lua_pushstring(L, wire_role_name(wm->role));
-	lua_setfield(L, -2, "role");
-	lua_pushboolean(L, wm->tx);
-	lua_setfield(L, -2, "sent");
-	lua_pushinteger(L, wm->seq);
-	lua_setfield(L, -2, "seq");
-	lua_pushboolean(L, wm->retrans);
-	lua_setfield(L, -2, "retransmission");
+	lua_rawset(L, -3);
+	set_bool(f, K_SENT, wm->tx);
+	set_int(f, K_SEQ, wm->seq);
+	set_bool(f, K_RETRANSMISSION, wm->retrans);
+	lua_rawgeti(L, f->keys, K_TIME);
 	lua_pushnumber(L, (lua_Number)wm->usec / 1000.0);
-	lua_setfield(L, -2, "time");
+	lua_rawset(L, -3);
 
 	if (wm->decoded) {
-		lua_pushboolean(L, h->req);
-		lua_setfield(L, -2, "request");
-		if (h->req) {
-			set_pl(L, "method", &h->met);
-		}
-		else {
-			lua_pushinteger(L, h->scode);
-			lua_setfield(L, -2, "status");
-		}
-		set_pl(L, "call_id", &h->callid);
-		lua_pushinteger(L, h->cseq);
-		lua_setfield(L, -2, "cseq");
-		set_pl(L, "cseq_method", &h->cseq_met);
+		set_bool(f, K_REQUEST, h->req);
+		if (h->req)
+			set_pl(f, K_METHOD, &h->met);
+		else
+			set_int(f, K_STATUS, h->scode);
+		set_pl(f, K_CALL_ID, &h->callid);
+		set_int(f, K_CSEQ, h->cseq);
+		set_pl(f, K_CSEQ_METHOD, &h->cseq_met);
 	}
 
 	lua_pop(L, 1);
 }
 
 
+/* Pushes a list of the messages of msgs (a wire's) that are for the
+ * rules (not unseen), in order, each with what the rules read of every
+ * message filled: t:wire(). */
+void l_msg_push_wire(lua_State *L, const struct list *msgs)
+{
+	struct wire_fill f = {L, 0, {0, 0, 0}};
+	struct le *le;
+	int i = 0;
+
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &KEYS);
+	f.keys = lua_gettop(L);
+	regs_push(L, &f.r);
+
+	/* room for them all: grown from empty, the list was made anew at
+	 * 1, 2, 4, 8 and 16 messages */
+	lua_createtable(L, (int)list_count(msgs), 0);
+	for (le = list_head(msgs); le; le = le->next) {
+		const struct wire_msg *wm = le->data;
+
+		if (wm->unseen)
+			continue;
+		push_read(&f, wm);
+		lua_rawseti(L, -2, ++i);
+	}
+	lua_replace(L, f.keys);
+	lua_settop(L, f.keys);
+}
+
+
+/* DEAD's __index (object, key): a collected message reads the fields
+ * it kept; any other name is an error, as its fields' __index gave */
+static int dead_index(lua_State *L)
+{
+	lua_settop(L, 2);
+	lua_getiuservalue(L, 1, 1);
+	lua_pushvalue(L, 2);
+	if (lua_rawget(L, 3) != LUA_TNIL || lua_type(L, 2) != LUA_TSTRING)
+		return 1;
+
+	(void)msg_get(L, lua_touserdata(L, 1));
+
+	return 0;
+}
+
+
 void l_msg_open(lua_State *L)
 {
+	lua_newtable(L);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &POOL);
+
+	lua_createtable(L, 0, 4);
+	lua_pushcfunction(L, dead_index);
+	lua_setfield(L, -2, "__index");
+	set_meta(L);
+	lua_pushvalue(L, -1);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &DEAD);
+
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &POOL);
+	lua_pushcclosure(L, msg_gc, 2);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &GC);
+
 	lua_newtable(L);                 /* wm -> its object, while alive */
 	lua_createtable(L, 0, 1);
 	lua_pushliteral(L, "v");
@@ -822,4 +1197,11 @@ void l_msg_open(lua_State *L)
 	lua_pushcfunction(L, fields_index);
 	lua_setfield(L, -2, "__index");
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &FIELDS);
+
+	lua_createtable(L, ARRAY_SIZE(wire_keys) - 1, 0);
+	for (size_t i = 1; i < ARRAY_SIZE(wire_keys); i++) {
+		lua_pushstring(L, wire_keys[i]);
+		lua_rawseti(L, -2, (lua_Integer)i);
+	}
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &KEYS);
 }

@@ -927,19 +927,7 @@ static int l_name(lua_State *L)
  * the link kept from the peer under test (wire_recv_link) */
 static int l_wire(lua_State *L)
 {
-	struct test *t = check_t(L);
-	struct le *le;
-	int i = 0;
-
-	lua_newtable(L);
-	for (le = wire_msgs(t->wire)->head; le; le = le->next) {
-		const struct wire_msg *wm = le->data;
-
-		if (wm->unseen)
-			continue;
-		l_msg_push_read(L, wm);
-		lua_rawseti(L, -2, ++i);
-	}
+	l_msg_push_wire(L, wire_msgs(check_t(L)->wire));
 
 	return 1;
 }

@@ -61,21 +61,59 @@ bool msgview_name_eq(const struct pl *name, const char *wanted)
 }
 
 
+/* Is a name on the wire (maybe compact, any case) filed under filed,
+ * the long form in lower case that a lookup asks for (l bytes)? The
+ * same answer as msgview_name_eq() with filed's own spellings, without
+ * a compact table walk for each name of more than one letter. */
+bool msgview_filed_eq(const struct pl *name, const char *filed, size_t l)
+{
+	const char *p = name->p;
+	size_t i;
+
+	if (name->l == 1) {
+		const char *lng = msgview_long_name(name);
+
+		if (lng) {
+			p = lng;
+			if (strlen(lng) != l)
+				return false;
+		}
+		else if (l != 1)
+			return false;
+	}
+	else if (name->l != l)
+		return false;
+
+	for (i = 0; i < l; i++) {
+		char c = p[i];
+
+		if (((c >= 'A' && c <= 'Z') ? (char)(c + 32) : c) != filed[i])
+			return false;
+	}
+
+	return true;
+}
+
+
 /* End of the line starting at p: the offset of its CR LF (or lone LF). */
 static size_t line_end(const uint8_t *p, size_t len, size_t pos,
 		       size_t *next)
 {
+	/* memchr: libc's reads a word or a vector at a time, the byte loop
+	 * it replaces was most of a header walk's cost */
+	const uint8_t *lf = pos < len ? memchr(p + pos, '\n', len - pos)
+		: NULL;
 	size_t i;
 
-	for (i = pos; i < len; i++) {
-		if (p[i] == '\n') {
-			*next = i + 1;
-			return (i > pos && p[i - 1] == '\r') ? i - 1 : i;
-		}
+	if (!lf) {
+		*next = len;
+		return len;
 	}
 
-	*next = len;
-	return len;
+	i = (size_t)(lf - p);
+	*next = i + 1;
+
+	return (i > pos && p[i - 1] == '\r') ? i - 1 : i;
 }
 
 

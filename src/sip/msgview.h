@@ -20,3 +20,4 @@ int  msgview_headers(const uint8_t *p, size_t len, msgview_hdr_h *h,
 int  msgview_body(const uint8_t *p, size_t len, struct pl *body);
 bool msgview_name_eq(const struct pl *name, const char *wanted);
 const char *msgview_long_name(const struct pl *name);
+bool msgview_filed_eq(const struct pl *name, const char *filed, size_t l);
