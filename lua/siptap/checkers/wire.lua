@@ -239,50 +239,71 @@ end
 -- body or header set"). Two messages with the same identity whose bytes
 -- differ are one response sent again with other bytes (R-RETX-1 says
 -- whether that is allowed); two identities are two responses.
-local function identity(m)
+-- The header names, joined by commas, are kept with the message; the
+-- three parts are compared one by one (no string of the three joined:
+-- that copied every reliable provisional's body twice a call).
+local function header_names(m)
   local d = of(m)
-  if d.identity then return d.identity end
+  if d.names then return d.names end
   -- the common case (every head line ends in CR LF, no other CR or LF
   -- in it) read in C, with plain scans: m.header_names (l_msg.c)
   local names = m.header_names
-  if names then
-    names = { names }
-  else
+  if not names then
     local head = (m.raw or ""):match("^(.-)\r?\n\r?\n") or m.raw or ""
     local start = true
-    names = {}
+    local list = {}
     for line in head:gmatch("[^\r\n]+") do
       local name = not start and line:match("^([^:%s]+)%s*:")
-      if name then names[#names + 1] = name:lower() end
+      if name then list[#list + 1] = name:lower() end
       start = false
     end
+    names = table.concat(list, ",")
   end
-  d.identity = m.status .. "\0" .. table.concat(names, ",") .. "\0" ..
-               (m.body or "")
-  return d.identity
+  d.names = names
+  return names
+end
+
+local function same_identity(a, b)
+  return a == b or a.status == b.status and
+         header_names(a) == header_names(b) and
+         (a.body or "") == (b.body or "")
 end
 
 -- Reliable provisionals, in order of first arrival, one entry each:
--- { rseq =, first = msg, copies = {msgs}, reuse = entry?, identity =
--- the first's }. Copies of
+-- { rseq =, first = msg, copies = {msgs}, reuse = entry? }. Copies of
 -- one response (same identity) are its retransmissions; a different
 -- response with an RSeq already used is an entry of its own, with
 -- reuse = the entry that had the RSeq first (R-RSEQ-1 blames it; the
 -- other rules do not take it for a retransmission). by[rseq] is the
 -- first entry with that RSeq.
 local function make_reliables(c)
-  local list, by, seen = {}, {}, {}
-  for _, r in ipairs(c.responses) do
+  local list, by, more = {}, {}, nil
+  local responses = c.responses
+  for i = 1, #responses do
+    local r = responses[i]
     local n = r.status < 200 and r.status > 100 and rseq(r)
     if n then
-      local ident = identity(r)
-      local id = n .. "\0" .. ident
-      local e = seen[id]
-      if not e then
-        e = { rseq = n, first = r, copies = {}, reuse = by[n], id = id,
-              identity = ident }
-        seen[id] = e
-        by[n] = by[n] or e
+      -- the entries with this RSeq: most often one, the first
+      local e = by[n]
+      if e and not same_identity(r, e.first) then
+        e = nil
+        local others = more and more[n]
+        for k = 1, others and #others or 0 do
+          if same_identity(r, others[k].first) then
+            e = others[k]
+            break
+          end
+        end
+        if not e then
+          e = { rseq = n, first = r, copies = {}, reuse = by[n] }
+          more = more or {}
+          more[n] = more[n] or {}
+          more[n][#more[n] + 1] = e
+          list[#list + 1] = e
+        end
+      elseif not e then
+        e = { rseq = n, first = r, copies = {} }
+        by[n] = e
         list[#list + 1] = e
       end
       e.copies[#e.copies + 1] = r
@@ -358,7 +379,8 @@ end
 -- A request challenged (401, 407) and sent again with credentials has a
 -- new CSeq (docs/network.md): a call is judged on its latest INVITE, the
 -- challenge round (the INVITE before, its 401 or 407, their ACK) is the
--- challenger's business. superseded(m) is true for those messages.
+-- challenger's business. superseded(m) is true for those messages; nil
+-- when there are none.
 local function challenge_rounds(wire)
   -- only an INVITE answered 401 or 407 is a round: a re-INVITE (a
   -- higher CSeq in the dialog, docs/early-dialog.md) supersedes nothing
@@ -369,10 +391,9 @@ local function challenge_rounds(wire)
       challenged[m.role .. " " .. m.call_id .. " " .. m.cseq] = true
     end
   end
-  -- most tests have no challenge: nothing is superseded
-  if next(challenged) == nil then
-    return function() return false end
-  end
+  -- most tests have no challenge: nothing is superseded (nil: no
+  -- function to call for each message)
+  if next(challenged) == nil then return nil end
   return function(m)
     return m.call_id ~= nil and m.cseq ~= nil and
            (m.cseq_method == "INVITE" or m.cseq_method == "ACK") and
@@ -453,8 +474,9 @@ function W.calls(wire)
     end
     return c
   end
-  for _, m in ipairs(wire) do
-    if superseded(m) then goto next end
+  for i = 1, #wire do
+    local m = wire[i]
+    if superseded and superseded(m) then goto next end
     if m.role == "uas" and m.call_id and not m.sent and
        m.method == "INVITE" and not uas_invites[m.call_id] then
       -- the INVITE as the UAS got it (through a proxy: with its
@@ -584,7 +606,7 @@ W.asked = asked
 W.final = final
 W.reliables = reliables
 W.reused = reused
-W.identity = identity
+W.same_identity = same_identity
 W.wire_end = wire_end
 W.via_core = via_core
 W.top_branch = top_branch
