@@ -186,7 +186,7 @@ local function run(C, t, ids, ctx, wire, calls)
   wire = wire or t:wire()
   calls = calls or C.calls(wire)
   local unmatched = false
-  for _, c in ipairs(calls) do unmatched = unmatched or c.unmatched end
+  for k = 1, #calls do unmatched = unmatched or calls[k].unmatched end
   local all_ok = true
   for _, id in ipairs(ids) do
     local fn = C.rules[id]
@@ -197,12 +197,16 @@ local function run(C, t, ids, ctx, wire, calls)
       -- once, over every message (one that decodes not is of no call)
       violations, checked = fn({ wire = wire, calls = calls }, ctx)
     else
-      for _, c in ipairs(calls) do
-        local v, n, p = one(C, fn, id, c, ctx)
+      for k = 1, #calls do
+        local v, n, p = one(C, fn, id, calls[k], ctx)
         checked = checked + n
         proxy_did = proxy_did or p
-        if v[1] and violations == NONE then violations = {} end
-        for _, x in ipairs(v) do violations[#violations + 1] = x end
+        -- (numeric loops: a rule runs for every call, and most find
+        -- nothing)
+        if v[1] then
+          if violations == NONE then violations = {} end
+          for i = 1, #v do violations[#violations + 1] = v[i] end
+        end
       end
     end
     if checked == 0 and unmatched and id:match("^PX%-") then
@@ -212,7 +216,7 @@ local function run(C, t, ids, ctx, wire, calls)
       local desc = describe(C, id, checked)
       local first = violations[1]
       local excused = first and first.late
-      for _, x in ipairs(violations) do excused = excused and x.late end
+      for i = 2, #violations do excused = excused and violations[i].late end
       if excused then
         t:skip(first.late, desc)
       elseif first and COARSE_TIMING[id] and

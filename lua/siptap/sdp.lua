@@ -258,7 +258,7 @@ end
 
 -- An address of addrtype (unicast-address; c= may be multicast).
 -- Returns nil, or what is wrong.
-local function address_problem(addrtype, addr, multicast_ok)
+local function read_address(addrtype, addr, multicast_ok)
   local base, rest = addr:match("^([^/]*)(.*)$")
   if addrtype == "IP4" then
     return ip4_problem(addr, base, rest, multicast_ok)
@@ -268,12 +268,48 @@ local function address_problem(addrtype, addr, multicast_ok)
   return "addrtype " .. addrtype .. ", wanted IP4 or IP6"
 end
 
+-- (its answers kept: a function of its arguments alone, and every SDP
+-- siptap's UAC and UAS send names 127.0.0.1 or ::1 twice; the last 64
+-- at most, by addrtype, then address: one table for unicast, one for
+-- where multicast is allowed)
+local addr_uni, addr_multi, addr_n = {}, {}, 0
+
+local function address_problem(addrtype, addr, multicast_ok)
+  local by = multicast_ok and addr_multi or addr_uni
+  local of = by[addrtype]
+  local v = of and of[addr]
+  if v ~= nil then return v or nil end
+  v = read_address(addrtype, addr, multicast_ok)
+  if addr_n >= 64 then
+    addr_uni, addr_multi, addr_n = {}, {}, 0
+    by = multicast_ok and addr_multi or addr_uni
+    of = nil
+  end
+  if not of then
+    of = {}
+    by[addrtype] = of
+  end
+  of[addr] = v or false
+  addr_n = addr_n + 1
+  return v
+end
+
 -- Fields of a value split at single spaces (the grammar's SP); an
 -- empty field is two spaces in a row, or one at an end.
 local function fields(v)
-  local out = {}
-  for f in (v .. " "):gmatch("([^ ]*) ") do out[#out + 1] = f end
-  return out
+  -- (plain finds: every o= and c= line of every SDP read comes here)
+  local out, n, pos = {}, 0, 1
+  local find, sub = string.find, string.sub
+  while true do
+    local sp = find(v, " ", pos, true)
+    n = n + 1
+    if not sp then
+      out[n] = sub(v, pos)
+      return out
+    end
+    out[n] = sub(v, pos, sp - 1)
+    pos = sp + 1
+  end
 end
 
 local function has_empty(fs)
@@ -630,6 +666,8 @@ end
 -- when that line is not a clean "o=<value>" CR LF line (no NUL, no CR
 -- in it: parse would read it as a line of another kind) after the
 -- first (a first line not v= is a problem that shows the line).
+-- Returned as the part before the value (up to "o="), the value, and
+-- the part after it (from its CR LF on).
 local function split_origin(sdp)
   if sdp:sub(1, 2) == "o=" then return nil end
   local i = sdp:find("\no=", 1, true)
@@ -639,7 +677,42 @@ local function split_origin(sdp)
   if not e or e - 1 < i or sdp:byte(e - 1) ~= 13 then return nil end
   local v = sdp:sub(i, e - 2)
   if v:find("[\0\r]") then return nil end
-  return sdp:sub(1, i - 1) .. sdp:sub(e - 1), v
+  return sdp:sub(1, i - 1), v, sdp:sub(e - 1)
+end
+
+-- The SDPs seen last by their shape: the parts before and after the
+-- o= value (split_origin), shared by every SDP that differs from
+-- another only there (siptap's UAC and UAS send the same SDP in every
+-- call but for libre's random session id). An SDP of a shape seen is
+-- told by two plain finds, without a copy of it made: { pre =, post =,
+-- key = pre .. post, content = sdp.content's }. The last 16, at most
+-- 4 KB each (the test's Lua state holds them).
+local shapes, nshapes = {}, 0
+
+-- The shape of sdp and its o= value, or nil (no clean o= line).
+local function shape_of(sdp)
+  local len = #sdp
+  for k = nshapes, 1, -1 do
+    local sh = shapes[k]
+    local pre, post = sh.pre, sh.post
+    local a = len - #post + 1   -- where post would start
+    if a > #pre and sdp:find(pre, 1, true) == 1 and
+       sdp:find(post, a, true) == a then
+      -- pre ends with the first "\no=" (none before it), post starts
+      -- with the value's CR LF: the value is what is between, when it
+      -- holds no line end (else its line ends earlier) nor NUL
+      local v = sdp:sub(#pre + 1, a - 1)
+      if not v:find("[\0\r\n]") then return sh, v end
+    end
+  end
+  if len > 4096 then return nil end
+  local pre, v, post = split_origin(sdp)
+  if not pre then return nil end
+  if nshapes >= 16 then shapes, nshapes = {}, 0 end
+  local sh = { pre = pre, post = post, key = pre .. post }
+  nshapes = nshapes + 1
+  shapes[nshapes] = sh
+  return sh, v
 end
 
 -- The parse of an SDP from the parse of its key (parse(key, true)) and
@@ -667,16 +740,18 @@ end
 -- A parse whose results are kept, for the rules (siptap.checkers.sdp):
 -- siptap's UAC and UAS send the same SDP in every call but for the o=
 -- line (libre's session id is random), so the parse of the SDP without
--- it is kept (parse is a function of the text alone) and the o= line
--- is read on its own. Its own caches, bounded (16 keys, 16 SDPs, 4 KB
--- each); what it returns is shared with every later caller of this
--- reader: read it, never change it (sdp.parse gives a copy of one's own).
+-- it (its shape's key) is kept (parse is a function of the text alone)
+-- and the o= line is read on its own. Its own caches, bounded (16 keys,
+-- 16 SDPs, 4 KB each); what it returns is shared with every later
+-- caller of this reader: read it, never change it (sdp.parse gives a
+-- copy of one's own).
 function M.reader()
   local bases, n = {}, 0
   local function parse_kept(sdp)
     if type(sdp) ~= "string" or #sdp > 4096 then return parse(sdp) end
-    local key, v = split_origin(sdp)
-    if not key then return parse(sdp) end
+    local sh, v = shape_of(sdp)
+    if not sh then return parse(sdp) end
+    local key = sh.key
     local base = bases[key]
     if not base then
       base = parse(key, true)
@@ -700,7 +775,15 @@ local own = M.reader()
 -- The SDP without the value of its o= line: what S-ANS-1, S-ANS-2 and
 -- S-VER-1 compare to tell a changed SDP from a repeated one (the o=
 -- line itself is S-VER-1's).
+-- An SDP of a shape seen (shape_of) has its shape's: "\n" .. its key,
+-- the same string for every SDP of that shape (the gsub would cut the
+-- same value: the first o= line's, up to its CR).
 M.content = kept(function(sdp)
+  local sh = type(sdp) == "string" and shape_of(sdp)
+  if sh then
+    if not sh.content then sh.content = "\n" .. sh.key end
+    return sh.content
+  end
   return (("\n" .. sdp):gsub("\no=[^\r\n]*", "\no=", 1))
 end)
 
@@ -790,6 +873,13 @@ end
 -- and a DTLS fingerprint (at session or media level).
 M.is_webrtc = kept(function(sdp)
   if type(sdp) ~= "string" then return false end
+  -- ICE credentials are an a=ice-ufrag line, the name as written: an
+  -- SDP without those bytes is not in the profile, and is read no
+  -- further (most SDPs: every call's offer under siptap load)
+  if not sdp:find("ice-ufrag", 1, true) or
+     not sdp:find("fingerprint", 1, true) then
+    return false
+  end
   local secs = M.sections(sdp)
   local savpf, ice, fp = false, secs.session["ice-ufrag"] ~= nil,
                          secs.session.fingerprint ~= nil

@@ -40,30 +40,47 @@ local function version(body)
   return v and tonumber(v)
 end
 
--- The call's messages in wire order, without retransmissions: picked
--- from the wire, which is in that order (no sort of them by a Lua
--- comparison), unless one is not on it.
+-- The call's messages in wire order, without retransmissions: its
+-- INVITE, then its lists (responses, PRACKs, their answers, the rest
+-- of the dialog) merged by seq. Each list is in wire order and no
+-- message is in two of them (W.calls, W.uas_view put each message of
+-- the call in one): a merge, without a set of the messages seen or a
+-- sort by a Lua comparison.
+local NOLIST = {}
+
 local function make_timeline(c)
-  local all, seen, n = {}, {}, 0
-  local function add(list)
-    for _, m in ipairs(list) do
-      if not m.retransmission and not seen[m] then
-        seen[m] = true
-        n = n + 1
-        all[n] = m
-      end
+  local a, b, d, e = c.responses, c.pracks, c.prack_answers,
+                     c.dialog or NOLIST
+  local ia, ib, id, ie = 1, 1, 1, 1
+  local all, n = {}, 0
+  local inv = c.invite
+  if not inv.retransmission then
+    n = 1
+    all[1] = inv
+  end
+  while true do
+    -- the head of the lists with the lowest seq
+    local best, bs, which = nil, math.huge, 0
+    local m = a[ia]
+    if m and m.seq < bs then best, bs, which = m, m.seq, 1 end
+    m = b[ib]
+    if m and m.seq < bs then best, bs, which = m, m.seq, 2 end
+    m = d[id]
+    if m and m.seq < bs then best, bs, which = m, m.seq, 3 end
+    m = e[ie]
+    if m and m.seq < bs then best, which = m, 4 end
+    if not best then break end
+    if which == 1 then ia = ia + 1
+    elseif which == 2 then ib = ib + 1
+    elseif which == 3 then id = id + 1
+    else ie = ie + 1 end
+    if not best.retransmission and best ~= inv then
+      n = n + 1
+      all[n] = best
     end
   end
-  add({ c.invite })
-  add(c.responses)
-  add(c.pracks)
-  add(c.prack_answers)
-  add(c.dialog or {})
-  local ordered = {}
-  for _, m in ipairs(c.wire) do
-    if seen[m] then ordered[#ordered + 1] = m end
-  end
-  if #ordered == n then all = ordered end
+  -- in seq order already (the INVITE came first): sort_seq sees it in
+  -- one pass and sorts nothing
   return W.sort_seq(all)
 end
 
@@ -174,6 +191,33 @@ local function walk(c, fn)
   end
 end
 
+-- Does the walk hold anything for the four rules: a PRACK with SDP (an
+-- offer, R-PRACK-4), a BYE not after the INVITE's final response
+-- (P-BYE-1), an UPDATE (P-UPD-1, P-UPD-2)? Most calls have none of
+-- them, and are not walked. Any request of the call that might is
+-- counted, a copy too: then the walk decides.
+local function make_busy(c)
+  for _, p in ipairs(c.pracks) do
+    if is_sdp(p) then return true end
+  end
+  local f = W.final(c)
+  for _, m in ipairs(c.dialog or NOLIST) do
+    if m.request then
+      local met = m.method
+      if met == "UPDATE" or met == "PRACK" and is_sdp(m) or
+         met == "BYE" and (not f or f.seq > m.seq) then
+        return true
+      end
+    end
+  end
+  return false
+end
+
+-- (made once a call, W.once)
+local function busy(c)
+  return W.once(c, "busy", make_busy)
+end
+
 local function early(st, m)
   return not st.final or st.final.seq > m.seq
 end
@@ -181,6 +225,7 @@ end
 rule("R-PRACK-4", "a PRACK with an offer gets the answer in its 2xx (or 488)",
 function(c)
   local v, n = {}, 0
+  if not busy(c) then return v, 0 end
   walk(c, function(met, m, st, offer, list)
     if met ~= "PRACK" or not offer or not from_caller(m) then return end
     local a = answer_of(list, m)
@@ -200,6 +245,7 @@ end)
 rule("P-BYE-1", "a BYE in the early dialog gets 200, then the INVITE a final response",
 function(c)
   local v, n = {}, 0
+  if not busy(c) then return v, 0 end
   walk(c, function(met, m, st, _, list)
     if met ~= "BYE" or not from_caller(m) or not early(st, m) then return end
     local a = answer_of(list, m)
@@ -228,6 +274,7 @@ end
 rule("P-UPD-1", "an UPDATE in the early dialog is answered: its answer in the 2xx; 491 on glare; 500 with Retry-After while an offer is unanswered",
 function(c)
   local v, n = {}, 0
+  if not busy(c) then return v, 0 end
   walk(c, function(met, m, st, offer, list)
     -- the rule is about the early dialog (the reference UAS answers
     -- in the confirmed one too, which its scenarios check themselves)
@@ -278,6 +325,7 @@ end)
 rule("P-UPD-2", "the UAS's UPDATE in the early dialog: after a reliable provisional or Allow: UPDATE, with a new offer",
 function(c)
   local v, n = {}, 0
+  if not busy(c) then return v, 0 end
   local allow = has_option(c.invite, "Allow", "update")
   walk(c, function(met, m, st, offer)
     if met ~= "UPDATE" or from_caller(m) then return end

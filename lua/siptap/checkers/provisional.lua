@@ -71,16 +71,17 @@ local function to_without_tag(v)
   return trim((v or ""):gsub(";%s*[tT][aA][gG]%s*=%s*[^;%s]*", ""))
 end
 
--- (kept with the message, W.of: read it, never change it)
-local function vias(m)
-  local d = W.of(m)
-  if d.vias then return d.vias end
+local function make_vias(m)
   local out = {}
   for i, v in ipairs(values(m, "Via")) do
     out[i] = i == 1 and via_core(v) or v
   end
-  d.vias = out
   return out
+end
+
+-- (kept with the message, W.derive: read it, never change it)
+local function vias(m)
+  return W.derive(m, "vias", make_vias)
 end
 
 local COPIED = { "Via", "From", "Call-ID", "CSeq" }
@@ -114,11 +115,13 @@ function(c)
   return v, n
 end)
 
--- (kept with the message, W.of)
+local function make_to(m)
+  return to_without_tag(m:header("To"))
+end
+
+-- (kept with the message, W.derive)
 local function to_of(m)
-  local d = W.of(m)
-  if not d.to then d.to = to_without_tag(m:header("To")) end
-  return d.to
+  return W.derive(m, "to", make_to)
 end
 
 rule("P-TAG-1", "To URI of the INVITE, and a To tag on every non-100",

@@ -117,7 +117,7 @@ local function uas_copies(c, e)
         -- the same bytes as the first copy are the same RSeq and
         -- response (both read from the bytes): no header of it read
         if m.status > 100 and m.status < 200 and (m.raw == e.first.raw or
-           rseq(m) == n and W.identity(m) == e.identity) then
+           rseq(m) == n and W.same_identity(m, e.first)) then
           out[#out + 1] = m
           if answer_due then answers[m] = true end
           answer_due = nil

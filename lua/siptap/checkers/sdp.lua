@@ -70,6 +70,13 @@ local final, reliables = W.final, W.reliables
 
 local rules, rule = W.family()
 
+-- Do two SDPs differ but for their o= line (sdp.content)? The same
+-- bytes do not, and need no content made (the 2xx repeating the
+-- answer, most calls).
+local function changed(a, b)
+  return a ~= b and sdp.content(a) ~= sdp.content(b)
+end
+
 -- The UAS's latest answer in a 2xx to a PRACK or an UPDATE the caller
 -- sent before f (R-PRACK-4, P-UPD-1): the session the 2xx then repeats.
 local function renegotiated(c, f)
@@ -102,7 +109,7 @@ local function ans1(c)
   local f = final(c)
   if not answer or not f or f.status >= 300 then return nil end
   local latest = renegotiated(c, f) or answer
-  local wrong = f.body ~= "" and sdp.content(f.body) ~= sdp.content(latest.body)
+  local wrong = f.body ~= "" and changed(f.body, latest.body)
   return answer, f, wrong
 end
 
@@ -119,7 +126,7 @@ local function ans2(c)
   local f = final(c)
   if not early or not f or f.status >= 300 then return nil end
   local latest = renegotiated(c, f) or early
-  return early, f, sdp.content(f.body) ~= sdp.content(latest.body)
+  return early, f, changed(f.body, latest.body)
 end
 
 rule("S-ANS-1", "the answer in a reliable provisional; the 2xx repeats it or has none",
@@ -379,13 +386,37 @@ local function mirror_problems(offer, answer)
   return out
 end
 
+-- What S-OA-1 and S-OA-2 find for an offer and an answer is a function
+-- of their parsed streams alone (and the session's direction, read with
+-- them): kept by the two media lists, which the reader shares between
+-- SDPs that differ only in their o= line (under siptap load, every
+-- call's offer and answer). Weak keys: it goes with the parses.
+local function pair_memo()
+  local by = setmetatable({}, { __mode = "k" })
+  return function(offer, answer, fn)
+    local of = by[offer.media]
+    if not of then
+      of = setmetatable({}, { __mode = "k" })
+      by[offer.media] = of
+    end
+    local r = of[answer.media]
+    if not r then
+      r = { fn(offer, answer) }
+      of[answer.media] = r
+    end
+    return r[1], r[2]
+  end
+end
+
+local mirror_memo, directions_memo = pair_memo(), pair_memo()
+
 rule("S-OA-1", "the answer mirrors the offer's m= lines; its formats are offered ones",
 function(c)
   local v, list = {}, answers(c)
   if #list == 0 then return v, 0 end
   local offer = parse(c.invite.body)
   for _, r in ipairs(list) do
-    local out = mirror_problems(offer, parse(r.body))
+    local out = mirror_memo(offer, parse(r.body), mirror_problems)
     if #out > 0 then
       v[#v + 1] = { msg = r, why = label(r) .. " answer: " ..
                     table.concat(out, "; ") }
@@ -402,33 +433,42 @@ local ANSWERABLE = {
   inactive = { inactive = true },
 }
 
+-- The directions of the answer's streams that do not fit the offer's,
+-- and how many streams were judged.
+local function direction_problems(offer, answer)
+  local n, out = 0, {}
+  if #answer.media == #offer.media then
+    for i, am in ipairs(answer.media) do
+      local om = offer.media[i]
+      if (am.type or ""):lower() == (om.type or ""):lower() and
+         am.port and am.port ~= 0 and om.port ~= 0 then
+        n = n + 1
+        local od = sdp.media_direction(offer, om)
+        local ad = sdp.media_direction(answer, am)
+        local ok = ANSWERABLE[od]
+        if ok and not ok[ad] then
+          local want = {}
+          for d in pairs(ok) do want[#want + 1] = d end
+          table.sort(want)
+          out[#out + 1] = ("%s: %s answered to a stream offered %s " ..
+            "(wanted %s)"):format(stream(am), ad, od,
+            table.concat(want, " or "))
+        end
+      end
+    end
+  end
+  return out, n
+end
+
 rule("S-OA-2", "each answered direction fits the offered one",
 function(c)
   local v, n, list = {}, 0, answers(c)
   if #list == 0 then return v, 0 end
   local offer = parse(c.invite.body)
   for _, r in ipairs(list) do
-    local answer, out = parse(r.body), {}
-    if #answer.media == #offer.media then
-      for i, am in ipairs(answer.media) do
-        local om = offer.media[i]
-        if (am.type or ""):lower() == (om.type or ""):lower() and
-           am.port and am.port ~= 0 and om.port ~= 0 then
-          n = n + 1
-          local od = sdp.media_direction(offer, om)
-          local ad = sdp.media_direction(answer, am)
-          local ok = ANSWERABLE[od]
-          if ok and not ok[ad] then
-            local want = {}
-            for d in pairs(ok) do want[#want + 1] = d end
-            table.sort(want)
-            out[#out + 1] = ("%s: %s answered to a stream offered %s " ..
-              "(wanted %s)"):format(stream(am), ad, od,
-              table.concat(want, " or "))
-          end
-        end
-      end
-    end
+    local out, judged = directions_memo(offer, parse(r.body),
+                                        direction_problems)
+    n = n + judged
     if #out > 0 then
       v[#v + 1] = { msg = r, why = label(r) .. " answer: " ..
                     table.concat(out, "; ") }
@@ -468,7 +508,7 @@ local function origin_problem(prev, r)
     return nil
   end
   local va, vb = number(a.version), number(b.version)
-  if sdp.content(prev.body) == sdp.content(r.body) then
+  if not changed(prev.body, r.body) then
     if va ~= vb then
       return ("o= version %s, but %s in %s, whose SDP this repeats " ..
         "unchanged (the version goes up only with a change)"):format(

@@ -34,9 +34,14 @@ end
 -- its identity, RSeq, From tag, whether it has SDP) is made once and
 -- kept with it: the rules of a run read the same messages many times,
 -- and a message never changes. Weak keys: it goes with the message.
--- A message's own table: derived[m].
-local derived = setmetatable({}, { __mode = "k" })
+-- Kept by kind, each kind a table by message (KEPT[k][m]): no table of
+-- its own made for each message (ten or so a call, and their growth).
+-- W.of(m) is a message's own table still, for a checker that keeps
+-- something of its own.
+local WEAK = { __mode = "k" }
+local derived = setmetatable({}, WEAK)
 local NONE = {}   -- a value kept that is nil
+local KEPT = {}   -- kind -> { message -> value }
 
 local function of(m)
   local d = derived[m]
@@ -47,17 +52,24 @@ local function of(m)
   return d
 end
 
--- d[k] = v, NONE for nil; returns v
-local function keep(d, k, v)
-  if v == nil then d[k] = NONE else d[k] = v end
-  return v
+local function kind(k)
+  local t = KEPT[k]
+  if not t then
+    t = setmetatable({}, WEAK)
+    KEPT[k] = t
+  end
+  return t
 end
 
 -- make(m), made once and kept with m under k (a nil too)
 local function derive(m, k, make)
-  local d = of(m)
-  local v = d[k]
-  if v == nil then return keep(d, k, make(m)) end
+  local t = KEPT[k] or kind(k)
+  local v = t[m]
+  if v == nil then
+    v = make(m)
+    if v == nil then t[m] = NONE else t[m] = v end
+    return v
+  end
   if v == NONE then return nil end
   return v
 end
@@ -66,15 +78,23 @@ end
 -- for headers whose values never hold a comma of their own (Via,
 -- Record-Route with <> URIs, Require, Supported). The list is kept
 -- with the message: read it, never change it.
+local VALUES = {}   -- header name -> { message -> list }
+local EMPTY = {}    -- the list of a header absent (never changed)
+
 local function values(m, name)
-  local d = of(m)
-  local lists = d.values
+  local lists = VALUES[name]
   if not lists then
-    lists = {}
-    d.values = lists
+    lists = setmetatable({}, WEAK)
+    VALUES[name] = lists
   end
-  local out = lists[name]
+  local out = lists[m]
   if out then return out end
+  -- a header the message has not: one empty list for all (no list of
+  -- its lines made to find none)
+  if not m:header(name) then
+    lists[m] = EMPTY
+    return EMPTY
+  end
   out = {}
   for _, v in ipairs(m:headers(name)) do
     if not v:find(",", 1, true) then
@@ -88,7 +108,7 @@ local function values(m, name)
       end
     end
   end
-  lists[name] = out
+  lists[m] = out
   return out
 end
 
@@ -179,7 +199,10 @@ local CALL = {}
 local function once(c, k, make)
   local d = c[CALL]
   if not d then
-    d = {}
+    -- room for the eight lists most calls keep, made at once (a table
+    -- grown key by key is made again at 1, 2, 4 and 8 keys)
+    d = { unique = nil, answers = nil, reliables = nil, uas_view = nil,
+          side_msgs = nil, sdps = nil, busy = nil, prack_replay = nil }
     c[CALL] = d
   end
   local v = d[k]
@@ -190,10 +213,22 @@ local function once(c, k, make)
   return v
 end
 
--- Responses without retransmissions.
+-- Responses without retransmissions: c.responses itself when it has
+-- none (most calls; a kept list is read, never changed).
 local function make_unique(c)
+  local responses = c.responses
+  local first
+  for i = 1, #responses do
+    if responses[i].retransmission then
+      first = i
+      break
+    end
+  end
+  if not first then return responses end
   local out = {}
-  for _, r in ipairs(c.responses) do
+  for i = 1, first - 1 do out[i] = responses[i] end
+  for i = first + 1, #responses do
+    local r = responses[i]
     if not r.retransmission then out[#out + 1] = r end
   end
   return out
@@ -239,50 +274,70 @@ end
 -- body or header set"). Two messages with the same identity whose bytes
 -- differ are one response sent again with other bytes (R-RETX-1 says
 -- whether that is allowed); two identities are two responses.
-local function identity(m)
-  local d = of(m)
-  if d.identity then return d.identity end
+-- The header names, joined by commas, are kept with the message; the
+-- three parts are compared one by one (no string of the three joined:
+-- that copied every reliable provisional's body twice a call).
+local function make_header_names(m)
   -- the common case (every head line ends in CR LF, no other CR or LF
   -- in it) read in C, with plain scans: m.header_names (l_msg.c)
   local names = m.header_names
-  if names then
-    names = { names }
-  else
-    local head = (m.raw or ""):match("^(.-)\r?\n\r?\n") or m.raw or ""
-    local start = true
-    names = {}
-    for line in head:gmatch("[^\r\n]+") do
-      local name = not start and line:match("^([^:%s]+)%s*:")
-      if name then names[#names + 1] = name:lower() end
-      start = false
-    end
+  if names then return names end
+  local head = (m.raw or ""):match("^(.-)\r?\n\r?\n") or m.raw or ""
+  local start = true
+  local list = {}
+  for line in head:gmatch("[^\r\n]+") do
+    local name = not start and line:match("^([^:%s]+)%s*:")
+    if name then list[#list + 1] = name:lower() end
+    start = false
   end
-  d.identity = m.status .. "\0" .. table.concat(names, ",") .. "\0" ..
-               (m.body or "")
-  return d.identity
+  return table.concat(list, ",")
+end
+
+local function header_names(m)
+  return derive(m, "names", make_header_names)
+end
+
+local function same_identity(a, b)
+  return a == b or a.status == b.status and
+         header_names(a) == header_names(b) and
+         (a.body or "") == (b.body or "")
 end
 
 -- Reliable provisionals, in order of first arrival, one entry each:
--- { rseq =, first = msg, copies = {msgs}, reuse = entry?, identity =
--- the first's }. Copies of
+-- { rseq =, first = msg, copies = {msgs}, reuse = entry? }. Copies of
 -- one response (same identity) are its retransmissions; a different
 -- response with an RSeq already used is an entry of its own, with
 -- reuse = the entry that had the RSeq first (R-RSEQ-1 blames it; the
 -- other rules do not take it for a retransmission). by[rseq] is the
 -- first entry with that RSeq.
 local function make_reliables(c)
-  local list, by, seen = {}, {}, {}
-  for _, r in ipairs(c.responses) do
+  local list, by, more = {}, {}, nil
+  local responses = c.responses
+  for i = 1, #responses do
+    local r = responses[i]
     local n = r.status < 200 and r.status > 100 and rseq(r)
     if n then
-      local ident = identity(r)
-      local id = n .. "\0" .. ident
-      local e = seen[id]
-      if not e then
-        e = { rseq = n, first = r, copies = {}, reuse = by[n], id = id,
-              identity = ident }
-        seen[id] = e
-        by[n] = by[n] or e
+      -- the entries with this RSeq: most often one, the first
+      local e = by[n]
+      if e and not same_identity(r, e.first) then
+        e = nil
+        local others = more and more[n]
+        for k = 1, others and #others or 0 do
+          if same_identity(r, others[k].first) then
+            e = others[k]
+            break
+          end
+        end
+        if not e then
+          e = { rseq = n, first = r, copies = {}, reuse = by[n] }
+          more = more or {}
+          more[n] = more[n] or {}
+          more[n][#more[n] + 1] = e
+          list[#list + 1] = e
+        end
+      elseif not e then
+        e = { rseq = n, first = r, copies = {} }
+        by[n] = e
         list[#list + 1] = e
       end
       e.copies[#e.copies + 1] = r
@@ -358,7 +413,8 @@ end
 -- A request challenged (401, 407) and sent again with credentials has a
 -- new CSeq (docs/network.md): a call is judged on its latest INVITE, the
 -- challenge round (the INVITE before, its 401 or 407, their ACK) is the
--- challenger's business. superseded(m) is true for those messages.
+-- challenger's business. superseded(m) is true for those messages; nil
+-- when there are none.
 local function challenge_rounds(wire)
   -- only an INVITE answered 401 or 407 is a round: a re-INVITE (a
   -- higher CSeq in the dialog, docs/early-dialog.md) supersedes nothing
@@ -369,10 +425,9 @@ local function challenge_rounds(wire)
       challenged[m.role .. " " .. m.call_id .. " " .. m.cseq] = true
     end
   end
-  -- most tests have no challenge: nothing is superseded
-  if next(challenged) == nil then
-    return function() return false end
-  end
+  -- most tests have no challenge: nothing is superseded (nil: no
+  -- function to call for each message)
+  if next(challenged) == nil then return nil end
   return function(m)
     return m.call_id ~= nil and m.cseq ~= nil and
            (m.cseq_method == "INVITE" or m.cseq_method == "ACK") and
@@ -453,8 +508,9 @@ function W.calls(wire)
     end
     return c
   end
-  for _, m in ipairs(wire) do
-    if superseded(m) then goto next end
+  for i = 1, #wire do
+    local m = wire[i]
+    if superseded and superseded(m) then goto next end
     if m.role == "uas" and m.call_id and not m.sent and
        m.method == "INVITE" and not uas_invites[m.call_id] then
       -- the INVITE as the UAS got it (through a proxy: with its
@@ -584,7 +640,7 @@ W.asked = asked
 W.final = final
 W.reliables = reliables
 W.reused = reused
-W.identity = identity
+W.same_identity = same_identity
 W.wire_end = wire_end
 W.via_core = via_core
 W.top_branch = top_branch
