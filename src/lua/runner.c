@@ -2456,7 +2456,9 @@ int runner_start_shared(struct test *t, lua_State *S, runner_done_h *doneh,
 	t->doneh = doneh;
 	t->done_arg = arg;
 	t->deadline_ms = clock_mono_ms() + (uint64_t)t->conf->timeout_s * 1000;
-	t->out = mbuf_alloc(512);
+	/* small, grown as points come: a call holds it all its life, and
+	 * most of its points come at its end, from the rules */
+	t->out = mbuf_alloc(128);
 	if (!t->out)
 		return ENOMEM;
 
