@@ -1837,17 +1837,16 @@ static void wire_log_make(struct test *t)
  * their world to go. Their Lua objects must be finalized first, while
  * what they point into (the UAS's transactions, the UAC's calls) is
  * still there; a full collection of a state does that for every call
- * that ended since the last one. A full collection reads every live
- * object, those of all calls in progress too: paid every GRAVES_MS it
- * grew with the calls (a fifth of a worker's CPU with 600 in progress).
- * So it is paid once for GRAVES_MAX calls, or for an eighth of the
- * calls in progress, and at the latest after GRAVES_MS for each
- * GRAVES_MAX calls in progress (up to GRAVES_MS_MAX): a call's share of
- * it stays the same, and the calls that wait are at most about an
- * eighth more. Until then a late message to one of their sockets only
- * goes on their wire (a test that is done is not woken). */
-enum { GRAVES_MAX = 64, GRAVES_MS = 20, GRAVES_MS_MAX = 500,
-       GRAVES_STATES = 64 };
+ * that ended since the last one. It is done for GRAVES_MAX calls, or
+ * an eighth of the calls in progress, or GRAVES_MS after the first,
+ * whichever comes first. Waiting longer with many calls in progress
+ * (20 ms for each 64 of them, up to 500 ms) kept every ended call's
+ * world and the rules' garbage that long, for no CPU saved: with 660
+ * calls in progress (2 s holds) 26 KB a call instead of 29, CPU a call
+ * the same (docs/load.md, Round 6). Until then a late message to one of
+ * their sockets only goes on their wire (a test that is done is not
+ * woken). */
+enum { GRAVES_MAX = 16, GRAVES_MS = 20, GRAVES_STATES = 64 };
 
 static struct list graves;
 static struct tmr graves_tmr;
@@ -1887,14 +1886,12 @@ static void graves_flush(void *arg)
 static void grave_add(struct test *t)
 {
 	const size_t most = max((size_t)GRAVES_MAX, worlds_n / 8);
-	const uint64_t ms = min((uint64_t)GRAVES_MS * max((size_t)1,
-				worlds_n / GRAVES_MAX), (uint64_t)GRAVES_MS_MAX);
 
 	list_append(&graves, &t->grave_le, t);
 	if (list_count(&graves) >= most)
 		graves_flush(NULL);
 	else if (!tmr_isrunning(&graves_tmr))
-		tmr_start(&graves_tmr, ms, graves_flush, NULL);
+		tmr_start(&graves_tmr, GRAVES_MS, graves_flush, NULL);
 }
 
 
