@@ -829,7 +829,7 @@ void runner_error(struct test *t, lua_State *co, int status)
 /* --- the test's world -------------------------------------------------- */
 
 enum {
-	SIP_HASH_SIZE = 4,
+	SIP_HASH_SIZE = 1,
 	RULES_TIME_S  = 10,   /**< for the rules after a test */
 };
 
@@ -1201,8 +1201,10 @@ static int endpoint(struct test *t, struct sip **sipp, enum wire_role role,
 		return err;
 
 	/* the port is the trace handler's arg; the wire owns it. A test
-	 * has a few transactions and connections at a time: small hash
-	 * tables (one bucket list each, 16 bytes a bucket) are enough */
+	 * has a few transactions and connections at a time: a table of
+	 * one bucket (a list) each is enough, and under siptap load its
+	 * six tables of two instances are memory of every call (four
+	 * buckets each were about 400 bytes a call more) */
 	err = sip_alloc(&sip, NULL, SIP_HASH_SIZE, SIP_HASH_SIZE,
 			SIP_HASH_SIZE, NULL, NULL, port);
 	if (err)
@@ -1841,17 +1843,16 @@ static void wire_log_make(struct test *t)
  * their world to go. Their Lua objects must be finalized first, while
  * what they point into (the UAS's transactions, the UAC's calls) is
  * still there; a full collection of a state does that for every call
- * that ended since the last one. A full collection reads every live
- * object, those of all calls in progress too: paid every GRAVES_MS it
- * grew with the calls (a fifth of a worker's CPU with 600 in progress).
- * So it is paid once for GRAVES_MAX calls, or for an eighth of the
- * calls in progress, and at the latest after GRAVES_MS for each
- * GRAVES_MAX calls in progress (up to GRAVES_MS_MAX): a call's share of
- * it stays the same, and the calls that wait are at most about an
- * eighth more. Until then a late message to one of their sockets only
- * goes on their wire (a test that is done is not woken). */
-enum { GRAVES_MAX = 64, GRAVES_MS = 20, GRAVES_MS_MAX = 500,
-       GRAVES_STATES = 64 };
+ * that ended since the last one. It is done for GRAVES_MAX calls, or
+ * an eighth of the calls in progress, or GRAVES_MS after the first,
+ * whichever comes first. Waiting longer with many calls in progress
+ * (20 ms for each 64 of them, up to 500 ms) kept every ended call's
+ * world and the rules' garbage that long, for no CPU saved: with 660
+ * calls in progress (2 s holds) 26 KB a call instead of 29, CPU a call
+ * the same (docs/load.md, Round 6). Until then a late message to one of
+ * their sockets only goes on their wire (a test that is done is not
+ * woken). */
+enum { GRAVES_MAX = 16, GRAVES_MS = 20, GRAVES_STATES = 64 };
 
 static struct list graves;
 static struct tmr graves_tmr;
@@ -1891,14 +1892,12 @@ static void graves_flush(void *arg)
 static void grave_add(struct test *t)
 {
 	const size_t most = max((size_t)GRAVES_MAX, worlds_n / 8);
-	const uint64_t ms = min((uint64_t)GRAVES_MS * max((size_t)1,
-				worlds_n / GRAVES_MAX), (uint64_t)GRAVES_MS_MAX);
 
 	list_append(&graves, &t->grave_le, t);
 	if (list_count(&graves) >= most)
 		graves_flush(NULL);
 	else if (!tmr_isrunning(&graves_tmr))
-		tmr_start(&graves_tmr, ms, graves_flush, NULL);
+		tmr_start(&graves_tmr, GRAVES_MS, graves_flush, NULL);
 }
 
 
@@ -2386,6 +2385,35 @@ int runner_start(struct test *t, runner_done_h *doneh, void *arg)
 }
 
 
+static int warm(lua_State *L)
+{
+	lua_getglobal(L, "require");
+	lua_pushliteral(L, "siptap.rules");
+	lua_call(L, 1, 1);
+	lua_getfield(L, -1, "titles");   /* loads the checkers: kept */
+
+	return 0;
+}
+
+
+/* What every call of a shared state needs whatever it plays, loaded
+ * before the first one: siptap.rules and its checkers (kept under
+ * SIPTAP.load: about 150 KB of Lua), then a full collection, so that
+ * the collector paces itself from the state's real size. siptap load
+ * counts memory from its loop's first turn: the first call's rules
+ * loaded them, as memory of the calls in progress. A failure is left
+ * to the first call's rules: they say it, as before. */
+static void shared_warm(lua_State *L)
+{
+	const int top = lua_gettop(L);   /* the declaration on it stays */
+
+	lua_pushcfunction(L, warm);
+	(void)lua_pcall(L, 0, 0, 0);
+	lua_settop(L, top);
+	lua_gc(L, LUA_GCCOLLECT);
+}
+
+
 /* A state for many calls of one test (siptap load): made and its file
  * loaded once, the test's declaration left on its stack, no deadline
  * (each call's waits have their own). tmpl names the test; a file that
@@ -2416,6 +2444,7 @@ int runner_shared_load(struct test *tmpl)
 		lua_setfield(tmpl->L, -2, "load");
 	}
 	lua_pop(tmpl->L, 1);
+	shared_warm(tmpl->L);
 
 	return 0;
 }
@@ -2430,7 +2459,9 @@ int runner_start_shared(struct test *t, lua_State *S, runner_done_h *doneh,
 	t->doneh = doneh;
 	t->done_arg = arg;
 	t->deadline_ms = clock_mono_ms() + (uint64_t)t->conf->timeout_s * 1000;
-	t->out = mbuf_alloc(512);
+	/* small, grown as points come: a call holds it all its life, and
+	 * most of its points come at its end, from the rules */
+	t->out = mbuf_alloc(128);
 	if (!t->out)
 		return ENOMEM;
 

@@ -946,6 +946,8 @@ static void tx_dispatch(struct uac *uac, const struct sip_msg *msg)
 			tx_response(tx, msg);
 		if (tx && (msg->scode == 401 || msg->scode == 407))
 			tx_reauth(tx, msg);
+		else if (tx && msg->scode >= 200)
+			mem_deref(tx);   /* done: nothing of it is asked again */
 		ack_again(call, msg);
 		return;
 	}

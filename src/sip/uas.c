@@ -494,9 +494,11 @@ static int replay_add(struct uas *uas, const struct sip_msg *msg,
 	rp->tag  = msg->tag;
 	rp->tp   = msg->tp;
 	rp->sock = mem_ref(msg->sock);
-	if (mb)
+	rp->mb   = mb ? wire_sent_ref(mb->buf, mb->end) : NULL;
+	if (!rp->mb && mb) {   /* not on a wire: a copy of its own */
 		(void)mbuf_resize(mb, mb->end);   /* 1 KB as libre made it */
-	rp->mb   = mem_ref(mb);
+		rp->mb = mem_ref(mb);
+	}
 	list_append(&uas->replays, &rp->le, rp);
 	tmr_start(&rp->tmr, ms, replay_tmr_handler, rp);
 

@@ -33,6 +33,8 @@ struct wire_port {
 
 /* The buffer one of siptap's senders is sending (wire_sending) */
 static struct mbuf *sending;
+/* The message last sent on any wire (wire_sent_ref); NULL once gone */
+static const struct wire_msg *last_sent;
 
 
 static void wire_destructor(void *arg)
@@ -48,6 +50,8 @@ static void msg_destructor(void *arg)
 {
 	struct wire_msg *wm = arg;
 
+	if (last_sent == wm)
+		last_sent = NULL;
 	mem_deref(wm->raw);
 	mem_deref(wm->why);
 }
@@ -348,6 +352,28 @@ void wire_sending(struct mbuf *mb)
 }
 
 
+/* The bytes just sent, p..len, as the wire keeps them: a new mbuf on
+ * the wire's buffer, for a sender that keeps them for later copies but
+ * did not make them itself (libre's response of a server transaction,
+ * which the reference UAS keeps as a replay: it was held twice, its own
+ * trimmed copy and the wire's). NULL when they are not the wire's last
+ * sent message. The buffer is never changed or resized. */
+struct mbuf *wire_sent_ref(const uint8_t *p, size_t len)
+{
+	struct mbuf *mb;
+
+	if (!last_sent || !p || last_sent->raw->end != len ||
+	    memcmp(last_sent->raw->buf, p, len))
+		return NULL;
+
+	mb = mbuf_alloc_ref(last_sent->raw);
+	if (mb)
+		mb->pos = 0;
+
+	return mb;
+}
+
+
 /* Why bytes that libre did not decode are no SIP message: the first
  * thing wrong, quoted (see wire_reason), then what the socket's side
  * knew (a connection closed mid-message); libre's own error only when
@@ -446,6 +472,8 @@ static int add(struct wire *wire, enum wire_role role, bool tx,
 	wm->heard    = seen_before(wire, wm, true);
 	wm->seq      = ++wire->count;
 	list_append(&wire->msgl, &wm->le, wm);
+	if (tx)
+		last_sent = wm;
 
 	if (wire->eh && link != WIRE_LINK_DROPPED)
 		wire->eh(wm, wire->arg);

@@ -102,4 +102,5 @@ void wire_mirror(struct wire *wire, const struct sa *remote);
 const char *wire_role_name(enum wire_role role);
 void wire_nodelay(const struct sip_msg *msg);
 void wire_sending(struct mbuf *mb);
+struct mbuf *wire_sent_ref(const uint8_t *p, size_t len);
 int  wire_msg_print(struct re_printf *pf, const struct wire_msg *wm);

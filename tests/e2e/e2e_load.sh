@@ -4,7 +4,8 @@
 #   the reports are there (stats.csv, latency.hist, percentiles.csv,
 #   summary.md); a file that does not load is one failing point;
 # - a rule broken under load (--uas-fault rseq-zero) is a failing rule
-#   point, with the first failing call's subtest and wire log;
+#   point, with the first failing call's subtest and wire log; a checker
+#   that does not load fails every call with its error;
 # - bad values: one line, exit 2; a silent server: calls fail with their
 #   reason and the run ends on time; SIGINT: the report of what ran;
 # - more than the machine or the open-file limit holds: calls not
@@ -83,6 +84,23 @@ else
 fi
 tap_check --version 14 --expect-ok false "$TMP/fault.tap" >/dev/null &&
   pass "the failing run's TAP is valid" || fail "the failing run's TAP does not parse"
+
+# 2b. the rules' checkers that do not load (loaded before the first
+# call since round 6): every call fails with the checker's error, file
+# and line, as when the first call's rules loaded them; reports written
+cp -r "$ROOT/lua" "$TMP/badlib"
+sed -i '1i a checker broken on purpose' "$TMP/badlib/siptap/checkers/dialog.lua"
+load badlib --rate 40 --calls 10 --lua-dir "$TMP/badlib" "${one[@]}" "$flow"
+if [[ $rc -eq 1 ]] &&
+  grep -qE "^# failed calls: 10 x .*$TMP/badlib/siptap/checkers/dialog.lua:1: syntax error" "$TMP/badlib.tap" &&
+  grep -qE '^not ok 1 - reliable 183 with SDP.*: passed in 0 of 10 calls$' "$TMP/badlib.tap" &&
+  grep -q 'calls: 10, passed 0' "$TMP/badlib/summary.md"; then
+  pass "a checker that does not compile: each of 10 calls fails with its file and line"
+else
+  fail "a broken checker under load: exit $rc"
+  show "$TMP/badlib.tap" tap
+  show "$TMP/badlib.err" stderr
+fi
 
 # 3. bad values: one line, exit 2
 for bad in "--rate 0" "--rate -3" "--rate 1e9" "--rate 10 --calls 0" "--rate 10 --workers 0"; do
