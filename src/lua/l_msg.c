@@ -214,31 +214,28 @@ void l_msg_push_body(lua_State *L, const struct wire_msg *wm)
 
 /* The name a header is filed under: its long form (a compact one
  * unfolded), in lower case. Two names mean the same header exactly when
- * they are filed under the same name (msgview_name_eq). */
-static void push_filed(lua_State *L, const char *p, size_t l)
+ * they are filed under the same name (msgview_name_eq). Written to buf;
+ * a longer one to a userdata left on the stack. *lp: its length. */
+enum { FILED_BUF = 64 };
+
+static const char *file_name(lua_State *L, const char *name,
+			     char buf[FILED_BUF], size_t *lp)
 {
-	const struct pl name = {p, l};
-	const char *lng = msgview_long_name(&name);
-	char buf[64];
-	luaL_Buffer b;
-	char *d;
+	const struct pl asked = {name, strlen(name)};
+	const char *lng = msgview_long_name(&asked);
+	const char *p = lng ? lng : name;
+	const size_t l = lng ? strlen(lng) : asked.l;
+	char *d = l <= FILED_BUF ? buf : lua_newuserdatauv(L, l, 0);
 	size_t i;
 
-	if (lng) {
-		p = lng;
-		l = strlen(lng);
-	}
-
-	d = l <= sizeof(buf) ? buf : luaL_buffinitsize(L, &b, l);
 	for (i = 0; i < l; i++) {
 		char c = p[i];
 
 		d[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
 	}
-	if (d == buf)
-		lua_pushlstring(L, buf, l);
-	else
-		luaL_pushresultsize(&b, l);
+	*lp = l;
+
+	return d;
 }
 
 
@@ -314,7 +311,7 @@ static void push_index(lua_State *L, const struct wire_msg *wm)
 
 struct collect {
 	lua_State *L;
-	const char *filed;  /* the name looked for, as push_filed() files it */
+	const char *filed;  /* the name looked for, as file_name() files it */
 	size_t l;
 	unsigned n;         /* its values so far */
 };
@@ -391,11 +388,10 @@ static void push_collected(lua_State *L, const struct wire_msg *wm,
 static void push_values(lua_State *L, int ud, const char *name)
 {
 	const struct wire_msg *wm = msg_get(L, lua_touserdata(L, ud));
-	const struct pl asked = {name, strlen(name)};
-	const char *lng = msgview_long_name(&asked);
-	char buf[64];
-	const char *filed = buf;
-	size_t fl = lng ? strlen(lng) : asked.l, i;
+	char buf[FILED_BUF];
+	const char *filed;
+	size_t fl;
+	int top;
 
 	if (lua_getiuservalue(L, ud, 2) == LUA_TNIL) {
 		lua_pop(L, 1);
@@ -403,26 +399,12 @@ static void push_values(lua_State *L, int ud, const char *name)
 		lua_pushvalue(L, -1);
 		lua_setiuservalue(L, ud, 2);
 	}
+	top = lua_gettop(L);
 
-	/* the name as push_filed() files it: short ones on the C stack */
-	if (fl <= sizeof(buf)) {
-		const char *p = lng ? lng : name;
-
-		for (i = 0; i < fl; i++) {
-			char c = p[i];
-
-			buf[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
-		}
-		lua_pushnil(L);
-	}
-	else {
-		push_filed(L, name, asked.l);
-		filed = lua_tolstring(L, -1, &fl);
-	}
-
-	push_collected(L, wm, -2, filed, fl);
-	lua_replace(L, -3);
-	lua_pop(L, 1);
+	filed = file_name(L, name, buf, &fl);
+	push_collected(L, wm, top, filed, fl);
+	lua_replace(L, top);
+	lua_settop(L, top);
 	if (lua_isboolean(L, -1)) {
 		lua_pop(L, 1);
 		lua_pushnil(L);
