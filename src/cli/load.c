@@ -104,7 +104,7 @@ struct lw {
 	unsigned inprog;
 	bool stopping;
 	struct tmr tick;
-	uint64_t rss_base, peak;
+	uint64_t mem_base, peak;
 	const char *part_dir;
 };
 
@@ -718,18 +718,23 @@ static void call_start(struct lw *w)
 
 /* --- a worker ------------------------------------------------------------ */
 
-static uint64_t rss_bytes(void)
+/* The worker's anonymous resident memory: heap, stacks, Lua. Resident
+ * pages that map files (the code of siptap, libre, Lua, libc; about
+ * 1 MB more of it is touched by a worker's first calls) are shared
+ * with every process that maps them and are no call's memory. */
+static uint64_t anon_bytes(void)
 {
-	unsigned long size = 0, res = 0;
+	unsigned long size = 0, res = 0, shared = 0;
 	FILE *f = fopen("/proc/self/statm", "r");
 
 	if (f) {
-		if (fscanf(f, "%lu %lu", &size, &res) != 2)
-			res = 0;
+		if (fscanf(f, "%lu %lu %lu", &size, &res, &shared) != 3 ||
+		    shared > res)
+			res = shared = 0;
 		(void)fclose(f);
 	}
 
-	return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
+	return (uint64_t)(res - shared) * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
 
@@ -792,8 +797,8 @@ static void tick(void *arg)
 	/* the base of the memory a call: taken once the loop runs (re_main
 	 * allocates and clears its table of events first: 768 KB that no
 	 * call holds, and that was counted as theirs) */
-	if (!w->rss_base)
-		w->rss_base = rss_bytes();
+	if (!w->mem_base)
+		w->mem_base = anon_bytes();
 
 	if (run_interrupted() || (w->stopping && now >= w->stop_at)) {
 		w->rep->interrupted = run_interrupted() != 0;
@@ -836,12 +841,12 @@ static void tick(void *arg)
 			w->stop_at = now + w->conf->timeout_s * 1000 + 500;
 		}
 		if (w->inprog > w->peak) {
-			uint64_t rss = rss_bytes();
+			uint64_t mem = anon_bytes();
 
 			w->peak = w->inprog;
 			w->rep->peak = w->peak;
-			if (rss > w->rss_base && w->peak >= 8)
-				w->rep->mem_per_call = (rss - w->rss_base) /
+			if (mem > w->mem_base && w->peak >= 8)
+				w->rep->mem_per_call = (mem - w->mem_base) /
 					w->peak;
 		}
 	}

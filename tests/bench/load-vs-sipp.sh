@@ -6,11 +6,18 @@
 #           reference UAS, every rule checked on every call);
 #   SIPp:   uac-100rel.xml against uas-183-reliable.xml (tests/peers/sipp).
 # Prints a row per rate, then for each the highest rate held with 0
-# failed calls (and, for siptap, 0 broken rules and the rate reached), the
-# CPU per call (user+system of all processes of the side: siptap's
-# workers; SIPp's UAC and UAS) and siptap's memory per call in progress.
-# Asserts nothing: figures for docs/load.md (targets: rate >= 1.0x SIPp's,
-# CPU/call <= 2x SIPp's, <= 20 KB a call in progress).
+# failed calls (and, for siptap, 0 broken rules and the rate reached) and
+# the CPU per call (user+system of all processes of the side: siptap's
+# workers; SIPp's UAC and UAS); siptap's memory a call in progress at each
+# rate (100 ms holds: at 2000/s a worker has ~125 calls at once, and what
+# every run needs, whatever its calls, weighs in it).
+# Then memory a call in progress for both, the same flow held 2 s before
+# the BYE, at MEMRATE calls/s (env, default 500: 1000 calls at once):
+# the anonymous resident memory (RSS less the pages that map files)
+# grown at the peak over the calls at once; siptap's from its summary,
+# SIPp's from its UAC's and UAS's /proc/PID/statm and its UAC's
+# CurrentCall. Asserts nothing: figures for docs/load.md (targets: rate
+# >= 1.0x SIPp's, CPU/call <= 2x SIPp's, <= 20 KB a call in progress).
 #
 #   tests/bench/load-vs-sipp.sh [build/siptap] [RATES] [DURATION]
 #   e.g. tests/bench/load-vs-sipp.sh build/siptap "250 500 1000 1500" 5
@@ -30,6 +37,10 @@ hz=$(getconf CLK_TCK)
 
 # cpu_s PID: user+system seconds of a live process
 cpu_s() { awk -v hz="$hz" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+# anon_kb PID...: anonymous resident KB of live processes, summed
+pg=$(getconf PAGESIZE)
+anon_kb() { local p; for p; do cat "/proc/$p/statm" 2>/dev/null; done |
+  awk -v pg="$pg" '{ s += ($2 - $3) * pg / 1024 } END { printf "%d", s }'; }
 
 best_siptap=0; cpu_siptap=""; mem_siptap=""
 best_sipp=0; cpu_sipp=""
@@ -92,3 +103,49 @@ printf 'highest rate with 0 failures: siptap %s calls/s (%s ms CPU a call, %s KB
 awk -v a="$best_siptap" -v b="$best_sipp" -v ca="${cpu_siptap:-0}" -v cb="${cpu_sipp:-0}" 'BEGIN {
   if (b > 0) printf "rate: %.2fx SIPp'"'"'s (target >= 1.0x)\n", a / b
   if (cb > 0) printf "CPU a call: %.1fx SIPp'"'"'s (target <= 2x)\n", ca / cb }'
+
+# Memory a call in progress, both sides, calls held 2 s
+MEMRATE="${MEMRATE:-500}"
+sed 's/t:sleep(100)/t:sleep(2000)/' tests/bench/load-183.lua >"$tmp/hold.lua"
+sed 's/<pause milliseconds="100"\/>/<pause milliseconds="2000"\/>/' \
+  tests/peers/sipp/uac-100rel.xml >"$tmp/uac-hold.xml"
+grep -q 'sleep(2000)' "$tmp/hold.lua" && grep -q '"2000"' "$tmp/uac-hold.xml" ||
+  { echo "the 2 s hold could not be set in the copies"; exit 2; }
+"$SIPTAP" load --rate "$MEMRATE" --duration "$DUR" --timeout 10 \
+  --report-dir "$tmp/mem" "$tmp/hold.lua" >"$tmp/mem.tap" 2>"$tmp/mem.err"
+msum="$tmp/mem/summary.md"
+s_mem=$(sed -n 's/.*memory: \([0-9]*\) bytes.*/\1/p' "$msum" | awk '{ printf "%.1f", $1 / 1024 }')
+s_peak=$(sed -n 's/.*(peak \([0-9]*\) at once).*/\1/p' "$msum")
+s_fail=$(sed -n 's/.*passed [0-9]*, failed \([0-9]*\);.*/\1/p' "$msum")
+
+port=$(free_port)
+sipp -sf tests/peers/sipp/uas-183-reliable.xml -i 127.0.0.1 -p "$port" \
+  -ci 127.0.0.1 -cp "$(free_port)" -nostdin >/dev/null 2>&1 </dev/null &
+uas_pid=$!
+for _ in $(seq 1 50); do ss -Hlnu "sport = :$port" | grep -q . && break; sleep 0.1; done
+calls=$(awk -v r="$MEMRATE" -v d="$DUR" 'BEGIN { printf "%d", r * d }')
+sipp "127.0.0.1:$port" -sf "$tmp/uac-hold.xml" -i 127.0.0.1 \
+  -p "$(free_port)" -ci 127.0.0.1 -cp "$(free_port)" -r "$MEMRATE" -m "$calls" \
+  -l 100000 -timeout $((DUR + 30))s -nostdin -trace_stat -fd 1 \
+  -stf "$tmp/pmem.csv" >"$tmp/pmem.out" 2>&1 </dev/null &
+uac_pid=$!
+(sleep $((DUR + 40)); kill "$uac_pid" 2>/dev/null) &
+dog=$!
+base=$(anon_kb "$uac_pid" "$uas_pid"); top=$base
+while kill -0 "$uac_pid" 2>/dev/null; do
+  now=$(anon_kb "$uac_pid" "$uas_pid")
+  ((now > top)) && top=$now
+  sleep 0.1
+done
+wait "$uac_pid"; prc=$?
+kill "$dog" 2>/dev/null
+kill "$uas_pid" 2>/dev/null; wait "$uas_pid" 2>/dev/null; uas_pid=""
+# the CurrentCall column of SIPp's statistics, its highest value
+p_peak=$(awk -F';' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "CurrentCall") c = i; next }
+  c && $c + 0 > m { m = $c + 0 } END { print m + 0 }' "$tmp/pmem.csv")
+p_mem=$(awk -v a="$top" -v b="$base" -v n="$p_peak" 'BEGIN { if (n > 0) printf "%.1f", (a - b) / n; else print "?" }')
+echo
+echo "memory a call in progress, calls held 2 s, $MEMRATE calls/s for $DUR s (anonymous memory grown at the peak):"
+printf '  siptap: %s KB a call (%s at once, %s failed)\n' "${s_mem:-?}" "${s_peak:-?}" "${s_fail:-?}"
+printf '  SIPp:   %s KB a call (%s at once, UAC and UAS; exit %s)\n' "$p_mem" "$p_peak" "$prc"
+awk -v m="${s_mem:-0}" 'BEGIN { if (m > 0) printf "memory a call: %.1f KB (target <= 20 KB)\n", m }'
