@@ -78,9 +78,12 @@ for r in $RATES; do
   # SIPp's own -timeout did not always end an overloaded UAC here
   (sleep $((DUR + 40)); kill "$uac_pid" 2>/dev/null) &
   dog=$!
+  # an ended UAC stays a zombie until `wait`: its stat then has all of
+  # its CPU, the last 0.2 s included
   uac_cpu=0
   while kill -0 "$uac_pid" 2>/dev/null; do
     uac_cpu=$(cpu_s "$uac_pid" 2>/dev/null || echo "$uac_cpu")
+    [[ "$(awk '{ print $3 }' "/proc/$uac_pid/stat" 2>/dev/null)" == Z ]] && break
     sleep 0.2
   done
   wait "$uac_pid"; prc=$?
