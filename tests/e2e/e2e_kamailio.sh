@@ -23,7 +23,22 @@ uas_port=$((kam_port + 1))
 run_dir="$TMP/kamailio"
 mkdir -p "$run_dir"
 stop_kamailio() { sh "$ROOT/tests/peers/kamailio/kamailio.sh" stop "$run_dir" >/dev/null 2>&1 || true; }
-trap 'stop_kamailio; rm -rf "$TMP"' EXIT
+# on the way out, also the runs still going in the background and their
+# Kamailios (each in a folder of $TMP)
+stop_all() {
+  local j d
+  for j in $(jobs -p); do   # a run's subshell, its timeout, its siptap
+    pkill -P "$(pgrep -P "$j" | head -n 1)" 2>/dev/null || true
+    pkill -P "$j" 2>/dev/null || true
+    kill "$j" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+  for d in "$TMP"/*/; do
+    [[ -e "$d/kamailio.pid" || -e "$d/kamailio.cfg" ]] &&
+      sh "$ROOT/tests/peers/kamailio/kamailio.sh" stop "$d" >/dev/null 2>&1 || true
+  done
+}
+trap 'stop_kamailio; stop_all; rm -rf "$TMP"' EXIT
 
 if sh "$ROOT/tests/peers/kamailio/kamailio.sh" start "$run_dir" "$kam_port" >"$TMP/kam.start" 2>&1; then
   pass "kamailio started on 127.0.0.1:$kam_port (pid $(tail -n 1 "$TMP/kam.start"))"
@@ -33,13 +48,43 @@ else
   e2e_abort "kamailio did not start"
 fi
 
+# taken_ports: the ports this script handed out (free_port picks at
+# random and reserves nothing: runs started at once must not share one)
+taken_ports=" $kam_port $uas_port "
+# own_port: sets port to a free port (and the next, for a Kamailio's
+# UAS) no run of this script was given (in this shell: not in $(...))
+own_port() {
+  local p
+  for _ in $(seq 1 50); do
+    p=$(free_port) || return 1
+    [[ "$taken_ports" == *" $p "* || "$taken_ports" == *" $((p + 1)) "* ||
+       "$taken_ports" == *" $((p - 1)) "* ]] && continue
+    taken_ports+="$p $((p + 1)) "
+    port=$p
+    return 0
+  done
+  return 1
+}
+
+# The whole suite over UDP and over TCP, both at once through the same
+# Kamailio (each run waits on its timers far more than it computes: one
+# at a time took twice as long), each to a UAS on a port of its own
+own_port || e2e_abort "no free port"
+tcp_uas_port=$port
+for tp in udp tcp; do
+  proxy="sip:127.0.0.1:$kam_port" up=$uas_port
+  [[ $tp == tcp ]] && proxy="$proxy;transport=tcp" up=$tcp_uas_port
+  ( siptap_run "$TMP/$tp.tap" "$TMP/$tp.err" run --t1 50 \
+      --proxy "$proxy" --uas-listen "127.0.0.1:$up" \
+      --todo tests/peers/kamailio/findings.txt \
+      --report-dir "$TMP/r-$tp" scenarios
+    echo "$rc" >"$TMP/$tp.rc" ) &
+done
+wait
 for tp in udp tcp; do
   proxy="sip:127.0.0.1:$kam_port"
   [[ $tp == tcp ]] && proxy="$proxy;transport=tcp"
-  siptap_run "$TMP/$tp.tap" "$TMP/$tp.err" run --t1 50 \
-    --proxy "$proxy" --uas-listen "127.0.0.1:$uas_port" \
-    --todo tests/peers/kamailio/findings.txt \
-    --report-dir "$TMP/r-$tp" scenarios
+  rc=$(cat "$TMP/$tp.rc" 2>/dev/null || echo 99)
   if [[ $rc -eq 0 ]]; then
     pass "$tp: the suite passes through Kamailio ($(tail -n 1 "$TMP/$tp.err"))"
   else
@@ -102,21 +147,36 @@ done
 stop_kamailio
 
 # kam_run NAME DEFINES FILTER...: siptap through a Kamailio started with
-# the defines (a+b: -A a -A b), the TAP in $TMP/NAME.tap
+# the defines (a+b: -A a -A b), the TAP in $TMP/NAME.tap, its exit
+# status in $TMP/NAME.rc (99: Kamailio did not start). Runs in the
+# background, up to three at once, each with its own Kamailio and ports:
+# kam_result NAME waits for it and sets bdir and rc.
 kam_run() {
-  local name=$1 defines=$2 d args=()
+  local name=$1 defines=$2 d args=() port
   shift 2
   for d in ${defines//+/ }; do args+=(-A "$d"); done
-  port=$(free_port) || e2e_abort "no free port"
-  bdir="$TMP/$name"
-  mkdir -p "$bdir"
-  if ! sh "$ROOT/tests/peers/kamailio/kamailio.sh" start "$bdir" "$port" "${args[@]}" >"$bdir.start" 2>&1; then
-    fail "$name: kamailio did not start"; show "$bdir.start"; return 1
+  own_port || e2e_abort "no free port"
+  while (($(jobs -pr | wc -l) >= 3)); do wait -n || true; done
+  (
+    bdir="$TMP/$name"
+    mkdir -p "$bdir"
+    if ! sh "$ROOT/tests/peers/kamailio/kamailio.sh" start "$bdir" "$port" "${args[@]}" >"$bdir.start" 2>&1; then
+      echo 99 >"$bdir.rc"; exit 0
+    fi
+    siptap_run "$bdir.tap" "$bdir.err" run --t1 50 --timeout 3 \
+      --proxy "sip:127.0.0.1:$port" --uas-listen "127.0.0.1:$((port + 1))" \
+      --report-dir "$bdir.r" "$@" scenarios/flows
+    sh "$ROOT/tests/peers/kamailio/kamailio.sh" stop "$bdir" >/dev/null 2>&1 || true
+    echo "$rc" >"$bdir.rc"
+  ) &
+}
+kam_result() {
+  bdir="$TMP/$1"
+  while [[ ! -e "$bdir.rc" ]] && (($(jobs -pr | wc -l) > 0)); do wait -n || true; done
+  rc=$(cat "$bdir.rc" 2>/dev/null || echo 99)
+  if [[ $rc -eq 99 && ! -e "$bdir.tap" ]]; then
+    fail "$1: kamailio did not start"; show "$bdir.start"; return 1
   fi
-  siptap_run "$bdir.tap" "$bdir.err" run --t1 50 --timeout 3 \
-    --proxy "sip:127.0.0.1:$port" --uas-listen "127.0.0.1:$((port + 1))" \
-    --report-dir "$bdir.r" "$@" scenarios/flows
-  sh "$ROOT/tests/peers/kamailio/kamailio.sh" stop "$bdir" >/dev/null 2>&1 || true
 }
 flows=(--filter "180 Ringing, unreliable" --filter "reliable 183 with SDP, PRACK")
 
@@ -128,8 +188,14 @@ breaks=(BREAK_DROP_18X:PX-FWD-1 BREAK_DROP_180:PX-FWD-1
   BREAK_STRIP_REQUIRE:PX-REQ-1 BREAK_NO_RACK:PX-REQ-2
   TOPOH+BREAK_SDP:PX-HDR-1 TOPOH+BREAK_STRIP_REQUIRE:PX-REQ-1)
 for b in "${breaks[@]}"; do
+  define=${b%%:*}
+  kam_run "$define" "$define" "${flows[@]}"
+done
+kam_run topoh TOPOH "${flows[@]}" --filter "reject with 486"
+kam_run topoh-from TOPOH+BREAK_FROM_TAG "${flows[@]}"
+for b in "${breaks[@]}"; do
   define=${b%%:*} rule=${b##*:}
-  kam_run "$define" "$define" "${flows[@]}" || continue
+  kam_result "$define" || continue
   if grep -qE "^    not ok [0-9]+ - $rule " "$bdir.tap"; then
     pass "$define: $rule fails against a proxy that breaks it"
   else
@@ -146,7 +212,7 @@ done
 
 # Topology hiding: Call-ID, Via, Contact, Record-Route masked; the legs
 # are matched by the From tag and every rule passes
-kam_run topoh TOPOH "${flows[@]}" --filter "reject with 486"
+kam_result topoh
 if [[ $rc -eq 0 ]] && grep -qE '^    ok [0-9]+ - PX-HDR-1 .*\([1-9][0-9]* checked\)$' "$bdir.tap"; then
   pass "topoh: the legs are matched, the PX rules run and pass"
 else
@@ -156,7 +222,7 @@ fi
 
 # ... and with the From tag changed too nothing marks the call: the PX
 # rules are SKIP points with the reason, none passes or fails
-kam_run topoh-from TOPOH+BREAK_FROM_TAG "${flows[@]}"
+kam_result topoh-from
 n=$(grep -cE '^    ok [0-9]+ - PX-[A-Z0-9]+-[0-9]+ .*# SKIP the two legs could not be matched' "$bdir.tap" || true)
 if [[ $n -ge 14 ]] && ! grep -qE '^    (not )?ok [0-9]+ - PX-[^#]*$' "$bdir.tap"; then
   pass "topoh, From tag changed: the PX rules are $n SKIP points with the reason"
