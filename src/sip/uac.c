@@ -110,6 +110,7 @@ struct uac_call {
 struct dialog {
 	struct pl totag;
 	struct pl ruri;            /* the remote Contact */
+	struct uri uri;            /* the same, decoded (sip_addr_decode) */
 	struct pl routev[MAX_ROUTES];
 	size_t routec;
 };
@@ -403,19 +404,13 @@ static int laddr_get(const struct uac_call *call, struct sa *laddr)
 
 /* Where a request to uri goes: host and port of the URI (numeric hosts
  * only: siptap resolves nothing) and its transport parameter. */
-static int next_hop(const struct pl *uri_pl, struct sa *dst,
-		    enum sip_transp *tp)
+static int uri_hop(const struct uri *uri, struct sa *dst,
+		   enum sip_transp *tp)
 {
-	struct uri uri;
-	struct pl pl = *uri_pl, val;
-	int err;
-
-	err = uri_decode(&uri, &pl);
-	if (err)
-		return err;
+	struct pl val;
 
 	*tp = SIP_TRANSP_UDP;
-	if (!msg_param_decode(&uri.params, "transport", &val)) {
+	if (!msg_param_decode(&uri->params, "transport", &val)) {
 		if (!pl_strcasecmp(&val, "tcp"))
 			*tp = SIP_TRANSP_TCP;
 		else if (!pl_strcasecmp(&val, "tls"))
@@ -426,8 +421,23 @@ static int next_hop(const struct pl *uri_pl, struct sa *dst,
 			*tp = SIP_TRANSP_WSS;
 	}
 
-	return sa_set(dst, &uri.host,
-		      uri.port ? uri.port : sip_transp_port(*tp, 0));
+	return sa_set(dst, &uri->host,
+		      uri->port ? uri->port : sip_transp_port(*tp, 0));
+}
+
+
+static int next_hop(const struct pl *uri_pl, struct sa *dst,
+		    enum sip_transp *tp)
+{
+	struct uri uri;
+	struct pl pl = *uri_pl;
+	int err;
+
+	err = uri_decode(&uri, &pl);
+	if (err)
+		return err;
+
+	return uri_hop(&uri, dst, tp);
 }
 
 
@@ -1361,6 +1371,7 @@ static int dialog_from(struct dialog *d, const struct sip_msg *resp)
 
 	d->totag = resp->to.tag;
 	d->ruri  = addr.auri;
+	d->uri   = addr.uri;
 	(void)sip_msg_hdr_apply(resp, true, SIP_HDR_RECORD_ROUTE,
 				collect_route, d);
 	for (i = 0; i < d->routec / 2; i++) {
@@ -1396,7 +1407,9 @@ static int dialog_request(struct uac_call *call, const struct sip_msg *resp,
 		tp  = call->uac->tp;
 	}
 	else {
-		err = next_hop(d.routec ? &d.routev[0] : &d.ruri, &dst, &tp);
+		/* the Contact's URI as dialog_from() decoded it */
+		err = d.routec ? next_hop(&d.routev[0], &dst, &tp)
+			: uri_hop(&d.uri, &dst, &tp);
 		if (err)
 			return err;
 	}
