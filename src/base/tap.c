@@ -141,7 +141,8 @@ int tap_point(struct mbuf *mb, unsigned level, bool ok, unsigned num,
 	}
 
 	err  = indent(mb, level);
-	err |= mbuf_printf(mb, "%sok %u", ok ? "" : "not ", num);
+	err |= text_put(mb, ok ? "ok " : "not ok ", NULL);
+	err |= text_put_u32(mb, num);
 	if (!err && desc && *desc) {
 		err  = mbuf_write_str(mb, " - ");
 		err |= print_text(mb, desc, true);

@@ -6,6 +6,7 @@
  * so every report writer prints through text_escape() with its own map
  * of the few ASCII characters its format reserves.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <re.h>
@@ -130,11 +131,18 @@ int text_escape(struct re_printf *pf, const struct text_esc *esc,
 
 	while (p < end && !err) {
 		const uint8_t c = *p;
-		const char *rep = c < 0x80 && esc->map ? esc->map[c] : NULL;
+		const char *rep;
 		const char *fmt = NULL;
 		unsigned v = c;         /* what fmt prints */
 		size_t n = 1;
 
+		/* most bytes: printable ASCII the format keeps (a report
+		 * line is written for each point of every call) */
+		if (c >= 0x20 && c < 0x7f && (!esc->map || !esc->map[c])) {
+			++p;
+			continue;
+		}
+		rep = c < 0x80 && esc->map ? esc->map[c] : NULL;
 		if (c >= 0x80) {
 			n = report_char_len(p, (size_t)(end - p));
 			if (!n) {
@@ -260,3 +268,41 @@ static const char *const md_map[128] = {
 /* Markdown list items, headings and table cells: one line, and no
  * column bar that would split a cell. */
 const struct text_esc text_esc_md = {md_map, "\\x%02x", "\\x%02x"};
+
+
+int text_put(struct mbuf *mb, ...)
+{
+	const char *s;
+	va_list ap;
+	int err = 0;
+
+	va_start(ap, mb);
+	while ((s = va_arg(ap, const char *)))
+		err |= mbuf_write_mem(mb, (const uint8_t *)s, strlen(s));
+	va_end(ap);
+
+	return err;
+}
+
+
+int text_put_pl(struct mbuf *mb, const struct pl *pl)
+{
+	if (!pl || !pl->l)
+		return 0;
+
+	return mbuf_write_mem(mb, (const uint8_t *)pl->p, pl->l);
+}
+
+
+int text_put_u32(struct mbuf *mb, uint32_t v)
+{
+	char buf[10];
+	size_t i = sizeof(buf);
+
+	do {
+		buf[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+
+	return mbuf_write_mem(mb, (const uint8_t *)buf + i, sizeof(buf) - i);
+}

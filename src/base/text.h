@@ -11,6 +11,7 @@
 
 struct re_printf;
 struct mbuf;
+struct pl;
 
 /** Longest error text text_check() writes, with its NUL */
 enum { TEXT_ERRSZ = 128 };
@@ -46,3 +47,12 @@ int text_file(FILE *f, const struct text_esc *esc, const char *s,
 	      size_t len);
 const char *text_snprint(char *buf, size_t sz, const struct text_esc *esc,
 			 const char *s, size_t len);
+
+/* A message's fixed parts, written without a format to parse (an
+ * mbuf_printf() is about a thousand instructions, most of it the
+ * format): text_put() writes the C strings that follow mb, up to a
+ * NULL; text_put_pl() a pl, nothing when it is empty; text_put_u32()
+ * a number in decimal. */
+int text_put(struct mbuf *mb, ...);
+int text_put_pl(struct mbuf *mb, const struct pl *pl);
+int text_put_u32(struct mbuf *mb, uint32_t v);

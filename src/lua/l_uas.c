@@ -534,6 +534,9 @@ static void get_sdh_options(lua_State *L, int tbl, struct lopts *o)
 	if (!lua_istable(L, s))
 		luaL_error(L, "%s: sessionDescriptionHandlerOptions must be a "
 			   "table, got %s", o->fn, luaL_typename(L, s));
+	/* its getters leave up to 13 values and take 4 more for a while;
+	 * what follows read_options() (push_sdp) has its own check */
+	luaL_checkstack(L, 20, SDHO);
 	sdh_check(L, o, s, "", known);
 	o->sdh_given = true;
 
@@ -632,8 +635,12 @@ static void read_options(lua_State *L, int tbl, struct lopts *o)
 			   luaL_typename(L, tbl));
 
 	l_check_options(L, tbl, o->fn, known);
-	/* the getters leave their values on the stack: room for them all */
-	luaL_checkstack(L, 48, "options");
+	/* the getters leave their values on the stack (their strings stay
+	 * referenced): the options but sessionDescriptionHandlerOptions
+	 * leave at most 8 and take 3 more for a while, within the 20 slots
+	 * a C function has. Asking for 48 grew the coroutine's stack to
+	 * twice its 40 slots whatever the scenario did after */
+	luaL_checkstack(L, 12, "options");
 	get_status(L, tbl, o);
 	o->p.reason = get_string(L, tbl, o->fn, "reasonPhrase");
 	get_headers(L, tbl, o);
@@ -839,6 +846,9 @@ static void push_sdp(lua_State *L, struct uas_call *call,
 	char *s = NULL;
 	int remote;
 
+	/* the offer, the SDP made, a modifier and its two arguments, an
+	 * error's text: after the options' values (read_options) */
+	luaL_checkstack(L, 8, "SDP");
 	if (prev && !uas_fault(uas, FAULT_ANSWER_CHANGES)) {
 		push_repeat(L, o, prev, prev_len);
 		return;

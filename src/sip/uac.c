@@ -13,6 +13,7 @@
 #include "ws.h"
 #include "sdp.h"
 #include "okretx.h"
+#include "text.h"
 
 
 enum { MAX_ROUTES = 16 };
@@ -37,6 +38,8 @@ struct uac {
 	char *password;
 	char nonce[128];         /* the last nonce answered, and its nc  */
 	uint32_t nc;
+	struct sa laddr;         /* the last local address printed, and */
+	char laddr_txt[64];      /* its text (laddr_put)                 */
 };
 
 /* A WebSocket client's REGISTER, as an edge proxy keeps it: its AOR's
@@ -107,6 +110,7 @@ struct uac_call {
 struct dialog {
 	struct pl totag;
 	struct pl ruri;            /* the remote Contact */
+	struct uri uri;            /* the same, decoded (sip_addr_decode) */
 	struct pl routev[MAX_ROUTES];
 	size_t routec;
 };
@@ -400,19 +404,13 @@ static int laddr_get(const struct uac_call *call, struct sa *laddr)
 
 /* Where a request to uri goes: host and port of the URI (numeric hosts
  * only: siptap resolves nothing) and its transport parameter. */
-static int next_hop(const struct pl *uri_pl, struct sa *dst,
-		    enum sip_transp *tp)
+static int uri_hop(const struct uri *uri, struct sa *dst,
+		   enum sip_transp *tp)
 {
-	struct uri uri;
-	struct pl pl = *uri_pl, val;
-	int err;
-
-	err = uri_decode(&uri, &pl);
-	if (err)
-		return err;
+	struct pl val;
 
 	*tp = SIP_TRANSP_UDP;
-	if (!msg_param_decode(&uri.params, "transport", &val)) {
+	if (!msg_param_decode(&uri->params, "transport", &val)) {
 		if (!pl_strcasecmp(&val, "tcp"))
 			*tp = SIP_TRANSP_TCP;
 		else if (!pl_strcasecmp(&val, "tls"))
@@ -423,8 +421,23 @@ static int next_hop(const struct pl *uri_pl, struct sa *dst,
 			*tp = SIP_TRANSP_WSS;
 	}
 
-	return sa_set(dst, &uri.host,
-		      uri.port ? uri.port : sip_transp_port(*tp, 0));
+	return sa_set(dst, &uri->host,
+		      uri->port ? uri->port : sip_transp_port(*tp, 0));
+}
+
+
+static int next_hop(const struct pl *uri_pl, struct sa *dst,
+		    enum sip_transp *tp)
+{
+	struct uri uri;
+	struct pl pl = *uri_pl;
+	int err;
+
+	err = uri_decode(&uri, &pl);
+	if (err)
+		return err;
+
+	return uri_hop(&uri, dst, tp);
 }
 
 
@@ -996,18 +1009,39 @@ void uac_set_t1(struct uac *uac, uint32_t t1)
 }
 
 
-static int print_via(struct mbuf *mb, const struct uac_call *call,
-		     enum sip_transp tp, const char *branch)
+/* The local address as %J prints it ("[::1]:5060"), made once for
+ * each address: a call's Via and Contact headers print the same one,
+ * and inet_ntop() is an sprintf(). */
+static int laddr_put(struct mbuf *mb, const struct uac_call *call)
 {
+	struct uac *uac = call->uac;
 	struct sa laddr;
 	int err;
 
 	err = laddr_get(call, &laddr);
 	if (err)
 		return err;
+	if (!uac->laddr_txt[0] || !sa_cmp(&laddr, &uac->laddr, SA_ALL)) {
+		uac->laddr = laddr;
+		if (re_snprintf(uac->laddr_txt, sizeof(uac->laddr_txt), "%J",
+				&laddr) < 0)
+			uac->laddr_txt[0] = '\0';
+	}
 
-	return mbuf_printf(mb, "Via: SIP/2.0/%s %J;branch=%s;rport\r\n",
-			   sip_transp_name(tp), &laddr, branch);
+	return text_put(mb, uac->laddr_txt, NULL);
+}
+
+
+static int print_via(struct mbuf *mb, const struct uac_call *call,
+		     enum sip_transp tp, const char *branch)
+{
+	int err;
+
+	err  = text_put(mb, "Via: SIP/2.0/", sip_transp_name(tp), " ", NULL);
+	err |= laddr_put(mb, call);
+	err |= text_put(mb, ";branch=", branch, ";rport\r\n", NULL);
+
+	return err;
 }
 
 
@@ -1019,12 +1053,14 @@ static int print_body(struct mbuf *mb, const char *const *xhdrv,
 	int err = 0;
 
 	for (i = 0; i < xhdrc; i++)
-		err |= mbuf_printf(mb, "%s\r\n", xhdrv[i]);
+		err |= text_put(mb, xhdrv[i], "\r\n", NULL);
 	if (body)
-		err |= mbuf_printf(mb, "Content-Type: %s\r\n",
-				   ctype ? ctype : "application/sdp");
-	err |= mbuf_printf(mb, "Content-Length: %zu\r\n\r\n",
-			   body ? blen : 0);
+		err |= text_put(mb, "Content-Type: ",
+				ctype ? ctype : "application/sdp", "\r\n",
+				NULL);
+	err |= text_put(mb, "Content-Length: ", NULL);
+	err |= text_put_u32(mb, body ? (uint32_t)blen : 0);
+	err |= text_put(mb, "\r\n\r\n", NULL);
 	if (body)
 		err |= mbuf_write_mem(mb, (const uint8_t *)body, blen);
 
@@ -1034,16 +1070,14 @@ static int print_body(struct mbuf *mb, const char *const *xhdrv,
 
 static int print_contact(struct mbuf *mb, const struct uac_call *call)
 {
-	struct sa laddr;
 	int err;
 
-	err = laddr_get(call, &laddr);
-	if (err)
-		return err;
-
+	err  = text_put(mb, "Contact: <sip:uac@", NULL);
+	err |= laddr_put(mb, call);
 	/* sip_transp_param(): ";transport=tcp", or "" for UDP */
-	return mbuf_printf(mb, "Contact: <sip:uac@%J%s>\r\n", &laddr,
-			   sip_transp_param(call->tp));
+	err |= text_put(mb, sip_transp_param(call->tp), ">\r\n", NULL);
+
+	return err;
 }
 
 
@@ -1189,20 +1223,21 @@ int uac_invite(struct uac_call **callp, struct uac *uac,
 		goto out;
 	}
 
-	err  = mbuf_printf(mb, "INVITE %s SIP/2.0\r\n", call->ruri);
+	err  = text_put(mb, "INVITE ", call->ruri, " SIP/2.0\r\n", NULL);
 	err |= print_via(mb, call, call->tp, call->branch);
-	err |= mbuf_printf(mb, "Max-Forwards: 70\r\n"
-			   "From: <%s>;tag=%s\r\nTo: <%s>%s%s\r\n"
-			   "Call-ID: %s\r\nCSeq: %u INVITE\r\n",
-			   call->from, call->ftag, call->to,
-			   call->to_tag ? ";tag=" : "",
-			   call->to_tag ? call->to_tag : "", call->callid,
-			   call->cseq);
+	err |= text_put(mb, "Max-Forwards: 70\r\nFrom: <", call->from,
+			">;tag=", call->ftag, "\r\nTo: <", call->to, ">",
+			call->to_tag ? ";tag=" : "",
+			call->to_tag ? call->to_tag : "", "\r\nCall-ID: ",
+			call->callid, "\r\nCSeq: ", NULL);
+	err |= text_put_u32(mb, call->cseq);
+	err |= text_put(mb, " INVITE\r\n", NULL);
 	err |= print_contact(mb, call);
 	if (o->supported)
-		err |= mbuf_printf(mb, "Supported: %s\r\n", o->supported);
+		err |= text_put(mb, "Supported: ", o->supported, "\r\n",
+				NULL);
 	if (o->require)
-		err |= mbuf_printf(mb, "Require: %s\r\n", o->require);
+		err |= text_put(mb, "Require: ", o->require, "\r\n", NULL);
 	err |= print_body(mb, o->xhdrv, o->xhdrc, o->ctype, o->body,
 			  o->body_len);
 	if (err)
@@ -1336,6 +1371,7 @@ static int dialog_from(struct dialog *d, const struct sip_msg *resp)
 
 	d->totag = resp->to.tag;
 	d->ruri  = addr.auri;
+	d->uri   = addr.uri;
 	(void)sip_msg_hdr_apply(resp, true, SIP_HDR_RECORD_ROUTE,
 				collect_route, d);
 	for (i = 0; i < d->routec / 2; i++) {
@@ -1371,7 +1407,9 @@ static int dialog_request(struct uac_call *call, const struct sip_msg *resp,
 		tp  = call->uac->tp;
 	}
 	else {
-		err = next_hop(d.routec ? &d.routev[0] : &d.ruri, &dst, &tp);
+		/* the Contact's URI as dialog_from() decoded it */
+		err = d.routec ? next_hop(&d.routev[0], &dst, &tp)
+			: uri_hop(&d.uri, &dst, &tp);
 		if (err)
 			return err;
 	}
@@ -1381,17 +1419,25 @@ static int dialog_request(struct uac_call *call, const struct sip_msg *resp,
 		return ENOMEM;
 
 	rand_token(branch, sizeof(branch), "z9hG4bK");
-	err  = mbuf_printf(mb, "%s %r SIP/2.0\r\n", met, &d.ruri);
+	err  = text_put(mb, met, " ", NULL);
+	err |= text_put_pl(mb, &d.ruri);
+	err |= text_put(mb, " SIP/2.0\r\n", NULL);
 	err |= print_via(mb, call, tp, branch);
-	err |= mbuf_printf(mb, "Max-Forwards: 70\r\n");
-	for (i = 0; i < d.routec; i++)
-		err |= mbuf_printf(mb, "Route: <%r>\r\n", &d.routev[i]);
-	err |= mbuf_printf(mb, "From: <%s>;tag=%s\r\nTo: <%s>;tag=%r\r\n"
-			   "Call-ID: %s\r\nCSeq: %u %s\r\n",
-			   call->from, call->ftag, call->to, &d.totag,
-			   call->callid, cseq, met);
+	err |= text_put(mb, "Max-Forwards: 70\r\n", NULL);
+	for (i = 0; i < d.routec; i++) {
+		err |= text_put(mb, "Route: <", NULL);
+		err |= text_put_pl(mb, &d.routev[i]);
+		err |= text_put(mb, ">\r\n", NULL);
+	}
+	err |= text_put(mb, "From: <", call->from, ">;tag=", call->ftag,
+			"\r\nTo: <", call->to, ">;tag=", NULL);
+	err |= text_put_pl(mb, &d.totag);
+	err |= text_put(mb, "\r\nCall-ID: ", call->callid, "\r\nCSeq: ",
+			NULL);
+	err |= text_put_u32(mb, cseq);
+	err |= text_put(mb, " ", met, "\r\n", NULL);
 	if (rack)
-		err |= mbuf_printf(mb, "RAck: %s\r\n", rack);
+		err |= text_put(mb, "RAck: ", rack, "\r\n", NULL);
 	if (!strcmp(met, "UPDATE") || !strcmp(met, "INVITE"))
 		err |= print_contact(mb, call);   /* target refreshes */
 	if (o)

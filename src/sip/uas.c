@@ -20,6 +20,7 @@
 #include "fault.h"
 #include "uas.h"
 #include "ws.h"
+#include "text.h"
 #include "wire.h"
 #include "sizes.h"
 #include "okretx.h"
@@ -275,7 +276,10 @@ static bool print_hdr(const struct sip_hdr *hdr, const struct sip_msg *msg,
 {
 	struct mbuf *mb = arg;
 
-	(void)mbuf_printf(mb, "%r: %r\r\n", &hdr->name, &hdr->val);
+	(void)text_put_pl(mb, &hdr->name);
+	(void)text_put(mb, ": ", NULL);
+	(void)text_put_pl(mb, &hdr->val);
+	(void)text_put(mb, "\r\n", NULL);
 
 	return false;
 }
@@ -322,7 +326,10 @@ static int print_head(struct mbuf *mb, const struct uas_call *call,
 	if (!inv)
 		return ENOMEM;
 
-	err  = mbuf_printf(mb, "SIP/2.0 %u %s\r\n", scode, reason);
+	err  = text_put(mb, "SIP/2.0 ", NULL);
+	err |= text_put_u32(mb, scode);
+	/* no reason (a noAnswerTimeout's 480): none, as "%s" printed it */
+	err |= text_put(mb, " ", reason ? reason : "", "\r\n", NULL);
 	if (FAULT(call, VIA_DROPPED))
 		(void)print_hdr(sip_msg_hdr(inv, SIP_HDR_VIA), inv, mb);
 	else
@@ -330,15 +337,21 @@ static int print_head(struct mbuf *mb, const struct uas_call *call,
 	if (scode > 100 && scode < 300 && !FAULT(call, NO_RECORD_ROUTE))
 		(void)sip_msg_hdr_apply(inv, true, SIP_HDR_RECORD_ROUTE,
 					print_hdr, mb);
-	err |= mbuf_printf(mb, "From: %r\r\n", &inv->from.val);
-	err |= mbuf_printf(mb, "To: %r", &inv->to.val);
+	err |= text_put(mb, "From: ", NULL);
+	err |= text_put_pl(mb, &inv->from.val);
+	err |= text_put(mb, "\r\nTo: ", NULL);
+	err |= text_put_pl(mb, &inv->to.val);
 	if (scode > 100 && !pl_isset(&inv->to.tag) && !FAULT(call, NO_TO_TAG))
-		err |= mbuf_printf(mb, ";tag=%s%s", call->totag,
-				   scode >= 200 && FAULT(call, NEW_TAG_FINAL)
-				   ? "f" : "");
-	err |= mbuf_printf(mb, "\r\nCall-ID: %r\r\n", &inv->callid);
-	err |= mbuf_printf(mb, "CSeq: %u %r\r\n", inv->cseq.num,
-			   &inv->cseq.met);
+		err |= text_put(mb, ";tag=", call->totag,
+				scode >= 200 && FAULT(call, NEW_TAG_FINAL)
+				? "f" : "", NULL);
+	err |= text_put(mb, "\r\nCall-ID: ", NULL);
+	err |= text_put_pl(mb, &inv->callid);
+	err |= text_put(mb, "\r\nCSeq: ", NULL);
+	err |= text_put_u32(mb, inv->cseq.num);
+	err |= text_put(mb, " ", NULL);
+	err |= text_put_pl(mb, &inv->cseq.met);
+	err |= text_put(mb, "\r\n", NULL);
 
 	ts = sip_msg_hdr(inv, SIP_HDR_TIMESTAMP);
 	if (scode == 100 && ts && !FAULT(call, TRYING_RELIABLE))
@@ -370,6 +383,18 @@ unsigned uas_own_hdrs(uint16_t scode, bool reliable, bool body)
 }
 
 
+static int print_clen(struct mbuf *mb, size_t n)
+{
+	int err;
+
+	err  = text_put(mb, "Content-Length: ", NULL);
+	err |= text_put_u32(mb, (uint32_t)n);
+	err |= text_put(mb, "\r\n", NULL);
+
+	return err;
+}
+
+
 static int print_tail(struct mbuf *mb, const struct uas_call *call,
 		      const char *const *xhdrv, size_t xhdrc,
 		      const char *ctype, const char *body, size_t blen)
@@ -380,19 +405,19 @@ static int print_tail(struct mbuf *mb, const struct uas_call *call,
 	if (xhdrc && FAULT(call, EXTRA_HEADER_DROPPED))
 		--xhdrc;
 	for (i = 0; i < xhdrc; i++) {
-		err |= mbuf_printf(mb, "%s\r\n", xhdrv[i]);
+		err |= text_put(mb, xhdrv[i], "\r\n", NULL);
 		if (FAULT(call, EXTRA_HEADER_TWICE))
-			err |= mbuf_printf(mb, "%s\r\n", xhdrv[i]);
+			err |= text_put(mb, xhdrv[i], "\r\n", NULL);
 	}
 	if (body && !FAULT(call, NO_CONTENT_TYPE))
-		err |= mbuf_printf(mb, "Content-Type: %s\r\n",
-				   ctype ? ctype : "application/sdp");
+		err |= text_put(mb, "Content-Type: ",
+				ctype ? ctype : "application/sdp", "\r\n",
+				NULL);
 	if (!FAULT(call, WRONG_CONTENT_LENGTH))
-		err |= mbuf_printf(mb, "Content-Length: %zu\r\n",
-				   body ? blen : 0);
+		err |= print_clen(mb, body ? blen : 0);
 	else if (body && blen)
-		err |= mbuf_printf(mb, "Content-Length: %zu\r\n", blen - 1);
-	err |= mbuf_printf(mb, "\r\n");
+		err |= print_clen(mb, blen - 1);
+	err |= text_put(mb, "\r\n", NULL);
 	if (body)
 		err |= mbuf_write_mem(mb, (const uint8_t *)body, blen);
 

@@ -124,6 +124,44 @@ static void test_snprint(void **state)
 }
 
 
+/* text_put*: what mbuf_printf() wrote for the same parts */
+static void test_put(void **state)
+{
+	static const uint32_t nums[] = {0, 7, 10, 183, 4294967295u};
+	const struct pl name = PL("Call-ID"), none = PL_INIT;
+	struct mbuf *a = mbuf_alloc(64), *b = mbuf_alloc(64);
+	size_t i;
+	(void)state;
+
+	assert_non_null(a);
+	assert_non_null(b);
+	for (i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		mbuf_rewind(a);
+		mbuf_rewind(b);
+		assert_int_equal(text_put_u32(a, nums[i]), 0);
+		assert_int_equal(mbuf_printf(b, "%u", nums[i]), 0);
+		assert_int_equal(a->end, b->end);
+		assert_memory_equal(a->buf, b->buf, a->end);
+	}
+
+	mbuf_rewind(a);
+	mbuf_rewind(b);
+	assert_int_equal(text_put(a, "SIP/2.0 ", "", "200", " OK\r\n", NULL),
+			 0);
+	assert_int_equal(text_put_pl(a, &name), 0);
+	assert_int_equal(text_put_pl(a, &none), 0);    /* nothing, no error */
+	assert_int_equal(text_put(a, ": ", NULL), 0);
+	assert_int_equal(mbuf_printf(b, "SIP/2.0 %s%u OK\r\n%r%r: ", "", 200,
+				     &name, &none), 0);
+	assert_int_equal(a->end, b->end);
+	assert_memory_equal(a->buf, b->buf, a->end);
+
+	assert_int_equal(text_put(NULL, "x", NULL), EINVAL);
+	mem_deref(a);
+	mem_deref(b);
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -131,6 +169,7 @@ int main(void)
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_snprint),
+		cmocka_unit_test(test_put),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
