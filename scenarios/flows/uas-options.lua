@@ -38,6 +38,10 @@ test("noAnswerTimeout: an unanswered INVITE gets 480 when it expires",
   t:report(final.status == 480, "480 after 1 s without an answer",
            { wanted = "480", found = tostring(final.status),
              contract = CONTRACT }, final)
+  t:report(final.reason == "Temporarily Unavailable",
+           "its phrase is SIP.js's: Temporarily Unavailable",
+           { wanted = "Temporarily Unavailable",
+             found = tostring(final.reason), contract = CONTRACT }, final)
   t:report(final.time >= 900, "not before the timeout",
            { wanted = ">= 1000 ms", found = ("%.0f ms"):format(final.time),
              contract = CONTRACT })

@@ -72,14 +72,16 @@ static int inv_gc(lua_State *L)
 
 
 /* noAnswerTimeout, as SIP.js's Invitation: no final response yet, so
- * 480 Temporarily Unavailable (RFC 3398 7.2.4.1, "no answer"). */
+ * 480 Temporarily Unavailable (RFC 3398 7.2.4.1, "no answer"), with
+ * the phrase SIP.js sends (it went out empty) */
 static void noanswer_handler(void *arg)
 {
 	struct linv *li = arg;
 	enum uas_state st = uas_call_state(li->call);
 
 	if (st == UAS_INCOMING || st == UAS_EARLY)
-		(void)uas_reject(li->call, 480, NULL, NULL, 0);
+		(void)uas_reject(li->call, 480, "Temporarily Unavailable",
+				 NULL, 0);
 }
 
 
