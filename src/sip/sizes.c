@@ -376,7 +376,8 @@ static void pending_tmr_handler(void *arg)
 
 		/* a socket nobody reads holds the others up 2 s at most;
 		 * what the kernel drops then is counted at the socket */
-		if (!late && !room(&p->dst, mbuf_get_left(p->mb)))
+		/* the copy's whole length: its pos is past the end */
+		if (!late && !room(&p->dst, p->mb->end))
 			break;
 
 		p->mb->pos = 0;
@@ -387,7 +388,7 @@ static void pending_tmr_handler(void *arg)
 			loss(SIP_TRANSP_UDP, &p->from->laddr,
 			     "siptap could not send a "
 			     "datagram of %zu bytes from %J to %J: %m",
-			     mbuf_get_left(p->mb), &p->from->laddr,
+			     p->mb->end, &p->from->laddr,
 			     &p->dst, err);
 		mem_deref(p);
 	}
