@@ -36,7 +36,9 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <limits.h>
+#include <pthread.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <linux/sock_diag.h>
 #include <re.h>
@@ -470,18 +472,38 @@ static int pending_add(struct sizes_udp *from, const struct sa *dst,
 /* libre makes each socket blocking, then asks for its flags and sets
  * them non-blocking (two fcntl), and gives a TCP listener SO_LINGER off
  * (off already): 10 of the 80 syscalls of a call under siptap load,
- * whose tests make four sockets each. While libre makes a listener for siptap (udp_listen,
- * tcp_listen below; siptap's own definitions of socket, setsockopt and
- * net_sockopt_blocking_set take libre's calls through its PLT), the
- * socket is made non-blocking at once, and close-on-exec (nothing siptap
- * starts needs a test's sockets), and those calls for it are answered
- * here. Any other socket is as libre makes it. */
+ * whose tests make four sockets each. While libre makes a listener for
+ * siptap (udp_listen, tcp_listen below; siptap's own definitions of
+ * socket, setsockopt and net_sockopt_blocking_set take libre's calls
+ * through its PLT), the socket is made non-blocking at once, and
+ * close-on-exec (nothing siptap starts needs a test's sockets), and
+ * those calls for it are answered here. Any other socket is as libre
+ * makes it. */
 static bool making;
 static int made_fd = -1;
+
+/* Sockets made so, in this process (the prepare handler of a fork
+ * forgets them all: the child shares them): see epoll_ctl below. */
+enum { OWN_FDS = 65536 };
+static uint8_t own[OWN_FDS / 8];
+static bool own_atfork;
 
 typedef int (socket_f)(int, int, int);
 typedef int (setsockopt_f)(int, int, int, const void *, socklen_t);
 typedef int (blocking_set_f)(int, bool);
+
+
+static void own_forget(void);
+
+
+static void making_begin(void)
+{
+	if (!own_atfork)
+		own_atfork = !pthread_atfork(own_forget, NULL, NULL);
+
+	/* without the handler a fork would go unseen: nothing is own */
+	making = true;
+}
 
 
 /* err, after the listener was made: the window is closed */
@@ -491,6 +513,36 @@ static int made(int err)
 	made_fd = -1;
 
 	return err;
+}
+
+
+static bool own_get(int fd)
+{
+	return fd >= 0 && fd < OWN_FDS && (own[fd / 8] & (1u << fd % 8));
+}
+
+
+static void own_set(int fd, bool on)
+{
+	if (fd < 0 || fd >= OWN_FDS)
+		return;
+
+	if (on)
+		own[fd / 8] |= (uint8_t)(1u << fd % 8);
+	else
+		own[fd / 8] &= (uint8_t)~(1u << fd % 8);
+}
+
+
+static void del_flush(void);
+
+
+/* pthread_atfork prepare: the child gets a copy of every socket, so
+ * none is this process's alone any more */
+static void own_forget(void)
+{
+	del_flush();
+	memset(own, 0, sizeof(own));
 }
 
 
@@ -506,6 +558,8 @@ int socket(int domain, int type, int protocol)
 
 	fd = sock(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
 	made_fd = fd;
+	if (own_atfork)
+		own_set(fd, true);
 
 	return fd;
 }
@@ -540,6 +594,86 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 }
 
 
+/* libre takes a socket out of its epoll set (fd_close: EPOLL_CTL_DEL)
+ * and closes it next; the close takes it out as well when no other
+ * descriptor (a dup, a forked child's copy) shares the socket: the
+ * kernel drops a file's epoll entries with its last reference. So for a
+ * socket made above the DEL waits, and the close that follows settles
+ * it; any other epoll call or wait first makes the DEL after all.
+ * 4 syscalls of the 60 of a call. */
+static int del_fd = -1;
+static int del_epfd = -1;
+
+typedef int (epoll_ctl_f)(int, int, int, struct epoll_event *);
+typedef int (epoll_wait_f)(int, struct epoll_event *, int, int);
+typedef int (close_f)(int);
+
+
+static epoll_ctl_f *real_epoll_ctl(void)
+{
+	static epoll_ctl_f *ctl;
+
+	if (!ctl)
+		ctl = real("epoll_ctl");
+
+	return ctl;
+}
+
+
+static void del_flush(void)
+{
+	struct epoll_event ev;
+	const int fd = del_fd;
+
+	if (fd < 0)
+		return;
+
+	del_fd = -1;
+	memset(&ev, 0, sizeof(ev));
+	(void)real_epoll_ctl()(del_epfd, EPOLL_CTL_DEL, fd, &ev);
+}
+
+
+int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	del_flush();
+
+	if (op == EPOLL_CTL_DEL && own_get(fd)) {
+		del_fd   = fd;
+		del_epfd = epfd;
+		return 0;
+	}
+
+	return real_epoll_ctl()(epfd, op, fd, ev);
+}
+
+
+int epoll_wait(int epfd, struct epoll_event *evs, int max, int ms)
+{
+	static epoll_wait_f *wait;
+
+	del_flush();
+	if (!wait)
+		wait = real("epoll_wait");
+
+	return wait(epfd, evs, max, ms);
+}
+
+
+int close(int fd)
+{
+	static close_f *cls;
+
+	if (fd >= 0 && fd == del_fd)
+		del_fd = -1;
+	own_set(fd, false);
+	if (!cls)
+		cls = real("close");
+
+	return cls(fd);
+}
+
+
 /* libre's, then: whole datagrams, a larger receive buffer */
 int udp_listen(struct udp_sock **usp, const struct sa *local,
 	       udp_recv_h *rh, void *arg)
@@ -548,7 +682,7 @@ int udp_listen(struct udp_sock **usp, const struct sa *local,
 	int err, fd, sz = UDP_RCVBUF;
 	bool forced;
 
-	making = true;
+	making_begin();
 	err = made(listen(usp, local, rh, arg));
 	if (err)
 		return err;
@@ -1326,7 +1460,7 @@ int tcp_listen(struct tcp_sock **tsp, const struct sa *local,
 	tcp_listen_f *listen = real("tcp_listen");
 	int err;
 
-	making = true;
+	making_begin();
 	err = made(listen(tsp, local, ch, arg));
 	if (!err)
 		tcp_last = *tsp;
