@@ -36,7 +36,9 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <limits.h>
+#include <pthread.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <linux/sock_diag.h>
 #include <re.h>
@@ -59,6 +61,9 @@ enum {
 	TLS_HANDSHAKE  = 0x16,             /* RFC 8446 5.1 content type  */
 	RETRY_MS       = 1,
 	GIVE_UP_MS     = 2000,
+	DGRAM_COST     = 1024,             /* over 2x its bytes, at most */
+	ROOM_SLACK     = 2048,
+	BUDGET_PART    = 4,                /* of the receive buffer      */
 };
 
 /* One of siptap's own UDP sockets (a test's UAC or UAS). */
@@ -68,7 +73,8 @@ struct sizes_udp {
 	struct udp_sock *us;       /* libre's; no reference            */
 	int fd;
 	struct sa laddr;
-	uint32_t drops0;
+	size_t budget;             /* bytes it surely has room for      */
+	bool forced;               /* its buffer by SO_RCVBUFFORCE      */
 	struct udp_helper *tap;    /* the raw tap, below libre's handler */
 	udp_recv_h *rh;            /* libre's own: sizes_udp_deliver()  */
 	void *rarg;
@@ -108,6 +114,9 @@ static struct list pendings;
 static struct list framers;
 static struct tmr pending_tmr;
 static struct udp_sock *udp_last;   /* the last udp_listen()ed socket */
+static struct sa udp_last_addr;     /* ... its address, once asked    */
+static bool udp_last_forced;        /* ... SO_RCVBUFFORCE took        */
+static uint32_t rcvbuf_forced;      /* what the kernel made of that   */
 static struct tcp_sock *tcp_last;   /* the last tcp_listen()ed socket */
 static udp_recv_h *udp_last_rh;     /* ... and libre's handler of it   */
 static void *udp_last_rarg;
@@ -330,17 +339,49 @@ static struct sizes_udp *watch_by_addr(const struct sa *addr)
 /* Room for len more bytes in the receive buffer of our socket at dst?
  * A datagram costs the kernel more than its bytes (twice, to be safe);
  * an empty buffer takes anything, so a big datagram never waits for
- * ever. Someone else's socket: we cannot know, so yes. */
+ * ever. Someone else's socket: we cannot know, so yes.
+ *
+ * Asking the kernel (SO_MEMINFO) before every send was a syscall a
+ * datagram, 8 of siptap's 80 syscalls a call. A socket keeps a budget
+ * instead: what was free when the kernel was last asked (a quarter of
+ * the buffer at most) less what siptap sent to it since, each datagram
+ * at what it can cost the kernel (DGRAM_COST: measured on loopback, 832
+ * bytes for 1, 16,640 for 9,000), as if nobody read it. Reading only
+ * frees room, so the kernel is asked again only when the budget runs
+ * out; a datagram of someone else's read at the socket spends it all
+ * (tap_recv), and the cap leaves room for others' not read yet. */
 static bool room(const struct sa *dst, size_t len)
 {
 	struct sizes_udp *w = watch_by_addr(dst);
+	const size_t cost = 2 * len + DGRAM_COST;
 	uint32_t mi[SK_MEMINFO_VARS];
+	size_t used, size, free;
 
-	if (!w || !meminfo(w->fd, mi) || !mi[SK_MEMINFO_RMEM_ALLOC])
+	if (!w)
 		return true;
 
-	return mi[SK_MEMINFO_RMEM_ALLOC] + 2 * len + 2048 <=
-		mi[SK_MEMINFO_RCVBUF];
+	if (w->budget >= cost) {
+		w->budget -= cost;
+		return true;
+	}
+
+	if (!meminfo(w->fd, mi))
+		return true;
+
+	used = mi[SK_MEMINFO_RMEM_ALLOC];
+	size = mi[SK_MEMINFO_RCVBUF];
+	free = used + ROOM_SLACK < size ? size - used - ROOM_SLACK : 0;
+	if (w->forced)
+		rcvbuf_forced = (uint32_t)size;
+	if (used && 2 * len > free) {
+		w->budget = 0;
+		return false;
+	}
+
+	w->budget = min(free, size / BUDGET_PART);
+	w->budget -= min(w->budget, cost);
+
+	return true;
 }
 
 
@@ -376,7 +417,8 @@ static void pending_tmr_handler(void *arg)
 
 		/* a socket nobody reads holds the others up 2 s at most;
 		 * what the kernel drops then is counted at the socket */
-		if (!late && !room(&p->dst, mbuf_get_left(p->mb)))
+		/* the copy's whole length: its pos is past the end */
+		if (!late && !room(&p->dst, p->mb->end))
 			break;
 
 		p->mb->pos = 0;
@@ -387,7 +429,7 @@ static void pending_tmr_handler(void *arg)
 			loss(SIP_TRANSP_UDP, &p->from->laddr,
 			     "siptap could not send a "
 			     "datagram of %zu bytes from %J to %J: %m",
-			     mbuf_get_left(p->mb), &p->from->laddr,
+			     p->mb->end, &p->from->laddr,
 			     &p->dst, err);
 		mem_deref(p);
 	}
@@ -425,14 +467,223 @@ static int pending_add(struct sizes_udp *from, const struct sa *dst,
 }
 
 
+/* --- making a socket ----------------------------------------------------- */
+
+/* libre makes each socket blocking, then asks for its flags and sets
+ * them non-blocking (two fcntl), and gives a TCP listener SO_LINGER off
+ * (off already): 10 of the 80 syscalls of a call under siptap load,
+ * whose tests make four sockets each. While libre makes a listener for
+ * siptap (udp_listen, tcp_listen below; siptap's own definitions of
+ * socket, setsockopt and net_sockopt_blocking_set take libre's calls
+ * through its PLT), the socket is made non-blocking at once, and
+ * close-on-exec (nothing siptap starts needs a test's sockets), and
+ * those calls for it are answered here. Any other socket is as libre
+ * makes it. */
+static bool making;
+static int made_fd = -1;
+
+/* Sockets made so, in this process (the prepare handler of a fork
+ * forgets them all: the child shares them): see epoll_ctl below. */
+enum { OWN_FDS = 65536 };
+static uint8_t own[OWN_FDS / 8];
+static bool own_atfork;
+
+typedef int (socket_f)(int, int, int);
+typedef int (setsockopt_f)(int, int, int, const void *, socklen_t);
+typedef int (blocking_set_f)(int, bool);
+
+
+static void own_forget(void);
+
+
+static void making_begin(void)
+{
+	if (!own_atfork)
+		own_atfork = !pthread_atfork(own_forget, NULL, NULL);
+
+	/* without the handler a fork would go unseen: nothing is own */
+	making = true;
+}
+
+
+/* err, after the listener was made: the window is closed */
+static int made(int err)
+{
+	making  = false;
+	made_fd = -1;
+
+	return err;
+}
+
+
+static bool own_get(int fd)
+{
+	return fd >= 0 && fd < OWN_FDS && (own[fd / 8] & (1u << fd % 8));
+}
+
+
+static void own_set(int fd, bool on)
+{
+	if (fd < 0 || fd >= OWN_FDS)
+		return;
+
+	if (on)
+		own[fd / 8] |= (uint8_t)(1u << fd % 8);
+	else
+		own[fd / 8] &= (uint8_t)~(1u << fd % 8);
+}
+
+
+static void del_flush(void);
+
+
+/* pthread_atfork prepare: the child gets a copy of every socket, so
+ * none is this process's alone any more */
+static void own_forget(void)
+{
+	del_flush();
+	memset(own, 0, sizeof(own));
+}
+
+
+int socket(int domain, int type, int protocol)
+{
+	static socket_f *sock;
+	int fd;
+
+	if (!sock)
+		sock = real("socket");
+	if (!making)
+		return sock(domain, type, protocol);
+
+	fd = sock(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+	made_fd = fd;
+	if (own_atfork)
+		own_set(fd, true);
+
+	return fd;
+}
+
+
+int net_sockopt_blocking_set(int fd, bool blocking)
+{
+	static blocking_set_f *set;
+
+	if (making && fd >= 0 && fd == made_fd && !blocking)
+		return 0;   /* made so */
+	if (!set)
+		set = real("net_sockopt_blocking_set");
+
+	return set(fd, blocking);
+}
+
+
+int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	static setsockopt_f *set;
+
+	/* a new socket does not linger: the default */
+	if (making && fd >= 0 && fd == made_fd && level == SOL_SOCKET &&
+	    name == SO_LINGER && val && len >= sizeof(struct linger) &&
+	    !((const struct linger *)val)->l_onoff)
+		return 0;
+	if (!set)
+		set = real("setsockopt");
+
+	return set(fd, level, name, val, len);
+}
+
+
+/* libre takes a socket out of its epoll set (fd_close: EPOLL_CTL_DEL)
+ * and closes it next; the close takes it out as well when no other
+ * descriptor (a dup, a forked child's copy) shares the socket: the
+ * kernel drops a file's epoll entries with its last reference. So for a
+ * socket made above the DEL waits, and the close that follows settles
+ * it; any other epoll call or wait first makes the DEL after all.
+ * 4 syscalls of the 60 of a call. */
+static int del_fd = -1;
+static int del_epfd = -1;
+
+typedef int (epoll_ctl_f)(int, int, int, struct epoll_event *);
+typedef int (epoll_wait_f)(int, struct epoll_event *, int, int);
+typedef int (close_f)(int);
+
+
+static epoll_ctl_f *real_epoll_ctl(void)
+{
+	static epoll_ctl_f *ctl;
+
+	if (!ctl)
+		ctl = real("epoll_ctl");
+
+	return ctl;
+}
+
+
+static void del_flush(void)
+{
+	struct epoll_event ev;
+	const int fd = del_fd;
+
+	if (fd < 0)
+		return;
+
+	del_fd = -1;
+	memset(&ev, 0, sizeof(ev));
+	(void)real_epoll_ctl()(del_epfd, EPOLL_CTL_DEL, fd, &ev);
+}
+
+
+int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	del_flush();
+
+	if (op == EPOLL_CTL_DEL && own_get(fd)) {
+		del_fd   = fd;
+		del_epfd = epfd;
+		return 0;
+	}
+
+	return real_epoll_ctl()(epfd, op, fd, ev);
+}
+
+
+int epoll_wait(int epfd, struct epoll_event *evs, int max, int ms)
+{
+	static epoll_wait_f *wait;
+
+	del_flush();
+	if (!wait)
+		wait = real("epoll_wait");
+
+	return wait(epfd, evs, max, ms);
+}
+
+
+int close(int fd)
+{
+	static close_f *cls;
+
+	if (fd >= 0 && fd == del_fd)
+		del_fd = -1;
+	own_set(fd, false);
+	if (!cls)
+		cls = real("close");
+
+	return cls(fd);
+}
+
+
 /* libre's, then: whole datagrams, a larger receive buffer */
 int udp_listen(struct udp_sock **usp, const struct sa *local,
 	       udp_recv_h *rh, void *arg)
 {
 	udp_listen_f *listen = real("udp_listen");
 	int err, fd, sz = UDP_RCVBUF;
+	bool forced;
 
-	err = listen(usp, local, rh, arg);
+	making_begin();
+	err = made(listen(usp, local, rh, arg));
 	if (err)
 		return err;
 
@@ -440,10 +691,13 @@ int udp_listen(struct udp_sock **usp, const struct sa *local,
 	udp_last_rh   = rh;
 	udp_last_rarg = arg;
 	fd = udp_sock_fd(*usp, local ? sa_af(local) : AF_INET);
-	if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz,
-				  sizeof(sz)))
+	forced = fd >= 0 && !setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz,
+					sizeof(sz));
+	if (fd >= 0 && !forced)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-	udp_last = *usp;
+	udp_last        = *usp;
+	udp_last_forced = forced;
+	sa_init(&udp_last_addr, AF_UNSPEC);
 
 	return 0;
 }
@@ -486,21 +740,31 @@ int udp_send(struct udp_sock *us, const struct sa *dst, struct mbuf *mb)
 /* libre's asks the kernel (getsockname) for the socket's address, and
  * libre's sip_transp_send() asks on every message it sends, for the
  * trace handler: a watched socket's address is known (sizes_udp_watch
- * took it from here), so those ask no more. */
+ * took it from here), and so is the last made one's once asked
+ * (sip_transp_add() asks, then sizes_udp_watch), so those ask no more. */
 int udp_local_get(const struct udp_sock *us, struct sa *local)
 {
 	static udp_local_get_f *local_get;
 	const struct sizes_udp *w = us && local && watch_socks ?
 		watch_by_sock(us) : NULL;
+	int err;
 
 	if (w) {
 		*local = w->laddr;
 		return 0;
 	}
+	if (us && local && us == udp_last && sa_isset(&udp_last_addr, SA_ALL)) {
+		*local = udp_last_addr;
+		return 0;
+	}
 	if (!local_get)
 		local_get = real("udp_local_get");
 
-	return local_get(us, local);
+	err = local_get(us, local);
+	if (!err && us && local && us == udp_last)
+		udp_last_addr = *local;
+
+	return err;
 }
 
 
@@ -596,6 +860,10 @@ static bool tap_recv(struct sa *src, struct mbuf *mb, void *arg)
 	char why[256];
 	int err;
 
+	/* someone else's bytes took room siptap's sends did not count */
+	if (w->budget && !watch_by_addr(src))
+		w->budget = 0;
+
 	if (keepalive(p, len))
 		return false;
 
@@ -652,7 +920,6 @@ static bool tap_recv(struct sa *src, struct mbuf *mb, void *arg)
 int sizes_udp_watch(struct sizes_udp **wp, const struct sa *laddr)
 {
 	struct sizes_udp *w;
-	uint32_t mi[SK_MEMINFO_VARS];
 	struct sa a;
 	int err;
 
@@ -672,8 +939,13 @@ int sizes_udp_watch(struct sizes_udp **wp, const struct sa *laddr)
 	w->rarg  = udp_last_rarg;
 	w->fd    = udp_sock_fd(udp_last, sa_af(laddr));
 	w->laddr = *laddr;
-	if (meminfo(w->fd, mi))
-		w->drops0 = mi[SK_MEMINFO_DROPS];
+	/* made a moment ago: empty, nothing dropped yet, and its buffer
+	 * as big as the last one made the same way (the kernel is asked
+	 * when it is first unknown) */
+	w->forced = udp_last_forced;
+	if (w->forced && rcvbuf_forced > ROOM_SLACK)
+		w->budget = min(rcvbuf_forced - ROOM_SLACK,
+				rcvbuf_forced / BUDGET_PART);
 	hash_append(watch_ports, sa_port(laddr), &w->le, w);
 	hash_append(watch_socks, sock_key(w->us), &w->sock_le, w);
 
@@ -717,7 +989,7 @@ int sizes_udp_deliver(const struct sa *laddr, const struct sa *paddr,
 
 
 /* Datagrams the kernel dropped at the socket (its receive buffer was
- * full) since it was watched. */
+ * full) since it was made. */
 unsigned sizes_udp_drops(const struct sizes_udp *w)
 {
 	uint32_t mi[SK_MEMINFO_VARS];
@@ -725,7 +997,7 @@ unsigned sizes_udp_drops(const struct sizes_udp *w)
 	if (!w || !meminfo(w->fd, mi))
 		return 0;
 
-	return mi[SK_MEMINFO_DROPS] - w->drops0;
+	return mi[SK_MEMINFO_DROPS];
 }
 
 
@@ -1188,7 +1460,8 @@ int tcp_listen(struct tcp_sock **tsp, const struct sa *local,
 	tcp_listen_f *listen = real("tcp_listen");
 	int err;
 
-	err = listen(tsp, local, ch, arg);
+	making_begin();
+	err = made(listen(tsp, local, ch, arg));
 	if (!err)
 		tcp_last = *tsp;
 

@@ -5,7 +5,8 @@
 # transport carries is a one-line error at the sender with file:line and
 # nothing on the wire; a message over siptap's limit from a raw peer, and
 # datagrams the kernel dropped at siptap's own socket, are harness errors
-# that blame no rule; 1,000 provisionals in one go all reach the UAC.
+# that blame no rule; 1,000 provisionals in one go all reach the UAC, and
+# so do 600 of 8 KB, more than the UAC's receive buffer holds.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init e2e_sizes "$@"
@@ -137,5 +138,7 @@ no_rule_blamed "$TMP/flood.tap" "flood"
 run_ok progress --transport udp "$dir/many-progress.lua"
 expect "$TMP/progress.tap" '^    ok 1 - all 1000 provisionals arrived$' \
   "1,000 progress calls in one test: all reach the UAC"
+expect "$TMP/progress.tap" '^    ok 1 - all 600 provisionals of 8 KB arrived$' \
+  "600 progress calls of 8 KB in one go, more than the UAC's receive buffer: held back, all reach the UAC"
 
 e2e_finish

@@ -1,6 +1,7 @@
 /**
  * @file test_sizes.c  Unit tests of src/sip/sizes.c: the limits, the
- * sender's refusal, and the framer on a real 127.0.0.1 TCP connection
+ * sender's refusal, the framer on a real 127.0.0.1 TCP connection, and
+ * the sockets libre makes for siptap (flags, epoll entries)
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,12 @@
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 #include <re.h>
 #include "sizes.h"
@@ -221,12 +228,167 @@ static void framer_over(void **state)
 }
 
 
+/* The fd of the newest listening TCP socket at addr */
+static int tcp_listener_fd(const struct sa *addr)
+{
+	int fd, on;
+
+	for (fd = 1023; fd > 2; fd--) {
+		socklen_t len = sizeof(on);
+		struct sa a;
+
+		sa_init(&a, AF_INET);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) ||
+		    !on || getsockname(fd, &a.u.sa, &a.len))
+			continue;
+		if (sa_cmp(&a, addr, SA_ALL))
+			return fd;
+	}
+
+	return -1;
+}
+
+
+/* A listener libre makes for siptap is non-blocking and close-on-exec
+ * from its socket() on, and a TCP one does not linger: sizes.c answers
+ * libre's fcntl calls and its SO_LINGER {0, 0} for it. */
+static void made_sockets(void **state)
+{
+	struct udp_sock *us = NULL;
+	struct tcp_sock *ts = NULL;
+	struct linger lg;
+	socklen_t len = sizeof(lg);
+	struct sa a;
+	int fd;
+	(void)state;
+
+	sa_set_str(&a, "127.0.0.1", 0);
+	assert_int_equal(udp_listen(&us, &a, NULL, NULL), 0);
+	fd = udp_sock_fd(us, AF_INET);
+	assert_true(fd > 2);
+	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+
+	assert_int_equal(tcp_listen(&ts, &a, NULL, NULL), 0);
+	assert_int_equal(tcp_sock_local_get(ts, &a), 0);
+	fd = tcp_listener_fd(&a);
+	assert_true(fd > 2);
+	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &len), 0);
+	assert_int_equal(lg.l_onoff, 0);
+
+	mem_deref(ts);
+	mem_deref(us);
+}
+
+
+/* libre's epoll fd (anon_inode:[eventpoll]), -1 when none */
+static int epoll_fd(void)
+{
+	char path[64], target[64];
+	int fd;
+
+	for (fd = 3; fd < 1024; fd++) {
+		ssize_t n;
+
+		(void)snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (strstr(target, "eventpoll"))
+			return fd;
+	}
+
+	return -1;
+}
+
+
+/* Whether the epoll set ep has an entry for the file of inode ino */
+static bool epoll_has(int ep, unsigned long ino)
+{
+	char path[64], line[256];
+	bool has = false;
+	FILE *f;
+
+	(void)snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", ep);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = strstr(line, " ino:");
+
+		if (!strncmp(line, "tfd:", 4) && p &&
+		    strtoul(p + 5, NULL, 16) == ino)
+			has = true;
+	}
+	(void)fclose(f);
+
+	return has;
+}
+
+
+static unsigned long udp_ino(struct udp_sock *us)
+{
+	struct stat st;
+
+	assert_int_equal(fstat(udp_sock_fd(us, AF_INET), &st), 0);
+
+	return (unsigned long)st.st_ino;
+}
+
+
+/* A socket of siptap's leaves libre's epoll set when it goes: by its
+ * close alone when it is the process's (sizes.c spares the DEL), by the
+ * DEL when a forked child has a copy (the close would leave its entry,
+ * and the loop would be woken for a socket nobody reads). */
+static void epoll_entries(void **state)
+{
+	struct udp_sock *us = NULL;
+	unsigned long ino;
+	struct sa a;
+	int ep, p[2];
+	pid_t pid;
+	char c;
+	(void)state;
+
+	sa_set_str(&a, "127.0.0.1", 0);
+	assert_int_equal(udp_listen(&us, &a, NULL, NULL), 0);
+	ep = epoll_fd();
+	assert_true(ep > 2);
+	ino = udp_ino(us);
+	assert_true(epoll_has(ep, ino));
+	mem_deref(us);
+	assert_false(epoll_has(ep, ino));
+
+	/* made before a fork: the child holds it while the parent closes */
+	assert_int_equal(udp_listen(&us, &a, NULL, NULL), 0);
+	ino = udp_ino(us);
+	assert_true(epoll_has(ep, ino));
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		(void)close(p[1]);
+		(void)read(p[0], &c, 1);
+		_exit(0);
+	}
+	(void)close(p[0]);
+	mem_deref(us);
+	assert_false(epoll_has(ep, ino));
+	(void)close(p[1]);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(limits),
 		cmocka_unit_test(framer_whole),
 		cmocka_unit_test(framer_over),
+		cmocka_unit_test(made_sockets),
+		cmocka_unit_test(epoll_entries),
 	};
 	int r;
 
