@@ -295,6 +295,44 @@ static void copies_shared(void **state)
 }
 
 
+/* A sip instance's trace arg is its role's port, the wire's own: what
+ * it sends is on the wire as that role's */
+static void ports_roles(void **state)
+{
+	static const char bye[] = "BYE sip:c@d SIP/2.0\r\nCall-ID: p\r\n"
+		"CSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n";
+	struct wire_port *uac = NULL, *uas = NULL, *again = NULL;
+	const struct wire_msg *wm;
+	struct wire *wire = NULL;
+	struct sa a, b;
+	(void)state;
+
+	sa_set_str(&a, "127.0.0.1", 5060);
+	sa_set_str(&b, "127.0.0.1", 5070);
+	assert_int_equal(wire_alloc(&wire, NULL, NULL), 0);
+	assert_int_equal(wire_port_alloc(&uac, wire, WIRE_UAC), 0);
+	assert_int_equal(wire_port_alloc(&uas, wire, WIRE_UAS), 0);
+	assert_int_equal(wire_port_alloc(&again, wire, WIRE_UAS), 0);
+	assert_ptr_equal(again, uas);
+	assert_ptr_not_equal(uac, uas);
+	assert_int_equal(wire_port_alloc(&again, wire, WIRE_PEER + 1),
+			 EINVAL);
+
+	wire_trace(true, SIP_TRANSP_UDP, &b, &a, (const uint8_t *)bye,
+		   strlen(bye), uas);
+	wm = wire_msgs(wire)->tail->data;
+	assert_int_equal(wm->role, WIRE_UAS);
+	assert_true(wm->tx);
+	wire_trace(true, SIP_TRANSP_UDP, &a, &b, (const uint8_t *)bye,
+		   strlen(bye), uac);
+	wm = wire_msgs(wire)->tail->data;
+	assert_int_equal(wm->role, WIRE_UAC);
+	assert_int_equal(list_count(wire_msgs(wire)), 2);
+
+	mem_deref(wire);
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +341,7 @@ int main(void)
 		cmocka_unit_test(sent_lent),
 		cmocka_unit_test(fresh_taken),
 		cmocka_unit_test(copies_shared),
+		cmocka_unit_test(ports_roles),
 	};
 	int r;
 
