@@ -525,7 +525,7 @@ static void call_latency(struct lcall *c, const struct list *msgs)
 
 	for (le = msgs->head; le; le = le->next) {
 		const struct wire_msg *wm = le->data;
-		const struct wire_head *h = &wm->head;
+		const struct wire_head *h = &wm->b->head;
 
 		if (wm->role != WIRE_UAC || !wm->decoded || wm->retrans)
 			continue;

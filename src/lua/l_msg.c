@@ -185,7 +185,8 @@ unsigned l_msg_header_count(const struct wire_msg *wm, const char *name)
 {
 	struct hdr_walk w = {name, NULL, 0, false};
 
-	(void)msgview_headers(wm->raw->buf, wm->raw->end, hdr_handler, &w);
+	(void)msgview_headers(wm->b->raw->buf, wm->b->raw->end, hdr_handler,
+			      &w);
 
 	return w.count;
 }
@@ -197,7 +198,8 @@ void l_msg_push_header(lua_State *L, const struct wire_msg *wm,
 {
 	struct hdr_walk w = {name, L, 0, true};
 
-	(void)msgview_headers(wm->raw->buf, wm->raw->end, hdr_handler, &w);
+	(void)msgview_headers(wm->b->raw->buf, wm->b->raw->end, hdr_handler,
+			      &w);
 	if (!w.count)
 		lua_pushnil(L);
 }
@@ -207,7 +209,7 @@ void l_msg_push_body(lua_State *L, const struct wire_msg *wm)
 {
 	struct pl body;
 
-	(void)msgview_body(wm->raw->buf, wm->raw->end, &body);
+	(void)msgview_body(wm->b->raw->buf, wm->b->raw->end, &body);
 	msg_pushpl(L, &body);
 }
 
@@ -292,11 +294,11 @@ static void push_index(lua_State *L, const struct wire_msg *wm)
 	struct index_walk w;
 	void *v;
 
-	w.base = wm->raw->buf;
+	w.base = wm->b->raw->buf;
 	w.n = 0;
-	w.full = wm->raw->end > UINT32_MAX;
+	w.full = wm->b->raw->end > UINT32_MAX;
 	if (!w.full)
-		(void)msgview_headers(wm->raw->buf, wm->raw->end,
+		(void)msgview_headers(wm->b->raw->buf, wm->b->raw->end,
 				      index_handler, &w);
 	if (w.full) {
 		lua_pushboolean(L, false);
@@ -354,13 +356,13 @@ static bool collect_handler(const struct pl *name, const struct pl *val,
 static void push_collected(lua_State *L, const struct wire_msg *wm,
 			   int idx, const char *filed, size_t fl)
 {
-	const char *base = (const char *)wm->raw->buf;
+	const char *base = (const char *)wm->b->raw->buf;
 	struct collect c = {L, filed, fl, 0};
 	const struct hline *h = lua_touserdata(L, idx);
 	size_t i, n = h ? lua_rawlen(L, idx) / sizeof(*h) : 0;
 
 	if (!h) {
-		(void)msgview_headers(wm->raw->buf, wm->raw->end,
+		(void)msgview_headers(wm->b->raw->buf, wm->b->raw->end,
 				      collect_handler, &c);
 	}
 	for (i = 0; i < n; i++) {
@@ -543,7 +545,7 @@ static void push_header_names(lua_State *L, const struct wire_msg *wm)
 
 	luaL_buffinit(L, &b);
 	w.b = &b;
-	if (msgview_crlf_lines(wm->raw->buf, wm->raw->end, name_handler,
+	if (msgview_crlf_lines(wm->b->raw->buf, wm->b->raw->end, name_handler,
 			       &w)) {
 		luaL_pushresult(&b);
 		lua_pop(L, 1);
@@ -686,7 +688,7 @@ static bool well_formed(const struct wire_msg *wm)
 	const char *tp = sip_transp_name(wm->tp);
 	size_t body;
 
-	if (wm->why || msgview_crlf_lines(wm->raw->buf, wm->raw->end,
+	if (wm->b->why || msgview_crlf_lines(wm->b->raw->buf, wm->b->raw->end,
 					  clean_handler, &w) || w.bad)
 		return false;
 
@@ -695,8 +697,8 @@ static bool well_formed(const struct wire_msg *wm)
 			!strcmp(tp, "WSS");
 
 	/* the body follows the last line's CR LF and the blank line's */
-	body = wm->raw->end - (size_t)(w.end + 4 -
-				       (const char *)wm->raw->buf);
+	body = wm->b->raw->end - (size_t)(w.end + 4 -
+				       (const char *)wm->b->raw->buf);
 
 	return w.length == body;
 }
@@ -804,7 +806,7 @@ static void push_field(lua_State *L, const struct wire_msg *wm,
 {
 	const enum field f = field_of(k);
 
-	if (wm->decoded && push_decoded(L, &wm->head, f))
+	if (wm->decoded && push_decoded(L, &wm->b->head, f))
 		return;
 
 	switch (f) {
@@ -828,7 +830,8 @@ static void push_field(lua_State *L, const struct wire_msg *wm,
 		l_msg_push_body(L, wm);
 		break;
 	case F_RAW:
-		lua_pushlstring(L, (const char *)wm->raw->buf, wm->raw->end);
+		lua_pushlstring(L, (const char *)wm->b->raw->buf,
+				wm->b->raw->end);
 		break;
 	case F_WELL_FORMED:
 		lua_pushboolean(L, well_formed(wm));
@@ -837,19 +840,20 @@ static void push_field(lua_State *L, const struct wire_msg *wm,
 		push_header_names(L, wm);
 		break;
 	case F_UNDECODABLE:
-		lua_pushboolean(L, wm->why != NULL);
+		lua_pushboolean(L, wm->b->why != NULL);
 		break;
 	case F_REASON:
-		wm->why ? (void)lua_pushstring(L, wm->why) : lua_pushnil(L);
+		wm->b->why ? (void)lua_pushstring(L, wm->b->why)
+			: lua_pushnil(L);
 		break;
 	case F_TRANSPORT:
 		lua_pushstring(L, sip_transp_name(wm->tp));
 		break;
 	case F_SRC:
-		push_addr(L, &wm->src);
+		push_addr(L, &wm->b->src);
 		break;
 	case F_DST:
-		push_addr(L, &wm->dst);
+		push_addr(L, &wm->b->dst);
 		break;
 	case F_LINK:
 		lua_pushstring(L, wire_link_name(wm->link));
@@ -1076,7 +1080,7 @@ static void set_pl(const struct wire_fill *f, enum wire_key k,
 
 static void push_read(const struct wire_fill *f, const struct wire_msg *wm)
 {
-	const struct wire_head *h = &wm->head;
+	const struct wire_head *h = &wm->b->head;
 	lua_State *L = f->L;
 
 	push_object_at(L, wm, FIELDS_WIRE_HINT, &f->r);

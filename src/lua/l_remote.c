@@ -604,7 +604,7 @@ static enum uas_state wire_state(const struct test *t, const char *callid)
 
 	for (le = wire_msgs(t->wire)->head; le; le = le->next) {
 		const struct wire_msg *wm = le->data;
-		const struct wire_head *h = &wm->head;
+		const struct wire_head *h = &wm->b->head;
 
 		if (wm->role != WIRE_UAC || !wm->decoded ||
 		    pl_strcmp(&h->callid, callid))

@@ -452,7 +452,8 @@ static void point_of(lua_State *L, struct test *t, bool ok,
 		diag[n++] = (struct tap_diag){"at", at, 0};
 		if (wm)
 			diag[n++] = (struct tap_diag){"raw",
-				(const char *)wm->raw->buf, wm->raw->end};
+				(const char *)wm->b->raw->buf,
+				wm->b->raw->end};
 		if (contract)
 			diag[n++] = (struct tap_diag){"contract", contract, 0};
 	}
@@ -636,7 +637,8 @@ static int l_report(lua_State *L)
 			diag[n++] = (struct tap_diag){"at", at, 0};
 		if (wm)
 			diag[n++] = (struct tap_diag){"raw",
-				(const char *)wm->raw->buf, wm->raw->end};
+				(const char *)wm->b->raw->buf,
+				wm->b->raw->end};
 	}
 
 	runner_point(t, ok, desc, diag, n);

@@ -393,7 +393,7 @@ struct match {
 
 static bool matches(const struct wire_msg *wm, const struct match *m)
 {
-	const struct wire_head *h = &wm->head;
+	const struct wire_head *h = &wm->b->head;
 
 	if (wm->role != WIRE_UAC || wm->tx || !wm->decoded || h->req ||
 	    wm->link == WIRE_LINK_DROPPED)
@@ -461,12 +461,14 @@ static void mark_taken(lua_State *L, struct lcall *lc, const struct match *m)
 
 static void remember(struct lcall *lc, const struct wire_msg *wm)
 {
+	const struct wire_head *h = &wm->b->head;
+
 	/* the INVITE's responses make the dialog; a re-INVITE's do not */
-	if (wm->head.scode > 100 && !pl_strcmp(&wm->head.cseq_met, "INVITE") &&
-	    wm->head.cseq == uac_call_invite_cseq(lc->call)) {
+	if (h->scode > 100 && !pl_strcmp(&h->cseq_met, "INVITE") &&
+	    h->cseq == uac_call_invite_cseq(lc->call)) {
 		mem_deref((void *)lc->last);
 		lc->last = mem_ref((void *)wm);
-		if (wm->head.scode >= 200) {
+		if (wm->b->head.scode >= 200) {
 			mem_deref((void *)lc->final);
 			lc->final = mem_ref((void *)wm);
 		}
@@ -828,18 +830,18 @@ static int l_ack(lua_State *L)
 	else
 		return luaL_error(L, "ack: no final response yet");
 
-	if (final->head.scode < 200)
+	if (final->b->head.scode < 200)
 		return luaL_error(L, "ack: %d is not a final response",
-				  (int)final->head.scode);
+				  (int)final->b->head.scode);
 
 	ack_opts(L, opts, &o);
 	/* a re-INVITE's 2xx: the ACK follows the dialog's route set, that
 	 * of the INVITE's 2xx */
-	reinvite = final->head.scode < 300 && lc->final &&
-		final->head.cseq != uac_call_invite_cseq(lc->call);
+	reinvite = final->b->head.scode < 300 && lc->final &&
+		final->b->head.cseq != uac_call_invite_cseq(lc->call);
 	err = wire_msg_decode(reinvite ? lc->final : final, &msg);
 	if (!err && (reinvite || o.body))
-		err = uac_ack_dialog(lc->call, msg, final->head.cseq, &o);
+		err = uac_ack_dialog(lc->call, msg, final->b->head.cseq, &o);
 	else if (!err)
 		err = uac_ack(lc->call, msg, once);
 	if (err)
@@ -1086,15 +1088,15 @@ const char *l_uac_challenged(const struct test *t)
 		const struct wire_msg *wm = le->data;
 
 		if (wm->role == WIRE_UAC && !wm->tx && wm->decoded &&
-		    !wm->head.req && wm->head.scode >= 200 &&
-		    !pl_strcmp(&wm->head.cseq_met, "INVITE"))
+		    !wm->b->head.req && wm->b->head.scode >= 200 &&
+		    !pl_strcmp(&wm->b->head.cseq_met, "INVITE"))
 			last = wm;
 	}
-	if (last && (last->head.scode == 401 || last->head.scode == 407))
+	if (last && (last->b->head.scode == 401 || last->b->head.scode == 407))
 		(void)re_snprintf(why, sizeof(why), "; the UAC's INVITE got "
 				  "%u %r (credentials: --auth or t:uac{auth = "
 				  "...}; wrong ones are not sent twice)",
-				  last->head.scode, &last->head.reason);
+				  last->b->head.scode, &last->b->head.reason);
 
 	return why;
 }

@@ -124,8 +124,9 @@ void l_uas_push_request(lua_State *L, struct test *t,
 		const struct wire_msg *wm = le->data;
 
 		if (wm->role != WIRE_UAS || wm->tx || !wm->decoded ||
-		    wm->unseen || !wm->head.req || pl_strcmp(&wm->head.met, "INVITE") ||
-		    pl_cmp(&wm->head.callid, callid))
+		    wm->unseen || !wm->b->head.req ||
+		    pl_strcmp(&wm->b->head.met, "INVITE") ||
+		    pl_cmp(&wm->b->head.callid, callid))
 			continue;
 		l_msg_push(L, wm);
 		return;
@@ -170,7 +171,7 @@ static bool push_next_request(lua_State *L, struct test *t,
 
 	for (le = wire_msgs(t->wire)->head; le; le = le->next) {
 		const struct wire_msg *wm = le->data;
-		const struct wire_head *h = &wm->head;
+		const struct wire_head *h = &wm->b->head;
 
 		if (wm->seq <= *after || wm->role != WIRE_UAS || wm->tx ||
 		    !wm->decoded || !h->req || wm->retrans ||

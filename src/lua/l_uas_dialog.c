@@ -33,7 +33,7 @@ bool l_uas_push_final(lua_State *L, struct test *t, const struct pl *callid,
 
 	for (le = wire_msgs(t->wire)->head; le; le = le->next) {
 		const struct wire_msg *wm = le->data;
-		const struct wire_head *h = &wm->head;
+		const struct wire_head *h = &wm->b->head;
 
 		if (wm->role != WIRE_UAS || wm->tx || !wm->decoded ||
 		    h->req || wm->retrans || h->scode < 200 ||

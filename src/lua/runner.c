@@ -508,8 +508,8 @@ const char *runner_undecodable(const struct test *t, int role)
 	for (le = wire_msgs(t->wire)->head; le; le = le->next) {
 		const struct wire_msg *wm = le->data;
 
-		if (wm->tx || wm->role == WIRE_PEER || wm->mirror || !wm->why ||
-		    (role >= 0 && (int)wm->role != role))
+		if (wm->tx || wm->role == WIRE_PEER || wm->mirror ||
+		    !wm->b->why || (role >= 0 && (int)wm->role != role))
 			continue;
 		if (!first)
 			first = wm;
@@ -519,7 +519,7 @@ const char *runner_undecodable(const struct test *t, int role)
 		(void)re_snprintf(why, sizeof(why), "; the peer sent %u "
 				  "message%s siptap could not decode "
 				  "(P-WIRE-1): %s", n, n == 1 ? "" : "s",
-				  first->why);
+				  first->b->why);
 
 	return why;
 }
@@ -1074,7 +1074,8 @@ static bool world_role(const struct test *t, enum sip_transp tp,
 		const struct wire_msg *wm = le->data;
 
 		if (wm->role != WIRE_PEER && wm->tp == tp &&
-		    sa_cmp(wm->tx ? &wm->src : &wm->dst, laddr, SA_ALL)) {
+		    sa_cmp(wm->tx ? &wm->b->src : &wm->b->dst, laddr,
+			   SA_ALL)) {
 			*role = wm->role;
 			return true;
 		}
@@ -1831,8 +1832,8 @@ static void wire_log_make(struct test *t)
 		(void)mbuf_printf(line, "%H\n", wire_msg_print, wm);
 		(void)text_mbuf(t->wire_log, &text_esc_log,
 				(const char *)line->buf, line->end);
-		raw_indented(t->wire_log, wm->raw->buf,
-			     min(wm->raw->end, (size_t)4096));
+		raw_indented(t->wire_log, wm->b->raw->buf,
+			     min(wm->b->raw->end, (size_t)4096));
 	}
  out:
 	mem_deref(line);

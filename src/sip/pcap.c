@@ -204,18 +204,18 @@ static void write_udp(struct pcapw *w, const struct wire_msg *wm,
 		      const struct sa *dst, int af)
 {
 	size_t iphl = ip_hlen(af);
-	size_t len  = wm->raw->end;
+	size_t len  = wm->b->raw->end;
 	size_t n    = min(len, (size_t)SNAPLEN - iphl - UDP_HLEN);
 	uint8_t *udp = w->pkt + iphl;
 	uint16_t cs;
 
-	ip_header(w, &wm->src, dst, af, IPPROTO_UDP, UDP_HLEN + n);
+	ip_header(w, &wm->b->src, dst, af, IPPROTO_UDP, UDP_HLEN + n);
 
-	put16(udp, sa_port(&wm->src));
+	put16(udp, sa_port(&wm->b->src));
 	put16(udp + 2, sa_port(dst));
 	put16(udp + 4, (uint16_t)(UDP_HLEN + n));
 	put16(udp + 6, 0);
-	memcpy(udp + UDP_HLEN, wm->raw->buf, n);
+	memcpy(udp + UDP_HLEN, wm->b->raw->buf, n);
 
 	cs = csum_final(csum_add(pseudo_sum(w->pkt, IPPROTO_UDP,
 					    UDP_HLEN + n),
@@ -324,8 +324,8 @@ static int write_segments(struct pcapw *w, const struct sa *src,
 static int write_tcp(struct pcapw *w, const struct wire_msg *wm,
 		     const struct sa *dst, int af)
 {
-	return write_segments(w, &wm->src, dst, af, wm->usec,
-			      wm->raw->buf, wm->raw->end);
+	return write_segments(w, &wm->b->src, dst, af, wm->usec,
+			      wm->b->raw->buf, wm->b->raw->end);
 }
 
 
@@ -375,13 +375,13 @@ static int write_ws(struct pcapw *w, const struct wire_msg *wm,
 		    const struct sa *dst, int af)
 {
 	const bool to_srv = (wm->role == WIRE_UAC) != wm->tx;
-	const struct sa *cli = to_srv ? &wm->src : dst;
-	const struct sa *srv = to_srv ? dst : &wm->src;
+	const struct sa *cli = to_srv ? &wm->b->src : dst;
+	const struct sa *srv = to_srv ? dst : &wm->b->src;
 	uint8_t mkey[4];
 	struct mbuf *mb;
 	int err = 0;
 
-	if (wm->why)
+	if (wm->b->why)
 		return write_tcp(w, wm, dst, af);
 
 	if (!flow_find(&w->flowl, cli, srv))
@@ -389,15 +389,15 @@ static int write_ws(struct pcapw *w, const struct wire_msg *wm,
 	if (err)
 		return err;
 
-	mb = mbuf_alloc(wm->raw->end + 14);
+	mb = mbuf_alloc(wm->b->raw->end + 14);
 	if (!mb)
 		return ENOMEM;
 	put32(mkey, (uint32_t)wm->seq * 2654435761u);
-	err = ws_frame_encode(mb, 0x1, wm->raw->buf, wm->raw->end,
+	err = ws_frame_encode(mb, 0x1, wm->b->raw->buf, wm->b->raw->end,
 			      to_srv ? mkey : NULL);
 	if (!err)
-		err = write_segments(w, &wm->src, dst, af, wm->usec, mb->buf,
-				     mb->end);
+		err = write_segments(w, &wm->b->src, dst, af, wm->usec,
+				     mb->buf, mb->end);
 	mem_deref(mb);
 
 	return err;
@@ -428,15 +428,16 @@ static const struct wire_msg *twin_of(const struct list *msgs,
 	LIST_FOREACH(msgs, le) {
 		const struct wire_msg *o = le->data;
 
-		if (o->tx == wm->tx || o->tp != wm->tp || !o->raw)
+		if (o->tx == wm->tx || o->tp != wm->tp || !o->b->raw)
 			continue;
-		if (o->raw->end != wm->raw->end)
+		if (o->b->raw->end != wm->b->raw->end)
 			continue;
-		if (!sa_cmp(&o->src, &wm->src, SA_ALL))
+		if (!sa_cmp(&o->b->src, &wm->b->src, SA_ALL))
 			continue;
-		if (!is_stream(wm->tp) && !sa_cmp(&o->dst, &wm->dst, SA_ALL))
+		if (!is_stream(wm->tp) &&
+		    !sa_cmp(&o->b->dst, &wm->b->dst, SA_ALL))
 			continue;
-		if (!memcmp(o->raw->buf, wm->raw->buf, wm->raw->end))
+		if (!memcmp(o->b->raw->buf, wm->b->raw->buf, wm->b->raw->end))
 			return o;
 	}
 
@@ -456,9 +457,9 @@ static bool dropped(const struct wire_msg *wm)
 	for (le = wm->le.next; le; le = le->next) {
 		const struct wire_msg *o = le->data;
 
-		if (!o->tx && o->raw == wm->raw &&
-		    sa_cmp(&o->src, &wm->src, SA_ALL) &&
-		    sa_cmp(&o->dst, &wm->dst, SA_ALL))
+		if (!o->tx && o->b->raw == wm->b->raw &&
+		    sa_cmp(&o->b->src, &wm->b->src, SA_ALL) &&
+		    sa_cmp(&o->b->dst, &wm->b->dst, SA_ALL))
 			return o->link == WIRE_LINK_DROPPED;
 	}
 
@@ -476,19 +477,19 @@ static int write_msg(struct pcapw *w, const struct list *msgs,
 		     const struct wire_msg *wm)
 {
 	const struct wire_msg *twin;
-	const struct sa *dst = &wm->dst;
+	const struct sa *dst = &wm->b->dst;
 	int af;
 
-	if (!wm->raw)
+	if (!wm->b->raw)
 		return 0;
 
 	twin = twin_of(msgs, wm);
 	if (twin && !wm->tx)
 		return 0;
 	if (twin && is_stream(wm->tp))
-		dst = &twin->dst;
+		dst = &twin->b->dst;
 
-	af = msg_af(&wm->src, dst);
+	af = msg_af(&wm->b->src, dst);
 	if (af == AF_UNSPEC)
 		return 0;
 

@@ -2,6 +2,7 @@
  * @file wire.c  Every SIP message a test sent or received
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 #include <netinet/in.h>
@@ -13,21 +14,23 @@
 #include "ws.h"
 
 
+/* The arg of one sip instance's trace handler: which role it plays. */
+struct wire_port {
+	struct wire *wire;
+	enum wire_role role;
+};
+
 struct wire {
 	struct list msgl;
-	struct list portl;
 	unsigned count;
 	uint64_t t0;
 	struct sa remote;        /* wire_mirror(): a remote UAS's address */
 	wire_event_h *eh;
 	void *arg;
-};
-
-/* The arg of one sip instance's trace handler: which role it plays. */
-struct wire_port {
-	struct le le;
-	struct wire *wire;
-	enum wire_role role;
+	/* one a role, for all of its sip instances: they differ in
+	 * nothing else (allocated one an instance, they were two
+	 * allocations of 64 bytes a load call) */
+	struct wire_port portv[WIRE_PEER + 1];
 };
 
 
@@ -42,7 +45,13 @@ static void wire_destructor(void *arg)
 	struct wire *wire = arg;
 
 	list_flush(&wire->msgl);
-	list_flush(&wire->portl);
+}
+
+
+/* The message whose own body b is */
+static struct wire_msg *body_owner(const struct wire_body *b)
+{
+	return (struct wire_msg *)((char *)b - offsetof(struct wire_msg, own));
 }
 
 
@@ -52,8 +61,12 @@ static void msg_destructor(void *arg)
 
 	if (last_sent == wm)
 		last_sent = NULL;
-	mem_deref(wm->raw);
-	mem_deref(wm->why);
+	if (wm->shared) {
+		mem_deref(body_owner(wm->b));
+		return;
+	}
+	mem_deref(wm->own.raw);
+	mem_deref(wm->own.why);
 }
 
 
@@ -216,18 +229,22 @@ static struct pl rebase(const struct pl *pl, const uint8_t *from,
 static void head_take(struct wire_msg *wm, const struct sip_msg *msg,
 		      const uint8_t *from)
 {
-	struct wire_head *h = &wm->head;
+	struct wire_head *h = &wm->own.head;
+	const struct mbuf *raw = wm->own.raw;
 
 	wm->decoded = true;
 	h->req      = msg->req;
-	h->met      = rebase(&msg->met, from, wm->raw);
-	h->ruri     = rebase(&msg->ruri, from, wm->raw);
+	h->met      = rebase(&msg->met, from, raw);
 	h->scode    = msg->scode;
-	h->reason   = rebase(&msg->reason, from, wm->raw);
-	h->callid   = rebase(&msg->callid, from, wm->raw);
+	/* (a request has no reason phrase, a response no URI: one union) */
+	if (msg->req)
+		h->ruri   = rebase(&msg->ruri, from, raw);
+	else
+		h->reason = rebase(&msg->reason, from, raw);
+	h->callid   = rebase(&msg->callid, from, raw);
 	h->cseq     = msg->cseq.num;
-	h->cseq_met = rebase(&msg->cseq.met, from, wm->raw);
-	h->to_tag   = rebase(&msg->to.tag, from, wm->raw);
+	h->cseq_met = rebase(&msg->cseq.met, from, raw);
+	h->to_tag   = rebase(&msg->to.tag, from, raw);
 }
 
 
@@ -240,20 +257,21 @@ static void head_decode(struct wire_msg *wm)
 {
 	const bool sent = wm->tx && wm->tp == SIP_TRANSP_UDP;
 	struct sip_msg *msg = NULL;
-	struct mbuf *mb = sent ? mbuf_alloc_ref(wm->raw) : NULL;
+	struct mbuf *raw = wm->own.raw;
+	struct mbuf *mb = sent ? mbuf_alloc_ref(raw) : NULL;
 
-	wm->raw->pos = 0;
+	raw->pos = 0;
 	if (mb)
 		mb->pos = 0;
 	/* (the bytes are raw's own: the slices stay where they are) */
-	if (!sip_msg_decode(&msg, mb ? mb : wm->raw))
-		head_take(wm, msg, wm->raw->buf);
+	if (!sip_msg_decode(&msg, mb ? mb : raw))
+		head_take(wm, msg, raw->buf);
 	if (msg && mb)
 		keep(msg);
 	else
 		mem_deref(msg);
 	mem_deref(mb);
-	wm->raw->pos = 0;
+	raw->pos = 0;
 }
 
 
@@ -271,13 +289,13 @@ int wire_msg_decode(const struct wire_msg *wm, struct sip_msg **msgp)
 
 	/* the sender's wire decoded these bytes lately: the same message
 	 * (its receiver's libre may hold it too, and read only) */
-	k = kept_find(wm->raw->buf, wm->raw->end, true);
+	k = kept_find(wm->b->raw->buf, wm->b->raw->end, true);
 	if (k) {
 		*msgp = mem_ref(k->msg);
 		return 0;
 	}
 
-	mb = mbuf_alloc_ref(wm->raw);
+	mb = mbuf_alloc_ref(wm->b->raw);
 	if (!mb)
 		return ENOMEM;
 
@@ -299,7 +317,7 @@ static const struct wire_msg *same_bytes(const struct wire *wire,
 	for (le = wire->msgl.head; le; le = le->next) {
 		const struct wire_msg *o = le->data;
 
-		if (o->raw->end == len && !memcmp(o->raw->buf, p, len))
+		if (o->b->raw->end == len && !memcmp(o->b->raw->buf, p, len))
 			return o;
 	}
 
@@ -328,7 +346,7 @@ static bool seen_before(const struct wire *wire, const struct wire_msg *wm,
 	for (le = wire->msgl.head; le; le = le->next) {
 		const struct wire_msg *o = le->data;
 
-		if (o->raw == wm->raw && o->role == wm->role &&
+		if (o->b->raw == wm->b->raw && o->role == wm->role &&
 		    o->tx == wm->tx &&
 		    (!heard || o->link != WIRE_LINK_DROPPED))
 			return true;
@@ -362,11 +380,11 @@ struct mbuf *wire_sent_ref(const uint8_t *p, size_t len)
 {
 	struct mbuf *mb;
 
-	if (!last_sent || !p || last_sent->raw->end != len ||
-	    memcmp(last_sent->raw->buf, p, len))
+	if (!last_sent || !p || last_sent->b->raw->end != len ||
+	    memcmp(last_sent->b->raw->buf, p, len))
 		return NULL;
 
-	mb = mbuf_alloc_ref(last_sent->raw);
+	mb = mbuf_alloc_ref(last_sent->b->raw);
 	if (mb)
 		mb->pos = 0;
 
@@ -383,74 +401,86 @@ static int why_set(struct wire_msg *wm, const char *given)
 	static const char libre[] = "libre could not decode it";
 	char why[256];
 
-	if (!wire_reason(why, sizeof(why), wm->raw->buf, wm->raw->end))
-		return str_dup(&wm->why, given ? given : libre);
+	struct wire_body *b = &wm->own;
+
+	if (!wire_reason(why, sizeof(why), b->raw->buf, b->raw->end))
+		return str_dup(&b->why, given ? given : libre);
 	if (!given || !strncmp(given, libre, sizeof(libre) - 1) ||
 	    !strcmp(given, why))
-		return str_dup(&wm->why, why);
+		return str_dup(&b->why, why);
 
-	return re_sdprintf(&wm->why, "%s; %s", why, given);
+	return re_sdprintf(&b->why, "%s; %s", why, given);
 }
 
 
-static int add(struct wire *wire, enum wire_role role, bool tx,
-	       enum sip_transp tp, const struct sa *src, const struct sa *dst,
-	       const uint8_t *p, size_t len, const char *why,
-	       enum wire_link link)
+/* A decoded earlier copy of these bytes with the same transport and
+ * addresses, whose body a new entry can share: the other end's copy of
+ * a message between our UAC and UAS, or a retransmission. NULL: the
+ * entry needs a body of its own (why: not to be decoded). */
+static const struct wire_msg *sharable(const struct wire_msg *twin,
+				       enum sip_transp tp,
+				       const struct sa *src,
+				       const struct sa *dst, const char *why)
 {
-	const struct wire_msg *twin;
-	struct wire_msg *wm;
-	int err;
+	if (!twin || !twin->decoded || why || twin->tp != tp || !src ||
+	    !dst)
+		return NULL;
+	/* (the same address and length: past that, the bytes of a sockaddr
+	 * are padding nothing reads) */
+	if (!sa_cmp(src, &twin->b->src, SA_ALL) ||
+	    src->len != twin->b->src.len ||
+	    !sa_cmp(dst, &twin->b->dst, SA_ALL) ||
+	    dst->len != twin->b->dst.len)
+		return NULL;
 
-	if (!wire || !p)
-		return EINVAL;
+	return twin;
+}
 
-	wm = mem_zalloc(sizeof(*wm), msg_destructor);
-	if (!wm)
-		return ENOMEM;
 
-	wm->role = role;
-	wm->tx   = tx;
-	wm->tp   = tp;
-	wm->usec = wire_now(wire);
+/* The body of a new entry wm of its own: the bytes at p, their head
+ * and why they are no SIP (given: the socket's word) */
+static int body_fill(struct wire_msg *wm, const struct wire_msg *twin,
+		     const struct sa *src, const struct sa *dst,
+		     const uint8_t *p, size_t len, const char *why)
+{
+	struct wire_body *b = &wm->own;
+
+	wm->b = b;
 	if (src)
-		wm->src = *src;
+		b->src = *src;
 	if (dst)
-		wm->dst = *dst;
+		b->dst = *dst;
 
 	/* each message between our UAC and UAS is on the wire twice, sent
 	 * and received, and a retransmission is the same bytes again: one
 	 * buffer (and one decoding) serves every copy */
-	twin = same_bytes(wire, p, len);
 	if (twin) {
-		wm->raw     = mem_ref(twin->raw);
+		b->raw      = mem_ref(twin->b->raw);
 		wm->decoded = twin->decoded;
-		wm->head    = twin->head;
+		b->head     = twin->b->head;
 		/* the twin may be a copy libre was not to get (no
 		 * Content-Length on a stream): it decodes all the same */
-		if (!wm->decoded && twin->why)
+		if (!wm->decoded && twin->b->why)
 			head_decode(wm);
 	}
 	else if (sending && len && p == sending->buf && len == sending->end) {
 		/* the sender's own bytes, which it keeps as they are: a
 		 * reference, not a copy (an mbuf of its own: pos and end
 		 * are the wire's) */
-		wm->raw = mbuf_alloc_ref(sending);
-		if (!wm->raw) {
-			err = ENOMEM;
-			goto out;
-		}
+		b->raw = mbuf_alloc_ref(sending);
+		if (!b->raw)
+			return ENOMEM;
 		head_decode(wm);
 	}
 	else {
-		wm->raw = mbuf_alloc(len ? len : 1);
-		if (!wm->raw) {
-			err = ENOMEM;
-			goto out;
-		}
-		err = mbuf_write_mem(wm->raw, p, len);
+		int err;
+
+		b->raw = mbuf_alloc(len ? len : 1);
+		if (!b->raw)
+			return ENOMEM;
+		err = mbuf_write_mem(b->raw, p, len);
 		if (err)
-			goto out;
+			return err;
 
 		if (fresh.msg && p == fresh.p && len == fresh.len)
 			head_take(wm, fresh.msg, p);
@@ -462,7 +492,48 @@ static int add(struct wire *wire, enum wire_role role, bool tx,
 	 * message without Content-Length): no head, and why */
 	if (!wm->decoded || why) {
 		wm->decoded = false;
-		err = why_set(wm, why);
+		return why_set(wm, why);
+	}
+
+	return 0;
+}
+
+
+static int add(struct wire *wire, enum wire_role role, bool tx,
+	       enum sip_transp tp, const struct sa *src, const struct sa *dst,
+	       const uint8_t *p, size_t len, const char *why,
+	       enum wire_link link)
+{
+	const struct wire_msg *twin, *same;
+	struct wire_msg *wm;
+	int err = 0;
+
+	if (!wire || !p)
+		return EINVAL;
+
+	twin = same_bytes(wire, p, len);
+	same = sharable(twin, tp, src, dst, why);
+
+	/* a copy is the entry without a body: it shares its twin's (and
+	 * holds the message that owns it) */
+	wm = mem_zalloc(same ? offsetof(struct wire_msg, own) : sizeof(*wm),
+			msg_destructor);
+	if (!wm)
+		return ENOMEM;
+
+	wm->role = role;
+	wm->tx   = tx;
+	wm->tp   = tp;
+	wm->usec = wire_now(wire);
+
+	if (same) {
+		wm->b       = same->b;
+		wm->shared  = true;
+		wm->decoded = true;
+		mem_ref(body_owner(same->b));
+	}
+	else {
+		err = body_fill(wm, twin, src, dst, p, len, why);
 		if (err)
 			goto out;
 	}
@@ -584,8 +655,8 @@ static struct wire_msg *uac_copy(const struct wire *wire, const uint8_t *p,
 	for (le = wire->msgl.tail; le; le = le->prev) {
 		struct wire_msg *o = le->data;
 
-		if (o->role == WIRE_UAC && o->tx && o->raw->end == len &&
-		    !memcmp(o->raw->buf, p, len))
+		if (o->role == WIRE_UAC && o->tx && o->b->raw->end == len &&
+		    !memcmp(o->b->raw->buf, p, len))
 			return o->unseen ? NULL : o;
 	}
 
@@ -613,8 +684,8 @@ int wire_recv_link(struct wire *wire, enum wire_role role,
 	if (role == WIRE_UAS)
 		sent = uac_copy(wire, p, len);
 	if (link == WIRE_LINK_DUPLICATE && sent) {
-		err = add(wire, WIRE_UAC, true, tp, &sent->src, &sent->dst,
-			  p, len, NULL, link);
+		err = add(wire, WIRE_UAC, true, tp, &sent->b->src,
+			  &sent->b->dst, p, len, NULL, link);
 		if (err)
 			return err;
 	}
@@ -655,22 +726,19 @@ const struct list *wire_msgs(const struct wire *wire)
 }
 
 
+/* The trace handler's arg for a sip instance of the role: the wire's
+ * own (it goes with the wire; a sip instance does not free its arg) */
 int wire_port_alloc(struct wire_port **portp, struct wire *wire,
 		    enum wire_role role)
 {
 	struct wire_port *port;
 
-	if (!portp || !wire)
+	if (!portp || !wire || (unsigned)role > WIRE_PEER)
 		return EINVAL;
 
-	port = mem_zalloc(sizeof(*port), NULL);
-	if (!port)
-		return ENOMEM;
-
-	/* owned by the wire: a sip instance does not free its arg */
+	port = &wire->portv[role];
 	port->wire = wire;
 	port->role = role;
-	list_append(&wire->portl, &port->le, port);
 	*portp = port;
 
 	return 0;
@@ -733,7 +801,7 @@ const char *wire_role_name(enum wire_role role)
 /* One line per message, for logs and diagnostics. */
 int wire_msg_print(struct re_printf *pf, const struct wire_msg *wm)
 {
-	const struct wire_head *m = &wm->head;
+	const struct wire_head *m = &wm->b->head;
 	int err;
 
 	err = re_hprintf(pf, "#%u +%llu.%03llums %s %s %s ",
@@ -742,10 +810,10 @@ int wire_msg_print(struct re_printf *pf, const struct wire_msg *wm)
 			 wire_role_name(wm->role), wm->tx ? "sent" : "recv",
 			 sip_transp_name(wm->tp));
 	err |= wm->reported ? re_hprintf(pf, "(the agent's report) ")
-		: re_hprintf(pf, "%J -> %J ", &wm->src, &wm->dst);
-	if (wm->why)
+		: re_hprintf(pf, "%J -> %J ", &wm->b->src, &wm->b->dst);
+	if (wm->b->why)
 		return err | re_hprintf(pf, "(undecodable, %zu bytes: %s)%s",
-					wm->raw->end, wm->why,
+					wm->b->raw->end, wm->b->why,
 					wm->retrans ? " [retransmission]"
 					: "");
 	if (m->req)

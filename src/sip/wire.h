@@ -20,8 +20,10 @@ enum wire_role {
  * size of the message; wire_msg_decode() makes one when it is needed.) */
 struct wire_head {        /* (the slices first: no padding) */
 	struct pl met;           /**< request method                      */
-	struct pl ruri;          /**< request URI                         */
-	struct pl reason;        /**< response reason phrase              */
+	union {                  /* (one or the other: read by req)   */
+		struct pl ruri;      /**< request URI                     */
+		struct pl reason;    /**< response reason phrase          */
+	};
 	struct pl callid;
 	struct pl cseq_met;
 	struct pl to_tag;        /**< unset when the To has none          */
@@ -39,19 +41,30 @@ enum wire_link {
 	WIRE_LINK_REORDERED,     /**< held until the next one had passed   */
 };
 
-/* (ordered so that it has no padding: a call holds about 16 of them) */
-struct wire_msg {
-	struct le le;
-	unsigned seq;            /**< 1-based order on this test's wire   */
-	enum wire_role role;     /**< which of our endpoints saw it       */
-	enum sip_transp tp;
-	enum wire_link link;     /**< what the link did to it             */
+/* What the copies of one message on a wire share: a message between
+ * our UAC and UAS is on it twice, sent and received, with the same
+ * bytes and addresses (about 14 entries a call: the second copy of
+ * each was 248 bytes of the same). (No padding.) */
+struct wire_body {
 	struct sa src;
 	struct sa dst;
-	uint64_t usec;           /**< monotonic, since the wire was made  */
-	struct mbuf *raw;        /**< the bytes exactly (shared by copies) */
+	struct mbuf *raw;        /**< the bytes exactly                   */
 	char *why;               /**< undecodable: why (else NULL)        */
 	struct wire_head head;
+};
+
+/* One message as one endpoint saw it. Read its bytes, addresses and
+ * head through b: its own body, or an earlier copy's (a copy is
+ * allocated without own). (Ordered so that it has no padding.) */
+struct wire_msg {
+	struct le le;
+	const struct wire_body *b;  /**< src, dst, raw, why, head        */
+	uint64_t usec;           /**< monotonic, since the wire was made  */
+	unsigned seq;            /**< 1-based order on this test's wire   */
+	/* (a byte each: a copy is then 64 bytes, a size of the allocator's) */
+	enum wire_role role:8;   /**< which of our endpoints saw it       */
+	enum sip_transp tp:8;
+	enum wire_link link:8;   /**< what the link did to it             */
 	bool tx;                 /**< sent by that endpoint               */
 	bool decoded;            /**< libre decoded it: head is set       */
 	bool retrans;            /**< same bytes already seen here        */
@@ -62,6 +75,8 @@ struct wire_msg {
 	bool heard;              /**< the same bytes reached this endpoint
 				  *   before (retrans, a dropped copy not
 				  *   counted)                           */
+	bool shared;             /**< b is an earlier copy's (wire.c)     */
+	struct wire_body own;    /**< (not in a copy: see b)              */
 };
 
 struct wire;

@@ -47,7 +47,7 @@ static void msg_destructor(void *arg)
 {
 	struct wire_msg *wm = arg;
 
-	mem_deref(wm->raw);
+	mem_deref(wm->own.raw);
 }
 
 
@@ -65,15 +65,16 @@ static void add(struct fix *f, enum wire_role role, bool tx,
 	wm->tx   = tx;
 	wm->tp   = tp;
 	wm->usec = usec;
+	wm->b    = &wm->own;
 	if (src)
-		assert_int_equal(0, sa_set_str(&wm->src, src, sport));
+		assert_int_equal(0, sa_set_str(&wm->own.src, src, sport));
 	if (dst)
-		assert_int_equal(0, sa_set_str(&wm->dst, dst, dport));
+		assert_int_equal(0, sa_set_str(&wm->own.dst, dst, dport));
 
-	wm->raw = mbuf_alloc(len ? len : 1);
-	assert_non_null(wm->raw);
-	assert_int_equal(0, mbuf_write_mem(wm->raw, p, len));
-	wm->raw->pos = 0;
+	wm->own.raw = mbuf_alloc(len ? len : 1);
+	assert_non_null(wm->own.raw);
+	assert_int_equal(0, mbuf_write_mem(wm->own.raw, p, len));
+	wm->own.raw->pos = 0;
 
 	list_append(&f->msgs, &wm->le, wm);
 }
