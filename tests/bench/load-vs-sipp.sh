@@ -37,6 +37,14 @@ hz=$(getconf CLK_TCK)
 
 # cpu_s PID: user+system seconds of a live process
 cpu_s() { awk -v hz="$hz" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+# sipp_uas: SIPp's UAS on 127.0.0.1:$port once it listens; sets port, uas_pid
+sipp_uas() {
+  port=$(free_port)
+  sipp -sf tests/peers/sipp/uas-183-reliable.xml -i 127.0.0.1 -p "$port" \
+    -ci 127.0.0.1 -cp "$(free_port)" -nostdin >/dev/null 2>&1 </dev/null &
+  uas_pid=$!
+  for _ in $(seq 1 50); do ss -Hlnu "sport = :$port" | grep -q . && break; sleep 0.1; done
+}
 # anon_kb PID...: anonymous resident KB of live processes, summed
 pg=$(getconf PAGESIZE)
 anon_kb() { local p; for p; do cat "/proc/$p/statm" 2>/dev/null; done |
@@ -64,11 +72,7 @@ for r in $RATES; do
   fi
 
   # SIPp: its UAS, then its UAC for the same calls at the same rate
-  port=$(free_port)
-  sipp -sf tests/peers/sipp/uas-183-reliable.xml -i 127.0.0.1 -p "$port" \
-    -ci 127.0.0.1 -cp "$(free_port)" -nostdin >/dev/null 2>&1 </dev/null &
-  uas_pid=$!
-  for _ in $(seq 1 50); do ss -Hlnu "sport = :$port" | grep -q . && break; sleep 0.1; done
+  sipp_uas
   calls=$(awk -v r="$r" -v d="$DUR" 'BEGIN { printf "%d", r * d }')
   sipp "127.0.0.1:$port" -sf tests/peers/sipp/uac-100rel.xml -i 127.0.0.1 \
     -p "$(free_port)" -ci 127.0.0.1 -cp "$(free_port)" -r "$r" -m "$calls" \
@@ -121,11 +125,7 @@ s_mem=$(sed -n 's/.*memory: \([0-9]*\) bytes.*/\1/p' "$msum" | awk '{ printf "%.
 s_peak=$(sed -n 's/.*(peak \([0-9]*\) at once).*/\1/p' "$msum")
 s_fail=$(sed -n 's/.*passed [0-9]*, failed \([0-9]*\);.*/\1/p' "$msum")
 
-port=$(free_port)
-sipp -sf tests/peers/sipp/uas-183-reliable.xml -i 127.0.0.1 -p "$port" \
-  -ci 127.0.0.1 -cp "$(free_port)" -nostdin >/dev/null 2>&1 </dev/null &
-uas_pid=$!
-for _ in $(seq 1 50); do ss -Hlnu "sport = :$port" | grep -q . && break; sleep 0.1; done
+sipp_uas
 calls=$(awk -v r="$MEMRATE" -v d="$DUR" 'BEGIN { printf "%d", r * d }')
 sipp "127.0.0.1:$port" -sf "$tmp/uac-hold.xml" -i 127.0.0.1 \
   -p "$(free_port)" -ci 127.0.0.1 -cp "$(free_port)" -r "$MEMRATE" -m "$calls" \
