@@ -384,15 +384,14 @@ end)
 -- (W.uas_view), what siptap's UAS got and sent.
 local function make_side_msgs(c)
   local role = c.invite.role
-  local id = role == "uas" and c.uas_id or c.id
   local reqs, resps = {}, {}
-  for _, m in ipairs(c.wire) do
-    if m.role == role and m.call_id == id then
-      if m.request and m.sent == (role == "uac") then
-        reqs[#reqs + 1] = m
-      elseif not m.request and m.sent == (role == "uas") then
-        resps[#resps + 1] = m
-      end
+  local msgs = W.side(c, role)
+  for i = 1, #msgs do
+    local m = msgs[i]
+    if m.request and m.sent == (role == "uac") then
+      reqs[#reqs + 1] = m
+    elseif not m.request and m.sent == (role == "uas") then
+      resps[#resps + 1] = m
     end
   end
   return { reqs, resps }

@@ -41,7 +41,7 @@
 local W = require "siptap.checkers.wire"
 
 local has_option, rseq, is_sdp = W.has_option, W.rseq, W.is_sdp
-local of_call, unique, final = W.of_call, W.unique, W.final
+local unique, final = W.unique, W.final
 local reliables, wire_end, slack = W.reliables, W.wire_end, W.slack
 local reused = W.reused
 
@@ -108,8 +108,10 @@ local function uas_copies(c, e)
   local n = e.rseq
   local out, stop, answers = {}, nil, {}
   local invites, answer_due = 0, nil
-  for _, m in ipairs(c.wire) do
-    if m.role == "uas" and of_call(c, m) then
+  local msgs = W.side(c, "uas")
+  for i = 1, #msgs do
+    local m = msgs[i]
+    do
       if not m.sent and m.method == "INVITE" then
         invites = invites + 1
         if invites > 1 then answer_due = m.time end

@@ -496,6 +496,10 @@ end
 function W.calls(wire)
   local by, order = {}, {}
   local uas_invites = {}
+  -- each side's messages of each call, in wire order (superseded ones
+  -- too): what the rules that read one side of a call go through
+  -- (W.side), instead of the whole wire again each
+  local sides = { uac = {}, uas = {} }
   local superseded = challenge_rounds(wire)
   local function call(id)
     local c = by[id]
@@ -510,6 +514,12 @@ function W.calls(wire)
   end
   for i = 1, #wire do
     local m = wire[i]
+    local id = m.call_id
+    local side = id and sides[m.role]
+    if side then
+      local l = side[id]
+      if l then l[#l + 1] = m else side[id] = { m } end
+    end
     if superseded and superseded(m) then goto next end
     if m.role == "uas" and m.call_id and not m.sent and
        m.method == "INVITE" and not uas_invites[m.call_id] then
@@ -560,6 +570,7 @@ function W.calls(wire)
   for _, c in ipairs(order) do
     if c.twice then split_merged(c, c.twice) end
     c.sent_reqs = nil
+    c.sides = sides
     if c.invite then
       out[#out + 1] = c
       match_leg(c, uas_invites, claimed)
@@ -571,6 +582,25 @@ function W.calls(wire)
   return out
 end
 
+-- The messages of one side ("uac" or "uas") of call c, in wire order
+-- (the UAS's: of the INVITE matched with c, none without one): kept by
+-- W.calls; a call made otherwise has its side read off its wire.
+local NO_MSGS = {}
+
+local function side(c, role)
+  local id = role == "uas" and c.uas_id or role == "uac" and c.id
+  if not id then return NO_MSGS end
+  local sides = c.sides
+  if sides then return sides[role][id] or NO_MSGS end
+  local out = {}
+  for _, m in ipairs(c.wire) do
+    if m.role == role and m.call_id == id then out[#out + 1] = m end
+  end
+  return out
+end
+
+W.side = side
+
 -- The call as the UAS saw it: the INVITE it got, the responses it sent,
 -- the PRACKs it got and its answers. The general rules look at it to
 -- tell what the UAS did from what a proxy did on the way.
@@ -579,10 +609,11 @@ local function make_uas_view(c)
   local u = { id = c.uas_id, invite = c.uas_invite, uas_invite = c.uas_invite,
               uas_id = c.uas_id, responses = {}, pracks = {},
               prack_answers = {}, invite_copies = {}, dialog = {},
-              wire = c.wire }
-  for _, m in ipairs(c.wire) do
-    if m.role == "uas" and m.call_id == c.uas_id and
-       not (c.superseded and c.superseded(m)) then
+              wire = c.wire, sides = c.sides }
+  local msgs = side(c, "uas")
+  for i = 1, #msgs do
+    local m = msgs[i]
+    if not (c.superseded and c.superseded(m)) then
       local other = m.cseq ~= c.uas_invite.cseq
       if not m.sent and m.method == "INVITE" and not other then
         u.invite_copies[#u.invite_copies + 1] = m
