@@ -420,8 +420,10 @@ local function challenge_rounds(wire)
   -- higher CSeq in the dialog, docs/early-dialog.md) supersedes nothing
   local challenged = {}
   for _, m in ipairs(wire) do
-    if m.call_id and m.status and (m.status == 401 or m.status == 407) and
-       m.cseq_method == "INVITE" and m.role ~= "peer" then
+    -- (a request's status is nil, read in C each time: not asked)
+    if m.call_id and not m.request and (m.status == 401 or
+       m.status == 407) and m.cseq_method == "INVITE" and
+       m.role ~= "peer" then
       challenged[m.role .. " " .. m.call_id .. " " .. m.cseq] = true
     end
   end
@@ -518,7 +520,13 @@ function W.calls(wire)
     local side = id and sides[m.role]
     if side then
       local l = side[id]
-      if l then l[#l + 1] = m else side[id] = { m } end
+      if l then
+        l[#l + 1] = m
+      else
+        -- room for eight made at once (a call's side: INVITE, PRACK,
+        -- ACK, BYE and their answers), not grown at 2, 4 and 8
+        side[id] = { m, nil, nil, nil, nil, nil, nil, nil }
+      end
     end
     if superseded and superseded(m) then goto next end
     if m.role == "uas" and m.call_id and not m.sent and
@@ -532,13 +540,23 @@ function W.calls(wire)
       local c = call(m.call_id)
       if m.sent and m.request and m.method ~= "ACK" and
          not m.retransmission then
-        -- a method and CSeq the UAC sent before, in other bytes
-        local key = req_key(m)
-        if c.sent_reqs[key] then
+        -- a method and CSeq the UAC sent before, in other bytes; by
+        -- CSeq number the method, or a set of them (a CANCEL has its
+        -- INVITE's): no string made of the two for every request
+        local sent, method, cseq = c.sent_reqs, m.method, m.cseq
+        local seen = sent[cseq]
+        if seen == nil then
+          sent[cseq] = method
+        elseif seen == method or type(seen) == "table" and seen[method] then
           c.twice = c.twice or {}
-          c.twice[key] = true
+          c.twice[req_key(m)] = true
+        else
+          if type(seen) ~= "table" then
+            seen = { [seen] = true }
+            sent[cseq] = seen
+          end
+          seen[method] = true
         end
-        c.sent_reqs[key] = true
       end
       -- a re-INVITE (another CSeq) and its answers belong to the
       -- dialog's other requests, not to the INVITE's transaction
