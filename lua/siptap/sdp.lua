@@ -338,7 +338,9 @@ function value.v(v)
   if v ~= "0" then return "version " .. v .. ", wanted 0" end
 end
 
-function value.o(v, d)
+-- o=: its six fields, each checked (username sess-id sess-version
+-- nettype addrtype unicast-address).
+local function origin_fields(v, d)
   local fs = fields(v)
   if #fs ~= 6 or has_empty(fs) then
     return ("%d field(s), wanted 6 (username sess-id sess-version nettype " ..
@@ -354,6 +356,22 @@ function value.o(v, d)
   end
   if fs[4] ~= "IN" then return "nettype " .. fs[4] .. ", wanted IN" end
   return address_problem(fs[5], fs[6], false)
+end
+
+-- The common o= value in one match: six fields, one space apart, none
+-- empty, numbers for sess-id and sess-version, nettype IN. What
+-- origin_fields finds of such a value is its address's problem alone,
+-- after six strings and a table made (every SDP the rules read comes
+-- here, its o= value new in every call: 5.7 to 2.5 us, os.clock over
+-- 3,000 SDPs in a scenario).
+local O_LINE = "^([^ ]+) (%d+) (%d+) IN ([^ ]+) ([^ ]+)$"
+
+function value.o(v, d)
+  local user, id, version, addrtype, addr = v:match(O_LINE)
+  if not user then return origin_fields(v, d) end
+  d.origin = { user = user, id = id, version = version, nettype = "IN",
+               addrtype = addrtype, addr = addr }
+  return address_problem(addrtype, addr, false)
 end
 
 local function text(name)
@@ -788,6 +806,10 @@ M.content = kept(function(sdp)
 end)
 
 M.show = show
+
+-- (for tests/e2e/fixtures/rules-fast: the o= check in one match and by
+-- its fields, which must find the same)
+M._origin = { matched = value.o, by_fields = origin_fields }
 
 -- What each stream of a parsed SDP does: its own direction, else the
 -- session's, else sendrecv (RFC 8866 6.7).

@@ -223,8 +223,8 @@ local function early(st, m)
 end
 
 rule("R-PRACK-4", "a PRACK with an offer gets the answer in its 2xx (or 488)",
-function(c)
-  local v, n = {}, 0
+function(c, _, out)
+  local v, n = out or {}, 0
   if not busy(c) then return v, 0 end
   walk(c, function(met, m, st, offer, list)
     if met ~= "PRACK" or not offer or not from_caller(m) then return end
@@ -243,8 +243,8 @@ function(c)
 end)
 
 rule("P-BYE-1", "a BYE in the early dialog gets 200, then the INVITE a final response",
-function(c)
-  local v, n = {}, 0
+function(c, _, out)
+  local v, n = out or {}, 0
   if not busy(c) then return v, 0 end
   walk(c, function(met, m, st, _, list)
     if met ~= "BYE" or not from_caller(m) or not early(st, m) then return end
@@ -272,8 +272,8 @@ local function retry_after(m)
 end
 
 rule("P-UPD-1", "an UPDATE in the early dialog is answered: its answer in the 2xx; 491 on glare; 500 with Retry-After while an offer is unanswered",
-function(c)
-  local v, n = {}, 0
+function(c, _, out)
+  local v, n = out or {}, 0
   if not busy(c) then return v, 0 end
   walk(c, function(met, m, st, offer, list)
     -- the rule is about the early dialog (the reference UAS answers
@@ -323,8 +323,8 @@ function(c)
 end)
 
 rule("P-UPD-2", "the UAS's UPDATE in the early dialog: after a reliable provisional or Allow: UPDATE, with a new offer",
-function(c)
-  local v, n = {}, 0
+function(c, _, out)
+  local v, n = out or {}, 0
   if not busy(c) then return v, 0 end
   local allow = has_option(c.invite, "Allow", "update")
   walk(c, function(met, m, st, offer)

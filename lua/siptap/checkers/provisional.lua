@@ -53,8 +53,10 @@
 -- 3261 14.2), until the ACK with its CSeq or a BYE, unless that
 -- re-INVITE came again after its 2xx.
 --
--- Each checker: function(c, ctx) -> violations, checked, over one call
--- of siptap.checkers.wire; violations: { { msg = m, why = "..." }, ... }.
+-- Each checker: function(c, ctx, out) -> violations, checked, over one
+-- call of siptap.checkers.wire; violations: { { msg = m, why = "..." },
+-- ... }, added to out when given (an empty list siptap.rules lends it),
+-- else to a list of its own.
 -- siptap.checkers (init.lua) puts the families together.
 
 local W = require "siptap.checkers.wire"
@@ -87,8 +89,8 @@ end
 local COPIED = { "Via", "From", "Call-ID", "CSeq" }
 
 rule("P-COPY-1", "Via, From, Call-ID and CSeq copied from the INVITE",
-function(c)
-  local v, n, inv = {}, 0, c.invite
+function(c, _, out)
+  local v, n, inv = out or {}, 0, c.invite
   local wanted = {}   -- the INVITE's, read once
   for _, r in ipairs(c.responses) do
     n = n + 1
@@ -125,8 +127,8 @@ local function to_of(m)
 end
 
 rule("P-TAG-1", "To URI of the INVITE, and a To tag on every non-100",
-function(c)
-  local v, n = {}, 0
+function(c, _, out)
+  local v, n = out or {}, 0
   local want = to_of(c.invite)
   for _, r in ipairs(c.responses) do
     n = n + 1
@@ -142,8 +144,8 @@ function(c)
   return v, n
 end)
 
-rule("P-TAG-2", "one To tag for all non-100 responses", function(c)
-  local v, n, tag = {}, 0, nil
+rule("P-TAG-2", "one To tag for all non-100 responses", function(c, _, out)
+  local v, n, tag = out or {}, 0, nil
   for _, r in ipairs(c.responses) do
     if r.status ~= 100 and r.to_tag then
       n = n + 1
@@ -157,8 +159,8 @@ rule("P-TAG-2", "one To tag for all non-100 responses", function(c)
   return v, n
 end)
 
-rule("P-100-1", "100 Trying: never reliable, Timestamp copied", function(c)
-  local v, n = {}, 0
+rule("P-100-1", "100 Trying: never reliable, Timestamp copied", function(c, _, out)
+  local v, n = out or {}, 0
   local ts = c.invite:header("Timestamp")
   for _, r in ipairs(c.responses) do
     if r.status == 100 then
@@ -178,8 +180,8 @@ rule("P-100-1", "100 Trying: never reliable, Timestamp copied", function(c)
 end)
 
 rule("P-DLG-1", "early dialog: Contact with a SIP URI, Record-Route copied",
-function(c)
-  local v, n = {}, 0
+function(c, _, out)
+  local v, n = out or {}, 0
   -- the Record-Route the UAS got; unknown when a proxy made its INVITE
   -- unrecognisable (c.unmatched): then only the Contact is checked
   local rr = not c.unmatched and values(c.uas_invite or c.invite,
@@ -202,8 +204,8 @@ function(c)
   return v, n
 end)
 
-rule("P-REASON-1", "the reason phrase asked for, or the default", function(c, ctx)
-  local v, n = {}, 0
+rule("P-REASON-1", "the reason phrase asked for, or the default", function(c, ctx, out)
+  local v, n = out or {}, 0
   if not ctx.reason then return v, 0 end
   for _, r in ipairs(unique(c)) do
     if asked(r, ctx) then
@@ -220,8 +222,8 @@ end)
 -- ctx.headers: the extraHeaders given, each must appear exactly as often
 -- as it was given, after Via/From/To/Call-ID/CSeq.
 rule("P-HDR-1", "extra headers once each, byte for byte, after the mandatory ones",
-function(c, ctx)
-  local v, n = {}, 0
+function(c, ctx, out)
+  local v, n = out or {}, 0
   if not ctx.headers then return v, 0 end
   local mandatory = { via = 1, v = 1, from = 1, f = 1, to = 1, t = 1,
                       ["call-id"] = 1, i = 1, cseq = 1 }
@@ -267,8 +269,8 @@ function(c, ctx)
 end)
 
 rule("P-BODY-1", "Content-Length is the body's length; Content-Type with a body only",
-function(c, ctx)
-  local v, n = {}, 0
+function(c, ctx, out)
+  local v, n = out or {}, 0
   for _, r in ipairs(c.responses) do
     n = n + 1
     local cl = r:header("Content-Length")
@@ -292,8 +294,8 @@ end)
 
 -- A retransmitted INVITE is answered with the latest provisional again.
 rule("P-RETX-1", "a retransmitted INVITE gets the latest provisional again",
-function(c, ctx)
-  local v, n = {}, 0
+function(c, ctx, out)
+  local v, n = out or {}, 0
   for i = 2, #c.invite_copies do
     local sent = c.invite_copies[i]
     local latest
@@ -322,8 +324,8 @@ end)
 
 -- ctx.minute: the refresh interval (60 s, scaled by --t1: 120 * T1).
 rule("P-LONG-1", "an INVITE held longer than a minute gets a provisional every minute",
-function(c, ctx)
-  local v, n = {}, 0
+function(c, ctx, out)
+  local v, n = out or {}, 0
   local minute = ctx.minute or 120 * ctx.t1
   local times = {}
   for _, r in ipairs(c.responses) do
@@ -349,8 +351,8 @@ end)
 
 -- P-RANGE-1 is about what did not happen: ctx.refused is true when the
 -- scenario saw progress() refuse; then no response may be on the wire.
-rule("P-RANGE-1", "progress() outside 100..199 sends nothing", function(c, ctx)
-  local v, n = {}, 1
+rule("P-RANGE-1", "progress() outside 100..199 sends nothing", function(c, ctx, out)
+  local v, n = out or {}, 1
   -- what the UAS sent, where siptap's own UAS is on the wire (a proxy
   -- in between sends a 100 Trying of its own)
   -- read off the raw record: a message siptap could not decode is of
@@ -384,15 +386,14 @@ end)
 -- (W.uas_view), what siptap's UAS got and sent.
 local function make_side_msgs(c)
   local role = c.invite.role
-  local id = role == "uas" and c.uas_id or c.id
   local reqs, resps = {}, {}
-  for _, m in ipairs(c.wire) do
-    if m.role == role and m.call_id == id then
-      if m.request and m.sent == (role == "uac") then
-        reqs[#reqs + 1] = m
-      elseif not m.request and m.sent == (role == "uas") then
-        resps[#resps + 1] = m
-      end
+  local msgs = W.side(c, role)
+  for i = 1, #msgs do
+    local m = msgs[i]
+    if m.request and m.sent == (role == "uac") then
+      reqs[#reqs + 1] = m
+    elseif not m.request and m.sent == (role == "uas") then
+      resps[#resps + 1] = m
     end
   end
   return { reqs, resps }
@@ -420,8 +421,8 @@ local function nobody_supports(tag, ctx)
 end
 
 rule("P-EXT-1", "an unsupported Require: 420 at once, every such tag in Unsupported",
-function(c, ctx)
-  local v, n = {}, 0
+function(c, ctx, out)
+  local v, n = out or {}, 0
   local required = {}
   for _, t in ipairs(values(c.invite, "Require")) do
     required[#required + 1] = t:lower()
@@ -489,8 +490,8 @@ local function final_to(r, resps)
 end
 
 rule("P-DLG-2", "a request for no dialog (a CANCEL for no transaction) gets 481",
-function(c)
-  local v, n = {}, 0
+function(c, _, out)
+  local v, n = out or {}, 0
   c = W.uas_side(c)
   if not c then return v, 0 end
   local reqs, resps = side_msgs(c)
@@ -647,8 +648,8 @@ local function reinvites_2xx(v, c, ctx)
 end
 
 rule("P-2XX-1", "the 2xx is retransmitted at T1 doubling up to T2 until the ACK",
-function(c, ctx)
-  local v, n = {}, 0
+function(c, ctx, out)
+  local v, n = out or {}, 0
   if c.invite.role == "uac" and c.uas_invite then
     -- siptap's UAS is on the wire: its own sends are timed most exactly
     -- (and through a proxy, they are what the UAS did)

@@ -11,8 +11,10 @@
 --   PX-REQ-1  the INVITE reaches the UAS with its Require, Supported and body
 --   PX-REQ-2  each PRACK reaches the UAS with its RAck and body
 --
--- Each checker: function(c, ctx) -> violations, checked, over one call
--- of siptap.checkers.wire; violations: { { msg = m, why = "..." }, ... }.
+-- Each checker: function(c, ctx, out) -> violations, checked, over one
+-- call of siptap.checkers.wire; violations: { { msg = m, why = "..." },
+-- ... }, added to out when given (an empty list siptap.rules lends it),
+-- else to a list of its own.
 -- siptap.checkers (init.lua) puts the families together.
 
 local W = require "siptap.checkers.wire"
@@ -195,8 +197,8 @@ local function through_proxy(e, m)
   return via_core(values(m, "Via")[1] or "") ~= via_core(values(q, "Via")[1])
 end
 
-rule("PX-FWD-1", "the proxy forwards every provisional but 100", function(c, ctx)
-  local v, n = {}, 0
+rule("PX-FWD-1", "the proxy forwards every provisional but 100", function(c, ctx, out)
+  local v, n = out or {}, 0
   if not proxied(c) then return v, 0 end
   local e = both_ends(c)
   -- RFC 3261 16.7 step 5: a provisional the proxy handles after the
@@ -226,8 +228,8 @@ rule("PX-FWD-1", "the proxy forwards every provisional but 100", function(c, ctx
 end)
 
 rule("PX-HDR-1", "forwarded responses unchanged but for Via: headers and body",
-function(c)
-  local v, n = {}, 0
+function(c, _, out)
+  local v, n = out or {}, 0
   if not proxied(c) then return v, 0 end
   local skip = c.uas_id ~= c.id and hidden_headers or nil
   for _, x in ipairs(forwards(both_ends(c))) do
@@ -244,8 +246,8 @@ function(c)
 end)
 
 rule("PX-100-1", "the proxy answers the INVITE with its own 100 Trying, Timestamp copied",
-function(c)
-  local v, n = {}, 0
+function(c, _, out)
+  local v, n = out or {}, 0
   if not proxied(c) then return v, 0 end
   local e = both_ends(c)
   n = 1
@@ -266,8 +268,8 @@ function(c)
 end)
 
 rule("PX-RR-1", "Record-Route kept in 18x; PRACK, ACK, BYE go through the proxy",
-function(c)
-  local v, n = {}, 0
+function(c, _, out)
+  local v, n = out or {}, 0
   if not proxied(c) then return v, 0 end
   local e = both_ends(c)
   local rr = values(c.uas_invite, "Record-Route")
@@ -299,8 +301,8 @@ function(c)
 end)
 
 rule("PX-REL-1", "reliable provisionals keep RSeq and Require: 100rel on the way",
-function(c)
-  local v, n = {}, 0
+function(c, _, out)
+  local v, n = out or {}, 0
   if not proxied(c) then return v, 0 end
   for _, x in ipairs(forwards(both_ends(c))) do
     local r, f = x.sent, x.got
@@ -347,8 +349,8 @@ function(c)
 end)
 
 rule("PX-REQ-2", "each PRACK reaches the UAS with its RAck and body",
-function(c)
-  local v, n = {}, 0
+function(c, _, out)
+  local v, n = out or {}, 0
   if not proxied(c) then return v, 0 end
   local e = both_ends(c)
   for _, p in ipairs(e.pracks_sent) do

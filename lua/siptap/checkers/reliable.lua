@@ -34,14 +34,16 @@
 -- stateful proxy answers the copy from its own transaction: what the
 -- UAS got and sent is judged, and nothing when it got no copy.
 --
--- Each checker: function(c, ctx) -> violations, checked, over one call
--- of siptap.checkers.wire; violations: { { msg = m, why = "..." }, ... }.
+-- Each checker: function(c, ctx, out) -> violations, checked, over one
+-- call of siptap.checkers.wire; violations: { { msg = m, why = "..." },
+-- ... }, added to out when given (an empty list siptap.rules lends it),
+-- else to a list of its own.
 -- siptap.checkers (init.lua) puts the families together.
 
 local W = require "siptap.checkers.wire"
 
 local has_option, rseq, is_sdp = W.has_option, W.rseq, W.is_sdp
-local of_call, unique, final = W.of_call, W.unique, W.final
+local unique, final = W.unique, W.final
 local reliables, wire_end, slack = W.reliables, W.wire_end, W.slack
 local reused = W.reused
 
@@ -108,8 +110,10 @@ local function uas_copies(c, e)
   local n = e.rseq
   local out, stop, answers = {}, nil, {}
   local invites, answer_due = 0, nil
-  for _, m in ipairs(c.wire) do
-    if m.role == "uas" and of_call(c, m) then
+  local msgs = W.side(c, "uas")
+  for i = 1, #msgs do
+    local m = msgs[i]
+    do
       if not m.sent and m.method == "INVITE" then
         invites = invites + 1
         if invites > 1 then answer_due = m.time end
@@ -133,8 +137,8 @@ local function uas_copies(c, e)
 end
 
 rule("R-WHEN-1", "Require: 100rel: every non-100 provisional is reliable",
-function(c)
-  local v, n = {}, 0
+function(c, _, out)
+  local v, n = out or {}, 0
   if not has_option(c.invite, "Require", "100rel") then return v, 0 end
   local f = final(c)
   if f and f.status == 420 then
@@ -164,8 +168,8 @@ function(c)
   return v, n
 end)
 
-rule("R-WHEN-2", "no 100rel in the INVITE: nothing sent reliably", function(c)
-  local v, n = {}, 0
+rule("R-WHEN-2", "no 100rel in the INVITE: nothing sent reliably", function(c, _, out)
+  local v, n = out or {}, 0
   if has_option(c.invite, "Require", "100rel") or
      has_option(c.invite, "Supported", "100rel") then
     return v, 0
@@ -186,8 +190,8 @@ end)
 
 -- ctx.reliable: whether the UAS chose 100rel (rel100 option or policy).
 rule("R-WHEN-3", "Supported: 100rel only: reliable exactly when the UAS chooses",
-function(c, ctx)
-  local v, n = {}, 0
+function(c, ctx, out)
+  local v, n = out or {}, 0
   if ctx.reliable == nil or has_option(c.invite, "Require", "100rel") or
      not has_option(c.invite, "Supported", "100rel") then
     return v, 0
@@ -206,8 +210,8 @@ function(c, ctx)
 end)
 
 rule("R-HDR-1", "a reliable provisional carries Require: 100rel and RSeq",
-function(c)
-  local v, n = {}, 0
+function(c, _, out)
+  local v, n = out or {}, 0
   for _, r in ipairs(unique(c)) do
     if r.status > 100 and r.status < 200 then
       local has_rseq = r:has_header("RSeq")
@@ -234,8 +238,8 @@ function(c)
 end)
 
 rule("R-RSEQ-1", "RSeq starts in 1..2^31-1 and counts up by one; a different response never reuses one",
-function(c)
-  local v, n = {}, 0
+function(c, _, out)
+  local v, n = out or {}, 0
   local prev
   for _, e in ipairs(reliables(c)) do
     n = n + 1
@@ -259,8 +263,8 @@ function(c)
 end)
 
 rule("R-ONE-1", "no second reliable provisional before the first is PRACKed",
-function(c)
-  local v, n = {}, 0
+function(c, _, out)
+  local v, n = out or {}, 0
   local list = reliables(c)
   for i = 2, #list do
     n = n + 1
@@ -276,8 +280,8 @@ end)
 
 -- T1, 2*T1, 4*T1 ... while nothing stops them; identical bytes.
 rule("R-RETX-1", "retransmitted at T1, 2*T1, 4*T1 ... with identical bytes",
-function(c, ctx)
-  local v, n = {}, 0
+function(c, ctx, out)
+  local v, n = out or {}, 0
   local f = final(c)
   for _, e in ipairs(reliables(c)) do
     if e.reuse then goto next end   -- R-RSEQ-1's finding, no timing
@@ -363,8 +367,8 @@ function(c, ctx)
   return v, n
 end)
 
-rule("R-RETX-2", "a matching PRACK stops the retransmissions", function(c, ctx)
-  local v, n = {}, 0
+rule("R-RETX-2", "a matching PRACK stops the retransmissions", function(c, ctx, out)
+  local v, n = out or {}, 0
   local acked = acked_times(c)
   for _, e in ipairs(reliables(c)) do
     local at = not e.reuse and acked[e.rseq]
@@ -383,8 +387,8 @@ rule("R-RETX-2", "a matching PRACK stops the retransmissions", function(c, ctx)
   return v, n
 end)
 
-rule("R-TIMEOUT-1", "no PRACK within 64*T1: a 5xx", function(c, ctx)
-  local v, n = {}, 0
+rule("R-TIMEOUT-1", "no PRACK within 64*T1: a 5xx", function(c, ctx, out)
+  local v, n = out or {}, 0
   local limit = 64 * ctx.t1
   local f = final(c)
   for _, e in ipairs(reliables(c)) do
@@ -444,8 +448,8 @@ local function prack_replay(c)
   return W.once(c, "prack_replay", make_prack_replay)
 end
 
-rule("R-PRACK-1", "a matching PRACK gets a 2xx", function(c)
-  local v, n = {}, 0
+rule("R-PRACK-1", "a matching PRACK gets a 2xx", function(c, _, out)
+  local v, n = out or {}, 0
   for _, x in ipairs(prack_replay(c)) do
     if x.matched then
       n = n + 1
@@ -461,8 +465,8 @@ rule("R-PRACK-1", "a matching PRACK gets a 2xx", function(c)
   return v, n
 end)
 
-rule("R-PRACK-2", "a PRACK that matches nothing gets 481", function(c)
-  local v, n = {}, 0
+rule("R-PRACK-2", "a PRACK that matches nothing gets 481", function(c, _, out)
+  local v, n = out or {}, 0
   for _, x in ipairs(prack_replay(c)) do
     if not x.matched then
       n = n + 1
@@ -478,8 +482,8 @@ rule("R-PRACK-2", "a PRACK that matches nothing gets 481", function(c)
 end)
 
 rule("R-FINAL-1", "no 2xx while a reliable provisional with SDP is unPRACKed",
-function(c)
-  local v, n = {}, 0
+function(c, _, out)
+  local v, n = out or {}, 0
   local f = final(c)
   if not f or f.status >= 300 then return v, 0 end
   for _, e in ipairs(reliables(c)) do
@@ -496,8 +500,8 @@ function(c)
 end)
 
 rule("R-FINAL-2", "after the final response: no retransmissions, PRACKs still answered",
-function(c, ctx)
-  local v, n = {}, 0
+function(c, ctx, out)
+  local v, n = out or {}, 0
   local f = final(c)
   if not f then return v, 0 end
   for _, e in ipairs(reliables(c)) do
@@ -536,9 +540,11 @@ local function prack_finals(c, cseq)
   return out
 end
 
+local NO_FINALS = {}   -- (read only)
+
 rule("R-PRACK-3", "a retransmitted PRACK gets the same final response again",
-function(c, ctx)
-  local v, n = {}, 0
+function(c, ctx, out)
+  local v, n = out or {}, 0
   c = W.uas_side(c)   -- a stateful proxy answers the copy itself
   if not c then return v, 0 end
   for i, p in ipairs(c.pracks) do
@@ -546,7 +552,7 @@ function(c, ctx)
     for j = 1, i - 1 do
       if not first and c.pracks[j].raw == p.raw then first = c.pracks[j] end
     end
-    local finals = first and prack_finals(c, p.cseq) or {}
+    local finals = first and prack_finals(c, p.cseq) or NO_FINALS
     local a1 = finals[1]
     if first and p.transport == "UDP" and a1 and a1.time <= p.time and
        p.time - first.time < 64 * ctx.t1 then

@@ -52,8 +52,10 @@
 --     again with another o= line is S-VER-1's (P-2XX-1 judges when, not
 --     what).
 --
--- Each checker: function(c, ctx) -> violations, checked, over one call
--- of siptap.checkers.wire; violations: { { msg = m, why = "..." }, ... }.
+-- Each checker: function(c, ctx, out) -> violations, checked, over one
+-- call of siptap.checkers.wire; violations: { { msg = m, why = "..." },
+-- ... }, added to out when given (an empty list siptap.rules lends it),
+-- else to a list of its own.
 -- siptap.checkers (init.lua) puts the families together.
 
 local W = require "siptap.checkers.wire"
@@ -130,30 +132,30 @@ local function ans2(c)
 end
 
 rule("S-ANS-1", "the answer in a reliable provisional; the 2xx repeats it or has none",
-function(c)
+function(c, _, out)
   local answer, f, wrong = ans1(c)
-  if not answer then return {}, 0 end
+  if not answer then return out or {}, 0 end
   if wrong then
     return { { msg = f, why = "the 2xx carries an SDP other than the "
                .. "answer of the reliable " .. answer.status } }, 1
   end
-  return {}, 1
+  return out or {}, 1
 end)
 
 rule("S-ANS-2", "early media answer in an unreliable 18x; the 2xx carries the same",
-function(c)
+function(c, _, out)
   local early, f, wrong = ans2(c)
-  if not early then return {}, 0 end
+  if not early then return out or {}, 0 end
   if wrong then
     return { { msg = f, why = "the 2xx SDP differs from the early "
                .. "media answer in the " .. early.status } }, 1
   end
-  return {}, 1
+  return out or {}, 1
 end)
 
 rule("S-OFF-1", "no offer in the INVITE: the first reliable response carries one",
-function(c)
-  local v, n = {}, 0
+function(c, _, out)
+  local v, n = out or {}, 0
   if is_sdp(c.invite) or c.invite.body ~= "" then return v, 0 end
   for _, r in ipairs(unique(c)) do
     local reliable = (r.status > 100 and r.status < 200 and rseq(r)) or
@@ -225,8 +227,8 @@ end
 -- ctx.absent_codecs, ctx.hold (SIP.js's hold = true) and
 -- ctx.constraints ({audio = bool, video = bool}, as SIP.js's).
 rule("S-MOD-1", "the SDP on the wire has the options and modifiers applied",
-function(c, ctx)
-  local v, n = {}, 0
+function(c, ctx, out)
+  local v, n = out or {}, 0
   if not ctx.codecs and not ctx.direction and not ctx.absent_codecs and
      not ctx.hold and not ctx.constraints then
     return v, 0
@@ -298,8 +300,8 @@ local function label(r)
 end
 
 rule("S-FMT-1", "every SDP follows the grammar of RFC 8866 section 9",
-function(c)
-  local v, n, seen = {}, 0, {}
+function(c, _, out)
+  local v, n, seen = out or {}, 0, {}
   for _, r in ipairs(sdps(c)) do
     n = n + 1
     local ok, why = sdp.check(r.body)
@@ -411,8 +413,8 @@ end
 local mirror_memo, directions_memo = pair_memo(), pair_memo()
 
 rule("S-OA-1", "the answer mirrors the offer's m= lines; its formats are offered ones",
-function(c)
-  local v, list = {}, answers(c)
+function(c, _, out)
+  local v, list = out or {}, answers(c)
   if #list == 0 then return v, 0 end
   local offer = parse(c.invite.body)
   for _, r in ipairs(list) do
@@ -461,8 +463,8 @@ local function direction_problems(offer, answer)
 end
 
 rule("S-OA-2", "each answered direction fits the offered one",
-function(c)
-  local v, n, list = {}, 0, answers(c)
+function(c, _, out)
+  local v, n, list = out or {}, 0, answers(c)
   if #list == 0 then return v, 0 end
   local offer = parse(c.invite.body)
   for _, r in ipairs(list) do
@@ -522,8 +524,8 @@ local function origin_problem(prev, r)
 end
 
 rule("S-VER-1", "o= keeps its identity in a dialog; its version counts the changes",
-function(c)
-  local v, n, last, rseqs = {}, 0, {}, {}
+function(c, _, out)
+  local v, n, last, rseqs = out or {}, 0, {}, {}
   for _, r in ipairs(sdps(c)) do
     -- the UAS's tag: a request of its own has it in From
     local dialog = (r.request and W.from_tag(r) or r.to_tag) or ""

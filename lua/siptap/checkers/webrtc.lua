@@ -46,8 +46,8 @@ local function first_value(p)
 end
 
 rule("S-RTC-1", "a WebRTC offer is answered in kind: fingerprint, setup active|passive, ICE, rtcp-mux, mid",
-function(c)
-  local v, n = {}, 0
+function(c, _, out)
+  local v, n = out or {}, 0
   for _, r in ipairs(answers(c)) do
     local out, judged = sdp.webrtc_problems(r.body, c.invite.body)
     n = n + judged
@@ -61,8 +61,8 @@ function(c)
 end)
 
 rule("S-RTC-2", "the answer's a=group:BUNDLE names a subset of the offer's bundled mids, ones it uses",
-function(c)
-  local v, n = {}, 0
+function(c, _, out)
+  local v, n = out or {}, 0
   for _, r in ipairs(answers(c)) do
     local out, judged = sdp.bundle_problems(r.body, c.invite.body)
     if judged then n = n + 1 end

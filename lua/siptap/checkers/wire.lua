@@ -420,8 +420,10 @@ local function challenge_rounds(wire)
   -- higher CSeq in the dialog, docs/early-dialog.md) supersedes nothing
   local challenged = {}
   for _, m in ipairs(wire) do
-    if m.call_id and m.status and (m.status == 401 or m.status == 407) and
-       m.cseq_method == "INVITE" and m.role ~= "peer" then
+    -- (a request's status is nil, read in C each time: not asked)
+    if m.call_id and not m.request and (m.status == 401 or
+       m.status == 407) and m.cseq_method == "INVITE" and
+       m.role ~= "peer" then
       challenged[m.role .. " " .. m.call_id .. " " .. m.cseq] = true
     end
   end
@@ -496,6 +498,10 @@ end
 function W.calls(wire)
   local by, order = {}, {}
   local uas_invites = {}
+  -- each side's messages of each call, in wire order (superseded ones
+  -- too): what the rules that read one side of a call go through
+  -- (W.side), instead of the whole wire again each
+  local sides = { uac = {}, uas = {} }
   local superseded = challenge_rounds(wire)
   local function call(id)
     local c = by[id]
@@ -510,6 +516,18 @@ function W.calls(wire)
   end
   for i = 1, #wire do
     local m = wire[i]
+    local id = m.call_id
+    local side = id and sides[m.role]
+    if side then
+      local l = side[id]
+      if l then
+        l[#l + 1] = m
+      else
+        -- room for eight made at once (a call's side: INVITE, PRACK,
+        -- ACK, BYE and their answers), not grown at 2, 4 and 8
+        side[id] = { m, nil, nil, nil, nil, nil, nil, nil }
+      end
+    end
     if superseded and superseded(m) then goto next end
     if m.role == "uas" and m.call_id and not m.sent and
        m.method == "INVITE" and not uas_invites[m.call_id] then
@@ -522,13 +540,23 @@ function W.calls(wire)
       local c = call(m.call_id)
       if m.sent and m.request and m.method ~= "ACK" and
          not m.retransmission then
-        -- a method and CSeq the UAC sent before, in other bytes
-        local key = req_key(m)
-        if c.sent_reqs[key] then
+        -- a method and CSeq the UAC sent before, in other bytes; by
+        -- CSeq number the method, or a set of them (a CANCEL has its
+        -- INVITE's): no string made of the two for every request
+        local sent, method, cseq = c.sent_reqs, m.method, m.cseq
+        local seen = sent[cseq]
+        if seen == nil then
+          sent[cseq] = method
+        elseif seen == method or type(seen) == "table" and seen[method] then
           c.twice = c.twice or {}
-          c.twice[key] = true
+          c.twice[req_key(m)] = true
+        else
+          if type(seen) ~= "table" then
+            seen = { [seen] = true }
+            sent[cseq] = seen
+          end
+          seen[method] = true
         end
-        c.sent_reqs[key] = true
       end
       -- a re-INVITE (another CSeq) and its answers belong to the
       -- dialog's other requests, not to the INVITE's transaction
@@ -560,6 +588,7 @@ function W.calls(wire)
   for _, c in ipairs(order) do
     if c.twice then split_merged(c, c.twice) end
     c.sent_reqs = nil
+    c.sides = sides
     if c.invite then
       out[#out + 1] = c
       match_leg(c, uas_invites, claimed)
@@ -571,6 +600,25 @@ function W.calls(wire)
   return out
 end
 
+-- The messages of one side ("uac" or "uas") of call c, in wire order
+-- (the UAS's: of the INVITE matched with c, none without one): kept by
+-- W.calls; a call made otherwise has its side read off its wire.
+local NO_MSGS = {}
+
+local function side(c, role)
+  local id = role == "uas" and c.uas_id or role == "uac" and c.id
+  if not id then return NO_MSGS end
+  local sides = c.sides
+  if sides then return sides[role][id] or NO_MSGS end
+  local out = {}
+  for _, m in ipairs(c.wire) do
+    if m.role == role and m.call_id == id then out[#out + 1] = m end
+  end
+  return out
+end
+
+W.side = side
+
 -- The call as the UAS saw it: the INVITE it got, the responses it sent,
 -- the PRACKs it got and its answers. The general rules look at it to
 -- tell what the UAS did from what a proxy did on the way.
@@ -579,10 +627,11 @@ local function make_uas_view(c)
   local u = { id = c.uas_id, invite = c.uas_invite, uas_invite = c.uas_invite,
               uas_id = c.uas_id, responses = {}, pracks = {},
               prack_answers = {}, invite_copies = {}, dialog = {},
-              wire = c.wire }
-  for _, m in ipairs(c.wire) do
-    if m.role == "uas" and m.call_id == c.uas_id and
-       not (c.superseded and c.superseded(m)) then
+              wire = c.wire, sides = c.sides }
+  local msgs = side(c, "uas")
+  for i = 1, #msgs do
+    local m = msgs[i]
+    if not (c.superseded and c.superseded(m)) then
       local other = m.cseq ~= c.uas_invite.cseq
       if not m.sent and m.method == "INVITE" and not other then
         u.invite_copies[#u.invite_copies + 1] = m
