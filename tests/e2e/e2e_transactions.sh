@@ -22,10 +22,12 @@ for tp in udp tcp; do
 done
 
 # The rule ids in failing, non-TODO points of a TAP file, one a line.
+# (none: no line, and no failure of the pipeline: set -e would end the
+# script there without a word)
 blamed() {
-  grep -E '^ +not ok ' "$1" | grep -vE '# TODO' |
+  { grep -E '^ +not ok ' "$1" || true; } | grep -vE '# TODO' |
     grep -oE '^ +not ok [0-9]+ - [PRS]-[A-Z0-9]+-[0-9]+' |
-    grep -oE '[PRS]-[A-Z0-9]+-[0-9]+$' | sort -u
+    grep -oE '[PRS]-[A-Z0-9]+-[0-9]+$' | sort -u || true
 }
 
 # fault RULE: the fault is caught by RULE's checker, and no other rule of
@@ -34,9 +36,16 @@ for pair in rseq-reuse:R-RSEQ-1 unsupported-first:P-EXT-1 \
             require-accepted:P-EXT-1 no-dialog-501:P-DLG-2 \
             no-2xx-retransmit:P-2XX-1 prack-stateless:R-PRACK-3; do
   f="${pair%%:*}" rule="${pair#*:}"
-  siptap_run "$TMP/$f.tap" "$TMP/$f.err" run --t1 50 --report-dir "$TMP/r-$f" \
-    --uas-fault "$f" "${SUITE[@]}" scenarios/flows
-  got=$(blamed "$TMP/$f.tap" | paste -sd' ' -)
+  for try in 1 2; do
+    siptap_run "$TMP/$f.tap" "$TMP/$f.err" run --t1 50 --report-dir "$TMP/r-$f" \
+      --uas-fault "$f" "${SUITE[@]}" scenarios/flows
+    got=$(blamed "$TMP/$f.tap" | paste -sd' ' -)
+    # a timing rule siptap could not judge (its own loop ran late on a
+    # busy machine: a SKIP that says so) is tried once more
+    [[ -z "$got" ]] && grep -qE "^ +ok [0-9]+ - $rule .*# SKIP.*late" "$TMP/$f.tap" &&
+      [[ $try -eq 1 ]] && { echo "  ($f: $rule skipped for siptap's lateness: once more)"; continue; }
+    break
+  done
   if [[ $rc -eq 1 && "$got" == "$rule" ]]; then
     pass "$f: caught under $rule only"
   else
