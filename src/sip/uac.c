@@ -36,7 +36,10 @@ struct uac {
 	uint32_t t1;             /* timer T1, ms (RFC 3261 17.1.1.1)     */
 	char *user;              /* digest credentials (uac_set_auth)    */
 	char *password;
-	char nonce[128];         /* the last nonce answered, and its nc  */
+	char *nonce;             /* the last nonce answered, and its nc:
+				  * made at a challenge (a call with none,
+				  * any call under load, has 128 bytes less)
+				  * and whole (a longer one's nc counts up) */
 	uint32_t nc;
 	struct sa laddr;         /* the last local address printed, and */
 	char laddr_txt[64];      /* its text (laddr_put)                 */
@@ -151,6 +154,7 @@ static void uac_destructor(void *arg)
 	mem_deref(uac->uri);
 	mem_deref(uac->user);
 	mem_deref(uac->password);
+	mem_deref(uac->nonce);
 	mem_deref(uac->lsnr);
 	mem_deref(uac->rsp_lsnr);
 }
@@ -731,8 +735,9 @@ static int auth_line(struct mbuf *mb, struct uac *uac,
 
 	qop = pl_isset(&pk.ch.qop) && offers_auth(&pk.ch.qop);
 
-	if (pl_strcmp(&pk.ch.nonce, uac->nonce)) {
-		(void)pl_strcpy(&pk.ch.nonce, uac->nonce, sizeof(uac->nonce));
+	if (!uac->nonce || pl_strcmp(&pk.ch.nonce, uac->nonce)) {
+		uac->nonce = mem_deref(uac->nonce);
+		(void)pl_strdup(&uac->nonce, &pk.ch.nonce);
 		uac->nc = 0;
 	}
 	++uac->nc;

@@ -102,6 +102,53 @@ else
   show "$TMP/badlib.err" stderr
 fi
 
+# 2c. a call's test function runs in the call's own Lua thread (round
+# 8): what ends it there -- an error, an error value that is a table, a
+# bare coroutine.yield(), a wait given up at --timeout, a loop stopped by
+# the instruction budget -- is its call's failure with its reason, the
+# rules still run after it, and the calls beside it pass
+cat >"$TMP/ends.lua" <<'LUA'
+test("raises after the ACK", function(t)
+  local call = t:uac():invite{ sdp = true }
+  t:uas():incoming():accept()
+  call:ack(call:response(200))
+  error("boom")
+end)
+test("raises a table", function(t)
+  t:uac():invite{ sdp = true }
+  error(setmetatable({}, {__tostring = function() return "a table" end}))
+end)
+test("yields by itself", function(t) coroutine.yield() end)
+test("waits for what never comes", function(t)
+  local call = t:uac():invite{ sdp = true }
+  t:uas():incoming()
+  call:response(200)
+end)
+test("loops", function(t) while true do end end)
+test("passes", function(t)
+  local call = t:uac():invite{ sdp = true }
+  t:uas():incoming():accept()
+  call:ack(call:response(200))
+  t:is(call:bye().status, 200, "BYE answered 200")
+end)
+LUA
+load ends --rate 12 --calls 12 --timeout 2 "$TMP/ends.lua"
+if [[ $rc -eq 1 ]] &&
+  grep -qE '^# failed calls: 2 x scenario raised an error: .*ends.lua:5: boom$' "$TMP/ends.tap" &&
+  grep -qE '^# failed calls: 2 x scenario raised an error: a table$' "$TMP/ends.tap" &&
+  grep -qE '^# failed calls: 2 x scenario raised an error: coroutine.yield\(\) from a test function' "$TMP/ends.tap" &&
+  grep -qE '^# failed calls: 2 x test finished in time \(waiting for 200 response to the INVITE\)$' "$TMP/ends.tap" &&
+  grep -qE '^not ok 5 - loops: passed in 0 of 2 calls$' "$TMP/ends.tap" &&
+  grep -qE '^    ok [0-9]+ - P-COPY-1 ' "$TMP/ends.tap" &&
+  grep -qE '^ok 6 - passes: passed in 2 of 2 calls$' "$TMP/ends.tap" &&
+  tap_check --version 14 --expect-ok false "$TMP/ends.tap" >/dev/null; then
+  pass "a call's function raised, yielded, timed out or looped: each its reason, the rules after it, the others pass"
+else
+  fail "the ends of a call's function under load: exit $rc"
+  show "$TMP/ends.tap" tap
+  show "$TMP/ends.err" stderr
+fi
+
 # 3. bad values: one line, exit 2
 for bad in "--rate 0" "--rate -3" "--rate 1e9" "--rate 10 --calls 0" "--rate 10 --workers 0"; do
   # shellcheck disable=SC2086
