@@ -17,7 +17,9 @@ for tp in udp tcp; do
     pass "$tp: the healthy UAS passes $(tail -n1 "$TMP/h-$tp.err" 2>/dev/null | grep -o '[0-9]* tests.*' || true)"
   else
     fail "$tp: the healthy UAS fails (exit $rc)"
-    show "$TMP/h-$tp.tap"
+    # the failing points themselves (the TAP's tail may not hold them)
+    grep -E -B1 -A14 '^ *not ok ' "$TMP/h-$tp.tap" | head -80 | sed 's/^/  | /'
+    sed 's/^/  stderr | /' "$TMP/h-$tp.err" | tail -5
   fi
 done
 
