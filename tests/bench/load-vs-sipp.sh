@@ -37,6 +37,10 @@ hz=$(getconf CLK_TCK)
 
 # cpu_s PID: user+system seconds of a live process
 cpu_s() { awk -v hz="$hz" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+# sum_failed, sum_kb SUMMARY: failed calls, KB a call in progress of a
+# siptap load summary.md
+sum_failed() { sed -n 's/.*passed [0-9]*, failed \([0-9]*\);.*/\1/p' "$1"; }
+sum_kb() { sed -n 's/.*memory: \([0-9]*\) bytes.*/\1/p' "$1" | awk '{ printf "%.1f", $1 / 1024 }'; }
 # sipp_uas: SIPp's UAS on 127.0.0.1:$port once it listens; sets port, uas_pid
 sipp_uas() {
   port=$(free_port)
@@ -61,10 +65,10 @@ for r in $RATES; do
   src=$?
   sum="$tmp/s$r/summary.md"
   reached=$(sed -n 's/.*reached: \([0-9.]*\) calls.*/\1/p' "$sum")
-  failed=$(sed -n 's/.*passed [0-9]*, failed \([0-9]*\);.*/\1/p' "$sum")
+  failed=$(sum_failed "$sum")
   unfin=$(sed -n 's/.*in progress at the end: \([0-9]*\);.*/\1/p' "$sum")
   cpu=$(sed -n 's/.*CPU: [0-9.]* s (\([0-9.]*\) ms a call).*/\1/p' "$sum")
-  kb=$(sed -n 's/.*memory: \([0-9]*\) bytes.*/\1/p' "$sum" | awk '{ printf "%.1f", $1 / 1024 }')
+  kb=$(sum_kb "$sum")
   s_ok=0
   if [[ $src -eq 0 && $failed == 0 && $unfin == 0 ]] &&
     awk -v a="$reached" -v r="$r" 'BEGIN { exit !(a >= 0.95 * r) }'; then
@@ -121,9 +125,9 @@ grep -q 'sleep(2000)' "$tmp/hold.lua" && grep -q '"2000"' "$tmp/uac-hold.xml" ||
 "$SIPTAP" load --rate "$MEMRATE" --duration "$DUR" --timeout 10 \
   --report-dir "$tmp/mem" "$tmp/hold.lua" >"$tmp/mem.tap" 2>"$tmp/mem.err"
 msum="$tmp/mem/summary.md"
-s_mem=$(sed -n 's/.*memory: \([0-9]*\) bytes.*/\1/p' "$msum" | awk '{ printf "%.1f", $1 / 1024 }')
+s_mem=$(sum_kb "$msum")
 s_peak=$(sed -n 's/.*(peak \([0-9]*\) at once).*/\1/p' "$msum")
-s_fail=$(sed -n 's/.*passed [0-9]*, failed \([0-9]*\);.*/\1/p' "$msum")
+s_fail=$(sum_failed "$msum")
 
 sipp_uas
 calls=$(awk -v r="$MEMRATE" -v d="$DUR" 'BEGIN { printf "%d", r * d }')
