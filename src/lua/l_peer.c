@@ -123,6 +123,10 @@ int l_peer_push(lua_State *L, struct test *t)
 	if (!t->peer && peer_alloc(&t->peer, t->wire, &laddr))
 		return luaL_error(L, "t:peer(): no UDP socket on %s",
 				  t->conf->af == AF_INET6 ? "::1" : "127.0.0.1");
+	/* the peer may send to the UAC or UAS over TCP */
+	if (runner_tcp_listen(t))
+		return luaL_error(L, "t:peer(): no TCP listener on %s",
+				  t->conf->af == AF_INET6 ? "::1" : "127.0.0.1");
 
 	tp = lua_newuserdatauv(L, sizeof(*tp), 0);
 	*tp = t;

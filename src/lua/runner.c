@@ -863,10 +863,26 @@ enum {
 	RULES_TIME_S  = 10,   /**< for the rules after a test */
 };
 
-/* UDP on laddr (port 0: any free port), TCP on the same port number
- * (any, if taken), and TLS on any port when there is a TLS context.
- * laddr comes back with the UDP port; tls_addr with the TLS one. */
-static int transports_add(struct sip *sip, struct sa *laddr,
+/* A TCP listener on laddr's address (port 0: any free port) */
+static int tcp_add(struct sip *sip, const struct sa *laddr,
+		   struct sa *tcp_addr)
+{
+	struct sa a = *laddr;
+	int err;
+
+	err = sip_transp_add(sip, SIP_TRANSP_TCP, &a);
+	if (!err && tcp_addr)
+		err = sip_transp_laddr(sip, tcp_addr, SIP_TRANSP_TCP, &a);
+
+	return err;
+}
+
+
+/* UDP on laddr (port 0: any free port), TCP (when tcp) on the same port
+ * number (any, if taken), and TLS on any port when there is a TLS
+ * context. laddr comes back with the UDP port; tls_addr with the TLS
+ * one. */
+static int transports_add(struct sip *sip, struct sa *laddr, bool tcp,
 			  struct tls *tls, struct sa *tcp_addr,
 			  struct sa *tls_addr)
 {
@@ -886,13 +902,11 @@ static int transports_add(struct sip *sip, struct sa *laddr,
 	a = *laddr;
 	if (!fixed)
 		sa_set_port(&a, 0);
-	err = sip_transp_add(sip, SIP_TRANSP_TCP, &a);
-	if (err)
-		return err;
-	if (tcp_addr)
-		err = sip_transp_laddr(sip, tcp_addr, SIP_TRANSP_TCP, &a);
-	if (err)
-		return err;
+	if (tcp || fixed) {
+		err = tcp_add(sip, &a, tcp_addr);
+		if (err)
+			return err;
+	}
 
 	if (!tls)
 		return 0;
@@ -1219,6 +1233,22 @@ static void world_losses(struct test *t)
 }
 
 
+/* Whether a test's endpoints listen on TCP from the start: when its
+ * transport is not UDP, or someone else may choose TCP to reach them (a
+ * proxy, a remote UAS or its agent, a fixed --uas-listen address).
+ * Between siptap's own UAC and UAS over UDP only the test's peer sends
+ * over TCP, and t:peer() makes the listeners (runner_tcp_listen): two
+ * sockets fewer a call, a tenth of siptap load's kernel time. */
+static bool tcp_at_start(const struct run_conf *conf)
+{
+	return conf->transport != SIP_TRANSP_UDP ||
+		sa_isset(&conf->proxy, SA_ADDR) ||
+		sa_isset(&conf->uas_listen, SA_ADDR) ||
+		sa_isset(&conf->target, SA_ADDR) ||
+		sa_isset(&conf->agent, SA_ADDR);
+}
+
+
 static int endpoint(struct test *t, struct sip **sipp, enum wire_role role,
 		    struct sa *laddr, struct tls *tls, struct sa *tcp_addr,
 		    struct sa *tls_addr)
@@ -1243,7 +1273,8 @@ static int endpoint(struct test *t, struct sip **sipp, enum wire_role role,
 	sip_set_trace_handler(sip, wire_trace);
 	*sipp = sip;
 
-	err = transports_add(sip, laddr, tls, tcp_addr, tls_addr);
+	err = transports_add(sip, laddr, tcp_at_start(t->conf), tls,
+			     tcp_addr, tls_addr);
 	if (err)
 		return err;
 
@@ -1368,6 +1399,35 @@ static void world_isolate(struct test *t)
 	if (!sa_isset(&conf->target, SA_ADDR))
 		uac_set_token(t->uac, true);
 	uas_set_stray(t->uas, world_stray, t);
+}
+
+
+/**
+ * Makes the TCP listeners a test's UAC and UAS went without (UDP between
+ * siptap's own ends, tcp_at_start): for its peer, which may send to
+ * them over TCP. A no-op when they listen already.
+ */
+int runner_tcp_listen(struct test *t)
+{
+	struct sip *sip[2] = {t->uac_sip, t->uas_sip};
+	const struct sa *udp[2] = {&t->uac_addr, &t->uas_addr};
+	struct sa *tcp[2] = {&t->uac_tcp_addr, &t->uas_tcp_addr};
+	size_t i;
+	int err;
+
+	for (i = 0; i < 2; i++) {
+		struct sa a = *udp[i];
+
+		if (!sip[i] || sa_port(tcp[i]))
+			continue;
+		sa_set_port(&a, 0);
+		err = tcp_add(sip[i], &a, tcp[i]);
+		if (err)
+			return err;
+	}
+	world_ports_add(t);
+
+	return 0;
 }
 
 

@@ -224,6 +224,7 @@ int  runner_start_shared(struct test *t, lua_State *S, runner_done_h *doneh,
 			 void *arg);
 void runner_pcap(struct test *t);
 void runner_loopback(struct sa *sa, const struct run_conf *conf);
+int  runner_tcp_listen(struct test *t);
 struct finding *runner_finding_new(struct test *t);
 void runner_point(struct test *t, bool ok, const char *desc,
 		  const struct tap_diag *diagv, size_t diagc);
