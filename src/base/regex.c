@@ -30,12 +30,20 @@
 
 enum op_kind { OP_LIT, OP_CLASS, OP_INVAL, OP_END };
 
+/* The bytes a class takes; the same class in many expressions (white
+ * space, "[^]") is one of these */
+struct cls {
+	struct cls *next;
+	bool all;             /**< takes every byte ("[^]")               */
+	uint8_t set[256];     /**< 1 for the input bytes it takes         */
+};
+
 struct op {
-	enum op_kind kind;
-	int lit;              /**< OP_LIT: the byte, as tolower() gives it */
+	uint8_t kind;         /**< enum op_kind                            */
 	bool qesc;            /**< OP_CLASS: quotes and escapes let through */
+	int16_t lit;          /**< OP_LIT: the byte, as tolower() gives it */
 	uint32_t nmin, nmax;
-	uint64_t set[4];      /**< the input bytes the class takes        */
+	const struct cls *cls;
 };
 
 struct prog {
@@ -52,6 +60,7 @@ enum {
 
 static struct prog *table[TABLE_SZ];
 static unsigned compiled;
+static struct cls *classes;
 
 /* The latest program met at each expression's address: most
  * expressions are libre's constants, met at the same address each time;
@@ -81,30 +90,44 @@ static void lower_make(void)
 }
 
 
-static bool in_set(const uint64_t *set, uint8_t b)
+static bool in_set(const struct cls *c, uint8_t b)
 {
-	return (set[b >> 6] >> (b & 63)) & 1;
+	return c->set[b];
 }
 
 
 /* The input bytes a class takes: those whose tolower(), as a byte, is
- * in one of the ranges (not in any, when negated) */
-static void class_set(struct op *op, const uint8_t (*rng)[2], size_t n,
-		      bool neg)
+ * in one of the ranges (not in any, when negated); NULL: no memory */
+static const struct cls *class_get(const uint8_t (*rng)[2], size_t n,
+				   bool neg)
 {
+	struct cls c, *k;
 	int b;
 
-	memset(op->set, 0, sizeof(op->set));
+	c.all = true;
 	for (b = 0; b < 256; b++) {
-		const uint8_t c = (uint8_t)lower[b];
+		const uint8_t v = (uint8_t)lower[b];
 		bool hit = false;
 		size_t i;
 
 		for (i = 0; i < n && !hit; i++)
-			hit = rng[i][0] <= c && c <= rng[i][1];
-		if (hit != neg)
-			op->set[b >> 6] |= (uint64_t)1 << (b & 63);
+			hit = rng[i][0] <= v && v <= rng[i][1];
+		c.set[b] = hit != neg;
+		c.all = c.all && c.set[b];
 	}
+
+	for (k = classes; k; k = k->next) {
+		if (!memcmp(k->set, c.set, sizeof(c.set)))
+			return k;
+	}
+	k = malloc(sizeof(*k));
+	if (!k)
+		return NULL;
+	*k = c;
+	k->next = classes;
+	classes = k;
+
+	return k;
 }
 
 
@@ -168,7 +191,8 @@ static bool class_byte(struct reader *r, char c)
 }
 
 
-/* The operations of expr into opv (room for strlen(expr) + 1) */
+/* The operations of expr into opv (room for strlen(expr) + 1); 0: no
+ * memory */
 static size_t compile(const char *expr, struct op *opv)
 {
 	struct reader r = {0};
@@ -189,7 +213,7 @@ static size_t compile(const char *expr, struct op *opv)
 				continue;
 			}
 			op->kind = OP_LIT;
-			op->lit  = tolower(*e);
+			op->lit  = (int16_t)tolower(*e);
 			r.esc    = false;
 			++opc;
 			continue;
@@ -199,7 +223,10 @@ static size_t compile(const char *expr, struct op *opv)
 				break;
 			op->kind = OP_CLASS;
 			op->qesc = r.qesc;
-			class_set(op, (const uint8_t (*)[2])r.rng, r.n, r.neg);
+			op->cls  = class_get((const uint8_t (*)[2])r.rng, r.n,
+					     r.neg);
+			if (!op->cls)
+				return 0;
 			r.in_class = false;
 			r.esc = false;
 			++opc;
@@ -244,12 +271,19 @@ static void table_clear(void)
 	}
 	memset(recent, 0, sizeof(recent));
 	compiled = 0;
+	while (classes) {
+		struct cls *next = classes->next;
+
+		free(classes);
+		classes = next;
+	}
 }
 
 
 static struct prog *prog_make(const char *expr, size_t len, uint32_t h)
 {
 	struct prog *pg = calloc(1, sizeof(*pg));
+	struct op *ops;
 
 	if (!pg)
 		return NULL;
@@ -264,6 +298,16 @@ static struct prog *prog_make(const char *expr, size_t len, uint32_t h)
 	memcpy(pg->expr, expr, len + 1);
 	pg->hash = h;
 	pg->opc  = compile(expr, pg->opv);
+	if (!pg->opc) {
+		free(pg->expr);
+		free(pg->opv);
+		free(pg);
+		return NULL;
+	}
+	/* room was made for a literal a byte: most are classes */
+	ops = realloc(pg->opv, pg->opc * sizeof(*ops));
+	if (ops)
+		pg->opv = ops;
 
 	return pg;
 }
@@ -327,9 +371,12 @@ unsigned regex_compiled(void)
 /* How many of the n bytes at p a class without quotes takes, up to max */
 static size_t plain_take(const struct op *op, const char *p, size_t n)
 {
+	const uint8_t *u = (const uint8_t *)p;
 	size_t i;
 
-	for (i = 0; i < n && in_set(op->set, (uint8_t)p[i]); i++)
+	if (op->cls->all)
+		return n;
+	for (i = 0; i < n && op->cls->set[u[i]]; i++)
 		;
 
 	return i;
@@ -351,7 +398,7 @@ static size_t quoted_take(const struct op *op, const char *p, size_t n)
 			esc = true;
 		else if (c == '"')
 			quote = !quote;
-		else if (!quote && !in_set(op->set, c))
+		else if (!quote && !in_set(op->cls, c))
 			break;
 	}
 
@@ -443,7 +490,7 @@ static bool hopeless(const struct op *first, uint8_t c)
 		return first->lit != lower[c];
 
 	case OP_CLASS:
-		return first->nmin && !in_set(first->set, c) &&
+		return first->nmin && !in_set(first->cls, c) &&
 			!(first->qesc && (c == '"' || c == '\\'));
 
 	default:

@@ -9,7 +9,7 @@
  * through the PLT, as sizes.c's definitions do): the same matches, the
  * same captures, the same return values, the same writes to the
  * captures of attempts that fail, from an expression compiled once into
- * literal bytes and 256-bit classes. tests/unit/test_regex.c and
+ * literal bytes and tables of the bytes each class takes. tests/unit/test_regex.c and
  * tests/fuzz/fuzz_regex.c compare it with libre's function.
  */
 
