@@ -132,7 +132,6 @@ enum test_outcome {
 struct test {
 	const struct run_conf *conf;
 	const char *file;
-	unsigned index;            /**< 0-based, in the file            */
 	const char *name;
 	lua_State *L;
 	lua_State *co;
@@ -154,28 +153,16 @@ struct test {
 	struct sizes_udp *udp_watch[2]; /**< the UAC's, the UAS's UDP  */
 	struct le world_le;        /**< in the list of tests under way  */
 	struct le port_le[4];      /**< by port: UAC, UAS; UDP, TCP     */
-	bool lost;                 /**< siptap lost a message: no rules */
 	struct peer *peer;         /**< t:peer(), when asked for        */
 	struct agent *agent;       /**< --agent: the remote UAS's agent */
 	struct link *link;         /**< impairment (t:link, --loss)     */
-	uint32_t agent_start_id;   /**< its start request, until answered */
-	uint32_t remote_t1;        /**< the T1 the remote UAS uses, ms  */
-	uint32_t remote_answer_ms; /**< it may take this long to answer */
 	char *remote_name;         /**< e.g. "SIP.js 0.21.2"            */
-	bool remote_webrtc_only;   /**< its UAS takes WebRTC offers only */
-	struct tmr agent_tmr;
+	struct tmr *agent_tmr;     /**< --agent: its turn (made with it) */
 	struct le wake_le;         /**< in the soon queue: resume it    */
 	struct tmr wait_tmr;
 	struct tmr timeout_tmr;
 	const char *waiting_for;   /**< NULL when not in a wait          */
-	bool wait_expired;
-	bool done;
-	bool co_ok;                /**< the test function returned       */
-	bool out_of_memory;        /**< at the allocator cap: no rules   */
 	struct mbuf *out;          /**< the subtest's TAP lines          */
-	unsigned points;
-	unsigned failed;
-	unsigned todo_failed;
 	const char *todo;          /**< reason while in t:todo()          */
 	const char *test_todo;     /**< test(name, {todo = why}, fn)      */
 	uint64_t started_usec;
@@ -187,28 +174,45 @@ struct test {
 				    *   NULL while it never ran late */
 	struct late *remote_late;  /**< the agent's UAS host's, as reported
 				    *   (NULL without an agent) */
-	bool errored;              /**< a Lua error ended it            */
 	char *first_failure;       /**< description of the first not ok */
 	char *skipped;             /**< it cannot run against this UAS:
 				    *   why (# SKIP, never a pass)      */
 	struct list findings;      /**< every not ok (struct finding)   */
 	struct mbuf *wire_log;     /**< the wire, when the test failed  */
-	struct le done_le;         /**< in the soon queue: it is over   */
+	struct le done_le;         /**< in the soon queue: it is over;
+				    *   load: then in the graves (its
+				    *   world to go)                    */
 	runner_done_h *doneh;
 	void *done_arg;
-	unsigned num;              /**< its number in the run           */
 	const struct suite_test *st;
-	bool finished;
-	bool ok;
-	enum test_outcome result;
 	lua_State *shared;         /**< load: L is a thread of this state,
 				    *   which outlives the call        */
-	int shared_ref;            /**< L's anchor in its registry      */
-	struct le grave_le;        /**< load: over, its world to go     */
 	runner_point_h *pointh;    /**< load: told of every point      */
 	void *point_arg;
 	void (*endh)(struct test *t, const struct list *msgs); /**< load:
 				    *   the wire, before it goes        */
+
+	/* (the 4-byte and 1-byte fields together: no holes between them;
+	 * siptap load holds one struct test a call in progress) */
+	unsigned index;            /**< 0-based, in the file            */
+	uint32_t agent_start_id;   /**< its start request, until answered */
+	uint32_t remote_t1;        /**< the T1 the remote UAS uses, ms  */
+	uint32_t remote_answer_ms; /**< it may take this long to answer */
+	unsigned points;
+	unsigned failed;
+	unsigned todo_failed;
+	unsigned num;              /**< its number in the run           */
+	enum test_outcome result;
+	int shared_ref;            /**< L's anchor in its registry      */
+	bool lost;                 /**< siptap lost a message: no rules */
+	bool remote_webrtc_only;   /**< its UAS takes WebRTC offers only */
+	bool wait_expired;
+	bool done;
+	bool co_ok;                /**< the test function returned       */
+	bool out_of_memory;        /**< at the allocator cap: no rules   */
+	bool errored;              /**< a Lua error ended it            */
+	bool finished;
+	bool ok;
 };
 
 struct test *runner_test(lua_State *L);
