@@ -763,9 +763,11 @@ end
 -- 16 SDPs, 4 KB each); what it returns is shared with every later
 -- caller of this reader: read it, never change it (sdp.parse gives a
 -- copy of one's own).
-function M.reader()
+-- (by_shape: the same without the last SDPs kept, for a caller that
+-- keeps its own results by SDP)
+local function by_shape()
   local bases, n = {}, 0
-  local function parse_kept(sdp)
+  return function(sdp)
     if type(sdp) ~= "string" or #sdp > 4096 then return parse(sdp) end
     local sh, v = shape_of(sdp)
     if not sh then return parse(sdp) end
@@ -779,7 +781,10 @@ function M.reader()
     end
     return with_origin(base, v)
   end
-  return kept(parse_kept)
+end
+
+function M.reader()
+  return kept(by_shape())
 end
 
 -- A parse of one's own: fresh tables each call, the caller's to change.
@@ -787,8 +792,9 @@ function M.parse(sdp)
   return parse(sdp)
 end
 
--- M.check's reader: its results are never handed out
-local own = M.reader()
+-- M.check's reader: its results are never handed out, and M.check keeps
+-- what it makes of them by SDP (no kept() of its own)
+local own = by_shape()
 
 -- The SDP without the value of its o= line: what S-ANS-1, S-ANS-2 and
 -- S-VER-1 compare to tell a changed SDP from a repeated one (the o=
@@ -820,15 +826,40 @@ end
 -- Well formed (S-FMT-1, the grammar of RFC 8866 section 9 and the
 -- rules of its section 5): returns true, or false and every problem,
 -- each naming the line and what is wrong with it.
--- (true or what is wrong, kept by the SDP: strings, which no caller
--- can change)
-local checked = kept(function(sdp)
+-- (true or what is wrong, kept by the SDP: strings, which no caller can
+-- change)
+local function check_new(sdp)
   local ps = own(sdp).problems
   if #ps == 0 then return true end
   local shown = {}
   for i = 1, math.min(#ps, 6) do shown[i] = ps[i] end
   local why = table.concat(shown, "; ")
   if #ps > 6 then why = why .. ("; and %d more"):format(#ps - 6) end
+  return why
+end
+
+-- check_new on a thread of its own, one for the Lua state: a thread
+-- keeps the deepest stack it ever grew, and a call's coroutine (siptap
+-- load) that checked an SDP, as most scenarios do, and then waited
+-- (t:sleep, a response) kept 80 slots (1.3 KB) for the whole wait
+-- instead of 40. Here the parse's depth is this thread's, once.
+local checker
+
+local function checker_loop(sdp)
+  while true do
+    sdp = coroutine.yield(check_new(sdp))
+  end
+end
+
+local checked = kept(function(sdp)
+  if not checker or coroutine.status(checker) ~= "suspended" then
+    checker = coroutine.create(checker_loop)
+  end
+  local ok, why = coroutine.resume(checker, sdp)
+  if not ok then
+    checker = nil
+    error(why, 0)
+  end
   return why
 end)
 
