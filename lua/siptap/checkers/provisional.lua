@@ -101,15 +101,17 @@ function(c, _, out)
     n = n + 1
     for _, h in ipairs(COPIED) do
       local want, got
-      if h == "Via" then
+      if same_headers and same_headers(r, inv, h) then
+        -- the same header lines, compared in place (no list made of
+        -- either): the same values, and the same Vias (values and vias
+        -- are functions of them)
+        want, got = EMPTY, EMPTY
+      elseif h == "Via" then
         -- the same Via values are the same Vias without the transport's
         -- additions (vias is a function of them): most responses copy
         -- the INVITE's as they were, and no list is made again
         want, got = values(inv, "Via"), values(r, "Via")
         if not same_list(want, got) then want, got = vias(inv), vias(r) end
-      elseif same_headers and same_headers(r, inv, h) then
-        -- the same values, compared in place (no list made of either)
-        want, got = EMPTY, EMPTY
       else
         want = wanted[h] or inv:headers(h)
         wanted[h], got = want, r:headers(h)
