@@ -8,9 +8,11 @@
  * "delayed", "duplicate" or "reordered" when link impairment did that,
  * docs/network.md; msg.header_names: the header names in order, lower
  * case, joined by commas, nil for a head not CR LF clean;
- * msg.well_formed: what P-WIRE-1 finds nothing wrong with) and methods (msg:header(name),
- * msg:headers(name), msg:has_header(name)). Header values are the
- * bytes of the header line, compact names understood.
+ * msg.well_formed: what P-WIRE-1 finds nothing wrong with; msg.bytes_of,
+ * filled by t:wire() alone: the seq of the wire's first message with
+ * the same bytes) and methods (msg:header(name), msg:headers(name),
+ * msg:has_header(name), msg:same_headers(other, name)). Header values
+ * are the bytes of the header line, compact names understood.
  *
  * A message siptap could not decode (msg.undecodable true) has raw and
  * the fields of where and when, none of the decoded ones, and
@@ -454,6 +456,84 @@ static int l_headers(lua_State *L)
 }
 
 
+/* Pushes the index of the header lines of the message at ud (made and
+ * kept on the first ask, as push_values() does): a userdata, or false */
+static void push_kept_index(lua_State *L, int ud, const struct wire_msg *wm)
+{
+	if (lua_getiuservalue(L, ud, 2) == LUA_TNIL) {
+		lua_pop(L, 1);
+		push_index(L, wm);
+		lua_pushvalue(L, -1);
+		lua_setiuservalue(L, ud, 2);
+	}
+}
+
+
+/* The next line of h from *i on filed under filed (as push_collected()
+ * matches them), *i past it; NULL when none is left */
+static const struct hline *next_filed(const char *base,
+				      const struct hline *h, size_t n,
+				      size_t *i, const char *filed, size_t fl)
+{
+	for (; *i < n; (*i)++) {
+		const struct pl name = {h[*i].lng ? h[*i].lng
+					: base + h[*i].noff, h[*i].nlen};
+
+		if (name.l == fl && msgview_filed_eq(&name, filed, fl))
+			return &h[(*i)++];
+	}
+
+	return NULL;
+}
+
+
+/* msg:same_headers(other, name): whether comparing msg:headers(name)
+ * with other:headers(name) value by value finds them the same, read in
+ * place from each one's index of its header lines: no list nor string
+ * made (P-COPY-1 compares three headers of every response with the
+ * INVITE's). Nothing (nil) when either head is too long for an index:
+ * ask headers() then. */
+static int l_same_headers(lua_State *L)
+{
+	const struct wire_msg *a = l_msg_check(L, 1);
+	const struct wire_msg *b = l_msg_check(L, 2);
+	const char *name = luaL_checkstring(L, 3);
+	const char *ba = (const char *)a->b->raw->buf;
+	const char *bb = (const char *)b->b->raw->buf;
+	const struct hline *ha, *hb, *x, *y;
+	size_t na, nb, i = 0, j = 0;
+	char buf[FILED_BUF];
+	const char *filed;
+	size_t fl;
+
+	lua_settop(L, 3);
+	push_kept_index(L, 1, a);
+	push_kept_index(L, 2, b);
+	if (lua_type(L, 4) != LUA_TUSERDATA || lua_type(L, 5) != LUA_TUSERDATA)
+		return 0;
+	ha = lua_touserdata(L, 4);
+	hb = lua_touserdata(L, 5);
+	na = lua_rawlen(L, 4) / sizeof(*ha);
+	nb = lua_rawlen(L, 5) / sizeof(*hb);
+
+	filed = file_name(L, name, buf, &fl);
+	for (;;) {
+		x = next_filed(ba, ha, na, &i, filed, fl);
+		y = next_filed(bb, hb, nb, &j, filed, fl);
+		if (!x || !y)
+			break;
+		if (x->vlen != y->vlen ||
+		    memcmp(ba + x->voff, bb + y->voff, x->vlen)) {
+			lua_pushboolean(L, false);
+			return 1;
+		}
+	}
+	lua_pushboolean(L, !x && !y);
+
+	return 1;
+}
+
+
 static int l_has_header(lua_State *L)
 {
 	const char *name;
@@ -711,7 +791,7 @@ enum field {
 	F_CSEQ_METHOD, F_TO_TAG,                   /* decoded ones */
 	F_TIME, F_ROLE, F_SENT, F_SEQ, F_RETRANSMISSION, F_BODY, F_RAW,
 	F_WELL_FORMED, F_HEADER_NAMES, F_UNDECODABLE, F_TRANSPORT, F_SRC,
-	F_DST, F_LINK, F_HEADER, F_HEADERS, F_HAS_HEADER,
+	F_DST, F_LINK, F_HEADER, F_HEADERS, F_HAS_HEADER, F_SAME_HEADERS,
 };
 
 
@@ -742,6 +822,7 @@ static enum field field_of(const char *k)
 		FIELD("dst", F_DST),             FIELD("link", F_LINK),
 		FIELD("header", F_HEADER),       FIELD("headers", F_HEADERS),
 		FIELD("has_header", F_HAS_HEADER),
+		FIELD("same_headers", F_SAME_HEADERS),
 	};
 #undef FIELD
 	const size_t l = strlen(k);
@@ -866,6 +947,9 @@ static void push_field(lua_State *L, const struct wire_msg *wm,
 		break;
 	case F_HAS_HEADER:
 		lua_pushcfunction(L, l_has_header);
+		break;
+	case F_SAME_HEADERS:
+		lua_pushcfunction(L, l_same_headers);
 		break;
 	default:
 		lua_pushnil(L);
@@ -1033,13 +1117,19 @@ void l_msg_push(lua_State *L, const struct wire_msg *wm)
  * a field; the rest is Lua's insert of a key). */
 enum wire_key {
 	K_ROLE = 1, K_SENT, K_SEQ, K_RETRANSMISSION, K_TIME, K_REQUEST,
-	K_METHOD, K_STATUS, K_CALL_ID, K_CSEQ, K_CSEQ_METHOD,
+	K_METHOD, K_STATUS, K_CALL_ID, K_CSEQ, K_CSEQ_METHOD, K_BYTES_OF,
 };
 
 static const char *const wire_keys[] = {
 	NULL, "role", "sent", "seq", "retransmission", "time", "request",
-	"method", "status", "call_id", "cseq", "cseq_method",
+	"method", "status", "call_id", "cseq", "cseq_method", "bytes_of",
 };
+
+
+/* bytes_of, for a wire of at most this many messages (the pairs
+ * compared grow as its square); a longer one has none, and the rules
+ * compare raw */
+enum { BYTES_OF_MAX = 64 };
 
 
 /* The fields of the message pushed last: where push_read() fills them,
@@ -1049,6 +1139,7 @@ struct wire_fill {
 	lua_State *L;
 	int keys;
 	struct regs r;
+	const struct list *msgs;  /* for bytes_of, or NULL: too many */
 };
 
 
@@ -1078,6 +1169,28 @@ static void set_pl(const struct wire_fill *f, enum wire_key k,
 }
 
 
+/* The seq of the first message of msgs (up to wm) with wm's bytes:
+ * the same buffer (wire.c gives every copy of some bytes its first
+ * one's), else bytes compared, so that two messages have the same
+ * bytes_of exactly when their raw is the same string. */
+static unsigned bytes_of(const struct list *msgs, const struct wire_msg *wm)
+{
+	const struct mbuf *r = wm->b->raw;
+	struct le *le;
+
+	for (le = list_head(msgs); le && le->data != wm; le = le->next) {
+		const struct wire_msg *o = le->data;
+		const struct mbuf *q = o->b->raw;
+
+		if (q == r || (q->end == r->end &&
+			       !memcmp(q->buf, r->buf, r->end)))
+			return o->seq;
+	}
+
+	return wm->seq;
+}
+
+
 static void push_read(const struct wire_fill *f, const struct wire_msg *wm)
 {
 	const struct wire_head *h = &wm->b->head;
@@ -1095,6 +1208,9 @@ static void push_read(const struct wire_fill *f, const struct wire_msg *wm)
 	lua_rawgeti(L, f->keys, K_TIME);
 	lua_pushnumber(L, (lua_Number)wm->usec / 1000.0);
 	lua_rawset(L, -3);
+
+	if (f->msgs)
+		set_int(f, K_BYTES_OF, bytes_of(f->msgs, wm));
 
 	if (wm->decoded) {
 		set_bool(f, K_REQUEST, h->req);
@@ -1116,7 +1232,8 @@ static void push_read(const struct wire_fill *f, const struct wire_msg *wm)
  * message filled: t:wire(). */
 void l_msg_push_wire(lua_State *L, const struct list *msgs)
 {
-	struct wire_fill f = {L, 0, {0, 0, 0}};
+	struct wire_fill f = {L, 0, {0, 0, 0},
+		list_count(msgs) <= BYTES_OF_MAX ? msgs : NULL};
 	struct le *le;
 	int i = 0;
 

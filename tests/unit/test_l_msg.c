@@ -288,6 +288,43 @@ static size_t mutate(char *buf, size_t len, size_t sz, uint32_t *s)
 }
 
 
+/* pairs(list): every two messages of t:wire()'s list, compared the
+ * ways the rules tell them apart without copies (bytes_of for raw,
+ * same_headers() for the lists of headers()) and by their strings and
+ * lists; returns how many disagree, pairs of the same bytes (a message
+ * with itself left out), pairs with a header the same and pairs with
+ * one that differs */
+static const char pairs_check[] =
+"local list = ...\n"
+"local bad, same_raw, same_h, other_h = 0, 0, 0, 0\n"
+"local function same_list(a, b)\n"
+"  if #a ~= #b then return false end\n"
+"  for i = 1, #a do if a[i] ~= b[i] then return false end end\n"
+"  return true\n"
+"end\n"
+"local names = { 'Via', 'v', 'From', 'f', 'Call-ID', 'i', 'CSeq',\n"
+"  'To', 'Contact', 'X-None', 'content-length', 'L', 'RSeq' }\n"
+"for i = 1, #list do\n"
+"  for j = 1, #list do\n"
+"    local a, b = list[i], list[j]\n"
+"    local eq = a.raw == b.raw\n"
+"    if eq and i ~= j then same_raw = same_raw + 1 end\n"
+"    if not a.bytes_of or (a.bytes_of == b.bytes_of) ~= eq then\n"
+"      bad = bad + 1\n"
+"    end\n"
+"    for _, n in ipairs(names) do\n"
+"      local s = a:same_headers(b, n)\n"
+"      if s ~= nil and s ~= same_list(a:headers(n), b:headers(n)) then\n"
+"        bad = bad + 1\n"
+"      end\n"
+"      if s == true and i ~= j then same_h = same_h + 1 end\n"
+"      if s == false then other_h = other_h + 1 end\n"
+"    end\n"
+"  end\n"
+"end\n"
+"return bad, same_raw, same_h, other_h\n";
+
+
 static lua_State *state(bool ref)
 {
 	lua_State *L = luaL_newstate();
@@ -348,7 +385,27 @@ struct counts {
 	unsigned msgs;
 	unsigned decoded;
 	unsigned differ;
+	unsigned pairs_bad;     /* pairs_check's, over every wire */
+	unsigned same_raw;
+	unsigned same_h;
+	unsigned other_h;
 };
+
+
+/* pairs_check over the list at index 1 of L */
+static void check_pairs(lua_State *L, struct counts *c)
+{
+	if (luaL_loadstring(L, pairs_check))
+		fail_msg("pairs: %s", lua_tostring(L, -1));
+	lua_pushvalue(L, 1);
+	if (lua_pcall(L, 1, 4, 0))
+		fail_msg("pairs: %s", lua_tostring(L, -1));
+	c->pairs_bad += (unsigned)lua_tointeger(L, -4);
+	c->same_raw += (unsigned)lua_tointeger(L, -3);
+	c->same_h += (unsigned)lua_tointeger(L, -2);
+	c->other_h += (unsigned)lua_tointeger(L, -1);
+	lua_pop(L, 4);
+}
 
 
 /* The messages of wire through old and new objects: t:wire()'s (wire)
@@ -368,6 +425,8 @@ static void compare(const struct wire *wire, bool wire_path, bool plant,
 	}
 	if (wire_path) {
 		l_msg_push_wire(new, wire_msgs(wire));
+		if (!plant)
+			check_pairs(new, c);
 	}
 	else {
 		lua_newtable(new);
@@ -447,12 +506,18 @@ static void run(unsigned rounds, bool plant, struct counts *c)
 
 static void same_answers(void **state)
 {
-	struct counts c = {0, 0, 0};
+	struct counts c = {0, 0, 0, 0, 0, 0, 0};
 
 	(void)state;
 	run(60, false, &c);
 	print_message("%u messages read (%u decoded), %u differ\n", c.msgs,
 		      c.decoded, c.differ);
+	print_message("pairs: %u disagree; %u of the same bytes, %u with a "
+		      "header the same, %u with one not\n", c.pairs_bad,
+		      c.same_raw, c.same_h, c.other_h);
+	/* bytes_of and same_headers() find what raw and headers() find */
+	assert_int_equal(c.pairs_bad, 0);
+	assert_true(c.same_raw > 0 && c.same_h > 0 && c.other_h > 0);
 	assert_int_equal(c.msgs, 60 * 16 * 2);
 	/* both kinds are there: libre's decodings and bytes it refused */
 	assert_true(c.decoded > c.msgs / 4 && c.decoded < c.msgs);
@@ -463,7 +528,7 @@ static void same_answers(void **state)
 /* the comparison can fail: a planted difference is found */
 static void planted(void **state)
 {
-	struct counts c = {0, 0, 0};
+	struct counts c = {0, 0, 0, 0, 0, 0, 0};
 
 	(void)state;
 	run(5, true, &c);

@@ -166,10 +166,28 @@ function W.peer_sent(wire, ctx)
   local out, by_len, from_peer = {}, {}, hostile(wire)
   -- no hostile peer (most tests): no source address to read
   local anyone = ctx.peer or next(from_peer) == nil
+  -- every message numbered by its bytes (t:wire()'s bytes_of, the same
+  -- number exactly for the same bytes): told apart by it, no copy of
+  -- its bytes made
+  local by_bytes = {}
+  for _, m in ipairs(wire) do
+    if not m.bytes_of then
+      by_bytes = nil
+      break
+    end
+  end
   for _, m in ipairs(wire) do
     local theirs = (m.role == "uac" and not m.sent) or
                    (m.role == "uas" and m.sent)
-    if theirs and (anyone or not from_peer[m.src]) then
+    if not (theirs and (anyone or not from_peer[m.src])) then
+      -- (not the peer's)
+    elseif by_bytes then
+      local b = m.bytes_of
+      if not by_bytes[b] then
+        by_bytes[b] = true
+        out[#out + 1] = m
+      end
+    else
       local raw = m.raw
       local same = by_len[#raw]
       local seen = false

@@ -66,6 +66,8 @@ local same_list, show_list, of_call = W.same_list, W.show_list, W.of_call
 local unique, asked, final, wire_end = W.unique, W.asked, W.final, W.wire_end
 local via_core, slack, top_branch = W.via_core, W.slack, W.top_branch
 
+local same_bytes = W.same_bytes
+
 local rules, rule = W.family()
 
 -- The To header without its tag parameter.
@@ -87,16 +89,24 @@ local function vias(m)
 end
 
 local COPIED = { "Via", "From", "Call-ID", "CSeq" }
+local EMPTY = {}   -- (never changed)
 
 rule("P-COPY-1", "Via, From, Call-ID and CSeq copied from the INVITE",
 function(c, _, out)
   local v, n, inv = out or {}, 0, c.invite
   local wanted = {}   -- the INVITE's, read once
+  -- (read once: each message's first read of a method is a C call)
+  local same_headers = inv.same_headers
   for _, r in ipairs(c.responses) do
     n = n + 1
     for _, h in ipairs(COPIED) do
       local want, got
-      if h == "Via" then
+      if same_headers and same_headers(r, inv, h) then
+        -- the same header lines, compared in place (no list made of
+        -- either): the same values, and the same Vias (values and vias
+        -- are functions of them)
+        want, got = EMPTY, EMPTY
+      elseif h == "Via" then
         -- the same Via values are the same Vias without the transport's
         -- additions (vias is a function of them): most responses copy
         -- the INVITE's as they were, and no list is made again
@@ -310,7 +320,7 @@ function(c, ctx, out)
       n = n + 1
       local again = false
       for _, r in ipairs(c.responses) do
-        if r.time >= sent.time and r.raw == latest.raw then again = true end
+        if r.time >= sent.time and same_bytes(r, latest) then again = true end
       end
       if not again then
         v[#v + 1] = { msg = latest, why = "the INVITE was retransmitted "
@@ -626,7 +636,7 @@ local function reinvites_2xx(v, c, ctx)
            m.status >= 200 then
           f = m
         end
-        if f and m.raw == f.raw then copies[#copies + 1] = m end
+        if f and same_bytes(m, f) then copies[#copies + 1] = m end
       end
       for _, q in ipairs(reqs) do
         if f and q.time > f.time then
@@ -663,7 +673,7 @@ function(c, ctx, out)
   end
   local copies = {}
   for _, r in ipairs(c.responses) do
-    if r.raw == f.raw then copies[#copies + 1] = r end
+    if same_bytes(r, f) then copies[#copies + 1] = r end
   end
   local ack, other = ack_and_end(c)
   return v, n + judge_2xx(v, f, copies, ack, other, wire_end(c), ctx)

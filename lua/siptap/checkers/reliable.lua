@@ -45,7 +45,7 @@ local W = require "siptap.checkers.wire"
 local has_option, rseq, is_sdp = W.has_option, W.rseq, W.is_sdp
 local unique, final = W.unique, W.final
 local reliables, wire_end, slack = W.reliables, W.wire_end, W.slack
-local reused = W.reused
+local reused, same_bytes = W.reused, W.same_bytes
 
 local rules, rule = W.family()
 
@@ -120,7 +120,7 @@ local function uas_copies(c, e)
       elseif m.sent and not m.request and m.cseq_method == "INVITE" then
         -- the same bytes as the first copy are the same RSeq and
         -- response (both read from the bytes): no header of it read
-        if m.status > 100 and m.status < 200 and (m.raw == e.first.raw or
+        if m.status > 100 and m.status < 200 and (same_bytes(m, e.first) or
            rseq(m) == n and W.same_identity(m, e.first)) then
           out[#out + 1] = m
           if answer_due then answers[m] = true end
@@ -291,7 +291,7 @@ function(c, ctx, out)
                           f and f.time or math.huge, wire_end(c))
     local bad
     for i, m in ipairs(e.copies) do
-      if m.raw ~= e.first.raw then
+      if not same_bytes(m, e.first) then
         bad = { msg = m, why = "copy " .. i .. " of RSeq " .. e.rseq ..
                 " differs from the first" }
         break
@@ -550,7 +550,9 @@ function(c, ctx, out)
   for i, p in ipairs(c.pracks) do
     local first
     for j = 1, i - 1 do
-      if not first and c.pracks[j].raw == p.raw then first = c.pracks[j] end
+      if not first and same_bytes(c.pracks[j], p) then
+        first = c.pracks[j]
+      end
     end
     local finals = first and prack_finals(c, p.cseq) or NO_FINALS
     local a1 = finals[1]

@@ -119,6 +119,18 @@ local function has_option(m, name, option)
   return false
 end
 
+-- Are two messages of the wire the same bytes (a.raw == b.raw)? t:wire()
+-- numbers each message's bytes (bytes_of: the seq of the first message
+-- with them, l_msg.c), which tells without a copy of either made (each
+-- first read of m.raw copies its bytes); a message without one (not of
+-- t:wire(), or a wire too long for it) has its bytes compared.
+local function same_bytes(a, b)
+  if a == b then return true end
+  local x, y = a.bytes_of, b.bytes_of
+  if x and y then return x == y end
+  return a.raw == b.raw
+end
+
 local function same_list(a, b)
   if #a ~= #b then return false end
   for i = 1, #a do
@@ -677,6 +689,7 @@ W.trim = trim
 W.values = values
 W.has_option = has_option
 W.same_list = same_list
+W.same_bytes = same_bytes
 W.show_list = show_list
 W.rseq = rseq
 W.is_sdp = is_sdp
