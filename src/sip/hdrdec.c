@@ -1,0 +1,369 @@
+/**
+ * @file hdrdec.c  libre's header decoders, plain shapes without re_regex
+ *
+ * How libre 1.1.0's re_regex() reads an expression (src/base/regex.c
+ * has it at length): a search that tries each start in turn, literals
+ * compared without case, each class taking as many bytes as it can and
+ * giving none back; a literal met with no byte left ends the search.
+ * Each reader below is that search written out for one expression of
+ * libre's. Where it would have to follow libre into a corner (a search
+ * that must move on, a failure whose half-written captures matter, an
+ * IPv6 host not at the start, a parameter name that is not plain) it
+ * answers HDRDEC_UNSURE and the decoder calls libre's own function.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <string.h>
+#include <re.h>
+#include "hdrdec.h"
+
+enum {
+	NAME_MAX_LEN = 64,  /* msg_param_decode prints into 128 bytes */
+};
+
+typedef int (via_f)(struct sip_via *, const struct pl *);
+typedef int (cseq_f)(struct sip_cseq *, const struct pl *);
+typedef int (param_f)(const struct pl *, const char *, struct pl *);
+
+/* One start of a search: matched, try the next start, or give up */
+enum attempt { A_MATCH, A_AGAIN, A_END };
+
+
+static void *real(const char *name)
+{
+	return dlsym(RTLD_NEXT, name);
+}
+
+
+/* The class [ \t\r\n] */
+static bool lws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+
+/* tolower() in the C locale, as re_regex compares literals */
+static char lower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c + ('a' - 'A')) : c;
+}
+
+
+static void skip_lws(const char **p, size_t *l)
+{
+	while (*l && lws(**p)) {
+		++*p;
+		--*l;
+	}
+}
+
+
+/* A literal byte: A_END when no byte is left */
+static enum attempt lit(const char **p, size_t *l, char c)
+{
+	if (!*l)
+		return A_END;
+	if (lower(**p) != lower(c))
+		return A_AGAIN;
+	++*p;
+	--*l;
+	return A_MATCH;
+}
+
+
+/* ";[ \t\r\n]*NAME[ \t\r\n]*=[ \t\r\n]*[~ \t\r\n;]+" at one start */
+static enum attempt param_at(const char *p, size_t l, const char *name,
+			     struct pl *val)
+{
+	bool quote = false, esc = false;
+	enum attempt a;
+	struct pl v;
+
+	if ((a = lit(&p, &l, ';')) != A_MATCH)
+		return a;
+	skip_lws(&p, &l);
+	for (; *name; name++) {
+		if ((a = lit(&p, &l, *name)) != A_MATCH)
+			return a;
+	}
+	skip_lws(&p, &l);
+	if ((a = lit(&p, &l, '=')) != A_MATCH)
+		return a;
+	skip_lws(&p, &l);
+
+	/* '~': quoted strings and backslash escapes go through */
+	v.p = p;
+	for (v.l = 0; l; p++, l--, v.l++) {
+		if (esc) {
+			esc = false;
+			continue;
+		}
+		if (*p == '\\') {
+			esc = true;
+			continue;
+		}
+		if (*p == '"') {
+			quote = !quote;
+			continue;
+		}
+		if (quote)
+			continue;
+		if (lws(*p) || *p == ';')
+			break;
+	}
+	if (v.l > 1 && v.p[0] == '"' && v.p[v.l - 1] == '"') {
+		v.p += 1;
+		v.l -= 2;
+	}
+	if (!v.l)
+		return A_AGAIN;
+
+	*val = v;
+	return A_MATCH;
+}
+
+
+/* A name msg_param_decode's expression takes as literal bytes */
+static bool plain_name(const char *name)
+{
+	size_t n;
+
+	for (n = 0; name[n]; n++) {
+		if (n >= NAME_MAX_LEN || name[n] == '[' || name[n] == '\\' ||
+		    (unsigned char)name[n] < 0x21 ||
+		    (unsigned char)name[n] > 0x7e)
+			return false;
+	}
+	return n > 0;
+}
+
+
+int hdrdec_param(const struct pl *pl, const char *name, struct pl *val)
+{
+	const char *p, *end;
+
+	if (!pl || !pl->p || !name || !val || !plain_name(name))
+		return HDRDEC_UNSURE;
+
+	/* an attempt not at a ';' fails at once, with a byte left */
+	p = pl->p;
+	end = pl->p + pl->l;
+	while (p < end && (p = memchr(p, ';', (size_t)(end - p)))) {
+		switch (param_at(p, (size_t)(end - p), name, val)) {
+		case A_MATCH:
+			return 0;
+		case A_END:
+			return ENOENT;
+		case A_AGAIN:
+			break;
+		}
+		++p;
+	}
+	return ENOENT;
+}
+
+
+int msg_param_decode(const struct pl *pl, const char *name, struct pl *val)
+{
+	static param_f *libre;
+	int err = hdrdec_param(pl, name, val);
+
+	if (err != HDRDEC_UNSURE)
+		return err;
+	if (!libre)
+		libre = real("msg_param_decode");
+	return libre(pl, name, val);
+}
+
+
+/* A class's run: how many of the bytes at p are (or are not) in it */
+static size_t run_lws(const char *p, size_t l, bool in)
+{
+	size_t n = 0;
+
+	while (n < l && lws(p[n]) == in)
+		++n;
+	return n;
+}
+
+
+/* "[0-9]+[ \t\r\n]+[^ \t\r\n]+" at one start */
+static bool cseq_at(const char *p, size_t l, struct pl *num,
+		    struct pl *met)
+{
+	size_t n = 0, w;
+
+	while (n < l && p[n] >= '0' && p[n] <= '9')
+		++n;
+	if (!n)
+		return false;
+	num->p = p;
+	num->l = n;
+	p += n;
+	l -= n;
+	if (!(w = run_lws(p, l, true)))
+		return false;
+	p += w;
+	l -= w;
+	if (!(n = run_lws(p, l, false)))
+		return false;
+	met->p = p;
+	met->l = n;
+	return true;
+}
+
+
+int hdrdec_cseq(struct sip_cseq *cseq, const struct pl *pl)
+{
+	struct pl num, met;
+	size_t s;
+
+	if (!cseq || !pl || !pl->p)
+		return HDRDEC_UNSURE;
+
+	for (s = 0; s < pl->l; s++) {
+		if (cseq_at(pl->p + s, pl->l - s, &num, &met)) {
+			cseq->met = met;
+			cseq->num = pl_u32(&num);
+			return 0;
+		}
+	}
+	return HDRDEC_UNSURE;
+}
+
+
+int sip_cseq_decode(struct sip_cseq *cseq, const struct pl *pl)
+{
+	static cseq_f *libre;
+	int err = hdrdec_cseq(cseq, pl);
+
+	if (err != HDRDEC_UNSURE)
+		return err;
+	if (!libre)
+		libre = real("sip_cseq_decode");
+	return libre(cseq, pl);
+}
+
+
+/* via.c's expression at the first byte only: "SIP", "/", "2.0", "/"
+ * each followed by [ \t\r\n]*, then the transport [A-Z]+, blanks, the
+ * sent-by [^; \t\r\n]+, blanks and the parameters [^]* */
+static bool via_at0(const char *p, size_t l, struct pl *transp,
+		    struct pl *sentby, struct pl *params)
+{
+	static const char *const lits[] = {"SIP", "/", "2.0", "/"};
+	size_t i, n;
+	const char *c;
+
+	for (i = 0; i < ARRAY_SIZE(lits); i++) {
+		for (c = lits[i]; *c; c++) {
+			if (lit(&p, &l, *c) != A_MATCH)
+				return false;
+		}
+		skip_lws(&p, &l);
+	}
+	for (n = 0; n < l && ((p[n] >= 'a' && p[n] <= 'z') ||
+			      (p[n] >= 'A' && p[n] <= 'Z')); n++)
+		;
+	if (!n)
+		return false;
+	transp->p = p;
+	transp->l = n;
+	p += n;
+	l -= n;
+	skip_lws(&p, &l);
+	for (n = 0; n < l && !lws(p[n]) && p[n] != ';'; n++)
+		;
+	if (!n)
+		return false;
+	sentby->p = p;
+	sentby->l = n;
+	p += n;
+	l -= n;
+	skip_lws(&p, &l);
+	params->p = p;
+	params->l = l;
+	return true;
+}
+
+
+/* decode_hostport() of via.c: an IPv6 reference at the start, or a
+ * host with no '[' at all (the IPv6 search cannot match then) */
+static bool hostport(const struct pl *hp, struct pl *host, struct pl *port)
+{
+	const char *p = hp->p;
+	size_t l = hp->l, n;
+
+	if (l && p[0] == '[') {
+		for (n = 1; n < l && ((p[n] >= '0' && p[n] <= '9') ||
+				      (lower(p[n]) >= 'a' &&
+				       lower(p[n]) <= 'f') ||
+				      p[n] == ':'); n++)
+			;
+		if (n == 1 || n >= l || p[n] != ']')
+			return false;
+		host->p = p + 1;
+		host->l = n - 1;
+		++n;
+	}
+	else {
+		if (memchr(p, '[', l))
+			return false;
+		for (n = 0; n < l && p[n] != ':'; n++)
+			;
+		if (!n)
+			return false;
+		host->p = p;
+		host->l = n;
+	}
+	while (n < l && p[n] == ':')
+		++n;
+	port->p = p + n;
+	for (port->l = 0; n < l && p[n] >= '0' && p[n] <= '9'; n++)
+		++port->l;
+	return true;
+}
+
+
+int hdrdec_via(struct sip_via *via, const struct pl *pl)
+{
+	struct pl transp, host, port;
+
+	if (!via || !pl || !pl->p)
+		return HDRDEC_UNSURE;
+	if (!via_at0(pl->p, pl->l, &transp, &via->sentby, &via->params))
+		return HDRDEC_UNSURE;
+	if (!hostport(&via->sentby, &host, &port))
+		return HDRDEC_UNSURE;
+
+	if (!pl_strcmp(&transp, "TCP"))
+		via->tp = SIP_TRANSP_TCP;
+	else if (!pl_strcmp(&transp, "TLS"))
+		via->tp = SIP_TRANSP_TLS;
+	else if (!pl_strcmp(&transp, "UDP"))
+		via->tp = SIP_TRANSP_UDP;
+	else
+		via->tp = SIP_TRANSP_NONE;
+
+	sa_init(&via->addr, AF_INET);
+	(void)sa_set(&via->addr, &host, 0);
+	if (pl_isset(&port))
+		sa_set_port(&via->addr, pl_u32(&port));
+
+	via->val = *pl;
+
+	return msg_param_decode(&via->params, "branch", &via->branch);
+}
+
+
+int sip_via_decode(struct sip_via *via, const struct pl *pl)
+{
+	static via_f *libre;
+	int err = hdrdec_via(via, pl);
+
+	if (err != HDRDEC_UNSURE)
+		return err;
+	if (!libre)
+		libre = real("sip_via_decode");
+	return libre(via, pl);
+}
