@@ -367,3 +367,230 @@ int sip_via_decode(struct sip_via *via, const struct pl *pl)
 		libre = real("sip_via_decode");
 	return libre(via, pl);
 }
+
+
+/* A run of bytes not in stop (no NUL byte in p: strchr finds the end) */
+static size_t run_not(const char *p, size_t l, const char *stop)
+{
+	size_t n = 0;
+
+	while (n < l && !strchr(stop, p[n]))
+		++n;
+	return n;
+}
+
+
+/* Take n bytes at *p as a capture */
+static void take(const char **p, size_t *l, size_t n, struct pl *cap)
+{
+	cap->p = *p;
+	cap->l = n;
+	*p += n;
+	*l -= n;
+}
+
+
+/* uri.c's "[^:]+:[^@:]*[:]*[^@]*@[^/;? ]+[^;? ]*[^?]*[^]*" at the
+ * first byte; A_AGAIN: the search would move on (not followed here) */
+static enum attempt uri_userinfo(const char *p, size_t l, struct uri *uri,
+				 struct pl *hostport)
+{
+	struct pl colons;
+	size_t n;
+	enum attempt a;
+
+	if (!(n = run_not(p, l, ":")))
+		return A_AGAIN;
+	take(&p, &l, n, &uri->scheme);
+	if ((a = lit(&p, &l, ':')) != A_MATCH)
+		return a;
+	take(&p, &l, run_not(p, l, "@:"), &uri->user);
+	for (n = 0; n < l && p[n] == ':'; n++)
+		;
+	take(&p, &l, n, &colons);
+	take(&p, &l, run_not(p, l, "@"), &uri->password);
+	if ((a = lit(&p, &l, '@')) != A_MATCH)
+		return a;
+	if (!(n = run_not(p, l, "/;? ")))
+		return A_AGAIN;
+	take(&p, &l, n, hostport);
+	take(&p, &l, run_not(p, l, ";? "), &uri->path);
+	take(&p, &l, run_not(p, l, "?"), &uri->params);
+	take(&p, &l, l, &uri->headers);
+	return A_MATCH;
+}
+
+
+/* uri.c's "[^:]+:[^/;? ]+[^;? ]*[^?]*[^]*" at the first byte */
+static enum attempt uri_plain(const char *p, size_t l, struct uri *uri,
+			      struct pl *hostport)
+{
+	size_t n;
+	enum attempt a;
+
+	if (!(n = run_not(p, l, ":")))
+		return A_AGAIN;
+	take(&p, &l, n, &uri->scheme);
+	if ((a = lit(&p, &l, ':')) != A_MATCH)
+		return a;
+	if (!(n = run_not(p, l, "/;? ")))
+		return A_AGAIN;
+	take(&p, &l, n, hostport);
+	take(&p, &l, run_not(p, l, ";? "), &uri->path);
+	take(&p, &l, run_not(p, l, "?"), &uri->params);
+	take(&p, &l, l, &uri->headers);
+	return A_MATCH;
+}
+
+
+int hdrdec_uri(struct uri *uri, const struct pl *pl)
+{
+	struct pl hp, port = PL_INIT;
+	struct sa addr;
+	enum attempt a;
+
+	if (!uri || !pl || !pl->p || !pl->l || memchr(pl->p, 0, pl->l))
+		return HDRDEC_UNSURE;
+
+	memset(uri, 0, sizeof(*uri));
+	a = uri_userinfo(pl->p, pl->l, uri, &hp);
+	if (a == A_AGAIN)
+		return HDRDEC_UNSURE;
+	if (a == A_END) {
+		memset(uri, 0, sizeof(*uri));
+		if (uri_plain(pl->p, pl->l, uri, &hp) != A_MATCH)
+			return HDRDEC_UNSURE;
+	}
+	if (!hostport(&hp, &uri->host, &port))
+		return HDRDEC_UNSURE;
+
+	if (0 == sa_set(&addr, &uri->host, 0))
+		uri->af = sa_af(&addr);
+	else
+		uri->af = AF_UNSPEC;
+	if (pl_isset(&port))
+		uri->port = (uint16_t)pl_u32(&port);
+
+	return 0;
+}
+
+
+int uri_decode(struct uri *uri, const struct pl *pl)
+{
+	static int (*libre)(struct uri *, const struct pl *);
+	int err = hdrdec_uri(uri, pl);
+
+	if (err != HDRDEC_UNSURE)
+		return err;
+	if (!libre)
+		libre = real("uri_decode");
+	return libre(uri, pl);
+}
+
+
+/* addr.c's "[~ \t\r\n<]*[ \t\r\n]*<[^>]+>[^]*" at one start */
+static enum attempt addr_at(const char *p, size_t l, struct sip_addr *addr)
+{
+	bool quote = false, esc = false;
+	struct pl d;
+	enum attempt a;
+	size_t n;
+
+	/* '~': quoted strings and backslash escapes go through */
+	d.p = p;
+	for (d.l = 0; l; p++, l--, d.l++) {
+		if (esc) {
+			esc = false;
+			continue;
+		}
+		if (*p == '\\') {
+			esc = true;
+			continue;
+		}
+		if (*p == '"') {
+			quote = !quote;
+			continue;
+		}
+		if (quote)
+			continue;
+		if (lws(*p) || *p == '<')
+			break;
+	}
+	if (d.l > 1 && d.p[0] == '"' && d.p[d.l - 1] == '"') {
+		d.p += 1;
+		d.l -= 2;
+	}
+	addr->dname = d;
+	skip_lws(&p, &l);
+	if ((a = lit(&p, &l, '<')) != A_MATCH)
+		return a;
+	if (!(n = run_not(p, l, ">")))
+		return A_AGAIN;
+	take(&p, &l, n, &addr->auri);
+	if ((a = lit(&p, &l, '>')) != A_MATCH)
+		return a;
+	take(&p, &l, l, &addr->params);
+	return A_MATCH;
+}
+
+
+/* addr.c's second expression, "[^;]+[^]*": from the first byte that
+ * is not ';' (false: there is none) */
+static bool addr_plain(const char *p, size_t l, struct sip_addr *addr)
+{
+	size_t s;
+
+	for (s = 0; s < l && p[s] == ';'; s++)
+		;
+	if (s == l)
+		return false;
+	p += s;
+	l -= s;
+	take(&p, &l, run_not(p, l, ";"), &addr->auri);
+	take(&p, &l, l, &addr->params);
+	return true;
+}
+
+
+int hdrdec_addr(struct sip_addr *addr, const struct pl *pl)
+{
+	enum attempt a = A_AGAIN;
+	size_t s;
+	int err;
+
+	if (!addr || !pl || !pl->p || !pl->l || memchr(pl->p, 0, pl->l))
+		return HDRDEC_UNSURE;
+
+	memset(addr, 0, sizeof(*addr));
+	for (s = 0; s < pl->l && a == A_AGAIN; s++)
+		a = addr_at(pl->p + s, pl->l - s, addr);
+	if (a == A_MATCH) {
+		if (!addr->dname.l)
+			addr->dname.p = NULL;
+		if (!addr->params.l)
+			addr->params.p = NULL;
+	}
+	else {
+		memset(addr, 0, sizeof(*addr));
+		if (!addr_plain(pl->p, pl->l, addr))
+			return HDRDEC_UNSURE;
+	}
+
+	err = uri_decode(&addr->uri, &addr->auri);
+	if (err)
+		memset(addr, 0, sizeof(*addr));
+	return err;
+}
+
+
+int sip_addr_decode(struct sip_addr *addr, const struct pl *pl)
+{
+	static int (*libre)(struct sip_addr *, const struct pl *);
+	int err = hdrdec_addr(addr, pl);
+
+	if (err != HDRDEC_UNSURE)
+		return err;
+	if (!libre)
+		libre = real("sip_addr_decode");
+	return libre(addr, pl);
+}

@@ -1,11 +1,12 @@
 /**
  * @file hdrdec.h  libre's header decoders, plain shapes without re_regex
  *
- * libre 1.1.0 decodes each Via, CSeq and header parameter with
+ * libre 1.1.0 decodes each Via, CSeq, name-addr, URI and parameter with
  * re_regex(): a search over the header that reads its expression again
- * at each start. hdrdec.c defines sip_via_decode(), sip_cseq_decode()
- * and msg_param_decode() for the whole process (libre's own calls reach
- * them through the PLT, as sizes.c's definitions do): each reads the
+ * at each start. hdrdec.c defines sip_via_decode(), sip_cseq_decode(),
+ * sip_addr_decode(), uri_decode() and msg_param_decode() for the whole
+ * process (libre's own calls reach them through the PLT, as sizes.c's
+ * definitions do): each reads the
  * shape libre's expression takes, byte by byte, and gives exactly what
  * libre gives (the same return value, every struct pl the same pointer
  * and length); for anything it is not sure of it calls libre's own
@@ -21,3 +22,5 @@ enum { HDRDEC_UNSURE = -1 };
 int hdrdec_via(struct sip_via *via, const struct pl *pl);
 int hdrdec_cseq(struct sip_cseq *cseq, const struct pl *pl);
 int hdrdec_param(const struct pl *pl, const char *name, struct pl *val);
+int hdrdec_uri(struct uri *uri, const struct pl *pl);
+int hdrdec_addr(struct sip_addr *addr, const struct pl *pl);

@@ -20,12 +20,16 @@
 typedef int (via_f)(struct sip_via *, const struct pl *);
 typedef int (cseq_f)(struct sip_cseq *, const struct pl *);
 typedef int (param_f)(const struct pl *, const char *, struct pl *);
+typedef int (uri_f)(struct uri *, const struct pl *);
+typedef int (addr_f)(struct sip_addr *, const struct pl *);
 
-enum { MUTATIONS = 20000, BUF = 512 };
+enum { MUTATIONS = 40000, BUF = 512 };
 
 static via_f *libre_via;
 static cseq_f *libre_cseq;
 static param_f *libre_param;
+static uri_f *libre_uri;
+static addr_f *libre_addr;
 static unsigned sure, unsure;
 
 static const char *const vias[] = {
@@ -73,6 +77,28 @@ static const char *const params[] = {
 	";ta", ";tag=a\\", ";tag=\"a", ";tag=a\\;b;c", "; \r\n tag\t=\t1",
 	";expires=3600", ";transport=tcp;lr", ";lr;transport=TLS", "",
 	";;;;tag=9", ";x=\"tag=1\";tag=2",
+};
+
+static const char *const addrs[] = {
+	"<sip:uac@127.0.0.1:40000>;tag=a6c85cf",
+	"<sip:uas@127.0.0.1:5060>",
+	"\"Bob \\\"B\\\" Smith\" <sip:bob@biloxi.example.com>;tag=8321234356",
+	"Bob Smith <sip:bob@biloxi.example.com>",
+	"Alice<sip:alice@atlanta.example.com;transport=tcp>;tag=1",
+	"  <sips:[2001:db8::10]:5061;lr>;q=0.5",
+	"<sip:[::1]>",
+	"<sip:host:5060;maddr=[::1]?Subject=x%20y&h=1>;expires=3600",
+	"sip:alice@atlanta.example.com;tag=9fxced76sl",
+	"sip:alice@atlanta.example.com",
+	"sip:user:pass@host:5060;lr?x=y",
+	";;sip:x@y", ";;;", "<>", "<sip:a@b", "\"a <sip:x@y>",
+	"\"\" <sip:x@y>", "\"a<sip:x@y>\" <sip:z@w>",
+	"<tel:+1-212-555-1212>;tag=1", "<urn:service:sos>",
+	"<sip:@host>", "<sip:user@>", "<sip:user@;x>", "<:x@y>",
+	"<sip:a@b@c>", "<sip:a:b:c@d:e:f>", "<sip:host:99999>",
+	"<sip:alice@atlanta.example.com/path;p=1>", "<sip: a@b>",
+	"<sip:%61lice@atlanta.example.com;%74ransport=TCP>",
+	"<mailto:a@b?x>", "<sip:alice;day=tuesday@atlanta.com>",
 };
 
 static const char *const names[] = {
@@ -158,11 +184,51 @@ static void check_param(const char *s, size_t l, const char *name)
 }
 
 
+static void check_uri(const char *s, size_t l)
+{
+	struct pl pl = {s, l};
+	struct uri a, b;
+	int ea;
+
+	memset(&a, 0xa5, sizeof(a));
+	memset(&b, 0xa5, sizeof(b));
+	ea = hdrdec_uri(&a, &pl);
+	if (ea == HDRDEC_UNSURE) {
+		++unsure;
+		return;
+	}
+	++sure;
+	assert_int_equal(ea, libre_uri(&b, &pl));
+	assert_memory_equal(&a, &b, sizeof(a));
+}
+
+
+static void check_addr(const char *s, size_t l)
+{
+	struct pl pl = {s, l};
+	struct sip_addr a, b;
+	int ea;
+
+	memset(&a, 0xa5, sizeof(a));
+	memset(&b, 0xa5, sizeof(b));
+	ea = hdrdec_addr(&a, &pl);
+	if (ea == HDRDEC_UNSURE) {
+		++unsure;
+		return;
+	}
+	++sure;
+	assert_int_equal(ea, libre_addr(&b, &pl));
+	assert_memory_equal(&a, &b, sizeof(a));
+}
+
+
 static void check_all(const char *s, size_t l)
 {
 	size_t i;
 
 	check_via(s, l);
+	check_uri(s, l);
+	check_addr(s, l);
 	check_cseq(s, l);
 	for (i = 0; i < ARRAY_SIZE(names); i++)
 		check_param(s, l, names[i]);
@@ -180,6 +246,11 @@ static void test_table(void **state)
 		check_all(cseqs[i], strlen(cseqs[i]));
 	for (i = 0; i < ARRAY_SIZE(params); i++)
 		check_all(params[i], strlen(params[i]));
+	for (i = 0; i < ARRAY_SIZE(addrs); i++) {
+		check_all(addrs[i], strlen(addrs[i]));
+		if (addrs[i][0] == '<')
+			check_all(addrs[i] + 1, strcspn(addrs[i] + 1, ">"));
+	}
 }
 
 
@@ -188,6 +259,7 @@ static void test_plain_sure(void **state)
 {
 	struct sip_via via;
 	struct sip_cseq cseq;
+	struct sip_addr addr;
 	struct pl v, pl;
 
 	(void)state;
@@ -201,6 +273,10 @@ static void test_plain_sure(void **state)
 	pl_set_str(&pl, "314159 INVITE");
 	assert_int_equal(hdrdec_cseq(&cseq, &pl), 0);
 	assert_int_equal(cseq.num, 314159);
+	pl_set_str(&pl, addrs[0]);
+	assert_int_equal(hdrdec_addr(&addr, &pl), 0);
+	assert_int_equal(addr.uri.port, 40000);
+	assert_int_equal(pl_strcmp(&addr.params, ";tag=a6c85cf"), 0);
 	pl_set_str(&pl, ";a=1;tag=x");
 	assert_int_equal(hdrdec_param(&pl, "tag", &v), 0);
 	assert_int_equal(pl_strcmp(&v, "x"), 0);
@@ -213,11 +289,11 @@ static void test_plain_sure(void **state)
  * bytes the expressions care about */
 static void test_mutations(void **state)
 {
-	static const char bytes[] = " \t\r\n;=\"\\:[]/.,<>0159aAfFgSsIiPpUuDd"
+	static const char bytes[] = " \t\r\n;=\"\\:[]/.,<>?@&%0159aAfFgSsIiPpUuDd"
 				    "\x80\xff";
-	static const char *const *sets[] = {vias, cseqs, params};
+	static const char *const *sets[] = {vias, cseqs, params, addrs};
 	static const size_t sizes[] = {ARRAY_SIZE(vias), ARRAY_SIZE(cseqs),
-				       ARRAY_SIZE(params)};
+				       ARRAY_SIZE(params), ARRAY_SIZE(addrs)};
 	unsigned long seed = 17;
 	char buf[BUF];
 	unsigned i, k, edits;
@@ -226,7 +302,7 @@ static void test_mutations(void **state)
 
 	(void)state;
 	for (i = 0; i < MUTATIONS; i++) {
-		set = next(&seed) % 3;
+		set = next(&seed) % ARRAY_SIZE(sets);
 		src = sets[set][next(&seed) % sizes[set]];
 		l = strlen(src);
 		memcpy(buf, src, l);
@@ -275,7 +351,10 @@ int main(void)
 	libre_via = (via_f *)dlsym(RTLD_NEXT, "sip_via_decode");
 	libre_cseq = (cseq_f *)dlsym(RTLD_NEXT, "sip_cseq_decode");
 	libre_param = (param_f *)dlsym(RTLD_NEXT, "msg_param_decode");
-	if (!libre_via || !libre_cseq || !libre_param)
+	libre_uri = (uri_f *)dlsym(RTLD_NEXT, "uri_decode");
+	libre_addr = (addr_f *)dlsym(RTLD_NEXT, "sip_addr_decode");
+	if (!libre_via || !libre_cseq || !libre_param || !libre_uri ||
+	    !libre_addr)
 		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
