@@ -369,12 +369,13 @@ int sip_via_decode(struct sip_via *via, const struct pl *pl)
 }
 
 
-/* A run of bytes not in stop (no NUL byte in p: strchr finds the end) */
-static size_t run_not(const char *p, size_t l, const char *stop)
+/* A run of bytes none of a, b, c, d (a class [^abcd]) */
+static size_t run_not(const char *p, size_t l, char a, char b, char c,
+		      char d)
 {
 	size_t n = 0;
 
-	while (n < l && !strchr(stop, p[n]))
+	while (n < l && p[n] != a && p[n] != b && p[n] != c && p[n] != d)
 		++n;
 	return n;
 }
@@ -399,23 +400,23 @@ static enum attempt uri_userinfo(const char *p, size_t l, struct uri *uri,
 	size_t n;
 	enum attempt a;
 
-	if (!(n = run_not(p, l, ":")))
+	if (!(n = run_not(p, l, ':', ':', ':', ':')))
 		return A_AGAIN;
 	take(&p, &l, n, &uri->scheme);
 	if ((a = lit(&p, &l, ':')) != A_MATCH)
 		return a;
-	take(&p, &l, run_not(p, l, "@:"), &uri->user);
+	take(&p, &l, run_not(p, l, '@', ':', '@', '@'), &uri->user);
 	for (n = 0; n < l && p[n] == ':'; n++)
 		;
 	take(&p, &l, n, &colons);
-	take(&p, &l, run_not(p, l, "@"), &uri->password);
+	take(&p, &l, run_not(p, l, '@', '@', '@', '@'), &uri->password);
 	if ((a = lit(&p, &l, '@')) != A_MATCH)
 		return a;
-	if (!(n = run_not(p, l, "/;? ")))
+	if (!(n = run_not(p, l, '/', ';', '?', ' ')))
 		return A_AGAIN;
 	take(&p, &l, n, hostport);
-	take(&p, &l, run_not(p, l, ";? "), &uri->path);
-	take(&p, &l, run_not(p, l, "?"), &uri->params);
+	take(&p, &l, run_not(p, l, ';', '?', ' ', ' '), &uri->path);
+	take(&p, &l, run_not(p, l, '?', '?', '?', '?'), &uri->params);
 	take(&p, &l, l, &uri->headers);
 	return A_MATCH;
 }
@@ -428,16 +429,16 @@ static enum attempt uri_plain(const char *p, size_t l, struct uri *uri,
 	size_t n;
 	enum attempt a;
 
-	if (!(n = run_not(p, l, ":")))
+	if (!(n = run_not(p, l, ':', ':', ':', ':')))
 		return A_AGAIN;
 	take(&p, &l, n, &uri->scheme);
 	if ((a = lit(&p, &l, ':')) != A_MATCH)
 		return a;
-	if (!(n = run_not(p, l, "/;? ")))
+	if (!(n = run_not(p, l, '/', ';', '?', ' ')))
 		return A_AGAIN;
 	take(&p, &l, n, hostport);
-	take(&p, &l, run_not(p, l, ";? "), &uri->path);
-	take(&p, &l, run_not(p, l, "?"), &uri->params);
+	take(&p, &l, run_not(p, l, ';', '?', ' ', ' '), &uri->path);
+	take(&p, &l, run_not(p, l, '?', '?', '?', '?'), &uri->params);
 	take(&p, &l, l, &uri->headers);
 	return A_MATCH;
 }
@@ -449,7 +450,7 @@ int hdrdec_uri(struct uri *uri, const struct pl *pl)
 	struct sa addr;
 	enum attempt a;
 
-	if (!uri || !pl || !pl->p || !pl->l || memchr(pl->p, 0, pl->l))
+	if (!uri || !pl || !pl->p || !pl->l)
 		return HDRDEC_UNSURE;
 
 	memset(uri, 0, sizeof(*uri));
@@ -524,7 +525,7 @@ static enum attempt addr_at(const char *p, size_t l, struct sip_addr *addr)
 	skip_lws(&p, &l);
 	if ((a = lit(&p, &l, '<')) != A_MATCH)
 		return a;
-	if (!(n = run_not(p, l, ">")))
+	if (!(n = run_not(p, l, '>', '>', '>', '>')))
 		return A_AGAIN;
 	take(&p, &l, n, &addr->auri);
 	if ((a = lit(&p, &l, '>')) != A_MATCH)
@@ -546,7 +547,7 @@ static bool addr_plain(const char *p, size_t l, struct sip_addr *addr)
 		return false;
 	p += s;
 	l -= s;
-	take(&p, &l, run_not(p, l, ";"), &addr->auri);
+	take(&p, &l, run_not(p, l, ';', ';', ';', ';'), &addr->auri);
 	take(&p, &l, l, &addr->params);
 	return true;
 }
@@ -558,7 +559,7 @@ int hdrdec_addr(struct sip_addr *addr, const struct pl *pl)
 	size_t s;
 	int err;
 
-	if (!addr || !pl || !pl->p || !pl->l || memchr(pl->p, 0, pl->l))
+	if (!addr || !pl || !pl->p || !pl->l)
 		return HDRDEC_UNSURE;
 
 	memset(addr, 0, sizeof(*addr));

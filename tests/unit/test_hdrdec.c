@@ -290,7 +290,7 @@ static void test_plain_sure(void **state)
 static void test_mutations(void **state)
 {
 	static const char bytes[] = " \t\r\n;=\"\\:[]/.,<>?@&%0159aAfFgSsIiPpUuDd"
-				    "\x80\xff";
+				    "\x80\xff\0";
 	static const char *const *sets[] = {vias, cseqs, params, addrs};
 	static const size_t sizes[] = {ARRAY_SIZE(vias), ARRAY_SIZE(cseqs),
 				       ARRAY_SIZE(params), ARRAY_SIZE(addrs)};
