@@ -21,9 +21,6 @@ enum {
 	NAME_MAX_LEN = 64,  /* msg_param_decode prints into 128 bytes */
 };
 
-typedef int (via_f)(struct sip_via *, const struct pl *);
-typedef int (cseq_f)(struct sip_cseq *, const struct pl *);
-typedef int (param_f)(const struct pl *, const char *, struct pl *);
 
 /* One start of a search: matched, try the next start, or give up */
 enum attempt { A_MATCH, A_AGAIN, A_END };
@@ -33,6 +30,22 @@ static void *real(const char *name)
 {
 	return dlsym(RTLD_NEXT, name);
 }
+
+
+/* libre's decoder name, defined for the whole process: the fast
+ * reader, or libre's own when it is not sure */
+#define DECODER(name, type, fast)                                        \
+	int name(type *out, const struct pl *pl)                         \
+	{                                                                \
+		static int (*libre)(type *, const struct pl *);          \
+		int err = fast(out, pl);                                 \
+									 \
+		if (err != HDRDEC_UNSURE)                                \
+			return err;                                      \
+		if (!libre)                                              \
+			libre = real(#name);                             \
+		return libre(out, pl);                                   \
+	}
 
 
 /* The class [ \t\r\n] */
@@ -58,6 +71,28 @@ static void skip_lws(const char **p, size_t *l)
 }
 
 
+/* A run of bytes none of a, b, c, d (a class [^abcd]) */
+static size_t run_not(const char *p, size_t l, char a, char b, char c,
+		      char d)
+{
+	size_t n = 0;
+
+	while (n < l && p[n] != a && p[n] != b && p[n] != c && p[n] != d)
+		++n;
+	return n;
+}
+
+
+/* Take n bytes at *p as a capture */
+static void take(const char **p, size_t *l, size_t n, struct pl *cap)
+{
+	cap->p = *p;
+	cap->l = n;
+	*p += n;
+	*l -= n;
+}
+
+
 /* A literal byte: A_END when no byte is left */
 static enum attempt lit(const char **p, size_t *l, char c)
 {
@@ -71,11 +106,47 @@ static enum attempt lit(const char **p, size_t *l, char c)
 }
 
 
+/* A run of the class "[~ \t\r\n" stop "]": quoted strings and backslash escapes
+ * go through, a capture that is one quoted string loses its quotes */
+static struct pl quoted_run(const char **pp, size_t *lp, char stop)
+{
+	const char *p = *pp;
+	size_t l = *lp;
+	bool quote = false, esc = false;
+	struct pl v = {p, 0};
+
+	for (; l; p++, l--, v.l++) {
+		if (esc) {
+			esc = false;
+			continue;
+		}
+		if (*p == '\\') {
+			esc = true;
+			continue;
+		}
+		if (*p == '"') {
+			quote = !quote;
+			continue;
+		}
+		if (quote)
+			continue;
+		if (lws(*p) || *p == stop)
+			break;
+	}
+	*pp = p;
+	*lp = l;
+	if (v.l > 1 && v.p[0] == '"' && v.p[v.l - 1] == '"') {
+		v.p += 1;
+		v.l -= 2;
+	}
+	return v;
+}
+
+
 /* ";[ \t\r\n]*NAME[ \t\r\n]*=[ \t\r\n]*[~ \t\r\n;]+" at one start */
 static enum attempt param_at(const char *p, size_t l, const char *name,
 			     struct pl *val)
 {
-	bool quote = false, esc = false;
 	enum attempt a;
 	struct pl v;
 
@@ -91,30 +162,7 @@ static enum attempt param_at(const char *p, size_t l, const char *name,
 		return a;
 	skip_lws(&p, &l);
 
-	/* '~': quoted strings and backslash escapes go through */
-	v.p = p;
-	for (v.l = 0; l; p++, l--, v.l++) {
-		if (esc) {
-			esc = false;
-			continue;
-		}
-		if (*p == '\\') {
-			esc = true;
-			continue;
-		}
-		if (*p == '"') {
-			quote = !quote;
-			continue;
-		}
-		if (quote)
-			continue;
-		if (lws(*p) || *p == ';')
-			break;
-	}
-	if (v.l > 1 && v.p[0] == '"' && v.p[v.l - 1] == '"') {
-		v.p += 1;
-		v.l -= 2;
-	}
+	v = quoted_run(&p, &l, ';');
 	if (!v.l)
 		return A_AGAIN;
 
@@ -165,7 +213,7 @@ int hdrdec_param(const struct pl *pl, const char *name, struct pl *val)
 
 int msg_param_decode(const struct pl *pl, const char *name, struct pl *val)
 {
-	static param_f *libre;
+	static hdrdec_param_f *libre;
 	int err = hdrdec_param(pl, name, val);
 
 	if (err != HDRDEC_UNSURE)
@@ -232,17 +280,7 @@ int hdrdec_cseq(struct sip_cseq *cseq, const struct pl *pl)
 }
 
 
-int sip_cseq_decode(struct sip_cseq *cseq, const struct pl *pl)
-{
-	static cseq_f *libre;
-	int err = hdrdec_cseq(cseq, pl);
-
-	if (err != HDRDEC_UNSURE)
-		return err;
-	if (!libre)
-		libre = real("sip_cseq_decode");
-	return libre(cseq, pl);
-}
+DECODER(sip_cseq_decode, struct sip_cseq, hdrdec_cseq)
 
 
 /* via.c's expression at the first byte only: "SIP", "/", "2.0", "/"
@@ -267,22 +305,15 @@ static bool via_at0(const char *p, size_t l, struct pl *transp,
 		;
 	if (!n)
 		return false;
-	transp->p = p;
-	transp->l = n;
-	p += n;
-	l -= n;
+	take(&p, &l, n, transp);
 	skip_lws(&p, &l);
 	for (n = 0; n < l && !lws(p[n]) && p[n] != ';'; n++)
 		;
 	if (!n)
 		return false;
-	sentby->p = p;
-	sentby->l = n;
-	p += n;
-	l -= n;
+	take(&p, &l, n, sentby);
 	skip_lws(&p, &l);
-	params->p = p;
-	params->l = l;
+	take(&p, &l, l, params);
 	return true;
 }
 
@@ -356,45 +387,15 @@ int hdrdec_via(struct sip_via *via, const struct pl *pl)
 }
 
 
-int sip_via_decode(struct sip_via *via, const struct pl *pl)
-{
-	static via_f *libre;
-	int err = hdrdec_via(via, pl);
-
-	if (err != HDRDEC_UNSURE)
-		return err;
-	if (!libre)
-		libre = real("sip_via_decode");
-	return libre(via, pl);
-}
+DECODER(sip_via_decode, struct sip_via, hdrdec_via)
 
 
-/* A run of bytes none of a, b, c, d (a class [^abcd]) */
-static size_t run_not(const char *p, size_t l, char a, char b, char c,
-		      char d)
-{
-	size_t n = 0;
-
-	while (n < l && p[n] != a && p[n] != b && p[n] != c && p[n] != d)
-		++n;
-	return n;
-}
-
-
-/* Take n bytes at *p as a capture */
-static void take(const char **p, size_t *l, size_t n, struct pl *cap)
-{
-	cap->p = *p;
-	cap->l = n;
-	*p += n;
-	*l -= n;
-}
-
-
-/* uri.c's "[^:]+:[^@:]*[:]*[^@]*@[^/;? ]+[^;? ]*[^?]*[^]*" at the
- * first byte; A_AGAIN: the search would move on (not followed here) */
-static enum attempt uri_userinfo(const char *p, size_t l, struct uri *uri,
-				 struct pl *hostport)
+/* uri.c's two expressions at the first byte: with the user part,
+ * "[^:]+:[^@:]*[:]*[^@]*@[^/;? ]+[^;? ]*[^?]*[^]*", and without it,
+ * "[^:]+:[^/;? ]+[^;? ]*[^?]*[^]*"; A_AGAIN: the search would move on
+ * (not followed here) */
+static enum attempt uri_at(const char *p, size_t l, bool userinfo,
+			   struct uri *uri, struct pl *hostport)
 {
 	struct pl colons;
 	size_t n;
@@ -405,35 +406,16 @@ static enum attempt uri_userinfo(const char *p, size_t l, struct uri *uri,
 	take(&p, &l, n, &uri->scheme);
 	if ((a = lit(&p, &l, ':')) != A_MATCH)
 		return a;
-	take(&p, &l, run_not(p, l, '@', ':', '@', '@'), &uri->user);
-	for (n = 0; n < l && p[n] == ':'; n++)
-		;
-	take(&p, &l, n, &colons);
-	take(&p, &l, run_not(p, l, '@', '@', '@', '@'), &uri->password);
-	if ((a = lit(&p, &l, '@')) != A_MATCH)
-		return a;
-	if (!(n = run_not(p, l, '/', ';', '?', ' ')))
-		return A_AGAIN;
-	take(&p, &l, n, hostport);
-	take(&p, &l, run_not(p, l, ';', '?', ' ', ' '), &uri->path);
-	take(&p, &l, run_not(p, l, '?', '?', '?', '?'), &uri->params);
-	take(&p, &l, l, &uri->headers);
-	return A_MATCH;
-}
-
-
-/* uri.c's "[^:]+:[^/;? ]+[^;? ]*[^?]*[^]*" at the first byte */
-static enum attempt uri_plain(const char *p, size_t l, struct uri *uri,
-			      struct pl *hostport)
-{
-	size_t n;
-	enum attempt a;
-
-	if (!(n = run_not(p, l, ':', ':', ':', ':')))
-		return A_AGAIN;
-	take(&p, &l, n, &uri->scheme);
-	if ((a = lit(&p, &l, ':')) != A_MATCH)
-		return a;
+	if (userinfo) {
+		take(&p, &l, run_not(p, l, '@', ':', '@', '@'), &uri->user);
+		for (n = 0; n < l && p[n] == ':'; n++)
+			;
+		take(&p, &l, n, &colons);
+		take(&p, &l, run_not(p, l, '@', '@', '@', '@'),
+		     &uri->password);
+		if ((a = lit(&p, &l, '@')) != A_MATCH)
+			return a;
+	}
 	if (!(n = run_not(p, l, '/', ';', '?', ' ')))
 		return A_AGAIN;
 	take(&p, &l, n, hostport);
@@ -454,12 +436,12 @@ int hdrdec_uri(struct uri *uri, const struct pl *pl)
 		return HDRDEC_UNSURE;
 
 	memset(uri, 0, sizeof(*uri));
-	a = uri_userinfo(pl->p, pl->l, uri, &hp);
+	a = uri_at(pl->p, pl->l, true, uri, &hp);
 	if (a == A_AGAIN)
 		return HDRDEC_UNSURE;
 	if (a == A_END) {
 		memset(uri, 0, sizeof(*uri));
-		if (uri_plain(pl->p, pl->l, uri, &hp) != A_MATCH)
+		if (uri_at(pl->p, pl->l, false, uri, &hp) != A_MATCH)
 			return HDRDEC_UNSURE;
 	}
 	if (!hostport(&hp, &uri->host, &port))
@@ -476,52 +458,16 @@ int hdrdec_uri(struct uri *uri, const struct pl *pl)
 }
 
 
-int uri_decode(struct uri *uri, const struct pl *pl)
-{
-	static int (*libre)(struct uri *, const struct pl *);
-	int err = hdrdec_uri(uri, pl);
-
-	if (err != HDRDEC_UNSURE)
-		return err;
-	if (!libre)
-		libre = real("uri_decode");
-	return libre(uri, pl);
-}
+DECODER(uri_decode, struct uri, hdrdec_uri)
 
 
 /* addr.c's "[~ \t\r\n<]*[ \t\r\n]*<[^>]+>[^]*" at one start */
 static enum attempt addr_at(const char *p, size_t l, struct sip_addr *addr)
 {
-	bool quote = false, esc = false;
-	struct pl d;
 	enum attempt a;
 	size_t n;
 
-	/* '~': quoted strings and backslash escapes go through */
-	d.p = p;
-	for (d.l = 0; l; p++, l--, d.l++) {
-		if (esc) {
-			esc = false;
-			continue;
-		}
-		if (*p == '\\') {
-			esc = true;
-			continue;
-		}
-		if (*p == '"') {
-			quote = !quote;
-			continue;
-		}
-		if (quote)
-			continue;
-		if (lws(*p) || *p == '<')
-			break;
-	}
-	if (d.l > 1 && d.p[0] == '"' && d.p[d.l - 1] == '"') {
-		d.p += 1;
-		d.l -= 2;
-	}
-	addr->dname = d;
+	addr->dname = quoted_run(&p, &l, '<');
 	skip_lws(&p, &l);
 	if ((a = lit(&p, &l, '<')) != A_MATCH)
 		return a;
@@ -584,14 +530,4 @@ int hdrdec_addr(struct sip_addr *addr, const struct pl *pl)
 }
 
 
-int sip_addr_decode(struct sip_addr *addr, const struct pl *pl)
-{
-	static int (*libre)(struct sip_addr *, const struct pl *);
-	int err = hdrdec_addr(addr, pl);
-
-	if (err != HDRDEC_UNSURE)
-		return err;
-	if (!libre)
-		libre = real("sip_addr_decode");
-	return libre(addr, pl);
-}
+DECODER(sip_addr_decode, struct sip_addr, hdrdec_addr)

@@ -19,6 +19,13 @@
 /** "Ask libre": the fast reader is not sure of this input */
 enum { HDRDEC_UNSURE = -1 };
 
+/* libre's decoders, as dlsym() finds them */
+typedef int (hdrdec_via_f)(struct sip_via *, const struct pl *);
+typedef int (hdrdec_cseq_f)(struct sip_cseq *, const struct pl *);
+typedef int (hdrdec_param_f)(const struct pl *, const char *, struct pl *);
+typedef int (hdrdec_uri_f)(struct uri *, const struct pl *);
+typedef int (hdrdec_addr_f)(struct sip_addr *, const struct pl *);
+
 int hdrdec_via(struct sip_via *via, const struct pl *pl);
 int hdrdec_cseq(struct sip_cseq *cseq, const struct pl *pl);
 int hdrdec_param(const struct pl *pl, const char *name, struct pl *val);

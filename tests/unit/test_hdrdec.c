@@ -17,19 +17,14 @@
 #include <re.h>
 #include "hdrdec.h"
 
-typedef int (via_f)(struct sip_via *, const struct pl *);
-typedef int (cseq_f)(struct sip_cseq *, const struct pl *);
-typedef int (param_f)(const struct pl *, const char *, struct pl *);
-typedef int (uri_f)(struct uri *, const struct pl *);
-typedef int (addr_f)(struct sip_addr *, const struct pl *);
 
 enum { MUTATIONS = 40000, BUF = 512 };
 
-static via_f *libre_via;
-static cseq_f *libre_cseq;
-static param_f *libre_param;
-static uri_f *libre_uri;
-static addr_f *libre_addr;
+static hdrdec_via_f *libre_via;
+static hdrdec_cseq_f *libre_cseq;
+static hdrdec_param_f *libre_param;
+static hdrdec_uri_f *libre_uri;
+static hdrdec_addr_f *libre_addr;
 static unsigned sure, unsure;
 
 static const char *const vias[] = {
@@ -121,49 +116,26 @@ static void pl_same(const struct pl *a, const struct pl *b)
 }
 
 
-static void check_via(const char *s, size_t l)
-{
-	struct pl pl = {s, l};
-	struct sip_via a, b;
-	int ea, eb;
-
-	memset(&a, 0xa5, sizeof(a));
-	memset(&b, 0xa5, sizeof(b));
-	ea = hdrdec_via(&a, &pl);
-	if (ea == HDRDEC_UNSURE) {
-		++unsure;
-		return;
-	}
-	++sure;
-	eb = libre_via(&b, &pl);
-	assert_int_equal(ea, eb);
-	pl_same(&a.sentby, &b.sentby);
-	pl_same(&a.params, &b.params);
-	pl_same(&a.branch, &b.branch);
-	pl_same(&a.val, &b.val);
-	assert_int_equal(a.tp, b.tp);
-	assert_memory_equal(&a.addr, &b.addr, sizeof(a.addr));
-}
-
-
-static void check_cseq(const char *s, size_t l)
-{
-	struct pl pl = {s, l};
-	struct sip_cseq a, b;
-	int ea, eb;
-
-	memset(&a, 0xa5, sizeof(a));
-	memset(&b, 0xa5, sizeof(b));
-	ea = hdrdec_cseq(&a, &pl);
-	if (ea == HDRDEC_UNSURE) {
-		++unsure;
-		return;
-	}
-	++sure;
-	eb = libre_cseq(&b, &pl);
-	assert_int_equal(ea, eb);
-	assert_memory_equal(&a, &b, sizeof(a));
-}
+/* A fast reader against libre's decoder on the same bytes, both
+ * results filled with the same bytes first: sure means the same return
+ * value and the same struct, byte for byte */
+#define CHECK(type, fast, libre, s, l)                                   \
+	do {                                                             \
+		struct pl pl_ = {(s), (l)};                              \
+		type a_, b_;                                             \
+		int e_;                                                  \
+									 \
+		memset(&a_, 0xa5, sizeof(a_));                           \
+		memset(&b_, 0xa5, sizeof(b_));                           \
+		e_ = fast(&a_, &pl_);                                    \
+		if (e_ == HDRDEC_UNSURE) {                               \
+			++unsure;                                        \
+			break;                                           \
+		}                                                        \
+		++sure;                                                  \
+		assert_int_equal(e_, libre(&b_, &pl_));                  \
+		assert_memory_equal(&a_, &b_, sizeof(a_));               \
+	} while (0)
 
 
 static void check_param(const char *s, size_t l, const char *name)
@@ -184,52 +156,14 @@ static void check_param(const char *s, size_t l, const char *name)
 }
 
 
-static void check_uri(const char *s, size_t l)
-{
-	struct pl pl = {s, l};
-	struct uri a, b;
-	int ea;
-
-	memset(&a, 0xa5, sizeof(a));
-	memset(&b, 0xa5, sizeof(b));
-	ea = hdrdec_uri(&a, &pl);
-	if (ea == HDRDEC_UNSURE) {
-		++unsure;
-		return;
-	}
-	++sure;
-	assert_int_equal(ea, libre_uri(&b, &pl));
-	assert_memory_equal(&a, &b, sizeof(a));
-}
-
-
-static void check_addr(const char *s, size_t l)
-{
-	struct pl pl = {s, l};
-	struct sip_addr a, b;
-	int ea;
-
-	memset(&a, 0xa5, sizeof(a));
-	memset(&b, 0xa5, sizeof(b));
-	ea = hdrdec_addr(&a, &pl);
-	if (ea == HDRDEC_UNSURE) {
-		++unsure;
-		return;
-	}
-	++sure;
-	assert_int_equal(ea, libre_addr(&b, &pl));
-	assert_memory_equal(&a, &b, sizeof(a));
-}
-
-
 static void check_all(const char *s, size_t l)
 {
 	size_t i;
 
-	check_via(s, l);
-	check_uri(s, l);
-	check_addr(s, l);
-	check_cseq(s, l);
+	CHECK(struct sip_via, hdrdec_via, libre_via, s, l);
+	CHECK(struct sip_cseq, hdrdec_cseq, libre_cseq, s, l);
+	CHECK(struct uri, hdrdec_uri, libre_uri, s, l);
+	CHECK(struct sip_addr, hdrdec_addr, libre_addr, s, l);
 	for (i = 0; i < ARRAY_SIZE(names); i++)
 		check_param(s, l, names[i]);
 }
@@ -289,8 +223,8 @@ static void test_plain_sure(void **state)
  * bytes the expressions care about */
 static void test_mutations(void **state)
 {
-	static const char bytes[] = " \t\r\n;=\"\\:[]/.,<>?@&%0159aAfFgSsIiPpUuDd"
-				    "\x80\xff\0";
+	static const char bytes[] = " \t\r\n;=\"\\:[]/.,<>?@&%"
+				    "0159aAfFgSsIiPpUuDd\x80\xff\0";
 	static const char *const *sets[] = {vias, cseqs, params, addrs};
 	static const size_t sizes[] = {ARRAY_SIZE(vias), ARRAY_SIZE(cseqs),
 				       ARRAY_SIZE(params), ARRAY_SIZE(addrs)};
@@ -348,11 +282,11 @@ int main(void)
 		cmocka_unit_test(test_mutations),
 	};
 
-	libre_via = (via_f *)dlsym(RTLD_NEXT, "sip_via_decode");
-	libre_cseq = (cseq_f *)dlsym(RTLD_NEXT, "sip_cseq_decode");
-	libre_param = (param_f *)dlsym(RTLD_NEXT, "msg_param_decode");
-	libre_uri = (uri_f *)dlsym(RTLD_NEXT, "uri_decode");
-	libre_addr = (addr_f *)dlsym(RTLD_NEXT, "sip_addr_decode");
+	libre_via = (hdrdec_via_f *)dlsym(RTLD_NEXT, "sip_via_decode");
+	libre_cseq = (hdrdec_cseq_f *)dlsym(RTLD_NEXT, "sip_cseq_decode");
+	libre_param = (hdrdec_param_f *)dlsym(RTLD_NEXT, "msg_param_decode");
+	libre_uri = (hdrdec_uri_f *)dlsym(RTLD_NEXT, "uri_decode");
+	libre_addr = (hdrdec_addr_f *)dlsym(RTLD_NEXT, "sip_addr_decode");
 	if (!libre_via || !libre_cseq || !libre_param || !libre_uri ||
 	    !libre_addr)
 		return 1;
