@@ -1126,7 +1126,9 @@ static const char *const wire_keys[] = {
 };
 
 
-/* bytes_of, for a wire of at most this many messages (the pairs
+/* bytes_of (the seq of the wire's first message with the same bytes,
+ * wire_msg_first: two messages have the same exactly when their raw is
+ * the same string), for a wire of at most this many messages (the pairs
  * compared grow as its square); a longer one has none, and the rules
  * compare raw */
 enum { BYTES_OF_MAX = 64 };
@@ -1169,28 +1171,6 @@ static void set_pl(const struct wire_fill *f, enum wire_key k,
 }
 
 
-/* The seq of the first message of msgs (up to wm) with wm's bytes:
- * the same buffer (wire.c gives every copy of some bytes its first
- * one's), else bytes compared, so that two messages have the same
- * bytes_of exactly when their raw is the same string. */
-static unsigned bytes_of(const struct list *msgs, const struct wire_msg *wm)
-{
-	const struct mbuf *r = wm->b->raw;
-	struct le *le;
-
-	for (le = list_head(msgs); le && le->data != wm; le = le->next) {
-		const struct wire_msg *o = le->data;
-		const struct mbuf *q = o->b->raw;
-
-		if (q == r || (q->end == r->end &&
-			       !memcmp(q->buf, r->buf, r->end)))
-			return o->seq;
-	}
-
-	return wm->seq;
-}
-
-
 static void push_read(const struct wire_fill *f, const struct wire_msg *wm)
 {
 	const struct wire_head *h = &wm->b->head;
@@ -1210,7 +1190,7 @@ static void push_read(const struct wire_fill *f, const struct wire_msg *wm)
 	lua_rawset(L, -3);
 
 	if (f->msgs)
-		set_int(f, K_BYTES_OF, bytes_of(f->msgs, wm));
+		set_int(f, K_BYTES_OF, wire_msg_first(f->msgs, wm)->seq);
 
 	if (wm->decoded) {
 		set_bool(f, K_REQUEST, h->req);

@@ -307,17 +307,19 @@ int wire_msg_decode(const struct wire_msg *wm, struct sip_msg **msgp)
 }
 
 
-/* An earlier message with the same bytes: the other end's copy of this
- * one, or a retransmission. */
-static const struct wire_msg *same_bytes(const struct wire *wire,
+/* The first message of msgs with the same bytes: the other end's copy
+ * of this one, or a retransmission (a copy shares its twin's buffer:
+ * the bytes are compared only when the buffer is not the same). */
+static const struct wire_msg *same_bytes(const struct list *msgs,
 					 const uint8_t *p, size_t len)
 {
 	struct le *le;
 
-	for (le = wire->msgl.head; le; le = le->next) {
+	for (le = list_head(msgs); le; le = le->next) {
 		const struct wire_msg *o = le->data;
+		const struct mbuf *r = o->b->raw;
 
-		if (o->b->raw->end == len && !memcmp(o->b->raw->buf, p, len))
+		if (r->end == len && (r->buf == p || !memcmp(r->buf, p, len)))
 			return o;
 	}
 
@@ -325,11 +327,26 @@ static const struct wire_msg *same_bytes(const struct wire *wire,
 }
 
 
+/**
+ * The first message of msgs (a wire's, wire_msgs) with the same bytes
+ * as wm, one of them: an earlier copy, or wm itself.
+ */
+const struct wire_msg *wire_msg_first(const struct list *msgs,
+				      const struct wire_msg *wm)
+{
+	const struct mbuf *r = wm->b->raw;
+	const struct wire_msg *o = same_bytes(msgs, r->buf, r->end);
+
+	return o ? o : wm;
+}
+
+
 /* These bytes are on the wire, and libre decoded them there: a copy
  * need not be decoded again to know that it decodes (sizes.c). */
 bool wire_decoded(const struct wire *wire, const uint8_t *p, size_t len)
 {
-	const struct wire_msg *twin = wire ? same_bytes(wire, p, len) : NULL;
+	const struct wire_msg *twin = wire ? same_bytes(&wire->msgl, p, len)
+					     : NULL;
 
 	return twin && twin->decoded;
 }
@@ -511,7 +528,7 @@ static int add(struct wire *wire, enum wire_role role, bool tx,
 	if (!wire || !p)
 		return EINVAL;
 
-	twin = same_bytes(wire, p, len);
+	twin = same_bytes(&wire->msgl, p, len);
 	same = sharable(twin, tp, src, dst, why);
 
 	/* a copy is the entry without a body: it shares its twin's (and

@@ -106,6 +106,8 @@ struct sip_msg *wire_kept_take(const uint8_t *p, size_t len);
 void wire_kept_forget(const void *sock);
 void wire_fresh(const uint8_t *p, size_t len, const struct sip_msg *msg);
 const struct list *wire_msgs(const struct wire *wire);
+const struct wire_msg *wire_msg_first(const struct list *msgs,
+				      const struct wire_msg *wm);
 int  wire_msg_decode(const struct wire_msg *wm, struct sip_msg **msgp);
 uint64_t wire_now(const struct wire *wire);
 int  wire_port_alloc(struct wire_port **portp, struct wire *wire,
