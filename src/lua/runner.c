@@ -992,6 +992,7 @@ static bool world_role(const struct test *t, enum sip_transp tp,
 static struct test *world_listener(enum sip_transp tp,
 				   const struct sa *laddr,
 				   enum wire_role *role);
+static bool world_callid(const struct sa *laddr, const struct pl *callid);
 
 
 /* sizes_loss_h: a message siptap could not take or send is the
@@ -1273,13 +1274,17 @@ static int endpoint(struct test *t, struct sip **sipp, enum wire_role role,
 	sip_set_trace_handler(sip, wire_trace);
 	*sipp = sip;
 
+	/* siptap load: its UDP socket one an ended call gave back, and
+	 * given back in its turn (world_free) */
+	sizes_udp_pool(t->shared != NULL);
 	err = transports_add(sip, laddr, tcp_at_start(t->conf), tls,
 			     tcp_addr, tls_addr);
-	if (err)
-		return err;
-
 	/* datagrams to it paced, and its drops counted (sizes.c) */
-	return sizes_udp_watch(&t->udp_watch[role], laddr);
+	if (!err)
+		err = sizes_udp_watch(&t->udp_watch[role], laddr);
+	sizes_udp_pool(false);
+
+	return err;
 }
 
 
@@ -1442,6 +1447,7 @@ static int world_make(struct test *t)
 	sizes_init(world_loss);
 	sizes_raw_handler(world_raw);
 	sizes_known_handler(world_known);
+	sizes_callid_handler(world_callid);
 	ws_init(world_raw);
 	sizes_link_handler(world_link);
 	if (!world_ports &&
@@ -1534,6 +1540,76 @@ static int world_make(struct test *t)
 }
 
 
+/* Calls f with each Call-ID of the messages on the test's wire, once
+ * each in a row (the same Call-ID later again: again); true when f
+ * did. */
+static bool world_callids(const struct test *t,
+			  bool (*f)(const struct pl *id, void *arg),
+			  void *arg)
+{
+	const struct pl *last = NULL;
+	struct le *le;
+
+	for (le = t->wire ? wire_msgs(t->wire)->head : NULL; le;
+	     le = le->next) {
+		const struct wire_msg *wm = le->data;
+		const struct pl *id = &wm->b->head.callid;
+
+		if (!wm->decoded || !id->l || (last && !pl_cmp(last, id)))
+			continue;
+		last = id;
+		if (f(id, arg))
+			return true;
+	}
+
+	return false;
+}
+
+
+static bool callid_eq(const struct pl *id, void *arg)
+{
+	return !pl_cmp(id, arg);
+}
+
+
+/* sizes_callid_h: whether the test listening at laddr has callid on
+ * its wire (a socket lent again tells the call's messages from those
+ * of the calls that ended) */
+static bool world_callid(const struct sa *laddr, const struct pl *callid)
+{
+	enum wire_role role;
+	struct test *t = world_listener(SIP_TRANSP_UDP, laddr, &role);
+
+	return t && world_callids(t, callid_eq, (void *)callid);
+}
+
+
+static bool callid_ended(const struct pl *id, void *arg)
+{
+	(void)arg;
+	sizes_udp_ended(id);
+
+	return false;
+}
+
+
+/* The test's UDP sockets given back for later calls (siptap load:
+ * sizes_udp_pool), the Call-IDs on its wire kept as those of a call
+ * that ended: a late message of this test's to them is then not the
+ * next tenant's (sizes.c). */
+static void world_give_back(struct test *t)
+{
+	size_t i;
+
+	if (t->shared)
+		(void)world_callids(t, callid_ended, NULL);
+	for (i = 0; i < 2; i++) {
+		sizes_udp_release(t->udp_watch[i]);
+		t->udp_watch[i] = NULL;
+	}
+}
+
+
 /* Lua first (its objects hold references into the rest), then the
  * roles, then the sip instances with their transports. */
 static void world_free(struct test *t)
@@ -1566,8 +1642,8 @@ static void world_free(struct test *t)
 	for (i = 0; i < 4; i++)
 		hash_unlink(&t->port_le[i]);
 
+	world_give_back(t);
 	for (i = 0; i < 2; i++) {
-		t->udp_watch[i] = mem_deref(t->udp_watch[i]);
 		if (!sips[i])
 			continue;
 		sip_close(sips[i], true);
@@ -2569,7 +2645,8 @@ int runner_shared_load(struct test *tmpl)
 	lua_pop(tmpl->L, 1);
 	shared_warm(tmpl->L);
 
-	return 0;
+	/* its calls' UDP sockets given back and lent again (world_free) */
+	return sizes_udp_pool_init();
 }
 
 

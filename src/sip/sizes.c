@@ -78,6 +78,10 @@ struct sizes_udp {
 	struct udp_helper *tap;    /* the raw tap, below libre's handler */
 	udp_recv_h *rh;            /* libre's own: sizes_udp_deliver()  */
 	void *rarg;
+	uint32_t drops0;           /* the kernel's drops when it was lent */
+	bool pooled;               /* holds us: given back, not closed  */
+	bool idle;                 /* given back: nobody's now          */
+	bool reused;               /* lent before: a call of its ended  */
 };
 
 /* A datagram waiting for room at its destination, or for the kernel. */
@@ -117,6 +121,8 @@ static struct udp_sock *udp_last;   /* the last udp_listen()ed socket */
 static struct sa udp_last_addr;     /* ... its address, once asked    */
 static bool udp_last_forced;        /* ... SO_RCVBUFFORCE took        */
 static uint32_t rcvbuf_forced;      /* what the kernel made of that   */
+static struct sizes_udp *udp_last_lent;  /* ... when one given back */
+static bool udp_last_any;           /* ... on a port the kernel chose  */
 static struct tcp_sock *tcp_last;   /* the last tcp_listen()ed socket */
 static udp_recv_h *udp_last_rh;     /* ... and libre's handler of it   */
 static void *udp_last_rarg;
@@ -124,6 +130,7 @@ static sizes_link_h *link_handler;
 static sizes_loss_h *loss_handler;
 static sizes_raw_h *raw_handler;
 static sizes_known_h *known_handler;
+static sizes_callid_h *callid_handler;
 static size_t refused_len;
 static enum sip_transp refused_tp;
 static bool refused_conn;
@@ -197,6 +204,14 @@ void sizes_raw_handler(sizes_raw_h *rawh)
 void sizes_known_handler(sizes_known_h *knownh)
 {
 	known_handler = knownh;
+}
+
+
+/* Who knows the Call-IDs of the call a socket is lent to (see
+ * sizes_udp_release). */
+void sizes_callid_handler(sizes_callid_h *callidh)
+{
+	callid_handler = callidh;
 }
 
 
@@ -336,6 +351,24 @@ static struct sizes_udp *watch_by_addr(const struct sa *addr)
 }
 
 
+/* The budget from what the kernel said of the socket (mi): a quarter
+ * of its buffer at most; what is free in it is returned. */
+static size_t budget_set(struct sizes_udp *w,
+			 const uint32_t mi[SK_MEMINFO_VARS])
+{
+	const size_t used = mi[SK_MEMINFO_RMEM_ALLOC];
+	const size_t size = mi[SK_MEMINFO_RCVBUF];
+	const size_t free = used + ROOM_SLACK < size ?
+		size - used - ROOM_SLACK : 0;
+
+	if (w->forced)
+		rcvbuf_forced = (uint32_t)size;
+	w->budget = min(free, size / BUDGET_PART);
+
+	return free;
+}
+
+
 /* Room for len more bytes in the receive buffer of our socket at dst?
  * A datagram costs the kernel more than its bytes (twice, to be safe);
  * an empty buffer takes anything, so a big datagram never waits for
@@ -355,7 +388,7 @@ static bool room(const struct sa *dst, size_t len)
 	struct sizes_udp *w = watch_by_addr(dst);
 	const size_t cost = 2 * len + DGRAM_COST;
 	uint32_t mi[SK_MEMINFO_VARS];
-	size_t used, size, free;
+	size_t used, free;
 
 	if (!w)
 		return true;
@@ -368,17 +401,12 @@ static bool room(const struct sa *dst, size_t len)
 	if (!meminfo(w->fd, mi))
 		return true;
 
+	free = budget_set(w, mi);
 	used = mi[SK_MEMINFO_RMEM_ALLOC];
-	size = mi[SK_MEMINFO_RCVBUF];
-	free = used + ROOM_SLACK < size ? size - used - ROOM_SLACK : 0;
-	if (w->forced)
-		rcvbuf_forced = (uint32_t)size;
 	if (used && 2 * len > free) {
 		w->budget = 0;
 		return false;
 	}
-
-	w->budget = min(free, size / BUDGET_PART);
 	w->budget -= min(w->budget, cost);
 
 	return true;
@@ -674,6 +702,201 @@ int close(int fd)
 }
 
 
+/* --- sockets given back (siptap load) ---------------------------------- */
+
+/*
+ * Under siptap load every call made two UDP sockets and closed them at
+ * its end (socket, bind, SO_RCVBUFFORCE, getsockname, epoll_ctl, close).
+ * A call's world gives them back instead (sizes_udp_release), and a
+ * later call's endpoint takes one (sizes_udp_pool, then libre's
+ * sip_transp_add -> udp_listen below): the same socket on the same
+ * port, with its watch, never out of libre's epoll set. The one given
+ * back longest ago is taken first.
+ *
+ * A socket given back reads nothing: what reaches it is dropped, as a
+ * closed socket's would be. What reaches a socket lent again may still
+ * be for a call that ended (a peer's late retransmission, a datagram
+ * queued when that call ended). The Call-IDs of the calls that ended
+ * are kept (ended[]: the last ENDED_WAYS of each of ENDED_SETS sets,
+ * 64-bit hashes, FNV-1a); a datagram a peer sent there (decoded here,
+ * not siptap's own other endpoint's) whose Call-ID is one of them and
+ * not one the new tenant's wire has (sizes_callid_h) is dropped unseen.
+ * Anything else goes to the new tenant's wire, as a message to a port
+ * the kernel gave again would. 32768 Call-IDs, about the last 8000
+ * calls of a worker to 98 % (a set holds its last four), 256 KB made
+ * once (sizes_udp_pool_init).
+ */
+enum {
+	POOL_MAX   = 1024,   /* sockets given back, at most       */
+	TAKE_SCAN  = 8,      /* given back ones looked at for one  */
+	ENDED_SETS = 8192,
+	ENDED_WAYS = 4,
+};
+
+static void watch_quiet(struct sizes_udp *w);
+
+static struct list idle;     /* given back, the longest idle first */
+static size_t idle_n;
+static bool pool_on;         /* udp_listen may take one            */
+static uint64_t *ended;      /* [ENDED_SETS][ENDED_WAYS], newest first */
+static size_t late_n;        /* datagrams of ended calls dropped    */
+
+
+static uint64_t id_hash(const struct pl *id)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < id->l; i++) {
+		h ^= (uint8_t)id->p[i];
+		h *= 0x100000001b3ULL;
+	}
+
+	return h ? h : 1;   /* 0: an empty slot */
+}
+
+
+static uint64_t *ended_set(uint64_t h)
+{
+	return &ended[(h % ENDED_SETS) * ENDED_WAYS];
+}
+
+
+/* Whether id is a Call-ID of a call that ended */
+static bool ended_had(const struct pl *id)
+{
+	const uint64_t h = id_hash(id);
+	const uint64_t *set;
+	size_t i;
+
+	if (!ended)
+		return false;
+	set = ended_set(h);
+	for (i = 0; i < ENDED_WAYS; i++)
+		if (set[i] == h)
+			return true;
+
+	return false;
+}
+
+
+/* One given back with local's address (port 0: any), taken out of the
+ * idle list, when the caller asked (sizes_udp_pool) and one is free:
+ * only its watch holds it (a decoded message may hold one a while). */
+static struct sizes_udp *idle_take(const struct sa *local)
+{
+	struct le *le;
+	unsigned n = 0;
+
+	if (!pool_on || !local || sa_port(local))
+		return NULL;
+
+	for (le = idle.head; le && n < TAKE_SCAN; le = le->next, n++) {
+		struct sizes_udp *w = le->data;
+
+		if (mem_nrefs(w->us) != 1 ||
+		    !sa_cmp(&w->laddr, local, SA_ADDR))
+			continue;
+		list_unlink(&w->le);
+		--idle_n;
+		return w;
+	}
+
+	return NULL;
+}
+
+
+/**
+ * Makes the table of the calls that ended, before the first call (its
+ * 256 KB are the worker's, not a call's). 0 or ENOMEM.
+ */
+int sizes_udp_pool_init(void)
+{
+	if (ended)
+		return 0;
+	ended = mem_alloc(ENDED_SETS * ENDED_WAYS * sizeof(*ended), NULL);
+	if (!ended)
+		return ENOMEM;
+	memset(ended, 0, ENDED_SETS * ENDED_WAYS * sizeof(*ended));
+
+	return 0;
+}
+
+
+/**
+ * Whether the UDP sockets libre makes next (sip_transp_add) may be ones
+ * given back (sizes_udp_release), and be given back in their turn.
+ * siptap load's calls ask; siptap run's tests never do.
+ */
+void sizes_udp_pool(bool on)
+{
+	pool_on = on;
+}
+
+
+/**
+ * Lets go of a watch (and of its socket, once libre's transport lets
+ * go): a socket of sizes_udp_pool() is given back for another call;
+ * any other goes.
+ */
+void sizes_udp_release(struct sizes_udp *w)
+{
+	if (!w)
+		return;
+	if (!w->pooled || !ended || idle_n >= POOL_MAX) {
+		mem_deref(w);
+		return;
+	}
+
+	watch_quiet(w);
+	hash_unlink(&w->le);
+	w->idle = true;
+	w->reused = true;
+	list_append(&idle, &w->le, w);
+	++idle_n;
+}
+
+
+/** Keeps id as a Call-ID of a call that ended (sizes_udp_pool_init). */
+void sizes_udp_ended(const struct pl *id)
+{
+	uint64_t h, *set;
+	size_t i;
+
+	if (!ended || !id)
+		return;
+
+	/* the newest first: one that is there already moves up */
+	h = id_hash(id);
+	set = ended_set(h);
+	for (i = 0; i < ENDED_WAYS - 1 && set[i] != h; i++)
+		;
+	for (; i > 0; i--)
+		set[i] = set[i - 1];
+	set[0] = h;
+}
+
+
+/** Datagrams of calls that ended dropped at sockets lent again. */
+size_t sizes_udp_late(void)
+{
+	return late_n;
+}
+
+
+/** Closes the sockets given back. */
+void sizes_udp_pool_flush(void)
+{
+	struct le *le;
+
+	while ((le = idle.head)) {
+		list_unlink(le);
+		mem_deref(le->data);
+	}
+	idle_n = 0;
+}
+
+
 /* libre's, then: whole datagrams, a larger receive buffer */
 int udp_listen(struct udp_sock **usp, const struct sa *local,
 	       udp_recv_h *rh, void *arg)
@@ -682,10 +905,25 @@ int udp_listen(struct udp_sock **usp, const struct sa *local,
 	int err, fd, sz = UDP_RCVBUF;
 	bool forced;
 
+	udp_last_lent = idle_take(local);
+	if (udp_last_lent) {
+		struct sizes_udp *w = udp_last_lent;
+
+		*usp = mem_ref(w->us);
+		udp_handler_set(w->us, rh, arg);
+		udp_last_rh     = rh;
+		udp_last_rarg   = arg;
+		udp_last        = w->us;
+		udp_last_forced = w->forced;
+		udp_last_addr   = w->laddr;
+		return 0;
+	}
+
 	making_begin();
 	err = made(listen(usp, local, rh, arg));
 	if (err)
 		return err;
+	udp_last_any = local && !sa_port(local);
 
 	udp_rxsz_set(*usp, UDP_RXSZ);
 	udp_last_rh   = rh;
@@ -768,17 +1006,13 @@ int udp_local_get(const struct udp_sock *us, struct sa *local)
 }
 
 
-static void watch_destructor(void *arg)
+/* A watch's tenant goes: what still waits to or from its socket goes
+ * too (nobody reads it), and a decoding kept for it */
+static void watch_quiet(struct sizes_udp *w)
 {
-	struct sizes_udp *w = arg;
 	struct le *le = pendings.head;
 
-	hash_unlink(&w->le);
-	hash_unlink(&w->sock_le);
-	mem_deref(w->tap);
 	wire_kept_forget(w->us);
-
-	/* what still waits to or from a socket that goes: nobody reads it */
 	while (le) {
 		struct pending *p = le->data;
 
@@ -788,6 +1022,19 @@ static void watch_destructor(void *arg)
 	}
 	if (!pendings.head)
 		tmr_cancel(&pending_tmr);
+}
+
+
+static void watch_destructor(void *arg)
+{
+	struct sizes_udp *w = arg;
+
+	hash_unlink(&w->le);
+	hash_unlink(&w->sock_le);
+	mem_deref(w->tap);
+	watch_quiet(w);
+	if (w->pooled)
+		mem_deref(w->us);
 }
 
 
@@ -860,6 +1107,10 @@ static bool tap_recv(struct sa *src, struct mbuf *mb, void *arg)
 	char why[256];
 	int err;
 
+	/* given back: as if closed */
+	if (w->idle)
+		return true;
+
 	/* someone else's bytes took room siptap's sends did not count */
 	if (w->budget && !watch_by_addr(src))
 		w->budget = 0;
@@ -884,8 +1135,14 @@ static bool tap_recv(struct sa *src, struct mbuf *mb, void *arg)
 		err = 0;
 	else if (known_handler && known_handler(&w->laddr, p, len))
 		err = 0;
-	else
-		err = sip_msg_decode(&msg, mb);
+	else if (!(err = sip_msg_decode(&msg, mb)) && w->reused &&
+		 ended_had(&msg->callid) && !(callid_handler &&
+		 callid_handler(&w->laddr, &msg->callid))) {
+		/* a peer's, late, to a call that ended */
+		mem_deref(msg);
+		++late_n;
+		return true;
+	}
 	/* where libre's own decoding would leave mb->pos: at the body */
 	after = !msg ? 0 : msg->mb == mb ? mb->pos :
 		(size_t)(p - mb->buf) + msg->mb->pos;
@@ -915,6 +1172,30 @@ static bool tap_recv(struct sa *src, struct mbuf *mb, void *arg)
 }
 
 
+/* The watch of the socket udp_listen() just lent again, for its new
+ * tenant: its drops counted from now, its budget what is free now (a
+ * datagram of an earlier tenant's may wait in it). */
+static int watch_lend(struct sizes_udp **wp)
+{
+	struct sizes_udp *w = udp_last_lent;
+	uint32_t mi[SK_MEMINFO_VARS];
+
+	udp_last_lent = NULL;
+	udp_last = NULL;
+	w->idle = false;
+	w->budget = 0;
+	w->drops0 = 0;
+	if (meminfo(w->fd, mi)) {
+		w->drops0 = mi[SK_MEMINFO_DROPS];
+		(void)budget_set(w, mi);
+	}
+	hash_append(watch_ports, sa_port(&w->laddr), &w->le, w);
+	*wp = w;
+
+	return 0;
+}
+
+
 /* Watches the UDP socket libre just made on laddr (sip_transp_add):
  * datagrams to it are paced, and its drops counted from now on. */
 int sizes_udp_watch(struct sizes_udp **wp, const struct sa *laddr)
@@ -926,6 +1207,8 @@ int sizes_udp_watch(struct sizes_udp **wp, const struct sa *laddr)
 	if (!wp || !laddr || !udp_last || udp_local_get(udp_last, &a) ||
 	    !sa_cmp(&a, laddr, SA_ALL))
 		return ENOENT;
+	if (udp_last_lent && udp_last_lent->us == udp_last)
+		return watch_lend(wp);
 	if ((!watch_ports && hash_alloc(&watch_ports, WATCH_BUCKETS)) ||
 	    (!watch_socks && hash_alloc(&watch_socks, WATCH_BUCKETS)))
 		return ENOMEM;
@@ -948,6 +1231,12 @@ int sizes_udp_watch(struct sizes_udp **wp, const struct sa *laddr)
 				rcvbuf_forced / BUDGET_PART);
 	hash_append(watch_ports, sa_port(laddr), &w->le, w);
 	hash_append(watch_socks, sock_key(w->us), &w->sock_le, w);
+	/* to be given back: it holds its socket past libre's transport
+	 * (not a port asked for: --uas-listen binds it again) */
+	if (pool_on && udp_last_any) {
+		w->pooled = true;
+		mem_ref(w->us);
+	}
 
 	/* the lowest layer: its receive handler runs first */
 	err = udp_register_helper(&w->tap, udp_last, INT_MIN, NULL,
@@ -997,7 +1286,7 @@ unsigned sizes_udp_drops(const struct sizes_udp *w)
 	if (!w || !meminfo(w->fd, mi))
 		return 0;
 
-	return mi[SK_MEMINFO_DROPS];
+	return mi[SK_MEMINFO_DROPS] - w->drops0;
 }
 
 

@@ -54,7 +54,10 @@ typedef bool (sizes_link_h)(const struct sa *laddr, const struct sa *paddr,
 typedef bool (sizes_known_h)(const struct sa *laddr, const uint8_t *p,
 			     size_t len);
 
+typedef bool (sizes_callid_h)(const struct sa *laddr,
+			      const struct pl *callid);
 void   sizes_init(sizes_loss_h *lossh);
+void   sizes_callid_handler(sizes_callid_h *callidh);
 void   sizes_known_handler(sizes_known_h *knownh);
 void   sizes_link_handler(sizes_link_h *linkh);
 int    sizes_udp_deliver(const struct sa *laddr, const struct sa *paddr,
@@ -69,6 +72,12 @@ const char *sizes_strerror(int err);
 int    sizes_no_conn(void);
 int    sizes_udp_watch(struct sizes_udp **wp, const struct sa *laddr);
 unsigned sizes_udp_drops(const struct sizes_udp *w);
+int    sizes_udp_pool_init(void);
+void   sizes_udp_pool(bool on);
+void   sizes_udp_release(struct sizes_udp *w);
+void   sizes_udp_ended(const struct pl *id);
+size_t sizes_udp_late(void);
+void   sizes_udp_pool_flush(void);
 void   sizes_sweep(void);
 int    sizes_frame(struct tcp_conn *tc);
 struct tcp_sock *sizes_tcp_last(void);

@@ -1,7 +1,8 @@
 /**
  * @file test_sizes.c  Unit tests of src/sip/sizes.c: the limits, the
  * sender's refusal, the framer on a real 127.0.0.1 TCP connection, and
- * the sockets libre makes for siptap (flags, epoll entries)
+ * the sockets libre makes for siptap (flags, epoll entries) and those
+ * siptap load gives back and lends again
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -380,6 +381,153 @@ static void epoll_entries(void **state)
 	assert_int_equal(waitpid(pid, NULL, 0), pid);
 }
 
+/* --- sockets given back (siptap load) --- */
+
+struct lent {
+	unsigned got;          /* datagrams libre's handler took      */
+	unsigned raw;          /* ... the raw handler saw             */
+	bool ours;             /* sizes_callid_h's answer             */
+	struct tmr tmr;
+};
+
+static struct lent *the_lent;
+
+
+static void lent_recv(const struct sa *src, struct mbuf *mb, void *arg)
+{
+	struct lent *l = arg;
+	(void)src;
+	(void)mb;
+
+	++l->got;
+}
+
+
+static void lent_raw(const struct sa *laddr, const struct sa *paddr,
+		     enum sip_transp tp, const uint8_t *p, size_t len,
+		     const char *why)
+{
+	(void)laddr;
+	(void)paddr;
+	(void)tp;
+	(void)p;
+	(void)len;
+	(void)why;
+	++the_lent->raw;
+}
+
+
+static bool lent_callid(const struct sa *laddr, const struct pl *callid)
+{
+	(void)laddr;
+	(void)callid;
+
+	return the_lent->ours;
+}
+
+
+static void lent_stop(void *arg)
+{
+	(void)arg;
+	re_cancel();
+}
+
+
+/* An OPTIONS of Call-ID id from fd to dst, then the loop for 50 ms */
+static void lent_send(struct lent *l, int fd, const struct sa *dst,
+		      const char *id)
+{
+	char msg[512];
+	int n;
+
+	n = snprintf(msg, sizeof(msg), "OPTIONS sip:a@127.0.0.1 SIP/2.0\r\n"
+		     "Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK%s\r\n"
+		     "From: <sip:b@127.0.0.1>;tag=1\r\n"
+		     "To: <sip:a@127.0.0.1>\r\nCall-ID: %s\r\n"
+		     "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
+		     "Content-Length: 0\r\n\r\n", id, id);
+	assert_int_equal(sendto(fd, msg, (size_t)n, 0, &dst->u.sa, dst->len),
+			 n);
+	tmr_start(&l->tmr, 50, lent_stop, NULL);
+	(void)re_main(NULL);
+}
+
+
+/* A socket given back is lent again (the same socket, port and watch)
+ * and reads nothing meanwhile; once lent, a datagram of a call that
+ * ended is dropped unseen unless the new tenant has its Call-ID, and
+ * any other reaches the raw handler and libre's. */
+static void lent_again(void **state)
+{
+	struct udp_sock *us = NULL, *us2 = NULL;
+	struct sizes_udp *w = NULL, *w2 = NULL;
+	struct lent l;
+	struct sa a, laddr;
+	struct pl ended_id = PL("ended-1");
+	int fd;
+	(void)state;
+
+	memset(&l, 0, sizeof(l));
+	the_lent = &l;
+	sizes_raw_handler(lent_raw);
+	sizes_callid_handler(lent_callid);
+	assert_int_equal(sizes_udp_pool_init(), 0);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd > 2);
+
+	sa_set_str(&a, "127.0.0.1", 0);
+	sizes_udp_pool(true);
+	assert_int_equal(udp_listen(&us, &a, lent_recv, &l), 0);
+	assert_int_equal(udp_local_get(us, &laddr), 0);
+	assert_int_equal(sizes_udp_watch(&w, &laddr), 0);
+	sizes_udp_pool(false);
+
+	/* its call ends: the socket given back reads nothing */
+	sizes_udp_ended(&ended_id);
+	sizes_udp_release(w);
+	mem_deref(us);   /* libre's transport lets go */
+	lent_send(&l, fd, &laddr, "any-1");
+	assert_int_equal(l.raw, 0);
+	assert_int_equal(l.got, 0);
+
+	/* not given back unless asked */
+	assert_int_equal(udp_listen(&us2, &a, lent_recv, &l), 0);
+	assert_ptr_not_equal(us2, us);
+	us2 = mem_deref(us2);
+
+	sizes_udp_pool(true);
+	assert_int_equal(udp_listen(&us2, &a, lent_recv, &l), 0);
+	assert_ptr_equal(us2, us);
+	assert_int_equal(udp_local_get(us2, &a), 0);
+	assert_true(sa_cmp(&a, &laddr, SA_ALL));
+	assert_int_equal(sizes_udp_watch(&w2, &laddr), 0);
+	assert_ptr_equal(w2, w);
+	sizes_udp_pool(false);
+	assert_int_equal(sizes_udp_drops(w2), 0);
+
+	lent_send(&l, fd, &laddr, "ended-1");
+	assert_int_equal(l.raw, 0);
+	assert_int_equal(l.got, 0);
+	assert_int_equal(sizes_udp_late(), 1);
+
+	lent_send(&l, fd, &laddr, "new-1");
+	assert_int_equal(l.raw, 1);
+	assert_int_equal(l.got, 1);
+
+	l.ours = true;   /* the new tenant's own Call-ID, an ended one's too */
+	lent_send(&l, fd, &laddr, "ended-1");
+	assert_int_equal(l.raw, 2);
+	assert_int_equal(l.got, 2);
+	assert_int_equal(sizes_udp_late(), 1);
+
+	(void)close(fd);
+	mem_deref(w2);
+	mem_deref(us2);
+	sizes_udp_pool_flush();
+	sizes_raw_handler(NULL);
+	sizes_callid_handler(NULL);
+}
+
 
 int main(void)
 {
@@ -389,6 +537,7 @@ int main(void)
 		cmocka_unit_test(framer_over),
 		cmocka_unit_test(made_sockets),
 		cmocka_unit_test(epoll_entries),
+		cmocka_unit_test(lent_again),
 	};
 	int r;
 
