@@ -823,14 +823,31 @@ int sizes_udp_pool_init(void)
 }
 
 
+static void idle_add(struct sizes_udp *w)
+{
+	w->idle = true;
+	w->reused = true;
+	list_append(&idle, &w->le, w);
+	++idle_n;
+}
+
+
 /**
  * Whether the UDP sockets libre makes next (sip_transp_add) may be ones
  * given back (sizes_udp_release), and be given back in their turn.
- * siptap load's calls ask; siptap run's tests never do.
+ * siptap load's calls ask; siptap run's tests never do. One taken and
+ * not watched when the asking ends (the endpoint failed after it) goes
+ * back at once: its transport, while it lasts, hears nothing.
  */
 void sizes_udp_pool(bool on)
 {
 	pool_on = on;
+	if (on || !udp_last_lent)
+		return;
+
+	idle_add(udp_last_lent);
+	udp_last_lent = NULL;
+	udp_last = NULL;
 }
 
 
@@ -850,10 +867,7 @@ void sizes_udp_release(struct sizes_udp *w)
 
 	watch_quiet(w);
 	hash_unlink(&w->le);
-	w->idle = true;
-	w->reused = true;
-	list_append(&idle, &w->le, w);
-	++idle_n;
+	idle_add(w);
 }
 
 

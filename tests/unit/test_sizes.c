@@ -520,6 +520,22 @@ static void lent_again(void **state)
 	assert_int_equal(l.got, 2);
 	assert_int_equal(sizes_udp_late(), 1);
 
+	/* taken, then the endpoint failed before its watch: back at once */
+	sizes_udp_release(w2);
+	mem_deref(us2);
+	sa_set_port(&a, 0);
+	sizes_udp_pool(true);
+	assert_int_equal(udp_listen(&us2, &a, lent_recv, &l), 0);
+	assert_ptr_equal(us2, us);
+	sizes_udp_pool(false);
+	mem_deref(us2);
+	sizes_udp_pool(true);
+	assert_int_equal(udp_listen(&us2, &a, lent_recv, &l), 0);
+	assert_ptr_equal(us2, us);
+	assert_int_equal(sizes_udp_watch(&w2, &laddr), 0);
+	assert_ptr_equal(w2, w);
+	sizes_udp_pool(false);
+
 	(void)close(fd);
 	mem_deref(w2);
 	mem_deref(us2);
