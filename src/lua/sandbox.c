@@ -396,7 +396,9 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	if (nsize > osize && a->used + (nsize - osize) > SANDBOX_MEM_CAP)
 		return NULL;
 
-	ptr = realloc(ptr, nsize);
+	/* a new block is most of Lua's allocations: malloc's path, not
+	 * realloc's, which first looks up the size of a block it has not */
+	ptr = ptr ? realloc(ptr, nsize) : malloc(nsize);
 	if (ptr)
 		a->used = a->used - osize + nsize;
 
