@@ -14,6 +14,9 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <re.h>
 #include "hdrdec.h"
 
@@ -599,6 +602,40 @@ static void cls_init(void)
 }
 
 
+/* The first byte from p on (before end) of class stop, or end: sixteen
+ * at a time where the CPU can and sixteen are left, then one by one */
+static const char *run_end(const char *p, const char *end, uint8_t stop)
+{
+#ifdef __SSE2__
+	const __m128i sp = _mm_set1_epi8(' '), ht = _mm_set1_epi8('\t');
+	const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+	const char ca = stop == K_NAME ? ':' : '"';
+	const __m128i a = _mm_set1_epi8(ca);
+	const __m128i b = _mm_set1_epi8(stop == K_LIST ? ',' : ca);
+
+	while (end - p >= 16) {
+		const __m128i v = _mm_loadu_si128((const void *)p);
+		__m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, sp),
+					 _mm_cmpeq_epi8(v, ht));
+		int bits;
+
+		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, cr),
+						 _mm_cmpeq_epi8(v, lf)));
+		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, a),
+						 _mm_cmpeq_epi8(v, b)));
+		bits = _mm_movemask_epi8(m);
+		if (bits)
+			return p + __builtin_ctz((unsigned)bits);
+		p += 16;
+	}
+#endif
+	while (p < end && !(cls[(uint8_t)*p] & stop))
+		++p;
+
+	return p;
+}
+
+
 static void fastmsg_destructor(void *arg)
 {
 	struct fastmsg *fm = arg;
@@ -830,6 +867,7 @@ static int start_take(struct sip_msg *msg, const struct start *st)
 static int head_read(struct fastmsg *fm, const char *p, size_t *lp)
 {
 	size_t l = *lp;
+	const char *const end = p + l, *q;
 	struct pl name = PL_INIT;
 	const char *v = NULL, *cv = NULL;  /* the line's, the element's */
 	enum sip_hdrid id = SIP_HDR_NONE;
@@ -926,10 +964,9 @@ static int head_read(struct fastmsg *fm, const char *p, size_t *lp)
 
 	pass:
 		/* the bytes up to the next one that matters */
-		while (l > 1 && !(cls[(uint8_t)p[1]] & stop)) {
-			++p;
-			--l;
-		}
+		q = run_end(p + 1, end, stop);
+		l -= (size_t)(q - 1 - p);
+		p  = q - 1;
 	}
 
 	return ENODATA;
