@@ -542,6 +542,17 @@ static int replay_add(struct uas *uas, const struct sip_msg *msg,
 }
 
 
+/* v as "%016llx" prints it, at p (16 bytes, no NUL) */
+static void tag_hex(char *p, uint64_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	for (i = 15; i >= 0; i--, v >>= 4)
+		p[i] = hex[v & 0xf];
+}
+
+
 /* One header line of a response: name, value, what follows the value */
 static int reply_line(struct mbuf *mb, const struct sip_hdr *hdr,
 		      const char *tail)
@@ -599,7 +610,6 @@ static int reply_via(struct mbuf *mb, const struct sip_msg *msg,
 int uas_reply_print(struct mbuf *mb, const struct sip_msg *msg,
 		    uint16_t scode, const char *reason, bool *rportp)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned vias = 0;
 	struct le *le;
 	int err;
@@ -611,7 +621,6 @@ int uas_reply_print(struct mbuf *mb, const struct sip_msg *msg,
 	for (le = msg->hdrl.head; le; le = le->next) {
 		const struct sip_hdr *hdr = le->data;
 		char tag[16];
-		int i;
 
 		switch (hdr->id) {
 
@@ -625,9 +634,7 @@ int uas_reply_print(struct mbuf *mb, const struct sip_msg *msg,
 		case SIP_HDR_TO:
 			err |= reply_line(mb, hdr, "");
 			if (!pl_isset(&msg->to.tag) && scode > 100) {
-				for (i = 0; i < 16; i++)
-					tag[i] = hex[(msg->tag >> (60 - 4 * i))
-						     & 0xf];
+				tag_hex(tag, msg->tag);
 				err |= text_put(mb, ";tag=", NULL);
 				err |= mbuf_write_mem(mb, (uint8_t *)tag, 16);
 			}
@@ -1253,8 +1260,8 @@ static void handle_invite(struct uas *uas, const struct sip_msg *msg)
 	call->peer_supports = has_option(msg, SIP_HDR_SUPPORTED, "100rel");
 	call->next_rseq = FAULT(call, RSEQ_ZERO) ? 0
 		: 1 + rand_u32() % 0x40000000;  /* R-RSEQ-1 */
-	(void)re_snprintf(call->totag, sizeof(call->totag), "%016llx",
-			  rand_u64());
+	tag_hex(call->totag, rand_u64());
+	call->totag[16] = '\0';
 	sip_reply_addr(&call->dst, msg, true);
 
 	if (is_sdp(msg)) {
@@ -1937,8 +1944,10 @@ int uas_progress(struct uas_call *call, const struct progress_opts *opts)
 	}
 	if (reliable) {
 		if (!FAULT(call, NO_REQUIRE_HEADER))
-			err |= mbuf_printf(r->mb, "Require: 100rel\r\n");
-		err |= mbuf_printf(r->mb, "RSeq: %u\r\n", r->rseq);
+			err |= text_put(r->mb, "Require: 100rel\r\n", NULL);
+		err |= text_put(r->mb, "RSeq: ", NULL);
+		err |= text_put_u32(r->mb, r->rseq);
+		err |= text_put(r->mb, "\r\n", NULL);
 	}
 	if (FAULT(call, BAD_HEADER_LINE))
 		err |= wire_faults(r->mb, call, scode);
