@@ -357,6 +357,17 @@ static bool response_handler(const struct sip_msg *msg, void *arg)
 }
 
 
+/* v as "%08x" prints it, at p (8 bytes, no NUL) */
+static void hex32(char *p, uint32_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 4)
+		p[i] = hex[v & 0xf];
+}
+
+
 int uac_alloc(struct uac **uacp, struct sip *sip, enum sip_transp tp,
 	      const struct sa *target)
 {
@@ -370,8 +381,10 @@ int uac_alloc(struct uac **uacp, struct sip *sip, enum sip_transp tp,
 	if (!uac)
 		return ENOMEM;
 
-	(void)re_snprintf(uac->mark, sizeof(uac->mark), ".t%08x",
-			  rand_u32());
+	uac->mark[0] = '.';
+	uac->mark[1] = 't';
+	hex32(uac->mark + 2, rand_u32());
+	uac->mark[10] = '\0';
 	uac->sip    = sip;
 	uac->tp     = tp;
 	uac->t1     = 500;
@@ -385,17 +398,6 @@ int uac_alloc(struct uac **uacp, struct sip *sip, enum sip_transp tp,
 		*uacp = uac;
 
 	return err;
-}
-
-
-/* v as "%08x" prints it, at p (8 bytes, no NUL) */
-static void hex32(char *p, uint32_t v)
-{
-	static const char hex[] = "0123456789abcdef";
-	int i;
-
-	for (i = 7; i >= 0; i--, v >>= 4)
-		p[i] = hex[v & 0xf];
 }
 
 
@@ -417,14 +419,47 @@ static void rand_token(char *buf, size_t sz, const char *prefix)
 }
 
 
+/* v in decimal at p, as "%lu" prints it; past it */
+static char *dec_put(char *p, unsigned long v)
+{
+	unsigned long t;
+	size_t n = 1, i;
+
+	for (t = v; t >= 10; t /= 10)
+		++n;
+	for (i = n; i-- > 0; v /= 10)
+		p[i] = (char)('0' + v % 10);
+
+	return p + n;
+}
+
+
+/* RAck's value, "%ld %ld %s" (rs and cs are never negative here) */
+static void rack_txt(char *buf, size_t sz, long rs, long cs,
+		     const char *met)
+{
+	const size_t n = strlen(met);
+	char *p = buf;
+
+	if (rs < 0 || cs < 0 || n + 43 > sz) {
+		(void)re_snprintf(buf, sz, "%ld %ld %s", rs, cs, met);
+		return;
+	}
+	p = dec_put(p, (unsigned long)rs);
+	*p++ = ' ';
+	p = dec_put(p, (unsigned long)cs);
+	*p++ = ' ';
+	memcpy(p, met, n + 1);
+}
+
+
 /* sa as "%J" prints it: address and port, an IPv6 address in brackets,
  * "?" when it has no address */
 static const char *hostport_txt(char buf[HOSTPORT_SZ], const struct sa *sa)
 {
 	const bool v6 = sa_af(sa) == AF_INET6;
-	uint16_t port = sa_port(sa);
-	char addr[64], num[5], *p = buf;
-	size_t n, i = sizeof(num);
+	char addr[64], *p = buf;
+	size_t n;
 
 	if (sa_ntop(sa, addr, sizeof(addr)))
 		return "?";
@@ -436,12 +471,7 @@ static const char *hostport_txt(char buf[HOSTPORT_SZ], const struct sa *sa)
 	if (v6)
 		*p++ = ']';
 	*p++ = ':';
-	do {
-		num[--i] = (char)('0' + port % 10);
-		port /= 10;
-	} while (port);
-	memcpy(p, num + i, sizeof(num) - i);
-	p[sizeof(num) - i] = '\0';
+	*dec_put(p, sa_port(sa)) = '\0';
 
 	return buf;
 }
@@ -1112,9 +1142,10 @@ static int laddr_put(struct mbuf *mb, const struct uac_call *call)
 		return err;
 	if (!uac->laddr_txt[0] || !sa_cmp(&laddr, &uac->laddr, SA_ALL)) {
 		uac->laddr = laddr;
-		if (re_snprintf(uac->laddr_txt, sizeof(uac->laddr_txt), "%J",
-				&laddr) < 0)
-			uac->laddr_txt[0] = '\0';
+		char hp[HOSTPORT_SZ];
+
+		str_ncpy(uac->laddr_txt, hostport_txt(hp, &laddr),
+			 sizeof(uac->laddr_txt));
 	}
 
 	return text_put(mb, uac->laddr_txt, NULL);
@@ -1590,8 +1621,7 @@ int uac_prack(struct uac_call *call, const struct sip_msg *resp,
 
 	rs = o->rseq >= 0 ? o->rseq : (long)pl_u32(&rseq->val);
 	cs = o->cseq >= 0 ? o->cseq : (long)resp->cseq.num;
-	(void)re_snprintf(rack, sizeof(rack), "%ld %ld %s", rs, cs,
-			  o->method ? o->method : "INVITE");
+	rack_txt(rack, sizeof(rack), rs, cs, o->method ? o->method : "INVITE");
 
 	*cseqp = ++call->cseq;
 
