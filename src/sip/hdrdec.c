@@ -556,6 +556,8 @@ enum {
 	MSG_BUCKETS   = 8,
 	SLOTS_FIRST   = 10,     /* a call's messages have 8 on average */
 	SLOTS_MORE    = 16,
+	NAMES_SEEN    = 64,
+	NAME_SEEN_MAX = 24,
 };
 
 /* What ends a run the machine passes over (see cls) */
@@ -673,6 +675,35 @@ static struct sip_hdr *slot(struct fastmsg *fm)
 }
 
 
+/* The hash libre makes a header's id of, remembered for the names seen
+ * last (the same bytes, the same hash: a call's messages repeat a dozen
+ * names), one slot for each length and first and last byte mixed */
+static enum sip_hdrid hdr_hashed(const struct pl *name)
+{
+	static struct {
+		char name[NAME_SEEN_MAX];
+		size_t len;
+		enum sip_hdrid id;
+	} seen[NAMES_SEEN];
+	unsigned k;
+
+	if (name->l > NAME_SEEN_MAX)
+		return (enum sip_hdrid)(hash_joaat_ci(name->p, name->l) &
+					0xfff);
+
+	k = (unsigned)(name->l * 7 + (uint8_t)name->p[0] +
+		       (uint8_t)name->p[name->l - 1]) % NAMES_SEEN;
+	if (seen[k].len != name->l || memcmp(seen[k].name, name->p, name->l)) {
+		memcpy(seen[k].name, name->p, name->l);
+		seen[k].len = name->l;
+		seen[k].id  = (enum sip_hdrid)(hash_joaat_ci(name->p, name->l) &
+					       0xfff);
+	}
+
+	return seen[k].id;
+}
+
+
 /* libre's ids: a compact form's letter, an X- header none, else the
  * name's hash */
 static enum sip_hdrid hdr_id(const struct pl *name)
@@ -707,8 +738,7 @@ static enum sip_hdrid hdr_id(const struct pl *name)
 		if ((name->p[0] == 'x' || name->p[0] == 'X') &&
 		    name->p[1] == '-')
 			return SIP_HDR_NONE;
-		return (enum sip_hdrid)(hash_joaat_ci(name->p, name->l) &
-					0xfff);
+		return hdr_hashed(name);
 	}
 	c = lower(name->p[0]);
 	if (c < 'a' || c > 'z' || !compact[c - 'a'])
@@ -825,16 +855,40 @@ static int hdr_put(struct fastmsg *fm, const struct pl *name,
 }
 
 
-/* The start line, as libre reads it */
+/* A run of bytes of class [^ \t\r\n] at p[*i], as a capture */
+static size_t word(const char *p, size_t l, size_t *i, struct pl *cap)
+{
+	const size_t from = *i;
+
+	while (*i < l && !lws(p[*i]))
+		++*i;
+	cap->p = p + from;
+	cap->l = *i - from;
+
+	return cap->l;
+}
+
+
+/* The start line, as libre reads it: its expression "[^ \t\r\n]+
+ * [^ \t\r\n]+ [^\r\n]*[\r]*[\n]1" matched at the first byte (libre
+ * takes a match that starts later for no start line either) */
 static int start_read(struct start *st, const char *p, size_t l)
 {
-	struct pl e;
+	size_t i = 0;
 
-	if (re_regex(p, l, "[^ \t\r\n]+ [^ \t\r\n]+ [^\r\n]*[\r]*[\n]1",
-		     &st->x, &st->y, &st->z, NULL, &e) || st->x.p != p)
+	if (!word(p, l, &i, &st->x) || i >= l || p[i++] != ' ' ||
+	    !word(p, l, &i, &st->y) || i >= l || p[i++] != ' ')
 		return l > STARTLINE_MAX ? EBADMSG : ENODATA;
-	st->l = l - (e.p + e.l - p);
-	st->p = e.p + e.l;
+	st->z.p = p + i;
+	while (i < l && p[i] != '\r' && p[i] != '\n')
+		++i;
+	st->z.l = (size_t)(p + i - st->z.p);
+	while (i < l && p[i] == '\r')
+		++i;
+	if (i >= l || p[i] != '\n')
+		return l > STARTLINE_MAX ? EBADMSG : ENODATA;
+	st->l = l - (i + 1);
+	st->p = p + i + 1;
 
 	return 0;
 }
