@@ -1,5 +1,6 @@
 /**
- * @file hdrdec.c  libre's header decoders, plain shapes without re_regex
+ * @file hdrdec.c  libre's header decoders, plain shapes without re_regex,
+ *                 and its message decoder (hdrdec_msg, at the end)
  *
  * How libre 1.1.0's re_regex() reads an expression (src/base/regex.c
  * has it at length): a search that tries each start in turn, literals
@@ -538,12 +539,12 @@ DECODER(sip_addr_decode, struct sip_addr, hdrdec_addr)
 
 /*
  * The whole message: libre 1.1.0's sip_msg_decode(), its start line
- * (the same re_regex() expression) and its header loop, a state machine
- * over every byte of the head. Here the same machine, with one
- * difference: after a byte that leaves it inside a header's name or
- * value, the bytes up to the next one the machine reacts to (blanks,
- * line ends, ':' in a name, '"' in a value and ',' in a value libre
- * splits at commas) are passed over at once. They would each have done
+ * (a re_regex() expression, read here by hand: start_read) and its
+ * header loop, a state machine over every byte of the head. Here the
+ * same machine, with one difference: after a byte that leaves it
+ * inside a header's name or value, the bytes up to the next one the
+ * machine reacts to (blanks, line ends, ':' in a name, '"' in a value
+ * and ',' in a value libre splits at commas) are passed over at once. They would each have done
  * nothing but what the byte before them did, so the message is the
  * same: every header line, every comma element, the same slices, the
  * same ids and the same decoders called in the same order. The headers
