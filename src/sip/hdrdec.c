@@ -1,5 +1,6 @@
 /**
- * @file hdrdec.c  libre's header decoders, plain shapes without re_regex
+ * @file hdrdec.c  libre's header decoders, plain shapes without re_regex,
+ *                 and its message decoder (hdrdec_msg, at the end)
  *
  * How libre 1.1.0's re_regex() reads an expression (src/base/regex.c
  * has it at length): a search that tries each start in turn, literals
@@ -14,6 +15,9 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <re.h>
 #include "hdrdec.h"
 
@@ -531,3 +535,541 @@ int hdrdec_addr(struct sip_addr *addr, const struct pl *pl)
 
 
 DECODER(sip_addr_decode, struct sip_addr, hdrdec_addr)
+
+
+/*
+ * The whole message: libre 1.1.0's sip_msg_decode(), its start line
+ * (a re_regex() expression, read here by hand: start_read) and its
+ * header loop, a state machine over every byte of the head. Here the
+ * same machine, with one difference: after a byte that leaves it
+ * inside a header's name or value, the bytes up to the next one the
+ * machine reacts to (blanks, line ends, ':' in a name, '"' in a value
+ * and ',' in a value libre splits at commas) are passed over at once. They would each have done
+ * nothing but what the byte before them did, so the message is the
+ * same: every header line, every comma element, the same slices, the
+ * same ids and the same decoders called in the same order. The headers
+ * are slots in blocks the message owns, not an allocation each (nobody
+ * holds a header past its message), and its hash table has fewer
+ * buckets (a look-up filters its bucket by id, in the same order).
+ */
+enum {
+	STARTLINE_MAX = 8192,   /* libre's: longer and no start line: bad */
+	MSG_BUCKETS   = 8,
+	SLOTS_FIRST   = 10,     /* a call's messages have 8 on average */
+	SLOTS_MORE    = 16,
+	NAMES_SEEN    = 64,
+	NAME_SEEN_MAX = 24,
+};
+
+/* What ends a run the machine passes over (see cls) */
+enum {
+	K_NAME  = 1,            /* in a header's name */
+	K_VALUE = 2,            /* in a value libre keeps whole */
+	K_LIST  = 4,            /* in a value libre splits at commas */
+};
+
+struct slots {
+	struct slots *next;
+	unsigned n, size;
+	struct sip_hdr *hdrv;
+};
+
+struct fastmsg {
+	struct sip_msg msg;     /* first: the message is the allocation */
+	struct slots *more;
+	struct slots first;
+	struct sip_hdr firstv[SLOTS_FIRST];
+};
+
+/* The start line's parts (libre's x, y, z) and what follows it */
+struct start {
+	struct pl x, y, z;
+	const char *p;
+	size_t l;
+};
+
+
+static uint8_t cls[256];
+
+
+static void cls_init(void)
+{
+	static const char blank[] = " \t\r\n";
+	const char *s;
+
+	for (s = blank; *s; s++)
+		cls[(uint8_t)*s] = K_NAME | K_VALUE | K_LIST;
+	cls[':'] |= K_NAME;
+	cls['"'] |= K_VALUE | K_LIST;
+	cls[','] |= K_LIST;
+}
+
+
+/* The first byte from p on (before end) of class stop, or end: sixteen
+ * at a time where the CPU can and sixteen are left, then one by one */
+static const char *run_end(const char *p, const char *end, uint8_t stop)
+{
+#ifdef __SSE2__
+	const __m128i sp = _mm_set1_epi8(' '), ht = _mm_set1_epi8('\t');
+	const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+	const char ca = stop == K_NAME ? ':' : '"';
+	const __m128i a = _mm_set1_epi8(ca);
+	const __m128i b = _mm_set1_epi8(stop == K_LIST ? ',' : ca);
+
+	while (end - p >= 16) {
+		const __m128i v = _mm_loadu_si128((const void *)p);
+		__m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, sp),
+					 _mm_cmpeq_epi8(v, ht));
+		int bits;
+
+		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, cr),
+						 _mm_cmpeq_epi8(v, lf)));
+		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, a),
+						 _mm_cmpeq_epi8(v, b)));
+		bits = _mm_movemask_epi8(m);
+		if (bits)
+			return p + __builtin_ctz((unsigned)bits);
+		p += 16;
+	}
+#endif
+	while (p < end && !(cls[(uint8_t)*p] & stop))
+		++p;
+
+	return p;
+}
+
+
+static void fastmsg_destructor(void *arg)
+{
+	struct fastmsg *fm = arg;
+	struct sip_msg *msg = &fm->msg;
+
+	/* the headers are the message's own, in its slots */
+	mem_deref(msg->hdrht);
+	mem_deref(msg->sock);
+	mem_deref(msg->mb);
+	while (fm->more) {
+		struct slots *s = fm->more;
+
+		fm->more = s->next;
+		mem_deref(s);
+	}
+}
+
+
+static struct sip_hdr *slot(struct fastmsg *fm)
+{
+	struct slots *s = fm->more ? fm->more : &fm->first;
+
+	if (s->n == s->size) {
+		s = mem_zalloc(sizeof(*s) + SLOTS_MORE * sizeof(*s->hdrv),
+			       NULL);
+		if (!s)
+			return NULL;
+		s->hdrv  = (struct sip_hdr *)(s + 1);
+		s->size  = SLOTS_MORE;
+		s->next  = fm->more;
+		fm->more = s;
+	}
+
+	return &s->hdrv[s->n++];
+}
+
+
+/* The hash libre makes a header's id of, remembered for the names seen
+ * last (the same bytes, the same hash: a call's messages repeat a dozen
+ * names), one slot for each length and first and last byte mixed */
+static enum sip_hdrid hdr_hashed(const struct pl *name)
+{
+	static struct {
+		char name[NAME_SEEN_MAX];
+		size_t len;
+		enum sip_hdrid id;
+	} seen[NAMES_SEEN];
+	unsigned k;
+
+	if (name->l > NAME_SEEN_MAX)
+		return (enum sip_hdrid)(hash_joaat_ci(name->p, name->l) &
+					0xfff);
+
+	k = (unsigned)(name->l * 7 + (uint8_t)name->p[0] +
+		       (uint8_t)name->p[name->l - 1]) % NAMES_SEEN;
+	if (seen[k].len != name->l || memcmp(seen[k].name, name->p, name->l)) {
+		memcpy(seen[k].name, name->p, name->l);
+		seen[k].len = name->l;
+		seen[k].id  = (enum sip_hdrid)(hash_joaat_ci(name->p, name->l) &
+					       0xfff);
+	}
+
+	return seen[k].id;
+}
+
+
+/* libre's ids: a compact form's letter, an X- header none, else the
+ * name's hash */
+static enum sip_hdrid hdr_id(const struct pl *name)
+{
+	static const enum sip_hdrid compact[26] = {
+		['a' - 'a'] = SIP_HDR_ACCEPT_CONTACT,
+		['b' - 'a'] = SIP_HDR_REFERRED_BY,
+		['c' - 'a'] = SIP_HDR_CONTENT_TYPE,
+		['d' - 'a'] = SIP_HDR_REQUEST_DISPOSITION,
+		['e' - 'a'] = SIP_HDR_CONTENT_ENCODING,
+		['f' - 'a'] = SIP_HDR_FROM,
+		['i' - 'a'] = SIP_HDR_CALL_ID,
+		['j' - 'a'] = SIP_HDR_REJECT_CONTACT,
+		['k' - 'a'] = SIP_HDR_SUPPORTED,
+		['l' - 'a'] = SIP_HDR_CONTENT_LENGTH,
+		['m' - 'a'] = SIP_HDR_CONTACT,
+		['n' - 'a'] = SIP_HDR_IDENTITY_INFO,
+		['o' - 'a'] = SIP_HDR_EVENT,
+		['r' - 'a'] = SIP_HDR_REFER_TO,
+		['s' - 'a'] = SIP_HDR_SUBJECT,
+		['t' - 'a'] = SIP_HDR_TO,
+		['u' - 'a'] = SIP_HDR_ALLOW_EVENTS,
+		['v' - 'a'] = SIP_HDR_VIA,
+		['x' - 'a'] = SIP_HDR_SESSION_EXPIRES,
+		['y' - 'a'] = SIP_HDR_IDENTITY,
+	};
+	char c;
+
+	if (!name->l)
+		return SIP_HDR_NONE;
+	if (name->l > 1) {
+		if ((name->p[0] == 'x' || name->p[0] == 'X') &&
+		    name->p[1] == '-')
+			return SIP_HDR_NONE;
+		return hdr_hashed(name);
+	}
+	c = lower(name->p[0]);
+	if (c < 'a' || c > 'z' || !compact[c - 'a'])
+		return SIP_HDR_NONE;
+
+	return compact[c - 'a'];
+}
+
+
+/* The headers whose values libre splits at commas */
+static bool hdr_listed(enum sip_hdrid id)
+{
+	switch (id) {
+
+	case SIP_HDR_ACCEPT:                  case SIP_HDR_ACCEPT_CONTACT:
+	case SIP_HDR_ACCEPT_ENCODING:         case SIP_HDR_ACCEPT_LANGUAGE:
+	case SIP_HDR_ACCEPT_RESOURCE_PRIORITY: case SIP_HDR_ALERT_INFO:
+	case SIP_HDR_ALLOW:                   case SIP_HDR_ALLOW_EVENTS:
+	case SIP_HDR_AUTHENTICATION_INFO:     case SIP_HDR_CALL_INFO:
+	case SIP_HDR_CONTACT:                 case SIP_HDR_CONTENT_ENCODING:
+	case SIP_HDR_CONTENT_LANGUAGE:        case SIP_HDR_ERROR_INFO:
+	case SIP_HDR_HISTORY_INFO:            case SIP_HDR_IN_REPLY_TO:
+	case SIP_HDR_P_ASSERTED_IDENTITY:     case SIP_HDR_P_ASSOCIATED_URI:
+	case SIP_HDR_P_EARLY_MEDIA:           case SIP_HDR_P_MEDIA_AUTHORIZATION:
+	case SIP_HDR_P_PREFERRED_IDENTITY:    case SIP_HDR_P_REFUSED_URI_LIST:
+	case SIP_HDR_P_VISITED_NETWORK_ID:    case SIP_HDR_PATH:
+	case SIP_HDR_PERMISSION_MISSING:      case SIP_HDR_PROXY_REQUIRE:
+	case SIP_HDR_REASON:                  case SIP_HDR_RECORD_ROUTE:
+	case SIP_HDR_REJECT_CONTACT:          case SIP_HDR_REQUEST_DISPOSITION:
+	case SIP_HDR_REQUIRE:                 case SIP_HDR_RESOURCE_PRIORITY:
+	case SIP_HDR_ROUTE:                   case SIP_HDR_SECURITY_CLIENT:
+	case SIP_HDR_SECURITY_SERVER:         case SIP_HDR_SECURITY_VERIFY:
+	case SIP_HDR_SERVICE_ROUTE:           case SIP_HDR_SUPPORTED:
+	case SIP_HDR_TRIGGER_CONSENT:         case SIP_HDR_UNSUPPORTED:
+	case SIP_HDR_VIA:                     case SIP_HDR_WARNING:
+		return true;
+
+	default:
+		return false;
+	}
+}
+
+
+/* One header, as libre adds it: atomic, one value (a comma element, or
+ * a line libre does not split); line, on the message's list of lines.
+ * A Via or Route that is not atomic (a line split into elements) is on
+ * neither, the elements are. The headers libre reads at once are read
+ * here, with the same decoders (siptap's, above). */
+static int hdr_put(struct fastmsg *fm, const struct pl *name,
+		   enum sip_hdrid id, const char *p, ssize_t l, bool atomic,
+		   bool line)
+{
+	struct sip_msg *msg = &fm->msg;
+	const bool via_route = id == SIP_HDR_VIA || id == SIP_HDR_ROUTE;
+	struct sip_hdr *hdr;
+	int err = 0;
+
+	if (via_route && !atomic)
+		return 0;
+
+	hdr = slot(fm);
+	if (!hdr)
+		return ENOMEM;
+
+	hdr->name  = *name;
+	hdr->val.p = p;
+	hdr->val.l = l > 0 ? (size_t)l : 0;
+	hdr->id    = id;
+	if (atomic)
+		hash_append(msg->hdrht, id, &hdr->he, hdr);
+	if (line || via_route)
+		list_append(&msg->hdrl, &hdr->le, hdr);
+
+	switch (id) {
+
+	case SIP_HDR_VIA:
+		if (!pl_isset(&msg->via.sentby))
+			err = sip_via_decode(&msg->via, &hdr->val);
+		break;
+
+	case SIP_HDR_TO:
+		err = sip_addr_decode((struct sip_addr *)&msg->to, &hdr->val);
+		if (err)
+			break;
+		(void)msg_param_decode(&msg->to.params, "tag", &msg->to.tag);
+		msg->to.val = hdr->val;
+		break;
+
+	case SIP_HDR_FROM:
+		err = sip_addr_decode((struct sip_addr *)&msg->from,
+				      &hdr->val);
+		if (err)
+			break;
+		(void)msg_param_decode(&msg->from.params, "tag",
+				       &msg->from.tag);
+		msg->from.val = hdr->val;
+		break;
+
+	case SIP_HDR_CALL_ID:        msg->callid  = hdr->val; break;
+	case SIP_HDR_CSEQ:
+		err = sip_cseq_decode(&msg->cseq, &hdr->val);
+		break;
+	case SIP_HDR_MAX_FORWARDS:   msg->maxfwd  = hdr->val; break;
+	case SIP_HDR_CONTENT_TYPE:
+		err = msg_ctype_decode(&msg->ctyp, &hdr->val);
+		break;
+	case SIP_HDR_CONTENT_LENGTH: msg->clen    = hdr->val; break;
+	case SIP_HDR_EXPIRES:        msg->expires = hdr->val; break;
+	default:
+		break;
+	}
+
+	return err;
+}
+
+
+/* A run of bytes of class [^ \t\r\n] at p[*i], as a capture */
+static size_t word(const char *p, size_t l, size_t *i, struct pl *cap)
+{
+	const size_t from = *i;
+
+	while (*i < l && !lws(p[*i]))
+		++*i;
+	cap->p = p + from;
+	cap->l = *i - from;
+
+	return cap->l;
+}
+
+
+/* The start line, as libre reads it: its expression "[^ \t\r\n]+
+ * [^ \t\r\n]+ [^\r\n]*[\r]*[\n]1" matched at the first byte (libre
+ * takes a match that starts later for no start line either) */
+static int start_read(struct start *st, const char *p, size_t l)
+{
+	size_t i = 0;
+
+	if (!word(p, l, &i, &st->x) || i >= l || p[i++] != ' ' ||
+	    !word(p, l, &i, &st->y) || i >= l || p[i++] != ' ')
+		return l > STARTLINE_MAX ? EBADMSG : ENODATA;
+	st->z.p = p + i;
+	while (i < l && p[i] != '\r' && p[i] != '\n')
+		++i;
+	st->z.l = (size_t)(p + i - st->z.p);
+	while (i < l && p[i] == '\r')
+		++i;
+	if (i >= l || p[i] != '\n')
+		return l > STARTLINE_MAX ? EBADMSG : ENODATA;
+	st->l = l - (i + 1);
+	st->p = p + i + 1;
+
+	return 0;
+}
+
+
+static int start_take(struct sip_msg *msg, const struct start *st)
+{
+	msg->req = (0 == pl_strcmp(&st->z, "SIP/2.0"));
+	if (msg->req) {
+		msg->met  = st->x;
+		msg->ruri = st->y;
+		msg->ver  = st->z;
+		if (uri_decode(&msg->uri, &st->y))
+			return EBADMSG;
+	}
+	else {
+		msg->ver    = st->x;
+		msg->scode  = pl_u32(&st->y);
+		msg->reason = st->z;
+		if (!msg->scode)
+			return EBADMSG;
+	}
+
+	return 0;
+}
+
+
+/* The header loop: libre's machine (see above). 0 with the head read,
+ * *lp what is left past it; ENODATA: the head does not end. */
+static int head_read(struct fastmsg *fm, const char *p, size_t *lp)
+{
+	size_t l = *lp;
+	const char *const end = p + l, *q;
+	struct pl name = PL_INIT;
+	const char *v = NULL, *cv = NULL;  /* the line's, the element's */
+	enum sip_hdrid id = SIP_HDR_NONE;
+	bool listed = false, quote = false;
+	uint32_t ws = 0, lf = 0;
+	uint8_t stop;
+	int err;
+
+	for (; l > 0; p++, l--) {
+
+		switch (*p) {
+
+		case ' ':
+		case '\t':
+			lf = 0;  /* a folded line goes on */
+			++ws;
+			continue;
+
+		case '\r':
+			++ws;
+			continue;
+
+		case '\n':
+			++ws;
+			if (!lf++)
+				continue;
+			++p;     /* an empty line: the end of the head */
+			--l;
+			break;
+
+		default:
+			break;
+		}
+
+		if (lf || (*p == ',' && listed && !quote)) {
+			if (!name.l)
+				return EBADMSG;
+
+			err = hdr_put(fm, &name, id, cv ? cv : p,
+				      cv ? p - cv - ws : 0, true,
+				      cv == v && lf);
+			if (err)
+				return err;
+			if (!lf) {       /* a comma element */
+				cv = NULL;
+				continue;
+			}
+			if (cv != v) {   /* the line of the elements */
+				err = hdr_put(fm, &name, id, v ? v : p,
+					      v ? p - v - ws : 0, false, true);
+				if (err)
+					return err;
+			}
+			if (lf > 1) {
+				*lp = l;
+				return 0;
+			}
+			listed = false;
+			name.p = NULL;
+			cv = v = NULL;
+			lf = 0;
+		}
+
+		if (!name.p) {
+			name.p = p;
+			name.l = 0;
+			ws = 0;
+		}
+
+		if (!name.l) {
+			if (*p != ':') {
+				ws = 0;
+				stop = K_NAME;
+				goto pass;
+			}
+			name.l = p - name.p >= ws ? p - name.p - ws : 0;
+			if (!name.l)
+				return EBADMSG;
+			id = hdr_id(&name);
+			listed = hdr_listed(id);
+			continue;
+		}
+
+		if (!cv) {
+			quote = false;
+			cv = p;
+		}
+		if (!v)
+			v = p;
+		if (*p == '"')
+			quote = !quote;
+		ws = 0;
+		stop = listed ? K_LIST : K_VALUE;
+
+	pass:
+		/* the bytes up to the next one that matters */
+		q = run_end(p + 1, end, stop);
+		l -= (size_t)(q - 1 - p);
+		p  = q - 1;
+	}
+
+	return ENODATA;
+}
+
+
+int hdrdec_msg(struct sip_msg **msgp, struct mbuf *mb)
+{
+	struct fastmsg *fm;
+	struct start st;
+	size_t l;
+	int err;
+
+	if (!msgp || !mb)
+		return EINVAL;
+	if (!cls[' '])
+		cls_init();
+
+	err = start_read(&st, (const char *)mbuf_buf(mb), mbuf_get_left(mb));
+	if (err)
+		return err;
+
+	fm = mem_zalloc(sizeof(*fm), fastmsg_destructor);
+	if (!fm)
+		return ENOMEM;
+	fm->first.hdrv = fm->firstv;
+	fm->first.size = SLOTS_FIRST;
+
+	err = hash_alloc(&fm->msg.hdrht, MSG_BUCKETS);
+	if (err)
+		goto out;
+
+	fm->msg.tag = rand_u64();
+	fm->msg.mb  = mem_ref(mb);
+	err = start_take(&fm->msg, &st);
+	if (err)
+		goto out;
+
+	l = st.l;
+	err = head_read(fm, st.p, &l);
+
+ out:
+	if (err) {
+		mem_deref(fm);
+		return err;
+	}
+	*msgp   = &fm->msg;
+	mb->pos = mb->end - l;
+
+	return 0;
+}

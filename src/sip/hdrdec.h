@@ -31,3 +31,10 @@ int hdrdec_cseq(struct sip_cseq *cseq, const struct pl *pl);
 int hdrdec_param(const struct pl *pl, const char *name, struct pl *val);
 int hdrdec_uri(struct uri *uri, const struct pl *pl);
 int hdrdec_addr(struct sip_addr *addr, const struct pl *pl);
+
+/**
+ * libre's sip_msg_decode(), the same message from the same bytes (its
+ * header loop passes over the bytes it would do nothing with; the
+ * headers live in the message): sizes.c's sip_msg_decode calls it.
+ */
+int hdrdec_msg(struct sip_msg **msgp, struct mbuf *mb);

@@ -42,6 +42,7 @@
 #include <sys/socket.h>
 #include <linux/sock_diag.h>
 #include <re.h>
+#include "hdrdec.h"
 #include "sizes.h"
 #include "wire.h"
 #include "ws.h"
@@ -1074,11 +1075,8 @@ static void arm(struct mbuf *mb, struct sip_msg *msg, size_t after)
 }
 
 
-typedef int (sip_msg_decode_f)(struct sip_msg **, struct mbuf *);
-
-
 /**
- * libre's, but a datagram at one of siptap's UDP sockets is decoded once
+ * libre's (hdrdec.c's copy of it, the same message), but a datagram at one of siptap's UDP sockets is decoded once
  * only: libre 1.1.0's UDP transport decodes what a helper let through,
  * and tap_recv() had a decoding of those very bytes at hand (its own,
  * or the one the sender's wire made: wire_kept_take). The first call
@@ -1087,7 +1085,6 @@ typedef int (sip_msg_decode_f)(struct sip_msg **, struct mbuf *);
  */
 int sip_msg_decode(struct sip_msg **msgp, struct mbuf *mb)
 {
-	static sip_msg_decode_f *decode;
 	struct sip_msg *msg = armed.msg;
 
 	armed.msg = NULL;
@@ -1098,10 +1095,8 @@ int sip_msg_decode(struct sip_msg **msgp, struct mbuf *mb)
 		return 0;
 	}
 	mem_deref(msg);
-	if (!decode)
-		decode = real("sip_msg_decode");
 
-	return decode(msgp, mb);
+	return hdrdec_msg(msgp, mb);
 }
 
 

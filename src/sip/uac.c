@@ -2,6 +2,7 @@
  * @file uac.c  The UAC a scenario drives: INVITE, PRACK, ACK, CANCEL, BYE
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <string.h>
 #include <strings.h>
 #include <openssl/evp.h>
@@ -16,7 +17,7 @@
 #include "text.h"
 
 
-enum { MAX_ROUTES = 16 };
+enum { MAX_ROUTES = 16, HOSTPORT_SZ = 80 };
 
 struct uac {
 	char mark[12];           /* ends each From tag: uac_stale_tag()  */
@@ -356,6 +357,17 @@ static bool response_handler(const struct sip_msg *msg, void *arg)
 }
 
 
+/* v as "%08x" prints it, at p (8 bytes, no NUL) */
+static void hex32(char *p, uint32_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 4)
+		p[i] = hex[v & 0xf];
+}
+
+
 int uac_alloc(struct uac **uacp, struct sip *sip, enum sip_transp tp,
 	      const struct sa *target)
 {
@@ -369,8 +381,10 @@ int uac_alloc(struct uac **uacp, struct sip *sip, enum sip_transp tp,
 	if (!uac)
 		return ENOMEM;
 
-	(void)re_snprintf(uac->mark, sizeof(uac->mark), ".t%08x",
-			  rand_u32());
+	uac->mark[0] = '.';
+	uac->mark[1] = 't';
+	hex32(uac->mark + 2, rand_u32());
+	uac->mark[10] = '\0';
 	uac->sip    = sip;
 	uac->tp     = tp;
 	uac->t1     = 500;
@@ -387,10 +401,110 @@ int uac_alloc(struct uac **uacp, struct sip *sip, enum sip_transp tp,
 }
 
 
+/* prefix and two random numbers in hex, "%s%08x%08x" without printf
+ * (a call makes five: Call-ID, From tag, branches) */
 static void rand_token(char *buf, size_t sz, const char *prefix)
 {
-	(void)re_snprintf(buf, sz, "%s%08x%08x", prefix, rand_u32(),
-			  rand_u32());
+	const size_t n = strlen(prefix);
+
+	if (n + 17 > sz) {
+		(void)re_snprintf(buf, sz, "%s%08x%08x", prefix, rand_u32(),
+				  rand_u32());
+		return;
+	}
+	memcpy(buf, prefix, n);
+	hex32(buf + n, rand_u32());
+	hex32(buf + n + 8, rand_u32());
+	buf[n + 16] = '\0';
+}
+
+
+/* v in decimal at p, as "%lu" prints it; past it */
+static char *dec_put(char *p, unsigned long v)
+{
+	unsigned long t;
+	size_t n = 1, i;
+
+	for (t = v; t >= 10; t /= 10)
+		++n;
+	for (i = n; i-- > 0; v /= 10)
+		p[i] = (char)('0' + v % 10);
+
+	return p + n;
+}
+
+
+/* RAck's value, "%ld %ld %s" (rs and cs are never negative here) */
+static void rack_txt(char *buf, size_t sz, long rs, long cs,
+		     const char *met)
+{
+	const size_t n = strlen(met);
+	char *p = buf;
+
+	if (rs < 0 || cs < 0 || n + 43 > sz) {
+		(void)re_snprintf(buf, sz, "%ld %ld %s", rs, cs, met);
+		return;
+	}
+	p = dec_put(p, (unsigned long)rs);
+	*p++ = ' ';
+	p = dec_put(p, (unsigned long)cs);
+	*p++ = ' ';
+	memcpy(p, met, n + 1);
+}
+
+
+/* sa as "%J" prints it: address and port, an IPv6 address in brackets,
+ * "?" when it has no address */
+static const char *hostport_txt(char buf[HOSTPORT_SZ], const struct sa *sa)
+{
+	const bool v6 = sa_af(sa) == AF_INET6;
+	char addr[64], *p = buf;
+	size_t n;
+
+	if (sa_ntop(sa, addr, sizeof(addr)))
+		return "?";
+	n = strlen(addr);
+	if (v6)
+		*p++ = '[';
+	memcpy(p, addr, n);
+	p += n;
+	if (v6)
+		*p++ = ']';
+	*p++ = ':';
+	*dec_put(p, sa_port(sa)) = '\0';
+
+	return buf;
+}
+
+
+/* The strings up to NULL, one after the other, as a new string (what
+ * re_sdprintf() of "%s%s..." gives) */
+static int str_cat(char **dst, ...)
+{
+	const char *s;
+	size_t n = 0;
+	va_list ap;
+	char *p;
+
+	va_start(ap, dst);
+	while ((s = va_arg(ap, const char *)))
+		n += strlen(s);
+	va_end(ap);
+
+	p = mem_alloc(n + 1, NULL);
+	if (!p)
+		return ENOMEM;
+	*dst = p;
+	va_start(ap, dst);
+	while ((s = va_arg(ap, const char *))) {
+		n = strlen(s);
+		memcpy(p, s, n);
+		p += n;
+	}
+	va_end(ap);
+	*p = '\0';
+
+	return 0;
 }
 
 
@@ -1028,9 +1142,10 @@ static int laddr_put(struct mbuf *mb, const struct uac_call *call)
 		return err;
 	if (!uac->laddr_txt[0] || !sa_cmp(&laddr, &uac->laddr, SA_ALL)) {
 		uac->laddr = laddr;
-		if (re_snprintf(uac->laddr_txt, sizeof(uac->laddr_txt), "%J",
-				&laddr) < 0)
-			uac->laddr_txt[0] = '\0';
+		char hp[HOSTPORT_SZ];
+
+		str_ncpy(uac->laddr_txt, hostport_txt(hp, &laddr),
+			 sizeof(uac->laddr_txt));
 	}
 
 	return text_put(mb, uac->laddr_txt, NULL);
@@ -1179,6 +1294,7 @@ int uac_invite(struct uac_call **callp, struct uac *uac,
 	       const struct uac_invite_opts *o)
 {
 	struct uac_call *call;
+	char hp[HOSTPORT_SZ];
 	struct mbuf *mb;
 	struct sa laddr;
 	int err;
@@ -1199,8 +1315,8 @@ int uac_invite(struct uac_call **callp, struct uac *uac,
 	}
 	call->invite_cseq = call->cseq = 1 + rand_u16() % 1000;
 	rand_token(call->callid, sizeof(call->callid), "");
-	(void)re_snprintf(call->ftag, sizeof(call->ftag), "%08x%08x%s",
-			  rand_u32(), rand_u32(), uac->mark);
+	rand_token(call->ftag, sizeof(call->ftag) - sizeof(uac->mark), "");
+	strcat(call->ftag, uac->mark);
 	rand_token(call->branch, sizeof(call->branch), "z9hG4bK");
 	list_append(&uac->calls, &call->le, call);
 	list_init(&call->txl);
@@ -1211,14 +1327,16 @@ int uac_invite(struct uac_call **callp, struct uac *uac,
 
 	err  = o->ruri ? str_dup(&call->ruri, o->ruri)
 		: uac->uri ? str_dup(&call->ruri, uac->uri)
-		: re_sdprintf(&call->ruri, "sip:siptap%s@%J%s",
-			      uac->token ? uac->mark : "", &uac->target,
-			      sip_transp_param(uac->tp));
+		: str_cat(&call->ruri, "sip:siptap",
+			  uac->token ? uac->mark : "", "@",
+			  hostport_txt(hp, &uac->target),
+			  sip_transp_param(uac->tp), NULL);
 	err |= str_dup(&call->to, o->to ? o->to : call->ruri);
 	if (o->to_tag)
 		err |= str_dup(&call->to_tag, o->to_tag);
 	err |= o->from ? str_dup(&call->from, o->from)
-		: re_sdprintf(&call->from, "sip:uac@%J", &laddr);
+		: str_cat(&call->from, "sip:uac@", hostport_txt(hp, &laddr),
+			  NULL);
 	if (err)
 		goto out;
 
@@ -1503,8 +1621,7 @@ int uac_prack(struct uac_call *call, const struct sip_msg *resp,
 
 	rs = o->rseq >= 0 ? o->rseq : (long)pl_u32(&rseq->val);
 	cs = o->cseq >= 0 ? o->cseq : (long)resp->cseq.num;
-	(void)re_snprintf(rack, sizeof(rack), "%ld %ld %s", rs, cs,
-			  o->method ? o->method : "INVITE");
+	rack_txt(rack, sizeof(rack), rs, cs, o->method ? o->method : "INVITE");
 
 	*cseqp = ++call->cseq;
 

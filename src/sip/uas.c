@@ -296,6 +296,8 @@ static int print_contact(struct mbuf *mb, const struct uas_call *call)
 {
 	enum sip_transp tp = ws_transp(call->tp, &call->ldst, &call->src);
 	struct sa laddr;
+	char addr[64];
+	bool v6;
 	int err;
 
 	/* a WebSocket client's Contact, as it registered it: the edge
@@ -308,9 +310,18 @@ static int print_contact(struct mbuf *mb, const struct uas_call *call)
 	if (err)
 		return err;
 
-	/* sip_transp_param(): ";transport=tcp", or "" for UDP */
-	return mbuf_printf(mb, "Contact: <sip:siptap@%J%s>\r\n", &laddr,
-			   sip_transp_param(call->tp));
+	/* "%J" as libre prints it (an IPv6 address in brackets); then
+	 * sip_transp_param(): ";transport=tcp", or "" for UDP */
+	if (sa_ntop(&laddr, addr, sizeof(addr)))
+		return text_put(mb, "Contact: <sip:siptap@?",
+				sip_transp_param(call->tp), ">\r\n", NULL);
+	v6 = sa_af(&laddr) == AF_INET6;
+	err  = text_put(mb, "Contact: <sip:siptap@", v6 ? "[" : "", addr,
+			v6 ? "]:" : ":", NULL);
+	err |= text_put_u32(mb, sa_port(&laddr));
+	err |= text_put(mb, sip_transp_param(call->tp), ">\r\n", NULL);
+
+	return err;
 }
 
 
@@ -531,6 +542,163 @@ static int replay_add(struct uas *uas, const struct sip_msg *msg,
 }
 
 
+/* v as "%016llx" prints it, at p (16 bytes, no NUL) */
+static void tag_hex(char *p, uint64_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	for (i = 15; i >= 0; i--, v >>= 4)
+		p[i] = hex[v & 0xf];
+}
+
+
+/* One header line of a response: name, value, what follows the value */
+static int reply_line(struct mbuf *mb, const struct sip_hdr *hdr,
+		      const char *tail)
+{
+	int err;
+
+	err  = text_put_pl(mb, &hdr->name);
+	err |= text_put(mb, ": ", NULL);
+	err |= text_put_pl(mb, &hdr->val);
+	err |= text_put(mb, tail, NULL);
+
+	return err;
+}
+
+
+/* The first Via of a response to msg, as libre writes it: rport filled
+ * in and received added when the request asked for rport, received
+ * also when it came from elsewhere than its Via says */
+static int reply_via(struct mbuf *mb, const struct sip_msg *msg,
+		     const struct sip_hdr *hdr, bool *rportp)
+{
+	char addr[64];
+	struct pl rp;
+	int err;
+
+	err  = text_put_pl(mb, &hdr->name);
+	err |= text_put(mb, ": ", NULL);
+	if (!msg_param_exists(&msg->via.params, "rport", &rp)) {
+		err |= mbuf_write_pl_skip(mb, &hdr->val, &rp);
+		err |= text_put(mb, ";rport=", NULL);
+		err |= text_put_u32(mb, sa_port(&msg->src));
+		*rportp = true;
+	}
+	else {
+		err |= text_put_pl(mb, &hdr->val);
+	}
+	if (*rportp || !sa_cmp(&msg->src, &msg->via.addr, SA_ADDR))
+		err |= text_put(mb, ";received=",
+				sa_ntop(&msg->src, addr, sizeof(addr)) ?
+				"?" : addr, NULL);
+	err |= text_put(mb, "\r\n", NULL);
+
+	return err;
+}
+
+
+/* What libre 1.1.0's sip_treplyf() writes for a response to msg with
+ * "Content-Length: 0\r\n\r\n" as its format and no Record-Route, byte
+ * for byte, without its printf (about 9 K instructions a response, two
+ * a call): the status line; in the request's order its Vias, To (with
+ * a tag of the message's own when it had none and the response is no
+ * 100), From, Call-ID and CSeq; no Server line (siptap's stacks have no
+ * software string: runner.c's sip_alloc). rportp: whether the first Via
+ * asked for rport (libre then answers to the port it came from). */
+int uas_reply_print(struct mbuf *mb, const struct sip_msg *msg,
+		    uint16_t scode, const char *reason, bool *rportp)
+{
+	unsigned vias = 0;
+	struct le *le;
+	int err;
+
+	err  = text_put(mb, "SIP/2.0 ", NULL);
+	err |= text_put_u32(mb, scode);
+	err |= text_put(mb, " ", reason, "\r\n", NULL);
+
+	for (le = msg->hdrl.head; le; le = le->next) {
+		const struct sip_hdr *hdr = le->data;
+		char tag[16];
+
+		switch (hdr->id) {
+
+		case SIP_HDR_VIA:
+			if (vias++)
+				err |= reply_line(mb, hdr, "\r\n");
+			else
+				err |= reply_via(mb, msg, hdr, rportp);
+			break;
+
+		case SIP_HDR_TO:
+			err |= reply_line(mb, hdr, "");
+			if (!pl_isset(&msg->to.tag) && scode > 100) {
+				tag_hex(tag, msg->tag);
+				err |= text_put(mb, ";tag=", NULL);
+				err |= mbuf_write_mem(mb, (uint8_t *)tag, 16);
+			}
+			err |= text_put(mb, "\r\n", NULL);
+			break;
+
+		case SIP_HDR_FROM:
+		case SIP_HDR_CALL_ID:
+		case SIP_HDR_CSEQ:
+			err |= reply_line(mb, hdr, "\r\n");
+			break;
+
+		default:
+			break;
+		}
+	}
+	err |= text_put(mb, "Content-Length: 0\r\n\r\n", NULL);
+
+	return err;
+}
+
+
+/* sip_treplyf(stp, mbp, sip, msg, false, scode, reason,
+ * "Content-Length: 0\r\n\r\n") over a server transaction, the same
+ * bytes to the same address (uas_reply_print) */
+static int reply_send(struct sip_strans **stp, struct mbuf **mbp,
+		      struct sip *sip, const struct sip_msg *msg,
+		      uint16_t scode, const char *reason)
+{
+	struct mbuf *mb;
+	bool rport = false;
+	struct sa dst;
+	int err;
+
+	if (!reason)
+		return EINVAL;
+	if (!pl_strcmp(&msg->met, "ACK"))
+		return 0;
+
+	mb = mbuf_alloc(512);
+	if (!mb) {
+		err = ENOMEM;
+		goto out;
+	}
+	err = uas_reply_print(mb, msg, scode, reason, &rport);
+	if (err)
+		goto out;
+
+	mb->pos = 0;
+	sip_reply_addr(&dst, msg, rport);
+	err = sip_strans_reply(stp, sip, msg, &dst, scode, mb);
+
+ out:
+	if (err)
+		*stp = mem_deref(*stp);
+	if (!err)
+		*mbp = mb;
+	else
+		mem_deref(mb);
+
+	return err;
+}
+
+
 /* A response without a body to msg, a PRACK or BYE, through a server
  * transaction as before; over UDP its answer then goes on as a replay
  * and the transaction (with msg) goes. Over any other transport libre
@@ -550,8 +718,7 @@ static int replay_reply(struct uas *uas, const struct sip_msg *msg,
 	if (err)
 		return err;
 	own = st;
-	err = sip_treplyf(&st, &mb, uas->sip, msg, false, scode, reason,
-			  "Content-Length: 0\r\n\r\n");
+	err = reply_send(&st, &mb, uas->sip, msg, scode, reason);
 	if (err)
 		return err;   /* libre let its transaction go */
 
@@ -1093,8 +1260,8 @@ static void handle_invite(struct uas *uas, const struct sip_msg *msg)
 	call->peer_supports = has_option(msg, SIP_HDR_SUPPORTED, "100rel");
 	call->next_rseq = FAULT(call, RSEQ_ZERO) ? 0
 		: 1 + rand_u32() % 0x40000000;  /* R-RSEQ-1 */
-	(void)re_snprintf(call->totag, sizeof(call->totag), "%016llx",
-			  rand_u64());
+	tag_hex(call->totag, rand_u64());
+	call->totag[16] = '\0';
 	sip_reply_addr(&call->dst, msg, true);
 
 	if (is_sdp(msg)) {
@@ -1777,8 +1944,10 @@ int uas_progress(struct uas_call *call, const struct progress_opts *opts)
 	}
 	if (reliable) {
 		if (!FAULT(call, NO_REQUIRE_HEADER))
-			err |= mbuf_printf(r->mb, "Require: 100rel\r\n");
-		err |= mbuf_printf(r->mb, "RSeq: %u\r\n", r->rseq);
+			err |= text_put(r->mb, "Require: 100rel\r\n", NULL);
+		err |= text_put(r->mb, "RSeq: ", NULL);
+		err |= text_put_u32(r->mb, r->rseq);
+		err |= text_put(r->mb, "\r\n", NULL);
 	}
 	if (FAULT(call, BAD_HEADER_LINE))
 		err |= wire_faults(r->mb, call, scode);

@@ -67,3 +67,7 @@ bool uas_request_done(const struct uas_call *call, uint32_t *cseqp,
 int  uas_call_next_offer(struct uas_call *call, char **sdpp);
 int  uas_request_allowed(const struct uas_call *call, const char *met,
 			 bool offer, const char **why);
+
+/* libre's sip_treplyf() bytes for a bodiless response (tests compare) */
+int  uas_reply_print(struct mbuf *mb, const struct sip_msg *msg,
+		     uint16_t scode, const char *reason, bool *rportp);

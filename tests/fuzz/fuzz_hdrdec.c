@@ -5,7 +5,10 @@
  * is the header value, read as a Via, a CSeq, a name-addr, a URI and
  * parameters. Where a
  * fast reader is sure and its answer differs from libre's (return
- * value, or a field's pointer or length), it traps.
+ * value, or a field's pointer or length), it traps. The rest is also a
+ * whole message for hdrdec_msg() and libre's sip_msg_decode(): a
+ * different return value, position, struct sip_msg, list of lines or
+ * header found by id traps.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -58,6 +61,81 @@ static void param(const struct pl *pl, const char *name)
 }
 
 
+/* The headers of id in a message's table, one after the other: equal
+ * in a and b (the same slices, in the same order) */
+static bool ids_same(const struct sip_msg *a, const struct sip_msg *b,
+		     enum sip_hdrid id)
+{
+	struct le *x = list_head(hash_list(a->hdrht, id));
+	struct le *y = list_head(hash_list(b->hdrht, id));
+
+	for (;;) {
+		const struct sip_hdr *h, *k;
+
+		while (x && ((const struct sip_hdr *)x->data)->id != id)
+			x = x->next;
+		while (y && ((const struct sip_hdr *)y->data)->id != id)
+			y = y->next;
+		if (!x || !y)
+			return !x && !y;
+		h = x->data;
+		k = y->data;
+		if (h->val.p != k->val.p || h->val.l != k->val.l ||
+		    h->name.p != k->name.p || h->name.l != k->name.l)
+			return false;
+		x = x->next;
+		y = y->next;
+	}
+}
+
+
+static void msg(const char *p, size_t l)
+{
+	static int (*libre)(struct sip_msg **, struct mbuf *);
+	struct mbuf *mb = mbuf_alloc(l ? l : 1);  /* (exactly: reading past
+						   the bytes is caught) */
+	struct sip_msg *a = NULL, *b = NULL, x, y;
+	struct le *la, *lb;
+	size_t pos;
+	int ea;
+
+	if (!libre)
+		libre = dlsym(RTLD_NEXT, "sip_msg_decode");
+	if (!mb || mbuf_write_mem(mb, (const uint8_t *)p, l))
+		abort();
+	mb->pos = 0;
+	ea = hdrdec_msg(&a, mb);
+	pos = mb->pos;
+	mb->pos = 0;
+	if (ea != libre(&b, mb) || pos != mb->pos)
+		abort();
+	mem_deref(mb);
+	if (ea)
+		return;
+
+	x = *a;
+	y = *b;
+	x.tag = y.tag = 0;
+	x.hdrht = y.hdrht = NULL;
+	memset(&x.hdrl, 0, sizeof(x.hdrl));
+	memset(&y.hdrl, 0, sizeof(y.hdrl));
+	if (memcmp(&x, &y, sizeof(x)))
+		abort();
+	for (la = a->hdrl.head, lb = b->hdrl.head; la || lb;
+	     la = la->next, lb = lb->next) {
+		const struct sip_hdr *h = la ? la->data : NULL;
+		const struct sip_hdr *k = lb ? lb->data : NULL;
+
+		if (!h || !k || h->id != k->id || h->val.p != k->val.p ||
+		    h->val.l != k->val.l || h->name.p != k->name.p ||
+		    h->name.l != k->name.l || !ids_same(a, b, h->id))
+			abort();
+	}
+	mem_deref(a);
+	mem_deref(b);
+}
+
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	struct pl pl;
@@ -79,6 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	SAME(struct uri, hdrdec_uri, "uri_decode", &pl);
 	SAME(struct sip_addr, hdrdec_addr, "sip_addr_decode", &pl);
 	param(&pl, names[data[0] % (sizeof(names) / sizeof(names[0]))]);
+	msg(copy, len - 1);
 	free(copy);
 	return 0;
 }

@@ -3,7 +3,11 @@
  * definitions with dlsym(RTLD_NEXT): for every header below and for
  * thousands of seeded mutations of them, each fast reader either
  * answers HDRDEC_UNSURE or gives what libre's function gives: the same
- * return value and every field the same (pointer and length).
+ * return value and every field the same (pointer and length). And
+ * hdrdec_msg() against libre's sip_msg_decode() on whole messages and
+ * their mutations: the same return value, the same position left in
+ * the buffer, the same struct sip_msg, the same list of header lines
+ * and the same headers found for each id.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -18,7 +22,12 @@
 #include "hdrdec.h"
 
 
-enum { MUTATIONS = 40000, BUF = 512 };
+enum { MUTATIONS = 40000, BUF = 512, MSG_MUTATIONS = 30000, MSG_BUF = 2048 };
+
+typedef int (msg_decode_f)(struct sip_msg **, struct mbuf *);
+
+static msg_decode_f *libre_msg;
+static unsigned msg_ok, msg_err;
 
 static hdrdec_via_f *libre_via;
 static hdrdec_cseq_f *libre_cseq;
@@ -219,6 +228,47 @@ static void test_plain_sure(void **state)
 }
 
 
+/* src into buf (room for max), then one to most bytes of it replaced,
+ * put in or taken out, each one of the n at bytes; its length */
+static size_t mutate(char *buf, const char *src, size_t max,
+		     const char *bytes, size_t n, unsigned most,
+		     unsigned long *seed)
+{
+	size_t l = strlen(src), at;
+	unsigned k, edits;
+
+	memcpy(buf, src, l);
+	edits = 1 + next(seed) % most;
+
+	for (k = 0; k < edits; k++) {
+		char c = bytes[next(seed) % n];
+
+		at = l ? next(seed) % (l + 1) : 0;
+		switch (next(seed) % 3) {
+		case 0:
+			if (at < l)
+				buf[at] = c;
+			break;
+		case 1:
+			if (l + 1 < max) {
+				memmove(buf + at + 1, buf + at, l - at);
+				buf[at] = c;
+				++l;
+			}
+			break;
+		default:
+			if (at < l) {
+				memmove(buf + at, buf + at + 1, l - at - 1);
+				--l;
+			}
+			break;
+		}
+	}
+
+	return l;
+}
+
+
 /* Each mutation: a few bytes replaced, put in or taken out, from the
  * bytes the expressions care about */
 static void test_mutations(void **state)
@@ -230,47 +280,231 @@ static void test_mutations(void **state)
 				       ARRAY_SIZE(params), ARRAY_SIZE(addrs)};
 	unsigned long seed = 17;
 	char buf[BUF];
-	unsigned i, k, edits;
-	size_t l, at, set;
+	unsigned i;
+	size_t l, set;
 	const char *src;
 
 	(void)state;
 	for (i = 0; i < MUTATIONS; i++) {
 		set = next(&seed) % ARRAY_SIZE(sets);
 		src = sets[set][next(&seed) % sizes[set]];
-		l = strlen(src);
-		memcpy(buf, src, l);
-		edits = 1 + next(&seed) % 4;
-		for (k = 0; k < edits; k++) {
-			char c = bytes[next(&seed) % (sizeof(bytes) - 1)];
-
-			at = l ? next(&seed) % (l + 1) : 0;
-			switch (next(&seed) % 3) {
-			case 0:
-				if (at < l)
-					buf[at] = c;
-				break;
-			case 1:
-				if (l + 1 < BUF) {
-					memmove(buf + at + 1, buf + at, l - at);
-					buf[at] = c;
-					++l;
-				}
-				break;
-			default:
-				if (at < l) {
-					memmove(buf + at, buf + at + 1,
-						l - at - 1);
-					--l;
-				}
-				break;
-			}
-		}
+		l = mutate(buf, src, BUF, bytes, sizeof(bytes) - 1, 4, &seed);
 		check_all(buf, l);
 	}
 	print_message("hdrdec: %u sure (all as libre), %u handed to libre\n",
 		      sure, unsure);
 	assert_true(sure > MUTATIONS);
+}
+
+
+/* Whole messages: what siptap's UAC and UAS send, then the shapes
+ * libre's header loop has a branch for */
+static const char *const msgs[] = {
+	"INVITE sip:uas@127.0.0.1:5070 SIP/2.0\r\n"
+	"Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK776asdhds;rport\r\n"
+	"Max-Forwards: 70\r\n"
+	"To: <sip:uas@127.0.0.1:5070>\r\n"
+	"From: \"Alice A.\" <sip:uac@127.0.0.1:5060>;tag=1928301774\r\n"
+	"Call-ID: a84b4c76e66710@127.0.0.1\r\n"
+	"CSeq: 314159 INVITE\r\n"
+	"Contact: <sip:uac@127.0.0.1:5060>\r\n"
+	"Allow: INVITE, ACK, CANCEL, BYE, PRACK, UPDATE\r\n"
+	"Supported: 100rel, timer\r\n"
+	"Content-Type: application/sdp\r\n"
+	"Content-Length: 13\r\n"
+	"\r\n"
+	"v=0\r\no=- 1 1\r\n",
+	"SIP/2.0 183 Session Progress\r\n"
+	"Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1;rport=5060;"
+	"received=127.0.0.1\r\n"
+	"To: <sip:uas@127.0.0.1:5070>;tag=8321234356\r\n"
+	"From: <sip:uac@127.0.0.1:5060>;tag=1928301774\r\n"
+	"Call-ID: a84b4c76e66710@127.0.0.1\r\n"
+	"CSeq: 314159 INVITE\r\n"
+	"Require: 100rel\r\n"
+	"RSeq: 1\r\n"
+	"Record-Route: <sip:p1.example.com;lr>, <sip:p2.example.com;lr>\r\n"
+	"Content-Length: 0\r\n"
+	"\r\n",
+	/* compact forms, folding, several Vias, quotes around commas */
+	"BYE sip:a@b SIP/2.0\n"
+	"v: SIP/2.0/UDP h1;branch=z9hG4bK1 , SIP/2.0/TCP h2;branch=x\n"
+	"v: SIP/2.0/UDP h3\n"
+	"f: \"a, b\" <sip:f@x>;tag=1\n"
+	"t: sip:t@y\n"
+	"i: cid\n"
+	"m: \"x,\\\"y\" <sip:c@z>, <sip:d@z>;q=0.5,\n"
+	"Subject: one,\r\n two\r\n\tthree\r\n"
+	"X-Custom: a, b\r\n"
+	"x: 90\r\n"
+	"l: 0\r\n"
+	"\r\n",
+	/* empty values, blanks before ':', an empty element, a Route */
+	"OPTIONS sip:o SIP/2.0\r\n"
+	"Via : SIP/2.0/UDP h:5060;branch=z9hG4bK2\r\n"
+	"Allow:\r\n"
+	"Supported: ,,a, ,b,\r\n"
+	"Route: <sip:r1>,<sip:r2>\r\n"
+	"Expires: 30\r\n"
+	"CSeq: 1 OPTIONS\r\n"
+	"\r\n",
+	/* broken: no colon, no name, no end, bad To, no headers */
+	"SIP/2.0 200 OK\r\nNoColon\r\n\r\n",
+	"SIP/2.0 200 OK\r\n: x\r\n\r\n",
+	"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h\r\n",
+	"SIP/2.0 200 OK\r\nTo: <\r\n\r\n",
+	"SIP/2.0 200 OK\r\n\r\n",
+	"SIP/2.0 0 OK\r\n\r\n",
+	"INVITE bad SIP/2.0\r\n\r\n",
+	"INVITE\r\n\r\n",
+	"",
+};
+
+
+/* The headers of h (a message's table) with id, in the table's order */
+static unsigned by_id(const struct hash *h, enum sip_hdrid id,
+		      const struct sip_hdr **v, unsigned max)
+{
+	struct le *le;
+	unsigned n = 0;
+
+	for (le = list_head(hash_list(h, id)); le; le = le->next) {
+		const struct sip_hdr *hdr = le->data;
+
+		if (hdr->id == id && n < max)
+			v[n++] = hdr;
+	}
+
+	return n;
+}
+
+
+static void hdr_same(const struct sip_hdr *a, const struct sip_hdr *b)
+{
+	pl_same(&a->name, &b->name);
+	pl_same(&a->val, &b->val);
+	assert_int_equal(a->id, b->id);
+}
+
+
+/* Every header of a's and b's tables, found by its id in the other */
+static void table_same(const struct sip_msg *a, const struct sip_msg *b)
+{
+	const struct sip_hdr *va[64], *vb[64];
+	uint32_t i;
+
+	for (i = 0; i < hash_bsize(a->hdrht); i++) {
+		struct le *le;
+
+		for (le = list_head(hash_list(a->hdrht, i)); le;
+		     le = le->next) {
+			const struct sip_hdr *hdr = le->data;
+			unsigned n, k;
+
+			n = by_id(a->hdrht, hdr->id, va, 64);
+			assert_int_equal(n, by_id(b->hdrht, hdr->id, vb, 64));
+			for (k = 0; k < n; k++)
+				hdr_same(va[k], vb[k]);
+		}
+	}
+	for (i = 0; i < hash_bsize(b->hdrht); i++) {
+		struct le *le;
+
+		for (le = list_head(hash_list(b->hdrht, i)); le;
+		     le = le->next) {
+			const struct sip_hdr *hdr = le->data;
+
+			assert_int_equal(by_id(a->hdrht, hdr->id, va, 64),
+					 by_id(b->hdrht, hdr->id, vb, 64));
+		}
+	}
+}
+
+
+static void msg_same(const struct sip_msg *a, const struct sip_msg *b)
+{
+	struct sip_msg x = *a, y = *b;
+	struct le *la, *lb;
+
+	/* (the tag is random, the lists and the table compared below) */
+	x.tag = y.tag = 0;
+	memset(&x.hdrl, 0, sizeof(x.hdrl));
+	memset(&y.hdrl, 0, sizeof(y.hdrl));
+	x.hdrht = y.hdrht = NULL;
+	assert_memory_equal(&x, &y, sizeof(x));
+
+	for (la = a->hdrl.head, lb = b->hdrl.head; la && lb;
+	     la = la->next, lb = lb->next)
+		hdr_same(la->data, lb->data);
+	assert_null(la);
+	assert_null(lb);
+	table_same(a, b);
+}
+
+
+static void check_msg(const char *s, size_t l)
+{
+	struct mbuf *mb = mbuf_alloc(l + 1);
+	struct sip_msg *a = NULL, *b = NULL;
+	size_t pos;
+	int ea, eb;
+
+	assert_non_null(mb);
+	assert_int_equal(mbuf_write_mem(mb, (const uint8_t *)s, l), 0);
+	mb->pos = 0;
+	ea = hdrdec_msg(&a, mb);
+	pos = mb->pos;
+	mb->pos = 0;
+	eb = libre_msg(&b, mb);
+	assert_int_equal(ea, eb);
+	assert_int_equal(pos, mb->pos);
+	if (ea) {
+		++msg_err;
+	}
+	else {
+		++msg_ok;
+		msg_same(a, b);
+	}
+	mem_deref(a);
+	mem_deref(b);
+	mem_deref(mb);
+}
+
+
+static void test_msg_table(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(msgs); i++)
+		check_msg(msgs[i], strlen(msgs[i]));
+	assert_int_equal(msg_ok, 4);
+}
+
+
+/* Each mutation: bytes the header loop reacts to, replaced, put in or
+ * taken out, up to eight of them */
+static void test_msg_mutations(void **state)
+{
+	static const char bytes[] = " \t\r\n:,\";<>@=vVfFtTxX-0lLmMiI\\\x80";
+	unsigned long seed = 23;
+	static char buf[MSG_BUF];
+	unsigned i;
+	size_t l;
+	const char *src;
+
+	(void)state;
+	msg_ok = msg_err = 0;
+	for (i = 0; i < MSG_MUTATIONS; i++) {
+		src = msgs[next(&seed) % 4];
+		l = mutate(buf, src, MSG_BUF, bytes, sizeof(bytes) - 1, 8,
+			   &seed);
+		check_msg(buf, l);
+	}
+	print_message("hdrdec: %u messages decoded as libre does, %u "
+		      "refused as libre does\n", msg_ok, msg_err);
+	assert_true(msg_ok > MSG_MUTATIONS / 4);
+	assert_true(msg_err > MSG_MUTATIONS / 20);
 }
 
 
@@ -280,6 +514,8 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_plain_sure),
 		cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_msg_table),
+		cmocka_unit_test(test_msg_mutations),
 	};
 
 	libre_via = (hdrdec_via_f *)dlsym(RTLD_NEXT, "sip_via_decode");
@@ -287,8 +523,9 @@ int main(void)
 	libre_param = (hdrdec_param_f *)dlsym(RTLD_NEXT, "msg_param_decode");
 	libre_uri = (hdrdec_uri_f *)dlsym(RTLD_NEXT, "uri_decode");
 	libre_addr = (hdrdec_addr_f *)dlsym(RTLD_NEXT, "sip_addr_decode");
+	libre_msg = (msg_decode_f *)dlsym(RTLD_NEXT, "sip_msg_decode");
 	if (!libre_via || !libre_cseq || !libre_param || !libre_uri ||
-	    !libre_addr)
+	    !libre_addr || !libre_msg)
 		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
