@@ -294,15 +294,57 @@ int text_put_pl(struct mbuf *mb, const struct pl *pl)
 }
 
 
+char *text_u32(char *p, uint32_t v)
+{
+	uint32_t t;
+	size_t n = 1, i;
+
+	for (t = v; t >= 10; t /= 10)
+		++n;
+	for (i = n; i-- > 0; v /= 10)
+		p[i] = (char)('0' + v % 10);
+
+	return p + n;
+}
+
+
 int text_put_u32(struct mbuf *mb, uint32_t v)
 {
 	char buf[10];
-	size_t i = sizeof(buf);
 
-	do {
-		buf[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
+	return mbuf_write_mem(mb, (const uint8_t *)buf,
+			      (size_t)(text_u32(buf, v) - buf));
+}
 
-	return mbuf_write_mem(mb, (const uint8_t *)buf + i, sizeof(buf) - i);
+
+void text_hex(char *p, uint64_t v, unsigned digits)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	while (digits-- > 0) {
+		p[digits] = hex[v & 0xf];
+		v >>= 4;
+	}
+}
+
+
+const char *text_hostport(char buf[TEXT_HOSTPORT_SZ], const struct sa *sa)
+{
+	const bool v6 = sa_af(sa) == AF_INET6;
+	char addr[64], *p = buf;
+	size_t n;
+
+	if (sa_ntop(sa, addr, sizeof(addr)))
+		return "?";
+	n = strlen(addr);
+	if (v6)
+		*p++ = '[';
+	memcpy(p, addr, n);
+	p += n;
+	if (v6)
+		*p++ = ']';
+	*p++ = ':';
+	*text_u32(p, sa_port(sa)) = '\0';
+
+	return buf;
 }

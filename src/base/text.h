@@ -56,3 +56,13 @@ const char *text_snprint(char *buf, size_t sz, const struct text_esc *esc,
 int text_put(struct mbuf *mb, ...);
 int text_put_pl(struct mbuf *mb, const struct pl *pl);
 int text_put_u32(struct mbuf *mb, uint32_t v);
+
+/* The same parts into a buffer of the caller's, no NUL written:
+ * text_u32() a number in decimal ("%u"), past it; text_hex() the low
+ * digits hex digits of v ("%0*llx", lower case). text_hostport(): sa
+ * as libre's "%J" prints it (an IPv6 address in brackets, then the
+ * port), NUL-terminated in buf, or "?" when it has no address. */
+enum { TEXT_HOSTPORT_SZ = 80 };
+char       *text_u32(char *p, uint32_t v);
+void        text_hex(char *p, uint64_t v, unsigned digits);
+const char *text_hostport(char buf[TEXT_HOSTPORT_SZ], const struct sa *sa);

@@ -17,7 +17,7 @@
 #include "text.h"
 
 
-enum { MAX_ROUTES = 16, HOSTPORT_SZ = 80 };
+enum { MAX_ROUTES = 16 };
 
 struct uac {
 	char mark[12];           /* ends each From tag: uac_stale_tag()  */
@@ -357,17 +357,6 @@ static bool response_handler(const struct sip_msg *msg, void *arg)
 }
 
 
-/* v as "%08x" prints it, at p (8 bytes, no NUL) */
-static void hex32(char *p, uint32_t v)
-{
-	static const char hex[] = "0123456789abcdef";
-	int i;
-
-	for (i = 7; i >= 0; i--, v >>= 4)
-		p[i] = hex[v & 0xf];
-}
-
-
 int uac_alloc(struct uac **uacp, struct sip *sip, enum sip_transp tp,
 	      const struct sa *target)
 {
@@ -383,7 +372,7 @@ int uac_alloc(struct uac **uacp, struct sip *sip, enum sip_transp tp,
 
 	uac->mark[0] = '.';
 	uac->mark[1] = 't';
-	hex32(uac->mark + 2, rand_u32());
+	text_hex(uac->mark + 2, rand_u32(), 8);
 	uac->mark[10] = '\0';
 	uac->sip    = sip;
 	uac->tp     = tp;
@@ -413,24 +402,9 @@ static void rand_token(char *buf, size_t sz, const char *prefix)
 		return;
 	}
 	memcpy(buf, prefix, n);
-	hex32(buf + n, rand_u32());
-	hex32(buf + n + 8, rand_u32());
+	text_hex(buf + n, rand_u32(), 8);
+	text_hex(buf + n + 8, rand_u32(), 8);
 	buf[n + 16] = '\0';
-}
-
-
-/* v in decimal at p, as "%lu" prints it; past it */
-static char *dec_put(char *p, unsigned long v)
-{
-	unsigned long t;
-	size_t n = 1, i;
-
-	for (t = v; t >= 10; t /= 10)
-		++n;
-	for (i = n; i-- > 0; v /= 10)
-		p[i] = (char)('0' + v % 10);
-
-	return p + n;
 }
 
 
@@ -441,39 +415,16 @@ static void rack_txt(char *buf, size_t sz, long rs, long cs,
 	const size_t n = strlen(met);
 	char *p = buf;
 
-	if (rs < 0 || cs < 0 || n + 43 > sz) {
+	if (rs < 0 || cs < 0 || rs > UINT32_MAX || cs > UINT32_MAX ||
+	    n + 23 > sz) {
 		(void)re_snprintf(buf, sz, "%ld %ld %s", rs, cs, met);
 		return;
 	}
-	p = dec_put(p, (unsigned long)rs);
+	p = text_u32(p, (uint32_t)rs);
 	*p++ = ' ';
-	p = dec_put(p, (unsigned long)cs);
+	p = text_u32(p, (uint32_t)cs);
 	*p++ = ' ';
 	memcpy(p, met, n + 1);
-}
-
-
-/* sa as "%J" prints it: address and port, an IPv6 address in brackets,
- * "?" when it has no address */
-static const char *hostport_txt(char buf[HOSTPORT_SZ], const struct sa *sa)
-{
-	const bool v6 = sa_af(sa) == AF_INET6;
-	char addr[64], *p = buf;
-	size_t n;
-
-	if (sa_ntop(sa, addr, sizeof(addr)))
-		return "?";
-	n = strlen(addr);
-	if (v6)
-		*p++ = '[';
-	memcpy(p, addr, n);
-	p += n;
-	if (v6)
-		*p++ = ']';
-	*p++ = ':';
-	*dec_put(p, sa_port(sa)) = '\0';
-
-	return buf;
 }
 
 
@@ -1142,9 +1093,9 @@ static int laddr_put(struct mbuf *mb, const struct uac_call *call)
 		return err;
 	if (!uac->laddr_txt[0] || !sa_cmp(&laddr, &uac->laddr, SA_ALL)) {
 		uac->laddr = laddr;
-		char hp[HOSTPORT_SZ];
+		char hp[TEXT_HOSTPORT_SZ];
 
-		str_ncpy(uac->laddr_txt, hostport_txt(hp, &laddr),
+		str_ncpy(uac->laddr_txt, text_hostport(hp, &laddr),
 			 sizeof(uac->laddr_txt));
 	}
 
@@ -1294,7 +1245,7 @@ int uac_invite(struct uac_call **callp, struct uac *uac,
 	       const struct uac_invite_opts *o)
 {
 	struct uac_call *call;
-	char hp[HOSTPORT_SZ];
+	char hp[TEXT_HOSTPORT_SZ];
 	struct mbuf *mb;
 	struct sa laddr;
 	int err;
@@ -1329,13 +1280,13 @@ int uac_invite(struct uac_call **callp, struct uac *uac,
 		: uac->uri ? str_dup(&call->ruri, uac->uri)
 		: str_cat(&call->ruri, "sip:siptap",
 			  uac->token ? uac->mark : "", "@",
-			  hostport_txt(hp, &uac->target),
+			  text_hostport(hp, &uac->target),
 			  sip_transp_param(uac->tp), NULL);
 	err |= str_dup(&call->to, o->to ? o->to : call->ruri);
 	if (o->to_tag)
 		err |= str_dup(&call->to_tag, o->to_tag);
 	err |= o->from ? str_dup(&call->from, o->from)
-		: str_cat(&call->from, "sip:uac@", hostport_txt(hp, &laddr),
+		: str_cat(&call->from, "sip:uac@", text_hostport(hp, &laddr),
 			  NULL);
 	if (err)
 		goto out;

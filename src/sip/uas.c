@@ -295,9 +295,8 @@ static int call_laddr(const struct uas_call *call, struct sa *laddr)
 static int print_contact(struct mbuf *mb, const struct uas_call *call)
 {
 	enum sip_transp tp = ws_transp(call->tp, &call->ldst, &call->src);
+	char hp[TEXT_HOSTPORT_SZ];
 	struct sa laddr;
-	char addr[64];
-	bool v6;
 	int err;
 
 	/* a WebSocket client's Contact, as it registered it: the edge
@@ -310,18 +309,10 @@ static int print_contact(struct mbuf *mb, const struct uas_call *call)
 	if (err)
 		return err;
 
-	/* "%J" as libre prints it (an IPv6 address in brackets); then
-	 * sip_transp_param(): ";transport=tcp", or "" for UDP */
-	if (sa_ntop(&laddr, addr, sizeof(addr)))
-		return text_put(mb, "Contact: <sip:siptap@?",
-				sip_transp_param(call->tp), ">\r\n", NULL);
-	v6 = sa_af(&laddr) == AF_INET6;
-	err  = text_put(mb, "Contact: <sip:siptap@", v6 ? "[" : "", addr,
-			v6 ? "]:" : ":", NULL);
-	err |= text_put_u32(mb, sa_port(&laddr));
-	err |= text_put(mb, sip_transp_param(call->tp), ">\r\n", NULL);
-
-	return err;
+	/* "%J" as libre prints it; then sip_transp_param():
+	 * ";transport=tcp", or "" for UDP */
+	return text_put(mb, "Contact: <sip:siptap@", text_hostport(hp, &laddr),
+			sip_transp_param(call->tp), ">\r\n", NULL);
 }
 
 
@@ -542,17 +533,6 @@ static int replay_add(struct uas *uas, const struct sip_msg *msg,
 }
 
 
-/* v as "%016llx" prints it, at p (16 bytes, no NUL) */
-static void tag_hex(char *p, uint64_t v)
-{
-	static const char hex[] = "0123456789abcdef";
-	int i;
-
-	for (i = 15; i >= 0; i--, v >>= 4)
-		p[i] = hex[v & 0xf];
-}
-
-
 /* One header line of a response: name, value, what follows the value */
 static int reply_line(struct mbuf *mb, const struct sip_hdr *hdr,
 		      const char *tail)
@@ -634,7 +614,7 @@ int uas_reply_print(struct mbuf *mb, const struct sip_msg *msg,
 		case SIP_HDR_TO:
 			err |= reply_line(mb, hdr, "");
 			if (!pl_isset(&msg->to.tag) && scode > 100) {
-				tag_hex(tag, msg->tag);
+				text_hex(tag, msg->tag, 16);
 				err |= text_put(mb, ";tag=", NULL);
 				err |= mbuf_write_mem(mb, (uint8_t *)tag, 16);
 			}
@@ -1260,7 +1240,7 @@ static void handle_invite(struct uas *uas, const struct sip_msg *msg)
 	call->peer_supports = has_option(msg, SIP_HDR_SUPPORTED, "100rel");
 	call->next_rseq = FAULT(call, RSEQ_ZERO) ? 0
 		: 1 + rand_u32() % 0x40000000;  /* R-RSEQ-1 */
-	tag_hex(call->totag, rand_u64());
+	text_hex(call->totag, rand_u64(), 16);
 	call->totag[16] = '\0';
 	sip_reply_addr(&call->dst, msg, true);
 
