@@ -86,6 +86,14 @@ struct ltest {
 				   * (an index: the array grows)       */
 };
 
+/* Every call of a test makes its points in the same order: the rule of
+ * its Nth point is looked for where the last call's Nth was (guess)
+ * before all the run's rules are compared by name, about 45 a point
+ * (docs/load.md, Round 11). A call marks each rule once; which are
+ * marked is kept as bits (marked) for the first LOAD_MARKED rules,
+ * instead of a walk over its marks for each point. */
+enum { LOAD_GUESSES = 128, LOAD_MARKED = 256 };
+
 struct lw {
 	struct run_conf *conf;
 	const struct lconf *lc;
@@ -106,6 +114,7 @@ struct lw {
 	struct tmr tick;
 	uint64_t mem_base, peak;
 	const char *part_dir;
+	uint16_t guess[LOAD_GUESSES];  /* a call's Nth point's rule, + 1 */
 };
 
 struct mark {
@@ -119,7 +128,8 @@ struct lcall {
 	struct lw *w;
 	struct ltest *lt;
 	struct mark *markv;
-	size_t markc;
+	size_t markc, marksz;
+	uint64_t marked[LOAD_MARKED / 64];  /* rules in markv, by index */
 	char *reason;
 	uint64_t lat[LOAD_METRICS];    /* us, 0: not seen */
 };
@@ -452,6 +462,56 @@ static const char *diag_val(const struct tap_diag *diagv, size_t diagc,
 }
 
 
+/* The run's rule id, found where the last call's point num was first */
+static struct lrep_rule *point_rule(struct lw *w, unsigned num,
+				    const char *id)
+{
+	struct lrep *rep = w->rep;
+	uint16_t *g = num < LOAD_GUESSES ? &w->guess[num] : NULL;
+	struct lrep_rule *u;
+
+	if (g && *g && *g <= rep->rulec && !strcmp(rep->rulev[*g - 1].id, id))
+		return &rep->rulev[*g - 1];
+	u = lrep_rule(rep, id);
+	if (u && g && rep->rulec < UINT16_MAX)
+		*g = (uint16_t)(u - rep->rulev + 1);
+
+	return u;
+}
+
+
+/* The index of rule ui's mark in the call, made when it has none;
+ * markc when there is no memory for it */
+static size_t call_mark(struct lcall *c, size_t ui)
+{
+	const bool bit = ui < LOAD_MARKED;
+	size_t i;
+
+	if (!bit || (c->marked[ui / 64] >> (ui % 64)) & 1) {
+		for (i = 0; i < c->markc; i++) {
+			if (c->markv[i].rule == ui)
+				return i;
+		}
+	}
+	if (c->markc == c->marksz) {
+		const size_t sz = c->marksz ? c->marksz * 2 : 16;
+		struct mark *m = c->markv ?
+			mem_realloc(c->markv, sz * sizeof(*m)) :
+			mem_alloc(sz * sizeof(*m), NULL);
+
+		if (!m)
+			return c->markc;
+		c->markv = m;
+		c->marksz = sz;
+	}
+	if (bit)
+		c->marked[ui / 64] |= 1ULL << (ui % 64);
+	c->markv[c->markc] = (struct mark){(uint16_t)ui, false};
+
+	return c->markc++;
+}
+
+
 /* runner_point_h: the call's rule marks, its first failure's reason */
 static void call_point(struct test *t, bool ok, const char *desc,
 		       const struct tap_diag *diagv, size_t diagc)
@@ -478,24 +538,12 @@ static void call_point(struct test *t, bool ok, const char *desc,
 	}
 	if (!rule_id(desc, diagv, diagc, id, sizeof(id)))
 		return;
-	u = lrep_rule(c->w->rep, id);
+	u = point_rule(c->w, t->points, id);
 	if (!u)
 		return;
-	for (i = 0; i < c->markc; i++) {
-		if (c->markv[i].rule == (uint16_t)(u - c->w->rep->rulev))
-			break;
-	}
-	if (i == c->markc) {
-		struct mark *m = c->markv ?
-			mem_realloc(c->markv, (c->markc + 1) * sizeof(*m)) :
-			mem_alloc(4 * sizeof(*m), NULL);
-
-		if (!m)
-			return;
-		c->markv = m;
-		m[c->markc++] = (struct mark){
-			(uint16_t)(u - c->w->rep->rulev), false};
-	}
+	i = call_mark(c, (size_t)(u - c->w->rep->rulev));
+	if (i == c->markc)
+		return;
 	if (!ok && !todo && !c->markv[i].broken) {
 		c->markv[i].broken = true;
 		if (!u->test) {

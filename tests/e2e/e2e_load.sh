@@ -89,6 +89,51 @@ fi
 tap_check --version 14 --expect-ok false "$TMP/fault.tap" >/dev/null &&
   pass "the failing run's TAP is valid" || fail "the failing run's TAP does not parse"
 
+# 2a. the rule of a call's Nth point is looked for where the last call's
+# Nth was (load.c point_rule, round 11): calls whose points come in
+# another order, in another number, past 128 of them, and one rule named
+# many times in a call, are each counted once a call, under their own
+# rule; a guess that took the last call's rule would count it wrongly
+cat >"$TMP/order.lua" <<'LUA'
+local n = 0
+test("points in another order each call", function(t)
+  n = n + 1
+  local call = t:uac():invite{ supported = "100rel", sdp = true }
+  local inv = t:uas():incoming()
+  inv:progress{ statusCode = 183, rel100 = true }
+  local r = call:response(183)
+  if n % 5 == 0 then
+    for i = 1, 130 do t:ok(true, "X-LOOP-1: point " .. i) end
+  end
+  if n % 2 == 1 then
+    t:ok(true, "X-ONE-1: first on odd calls")
+    t:ok(n % 3 ~= 0, "X-TWO-1: fails on every third call")
+  else
+    t:ok(n % 3 ~= 0, "X-TWO-1: fails on every third call")
+    t:ok(true, "X-ONE-1: second on even calls")
+  end
+  t:is(call:prack(r).status, 200, "R-PRACK-1: PRACK answered 200")
+  inv:accept()
+  call:ack(call:response(200))
+  t:is(call:bye().status, 200, "BYE answered 200")
+end)
+LUA
+load order --rate 40 --calls 30 --workers 1 "$TMP/order.lua"
+if [[ $rc -eq 1 ]] &&
+  grep -qE '^not ok 1 - points in another order each call: passed in 20 of 30 calls$' "$TMP/order.tap" &&
+  grep -qE '^ok [0-9]+ - X-ONE-1 held in 30 of 30 calls$' "$TMP/order.tap" &&
+  grep -qE '^not ok [0-9]+ - X-TWO-1 held in 20 of 30 calls$' "$TMP/order.tap" &&
+  grep -qE '^ok [0-9]+ - X-LOOP-1 held in 6 of 6 calls$' "$TMP/order.tap" &&
+  grep -qE '^ok [0-9]+ - R-PRACK-1 held in 30 of 30 calls$' "$TMP/order.tap" &&
+  grep -qE '^ok [0-9]+ - R-RSEQ-1 held in 30 of 30 calls$' "$TMP/order.tap" &&
+  grep -qE '^ok [0-9]+ - P-COPY-1 held in 30 of 30 calls$' "$TMP/order.tap"; then
+  pass "points in another order, number and count each call: each rule counted once a call, under its own id"
+else
+  fail "points in another order each call: exit $rc"
+  show "$TMP/order.tap" tap
+  show "$TMP/order.err" stderr
+fi
+
 # 2b. the rules' checkers that do not load (loaded before the first
 # call since round 6): every call fails with the checker's error, file
 # and line, as when the first call's rules loaded them; reports written
