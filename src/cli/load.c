@@ -494,7 +494,9 @@ static size_t call_mark(struct lcall *c, size_t ui)
 		}
 	}
 	if (c->markc == c->marksz) {
-		const size_t sz = c->marksz ? c->marksz * 2 : 16;
+		/* small at first: a call holds its marks for its whole
+		 * life, and most come with its rules, at its end */
+		const size_t sz = c->marksz ? c->marksz * 2 : 4;
 		struct mark *m = c->markv ?
 			mem_realloc(c->markv, sz * sizeof(*m)) :
 			mem_alloc(sz * sizeof(*m), NULL);
