@@ -195,7 +195,7 @@ local function run(C, t, ids, ctx, wire, calls)
   ctx = ctx or {}
   ctx.t1 = ctx.t1 or t:t1()
   ctx.late = ctx.late or late(t)
-  wire = wire or t:wire()
+  wire = wire or t:_views()
   calls = calls or C.calls(wire)
   local unmatched = false
   for k = 1, #calls do unmatched = unmatched or calls[k].unmatched end
@@ -293,7 +293,7 @@ end
 -- holes the peer made and blame them on rules it did not break.
 function M.after(t)
   local C = checkers()
-  local wire = t:wire()
+  local wire = t:_views()
   local broken, stream
   for _, m in ipairs(C.peer_sent(wire, {})) do
     -- (a message read well formed was decoded: P-WIRE-1 reads the

@@ -789,8 +789,13 @@ static int tap_make(struct mbuf *mb, struct lrep *r, int tap_version,
 	unsigned num = 0;
 	size_t i;
 
-	qsort(r->rulev, r->rulec, sizeof(*r->rulev), rule_cmp);
-	qsort(r->reasonv, r->reasonc, sizeof(*r->reasonv), reason_cmp);
+	/* (a run without failed calls has no reasons: no list to sort,
+	 * and qsort() must not be given its NULL) */
+	if (r->rulec)
+		qsort(r->rulev, r->rulec, sizeof(*r->rulev), rule_cmp);
+	if (r->reasonc)
+		qsort(r->reasonv, r->reasonc, sizeof(*r->reasonv),
+		      reason_cmp);
 	tap_header(mb, r, tap_version);
 	for (i = 0; i < r->testc; i++)
 		test_point(mb, ++num, r, &r->testv[i], failedp);

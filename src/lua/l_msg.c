@@ -52,6 +52,9 @@
  *                collected: msg_gc)
  *   fields    -> status, method, ... (metatable FIELDS: __index =
  *                fields_index, which makes one)
+ *
+ * The rules read the wire through views instead (below: one table a
+ * message, no object of its own).
  */
 static const char MARK = 'm';      /* in a message's userdata       */
 static const char OBJECTS = 'o';   /* registry: wm -> its object (weak) */
@@ -61,6 +64,9 @@ static const char POOL = 'p';      /* registry: metatables to reuse */
 static const char DEAD = 'd';      /* registry: a collected one's */
 static const char GC = 'g';        /* registry: msg_gc, with them */
 static const char OWNER = 'u';     /* fields: the userdata itself    */
+static const char VIEW = 'v';      /* registry: a view's metatable   */
+static const char ANCHOR = 'a';    /* registry: a views' anchor's    */
+static const char INDEX = 'x';     /* view: its header lines' index  */
 
 enum {
 	FIELDS_HINT  = 8,   /* fields table's first size, entries */
@@ -83,6 +89,70 @@ struct msg_ud {
 	const struct wire_msg *wm;
 	const char *mark;
 };
+
+
+/*
+ * Views (l_msg_push_views: what siptap.rules reads the wire through).
+ * The rules read every message of a call many times and keep none of
+ * them, nor give any to the scenario. An object as above is a userdata,
+ * a table of fields and a metatable of its own, registered as wm's
+ * object and finalized one by one; a read of a field goes through its
+ * metatable's __index. A view is one table: the fields t:wire() fills
+ * are its own keys (one lookup a read), the rest are made by a shared
+ * metatable's __index on first read, as fields_index() does. Its wm is
+ * at [1] (a light userdata, which no scenario can make) and the anchor
+ * of its wire at [2], in the array part: no slot of the hash part
+ * taken. The anchor is one userdata for all the views of one t:_views()
+ * call, holding a reference to each of their messages until it is
+ * collected, with the views, which hold it: one finalizer a wire, not
+ * one a message, and no registration (two views of one message are two
+ * tables: a rule compares messages by their fields, never by identity).
+ */
+struct anchor {
+	const char *mark;           /* &ANCHOR */
+	size_t n;
+	const struct wire_msg *wm[];
+};
+
+
+static int anchor_gc(lua_State *L)
+{
+	struct anchor *a = lua_touserdata(L, 1);
+	size_t i;
+
+	for (i = 0; a && i < a->n; i++)
+		a->wm[i] = mem_deref((void *)a->wm[i]);
+	if (a)
+		a->n = 0;
+
+	return 0;
+}
+
+
+/* The view at idx's message, or NULL when idx holds no view */
+static const struct wire_msg *view_test(lua_State *L, int idx)
+{
+	const struct wire_msg *wm;
+	const struct anchor *a;
+
+	if (lua_type(L, idx) != LUA_TTABLE)
+		return NULL;
+	idx = lua_absindex(L, idx);
+	(void)lua_rawgeti(L, idx, 1);
+	(void)lua_rawgeti(L, idx, 2);
+	wm = lua_type(L, -2) == LUA_TLIGHTUSERDATA ? lua_touserdata(L, -2)
+		: NULL;
+	a = lua_type(L, -1) == LUA_TUSERDATA ? lua_touserdata(L, -1) : NULL;
+	lua_pop(L, 2);
+	if (!wm || !a || lua_rawlen(L, idx) != 2 || a->mark != &ANCHOR)
+		return NULL;
+	/* a finalizer may hold a view whose anchor went before it */
+	if (!a->n)
+		luaL_error(L, "%s: the message was already collected",
+			   MSG_META);
+
+	return wm;
+}
 
 
 /* The userdata at idx when it is a message's, or NULL. */
@@ -112,11 +182,36 @@ static const struct wire_msg *msg_get(lua_State *L, const struct msg_ud *u)
 const struct wire_msg *l_msg_check(lua_State *L, int idx)
 {
 	const struct msg_ud *u = msg_test(L, idx);
+	const struct wire_msg *wm;
 
-	if (!u)
+	if (u)
+		return msg_get(L, u);
+	wm = view_test(L, idx);
+	if (!wm)
 		luaL_typeerror(L, idx, MSG_META);
 
-	return msg_get(L, u);
+	return wm;
+}
+
+
+/* Pushes what the message at idx (an object or a view) keeps as the
+ * index of its header lines, nil before its first ask */
+static int kept_index_get(lua_State *L, int idx)
+{
+	if (lua_type(L, idx) == LUA_TTABLE)
+		return lua_rawgetp(L, idx, &INDEX);
+
+	return lua_getiuservalue(L, idx, 2);
+}
+
+
+/* Keeps the value on top as the index of the message at idx; pops it */
+static void kept_index_set(lua_State *L, int idx)
+{
+	if (lua_type(L, idx) == LUA_TTABLE)
+		lua_rawsetp(L, idx, &INDEX);
+	else
+		(void)lua_setiuservalue(L, idx, 2);
 }
 
 
@@ -382,8 +477,8 @@ static void push_collected(lua_State *L, const struct wire_msg *wm,
 
 /* The values of the header asked for by name (any case, long or
  * compact): a string, a list of them, or nil; looked for in the
- * message's index of its header lines (user value 2, made on the first
- * ask): where each name and value is, no string made but of the values
+ * message's index of its header lines (an object's user value 2, a
+ * view's key INDEX; made on the first ask): where each name and value is, no string made but of the values
  * asked. Nothing else is kept: most names are asked once a message (31
  * of 34 asks a call under siptap load), and a table of every line by
  * name, made on the first ask as before, made a string of each name and
@@ -391,17 +486,17 @@ static void push_collected(lua_State *L, const struct wire_msg *wm,
  * value. */
 static void push_values(lua_State *L, int ud, const char *name)
 {
-	const struct wire_msg *wm = msg_get(L, lua_touserdata(L, ud));
+	const struct wire_msg *wm = l_msg_check(L, ud);
 	char buf[FILED_BUF];
 	const char *filed;
 	size_t fl;
 	int top;
 
-	if (lua_getiuservalue(L, ud, 2) == LUA_TNIL) {
+	if (kept_index_get(L, ud) == LUA_TNIL) {
 		lua_pop(L, 1);
 		push_index(L, wm);
 		lua_pushvalue(L, -1);
-		lua_setiuservalue(L, ud, 2);
+		kept_index_set(L, ud);
 	}
 	top = lua_gettop(L);
 
@@ -460,11 +555,11 @@ static int l_headers(lua_State *L)
  * kept on the first ask, as push_values() does): a userdata, or false */
 static void push_kept_index(lua_State *L, int ud, const struct wire_msg *wm)
 {
-	if (lua_getiuservalue(L, ud, 2) == LUA_TNIL) {
+	if (kept_index_get(L, ud) == LUA_TNIL) {
 		lua_pop(L, 1);
 		push_index(L, wm);
 		lua_pushvalue(L, -1);
-		lua_setiuservalue(L, ud, 2);
+		kept_index_set(L, ud);
 	}
 }
 
@@ -958,11 +1053,12 @@ static void push_field(lua_State *L, const struct wire_msg *wm,
 }
 
 
-/* The fields' __index (fields, key): a field not read before, kept for
- * the next read (one that is nil is asked of the message again). Each
- * is made when first read: a scenario holding a call's messages holds
- * the few fields it read, not all of them. */
-static int fields_index(lua_State *L)
+/* An __index of a table of fields (an object's, or a view): the field
+ * of that name, kept in the table for the next read (one that is nil is
+ * asked again). An object's table has OWNER, set by msg_new() alone and
+ * one of ours: no need to ask its metatable (l_msg_check) on every
+ * first read. */
+static int index_keep(lua_State *L, bool view)
 {
 	const struct wire_msg *wm;
 
@@ -971,10 +1067,15 @@ static int fields_index(lua_State *L)
 		lua_pushnil(L);
 		return 1;
 	}
-	/* OWNER is set by msg_new() alone and is one of ours: no need to
-	 * ask its metatable (l_msg_check) on every first read */
-	lua_rawgetp(L, 1, &OWNER);
-	wm = msg_get(L, lua_touserdata(L, 3));
+	if (view) {
+		wm = view_test(L, 1);
+		if (!wm)
+			return luaL_typeerror(L, 1, MSG_META);
+	}
+	else {
+		lua_rawgetp(L, 1, &OWNER);
+		wm = msg_get(L, lua_touserdata(L, 3));
+	}
 	push_field(L, wm, lua_tostring(L, 2));
 	if (!lua_isnil(L, -1)) {
 		lua_pushvalue(L, 2);
@@ -983,6 +1084,16 @@ static int fields_index(lua_State *L)
 	}
 
 	return 1;
+}
+
+
+/* The fields' __index (fields, key): a field not read before, kept for
+ * the next read (one that is nil is asked of the message again). Each
+ * is made when first read: a scenario holding a call's messages holds
+ * the few fields it read, not all of them. */
+static int fields_index(lua_State *L)
+{
+	return index_keep(L, false);
 }
 
 
@@ -1171,13 +1282,11 @@ static void set_pl(const struct wire_fill *f, enum wire_key k,
 }
 
 
-static void push_read(const struct wire_fill *f, const struct wire_msg *wm)
+/* Fills the table on top with what the rules read of every message */
+static void fill(const struct wire_fill *f, const struct wire_msg *wm)
 {
 	const struct wire_head *h = &wm->b->head;
 	lua_State *L = f->L;
-
-	push_object_at(L, wm, FIELDS_WIRE_HINT, &f->r);
-	lua_getiuservalue(L, -1, 1);
 
 	lua_rawgeti(L, f->keys, K_ROLE);
 	lua_pushstring(L, wire_role_name(wm->role));
@@ -1202,8 +1311,15 @@ static void push_read(const struct wire_fill *f, const struct wire_msg *wm)
 		set_int(f, K_CSEQ, h->cseq);
 		set_pl(f, K_CSEQ_METHOD, &h->cseq_met);
 	}
+}
 
-	lua_pop(L, 1);
+
+static void push_read(const struct wire_fill *f, const struct wire_msg *wm)
+{
+	push_object_at(f->L, wm, FIELDS_WIRE_HINT, &f->r);
+	lua_getiuservalue(f->L, -1, 1);
+	fill(f, wm);
+	lua_pop(f->L, 1);
 }
 
 
@@ -1230,6 +1346,66 @@ void l_msg_push_wire(lua_State *L, const struct list *msgs)
 		if (wm->unseen)
 			continue;
 		push_read(&f, wm);
+		lua_rawseti(L, -2, ++i);
+	}
+	lua_replace(L, f.keys);
+	lua_settop(L, f.keys);
+}
+
+
+/* A view's __index (view, key) */
+static int view_index(lua_State *L)
+{
+	return index_keep(L, true);
+}
+
+
+/* A view cannot be changed, as an object cannot (a field not there yet
+ * would otherwise be set, one read before changed in place) */
+static int view_newindex(lua_State *L)
+{
+	return luaL_error(L, "%s: a message cannot be changed", MSG_META);
+}
+
+
+/* Pushes views of the messages of msgs that are for the rules (not
+ * unseen), in order, with what t:wire() fills filled: the rules' wire
+ * (siptap.rules), a cheaper t:wire() for readers that keep none of its
+ * messages and compare none with a scenario's. */
+void l_msg_push_views(lua_State *L, const struct list *msgs)
+{
+	struct wire_fill f = {L, 0, {0, 0, 0},
+		list_count(msgs) <= BYTES_OF_MAX ? msgs : NULL};
+	const size_t n = list_count(msgs);
+	struct anchor *a;
+	struct le *le;
+	int i = 0, anchor;
+
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &KEYS);
+	f.keys = lua_gettop(L);
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &VIEW);
+	a = lua_newuserdatauv(L, sizeof(*a) + n * sizeof(a->wm[0]), 0);
+	a->mark = &ANCHOR;
+	a->n = 0;
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &ANCHOR);
+	lua_setmetatable(L, -2);
+	anchor = lua_gettop(L);
+
+	lua_createtable(L, (int)n, 0);
+	for (le = list_head(msgs); le; le = le->next) {
+		const struct wire_msg *wm = le->data;
+
+		if (wm->unseen)
+			continue;
+		a->wm[a->n++] = mem_ref((void *)wm);
+		lua_createtable(L, 2, FIELDS_WIRE_HINT);
+		lua_pushlightuserdata(L, (void *)wm);
+		lua_rawseti(L, -2, 1);
+		lua_pushvalue(L, anchor);
+		lua_rawseti(L, -2, 2);
+		lua_pushvalue(L, anchor - 1);
+		lua_setmetatable(L, -2);
+		fill(&f, wm);
 		lua_rawseti(L, -2, ++i);
 	}
 	lua_replace(L, f.keys);
@@ -1280,6 +1456,19 @@ void l_msg_open(lua_State *L)
 	lua_pushcfunction(L, fields_index);
 	lua_setfield(L, -2, "__index");
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &FIELDS);
+
+	lua_createtable(L, 0, 6);              /* a view's metatable */
+	lua_pushcfunction(L, view_index);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, view_newindex);
+	lua_setfield(L, -2, "__newindex");
+	set_meta(L);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &VIEW);
+
+	lua_createtable(L, 0, 1);              /* an anchor's */
+	lua_pushcfunction(L, anchor_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &ANCHOR);
 
 	lua_createtable(L, ARRAY_SIZE(wire_keys) - 1, 0);
 	for (size_t i = 1; i < ARRAY_SIZE(wire_keys); i++) {

@@ -35,6 +35,7 @@ void l_test_push(lua_State *L, struct test *t);
 void l_msg_open(lua_State *L);
 void l_msg_push(lua_State *L, const struct wire_msg *wm);
 void l_msg_push_wire(lua_State *L, const struct list *msgs);
+void l_msg_push_views(lua_State *L, const struct list *msgs);
 const struct wire_msg *l_msg_check(lua_State *L, int idx);
 unsigned l_msg_header_count(const struct wire_msg *wm, const char *name);
 void l_msg_push_header(lua_State *L, const struct wire_msg *wm,
