@@ -916,9 +916,14 @@ void sizes_udp_pool_flush(void)
 int udp_listen(struct udp_sock **usp, const struct sa *local,
 	       udp_recv_h *rh, void *arg)
 {
-	udp_listen_f *listen = real("udp_listen");
+	/* (dlsym'd once: two calls a call under siptap load, each a
+	 * look-up in every loaded object) */
+	static udp_listen_f *listen;
 	int err, fd, sz = UDP_RCVBUF;
 	bool forced;
+
+	if (!listen)
+		listen = real("udp_listen");
 
 	udp_last_lent = idle_take(local);
 	if (udp_last_lent) {
