@@ -1368,6 +1368,40 @@ static int view_newindex(lua_State *L)
 }
 
 
+/* Pushes an anchor with room for n messages' references, none taken */
+static struct anchor *anchor_push(lua_State *L, size_t n)
+{
+	struct anchor *a = lua_newuserdatauv(L, sizeof(*a) +
+					     n * sizeof(a->wm[0]), 0);
+
+	a->mark = &ANCHOR;
+	a->n = 0;
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &ANCHOR);
+	lua_setmetatable(L, -2);
+
+	return a;
+}
+
+
+/* Pushes the view of wm, a reference to it taken by the anchor a (at
+ * index anchor) first: a view that cannot be made leaves none behind */
+static void view_push(const struct wire_fill *f, struct anchor *a,
+		      int anchor, const struct wire_msg *wm)
+{
+	lua_State *L = f->L;
+
+	a->wm[a->n++] = mem_ref((void *)wm);
+	lua_createtable(L, 2, FIELDS_WIRE_HINT);
+	lua_pushlightuserdata(L, (void *)wm);
+	lua_rawseti(L, -2, 1);
+	lua_pushvalue(L, anchor);
+	lua_rawseti(L, -2, 2);
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &VIEW);
+	lua_setmetatable(L, -2);
+	fill(f, wm);
+}
+
+
 /* Pushes views of the messages of msgs that are for the rules (not
  * unseen), in order, with what t:wire() fills filled: the rules' wire
  * (siptap.rules), a cheaper t:wire() for readers that keep none of its
@@ -1376,36 +1410,20 @@ void l_msg_push_views(lua_State *L, const struct list *msgs)
 {
 	struct wire_fill f = {L, 0, {0, 0, 0},
 		list_count(msgs) <= BYTES_OF_MAX ? msgs : NULL};
-	const size_t n = list_count(msgs);
 	struct anchor *a;
 	struct le *le;
 	int i = 0, anchor;
 
 	lua_rawgetp(L, LUA_REGISTRYINDEX, &KEYS);
 	f.keys = lua_gettop(L);
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &VIEW);
-	a = lua_newuserdatauv(L, sizeof(*a) + n * sizeof(a->wm[0]), 0);
-	a->mark = &ANCHOR;
-	a->n = 0;
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &ANCHOR);
-	lua_setmetatable(L, -2);
+	a = anchor_push(L, list_count(msgs));
 	anchor = lua_gettop(L);
 
-	lua_createtable(L, (int)n, 0);
+	lua_createtable(L, (int)list_count(msgs), 0);
 	for (le = list_head(msgs); le; le = le->next) {
-		const struct wire_msg *wm = le->data;
-
-		if (wm->unseen)
+		if (((const struct wire_msg *)le->data)->unseen)
 			continue;
-		a->wm[a->n++] = mem_ref((void *)wm);
-		lua_createtable(L, 2, FIELDS_WIRE_HINT);
-		lua_pushlightuserdata(L, (void *)wm);
-		lua_rawseti(L, -2, 1);
-		lua_pushvalue(L, anchor);
-		lua_rawseti(L, -2, 2);
-		lua_pushvalue(L, anchor - 1);
-		lua_setmetatable(L, -2);
-		fill(&f, wm);
+		view_push(&f, a, anchor, le->data);
 		lua_rawseti(L, -2, ++i);
 	}
 	lua_replace(L, f.keys);
