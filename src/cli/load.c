@@ -1297,9 +1297,11 @@ static int play(struct lrun *lr)
 
 		(void)re_snprintf(dir, sizeof(dir), "%s/parts/w%u",
 				  lr->conf->report_dir, k + 1);
-		if (lrep_load(lr->rep, dir, e, sizeof(e)))
+		if (lrep_load(lr->rep, dir, e, sizeof(e))) {
 			(void)fprintf(stderr, "siptap: load: worker %u left "
 				      "no counts: %s\n", k + 1, e);
+			++lr->rep->lost;
+		}
 	}
 	(void)munmap(lr->livev, lr->workers * sizeof(struct live));
 

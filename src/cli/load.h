@@ -79,6 +79,7 @@ struct lrep {
 	uint64_t missed;       /**< due but not started (max-concurrent,  */
 	unsigned workers;      /**<   or a machine that could not keep up) */
 	unsigned parts;
+	unsigned lost;         /**< workers that left no counts (died)    */
 	bool interrupted;
 	char *mode;            /**< "UAC over UDP, ..." (the TAP header)  */
 };

@@ -334,13 +334,14 @@ int lrep_save(const struct lrep *r, const char *dir)
 			 "meta\tcpu\t%.3f\nmeta\tmem_per_call\t%llu\n"
 			 "meta\tpeak\t%llu\nmeta\tunfinished\t%llu\n"
 			 "meta\tmissed\t%llu\nmeta\tworkers\t%u\n"
-			 "meta\tparts\t%u\nmeta\tinterrupted\t%d\n"
+			 "meta\tparts\t%u\nmeta\tlost\t%u\n"
+			 "meta\tinterrupted\t%d\n"
 			 "meta\tmode\t%H\n", r->rate, r->seconds, r->cpu_s,
 			 (unsigned long long)r->mem_per_call,
 			 (unsigned long long)r->peak,
 			 (unsigned long long)r->unfinished,
 			 (unsigned long long)r->missed, r->workers,
-			 r->parts, r->interrupted, field,
+			 r->parts, r->lost, r->interrupted, field,
 			 r->mode);
 	for (i = 0; i < r->testc; i++)
 		save_test(f, dir, &r->testv[i], i);
@@ -459,6 +460,8 @@ static void load_meta(struct lrep *r, char *fv[], size_t n)
 		r->workers += (unsigned)num(v);
 	else if (!strcmp(k, "parts"))
 		r->parts += (unsigned)num(v);
+	else if (!strcmp(k, "lost"))
+		r->lost += (unsigned)num(v);
 	else if (!strcmp(k, "interrupted"))
 		r->interrupted |= num(v) != 0;
 	else if (!strcmp(k, "mode") && !r->mode && *v)
@@ -684,7 +687,8 @@ static void test_point(struct mbuf *mb, unsigned num, const struct lrep *r,
 	}
 	/* fewer calls than tests (--calls): the test was never its turn.
 	 * Not when calls were cut short: then one may be its own */
-	if (!t->calls && !t->failc && !r->unfinished && !r->interrupted) {
+	if (!t->calls && !t->failc && !r->unfinished && !r->interrupted &&
+	    !r->lost) {
 		(void)tap_point(mb, 0, true, num, t->name, TAP_SKIP, "not "
 				"played: the run started fewer calls than there "
 				"are tests");
@@ -742,6 +746,24 @@ static void rule_point(struct mbuf *mb, unsigned num,
 }
 
 
+/* Workers that left no counts (one that died: a signal, Lua's panic):
+ * their calls are in no figure above, which is no pass of theirs. */
+static void lost_point(struct mbuf *mb, unsigned num, const struct lrep *r,
+		       bool *failedp)
+{
+	char msg[256];
+
+	*failedp = true;
+	(void)tap_point(mb, 0, false, num, "every worker reported its calls",
+			TAP_NONE, NULL);
+	(void)re_snprintf(msg, sizeof(msg), "%u worker%s of the run left no "
+			  "counts (it died: siptap's stderr says how); its "
+			  "calls are in none of the figures", r->lost,
+			  r->lost == 1 ? "" : "s");
+	(void)tap_yaml(mb, 0, (struct tap_diag[]){{"message", msg, 0}}, 1);
+}
+
+
 static void tap_header(struct mbuf *mb, const struct lrep *r,
 		       int tap_version)
 {
@@ -751,7 +773,8 @@ static void tap_header(struct mbuf *mb, const struct lrep *r,
 
 	totals(r, &calls, &passed);
 	(void)tap_version_line(mb, tap_version);
-	(void)tap_plan(mb, 0, (unsigned)(r->testc + r->rulec), NULL);
+	(void)tap_plan(mb, 0, (unsigned)(r->testc + r->rulec +
+					 (r->lost ? 1 : 0)), NULL);
 	(void)re_snprintf(line, sizeof(line), "siptap %s load: %.1f calls/s "
 			  "asked, %.1f reached, %.1f s, %llu calls (%llu "
 			  "passed), %u worker%s in %u part%s",
@@ -801,6 +824,8 @@ static int tap_make(struct mbuf *mb, struct lrep *r, int tap_version,
 		test_point(mb, ++num, r, &r->testv[i], failedp);
 	for (i = 0; i < r->rulec; i++)
 		rule_point(mb, ++num, &r->rulev[i], failedp);
+	if (r->lost)
+		lost_point(mb, ++num, r, failedp);
 	if (r->interrupted)
 		(void)tap_comment(mb, 0, "interrupted: the counts are those "
 				  "of the calls that ended before");
@@ -1010,6 +1035,10 @@ static int summary(const struct lrep *r, const char *dir, bool png,
 			 (unsigned long long)r->mem_per_call,
 			 (unsigned long long)r->peak,
 			 r->interrupted ? "\n- **interrupted**" : "");
+	if (r->lost)
+		(void)re_fprintf(f, "- **%u worker%s left no counts** (died): "
+				 "their calls are in none of these figures\n",
+				 r->lost, r->lost == 1 ? "" : "s");
 	(void)fprintf(f, "\n## Latency, all calls\n\n| metric | count | p50 "
 		      "| p90 | p99 | max (ms) |\n|---|---|---|---|---|---|\n");
 	for (m = 0; m < LOAD_METRICS; m++)

@@ -380,10 +380,14 @@ static void resume(struct test *t, int nargs)
 			    &nres);
 	current = NULL;
 	sandbox_leave(t->co, watched);
-	if (status != LUA_YIELD || !t->waiting_for)
+	/* (out of memory: split once the thread let go, out_of_memory) */
+	if (status != LUA_ERRMEM && (status != LUA_YIELD || !t->waiting_for))
 		thread_split(t);
 
-	if (status != LUA_OK && sandbox_stopped(t->co, NULL)) {
+	if (status == LUA_ERRMEM) {
+		runner_error(t, t->co, status);
+	}
+	else if (status != LUA_OK && sandbox_stopped(t->co, NULL)) {
 		/* yielded out by the guard, or its error went all the way
 		 * up (raised where no yield was possible) */
 		stopped(t);
@@ -780,7 +784,12 @@ static bool reported(lua_State *co)
 
 
 /* At the allocator cap: free what the test held before anything else
- * needs memory, and build no traceback. */
+ * needs memory, and build no traceback. A coroutine that raised keeps
+ * its frames, and their locals with them (the table that filled the
+ * state): unwound first (lua_resetthread). Only then is the thread of
+ * a shared state's call split off (thread_split() makes a thread: at
+ * the cap, outside any protection, Lua's panic ended the siptap load
+ * worker with every call it had). */
 static void out_of_memory(struct test *t, lua_State *co, const char *at)
 {
 	struct tap_diag d[2] = {
@@ -790,10 +799,15 @@ static void out_of_memory(struct test *t, lua_State *co, const char *at)
 	};
 
 	t->out_of_memory = true;
+	if (lua_status(co) != LUA_OK && lua_status(co) != LUA_YIELD)
+		(void)lua_resetthread(co);
 	lua_settop(co, 0);
-	lua_pushnil(t->L);
-	lua_setfield(t->L, LUA_REGISTRYINDEX, "siptap.co");
+	if (!t->shared) {
+		lua_pushnil(t->L);
+		lua_setfield(t->L, LUA_REGISTRYINDEX, "siptap.co");
+	}
 	lua_gc(t->L, LUA_GCCOLLECT);
+	thread_split(t);
 	runner_point(t, false, "scenario raised an error", d, *at ? 2 : 1);
 	t->errored = true;
 }
@@ -808,7 +822,6 @@ void runner_error(struct test *t, lua_State *co, int status)
 	const char *msg, *tb;
 	size_t n = 0, msgl, tbl;
 
-	thread_split(t);
 	/* the innermost scenario line: for a message that has none (one
 	 * raised in the siptap library, error(value), error(s, 0)) */
 	if (co == t->co)
@@ -818,6 +831,7 @@ void runner_error(struct test *t, lua_State *co, int status)
 		out_of_memory(t, co, at);
 		return;
 	}
+	thread_split(t);
 	/* runner_skip()'s own error, not one raised after a pcall
 	 * swallowed it: no failure */
 	if (t->skipped && co == t->co && lua_type(co, -1) == LUA_TSTRING &&

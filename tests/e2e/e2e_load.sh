@@ -3,6 +3,8 @@
 # - against the reference UAS: every call passes, every rule point holds,
 #   the reports are there (stats.csv, latency.hist, percentiles.csv,
 #   summary.md); a file that does not load is one failing point;
+# - a call that fills its Lua state fails out of memory, no worker dies;
+#   a worker that dies is a failing point and exit 1;
 # - a rule broken under load (--uas-fault rseq-zero) is a failing rule
 #   point, with the first failing call's subtest and wire log; a checker
 #   that does not load fails every call with its error;
@@ -196,6 +198,68 @@ else
   fail "the ends of a call's function under load: exit $rc"
   show "$TMP/ends.tap" tap
   show "$TMP/ends.err" stderr
+fi
+
+# 2d. a call's test that fills its worker's Lua state up to siptap's cap,
+# holding what it made in a local: its calls fail "not enough memory" at
+# their scenario line, the calls of a test beside them (2c's "passes")
+# pass. Before, the dead thread still held it all when the runner made
+# the thread for the rules, outside any protection: Lua's panic killed
+# both workers, every test was "ok # SKIP not played" and the run exited 0
+cat >"$TMP/fills.lua" <<'LUA'
+test("fills the state", function(t)
+  -- to the last few bytes: 1 MB strings, then 16 KB, then 256 bytes,
+  -- each size until the cap refuses one (caught), all of them kept
+  local kept = {}
+  for _, size in ipairs({ 1 << 20, 1 << 14, 1 << 8 }) do
+    local s = ("x"):rep(size)
+    pcall(function() while true do kept[#kept + 1] = s .. #kept end end)
+  end
+  while true do kept[#kept + 1] = {} end
+end)
+LUA
+load fills --rate 8 --calls 8 --timeout 5 --filter fills.lua --filter passes \
+  "$TMP/fills.lua" "$TMP/ends.lua"
+if [[ $rc -eq 1 ]] &&
+  grep -qE '^# failed calls: 4 x scenario raised an error: not enough memory' "$TMP/fills.tap" &&
+  grep -qE '^not ok 1 - fills the state: passed in 0 of 4 calls$' "$TMP/fills.tap" &&
+  grep -qE '^      at: "[^"]*fills.lua:9"$' "$TMP/fills.tap" &&
+  grep -qE '^ok 2 - passes: passed in 4 of 4 calls$' "$TMP/fills.tap" &&
+  ! grep -qE 'panic|died|left no counts' "$TMP/fills.err" &&
+  tap_check --version 14 --expect-ok false "$TMP/fills.tap" >/dev/null; then
+  pass "a call that fills the state fails out of memory at its line; no worker dies, the other calls pass"
+else
+  fail "a call that fills the state: exit $rc"
+  show "$TMP/fills.tap" tap
+  show "$TMP/fills.err" stderr
+fi
+
+# 2e. a worker that dies (here: killed) leaves no counts: its calls are
+# in no figure, and that is a failing point and exit 1, never the tests
+# it did not report as "not played" skips and exit 0
+"$SIPTAP" load --t1 50 --workers 2 --rate 40 --duration 4 "${one[@]}" \
+  --report-dir "$TMP/lost" "$flow" >"$TMP/lost.tap" 2>"$TMP/lost.err" </dev/null &
+pid=$!
+for _ in $(seq 1 100); do
+  [[ -d "$TMP/lost/parts/w2" ]] && break
+  sleep 0.05
+done
+sleep 1
+victim=$(pgrep -P "$pid" | head -1)
+[[ -n "$victim" ]] && kill -KILL "$victim"
+wait "$pid"
+lrc=$?
+if [[ -n "$victim" && $lrc -eq 1 ]] &&
+  grep -qE '^not ok [0-9]+ - every worker reported its calls$' "$TMP/lost.tap" &&
+  grep -q '1 worker of the run left no counts' "$TMP/lost.tap" &&
+  grep -q 'died of signal 9' "$TMP/lost.err" &&
+  grep -q '1 worker left no counts' "$TMP/lost/summary.md" &&
+  tap_check --version 14 --expect-ok false "$TMP/lost.tap" >/dev/null; then
+  pass "a worker killed mid-run: a failing point says its calls are lost, exit 1"
+else
+  fail "a worker killed mid-run (pid ${victim:-none}): exit $lrc"
+  show "$TMP/lost.tap" tap
+  show "$TMP/lost.err" stderr
 fi
 
 # 3. bad values: one line, exit 2
