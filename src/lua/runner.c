@@ -2627,6 +2627,60 @@ static void shared_warm(lua_State *L)
 }
 
 
+/* The globals' __newindex in a shared state: a call sets a global that
+ * was not there. The calls of a test share its file's state, globals
+ * and file-level locals with it (under siptap run each test has a state
+ * of its own): what one call keeps in a global, later calls see, and a
+ * scenario that counts there passes one by one and fails under load.
+ * Said once a state (upvalue 1), where the call set it; then set. */
+static int global_new(lua_State *L)
+{
+	/* (lua_tostring() would turn a number key into a string key) */
+	const char *key = lua_type(L, 2) == LUA_TSTRING ?
+		lua_tostring(L, 2) : NULL;
+	char at[256];
+
+	if (runner_test(L) && !lua_toboolean(L, lua_upvalueindex(1))) {
+		lua_pushboolean(L, 1);
+		lua_replace(L, lua_upvalueindex(1));
+		(void)runner_where(L, at, sizeof(at));
+		/* one line: a key of _G[...] may be any text */
+		if (!key || strlen(key) > 64 ||
+		    key[strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
+			       "KLMNOPQRSTUVWXYZ0123456789_")])
+			key = "(a key that is no name)";
+		re_fprintf(stderr, "siptap: load: warning: %s: a call sets "
+			   "the global '%s': the calls of a test share its "
+			   "file's globals (one Lua state a test and worker), "
+			   "so later calls see it; keep what is a call's own "
+			   "in locals (docs/load.md)\n", at, key);
+	}
+	lua_settop(L, 3);
+	lua_rawset(L, 1);
+
+	return 0;
+}
+
+
+/* The watch of global_new() on the globals, unless the file gave them
+ * a metatable of its own */
+static void globals_watch(lua_State *L)
+{
+	lua_pushglobaltable(L);
+	if (!lua_getmetatable(L, -1)) {
+		lua_createtable(L, 0, 1);
+		lua_pushboolean(L, 0);
+		lua_pushcclosure(L, global_new, 1);
+		lua_setfield(L, -2, "__newindex");
+		lua_setmetatable(L, -2);
+	}
+	else {
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+}
+
+
 /* A state for many calls of one test (siptap load): made and its file
  * loaded once, the test's declaration left on its stack, no deadline
  * (each call's waits have their own). tmpl names the test; a file that
@@ -2658,6 +2712,7 @@ int runner_shared_load(struct test *tmpl)
 	}
 	lua_pop(tmpl->L, 1);
 	shared_warm(tmpl->L);
+	globals_watch(tmpl->L);
 
 	/* its calls' UDP sockets given back and lent again (world_free) */
 	return sizes_udp_pool_init();

@@ -4,7 +4,8 @@
 #   the reports are there (stats.csv, latency.hist, percentiles.csv,
 #   summary.md); a file that does not load is one failing point;
 # - a call that fills its Lua state fails out of memory, no worker dies;
-#   a worker that dies is a failing point and exit 1;
+#   a worker that dies is a failing point and exit 1; a call that sets
+#   a global (shared by the calls of a test) is said, once a worker;
 # - a rule broken under load (--uas-fault rseq-zero) is a failing rule
 #   point, with the first failing call's subtest and wire log; a checker
 #   that does not load fails every call with its error;
@@ -260,6 +261,37 @@ else
   fail "a worker killed mid-run (pid ${victim:-none}): exit $lrc"
   show "$TMP/lost.tap" tap
   show "$TMP/lost.err" stderr
+fi
+
+# 2f. the calls of a test share its file's globals (one Lua state a test
+# and worker): a call that sets one is said once a worker, with its file
+# and line, as a warning (later calls see it: under siptap run they would
+# not); a test that keeps its state in locals gets none
+cat >"$TMP/globals.lua" <<'LUA'
+test("counts in a global", function(t)
+  calls = (calls or 0) + 1
+  t:ok(calls >= 1, "counted")
+end)
+LUA
+cat >"$TMP/locals.lua" <<'LUA'
+local kept = { n = 0 }
+test("counts in a local", function(t)
+  local calls = 1
+  kept.n = kept.n + calls
+  t:ok(kept.n >= 1, "counted")
+end)
+LUA
+load globals --rate 20 --calls 8 "$TMP/globals.lua" "$TMP/locals.lua"
+said=$(grep -c "warning: .*globals.lua:2: a call sets the global 'calls': the calls of a test share its file's globals" "$TMP/globals.err")
+if [[ $rc -eq 0 && $said -ge 1 && $said -le 2 ]] &&
+  [[ $(grep -c 'sets the global' "$TMP/globals.err") -eq $said ]] &&
+  grep -qE '^ok 1 - counts in a global: passed in 4 of 4 calls$' "$TMP/globals.tap" &&
+  grep -qE '^ok 2 - counts in a local: passed in 4 of 4 calls$' "$TMP/globals.tap"; then
+  pass "a call that sets a global: said once a worker with its line; locals: nothing said"
+else
+  fail "globals set by calls: exit $rc, said $said times"
+  show "$TMP/globals.tap" tap
+  show "$TMP/globals.err" stderr
 fi
 
 # 3. bad values: one line, exit 2
