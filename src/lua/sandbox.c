@@ -370,9 +370,16 @@ static int safe_setmetatable(lua_State *L)
 
 /* Each state's allocator keeps count: a scenario that eats memory gets
  * "not enough memory" at SANDBOX_MEM_CAP, not the machine's OOM killer.
+ * What siptap itself makes in the state outside any Lua run (a call's
+ * thread, the test's object, the thread the rules run in) may go
+ * SANDBOX_OWN_MARGIN beyond it: that is done outside protection, and
+ * in a state a scenario filled (a global that holds it all, under
+ * siptap load every call of the test after) it was Lua's panic, the
+ * process gone. The scenario's and the rules' runs keep the cap.
  * The same block holds the state's guard (below). */
 struct sandbox_alloc {
 	size_t used;
+	bool lua_runs;             /* between sandbox_enter and _leave  */
 	uint64_t spent;            /* instructions since the last wait  */
 	uint64_t deadline;         /* monotonic usec; 0: none           */
 	uint32_t seconds;          /* the deadline, as it was given     */
@@ -393,7 +400,8 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 		a->used -= osize;
 		return NULL;
 	}
-	if (nsize > osize && a->used + (nsize - osize) > SANDBOX_MEM_CAP)
+	if (nsize > osize && a->used + (nsize - osize) > SANDBOX_MEM_CAP +
+	    (a->lua_runs ? 0 : SANDBOX_OWN_MARGIN))
 		return NULL;
 
 	/* a new block is most of Lua's allocations: malloc's path, not
@@ -579,6 +587,7 @@ lua_State *sandbox_enter(lua_State *L)
 
 	watch_arm();
 	g->spent = 0;
+	g->lua_runs = true;
 	watched = L;
 	if (!g->stop)
 		lua_sethook(L, NULL, 0, 0);
@@ -592,6 +601,7 @@ void sandbox_leave(lua_State *L, lua_State *prev)
 	struct sandbox_alloc *g = guard(L);
 
 	watched = prev;
+	g->lua_runs = false;
 	if (!g->stop)
 		lua_sethook(L, guard_hook, LUA_MASKCOUNT, SANDBOX_HOOK_COUNT);
 }

@@ -21,6 +21,7 @@
 
 enum {
 	SANDBOX_MEM_CAP = 256 * 1024 * 1024,  /**< bytes per test's state  */
+	SANDBOX_OWN_MARGIN = 4 * 1024 * 1024, /**< more for siptap's own   */
 	SANDBOX_BUDGET  = 200 * 1000 * 1000,  /**< instructions per resume */
 	SANDBOX_HOOK_COUNT = 10000,           /**< the guard looks this often */
 };

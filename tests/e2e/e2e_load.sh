@@ -202,10 +202,11 @@ else
 fi
 
 # 2d. a call's test that fills its worker's Lua state up to siptap's cap,
-# holding what it made in a local: its calls fail "not enough memory" at
+# holding what it made in a local, or in a global (every later call of
+# the test finds the state full): its calls fail "not enough memory", at
 # their scenario line, the calls of a test beside them (2c's "passes")
-# pass. Before, the dead thread still held it all when the runner made
-# the thread for the rules, outside any protection: Lua's panic killed
+# pass. Before, the runner made a thread in the full state outside any
+# protection (the rules' thread, the next call's): Lua's panic killed
 # both workers, every test was "ok # SKIP not played" and the run exited 0
 cat >"$TMP/fills.lua" <<'LUA'
 test("fills the state", function(t)
@@ -218,14 +219,23 @@ test("fills the state", function(t)
   end
   while true do kept[#kept + 1] = {} end
 end)
+test("fills it in a global", function(t)
+  full = full or {}
+  for _, size in ipairs({ 1 << 20, 1 << 14, 1 << 8 }) do
+    local s = ("x"):rep(size)
+    pcall(function() while true do full[#full + 1] = s .. #full end end)
+  end
+  while true do full[#full + 1] = {} end
+end)
 LUA
-load fills --rate 8 --calls 8 --timeout 5 --filter fills.lua --filter passes \
+load fills --rate 12 --calls 12 --timeout 5 --filter fills.lua --filter passes \
   "$TMP/fills.lua" "$TMP/ends.lua"
 if [[ $rc -eq 1 ]] &&
-  grep -qE '^# failed calls: 4 x scenario raised an error: not enough memory' "$TMP/fills.tap" &&
   grep -qE '^not ok 1 - fills the state: passed in 0 of 4 calls$' "$TMP/fills.tap" &&
   grep -qE '^      at: "[^"]*fills.lua:9"$' "$TMP/fills.tap" &&
-  grep -qE '^ok 2 - passes: passed in 4 of 4 calls$' "$TMP/fills.tap" &&
+  grep -qE '^not ok 2 - fills it in a global: passed in 0 of 4 calls$' "$TMP/fills.tap" &&
+  grep -qE '^# failed calls: 8 x scenario raised an error: not enough memory' "$TMP/fills.tap" &&
+  grep -qE '^ok 3 - passes: passed in 4 of 4 calls$' "$TMP/fills.tap" &&
   ! grep -qE 'panic|died|left no counts' "$TMP/fills.err" &&
   tap_check --version 14 --expect-ok false "$TMP/fills.tap" >/dev/null; then
   pass "a call that fills the state fails out of memory at its line; no worker dies, the other calls pass"
