@@ -18,6 +18,7 @@
 #include <re.h>
 #include "hist.h"
 #include "tap.h"
+#include "text.h"
 #include "runner.h"
 #include "load.h"
 
@@ -881,10 +882,20 @@ static int stats_csv(const struct lrep *r, const char *dir)
 }
 
 
+/* name as a CSV field (RFC 4180): quoted, its quotes doubled, a line
+ * break inside kept, whole */
 static void pct_row(FILE *f, const char *name, unsigned m,
 		    const struct hist *h)
 {
-	(void)fprintf(f, "\"%s\",%s,%llu,%.3f,%.3f,%.3f,%.3f,%.3f\n", name,
+	const char *p;
+
+	(void)fputc('"', f);
+	for (p = name; *p; p++) {
+		if (*p == '"')
+			(void)fputc('"', f);
+		(void)fputc(*p, f);
+	}
+	(void)fprintf(f, "\",%s,%llu,%.3f,%.3f,%.3f,%.3f,%.3f\n",
 		      lrep_metric[m], (unsigned long long)h->count,
 		      ms(hist_percentile(h, 50)), ms(hist_percentile(h, 90)),
 		      ms(hist_percentile(h, 99)), ms(hist_percentile(h, 99.9)),
@@ -896,8 +907,8 @@ static void pct_row(FILE *f, const char *name, unsigned m,
 static int percentiles_csv(const struct lrep *r, const char *dir,
 			   struct hist all[LOAD_METRICS])
 {
-	char path[4096], name[512];
-	size_t i, j;
+	char path[4096];
+	size_t i;
 	unsigned m;
 	FILE *f;
 
@@ -908,15 +919,10 @@ static int percentiles_csv(const struct lrep *r, const char *dir,
 	(void)fprintf(f, "test,metric,count,p50_ms,p90_ms,p99_ms,p999_ms,"
 		      "max_ms\n");
 	for (i = 0; i < r->testc; i++) {
-		/* a CSV field: its quotes doubled, the rest as it is */
-		for (j = 0; r->testv[i].name[j] && j < sizeof(name) - 2; j++)
-			name[j] = r->testv[i].name[j] == '"' ? '\'' :
-				r->testv[i].name[j];
-		name[j] = '\0';
 		for (m = 0; m < LOAD_METRICS; m++) {
 			if (!r->testv[i].h[m])
 				continue;
-			pct_row(f, name, m, r->testv[i].h[m]);
+			pct_row(f, r->testv[i].name, m, r->testv[i].h[m]);
 			hist_merge(&all[m], r->testv[i].h[m]);
 		}
 	}
@@ -987,7 +993,10 @@ static void summary_tests(FILE *f, const struct lrep *r)
 	for (i = 0; i < r->testc; i++) {
 		const struct lrep_test *t = &r->testv[i];
 
-		(void)re_fprintf(f, "| %s | %llu | %llu |", t->name,
+		/* a name may hold a newline or a bar: one cell still */
+		(void)fputs("| ", f);
+		(void)text_file(f, &text_esc_md, t->name, strlen(t->name));
+		(void)re_fprintf(f, " | %llu | %llu |",
 				 (unsigned long long)t->calls,
 				 (unsigned long long)t->passed);
 		for (m = 0; m < LOAD_METRICS; m++) {
@@ -1050,7 +1059,9 @@ static int summary(const struct lrep *r, const char *dir, bool png,
 			      ms(hist_percentile(&all[m], 99)),
 			      ms(all[m].max));
 	(void)fprintf(f, "\n%s\n", png ? "![calls/s and p99 over time]"
-		      "(plot.png)" : "(no plot: gnuplot is not installed)");
+		      "(plot.png)" : r->secc < 2 ? "(no plot: the run was "
+		      "shorter than two seconds)" : "(no plot: gnuplot is not "
+		      "installed, or it failed)");
 	summary_tests(f, r);
 	if (r->reasonc)
 		(void)fprintf(f, "\n## Why calls failed\n\n");

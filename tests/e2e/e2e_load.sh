@@ -304,6 +304,33 @@ else
   show "$TMP/globals.err" stderr
 fi
 
+# 2g. a test name with a comma, quotes, a newline and a bar: percentiles.csv
+# reads back (RFC 4180) as the name itself, summary.md's tests table keeps
+# its row on one line (before: the quotes were made ', a long name cut,
+# and the newline and the bar split the table's row)
+cat >"$TMP/names.lua" <<'LUA'
+test('comma, "quoted"\nnext line | bar', function(t)
+  local call = t:uac():invite{ sdp = true }
+  t:uas():incoming():accept()
+  call:ack(call:response(200))
+  t:is(call:bye().status, 200, "BYE answered 200")
+end)
+LUA
+load names --rate 10 --calls 4 "$TMP/names.lua"
+names=$(python3 -c 'import csv, re, sys
+rows = list(csv.reader(open(sys.argv[1] + "/percentiles.csv", newline="")))
+row = [l for l in open(sys.argv[1] + "/summary.md") if l.startswith("| comma")]
+cell = r"\| comma, \"quoted\" next line \\\| bar \| 4 \| 4 \| - \| - \| [0-9.]+ / [0-9.]+ \|\n"
+print(rows[1][0] == "comma, \"quoted\"\nnext line | bar" and rows[1][1] == "invite_200",
+      len(row) == 1 and re.fullmatch(cell, row[0]) is not None)' "$TMP/names" 2>&1)
+if [[ $rc -eq 0 && $names == "True True" ]]; then
+  pass "a name with a comma, quotes, a newline and a bar: the CSV reads it back whole, summary.md keeps its row"
+else
+  fail "a test name in the reports: exit $rc, CSV and summary.md: $names"
+  show "$TMP/names/percentiles.csv" percentiles.csv
+  show "$TMP/names/summary.md" summary.md
+fi
+
 # 3. bad values: one line, exit 2
 for bad in "--rate 0" "--rate -3" "--rate 1e9" "--rate 10 --calls 0" "--rate 10 --workers 0"; do
   # shellcheck disable=SC2086
