@@ -758,7 +758,7 @@ static void lost_point(struct mbuf *mb, unsigned num, const struct lrep *r,
 	(void)tap_point(mb, 0, false, num, "every worker reported its calls",
 			TAP_NONE, NULL);
 	(void)re_snprintf(msg, sizeof(msg), "%u worker%s of the run left no "
-			  "counts (it died: siptap's stderr says how); its "
+			  "counts (siptap's stderr says how each died): their "
 			  "calls are in none of the figures", r->lost,
 			  r->lost == 1 ? "" : "s");
 	(void)tap_yaml(mb, 0, (struct tap_diag[]){{"message", msg, 0}}, 1);
