@@ -171,22 +171,30 @@ M.late = late
 -- (a rule that finds one gets a list of its own).
 local NONE = {}
 
--- A point's description: "<id> <title> (<n> checked)", made once for
--- each id and count (a rule judges the same few things in every call
--- under siptap load); made again when the title is another.
-local descs = {}
+-- What run() needs of a rule, looked up once for each id: its checker,
+-- whether it runs once over the whole wire, whether it is a proxy rule,
+-- and its point's descriptions by count, "<id> <title> (<n> checked)"
+-- (a rule judges the same few things in every call). Kept for the
+-- checkers kept under siptap load (38 rules after every call); a run
+-- with checkers loaded for it makes its own, let go with them.
+local kept_recs = {}
 
-local function describe(C, id, checked)
-  local title = C.titles[id]
-  local by = descs[id]
-  if not by or by.title ~= title then
-    by = { title = title }
-    descs[id] = by
-  end
-  local d = by[checked]
+local function record(C, recs, id)
+  local r = recs[id]
+  if r then return r end
+  local fn = id ~= nil and C.rules[id]
+  if not fn then return nil end
+  r = { fn = fn, whole = C.scopes[id] == "wire",
+        px = id:match("^PX%-") ~= nil, title = C.titles[id], descs = {} }
+  recs[id] = r
+  return r
+end
+
+local function describe(r, id, checked)
+  local d = r.descs[checked]
   if not d then
-    d = ("%s %s (%d checked)"):format(id, title, checked)
-    if checked <= 64 then by[checked] = d end
+    d = ("%s %s (%d checked)"):format(id, r.title, checked)
+    if checked <= 64 then r.descs[checked] = d end
   end
   return d
 end
@@ -199,33 +207,48 @@ local function run(C, t, ids, ctx, wire, calls)
   calls = calls or C.calls(wire)
   local unmatched = false
   for k = 1, #calls do unmatched = unmatched or calls[k].unmatched end
+  -- without a proxy one() asks nothing more of a checker's violations:
+  -- its call is made here (a rule runs for every call, and most find
+  -- nothing)
+  local proxy, report = SIPTAP.proxy, t.report
+  local recs = C == kept and kept_recs or {}
   local all_ok = true
-  for _, id in ipairs(ids) do
-    local fn = C.rules[id]
+  for i = 1, #ids do
+    local id = ids[i]
+    if id == nil then break end   -- (as ipairs: the list ends there)
+    local r = record(C, recs, id)
     -- level 3: whoever called rules.check
-    if not fn then error("siptap.rules: no rule " .. tostring(id), 3) end
+    if not r then error("siptap.rules: no rule " .. tostring(id), 3) end
+    local fn = r.fn
     local violations, checked, proxy_did = NONE, 0, false
-    if C.scopes[id] == "wire" then
+    if r.whole then
       -- once, over every message (one that decodes not is of no call)
       violations, checked = fn({ wire = wire, calls = calls }, ctx)
     else
       for k = 1, #calls do
-        local v, n, p = one(C, fn, id, calls[k], ctx)
+        local v, n, p
+        if proxy then
+          v, n, p = one(C, fn, id, calls[k], ctx)
+        else
+          if scratch[1] ~= nil then scratch = {} end
+          v, n = fn(calls[k], ctx, scratch)
+          if v == scratch and v[1] ~= nil then scratch = {} end
+        end
         checked = checked + n
         proxy_did = proxy_did or p
         -- (numeric loops: a rule runs for every call, and most find
         -- nothing)
         if v[1] then
           if violations == NONE then violations = {} end
-          for i = 1, #v do violations[#violations + 1] = v[i] end
+          for j = 1, #v do violations[#violations + 1] = v[j] end
         end
       end
     end
-    if checked == 0 and unmatched and id:match("^PX%-") then
-      t:skip(UNMATCHED, id .. " " .. C.titles[id])
+    if checked == 0 and unmatched and r.px then
+      t:skip(UNMATCHED, id .. " " .. r.title)
     elseif checked > 0 or ctx.always then
       -- made for a point only: most rules judge nothing in most calls
-      local desc = describe(C, id, checked)
+      local desc = describe(r, id, checked)
       local first = violations[1]
       local excused = first and first.late
       for i = 2, #violations do excused = excused and violations[i].late end
@@ -256,7 +279,7 @@ local function run(C, t, ids, ctx, wire, calls)
         end
         t:report(false, desc, { rule = cons or id,
                                 message = table.concat(why, "; "),
-                                wanted = C.titles[id],
+                                wanted = r.title,
                                 found = #seen > 0 and table.concat(seen, "; ")
                                         or nil }, first.msg)
         all_ok = false
@@ -265,7 +288,7 @@ local function run(C, t, ids, ctx, wire, calls)
           desc = desc .. "; the UAS sent it right, the proxy changed what "
                  .. "the UAC got"
         end
-        t:report(true, desc)
+        report(t, true, desc)
       end
     end
   end
@@ -296,7 +319,8 @@ end
 -- holes the peer made and blame them on rules it did not break.
 function M.after(t)
   local C = checkers()
-  local wire = t:_views()
+  -- the views, and their calls sorted in C where it can (W.calls)
+  local wire, core = t:_views(true)
   local broken, stream
   for _, m in ipairs(C.peer_sent(wire, {})) do
     -- (a message read well formed was decoded: P-WIRE-1 reads the
@@ -306,7 +330,7 @@ function M.after(t)
       stream = stream or (m.transport ~= "UDP" and m)
     end
   end
-  local calls = C.calls(wire)
+  local calls = C.calls(wire, core)
   if #calls == 0 and not broken then return end
   if stream then
     t:diag("the peer's " .. stream.transport .. " stream broke (#" ..

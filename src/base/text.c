@@ -124,24 +124,30 @@ int text_escape(struct re_printf *pf, const struct text_esc *esc,
 {
 	const uint8_t *p = (const uint8_t *)s, *end = p + len;
 	const uint8_t *run = p;
+	const char *const *map;
 	int err = 0;
 
 	if (!pf || !esc || (!s && len))
 		return EINVAL;
+	map = esc->map;
 
 	while (p < end && !err) {
-		const uint8_t c = *p;
+		uint8_t c;
 		const char *rep;
 		const char *fmt = NULL;
-		unsigned v = c;         /* what fmt prints */
+		unsigned v;             /* what fmt prints */
 		size_t n = 1;
 
 		/* most bytes: printable ASCII the format keeps (a report
-		 * line is written for each point of every call) */
-		if (c >= 0x20 && c < 0x7f && (!esc->map || !esc->map[c])) {
+		 * line is written for each point of every call), passed
+		 * over in a loop of their own */
+		while (p < end && (uint8_t)(*p - 0x20) < 0x5f &&
+		       (!map || !map[*p]))
 			++p;
-			continue;
-		}
+		if (p == end)
+			break;
+		c = *p;
+		v = c;
 		rep = c < 0x80 && esc->map ? esc->map[c] : NULL;
 		if (c >= 0x80) {
 			n = report_char_len(p, (size_t)(end - p));

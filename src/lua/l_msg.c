@@ -129,22 +129,28 @@ static int anchor_gc(lua_State *L)
 }
 
 
-/* The view at idx's message, or NULL when idx holds no view */
+/* The view at idx's message, or NULL when idx holds no view: [1] its
+ * message, a light userdata, [2] an anchor, nothing at [3] (read with
+ * the types lua_rawgeti() gives: every method of a view's asks it) */
 static const struct wire_msg *view_test(lua_State *L, int idx)
 {
-	const struct wire_msg *wm;
-	const struct anchor *a;
+	const struct wire_msg *wm = NULL;
+	const struct anchor *a = NULL;
+	int t1, t2, t3;
 
 	if (lua_type(L, idx) != LUA_TTABLE)
 		return NULL;
 	idx = lua_absindex(L, idx);
-	(void)lua_rawgeti(L, idx, 1);
-	(void)lua_rawgeti(L, idx, 2);
-	wm = lua_type(L, -2) == LUA_TLIGHTUSERDATA ? lua_touserdata(L, -2)
-		: NULL;
-	a = lua_type(L, -1) == LUA_TUSERDATA ? lua_touserdata(L, -1) : NULL;
-	lua_pop(L, 2);
-	if (!wm || !a || lua_rawlen(L, idx) != 2 || a->mark != &ANCHOR)
+	t1 = lua_rawgeti(L, idx, 1);
+	t2 = lua_rawgeti(L, idx, 2);
+	t3 = lua_rawgeti(L, idx, 3);
+	if (t1 == LUA_TLIGHTUSERDATA && t2 == LUA_TUSERDATA && t3 == LUA_TNIL &&
+	    lua_rawlen(L, -2) >= sizeof(*a)) {
+		wm = lua_touserdata(L, -3);
+		a = lua_touserdata(L, -2);
+	}
+	lua_settop(L, -4);
+	if (!wm || !a || a->mark != &ANCHOR)
 		return NULL;
 	/* a finalizer may hold a view whose anchor went before it */
 	if (!a->n)
@@ -484,9 +490,9 @@ static void push_collected(lua_State *L, const struct wire_msg *wm,
  * name, made on the first ask as before, made a string of each name and
  * value of ten or so messages a call, most never read. Pushes one
  * value. */
-static void push_values(lua_State *L, int ud, const char *name)
+static void push_values(lua_State *L, int ud, const struct wire_msg *wm,
+			const char *name)
 {
-	const struct wire_msg *wm = l_msg_check(L, ud);
 	char buf[FILED_BUF];
 	const char *filed;
 	size_t fl;
@@ -513,11 +519,10 @@ static void push_values(lua_State *L, int ud, const char *name)
 
 static int l_header(lua_State *L)
 {
-	const char *name;
+	const struct wire_msg *wm = l_msg_check(L, 1);
+	const char *name = luaL_checkstring(L, 2);
 
-	(void)l_msg_check(L, 1);
-	name = luaL_checkstring(L, 2);
-	push_values(L, 1, name);
+	push_values(L, 1, wm, name);
 	if (lua_istable(L, -1))
 		lua_rawgeti(L, -1, 1);
 
@@ -528,12 +533,11 @@ static int l_header(lua_State *L)
 /* A new list each call: the caller may change it. */
 static int l_headers(lua_State *L)
 {
-	const char *name;
+	const struct wire_msg *wm = l_msg_check(L, 1);
+	const char *name = luaL_checkstring(L, 2);
 	lua_Integer i, n;
 
-	(void)l_msg_check(L, 1);
-	name = luaL_checkstring(L, 2);
-	push_values(L, 1, name);
+	push_values(L, 1, wm, name);
 	if (lua_type(L, -1) == LUA_TSTRING) {
 		lua_createtable(L, 1, 0);
 		lua_insert(L, -2);
@@ -631,11 +635,10 @@ static int l_same_headers(lua_State *L)
 
 static int l_has_header(lua_State *L)
 {
-	const char *name;
+	const struct wire_msg *wm = l_msg_check(L, 1);
+	const char *name = luaL_checkstring(L, 2);
 
-	(void)l_msg_check(L, 1);
-	name = luaL_checkstring(L, 2);
-	push_values(L, 1, name);
+	push_values(L, 1, wm, name);
 	lua_pushboolean(L, !lua_isnil(L, -1));
 
 	return 1;
@@ -1405,8 +1408,9 @@ static void view_push(const struct wire_fill *f, struct anchor *a,
 /* Pushes views of the messages of msgs that are for the rules (not
  * unseen), in order, with what t:wire() fills filled: the rules' wire
  * (siptap.rules), a cheaper t:wire() for readers that keep none of its
- * messages and compare none with a scenario's. */
-void l_msg_push_views(lua_State *L, const struct list *msgs)
+ * messages and compare none with a scenario's. With calls, then their
+ * calls as l_calls.c sorts them (or nil). */
+void l_msg_push_views(lua_State *L, const struct list *msgs, bool calls)
 {
 	struct wire_fill f = {L, 0, {0, 0, 0},
 		list_count(msgs) <= BYTES_OF_MAX ? msgs : NULL};
@@ -1426,8 +1430,12 @@ void l_msg_push_views(lua_State *L, const struct list *msgs)
 		view_push(&f, a, anchor, le->data);
 		lua_rawseti(L, -2, ++i);
 	}
+	if (calls) {
+		l_calls_push(L, -1, a->wm, a->n);
+		lua_replace(L, anchor);
+	}
 	lua_replace(L, f.keys);
-	lua_settop(L, f.keys);
+	lua_settop(L, calls ? f.keys + 1 : f.keys);
 }
 
 

@@ -5,6 +5,7 @@
  * l_uac.c   the UAC and its calls l_uas.c  the UAS and its invitations
  * l_peer.c  a hostile peer        l_remote.c a remote UAS (--agent)
  * l_uas_common.c  what l_uas.c and l_remote.c share
+ * l_calls.c the calls of a wire of views (t:_views(true))
  */
 
 struct test;
@@ -35,8 +36,11 @@ void l_test_push(lua_State *L, struct test *t);
 void l_msg_open(lua_State *L);
 void l_msg_push(lua_State *L, const struct wire_msg *wm);
 void l_msg_push_wire(lua_State *L, const struct list *msgs);
-void l_msg_push_views(lua_State *L, const struct list *msgs);
+void l_msg_push_views(lua_State *L, const struct list *msgs, bool calls);
 const struct wire_msg *l_msg_check(lua_State *L, int idx);
+
+void l_calls_push(lua_State *L, int wire, const struct wire_msg *const *wmv,
+		  size_t n);
 unsigned l_msg_header_count(const struct wire_msg *wm, const char *name);
 void l_msg_push_header(lua_State *L, const struct wire_msg *wm,
 		       const char *name);

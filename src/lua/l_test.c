@@ -955,12 +955,16 @@ static int l_wire(lua_State *L)
 /* t:_views(): the same messages as views (l_msg.c), for siptap.rules
  * alone: cheaper to make and read, not the objects a scenario holds.
  * Not documented for scenarios: a field a view holds already can be
- * assigned over (an object's cannot), and the rules assign none. */
+ * assigned over (an object's cannot), and the rules assign none.
+ * t:_views(true): and their calls, sorted as W.calls begins (l_calls.c),
+ * or nil where W.calls sorts them itself. */
 static int l_views(lua_State *L)
 {
-	l_msg_push_views(L, wire_msgs(check_t(L)->wire));
+	const bool calls = lua_toboolean(L, 2);
 
-	return 1;
+	l_msg_push_views(L, wire_msgs(check_t(L)->wire), calls);
+
+	return calls ? 2 : 1;
 }
 
 

@@ -9,7 +9,12 @@
 #   (siptap.checkers.wire: trim, via_core) give what the pattern versions
 #   gave over 20,000 random strings of the bytes that matter, and
 #   siptap.sdp's o= value read in one match what its fields say over
-#   20,000 random values (fixtures/rules-fast).
+#   20,000 random values (fixtures/rules-fast);
+# - the calls of a wire as l_calls.c sorts them in C (t:_views(true)) are
+#   what W.calls's own Lua sort makes of the same wire, and so is each
+#   call's view from the UAS's side, for every test of scenarios/
+#   (fixtures/rules-fast/calls-compare.lua, put into a copy of the
+#   library's wire.lua).
 # Each fixture passes with the library, and fails against a copy of it
 # with the fast path broken.
 set -euo pipefail
@@ -58,5 +63,37 @@ fixture rules-fast tests/e2e/fixtures/rules-fast/helpers.lua 2 \
 fixture rules-fast-o tests/e2e/fixtures/rules-fast/helpers.lua 2 \
   siptap/sdp.lua 's/^  return address_problem(addrtype, addr, false)$/  return nil/' \
   '^    not ok 1 - o=: the same for [0-9]+ values \([0-9]+ right\), not for'
+
+# calls_compare NAME BREAK: scenarios/ with a copy of the library whose
+# W.calls compares the C sort with its own (BREAK: the C sort's first call
+# loses an INVITE copy first); sets rc
+calls_compare() {
+  local name="$1" brk="$2" wire="$TMP/$1/siptap/checkers/wire.lua"
+  rm -rf "$TMP/$name"
+  cp -r lua "$TMP/$name"
+  if [[ "$(tail -n 1 "$wire")" != "return W" ]]; then
+    fail "$name: wire.lua does not end in 'return W' (changed?)"
+    return
+  fi
+  sed -i '$d' "$wire"
+  sed "s/^  local BREAK = false\$/  local BREAK = $brk/" \
+    tests/e2e/fixtures/rules-fast/calls-compare.lua >> "$wire"
+  echo "return W" >> "$wire"
+  siptap_run "$TMP/$name.tap" "$TMP/$name.err" run --lua-dir "$TMP/$name" \
+    --report-dir "$TMP/r-$name" scenarios/
+}
+
+calls_compare calls-c false
+[[ $rc -eq 0 ]] && grep -qE "^siptap: [0-9]+ tests: [0-9]+ passed, 0 failed" \
+  "$TMP/calls-c.err" &&
+  pass "the C sort of every test's calls is W.calls's ($(grep -oE '[0-9]+ tests' "$TMP/calls-c.err" | head -1))" ||
+  { fail "the C sort of the calls: exit $rc"; show "$TMP/calls-c.tap" tap
+    tail -3 "$TMP/calls-c.err"; }
+calls_compare calls-c-broken true
+[[ $rc -eq 1 ]] && grep -q "the C sort differs from W.calls's: invite_copies" \
+  "$TMP/calls-c-broken.tap" &&
+  pass "the C sort broken: the comparison fails, naming the list ($(grep -oE '[0-9]+ failed' "$TMP/calls-c-broken.err" | head -1) tests)" ||
+  { fail "the C sort broken: exit $rc, wanted 1 and the difference named"
+    tail -3 "$TMP/calls-c-broken.err"; }
 
 e2e_finish

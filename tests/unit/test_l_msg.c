@@ -466,8 +466,10 @@ static void compare(const struct wire *wire, enum path path, bool plant,
 		}
 	}
 	else {
-		(path == WIRE ? l_msg_push_wire : l_msg_push_views)(
-			new, wire_msgs(wire));
+		if (path == WIRE)
+			l_msg_push_wire(new, wire_msgs(wire));
+		else
+			l_msg_push_views(new, wire_msgs(wire), false);
 		if (!plant)
 			check_pairs(new, c);
 	}
@@ -698,7 +700,7 @@ static const char held[] =
 
 static int push_views(lua_State *L)
 {
-	l_msg_push_views(L, lua_touserdata(L, lua_upvalueindex(1)));
+	l_msg_push_views(L, lua_touserdata(L, lua_upvalueindex(1)), false);
 
 	return 1;
 }

@@ -70,9 +70,15 @@ local same_bytes = W.same_bytes
 
 local rules, rule = W.family()
 
--- The To header without its tag parameter.
+-- The To header without its tag parameter. A tag begins at a ';': what
+-- comes before the first one is kept as it is (gsub copied it byte by
+-- byte, and an INVITE's To has most often no ';' at all).
 local function to_without_tag(v)
-  return trim((v or ""):gsub(";%s*[tT][aA][gG]%s*=%s*[^;%s]*", ""))
+  v = v or ""
+  local semi = v:find(";", 1, true)
+  if not semi then return trim(v) end
+  return trim(v:sub(1, semi - 1) ..
+              v:sub(semi):gsub(";%s*[tT][aA][gG]%s*=%s*[^;%s]*", ""))
 end
 
 local function make_vias(m)

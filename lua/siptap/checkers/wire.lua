@@ -503,11 +503,10 @@ local function split_merged(c, twice)
   c.prack_answers = keep(c.prack_answers)
 end
 
--- The calls of the wire, as the UAC saw them, in order of their INVITE.
--- A call whose INVITE reached siptap's UAS (through a proxy) has
--- uas_invite and uas_id; c.unmatched is true when it has none while the
--- UAS got an INVITE in this test that no call could be matched with.
-function W.calls(wire)
+-- The wire's messages sorted into calls (order: each Call-ID the UAC
+-- used, by its first message), each side's messages by Call-ID (sides),
+-- and the INVITEs the UAS got (uas_invites: in order, and by Call-ID).
+local function sort_wire(wire)
   local by, order = {}, {}
   local uas_invites = {}
   -- each side's messages of each call, in wire order (superseded ones
@@ -596,11 +595,30 @@ function W.calls(wire)
     end
     ::next::
   end
+  return order, uas_invites, sides
+end
+
+-- The calls of the wire, as the UAC saw them, in order of their INVITE.
+-- A call whose INVITE reached siptap's UAS (through a proxy) has
+-- uas_invite and uas_id; c.unmatched is true when it has none while the
+-- UAS got an INVITE in this test that no call could be matched with.
+-- core: the same sort made in C (t:_views(true), l_calls.c), given for
+-- a wire it could sort (no challenge, no request sent twice under one
+-- CSeq, not long): used as it is.
+function W.calls(wire, core)
+  local order, uas_invites, sides, views
+  if core then
+    order, uas_invites, sides = core.calls, core.uas_invites, core.sides
+    views = core.uas_views
+  else
+    order, uas_invites, sides = sort_wire(wire)
+  end
   local out, claimed = {}, {}
   for _, c in ipairs(order) do
     if c.twice then split_merged(c, c.twice) end
     c.sent_reqs = nil
     c.sides = sides
+    c.uas_views = views
     if c.invite then
       out[#out + 1] = c
       match_leg(c, uas_invites, claimed)
@@ -636,6 +654,9 @@ W.side = side
 -- tell what the UAS did from what a proxy did on the way.
 local function make_uas_view(c)
   if not c.uas_invite then return false end
+  -- made in C with the calls (W.calls)
+  local u = c.uas_views and c.uas_views[c.uas_id]
+  if u then return u end
   local u = { id = c.uas_id, invite = c.uas_invite, uas_invite = c.uas_invite,
               uas_id = c.uas_id, responses = {}, pracks = {},
               prack_answers = {}, invite_copies = {}, dialog = {},
