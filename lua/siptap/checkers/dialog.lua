@@ -91,7 +91,9 @@ end
 
 -- The final response to request q, in the timeline after it.
 local function answer_of(list, q)
-  for _, m in ipairs(list) do
+  local list_ = list
+  for i_ = 1, #list_ do
+    local m = list_[i_]
     if not m.request and m.seq > q.seq and m.cseq == q.cseq and
        m.cseq_method == q.method and m.status >= 200 then
       return m
@@ -118,7 +120,9 @@ local function replay(c, fn)
   local list = timeline(c)
   local st = { open = nil, started = false }
   local pending = {}   -- request -> { before =, offer = }
-  for _, m in ipairs(list) do
+  local list_ = list
+  for i_ = 1, #list_ do
+    local m = list_[i_]
     local caller = from_caller(m)
     if m == c.invite then
       if is_sdp(m) then st.open, st.started = "caller", true end
@@ -186,7 +190,9 @@ local function make_events(c)
 end
 
 local function walk(c, fn)
-  for _, e in ipairs(W.once(c, "walk", make_events)) do
+  local list_ = W.once(c, "walk", make_events)
+  for i_ = 1, #list_ do
+    local e = list_[i_]
     fn(e[1], e[2], e[3], e[4], e[5])
   end
 end
@@ -197,11 +203,15 @@ end
 -- them, and are not walked. Any request of the call that might is
 -- counted, a copy too: then the walk decides.
 local function make_busy(c)
-  for _, p in ipairs(c.pracks) do
+  local list_ = c.pracks
+  for i_ = 1, #list_ do
+    local p = list_[i_]
     if is_sdp(p) then return true end
   end
   local f = W.final(c)
-  for _, m in ipairs(c.dialog or NOLIST) do
+  local list_ = c.dialog or NOLIST
+  for i_ = 1, #list_ do
+    local m = list_[i_]
     if m.request then
       local met = m.method
       if met == "UPDATE" or met == "PRACK" and is_sdp(m) or
@@ -256,7 +266,9 @@ function(c, _, out)
         .. "not 200 (RFC 3261 15.1.2)"):format(a.status) }
       return
     end
-    for _, r in ipairs(c.responses) do
+    local list_ = c.responses
+    for i_ = 1, #list_ do
+      local r = list_[i_]
       if r.status >= 200 and r.seq > m.seq then return end
     end
     v[#v + 1] = { msg = a, why = "the BYE in the early dialog got " ..

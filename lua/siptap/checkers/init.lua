@@ -29,8 +29,12 @@ local W = require "siptap.checkers.wire"
 local M = { calls = W.calls, uas_view = W.uas_view, rules = {}, titles = {},
             scopes = {} }
 
-for _, family in ipairs(FAMILIES) do
-  for _, r in ipairs(require("siptap.checkers." .. family)) do
+local list_ = FAMILIES
+for i_ = 1, #list_ do
+  local family = list_[i_]
+  local list_ = require("siptap.checkers." .. family)
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     assert(not M.rules[r.id], "siptap.checkers: two checkers for " .. r.id)
     M.rules[r.id], M.titles[r.id], M.scopes[r.id] = r.fn, r.title, r.scope
   end

@@ -129,7 +129,9 @@ local function problem(m)
     end
     return nil
   end
-  for _, v in ipairs(lengths) do
+  local list_ = lengths
+  for i_ = 1, #list_ do
+    local v = list_[i_]
     if not v:match("^%d+$") then
       return "Content-Length is " .. show(v) .. ", not a number"
     end
@@ -144,7 +146,9 @@ end
 -- The source addresses of the scenario's hostile peer.
 local function hostile(wire)
   local src = {}
-  for _, m in ipairs(wire) do
+  local list_ = wire
+  for i_ = 1, #list_ do
+    local m = list_[i_]
     if m.role == "peer" and m.sent then src[m.src] = true end
   end
   return src
@@ -170,13 +174,17 @@ function W.peer_sent(wire, ctx)
   -- number exactly for the same bytes): told apart by it, no copy of
   -- its bytes made
   local by_bytes = {}
-  for _, m in ipairs(wire) do
+  local list_ = wire
+  for i_ = 1, #list_ do
+    local m = list_[i_]
     if not m.bytes_of then
       by_bytes = nil
       break
     end
   end
-  for _, m in ipairs(wire) do
+  local list_ = wire
+  for i_ = 1, #list_ do
+    local m = list_[i_]
     local theirs = (m.role == "uac" and not m.sent) or
                    (m.role == "uas" and m.sent)
     if not (theirs and (anyone or not from_peer[m.src])) then
@@ -224,7 +232,9 @@ end
 rule("P-WIRE-1", "every message of the peer under test is well-formed SIP",
 function(w, ctx)
   local v, n = {}, 0
-  for _, m in ipairs(W.peer_sent(w.wire, ctx)) do
+  local list_ = W.peer_sent(w.wire, ctx)
+  for i_ = 1, #list_ do
+    local m = list_[i_]
     n = n + 1
     local why = problem(m)
     if why then

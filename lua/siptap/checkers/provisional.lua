@@ -83,7 +83,9 @@ end
 
 local function make_vias(m)
   local out = {}
-  for i, v in ipairs(values(m, "Via")) do
+  local list_ = values(m, "Via")
+  for i = 1, #list_ do
+    local v = list_[i]
     out[i] = i == 1 and via_core(v) or v
   end
   return out
@@ -103,9 +105,13 @@ function(c, _, out)
   local wanted = {}   -- the INVITE's, read once
   -- (read once: each message's first read of a method is a C call)
   local same_headers = inv.same_headers
-  for _, r in ipairs(c.responses) do
+  local list_ = c.responses
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     n = n + 1
-    for _, h in ipairs(COPIED) do
+    local list_ = COPIED
+    for i_ = 1, #list_ do
+      local h = list_[i_]
       local want, got
       if same_headers and same_headers(r, inv, h) then
         -- the same header lines, compared in place (no list made of
@@ -146,7 +152,9 @@ rule("P-TAG-1", "To URI of the INVITE, and a To tag on every non-100",
 function(c, _, out)
   local v, n = out or {}, 0
   local want = to_of(c.invite)
-  for _, r in ipairs(c.responses) do
+  local list_ = c.responses
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     n = n + 1
     local got = to_of(r)
     if got ~= want then
@@ -162,7 +170,9 @@ end)
 
 rule("P-TAG-2", "one To tag for all non-100 responses", function(c, _, out)
   local v, n, tag = out or {}, 0, nil
-  for _, r in ipairs(c.responses) do
+  local list_ = c.responses
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     if r.status ~= 100 and r.to_tag then
       n = n + 1
       tag = tag or r.to_tag
@@ -178,7 +188,9 @@ end)
 rule("P-100-1", "100 Trying: never reliable, Timestamp copied", function(c, _, out)
   local v, n = out or {}, 0
   local ts = c.invite:header("Timestamp")
-  for _, r in ipairs(c.responses) do
+  local list_ = c.responses
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     if r.status == 100 then
       n = n + 1
       if r:has_header("RSeq") or has_option(r, "Require", "100rel") then
@@ -202,7 +214,9 @@ function(c, _, out)
   -- unrecognisable (c.unmatched): then only the Contact is checked
   local rr = not c.unmatched and values(c.uas_invite or c.invite,
                                         "Record-Route")
-  for _, r in ipairs(c.responses) do
+  local list_ = c.responses
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     if r.status > 100 and r.status < 200 and r.to_tag then
       n = n + 1
       local contact = r:header("Contact")
@@ -223,7 +237,9 @@ end)
 rule("P-REASON-1", "the reason phrase asked for, or the default", function(c, ctx, out)
   local v, n = out or {}, 0
   if not ctx.reason then return v, 0 end
-  for _, r in ipairs(unique(c)) do
+  local list_ = unique(c)
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     if asked(r, ctx) then
       n = n + 1
       if r.reason ~= ctx.reason then
@@ -243,7 +259,9 @@ function(c, ctx, out)
   if not ctx.headers then return v, 0 end
   local mandatory = { via = 1, v = 1, from = 1, f = 1, to = 1, t = 1,
                       ["call-id"] = 1, i = 1, cseq = 1 }
-  for _, r in ipairs(unique(c)) do
+  local list_ = unique(c)
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     if asked(r, ctx) then
       n = n + 1
       local lines, last_mandatory = {}, 0
@@ -262,10 +280,14 @@ function(c, ctx, out)
         if not want[h] then order[#order + 1] = h end
         want[h] = (want[h] or 0) + 1
       end
-      for _, h in ipairs(order) do
+      local list_ = order
+      for i_ = 1, #list_ do
+        local h = list_[i_]
         local count = want[h]
         local got, first = 0, nil
-        for i, line in ipairs(lines) do
+        local list_ = lines
+        for i = 1, #list_ do
+          local line = list_[i]
           if line == h then
             got = got + 1
             first = first or i
@@ -287,7 +309,9 @@ end)
 rule("P-BODY-1", "Content-Length is the body's length; Content-Type with a body only",
 function(c, ctx, out)
   local v, n = out or {}, 0
-  for _, r in ipairs(c.responses) do
+  local list_ = c.responses
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     n = n + 1
     local cl = r:header("Content-Length")
     local ct = r:header("Content-Type")
@@ -315,17 +339,23 @@ function(c, ctx, out)
   for i = 2, #c.invite_copies do
     local sent = c.invite_copies[i]
     local latest
-    for _, r in ipairs(c.responses) do
+    local list_ = c.responses
+    for i_ = 1, #list_ do
+      local r = list_[i_]
       if r.time < sent.time and r.status < 200 then latest = r end
     end
     local answered_final = false
-    for _, r in ipairs(c.responses) do
+    local list_ = c.responses
+    for i_ = 1, #list_ do
+      local r = list_[i_]
       if r.status >= 200 and r.time < sent.time then answered_final = true end
     end
     if latest and not answered_final then
       n = n + 1
       local again = false
-      for _, r in ipairs(c.responses) do
+      local list_ = c.responses
+      for i_ = 1, #list_ do
+        local r = list_[i_]
         if r.time >= sent.time and same_bytes(r, latest) then again = true end
       end
       if not again then
@@ -344,7 +374,9 @@ function(c, ctx, out)
   local v, n = out or {}, 0
   local minute = ctx.minute or 120 * ctx.t1
   local times = {}
-  for _, r in ipairs(c.responses) do
+  local list_ = c.responses
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     if r.status > 100 and r.status < 200 then times[#times + 1] = r.time end
   end
   if #times == 0 then return v, 0 end
@@ -374,7 +406,9 @@ rule("P-RANGE-1", "progress() outside 100..199 sends nothing", function(c, ctx, 
   -- read off the raw record: a message siptap could not decode is of
   -- no call, and still something sent
   local sent, raw = {}, {}
-  for _, m in ipairs(c.wire) do
+  local list_ = c.wire
+  for i_ = 1, #list_ do
+    local m = list_[i_]
     if m.role == "uas" and m.sent and of_call(c, m) and not m.request
     then
       sent[#sent + 1] = m
@@ -440,17 +474,23 @@ rule("P-EXT-1", "an unsupported Require: 420 at once, every such tag in Unsuppor
 function(c, ctx, out)
   local v, n = out or {}, 0
   local required = {}
-  for _, t in ipairs(values(c.invite, "Require")) do
+  local list_ = values(c.invite, "Require")
+  for i_ = 1, #list_ do
+    local t = list_[i_]
     required[#required + 1] = t:lower()
   end
   if #required == 0 then return v, 0 end
   local f = final(c)
   if not f or f.status ~= 420 then
     local answer = f
-    for _, r in ipairs(c.responses) do
+    local list_ = c.responses
+    for i_ = 1, #list_ do
+      local r = list_[i_]
       answer = answer or (r.status > 100 and r)
     end
-    for _, t in ipairs(required) do
+    local list_ = required
+    for i_ = 1, #list_ do
+      local t = list_[i_]
       if answer and nobody_supports(t, ctx) then
         v[#v + 1] = { msg = answer, why = ("the INVITE requires '%s', "
                       .. "which no UAS supports; answered %d, not 420")
@@ -461,7 +501,9 @@ function(c, ctx, out)
     return v, 0
   end
   n = 1
-  for _, r in ipairs(c.responses) do
+  local list_ = c.responses
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     if r.status < 200 and r.time <= f.time then
       v[#v + 1] = { msg = r, why = r.status .. " sent before the 420" }
       break
@@ -471,7 +513,9 @@ function(c, ctx, out)
   local unsup_set, req_set = lower_set(unsup), lower_set(required)
   local supported = f:has_header("Supported") and
                     lower_set(values(f, "Supported"))
-  for _, t in ipairs(required) do
+  local list_ = required
+  for i_ = 1, #list_ do
+    local t = list_[i_]
     if unsup_set[t] then
       -- listed
     elseif nobody_supports(t, ctx) then
@@ -484,7 +528,9 @@ function(c, ctx, out)
                     table.concat(unsup, ", ")) }
     end
   end
-  for _, t in ipairs(unsup) do
+  local list_ = unsup
+  for i_ = 1, #list_ do
+    local t = list_[i_]
     if not req_set[t:lower()] then
       v[#v + 1] = { msg = f, why = ("Unsupported lists '%s', which the "
                     .. "INVITE did not require"):format(t) }
@@ -496,7 +542,9 @@ end)
 -- The final response to request r among the answers: same CSeq, method
 -- and (a CANCEL) top Via branch, arriving after it.
 local function final_to(r, resps)
-  for _, a in ipairs(resps) do
+  local list_ = resps
+  for i_ = 1, #list_ do
+    local a = list_[i_]
     if a.status >= 200 and a.cseq == r.cseq and a.cseq_method == r.method
        and a.time >= r.time and
        (r.method ~= "CANCEL" or top_branch(a) == top_branch(r)) then
@@ -511,14 +559,18 @@ function(c, _, out)
   c = W.uas_side(c)
   if not c then return v, 0 end
   local reqs, resps = side_msgs(c)
-  for _, r in ipairs(reqs) do
+  local list_ = reqs
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     local why
     if r.method == "CANCEL" then
       -- a CANCEL of a PRACK, BYE ... finds that request's transaction
       -- while it lasts (64*T1 after its answer over UDP, none over TCP)
       -- and gets 200, else 481 (RFC 3261 9.2): either, not judged here
       local known = false
-      for _, i in ipairs(reqs) do
+      local list_ = reqs
+      for i_ = 1, #list_ do
+        local i = list_[i_]
         known = known or (i.method ~= "ACK" and i.method ~= "CANCEL" and
                           i.time <= r.time and
                           top_branch(i) == top_branch(r))
@@ -526,7 +578,9 @@ function(c, _, out)
       why = not known and "the CANCEL whose Via branch is no request's"
     elseif r.method ~= "ACK" and r.method ~= "PRACK" and r.to_tag then
       local dialog = false
-      for _, a in ipairs(resps) do
+      local list_ = resps
+      for i_ = 1, #list_ do
+        local a = list_[i_]
         dialog = dialog or (a.time < r.time and a.to_tag == r.to_tag and
                             a.cseq_method == "INVITE" and a.status > 100 and
                             a.status < 300)
@@ -537,7 +591,9 @@ function(c, _, out)
     if why then
       local a = final_to(r, resps)
       local early
-      for _, x in ipairs(resps) do
+      local list_ = resps
+      for i_ = 1, #list_ do
+        local x = list_[i_]
         early = early or (x.cseq == r.cseq and x.cseq_method == r.method
                           and x.status > 100 and x.status < 200 and x)
       end
@@ -558,7 +614,9 @@ end)
 local function ack_and_end(c)
   local reqs = side_msgs(c)
   local ack, stop
-  for _, r in ipairs(reqs) do
+  local list_ = reqs
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     if r.method == "ACK" and r.cseq == c.invite.cseq then
       ack = ack or r.time
     elseif r.method == "BYE" or r.method == "CANCEL" then
@@ -578,7 +636,9 @@ local function judge_2xx(v, f, copies, ack, other, last, ctx)
   -- copies after the ACK (it stops them): the last one, which misses
   -- by most (the first may have crossed a late ACK); or long after 64*T1
   local after
-  for _, m in ipairs(copies) do
+  local list_ = copies
+  for i_ = 1, #list_ do
+    local m = list_[i_]
     if ack and m.time > ack + slack(ctx) then after = m end
   end
   if after then
@@ -587,7 +647,9 @@ local function judge_2xx(v, f, copies, ack, other, last, ctx)
                   miss = after.time - ack - slack(ctx) }
     return 1
   end
-  for _, m in ipairs(copies) do
+  local list_ = copies
+  for i_ = 1, #list_ do
+    local m = list_[i_]
     if m.time > f.time + 64 * t1 * 1.25 + 100 then
       v[#v + 1] = { msg = m, why = ("the 2xx sent again %.0f ms after the "
                     .. "first, later than 64*T1 (%d ms)"):format(
@@ -634,17 +696,23 @@ end
 local function reinvites_2xx(v, c, ctx)
   local reqs, resps = side_msgs(c)
   local n = 0
-  for _, r in ipairs(reqs) do
+  local list_ = reqs
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     if r.method == "INVITE" and r.to_tag and r.transport == "UDP" then
       local f, copies, ack, other, again = nil, {}, nil, nil, false
-      for _, m in ipairs(resps) do
+      local list_ = resps
+      for i_ = 1, #list_ do
+        local m = list_[i_]
         if not f and m.cseq == r.cseq and m.cseq_method == "INVITE" and
            m.status >= 200 then
           f = m
         end
         if f and same_bytes(m, f) then copies[#copies + 1] = m end
       end
-      for _, q in ipairs(reqs) do
+      local list_ = reqs
+      for i_ = 1, #list_ do
+        local q = list_[i_]
         if f and q.time > f.time then
           if q.method == "ACK" and q.cseq == r.cseq then
             ack = ack or q.time
@@ -674,11 +742,15 @@ function(c, ctx, out)
   n = reinvites_2xx(v, c, ctx)
   local f = final(c)
   if not f or f.status >= 300 or f.transport ~= "UDP" then return v, n end
-  for _, i in ipairs(c.invite_copies) do
+  local list_ = c.invite_copies
+  for i_ = 1, #list_ do
+    local i = list_[i_]
     if i.time > f.time then return v, n end
   end
   local copies = {}
-  for _, r in ipairs(c.responses) do
+  local list_ = c.responses
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     if same_bytes(r, f) then copies[#copies + 1] = r end
   end
   local ack, other = ack_and_end(c)

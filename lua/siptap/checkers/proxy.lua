@@ -33,7 +33,9 @@ local function make_both_ends(c)
   -- the INVITE's own responses (a re-INVITE's, another CSeq, are the
   -- dialog's: a proxy need not Record-Route them)
   local ucseq = c.uas_invite and c.uas_invite.cseq
-  for _, m in ipairs(c.wire) do
+  local list_ = c.wire
+  for i_ = 1, #list_ do
+    local m = list_[i_]
     if of_call(c, m) and not m.retransmission then
       -- the CSeqs of INVITEs (re-INVITEs too) the UAS accepted: only
       -- their ACKs are end to end
@@ -75,7 +77,9 @@ end
 local function forwards(e)
   local out, used = {}, {}
   local function take(r, exact)
-    for _, f in ipairs(e.uac_got) do
+    local list_ = e.uac_got
+    for i_ = 1, #list_ do
+      local f = list_[i_]
       if not used[f] and f.status == r.status and f.cseq == r.cseq and
          (not exact or (f:header("RSeq") == r:header("RSeq") and
                         f.body == r.body)) then
@@ -84,7 +88,9 @@ local function forwards(e)
       end
     end
   end
-  for _, r in ipairs(e.uas_sent) do
+  local list_ = e.uas_sent
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     if r.status > 100 then out[#out + 1] = { sent = r, got = take(r, true) } end
   end
   for _, x in ipairs(out) do x.got = x.got or take(x.sent, false) end
@@ -123,7 +129,9 @@ end
 local function missing(a, b)
   local left, out = {}, {}
   for _, l in ipairs(b) do left[l] = (left[l] or 0) + 1 end
-  for _, l in ipairs(a) do
+  local list_ = a
+  for i_ = 1, #list_ do
+    local l = list_[i_]
     if (left[l] or 0) > 0 then
       left[l] = left[l] - 1
     else
@@ -184,7 +192,9 @@ end
 
 -- The request the UAC sent that m (a request the UAS got) is a copy of.
 local function sent_copy(e, m)
-  for _, q in ipairs(e.uac_requests) do
+  local list_ = e.uac_requests
+  for i_ = 1, #list_ do
+    local q = list_[i_]
     if q.method == m.method and q.cseq == m.cseq then return q end
   end
 end
@@ -205,16 +215,22 @@ rule("PX-FWD-1", "the proxy forwards every provisional but 100", function(c, ctx
   -- final response is not forwarded. Sent back to back over UDP, the
   -- two can reach a proxy's workers in either order.
   local function overtaken(r)
-    for _, f in ipairs(e.uas_sent) do
+    local list_ = e.uas_sent
+    for i_ = 1, #list_ do
+      local f = list_[i_]
       if f.status >= 200 and f.cseq == r.cseq and f.time >= r.time and
          f.time - r.time <= slack(ctx) then
-        for _, g in ipairs(e.uac_got) do
+        local list_ = e.uac_got
+        for i_ = 1, #list_ do
+          local g = list_[i_]
           if g.status == f.status and g.cseq == f.cseq then return true end
         end
       end
     end
   end
-  for _, x in ipairs(forwards(e)) do
+  local list_ = forwards(e)
+  for i_ = 1, #list_ do
+    local x = list_[i_]
     local r = x.sent
     if r.status < 200 then
       n = n + 1
@@ -232,7 +248,9 @@ function(c, _, out)
   local v, n = out or {}, 0
   if not proxied(c) then return v, 0 end
   local skip = c.uas_id ~= c.id and hidden_headers or nil
-  for _, x in ipairs(forwards(both_ends(c))) do
+  local list_ = forwards(both_ends(c))
+  for i_ = 1, #list_ do
+    local x = list_[i_]
     if x.got then
       n = n + 1
       local what = changes(x.sent, x.got, skip)
@@ -252,7 +270,9 @@ function(c, _, out)
   local e = both_ends(c)
   n = 1
   local own
-  for _, m in ipairs(e.uac_got) do
+  local list_ = e.uac_got
+  for i_ = 1, #list_ do
+    local m = list_[i_]
     if m.status == 100 then own = own or m end
   end
   -- RFC 3261 16.2: built as in 8.2.6, which copies the Timestamp
@@ -277,7 +297,9 @@ function(c, _, out)
   -- hiding the topology, the proxy masks its Record-Route on one leg:
   -- the count is what must stay
   local hidden = c.uas_id ~= c.id
-  for _, r in ipairs(e.uac_got) do
+  local list_ = e.uac_got
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     if r.status > 100 and r.status < 300 and r.to_tag then
       n = n + 1
       local got = values(r, "Record-Route")
@@ -288,7 +310,9 @@ function(c, _, out)
     end
   end
   -- the ACK of a non-2xx is the proxy's own, hop by hop
-  for _, m in ipairs(e.indialog_got) do
+  local list_ = e.indialog_got
+  for i_ = 1, #list_ do
+    local m = list_[i_]
     if m.method ~= "ACK" or e.accepted[m.cseq] then
       n = n + 1
       if not through_proxy(e, m) then
@@ -304,7 +328,9 @@ rule("PX-REL-1", "reliable provisionals keep RSeq and Require: 100rel on the way
 function(c, _, out)
   local v, n = out or {}, 0
   if not proxied(c) then return v, 0 end
-  for _, x in ipairs(forwards(both_ends(c))) do
+  local list_ = forwards(both_ends(c))
+  for i_ = 1, #list_ do
+    local x = list_[i_]
     local r, f = x.sent, x.got
     if r:header("RSeq") and f then
       n = n + 1
@@ -325,7 +351,9 @@ end)
 -- proxy must pass on unchanged (RFC 3261 16.6 changes none of them).
 local function request_diff(sent, got, names)
   local out = {}
-  for _, h in ipairs(names) do
+  local list_ = names
+  for i_ = 1, #list_ do
+    local h = list_[i_]
     local a, b = values(sent, h), values(got, h)
     if not same_list(a, b) then
       out[#out + 1] = h .. " " .. show_list(b) .. ", the UAC sent " ..
@@ -353,10 +381,14 @@ function(c, _, out)
   local v, n = out or {}, 0
   if not proxied(c) then return v, 0 end
   local e = both_ends(c)
-  for _, p in ipairs(e.pracks_sent) do
+  local list_ = e.pracks_sent
+  for i_ = 1, #list_ do
+    local p = list_[i_]
     n = n + 1
     local got
-    for _, q in ipairs(e.pracks_got) do
+    local list_ = e.pracks_got
+    for i_ = 1, #list_ do
+      local q = list_[i_]
       if q.cseq == p.cseq then got = q end
     end
     local why = got and request_diff(p, got, { "RAck", "Content-Type" })

@@ -65,7 +65,9 @@ end
 
 -- The answer to a PRACK: the final response with its CSeq.
 local function prack_answer(c, p)
-  for _, a in ipairs(c.prack_answers) do
+  local list_ = c.prack_answers
+  for i_ = 1, #list_ do
+    local a = list_[i_]
     if a.cseq == p.cseq and a.status >= 200 then return a end
   end
 end
@@ -79,7 +81,9 @@ end
 -- When each RSeq was acknowledged: the time its PRACK's 2xx arrived.
 local function acked_times(c)
   local t = {}
-  for _, p in ipairs(c.pracks) do
+  local list_ = c.pracks
+  for i_ = 1, #list_ do
+    local p = list_[i_]
     local a = prack_answer(c, p)
     local r = rack(p)
     if a and (a.status < 300 or refused_offer(p, a)) and r and not t[r] then
@@ -92,7 +96,9 @@ end
 -- When the first PRACK for RSeq n went out (after time `after`, when
 -- given: a PRACK for the response that arrived then).
 local function prack_sent_time(c, n, after)
-  for _, p in ipairs(c.pracks) do
+  local list_ = c.pracks
+  for i_ = 1, #list_ do
+    local p = list_[i_]
     if rack(p) == n and p.time >= (after or -math.huge) then
       return p.time
     end
@@ -155,7 +161,9 @@ function(c, _, out)
     end
     return v, n
   end
-  for _, r in ipairs(unique(c)) do
+  local list_ = unique(c)
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     if r.status > 100 and r.status < 200 then
       n = n + 1
       if not rseq(r) then
@@ -174,7 +182,9 @@ rule("R-WHEN-2", "no 100rel in the INVITE: nothing sent reliably", function(c, _
      has_option(c.invite, "Supported", "100rel") then
     return v, 0
   end
-  for _, r in ipairs(unique(c)) do
+  local list_ = unique(c)
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     if r.status < 200 then
       n = n + 1
       if rseq(r) or has_option(r, "Require", "100rel") then
@@ -196,7 +206,9 @@ function(c, ctx, out)
      not has_option(c.invite, "Supported", "100rel") then
     return v, 0
   end
-  for _, r in ipairs(unique(c)) do
+  local list_ = unique(c)
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     if r.status > 100 and r.status < 200 then
       n = n + 1
       if (rseq(r) ~= nil) ~= ctx.reliable then
@@ -212,7 +224,9 @@ end)
 rule("R-HDR-1", "a reliable provisional carries Require: 100rel and RSeq",
 function(c, _, out)
   local v, n = out or {}, 0
-  for _, r in ipairs(unique(c)) do
+  local list_ = unique(c)
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     if r.status > 100 and r.status < 200 then
       local has_rseq = r:has_header("RSeq")
       local req = has_option(r, "Require", "100rel")
@@ -241,7 +255,9 @@ rule("R-RSEQ-1", "RSeq starts in 1..2^31-1 and counts up by one; a different res
 function(c, _, out)
   local v, n = out or {}, 0
   local prev
-  for _, e in ipairs(reliables(c)) do
+  local list_ = reliables(c)
+  for i_ = 1, #list_ do
+    local e = list_[i_]
     n = n + 1
     if e.reuse then
       v[#v + 1] = { msg = e.first, why = ("the %d reuses RSeq %d of the "
@@ -283,14 +299,18 @@ rule("R-RETX-1", "retransmitted at T1, 2*T1, 4*T1 ... with identical bytes",
 function(c, ctx, out)
   local v, n = out or {}, 0
   local f = final(c)
-  for _, e in ipairs(reliables(c)) do
+  local list_ = reliables(c)
+  for i_ = 1, #list_ do
+    local e = list_[i_]
     if e.reuse then goto next end   -- R-RSEQ-1's finding, no timing
     n = n + 1
     local stop = math.min(prack_sent_time(c, e.rseq, e.first.time) or
                           math.huge,
                           f and f.time or math.huge, wire_end(c))
     local bad
-    for i, m in ipairs(e.copies) do
+    local list_ = e.copies
+    for i = 1, #list_ do
+      local m = list_[i]
       if not same_bytes(m, e.first) then
         bad = { msg = m, why = "copy " .. i .. " of RSeq " .. e.rseq ..
                 " differs from the first" }
@@ -307,7 +327,9 @@ function(c, ctx, out)
       -- the UAC's view: the first copy after each INVITE it sent again
       timed = e.copies
       for k = 2, #c.invite_copies do
-        for _, m in ipairs(timed) do
+        local list_ = timed
+        for i_ = 1, #list_ do
+          local m = list_[i_]
           if m.time >= c.invite_copies[k].time then
             answers[m] = true
             break
@@ -370,11 +392,15 @@ end)
 rule("R-RETX-2", "a matching PRACK stops the retransmissions", function(c, ctx, out)
   local v, n = out or {}, 0
   local acked = acked_times(c)
-  for _, e in ipairs(reliables(c)) do
+  local list_ = reliables(c)
+  for i_ = 1, #list_ do
+    local e = list_[i_]
     local at = not e.reuse and acked[e.rseq]
     if at then
       n = n + 1
-      for _, m in ipairs(e.copies) do
+      local list_ = e.copies
+      for i_ = 1, #list_ do
+        local m = list_[i_]
         if m.time > at + slack(ctx) then
           v[#v + 1] = { msg = m, why = ("RSeq %d sent again %.0f ms after "
                         .. "its PRACK was answered"):format(e.rseq,
@@ -391,7 +417,9 @@ rule("R-TIMEOUT-1", "no PRACK within 64*T1: a 5xx", function(c, ctx, out)
   local v, n = out or {}, 0
   local limit = 64 * ctx.t1
   local f = final(c)
-  for _, e in ipairs(reliables(c)) do
+  local list_ = reliables(c)
+  for i_ = 1, #list_ do
+    local e = list_[i_]
     if not e.reuse and not prack_sent_time(c, e.rseq, e.first.time) then
       local t0 = e.first.time
       if f and f.time < t0 + limit * 0.9 then
@@ -424,10 +452,14 @@ local function make_prack_replay(c)
   local out = {}
   local acked = {}
   local seen = reliables(c)
-  for _, p in ipairs(c.pracks) do
+  local list_ = c.pracks
+  for i_ = 1, #list_ do
+    local p = list_[i_]
     local rs, cs, met = rack(p)
     local known = false
-    for _, e in ipairs(seen) do
+    local list_ = seen
+    for i_ = 1, #list_ do
+      local e = list_[i_]
       if e.rseq == rs and e.first.time < p.time then known = true end
     end
     local twice = reused(seen, rs)
@@ -450,7 +482,9 @@ end
 
 rule("R-PRACK-1", "a matching PRACK gets a 2xx", function(c, _, out)
   local v, n = out or {}, 0
-  for _, x in ipairs(prack_replay(c)) do
+  local list_ = prack_replay(c)
+  for i_ = 1, #list_ do
+    local x = list_[i_]
     if x.matched then
       n = n + 1
       if not x.answer then
@@ -467,7 +501,9 @@ end)
 
 rule("R-PRACK-2", "a PRACK that matches nothing gets 481", function(c, _, out)
   local v, n = out or {}, 0
-  for _, x in ipairs(prack_replay(c)) do
+  local list_ = prack_replay(c)
+  for i_ = 1, #list_ do
+    local x = list_[i_]
     if not x.matched then
       n = n + 1
       if not x.answer then
@@ -486,7 +522,9 @@ function(c, _, out)
   local v, n = out or {}, 0
   local f = final(c)
   if not f or f.status >= 300 then return v, 0 end
-  for _, e in ipairs(reliables(c)) do
+  local list_ = reliables(c)
+  for i_ = 1, #list_ do
+    local e = list_[i_]
     if is_sdp(e.first) and e.first.time < f.time then
       n = n + 1
       local sent = prack_sent_time(c, e.rseq, e.first.time)
@@ -504,11 +542,15 @@ function(c, ctx, out)
   local v, n = out or {}, 0
   local f = final(c)
   if not f then return v, 0 end
-  for _, e in ipairs(reliables(c)) do
+  local list_ = reliables(c)
+  for i_ = 1, #list_ do
+    local e = list_[i_]
     local sent = prack_sent_time(c, e.rseq, e.first.time)
     if e.first.time < f.time and (not sent or sent > f.time) then
       n = n + 1
-      for _, m in ipairs(e.copies) do
+      local list_ = e.copies
+      for i_ = 1, #list_ do
+        local m = list_[i_]
         if m.time > f.time + slack(ctx) then
           v[#v + 1] = { msg = m, why = "RSeq " .. e.rseq .. " retransmitted"
                         .. " after the final response" }
@@ -517,7 +559,9 @@ function(c, ctx, out)
       end
     end
   end
-  for _, x in ipairs(prack_replay(c)) do
+  local list_ = prack_replay(c)
+  for i_ = 1, #list_ do
+    local x = list_[i_]
     if x.matched and x.prack.time > f.time then
       n = n + 1
       if not x.answer or x.answer.status > 299 then
@@ -534,7 +578,9 @@ end)
 -- The final answers to PRACKs with CSeq number cseq, in arrival order.
 local function prack_finals(c, cseq)
   local out = {}
-  for _, a in ipairs(c.prack_answers) do
+  local list_ = c.prack_answers
+  for i_ = 1, #list_ do
+    local a = list_[i_]
     if a.cseq == cseq and a.status >= 200 then out[#out + 1] = a end
   end
   return out
@@ -547,7 +593,9 @@ function(c, ctx, out)
   local v, n = out or {}, 0
   c = W.uas_side(c)   -- a stateful proxy answers the copy itself
   if not c then return v, 0 end
-  for i, p in ipairs(c.pracks) do
+  local list_ = c.pracks
+  for i = 1, #list_ do
+    local p = list_[i]
     local first
     for j = 1, i - 1 do
       if not first and same_bytes(c.pracks[j], p) then
@@ -560,7 +608,9 @@ function(c, ctx, out)
        p.time - first.time < 64 * ctx.t1 then
       n = n + 1
       local again
-      for _, a in ipairs(finals) do
+      local list_ = finals
+      for i_ = 1, #list_ do
+        local a = list_[i_]
         if not again and a ~= a1 and a.time >= p.time then again = a end
       end
       if not again then

@@ -83,8 +83,12 @@ end
 -- sent before f (R-PRACK-4, P-UPD-1): the session the 2xx then repeats.
 local function renegotiated(c, f)
   local latest
-  for _, list in ipairs({ c.prack_answers, c.dialog or {} }) do
-    for _, m in ipairs(list) do
+  local list_ = { c.prack_answers, c.dialog or {} }
+  for i_ = 1, #list_ do
+    local list = list_[i_]
+    local list_ = list
+    for i_ = 1, #list_ do
+      local m = list_[i_]
       local answer = not m.request and not W.from_caller(m) and
         m.status >= 200 and m.status < 300 and
         (m.cseq_method == "PRACK" or m.cseq_method == "UPDATE")
@@ -105,7 +109,9 @@ end
 local function ans1(c)
   if not is_sdp(c.invite) then return nil end
   local answer
-  for _, e in ipairs(reliables(c)) do
+  local list_ = reliables(c)
+  for i_ = 1, #list_ do
+    local e = list_[i_]
     if is_sdp(e.first) then answer = answer or e.first end
   end
   local f = final(c)
@@ -120,7 +126,9 @@ end
 local function ans2(c)
   if not is_sdp(c.invite) or #reliables(c) > 0 then return nil end
   local early
-  for _, r in ipairs(unique(c)) do
+  local list_ = unique(c)
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     if r.status > 100 and r.status < 200 and is_sdp(r) then
       early = early or r
     end
@@ -157,7 +165,9 @@ rule("S-OFF-1", "no offer in the INVITE: the first reliable response carries one
 function(c, _, out)
   local v, n = out or {}, 0
   if is_sdp(c.invite) or c.invite.body ~= "" then return v, 0 end
-  for _, r in ipairs(unique(c)) do
+  local list_ = unique(c)
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     local reliable = (r.status > 100 and r.status < 200 and rseq(r)) or
                      (r.status >= 200 and r.status < 300)
     if reliable then
@@ -186,7 +196,9 @@ end)
 -- recvonly inactive; an answer mirrors that)
 local function hold_problem(body)
   local d = parse(body)
-  for i, m in ipairs(d.media) do
+  local list_ = d.media
+  for i = 1, #list_ do
+    local m = list_[i]
     local dir = sdp.media_direction(d, m)
     if m.port ~= 0 and (dir == "sendrecv" or dir == "recvonly") then
       return ("m= line %d (%s) is %s on hold, wanted sendonly or "
@@ -202,7 +214,9 @@ end
 -- so)
 local function constraints_problem(body, want, offered)
   local has = {}
-  for i, m in ipairs(parse(body).media) do
+  local list_ = parse(body).media
+  for i = 1, #list_ do
+    local m = list_[i]
     local kind = (m.type == "audio" or m.type == "video") and m.type
     local o = offered and offered.media[i]
     if kind and not want[kind] and m.port ~= 0 then
@@ -215,7 +229,9 @@ local function constraints_problem(body, want, offered)
     end
     has[m.type] = true
   end
-  for _, kind in ipairs({ "audio", "video" }) do
+  local list_ = { "audio", "video" }
+  for i_ = 1, #list_ do
+    local kind = list_[i_]
     if not offered and want[kind] and not has[kind] then
       return "the offer has no " .. kind .. " stream, the constraints "
              .. "ask for one"
@@ -234,7 +250,9 @@ function(c, ctx, out)
     return v, 0
   end
   local offered = is_sdp(c.invite) and parse(c.invite.body) or nil
-  for _, r in ipairs(unique(c)) do
+  local list_ = unique(c)
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     if is_sdp(r) and asked(r, ctx) then
       n = n + 1
       local got = sdp.codecs(r.body)
@@ -271,15 +289,21 @@ end)
 -- responses to the INVITE and to PRACKs, retransmissions left out.
 local function make_sdps(c)
   local out = {}
-  for _, r in ipairs(unique(c)) do
+  local list_ = unique(c)
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     if is_sdp(r) then out[#out + 1] = r end
   end
-  for _, r in ipairs(c.prack_answers) do
+  local list_ = c.prack_answers
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     if not r.retransmission and is_sdp(r) then out[#out + 1] = r end
   end
   -- the UAS's SDPs in the rest of the dialog: its answers to UPDATE and
   -- re-INVITE, its own UPDATE offers (P-UPD-1, P-UPD-2)
-  for _, r in ipairs(c.dialog or {}) do
+  local list_ = c.dialog or {}
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     if not r.retransmission and not W.from_caller(r) and is_sdp(r) then
       out[#out + 1] = r
     end
@@ -302,7 +326,9 @@ end
 rule("S-FMT-1", "every SDP follows the grammar of RFC 8866 section 9",
 function(c, _, out)
   local v, n, seen = out or {}, 0, {}
-  for _, r in ipairs(sdps(c)) do
+  local list_ = sdps(c)
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     n = n + 1
     local ok, why = sdp.check(r.body)
     local same = seen[r.body]
@@ -339,11 +365,15 @@ end
 -- What an accepted RTP stream of the answer has that its offer lacks.
 local function foreign_formats(om, am)
   local offered, numbers = {}, {}
-  for _, pt in ipairs(om.fmts) do
+  local list_ = om.fmts
+  for i_ = 1, #list_ do
+    local pt = list_[i_]
     offered[codec(om, pt)], numbers[pt] = true, true
   end
   local out = {}
-  for _, pt in ipairs(am.fmts) do
+  local list_ = am.fmts
+  for i_ = 1, #list_ do
+    local pt = list_[i_]
     local key, map = codec(am, pt)
     -- no rtpmap for a dynamic type is S-FMT-1's: its number decides
     local known = offered[key] or (not map and numbers[pt])
@@ -417,7 +447,9 @@ function(c, _, out)
   local v, list = out or {}, answers(c)
   if #list == 0 then return v, 0 end
   local offer = parse(c.invite.body)
-  for _, r in ipairs(list) do
+  local list_ = list
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     local out = mirror_memo(offer, parse(r.body), mirror_problems)
     if #out > 0 then
       v[#v + 1] = { msg = r, why = label(r) .. " answer: " ..
@@ -440,7 +472,9 @@ local ANSWERABLE = {
 local function direction_problems(offer, answer)
   local n, out = 0, {}
   if #answer.media == #offer.media then
-    for i, am in ipairs(answer.media) do
+    local list_ = answer.media
+    for i = 1, #list_ do
+      local am = list_[i]
       local om = offer.media[i]
       if (am.type or ""):lower() == (om.type or ""):lower() and
          am.port and am.port ~= 0 and om.port ~= 0 then
@@ -467,7 +501,9 @@ function(c, _, out)
   local v, n, list = out or {}, 0, answers(c)
   if #list == 0 then return v, 0 end
   local offer = parse(c.invite.body)
-  for _, r in ipairs(list) do
+  local list_ = list
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     local out, judged = directions_memo(offer, parse(r.body),
                                         direction_problems)
     n = n + judged
@@ -500,7 +536,9 @@ local IDENTITY = { { "user", "username" }, { "id", "sess-id" },
 local function origin_problem(prev, r)
   local a, b = parse(prev.body).origin, parse(r.body).origin
   if not a or not b then return nil end
-  for _, f in ipairs(IDENTITY) do
+  local list_ = IDENTITY
+  for i_ = 1, #list_ do
+    local f = list_[i_]
     if a[f[1]] ~= b[f[1]] then
       return ("o= %s %s, but %s in %s (one session keeps it)"):format(
         f[2], b[f[1]], a[f[1]], label(prev))
@@ -526,7 +564,9 @@ end
 rule("S-VER-1", "o= keeps its identity in a dialog; its version counts the changes",
 function(c, _, out)
   local v, n, last, rseqs = out or {}, 0, {}, {}
-  for _, r in ipairs(sdps(c)) do
+  local list_ = sdps(c)
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     -- the UAS's tag: a request of its own has it in From
     local dialog = (r.request and W.from_tag(r) or r.to_tag) or ""
     local prev = last[dialog]

@@ -48,7 +48,9 @@ end
 rule("S-RTC-1", "a WebRTC offer is answered in kind: fingerprint, setup active|passive, ICE, rtcp-mux, mid",
 function(c, _, out)
   local v, n = out or {}, 0
-  for _, r in ipairs(answers(c)) do
+  local list_ = answers(c)
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     local out, judged = sdp.webrtc_problems(r.body, c.invite.body)
     n = n + judged
     if #out > 0 then
@@ -63,7 +65,9 @@ end)
 rule("S-RTC-2", "the answer's a=group:BUNDLE names a subset of the offer's bundled mids, ones it uses",
 function(c, _, out)
   local v, n = out or {}, 0
-  for _, r in ipairs(answers(c)) do
+  local list_ = answers(c)
+  for i_ = 1, #list_ do
+    local r = list_[i_]
     local out, judged = sdp.bundle_problems(r.body, c.invite.body)
     if judged then n = n + 1 end
     if #out > 0 then
