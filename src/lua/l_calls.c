@@ -479,10 +479,11 @@ void l_calls_push(lua_State *L, int wire, const struct wire_msg *const *wmv,
 		lua_pushnil(L);
 		return;
 	}
-	luaL_checkstack(L, 2 * CORE_IDS + 2 * CORE_IDS * (1 + K_LISTS) + 16,
-			"the calls of the wire");
 	base = lua_gettop(L) + 1;
 	sl = slots_at(c, base);
+	/* the tables on the stack, and a few above them (a rules' thread
+	 * is new each call: room for all CORE_IDS grew its stack each) */
+	luaL_checkstack(L, sl.uas_invites - base + 12, "the calls of the wire");
 	make_tables(L, c, wire, &sl);
 	fill(L, c, wmv, n, wire, &sl);
 	push_core(L, c, &sl);

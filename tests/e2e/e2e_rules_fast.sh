@@ -12,9 +12,9 @@
 #   20,000 random values (fixtures/rules-fast);
 # - the calls of a wire as l_calls.c sorts them in C (t:_views(true)) are
 #   what W.calls's own Lua sort makes of the same wire, and so is each
-#   call's view from the UAS's side, for every test of scenarios/
-#   (fixtures/rules-fast/calls-compare.lua, put into a copy of the
-#   library's wire.lua).
+#   call's view from the UAS's side, for every test of scenarios/ and
+#   tests of 2 to 20 calls (fixtures/rules-fast/calls-compare.lua, put
+#   into a copy of the library's wire.lua; many-calls.lua).
 # Each fixture passes with the library, and fails against a copy of it
 # with the fast path broken.
 set -euo pipefail
@@ -80,7 +80,8 @@ calls_compare() {
     tests/e2e/fixtures/rules-fast/calls-compare.lua >> "$wire"
   echo "return W" >> "$wire"
   siptap_run "$TMP/$name.tap" "$TMP/$name.err" run --lua-dir "$TMP/$name" \
-    --report-dir "$TMP/r-$name" scenarios/
+    --report-dir "$TMP/r-$name" scenarios/ \
+    tests/e2e/fixtures/rules-fast/many-calls.lua
 }
 
 calls_compare calls-c false
