@@ -64,26 +64,22 @@ end })
 -- Turning violations into TAP points
 ---------------------------------------------------------------------------
 
--- One rule over one call. Through a proxy, a general rule that finds
--- fault with what the UAC got is asked again about what the UAS sent
--- and got (checkers.uas_view): if that is right, the proxy changed it
--- on the way and the UAS is not blamed (the PX-* rules say what the
--- proxy did). Returns violations, checked, and whether the proxy was.
---
 -- A checker adds its violations to the list it is given (its third
 -- argument; one of its own when given none): most find nothing in most
--- calls, so one empty list is lent to each in turn, and a new one made
--- only when a checker kept the last (38 rules a call under siptap load:
--- as many tables made and collected for nothing). A checker that raised
--- half way may have left some in it: not lent again.
+-- calls, so one empty list is lent to each in turn (run()), and a new
+-- one made only when a checker kept the last (38 rules a call under
+-- siptap load: as many tables made and collected for nothing). A
+-- checker that raised half way may have left some in it: not lent
+-- again.
 local scratch = {}
 
-local function one(C, fn, id, c, ctx)
-  if scratch[1] ~= nil then scratch = {} end
-  local v, n = fn(c, ctx, scratch)
-  if v[1] == nil then return v, n end
-  if v == scratch then scratch = {} end
-  if not SIPTAP.proxy or id:match("^PX%-") then return v, n end
+-- Through a proxy, a general rule that found fault (v) with what the
+-- UAC got is asked again about what the UAS sent and got
+-- (checkers.uas_view): if that is right, the proxy changed it on the
+-- way and the UAS is not blamed (the PX-* rules say what the proxy did).
+-- Returns violations, checked, and whether the proxy was.
+local function through_proxy(C, fn, id, c, ctx, v, n)
+  if id:match("^PX%-") then return v, n end
   local u = C.uas_view(c)
   if u and #fn(u, ctx) == 0 then return {}, n, true end
   -- what the UAS did is unknown: say where the message came from
@@ -207,9 +203,6 @@ local function run(C, t, ids, ctx, wire, calls)
   calls = calls or C.calls(wire)
   local unmatched = false
   for k = 1, #calls do unmatched = unmatched or calls[k].unmatched end
-  -- without a proxy one() asks nothing more of a checker's violations:
-  -- its call is made here (a rule runs for every call, and most find
-  -- nothing)
   local proxy, report = SIPTAP.proxy, t.report
   local recs = C == kept and kept_recs or {}
   local all_ok = true
@@ -226,13 +219,12 @@ local function run(C, t, ids, ctx, wire, calls)
       violations, checked = fn({ wire = wire, calls = calls }, ctx)
     else
       for k = 1, #calls do
-        local v, n, p
-        if proxy then
-          v, n, p = one(C, fn, id, calls[k], ctx)
-        else
-          if scratch[1] ~= nil then scratch = {} end
-          v, n = fn(calls[k], ctx, scratch)
-          if v == scratch and v[1] ~= nil then scratch = {} end
+        if scratch[1] ~= nil then scratch = {} end
+        local v, n = fn(calls[k], ctx, scratch)
+        local p
+        if v == scratch and v[1] ~= nil then scratch = {} end
+        if proxy and v[1] ~= nil then
+          v, n, p = through_proxy(C, fn, id, calls[k], ctx, v, n)
         end
         checked = checked + n
         proxy_did = proxy_did or p

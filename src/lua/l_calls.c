@@ -305,14 +305,13 @@ static void push_id(lua_State *L, const struct core *c, int k)
 }
 
 
-/* A table of a call's fields, with its lists after it on the stack,
- * each made at its size */
-static void push_lists(lua_State *L, const unsigned n[K_LISTS], int slot,
-		       int fields)
+/* A table of a call's fields (W.calls adds five more to a call's), with
+ * its lists after it on the stack, each made at its size */
+static void push_lists(lua_State *L, const unsigned n[K_LISTS], int slot)
 {
 	unsigned l;
 
-	lua_createtable(L, 0, fields);
+	lua_createtable(L, 0, 16);
 	for (l = 0; l < K_LISTS; l++) {
 		lua_createtable(L, (int)n[l], 0);
 		lua_pushvalue(L, -1);
@@ -333,7 +332,7 @@ static void make_tables(lua_State *L, const struct core *c, int wire,
 	for (j = 0; j < c->callc; j++) {
 		const int slot = sl->calls + (int)j * (1 + K_LISTS);
 
-		push_lists(L, c->callv[j].n, slot, 11);
+		push_lists(L, c->callv[j].n, slot);
 		push_id(L, c, c->callv[j].id);
 		lua_setfield(L, slot, "id");
 		lua_pushvalue(L, wire);
@@ -344,7 +343,7 @@ static void make_tables(lua_State *L, const struct core *c, int wire,
 	for (j = 0; j < c->viewc; j++) {
 		const int slot = sl->views + (int)j * (1 + K_LISTS);
 
-		push_lists(L, c->viewv[j].n, slot, 11);
+		push_lists(L, c->viewv[j].n, slot);
 		push_id(L, c, c->viewv[j].id);
 		lua_pushvalue(L, -1);
 		lua_setfield(L, slot, "id");
