@@ -148,7 +148,7 @@ int text_escape(struct re_printf *pf, const struct text_esc *esc,
 			break;
 		c = *p;
 		v = c;
-		rep = c < 0x80 && esc->map ? esc->map[c] : NULL;
+		rep = c < 0x80 && map ? map[c] : NULL;
 		if (c >= 0x80) {
 			n = report_char_len(p, (size_t)(end - p));
 			if (!n) {

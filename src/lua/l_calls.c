@@ -79,18 +79,12 @@ struct core {
 };
 
 
-static bool pl_same(const struct pl *a, const struct pl *b)
-{
-	return a->l == b->l && (!a->l || !memcmp(a->p, b->p, a->l));
-}
-
-
 static int id_find(struct core *c, const struct pl *id)
 {
 	unsigned k;
 
 	for (k = 0; k < c->idc; k++) {
-		if (pl_same(&c->idv[k].id, id))
+		if (!pl_cmp(&c->idv[k].id, id))
 			return (int)k;
 	}
 	if (c->idc == CORE_IDS)
@@ -120,7 +114,7 @@ static bool sent_once(struct core_call *cc, const struct wire_head *h)
 
 	for (i = 0; i < cc->sentc; i++) {
 		if (cc->sent[i].cseq == h->cseq &&
-		    pl_same(&cc->sent[i].met, &h->met))
+		    !pl_cmp(&cc->sent[i].met, &h->met))
 			return false;
 	}
 	if (cc->sentc == CORE_SENT)

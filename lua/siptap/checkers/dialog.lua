@@ -91,9 +91,8 @@ end
 
 -- The final response to request q, in the timeline after it.
 local function answer_of(list, q)
-  local list_ = list
-  for i_ = 1, #list_ do
-    local m = list_[i_]
+  for i_ = 1, #list do
+    local m = list[i_]
     if not m.request and m.seq > q.seq and m.cseq == q.cseq and
        m.cseq_method == q.method and m.status >= 200 then
       return m
@@ -120,9 +119,8 @@ local function replay(c, fn)
   local list = timeline(c)
   local st = { open = nil, started = false }
   local pending = {}   -- request -> { before =, offer = }
-  local list_ = list
-  for i_ = 1, #list_ do
-    local m = list_[i_]
+  for i_ = 1, #list do
+    local m = list[i_]
     local caller = from_caller(m)
     if m == c.invite then
       if is_sdp(m) then st.open, st.started = "caller", true end

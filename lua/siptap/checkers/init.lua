@@ -29,9 +29,8 @@ local W = require "siptap.checkers.wire"
 local M = { calls = W.calls, uas_view = W.uas_view, rules = {}, titles = {},
             scopes = {} }
 
-local list_ = FAMILIES
-for i_ = 1, #list_ do
-  local family = list_[i_]
+for i_ = 1, #FAMILIES do
+  local family = FAMILIES[i_]
   local list_ = require("siptap.checkers." .. family)
   for i_ = 1, #list_ do
     local r = list_[i_]

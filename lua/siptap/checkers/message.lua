@@ -129,9 +129,8 @@ local function problem(m)
     end
     return nil
   end
-  local list_ = lengths
-  for i_ = 1, #list_ do
-    local v = list_[i_]
+  for i_ = 1, #lengths do
+    local v = lengths[i_]
     if not v:match("^%d+$") then
       return "Content-Length is " .. show(v) .. ", not a number"
     end
@@ -146,9 +145,8 @@ end
 -- The source addresses of the scenario's hostile peer.
 local function hostile(wire)
   local src = {}
-  local list_ = wire
-  for i_ = 1, #list_ do
-    local m = list_[i_]
+  for i_ = 1, #wire do
+    local m = wire[i_]
     if m.role == "peer" and m.sent then src[m.src] = true end
   end
   return src
@@ -174,17 +172,15 @@ function W.peer_sent(wire, ctx)
   -- number exactly for the same bytes): told apart by it, no copy of
   -- its bytes made
   local by_bytes = {}
-  local list_ = wire
-  for i_ = 1, #list_ do
-    local m = list_[i_]
+  for i_ = 1, #wire do
+    local m = wire[i_]
     if not m.bytes_of then
       by_bytes = nil
       break
     end
   end
-  local list_ = wire
-  for i_ = 1, #list_ do
-    local m = list_[i_]
+  for i_ = 1, #wire do
+    local m = wire[i_]
     local theirs = (m.role == "uac" and not m.sent) or
                    (m.role == "uas" and m.sent)
     if not (theirs and (anyone or not from_peer[m.src])) then

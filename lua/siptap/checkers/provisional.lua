@@ -109,9 +109,8 @@ function(c, _, out)
   for i_ = 1, #list_ do
     local r = list_[i_]
     n = n + 1
-    local list_ = COPIED
-    for i_ = 1, #list_ do
-      local h = list_[i_]
+    for i_ = 1, #COPIED do
+      local h = COPIED[i_]
       local want, got
       if same_headers and same_headers(r, inv, h) then
         -- the same header lines, compared in place (no list made of
@@ -280,14 +279,12 @@ function(c, ctx, out)
         if not want[h] then order[#order + 1] = h end
         want[h] = (want[h] or 0) + 1
       end
-      local list_ = order
-      for i_ = 1, #list_ do
-        local h = list_[i_]
+      for i_ = 1, #order do
+        local h = order[i_]
         local count = want[h]
         local got, first = 0, nil
-        local list_ = lines
-        for i = 1, #list_ do
-          local line = list_[i]
+        for i = 1, #lines do
+          local line = lines[i]
           if line == h then
             got = got + 1
             first = first or i
@@ -488,9 +485,8 @@ function(c, ctx, out)
       local r = list_[i_]
       answer = answer or (r.status > 100 and r)
     end
-    local list_ = required
-    for i_ = 1, #list_ do
-      local t = list_[i_]
+    for i_ = 1, #required do
+      local t = required[i_]
       if answer and nobody_supports(t, ctx) then
         v[#v + 1] = { msg = answer, why = ("the INVITE requires '%s', "
                       .. "which no UAS supports; answered %d, not 420")
@@ -513,9 +509,8 @@ function(c, ctx, out)
   local unsup_set, req_set = lower_set(unsup), lower_set(required)
   local supported = f:has_header("Supported") and
                     lower_set(values(f, "Supported"))
-  local list_ = required
-  for i_ = 1, #list_ do
-    local t = list_[i_]
+  for i_ = 1, #required do
+    local t = required[i_]
     if unsup_set[t] then
       -- listed
     elseif nobody_supports(t, ctx) then
@@ -528,9 +523,8 @@ function(c, ctx, out)
                     table.concat(unsup, ", ")) }
     end
   end
-  local list_ = unsup
-  for i_ = 1, #list_ do
-    local t = list_[i_]
+  for i_ = 1, #unsup do
+    local t = unsup[i_]
     if not req_set[t:lower()] then
       v[#v + 1] = { msg = f, why = ("Unsupported lists '%s', which the "
                     .. "INVITE did not require"):format(t) }
@@ -542,9 +536,8 @@ end)
 -- The final response to request r among the answers: same CSeq, method
 -- and (a CANCEL) top Via branch, arriving after it.
 local function final_to(r, resps)
-  local list_ = resps
-  for i_ = 1, #list_ do
-    local a = list_[i_]
+  for i_ = 1, #resps do
+    local a = resps[i_]
     if a.status >= 200 and a.cseq == r.cseq and a.cseq_method == r.method
        and a.time >= r.time and
        (r.method ~= "CANCEL" or top_branch(a) == top_branch(r)) then
@@ -559,18 +552,16 @@ function(c, _, out)
   c = W.uas_side(c)
   if not c then return v, 0 end
   local reqs, resps = side_msgs(c)
-  local list_ = reqs
-  for i_ = 1, #list_ do
-    local r = list_[i_]
+  for i_ = 1, #reqs do
+    local r = reqs[i_]
     local why
     if r.method == "CANCEL" then
       -- a CANCEL of a PRACK, BYE ... finds that request's transaction
       -- while it lasts (64*T1 after its answer over UDP, none over TCP)
       -- and gets 200, else 481 (RFC 3261 9.2): either, not judged here
       local known = false
-      local list_ = reqs
-      for i_ = 1, #list_ do
-        local i = list_[i_]
+      for i_ = 1, #reqs do
+        local i = reqs[i_]
         known = known or (i.method ~= "ACK" and i.method ~= "CANCEL" and
                           i.time <= r.time and
                           top_branch(i) == top_branch(r))
@@ -578,9 +569,8 @@ function(c, _, out)
       why = not known and "the CANCEL whose Via branch is no request's"
     elseif r.method ~= "ACK" and r.method ~= "PRACK" and r.to_tag then
       local dialog = false
-      local list_ = resps
-      for i_ = 1, #list_ do
-        local a = list_[i_]
+      for i_ = 1, #resps do
+        local a = resps[i_]
         dialog = dialog or (a.time < r.time and a.to_tag == r.to_tag and
                             a.cseq_method == "INVITE" and a.status > 100 and
                             a.status < 300)
@@ -591,9 +581,8 @@ function(c, _, out)
     if why then
       local a = final_to(r, resps)
       local early
-      local list_ = resps
-      for i_ = 1, #list_ do
-        local x = list_[i_]
+      for i_ = 1, #resps do
+        local x = resps[i_]
         early = early or (x.cseq == r.cseq and x.cseq_method == r.method
                           and x.status > 100 and x.status < 200 and x)
       end
@@ -614,9 +603,8 @@ end)
 local function ack_and_end(c)
   local reqs = side_msgs(c)
   local ack, stop
-  local list_ = reqs
-  for i_ = 1, #list_ do
-    local r = list_[i_]
+  for i_ = 1, #reqs do
+    local r = reqs[i_]
     if r.method == "ACK" and r.cseq == c.invite.cseq then
       ack = ack or r.time
     elseif r.method == "BYE" or r.method == "CANCEL" then
@@ -636,9 +624,8 @@ local function judge_2xx(v, f, copies, ack, other, last, ctx)
   -- copies after the ACK (it stops them): the last one, which misses
   -- by most (the first may have crossed a late ACK); or long after 64*T1
   local after
-  local list_ = copies
-  for i_ = 1, #list_ do
-    local m = list_[i_]
+  for i_ = 1, #copies do
+    local m = copies[i_]
     if ack and m.time > ack + slack(ctx) then after = m end
   end
   if after then
@@ -647,9 +634,8 @@ local function judge_2xx(v, f, copies, ack, other, last, ctx)
                   miss = after.time - ack - slack(ctx) }
     return 1
   end
-  local list_ = copies
-  for i_ = 1, #list_ do
-    local m = list_[i_]
+  for i_ = 1, #copies do
+    local m = copies[i_]
     if m.time > f.time + 64 * t1 * 1.25 + 100 then
       v[#v + 1] = { msg = m, why = ("the 2xx sent again %.0f ms after the "
                     .. "first, later than 64*T1 (%d ms)"):format(
@@ -696,23 +682,20 @@ end
 local function reinvites_2xx(v, c, ctx)
   local reqs, resps = side_msgs(c)
   local n = 0
-  local list_ = reqs
-  for i_ = 1, #list_ do
-    local r = list_[i_]
+  for i_ = 1, #reqs do
+    local r = reqs[i_]
     if r.method == "INVITE" and r.to_tag and r.transport == "UDP" then
       local f, copies, ack, other, again = nil, {}, nil, nil, false
-      local list_ = resps
-      for i_ = 1, #list_ do
-        local m = list_[i_]
+      for i_ = 1, #resps do
+        local m = resps[i_]
         if not f and m.cseq == r.cseq and m.cseq_method == "INVITE" and
            m.status >= 200 then
           f = m
         end
         if f and same_bytes(m, f) then copies[#copies + 1] = m end
       end
-      local list_ = reqs
-      for i_ = 1, #list_ do
-        local q = list_[i_]
+      for i_ = 1, #reqs do
+        local q = reqs[i_]
         if f and q.time > f.time then
           if q.method == "ACK" and q.cseq == r.cseq then
             ack = ack or q.time

@@ -129,9 +129,8 @@ end
 local function missing(a, b)
   local left, out = {}, {}
   for _, l in ipairs(b) do left[l] = (left[l] or 0) + 1 end
-  local list_ = a
-  for i_ = 1, #list_ do
-    local l = list_[i_]
+  for i_ = 1, #a do
+    local l = a[i_]
     if (left[l] or 0) > 0 then
       left[l] = left[l] - 1
     else
@@ -351,9 +350,8 @@ end)
 -- proxy must pass on unchanged (RFC 3261 16.6 changes none of them).
 local function request_diff(sent, got, names)
   local out = {}
-  local list_ = names
-  for i_ = 1, #list_ do
-    local h = list_[i_]
+  for i_ = 1, #names do
+    local h = names[i_]
     local a, b = values(sent, h), values(got, h)
     if not same_list(a, b) then
       out[#out + 1] = h .. " " .. show_list(b) .. ", the UAC sent " ..

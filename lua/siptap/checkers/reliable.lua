@@ -327,9 +327,8 @@ function(c, ctx, out)
       -- the UAC's view: the first copy after each INVITE it sent again
       timed = e.copies
       for k = 2, #c.invite_copies do
-        local list_ = timed
-        for i_ = 1, #list_ do
-          local m = list_[i_]
+        for i_ = 1, #timed do
+          local m = timed[i_]
           if m.time >= c.invite_copies[k].time then
             answers[m] = true
             break
@@ -457,9 +456,8 @@ local function make_prack_replay(c)
     local p = list_[i_]
     local rs, cs, met = rack(p)
     local known = false
-    local list_ = seen
-    for i_ = 1, #list_ do
-      local e = list_[i_]
+    for i_ = 1, #seen do
+      local e = seen[i_]
       if e.rseq == rs and e.first.time < p.time then known = true end
     end
     local twice = reused(seen, rs)
@@ -608,9 +606,8 @@ function(c, ctx, out)
        p.time - first.time < 64 * ctx.t1 then
       n = n + 1
       local again
-      local list_ = finals
-      for i_ = 1, #list_ do
-        local a = list_[i_]
+      for i_ = 1, #finals do
+        local a = finals[i_]
         if not again and a ~= a1 and a.time >= p.time then again = a end
       end
       if not again then

@@ -86,9 +86,8 @@ local function renegotiated(c, f)
   local list_ = { c.prack_answers, c.dialog or {} }
   for i_ = 1, #list_ do
     local list = list_[i_]
-    local list_ = list
-    for i_ = 1, #list_ do
-      local m = list_[i_]
+    for i_ = 1, #list do
+      local m = list[i_]
       local answer = not m.request and not W.from_caller(m) and
         m.status >= 200 and m.status < 300 and
         (m.cseq_method == "PRACK" or m.cseq_method == "UPDATE")
@@ -447,9 +446,8 @@ function(c, _, out)
   local v, list = out or {}, answers(c)
   if #list == 0 then return v, 0 end
   local offer = parse(c.invite.body)
-  local list_ = list
-  for i_ = 1, #list_ do
-    local r = list_[i_]
+  for i_ = 1, #list do
+    local r = list[i_]
     local out = mirror_memo(offer, parse(r.body), mirror_problems)
     if #out > 0 then
       v[#v + 1] = { msg = r, why = label(r) .. " answer: " ..
@@ -501,9 +499,8 @@ function(c, _, out)
   local v, n, list = out or {}, 0, answers(c)
   if #list == 0 then return v, 0 end
   local offer = parse(c.invite.body)
-  local list_ = list
-  for i_ = 1, #list_ do
-    local r = list_[i_]
+  for i_ = 1, #list do
+    local r = list[i_]
     local out, judged = directions_memo(offer, parse(r.body),
                                         direction_problems)
     n = n + judged
@@ -536,9 +533,8 @@ local IDENTITY = { { "user", "username" }, { "id", "sess-id" },
 local function origin_problem(prev, r)
   local a, b = parse(prev.body).origin, parse(r.body).origin
   if not a or not b then return nil end
-  local list_ = IDENTITY
-  for i_ = 1, #list_ do
-    local f = list_[i_]
+  for i_ = 1, #IDENTITY do
+    local f = IDENTITY[i_]
     if a[f[1]] ~= b[f[1]] then
       return ("o= %s %s, but %s in %s (one session keeps it)"):format(
         f[2], b[f[1]], a[f[1]], label(prev))

@@ -3,12 +3,13 @@
 -- (W.calls), the same call as siptap's UAS saw it (W.uas_view), and
 -- the small readers the families share. No rule is checked here.
 --
--- The checkers' loops over lists are numeric (`local list_ = l` and `for
--- i_ = 1, #list_ do local x = list_[i_]`), not ipairs: ipairs calls a C
--- function for every element, and under siptap load 38 rules run over
--- every call: the ipairs loops were about a tenth of the rules'
--- instructions a call. (The lists a scenario gives, ctx.headers and the
--- like, keep ipairs: one with a hole ends there.)
+-- The checkers' loops over lists are numeric (`for i_ = 1, #l do local
+-- x = l[i_]`; a list read from a field or a call is made a local `list_`
+-- first), not ipairs: ipairs calls a C function for every element, and
+-- under siptap load 38 rules run over every call: the ipairs loops were
+-- about a tenth of the rules' instructions a call. (The lists a scenario
+-- gives, ctx.headers and the like, keep ipairs: one with a hole ends
+-- there.)
 
 local W = {}
 
@@ -193,9 +194,8 @@ local function match_leg(c, uas_invites, claimed)
   local m = uas_invites[c.id]
   if not m then
     local tag = from_tag(c.invite)
-    local list_ = uas_invites
-    for i_ = 1, #list_ do
-      local u = list_[i_]
+    for i_ = 1, #uas_invites do
+      local u = uas_invites[i_]
       if not claimed[u] and tag and from_tag(u) == tag and
          u.cseq == c.invite.cseq then
         m = u
@@ -383,9 +383,8 @@ end
 -- Was RSeq n used by two different responses (R-RSEQ-1)? The entry of
 -- the second one, or nil.
 local function reused(list, n)
-  local list_ = list
-  for i_ = 1, #list_ do
-    local e = list_[i_]
+  for i_ = 1, #list do
+    local e = list[i_]
     if e.rseq == n and e.reuse then return e end
   end
 end
@@ -450,9 +449,8 @@ local function challenge_rounds(wire)
   -- only an INVITE answered 401 or 407 is a round: a re-INVITE (a
   -- higher CSeq in the dialog, docs/early-dialog.md) supersedes nothing
   local challenged = {}
-  local list_ = wire
-  for i_ = 1, #list_ do
-    local m = list_[i_]
+  for i_ = 1, #wire do
+    local m = wire[i_]
     -- (a request's status is nil, read in C each time: not asked)
     if m.call_id and not m.request and (m.status == 401 or
        m.status == 407) and m.cseq_method == "INVITE" and
@@ -491,9 +489,8 @@ local function split_merged(c, twice)
   local list_ = { c.invite_copies, c.pracks, c.dialog }
   for i_ = 1, #list_ do
     local list = list_[i_]
-    local list_ = list
-    for i_ = 1, #list_ do
-      local m = list_[i_]
+    for i_ = 1, #list do
+      local m = list[i_]
       local key = m.sent and m.request and req_key(m)
       if key and twice[key] then
         local b = top_branch(m)
@@ -508,9 +505,8 @@ local function split_merged(c, twice)
   if #c.merged == 0 then return end
   local function keep(list)
     local out = {}
-    local list_ = list
-    for i_ = 1, #list_ do
-      local m = list_[i_]
+    for i_ = 1, #list do
+      local m = list[i_]
       local b = top_branch(m)
       local x = b and merged[b]
       if not x then
@@ -641,9 +637,8 @@ function W.calls(wire, core)
     order, uas_invites, sides = sort_wire(wire)
   end
   local out, claimed = {}, {}
-  local list_ = order
-  for i_ = 1, #list_ do
-    local c = list_[i_]
+  for i_ = 1, #order do
+    local c = order[i_]
     if c.twice then split_merged(c, c.twice) end
     c.sent_reqs = nil
     c.sides = sides
@@ -688,10 +683,10 @@ local function make_uas_view(c)
   -- made in C with the calls (W.calls)
   local u = c.uas_views and c.uas_views[c.uas_id]
   if u then return u end
-  local u = { id = c.uas_id, invite = c.uas_invite, uas_invite = c.uas_invite,
-              uas_id = c.uas_id, responses = {}, pracks = {},
-              prack_answers = {}, invite_copies = {}, dialog = {},
-              wire = c.wire, sides = c.sides }
+  u = { id = c.uas_id, invite = c.uas_invite, uas_invite = c.uas_invite,
+        uas_id = c.uas_id, responses = {}, pracks = {},
+        prack_answers = {}, invite_copies = {}, dialog = {},
+        wire = c.wire, sides = c.sides }
   local msgs = side(c, "uas")
   for i = 1, #msgs do
     local m = msgs[i]
