@@ -209,7 +209,7 @@ local function run(C, t, ids, ctx, wire, calls)
   for i = 1, #ids do
     local id = ids[i]
     if id == nil then break end   -- (as ipairs: the list ends there)
-    local r = record(C, recs, id)
+    local r = recs[id] or record(C, recs, id)
     -- level 3: whoever called rules.check
     if not r then error("siptap.rules: no rule " .. tostring(id), 3) end
     local fn = r.fn
@@ -221,26 +221,28 @@ local function run(C, t, ids, ctx, wire, calls)
       for k = 1, #calls do
         if scratch[1] ~= nil then scratch = {} end
         local v, n = fn(calls[k], ctx, scratch)
-        local p
-        if v == scratch and v[1] ~= nil then scratch = {} end
-        if proxy and v[1] ~= nil then
-          v, n, p = through_proxy(C, fn, id, calls[k], ctx, v, n)
+        -- (numeric loops, and one test for what most calls are: a rule
+        -- runs for every call, and most find nothing)
+        if v[1] ~= nil then
+          local p
+          if v == scratch then scratch = {} end
+          if proxy then
+            v, n, p = through_proxy(C, fn, id, calls[k], ctx, v, n)
+            proxy_did = proxy_did or p
+          end
+          if v[1] ~= nil then
+            if violations == NONE then violations = {} end
+            for j = 1, #v do violations[#violations + 1] = v[j] end
+          end
         end
         checked = checked + n
-        proxy_did = proxy_did or p
-        -- (numeric loops: a rule runs for every call, and most find
-        -- nothing)
-        if v[1] then
-          if violations == NONE then violations = {} end
-          for j = 1, #v do violations[#violations + 1] = v[j] end
-        end
       end
     end
     if checked == 0 and unmatched and r.px then
       t:skip(UNMATCHED, id .. " " .. r.title)
     elseif checked > 0 or ctx.always then
       -- made for a point only: most rules judge nothing in most calls
-      local desc = describe(r, id, checked)
+      local desc = r.descs[checked] or describe(r, id, checked)
       local first = violations[1]
       local excused = first and first.late
       for i = 2, #violations do excused = excused and violations[i].late end

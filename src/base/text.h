@@ -61,8 +61,10 @@ int text_put_u32(struct mbuf *mb, uint32_t v);
  * text_u32() a number in decimal ("%u"), past it; text_hex() the low
  * digits hex digits of v ("%0*llx", lower case). text_hostport(): sa
  * as libre's "%J" prints it (an IPv6 address in brackets, then the
- * port), NUL-terminated in buf, or "?" when it has no address. */
+ * port), NUL-terminated in buf, or "?" when it has no address;
+ * text_addr(): the address alone, as sa_ntop() prints it (0 or errno). */
 enum { TEXT_HOSTPORT_SZ = 80 };
 char       *text_u32(char *p, uint32_t v);
 void        text_hex(char *p, uint64_t v, unsigned digits);
+int text_addr(char *buf, size_t sz, const struct sa *sa);
 const char *text_hostport(char buf[TEXT_HOSTPORT_SZ], const struct sa *sa);

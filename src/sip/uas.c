@@ -571,7 +571,7 @@ static int reply_via(struct mbuf *mb, const struct sip_msg *msg,
 	}
 	if (*rportp || !sa_cmp(&msg->src, &msg->via.addr, SA_ADDR))
 		err |= text_put(mb, ";received=",
-				sa_ntop(&msg->src, addr, sizeof(addr)) ?
+				text_addr(addr, sizeof(addr), &msg->src) ?
 				"?" : addr, NULL);
 	err |= text_put(mb, "\r\n", NULL);
 

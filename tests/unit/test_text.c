@@ -162,6 +162,36 @@ static void test_put(void **state)
 }
 
 
+/* text_addr, text_hostport: what sa_ntop() and "%J" print, IPv4 by
+ * siptap's own digits, IPv6 by libre */
+static void test_addr(void **state)
+{
+	static const char *const addrs[] = {
+		"0.0.0.0", "127.0.0.1", "10.20.30.40", "192.168.100.255",
+		"255.255.255.255", "::1", "2001:db8::17",
+	};
+	char a[64], b[64], hp[TEXT_HOSTPORT_SZ], want[96];
+	struct sa sa;
+	size_t i;
+	(void)state;
+
+	for (i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		assert_int_equal(sa_set_str(&sa, addrs[i], 5062), 0);
+		assert_int_equal(text_addr(a, sizeof(a), &sa), 0);
+		assert_int_equal(sa_ntop(&sa, b, sizeof(b)), 0);
+		assert_string_equal(a, b);
+		assert_string_equal(a, addrs[i]);
+		(void)re_snprintf(want, sizeof(want), "%J", &sa);
+		assert_string_equal(text_hostport(hp, &sa), want);
+	}
+
+	assert_int_equal(sa_set_str(&sa, "255.255.255.255", 1), 0);
+	assert_int_equal(text_addr(a, 15, &sa), ENOSPC);  /* no room for NUL */
+	assert_int_equal(text_addr(a, 16, &sa), 0);
+	assert_int_equal(text_addr(NULL, 16, &sa), EINVAL);
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -170,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_snprint),
 		cmocka_unit_test(test_put),
+		cmocka_unit_test(test_addr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
