@@ -204,18 +204,170 @@ static int encode(char **sdpp, struct sdp_session *sess, bool offer)
 }
 
 
-int sdpgen_offer(char **sdpp, const struct sa *laddr,
-		 const struct sdpgen_opts *opts)
+/* --- made once a shape --------------------------------------------------
+ * libre makes an SDP from a session it fills and prints with its printf:
+ * some 20 thousand instructions an offer and 38 thousand an answer (it
+ * decodes the offer first), in every call of siptap load. For the same
+ * inputs it prints the same bytes, but for the o= line's session id and
+ * version, drawn at random for each session (sdp_session_alloc). So the
+ * last few made without options (or with options that choose nothing)
+ * are kept by what they were made from: the local address (its port is
+ * not in the SDP) and, for an answer, the offer without the values of
+ * its o= lines, which libre's decoder passes over. One kept is given out
+ * again with a fresh id and version, drawn as libre draws them. Not
+ * kept: one too big for a slot, or whose o= line is not as libre prints
+ * it. */
+enum { SHAPE_SLOTS = 4, SHAPE_MAX = 1024 };
+
+struct shape {
+	struct sa laddr;
+	size_t keylen;           /* the offer, its o= values left out   */
+	char key[SHAPE_MAX];
+	size_t len;              /* the SDP made                         */
+	size_t num, num_end;     /* "<id> <version>" of its o= line      */
+	char sdp[SHAPE_MAX];
+};
+
+static struct shape shapes[2][SHAPE_SLOTS];   /* [answer?][slot] */
+static unsigned shapes_used[2], shapes_next[2];
+
+
+/* The offer as libre's decoder reads it: a line starts the offer or
+ * follows CR or LF, and an o= line's value runs to the next CR or LF.
+ * Returns the key's length, or 0 when it does not fit. */
+static size_t shape_key(char key[SHAPE_MAX], const char *offer, size_t len)
+{
+	bool start = true;
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		const char c = offer[i];
+
+		if (n >= SHAPE_MAX)
+			return 0;
+		key[n++] = c;
+		if (start && c == 'o' && i + 1 < len && offer[i + 1] == '=') {
+			if (n >= SHAPE_MAX)
+				return 0;
+			key[n++] = '=';
+			for (i += 2; i < len && offer[i] != '\r' &&
+				     offer[i] != '\n'; i++)
+				;
+			--i;   /* the line's end is the next round's */
+			start = false;
+			continue;
+		}
+		start = c == '\r' || c == '\n';
+	}
+
+	return n;
+}
+
+
+static size_t digits(const char *p, size_t at, size_t len)
+{
+	size_t i = at;
+
+	while (i < len && p[i] >= '0' && p[i] <= '9')
+		++i;
+
+	return i - at;
+}
+
+
+static const struct shape *shape_find(bool answer, const struct sa *laddr,
+				      const char *key, size_t keylen)
+{
+	unsigned i;
+
+	for (i = 0; i < shapes_used[answer]; i++) {
+		const struct shape *sh = &shapes[answer][i];
+
+		if (sa_cmp(&sh->laddr, laddr, SA_ADDR) &&
+		    sh->keylen == keylen && !memcmp(sh->key, key, keylen))
+			return sh;
+	}
+
+	return NULL;
+}
+
+
+/* sdp as made from laddr (and key), kept when its o= line is libre's
+ * "o=- <id> <version> IN ..." */
+static void shape_keep(bool answer, const struct sa *laddr, const char *key,
+		       size_t keylen, const char *sdp)
+{
+	const size_t len = strlen(sdp);
+	const char *o = strstr(sdp, "\no=- ");
+	struct shape *sh;
+	size_t num, a, b;
+
+	if (!o || len >= SHAPE_MAX)
+		return;
+	num = (size_t)(o - sdp) + 5;
+	a = digits(sdp, num, len);
+	if (!a || num + a >= len || sdp[num + a] != ' ')
+		return;
+	b = digits(sdp, num + a + 1, len);
+	if (!b || strncmp(sdp + num + a + 1 + b, " IN ", 4))
+		return;
+
+	sh = &shapes[answer][shapes_next[answer]];
+	shapes_next[answer] = (shapes_next[answer] + 1) % SHAPE_SLOTS;
+	if (shapes_used[answer] < SHAPE_SLOTS)
+		++shapes_used[answer];
+	sh->laddr = *laddr;
+	sh->keylen = keylen;
+	memcpy(sh->key, key, keylen);
+	sh->len = len;
+	sh->num = num;
+	sh->num_end = num + a + 1 + b;
+	memcpy(sh->sdp, sdp, len);
+}
+
+
+static int shape_give(char **sdpp, const struct shape *sh)
+{
+	const uint32_t id = rand_u32();
+	const uint32_t ver = rand_u32() & 0x7fffffff;
+	char nums[32];
+	size_t n;
+	char *p;
+	int m;
+
+	m = re_snprintf(nums, sizeof(nums), "%u %u", id, ver);
+	if (m <= 0)
+		return ENOMEM;
+	n = sh->num + (size_t)m + (sh->len - sh->num_end);
+	p = mem_alloc(n + 1, NULL);
+	if (!p)
+		return ENOMEM;
+	memcpy(p, sh->sdp, sh->num);
+	memcpy(p + sh->num, nums, (size_t)m);
+	memcpy(p + sh->num + m, sh->sdp + sh->num_end, sh->len - sh->num_end);
+	p[n] = '\0';
+	*sdpp = p;
+
+	return 0;
+}
+
+
+/* Options that choose nothing make what no options make: a scenario
+ * without sessionDescriptionHandlerOptions, or with empty ones (most
+ * calls). A field added to struct sdpgen_opts must be added here. */
+static bool opts_plain(const struct sdpgen_opts *o)
+{
+	return !o || (!o->codecc && !o->direction && !o->port &&
+		      !o->constrained && !o->hold && !o->ice_restart &&
+		      !o->data_channel);
+}
+
+
+static int offer_make(char **sdpp, const struct sa *laddr,
+		      const struct sdpgen_opts *opts)
 {
 	struct sdp_session *sess = NULL;
 	int err;
-
-	if (!sdpp || !laddr)
-		return EINVAL;
-
-	/* SIP.js would offer no stream at all: no SDP offer has none */
-	if (opts && opts->constrained && !opts->audio && !opts->video)
-		return EINVAL;
 
 	err = session_make(&sess, laddr, opts, false);
 	if (err)
@@ -228,19 +380,44 @@ int sdpgen_offer(char **sdpp, const struct sa *laddr,
 }
 
 
+int sdpgen_offer(char **sdpp, const struct sa *laddr,
+		 const struct sdpgen_opts *opts)
+{
+	const struct shape *sh;
+	int err;
+
+	if (!sdpp || !laddr)
+		return EINVAL;
+
+	/* SIP.js would offer no stream at all: no SDP offer has none */
+	if (opts && opts->constrained && !opts->audio && !opts->video)
+		return EINVAL;
+
+	if (!opts_plain(opts))
+		return offer_make(sdpp, laddr, opts);
+
+	sh = shape_find(false, laddr, "", 0);
+	if (sh)
+		return shape_give(sdpp, sh);
+
+	err = offer_make(sdpp, laddr, opts);
+	if (!err)
+		shape_keep(false, laddr, "", 0, *sdpp);
+
+	return err;
+}
+
+
 /* libre answers with the formats both sides have, in the offer's order
  * and with its payload type numbers (RFC 3264 6.1); with none in common
  * the stream is rejected (port 0), which is no error here. */
-int sdpgen_answer(char **sdpp, const struct sa *laddr,
-		  const struct sdpgen_opts *opts, const char *offer,
-		  size_t offer_len)
+static int answer_make(char **sdpp, const struct sa *laddr,
+		       const struct sdpgen_opts *opts, const char *offer,
+		       size_t offer_len)
 {
 	struct sdp_session *sess = NULL;
 	struct mbuf *mb = NULL;
 	int err;
-
-	if (!sdpp || !laddr || !offer)
-		return EINVAL;
 
 	err = session_make(&sess, laddr, opts, true);
 	if (err)
@@ -265,6 +442,34 @@ int sdpgen_answer(char **sdpp, const struct sa *laddr,
  out:
 	mem_deref(mb);
 	mem_deref(sess);
+
+	return err;
+}
+
+
+int sdpgen_answer(char **sdpp, const struct sa *laddr,
+		  const struct sdpgen_opts *opts, const char *offer,
+		  size_t offer_len)
+{
+	const struct shape *sh;
+	char key[SHAPE_MAX];
+	size_t keylen;
+	int err;
+
+	if (!sdpp || !laddr || !offer)
+		return EINVAL;
+
+	keylen = opts_plain(opts) ? shape_key(key, offer, offer_len) : 0;
+	if (!keylen)
+		return answer_make(sdpp, laddr, opts, offer, offer_len);
+
+	sh = shape_find(true, laddr, key, keylen);
+	if (sh)
+		return shape_give(sdpp, sh);
+
+	err = answer_make(sdpp, laddr, opts, offer, offer_len);
+	if (!err)
+		shape_keep(true, laddr, key, keylen, *sdpp);
 
 	return err;
 }

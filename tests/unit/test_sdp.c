@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include <re.h>
@@ -743,6 +744,123 @@ static void test_align(void **state)
 }
 
 
+/* sdp with its o= line's "<id> <version>" as "X", into out */
+static void without_o(char *out, size_t sz, const char *sdp)
+{
+	const char *o = strstr(sdp, "\no=- ");
+	const char *in;
+
+	assert_non_null(o);
+	in = strstr(o, " IN IP");
+	assert_non_null(in);
+	assert_true((size_t)(o - sdp) + 5 + 1 + strlen(in) < sz);
+	memcpy(out, sdp, (size_t)(o - sdp) + 5);
+	out[(o - sdp) + 5] = 'X';
+	strcpy(out + (o - sdp) + 6, in);
+}
+
+
+/* The id of sdp's o= line */
+static unsigned long o_id(const char *sdp)
+{
+	const char *o = strstr(sdp, "\no=- ");
+
+	assert_non_null(o);
+	return strtoul(o + 5, NULL, 10);
+}
+
+
+/* a and b given from a kept shape, c as libre made it: the same but for
+ * the o= numbers, and a's and b's drawn afresh each */
+static void kept_as_made(const char *a, const char *b, const char *c)
+{
+	char sa_[1024], sb[1024], sc[1024];
+
+	without_o(sa_, sizeof(sa_), a);
+	without_o(sb, sizeof(sb), b);
+	without_o(sc, sizeof(sc), c);
+	assert_string_equal(sa_, sc);
+	assert_string_equal(sb, sc);
+	assert_true(o_id(a) != o_id(b));
+}
+
+
+/* An SDP made without options is kept by what it was made from and given
+ * again with a fresh o= id and version: the same bytes as libre makes
+ * them (the default codecs named are options, and go to libre each
+ * time), the same answer to an offer that differs only in its o= value,
+ * another to one that differs elsewhere */
+static void test_shapes(void **state)
+{
+	static const char *const offers[] = {
+		HDR "m=audio 30000 RTP/AVP 0 8\r\n",
+		"v=0\r\no=alice 99 7 IN IP4 10.9.9.9\r\ns=-\r\n"
+		"c=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 30000 RTP/AVP 0 8\r\n",
+		HDR "m=audio 30000 RTP/AVP 8\r\n",
+		"v=0\no=- 5 5 IN IP4 10.0.0.1\ns=-\nc=IN IP4 10.0.0.1\nt=0 0\n"
+		"m=audio 30000 RTP/AVP 0 101\na=rtpmap:101 "
+		"telephone-event/8000\n",
+		"v=0\r\no=\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+		"m=audio 30000 RTP/AVP 0\r\n",
+	};
+	const struct sdpgen_opts libre_only = {
+		.codecv = {"PCMU", "PCMA", "telephone-event"}, .codecc = 3};
+	char *a = NULL, *b = NULL, *c = NULL;
+	char sa_[1024], sb[1024], sc[1024];
+	struct sa laddr;
+	size_t i;
+	(void)state;
+
+	local(&laddr);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(sdpgen_offer(&a, &laddr, NULL), 0);
+		assert_int_equal(sdpgen_offer(&b, &laddr, NULL), 0);
+		assert_int_equal(sdpgen_offer(&c, &laddr, &libre_only), 0);
+		kept_as_made(a, b, c);
+		a = mem_deref(a);
+		b = mem_deref(b);
+		c = mem_deref(c);
+	}
+
+	for (i = 0; i < sizeof(offers) / sizeof(offers[0]); i++) {
+		const char *o = offers[i];
+
+		assert_int_equal(sdpgen_answer(&a, &laddr, NULL, o, strlen(o)),
+				 0);
+		assert_int_equal(sdpgen_answer(&b, &laddr, NULL, o, strlen(o)),
+				 0);
+		assert_int_equal(sdpgen_answer(&c, &laddr, &libre_only, o,
+					       strlen(o)), 0);
+		kept_as_made(a, b, c);
+		a = mem_deref(a);
+		b = mem_deref(b);
+		c = mem_deref(c);
+	}
+
+	/* the first two differ only in o=: one answer; the third not */
+	assert_int_equal(sdpgen_answer(&a, &laddr, NULL, offers[0],
+				       strlen(offers[0])), 0);
+	assert_int_equal(sdpgen_answer(&b, &laddr, NULL, offers[1],
+				       strlen(offers[1])), 0);
+	assert_int_equal(sdpgen_answer(&c, &laddr, NULL, offers[2],
+				       strlen(offers[2])), 0);
+	without_o(sa_, sizeof(sa_), a);
+	without_o(sb, sizeof(sb), b);
+	without_o(sc, sizeof(sc), c);
+	assert_string_equal(sa_, sb);
+	assert_string_not_equal(sa_, sc);
+	assert_non_null(strstr(sc, "m=audio 49170 RTP/AVP 8\r\n"));
+	mem_deref(a);
+	mem_deref(b);
+	mem_deref(c);
+
+	/* a bad offer is refused each time, never kept */
+	for (i = 0; i < 2; i++)
+		assert_int_not_equal(sdpgen_answer(&a, &laddr, NULL, "v=1\r\n",
+						   6), 0);
+}
+
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -770,6 +888,7 @@ int main(void)
 		T(test_hold),
 		T(test_constraints),
 		T(test_align),
+		T(test_shapes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
