@@ -64,6 +64,17 @@ static const char *const vias[] = {
 	"xSIP/2.0/UDP host;branch=1",
 	"SIP/2.0/UDP host;branch=1, SIP/2.0/TCP other;branch=2",
 	"SIP/2.0/UDP 10.0.0.1:99999999999;branch=1",
+	"SIP/2.0/UDP 0.0.0.0:5060;branch=1",
+	"SIP/2.0/UDP 255.255.255.255;branch=1",
+	"SIP/2.0/UDP 256.1.1.1;branch=1",
+	"SIP/2.0/UDP 01.2.3.4;branch=1",
+	"SIP/2.0/UDP 1.2.3.04:5060;branch=1",
+	"SIP/2.0/UDP 1.2.3;branch=1",
+	"SIP/2.0/UDP 1.2.3.4.5;branch=1",
+	"SIP/2.0/UDP 1..3.4;branch=1",
+	"SIP/2.0/UDP 1.2.3.4.;branch=1",
+	"SIP/2.0/UDP 1234.1.1.1;branch=1",
+	"SIP/2.0/UDP 1.2.3.4a;branch=1",
 	"",
 };
 
@@ -103,6 +114,9 @@ static const char *const addrs[] = {
 	"<sip:alice@atlanta.example.com/path;p=1>", "<sip: a@b>",
 	"<sip:%61lice@atlanta.example.com;%74ransport=TCP>",
 	"<mailto:a@b?x>", "<sip:alice;day=tuesday@atlanta.com>",
+	"<sip:a@0.0.0.0>", "<sip:a@255.255.255.255:5060>", "<sip:a@256.0.0.1>",
+	"<sip:a@00.1.2.3>", "<sip:a@1.2.3.400>", "<sip:1.2.3.4>",
+	"<sip:a@1.2.3.4.5>", "<sip:a@.1.2.3>", "<sip:a@999.999.999.999>",
 };
 
 static const char *const names[] = {
