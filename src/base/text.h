@@ -66,5 +66,5 @@ int text_put_u32(struct mbuf *mb, uint32_t v);
 enum { TEXT_HOSTPORT_SZ = 80 };
 char       *text_u32(char *p, uint32_t v);
 void        text_hex(char *p, uint64_t v, unsigned digits);
-int text_addr(char *buf, size_t sz, const struct sa *sa);
+int         text_addr(char *buf, size_t sz, const struct sa *sa);
 const char *text_hostport(char buf[TEXT_HOSTPORT_SZ], const struct sa *sa);

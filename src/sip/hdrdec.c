@@ -44,6 +44,7 @@ static int host_set(struct sa *sa, const struct pl *host)
 	for (i = 0; i < host->l; i++) {
 		const char c = host->p[i];
 
+		/* a digit: not after an octet's leading 0, at most 3, <= 255 */
 		if (c >= '0' && c <= '9' && !(nd && !octet) && nd < 3 &&
 		    octet * 10 + (uint32_t)(c - '0') <= 255) {
 			octet = octet * 10 + (uint32_t)(c - '0');

@@ -215,8 +215,7 @@ static int encode(char **sdpp, struct sdp_session *sess, bool offer)
  * not in the SDP) and, for an answer, the offer without the values of
  * its o= lines, which libre's decoder passes over. One kept is given out
  * again with a fresh id and version, drawn as libre draws them. Not
- * kept: one too big for a slot, or whose o= line is not as libre prints
- * it. */
+ * kept: one too big for a slot, or whose o= line origin() cannot read. */
 enum { SHAPE_SLOTS = 4, SHAPE_MAX = 1024 };
 
 struct shape {
@@ -230,6 +229,9 @@ struct shape {
 
 static struct shape shapes[2][SHAPE_SLOTS];   /* [answer?][slot] */
 static unsigned shapes_used[2], shapes_next[2];
+
+static int origin(const char *sdp, struct pl *line, struct pl *user,
+		  struct pl *id, struct pl *ver, struct pl *rest);
 
 
 /* The offer as libre's decoder reads it: a line starts the offer or
@@ -264,17 +266,6 @@ static size_t shape_key(char key[SHAPE_MAX], const char *offer, size_t len)
 }
 
 
-static size_t digits(const char *p, size_t at, size_t len)
-{
-	size_t i = at;
-
-	while (i < len && p[i] >= '0' && p[i] <= '9')
-		++i;
-
-	return i - at;
-}
-
-
 static const struct shape *shape_find(bool answer, const struct sa *laddr,
 				      const char *key, size_t keylen)
 {
@@ -292,24 +283,15 @@ static const struct shape *shape_find(bool answer, const struct sa *laddr,
 }
 
 
-/* sdp as made from laddr (and key), kept when its o= line is libre's
- * "o=- <id> <version> IN ..." */
+/* sdp as made from laddr (and key), kept when its o= line is read */
 static void shape_keep(bool answer, const struct sa *laddr, const char *key,
 		       size_t keylen, const char *sdp)
 {
 	const size_t len = strlen(sdp);
-	const char *o = strstr(sdp, "\no=- ");
+	struct pl line, user, id, ver, rest;
 	struct shape *sh;
-	size_t num, a, b;
 
-	if (!o || len >= SHAPE_MAX)
-		return;
-	num = (size_t)(o - sdp) + 5;
-	a = digits(sdp, num, len);
-	if (!a || num + a >= len || sdp[num + a] != ' ')
-		return;
-	b = digits(sdp, num + a + 1, len);
-	if (!b || strncmp(sdp + num + a + 1 + b, " IN ", 4))
+	if (len >= SHAPE_MAX || origin(sdp, &line, &user, &id, &ver, &rest))
 		return;
 
 	sh = &shapes[answer][shapes_next[answer]];
@@ -320,8 +302,8 @@ static void shape_keep(bool answer, const struct sa *laddr, const char *key,
 	sh->keylen = keylen;
 	memcpy(sh->key, key, keylen);
 	sh->len = len;
-	sh->num = num;
-	sh->num_end = num + a + 1 + b;
+	sh->num = (size_t)(id.p - sdp);
+	sh->num_end = (size_t)(ver.p + ver.l - sdp);
 	memcpy(sh->sdp, sdp, len);
 }
 
