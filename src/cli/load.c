@@ -57,12 +57,18 @@ enum { FDS_A_CALL = 6, FDS_SPARE = 64 };
  * calls in progress, ms */
 enum { TICK_BUDGET_MS = 50 };
 
+/* The pace's default, ms: SIPp's default -timer_resol. A tick a ms
+ * woke a worker at 1000/s for one call each time, and a worker woken
+ * that often costs a fifth more CPU a call (docs/load.md, round 16) */
+enum { PACE_MS = 10 };
+
 /* What siptap load was asked for, beyond struct run_conf */
 struct lconf {
 	double rate;              /* calls/s, the whole run (all shards) */
 	uint64_t calls;           /* --calls: 0 = by --duration          */
 	double duration;          /* --duration S                        */
 	unsigned max_conc;        /* --max-concurrent, per run           */
+	unsigned pace_ms;         /* --pace-ms: calls due start together  */
 	unsigned fd_calls;        /* calls at once a worker has files for */
 	unsigned workers;
 	unsigned shard_k, shard_n;
@@ -149,6 +155,8 @@ static const char load_usage[] =
 "  --calls N           start N calls in all, then end\n"
 "  --duration S        start calls for S seconds (default 10)\n"
 "  --max-concurrent M  calls in progress at once (default 10000)\n"
+"  --pace-ms MS        the calls due start together every MS ms\n"
+"                      (1..1000, default 10, SIPp's -timer_resol)\n"
 "  --workers N         processes (default one a core)\n"
 "  --shard K/N         the K-th of N parallel runs; siptap merge DIR...\n"
 "                      combines their reports\n"
@@ -184,6 +192,12 @@ static bool num_in(const char *s, double lo, double hi, double *v)
 }
 
 
+static bool whole_in(const char *s, double lo, double hi, double *v)
+{
+	return num_in(s, lo, hi, v) && *v == floor(*v);
+}
+
+
 static int opt_proxy(struct run_conf *conf, const char *s)
 {
 	struct pl pl, val;
@@ -210,7 +224,7 @@ static int opt_proxy(struct run_conf *conf, const char *s)
 
 
 enum {
-	O_RATE = 1, O_CALLS, O_DURATION, O_MAXC, O_WORKERS, O_SHARD,
+	O_RATE = 1, O_CALLS, O_DURATION, O_MAXC, O_PACE, O_WORKERS, O_SHARD,
 	O_REPORT, O_TIMEOUT, O_T1, O_SEED, O_FAULT, O_TRANSPORT, O_PROXY,
 	O_TARGET, O_AGENT, O_FILTER, O_LUADIR, O_TAPV, O_HELP,
 };
@@ -220,6 +234,7 @@ static const struct option load_opts[] = {
 	{"calls",          required_argument, NULL, O_CALLS},
 	{"duration",       required_argument, NULL, O_DURATION},
 	{"max-concurrent", required_argument, NULL, O_MAXC},
+	{"pace-ms",        required_argument, NULL, O_PACE},
 	{"workers",        required_argument, NULL, O_WORKERS},
 	{"shard",          required_argument, NULL, O_SHARD},
 	{"report-dir",     required_argument, NULL, O_REPORT},
@@ -254,7 +269,7 @@ static int opt_one(int c, const char *a, struct run_conf *conf,
 				   " in 0.01..100000");
 		return 0;
 	case O_CALLS:
-		if (!num_in(a, 1, 1e9, &v) || v != floor(v))
+		if (!whole_in(a, 1, 1e9, &v))
 			return bad("--calls", a, "a whole number in 1..10^9");
 		lc->calls = (uint64_t)v;
 		return 0;
@@ -264,13 +279,19 @@ static int opt_one(int c, const char *a, struct run_conf *conf,
 				   "0.1..86400");
 		return 0;
 	case O_MAXC:
-		if (!num_in(a, 1, 100000, &v) || v != floor(v))
+		if (!whole_in(a, 1, 100000, &v))
 			return bad("--max-concurrent", a, "a whole number in "
 				   "1..100000");
 		lc->max_conc = (unsigned)v;
 		return 0;
+	case O_PACE:
+		if (!whole_in(a, 1, 1000, &v))
+			return bad("--pace-ms", a, "a whole number of ms in "
+				   "1..1000");
+		lc->pace_ms = (unsigned)v;
+		return 0;
 	case O_WORKERS:
-		if (!num_in(a, 1, MAX_WORKERS, &v) || v != floor(v))
+		if (!whole_in(a, 1, MAX_WORKERS, &v))
 			return bad("--workers", a, "a whole number in 1..64");
 		lc->workers = (unsigned)v;
 		return 0;
@@ -284,18 +305,18 @@ static int opt_one(int c, const char *a, struct run_conf *conf,
 		conf->report_dir = a;
 		return 0;
 	case O_TIMEOUT:
-		if (!num_in(a, 1, 3600, &v) || v != floor(v))
+		if (!whole_in(a, 1, 3600, &v))
 			return bad("--timeout", a, "a whole number of seconds"
 				   " in 1..3600");
 		conf->timeout_s = (uint32_t)v;
 		return 0;
 	case O_T1:
-		if (!num_in(a, 1, 60000, &v) || v != floor(v))
+		if (!whole_in(a, 1, 60000, &v))
 			return bad("--t1", a, "a number of ms in 1..60000");
 		conf->t1 = (uint32_t)v;
 		return 0;
 	case O_SEED:
-		if (!num_in(a, 0, 1e15, &v) || v != floor(v))
+		if (!whole_in(a, 0, 1e15, &v))
 			return bad("--seed", a, "a non-negative integer");
 		conf->seed = (uint64_t)v;
 		return 0;
@@ -378,6 +399,8 @@ static int opts_check(struct run_conf *conf, struct lconf *lc)
 	}
 	if (!lc->max_conc)
 		lc->max_conc = 10000;
+	if (!lc->pace_ms)
+		lc->pace_ms = PACE_MS;
 
 	return 0;
 }
@@ -857,6 +880,10 @@ static void tick(void *arg)
 	}
 
 	if (!w->stopping) {
+		/* the tick that sees the duration's end comes up to a pace
+		 * after it: no call is due past the end */
+		if (w->lc->duration && el > (uint64_t)(w->lc->duration * 1000))
+			el = (uint64_t)(w->lc->duration * 1000);
 		due = (uint64_t)(w->rate * (double)el / 1000.0) + 1;
 		if (w->quota && due > w->quota)
 			due = w->quota;
@@ -905,7 +932,7 @@ static void tick(void *arg)
 		return;
 	}
 
-	period = w->rate >= 500 ? 1 : w->rate >= 50 ? 5 : 20;
+	period = w->lc->pace_ms;
 	w->tick_due = now + period;
 	tmr_start(&w->tick, period, tick, w);
 }
@@ -1129,7 +1156,7 @@ static void mode_line(struct lrun *lr)
 		(void)re_snprintf(shard, sizeof(shard), ", shard %u/%u",
 				  lc->shard_k, lc->shard_n);
 	(void)re_sdprintf(&lr->rep->mode, "UAC over %s%s%s%s%J%s%J, seed "
-			  "%llu, T1 %u ms%s",
+			  "%llu, T1 %u ms, calls started every %u ms%s",
 			  sip_transp_name(c->transport),
 			  c->proxy_uri ? ", through the proxy " : "",
 			  c->proxy_uri ? c->proxy_uri : "",
@@ -1139,7 +1166,8 @@ static void mode_line(struct lrun *lr)
 			  sa_isset(&c->agent, SA_ADDR) ?
 			  ", the UAS played by the agent at " : "",
 			  sa_isset(&c->agent, SA_ADDR) ? &c->agent : NULL,
-			  (unsigned long long)c->seed, c->t1, shard);
+			  (unsigned long long)c->seed, c->t1, lc->pace_ms,
+			  shard);
 }
 
 

@@ -27,13 +27,22 @@ one=(--filter "reliable 183 with SDP, PRACK")
 kam_dir="$TMP/kamailio"
 sipp_pid=""
 late_pid=""
+pace_pid=""
 cleanup() {
   [[ -n "$sipp_pid" ]] && kill "$sipp_pid" 2>/dev/null
+  [[ -n "$pace_pid" ]] && kill "$pace_pid" 2>/dev/null
   [[ -n "$late_pid" ]] && kill "$late_pid" 2>/dev/null
   sh "$peers/kamailio/kamailio.sh" stop "$kam_dir" >/dev/null 2>&1
   rm -rf "$TMP"
 }
 trap cleanup EXIT
+
+udp_up() {   # udp_up PORT: waits up to 5 s for a UDP socket on PORT
+  for _ in $(seq 1 50); do
+    ss -Hlnu "sport = :$1" | grep -q . && return
+    sleep 0.1
+  done
+}
 
 load() {   # load OUT-NAME ARGS...: siptap load, rc in $rc
   local name="$1"
@@ -329,7 +338,8 @@ else
 fi
 
 # 3. bad values: one line, exit 2
-for bad in "--rate 0" "--rate -3" "--rate 1e9" "--rate 10 --calls 0" "--rate 10 --workers 0"; do
+for bad in "--rate 0" "--rate -3" "--rate 1e9" "--rate 10 --calls 0" "--rate 10 --workers 0" \
+  "--rate 10 --pace-ms 0" "--rate 10 --pace-ms 2.5" "--rate 10 --pace-ms 1001"; do
   # shellcheck disable=SC2086
   load bad $bad "$flow"
   if [[ $rc -eq 2 && $(wc -l <"$TMP/bad.err") -eq 1 && ! -s "$TMP/bad.tap" ]] &&
@@ -401,6 +411,46 @@ else
   fail "5 calls at 10/s on 2 workers: exit $rc, or a warning"
   show "$TMP/odd/summary.md" summary
   show "$TMP/odd.err" stderr
+fi
+
+# 4e. the pace (--pace-ms): the calls due start together every MS ms.
+# A silent UAS notes when each call's first INVITE came: at 20 calls/s
+# paced every 500 ms they come ten at a time, 500 ms apart; paced every
+# 10 ms (the default) one at a time, 50 ms apart
+pace() {   # pace NAME MS: the gaps between first INVITEs, ms, in $TMP/NAME.gaps
+  local port
+  port=$(free_port) || e2e_abort "no free port"
+  python3 "$ROOT/tests/e2e/fixtures/load-pace/invite-times.py" "$port" \
+    >"$TMP/$1.times" 2>&1 &
+  pace_pid=$!
+  udp_up "$port"
+  load "$1" --workers 1 --rate 20 --duration 2 --timeout 1 --pace-ms "$2" \
+    --target "127.0.0.1:$port" "$peers/sipp/scenarios/uas-183-reliable.lua"
+  kill "$pace_pid" 2>/dev/null
+  wait "$pace_pid" 2>/dev/null
+  pace_pid=""
+  awk 'NR > 1 { printf "%d\n", ($1 - p) * 1000 } { p = $1 }' "$TMP/$1.times" >"$TMP/$1.gaps"
+}
+pace slow 500
+# (gaps over 300 ms, gaps under 30 ms, calls)
+slow=$(awk '$1 > 300 { l++ } $1 < 30 { s++ } END { print l + 0, s + 0, NR + 1 }' "$TMP/slow.gaps")
+read -r long short n <<<"$slow"
+if grep -q '^# UAC over UDP, .*, calls started every 500 ms$' "$TMP/slow.tap" &&
+  [[ $n -ge 38 && $long -ge 3 && $long -le 4 && $short -ge $((n - 6)) ]]; then
+  pass "--pace-ms 500: $n calls came in $((long + 1)) groups"
+else
+  fail "--pace-ms 500: $n calls, $long gaps over 300 ms, $short under 30 ms"
+  show "$TMP/slow.gaps" "gaps (ms)"
+fi
+pace even 10
+even=$(sort -n "$TMP/even.gaps" | awk '{ g[NR] = $1 } END { print g[int((NR + 1) / 2)] + 0, g[NR] + 0, NR + 1 }')
+read -r median most n <<<"$even"
+if grep -q '^# UAC over UDP, .*, calls started every 10 ms$' "$TMP/even.tap" &&
+  [[ $n -ge 38 && $median -ge 30 && $median -le 70 && $most -lt 250 ]]; then
+  pass "--pace-ms 10: $n calls, one at a time (median gap $median ms)"
+else
+  fail "--pace-ms 10: $n calls, median gap $median ms, longest $most"
+  show "$TMP/even.gaps" "gaps (ms)"
 fi
 
 # 5. SIGINT: the report of what ran
@@ -504,10 +554,7 @@ port=$(free_port) || e2e_abort "no free port"
 python3 "$ROOT/tests/e2e/fixtures/load-late/late-uas.py" "$port" 1.0 \
   >"$TMP/late-uas.out" 2>&1 &
 late_pid=$!
-for _ in $(seq 1 50); do
-  ss -Hlnu "sport = :$port" | grep -q . && break
-  sleep 0.1
-done
+udp_up "$port"
 load late --workers 1 --rate 20 --calls 40 --timeout 5 \
   --target "127.0.0.1:$port" "$ROOT/tests/e2e/fixtures/load-late/late.lua"
 kill "$late_pid" 2>/dev/null
