@@ -846,6 +846,22 @@ static bool loop_late(const struct lw *w, uint64_t now)
 }
 
 
+/* The time the --calls share took to start, s: the last call's slot
+ * counts (N calls take N/rate). A last call started within a pace of
+ * its due time was on time: the pace put it there, not a busy loop
+ * (--rate 1000 --calls 10 took 11 ms, not 10, and was warned of). */
+static double quota_time(const struct lw *w, uint64_t el)
+{
+	const double due = (double)(w->quota - 1) / w->rate;
+	double at = (double)el / 1000.0;
+
+	if (at <= due + w->lc->pace_ms / 1000.0)
+		at = due;
+
+	return at + 1.0 / w->rate;
+}
+
+
 /* The pace: every call the clock asks for by now starts, unless
  * --max-concurrent calls are in progress; they wait, up to a second's
  * worth, then count as missed (the warning says so). */
@@ -912,9 +928,8 @@ static void tick(void *arg)
 			w->stopping = true;
 			/* the backlog left is calls not started too */
 			w->live->missed += due - w->due_done;
-			/* the last call's slot counts: N calls take N/rate */
 			w->rep->play_s = w->lc->duration ? (double)el / 1000.0 :
-				(double)el / 1000.0 + 1.0 / w->rate;
+				quota_time(w, el);
 			w->stop_at = now + w->conf->timeout_s * 1000 + 500;
 		}
 		if (w->inprog > w->peak) {
@@ -1358,12 +1373,13 @@ static void rate_warning(const struct lrun *lr)
 			      "the peer's\n", (unsigned long long)r->lag_ms,
 			      lr->conf->t1);
 	/* held: within 5 % of the time the calls needed at the rate asked,
-	 * and a few ms of the clock's grain (3 calls at 1000/s are 3 ms).
+	 * a few ms of the clock's grain (3 calls at 1000/s are 3 ms) and
+	 * a pace (the calls due start together once a pace).
 	 * Each worker plays its share at its part of the rate: 5 calls on
 	 * 2 workers are 3 and 2, and the 3 take 3/5 s at 5/s each, not the
 	 * 1/2 s of 5 calls at 10/s (that was warned of, all kept up) */
 	if (r->interrupted || (!r->missed && r->play_s <= need * 1.05 +
-	    0.003))
+	    0.003 + lc->pace_ms / 1000.0))
 		return;
 	/* peaks add up over the workers */
 	if (lc->fd_calls && lc->fd_calls * lr->workers < lc->max_conc &&

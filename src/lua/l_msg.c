@@ -586,48 +586,65 @@ static const struct hline *next_filed(const char *base,
 }
 
 
-/* msg:same_headers(other, name): whether comparing msg:headers(name)
- * with other:headers(name) value by value finds them the same, read in
- * place from each one's index of its header lines: no list nor string
- * made (P-COPY-1 compares three headers of every response with the
- * INVITE's). Nothing (nil) when either head is too long for an index:
- * ask headers() then. */
-static int l_same_headers(lua_State *L)
+/* One header's lines of a and b (their text at ba, bb, their indexes
+ * ha, hb of na, nb lines) value by value: the same? */
+static bool same_lines(lua_State *L, const char *name,
+		       const char *ba, const struct hline *ha, size_t na,
+		       const char *bb, const struct hline *hb, size_t nb)
 {
-	const struct wire_msg *a = l_msg_check(L, 1);
-	const struct wire_msg *b = l_msg_check(L, 2);
-	const char *name = luaL_checkstring(L, 3);
-	const char *ba = (const char *)a->b->raw->buf;
-	const char *bb = (const char *)b->b->raw->buf;
-	const struct hline *ha, *hb, *x, *y;
-	size_t na, nb, i = 0, j = 0;
+	const struct hline *x, *y;
+	size_t i = 0, j = 0, fl;
 	char buf[FILED_BUF];
-	const char *filed;
-	size_t fl;
+	const char *filed = file_name(L, name, buf, &fl);
 
-	lua_settop(L, 3);
-	push_kept_index(L, 1, a);
-	push_kept_index(L, 2, b);
-	if (lua_type(L, 4) != LUA_TUSERDATA || lua_type(L, 5) != LUA_TUSERDATA)
-		return 0;
-	ha = lua_touserdata(L, 4);
-	hb = lua_touserdata(L, 5);
-	na = lua_rawlen(L, 4) / sizeof(*ha);
-	nb = lua_rawlen(L, 5) / sizeof(*hb);
-
-	filed = file_name(L, name, buf, &fl);
 	for (;;) {
 		x = next_filed(ba, ha, na, &i, filed, fl);
 		y = next_filed(bb, hb, nb, &j, filed, fl);
 		if (!x || !y)
-			break;
+			return !x && !y;
 		if (x->vlen != y->vlen ||
-		    memcmp(ba + x->voff, bb + y->voff, x->vlen)) {
+		    memcmp(ba + x->voff, bb + y->voff, x->vlen))
+			return false;
+	}
+}
+
+
+/* msg:same_headers(other, name, ...): whether comparing
+ * msg:headers(name) with other:headers(name) value by value finds them
+ * the same, for every name given, read in place from each one's index
+ * of its header lines: no list nor string made (P-COPY-1 compares four
+ * headers of every response with the INVITE's, in one call). Nothing
+ * (nil) when either head is too long for an index: ask headers() then. */
+static int l_same_headers(lua_State *L)
+{
+	const struct wire_msg *a = l_msg_check(L, 1);
+	const struct wire_msg *b = l_msg_check(L, 2);
+	const int top = lua_gettop(L) < 3 ? 3 : lua_gettop(L);
+	const struct hline *ha, *hb;
+	size_t na, nb;
+	int k;
+
+	for (k = 3; k <= top; k++)   /* a name at least */
+		(void)luaL_checkstring(L, k);
+	push_kept_index(L, 1, a);
+	push_kept_index(L, 2, b);
+	if (lua_type(L, -2) != LUA_TUSERDATA ||
+	    lua_type(L, -1) != LUA_TUSERDATA)
+		return 0;
+	ha = lua_touserdata(L, -2);
+	hb = lua_touserdata(L, -1);
+	na = lua_rawlen(L, -2) / sizeof(*ha);
+	nb = lua_rawlen(L, -1) / sizeof(*hb);
+
+	for (k = 3; k <= top; k++) {
+		if (!same_lines(L, lua_tostring(L, k),
+				(const char *)a->b->raw->buf, ha, na,
+				(const char *)b->b->raw->buf, hb, nb)) {
 			lua_pushboolean(L, false);
 			return 1;
 		}
 	}
-	lua_pushboolean(L, !x && !y);
+	lua_pushboolean(L, true);
 
 	return 1;
 }

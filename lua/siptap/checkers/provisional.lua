@@ -109,7 +109,10 @@ function(c, _, out)
   for i_ = 1, #list_ do
     local r = list_[i_]
     n = n + 1
-    for i_ = 1, #COPIED do
+    -- most responses copy all four as they were: one call says so
+    local all = same_headers and same_headers(r, inv, "Via", "From",
+                                              "Call-ID", "CSeq")
+    for i_ = 1, all and 0 or #COPIED do
       local h = COPIED[i_]
       local want, got
       if same_headers and same_headers(r, inv, h) then
@@ -147,15 +150,34 @@ local function to_of(m)
   return W.derive(m, "to", make_to)
 end
 
+-- A tag parameter and white space, all there is after the INVITE's To
+-- in most responses' To
+local TAG_ONLY = "^;%s*[tT][aA][gG]%s*=%s*[^;%s]*%s*$"
+local find = string.find
+
+-- to_without_tag(to) when it is want (the INVITE's, without a ';'),
+-- read in place: to is want, or want and TAG_ONLY (to_without_tag
+-- keeps what precedes its first ';', want, drops the tag parameter and
+-- trims the white space after it); else made as for any To. Each
+-- response is read once: nothing kept with it.
+local function to_as(to, want, plain)
+  if plain and to and (to == want or find(to, want, 1, true) == 1 and
+                       find(to, TAG_ONLY, #want + 1)) then
+    return want
+  end
+  return to_without_tag(to)
+end
+
 rule("P-TAG-1", "To URI of the INVITE, and a To tag on every non-100",
 function(c, _, out)
   local v, n = out or {}, 0
   local want = to_of(c.invite)
+  local plain = not find(want, ";", 1, true)
   local list_ = c.responses
   for i_ = 1, #list_ do
     local r = list_[i_]
     n = n + 1
-    local got = to_of(r)
+    local got = to_as(r:header("To"), want, plain)
     if got ~= want then
       v[#v + 1] = { msg = r, why = "To is '" .. got .. "', the INVITE's "
                     .. "is '" .. want .. "'" }
