@@ -1373,13 +1373,13 @@ static void rate_warning(const struct lrun *lr)
 			      "the peer's\n", (unsigned long long)r->lag_ms,
 			      lr->conf->t1);
 	/* held: within 5 % of the time the calls needed at the rate asked,
-	 * a few ms of the clock's grain (3 calls at 1000/s are 3 ms) and
-	 * a pace (the calls due start together once a pace).
+	 * and a few ms of the clock's grain (3 calls at 1000/s are 3 ms;
+	 * the pace's grain is quota_time()'s).
 	 * Each worker plays its share at its part of the rate: 5 calls on
 	 * 2 workers are 3 and 2, and the 3 take 3/5 s at 5/s each, not the
 	 * 1/2 s of 5 calls at 10/s (that was warned of, all kept up) */
 	if (r->interrupted || (!r->missed && r->play_s <= need * 1.05 +
-	    0.003 + lc->pace_ms / 1000.0))
+	    0.003))
 		return;
 	/* peaks add up over the workers */
 	if (lc->fd_calls && lc->fd_calls * lr->workers < lc->max_conc &&
