@@ -238,7 +238,10 @@ local function run(C, t, ids, ctx, wire, calls)
         checked = checked + n
       end
     end
-    if checked == 0 and unmatched and r.px then
+    if violations == NONE and checked > 0 and not proxy_did then
+      -- what most rules find in most calls: held, nothing to excuse
+      report(t, true, r.descs[checked] or describe(r, id, checked))
+    elseif checked == 0 and unmatched and r.px then
       t:skip(UNMATCHED, id .. " " .. r.title)
     elseif checked > 0 or ctx.always then
       -- made for a point only: most rules judge nothing in most calls

@@ -654,7 +654,7 @@ static void call_keep(struct lcall *c)
 	if (!mb)
 		return;
 	f = &rt->failv[rt->failc++];
-	(void)mbuf_write_mem(mb, c->t.out->buf, c->t.out->end);
+	(void)runner_out_tap(&c->t, mb);
 	(void)tap_plan(mb, 1, c->t.points, NULL);
 	mb->pos = 0;
 	(void)mbuf_strdup(mb, &f->tap, mb->end);

@@ -1273,6 +1273,9 @@ struct wire_fill {
 	int keys;
 	struct regs r;
 	const struct list *msgs;  /* for bytes_of, or NULL: too many */
+	bool sorted;              /* into calls in C (l_calls.c): call_id
+				   * left to a first read (one view in 16
+				   * under siptap load reads it) */
 };
 
 
@@ -1327,7 +1330,8 @@ static void fill(const struct wire_fill *f, const struct wire_msg *wm)
 			set_pl(f, K_METHOD, &h->met);
 		else
 			set_int(f, K_STATUS, h->scode);
-		set_pl(f, K_CALL_ID, &h->callid);
+		if (!f->sorted)
+			set_pl(f, K_CALL_ID, &h->callid);
 		set_int(f, K_CSEQ, h->cseq);
 		set_pl(f, K_CSEQ_METHOD, &h->cseq_met);
 	}
@@ -1349,7 +1353,7 @@ static void push_read(const struct wire_fill *f, const struct wire_msg *wm)
 void l_msg_push_wire(lua_State *L, const struct list *msgs)
 {
 	struct wire_fill f = {L, 0, {0, 0, 0},
-		list_count(msgs) <= BYTES_OF_MAX ? msgs : NULL};
+		list_count(msgs) <= BYTES_OF_MAX ? msgs : NULL, false};
 	struct le *le;
 	int i = 0;
 
@@ -1430,7 +1434,7 @@ static void view_push(const struct wire_fill *f, struct anchor *a,
 void l_msg_push_views(lua_State *L, const struct list *msgs, bool calls)
 {
 	struct wire_fill f = {L, 0, {0, 0, 0},
-		list_count(msgs) <= BYTES_OF_MAX ? msgs : NULL};
+		list_count(msgs) <= BYTES_OF_MAX ? msgs : NULL, calls};
 	struct anchor *a;
 	struct le *le;
 	int i = 0, anchor;

@@ -187,7 +187,9 @@ struct test {
 	const struct suite_test *st;
 	lua_State *shared;         /**< load: L is a thread of this state,
 				    *   which outlives the call        */
-	runner_point_h *pointh;    /**< load: told of every point      */
+	runner_point_h *pointh;    /**< load: told of every point; its
+				    *   passing ones kept as they came
+				    *   (runner_out_tap)               */
 	void *point_arg;
 	void (*endh)(struct test *t, const struct list *msgs); /**< load:
 				    *   the wire, before it goes        */
@@ -232,6 +234,7 @@ int  runner_tcp_listen(struct test *t);
 struct finding *runner_finding_new(struct test *t);
 void runner_point(struct test *t, bool ok, const char *desc,
 		  const struct tap_diag *diagv, size_t diagc);
+int  runner_out_tap(const struct test *t, struct mbuf *dst);
 int  runner_skip(lua_State *L, const char *why);
 void runner_fail_now(struct test *t, const char *desc, const char *why);
 void runner_point_skip(struct test *t, const char *desc,

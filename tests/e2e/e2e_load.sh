@@ -98,6 +98,38 @@ else
   fail "rseq-zero under load: exit $rc"
   show "$TMP/fault.tap" tap
 fi
+# the failing call's subtest holds its passing points too, numbered in
+# order, their descriptions escaped as TAP 14 asks (under load a passing
+# point is kept as it came and written as TAP only for a failing call)
+sub=$(awk '/^# Subtest: reliable 183 with SDP/ { s = 1; next } s && /^    1\.\.[0-9]+$/ { print; exit } s' "$TMP/fault.tap")
+nums=$(printf '%s\n' "$sub" | sed -nE 's/^    (not )?ok ([0-9]+) .*/\2/p' | tr '\n' ' ')
+plan=$(printf '%s\n' "$sub" | sed -nE 's/^    1\.\.([0-9]+)$/\1/p')
+if [[ -n "$plan" && "$nums" == "$(seq -s ' ' 1 "$plan") " ]] &&
+  printf '%s\n' "$sub" | grep -qE '^    ok [0-9]+ - P-COPY-1 ' &&
+  printf '%s\n' "$sub" | grep -qE '^    ok [0-9]+ - R-PRACK-1'; then
+  pass "rseq-zero: the first failing call's subtest has its passing points, 1..$plan in order"
+else
+  fail "the failing call's subtest: points '$nums', plan '$plan'"
+  show "$TMP/fault.tap" tap
+fi
+cat >"$TMP/escaped.lua" <<'LUA'
+test("escaped", function(t)
+  t:ok(true, "a # hash, a \\ backslash, a tab\there, a line\nbreak")
+  t:ok(true)
+  t:ok(false, "fails # here")
+end)
+LUA
+load escaped --rate 20 --calls 3 "$TMP/escaped.lua"
+if [[ $rc -eq 1 ]] &&
+  grep -qxF '    ok 1 - a \# hash, a \\ backslash, a tab'$'\t''here, a line break' "$TMP/escaped.tap" &&
+  grep -qxF '    ok 2' "$TMP/escaped.tap" &&
+  grep -qxF '    not ok 3 - fails \# here' "$TMP/escaped.tap" &&
+  tap_check --version 14 --expect-ok false "$TMP/escaped.tap" >/dev/null; then
+  pass "a failing call's passing points are TAP as siptap run writes them (\\#, \\\\, no line break)"
+else
+  fail "a failing call's passing points: exit $rc"
+  show "$TMP/escaped.tap" tap
+fi
 tap_check --version 14 --expect-ok false "$TMP/fault.tap" >/dev/null &&
   pass "the failing run's TAP is valid" || fail "the failing run's TAP does not parse"
 

@@ -523,7 +523,11 @@ local function plus_one(s)
   return "1" .. ("0"):rep(#s)
 end
 
-local function number(s) return (s:gsub("^0+(%d)", "%1")) end
+-- (most versions have no leading zero: no copy made)
+local function number(s)
+  if s:byte(1) ~= 48 then return s end   -- "0"
+  return (s:gsub("^0+(%d)", "%1"))
+end
 
 local IDENTITY = { { "user", "username" }, { "id", "sess-id" },
                    { "nettype", "nettype" }, { "addrtype", "addrtype" },

@@ -169,6 +169,8 @@ local function make_is_sdp(m)
   -- dialog (ACK, BYE, its 200) need not be read for it
   if m.body == "" then return false end
   local ct = m:header("Content-Type")
+  -- (as most peers write it: no copy lowered, no pattern)
+  if ct == "application/sdp" then return true end
   return ct and ct:lower():match("^%s*application/sdp") and m.body ~= ""
 end
 
