@@ -39,14 +39,14 @@
  * read was most of their cost. So a message has one object per state
  * (the same userdata every time it is pushed, while one is alive), its
  * own metatable whose __index is a table of its fields, each made on
- * its first read, and an index of its header lines (where each name and
- * value is), made on the first header() call. A read is then a table
+ * its first read (the index of its header lines, where each name and
+ * value is, is the wire's: wire_msg_hlines). A read is then a table
  * lookup inside Lua. The message behind it never changes once on the
  * wire (wire.c fills it before anyone sees it), so nothing kept goes
  * stale.
  *
  *   userdata  -> struct msg_ud (its wire_msg, MARK); user value 1: the
- *                fields table; user value 2: the header lines' index
+ *                fields table
  *   metatable -> __index = fields, __gc, __tostring, __name,
  *                __metatable (given to a new message when this one is
  *                collected: msg_gc)
@@ -66,7 +66,6 @@ static const char GC = 'g';        /* registry: msg_gc, with them */
 static const char OWNER = 'u';     /* fields: the userdata itself    */
 static const char VIEW = 'v';      /* registry: a view's metatable   */
 static const char ANCHOR = 'a';    /* registry: a views' anchor's    */
-static const char INDEX = 'x';     /* view: its header lines' index  */
 
 enum {
 	FIELDS_HINT  = 8,   /* fields table's first size, entries */
@@ -200,27 +199,6 @@ const struct wire_msg *l_msg_check(lua_State *L, int idx)
 }
 
 
-/* Pushes what the message at idx (an object or a view) keeps as the
- * index of its header lines, nil before its first ask */
-static int kept_index_get(lua_State *L, int idx)
-{
-	if (lua_type(L, idx) == LUA_TTABLE)
-		return lua_rawgetp(L, idx, &INDEX);
-
-	return lua_getiuservalue(L, idx, 2);
-}
-
-
-/* Keeps the value on top as the index of the message at idx; pops it */
-static void kept_index_set(lua_State *L, int idx)
-{
-	if (lua_type(L, idx) == LUA_TTABLE)
-		lua_rawsetp(L, idx, &INDEX);
-	else
-		(void)lua_setiuservalue(L, idx, 2);
-}
-
-
 /* A message's __gc (a closure of DEAD and POOL, the registry's GC):
  * its wire_msg let go, and its metatable kept for a new message's (up
  * to POOL_MAX of them): making one was a table and five keys a message.
@@ -344,75 +322,6 @@ static const char *file_name(lua_State *L, const char *name,
 }
 
 
-/* One header line of a message's index: its name as filed but for
- * case (a compact name's long form, else its bytes) and its value, as
- * msgview_headers() gives them, by offset into the bytes. */
-struct hline {
-	const char *lng;    /* the long form of a compact name, or NULL */
-	uint32_t noff;      /* else the name's bytes */
-	uint32_t nlen;
-	uint32_t voff;
-	uint32_t vlen;
-};
-
-enum {
-	INDEX_MAX = 64,     /* lines indexed; a longer head is walked */
-};
-
-struct index_walk {
-	struct hline v[INDEX_MAX];
-	const uint8_t *base;
-	unsigned n;
-	bool full;
-};
-
-
-static bool index_handler(const struct pl *name, const struct pl *val,
-			  void *arg)
-{
-	struct index_walk *w = arg;
-	struct hline *h;
-
-	if (w->n == INDEX_MAX) {
-		w->full = true;
-		return true;
-	}
-
-	h = &w->v[w->n++];
-	h->lng  = msgview_long_name(name);
-	h->noff = (uint32_t)((const uint8_t *)name->p - w->base);
-	h->nlen = h->lng ? (uint32_t)strlen(h->lng) : (uint32_t)name->l;
-	h->voff = (uint32_t)((const uint8_t *)val->p - w->base);
-	h->vlen = (uint32_t)val->l;
-
-	return false;
-}
-
-
-/* Pushes the index of wm's header lines: a userdata holding an array
- * of hline (its size says how many), or false for a head of more than
- * INDEX_MAX lines (or of 4 GB), whose lookups walk its bytes. */
-static void push_index(lua_State *L, const struct wire_msg *wm)
-{
-	struct index_walk w;
-	void *v;
-
-	w.base = wm->b->raw->buf;
-	w.n = 0;
-	w.full = wm->b->raw->end > UINT32_MAX;
-	if (!w.full)
-		(void)msgview_headers(wm->b->raw->buf, wm->b->raw->end,
-				      index_handler, &w);
-	if (w.full) {
-		lua_pushboolean(L, false);
-		return;
-	}
-
-	v = lua_newuserdatauv(L, w.n * sizeof(w.v[0]), 0);
-	if (w.n)
-		memcpy(v, w.v, w.n * sizeof(w.v[0]));
-}
-
 
 struct collect {
 	lua_State *L;
@@ -455,26 +364,27 @@ static bool collect_handler(const struct pl *name, const struct pl *val,
 
 /* Pushes the values of the header filed under filed (fl bytes): a
  * string, a list of them, or false; from wm's index of its header
- * lines (at idx) or, without one, from its bytes. */
+ * lines (wire_msg_hlines) or, without one, from its bytes. */
 static void push_collected(lua_State *L, const struct wire_msg *wm,
-			   int idx, const char *filed, size_t fl)
+			   const char *filed, size_t fl)
 {
 	const char *base = (const char *)wm->b->raw->buf;
 	struct collect c = {L, filed, fl, 0};
-	const struct hline *h = lua_touserdata(L, idx);
-	size_t i, n = h ? lua_rawlen(L, idx) / sizeof(*h) : 0;
+	const struct wire_hlines *x = wire_msg_hlines(wm);
+	size_t i;
 
-	if (!h) {
+	if (!x) {
 		(void)msgview_headers(wm->b->raw->buf, wm->b->raw->end,
 				      collect_handler, &c);
 	}
-	for (i = 0; i < n; i++) {
-		const struct pl name = {h[i].lng ? h[i].lng : base + h[i].noff,
-					h[i].nlen};
+	for (i = 0; x && i < x->n; i++) {
+		const struct wire_hline *h = &x->v[i];
+		const struct pl name = {h->lng ? h->lng : base + h->noff,
+					h->nlen};
 
 		/* (a long form is no one letter: not unfolded again) */
 		if (name.l == fl && msgview_filed_eq(&name, filed, fl))
-			collect_value(&c, base + h[i].voff, h[i].vlen);
+			collect_value(&c, base + h->voff, h->vlen);
 	}
 	if (!c.n)
 		lua_pushboolean(L, false);
@@ -482,34 +392,29 @@ static void push_collected(lua_State *L, const struct wire_msg *wm,
 
 
 /* The values of the header asked for by name (any case, long or
- * compact): a string, a list of them, or nil; looked for in the
- * message's index of its header lines (an object's user value 2, a
- * view's key INDEX; made on the first ask): where each name and value is, no string made but of the values
- * asked. Nothing else is kept: most names are asked once a message (31
- * of 34 asks a call under siptap load), and a table of every line by
- * name, made on the first ask as before, made a string of each name and
- * value of ten or so messages a call, most never read. Pushes one
- * value. */
-static void push_values(lua_State *L, int ud, const struct wire_msg *wm,
+ * compact): a string, a list of them, or nil; looked for in the index
+ * of the message's header lines that the wire keeps with its bytes
+ * (wire_msg_hlines, made on the first ask; the UAS's copy of what the
+ * UAC sent reads the same one): where each name and value is, no
+ * string made but of the values asked. Nothing else is kept: most names
+ * are asked once a message (31 of 34 asks a call under siptap load),
+ * and a table of every line by name, made on the first ask as before,
+ * made a string of each name and value of ten or so messages a call,
+ * most never read. Pushes one value. */
+static void push_values(lua_State *L, const struct wire_msg *wm,
 			const char *name)
 {
+	const int top = lua_gettop(L);
 	char buf[FILED_BUF];
 	const char *filed;
 	size_t fl;
-	int top;
 
-	if (kept_index_get(L, ud) == LUA_TNIL) {
-		lua_pop(L, 1);
-		push_index(L, wm);
-		lua_pushvalue(L, -1);
-		kept_index_set(L, ud);
+	filed = file_name(L, name, buf, &fl);   /* may push its buffer */
+	push_collected(L, wm, filed, fl);
+	if (lua_gettop(L) > top + 1) {
+		lua_replace(L, top + 1);
+		lua_settop(L, top + 1);
 	}
-	top = lua_gettop(L);
-
-	filed = file_name(L, name, buf, &fl);
-	push_collected(L, wm, top, filed, fl);
-	lua_replace(L, top);
-	lua_settop(L, top);
 	if (lua_isboolean(L, -1)) {
 		lua_pop(L, 1);
 		lua_pushnil(L);
@@ -522,7 +427,7 @@ static int l_header(lua_State *L)
 	const struct wire_msg *wm = l_msg_check(L, 1);
 	const char *name = luaL_checkstring(L, 2);
 
-	push_values(L, 1, wm, name);
+	push_values(L, wm, name);
 	if (lua_istable(L, -1))
 		lua_rawgeti(L, -1, 1);
 
@@ -537,7 +442,7 @@ static int l_headers(lua_State *L)
 	const char *name = luaL_checkstring(L, 2);
 	lua_Integer i, n;
 
-	push_values(L, 1, wm, name);
+	push_values(L, wm, name);
 	if (lua_type(L, -1) == LUA_TSTRING) {
 		lua_createtable(L, 1, 0);
 		lua_insert(L, -2);
@@ -555,31 +460,22 @@ static int l_headers(lua_State *L)
 }
 
 
-/* Pushes the index of the header lines of the message at ud (made and
- * kept on the first ask, as push_values() does): a userdata, or false */
-static void push_kept_index(lua_State *L, int ud, const struct wire_msg *wm)
-{
-	if (kept_index_get(L, ud) == LUA_TNIL) {
-		lua_pop(L, 1);
-		push_index(L, wm);
-		lua_pushvalue(L, -1);
-		kept_index_set(L, ud);
-	}
-}
-
-
 /* The next line of h from *i on filed under filed (as push_collected()
  * matches them), *i past it; NULL when none is left */
-static const struct hline *next_filed(const char *base,
-				      const struct hline *h, size_t n,
-				      size_t *i, const char *filed, size_t fl)
+static const struct wire_hline *next_filed(const char *base,
+					   const struct wire_hlines *x,
+					   size_t *i, const char *filed,
+					   size_t fl)
 {
-	for (; *i < n; (*i)++) {
-		const struct pl name = {h[*i].lng ? h[*i].lng
-					: base + h[*i].noff, h[*i].nlen};
+	for (; *i < x->n; (*i)++) {
+		const struct wire_hline *h = &x->v[*i];
+		const struct pl name = {h->lng ? h->lng : base + h->noff,
+					h->nlen};
 
-		if (name.l == fl && msgview_filed_eq(&name, filed, fl))
-			return &h[(*i)++];
+		if (name.l == fl && msgview_filed_eq(&name, filed, fl)) {
+			++*i;
+			return h;
+		}
 	}
 
 	return NULL;
@@ -587,19 +483,19 @@ static const struct hline *next_filed(const char *base,
 
 
 /* One header's lines of a and b (their text at ba, bb, their indexes
- * ha, hb of na, nb lines) value by value: the same? */
+ * xa, xb) value by value: the same? */
 static bool same_lines(lua_State *L, const char *name,
-		       const char *ba, const struct hline *ha, size_t na,
-		       const char *bb, const struct hline *hb, size_t nb)
+		       const char *ba, const struct wire_hlines *xa,
+		       const char *bb, const struct wire_hlines *xb)
 {
-	const struct hline *x, *y;
+	const struct wire_hline *x, *y;
 	size_t i = 0, j = 0, fl;
 	char buf[FILED_BUF];
 	const char *filed = file_name(L, name, buf, &fl);
 
 	for (;;) {
-		x = next_filed(ba, ha, na, &i, filed, fl);
-		y = next_filed(bb, hb, nb, &j, filed, fl);
+		x = next_filed(ba, xa, &i, filed, fl);
+		y = next_filed(bb, xb, &j, filed, fl);
 		if (!x || !y)
 			return !x && !y;
 		if (x->vlen != y->vlen ||
@@ -620,26 +516,20 @@ static int l_same_headers(lua_State *L)
 	const struct wire_msg *a = l_msg_check(L, 1);
 	const struct wire_msg *b = l_msg_check(L, 2);
 	const int top = lua_gettop(L) < 3 ? 3 : lua_gettop(L);
-	const struct hline *ha, *hb;
-	size_t na, nb;
+	const struct wire_hlines *xa, *xb;
 	int k;
 
 	for (k = 3; k <= top; k++)   /* a name at least */
 		(void)luaL_checkstring(L, k);
-	push_kept_index(L, 1, a);
-	push_kept_index(L, 2, b);
-	if (lua_type(L, -2) != LUA_TUSERDATA ||
-	    lua_type(L, -1) != LUA_TUSERDATA)
+	xa = wire_msg_hlines(a);
+	xb = wire_msg_hlines(b);
+	if (!xa || !xb)
 		return 0;
-	ha = lua_touserdata(L, -2);
-	hb = lua_touserdata(L, -1);
-	na = lua_rawlen(L, -2) / sizeof(*ha);
-	nb = lua_rawlen(L, -1) / sizeof(*hb);
 
 	for (k = 3; k <= top; k++) {
 		if (!same_lines(L, lua_tostring(L, k),
-				(const char *)a->b->raw->buf, ha, na,
-				(const char *)b->b->raw->buf, hb, nb)) {
+				(const char *)a->b->raw->buf, xa,
+				(const char *)b->b->raw->buf, xb)) {
 			lua_pushboolean(L, false);
 			return 1;
 		}
@@ -655,7 +545,7 @@ static int l_has_header(lua_State *L)
 	const struct wire_msg *wm = l_msg_check(L, 1);
 	const char *name = luaL_checkstring(L, 2);
 
-	push_values(L, 1, wm, name);
+	push_values(L, wm, name);
 	lua_pushboolean(L, !lua_isnil(L, -1));
 
 	return 1;
@@ -1178,7 +1068,7 @@ static void push_meta(lua_State *L, const struct regs *r)
 static void msg_new(lua_State *L, const struct wire_msg *wm, int nfields,
 		    const struct regs *r)
 {
-	struct msg_ud *u = lua_newuserdatauv(L, sizeof(*u), 2);
+	struct msg_ud *u = lua_newuserdatauv(L, sizeof(*u), 1);
 
 	u->wm = mem_ref((void *)wm);
 	u->mark = &MARK;

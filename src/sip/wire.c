@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <re.h>
 #include "clock.h"
+#include "msgview.h"
 #include "wire.h"
 #include "ws.h"
 
@@ -48,6 +49,10 @@ static void wire_destructor(void *arg)
 }
 
 
+/* A body's hlines when its head is walked instead (wire_msg_hlines) */
+static struct wire_hlines hlines_none;
+
+
 /* The message whose own body b is */
 static struct wire_msg *body_owner(const struct wire_body *b)
 {
@@ -67,6 +72,8 @@ static void msg_destructor(void *arg)
 	}
 	mem_deref(wm->own.raw);
 	mem_deref(wm->own.why);
+	if (wm->own.hlines != &hlines_none)
+		mem_deref(wm->own.hlines);
 }
 
 
@@ -338,6 +345,78 @@ const struct wire_msg *wire_msg_first(const struct list *msgs,
 	const struct wire_msg *o = same_bytes(msgs, r->buf, r->end);
 
 	return o ? o : wm;
+}
+
+
+enum { HLINES_MAX = 64 };   /* lines indexed; a longer head is walked */
+
+struct hlines_walk {
+	struct wire_hline v[HLINES_MAX];
+	const uint8_t *base;
+	size_t n;
+	bool full;
+};
+
+
+static bool hline_add(const struct pl *name, const struct pl *val,
+		      void *arg)
+{
+	struct hlines_walk *w = arg;
+	struct wire_hline *h;
+
+	if (w->n == HLINES_MAX) {
+		w->full = true;
+		return true;
+	}
+
+	h = &w->v[w->n++];
+	h->lng  = msgview_long_name(name);
+	h->noff = (uint32_t)((const uint8_t *)name->p - w->base);
+	h->nlen = h->lng ? (uint32_t)strlen(h->lng) : (uint32_t)name->l;
+	h->voff = (uint32_t)((const uint8_t *)val->p - w->base);
+	h->vlen = (uint32_t)val->l;
+
+	return false;
+}
+
+
+/**
+ * The index of wm's header lines, made on the first ask and kept with
+ * its bytes: a copy of the same bytes (the UAS's of what the UAC sent,
+ * a retransmission) reads the same one, and no Lua object holds it.
+ * NULL for a head of more than HLINES_MAX lines or of 4 GB, or out of
+ * memory: the caller reads the bytes with msgview_headers() then.
+ */
+const struct wire_hlines *wire_msg_hlines(const struct wire_msg *wm)
+{
+	/* the index is a cache of the bytes, which never change; b is
+	 * its owner's own body, no const object */
+	struct wire_body *b = (struct wire_body *)wm->b;
+	struct hlines_walk w;
+	struct wire_hlines *x;
+
+	if (b->hlines)
+		return b->hlines == &hlines_none ? NULL : b->hlines;
+
+	w.base = b->raw->buf;
+	w.n = 0;
+	w.full = b->raw->end > UINT32_MAX;
+	if (!w.full)
+		(void)msgview_headers(b->raw->buf, b->raw->end, hline_add, &w);
+	if (w.full) {
+		b->hlines = &hlines_none;
+		return NULL;
+	}
+
+	x = mem_alloc(sizeof(*x) + w.n * sizeof(w.v[0]), NULL);
+	if (!x)
+		return NULL;   /* asked again next time */
+	x->n = w.n;
+	if (w.n)
+		memcpy(x->v, w.v, w.n * sizeof(w.v[0]));
+	b->hlines = x;
+
+	return x;
 }
 
 

@@ -45,11 +45,28 @@ enum wire_link {
  * our UAC and UAS is on it twice, sent and received, with the same
  * bytes and addresses (about 14 entries a call: the second copy of
  * each was 248 bytes of the same). (No padding.) */
+/* A message's header lines as msgview_headers() reads them, by offset
+ * into its bytes: each name as filed but for case (a compact name's
+ * long form, else its bytes) and its value (wire_msg_hlines) */
+struct wire_hline {
+	const char *lng;         /**< a compact name's long form, or NULL */
+	uint32_t noff;           /**< else the name's bytes               */
+	uint32_t nlen;
+	uint32_t voff;
+	uint32_t vlen;
+};
+
+struct wire_hlines {
+	size_t n;
+	struct wire_hline v[];
+};
+
 struct wire_body {
 	struct sa src;
 	struct sa dst;
 	struct mbuf *raw;        /**< the bytes exactly                   */
 	char *why;               /**< undecodable: why (else NULL)        */
+	struct wire_hlines *hlines; /**< made on the first ask, or NONE   */
 	struct wire_head head;
 };
 
@@ -108,6 +125,7 @@ void wire_fresh(const uint8_t *p, size_t len, const struct sip_msg *msg);
 const struct list *wire_msgs(const struct wire *wire);
 const struct wire_msg *wire_msg_first(const struct list *msgs,
 				      const struct wire_msg *wm);
+const struct wire_hlines *wire_msg_hlines(const struct wire_msg *wm);
 int  wire_msg_decode(const struct wire_msg *wm, struct sip_msg **msgp);
 uint64_t wire_now(const struct wire *wire);
 int  wire_port_alloc(struct wire_port **portp, struct wire *wire,
