@@ -98,10 +98,10 @@ struct msg_ud {
  * object and finalized one by one; a read of a field goes through its
  * metatable's __index. A view is one table: the fields t:wire() fills
  * are its own keys (one lookup a read), the rest are made by a shared
- * metatable's __index on first read, as fields_index() does. Its wm is
- * at [1] (a light userdata, which no scenario can make) and the anchor
- * of its wire at [2], in the array part: no slot of the hash part
- * taken. The anchor is one userdata for all the views of one t:_views()
+ * metatable's __index on first read, as fields_index() does. Its wm's
+ * slot in the anchor of its wire is at [1] (a light userdata, which no
+ * scenario can make) and that anchor at [2], in the array part: no slot
+ * of the hash part taken. The anchor is one userdata for all the views of one t:_views()
  * call, holding a reference to each of their messages until it is
  * collected, with the views, which hold it: one finalizer a wire, not
  * one a message, and no registration (two views of one message are two
@@ -129,12 +129,17 @@ static int anchor_gc(lua_State *L)
 
 
 /* The view at idx's message, or NULL when idx holds no view: [1] its
- * message, a light userdata, [2] an anchor, nothing at [3] (read with
- * the types lua_rawgeti() gives: every method of a view's asks it) */
+ * message's slot in its anchor, a light userdata, [2] that anchor,
+ * nothing at [3] (read with the types lua_rawgeti() gives: every method
+ * of a view's asks it). A slot is checked to be one of that anchor's:
+ * a scenario can copy a view's [1] and [2] into a table of its own,
+ * and a slot paired with another wire's anchor might be one whose
+ * message was let go. */
 static const struct wire_msg *view_test(lua_State *L, int idx)
 {
-	const struct wire_msg *wm = NULL;
+	const struct wire_msg *const *slot = NULL;
 	const struct anchor *a = NULL;
+	uintptr_t at, first;
 	int t1, t2, t3;
 
 	if (lua_type(L, idx) != LUA_TTABLE)
@@ -145,18 +150,23 @@ static const struct wire_msg *view_test(lua_State *L, int idx)
 	t3 = lua_rawgeti(L, idx, 3);
 	if (t1 == LUA_TLIGHTUSERDATA && t2 == LUA_TUSERDATA && t3 == LUA_TNIL &&
 	    lua_rawlen(L, -2) >= sizeof(*a)) {
-		wm = lua_touserdata(L, -3);
+		slot = lua_touserdata(L, -3);
 		a = lua_touserdata(L, -2);
 	}
 	lua_settop(L, -4);
-	if (!wm || !a || a->mark != &ANCHOR)
+	if (!slot || !a || a->mark != &ANCHOR)
 		return NULL;
 	/* a finalizer may hold a view whose anchor went before it */
 	if (!a->n)
 		luaL_error(L, "%s: the message was already collected",
 			   MSG_META);
+	at = (uintptr_t)slot;
+	first = (uintptr_t)a->wm;
+	if (at < first || at >= first + a->n * sizeof(a->wm[0]) ||
+	    (at - first) % sizeof(a->wm[0]))
+		return NULL;
 
-	return wm;
+	return *slot;
 }
 
 
@@ -1303,10 +1313,11 @@ static void view_push(const struct wire_fill *f, struct anchor *a,
 		      int anchor, const struct wire_msg *wm)
 {
 	lua_State *L = f->L;
+	const struct wire_msg **slot = &a->wm[a->n++];
 
-	a->wm[a->n++] = mem_ref((void *)wm);
+	*slot = mem_ref((void *)wm);
 	lua_createtable(L, 2, FIELDS_WIRE_HINT);
-	lua_pushlightuserdata(L, (void *)wm);
+	lua_pushlightuserdata(L, (void *)slot);
 	lua_rawseti(L, -2, 1);
 	lua_pushvalue(L, anchor);
 	lua_rawseti(L, -2, 2);
