@@ -163,15 +163,21 @@ enum { POINT_MARK = 0x01, POINT_NUM = sizeof(uint32_t) };
 
 static void point_defer(struct mbuf *mb, unsigned num, const char *desc)
 {
+	const size_t start = mb->end;
 	const uint32_t n = num;
 	int err;
 
+	mb->pos = start;
 	err  = mbuf_write_u8(mb, POINT_MARK);
 	err |= mbuf_write_mem(mb, (const uint8_t *)&n, sizeof(n));
 	if (desc)
 		err |= mbuf_write_str(mb, desc);
 	err |= mbuf_write_u8(mb, 0);
-	(void)err;   /* out of memory: as tap_point's, the line is lost */
+	/* out of memory: the point is lost, as a line tap_point() could
+	 * not write is, but no part of it stays for runner_out_tap() to
+	 * read the next lines as */
+	if (err)
+		mb->pos = mb->end = start;
 }
 
 
