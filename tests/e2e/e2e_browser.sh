@@ -65,6 +65,8 @@ SIPTAP="$SIPTAP" timeout "$E2E_TIMEOUT" tests/peers/sipjs/run --browser \
   ${mode_args[@]+"${mode_args[@]}"} "${paths[@]}" >"$TMP/out.tap" 2>"$TMP/err" || rc=$?
 if [[ $rc -eq 0 ]]; then
   pass "run --browser ${mode_args[*]}: exit 0, SIP.js's deviations in Chromium all known"
+elif [[ $rc -eq 1 ]] && rseq_zero_only "$TMP/out.tap"; then
+  pass "run --browser ${mode_args[*]}: exit 1 for SIP.js's RSeq 0 alone (1 in 10000, lib.sh rseq_zero_only), its other deviations all known"
 else
   fail "run --browser ${mode_args[*]}: exit $rc"
   grep -E '^not ok' "$TMP/out.tap" | grep -v '# TODO' | head -20 | sed 's/^/  /'

@@ -28,6 +28,8 @@ SIPTAP="$SIPTAP" timeout "$E2E_TIMEOUT" tests/peers/sipjs/run \
   >"$TMP/out.tap" 2>"$TMP/err" || rc=$?
 if [[ $rc -eq 0 ]]; then
   pass "tests/peers/sipjs/run: exit 0, SIP.js's deviations all known"
+elif [[ $rc -eq 1 ]] && rseq_zero_only "$TMP/out.tap"; then
+  pass "tests/peers/sipjs/run: exit 1 for SIP.js's RSeq 0 alone (1 in 10000, lib.sh rseq_zero_only), its other deviations all known"
 else
   fail "tests/peers/sipjs/run: exit $rc"
   grep -E '^not ok' "$TMP/out.tap" | grep -v '# TODO' | head -20 | sed 's/^/  /'

@@ -95,6 +95,22 @@ tap_block() {
 
 # siptap_run OUT ERR ARGS...: runs siptap with a time limit, stdout to OUT,
 # stderr to ERR; sets $rc (124 means it timed out).
+# rseq_zero_only TAP: every point of TAP that failed (not TODO) is
+# R-RSEQ-1 finding "RSeq: 0", and there is one. SIP.js 0.21 draws its
+# first RSeq as floor(Math.random() * 10000) (api/invitation.js): 0, which
+# RFC 3262 forbids, in one reliable provisional in 10000. siptap is right
+# to fail it (tests/peers/sipjs/todo-rseq-zero.txt pins it in a probe);
+# a run of SIP.js that met it is still a run whose other deviations are
+# all known.
+rseq_zero_only() {
+  awk '
+    /^    not ok [0-9]+ / && !/# TODO/ {
+      n++; if ($0 !~ / - R-RSEQ-1 /) bad = 1; inpt = 1; next }
+    inpt && /^      found: "RSeq: 0"$/ { zero++ }
+    /^    (not )?ok [0-9]+ / { inpt = 0 }
+    END { exit !(n > 0 && !bad && zero == n) }' "$1"
+}
+
 siptap_run() {
   local out="$1" err="$2"
   shift 2
