@@ -41,10 +41,6 @@ enum wire_link {
 	WIRE_LINK_REORDERED,     /**< held until the next one had passed   */
 };
 
-/* What the copies of one message on a wire share: a message between
- * our UAC and UAS is on it twice, sent and received, with the same
- * bytes and addresses (about 14 entries a call: the second copy of
- * each was 248 bytes of the same). (No padding.) */
 /* A message's header lines as msgview_headers() reads them, by offset
  * into its bytes: each name as filed but for case (a compact name's
  * long form, else its bytes) and its value (wire_msg_hlines) */
@@ -61,12 +57,16 @@ struct wire_hlines {
 	struct wire_hline v[];
 };
 
+/* What the copies of one message on a wire share: a message between
+ * our UAC and UAS is on it twice, sent and received, with the same
+ * bytes and addresses (about 14 entries a call: the second copy of
+ * each was 248 bytes of the same). (No padding.) */
 struct wire_body {
 	struct sa src;
 	struct sa dst;
 	struct mbuf *raw;        /**< the bytes exactly                   */
 	char *why;               /**< undecodable: why (else NULL)        */
-	struct wire_hlines *hlines; /**< made on the first ask, or NONE   */
+	struct wire_hlines *hlines; /**< made on the first ask (wire.c) */
 	struct wire_head head;
 };
 
